@@ -1,0 +1,38 @@
+/*
+ * cli.h - the command-line front: one function per subcommand, and what
+ * they share (finding the bundled database and styles, option parsing
+ * helpers).  Only this module and http/ turn errors into words for
+ * people; only this module prints and chooses exit statuses:
+ * 0 success, 1 runtime failure, 2 usage error (DESIGN.md).
+ */
+#ifndef MS_CLI_H
+#define MS_CLI_H
+
+#include <stdbool.h>
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+int cmd_import(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_nearest(int argc, char **argv);
+int cmd_render(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+int cmd_seed(int argc, char **argv);
+
+/* The bundled database: sites.sqlite next to the running binary (the build
+ * tree), else in the installed data directory.  Returns a static string. */
+const char *cli_default_db(void);
+/* The styles folder, found the same way ("styles" next to the binary, else
+ * the installed one). */
+const char *cli_default_styles(void);
+
+/* Parses a whole decimal number / integer; false if s is not one (trailing
+ * junk, empty, NaN, infinities, out of range). */
+bool cli_parse_double(const char *s, double *out);
+bool cli_parse_int(const char *s, long min, long max, long *out);
+
+/* Prints "mapsvc CMD: message" and a hint to --help on stderr; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

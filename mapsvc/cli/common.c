@@ -1,0 +1,87 @@
+/* common.c - what the subcommands share; see cli.h. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MAPSVC_DATADIR
+#define MAPSVC_DATADIR "/usr/local/share/mapsvc"
+#endif
+
+/* Looks for name next to the running executable, then in the data dir. */
+static const char *find_beside_binary(const char *name, char *out, size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			snprintf(out, size, "%s/%s", exe, name);
+			if (access(out, F_OK) == 0)
+				return out;
+		}
+	}
+	snprintf(out, size, "%s/%s", MAPSVC_DATADIR, name);
+	return out;
+}
+
+const char *cli_default_db(void)
+{
+	static char path[PATH_MAX + 64];
+	return find_beside_binary("sites.sqlite", path, sizeof path);
+}
+
+const char *cli_default_styles(void)
+{
+	static char path[PATH_MAX + 64];
+	return find_beside_binary("styles", path, sizeof path);
+}
+
+bool cli_parse_double(const char *s, double *out)
+{
+	if (!s || !*s)
+		return false;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (*end || errno == ERANGE || !isfinite(v))
+		return false;
+	/* strtod accepts "nan", "inf" and hex floats; none is a coordinate. */
+	for (const char *p = s; *p; p++)
+		if (strchr("nNiIxX", *p))
+			return false;
+	*out = v;
+	return true;
+}
+
+bool cli_parse_int(const char *s, long min, long max, long *out)
+{
+	if (!s || !*s)
+		return false;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (*end || errno == ERANGE || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "mapsvc %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'mapsvc %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}

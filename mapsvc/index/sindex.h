@@ -1,0 +1,51 @@
+/*
+ * sindex.h - the in-memory spatial index: exact bounding-box and
+ * k-nearest (geodesic, WGS-84) queries over up to millions of points.
+ *
+ * Built once from arrays of coordinates, immutable afterwards, so any
+ * number of threads may query it at once without locks.  Point i of the
+ * index is point i of the arrays it was built from; ties in distance are
+ * broken by the smaller index (callers order points by site id, so this is
+ * "ties broken by id").  Coincident points are fine.
+ */
+#ifndef MS_SINDEX_H
+#define MS_SINDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/ms_error.h"
+
+struct sindex;
+
+/* Copies what it needs; lat/lon must be valid WGS-84 degrees. */
+struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err);
+void sindex_free(struct sindex *ix);
+size_t sindex_size(const struct sindex *ix);
+
+/* Called for each point in a bbox; return false to stop early. */
+typedef bool (*sindex_visit_fn)(uint32_t i, void *ctx);
+/* A filter for nearest queries: true keeps point i. */
+typedef bool (*sindex_filter_fn)(uint32_t i, void *ctx);
+
+/* Every point with west <= lon <= east and south <= lat <= north, in
+ * increasing index order.  west > east means the box crosses the
+ * antimeridian (e.g. 170 .. -170).  Returns the count visited. */
+size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
+		   sindex_visit_fn visit, void *ctx);
+
+struct sindex_hit {
+	uint32_t i;      /* point index */
+	double dist_m;   /* geodesic distance from the query point */
+	double azi_deg;  /* initial azimuth query -> point, 0 <= azi < 360 */
+};
+
+/* Up to k nearest points to (lat, lon) by geodesic distance, at most
+ * max_dist_m away (INFINITY for no limit) and passing filter (NULL keeps
+ * all), sorted by (dist_m, i).  out has room for k.  Returns the count.
+ * Exact: the same answer as computing every distance. */
+size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
+		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out);
+
+#endif

@@ -1,0 +1,47 @@
+/* main.c - mapsvc's entry point: command dispatch only. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	/* one line per implemented subcommand, in DESIGN.md's order */
+	{NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mapsvc COMMAND [OPTIONS]\n\n"
+		   "A red-resource map tile and POI service.\n\ncommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fprintf(f, "\n'mapsvc COMMAND --help' describes a command; 'mapsvc --version' prints the version.\n"
+		   "With no --db, every command uses the bundled dataset.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+		printf("mapsvc %s\n", MAPSVC_VERSION);
+		return EXIT_OK;
+	}
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c->run(argc - 1, argv + 1);
+	fprintf(stderr, "mapsvc: unknown command '%s'\n", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,35 @@
+/*
+ * mem.h - allocation that never returns NULL, and a string arena.
+ *
+ * mapsvc aborts on allocation failure (as Redis's zmalloc does): a tile
+ * server that cannot get a few kilobytes has no sane way to go on, and
+ * checking every malloc would bury the logic.  Input sizes are bounded
+ * everywhere before anything is allocated, so a client cannot make the
+ * process allocate without limit.
+ *
+ * An arena owns many small allocations freed together (the strings of a
+ * site set).  Not thread-safe while being filled; immutable afterwards.
+ */
+#ifndef MS_MEM_H
+#define MS_MEM_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+
+struct arena;
+
+struct arena *arena_new(void);
+void arena_free(struct arena *a);
+/* Aligned for any type; zero-filled. Valid until arena_free. */
+void *arena_alloc(struct arena *a, size_t n);
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+/* Bytes held (for reporting and cache accounting). */
+size_t arena_size(const struct arena *a);
+
+#endif

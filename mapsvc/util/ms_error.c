@@ -1,0 +1,52 @@
+/* ms_error.c - recording failures; see ms_error.h. */
+#include "ms_error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enum ms_status ms_fail(struct ms_error *err, enum ms_status st, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+		err->status = st;
+	}
+	return st;
+}
+
+void ms_error_prefix(struct ms_error *err, const char *fmt, ...)
+{
+	if (!err)
+		return;
+	char prefix[512], old[sizeof err->msg];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(prefix, sizeof prefix, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+}
+
+void ms_error_clear(struct ms_error *err)
+{
+	if (err) {
+		err->status = MS_OK;
+		err->msg[0] = '\0';
+	}
+}
+
+const char *ms_status_str(enum ms_status st)
+{
+	switch (st) {
+	case MS_OK: return "ok";
+	case MS_EUSAGE: return "usage error";
+	case MS_EDATA: return "bad data";
+	case MS_ENOTFOUND: return "not found";
+	case MS_EIO: return "i/o error";
+	case MS_EINTERNAL: return "internal error";
+	}
+	return "unknown error";
+}
