@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# mapsvc set-up for a fresh Debian 12 machine, run as root.
+#
+#   bash .ci/setup.sh serve   install what is missing, build, serve the
+#                             bundled sites on http://localhost:8080
+#   bash .ci/setup.sh test    the same set-up, then the whole test suite:
+#                             a -Werror build, then an AddressSanitizer +
+#                             UndefinedBehaviorSanitizer build
+#   bash .ci/setup.sh build   set-up and build only
+#
+# Everything it installs is a Debian package (and, for the browser test,
+# playwright-core from npm, pinned in tests/browser/package-lock.json).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-serve}
+shift || true
+
+# What the build needs, what serving needs, and what only the tests need.
+build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatialite-dev
+  libsqlite3-dev libsqlite3-mod-spatialite libproj-dev proj-data libpng-dev libjansson-dev
+  libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev"
+test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel chromium nodejs npm"
+
+install_missing() {
+	local missing=()
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "== installing: ${missing[*]}"
+	if [ "$(id -u)" != 0 ]; then
+		echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+		exit 1
+	fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() { # build DIR [cmake options...]
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -DMAPSVC_WERROR=ON -DPython3_EXECUTABLE=/usr/bin/python3 "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+}
+
+jobs=$(nproc)
+case $what in
+serve)
+	install_missing $build_pkgs
+	build build -DCMAKE_BUILD_TYPE=Release
+	echo "== serving the bundled sites on http://localhost:8080 (Ctrl-C stops)"
+	exec ./build/mapsvc serve --listen "${MAPSVC_LISTEN:-127.0.0.1:8080}" "$@"
+	;;
+build)
+	install_missing $build_pkgs
+	build build -DCMAKE_BUILD_TYPE=Release
+	;;
+test)
+	install_missing $build_pkgs $test_pkgs
+	if [ -f tests/browser/package.json ]; then
+		# playwright-core drives Debian's chromium; it never downloads a browser.
+		(cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+	fi
+	echo "== release build (-Wall -Wextra -Werror) and the whole suite"
+	build build -DCMAKE_BUILD_TYPE=Release
+	ctest --test-dir build --output-on-failure -j"$jobs"
+	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and the suite again"
+	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE browser
+	;;
+*)
+	echo "usage: bash .ci/setup.sh serve|test|build" >&2
+	exit 2
+	;;
+esac
