@@ -1,0 +1,108 @@
+/*
+ * tile.h - the tile composer: what a map shows at each zoom (the layout)
+ * and how any window of it is drawn (tiles, @2x tiles, static maps).
+ *
+ * Why layouts: a marker, a cluster or a label that crosses a tile edge
+ * must be drawn whole and identically on both tiles, and a cluster must
+ * never split or double at an edge.  So nothing is decided per tile.  For
+ * each (style, coordsys, zoom) a layout is computed once, in GLOBAL world
+ * pixels at scale 1 (tilemath.h): every site's position, then the clusters
+ * (greedy in id order over a grid), then the labels (greedy in id order,
+ * a few candidate positions, a grid for collisions).  A tile is then only
+ * a window onto that picture; @2x draws the same decisions with every
+ * coordinate and size doubled; a static map is a window of any size.
+ *
+ * Ownership and threads: a struct tile_map holds a snapshot (retained)
+ * and borrows an array of styles (which must outlive it).  Its positions
+ * and layouts are computed lazily by the first thread that needs them,
+ * published once and immutable afterwards; concurrent first requests wait
+ * for that one computation instead of repeating it.  A tile_map is
+ * reference-counted and shared by any number of threads.  A struct
+ * tile_ctx is per-thread scratch: a canvas, FreeType faces and a PROJ
+ * context; pass it explicitly, never share it.
+ */
+#ifndef MS_TILE_H
+#define MS_TILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../geo/geo.h"
+#include "../store/snapshot.h"
+#include "../util/buf.h"
+#include "../util/ms_error.h"
+#include "canvas.h"
+#include "style.h"
+
+/* Largest @Nx factor accepted. */
+#define TILE_MAX_SCALE 4
+/* Largest window (static maps) in canvas pixels per side. */
+#define TILE_MAX_VIEW_PX 4096
+
+struct tile_ctx;
+struct tile_map;
+
+/* Per-thread render context.  Fonts are opened on first use. */
+struct tile_ctx *tile_ctx_new(struct ms_error *err);
+void tile_ctx_free(struct tile_ctx *ctx);
+
+/* A map over snap (retained until the map's last release) drawn with any
+ * of the nstyles styles (borrowed; they must outlive the map). */
+struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles, size_t nstyles);
+struct tile_map *tile_map_retain(struct tile_map *m);
+void tile_map_release(struct tile_map *m);
+/* The snapshot drawn (borrowed for the map's lifetime). */
+const struct snapshot *tile_map_snapshot(const struct tile_map *m);
+
+/* A window onto the layout of (style, coordsys, zoom).  origin_x/y are the
+ * window's top-left corner in world pixels of that zoom multiplied by
+ * scale (so a tile's origin is x * 256 * scale); they are whole numbers so
+ * that every window cuts the same pixels.  width/height are canvas px. */
+struct tile_view {
+	const struct style *style; /* one of the map's styles */
+	enum coordsys coordsys;    /* the system the basemap is in */
+	int zoom;                  /* 0 .. MAX_ZOOM_LIMIT */
+	int scale;                 /* 1 .. TILE_MAX_SCALE */
+	long long origin_x, origin_y;
+	int width, height;
+};
+
+/* The view of tile z/x/y at scale (256 * scale px square). */
+void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coordsys cs, int z, long long x,
+		       long long y, int scale);
+
+/* Draws the view.  On MS_OK, *empty tells whether nothing falls in it and
+ * the background is transparent (nothing was drawn: use the shared empty
+ * PNG); otherwise *out is the context's canvas (borrowed until the next
+ * call with ctx) holding the picture. */
+enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+				struct canvas **out, bool *empty, struct ms_error *err);
+
+/* Renders the view and appends its PNG to png.  An empty view appends the
+ * shared empty PNG of its size (see tile_empty_png) and sets *empty. */
+enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+			       struct buf *png, bool *empty, struct ms_error *err);
+
+/* The one pre-encoded fully transparent PNG of a square tile of
+ * 256 * scale px, built once; borrowed, valid until exit.  NULL when the
+ * scale is out of range. */
+const struct buf *tile_empty_png(int scale);
+
+/* Where a site is drawn: the world pixel (zoom, scale 1) of site i of the
+ * map's snapshot in coordsys; computed through PROJ with ctx's context.
+ * For tests and for callers that centre views on sites. */
+enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
+				  double *px, double *py, struct ms_error *err);
+
+/* What the layout of (style, coordsys, zoom) contains, for tests and
+ * metrics: markers drawn (clusters count once), clusters among them, and
+ * labels placed. */
+struct tile_layout_stats {
+	size_t markers, clusters, labels;
+	size_t largest_cluster;
+};
+enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
+				 enum coordsys cs, int zoom, struct tile_layout_stats *st, struct ms_error *err);
+
+#endif
