@@ -12,6 +12,9 @@
 #ifndef MS_GLYPHS_H
 #define MS_GLYPHS_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "../util/ms_error.h"
 #include "canvas.h"
 
@@ -36,5 +39,15 @@ void glyphs_measure(struct glyphs *g, const char *utf8, double size_px, struct t
  * then the glyphs in fill. */
 void glyphs_draw(struct glyphs *g, struct canvas *c, const char *utf8, double x, double y, double size_px,
 		 struct rgba fill, struct rgba halo, double halo_px);
+
+/* Decodes the code point at s into *cp and returns the bytes it used (0 at
+ * the terminating NUL).  Malformed input (a stray continuation byte, an
+ * overlong form, a surrogate, a value above U+10FFFF, a sequence cut
+ * short) gives U+FFFD for each maximal ill-formed subpart, as Unicode 15
+ * §3.9 ("U+FFFD Substitution of Maximal Subparts") recommends, so decoding
+ * always moves forward and never reads past the NUL. */
+int glyphs_utf8_decode(const char *s, uint32_t *cp);
+/* Glyph bitmaps currently cached (plain and haloed ones count apart). */
+size_t glyphs_cache_count(const struct glyphs *g);
 
 #endif
