@@ -1,0 +1,179 @@
+/* plan.c - plans: the distance matrix from coordinates, legs, compass words
+ * and time estimates; see route.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../geo/geo.h"
+#include "../util/mem.h"
+#include "route.h"
+
+const char route_estimate_note_zh[] = "距离为直线（大地线）距离，时间按绕行系数和平均速度估算，未使用道路网络，仅供参考。";
+const char route_estimate_note_en[] =
+	"Distances are straight-line (geodesic); times are estimates from a detour factor and an average "
+	"speed. No road network is used.";
+
+static const char *const compass_zh[8] = {"北", "东北", "东", "东南", "南", "西南", "西", "西北"};
+static const char *const compass_en[8] = {"N", "NE", "E", "SE", "S", "SW", "W", "NW"};
+
+int route_compass_sector(double azimuth_deg)
+{
+	if (!isfinite(azimuth_deg))
+		return 0;
+	double a = fmod(azimuth_deg, 360.0);
+	if (a < 0)
+		a += 360.0;
+	/* Shift by half a sector so that each sector starts at a multiple of
+	 * 45; floor puts a boundary into the sector clockwise of it. */
+	int k = (int)floor((a + 22.5) / 45.0);
+	return k % 8;
+}
+
+const char *route_compass_zh(int sector)
+{
+	return compass_zh[((sector % 8) + 8) % 8];
+}
+
+const char *route_compass_en(int sector)
+{
+	return compass_en[((sector % 8) + 8) % 8];
+}
+
+const char *route_mode_name(enum route_mode m)
+{
+	return m == ROUTE_DRIVE ? "drive" : "walk";
+}
+
+int route_mode_parse(const char *s)
+{
+	if (s && strcmp(s, "walk") == 0)
+		return ROUTE_WALK;
+	if (s && strcmp(s, "drive") == 0)
+		return ROUTE_DRIVE;
+	return -1;
+}
+
+double route_estimate_minutes(double distance_m, enum route_mode mode)
+{
+	double factor = mode == ROUTE_DRIVE ? ROUTE_DRIVE_DETOUR : ROUTE_WALK_DETOUR;
+	double kmh = mode == ROUTE_DRIVE ? ROUTE_DRIVE_KMH : ROUTE_WALK_KMH;
+	return distance_m * factor / (kmh * 1000.0 / 60.0);
+}
+
+static struct route_leg make_leg(double lat1, double lon1, double lat2, double lon2, enum route_mode mode)
+{
+	struct route_leg l;
+	geo_inverse(lat1, lon1, lat2, lon2, &l.distance_m, &l.bearing_deg);
+	l.minutes = route_estimate_minutes(l.distance_m, mode);
+	return l;
+}
+
+void route_plan_compute_legs(struct route_plan *p)
+{
+	double lat = p->start_lat, lon = p->start_lon;
+	p->total_distance_m = p->total_minutes = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct site *s = p->stops[i];
+		p->legs[i] = make_leg(lat, lon, s->lat, s->lon, p->opt.mode);
+		p->total_distance_m += p->legs[i].distance_m;
+		p->total_minutes += p->legs[i].minutes;
+		lat = s->lat;
+		lon = s->lon;
+	}
+	p->has_return = p->opt.round_trip && p->n > 0;
+	memset(&p->return_leg, 0, sizeof p->return_leg);
+	if (p->has_return) {
+		p->return_leg = make_leg(lat, lon, p->start_lat, p->start_lon, p->opt.mode);
+		p->total_distance_m += p->return_leg.distance_m;
+		p->total_minutes += p->return_leg.minutes;
+	}
+}
+
+static int cmp_idx_by_id(const void *a, const void *b, void *ctx)
+{
+	const struct site *const *sites = ctx;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int c = strcmp(sites[i]->field[SITE_ID], sites[j]->field[SITE_ID]);
+	return c ? c : (i > j) - (i < j);
+}
+
+/* Reports the first duplicate id (in sort order), if any. */
+static enum ms_status check_duplicates(const struct site *const *sites, size_t n, struct ms_error *err)
+{
+	size_t *idx = xmalloc(n * sizeof *idx);
+	for (size_t i = 0; i < n; i++)
+		idx[i] = i;
+	qsort_r(idx, n, sizeof *idx, cmp_idx_by_id, (void *)sites);
+	enum ms_status st = MS_OK;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(sites[idx[i - 1]]->field[SITE_ID], sites[idx[i]]->field[SITE_ID]) == 0) {
+			st = ms_fail(err, MS_EUSAGE, "route: site \"%s\" is listed twice (stops %zu and %zu)",
+				     sites[idx[i]]->field[SITE_ID], idx[i - 1] + 1, idx[i] + 1);
+			break;
+		}
+	}
+	free(idx);
+	return st;
+}
+
+enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
+				const struct route_options *opt, struct route_plan **out, struct ms_error *err)
+{
+	*out = NULL;
+	if (n == 0)
+		return ms_fail(err, MS_EUSAGE, "route: no stops given (need 1 to %d)", ROUTE_MAX_STOPS);
+	if (n > ROUTE_MAX_STOPS)
+		return ms_fail(err, MS_EUSAGE, "route: %zu stops given, at most %d allowed", n, ROUTE_MAX_STOPS);
+	if (!site_coord_valid(start_lat, start_lon))
+		return ms_fail(err, MS_EUSAGE, "route: start %g,%g is not a valid latitude,longitude", start_lat,
+			       start_lon);
+	for (size_t i = 0; i < n; i++)
+		if (!site_coord_valid(sites[i]->lat, sites[i]->lon))
+			return ms_fail(err, MS_EDATA, "route: site \"%s\" has an invalid coordinate %g,%g",
+				       sites[i]->field[SITE_ID], sites[i]->lat, sites[i]->lon);
+	enum ms_status st = check_duplicates(sites, n, err);
+	if (st != MS_OK)
+		return st;
+
+	/* Node 0 is the start.  Each pair is computed once and mirrored: the
+	 * heuristics assume a symmetric matrix, and the geodesic distance is
+	 * symmetric up to rounding anyway. */
+	size_t m = n + 1;
+	double *dist = xcalloc(m * m, sizeof *dist);
+	for (size_t i = 0; i < m; i++) {
+		double lat1 = i ? sites[i - 1]->lat : start_lat, lon1 = i ? sites[i - 1]->lon : start_lon;
+		for (size_t j = i + 1; j < m; j++) {
+			double d = geo_distance_m(lat1, lon1, sites[j - 1]->lat, sites[j - 1]->lon);
+			dist[i * m + j] = dist[j * m + i] = d;
+		}
+	}
+	size_t *order = xmalloc(n * sizeof *order);
+	st = route_order(dist, n, opt->round_trip, order, NULL, err);
+	if (st != MS_OK)
+		goto done;
+
+	struct route_plan *p = xcalloc(1, sizeof *p);
+	p->start_lat = start_lat;
+	p->start_lon = start_lon;
+	p->opt = *opt;
+	p->n = n;
+	p->stops = xmalloc(n * sizeof *p->stops);
+	p->legs = xcalloc(n, sizeof *p->legs);
+	for (size_t i = 0; i < n; i++)
+		p->stops[i] = sites[order[i]];
+	route_plan_compute_legs(p);
+	*out = p;
+done:
+	free(order);
+	free(dist);
+	return st;
+}
+
+void route_plan_free(struct route_plan *p)
+{
+	if (!p)
+		return;
+	free(p->stops);
+	free(p->legs);
+	free(p);
+}

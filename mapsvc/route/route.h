@@ -1,0 +1,197 @@
+/*
+ * route.h - route sheets for tour guides: a visiting order for a start
+ * point and up to ROUTE_MAX_STOPS sites, the legs between them, and the
+ * sheet written as GeoJSON, GPX 1.1, a printable HTML page or a PDF.
+ *
+ * Two layers:
+ *   - Ordering works on a precomputed distance matrix and knows nothing of
+ *     coordinates (route_order_*).  Node 0 is the start, nodes 1..n the
+ *     stops; the matrix is (n+1) x (n+1), row-major, symmetric, with a zero
+ *     diagonal.  Orders are returned as 0-based stop indices (node - 1).
+ *   - A plan (route_plan_build) builds that matrix from WGS-84 geodesic
+ *     distances (geo/geo.h), orders the stops and computes each leg's
+ *     distance, initial bearing and estimated time.  The writers take a
+ *     plan plus a struct route_sheet (title, date, map) and append to a
+ *     struct buf.
+ *
+ * Times are ESTIMATES: no road network is used, only the straight-line
+ * (geodesic) distance times a detour factor divided by a speed (see
+ * ROUTE_WALK_* / ROUTE_DRIVE_* below).  Every sheet says so.
+ *
+ * Ownership: a plan borrows the struct site pointers it was built from
+ * (they must outlive it, e.g. the snapshot they came from) and owns its
+ * arrays; free it with route_plan_free.  Thread-safety: no shared state;
+ * every function may be called from any thread on its own arguments
+ * (the PDF writer opens its own FreeType face per call).
+ */
+#ifndef MS_ROUTE_H
+#define MS_ROUTE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "../core/site.h"
+#include "../util/buf.h"
+#include "../util/ms_error.h"
+
+/* At most this many stops per route (bounds the work: the heuristic is
+ * O(n^3) per improvement round, trivial at 50). */
+#define ROUTE_MAX_STOPS 50
+/* Up to this many stops the order is exact (Held-Karp dynamic programming,
+ * O(2^n n^2): 12 stops is 2^12 * 144 = 0.6 M steps and 4096 x 12 doubles
+ * = 384 KiB of table, well under a millisecond's budget per request). */
+#define ROUTE_EXACT_MAX 12
+
+/* --- Ordering on a distance matrix ------------------------------------ */
+
+/* The length of a tour: start, the stops in order (order[i] are 0-based
+ * stop indices), and back to the start when round_trip. */
+double route_tour_length(const double *dist, size_t n, const size_t *order, bool round_trip);
+
+/* The shortest order: exact for n <= ROUTE_EXACT_MAX, else the heuristic.
+ * Fails with MS_EUSAGE for n == 0 or n > ROUTE_MAX_STOPS.  *length (may be
+ * NULL) receives the tour length. */
+enum ms_status route_order(const double *dist, size_t n, bool round_trip, size_t *order, double *length,
+			   struct ms_error *err);
+
+/* The three algorithms, exposed for tests and benchmarks.  All are
+ * deterministic: ties are broken by the lower stop index.
+ * route_order_exact: Held-Karp, requires 1 <= n <= ROUTE_EXACT_MAX.
+ * route_order_nearest: nearest neighbour from the start.
+ * route_order_heuristic: nearest neighbour, then 2-opt and Or-opt (moving
+ *   segments of 1-3 stops, either way round) until no move shortens the
+ *   tour; never longer than route_order_nearest's tour (asserted).
+ * Each returns the tour length; 1 <= n <= ROUTE_MAX_STOPS. */
+double route_order_exact(const double *dist, size_t n, bool round_trip, size_t *order);
+double route_order_nearest(const double *dist, size_t n, bool round_trip, size_t *order);
+double route_order_heuristic(const double *dist, size_t n, bool round_trip, size_t *order);
+
+/* --- Compass and time estimates --------------------------------------- */
+
+/* The 8-point compass sector of an azimuth (degrees clockwise from north,
+ * any value; normalised first): 0 = N, 1 = NE, ... 7 = NW.  Sector k
+ * covers [k*45 - 22.5, k*45 + 22.5): a boundary (22.5 + k*45) belongs to
+ * the sector clockwise of it, so 22.5 is NE and 337.5 is N. */
+int route_compass_sector(double azimuth_deg);
+/* "北", "东北", "东", "东南", "南", "西南", "西", "西北" and "N", "NE", ... */
+const char *route_compass_zh(int sector);
+const char *route_compass_en(int sector);
+
+enum route_mode { ROUTE_WALK, ROUTE_DRIVE };
+
+/* "walk"/"drive" and back (-1 when unknown). */
+const char *route_mode_name(enum route_mode m);
+int route_mode_parse(const char *s);
+
+/*
+ * Time estimates: minutes = distance * detour factor / speed.
+ *
+ * Detour factor (road or path length over straight-line length): on a
+ * rectangular street grid at a random angle the mean ratio is 4/pi = 1.27,
+ * so 1.3 for walking in towns; rural county and township roads wind more,
+ * and measured country-wide circuity factors for road travel run from about
+ * 1.1 to 1.4 (Ballou, Rahardja & Sakai, "Selected country circuity factors
+ * for road travel distance estimation", Transportation Research A 36
+ * (2002)), so 1.4, the upper end, for driving between rural sites.
+ *
+ * Speeds: 4.5 km/h walking, a little under the 4.8-5 km/h comfortable gait
+ * of adults (Bohannon 1997, Age and Ageing 26) because a group with older
+ * visitors walks slower; 40 km/h driving, the default limit on roads
+ * without a centre line outside cities in China (Regulations for the
+ * Implementation of the Road Traffic Safety Law, art. 45), which most
+ * village and township roads between the sites are, and which also
+ * allows for slowing down through towns on faster roads.
+ */
+#define ROUTE_WALK_KMH 4.5
+#define ROUTE_WALK_DETOUR 1.3
+#define ROUTE_DRIVE_KMH 40.0
+#define ROUTE_DRIVE_DETOUR 1.4
+
+/* Estimated minutes for a straight-line distance in metres. */
+double route_estimate_minutes(double distance_m, enum route_mode mode);
+
+/* --- Plans ------------------------------------------------------------- */
+
+struct route_options {
+	bool round_trip;      /* back to the start after the last stop */
+	enum route_mode mode; /* for the time estimates */
+};
+
+/* A leg: from the previous point (the start, or the previous stop) to a
+ * stop, or from the last stop back to the start. */
+struct route_leg {
+	double distance_m;  /* geodesic, WGS-84 */
+	double bearing_deg; /* initial azimuth, 0 <= b < 360 */
+	double minutes;     /* estimate, see route_estimate_minutes */
+};
+
+struct route_plan {
+	double start_lat, start_lon;   /* WGS-84 */
+	struct route_options opt;
+	size_t n;                      /* stops */
+	const struct site **stops;     /* n, in visiting order; borrowed */
+	struct route_leg *legs;        /* legs[i] ends at stops[i] */
+	bool has_return;               /* == opt.round_trip */
+	struct route_leg return_leg;   /* last stop -> start, when has_return */
+	double total_distance_m;       /* all legs, return leg included */
+	double total_minutes;
+};
+
+/* Orders sites[0..n) from the start point and computes the legs.
+ * MS_EUSAGE when n is 0 or above ROUTE_MAX_STOPS, a site appears twice
+ * (same id; the message names it), or the start is not a valid WGS-84
+ * coordinate; MS_EDATA when a site's coordinate is invalid.  On success
+ * *out is a new plan (route_plan_free). */
+enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
+				const struct route_options *opt, struct route_plan **out, struct ms_error *err);
+/* Fills legs, return_leg and totals of a plan whose start, opt, n and
+ * stops are set (in visiting order), e.g. one made by hand. */
+void route_plan_compute_legs(struct route_plan *p);
+void route_plan_free(struct route_plan *p);
+
+/* --- Sheets ------------------------------------------------------------ */
+
+/* What a sheet shows besides the plan.  All borrowed; NULL means the
+ * default noted. */
+struct route_sheet {
+	const char *title;       /* NULL: "红色教育路线 Red-education route" */
+	const char *start_label; /* NULL: "起点 Start" */
+	time_t generated;        /* GPX metadata time (UTC) and printed date */
+	int utc_offset_min;      /* for the printed date; 480 for China */
+	const char *map_url;     /* HTML: the overview map's <img src>; NULL: no map */
+	const unsigned char *map_png; /* PDF: the overview map as PNG bytes; NULL: no map */
+	size_t map_png_len;
+	const char *font_path;   /* PDF: NULL: ROUTE_PDF_FONT */
+};
+
+#define ROUTE_PDF_FONT "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+/* The note every sheet carries. */
+extern const char route_estimate_note_zh[];
+extern const char route_estimate_note_en[];
+
+/* GeoJSON (RFC 7946): a FeatureCollection whose first feature is the
+ * route LineString (start, stops, and the start again for a round trip),
+ * then one Point per stop in visiting order, id = site id, properties
+ * seq, id, name_zh, name_en, leg_distance_m, leg_time_min, bearing_deg,
+ * bearing (e.g. "东北 NE"), bearing_zh, bearing_en; the collection's
+ * properties hold the totals, mode, round_trip and the estimate note. */
+void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
+
+/* GPX 1.1 (http://www.topografix.com/GPX/1/1): metadata (name, desc,
+ * time), one wpt per stop in visiting order named "N. name_zh name_en",
+ * and one rte whose rtepts are the start, the stops in order and, for a
+ * round trip, the start again. */
+void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
+
+/* A standalone HTML5 page (lang zh-CN) laid out for A4 printing. */
+void route_write_html(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
+
+/* The same sheet as an A4 PDF (cairo, text embedded as real text with the
+ * font subset).  MS_EIO when the font cannot be opened, MS_EDATA when the
+ * map PNG cannot be decoded, MS_EINTERNAL when cairo fails. */
+enum ms_status route_write_pdf(const struct route_plan *p, const struct route_sheet *s, struct buf *out,
+			       struct ms_error *err);
+
+#endif
