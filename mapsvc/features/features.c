@@ -1,0 +1,325 @@
+/* features.c - filtering, paging, nearest and GeoJSON writing; see features.h. */
+#include "features.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/mem.h"
+
+enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
+{
+	feat_catmask m = 0;
+	const char *p = s;
+	for (;;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		int c = site_category_parse(p, n);
+		if (c < 0) {
+			if (n == 0)
+				return ms_fail(err, MS_EUSAGE, "category: empty category name in '%.100s'", s);
+			return ms_fail(err, MS_EUSAGE,
+				       "category: unknown category '%.*s' (expected one of memorial_hall, museum, "
+				       "martyrs_cemetery, former_site, monument, education_base, study_station, "
+				       "training_school)",
+				       (int)(n > 100 ? 100 : n), p);
+		}
+		m |= 1u << c;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	*mask = m;
+	return MS_OK;
+}
+
+/* A whole finite decimal number in s[0..n), no hex, no NaN/inf spellings. */
+static bool parse_number(const char *s, size_t n, double *out)
+{
+	char tmp[64];
+	if (n == 0 || n >= sizeof tmp)
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	for (size_t i = 0; i < n; i++)
+		if (!strchr("0123456789+-.eE", tmp[i]))
+			return false;
+	char *end;
+	errno = 0;
+	double v = strtod(tmp, &end);
+	if (*end || errno == ERANGE || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *err)
+{
+	const char *p = s;
+	for (int i = 0; i < 4; i++) {
+		const char *comma = strchr(p, ',');
+		if ((i < 3) != (comma != NULL))
+			return ms_fail(err, MS_EUSAGE, "bbox: expected 4 comma-separated numbers, got '%.100s'", s);
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (!parse_number(p, n, &out[i]))
+			return ms_fail(err, MS_EUSAGE, "bbox: '%.*s' is not a finite number", (int)(n > 60 ? 60 : n),
+				       p);
+		p = comma ? comma + 1 : p;
+	}
+	return MS_OK;
+}
+
+/* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
+static bool utf8_valid(const unsigned char *s)
+{
+	while (*s) {
+		unsigned c = *s;
+		int extra;
+		unsigned min;
+		if (c < 0x80) {
+			s++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			extra = 1, min = 0x80, c &= 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			extra = 2, min = 0x800, c &= 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			extra = 3, min = 0x10000, c &= 0x07;
+		} else {
+			return false;
+		}
+		s++;
+		for (int i = 0; i < extra; i++, s++) {
+			if ((*s & 0xc0) != 0x80)
+				return false;
+			c = (c << 6) | (*s & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return false;
+	}
+	return true;
+}
+
+static unsigned char ascii_lower(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Substring search folding ASCII case only: folding other scripts needs
+ * Unicode tables, and Chinese has no case. */
+static bool contains_fold(const char *hay, const char *needle, size_t nlen)
+{
+	if (nlen == 0)
+		return true;
+	for (const char *h = hay; *h; h++) {
+		size_t i = 0;
+		while (i < nlen && h[i] && ascii_lower((unsigned char)h[i]) == ascii_lower((unsigned char)needle[i]))
+			i++;
+		if (i == nlen)
+			return true;
+		if (!h[i])
+			return false;
+	}
+	return false;
+}
+
+bool feat_name_matches(const struct site *s, const char *needle)
+{
+	size_t n = strlen(needle);
+	return contains_fold(s->field[SITE_NAME_ZH], needle, n) || contains_fold(s->field[SITE_NAME_EN], needle, n);
+}
+
+struct items_ctx {
+	const struct snapshot *snap;
+	const struct feat_query *q;
+	size_t qlen;
+	uint32_t *idx;
+	size_t n, cap;
+	size_t matched;
+};
+
+static bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
+
+static bool lon_in(double lon, double west, double east)
+{
+	return west <= east ? in_range(lon, west, east) : (lon >= west || lon <= east);
+}
+
+/* Applies every filter to site i and keeps it if it is on the page. */
+static bool items_visit(uint32_t i, void *vctx)
+{
+	struct items_ctx *c = vctx;
+	const struct site *s = &c->snap->sites[i];
+	const struct feat_query *q = c->q;
+	if (q->categories && !(q->categories & (1u << s->category)))
+		return true;
+	if (q->has_bbox && q->cs != COORDSYS_WGS84) {
+		/* The index was asked with a widened WGS-84 box; the exact test is
+		 * in the caller's system, where the box was drawn. */
+		double lat, lon;
+		coordsys_from_wgs84(q->cs, s->lat, s->lon, &lat, &lon);
+		if (!in_range(lat, q->south, q->north) || !lon_in(lon, q->west, q->east))
+			return true;
+	}
+	if (q->q && !feat_name_matches(s, q->q))
+		return true;
+	if (c->matched >= q->offset && c->n < q->limit) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? 2 * c->cap : 16;
+			c->idx = xrealloc(c->idx, c->cap * sizeof *c->idx);
+		}
+		c->idx[c->n++] = i;
+	}
+	c->matched++;
+	return true;
+}
+
+enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
+			  struct ms_error *err)
+{
+	memset(out, 0, sizeof *out);
+	if (q->q && !utf8_valid((const unsigned char *)q->q))
+		return ms_fail(err, MS_EUSAGE, "q: not valid UTF-8");
+	if (q->q && strlen(q->q) > FEAT_Q_MAX)
+		return ms_fail(err, MS_EUSAGE, "q: longer than %d bytes", FEAT_Q_MAX);
+	struct items_ctx c = {.snap = snap, .q = q};
+	if (!q->has_bbox) {
+		for (size_t i = 0; i < snap->n; i++)
+			items_visit((uint32_t)i, &c);
+	} else {
+		if (!in_range(q->south, -90, 90) || !in_range(q->north, -90, 90) || q->south > q->north ||
+		    !in_range(q->west, -180, 180) || !in_range(q->east, -180, 180))
+			return ms_fail(err, MS_EUSAGE,
+				       "bbox: %g,%g,%g,%g is not a box within -180..180, -90..90 with south <= north",
+				       q->west, q->south, q->east, q->north);
+		double w = q->west, s = q->south, e = q->east, n = q->north;
+		if (q->cs != COORDSYS_WGS84) {
+			/* GCJ-02 and BD-09 shift positions by well under 0.02 degrees
+			 * (about 2 km); widen by that and test exactly per site. */
+			const double pad = 0.02;
+			w = fmax(-180, w - pad), e = fmin(180, e + pad);
+			s = fmax(-90, s - pad), n = fmin(90, n + pad);
+		}
+		/* sindex visits in increasing index order, which is id order, so
+		 * paging is stable across requests. */
+		sindex_bbox(snap->index, w, s, e, n, items_visit, &c);
+	}
+	out->idx = c.idx;
+	out->n = c.n;
+	out->matched = c.matched;
+	return MS_OK;
+}
+
+void feat_page_free(struct feat_page *p)
+{
+	free(p->idx);
+	memset(p, 0, sizeof *p);
+}
+
+static bool nearest_filter(uint32_t i, void *ctx)
+{
+	const struct snapshot *snap = ((const void **)ctx)[0];
+	const feat_catmask *mask = ((const void **)ctx)[1];
+	return (*mask & (1u << snap->sites[i].category)) != 0;
+}
+
+enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_nearest_query *q,
+			    struct sindex_hit **hits, size_t *n, struct ms_error *err)
+{
+	*hits = NULL;
+	*n = 0;
+	if (!site_coord_valid(q->lat, q->lon))
+		return ms_fail(err, MS_EUSAGE, "lat/lon: %g,%g is not a position (-90..90, -180..180)", q->lat, q->lon);
+	if (q->limit < 1 || q->limit > FEAT_NEAREST_MAX)
+		return ms_fail(err, MS_EUSAGE, "limit: %zu is outside 1..%d", q->limit, FEAT_NEAREST_MAX);
+	if (isnan(q->within_m) || q->within_m < 0)
+		return ms_fail(err, MS_EUSAGE, "within_km: must be a number >= 0");
+	double lat, lon;
+	coordsys_to_wgs84(q->cs, q->lat, q->lon, &lat, &lon);
+	const void *fctx[2] = {snap, &q->categories};
+	*hits = xmalloc(q->limit * sizeof **hits);
+	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m, q->categories ? nearest_filter : NULL,
+			    (void *)fctx, *hits);
+	return MS_OK;
+}
+
+static void write_position(struct jsonw *w, const struct feat_write_opts *o, double lat, double lon)
+{
+	jw_array_begin(w);
+	if (o->lat_first) {
+		jw_fixed(w, lat, 6);
+		jw_fixed(w, lon, 6);
+	} else {
+		jw_fixed(w, lon, 6);
+		jw_fixed(w, lat, 6);
+	}
+	jw_array_end(w);
+}
+
+void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
+			const struct sindex_hit *hit)
+{
+	double lat = s->lat, lon = s->lon;
+	if (o->cs != COORDSYS_WGS84)
+		coordsys_from_wgs84(o->cs, s->lat, s->lon, &lat, &lon);
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "Feature");
+	jw_key(w, "id");
+	jw_string(w, s->field[SITE_ID]);
+	jw_key(w, "geometry");
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "Point");
+	jw_key(w, "coordinates");
+	write_position(w, o, lat, lon);
+	jw_object_end(w);
+	jw_key(w, "properties");
+	jw_object_begin(w);
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		jw_key(w, site_field_names[f]);
+		jw_string(w, s->field[f]);
+		if (f == SITE_OPENING_HOURS) { /* lat/lon sit here in the data model's order */
+			jw_key(w, "lat");
+			jw_fixed(w, lat, 6);
+			jw_key(w, "lon");
+			jw_fixed(w, lon, 6);
+		}
+	}
+	if (hit) {
+		jw_key(w, "distance_m");
+		jw_fixed(w, hit->dist_m, 1);
+		/* Rounding 359.96 to one decimal would give 360, outside [0, 360). */
+		double b = round(hit->azi_deg * 10) / 10;
+		if (b >= 360 || b < 0)
+			b = 0;
+		jw_key(w, "bearing_deg");
+		jw_fixed(w, b, 1);
+	}
+	jw_object_members(w, s->extra);
+	jw_object_end(w);
+	jw_object_end(w);
+}
+
+void feat_write_nearest(struct buf *out, const struct snapshot *snap, const struct sindex_hit *hits, size_t n,
+			const struct feat_write_opts *o)
+{
+	struct jsonw w;
+	jw_init(&w, out);
+	jw_object_begin(&w);
+	jw_key(&w, "type");
+	jw_string(&w, "FeatureCollection");
+	jw_key(&w, "numberReturned");
+	jw_int(&w, (int64_t)n);
+	jw_key(&w, "features");
+	jw_array_begin(&w);
+	for (size_t i = 0; i < n; i++) {
+		assert(hits[i].i < snap->n);
+		feat_write_feature(&w, &snap->sites[hits[i].i], o, &hits[i]);
+	}
+	jw_array_end(&w);
+	jw_object_end(&w);
+	buf_putc(out, '\n');
+}
