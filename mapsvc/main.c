@@ -10,6 +10,8 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	/* one line per implemented subcommand, in DESIGN.md's order */
+	{"serve", cmd_serve, "serve tiles, OGC API - Features and nearest search over HTTP"},
+	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
 	{NULL, NULL, NULL},
 };
 

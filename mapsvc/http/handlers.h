@@ -1,0 +1,42 @@
+/*
+ * handlers.h - the route handlers, one file per area, and the few things
+ * of the server they share.  Internal to http/: the table in routes.c is
+ * the only caller.
+ */
+#ifndef MS_HTTP_HANDLERS_H
+#define MS_HTTP_HANDLERS_H
+
+#include "http.h"
+
+/* h_ogc.c: OGC API - Features Part 1 and 2 documents */
+void h_landing(struct http_ctx *c, struct http_response *r);
+void h_conformance(struct http_ctx *c, struct http_response *r);
+void h_collections(struct http_ctx *c, struct http_response *r);
+void h_collection(struct http_ctx *c, struct http_response *r);
+void h_queryables(struct http_ctx *c, struct http_response *r);
+/* h_api.c: the OpenAPI 3.0 description */
+void h_api(struct http_ctx *c, struct http_response *r);
+/* h_items.c */
+void h_items(struct http_ctx *c, struct http_response *r);
+void h_item(struct http_ctx *c, struct http_response *r);
+/* h_nearest.c */
+void h_nearest(struct http_ctx *c, struct http_response *r);
+/* h_ops.c: operations */
+void h_healthz(struct http_ctx *c, struct http_response *r);
+void h_metrics(struct http_ctx *c, struct http_response *r);
+
+/* The OGC CRS URIs (Part 2) and what they mean for axis order. */
+#define CRS_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+#define CRS_EPSG4326 "http://www.opengis.net/def/crs/EPSG/0/4326"
+#define CRS_EPSG4490 "http://www.opengis.net/def/crs/EPSG/0/4490"
+/* Maps a crs / bbox-crs value (URI or [EPSG:n] safe CURIE) to its URI and
+ * axis order; NULL when unsupported. */
+const char *ogc_crs_lookup(const char *value, bool *lat_first);
+
+/* Names of the collection's id (for links and documents). */
+#define SITES_COLLECTION "sites"
+
+/* Writes the Prometheus text of the server's counters (server.c). */
+void http_metrics_write(const struct http_ctx *c, struct buf *out);
+
+#endif

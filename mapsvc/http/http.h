@@ -1,0 +1,145 @@
+/*
+ * http.h - the HTTP front: server set-up and limits (libmicrohttpd), the
+ * route table, problem+json errors, and what every handler is given.
+ *
+ * A handler parses the request, calls the engine (features/, render/,
+ * route/) and fills a struct http_response; it never touches sockets or
+ * libmicrohttpd.  Adding a route is one line in the table of routes.c and
+ * a handler function in a file of its own (declared in handlers.h).
+ *
+ * Threads: libmicrohttpd runs a pool of epoll threads; handlers run on
+ * them concurrently.  Each request holds its own reference to the current
+ * snapshot, so a reload (http_server_set_snapshot) never changes data
+ * under a running request; the old snapshot is released when its last
+ * request finishes.  The config is read-only while the server runs.
+ */
+#ifndef MS_HTTP_H
+#define MS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../store/snapshot.h"
+#include "../util/buf.h"
+#include "../util/ms_error.h"
+
+/* Server settings, filled by `mapsvc serve`.  Strings are borrowed for
+ * the life of the server. */
+struct http_config {
+	const char *host;       /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
+	unsigned port;          /* 0 picks a free port (see http_server_port) */
+	const char *public_url; /* base of absolute links behind a proxy, or NULL: use Host */
+	const char *db_path;    /* the database the snapshot came from (reload, reports) */
+	const char *styles_dir; /* for the tile routes */
+	unsigned threads;       /* epoll threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned cache_mb;      /* tile cache budget */
+	unsigned max_zoom;      /* tiles above it are 404 */
+	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
+};
+
+/* Request limits.  libmicrohttpd answers with its own HTML page when a
+ * request line or header block does not fit in a connection's memory
+ * pool, so the pool is made larger than these and the server checks them
+ * itself, answering with problem+json (see server.c). */
+#define HTTP_MAX_URI 8192          /* request target, bytes -> 414 */
+#define HTTP_MAX_HEADERS 32768     /* sum of header names and values -> 431 */
+#define HTTP_POOL_BYTES (512 * 1024)
+#define HTTP_MAX_CONNECTIONS 512   /* at most 256 MiB of pools, mostly untouched */
+#define HTTP_TIMEOUT_S 15          /* a slow or stalled client is dropped after this */
+#define HTTP_MAX_PARAMS 32
+
+struct http_param {
+	const char *key, *value; /* decoded; borrowed from libmicrohttpd */
+};
+
+/* An answer being built by a handler.  status and content_type default to
+ * 200 and application/json; the body is sent as it is (empty for HEAD). */
+#define HTTP_MAX_EXTRA_HEADERS 8
+struct http_response {
+	int status;
+	const char *content_type; /* static string */
+	struct buf body;
+	int nheaders;
+	struct {
+		char *name, *value; /* owned */
+	} headers[HTTP_MAX_EXTRA_HEADERS];
+	bool cacheable; /* give an ETag and honour If-None-Match */
+};
+
+/* What a handler gets. */
+struct http_ctx {
+	const struct http_config *cfg;
+	const struct snapshot *snap; /* retained for this request */
+	const char *path;            /* decoded path, e.g. "/collections/sites/items/x" */
+	const char *method;          /* "GET", "HEAD", ... */
+	const char *base_url;        /* "http://host:port" (no trailing slash) for links */
+	const char *captures[4];     /* the {...} segments of the route pattern, in order */
+	int ncaptures;
+	struct http_param params[HTTP_MAX_PARAMS]; /* query parameters in request order */
+	int nparams;
+	/* private */
+	void *conn_;
+	void *server_;
+};
+
+typedef void (*http_handler_fn)(struct http_ctx *c, struct http_response *r);
+
+/* --- for handlers -------------------------------------------------- */
+
+/* The value of query parameter key, or NULL. */
+const char *http_param(const struct http_ctx *c, const char *key);
+/* A request header (case-insensitive name), or NULL. */
+const char *http_header(const struct http_ctx *c, const char *name);
+/* Fails with a 400 problem naming the first parameter not in allowed
+ * (NULL-terminated) or given twice; returns false when it did. */
+bool http_check_params(const struct http_ctx *c, struct http_response *r, const char *const *allowed);
+/* Adds a header to the answer (copied). */
+void http_add_header(struct http_response *r, const char *name, const char *value);
+/* Replaces the answer with an RFC 9457 problem+json document.  The type
+ * is "about:blank", so the title is the status's reason phrase (RFC 9457
+ * §4.2.1); detail says which parameter or value was wrong. */
+void http_problem(struct http_response *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The reason phrase of a status ("Not Found"). */
+const char *http_reason(int status);
+/* 400 from an engine error (its message names the parameter). */
+void http_problem_from_error(struct http_response *r, const struct ms_error *err);
+/* Appends to b the request's query string with key's value replaced by
+ * value (or removed when value is NULL), percent-encoded, starting with
+ * '?' unless empty.  For next/prev links. */
+void http_query_with(const struct http_ctx *c, struct buf *b, const char *key, const char *value);
+/* Percent-encodes s for a query component (RFC 3986 unreserved kept). */
+void http_url_encode(struct buf *b, const char *s);
+
+/* --- the server ---------------------------------------------------- */
+
+struct http_server;
+
+/* Starts listening and serving snap (a reference is taken).  Returns NULL
+ * with err filled when the address cannot be bound. */
+struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err);
+/* The port actually bound (useful with port 0). */
+unsigned http_server_port(const struct http_server *s);
+/* Swaps in a new snapshot (a reference is taken); requests already
+ * running keep the old one, which is released after the last of them. */
+void http_server_set_snapshot(struct http_server *s, struct snapshot *snap);
+/* Stops accepting, finishes running requests, frees everything. */
+void http_server_stop(struct http_server *s);
+
+/* --- routing (routes.c) -------------------------------------------- */
+
+struct http_route {
+	const char *pattern;    /* "/collections/{}/items/{}": {} matches one non-empty segment */
+	const char *methods;    /* "GET, HEAD" - also the Allow header of a 405 */
+	http_handler_fn handler;
+	const char *name;       /* metrics label */
+};
+
+extern const struct http_route http_routes[];
+extern const size_t http_nroutes;
+
+/* Finds the route for path, filling captures.  Returns its index, or -1.
+ * Exposed for the unit tests. */
+int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures);
+
+#endif

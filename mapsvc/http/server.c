@@ -1,0 +1,421 @@
+/*
+ * server.c - libmicrohttpd set-up, limits, dispatch and metrics.
+ *
+ * Mode: an internal pool of epoll threads with MHD_USE_TURBO, measured as
+ * the fastest on the target machines; a pool of one thread stalls under
+ * many keep-alive connections, so the pool always has two or more.
+ *
+ * Two behaviours of libmicrohttpd 0.9.75 shape the code:
+ *  - queueing the answer during the first access-handler call makes it
+ *    close keep-alive connections, so the first call only sets up the
+ *    request state and the answer is queued on the next one;
+ *  - a request line or header block that does not fit in the connection's
+ *    memory pool is answered with libmicrohttpd's own HTML page (414 or
+ *    431).  The pool is therefore several times larger than the limits
+ *    checked here, so every over-long request reaches the handler and gets
+ *    a problem+json answer.  Pools are mmap'ed, so untouched pages of an
+ *    idle connection cost no memory; the connection limit bounds the rest.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+#include <xxhash.h>
+
+#include "../util/mem.h"
+#include "handlers.h"
+
+/* Request duration buckets (seconds) for the Prometheus histogram. */
+static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+#define NBUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
+#define NCLASSES 5 /* 1xx .. 5xx */
+
+struct route_metrics {
+	atomic_ullong by_class[NCLASSES];
+};
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_config cfg;
+	unsigned port;
+	char listen_base[128]; /* http://host:port, when there is no Host header */
+
+	pthread_mutex_t snap_lock; /* guards snap: swapped on reload */
+	struct snapshot *snap;
+	atomic_ullong reloads;
+
+	struct route_metrics *routes; /* http_nroutes + 1 (the last: unmatched) */
+	atomic_ullong buckets[NBUCKETS + 1];
+	atomic_ullong duration_us_sum;
+	atomic_ullong requests;
+};
+
+/* Per-request state, created by the URI log callback (which sees the raw
+ * request target and so its true length) and freed on completion. */
+struct request {
+	struct timespec start;
+	size_t uri_len;
+	bool seen;
+};
+
+static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls, (void)conn;
+	struct request *rq = xcalloc(1, sizeof *rq);
+	clock_gettime(CLOCK_MONOTONIC, &rq->start);
+	rq->uri_len = strlen(uri);
+	return rq;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			      enum MHD_RequestTerminationCode toe)
+{
+	(void)cls, (void)conn, (void)toe;
+	free(*con_cls);
+	*con_cls = NULL;
+}
+
+struct param_collect {
+	struct http_ctx *c;
+	bool overflow;
+};
+
+static enum MHD_Result collect_param(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	struct param_collect *pc = cls;
+	if (pc->c->nparams == HTTP_MAX_PARAMS) {
+		pc->overflow = true;
+		return MHD_NO;
+	}
+	pc->c->params[pc->c->nparams].key = key;
+	pc->c->params[pc->c->nparams].value = value ? value : "";
+	pc->c->nparams++;
+	return MHD_YES;
+}
+
+static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	*(size_t *)cls += strlen(key) + (value ? strlen(value) : 0) + 4;
+	return MHD_YES;
+}
+
+/* A Host header is echoed into links, so only a plausible host[:port]
+ * is used (RFC 3986 §3.2.2 reg-name / IP-literal characters). */
+static bool host_ok(const char *h)
+{
+	size_t n = strlen(h);
+	if (n == 0 || n > 255)
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		      strchr(".-:[]_", *p)))
+			return false;
+	return true;
+}
+
+static void record(struct http_server *s, int route, int status, const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+	int cls = status / 100 - 1;
+	if (cls < 0 || cls >= NCLASSES)
+		cls = NCLASSES - 1;
+	size_t r = route < 0 ? http_nroutes : (size_t)route;
+	atomic_fetch_add(&s->routes[r].by_class[cls], 1);
+	size_t b = 0;
+	while (b < NBUCKETS && secs > duration_buckets[b])
+		b++;
+	atomic_fetch_add(&s->buckets[b], 1);
+	atomic_fetch_add(&s->duration_us_sum, (unsigned long long)(secs * 1e6));
+	atomic_fetch_add(&s->requests, 1);
+}
+
+static struct snapshot *current_snapshot(struct http_server *s)
+{
+	pthread_mutex_lock(&s->snap_lock);
+	struct snapshot *snap = snapshot_retain(s->snap);
+	pthread_mutex_unlock(&s->snap_lock);
+	return snap;
+}
+
+/* Routes and runs one request; fills r.  Returns the route index or -1. */
+static int dispatch(struct http_server *s, struct MHD_Connection *conn, const char *url, const char *method,
+		    const struct request *rq, struct http_response *r)
+{
+	size_t header_bytes = 0;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &header_bytes);
+	if (rq->uri_len > HTTP_MAX_URI) {
+		http_problem(r, 414, "the request target is %zu bytes long; the limit is %d", rq->uri_len,
+			     HTTP_MAX_URI);
+		return -1;
+	}
+	if (header_bytes > HTTP_MAX_HEADERS) {
+		http_problem(r, 431, "the request headers take %zu bytes; the limit is %d", header_bytes,
+			     HTTP_MAX_HEADERS);
+		return -1;
+	}
+
+	struct http_ctx c = {.cfg = &s->cfg, .path = url, .method = method, .conn_ = conn, .server_ = s};
+	size_t caplen = strlen(url) + 1;
+	char *capbuf = xmalloc(caplen);
+	int route = http_route_match(url, c.captures, capbuf, caplen, &c.ncaptures);
+	if (route < 0) {
+		http_problem(r, 404, "no resource at '%.200s'", url);
+		goto done;
+	}
+	const struct http_route *rt = &http_routes[route];
+	bool is_get = !strcmp(method, "GET"), is_head = !strcmp(method, "HEAD");
+	if (!strcmp(method, "OPTIONS")) {
+		/* CORS preflight (Fetch standard): the methods this resource takes. */
+		r->status = 204;
+		http_add_header(r, "Allow", rt->methods);
+		http_add_header(r, "Access-Control-Allow-Methods", rt->methods);
+		http_add_header(r, "Access-Control-Allow-Headers", "Accept, If-None-Match");
+		goto done;
+	}
+	if (!is_get && !is_head) {
+		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url, rt->methods);
+		http_add_header(r, "Allow", rt->methods);
+		goto done;
+	}
+	struct param_collect pc = {.c = &c};
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &pc);
+	if (pc.overflow) {
+		http_problem(r, 400, "more than %d query parameters", HTTP_MAX_PARAMS);
+		goto done;
+	}
+
+	char base[300];
+	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+	if (s->cfg.public_url) {
+		snprintf(base, sizeof base, "%s", s->cfg.public_url);
+		size_t n = strlen(base);
+		while (n > 0 && base[n - 1] == '/')
+			base[--n] = '\0';
+	} else if (host && host_ok(host)) {
+		snprintf(base, sizeof base, "http://%s", host);
+	} else {
+		snprintf(base, sizeof base, "%s", s->listen_base);
+	}
+	c.base_url = base;
+
+	struct snapshot *snap = current_snapshot(s);
+	c.snap = snap;
+	rt->handler(&c, r);
+	snapshot_release(snap);
+done:
+	free(capbuf);
+	return route;
+}
+
+static bool etag_matches(const char *inm, const char *etag)
+{
+	if (!inm)
+		return false;
+	if (!strcmp(inm, "*"))
+		return true;
+	/* RFC 9110 §13.1.2: a list; weak comparison, so W/ is ignored. */
+	return strstr(inm, etag) != NULL;
+}
+
+static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
+{
+	char etag[24] = "";
+	if (r->cacheable && r->status == 200) {
+		snprintf(etag, sizeof etag, "\"%016llx\"",
+			 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
+		if (etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+				 etag)) {
+			r->status = 304;
+			buf_reset(&r->body);
+		}
+	}
+	size_t len = 0;
+	char *data = buf_detach(&r->body, &len);
+	struct MHD_Response *resp;
+	if (data && len)
+		resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+	else {
+		free(data);
+		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	}
+	if (!resp)
+		return MHD_NO;
+	if (r->status != 204 && r->status != 304)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	if (etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (s->cfg.cors)
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->cfg.cors);
+	for (int i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+static void response_free(struct http_response *r)
+{
+	buf_free(&r->body);
+	for (int i = 0; i < r->nheaders; i++) {
+		free(r->headers[i].name);
+		free(r->headers[i].value);
+	}
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				      const char *version, const char *upload_data, size_t *upload_data_size,
+				      void **con_cls)
+{
+	(void)version, (void)upload_data;
+	struct http_server *s = cls;
+	struct request *rq = *con_cls;
+	if (!rq) /* the URI logger always runs first; this is belt and braces */
+		*con_cls = rq = uri_logger(NULL, url, conn);
+	if (!rq->seen) {
+		rq->seen = true;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		/* No route takes a body: discard it, then answer (405). */
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	struct http_response r = {.status = 200, .content_type = "application/json"};
+	int route = dispatch(s, conn, url, method, rq, &r);
+	record(s, route, r.status, &rq->start);
+	enum MHD_Result ret = send_response(s, conn, &r);
+	response_free(&r);
+	return ret;
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err)
+{
+	struct sockaddr_storage ss;
+	memset(&ss, 0, sizeof ss);
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	const char *host = cfg->host ? cfg->host : "127.0.0.1";
+	if (cfg->port > 65535)
+		return ms_fail(err, MS_EUSAGE, "port %u is out of range", cfg->port), NULL;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)cfg->port);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)cfg->port);
+		flags |= MHD_USE_IPv6;
+	} else {
+		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host),
+		       NULL;
+	}
+
+	struct http_server *s = xcalloc(1, sizeof *s);
+	s->cfg = *cfg;
+	if (s->cfg.threads < 2)
+		s->cfg.threads = 2;
+	pthread_mutex_init(&s->snap_lock, NULL);
+	s->snap = snapshot_retain(snap);
+	s->routes = xcalloc(http_nroutes + 1, sizeof *s->routes);
+
+	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
+				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
+				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
+				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
+				     MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)s,
+				     MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)s,
+				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+				     MHD_OPTION_END);
+	if (!s->daemon) {
+		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)", host,
+			cfg->port);
+		snapshot_release(s->snap);
+		free(s->routes);
+		pthread_mutex_destroy(&s->snap_lock);
+		free(s);
+		return NULL;
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : cfg->port;
+	snprintf(s->listen_base, sizeof s->listen_base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
+		 s->port);
+	return s;
+}
+
+unsigned http_server_port(const struct http_server *s) { return s->port; }
+
+void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
+{
+	struct snapshot *fresh = snapshot_retain(snap);
+	pthread_mutex_lock(&s->snap_lock);
+	struct snapshot *old = s->snap;
+	s->snap = fresh;
+	pthread_mutex_unlock(&s->snap_lock);
+	atomic_fetch_add(&s->reloads, 1);
+	snapshot_release(old); /* requests still using it hold their own references */
+}
+
+void http_server_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->daemon);
+	snapshot_release(s->snap);
+	free(s->routes);
+	pthread_mutex_destroy(&s->snap_lock);
+	free(s);
+}
+
+void http_metrics_write(const struct http_ctx *c, struct buf *out)
+{
+	struct http_server *s = c->server_;
+	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status class.\n"
+		      "# TYPE mapsvc_http_requests_total counter\n");
+	static const char *const classes[NCLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
+	for (size_t r = 0; r <= http_nroutes; r++)
+		for (int k = 0; k < NCLASSES; k++) {
+			unsigned long long v = atomic_load(&s->routes[r].by_class[k]);
+			if (v)
+				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
+					   r < http_nroutes ? http_routes[r].name : "unmatched", classes[k], v);
+		}
+	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer.\n"
+		      "# TYPE mapsvc_http_request_duration_seconds histogram\n");
+	unsigned long long cum = 0;
+	for (size_t b = 0; b <= NBUCKETS; b++) {
+		cum += atomic_load(&s->buckets[b]);
+		if (b < NBUCKETS)
+			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
+				   duration_buckets[b], cum);
+		else
+			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+	}
+	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
+		   (double)atomic_load(&s->duration_us_sum) / 1e6);
+	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
+	buf_printf(out,
+		   "# HELP mapsvc_sites_loaded Sites in the snapshot being served.\n"
+		   "# TYPE mapsvc_sites_loaded gauge\n"
+		   "mapsvc_sites_loaded %zu\n"
+		   "# HELP mapsvc_snapshot_version Content hash of the served data (as a number).\n"
+		   "# TYPE mapsvc_snapshot_version gauge\n"
+		   "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
+		   "# HELP mapsvc_reloads_total Successful data reloads (SIGHUP).\n"
+		   "# TYPE mapsvc_reloads_total counter\n"
+		   "mapsvc_reloads_total %llu\n",
+		   c->snap->n, (unsigned long long)c->snap->version, atomic_load(&s->reloads));
+}
