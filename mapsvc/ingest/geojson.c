@@ -1,0 +1,150 @@
+/*
+ * geojson.c - the GeoJSON reader (RFC 7946): a FeatureCollection of Point
+ * features, parsed with jansson.
+ *
+ * A feature's id is its "id" member (RFC 7946 §3.2: string or number) or,
+ * failing that, properties.id; both present and different is an error.
+ * Properties named like fields of the model must be strings (or null);
+ * every other property is kept as given, any JSON, in site.extra.
+ * Positions are [lon, lat] with an optional altitude, which is dropped.
+ */
+#include "ingest_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/mem.h"
+
+/* An id as text: a string as it is, an integer in decimal.  Returns false
+ * for any other JSON type. */
+static bool id_text(const json_t *v, char *out, size_t size)
+{
+	if (json_is_string(v)) {
+		snprintf(out, size, "%s", json_string_value(v));
+		return strlen(json_string_value(v)) < size;
+	}
+	if (json_is_integer(v)) {
+		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return true;
+	}
+	return false;
+}
+
+static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size_t n, struct ms_error *err)
+{
+	if (!json_is_object(f))
+		return ms_fail(err, MS_EDATA, "not a JSON object");
+	const char *type = json_string_value(json_object_get(f, "type"));
+	if (!type || strcmp(type, "Feature") != 0)
+		return ms_fail(err, MS_EDATA, "type is %s%s%s, not \"Feature\"", type ? "\"" : "",
+			       type ? type : "missing", type ? "\"" : "");
+
+	const json_t *geom = json_object_get(f, "geometry");
+	if (!json_is_object(geom))
+		return ms_fail(err, MS_EDATA, "geometry is %s",
+			       geom && !json_is_null(geom) ? "not an object" : "missing or null");
+	const char *gtype = json_string_value(json_object_get(geom, "type"));
+	if (!gtype || strcmp(gtype, "Point") != 0)
+		return ms_fail(err, MS_EDATA, "geometry type is %s%s%s, not \"Point\"", gtype ? "\"" : "",
+			       gtype ? gtype : "missing", gtype ? "\"" : "");
+	const json_t *coords = json_object_get(geom, "coordinates");
+	size_t nc = json_array_size(coords);
+	if (!json_is_array(coords) || nc < 2 || nc > 3)
+		return ms_fail(err, MS_EDATA, "coordinates must be an array [lon, lat] or [lon, lat, alt]");
+	for (size_t i = 0; i < nc; i++)
+		if (!json_is_number(json_array_get(coords, i)))
+			return ms_fail(err, MS_EDATA, "coordinates[%zu] is not a number", i);
+
+	const json_t *props = json_object_get(f, "properties");
+	if (props && !json_is_null(props) && !json_is_object(props))
+		return ms_fail(err, MS_EDATA, "properties is not an object");
+
+	char id[INGEST_MAX_ID + 2] = "", pid[INGEST_MAX_ID + 2] = "";
+	const json_t *fid = json_object_get(f, "id"), *ppid = json_object_get(props, "id");
+	if (fid && !id_text(fid, id, sizeof id))
+		return ms_fail(err, MS_EDATA, "id must be a string or an integer of at most %d bytes", INGEST_MAX_ID);
+	if (ppid && !json_is_null(ppid) && !id_text(ppid, pid, sizeof pid))
+		return ms_fail(err, MS_EDATA, "properties.id must be a string or an integer of at most %d bytes",
+			       INGEST_MAX_ID);
+	if (!fid && (!ppid || json_is_null(ppid)))
+		return ms_fail(err, MS_EDATA, "no id (neither the feature's \"id\" nor properties.id)");
+	if (fid && ppid && !json_is_null(ppid) && strcmp(id, pid) != 0)
+		return ms_fail(err, MS_EDATA, "id '%s' and properties.id '%s' differ", id, pid);
+
+	struct site s = {0};
+	s.field[SITE_ID] = fid ? id : pid;
+	s.lon = json_number_value(json_array_get(coords, 0));
+	s.lat = json_number_value(json_array_get(coords, 1));
+
+	json_t *extra = json_object();
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)props, key, v)
+	{
+		int fi = site_field_parse(key);
+		if (fi == SITE_ID)
+			continue; /* handled above */
+		if (fi >= 0) {
+			if (json_is_null(v))
+				continue;
+			if (!json_is_string(v)) {
+				json_decref(extra);
+				return ms_fail(err, MS_EDATA, "property %s must be a string", key);
+			}
+			if (json_string_length(v) > INGEST_MAX_FIELD || strlen(json_string_value(v)) != json_string_length(v)) {
+				json_decref(extra);
+				return ms_fail(err, MS_EDATA, "property %s is longer than %zu bytes or holds a NUL", key,
+					       INGEST_MAX_FIELD);
+			}
+			s.field[fi] = json_string_value(v);
+		} else if (strcmp(key, "lat") != 0 && strcmp(key, "lon") != 0) {
+			/* lat/lon are the model's coordinates: the geometry gives them. */
+			json_object_set(extra, key, v);
+		}
+	}
+	char *extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(extra);
+	s.extra = extra_text;
+	enum ms_status st = ingest_batch_add(b, &s, n + 1, err);
+	free(extra_text);
+	return st;
+}
+
+enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
+			      struct site_set *into, struct ms_error *err)
+{
+	if (len > INGEST_MAX_FILE)
+		return ms_fail(err, MS_EDATA, "%s: %zu bytes, more than the %zu a site file may have", name, len,
+			       INGEST_MAX_FILE);
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) /* RFC 8259 §8.1: a parser MAY ignore a BOM */
+		data += 3, len -= 3;
+	json_error_t jerr;
+	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!root)
+		return ms_fail(err, MS_EDATA, "%s:%d: JSON: %s", name, jerr.line, jerr.text);
+
+	enum ms_status st = MS_OK;
+	const char *type = json_string_value(json_object_get(root, "type"));
+	const json_t *features = json_object_get(root, "features");
+	if (!json_is_object(root) || !type || strcmp(type, "FeatureCollection") != 0) {
+		st = ms_fail(err, MS_EDATA, "%s: not a GeoJSON FeatureCollection", name);
+	} else if (!json_is_array(features)) {
+		st = ms_fail(err, MS_EDATA, "%s: \"features\" is not an array", name);
+	} else {
+		struct ingest_batch b;
+		ingest_batch_init(&b, cs, INGEST_FEATURE, into);
+		for (size_t i = 0; i < json_array_size(features) && st == MS_OK; i++) {
+			st = read_feature(&b, json_array_get(features, i), i, err);
+			if (st != MS_OK)
+				ms_error_prefix(err, "%s: feature %zu: ", name, i);
+		}
+		if (st == MS_OK)
+			ingest_batch_commit(&b, into);
+		ingest_batch_free(&b);
+	}
+	json_decref(root);
+	return st;
+}

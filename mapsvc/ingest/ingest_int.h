@@ -1,0 +1,62 @@
+/*
+ * ingest_int.h - what the CSV and GeoJSON readers share (private to
+ * mapsvc/ingest/): the all-or-nothing batch that validates each site and
+ * detects duplicate ids, and UTF-8 checking.
+ *
+ * A batch collects the sites of one input into a set of its own and only
+ * appends them to the caller's set when the whole input was good, which is
+ * how the readers keep their "all or none" promise (ingest.h).  Not
+ * thread-safe; one batch per read.
+ */
+#ifndef MS_INGEST_INT_H
+#define MS_INGEST_INT_H
+
+#include <stddef.h>
+
+#include "ingest.h"
+
+/* Inputs larger than this are refused before anything is parsed: a million
+ * sites with long descriptions fit in a few hundred megabytes. */
+#define INGEST_MAX_FILE ((size_t)1 << 30)
+/* No field of a site needs more; a longer one is a broken file. */
+#define INGEST_MAX_FIELD ((size_t)64 * 1024)
+/* Ids appear in URLs and file names of exports. */
+#define INGEST_MAX_ID 200
+
+/* Where a site came from, for "duplicate of ..." messages. */
+enum ingest_where { INGEST_LINE, INGEST_FEATURE };
+
+struct ingest_idset; /* open-addressing hash set of ids */
+
+struct ingest_batch {
+	enum coordsys cs;
+	enum ingest_where where_kind;
+	const struct site_set *into; /* borrowed; its ids count as taken */
+	struct site_set *tmp;        /* the sites read so far */
+	size_t *where;               /* line or feature number of tmp->v[i] */
+	size_t where_cap;
+	struct ingest_idset *ids;
+};
+
+void ingest_batch_init(struct ingest_batch *b, enum coordsys cs, enum ingest_where kind,
+		       const struct site_set *into);
+void ingest_batch_free(struct ingest_batch *b);
+
+/* Validates *s (fields borrowed; lat/lon in the input's coordsys; category
+ * still to be parsed from field[SITE_CATEGORY]) and adds a copy in WGS-84.
+ * On failure returns MS_EDATA with only the reason in err ("lat 91.2 out
+ * of range -90..90"); the caller adds FILE:LINE. */
+enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t where, struct ms_error *err);
+
+/* Appends every site of the batch to into (the set given to init). */
+void ingest_batch_commit(struct ingest_batch *b, struct site_set *into);
+
+/* Offset of the first byte of data[0..len) that is not valid UTF-8 or is
+ * NUL (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or
+ * len when all is well. */
+size_t ingest_utf8_check(const char *data, size_t len);
+
+/* 1-based line of byte offset off. */
+size_t ingest_line_of(const char *data, size_t off);
+
+#endif
