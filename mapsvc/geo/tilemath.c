@@ -113,6 +113,14 @@ struct geo_merc {
 	"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "             \
 	"+step +proj=webmerc +lat_0=0 +lon_0=0 +x_0=0 +y_0=0 +ellps=WGS84"
 
+/* PROJ's logger writes to stderr by default; the engine must stay quiet. */
+static void proj_log_silent(void *app, int level, const char *msg)
+{
+	(void)app;
+	(void)level;
+	(void)msg;
+}
+
 static enum ms_status proj_failure(struct ms_error *err, PJ_CONTEXT *ctx, const char *what)
 {
 	int e = proj_context_errno(ctx);
@@ -132,6 +140,7 @@ struct geo_merc *geo_merc_new(struct ms_error *err)
 	 * engine reports through struct ms_error only. */
 	proj_context_set_enable_network(ctx, 0);
 	proj_log_level(ctx, PJ_LOG_NONE);
+	proj_log_func(ctx, NULL, proj_log_silent);
 
 	PJ *pj = NULL;
 	PJ *raw = proj_create_crs_to_crs(ctx, "EPSG:4326", "EPSG:3857", NULL);

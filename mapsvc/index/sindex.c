@@ -1,0 +1,535 @@
+/*
+ * sindex.c - the spatial index of sindex.h.
+ *
+ * One static KD-tree serves both queries.
+ *
+ * k-nearest.  Points are placed at their 3-D ECEF positions on the WGS-84
+ * ellipsoid (height 0).  The straight chord between two surface points is
+ * never longer than the geodesic between them, so the Euclidean distance
+ * from the query's ECEF position to a point (or to a node's box) is a lower
+ * bound of the geodesic distance.  The search is best-first over a single
+ * priority queue holding both nodes and points, keyed by that bound; a
+ * point's exact geodesic distance (Karney, via geo_inverse) is computed
+ * only when it is popped, and the search stops when the smallest bound left
+ * exceeds the k-th best geodesic distance found (or max_dist_m).  Nothing
+ * not yet popped can then be nearer, so the answer is exact, and because
+ * chords do not care about latitude or longitude, the poles and the
+ * antimeridian need no special case.  Near a point the chord is shorter
+ * than the geodesic only by about s^3/(24 R^2) (4 cm at 10 km), so almost
+ * every geodesic computed ends up in the answer: about k + 1 per query.
+ *
+ * Bounding boxes.  Each node also carries the lon/lat box of its points; a
+ * box query walks the tree pruning nodes whose lon/lat box misses the
+ * query box (two boxes when it crosses the antimeridian) and tests the
+ * points of the leaves it reaches against the exact double coordinates.
+ * The 3-D split keeps nodes compact in lon/lat too, except for nodes that
+ * straddle the antimeridian or a pole, which only prune less.  Matches
+ * are then put in increasing index order, as sindex.h promises.
+ *
+ * Memory, per point: ECEF as three floats, lat/lon as doubles (the
+ * geodesic needs them exactly), the original index as uint32: 32 bytes,
+ * plus about 12 bytes of node per point (leaves of up to LEAF_MAX points).
+ * Float ECEF coordinates (magnitude below 2^23 m) are within 0.25 m of the
+ * true ones per axis, so a computed chord is within sqrt(3)*0.25 m of the
+ * true one; every bound has BOUND_SLACK_M subtracted to stay a lower bound.
+ * Node boxes are computed from the float coordinates themselves and their
+ * lon/lat boxes are rounded outward, so they contain what they claim.
+ *
+ * The tree is implicit (node i has children 2i+1 and 2i+2, every leaf at
+ * the same depth), built by median splits on the widest axis in
+ * O(n log n).  Immutable after sindex_build; queries keep their state on
+ * the stack (or a private heap block), so concurrent readers are safe.
+ */
+#include "sindex.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../geo/geo.h"
+#include "../util/mem.h"
+
+/* Points per leaf at most.  Small leaves keep the bounds tight; 8 is a
+ * good balance between node memory and points tested per leaf. */
+#define LEAF_MAX 8
+/* See the header comment: the largest error of a chord computed from
+ * float ECEF coordinates is 0.433 m; 0.5 m is a safe lower-bound slack. */
+#define BOUND_SLACK_M 0.5
+/* Entries of a query's priority queue kept on the stack before it moves
+ * to the heap. */
+#define QUEUE_STACK 512
+
+struct knode {
+	float lo[3], hi[3];         /* ECEF box of the node's float positions */
+	float lon_lo, lat_lo;       /* lon/lat box, rounded outward */
+	float lon_hi, lat_hi;
+	uint32_t begin, end;        /* the node's points: [begin, end) in tree order */
+};
+
+struct sindex {
+	size_t n;
+	size_t nnodes; /* 2^(depth+1) - 1, or 0 when n == 0 */
+	int depth;     /* depth of the leaves (root at 0) */
+	struct knode *node;
+	float (*xyz)[3]; /* tree order */
+	double *lat, *lon; /* tree order */
+	uint32_t *idx;     /* tree order -> original index */
+};
+
+/* ---- building ---- */
+
+struct bpt {
+	double p[3];
+	uint32_t i;
+};
+
+static void ecef(double lat, double lon, double out[3])
+{
+	/* Geodetic to ECEF at h = 0: N = a / sqrt(1 - e^2 sin^2 lat). */
+	const double e2 = WGS84_F * (2.0 - WGS84_F);
+	double sl = sin(lat * (M_PI / 180.0)), cl = cos(lat * (M_PI / 180.0));
+	double so = sin(lon * (M_PI / 180.0)), co = cos(lon * (M_PI / 180.0));
+	double nrad = WGS84_A / sqrt(1.0 - e2 * sl * sl);
+	out[0] = nrad * cl * co;
+	out[1] = nrad * cl * so;
+	out[2] = nrad * (1.0 - e2) * sl;
+}
+
+/* Puts the element of rank k (by coordinate d) of a[lo, hi) at k, smaller
+ * or equal ones before it and greater or equal ones after (Hoare). */
+static void select_kth(struct bpt *a, size_t lo, size_t hi, size_t k, int d)
+{
+	while (hi - lo > 1) {
+		double x = a[lo].p[d], y = a[lo + (hi - lo) / 2].p[d], z = a[hi - 1].p[d];
+		double pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		size_t i = lo, j = hi - 1;
+		for (;;) {
+			while (a[i].p[d] < pv)
+				i++;
+			while (a[j].p[d] > pv)
+				j--;
+			if (i >= j)
+				break;
+			struct bpt t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+			i++;
+			j--;
+		}
+		if (i == j) {
+			/* a[lo..j) <= a[j] == pv <= a(j..hi): j is in place.  (This
+			 * case must not fall through: with two elements it would
+			 * leave the range unchanged.) */
+			if (k == j)
+				return;
+			if (k < j)
+				hi = j;
+			else
+				lo = j + 1;
+			continue;
+		}
+		/* Now a[lo..j] <= pv <= a[j+1..hi). */
+		if (k <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+}
+
+static float float_down(double v)
+{
+	float f = (float)v;
+	return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+static float float_up(double v)
+{
+	float f = (float)v;
+	return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
+struct builder {
+	struct sindex *ix;
+	struct bpt *tmp;
+	const double *lat, *lon;
+};
+
+static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth)
+{
+	struct sindex *ix = b->ix;
+	struct knode *nd = &ix->node[id];
+	nd->begin = (uint32_t)lo;
+	nd->end = (uint32_t)hi;
+	/* The box of the float positions the queries will see. */
+	float flo[3] = {FLT_MAX, FLT_MAX, FLT_MAX}, fhi[3] = {-FLT_MAX, -FLT_MAX, -FLT_MAX};
+	double lon_lo = INFINITY, lon_hi = -INFINITY, lat_lo = INFINITY, lat_hi = -INFINITY;
+	for (size_t i = lo; i < hi; i++) {
+		const struct bpt *p = &b->tmp[i];
+		for (int d = 0; d < 3; d++) {
+			float f = (float)p->p[d];
+			flo[d] = f < flo[d] ? f : flo[d];
+			fhi[d] = f > fhi[d] ? f : fhi[d];
+		}
+		double la = b->lat[p->i], lo_ = b->lon[p->i];
+		lat_lo = fmin(lat_lo, la), lat_hi = fmax(lat_hi, la);
+		lon_lo = fmin(lon_lo, lo_), lon_hi = fmax(lon_hi, lo_);
+	}
+	memcpy(nd->lo, flo, sizeof flo);
+	memcpy(nd->hi, fhi, sizeof fhi);
+	nd->lon_lo = float_down(lon_lo), nd->lon_hi = float_up(lon_hi);
+	nd->lat_lo = float_down(lat_lo), nd->lat_hi = float_up(lat_hi);
+	if (depth == ix->depth)
+		return;
+	int d = 0;
+	for (int e = 1; e < 3; e++)
+		if (fhi[e] - flo[e] > fhi[d] - flo[d])
+			d = e;
+	size_t mid = lo + (hi - lo) / 2;
+	if (hi - lo > 1)
+		select_kth(b->tmp, lo, hi, mid, d);
+	build_node(b, 2 * id + 1, lo, mid, depth + 1);
+	build_node(b, 2 * id + 2, mid, hi, depth + 1);
+}
+
+struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err)
+{
+	if (n >= UINT32_MAX) {
+		ms_fail(err, MS_EUSAGE, "spatial index: %zu points is more than it can hold", n);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(lat[i] >= -90 && lat[i] <= 90) || !(lon[i] >= -180 && lon[i] <= 180)) {
+			ms_fail(err, MS_EDATA, "spatial index: point %zu: latitude %g, longitude %g out of range", i,
+				lat[i], lon[i]);
+			return NULL;
+		}
+	}
+	struct sindex *ix = xcalloc(1, sizeof *ix);
+	ix->n = n;
+	if (n == 0)
+		return ix;
+	int depth = 0;
+	while (((n + ((size_t)1 << depth) - 1) >> depth) > LEAF_MAX)
+		depth++;
+	ix->depth = depth;
+	ix->nnodes = ((size_t)2 << depth) - 1;
+	ix->node = xcalloc(ix->nnodes, sizeof *ix->node);
+
+	struct bpt *tmp = xmalloc(n * sizeof *tmp);
+	for (size_t i = 0; i < n; i++) {
+		ecef(lat[i], lon[i], tmp[i].p);
+		tmp[i].i = (uint32_t)i;
+	}
+	struct builder b = {ix, tmp, lat, lon};
+	build_node(&b, 0, 0, n, 0);
+
+	ix->xyz = xmalloc(n * sizeof *ix->xyz);
+	ix->lat = xmalloc(n * sizeof *ix->lat);
+	ix->lon = xmalloc(n * sizeof *ix->lon);
+	ix->idx = xmalloc(n * sizeof *ix->idx);
+	for (size_t i = 0; i < n; i++) {
+		for (int d = 0; d < 3; d++)
+			ix->xyz[i][d] = (float)tmp[i].p[d];
+		ix->lat[i] = lat[tmp[i].i];
+		ix->lon[i] = lon[tmp[i].i];
+		ix->idx[i] = tmp[i].i;
+	}
+	free(tmp);
+	return ix;
+}
+
+void sindex_free(struct sindex *ix)
+{
+	if (!ix)
+		return;
+	free(ix->node);
+	free(ix->xyz);
+	free(ix->lat);
+	free(ix->lon);
+	free(ix->idx);
+	free(ix);
+}
+
+size_t sindex_size(const struct sindex *ix)
+{
+	return ix ? ix->n : 0;
+}
+
+static bool is_leaf(const struct sindex *ix, size_t id)
+{
+	return 2 * id + 1 >= ix->nnodes;
+}
+
+/* ---- bounding boxes ---- */
+
+struct bbox_q {
+	double w, s, e, n;
+	bool wraps; /* west > east: lon >= w or lon <= e */
+};
+
+static bool lon_in(const struct bbox_q *q, double lon)
+{
+	return q->wraps ? (lon >= q->w || lon <= q->e) : (lon >= q->w && lon <= q->e);
+}
+
+static bool node_meets(const struct bbox_q *q, const struct knode *nd)
+{
+	if (nd->lat_hi < q->s || nd->lat_lo > q->n)
+		return false;
+	if (q->wraps)
+		return nd->lon_hi >= q->w || nd->lon_lo <= q->e;
+	return nd->lon_hi >= q->w && nd->lon_lo <= q->e;
+}
+
+struct hits {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void collect(const struct sindex *ix, const struct bbox_q *q, size_t id, struct hits *h)
+{
+	const struct knode *nd = &ix->node[id];
+	if (nd->begin >= nd->end || !node_meets(q, nd))
+		return;
+	if (!is_leaf(ix, id)) {
+		collect(ix, q, 2 * id + 1, h);
+		collect(ix, q, 2 * id + 2, h);
+		return;
+	}
+	for (uint32_t p = nd->begin; p < nd->end; p++) {
+		double la = ix->lat[p];
+		if (la < q->s || la > q->n || !lon_in(q, ix->lon[p]))
+			continue;
+		if (h->n == h->cap) {
+			h->cap = h->cap ? 2 * h->cap : 256;
+			h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+		}
+		h->v[h->n++] = ix->idx[p];
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
+		   sindex_visit_fn visit, void *ctx)
+{
+	if (!ix || ix->n == 0 || !(south <= north) || isnan(west) || isnan(east))
+		return 0;
+	struct bbox_q q = {west, south, east, north, west > east};
+	struct hits h = {0};
+	collect(ix, &q, 0, &h);
+	size_t visited = 0;
+	if (h.n < 1024) {
+		qsort(h.v, h.n, sizeof *h.v, cmp_u32);
+		for (size_t i = 0; i < h.n; i++) {
+			visited++;
+			if (visit && !visit(h.v[i], ctx))
+				break;
+		}
+	} else {
+		/* Many matches: a bitmap over all indices orders them in O(n/64)
+		 * words instead of sorting. */
+		size_t nw = (ix->n + 63) / 64;
+		uint64_t *bits = xcalloc(nw, sizeof *bits);
+		for (size_t i = 0; i < h.n; i++)
+			bits[h.v[i] >> 6] |= (uint64_t)1 << (h.v[i] & 63);
+		bool go = true;
+		for (size_t w = 0; w < nw && go; w++) {
+			uint64_t x = bits[w];
+			while (x) {
+				uint32_t i = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(x));
+				x &= x - 1;
+				visited++;
+				if (visit && !visit(i, ctx)) {
+					go = false;
+					break;
+				}
+			}
+		}
+		free(bits);
+	}
+	free(h.v);
+	return visited;
+}
+
+/* ---- k nearest ---- */
+
+struct qent {
+	double key;   /* lower bound of the geodesic distance */
+	uint32_t id;  /* node id, or tree position of a point */
+	uint32_t point;
+};
+
+struct pqueue {
+	struct qent *v;
+	size_t n, cap;
+	struct qent stack[QUEUE_STACK];
+};
+
+static void pq_push(struct pqueue *q, struct qent e)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap * 2;
+		if (q->v == q->stack) {
+			q->v = xmalloc(cap * sizeof *q->v);
+			memcpy(q->v, q->stack, q->n * sizeof *q->v);
+		} else {
+			q->v = xrealloc(q->v, cap * sizeof *q->v);
+		}
+		q->cap = cap;
+	}
+	size_t i = q->n++;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (q->v[p].key <= e.key)
+			break;
+		q->v[i] = q->v[p];
+		i = p;
+	}
+	q->v[i] = e;
+}
+
+static struct qent pq_pop(struct pqueue *q)
+{
+	struct qent top = q->v[0], last = q->v[--q->n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= q->n)
+			break;
+		if (c + 1 < q->n && q->v[c + 1].key < q->v[c].key)
+			c++;
+		if (last.key <= q->v[c].key)
+			break;
+		q->v[i] = q->v[c];
+		i = c;
+	}
+	if (q->n > 0)
+		q->v[i] = last;
+	return top;
+}
+
+/* (dist, index) order of sindex.h. */
+static bool hit_less(const struct sindex_hit *a, const struct sindex_hit *b)
+{
+	return a->dist_m < b->dist_m || (a->dist_m == b->dist_m && a->i < b->i);
+}
+
+/* out[0..n) is a max-heap by hit_less. */
+static void res_sift_down(struct sindex_hit *h, size_t n, size_t i)
+{
+	struct sindex_hit x = h[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && hit_less(&h[c], &h[c + 1]))
+			c++;
+		if (!hit_less(&x, &h[c]))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = x;
+}
+
+static void res_push(struct sindex_hit *h, size_t n, struct sindex_hit x)
+{
+	size_t i = n;
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		if (!hit_less(&h[p], &x))
+			break;
+		h[i] = h[p];
+		i = p;
+	}
+	h[i] = x;
+}
+
+static double box_dist(const struct knode *nd, const double q[3])
+{
+	double s = 0;
+	for (int d = 0; d < 3; d++) {
+		double v = 0;
+		if (q[d] < nd->lo[d])
+			v = nd->lo[d] - q[d];
+		else if (q[d] > nd->hi[d])
+			v = q[d] - nd->hi[d];
+		s += v * v;
+	}
+	return sqrt(s);
+}
+
+size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
+		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
+{
+	if (!ix || ix->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) || !(max_dist_m >= 0))
+		return 0;
+	double q[3];
+	ecef(lat, lon, q);
+
+	struct pqueue pq;
+	pq.v = pq.stack;
+	pq.n = 0;
+	pq.cap = QUEUE_STACK;
+	size_t nres = 0;
+	pq_push(&pq, (struct qent){box_dist(&ix->node[0], q) - BOUND_SLACK_M, 0, 0});
+	while (pq.n > 0) {
+		/* Nothing with a bound above this can enter the answer; equal
+		 * bounds may still tie the k-th distance with a smaller index. */
+		double limit = nres == k ? fmin(out[0].dist_m, max_dist_m) : max_dist_m;
+		struct qent e = pq_pop(&pq);
+		if (e.key > limit)
+			break;
+		if (e.point) {
+			uint32_t p = e.id;
+			uint32_t i = ix->idx[p];
+			if (filter && !filter(i, ctx))
+				continue;
+			struct sindex_hit h = {i, 0, 0};
+			geo_inverse(lat, lon, ix->lat[p], ix->lon[p], &h.dist_m, &h.azi_deg);
+			if (h.dist_m > max_dist_m)
+				continue;
+			if (nres < k) {
+				res_push(out, nres++, h);
+			} else if (hit_less(&h, &out[0])) {
+				out[0] = h;
+				res_sift_down(out, nres, 0);
+			}
+			continue;
+		}
+		const struct knode *nd = &ix->node[e.id];
+		if (is_leaf(ix, e.id)) {
+			for (uint32_t p = nd->begin; p < nd->end; p++) {
+				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1], dz = q[2] - ix->xyz[p][2];
+				double key = sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M;
+				if (key <= limit)
+					pq_push(&pq, (struct qent){key, p, 1});
+			}
+		} else {
+			for (size_t c = 2 * (size_t)e.id + 1; c <= 2 * (size_t)e.id + 2; c++) {
+				const struct knode *cn = &ix->node[c];
+				if (cn->begin >= cn->end)
+					continue;
+				double key = box_dist(cn, q) - BOUND_SLACK_M;
+				if (key <= limit)
+					pq_push(&pq, (struct qent){key, (uint32_t)c, 0});
+			}
+		}
+	}
+	if (pq.v != pq.stack)
+		free(pq.v);
+	/* Heap sort in place: ascending (dist, index). */
+	for (size_t m = nres; m > 1; m--) {
+		struct sindex_hit t = out[0];
+		out[0] = out[m - 1];
+		out[m - 1] = t;
+		res_sift_down(out, m - 1, 0);
+	}
+	return nres;
+}
