@@ -1,0 +1,630 @@
+/*
+ * app.js - the mapsvc map page: mapsvc's own tiles in Leaflet, the sites
+ * from the OGC API items route for popups and the list, /nearest for
+ * "near me", and links to /route for the printable sheet and the GPX.
+ *
+ * Everything is fetched from the serving mapsvc with relative URLs, so the
+ * page works offline and behind a proxy that mounts mapsvc under a path.
+ * Coordinates: the store is WGS-84.  When the operator's basemap is a
+ * GCJ-02 one (AMap, Tencent), the overlay tiles, the markers and the
+ * /nearest query are all in GCJ-02 (the coordsys vendor parameter), so
+ * everything lines up with the basemap; the route's start point is always
+ * sent in WGS-84, since /route takes WGS-84 only.
+ */
+(function () {
+  'use strict';
+
+  var CATEGORIES = [
+    ['memorial_hall', '纪念馆', 'Memorial hall'],
+    ['museum', '博物馆', 'Museum'],
+    ['martyrs_cemetery', '烈士陵园', "Martyrs' cemetery"],
+    ['former_site', '革命旧址', 'Former revolutionary site'],
+    ['monument', '纪念碑（亭）', 'Monument'],
+    ['education_base', '教育基地', 'Education base'],
+    ['study_station', '学习驿站', 'Study station'],
+    ['training_school', '党校（干部学院）', 'Training school']
+  ];
+  var CAT_LABEL = {};
+  CATEGORIES.forEach(function (c) { CAT_LABEL[c[0]] = { zh: c[1], en: c[2] }; });
+
+  var TEXT = {
+    zh: {
+      title: '红色资源地图', tools: '工具', map: '地图', list: '列表', near: '附近', plan: '行程',
+      close: '关闭', list_h: '地点列表', search: '搜索名称', search_ph: '例如：纪念馆', category: '类别',
+      all_categories: '全部类别', count: '共 {n} 个地点', none: '没有符合条件的地点。',
+      near_h: '离我最近', locate: '使用我的位置', pick: '在地图上选点', near_plan: '规划这些地点的行程',
+      plan_h: '规划参观行程', start: '出发点', stops: '参观地点', chosen: '我选择的地点',
+      chosen_hint: '在列表或地点弹窗中勾选“加入行程”。', nearest_n: '离出发点最近的',
+      nearest_n_label: '地点数量', sites_unit: '个地点', options: '选项', mode: '出行方式', walk: '步行',
+      drive: '驾车', 'return': '返回出发点', sheet: '打开路线单', gpx: '下载 GPX',
+      address: '地址', hours: '开放时间', route_here: '从这里出发', add: '加入行程', remove: '移出行程',
+      no_start: '尚未设置出发点。', need_start: '请先设置出发点。', need_sites: '请先选择至少一个地点。',
+      here: '我的位置', map_point: '地图上的点', locating: '正在定位…',
+      geo_failed: '无法获取您的位置，请在地图上点击选择位置。', pick_now: '请在地图上点击一个位置（Esc 取消）。',
+      loading: '正在加载…', loaded: '已加载 {n} 个地点。', load_failed: '加载失败：{e}',
+      near_result: '离 {p} 最近的 {n} 个地点：', lang_switch: 'English', lang_label: 'EN',
+      ready: '路线单：{n} 个地点。', n_sites: '{n} 个地点',
+      dirs: ['北', '东北', '东', '东南', '南', '西南', '西', '西北']
+    },
+    en: {
+      title: 'Red-resource map', tools: 'Tools', map: 'Map', list: 'List', near: 'Near me', plan: 'Plan',
+      close: 'Close', list_h: 'Sites', search: 'Search by name', search_ph: 'e.g. memorial', category: 'Category',
+      all_categories: 'All categories', count: '{n} sites', none: 'No site matches.',
+      near_h: 'Nearest to me', locate: 'Use my location', pick: 'Pick on the map', near_plan: 'Plan a visit to these',
+      plan_h: 'Plan a visit', start: 'Start', stops: 'Sites to visit', chosen: 'Sites I chose',
+      chosen_hint: 'Tick “Add to visit” in the list or in a site’s popup.', nearest_n: 'The',
+      nearest_n_label: 'Number of sites', sites_unit: 'sites nearest to the start', options: 'Options',
+      mode: 'Travel by', walk: 'Walking', drive: 'Car', 'return': 'Return to the start',
+      sheet: 'Open the route sheet', gpx: 'Download GPX',
+      address: 'Address', hours: 'Opening hours', route_here: 'Route from here', add: 'Add to visit',
+      remove: 'Remove from visit', no_start: 'No start point yet.', need_start: 'Set a start point first.',
+      need_sites: 'Choose at least one site first.', here: 'My location', map_point: 'Point on the map',
+      locating: 'Locating…', geo_failed: 'Your location is not available: tap the map to choose a point.',
+      pick_now: 'Tap a point on the map (Esc cancels).', loading: 'Loading…', loaded: '{n} sites loaded.',
+      load_failed: 'Loading failed: {e}', near_result: 'The {n} sites nearest to {p}:',
+      lang_switch: '中文', lang_label: '中', ready: 'Route sheet: {n} sites.', n_sites: '{n} sites',
+      dirs: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW']
+    }
+  };
+
+  var state = {
+    lang: 'zh',
+    gcj: false,            /* markers and queries in GCJ-02 */
+    sites: {},             /* id -> feature (display coordinates) */
+    markers: {},           /* position key -> L.Marker */
+    keyOf: {},             /* id -> position key */
+    chosen: [],            /* ids, in the order picked */
+    start: null,           /* {lat, lon (WGS-84), kind: 'here'|'point'|'site', id} */
+    pick: null,            /* 'near' | 'start' while waiting for a map tap */
+    near: null,            /* last /nearest answer and its point */
+    listToken: 0
+  };
+  var map, hereMarker;
+
+  function t(key, vars) {
+    var s = TEXT[state.lang][key];
+    if (s === undefined) s = TEXT.zh[key];
+    if (vars) Object.keys(vars).forEach(function (k) { s = s.replace('{' + k + '}', vars[k]); });
+    return s;
+  }
+  function $(id) { return document.getElementById(id); }
+
+  /* el('p', {class: 'x', lang: 'en'}, 'text', child...): DOM without innerHTML. */
+  function el(tag, attrs) {
+    var e = document.createElement(tag);
+    if (attrs) Object.keys(attrs).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === 'on') Object.keys(v).forEach(function (ev) { e.addEventListener(ev, v[ev]); });
+      else if (k === 'text') e.textContent = v;
+      else e.setAttribute(k, v === true ? '' : v);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c === null || c === undefined || c === '') continue;
+      e.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+    }
+    return e;
+  }
+
+  function setStatus(msg) { $('status').textContent = msg || ''; }
+
+  function getJSON(url) {
+    return fetch(url, { headers: { Accept: 'application/json, application/geo+json' } }).then(function (r) {
+      if (!r.ok) {
+        return r.json().catch(function () { return {}; }).then(function (p) {
+          throw new Error(p.detail || (r.status + ' ' + r.statusText));
+        });
+      }
+      return r.json();
+    });
+  }
+
+  /* --- GCJ-02 -------------------------------------------------------
+   * The published GCJ-02 obfuscation (Krasovsky 1940 ellipsoid with the
+   * series below), used only inside its rough rectangle around China, as
+   * the server does.  The inverse iterates the forward transform, which
+   * converges to well under a centimetre in a few steps. */
+  var KRASOVSKY_A = 6378245.0, KRASOVSKY_EE = 0.00669342162296594323;
+  function inChina(lat, lon) { return lon >= 72.004 && lon <= 137.8347 && lat >= 0.8293 && lat <= 55.8271; }
+  function gcjDLat(x, y) {
+    var r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(y * Math.PI) + 40 * Math.sin(y / 3 * Math.PI)) * 2 / 3;
+    r += (160 * Math.sin(y / 12 * Math.PI) + 320 * Math.sin(y * Math.PI / 30)) * 2 / 3;
+    return r;
+  }
+  function gcjDLon(x, y) {
+    var r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2 / 3;
+    r += (20 * Math.sin(x * Math.PI) + 40 * Math.sin(x / 3 * Math.PI)) * 2 / 3;
+    r += (150 * Math.sin(x / 12 * Math.PI) + 300 * Math.sin(x / 30 * Math.PI)) * 2 / 3;
+    return r;
+  }
+  function wgsToGcj(lat, lon) {
+    if (!inChina(lat, lon)) return [lat, lon];
+    var dLat = gcjDLat(lon - 105, lat - 35), dLon = gcjDLon(lon - 105, lat - 35);
+    var rad = lat / 180 * Math.PI, s = Math.sin(rad);
+    var magic = 1 - KRASOVSKY_EE * s * s, sq = Math.sqrt(magic);
+    dLat = dLat * 180 / ((KRASOVSKY_A * (1 - KRASOVSKY_EE)) / (magic * sq) * Math.PI);
+    dLon = dLon * 180 / (KRASOVSKY_A / sq * Math.cos(rad) * Math.PI);
+    return [lat + dLat, lon + dLon];
+  }
+  function gcjToWgs(lat, lon) {
+    var w = [lat, lon];
+    for (var i = 0; i < 20; i++) {
+      var g = wgsToGcj(w[0], w[1]), eLat = g[0] - lat, eLon = g[1] - lon;
+      w = [w[0] - eLat, w[1] - eLon];
+      if (Math.abs(eLat) < 1e-10 && Math.abs(eLon) < 1e-10) break;
+    }
+    return w;
+  }
+  /* WGS-84 -> the map's system, and back. */
+  function toDisplay(lat, lon) { return state.gcj ? wgsToGcj(lat, lon) : [lat, lon]; }
+  function toWgs(lat, lon) { return state.gcj ? gcjToWgs(lat, lon) : [lat, lon]; }
+  function coordsysParam() { return state.gcj ? '&coordsys=gcj02' : ''; }
+
+  /* --- sites ------------------------------------------------------- */
+
+  function posKey(f) {
+    var c = f.geometry.coordinates;
+    return c[1].toFixed(6) + ',' + c[0].toFixed(6);
+  }
+  function siteLatLng(f) { var c = f.geometry.coordinates; return L.latLng(c[1], c[0]); }
+
+  function names(p, tag) {
+    return el(tag || 'span', { 'class': 'names' },
+      el('span', { lang: 'zh-CN', 'class': 'zh', text: p.name_zh }),
+      p.name_en ? el('span', { lang: 'en', 'class': 'en', text: p.name_en }) : null);
+  }
+  function categoryLabel(cat) {
+    var l = CAT_LABEL[cat];
+    if (!l) return el('span', { text: cat || '' });
+    var first = state.lang === 'zh' ? ['zh-CN', l.zh] : ['en', l.en];
+    var second = state.lang === 'zh' ? ['en', l.en] : ['zh-CN', l.zh];
+    return el('span', { 'class': 'cat cat-' + cat },
+      el('span', { lang: first[0], text: first[1] }), ' · ', el('span', { lang: second[0], 'class': 'alt', text: second[1] }));
+  }
+
+  function fetchAllSites() {
+    var sites = [];
+    function page(url) {
+      return getJSON(url).then(function (fc) {
+        Array.prototype.push.apply(sites, fc.features || []);
+        var next = (fc.links || []).filter(function (l) { return l.rel === 'next'; })[0];
+        return next && (fc.features || []).length ? page(next.href) : sites;
+      });
+    }
+    return page('collections/sites/items?limit=1000' + coordsysParam());
+  }
+
+  function isChosen(id) { return state.chosen.indexOf(id) >= 0; }
+  function setChosen(id, on) {
+    var i = state.chosen.indexOf(id);
+    if (on && i < 0) state.chosen.push(id);
+    if (!on && i >= 0) state.chosen.splice(i, 1);
+    document.querySelectorAll('input[data-choose="' + CSS.escape(id) + '"]').forEach(function (b) { b.checked = on; });
+    if (on) $('stops-chosen').checked = true;
+    renderPlan();
+  }
+  function chooseBox(id, p) {
+    var box = el('input', { type: 'checkbox', 'data-choose': id, checked: isChosen(id) });
+    box.addEventListener('change', function () { setChosen(id, box.checked); });
+    return el('label', { 'class': 'choose' }, box, el('span', { text: t('add') }),
+      el('span', { 'class': 'sr', text: ' ' + p.name_zh }));
+  }
+
+  function popupContent(key) {
+    var ids = Object.keys(state.keyOf).filter(function (id) { return state.keyOf[id] === key; }).sort();
+    var box = el('div', { 'class': 'popup' });
+    ids.forEach(function (id) {
+      var p = state.sites[id].properties;
+      var dl = el('dl');
+      if (p.address) dl.append(el('dt', { text: t('address') }), el('dd', { lang: 'zh-CN', text: p.address }));
+      if (p.opening_hours) dl.append(el('dt', { text: t('hours') }), el('dd', { lang: 'zh-CN', text: p.opening_hours }));
+      var route = el('button', { type: 'button', 'class': 'primary', text: t('route_here') });
+      route.addEventListener('click', function () { routeFromSite(id); });
+      box.appendChild(el('article', { 'class': 'site', 'data-id': id },
+        names(p, 'h3'), el('p', { 'class': 'meta' }, categoryLabel(p.category)), dl,
+        p.description ? el('p', { 'class': 'desc', lang: 'zh-CN', text: p.description }) : null,
+        el('div', { 'class': 'actions' }, route, chooseBox(id, p))));
+    });
+    return box;
+  }
+
+  function addMarkers(features) {
+    features.forEach(function (f) {
+      state.sites[f.id] = f;
+      var key = posKey(f);
+      state.keyOf[f.id] = key;
+      if (state.markers[key]) return;
+      /* Invisible hit targets over the markers the tiles draw: the tile
+       * anchors a marker at the site's exact pixel, so a 44 px box centred
+       * on the same point is where a finger lands. */
+      var m = L.marker(siteLatLng(f), {
+        icon: L.divIcon({ className: 'site-hit', iconSize: [44, 44], iconAnchor: [22, 22] }),
+        keyboard: true, riseOnHover: true
+      });
+      m.bindPopup(function () { return popupContent(key); }, { maxWidth: 320, minWidth: 220, autoPanPadding: [16, 16] });
+      m.addTo(map);
+      var e = m.getElement();
+      e.setAttribute('role', 'button');
+      e.setAttribute('data-key', key);
+      state.markers[key] = m;
+    });
+    labelMarkers();
+  }
+  function labelMarkers() {
+    Object.keys(state.markers).forEach(function (key) {
+      var ids = Object.keys(state.keyOf).filter(function (id) { return state.keyOf[id] === key; }).sort();
+      var label = ids.map(function (id) {
+        var p = state.sites[id].properties;
+        return p.name_zh + (p.name_en ? ' (' + p.name_en + ')' : '');
+      }).join('; ');
+      state.markers[key].getElement().setAttribute('aria-label', label);
+    });
+  }
+
+  /* Pans so that ll is visible beside an open panel, then runs done. */
+  function showOnMap(ll, zoom, done) {
+    var panel = document.querySelector('.panel:not([hidden])');
+    var tl = [40, 40], br = [40, 40];
+    if (panel) {
+      var r = panel.getBoundingClientRect(), mr = map.getContainer().getBoundingClientRect();
+      if (r.width < mr.width * 0.8) tl[0] += Math.max(0, r.right - mr.left);   /* side panel */
+      else br[1] += Math.max(0, mr.bottom - r.top);                            /* bottom sheet */
+    }
+    map.once('moveend', function () { if (done) done(); });
+    map.flyToBounds(L.latLngBounds(ll, ll), {
+      paddingTopLeft: tl, paddingBottomRight: br, maxZoom: Math.max(map.getZoom(), zoom), duration: 0.6
+    });
+  }
+  function openSite(id) {
+    var f = state.sites[id];
+    if (!f) return;
+    var m = state.markers[state.keyOf[id]];
+    showOnMap(siteLatLng(f), Math.min(map.getMaxZoom(), 14), function () {
+      m.openPopup();
+      var sel = m.getPopup().getElement();
+      if (sel) {
+        var h = sel.querySelector('[data-id="' + CSS.escape(id) + '"]');
+        if (h) h.scrollIntoView({ block: 'nearest' });
+      }
+    });
+  }
+
+  /* --- list panel -------------------------------------------------- */
+
+  function fillCategories() {
+    var sel = $('category'), cur = sel.value;
+    sel.textContent = '';
+    sel.appendChild(el('option', { value: '', text: t('all_categories') }));
+    CATEGORIES.forEach(function (c) {
+      sel.appendChild(el('option', { value: c[0], text: state.lang === 'zh' ? c[1] : c[2] }));
+    });
+    sel.value = cur;
+  }
+
+  function siteEntry(f, extra) {
+    var p = f.properties;
+    var go = el('button', { type: 'button', 'class': 'site-btn' }, names(p),
+      el('span', { 'class': 'meta' }, categoryLabel(p.category), extra || null));
+    go.addEventListener('click', function () { openSite(f.id); });
+    return el('li', { 'data-id': f.id }, go, chooseBox(f.id, p));
+  }
+
+  function refreshList() {
+    var q = $('q').value.trim(), cat = $('category').value;
+    var url = 'collections/sites/items?limit=1000' + coordsysParam();
+    if (q) url += '&q=' + encodeURIComponent(q);
+    if (cat) url += '&category=' + encodeURIComponent(cat);
+    var token = ++state.listToken;
+    getJSON(url).then(function (fc) {
+      if (token !== state.listToken) return; /* a newer search is under way */
+      var ul = $('site-list');
+      ul.textContent = '';
+      fc.features.forEach(function (f) { ul.appendChild(siteEntry(state.sites[f.id] || f)); });
+      var n = fc.numberMatched !== undefined ? fc.numberMatched : fc.features.length;
+      $('list-count').textContent = n ? t('count', { n: n }) : t('none');
+    }).catch(function (e) { $('list-count').textContent = t('load_failed', { e: e.message }); });
+  }
+
+  /* --- near me ----------------------------------------------------- */
+
+  function formatDistance(m) {
+    if (m < 1000) return Math.round(m) + ' m';
+    return (m < 10000 ? (m / 1000).toFixed(1) : Math.round(m / 1000)) + ' km';
+  }
+  function direction(deg) { return t('dirs')[Math.round(deg / 45) % 8]; }
+
+  function pointLabel(s) {
+    if (!s) return '';
+    if (s.kind === 'site' && state.sites[s.id]) return state.sites[s.id].properties.name_zh;
+    return t(s.kind === 'here' ? 'here' : 'map_point');
+  }
+
+  /* A WGS-84 point from geolocation or a map tap: the plan's start, and
+   * the query of "near me". */
+  function setStart(lat, lon, kind, id) {
+    state.start = { lat: lat, lon: lon, kind: kind, id: id };
+    var d = toDisplay(lat, lon);
+    if (!hereMarker) {
+      hereMarker = L.circleMarker(d, { radius: 8, color: '#fff', weight: 3, fillColor: '#1565c0', fillOpacity: 1, interactive: false });
+      hereMarker.addTo(map);
+    } else {
+      hereMarker.setLatLng(d);
+    }
+    renderPlan();
+  }
+
+  function queryNearest() {
+    var s = state.start;
+    if (!s) return;
+    var d = toDisplay(s.lat, s.lon);
+    var url = 'nearest?lat=' + d[0].toFixed(6) + '&lon=' + d[1].toFixed(6) + '&limit=5' + coordsysParam();
+    getJSON(url).then(function (fc) {
+      state.near = fc.features;
+      renderNear();
+    }).catch(function (e) { $('near-hint').textContent = t('load_failed', { e: e.message }); });
+  }
+
+  function renderNear() {
+    var ol = $('near-list');
+    ol.textContent = '';
+    if (!state.near) return;
+    $('near-hint').textContent = t('near_result', { n: state.near.length, p: pointLabel(state.start) });
+    state.near.forEach(function (f) {
+      var p = f.properties;
+      var dist = el('span', { 'class': 'dist', 'data-distance-m': p.distance_m },
+        formatDistance(p.distance_m) + ' ' + direction(p.bearing_deg));
+      ol.appendChild(siteEntry(state.sites[f.id] || f, dist));
+    });
+    $('near-plan-row').hidden = state.near.length === 0;
+  }
+
+  function locate(then) {
+    var hint = then === 'near' ? $('near-hint') : $('plan-hint');
+    if (!navigator.geolocation) { startPick(then, t('geo_failed')); return; }
+    hint.textContent = t('locating');
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      hint.textContent = '';
+      setStart(pos.coords.latitude, pos.coords.longitude, 'here');
+      if (then === 'near') queryNearest();
+      showOnMap(L.latLng(toDisplay(pos.coords.latitude, pos.coords.longitude)), 12);
+    }, function () {
+      /* Denied or unavailable: a tap on the map stands in for it. */
+      startPick(then, t('geo_failed'));
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  }
+
+  function startPick(what, msg) {
+    state.pick = what;
+    map.getContainer().classList.add('picking');
+    (what === 'near' ? $('near-hint') : $('plan-hint')).textContent = msg || t('pick_now');
+    setStatus(msg || t('pick_now'));
+  }
+  function stopPick() {
+    state.pick = null;
+    map.getContainer().classList.remove('picking');
+    setStatus('');
+  }
+  function onMapClick(e) {
+    if (!state.pick) return;
+    var what = state.pick;
+    stopPick();
+    var w = toWgs(e.latlng.lat, e.latlng.lng);
+    setStart(w[0], w[1], 'point');
+    if (what === 'near') queryNearest();
+    else $('plan-hint').textContent = '';
+  }
+
+  /* --- plan a visit ------------------------------------------------ */
+
+  function routeFromSite(id) {
+    var c = state.sites[id].geometry.coordinates, w = toWgs(c[1], c[0]);
+    setStart(w[0], w[1], 'site', id);
+    if (!state.chosen.length) $('stops-nearest').checked = true;
+    map.closePopup();
+    openPanel('panel-plan');
+    renderPlan();
+  }
+
+  function routeURL(format) {
+    var s = state.start;
+    if (!s) return null;
+    var url = 'route?from=' + s.lat.toFixed(6) + ',' + s.lon.toFixed(6);
+    if ($('stops-nearest').checked) {
+      var n = parseInt($('nearest-n').value, 10);
+      if (!(n >= 1 && n <= 50)) return null;
+      url += '&nearest=' + n;
+    } else {
+      if (!state.chosen.length) return null;
+      url += '&sites=' + state.chosen.map(encodeURIComponent).join(',');
+    }
+    url += '&mode=' + $('mode').value + '&return=' + ($('return').checked ? 1 : 0);
+    return url + '&format=' + format;
+  }
+
+  function setLink(a, href) {
+    if (href) { a.href = href; a.setAttribute('aria-disabled', 'false'); }
+    else { a.removeAttribute('href'); a.setAttribute('aria-disabled', 'true'); }
+  }
+
+  function renderPlan() {
+    var s = state.start;
+    $('start-text').textContent = s ? pointLabel(s) + ' (' + s.lat.toFixed(5) + ', ' + s.lon.toFixed(5) + ')' : t('no_start');
+    var ul = $('chosen-list');
+    ul.textContent = '';
+    state.chosen.forEach(function (id) {
+      var p = state.sites[id].properties;
+      var rm = el('button', { type: 'button', 'class': 'remove', 'aria-label': t('remove') + ': ' + p.name_zh, text: '✕' });
+      rm.addEventListener('click', function () { setChosen(id, false); });
+      ul.appendChild(el('li', { 'data-id': id }, names(p), rm));
+    });
+    $('chosen-count').textContent = state.chosen.length;
+    $('chosen-hint').hidden = state.chosen.length > 0;
+    var badge = $('plan-count');
+    badge.hidden = !state.chosen.length;
+    badge.textContent = state.chosen.length;
+    var html = routeURL('html');
+    setLink($('sheet-link'), html);
+    setLink($('gpx-link'), routeURL('gpx'));
+    var hint = $('plan-hint');
+    if (!state.pick) hint.textContent = !s ? t('need_start') : !html ? t('need_sites') : '';
+  }
+
+  /* --- panels, language ------------------------------------------- */
+
+  var PANELS = { 'panel-list': 'btn-list', 'panel-near': 'btn-near', 'panel-plan': 'btn-plan' };
+
+  function openPanel(id) {
+    Object.keys(PANELS).forEach(function (p) {
+      var open = p === id;
+      $(p).hidden = !open;
+      $(PANELS[p]).setAttribute('aria-expanded', open ? 'true' : 'false');
+    });
+    document.body.classList.add('panel-open');
+    $(id).focus({ preventScroll: true });
+    if (id === 'panel-list' && !$('site-list').children.length) refreshList();
+    setTimeout(function () { map.invalidateSize(); }, 0);
+  }
+  function closePanels() {
+    var was = document.querySelector('.panel:not([hidden])');
+    Object.keys(PANELS).forEach(function (p) {
+      $(p).hidden = true;
+      $(PANELS[p]).setAttribute('aria-expanded', 'false');
+    });
+    document.body.classList.remove('panel-open');
+    if (was) $(PANELS[was.id]).focus();
+    setTimeout(function () { map.invalidateSize(); }, 0);
+  }
+  function togglePanel(id) {
+    if ($(id).hidden) openPanel(id);
+    else closePanels();
+  }
+
+  function applyLanguage() {
+    document.documentElement.lang = state.lang === 'zh' ? 'zh-CN' : 'en';
+    document.title = t('title') + (state.lang === 'zh' ? ' · Red-resource map' : ' · 红色资源地图');
+    document.querySelectorAll('[data-i18n]').forEach(function (e) { e.textContent = t(e.getAttribute('data-i18n')); });
+    document.querySelectorAll('[data-i18n-aria]').forEach(function (e) {
+      e.setAttribute('aria-label', t(e.getAttribute('data-i18n-aria')));
+    });
+    document.querySelectorAll('[data-i18n-ph]').forEach(function (e) { e.placeholder = t(e.getAttribute('data-i18n-ph')); });
+    var b = $('btn-lang');
+    b.textContent = t('lang_label');
+    b.setAttribute('aria-label', t('lang_switch'));
+    b.setAttribute('lang', state.lang === 'zh' ? 'en' : 'zh-CN');
+    fillCategories();
+    if ($('site-list').children.length) refreshList();
+    renderNear();
+    renderPlan();
+    if (map) map.closePopup();
+  }
+
+  function initialLanguage() {
+    try {
+      var saved = localStorage.getItem('mapsvc.lang');
+      if (saved === 'zh' || saved === 'en') return saved;
+    } catch (e) { /* storage may be disabled */ }
+    var langs = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || 'zh-CN'];
+    /* Chinese first: English only for a browser that prefers another language. */
+    return /^zh\b/i.test(langs[0]) ? 'zh' : 'en';
+  }
+
+  function bindUI() {
+    Object.keys(PANELS).forEach(function (p) {
+      $(PANELS[p]).addEventListener('click', function () { togglePanel(p); });
+    });
+    document.querySelectorAll('[data-close]').forEach(function (b) { b.addEventListener('click', closePanels); });
+    $('btn-lang').addEventListener('click', function () {
+      state.lang = state.lang === 'zh' ? 'en' : 'zh';
+      try { localStorage.setItem('mapsvc.lang', state.lang); } catch (e) { /* not kept */ }
+      applyLanguage();
+    });
+    var timer;
+    $('q').addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(refreshList, 250); });
+    $('category').addEventListener('change', refreshList);
+    $('filters').addEventListener('submit', function (e) { e.preventDefault(); refreshList(); });
+    $('locate').addEventListener('click', function () { locate('near'); });
+    $('pick-near').addEventListener('click', function () { startPick('near'); });
+    $('start-locate').addEventListener('click', function () { locate('start'); });
+    $('start-pick').addEventListener('click', function () { startPick('start'); });
+    $('near-plan').addEventListener('click', function () {
+      state.near.forEach(function (f) { if (!isChosen(f.id)) state.chosen.push(f.id); });
+      document.querySelectorAll('input[data-choose]').forEach(function (b) { b.checked = isChosen(b.getAttribute('data-choose')); });
+      $('stops-chosen').checked = true;
+      openPanel('panel-plan');
+      renderPlan();
+    });
+    ['stops-chosen', 'stops-nearest', 'nearest-n', 'mode', 'return'].forEach(function (id) {
+      $(id).addEventListener('change', renderPlan);
+      $(id).addEventListener('input', renderPlan);
+    });
+    ['sheet-link', 'gpx-link'].forEach(function (id) {
+      $(id).addEventListener('click', function (e) {
+        if ($(id).getAttribute('aria-disabled') === 'true') e.preventDefault();
+      });
+    });
+    document.addEventListener('keydown', function (e) {
+      if (e.key !== 'Escape') return;
+      if (state.pick) { stopPick(); renderPlan(); return; }
+      if (map && map.closePopup && document.querySelector('.leaflet-popup')) { map.closePopup(); return; }
+      if (document.querySelector('.panel:not([hidden])')) closePanels();
+    });
+  }
+
+  /* --- start ------------------------------------------------------- */
+
+  function start(config, tj) {
+    var basemap = config && config.basemap && config.basemap.url ? config.basemap : null;
+    state.gcj = !!(basemap && basemap.crs === 'gcj02');
+    var minZoom = tj && tj.minzoom !== undefined ? tj.minzoom : 0;
+    var maxZoom = tj && tj.maxzoom !== undefined ? tj.maxzoom : 18;
+    map = L.map('map', { minZoom: minZoom, maxZoom: maxZoom, zoomControl: true, worldCopyJump: true });
+    map.attributionControl.setPrefix(false);
+    if (basemap) {
+      L.tileLayer(basemap.url, { attribution: basemap.attribution || '', maxZoom: maxZoom, subdomains: basemap.subdomains || 'abc' }).addTo(map);
+    } else {
+      document.body.classList.add('no-basemap');
+    }
+    /* {r} is "@2x" on high-density screens: the server's 512 px tiles. */
+    L.tileLayer('tiles/{z}/{x}/{y}{r}.png' + (state.gcj ? '?coordsys=gcj02' : ''), {
+      minZoom: minZoom, maxZoom: maxZoom, attribution: (tj && tj.attribution) || 'mapsvc', zIndex: 5
+    }).addTo(map);
+    L.control.scale({ imperial: false }).addTo(map);
+    map.on('click', onMapClick);
+
+    var b = tj && tj.bounds;
+    if (b && b.length === 4) {
+      var sw = toDisplay(b[1], b[0]), ne = toDisplay(b[3], b[2]);
+      map.fitBounds([sw, ne], { padding: [24, 24] });
+    } else {
+      map.setView([35, 105], 4);
+    }
+    setStatus(t('loading'));
+    fetchAllSites().then(function (features) {
+      addMarkers(features);
+      setStatus(t('loaded', { n: features.length }));
+      if (!b && features.length) map.fitBounds(features.map(siteLatLng), { padding: [24, 24] });
+      renderPlan();
+      document.body.setAttribute('data-ready', 'true');
+    }).catch(function (e) { setStatus(t('load_failed', { e: e.message })); });
+  }
+
+  state.lang = initialLanguage();
+  bindUI();
+  applyLanguage();
+  Promise.all([
+    getJSON('config.json').catch(function () { return {}; }),
+    getJSON('tiles.json').catch(function () { return null; })
+  ]).then(function (r) { start(r[0], r[1]); });
+
+  /* For tests and debugging: read-only views of the page's state. */
+  window.mapsvcPage = {
+    map: function () { return map; },
+    sites: function () { return state.sites; },
+    toDisplay: toDisplay,
+    toWgs: toWgs
+  };
+})();
