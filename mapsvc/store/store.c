@@ -1,0 +1,351 @@
+/*
+ * store.c - the SpatiaLite database; see store.h.
+ *
+ * All or nothing, and how: an import never writes the database in place.
+ * It copies the current database (SQLite's online backup, which reads a
+ * consistent state even if a journal or WAL is lying next to it) into a
+ * new file in the same directory, does all its work there in one
+ * transaction, syncs it to disk and then rename(2)s it over the original.
+ * rename is atomic on POSIX file systems, so:
+ *   - on any failure - bad data, a duplicate id, a full disk, a crash
+ *     half-way - the original is not touched at all, byte for byte, with no
+ *     -journal or -wal file left beside it; only the temporary file is
+ *     removed (and a path that did not exist still does not);
+ *   - creating the spatial metadata (InitSpatialMetadata writes hundreds
+ *     of spatial_ref_sys rows and several tables) is part of the same
+ *     all-or-nothing step, which a rollback inside a journal could not
+ *     promise for every statement libspatialite runs;
+ *   - a running `serve` that has the old file open keeps reading a
+ *     consistent old file (its inode) until it reloads.
+ * The price is a full copy per import, cheap next to re-indexing a large
+ * import, and a database path whose directory must be writable.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+/* after sqlite3.h: spatialite.h uses its types without including it */
+#include <spatialite.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../util/buf.h"
+#include "../util/mem.h"
+
+/* The text columns of table sites, in site_field_names order, then lat,
+ * lon, extra: the one column list the schema, INSERT and SELECT share. */
+#define SITE_COLUMNS                                                                                  \
+	"id, name_zh, name_en, category, county, town, address, description, opening_hours, coord_source, " \
+	"confidence, source_url, lat, lon, extra"
+
+static const char schema_sql[] =
+	"CREATE TABLE sites ("
+	" id TEXT PRIMARY KEY NOT NULL,"
+	" name_zh TEXT NOT NULL, name_en TEXT NOT NULL DEFAULT '', category TEXT NOT NULL,"
+	" county TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
+	" description TEXT NOT NULL DEFAULT '', opening_hours TEXT NOT NULL DEFAULT '',"
+	" coord_source TEXT NOT NULL DEFAULT '', confidence TEXT NOT NULL DEFAULT '',"
+	" source_url TEXT NOT NULL DEFAULT '',"
+	" lat REAL NOT NULL, lon REAL NOT NULL,"
+	" extra TEXT NOT NULL DEFAULT '{}')";
+
+static enum ms_status db_fail(struct ms_error *err, sqlite3 *db, const char *path, const char *what)
+{
+	return ms_fail(err, MS_EIO, "%s: %s: %s", path, what, db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+/* The integer result of a one-value query, or -1. */
+static long long query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Copies the database at src into the (empty) database dst. */
+static enum ms_status copy_db(const char *src, sqlite3 *dst, struct ms_error *err)
+{
+	sqlite3 *in = NULL;
+	enum ms_status st = MS_OK;
+	if (sqlite3_open_v2(src, &in, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		st = db_fail(err, in, src, "cannot open");
+		goto done;
+	}
+	sqlite3_backup *bk = sqlite3_backup_init(dst, "main", in, "main");
+	if (!bk) {
+		st = db_fail(err, dst, src, "cannot copy");
+		goto done;
+	}
+	int rc = sqlite3_backup_step(bk, -1);
+	sqlite3_backup_finish(bk);
+	if (rc != SQLITE_DONE) {
+		st = ms_fail(err, MS_EIO, "%s: cannot copy: %s", src, sqlite3_errstr(rc));
+		goto done;
+	}
+done:
+	sqlite3_close(in);
+	return st;
+}
+
+/* Creates the table and its geometry column unless the database has them;
+ * checks that an existing table is ours.  Inside the import transaction. */
+static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_error *err)
+{
+	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='sites'") > 0) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, "SELECT " SITE_COLUMNS ", geom FROM sites LIMIT 0", -1, &st, NULL) !=
+		    SQLITE_OK)
+			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
+				       sqlite3_errmsg(db));
+		sqlite3_finalize(st);
+		return MS_OK;
+	}
+	if (exec(db, schema_sql) != SQLITE_OK)
+		return db_fail(err, db, path, "cannot create table sites");
+	/* Registered in geometry_columns, so GIS tools see a POINT layer in
+	 * EPSG:4326; not null because every site has a position. */
+	if (query_int(db, "SELECT AddGeometryColumn('sites', 'geom', 4326, 'POINT', 'XY', 1)") != 1)
+		return db_fail(err, db, path, "cannot add the geometry column");
+	if (query_int(db, "SELECT CreateSpatialIndex('sites', 'geom')") != 1)
+		return db_fail(err, db, path, "cannot create the spatial index");
+	return MS_OK;
+}
+
+static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct site_set *sites, bool replace,
+				   struct ms_error *err)
+{
+	if (replace && exec(db, "DELETE FROM sites") != SQLITE_OK)
+		return db_fail(err, db, path, "cannot delete the old sites");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO sites (" SITE_COLUMNS ", geom) VALUES "
+			       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_fail(err, db, path, "cannot prepare the insert");
+	enum ms_status rs = MS_OK;
+	for (size_t i = 0; i < sites->n; i++) {
+		const struct site *s = &sites->v[i];
+		if (!site_coord_valid(s->lat, s->lon)) {
+			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID], s->lat,
+				     s->lon);
+			break;
+		}
+		for (int f = 0; f < SITE_NFIELDS; f++)
+			sqlite3_bind_text(st, f + 1, s->field[f] ? s->field[f] : "", -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, SITE_NFIELDS + 1, s->lat);
+		sqlite3_bind_double(st, SITE_NFIELDS + 2, s->lon);
+		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1, SQLITE_STATIC);
+		int rc = sqlite3_step(st);
+		if (rc != SQLITE_DONE) {
+			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
+				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database", path,
+					     s->field[SITE_ID]);
+			else
+				rs = db_fail(err, db, path, "cannot insert a site");
+			break;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rs;
+}
+
+/* The file the import builds: beside the target, so rename() stays on one
+ * file system; O_EXCL so two imports never share one. */
+static int create_temp(const char *target, char *out, size_t size, mode_t mode)
+{
+	static unsigned counter;
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
+		snprintf(out, size, "%s.import-%ld-%u", target, (long)getpid(), n);
+		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+static void remove_db_files(const char *path)
+{
+	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
+	char p[PATH_MAX + 128];
+	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
+		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+		unlink(p);
+	}
+}
+
+static enum ms_status sync_path(const char *path, bool dir, struct ms_error *err)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return ms_fail(err, MS_EIO, "%s: cannot sync: %s", path, strerror(e));
+	}
+	close(fd);
+	return MS_OK;
+}
+
+enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
+			    struct ms_error *err)
+{
+	/* Write through a symbolic link to the file it names. */
+	char target[PATH_MAX];
+	struct stat st;
+	bool exists = stat(db_path, &st) == 0;
+	if (exists && !S_ISREG(st.st_mode))
+		return ms_fail(err, MS_EIO, "%s: not a regular file", db_path);
+	if (exists ? !realpath(db_path, target) : strlen(db_path) >= sizeof target)
+		return ms_fail(err, MS_EIO, "%s: %s", db_path, exists ? strerror(errno) : "path too long");
+	if (!exists)
+		strcpy(target, db_path);
+
+	char tmp[PATH_MAX + 64];
+	int fd = create_temp(target, tmp, sizeof tmp, exists ? (st.st_mode & 07777) : 0666);
+	if (fd < 0)
+		return ms_fail(err, MS_EIO, "%s: cannot create a file beside it: %s", db_path, strerror(errno));
+	if (exists)
+		fchmod(fd, st.st_mode & 07777); /* the umask must not narrow the original's mode */
+	close(fd);
+
+	enum ms_status rs = MS_OK;
+	sqlite3 *db = NULL;
+	void *cache = spatialite_alloc_connection();
+	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot open");
+		goto done;
+	}
+	spatialite_init_ex(db, cache, 0);
+	if (exists && (rs = copy_db(db_path, db, err)) != MS_OK)
+		goto done;
+	/* InitSpatialMetadata(1) runs its own transaction, so it comes before
+	 * ours; that is safe only because a failed import discards this whole
+	 * file.  The file is ours alone until the rename: no other connection can
+	 * need the rollback journal's protection, and it is synced once, at
+	 * the end, instead of at every step. */
+	if (exec(db, "PRAGMA journal_mode=DELETE") != SQLITE_OK || exec(db, "PRAGMA synchronous=OFF") != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot set up the import");
+		goto done;
+	}
+	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'") <= 0 &&
+	    query_int(db, "SELECT InitSpatialMetadata(1)") != 1) {
+		rs = db_fail(err, db, db_path, "cannot initialise the spatial metadata");
+		goto done;
+	}
+	if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot start the import");
+		goto done;
+	}
+	if ((rs = ensure_schema(db, db_path, err)) != MS_OK ||
+	    (rs = insert_sites(db, db_path, sites, replace, err)) != MS_OK) {
+		exec(db, "ROLLBACK");
+		goto done;
+	}
+	if (exec(db, "COMMIT") != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot commit");
+		exec(db, "ROLLBACK");
+		goto done;
+	}
+done:
+	if (sqlite3_close(db) != SQLITE_OK && rs == MS_OK)
+		rs = ms_fail(err, MS_EINTERNAL, "%s: cannot close the database", db_path);
+	spatialite_cleanup_ex(cache);
+	if (rs == MS_OK)
+		rs = sync_path(tmp, false, err);
+	if (rs == MS_OK && rename(tmp, target) != 0)
+		rs = ms_fail(err, MS_EIO, "%s: cannot replace: %s", db_path, strerror(errno));
+	if (rs != MS_OK) {
+		remove_db_files(tmp);
+		return rs;
+	}
+	/* Make the rename itself durable. */
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", target);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
+	else
+		strcpy(dir, ".");
+	sync_path(dir, true, NULL);
+	if (imported)
+		*imported = sites->n;
+	return MS_OK;
+}
+
+enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err)
+{
+	*out = NULL;
+	struct stat st;
+	if (stat(db_path, &st) != 0)
+		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path, strerror(errno));
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	struct site_set *set = NULL;
+	enum ms_status rs = MS_OK;
+	/* No spatialite here: reading plain columns needs none of its
+	 * functions, and a table scan sorted in memory is several times faster
+	 * than walking the id index for a million rows. */
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot open");
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT " SITE_COLUMNS " FROM sites", -1, &q, NULL) != SQLITE_OK) {
+		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path, sqlite3_errmsg(db));
+		goto done;
+	}
+	set = site_set_new();
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct site s = {0};
+		for (int f = 0; f < SITE_NFIELDS; f++)
+			s.field[f] = (const char *)sqlite3_column_text(q, f);
+		s.lat = sqlite3_column_double(q, SITE_NFIELDS);
+		s.lon = sqlite3_column_double(q, SITE_NFIELDS + 1);
+		s.extra = (const char *)sqlite3_column_text(q, SITE_NFIELDS + 2);
+		const char *id = s.field[SITE_ID] ? s.field[SITE_ID] : "";
+		const char *cat = s.field[SITE_CATEGORY] ? s.field[SITE_CATEGORY] : "";
+		int c = site_category_parse(cat, strlen(cat));
+		if (c < 0) {
+			rs = ms_fail(err, MS_EDATA, "%s: site '%s': unknown category '%s'", db_path, id, cat);
+			goto done;
+		}
+		if (!site_coord_valid(s.lat, s.lon) || sqlite3_column_type(q, SITE_NFIELDS) == SQLITE_NULL ||
+		    sqlite3_column_type(q, SITE_NFIELDS + 1) == SQLITE_NULL) {
+			rs = ms_fail(err, MS_EDATA, "%s: site '%s': invalid coordinate", db_path, id);
+			goto done;
+		}
+		s.category = (enum site_category)c;
+		site_set_add(set, &s);
+	}
+	if (rc != SQLITE_DONE) {
+		rs = db_fail(err, db, db_path, "cannot read the sites");
+		goto done;
+	}
+	site_set_sort_by_id(set);
+	*out = set;
+	set = NULL;
+done:
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	site_set_free(set);
+	return rs;
+}
