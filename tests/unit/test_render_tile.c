@@ -1,0 +1,462 @@
+/* test_render_tile.c - the tile composer: marker anchors against the
+ * closed-form Mercator, stitched tiles against one large window, @2x
+ * against scale 1, clusters of coincident sites, empty tiles, the GCJ-02
+ * shift, and concurrent first requests of one layout. */
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "geo/geo.h"
+#include "geo/tilemath.h"
+#include "render/tile.h"
+#include "util/mem.h"
+
+/* Marker colours chosen apart from each other and from the outline, so a
+ * marker's pixels can be told by colour. */
+static const struct rgba RED = {220, 20, 60, 255};
+static const struct rgba BLUE = {20, 60, 220, 255};
+static const struct rgba WHITE = {255, 255, 255, 255};
+
+static void make_style(struct style *st)
+{
+	memset(st, 0, sizeof *st);
+	snprintf(st->name, sizeof st->name, "test");
+	st->version = 1;
+	st->marker_size = (struct style_num){1, {0}, {6}};
+	for (int c = 0; c < CAT_COUNT; c++) {
+		st->marker_color[c] = RED;
+		st->marker_shape[c] = SHAPE_CIRCLE;
+	}
+	st->marker_color[CAT_MUSEUM] = BLUE;
+	st->marker_outline = WHITE;
+	st->marker_outline_width = (struct style_num){1, {0}, {1.5}};
+	st->cluster = true;
+	st->cluster_maxzoom = 12;
+	st->cluster_radius = 40;
+	st->cluster_size = (struct style_num){1, {0}, {13}};
+	st->cluster_color = (struct rgba){180, 0, 0, 255};
+	st->cluster_outline = WHITE;
+	st->cluster_text_color = WHITE;
+	st->cluster_outline_width = 2;
+	st->cluster_text_size = (struct style_num){1, {0}, {12}};
+	st->label_minzoom = 13;
+	st->label_size = (struct style_num){2, {13, 18}, {12, 16}};
+	st->label_color = (struct rgba){30, 30, 30, 255};
+	st->label_halo = WHITE;
+	st->label_halo_width = 1.5;
+	st->label_offset = 2;
+}
+
+/* Closed-form spherical Web Mercator (EPSG method 1024), independent of
+ * the code under test: world px at zoom z. */
+static void merc_px(double lat, double lon, int z, double *x, double *y)
+{
+	double n = 256.0 * pow(2.0, z), phi = lat * M_PI / 180.0;
+	*x = (lon + 180.0) / 360.0 * n;
+	*y = (1.0 - log(tan(phi) + 1.0 / cos(phi)) / M_PI) / 2.0 * n;
+}
+
+static void merc_latlon(double x, double y, int z, double *lat, double *lon)
+{
+	double n = 256.0 * pow(2.0, z);
+	*lon = x / n * 360.0 - 180.0;
+	*lat = atan(sinh(M_PI * (1.0 - 2.0 * y / n))) * 180.0 / M_PI;
+}
+
+static void add(struct site_set *set, const char *id, const char *name, enum site_category cat, double lat,
+		double lon)
+{
+	struct site s = {0};
+	s.field[SITE_ID] = id;
+	s.field[SITE_NAME_ZH] = name;
+	s.field[SITE_CATEGORY] = site_category_name(cat);
+	s.category = cat;
+	s.lat = lat;
+	s.lon = lon;
+	site_set_add(set, &s);
+}
+
+/* A tile corner near Zibo at z14: a site placed there is cut by four
+ * tiles at z14 (and its label by two). */
+static double corner_lat, corner_lon;
+
+static struct snapshot *make_snapshot(void)
+{
+	struct site_set *set = site_set_new();
+	/* three coincident sites (the Heitieshan hall, uprising site, monument) */
+	add(set, "zb-a-hall", "黑铁山抗日武装起义纪念馆", CAT_MEMORIAL_HALL, 36.849547, 118.160735);
+	add(set, "zb-b-site", "黑铁山起义旧址", CAT_FORMER_SITE, 36.849547, 118.160735);
+	add(set, "zb-c-monument", "黑铁山起义纪念碑", CAT_MONUMENT, 36.849547, 118.160735);
+	/* a museum 3 km east: merges with them at low zoom, apart at z14 */
+	add(set, "zb-d-museum", "淄博高新区党史馆", CAT_MUSEUM, 36.8495, 118.1950);
+	/* Gaotai, far away */
+	add(set, "gt-memorial", "中国工农红军西路军纪念馆", CAT_MEMORIAL_HALL, 39.379379, 99.826863);
+	/* exactly on a z14 tile corner */
+	double cx, cy;
+	merc_px(36.80, 118.05, 14, &cx, &cy);
+	cx = floor(cx / 256) * 256;
+	cy = floor(cy / 256) * 256;
+	merc_latlon(cx, cy, 14, &corner_lat, &corner_lon);
+	add(set, "zb-e-corner", "边角纪念地", CAT_EDUCATION_BASE, corner_lat, corner_lon);
+	struct ms_error err;
+	struct snapshot *snap = snapshot_new(set, &err);
+	if (!snap)
+		fprintf(stderr, "snapshot_new: %s\n", err.msg);
+	return snap;
+}
+
+/* Alpha-weighted centroid (canvas px) of pixels close to colour k (after
+ * un-premultiplying) inside the box [x0,x1)x[y0,y1). */
+static int colour_centroid(const struct canvas *c, struct rgba k, int x0, int y0, int x1, int y1, double *mx,
+			   double *my)
+{
+	double sx = 0, sy = 0, sw = 0;
+	int count = 0;
+	for (int y = y0 < 0 ? 0 : y0; y < y1 && y < c->height; y++)
+		for (int x = x0 < 0 ? 0 : x0; x < x1 && x < c->width; x++) {
+			const uint8_t *p = c->px + ((size_t)y * (size_t)c->width + (size_t)x) * 4;
+			if (p[3] < 250)
+				continue; /* only the opaque interior: edges mix with the outline */
+			if (abs(p[0] - k.r) > 12 || abs(p[1] - k.g) > 12 || abs(p[2] - k.b) > 12)
+				continue;
+			sx += x + 0.5;
+			sy += y + 0.5;
+			sw += 1;
+			count++;
+		}
+	if (sw > 0) {
+		*mx = sx / sw;
+		*my = sy / sw;
+	}
+	return count;
+}
+
+static struct tile_map *map;
+static struct style style;
+static struct tile_ctx *ctx;
+
+static struct canvas *render_copy(const struct tile_view *v, bool *empty)
+{
+	struct canvas *out = NULL;
+	struct ms_error err;
+	if (tile_render_view(map, ctx, v, &out, empty, &err) != MS_OK) {
+		fprintf(stderr, "render: %s\n", err.msg);
+		return NULL;
+	}
+	struct canvas *c = canvas_new(v->width, v->height);
+	if (out)
+		memcpy(c->px, out->px, (size_t)v->width * (size_t)v->height * 4);
+	return c;
+}
+
+static void test_anchor(void)
+{
+	/* the museum alone at z15: its disc's centre is the site's pixel */
+	for (int z = 14; z <= 17; z++) {
+		double ex, ey;
+		merc_px(36.8495, 118.1950, z, &ex, &ey);
+		long long tx = (long long)floor(ex / 256), ty = (long long)floor(ey / 256);
+		/* a 3x3 block so a marker near an edge is whole */
+		struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (tx - 1) * 256, (ty - 1) * 256, 768, 768};
+		bool empty;
+		struct canvas *c = render_copy(&v, &empty);
+		CHECK(c && !empty);
+		double lx = ex - (double)v.origin_x, ly = ey - (double)v.origin_y, mx = 0, my = 0;
+		int n = colour_centroid(c, BLUE, (int)lx - 10, (int)ly - 10, (int)lx + 10, (int)ly + 10, &mx, &my);
+		CHECK_MSG(n > 60, "z%d: %d blue pixels", z, n);
+		CHECK_NEAR(mx, lx, 0.5);
+		CHECK_NEAR(my, ly, 0.5);
+		/* the PROJ-based position agrees with the closed form */
+		double px, py;
+		struct ms_error err;
+		const struct snapshot *snap = tile_map_snapshot(map);
+		const struct site *museum = snapshot_find(snap, "zb-d-museum");
+		CHECK_INT(tile_site_world_px(map, ctx, COORDSYS_WGS84, (size_t)(museum - snap->sites), z, &px, &py,
+					     &err),
+			  MS_OK);
+		CHECK_NEAR(px, ex, 0.01);
+		CHECK_NEAR(py, ey, 0.01);
+		canvas_free(c);
+	}
+}
+
+/* Four tiles of zoom z stitched equal one 512 px window of the same area. */
+static int stitched_diff(int z, long long tx, long long ty, int scale)
+{
+	int T = 256 * scale;
+	struct tile_view big = {&style, COORDSYS_WGS84, z, scale, tx * T, ty * T, 2 * T, 2 * T};
+	bool empty;
+	struct canvas *whole = render_copy(&big, &empty);
+	if (!whole)
+		return -1;
+	int diff = 0;
+	for (int j = 0; j < 2; j++)
+		for (int i = 0; i < 2; i++) {
+			struct tile_view v;
+			tile_view_of_tile(&v, &style, COORDSYS_WGS84, z, tx + i, ty + j, scale);
+			struct canvas *t = render_copy(&v, &empty);
+			if (!t)
+				return -1;
+			for (int y = 0; y < T; y++)
+				diff += memcmp(t->px + (size_t)y * T * 4,
+					       whole->px + (((size_t)(j * T + y) * 2 * T) + (size_t)(i * T)) * 4,
+					       (size_t)T * 4) != 0;
+			canvas_free(t);
+		}
+	canvas_free(whole);
+	return diff;
+}
+
+static size_t opaque_count(const struct canvas *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < (size_t)c->width * c->height; i++)
+		n += c->px[i * 4 + 3] > 0;
+	return n;
+}
+
+static void test_stitch(void)
+{
+	/* z14: the corner site's marker and label are cut by the tile edges */
+	double cx, cy;
+	merc_px(corner_lat, corner_lon, 14, &cx, &cy);
+	long long tx = (long long)llround(cx / 256) - 1, ty = (long long)llround(cy / 256) - 1;
+	CHECK_INT(stitched_diff(14, tx, ty, 1), 0);
+	CHECK_INT(stitched_diff(14, tx, ty, 2), 0);
+	/* every one of the four tiles shows a part of the corner marker */
+	for (int j = 0; j < 2; j++)
+		for (int i = 0; i < 2; i++) {
+			struct tile_view v;
+			tile_view_of_tile(&v, &style, COORDSYS_WGS84, 14, tx + i, ty + j, 1);
+			bool empty;
+			struct canvas *t = render_copy(&v, &empty);
+			CHECK(!empty && opaque_count(t) > 20);
+			canvas_free(t);
+		}
+	/* labels are placed at z14: around the Heitieshan group and the museum */
+	double hx, hy;
+	merc_px(36.849547, 118.160735, 14, &hx, &hy);
+	long long hx0 = (long long)floor(hx / 256), hy0 = (long long)floor(hy / 256);
+	for (long long dx = -1; dx <= 0; dx++)
+		for (long long dy = -1; dy <= 0; dy++)
+			CHECK_INT(stitched_diff(14, hx0 + dx, hy0 + dy, 1), 0);
+	/* z10 and z8: clusters, whatever block they fall in */
+	for (int z = 8; z <= 10; z += 2) {
+		merc_px(36.849547, 118.160735, z, &hx, &hy);
+		hx0 = (long long)floor(hx / 256);
+		hy0 = (long long)floor(hy / 256);
+		for (long long dx = -1; dx <= 0; dx++)
+			for (long long dy = -1; dy <= 0; dy++)
+				CHECK_INT(stitched_diff(z, hx0 + dx, hy0 + dy, 1), 0);
+	}
+}
+
+static void test_clusters(void)
+{
+	struct tile_layout_stats st;
+	struct ms_error err;
+	/* low zooms: the four Zibo sites 3 km apart merge; Gaotai and the
+	 * corner site are elsewhere */
+	CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, 9, &st, &err), MS_OK);
+	CHECK_INT(st.largest_cluster, 4);
+	CHECK_INT(st.clusters, 1);
+	/* the three coincident sites stay one cluster at every zoom */
+	for (int z = 0; z <= MAX_ZOOM_LIMIT; z++) {
+		CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, z, &st, &err), MS_OK);
+		CHECK_MSG(st.largest_cluster >= 3, "z%d: largest cluster %zu", z, st.largest_cluster);
+		if (z >= 13)
+			CHECK_MSG(st.markers == 4 && st.clusters == 1, "z%d: %zu markers %zu clusters", z, st.markers,
+				  st.clusters);
+	}
+	/* labels from label_minzoom on only, and none on the cluster */
+	CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, 12, &st, &err), MS_OK);
+	CHECK_INT(st.labels, 0);
+	CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, 16, &st, &err), MS_OK);
+	CHECK_INT(st.labels, 3);
+
+	/* the cluster at z9 is drawn in the cluster colour at the centroid of
+	 * its four members */
+	double x[4], y[4], mx = 0, my = 0;
+	merc_px(36.849547, 118.160735, 9, &x[0], &y[0]);
+	merc_px(36.8495, 118.1950, 9, &x[3], &y[3]);
+	double ex = (3 * x[0] + x[3]) / 4, ey = (3 * y[0] + y[3]) / 4;
+	struct tile_view v = {&style, COORDSYS_WGS84, 9, 1, (long long)ex - 128, (long long)ey - 128, 256, 256};
+	bool empty;
+	struct canvas *c = render_copy(&v, &empty);
+	int n = colour_centroid(c, style.cluster_color, 128 - 20, 128 - 20, 128 + 20, 128 + 20, &mx, &my);
+	CHECK(n > 100);
+	/* the count text sits in the middle, so the disc's centroid moves a
+	 * little; still well within a pixel or two */
+	CHECK_NEAR(mx, ex - (double)v.origin_x, 1.5);
+	CHECK_NEAR(my, ey - (double)v.origin_y, 1.5);
+	/* white count text inside the disc */
+	int white = 0;
+	for (int yy = 120; yy < 136; yy++)
+		for (int xx = 120; xx < 136; xx++) {
+			const uint8_t *p = c->px + ((size_t)yy * 256 + (size_t)xx) * 4;
+			white += p[0] > 230 && p[1] > 230 && p[2] > 230 && p[3] == 255;
+		}
+	CHECK_MSG(white > 5, "%d white text pixels", white);
+	canvas_free(c);
+}
+
+static void test_scale2(void)
+{
+	double ex, ey;
+	merc_px(36.8495, 118.1950, 15, &ex, &ey);
+	long long tx = (long long)floor(ex / 256), ty = (long long)floor(ey / 256);
+	struct tile_view v1, v2;
+	tile_view_of_tile(&v1, &style, COORDSYS_WGS84, 15, tx, ty, 1);
+	tile_view_of_tile(&v2, &style, COORDSYS_WGS84, 15, tx, ty, 2);
+	bool e1, e2;
+	struct canvas *c1 = render_copy(&v1, &e1), *c2 = render_copy(&v2, &e2);
+	CHECK(c2->width == 512 && c2->height == 512 && !e1 && !e2);
+	double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+	int n1 = colour_centroid(c1, BLUE, 0, 0, 256, 256, &x1, &y1);
+	int n2 = colour_centroid(c2, BLUE, 0, 0, 512, 512, &x2, &y2);
+	/* twice the size: four times the pixels, the centre at twice the offset */
+	CHECK_MSG(n2 > 3 * n1 && n2 < 5 * n1, "%d vs %d", n1, n2);
+	CHECK_NEAR(x2, 2 * x1, 0.5);
+	CHECK_NEAR(y2, 2 * y1, 0.5);
+	CHECK_NEAR(x1, ex - (double)v1.origin_x, 0.5);
+	/* the same picture: the 2x tile averaged down 2x2 stays close to the
+	 * 1x tile everywhere (edges and glyph hinting differ slightly) */
+	double sum = 0;
+	int far = 0;
+	for (int y = 0; y < 256; y++)
+		for (int x = 0; x < 256; x++) {
+			int a = 0;
+			for (int k = 0; k < 4; k++)
+				a += c2->px[(((size_t)(2 * y + k / 2) * 512) + (size_t)(2 * x + k % 2)) * 4 + 3];
+			int d = abs(a / 4 - c1->px[((size_t)y * 256 + (size_t)x) * 4 + 3]);
+			sum += d;
+			far += d > 128;
+		}
+	CHECK_MSG(sum / (256 * 256) < 3.0, "mean alpha difference %g", sum / (256 * 256));
+	CHECK_MSG(far < 60, "%d pixels differ by more than half", far);
+	canvas_free(c1);
+	canvas_free(c2);
+}
+
+static void test_empty(void)
+{
+	/* the middle of the Pacific, and the whole world's tile 0/0/0 is not */
+	struct tile_view v;
+	tile_view_of_tile(&v, &style, COORDSYS_WGS84, 10, 10, 400, 1);
+	struct canvas *out = (struct canvas *)1;
+	bool empty = false;
+	struct ms_error err;
+	CHECK_INT(tile_render_view(map, ctx, &v, &out, &empty, &err), MS_OK);
+	CHECK(empty && out == NULL);
+	tile_view_of_tile(&v, &style, COORDSYS_WGS84, 0, 0, 0, 1);
+	CHECK_INT(tile_render_view(map, ctx, &v, &out, &empty, &err), MS_OK);
+	CHECK(!empty && out && !canvas_is_empty(out));
+	/* an opaque background is never "empty" */
+	struct style opaque = style;
+	opaque.background = (struct rgba){250, 248, 240, 255};
+	struct tile_map *m2 = tile_map_new((struct snapshot *)tile_map_snapshot(map), &opaque, 1);
+	tile_view_of_tile(&v, &opaque, COORDSYS_WGS84, 10, 10, 400, 1);
+	CHECK_INT(tile_render_view(m2, ctx, &v, &out, &empty, &err), MS_OK);
+	CHECK(!empty && out && out->px[3] == 255 && out->px[0] == 250);
+	tile_map_release(m2);
+	/* bad views are refused, not drawn */
+	v.scale = 9;
+	CHECK_INT(tile_render_view(map, ctx, &v, &out, &empty, &err), MS_EUSAGE);
+}
+
+static void test_gcj02(void)
+{
+	/* the museum at z14, WGS-84 and GCJ-02 views of one 1024 px window */
+	int z = 14;
+	double wx, wy, glat, glon, gx, gy;
+	merc_px(36.8495, 118.1950, z, &wx, &wy);
+	wgs84_to_gcj02(36.8495, 118.1950, &glat, &glon);
+	merc_px(glat, glon, z, &gx, &gy);
+	double shift_m = geo_distance_m(36.8495, 118.1950, glat, glon);
+	CHECK_MSG(shift_m > 400 && shift_m < 700, "GCJ-02 shift %g m", shift_m);
+	struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (long long)wx - 512, (long long)wy - 512, 1024, 1024};
+	bool empty;
+	struct canvas *cw = render_copy(&v, &empty);
+	v.coordsys = COORDSYS_GCJ02;
+	struct canvas *cg = render_copy(&v, &empty);
+	double ax = 0, ay = 0, bx = 0, by = 0;
+	int na = colour_centroid(cw, BLUE, 0, 0, 1024, 1024, &ax, &ay);
+	int nb = colour_centroid(cg, BLUE, 0, 0, 1024, 1024, &bx, &by);
+	CHECK(na > 60 && nb > 60);
+	CHECK_MSG(hypot(gx - wx, gy - wy) > 40, "expected shift %g px", hypot(gx - wx, gy - wy));
+	CHECK_NEAR(bx - ax, gx - wx, 0.5);
+	CHECK_NEAR(by - ay, gy - wy, 0.5);
+	canvas_free(cw);
+	canvas_free(cg);
+}
+
+struct worker_arg {
+	struct canvas *c;
+	int ok;
+};
+
+static void *worker(void *p)
+{
+	struct worker_arg *a = p;
+	struct ms_error err;
+	struct tile_ctx *x = tile_ctx_new(&err);
+	if (!x)
+		return NULL;
+	double hx, hy;
+	merc_px(36.849547, 118.160735, 15, &hx, &hy);
+	struct tile_view v = {&style, COORDSYS_GCJ02, 15, 1, (long long)hx - 256, (long long)hy - 256, 512, 512};
+	struct canvas *out;
+	bool empty;
+	if (tile_render_view(map, x, &v, &out, &empty, &err) == MS_OK && out) {
+		a->c = canvas_new(512, 512);
+		memcpy(a->c->px, out->px, 512 * 512 * 4);
+		a->ok = 1;
+	}
+	tile_ctx_free(x);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	/* eight threads ask for a layout nobody has computed yet at once */
+	pthread_t th[8];
+	struct worker_arg a[8] = {{0}};
+	for (int i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, worker, &a[i]);
+	for (int i = 0; i < 8; i++)
+		pthread_join(th[i], NULL);
+	int same = 0;
+	for (int i = 0; i < 8; i++)
+		same += a[i].ok && a[0].ok && !memcmp(a[i].c->px, a[0].c->px, 512 * 512 * 4);
+	CHECK_INT(same, 8);
+	CHECK(a[0].ok && opaque_count(a[0].c) > 200);
+	for (int i = 0; i < 8; i++)
+		canvas_free(a[i].c);
+}
+
+int main(void)
+{
+	make_style(&style);
+	struct ms_error err;
+	struct snapshot *snap = make_snapshot();
+	ctx = tile_ctx_new(&err);
+	CHECK(snap && ctx);
+	if (!snap || !ctx)
+		return CHECK_DONE();
+	map = tile_map_new(snap, &style, 1);
+	snapshot_release(snap); /* the map holds its own reference */
+
+	test_anchor();
+	test_stitch();
+	test_clusters();
+	test_scale2();
+	test_empty();
+	test_gcj02();
+	test_threads();
+
+	tile_map_release(map);
+	tile_ctx_free(ctx);
+	return CHECK_DONE();
+}
