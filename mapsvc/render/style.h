@@ -19,6 +19,8 @@
 #include "raster.h"
 
 #define STYLE_MAX_STOPS 8
+/* label_minzoom of a style without a (visible) labels layer. */
+#define STYLE_ZOOM_NEVER 99
 
 /* A number that may depend on the zoom: linear interpolation between
  * stops, constant beyond the first and last ("interpolate", "linear",
