@@ -21,13 +21,19 @@ void ms_error_prefix(struct ms_error *err, const char *fmt, ...)
 {
 	if (!err)
 		return;
-	char prefix[512], old[sizeof err->msg];
+	char prefix[sizeof err->msg];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+	/* Shift the old message right, keeping as much of it as fits. */
+	size_t plen = strlen(prefix), olen = strlen(err->msg);
+	if (plen > sizeof err->msg - 1)
+		plen = sizeof err->msg - 1;
+	size_t keep = olen < sizeof err->msg - 1 - plen ? olen : sizeof err->msg - 1 - plen;
+	memmove(err->msg + plen, err->msg, keep);
+	memcpy(err->msg, prefix, plen);
+	err->msg[plen + keep] = '\0';
 }
 
 void ms_error_clear(struct ms_error *err)
