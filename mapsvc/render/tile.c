@@ -25,6 +25,7 @@
 #include "../geo/tilemath.h"
 #include "../util/mem.h"
 #include "glyphs.h"
+#include "png.h"
 #include "raster.h"
 
 #define NCOORDSYS 4
@@ -875,4 +876,49 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 	}
 	*out = c;
 	return MS_OK;
+}
+
+/* ----------------------------------------------------------------- PNG */
+
+static struct buf empty_png[TILE_MAX_SCALE + 1];
+static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+
+/* Encoded once for the life of the process: every empty tile of a size is
+ * these very bytes, so clients and caches see one ETag for all of them. */
+static void make_empty_pngs(void)
+{
+	for (int s = 1; s <= TILE_MAX_SCALE; s++) {
+		struct canvas *c = canvas_new(TILE_SIZE * s, TILE_SIZE * s);
+		struct ms_error err;
+		if (pngenc_encode(c, &empty_png[s], &err) != MS_OK)
+			buf_free(&empty_png[s]);
+		canvas_free(c);
+	}
+}
+
+const struct buf *tile_empty_png(int scale)
+{
+	if (scale < 1 || scale > TILE_MAX_SCALE)
+		return NULL;
+	pthread_once(&empty_once, make_empty_pngs);
+	return empty_png[scale].len ? &empty_png[scale] : NULL;
+}
+
+enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+			       struct buf *png, bool *empty, struct ms_error *err)
+{
+	struct canvas *c = NULL;
+	enum ms_status st = tile_render_view(m, ctx, v, &c, empty, err);
+	if (st != MS_OK)
+		return st;
+	if (!*empty)
+		return pngenc_encode(c, png, err);
+	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / TILE_SIZE) : NULL;
+	if (e && v->width % TILE_SIZE == 0) {
+		buf_append(png, e->data, e->len);
+		return MS_OK;
+	}
+	c = ctx_canvas(ctx, v->width, v->height); /* a static map of another size */
+	canvas_clear(c, (struct rgba){0, 0, 0, 0});
+	return pngenc_encode(c, png, err);
 }
