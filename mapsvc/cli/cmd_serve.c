@@ -19,6 +19,7 @@
 static const char usage_text[] =
 	"usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
 	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--cors ORIGIN]\n"
+	"                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
 	"\n"
 	"Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
 	"\n"
@@ -31,6 +32,11 @@ static const char usage_text[] =
 	"  --cache-mb N       tile cache budget in MiB (default 64)\n"
 	"  --max-zoom N       highest zoom level served (default 20)\n"
 	"  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
+	"  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
+	"                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
+	"  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
+	"  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
+	"                     the page then asks for GCJ-02 overlay tiles and positions)\n"
 	"\n"
 	"Signals: SIGHUP reloads the database without dropping requests; SIGINT or SIGTERM stop.\n";
 
@@ -63,6 +69,8 @@ int cmd_serve(int argc, char **argv)
 		{"public-url", required_argument, NULL, 'u'}, {"styles", required_argument, NULL, 's'},
 		{"threads", required_argument, NULL, 't'},    {"cache-mb", required_argument, NULL, 'c'},
 		{"max-zoom", required_argument, NULL, 'z'},   {"cors", required_argument, NULL, 'o'},
+		{"basemap", required_argument, NULL, 'B'},   {"basemap-attribution", required_argument, NULL, 'A'},
+		{"basemap-crs", required_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -114,6 +122,25 @@ int cmd_serve(int argc, char **argv)
 			cfg.max_zoom = (unsigned)v;
 			break;
 		case 'o': cfg.cors = *optarg ? optarg : NULL; break;
+		case 'B':
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return cli_usage_error("serve", "--basemap: '%s' is not an http(s) URL", optarg);
+			if (!strstr(optarg, "{z}") || !strstr(optarg, "{x}") || !strstr(optarg, "{y}"))
+				return cli_usage_error("serve", "--basemap: '%s' lacks {z}, {x} or {y}", optarg);
+			if (strlen(optarg) > 1000)
+				return cli_usage_error("serve", "--basemap: longer than 1000 characters");
+			cfg.basemap_url = optarg;
+			break;
+		case 'A':
+			if (strlen(optarg) > 1000)
+				return cli_usage_error("serve", "--basemap-attribution: longer than 1000 characters");
+			cfg.basemap_attribution = optarg;
+			break;
+		case 'C':
+			if (strcmp(optarg, "wgs84") && strcmp(optarg, "gcj02"))
+				return cli_usage_error("serve", "--basemap-crs: '%s' is not wgs84 or gcj02", optarg);
+			cfg.basemap_gcj02 = !strcmp(optarg, "gcj02");
+			break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		case ':': return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);

@@ -21,6 +21,10 @@ void h_items(struct http_ctx *c, struct http_response *r);
 void h_item(struct http_ctx *c, struct http_response *r);
 /* h_nearest.c */
 void h_nearest(struct http_ctx *c, struct http_response *r);
+/* h_web.c: the map page (issue 6) */
+void h_root(struct http_ctx *c, struct http_response *r);   /* the page, or h_landing for JSON */
+void h_static(struct http_ctx *c, struct http_response *r); /* /static/...: the page's assets */
+void h_config(struct http_ctx *c, struct http_response *r); /* /config.json: the page's settings */
 /* h_ops.c: operations */
 void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);

@@ -36,6 +36,13 @@ struct http_config {
 	unsigned cache_mb;      /* tile cache budget */
 	unsigned max_zoom;      /* tiles above it are 404 */
 	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
+	/* The map page's optional basemap, handed to the page by /config.json:
+	 * an XYZ URL template ("https://.../{z}/{x}/{y}.png", or NULL for
+	 * none), its attribution (may be NULL), and whether it is drawn in
+	 * GCJ-02 (AMap, Tencent), so the page asks for GCJ-02 overlay tiles. */
+	const char *basemap_url;
+	const char *basemap_attribution;
+	bool basemap_gcj02;
 };
 
 /* Request limits.  libmicrohttpd answers with its own HTML page when a

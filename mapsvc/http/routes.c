@@ -11,7 +11,10 @@
 #include "handlers.h"
 
 const struct http_route http_routes[] = {
-	{"/", "GET, HEAD", h_landing, "landing"},
+	{"/", "GET, HEAD", h_root, "landing"},
+	{"/config.json", "GET, HEAD", h_config, "config"},
+	{"/static/{}", "GET, HEAD", h_static, "static"},
+	{"/static/{}/{}", "GET, HEAD", h_static, "static"},
 	{"/conformance", "GET, HEAD", h_conformance, "conformance"},
 	{"/api", "GET, HEAD", h_api, "api"},
 	{"/collections", "GET, HEAD", h_collections, "collections"},

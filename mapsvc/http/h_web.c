@@ -1,0 +1,89 @@
+/*
+ * h_web.c - the map page (issue 6): "/" for browsers, its assets under
+ * /static/, and /config.json, the settings the page cannot guess.
+ *
+ * "/" is also the OGC API landing page: DESIGN.md makes the page the
+ * default and gives JSON to ?f=json and to clients whose Accept rates
+ * JSON higher (web_accept_prefers_json), so both answers carry
+ * "Vary: Accept" for caches (RFC 9110 §12.5.5).
+ *
+ * The assets are embedded in the binary (web/web.h) with ETags computed at
+ * build time, so they are validated here rather than by hashing each body
+ * as the server's `cacheable` does.  The page names its assets with
+ * "?v=TAG"; such an answer never changes and may be cached for good
+ * (RFC 8246 immutable); everything else is "no-cache": always revalidated,
+ * answered 304 while unchanged, so a new binary is picked up at once.
+ */
+#include <string.h>
+
+#include "../util/jsonw.h"
+#include "../web/web.h"
+#include "handlers.h"
+
+#define CACHE_FOREVER "public, max-age=31536000, immutable"
+#define CACHE_REVALIDATE "no-cache"
+
+static void serve_asset(struct http_ctx *c, struct http_response *r, const struct web_asset *a, bool forever)
+{
+	http_add_header(r, "ETag", a->etag);
+	http_add_header(r, "Cache-Control", forever ? CACHE_FOREVER : CACHE_REVALIDATE);
+	if (web_etag_matches(a, http_header(c, "If-None-Match"))) {
+		/* RFC 9110 §15.4.5: a 304 repeats ETag and Cache-Control, no body. */
+		r->status = 304;
+		return;
+	}
+	http_add_header(r, "X-Content-Type-Options", "nosniff");
+	r->content_type = a->content_type;
+	buf_append(&r->body, a->data, a->len);
+}
+
+void h_root(struct http_ctx *c, struct http_response *r)
+{
+	const char *f = http_param(c, "f");
+	http_add_header(r, "Vary", "Accept");
+	if (f ? strcmp(f, "html") != 0 : web_accept_prefers_json(http_header(c, "Accept"))) {
+		h_landing(c, r); /* JSON, or the 400 for an unknown f */
+		return;
+	}
+	serve_asset(c, r, web_page(), false);
+}
+
+void h_static(struct http_ctx *c, struct http_response *r)
+{
+	const struct web_asset *a = web_asset_find(c->path);
+	if (!a) {
+		http_problem(r, 404, "no file '%.200s' in the map page's assets", c->path);
+		return;
+	}
+	serve_asset(c, r, a, web_asset_versioned(a, http_param(c, "v")));
+}
+
+void h_config(struct http_ctx *c, struct http_response *r)
+{
+	static const char *const none[] = {NULL};
+	if (!http_check_params(c, r, none))
+		return;
+	const struct http_config *cfg = c->cfg;
+	struct jsonw w;
+	jw_init(&w, &r->body);
+	jw_object_begin(&w);
+	jw_key(&w, "basemap");
+	if (cfg->basemap_url) {
+		jw_object_begin(&w);
+		jw_key(&w, "url");
+		jw_string(&w, cfg->basemap_url);
+		jw_key(&w, "attribution");
+		jw_string(&w, cfg->basemap_attribution ? cfg->basemap_attribution : "");
+		jw_key(&w, "crs");
+		jw_string(&w, cfg->basemap_gcj02 ? "gcj02" : "wgs84");
+		jw_object_end(&w);
+	} else {
+		jw_null(&w);
+	}
+	jw_key(&w, "max_zoom");
+	jw_int(&w, cfg->max_zoom);
+	jw_object_end(&w);
+	buf_putc(&r->body, '\n');
+	http_add_header(r, "Cache-Control", CACHE_REVALIDATE);
+	r->cacheable = true;
+}
