@@ -79,9 +79,14 @@ struct sindex {
 
 /* ---- building ---- */
 
+/* A point while building: its float ECEF position (what the queries will
+ * see, so node boxes computed from it are exact), its original index and
+ * its lon/lat, all in one 32-byte record so that the median splits and box
+ * computations stream through memory instead of chasing indices. */
 struct bpt {
-	double p[3];
+	float p[3];
 	uint32_t i;
+	double lat, lon;
 };
 
 static void ecef(double lat, double lon, double out[3])
@@ -101,8 +106,8 @@ static void ecef(double lat, double lon, double out[3])
 static void select_kth(struct bpt *a, size_t lo, size_t hi, size_t k, int d)
 {
 	while (hi - lo > 1) {
-		double x = a[lo].p[d], y = a[lo + (hi - lo) / 2].p[d], z = a[hi - 1].p[d];
-		double pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		float x = a[lo].p[d], y = a[lo + (hi - lo) / 2].p[d], z = a[hi - 1].p[d];
+		float pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
 		size_t i = lo, j = hi - 1;
 		for (;;) {
 			while (a[i].p[d] < pv)
@@ -152,44 +157,78 @@ static float float_up(double v)
 struct builder {
 	struct sindex *ix;
 	struct bpt *tmp;
-	const double *lat, *lon;
 };
 
-static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth)
+/* The tight boxes of a leaf's points. */
+static void leaf_box(struct knode *nd, const struct bpt *a, size_t lo, size_t hi)
 {
-	struct sindex *ix = b->ix;
-	struct knode *nd = &ix->node[id];
-	nd->begin = (uint32_t)lo;
-	nd->end = (uint32_t)hi;
-	/* The box of the float positions the queries will see. */
 	float flo[3] = {FLT_MAX, FLT_MAX, FLT_MAX}, fhi[3] = {-FLT_MAX, -FLT_MAX, -FLT_MAX};
 	double lon_lo = INFINITY, lon_hi = -INFINITY, lat_lo = INFINITY, lat_hi = -INFINITY;
 	for (size_t i = lo; i < hi; i++) {
-		const struct bpt *p = &b->tmp[i];
+		const struct bpt *p = &a[i];
 		for (int d = 0; d < 3; d++) {
-			float f = (float)p->p[d];
-			flo[d] = f < flo[d] ? f : flo[d];
-			fhi[d] = f > fhi[d] ? f : fhi[d];
+			flo[d] = p->p[d] < flo[d] ? p->p[d] : flo[d];
+			fhi[d] = p->p[d] > fhi[d] ? p->p[d] : fhi[d];
 		}
-		double la = b->lat[p->i], lo_ = b->lon[p->i];
-		lat_lo = fmin(lat_lo, la), lat_hi = fmax(lat_hi, la);
-		lon_lo = fmin(lon_lo, lo_), lon_hi = fmax(lon_hi, lo_);
+		lat_lo = p->lat < lat_lo ? p->lat : lat_lo;
+		lat_hi = p->lat > lat_hi ? p->lat : lat_hi;
+		lon_lo = p->lon < lon_lo ? p->lon : lon_lo;
+		lon_hi = p->lon > lon_hi ? p->lon : lon_hi;
 	}
 	memcpy(nd->lo, flo, sizeof flo);
 	memcpy(nd->hi, fhi, sizeof fhi);
 	nd->lon_lo = float_down(lon_lo), nd->lon_hi = float_up(lon_hi);
 	nd->lat_lo = float_down(lat_lo), nd->lat_hi = float_up(lat_hi);
-	if (depth == ix->depth)
+}
+
+/* Builds node id over tmp[lo, hi).  cell_lo/cell_hi is a box known to hold
+ * the node's points (the parent's cell cut at the split value): it chooses
+ * the split axis without another pass over the points.  The tight boxes
+ * are computed at the leaves and merged upward, so each level of the tree
+ * costs one selection pass and nothing more. */
+static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth, const float cell_lo[3],
+		       const float cell_hi[3])
+{
+	struct sindex *ix = b->ix;
+	struct knode *nd = &ix->node[id];
+	nd->begin = (uint32_t)lo;
+	nd->end = (uint32_t)hi;
+	if (depth == ix->depth) {
+		leaf_box(nd, b->tmp, lo, hi);
 		return;
+	}
 	int d = 0;
 	for (int e = 1; e < 3; e++)
-		if (fhi[e] - flo[e] > fhi[d] - flo[d])
+		if (cell_hi[e] - cell_lo[e] > cell_hi[d] - cell_lo[d])
 			d = e;
 	size_t mid = lo + (hi - lo) / 2;
 	if (hi - lo > 1)
 		select_kth(b->tmp, lo, hi, mid, d);
-	build_node(b, 2 * id + 1, lo, mid, depth + 1);
-	build_node(b, 2 * id + 2, mid, hi, depth + 1);
+	float split = hi > lo ? b->tmp[mid].p[d] : cell_lo[d];
+	float lhi[3], rlo[3];
+	memcpy(lhi, cell_hi, sizeof lhi);
+	memcpy(rlo, cell_lo, sizeof rlo);
+	lhi[d] = split;
+	rlo[d] = split;
+	build_node(b, 2 * id + 1, lo, mid, depth + 1, cell_lo, lhi);
+	build_node(b, 2 * id + 2, mid, hi, depth + 1, rlo, cell_hi);
+	const struct knode *l = &ix->node[2 * id + 1], *r = &ix->node[2 * id + 2];
+	if (l->begin == l->end) {
+		*nd = *r;
+	} else if (r->begin == r->end) {
+		*nd = *l;
+	} else {
+		for (int e = 0; e < 3; e++) {
+			nd->lo[e] = l->lo[e] < r->lo[e] ? l->lo[e] : r->lo[e];
+			nd->hi[e] = l->hi[e] > r->hi[e] ? l->hi[e] : r->hi[e];
+		}
+		nd->lon_lo = l->lon_lo < r->lon_lo ? l->lon_lo : r->lon_lo;
+		nd->lon_hi = l->lon_hi > r->lon_hi ? l->lon_hi : r->lon_hi;
+		nd->lat_lo = l->lat_lo < r->lat_lo ? l->lat_lo : r->lat_lo;
+		nd->lat_hi = l->lat_hi > r->lat_hi ? l->lat_hi : r->lat_hi;
+	}
+	nd->begin = (uint32_t)lo;
+	nd->end = (uint32_t)hi;
 }
 
 struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err)
@@ -218,11 +257,18 @@ struct sindex *sindex_build(const double *lat, const double *lon, size_t n, stru
 
 	struct bpt *tmp = xmalloc(n * sizeof *tmp);
 	for (size_t i = 0; i < n; i++) {
-		ecef(lat[i], lon[i], tmp[i].p);
+		double e[3];
+		ecef(lat[i], lon[i], e);
+		for (int d = 0; d < 3; d++)
+			tmp[i].p[d] = (float)e[d];
 		tmp[i].i = (uint32_t)i;
+		tmp[i].lat = lat[i];
+		tmp[i].lon = lon[i];
 	}
-	struct builder b = {ix, tmp, lat, lon};
-	build_node(&b, 0, 0, n, 0);
+	struct builder b = {ix, tmp};
+	struct knode all;
+	leaf_box(&all, tmp, 0, n);
+	build_node(&b, 0, 0, n, 0, all.lo, all.hi);
 
 	ix->xyz = xmalloc(n * sizeof *ix->xyz);
 	ix->lat = xmalloc(n * sizeof *ix->lat);
@@ -230,9 +276,9 @@ struct sindex *sindex_build(const double *lat, const double *lon, size_t n, stru
 	ix->idx = xmalloc(n * sizeof *ix->idx);
 	for (size_t i = 0; i < n; i++) {
 		for (int d = 0; d < 3; d++)
-			ix->xyz[i][d] = (float)tmp[i].p[d];
-		ix->lat[i] = lat[tmp[i].i];
-		ix->lon[i] = lon[tmp[i].i];
+			ix->xyz[i][d] = tmp[i].p[d];
+		ix->lat[i] = tmp[i].lat;
+		ix->lon[i] = tmp[i].lon;
 		ix->idx[i] = tmp[i].i;
 	}
 	free(tmp);
@@ -325,7 +371,8 @@ size_t sindex_bbox(const struct sindex *ix, double west, double south, double ea
 	collect(ix, &q, 0, &h);
 	size_t visited = 0;
 	if (h.n < 1024) {
-		qsort(h.v, h.n, sizeof *h.v, cmp_u32);
+		if (h.n > 1) /* qsort must not see a NULL array */
+			qsort(h.v, h.n, sizeof *h.v, cmp_u32);
 		for (size_t i = 0; i < h.n; i++) {
 			visited++;
 			if (visit && !visit(h.v[i], ctx))
