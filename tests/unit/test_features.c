@@ -1,0 +1,272 @@
+/* test_features.c - the query engine: parsers, filters, paging, nearest
+ * and the GeoJSON writer, on a small in-memory site set. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "features/features.h"
+#include "util/mem.h"
+
+static void add(struct site_set *set, const char *id, const char *zh, const char *en, enum site_category cat,
+		double lat, double lon, const char *extra)
+{
+	struct site s = {0};
+	s.field[SITE_ID] = id;
+	s.field[SITE_NAME_ZH] = zh;
+	s.field[SITE_NAME_EN] = en;
+	s.field[SITE_CATEGORY] = site_category_name(cat);
+	s.category = cat;
+	s.lat = lat;
+	s.lon = lon;
+	s.extra = extra;
+	site_set_add(set, &s);
+}
+
+static struct snapshot *sample(void)
+{
+	struct site_set *set = site_set_new();
+	/* Added out of id order on purpose: the snapshot sorts by id. */
+	add(set, "d-hall", "黑铁山纪念馆", "Heitieshan Memorial Hall", CAT_MEMORIAL_HALL, 36.849547, 118.160735,
+	    "{\"phone\":\"0533\"}");
+	add(set, "a-site", "太平庄旧址", "Taipingzhuang former site", CAT_FORMER_SITE, 36.849547, 118.160735, NULL);
+	add(set, "c-museum", "齐文化博物馆", "Qi Culture Museum", CAT_MUSEUM, 36.85, 118.3, NULL);
+	add(set, "b-cemetery", "高台烈士陵园", "Gaotai Martyrs Cemetery", CAT_MARTYRS_CEMETERY, 39.379379, 99.826863,
+	    NULL);
+	add(set, "e-monument", "纪念碑", "Monument", CAT_MONUMENT, 36.9, 118.1, NULL);
+	struct ms_error err = {0};
+	struct snapshot *snap = snapshot_new(set, &err);
+	CHECK_MSG(snap != NULL, "%s", err.msg);
+	return snap;
+}
+
+static void test_parsers(void)
+{
+	struct ms_error err = {0};
+	feat_catmask m = 0;
+	CHECK_INT(feat_parse_categories("museum", &m, &err), MS_OK);
+	CHECK_INT(m, 1u << CAT_MUSEUM);
+	CHECK_INT(feat_parse_categories("museum,memorial_hall", &m, &err), MS_OK);
+	CHECK_INT(m, (1u << CAT_MUSEUM) | (1u << CAT_MEMORIAL_HALL));
+	CHECK_INT(feat_parse_categories("museum,castle", &m, &err), MS_EUSAGE);
+	CHECK(strstr(err.msg, "'castle'") != NULL);
+	CHECK_INT(feat_parse_categories("museum,", &m, &err), MS_EUSAGE);
+	CHECK_INT(feat_parse_categories("", &m, &err), MS_EUSAGE);
+
+	double b[4];
+	CHECK_INT(feat_parse_bbox("118,36.5,118.5,37", b, &err), MS_OK);
+	CHECK_NEAR(b[0], 118, 0);
+	CHECK_NEAR(b[1], 36.5, 0);
+	CHECK_NEAR(b[3], 37, 0);
+	CHECK_INT(feat_parse_bbox("-1.5e1,-2,3,4", b, &err), MS_OK);
+	CHECK_NEAR(b[0], -15, 0);
+	CHECK_INT(feat_parse_bbox("1,2,3", b, &err), MS_EUSAGE);
+	CHECK_INT(feat_parse_bbox("1,2,3,4,5", b, &err), MS_EUSAGE);
+	CHECK_INT(feat_parse_bbox("1,2,nan,4", b, &err), MS_EUSAGE);
+	CHECK(strstr(err.msg, "'nan'") != NULL);
+	CHECK_INT(feat_parse_bbox("1,2,1e999,4", b, &err), MS_EUSAGE);
+	CHECK_INT(feat_parse_bbox("0x10,2,3,4", b, &err), MS_EUSAGE);
+	CHECK_INT(feat_parse_bbox("1,,3,4", b, &err), MS_EUSAGE);
+}
+
+/* The ids of a page, comma-joined. */
+static const char *page_ids(const struct snapshot *snap, const struct feat_page *p)
+{
+	static char out[256];
+	out[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		if (i)
+			strcat(out, ",");
+		strcat(out, snap->sites[p->idx[i]].field[SITE_ID]);
+	}
+	return out;
+}
+
+static void test_items(const struct snapshot *snap)
+{
+	struct ms_error err = {0};
+	struct feat_page p;
+	struct feat_query q = {.limit = 10};
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 5);
+	CHECK_STR(page_ids(snap, &p), "a-site,b-cemetery,c-museum,d-hall,e-monument");
+	feat_page_free(&p);
+
+	q.limit = 2, q.offset = 1;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 5);
+	CHECK_STR(page_ids(snap, &p), "b-cemetery,c-museum");
+	feat_page_free(&p);
+	q.offset = 4;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "e-monument");
+	feat_page_free(&p);
+	q.offset = 9;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_INT(p.n, 0);
+	CHECK_INT(p.matched, 5);
+	feat_page_free(&p);
+
+	struct feat_query qc = {.limit = 10, .categories = (1u << CAT_MUSEUM) | (1u << CAT_MONUMENT)};
+	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "c-museum,e-monument");
+	feat_page_free(&p);
+
+	struct feat_query qq = {.limit = 10, .q = "MEMORIAL"};
+	CHECK_INT(feat_items(snap, &qq, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "d-hall");
+	feat_page_free(&p);
+	qq.q = "纪念";
+	CHECK_INT(feat_items(snap, &qq, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "d-hall,e-monument");
+	feat_page_free(&p);
+	qq.q = "\xff\xfe";
+	CHECK_INT(feat_items(snap, &qq, &p, &err), MS_EUSAGE);
+	qq.q = "\xe7\xba"; /* a truncated three-byte sequence */
+	CHECK_INT(feat_items(snap, &qq, &p, &err), MS_EUSAGE);
+
+	/* A box around Zibo: everything but Gaotai. */
+	struct feat_query qb = {.limit = 10, .has_bbox = true, .west = 118, .south = 36.8, .east = 118.2, .north = 36.95};
+	CHECK_INT(feat_items(snap, &qb, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "a-site,d-hall,e-monument");
+	feat_page_free(&p);
+	qb.south = 37, qb.north = 36; /* south > north */
+	CHECK_INT(feat_items(snap, &qb, &p, &err), MS_EUSAGE);
+
+	/* The same sites in GCJ-02 lie some hundreds of metres north-east; a
+	 * tight GCJ-02 box around the GCJ-02 position of d-hall finds it and
+	 * its coincident a-site, and the same box read as WGS-84 does not. */
+	double glat, glon;
+	wgs84_to_gcj02(36.849547, 118.160735, &glat, &glon);
+	CHECK(fabs(glat - 36.849547) > 0.0005 || fabs(glon - 118.160735) > 0.0005);
+	struct feat_query qg = {.limit = 10, .has_bbox = true, .cs = COORDSYS_GCJ02, .west = glon - 1e-4,
+				.south = glat - 1e-4, .east = glon + 1e-4, .north = glat + 1e-4};
+	CHECK_INT(feat_items(snap, &qg, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "a-site,d-hall");
+	feat_page_free(&p);
+	qg.cs = COORDSYS_WGS84;
+	CHECK_INT(feat_items(snap, &qg, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 0);
+	feat_page_free(&p);
+}
+
+static void test_nearest(const struct snapshot *snap)
+{
+	struct ms_error err = {0};
+	struct sindex_hit *h;
+	size_t n;
+	struct feat_nearest_query q = {.lat = 36.85, .lon = 118.1, .limit = 3, .within_m = INFINITY};
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 3);
+	/* e-monument (36.9,118.1) is 5.5 km north; the coincident a-site and
+	 * d-hall are 5.4 km east, tied and ordered by id. */
+	double d_hall = geo_distance_m(36.85, 118.1, 36.849547, 118.160735);
+	double d_mon = geo_distance_m(36.85, 118.1, 36.9, 118.1);
+	CHECK(d_hall < d_mon);
+	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "a-site");
+	CHECK_STR(snap->sites[h[1].i].field[SITE_ID], "d-hall");
+	CHECK_STR(snap->sites[h[2].i].field[SITE_ID], "e-monument");
+	CHECK_NEAR(h[0].dist_m, d_hall, 1e-6);
+	CHECK_NEAR(h[2].dist_m, d_mon, 1e-6);
+	CHECK_NEAR(h[2].azi_deg, 0, 1e-6);
+	free(h);
+
+	q.within_m = 5500;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 2);
+	free(h);
+	q.within_m = INFINITY;
+	q.categories = 1u << CAT_MARTYRS_CEMETERY;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 1);
+	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "b-cemetery");
+	free(h);
+
+	q.categories = 0;
+	q.limit = 0;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_EUSAGE);
+	q.limit = FEAT_NEAREST_MAX + 1;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_EUSAGE);
+	q.limit = 1;
+	q.lat = 91;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_EUSAGE);
+
+	/* A query point given in GCJ-02 is the same place as its WGS-84 one. */
+	double glat, glon;
+	wgs84_to_gcj02(36.849547, 118.160735, &glat, &glon);
+	struct feat_nearest_query qg = {.lat = glat, .lon = glon, .cs = COORDSYS_GCJ02, .limit = 1,
+					.within_m = INFINITY};
+	CHECK_INT(feat_nearest(snap, &qg, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 1);
+	CHECK(h[0].dist_m < 0.01);
+	free(h);
+}
+
+static void test_writer(const struct snapshot *snap)
+{
+	const struct site *s = snapshot_find(snap, "d-hall");
+	CHECK(s != NULL);
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	jw_init(&w, &b);
+	struct feat_write_opts o = {.cs = COORDSYS_WGS84};
+	feat_write_feature(&w, s, &o, NULL);
+	CHECK_STR(buf_str(&b),
+		  "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+		  "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
+		  "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
+		  "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
+		  "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"source_url\":\"\","
+		  "\"phone\":\"0533\"}}");
+
+	buf_reset(&b);
+	jw_init(&w, &b);
+	o.lat_first = true;
+	struct sindex_hit hit = {.i = 0, .dist_m = 1234.56, .azi_deg = 359.97};
+	feat_write_feature(&w, s, &o, &hit);
+	CHECK(strstr(buf_str(&b), "\"coordinates\":[36.849547,118.160735]") != NULL);
+	CHECK(strstr(buf_str(&b), "\"distance_m\":1234.6") != NULL);
+	CHECK(strstr(buf_str(&b), "\"bearing_deg\":0,") != NULL);
+
+	/* GCJ-02 output is the forward transform of the stored point. */
+	buf_reset(&b);
+	jw_init(&w, &b);
+	struct feat_write_opts og = {.cs = COORDSYS_GCJ02};
+	feat_write_feature(&w, s, &og, NULL);
+	double glat, glon;
+	wgs84_to_gcj02(s->lat, s->lon, &glat, &glon);
+	const char *coords = strstr(buf_str(&b), "\"coordinates\":[");
+	double wlon = 0, wlat = 0;
+	CHECK(coords && sscanf(coords, "\"coordinates\":[%lf,%lf]", &wlon, &wlat) == 2);
+	CHECK_NEAR(wlon, glon, 5e-7);
+	CHECK_NEAR(wlat, glat, 5e-7);
+	/* The published GCJ-02 point of the real hall (data/sites.csv). */
+	CHECK_NEAR(wlat, 36.85007, 2e-5);
+	CHECK_NEAR(wlon, 118.16673, 2e-5);
+
+	/* The nearest document. */
+	buf_reset(&b);
+	struct sindex_hit hits[2] = {{.i = 0, .dist_m = 10.04, .azi_deg = 90}, {.i = 3, .dist_m = 20, .azi_deg = 45.25}};
+	feat_write_nearest(&b, snap, hits, 2, &(struct feat_write_opts){.cs = COORDSYS_WGS84});
+	const char *t = buf_str(&b);
+	CHECK(!strncmp(t, "{\"type\":\"FeatureCollection\",\"numberReturned\":2,\"features\":[{", 60));
+	CHECK(strstr(t, "\"id\":\"a-site\"") < strstr(t, "\"id\":\"d-hall\""));
+	CHECK(strstr(t, "\"distance_m\":10,\"bearing_deg\":90") != NULL);
+	CHECK(strstr(t, "\"distance_m\":20,\"bearing_deg\":45.3") != NULL || strstr(t, "\"bearing_deg\":45.2") != NULL);
+	CHECK(t[b.len - 1] == '\n' && t[b.len - 2] == '}');
+	buf_free(&b);
+}
+
+int main(void)
+{
+	test_parsers();
+	struct snapshot *snap = sample();
+	if (snap) {
+		CHECK_INT(snap->n, 5);
+		test_items(snap);
+		test_nearest(snap);
+		test_writer(snap);
+		snapshot_release(snap);
+	}
+	return CHECK_DONE();
+}
