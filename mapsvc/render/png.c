@@ -1,0 +1,281 @@
+/* png.c - PNG encoding and decoding of canvases; see png.h. */
+#include "png.h"
+
+#include <png.h> /* libpng's, found on the system include path */
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/mem.h"
+
+/* zlib settings, measured on overlay tiles (tests/bench/bench_raster.c):
+ * indexed tiles are tiny and mostly runs of index 0, where level 9 costs
+ * next to nothing and filters only get in the way (PNG spec, 12.8:
+ * "filter type None is generally the most effective" for palette images);
+ * RGBA images are larger and take the Paeth/Sub filters' gain at a
+ * moderate level. */
+#define INDEXED_ZLEVEL 9
+#define RGBA_ZLEVEL 6
+
+#define PALETTE_MAX 256
+#define HASH_SLOTS 1024 /* power of two, > 2 * PALETTE_MAX */
+
+struct png_ctx {
+	struct buf *out;
+	char msg[256];
+	jmp_buf jmp;
+};
+
+static void on_error(png_structp png, png_const_charp msg)
+{
+	struct png_ctx *ctx = png_get_error_ptr(png);
+	snprintf(ctx->msg, sizeof ctx->msg, "%s", msg);
+	longjmp(ctx->jmp, 1);
+}
+
+static void on_warning(png_structp png, png_const_charp msg)
+{
+	(void)png;
+	(void)msg; /* the engine never prints */
+}
+
+static void on_write(png_structp png, png_bytep data, size_t len)
+{
+	struct png_ctx *ctx = png_get_io_ptr(png);
+	buf_append(ctx->out, data, len);
+}
+
+static void on_flush(png_structp png)
+{
+	(void)png;
+}
+
+/* Straight-alpha RGBA of a premultiplied pixel, packed little-endian as
+ * the bytes r, g, b, a. */
+static inline uint32_t unpremultiply(const uint8_t *p)
+{
+	uint32_t a = p[3];
+	if (a == 0)
+		return 0;
+	if (a == 255)
+		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | 255u << 24;
+	uint32_t s[3];
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = (p[i] * 255u + a / 2) / a;
+		s[i] = v > 255 ? 255 : v;
+	}
+	return s[0] | s[1] << 8 | s[2] << 16 | a << 24;
+}
+
+/* A small open-addressing set of colours, values kept in insertion order. */
+struct palette {
+	uint32_t key[HASH_SLOTS];
+	int16_t slot[HASH_SLOTS]; /* index into colours, -1 when empty */
+	uint32_t colours[PALETTE_MAX];
+	int n;
+};
+
+static inline unsigned hash_colour(uint32_t k)
+{
+	k *= 0x9E3779B1u;
+	return k >> (32 - 10); /* log2(HASH_SLOTS) bits */
+}
+
+/* Index of colour k, adding it; -1 once more than PALETTE_MAX exist. */
+static int palette_index(struct palette *pal, uint32_t k)
+{
+	unsigned h = hash_colour(k);
+	for (;;) {
+		int s = pal->slot[h];
+		if (s < 0)
+			break;
+		if (pal->key[h] == k)
+			return s;
+		h = (h + 1) & (HASH_SLOTS - 1);
+	}
+	if (pal->n == PALETTE_MAX)
+		return -1;
+	pal->key[h] = k;
+	pal->slot[h] = (int16_t)pal->n;
+	pal->colours[pal->n] = k;
+	return pal->n++;
+}
+
+/* Collects the image's colours; false when there are too many. */
+static bool collect_colours(const struct canvas *c, struct palette *pal)
+{
+	memset(pal->slot, 0xff, sizeof pal->slot);
+	pal->n = 0;
+	size_t n = (size_t)c->width * (size_t)c->height;
+	uint32_t prev_px = 0, prev = 0;
+	if (palette_index(pal, 0) < 0) /* transparent is always index 0 */
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v;
+		memcpy(&v, c->px + i * 4, 4);
+		if (v == prev_px)
+			continue;
+		prev_px = v;
+		prev = unpremultiply(c->px + i * 4);
+		if (palette_index(pal, prev) < 0)
+			return false;
+	}
+	(void)prev;
+	return true;
+}
+
+static int cmp_colour(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	/* translucent before opaque (tRNS can then stop early), by alpha,
+	 * then by value: an order independent of where colours appear */
+	uint32_t ax = x >> 24, ay = y >> 24;
+	if (ax != ay)
+		return ax < ay ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* Rebuilds the hash so that palette_index gives the sorted positions. */
+static void palette_sort(struct palette *pal)
+{
+	qsort(pal->colours, (size_t)pal->n, sizeof pal->colours[0], cmp_colour);
+	memset(pal->slot, 0xff, sizeof pal->slot);
+	int n = pal->n;
+	pal->n = 0;
+	for (int i = 0; i < n; i++)
+		palette_index(pal, pal->colours[i]);
+}
+
+static int bits_for(int ncolours)
+{
+	return ncolours <= 2 ? 1 : ncolours <= 4 ? 2 : ncolours <= 16 ? 4 : 8;
+}
+
+/* Writes the rows; separate from pngenc_encode so that no local it
+ * changes after setjmp needs to be volatile. */
+static void write_image(png_structp png, png_infop info, const struct canvas *c, struct palette *pal,
+			bool indexed, uint8_t *row)
+{
+	int w = c->width;
+	if (indexed) {
+		int bits = bits_for(pal->n);
+		png_color rgb[PALETTE_MAX];
+		png_byte trns[PALETTE_MAX];
+		int ntrns = 0;
+		for (int i = 0; i < pal->n; i++) {
+			uint32_t k = pal->colours[i];
+			rgb[i].red = (png_byte)(k & 255);
+			rgb[i].green = (png_byte)(k >> 8 & 255);
+			rgb[i].blue = (png_byte)(k >> 16 & 255);
+			trns[i] = (png_byte)(k >> 24);
+			if (trns[i] != 255)
+				ntrns = i + 1;
+		}
+		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, bits, PNG_COLOR_TYPE_PALETTE,
+			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		png_set_PLTE(png, info, rgb, pal->n);
+		if (ntrns)
+			png_set_tRNS(png, info, trns, ntrns, NULL);
+		png_set_compression_level(png, INDEXED_ZLEVEL);
+		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+		png_write_info(png, info);
+		int per_byte = 8 / bits;
+		for (int y = 0; y < c->height; y++) {
+			const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
+			memset(row, 0, ((size_t)w * (size_t)bits + 7) / 8);
+			uint32_t prev_px = 0;
+			int prev_idx = 0;
+			for (int x = 0; x < w; x++) {
+				uint32_t v;
+				memcpy(&v, src + (size_t)x * 4, 4);
+				if (v != prev_px) {
+					prev_px = v;
+					prev_idx = palette_index(pal, unpremultiply(src + (size_t)x * 4));
+				}
+				int shift = 8 - bits * (x % per_byte + 1); /* PNG packs MSB first */
+				row[x / per_byte] |= (uint8_t)(prev_idx << shift);
+			}
+			png_write_row(png, row);
+		}
+	} else {
+		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
+			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		png_set_compression_level(png, RGBA_ZLEVEL);
+		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB | PNG_FILTER_PAETH | PNG_FILTER_NONE);
+		png_write_info(png, info);
+		for (int y = 0; y < c->height; y++) {
+			const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
+			for (int x = 0; x < w; x++) {
+				uint32_t v = unpremultiply(src + (size_t)x * 4);
+				memcpy(row + (size_t)x * 4, &v, 4);
+			}
+			png_write_row(png, row);
+		}
+	}
+	png_write_end(png, info);
+}
+
+enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_error *err)
+{
+	if (!c || !c->px || c->width <= 0 || c->height <= 0)
+		return ms_fail(err, MS_EUSAGE, "pngenc_encode: no canvas");
+	struct png_ctx ctx = {.out = out};
+	struct palette *pal = xmalloc(sizeof *pal);
+	bool indexed = collect_colours(c, pal);
+	if (indexed)
+		palette_sort(pal);
+	uint8_t *row = xmalloc((size_t)c->width * 4);
+	size_t start = out->len;
+	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
+	png_infop info = png ? png_create_info_struct(png) : NULL;
+	enum ms_status st = MS_OK;
+	if (!png || !info) {
+		st = ms_fail(err, MS_EINTERNAL, "pngenc_encode: libpng could not start");
+	} else if (setjmp(ctx.jmp)) {
+		out->len = start; /* drop the partial stream */
+		st = ms_fail(err, MS_EINTERNAL, "pngenc_encode: libpng: %s", ctx.msg);
+	} else {
+		png_set_write_fn(png, &ctx, on_write, on_flush);
+		write_image(png, info, c, pal, indexed, row);
+	}
+	png_destroy_write_struct(&png, &info);
+	free(row);
+	free(pal);
+	return st;
+}
+
+enum ms_status pngenc_decode(const void *data, size_t len, struct canvas **out, struct ms_error *err)
+{
+	*out = NULL;
+	png_image img;
+	memset(&img, 0, sizeof img);
+	img.version = PNG_IMAGE_VERSION;
+	if (!png_image_begin_read_from_memory(&img, data, len))
+		return ms_fail(err, MS_EDATA, "PNG: %s", img.message);
+	/* A bound, so that a hostile header cannot ask for gigabytes. */
+	if (img.width == 0 || img.height == 0 || img.width > 16384 || img.height > 16384) {
+		png_image_free(&img);
+		return ms_fail(err, MS_EDATA, "PNG: %ux%u is not a size mapsvc draws", img.width, img.height);
+	}
+	img.format = PNG_FORMAT_RGBA;
+	struct canvas *c = canvas_new((int)img.width, (int)img.height);
+	if (!png_image_finish_read(&img, NULL, c->px, 0, NULL)) {
+		canvas_free(c);
+		png_image_free(&img);
+		return ms_fail(err, MS_EDATA, "PNG: %s", img.message);
+	}
+	size_t n = (size_t)c->width * (size_t)c->height;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *p = c->px + i * 4;
+		uint32_t a = p[3];
+		for (int k = 0; k < 3; k++) {
+			uint32_t t = p[k] * a + 128;
+			p[k] = (uint8_t)((t + (t >> 8)) >> 8);
+		}
+	}
+	*out = c;
+	return MS_OK;
+}

@@ -1,0 +1,231 @@
+/* test_render_png.c - PNG encoding of canvases: exact round trips, the
+ * palette/RGBA choice and bit depths, determinism, small empty tiles. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "render/canvas.h"
+#include "render/png.h"
+#include "render/raster.h"
+
+static const struct rgba WHITE = {255, 255, 255, 255};
+
+/* A deterministic pseudo-random generator (xorshift32). */
+static uint32_t rng = 2463534242u;
+static uint32_t next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 17;
+	rng ^= rng << 5;
+	return rng;
+}
+
+/* Big-endian u32 at p. */
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The chunk of type t in a PNG stream (its data, *len set), or NULL. */
+static const uint8_t *chunk(const struct buf *b, const char *t, uint32_t *len)
+{
+	const uint8_t *p = (const uint8_t *)b->data + 8, *end = (const uint8_t *)b->data + b->len;
+	while (p + 12 <= end) {
+		uint32_t n = be32(p);
+		if (memcmp(p + 4, t, 4) == 0) {
+			*len = n;
+			return p + 8;
+		}
+		p += 12 + n;
+	}
+	return NULL;
+}
+
+static int bit_depth(const struct buf *b)
+{
+	return (uint8_t)b->data[24];
+}
+
+static int colour_type(const struct buf *b)
+{
+	return (uint8_t)b->data[25];
+}
+
+/* Encodes c, decodes it back and compares every byte. */
+static int round_trip(const struct canvas *c, struct buf *png)
+{
+	struct ms_error err;
+	buf_reset(png);
+	if (pngenc_encode(c, png, &err) != MS_OK)
+		return 0;
+	struct canvas *d = NULL;
+	if (pngenc_decode(png->data, png->len, &d, &err) != MS_OK)
+		return 0;
+	int same = d->width == c->width && d->height == c->height &&
+		   memcmp(d->px, c->px, (size_t)c->width * (size_t)c->height * 4) == 0;
+	canvas_free(d);
+	return same;
+}
+
+/* A canvas of exactly n colours (n >= 1): transparent, then n - 1 others. */
+static struct canvas *with_colours(int n)
+{
+	struct canvas *c = canvas_new(40, 30);
+	for (int i = 1; i < n; i++) {
+		uint8_t *p = c->px + (size_t)i * 4;
+		uint8_t a = (uint8_t)(i % 2 ? 255 : 128 + i % 100);
+		p[0] = (uint8_t)(i * 7 % a);
+		p[1] = (uint8_t)(i / 3 % a);
+		p[2] = (uint8_t)(i * 13 % a);
+		p[3] = a;
+	}
+	return c;
+}
+
+static void test_depths(void)
+{
+	const int counts[] = {1, 2, 3, 4, 5, 16, 17, 255, 256, 257, 1000};
+	const int depth[] = {1, 1, 2, 2, 4, 4, 8, 8, 8, 8, 8};
+	const int type[] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 6, 6};
+	struct buf png = BUF_INIT;
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+		struct canvas *c = with_colours(counts[i]);
+		CHECK_MSG(round_trip(c, &png), "%d colours", counts[i]);
+		CHECK_INT(colour_type(&png), type[i]);
+		CHECK_INT(bit_depth(&png), depth[i]);
+		uint32_t n;
+		if (type[i] == 3) {
+			const uint8_t *plte = chunk(&png, "PLTE", &n);
+			CHECK(plte != NULL);
+			CHECK_INT(n, 3 * counts[i]);
+			/* index 0 is the transparent colour */
+			const uint8_t *trns = chunk(&png, "tRNS", &n);
+			CHECK(trns != NULL && trns[0] == 0);
+		} else {
+			CHECK(chunk(&png, "PLTE", &n) == NULL);
+		}
+		canvas_free(c);
+	}
+	buf_free(&png);
+}
+
+static void test_round_trips(void)
+{
+	struct buf png = BUF_INIT;
+	/* random valid premultiplied pixels (each channel <= alpha) */
+	struct canvas *c = canvas_new(97, 61);
+	for (size_t i = 0; i < 97 * 61; i++) {
+		uint8_t *p = c->px + i * 4;
+		uint32_t r = next();
+		uint8_t a = (uint8_t)(r & 255);
+		p[3] = a;
+		for (int k = 0; k < 3; k++)
+			p[k] = a ? (uint8_t)((r >> (8 + 8 * k)) % ((uint32_t)a + 1)) : 0;
+	}
+	CHECK(round_trip(c, &png));
+	CHECK_INT(colour_type(&png), 6);
+	canvas_free(c);
+
+	/* a tile of antialiased markers: every edge pixel comes back exact */
+	c = canvas_new(256, 256);
+	struct rgba red = {200, 20, 30, 255}, blue = {20, 60, 220, 255};
+	raster_marker(c, SHAPE_PIN, 100.3, 120.7, 9, red, WHITE, 2);
+	raster_marker(c, SHAPE_CIRCLE, 40.5, 200.2, 7, blue, WHITE, 1.5);
+	raster_marker(c, SHAPE_SQUARE, 250.1, 10.2, 8, red, WHITE, 2); /* cut by the edge */
+	CHECK(round_trip(c, &png));
+	canvas_free(c);
+
+	/* the documented roundings: premultiplied (50,0,0,100) is straight
+	 * round(50 * 255 / 100) = 128 in the file, and 128 * 100 / 255 = 50.2
+	 * rounds back to 50 */
+	c = canvas_new(4, 4);
+	memcpy(c->px + 4 * 5, (uint8_t[]){50, 0, 0, 100}, 4);
+	CHECK(round_trip(c, &png));
+	uint32_t n;
+	const uint8_t *plte = chunk(&png, "PLTE", &n), *trns;
+	CHECK(plte && n == 6);
+	if (plte && n == 6) {
+		CHECK_INT(plte[3], 128);
+		trns = chunk(&png, "tRNS", &n);
+		CHECK(trns && n == 2 && trns[1] == 100);
+	}
+	/* a transparent pixel with stray colour values encodes as transparent */
+	memcpy(c->px, (uint8_t[]){9, 9, 9, 0}, 4);
+	struct ms_error err;
+	buf_reset(&png);
+	CHECK(pngenc_encode(c, &png, &err) == MS_OK);
+	struct canvas *d = NULL;
+	CHECK(pngenc_decode(png.data, png.len, &d, &err) == MS_OK);
+	if (d) {
+		CHECK(memcmp(d->px, (uint8_t[]){0, 0, 0, 0}, 4) == 0);
+		CHECK(memcmp(d->px + 20, (uint8_t[]){50, 0, 0, 100}, 4) == 0);
+		canvas_free(d);
+	}
+	canvas_free(c);
+	buf_free(&png);
+}
+
+static void test_sizes_and_determinism(void)
+{
+	struct ms_error err;
+	struct buf a = BUF_INIT, b = BUF_INIT;
+	struct canvas *c = canvas_new(256, 256);
+	CHECK(pngenc_encode(c, &a, &err) == MS_OK);
+	CHECK_MSG(a.len <= 120, "empty tile is %zu bytes", a.len);
+	CHECK_INT(colour_type(&a), 3);
+	CHECK_INT(bit_depth(&a), 1);
+	struct canvas *d = NULL;
+	CHECK(pngenc_decode(a.data, a.len, &d, &err) == MS_OK && d && canvas_is_empty(d));
+	canvas_free(d);
+
+	/* a typical overlay tile: a handful of markers */
+	struct rgba cols[3] = {{200, 20, 30, 255}, {230, 120, 20, 255}, {20, 60, 220, 255}};
+	for (int i = 0; i < 6; i++)
+		raster_marker(c, (enum marker_shape)(i % SHAPE_COUNT), 30 + 37.3 * i, 40 + 29.1 * (i % 4), 8,
+			      cols[i % 3], WHITE, 2);
+	buf_reset(&a);
+	CHECK(pngenc_encode(c, &a, &err) == MS_OK);
+	printf("6-marker tile: %zu bytes, colour type %d, depth %d\n", a.len, colour_type(&a), bit_depth(&a));
+	CHECK_MSG(a.len < 2048, "6-marker tile is %zu bytes", a.len);
+	CHECK(pngenc_encode(c, &b, &err) == MS_OK);
+	CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+	/* appending: the second image follows the first in the same buffer */
+	size_t first = b.len;
+	CHECK(pngenc_encode(c, &b, &err) == MS_OK);
+	CHECK(b.len == 2 * first && memcmp(b.data, b.data + first, first) == 0);
+	canvas_free(c);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+static void test_bad_input(void)
+{
+	struct ms_error err;
+	struct canvas *d = (struct canvas *)&err; /* must be reset to NULL */
+	CHECK(pngenc_decode("not a png", 9, &d, &err) == MS_EDATA);
+	CHECK(d == NULL);
+	CHECK(strstr(err.msg, "PNG") != NULL);
+
+	struct buf png = BUF_INIT;
+	struct canvas *c = canvas_new(64, 64);
+	raster_fill_circle(c, 30, 30, 20, WHITE);
+	CHECK(pngenc_encode(c, &png, &err) == MS_OK);
+	CHECK(pngenc_decode(png.data, png.len / 2, &d, &err) == MS_EDATA);
+	CHECK(d == NULL);
+	/* a flipped byte in the image data fails its CRC */
+	png.data[png.len - 20] ^= 0x55;
+	CHECK(pngenc_decode(png.data, png.len, &d, &err) == MS_EDATA);
+	CHECK(d == NULL);
+	canvas_free(c);
+	buf_free(&png);
+}
+
+int main(void)
+{
+	test_depths();
+	test_round_trips();
+	test_sizes_and_determinism();
+	test_bad_input();
+	return CHECK_DONE();
+}
