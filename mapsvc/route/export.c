@@ -1,0 +1,219 @@
+/* export.c - a plan as GeoJSON and as GPX 1.1; see route.h. */
+#include <stdio.h>
+#include <time.h>
+
+#include "../util/jsonw.h"
+#include "route_int.h"
+
+/* RFC 7946 §11.2: six decimals (about 0.1 m) is more than any site's
+ * coordinate can claim. */
+#define COORD_DECIMALS 6
+
+static void position(struct jsonw *w, double lat, double lon)
+{
+	jw_array_begin(w);
+	jw_fixed(w, lon, COORD_DECIMALS);
+	jw_fixed(w, lat, COORD_DECIMALS);
+	jw_array_end(w);
+}
+
+static void leg_members(struct jsonw *w, const struct route_leg *l)
+{
+	int sec = route_compass_sector(l->bearing_deg);
+	char both[32];
+	snprintf(both, sizeof both, "%s %s", route_compass_zh(sec), route_compass_en(sec));
+	jw_key(w, "leg_distance_m");
+	jw_fixed(w, l->distance_m, 1);
+	jw_key(w, "leg_time_min");
+	jw_fixed(w, l->minutes, 1);
+	jw_key(w, "bearing_deg");
+	jw_fixed(w, l->bearing_deg, 1);
+	jw_key(w, "bearing");
+	jw_string(w, both);
+	jw_key(w, "bearing_zh");
+	jw_string(w, route_compass_zh(sec));
+	jw_key(w, "bearing_en");
+	jw_string(w, route_compass_en(sec));
+}
+
+void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out)
+{
+	struct jsonw w;
+	jw_init(&w, out);
+	jw_object_begin(&w);
+	jw_key(&w, "type");
+	jw_string(&w, "FeatureCollection");
+
+	jw_key(&w, "properties");
+	jw_object_begin(&w);
+	jw_key(&w, "title");
+	jw_string(&w, route_sheet_title(s));
+	jw_key(&w, "start");
+	position(&w, p->start_lat, p->start_lon);
+	jw_key(&w, "mode");
+	jw_string(&w, route_mode_name(p->opt.mode));
+	jw_key(&w, "round_trip");
+	jw_bool(&w, p->has_return);
+	jw_key(&w, "stops");
+	jw_int(&w, (int64_t)p->n);
+	jw_key(&w, "total_distance_m");
+	jw_fixed(&w, p->total_distance_m, 1);
+	jw_key(&w, "total_time_min");
+	jw_fixed(&w, p->total_minutes, 1);
+	if (p->has_return) {
+		jw_key(&w, "return_leg");
+		jw_object_begin(&w);
+		leg_members(&w, &p->return_leg);
+		jw_object_end(&w);
+	}
+	jw_key(&w, "estimated");
+	jw_bool(&w, true);
+	jw_key(&w, "note_zh");
+	jw_string(&w, route_estimate_note_zh);
+	jw_key(&w, "note_en");
+	jw_string(&w, route_estimate_note_en);
+	jw_object_end(&w);
+
+	jw_key(&w, "features");
+	jw_array_begin(&w);
+
+	jw_object_begin(&w);
+	jw_key(&w, "type");
+	jw_string(&w, "Feature");
+	jw_key(&w, "properties");
+	jw_object_begin(&w);
+	jw_key(&w, "kind");
+	jw_string(&w, "route");
+	jw_key(&w, "total_distance_m");
+	jw_fixed(&w, p->total_distance_m, 1);
+	jw_key(&w, "total_time_min");
+	jw_fixed(&w, p->total_minutes, 1);
+	jw_object_end(&w);
+	jw_key(&w, "geometry");
+	jw_object_begin(&w);
+	jw_key(&w, "type");
+	jw_string(&w, "LineString");
+	jw_key(&w, "coordinates");
+	jw_array_begin(&w);
+	position(&w, p->start_lat, p->start_lon);
+	for (size_t i = 0; i < p->n; i++)
+		position(&w, p->stops[i]->lat, p->stops[i]->lon);
+	if (p->has_return)
+		position(&w, p->start_lat, p->start_lon);
+	jw_array_end(&w);
+	jw_object_end(&w);
+	jw_object_end(&w);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct site *st = p->stops[i];
+		jw_object_begin(&w);
+		jw_key(&w, "type");
+		jw_string(&w, "Feature");
+		jw_key(&w, "id");
+		jw_string(&w, st->field[SITE_ID]);
+		jw_key(&w, "properties");
+		jw_object_begin(&w);
+		jw_key(&w, "kind");
+		jw_string(&w, "stop");
+		jw_key(&w, "seq");
+		jw_int(&w, (int64_t)i + 1);
+		jw_key(&w, "id");
+		jw_string(&w, st->field[SITE_ID]);
+		jw_key(&w, "name_zh");
+		jw_string(&w, st->field[SITE_NAME_ZH]);
+		jw_key(&w, "name_en");
+		jw_string(&w, st->field[SITE_NAME_EN]);
+		leg_members(&w, &p->legs[i]);
+		jw_object_end(&w);
+		jw_key(&w, "geometry");
+		jw_object_begin(&w);
+		jw_key(&w, "type");
+		jw_string(&w, "Point");
+		jw_key(&w, "coordinates");
+		position(&w, st->lat, st->lon);
+		jw_object_end(&w);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_object_end(&w);
+}
+
+/* "3. 焦裕禄纪念馆 Jiao Yulu Memorial Hall": the number keeps the order
+ * visible on devices that sort waypoints by name. */
+static void gpx_stop_name(struct buf *out, size_t seq, const struct site *st)
+{
+	buf_printf(out, "<name>%zu. ", seq);
+	route_xml_escape(out, st->field[SITE_NAME_ZH]);
+	if (*st->field[SITE_NAME_EN]) {
+		buf_putc(out, ' ');
+		route_xml_escape(out, st->field[SITE_NAME_EN]);
+	}
+	buf_puts(out, "</name>");
+}
+
+static void gpx_point(struct buf *out, const char *tag, double lat, double lon)
+{
+	buf_printf(out, "<%s lat=\"%.6f\" lon=\"%.6f\">", tag, lat, lon);
+}
+
+/* Element order inside metadata, wpt and rte follows the xsd:sequence of
+ * the GPX 1.1 schema (gpx.xsd: metadataType name, desc, ..., time;
+ * wptType ..., name, cmt, desc, ...; rteType name, ..., rtept). */
+void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, struct buf *out)
+{
+	char when[32] = "1970-01-01T00:00:00Z";
+	struct tm tm;
+	time_t t = s ? s->generated : 0;
+	if (gmtime_r(&t, &tm))
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+
+	buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		      "<gpx version=\"1.1\" creator=\"mapsvc\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
+		      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+		      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
+		      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
+	buf_puts(out, "<metadata><name>");
+	route_xml_escape(out, route_sheet_title(s));
+	char dist[32], mins[32];
+	route_format_distance(p->total_distance_m, dist);
+	route_format_minutes(p->total_minutes, mins);
+	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins, route_mode_name(p->opt.mode));
+	route_xml_escape(out, route_estimate_note_en);
+	buf_printf(out, "</desc><time>%s</time></metadata>\n", when);
+
+	for (size_t i = 0; i < p->n; i++) {
+		const struct site *st = p->stops[i];
+		gpx_point(out, "wpt", st->lat, st->lon);
+		gpx_stop_name(out, i + 1, st);
+		/* desc repeats the name before the address: GPS units and
+		 * gpsbabel's csv show desc in place of the name when present. */
+		if (*st->field[SITE_ADDRESS]) {
+			buf_printf(out, "<desc>%zu. ", i + 1);
+			route_xml_escape(out, st->field[SITE_NAME_ZH]);
+			buf_puts(out, " · ");
+			route_xml_escape(out, st->field[SITE_ADDRESS]);
+			buf_puts(out, "</desc>");
+		}
+		buf_puts(out, "</wpt>\n");
+	}
+
+	buf_puts(out, "<rte><name>");
+	route_xml_escape(out, route_sheet_title(s));
+	buf_puts(out, "</name>\n");
+	gpx_point(out, "rtept", p->start_lat, p->start_lon);
+	buf_puts(out, "<name>0. ");
+	route_xml_escape(out, route_sheet_start(s));
+	buf_puts(out, "</name></rtept>\n");
+	for (size_t i = 0; i < p->n; i++) {
+		gpx_point(out, "rtept", p->stops[i]->lat, p->stops[i]->lon);
+		gpx_stop_name(out, i + 1, p->stops[i]);
+		buf_puts(out, "</rtept>\n");
+	}
+	if (p->has_return) {
+		gpx_point(out, "rtept", p->start_lat, p->start_lon);
+		buf_printf(out, "<name>%zu. ", p->n + 1);
+		route_xml_escape(out, route_sheet_start(s));
+		buf_puts(out, "</name></rtept>\n");
+	}
+	buf_puts(out, "</rte>\n</gpx>\n");
+}
