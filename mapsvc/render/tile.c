@@ -770,7 +770,8 @@ static size_t query_items(struct tile_ctx *ctx, const struct layout *l, double x
 			ctx->hits[nh++] = l->order[k];
 		}
 	}
-	qsort(ctx->hits, nh, sizeof *ctx->hits, cmp_u32);
+	if (nh > 1)
+		qsort(ctx->hits, nh, sizeof *ctx->hits, cmp_u32);
 	return nh;
 }
 

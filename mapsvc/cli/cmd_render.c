@@ -1,0 +1,147 @@
+/*
+ * cmd_render.c - `mapsvc render`: one tile to a PNG file, the very bytes
+ * GET /tiles/{style}/{z}/{x}/{y}[@2x].png answers with (same layout, same
+ * renderer, same encoder, same shared empty tile).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../geo/tilemath.h"
+#include "../render/tile.h"
+#include "cli.h"
+
+static const char usage_text[] =
+	"usage: mapsvc render [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
+	"                     [--coordsys wgs84|gcj02] Z/X/Y -o FILE.png\n"
+	"\n"
+	"Renders one XYZ tile (y = 0 at the north) of the sites overlay to a PNG file,\n"
+	"byte for byte what GET /tiles/NAME/Z/X/Y.png serves.\n"
+	"\n"
+	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+	"  --styles DIR     folder of style files (default: the bundled styles)\n"
+	"  --style NAME     style file NAME.json in it (default: default)\n"
+	"  --scale 1|2      2 draws a 512 px @2x tile (default 1)\n"
+	"  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default wgs84)\n"
+	"  -o FILE          where to write the PNG (- for standard output)\n";
+
+/* "Z/X/Y" with each part a whole number and the tile in the grid. */
+static bool parse_address(const char *s, int *z, long long *x, long long *y)
+{
+	char extra;
+	if (sscanf(s, "%d/%lld/%lld%c", z, x, y, &extra) != 3)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!strchr("0123456789/", *p))
+			return false;
+	return tile_valid(*z, *x, *y, MAX_ZOOM_LIMIT);
+}
+
+static int write_file(const char *path, const struct buf *b)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+	if (!f) {
+		perror(path);
+		return EXIT_FAIL;
+	}
+	size_t n = fwrite(b->data, 1, b->len, f);
+	int bad = n != b->len;
+	bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+	if (bad) {
+		fprintf(stderr, "mapsvc render: cannot write %s\n", path);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cmd_render(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"db", required_argument, NULL, 'd'},	  {"styles", required_argument, NULL, 'S'},
+		{"style", required_argument, NULL, 's'},	  {"scale", required_argument, NULL, 'x'},
+		{"coordsys", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	};
+	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *style_name = "default";
+	const char *out = NULL, *addr = NULL;
+	enum coordsys cs = COORDSYS_WGS84;
+	long scale = 1;
+	int ch;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': db = optarg; break;
+		case 'S': styles_dir = optarg; break;
+		case 's': style_name = optarg; break;
+		case 'x':
+			if (!cli_parse_int(optarg, 1, 2, &scale))
+				return cli_usage_error("render", "--scale: '%s' is not 1 or 2", optarg);
+			break;
+		case 'c': {
+			int c = coordsys_parse(optarg);
+			if (c != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
+				return cli_usage_error("render", "--coordsys: '%s' is not wgs84 or gcj02", optarg);
+			cs = (enum coordsys)c;
+			break;
+		}
+		case 'o': out = optarg; break;
+		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case ':': return cli_usage_error("render", "%s needs a value", argv[optind - 1]);
+		default: return cli_usage_error("render", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		addr = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error("render", "unexpected argument '%s'", argv[optind]);
+	if (!addr)
+		return cli_usage_error("render", "which tile? give Z/X/Y");
+	int z;
+	long long x, y;
+	if (!parse_address(addr, &z, &x, &y))
+		return cli_usage_error("render", "'%s' is not a tile Z/X/Y with 0 <= Z <= %d and 0 <= X, Y < 2^Z", addr,
+				       MAX_ZOOM_LIMIT);
+	if (!out)
+		return cli_usage_error("render", "-o FILE.png is required");
+
+	struct ms_error err = {0};
+	struct style *styles = NULL;
+	size_t nstyles = 0;
+	if (style_load_dir(styles_dir, &styles, &nstyles, &err)) {
+		fprintf(stderr, "mapsvc render: %s\n", err.msg);
+		return EXIT_FAIL;
+	}
+	const struct style *st = style_find(styles, nstyles, style_name);
+	if (!st) {
+		fprintf(stderr, "mapsvc render: --style: no style '%s' in %s\n", style_name, styles_dir);
+		free(styles);
+		return EXIT_USAGE;
+	}
+	struct snapshot *snap = snapshot_load(db, &err);
+	if (!snap) {
+		fprintf(stderr, "mapsvc render: %s\n", err.msg);
+		free(styles);
+		return EXIT_FAIL;
+	}
+	struct tile_map *map = tile_map_new(snap, styles, nstyles);
+	snapshot_release(snap);
+	int rc = EXIT_FAIL;
+	struct tile_ctx *ctx = tile_ctx_new(&err);
+	if (ctx) {
+		struct tile_view v;
+		tile_view_of_tile(&v, st, cs, z, x, y, (int)scale);
+		struct buf png = BUF_INIT;
+		bool empty;
+		if (tile_render_png(map, ctx, &v, &png, &empty, &err) == MS_OK)
+			rc = write_file(out, &png);
+		buf_free(&png);
+	}
+	if (rc == EXIT_FAIL && err.msg[0])
+		fprintf(stderr, "mapsvc render: %s\n", err.msg);
+	tile_ctx_free(ctx);
+	tile_map_release(map);
+	free(styles);
+	return rc;
+}
