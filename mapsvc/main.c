@@ -13,7 +13,6 @@ static const struct command {
 	{"import", cmd_import, "load sites from CSV or GeoJSON into the database"},
 	{"serve", cmd_serve, "serve tiles, OGC API - Features and nearest search over HTTP"},
 	{"render", cmd_render, "render one map tile to a PNG file"},
-	{"render", cmd_render, "render one map tile to a PNG file"},
 	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
 	{NULL, NULL, NULL},
 };
