@@ -31,7 +31,9 @@ typedef bool (*sindex_filter_fn)(uint32_t i, void *ctx);
 
 /* Every point with west <= lon <= east and south <= lat <= north, in
  * increasing index order.  west > east means the box crosses the
- * antimeridian (e.g. 170 .. -170).  Returns the count visited. */
+ * antimeridian (e.g. 170 .. -170).  Returns the count visited (the call
+ * that returned false included).  visit may be NULL to only count the
+ * points in the box.  south > north or a NaN bound gives 0. */
 size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
 		   sindex_visit_fn visit, void *ctx);
 

@@ -9,6 +9,7 @@
  * queries on the large sets; sanitizer builds use fewer by default.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -402,6 +403,66 @@ static void test_bbox_random(size_t n, int nqueries)
 	free(lon);
 }
 
+/* ---- concurrent readers ---- */
+
+enum { CONC_N = 5000, CONC_Q = 300, CONC_K = 7, CONC_THREADS = 4 };
+
+struct conc {
+	const struct sindex *ix;
+	const double *qlat, *qlon;
+	const struct sindex_hit *expect; /* CONC_Q * CONC_K */
+	const size_t *expect_n;
+	int bad;
+};
+
+static void *conc_reader(void *arg)
+{
+	struct conc *c = arg;
+	struct sindex_hit h[CONC_K];
+	for (int round = 0; round < 3; round++)
+		for (int q = 0; q < CONC_Q; q++) {
+			size_t m = sindex_nearest(c->ix, c->qlat[q], c->qlon[q], CONC_K, INFINITY, NULL, NULL, h);
+			bool same = m == c->expect_n[q];
+			for (size_t j = 0; same && j < m; j++) {
+				const struct sindex_hit *e = &c->expect[q * CONC_K + j];
+				same = h[j].i == e->i && h[j].dist_m == e->dist_m && h[j].azi_deg == e->azi_deg;
+			}
+			if (!same)
+				c->bad++;
+			if (sindex_bbox(c->ix, c->qlon[q] - 1, c->qlat[q] - 1, c->qlon[q] + 1, c->qlat[q] + 1, NULL,
+					NULL) > CONC_N)
+				c->bad++;
+		}
+	return NULL;
+}
+
+/* Several threads query one index at once and get the answers a single
+ * thread got (run under AddressSanitizer in CI). */
+static void test_concurrent_readers(void)
+{
+	static double lat[CONC_N], lon[CONC_N], qlat[CONC_Q], qlon[CONC_Q];
+	static struct sindex_hit expect[CONC_Q * CONC_K];
+	static size_t expect_n[CONC_Q];
+	make_points(lat, lon, CONC_N, -1);
+	for (int q = 0; q < CONC_Q; q++)
+		make_query(lat, lon, CONC_N, &qlat[q], &qlon[q]);
+	struct sindex *ix = sindex_build(lat, lon, CONC_N, NULL);
+	CHECK(ix != NULL);
+	for (int q = 0; q < CONC_Q; q++)
+		expect_n[q] = sindex_nearest(ix, qlat[q], qlon[q], CONC_K, INFINITY, NULL, NULL, expect + q * CONC_K);
+	pthread_t t[CONC_THREADS];
+	struct conc c[CONC_THREADS];
+	for (int i = 0; i < CONC_THREADS; i++) {
+		c[i] = (struct conc){ix, qlat, qlon, expect, expect_n, 0};
+		CHECK_INT(pthread_create(&t[i], NULL, conc_reader, &c[i]), 0);
+	}
+	for (int i = 0; i < CONC_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		CHECK_INT(c[i].bad, 0);
+	}
+	sindex_free(ix);
+}
+
 int main(void)
 {
 	double scale = DEFAULT_SCALE;
@@ -409,6 +470,7 @@ int main(void)
 	if (env && atof(env) > 0)
 		scale = atof(env);
 	test_nearest_known();
+	test_concurrent_readers();
 	const size_t sizes[] = {1, 2, 3, 10, 17, 100, 1000};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		test_nearest_random(sizes[i], 300);
