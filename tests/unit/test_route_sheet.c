@@ -275,48 +275,6 @@ static void test_gpx(const struct route_plan *p, const struct route_sheet *sh)
 	buf_free(&b);
 }
 
-static void test_html(const struct route_plan *p, const struct route_sheet *sh)
-{
-	struct buf b = BUF_INIT;
-	route_write_html(p, sh, &b);
-	const char *h = buf_str(&b);
-	CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0);
-	CHECK(strstr(h, "<html lang=\"zh-CN\">") != NULL);
-	CHECK(strstr(h, "@page{size:A4") != NULL);
-	CHECK(strstr(h, "@media print") != NULL);
-	CHECK(strstr(h, "<img src=\"http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&amp;width=800\"") != NULL);
-	CHECK(strstr(h, "2024-05-01") != NULL); /* 09:30 in UTC+8 */
-	CHECK(strstr(h, route_estimate_note_zh) != NULL);
-	const char *names[ROUTE_MAX_STOPS];
-	for (size_t i = 0; i < p->n; i++)
-		names[i] = p->stops[i]->field[SITE_NAME_ZH];
-	const char *after = NULL;
-	/* once in the leg table, then again in the stop details */
-	CHECK(in_order(h, names, p->n, &after));
-	CHECK(after && in_order(after, names, p->n, NULL));
-	CHECK(strstr(h, p->stops[0]->field[SITE_DESCRIPTION]) != NULL);
-	char path[1024];
-	write_file(p->has_return ? "route-rt.html" : "route.html", b.data, b.len, path, sizeof path);
-	if (!p->has_return) {
-		const char *chrome = have_tool("chromium") ? "chromium" : NULL;
-		if (!chrome) {
-			printf("SKIP html page count: chromium is not installed\n");
-		} else if (have_tool("pdfinfo")) {
-			char cmd[4096];
-			snprintf(cmd, sizeof cmd,
-				 "d=$(mktemp -d) && %s --headless --no-sandbox --disable-gpu --disable-background-networking "
-				 "--disable-component-update --disable-sync --no-pdf-header-footer --user-data-dir=$d "
-				 "--print-to-pdf='%s.pdf' 'file://%s' >/dev/null 2>&1; rm -rf \"$d\"; "
-				 "pdfinfo '%s.pdf' | sed -n 's/^Pages: *//p'",
-				 chrome, path, path, path);
-			char *out = run(cmd);
-			CHECK_MSG(out && atoi(out) >= 1 && atoi(out) <= 2, "ten stops print on %s pages", out ? out : "?");
-			free(out);
-		}
-	}
-	buf_free(&b);
-}
-
 static cairo_status_t png_to_buf(void *closure, const unsigned char *data, unsigned int length)
 {
 	buf_append(closure, data, length);
@@ -340,6 +298,61 @@ static void make_map(const struct route_plan *p, struct buf *png)
 	cairo_surface_write_to_png_stream(s, png_to_buf, png);
 	cairo_destroy(cr);
 	cairo_surface_destroy(s);
+}
+
+static void test_html(const struct route_plan *p, const struct route_sheet *sh)
+{
+	struct buf b = BUF_INIT;
+	route_write_html(p, sh, &b);
+	const char *h = buf_str(&b);
+	CHECK(strncmp(h, "<!DOCTYPE html>", 15) == 0);
+	CHECK(strstr(h, "<html lang=\"zh-CN\">") != NULL);
+	CHECK(strstr(h, "@page{size:A4") != NULL);
+	CHECK(strstr(h, "@media print") != NULL);
+	CHECK(strstr(h, "<img src=\"http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&amp;width=800\"") != NULL);
+	CHECK(strstr(h, "2024-05-01") != NULL); /* 09:30 in UTC+8 */
+	CHECK(strstr(h, route_estimate_note_zh) != NULL);
+	const char *names[ROUTE_MAX_STOPS];
+	for (size_t i = 0; i < p->n; i++)
+		names[i] = p->stops[i]->field[SITE_NAME_ZH];
+	const char *after = NULL;
+	/* once in the leg table, then again in the stop details */
+	CHECK(in_order(h, names, p->n, &after));
+	CHECK(after && in_order(after, names, p->n, NULL));
+	CHECK(strstr(h, p->stops[0]->field[SITE_DESCRIPTION]) != NULL);
+	char path[1024];
+	write_file(p->has_return ? "route-rt.html" : "route.html", b.data, b.len, path, sizeof path);
+	if (!p->has_return) {
+		/* print with a real 800 x 500 map beside the page, so the page
+		 * count includes it */
+		struct buf png = BUF_INIT;
+		char mpath[1024], url[1100];
+		make_map(p, &png);
+		write_file("map.png", png.data, png.len, mpath, sizeof mpath);
+		buf_free(&png);
+		snprintf(url, sizeof url, "file://%s", mpath);
+		struct route_sheet withmap = *sh;
+		withmap.map_url = url;
+		buf_reset(&b);
+		route_write_html(p, &withmap, &b);
+		write_file("route-map.html", b.data, b.len, path, sizeof path);
+		const char *chrome = have_tool("chromium") ? "chromium" : NULL;
+		if (!chrome) {
+			printf("SKIP html page count: chromium is not installed\n");
+		} else if (have_tool("pdfinfo")) {
+			char cmd[4096];
+			snprintf(cmd, sizeof cmd,
+				 "d=$(mktemp -d) && %s --headless --no-sandbox --disable-gpu --disable-background-networking "
+				 "--disable-component-update --disable-sync --no-pdf-header-footer --user-data-dir=$d "
+				 "--print-to-pdf='%s.pdf' 'file://%s' >/dev/null 2>&1; rm -rf \"$d\"; "
+				 "pdfinfo '%s.pdf' | sed -n 's/^Pages: *//p'",
+				 chrome, path, path, path);
+			char *out = run(cmd);
+			CHECK_MSG(out && atoi(out) >= 1 && atoi(out) <= 2, "ten stops print on %s pages", out ? out : "?");
+			free(out);
+		}
+	}
+	buf_free(&b);
 }
 
 static void test_pdf(const struct route_plan *p, const struct route_sheet *sh0)
