@@ -233,6 +233,7 @@ done:
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0); /* results appear as they come */
 	int with_spatialite = 1;
 	size_t n = 1000000;
 	for (int a = 1; a < argc; a++) {
