@@ -29,6 +29,17 @@ void h_config(struct http_ctx *c, struct http_response *r); /* /config.json: the
 void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
+/* h_tiles.c: XYZ tiles and TileJSON.  Their state (styles, layouts of
+ * the current snapshot, the tile cache, per-thread render contexts) lives
+ * as long as the server: created before it listens, freed after it stops. */
+struct h_tiles;
+struct h_tiles *h_tiles_new(const struct http_config *cfg, struct ms_error *err);
+void h_tiles_free(struct h_tiles *t);
+struct h_tiles *http_tiles(const struct http_ctx *c); /* server.c */
+void h_tile(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}[@2x].png */
+void h_tile_style(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}[@2x].png */
+void h_tilejson(struct http_ctx *c, struct http_response *r);   /* /tiles.json, /tiles/{style}.json */
+
 /* The OGC CRS URIs (Part 2) and what they mean for axis order. */
 #define CRS_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 #define CRS_EPSG4326 "http://www.opengis.net/def/crs/EPSG/0/4326"

@@ -36,6 +36,7 @@ struct http_config {
 	unsigned cache_mb;      /* tile cache budget */
 	unsigned max_zoom;      /* tiles above it are 404 */
 	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
+	unsigned tile_max_age;  /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
 	/* The map page's optional basemap, handed to the page by /config.json:
 	 * an XYZ URL template ("https://.../{z}/{x}/{y}.png", or NULL for
 	 * none), its attribution (may be NULL), and whether it is drawn in
@@ -55,6 +56,7 @@ struct http_config {
 #define HTTP_MAX_CONNECTIONS 512   /* at most 256 MiB of pools, mostly untouched */
 #define HTTP_TIMEOUT_S 15          /* a slow or stalled client is dropped after this */
 #define HTTP_MAX_PARAMS 32
+#define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
 
 struct http_param {
 	const char *key, *value; /* decoded; borrowed from libmicrohttpd */
@@ -72,6 +74,16 @@ struct http_response {
 		char *name, *value; /* owned */
 	} headers[HTTP_MAX_EXTRA_HEADERS];
 	bool cacheable; /* give an ETag and honour If-None-Match */
+	/* A handler that knows its entity's version sets etag (quoted, as sent)
+	 * instead of letting the server hash the body (RFC 9110 §8.8.3). */
+	char etag[48];
+	/* A body owned elsewhere (a cached tile), sent without copying when
+	 * body is empty; ext_release(ext_arg) runs once the server is done
+	 * with the bytes (the response is sent or dropped). */
+	const void *ext_body;
+	size_t ext_len;
+	void (*ext_release)(void *arg);
+	void *ext_arg;
 };
 
 /* What a handler gets. */

@@ -23,6 +23,10 @@ const struct http_route http_routes[] = {
 	{"/collections/{}/items", "GET, HEAD", h_items, "items"},
 	{"/collections/{}/items/{}", "GET, HEAD", h_item, "item"},
 	{"/nearest", "GET, HEAD", h_nearest, "nearest"},
+	{"/tiles.json", "GET, HEAD", h_tilejson, "tilejson"},
+	{"/tiles/{}", "GET, HEAD", h_tilejson, "tilejson"},
+	{"/tiles/{}/{}/{}", "GET, HEAD", h_tile, "tiles"},
+	{"/tiles/{}/{}/{}/{}", "GET, HEAD", h_tile_style, "tiles"},
 	{"/healthz", "GET, HEAD", h_healthz, "healthz"},
 	{"/metrics", "GET, HEAD", h_metrics, "metrics"},
 };

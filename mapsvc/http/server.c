@@ -53,6 +53,7 @@ struct http_server {
 	atomic_ullong reloads;
 
 	struct route_metrics *routes; /* http_nroutes + 1 (the last: unmatched) */
+	struct h_tiles *tiles;        /* styles, layouts, tile cache */
 	atomic_ullong buckets[NBUCKETS + 1];
 	atomic_ullong duration_us_sum;
 	atomic_ullong requests;
@@ -231,14 +232,19 @@ static bool etag_matches(const char *inm, const char *etag)
 
 static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
 {
-	char etag[24] = "";
+	char etag[sizeof r->etag] = "";
 	if (r->cacheable && r->status == 200) {
-		snprintf(etag, sizeof etag, "\"%016llx\"",
-			 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
+		if (r->etag[0])
+			snprintf(etag, sizeof etag, "%s", r->etag);
+		else
+			snprintf(etag, sizeof etag, "\"%016llx\"",
+				 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
 		if (etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
 				 etag)) {
 			r->status = 304;
 			buf_reset(&r->body);
+			r->ext_body = NULL; /* released in response_free */
+			r->ext_len = 0;
 		}
 	}
 	size_t len = 0;
@@ -246,7 +252,15 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 	struct MHD_Response *resp;
 	if (data && len)
 		resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-	else {
+	else if (r->ext_body && r->ext_len) {
+		/* A cached tile: MHD reads the cache's bytes in place and calls
+		 * ext_release when the response is destroyed. */
+		free(data);
+		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->ext_len, (void *)r->ext_body,
+									     r->ext_release, r->ext_arg);
+		if (resp)
+			r->ext_release = NULL; /* libmicrohttpd's now */
+	} else {
 		free(data);
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 	}
@@ -267,6 +281,8 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 
 static void response_free(struct http_response *r)
 {
+	if (r->ext_release)
+		r->ext_release(r->ext_arg);
 	buf_free(&r->body);
 	for (int i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
@@ -329,6 +345,14 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 	pthread_mutex_init(&s->snap_lock, NULL);
 	s->snap = snapshot_retain(snap);
 	s->routes = xcalloc(http_nroutes + 1, sizeof *s->routes);
+	s->tiles = h_tiles_new(&s->cfg, err); /* a broken style stops start-up */
+	if (!s->tiles) {
+		snapshot_release(s->snap);
+		free(s->routes);
+		pthread_mutex_destroy(&s->snap_lock);
+		free(s);
+		return NULL;
+	}
 
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -343,6 +367,7 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 	if (!s->daemon) {
 		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)", host,
 			cfg->port);
+		h_tiles_free(s->tiles);
 		snapshot_release(s->snap);
 		free(s->routes);
 		pthread_mutex_destroy(&s->snap_lock);
@@ -357,6 +382,11 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 }
 
 unsigned http_server_port(const struct http_server *s) { return s->port; }
+
+struct h_tiles *http_tiles(const struct http_ctx *c)
+{
+	return ((struct http_server *)c->server_)->tiles;
+}
 
 void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
 {
@@ -374,6 +404,7 @@ void http_server_stop(struct http_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
+	h_tiles_free(s->tiles);
 	snapshot_release(s->snap);
 	free(s->routes);
 	pthread_mutex_destroy(&s->snap_lock);
