@@ -11,10 +11,12 @@
  *    request state and the answer is queued on the next one;
  *  - a request line or header block that does not fit in the connection's
  *    memory pool is answered with libmicrohttpd's own HTML page (414 or
- *    431).  The pool is therefore several times larger than the limits
- *    checked here, so every over-long request reaches the handler and gets
- *    a problem+json answer.  Pools are mmap'ed, so untouched pages of an
- *    idle connection cost no memory; the connection limit bounds the rest.
+ *    431).  The pool is therefore many times larger than the limits
+ *    checked here, so over-long requests up to about the pool's size
+ *    (HTTP_POOL_BYTES, 128 KiB) reach the handler and get a problem+json
+ *    answer.  Only a request line or header block larger than the whole
+ *    pool still gets libmicrohttpd's page: 0.9.75 has no hook for it, and
+ *    a larger pool costs every request (see HTTP_POOL_BYTES).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
