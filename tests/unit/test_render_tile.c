@@ -10,6 +10,7 @@
 #include "check.h"
 #include "geo/geo.h"
 #include "geo/tilemath.h"
+#include "render/png.h"
 #include "render/tile.h"
 #include "util/mem.h"
 
@@ -436,6 +437,108 @@ static void test_threads(void)
 		canvas_free(a[i].c);
 }
 
+/* Golden tiles: the bundled styles over the synthetic sites, compared with
+ * tests/data/tiles/NAME.png allowing small per-pixel differences (glyph
+ * rendering may move by a level between FreeType builds).  Run with
+ * MAPSVC_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, and
+ * look at them before committing. */
+static void test_golden(void)
+{
+	struct ms_error err;
+	struct style styles[2];
+	if (style_load("../styles/default.json", &styles[0], &err) != MS_OK ||
+	    style_load("../styles/print.json", &styles[1], &err) != MS_OK) {
+		CHECK_MSG(0, "%s", err.msg);
+		return;
+	}
+	struct tile_map *m = tile_map_new((struct snapshot *)tile_map_snapshot(map), styles, 2);
+	double hx, hy;
+	merc_px(36.849547, 118.160735, 14, &hx, &hy);
+	long long x14 = (long long)floor(hx / 256), y14 = (long long)floor(hy / 256);
+	merc_px(36.849547, 118.160735, 9, &hx, &hy);
+	long long x9 = (long long)floor(hx / 256), y9 = (long long)floor(hy / 256);
+	merc_px(36.8495, 118.1950, 15, &hx, &hy); /* the museum and its label */
+	long long x15 = (long long)floor(hx / 256), y15 = (long long)floor(hy / 256);
+	struct {
+		const char *name;
+		int style, z, scale;
+		long long x, y;
+	} cases[] = {
+		{"default_z9", 0, 9, 1, x9, y9},
+		{"default_z14", 0, 14, 1, x14, y14},
+		{"default_z14@2x", 0, 14, 2, x14, y14},
+		{"print_z14", 1, 14, 1, x14, y14},
+		{"default_z15_label", 0, 15, 1, x15, y15},
+		{"print_z15_label@2x", 1, 15, 2, x15, y15},
+	};
+	bool update = getenv("MAPSVC_UPDATE_GOLDEN") != NULL;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct tile_view v;
+		tile_view_of_tile(&v, &styles[cases[i].style], COORDSYS_WGS84, cases[i].z, cases[i].x, cases[i].y,
+				  cases[i].scale);
+		struct buf png = BUF_INIT;
+		bool empty;
+		CHECK_INT(tile_render_png(m, ctx, &v, &png, &empty, &err), MS_OK);
+		CHECK_MSG(!empty, "%s is empty", cases[i].name);
+		char path[128];
+		snprintf(path, sizeof path, "data/tiles/%s.png", cases[i].name);
+		if (update) {
+			FILE *f = fopen(path, "wb");
+			CHECK(f && fwrite(png.data, 1, png.len, f) == png.len);
+			if (f)
+				fclose(f);
+		}
+		struct buf want = BUF_INIT;
+		FILE *f = fopen(path, "rb");
+		CHECK_MSG(f != NULL, "cannot open %s", path);
+		if (f) {
+			char chunk[4096];
+			size_t n;
+			while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+				buf_append(&want, chunk, n);
+			fclose(f);
+		}
+		struct canvas *got = NULL, *ref = NULL;
+		CHECK_INT(pngenc_decode(png.data, png.len, &got, &err), MS_OK);
+		CHECK_INT(pngenc_decode(want.data, want.len, &ref, &err), MS_OK);
+		if (got && ref && got->width == ref->width && got->height == ref->height) {
+			size_t off = 0, npx = (size_t)got->width * (size_t)got->height, drawn = 0;
+			int worst = 0;
+			for (size_t k = 0; k < npx * 4; k++) {
+				int d = abs(got->px[k] - ref->px[k]);
+				off += d > 8;
+				worst = d > worst ? d : worst;
+			}
+			for (size_t k = 0; k < npx; k++)
+				drawn += ref->px[k * 4 + 3] != 0;
+			CHECK_MSG(off * 1000 <= npx * 4 * 5, "%s: %zu channels off by > 8 (worst %d)", cases[i].name,
+				  off, worst);
+			CHECK_MSG(drawn > 100, "%s: only %zu pixels drawn", cases[i].name, drawn);
+		} else {
+			CHECK_MSG(0, "%s: size differs from the golden image", cases[i].name);
+		}
+		canvas_free(got);
+		canvas_free(ref);
+		buf_free(&want);
+		buf_free(&png);
+	}
+	/* the empty tile is the shared buffer, byte for byte */
+	struct tile_view v;
+	tile_view_of_tile(&v, &styles[0], COORDSYS_WGS84, 10, 10, 400, 1);
+	struct buf png = BUF_INIT;
+	bool empty = false;
+	CHECK_INT(tile_render_png(m, ctx, &v, &png, &empty, &err), MS_OK);
+	const struct buf *e = tile_empty_png(1);
+	CHECK(empty && e && png.len == e->len && !memcmp(png.data, e->data, e->len));
+	struct canvas *dec = NULL;
+	CHECK_INT(pngenc_decode(png.data, png.len, &dec, &err), MS_OK);
+	CHECK(dec && dec->width == 256 && canvas_is_empty(dec));
+	canvas_free(dec);
+	buf_free(&png);
+	CHECK(tile_empty_png(2) && tile_empty_png(2) != e && tile_empty_png(0) == NULL);
+	tile_map_release(m);
+}
+
 int main(void)
 {
 	make_style(&style);
@@ -455,6 +558,7 @@ int main(void)
 	test_empty();
 	test_gcj02();
 	test_threads();
+	test_golden();
 
 	tile_map_release(map);
 	tile_ctx_free(ctx);
