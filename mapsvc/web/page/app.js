@@ -42,7 +42,7 @@
       here: '我的位置', map_point: '地图上的点', locating: '正在定位…',
       geo_failed: '无法获取您的位置，请在地图上点击选择位置。', pick_now: '请在地图上点击一个位置（Esc 取消）。',
       loading: '正在加载…', loaded: '已加载 {n} 个地点。', load_failed: '加载失败：{e}',
-      near_result: '离 {p} 最近的 {n} 个地点：', lang_switch: 'English', lang_label: 'EN',
+      near_result: '离{p}最近的 {n} 个地点：', lang_switch: 'English', lang_label: 'EN',
       ready: '路线单：{n} 个地点。', n_sites: '{n} 个地点',
       dirs: ['北', '东北', '东', '东南', '南', '西南', '西', '西北']
     },
@@ -107,7 +107,13 @@
     return e;
   }
 
-  function setStatus(msg) { $('status').textContent = msg || ''; }
+  var statusTimer;
+  /* A short-lived toast; a message that asks for something (sticky) stays. */
+  function setStatus(msg, sticky) {
+    clearTimeout(statusTimer);
+    $('status').textContent = msg || '';
+    if (msg && !sticky) statusTimer = setTimeout(function () { $('status').textContent = ''; }, 4000);
+  }
 
   function getJSON(url) {
     return fetch(url, { headers: { Accept: 'application/json, application/geo+json' } }).then(function (r) {
@@ -224,7 +230,7 @@
       if (p.opening_hours) dl.append(el('dt', { text: t('hours') }), el('dd', { lang: 'zh-CN', text: p.opening_hours }));
       var route = el('button', { type: 'button', 'class': 'primary', text: t('route_here') });
       route.addEventListener('click', function () { routeFromSite(id); });
-      box.appendChild(el('article', { 'class': 'site', 'data-id': id },
+      box.appendChild(el('article', { 'class': 'site', 'data-id': id, tabindex: '-1' },
         names(p, 'h3'), el('p', { 'class': 'meta' }, categoryLabel(p.category)), dl,
         p.description ? el('p', { 'class': 'desc', lang: 'zh-CN', text: p.description }) : null,
         el('div', { 'class': 'actions' }, route, chooseBox(id, p))));
@@ -245,7 +251,10 @@
         icon: L.divIcon({ className: 'site-hit', iconSize: [44, 44], iconAnchor: [22, 22] }),
         keyboard: true, riseOnHover: true
       });
-      m.bindPopup(function () { return popupContent(key); }, { maxWidth: 320, minWidth: 220, autoPanPadding: [16, 16] });
+      m.bindPopup(function () { return popupContent(key); }, {
+        maxWidth: Math.min(320, window.innerWidth - 90), minWidth: 200,
+        autoPanPaddingTopLeft: [60, 16], autoPanPaddingBottomRight: [16, 16]
+      });
       m.addTo(map);
       var e = m.getElement();
       e.setAttribute('role', 'button');
@@ -283,15 +292,20 @@
     var f = state.sites[id];
     if (!f) return;
     var m = state.markers[state.keyOf[id]];
+    /* On a phone the panel is a bottom sheet that would hide the popup:
+     * make way for it (the panel's button brings the list back). */
+    if (isBottomSheet()) closePanels(false);
     showOnMap(siteLatLng(f), Math.min(map.getMaxZoom(), 14), function () {
       m.openPopup();
-      var sel = m.getPopup().getElement();
-      if (sel) {
-        var h = sel.querySelector('[data-id="' + CSS.escape(id) + '"]');
-        if (h) h.scrollIntoView({ block: 'nearest' });
+      var pe = m.getPopup().getElement();
+      var art = pe && pe.querySelector('[data-id="' + CSS.escape(id) + '"]');
+      if (art) {
+        art.scrollIntoView({ block: 'nearest' });
+        art.focus({ preventScroll: true }); /* keyboard users land in the popup */
       }
     });
   }
+  function isBottomSheet() { return !window.matchMedia('(min-width: 768px)').matches; }
 
   /* --- list panel -------------------------------------------------- */
 
@@ -401,7 +415,7 @@
     state.pick = what;
     map.getContainer().classList.add('picking');
     (what === 'near' ? $('near-hint') : $('plan-hint')).textContent = msg || t('pick_now');
-    setStatus(msg || t('pick_now'));
+    setStatus(msg || t('pick_now'), true);
   }
   function stopPick() {
     state.pick = null;
@@ -488,14 +502,14 @@
     if (id === 'panel-list' && !$('site-list').children.length) refreshList();
     setTimeout(function () { map.invalidateSize(); }, 0);
   }
-  function closePanels() {
+  function closePanels(refocus) {
     var was = document.querySelector('.panel:not([hidden])');
     Object.keys(PANELS).forEach(function (p) {
       $(p).hidden = true;
       $(PANELS[p]).setAttribute('aria-expanded', 'false');
     });
     document.body.classList.remove('panel-open');
-    if (was) $(PANELS[was.id]).focus();
+    if (was && refocus !== false) $(PANELS[was.id]).focus();
     setTimeout(function () { map.invalidateSize(); }, 0);
   }
   function togglePanel(id) {
@@ -536,7 +550,7 @@
     Object.keys(PANELS).forEach(function (p) {
       $(PANELS[p]).addEventListener('click', function () { togglePanel(p); });
     });
-    document.querySelectorAll('[data-close]').forEach(function (b) { b.addEventListener('click', closePanels); });
+    document.querySelectorAll('[data-close]').forEach(function (b) { b.addEventListener('click', function () { closePanels(); }); });
     $('btn-lang').addEventListener('click', function () {
       state.lang = state.lang === 'zh' ? 'en' : 'zh';
       try { localStorage.setItem('mapsvc.lang', state.lang); } catch (e) { /* not kept */ }
@@ -602,7 +616,7 @@
     } else {
       map.setView([35, 105], 4);
     }
-    setStatus(t('loading'));
+    setStatus(t('loading'), true);
     fetchAllSites().then(function (features) {
       addMarkers(features);
       setStatus(t('loaded', { n: features.length }));
