@@ -14,6 +14,7 @@ static const struct command {
 	{"serve", cmd_serve, "serve tiles, OGC API - Features and nearest search over HTTP"},
 	{"render", cmd_render, "render one map tile to a PNG file"},
 	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
+	{"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
 	{NULL, NULL, NULL},
 };
 

@@ -923,3 +923,12 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 	canvas_clear(c, (struct rgba){0, 0, 0, 0});
 	return pngenc_encode(c, png, err);
 }
+
+/* ------------------------------------------ for overlays (route sheets) */
+
+/* Overlays drawn over a rendered view (the route on a static map) use the
+ * same per-thread FreeType face as the view's labels. */
+struct glyphs *tile_ctx_glyphs(struct tile_ctx *ctx, const struct style *style, struct ms_error *err)
+{
+	return ctx_glyphs(ctx, style, err);
+}

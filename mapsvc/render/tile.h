@@ -105,4 +105,10 @@ struct tile_layout_stats {
 enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
 				 enum coordsys cs, int zoom, struct tile_layout_stats *st, struct ms_error *err);
 
+/* For overlays drawn over a rendered view (route/overlay.c): the context's
+ * FreeType face for the style's font, opened on first use; borrowed until
+ * tile_ctx_free. */
+struct glyphs;
+struct glyphs *tile_ctx_glyphs(struct tile_ctx *ctx, const struct style *style, struct ms_error *err);
+
 #endif
