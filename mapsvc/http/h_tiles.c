@@ -154,7 +154,7 @@ static bool parse_coordsys(struct http_ctx *c, struct http_response *r, enum coo
 
 struct fill_job {
 	struct h_tiles *t;
-	struct tile_map *map;
+	const struct snapshot *snap;
 	struct tile_view view;
 };
 
@@ -166,7 +166,10 @@ static enum ms_status fill_tile(void *arg, struct tile_blob **out, struct ms_err
 		return err->status;
 	struct buf png = BUF_INIT;
 	bool empty = false;
-	enum ms_status st = tile_render_png(j->map, ctx, &j->view, &png, &empty, err);
+	/* Only a miss takes the map's lock: cached tiles never touch it. */
+	struct tile_map *map = map_for(j->t, j->snap);
+	enum ms_status st = tile_render_png(map, ctx, &j->view, &png, &empty, err);
+	tile_map_release(map);
 	if (st != MS_OK) {
 		buf_free(&png);
 		return st;
@@ -207,12 +210,11 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 
 	struct tile_key key = {c->snap->version, st->version, (uint32_t)x, (uint32_t)y, (uint8_t)z,
 			       (uint8_t)scale, (uint8_t)cs};
-	struct fill_job job = {t, map_for(t, c->snap), {0}};
+	struct fill_job job = {t, c->snap, {0}};
 	tile_view_of_tile(&job.view, st, cs, (int)z, x, y, scale);
 	struct tile_blob *blob = NULL;
 	struct ms_error err = {0};
 	enum ms_status s = tile_cache_get(t->cache, &key, fill_tile, &job, &blob, NULL, &err);
-	tile_map_release(job.map);
 	if (s != MS_OK) {
 		http_problem(r, 500, "rendering tile %lld/%lld/%lld: %s", z, x, y, err.msg);
 		return;
@@ -341,4 +343,23 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_object_end(&w);
 	r->content_type = "application/json";
 	r->cacheable = true;
+}
+
+/* ------------- for the static map and route sheets (h_staticmap.c, h_route.c) */
+
+/* They draw windows of the same layouts, with the same per-thread render
+ * contexts, as the tiles. */
+const struct style *h_tiles_style(struct h_tiles *t, const char *name)
+{
+	return style_find(t->styles, t->nstyles, name);
+}
+
+struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap)
+{
+	return map_for(t, snap);
+}
+
+struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err)
+{
+	return thread_ctx(t, err);
 }

@@ -39,6 +39,19 @@ struct h_tiles *http_tiles(const struct http_ctx *c); /* server.c */
 void h_tile(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}[@2x].png */
 void h_tile_style(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}[@2x].png */
 void h_tilejson(struct http_ctx *c, struct http_response *r);   /* /tiles.json, /tiles/{style}.json */
+/* For windows of the same layouts (static maps, route sheets): a style by
+ * name (NULL when none), the map of snap (retained: tile_map_release it)
+ * and this thread's render context (borrowed). */
+struct tile_map;
+struct tile_ctx;
+struct style;
+const struct style *h_tiles_style(struct h_tiles *t, const char *name);
+struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
+struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
+
+/* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
+void h_staticmap(struct http_ctx *c, struct http_response *r);
+void h_route(struct http_ctx *c, struct http_response *r);
 
 /* The OGC CRS URIs (Part 2) and what they mean for axis order. */
 #define CRS_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"

@@ -27,6 +27,8 @@ const struct http_route http_routes[] = {
 	{"/tiles/{}", "GET, HEAD", h_tilejson, "tilejson"},
 	{"/tiles/{}/{}/{}", "GET, HEAD", h_tile, "tiles"},
 	{"/tiles/{}/{}/{}/{}", "GET, HEAD", h_tile_style, "tiles"},
+	{"/staticmap.png", "GET, HEAD", h_staticmap, "staticmap"},
+	{"/route", "GET, HEAD", h_route, "route"},
 	{"/healthz", "GET, HEAD", h_healthz, "healthz"},
 	{"/metrics", "GET, HEAD", h_metrics, "metrics"},
 };
