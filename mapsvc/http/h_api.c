@@ -56,6 +56,36 @@ static const struct api_param p_nlimit = {"limit", "query", "integer", "How many
 static const struct api_param p_within = {"within_km", "query", "number", "Only sites at most this far (km).", false,
 					  NULL, 0, 0};
 
+static const char *const tile_cs[] = {"wgs84", "gcj02", NULL};
+static const char *const modes[] = {"walk", "drive", NULL};
+static const char *const formats[] = {"json", "gpx", "html", "pdf", NULL};
+static const struct api_param p_z = {"z", "path", "integer", "Zoom level.", true, NULL, 0, 24};
+static const struct api_param p_x = {"x", "path", "integer", "Tile column.", true, NULL, 0, 0};
+static const struct api_param p_y = {"y", "path", "integer", "Tile row, 0 at the north (XYZ).", true, NULL, 0, 0};
+static const struct api_param p_style = {"style", "path", "string", "A style in the styles folder.", true, NULL, 0, 0};
+static const struct api_param p_tcs = {"coordsys", "query", "string",
+	"Vendor parameter: gcj02 aligns the tile with GCJ-02 basemaps (AMap, Tencent).", false, tile_cs, 0, 0};
+static const struct api_param p_from = {"from", "query", "string", "Start point LAT,LON.", true, NULL, 0, 0};
+static const struct api_param p_sites = {"sites", "query", "string", "Site ids to visit, comma-separated.", false,
+					 NULL, 0, 0};
+static const struct api_param p_rnear = {"nearest", "query", "integer", "Visit the N sites nearest the start.",
+					 false, NULL, 1, 0};
+static const struct api_param p_ret = {"return", "query", "integer", "1: come back to the start.", false, NULL, 0, 1};
+static const struct api_param p_mode = {"mode", "query", "string", "Travel mode.", false, modes, 0, 0};
+static const struct api_param p_fmt = {"format", "query", "string", "The sheet's format.", false, formats, 0, 0};
+static const struct api_param p_sbbox = {"bbox", "query", "bbox", "W,S,E,N of the map (or center and zoom).", false,
+					 NULL, 0, 0};
+static const struct api_param p_center = {"center", "query", "string", "LAT,LON of the map's centre.", false, NULL,
+					  0, 0};
+static const struct api_param p_szoom = {"zoom", "query", "integer", "Zoom level, with center.", false, NULL, 0, 24};
+static const struct api_param p_w = {"width", "query", "integer", "Image width, px.", false, NULL, 1, 0};
+static const struct api_param p_h = {"height", "query", "integer", "Image height, px.", false, NULL, 1, 0};
+
+static const struct api_param *const ps_tile[] = {&p_z, &p_x, &p_y, &p_tcs, NULL};
+static const struct api_param *const ps_tile_style[] = {&p_style, &p_z, &p_x, &p_y, &p_tcs, NULL};
+static const struct api_param *const ps_tilejson_style[] = {&p_style, NULL};
+static const struct api_param *const ps_route[] = {&p_from, &p_sites, &p_rnear, &p_ret, &p_mode, &p_fmt, NULL};
+static const struct api_param *const ps_staticmap[] = {&p_sbbox, &p_center, &p_szoom, &p_w, &p_h, NULL};
 static const struct api_param *const ps_f[] = {&p_f, NULL};
 static const struct api_param *const ps_none[] = {NULL};
 static const struct api_param *const ps_coll[] = {&p_coll, &p_f, NULL};
@@ -77,6 +107,15 @@ static const struct api_path paths[] = {
 	{"/collections/{collectionId}/items/{featureId}", "getFeature", "One site", "application/geo+json", ps_item},
 	{"/nearest", "getNearest", "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg",
 	 "application/geo+json", ps_nearest},
+	{"/tiles.json", "getTileJSON", "TileJSON 3.0.0 of the default style", "application/json", ps_none},
+	{"/tiles/{style}.json", "getStyleTileJSON", "TileJSON 3.0.0 of a style", "application/json", ps_tilejson_style},
+	{"/tiles/{z}/{x}/{y}.png", "getTile", "A 256 px tile of the default style", "image/png", ps_tile},
+	{"/tiles/{z}/{x}/{y}@2x.png", "getTile2x", "A 512 px tile of the default style", "image/png", ps_tile},
+	{"/tiles/{style}/{z}/{x}/{y}.png", "getStyleTile", "A 256 px tile of a style", "image/png", ps_tile_style},
+	{"/tiles/{style}/{z}/{x}/{y}@2x.png", "getStyleTile2x", "A 512 px tile of a style", "image/png",
+	 ps_tile_style},
+	{"/route", "getRoute", "An ordered tour of sites and its sheet", "application/json", ps_route},
+	{"/staticmap.png", "getStaticMap", "A map image of any size, for printing", "image/png", ps_staticmap},
 	{"/healthz", "getHealth", "Liveness and readiness", "application/json", ps_none},
 	{"/metrics", "getMetrics", "Prometheus metrics", "text/plain", ps_none},
 };

@@ -444,7 +444,7 @@ void http_metrics_write(const struct http_ctx *c, struct buf *out)
 		   "# HELP mapsvc_sites_loaded Sites in the snapshot being served.\n"
 		   "# TYPE mapsvc_sites_loaded gauge\n"
 		   "mapsvc_sites_loaded %zu\n"
-		   "# HELP mapsvc_snapshot_version Content hash of the served data (as a number).\n"
+		   "# HELP mapsvc_snapshot_version Content hash of the served data, in the version label.\n"
 		   "# TYPE mapsvc_snapshot_version gauge\n"
 		   "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
 		   "# HELP mapsvc_reloads_total Successful data reloads (SIGHUP).\n"

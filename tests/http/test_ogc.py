@@ -65,10 +65,17 @@ def test_api():
     assert doc["servers"][0]["url"] == srv.base
     for p in ("/", "/conformance", "/api", "/collections", "/collections/{collectionId}",
               "/collections/{collectionId}/queryables", "/collections/{collectionId}/items",
-              "/collections/{collectionId}/items/{featureId}", "/nearest", "/healthz", "/metrics"):
+              "/collections/{collectionId}/items/{featureId}", "/nearest", "/healthz", "/metrics",
+              "/tiles.json", "/tiles/{z}/{x}/{y}.png", "/tiles/{style}/{z}/{x}/{y}@2x.png", "/route",
+              "/staticmap.png"):
         assert p in doc["paths"], p
     names = {p["name"] for p in doc["paths"]["/collections/{collectionId}/items"]["get"]["parameters"]}
     assert {"bbox", "bbox-crs", "limit", "offset", "category", "q", "crs", "coordsys"} <= names, names
+    # Every path parameter of a path template is declared (OpenAPI 3.0 §4.7.12).
+    import re
+    for path, item in doc["paths"].items():
+        declared = {p["name"] for p in item["get"]["parameters"] if p["in"] == "path"}
+        assert declared == set(re.findall(r"{(\w+)}", path)), path
     names = {p["name"] for p in doc["paths"]["/nearest"]["get"]["parameters"]}
     assert {"lat", "lon", "limit", "within_km", "category", "coordsys"} <= names, names
 
