@@ -8,17 +8,23 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "../util/mem.h"
 
-/* zlib settings, measured on overlay tiles (tests/bench/bench_raster.c):
- * indexed tiles are tiny and mostly runs of index 0, where level 9 costs
- * next to nothing and filters only get in the way (PNG spec, 12.8:
- * "filter type None is generally the most effective" for palette images);
- * RGBA images are larger and take the Paeth/Sub filters' gain at a
- * moderate level. */
-#define INDEXED_ZLEVEL 9
-#define RGBA_ZLEVEL 6
+/* zlib settings, measured on 256 px overlay tiles of 1 to 6 markers
+ * (tests/bench/bench_raster.c and CPU time per encode):
+ *  - indexed, filter None (PNG spec 12.8: None suits palette images; Sub,
+ *    Up and Paeth all came out larger): Z_RLE is within 10% of level 9's
+ *    size at a sixth of its time (0.17 ms against 1 ms a tile), because the
+ *    data are long runs of index 0 where level 9 searches hash chains in vain;
+ *  - 1 bit per pixel (empty and nearly empty tiles): the raw data are 8 KB,
+ *    so level 9 costs little and saves bytes on the most common tile;
+ *  - RGBA, filter None, level 6: the adaptive filters made these images 30%
+ *    larger (transparent areas are already zeros) and level 9 three times
+ *    slower for 7% less. */
+#define ZLEVEL_SMALL 9
+#define ZLEVEL 6
 
 #define PALETTE_MAX 256
 #define HASH_SLOTS 1024 /* power of two, > 2 * PALETTE_MAX */
@@ -104,26 +110,46 @@ static int palette_index(struct palette *pal, uint32_t k)
 	return pal->n++;
 }
 
+/* True when every pixel of the row is fully transparent (index 0). */
+static bool row_is_clear(const uint8_t *src, int w)
+{
+	/* alpha bytes only, 8 bytes (two pixels) at a time */
+	uint64_t acc = 0;
+	int x = 0;
+	for (; x + 2 <= w; x += 2) {
+		uint64_t v;
+		memcpy(&v, src + (size_t)x * 4, 8);
+		acc |= v;
+	}
+	uint64_t alpha_mask = 0;
+	memcpy(&alpha_mask, (const uint8_t[8]){0, 0, 0, 255, 0, 0, 0, 255}, 8);
+	if (acc & alpha_mask)
+		return false;
+	return x == w || !src[(size_t)x * 4 + 3];
+}
+
 /* Collects the image's colours; false when there are too many. */
 static bool collect_colours(const struct canvas *c, struct palette *pal)
 {
 	memset(pal->slot, 0xff, sizeof pal->slot);
 	pal->n = 0;
-	size_t n = (size_t)c->width * (size_t)c->height;
-	uint32_t prev_px = 0, prev = 0;
-	if (palette_index(pal, 0) < 0) /* transparent is always index 0 */
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t v;
-		memcpy(&v, c->px + i * 4, 4);
-		if (v == prev_px)
+	palette_index(pal, 0); /* transparent is always there, and index 0 */
+	size_t w = (size_t)c->width;
+	for (int y = 0; y < c->height; y++) {
+		const uint8_t *src = c->px + (size_t)y * w * 4;
+		if (row_is_clear(src, c->width))
 			continue;
-		prev_px = v;
-		prev = unpremultiply(c->px + i * 4);
-		if (palette_index(pal, prev) < 0)
-			return false;
+		uint32_t prev_px = 0;
+		for (size_t x = 0; x < w; x++) {
+			uint32_t v;
+			memcpy(&v, src + x * 4, 4);
+			if (v == prev_px)
+				continue;
+			prev_px = v;
+			if (palette_index(pal, unpremultiply(src + x * 4)) < 0)
+				return false;
+		}
 	}
-	(void)prev;
 	return true;
 }
 
@@ -160,7 +186,20 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 			bool indexed, uint8_t *row)
 {
 	int w = c->width;
-	if (indexed) {
+	if (indexed && pal->n == 1) {
+		/* Wholly transparent: 1-bit grey with grey 0 transparent needs no
+		 * PLTE, 15 bytes less on the most common tile of all. */
+		png_color_16 clear = {0};
+		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 1, PNG_COLOR_TYPE_GRAY,
+			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		png_set_tRNS(png, info, NULL, 0, &clear);
+		png_set_compression_level(png, ZLEVEL_SMALL);
+		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+		png_write_info(png, info);
+		memset(row, 0, ((size_t)w + 7) / 8);
+		for (int y = 0; y < c->height; y++)
+			png_write_row(png, row);
+	} else if (indexed) {
 		int bits = bits_for(pal->n);
 		png_color rgb[PALETTE_MAX];
 		png_byte trns[PALETTE_MAX];
@@ -179,32 +218,44 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 		png_set_PLTE(png, info, rgb, pal->n);
 		if (ntrns)
 			png_set_tRNS(png, info, trns, ntrns, NULL);
-		png_set_compression_level(png, INDEXED_ZLEVEL);
 		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
+		if (bits == 1) {
+			png_set_compression_level(png, ZLEVEL_SMALL);
+		} else {
+			png_set_compression_level(png, ZLEVEL);
+			png_set_compression_strategy(png, Z_RLE);
+		}
 		png_write_info(png, info);
-		int per_byte = 8 / bits;
+		/* Pixels per byte is a power of two: shifts and masks, no division. */
+		int lg = bits == 1 ? 3 : bits == 2 ? 2 : bits == 4 ? 1 : 0, mask = (1 << lg) - 1;
+		size_t rowbytes = ((size_t)w * (size_t)bits + 7) / 8;
 		for (int y = 0; y < c->height; y++) {
 			const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
-			memset(row, 0, ((size_t)w * (size_t)bits + 7) / 8);
+			memset(row, 0, rowbytes);
+			if (row_is_clear(src, w)) { /* most rows of an overlay tile */
+				png_write_row(png, row);
+				continue;
+			}
 			uint32_t prev_px = 0;
-			int prev_idx = 0;
+			unsigned prev_idx = 0;
 			for (int x = 0; x < w; x++) {
 				uint32_t v;
 				memcpy(&v, src + (size_t)x * 4, 4);
 				if (v != prev_px) {
 					prev_px = v;
-					prev_idx = palette_index(pal, unpremultiply(src + (size_t)x * 4));
+					prev_idx = (unsigned)palette_index(pal, unpremultiply(src + (size_t)x * 4));
 				}
-				int shift = 8 - bits * (x % per_byte + 1); /* PNG packs MSB first */
-				row[x / per_byte] |= (uint8_t)(prev_idx << shift);
+				/* PNG packs the leftmost pixel in the high bits */
+				int shift = 8 - bits - (x & mask) * bits;
+				row[x >> lg] |= (uint8_t)(prev_idx << shift);
 			}
 			png_write_row(png, row);
 		}
 	} else {
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
 			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-		png_set_compression_level(png, RGBA_ZLEVEL);
-		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_SUB | PNG_FILTER_PAETH | PNG_FILTER_NONE);
+		png_set_compression_level(png, ZLEVEL);
+		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
 		png_write_info(png, info);
 		for (int y = 0; y < c->height; y++) {
 			const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
