@@ -12,8 +12,9 @@ ROWS = bundled_sites()
 
 
 def decode_png(data):
-    """(width, height, rows of (r, g, b, a) tuples) of an 8-bit RGBA or an
-    indexed (PLTE + tRNS, 1-8 bit) PNG, the two kinds mapsvc writes."""
+    """(width, height, rows of (r, g, b, a) tuples) of a non-interlaced PNG
+    of 8-bit RGBA, RGB or grey+alpha, or 1-8 bit indexed or grey (with
+    tRNS): the kinds an encoder picking the smallest fit may write."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:8]
     pos, idat, plte, trns = 8, b"", None, b""
     while pos < len(data):
@@ -28,10 +29,11 @@ def decode_png(data):
         elif kind == b"IDAT":
             idat += body
         pos += 12 + n
-    assert interlace == 0 and (ctype, depth) in ((6, 8), (3, 1), (3, 2), (3, 4), (3, 8)), (ctype, depth)
+    packed = ctype in (0, 3)
+    assert interlace == 0 and (depth == 8 or (packed and depth in (1, 2, 4))), (ctype, depth)
     raw = zlib.decompress(idat)
-    bpp = 4 if ctype == 6 else 1
-    stride = (w * 4) if ctype == 6 else (w * depth + 7) // 8
+    bpp = {6: 4, 2: 3, 4: 2}.get(ctype, 1)
+    stride = w * bpp if not packed else (w * depth + 7) // 8
     prev = bytearray(stride)
     rows, i = [], 0
     for _ in range(h):
@@ -54,6 +56,21 @@ def decode_png(data):
         prev = line
         if ctype == 6:
             rows.append([tuple(line[4 * x:4 * x + 4]) for x in range(w)])
+        elif ctype == 4:
+            rows.append([(line[2 * x],) * 3 + (line[2 * x + 1],) for x in range(w)])
+        elif ctype == 2:
+            key = struct.unpack(">HHH", trns) if trns else None
+            rows.append([tuple(line[3 * x:3 * x + 3]) + (0 if key == tuple(line[3 * x:3 * x + 3]) else 255,)
+                         for x in range(w)])
+        elif ctype == 0:
+            key = struct.unpack(">H", trns)[0] if trns else None
+            scale = 255 // ((1 << depth) - 1)
+            out = []
+            for x in range(w):
+                bit = x * depth
+                k = (line[bit // 8] >> (8 - depth - bit % 8)) & ((1 << depth) - 1)
+                out.append((k * scale,) * 3 + (0 if k == key else 255,))
+            rows.append(out)
         else:
             out = []
             for x in range(w):
