@@ -1,0 +1,97 @@
+/* test_http.c - the router and the helpers handlers share: route
+ * matching with captures, problem+json documents, link query strings. */
+#include <string.h>
+
+#include "check.h"
+#include "http/handlers.h"
+
+static int match(const char *path, const char **caps, int *nc)
+{
+	static char capbuf[256];
+	return http_route_match(path, caps, capbuf, sizeof capbuf, nc);
+}
+
+static const char *route_name(int i) { return i < 0 ? "(none)" : http_routes[i].name; }
+
+static void test_router(void)
+{
+	const char *caps[4];
+	int nc = -1;
+	CHECK_STR(route_name(match("/collections", caps, &nc)), "collections");
+	CHECK_INT(nc, 0);
+	CHECK_STR(route_name(match("/collections/sites/items", caps, &nc)), "items");
+	CHECK_INT(nc, 1);
+	CHECK_STR(caps[0], "sites");
+	CHECK_STR(route_name(match("/collections/sites/items/zb-heitieshan-memorial", caps, &nc)), "item");
+	CHECK_INT(nc, 2);
+	CHECK_STR(caps[0], "sites");
+	CHECK_STR(caps[1], "zb-heitieshan-memorial");
+	CHECK_STR(route_name(match("/nearest", caps, &nc)), "nearest");
+	/* No partial, empty-segment or trailing-slash matches. */
+	CHECK_INT(match("/collections/", caps, &nc), -1);
+	CHECK_INT(match("/collections//items", caps, &nc), -1);
+	CHECK_INT(match("/collections/sites/items/a/b/c", caps, &nc), -1);
+	CHECK_INT(match("/nearestx", caps, &nc), -1);
+	CHECK_INT(match("", caps, &nc), -1);
+	/* Every route answers GET and HEAD and has a metrics name. */
+	for (size_t i = 0; i < http_nroutes; i++) {
+		CHECK(strstr(http_routes[i].methods, "GET") != NULL);
+		CHECK(strstr(http_routes[i].methods, "HEAD") != NULL);
+		CHECK(http_routes[i].name && *http_routes[i].name);
+		CHECK(http_routes[i].handler != NULL);
+	}
+}
+
+static void test_problem(void)
+{
+	struct http_response r = {.status = 200, .content_type = "application/json"};
+	buf_puts(&r.body, "stale");
+	http_problem(&r, 400, "category: unknown '%s'", "博物");
+	CHECK_INT(r.status, 400);
+	CHECK_STR(r.content_type, "application/problem+json");
+	CHECK_STR(buf_str(&r.body), "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+				    "\"detail\":\"category: unknown '博物'\"}\n");
+	/* Bytes that are not UTF-8, and control characters, become '?'. */
+	http_problem(&r, 404, "no site '%s'", "a\xff\xfe\x01z\xe5\x8d");
+	CHECK_STR(buf_str(&r.body), "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
+				    "\"detail\":\"no site 'a?" "??z?" "?'\"}\n");
+	CHECK_STR(http_reason(414), "URI Too Long");
+	CHECK_STR(http_reason(431), "Request Header Fields Too Large");
+	buf_free(&r.body);
+}
+
+static void test_query_with(void)
+{
+	struct http_ctx c = {.nparams = 3};
+	c.params[0] = (struct http_param){"limit", "7"};
+	c.params[1] = (struct http_param){"q", "黑铁山 a&b"};
+	c.params[2] = (struct http_param){"offset", "7"};
+	struct buf b = BUF_INIT;
+	http_query_with(&c, &b, "offset", "14");
+	CHECK_STR(buf_str(&b), "?limit=7&q=%E9%BB%91%E9%93%81%E5%B1%B1%20a%26b&offset=14");
+	buf_reset(&b);
+	http_query_with(&c, &b, "offset", NULL);
+	CHECK_STR(buf_str(&b), "?limit=7&q=%E9%BB%91%E9%93%81%E5%B1%B1%20a%26b");
+	buf_reset(&b);
+	struct http_ctx empty = {0};
+	http_query_with(&empty, &b, "offset", NULL);
+	CHECK_STR(buf_str(&b), "");
+	buf_free(&b);
+
+	bool lat_first = false;
+	CHECK_STR(ogc_crs_lookup("[EPSG:4326]", &lat_first), CRS_EPSG4326);
+	CHECK(lat_first);
+	CHECK_STR(ogc_crs_lookup(CRS_CRS84, &lat_first), CRS_CRS84);
+	CHECK(!lat_first);
+	CHECK_STR(ogc_crs_lookup(CRS_EPSG4490, &lat_first), CRS_EPSG4490);
+	CHECK(lat_first);
+	CHECK(ogc_crs_lookup("http://www.opengis.net/def/crs/EPSG/0/3857", &lat_first) == NULL);
+}
+
+int main(void)
+{
+	test_router();
+	test_problem();
+	test_query_with();
+	return CHECK_DONE();
+}
