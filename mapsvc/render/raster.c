@@ -93,6 +93,19 @@ static inline void add_cell(int32_t *row, int i, int32_t dy, double f)
 	row[i + 1] += dy - a;
 }
 
+/* The height where a row piece crosses x, clamped to the piece's own
+ * range in double before the conversion: for a piece almost vertical
+ * the slope m is huge, and the unclamped value need not fit an int. */
+static inline int32_t y_at(int32_t Ya, double xa, double m, double x, int32_t ylo, int32_t yhi)
+{
+	double y = Ya + (x - xa) * m;
+	if (!(y >= ylo)) /* also NaN, from 0 * inf */
+		y = ylo;
+	else if (y > yhi)
+		y = yhi;
+	return round_i32(y);
+}
+
 /* One edge piece inside row r, from (xa, Ya) to (xb, Yb), Y in 1/65536 of
  * the row from its top; sign is +1 for a downward edge, -1 upward. */
 static void row_piece(struct rast *R, int r, double xa, int32_t Ya, double xb, int32_t Yb, int sign)
@@ -117,8 +130,7 @@ static void row_piece(struct rast *R, int r, double xa, int32_t Ya, double xb, i
 	int32_t yL = xa < xb ? Ya : Yb, yEnd = xa < xb ? Yb : Ya;
 	double xL = xl;
 	if (xl < R->wl) {
-		int32_t y = round_i32(Ya + (R->wl - xa) * m);
-		y = y < ylo ? ylo : y > yhi ? yhi : y;
+		int32_t y = y_at(Ya, xa, m, R->wl, ylo, yhi);
 		row[0] += dir * (y - yL);
 		xL = R->wl;
 		yL = y;
@@ -130,8 +142,7 @@ static void row_piece(struct rast *R, int r, double xa, int32_t Ya, double xb, i
 			add_cell(row, c - R->wl, dir * (yEnd - yL), (xL + xr) * 0.5 - c);
 			return;
 		}
-		int32_t y = round_i32(Ya + (xn - xa) * m);
-		y = y < ylo ? ylo : y > yhi ? yhi : y;
+		int32_t y = y_at(Ya, xa, m, xn, ylo, yhi);
 		add_cell(row, c - R->wl, dir * (y - yL), (xL + xn) * 0.5 - c);
 		xL = xn;
 		yL = y;
@@ -629,8 +640,12 @@ void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len
 		y0 = fmin(y0, y);
 		y1 = fmax(y1, y);
 	}
+	if (total == 0)
+		return; /* only empty rings: the bounds below would stay infinite */
 	bool guard = x0 < -GUARD || y0 < -GUARD || x1 > GUARD || y1 > GUARD;
-	double gx0 = fmax(x0, -GUARD), gy0 = fmax(y0, -GUARD);
+	/* Clamped both ways: they become the int origin of the window, and a
+	 * shape wholly beyond the guard box is then simply off the canvas. */
+	double gx0 = fmin(fmax(x0, -GUARD), GUARD), gy0 = fmin(fmax(y0, -GUARD), GUARD);
 	struct rast R;
 	if (!rast_window(&R, c, (int)floor(gx0), (int)floor(gy0), gx0, gy0, fmin(x1, GUARD) + 1, fmin(y1, GUARD) + 1))
 		return;
@@ -678,7 +693,8 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 		y1 = fmax(y1, y);
 	}
 	double hw = width / 2;
-	double gx0 = fmax(x0 - hw, -2 * GUARD), gy0 = fmax(y0 - hw, -2 * GUARD);
+	/* Clamped both ways, as they become the int origin of the window. */
+	double gx0 = fmin(fmax(x0 - hw, -2 * GUARD), 2 * GUARD), gy0 = fmin(fmax(y0 - hw, -2 * GUARD), 2 * GUARD);
 	struct rast W; /* the whole stroke's window */
 	if (!rast_window(&W, c, (int)floor(gx0), (int)floor(gy0), gx0 - 1, gy0 - 1, fmin(x1 + hw + 1, 2 * GUARD),
 			 fmin(y1 + hw + 1, 2 * GUARD)))

@@ -300,6 +300,17 @@ static void test_clipping(void)
 	int three = 3;
 	raster_fill_polygon(c, far, &three, 1, BLACK);
 	raster_stroke_polyline(c, far, 3, true, 3, BLACK);
+	/* beyond the int range, on every side */
+	double beyond[] = {1e12, 1e12, 1e12 + 5, 1e12, 1e12, 1e12 + 5};
+	raster_fill_polygon(c, beyond, &three, 1, BLACK);
+	raster_stroke_polyline(c, beyond, 3, true, 3, BLACK);
+	for (int i = 0; i < 6; i++)
+		beyond[i] = -beyond[i];
+	raster_fill_polygon(c, beyond, &three, 1, BLACK);
+	raster_stroke_polyline(c, beyond, 3, true, 3, BLACK);
+	/* rings with no points */
+	int zeros[2] = {0, 0};
+	raster_fill_polygon(c, far, zeros, 2, BLACK);
 	CHECK(canvas_is_empty(c));
 
 	/* NaN and infinity draw nothing */
