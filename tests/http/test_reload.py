@@ -71,11 +71,22 @@ def test_requests_during_reloads():
     wait_for_sites(25)
 
 
+def test_sigint_stops_cleanly():
+    other = Server()
+    with other:
+        assert other.get("/healthz").status == 200
+        other.signal(signal.SIGINT)
+        rc = other.proc.wait(timeout=30)
+        assert rc == 0, (rc, other.output())
+        assert "stopped" in other.output()
+
+
 if __name__ == "__main__":
     shutil.copyfile(BUNDLED_DB, live)
     try:
         with Server(db=live) as srv:
-            status = run(test_reload, test_broken_file_keeps_data, test_requests_during_reloads)
+            status = run(test_reload, test_broken_file_keeps_data, test_requests_during_reloads,
+                         test_sigint_stops_cleanly)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(status)
