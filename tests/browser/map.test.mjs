@@ -24,22 +24,28 @@ let base;         // "http://127.0.0.1:PORT"
 let sites;        // every site as GeoJSON features, WGS-84
 const profiles = [];
 
-before(async () => {
-  assert.ok(MAPSVC, 'MAPSVC must name the mapsvc binary');
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  server = spawn(MAPSVC, ['serve', '--listen', '127.0.0.1:0', '--threads', '4'],
+// Starts `mapsvc serve` on a free port; resolves to [child, base URL].
+async function startServer(extra = []) {
+  const child = spawn(MAPSVC, ['serve', '--listen', '127.0.0.1:0', '--threads', '4', ...extra],
     { stdio: ['ignore', 'pipe', 'inherit'] });
-  base = await new Promise((resolve, reject) => {
+  const url = await new Promise((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error('mapsvc serve did not start: ' + out)), 20000);
-    server.stdout.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
-    server.on('exit', (code) => reject(new Error('mapsvc serve exited with ' + code + ': ' + out)));
+    child.on('exit', (code) => reject(new Error('mapsvc serve exited with ' + code + ': ' + out)));
   });
-  server.stdout.resume();
+  child.stdout.resume();
+  return [child, url];
+}
+
+before(async () => {
+  assert.ok(MAPSVC, 'MAPSVC must name the mapsvc binary');
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  [server, base] = await startServer();
   const fc = await (await fetch(base + '/collections/sites/items?limit=1000')).json();
   sites = fc.features;
   assert.ok(sites.length >= 10, 'the bundled dataset has its sites');
@@ -294,5 +300,63 @@ test('"plan a visit" links to a route sheet listing the chosen sites, and to GPX
     assert.deepEqual(problems, []);
   } finally {
     await ctx.close();
+  }
+});
+
+test('with a GCJ-02 basemap, overlay tiles, markers and taps are in GCJ-02 and the route starts in WGS-84', async () => {
+  // The basemap host is answered by the test itself: nothing leaves the machine.
+  const [gcjServer, gcjBase] = await startServer(['--basemap', 'http://basemap.invalid/{z}/{x}/{y}.png',
+    '--basemap-attribution', 'Test basemap', '--basemap-crs', 'gcj02']);
+  const blank = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+  const here = { latitude: 36.8000, longitude: 118.0600 };
+  const { ctx, page, problems, responses } = await browse({ geolocation: here, permissions: ['geolocation'] });
+  let basemapTiles = 0;
+  await ctx.route('http://basemap.invalid/**', (r) => { basemapTiles++; return r.fulfill({ contentType: 'image/png', body: blank }); });
+  try {
+    const config = await (await fetch(gcjBase + '/config.json')).json();
+    assert.deepEqual(config.basemap, { url: 'http://basemap.invalid/{z}/{x}/{y}.png', attribution: 'Test basemap', crs: 'gcj02' });
+    await page.goto(gcjBase + '/');
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
+    await page.waitForLoadState('networkidle');
+    assert.ok(basemapTiles > 0, 'the basemap was shown');
+    assert.ok((await page.innerText('.leaflet-control-attribution')).includes('Test basemap'));
+    const tiles = responses.filter((r) => r.url.startsWith(gcjBase + '/tiles/'));
+    assert.ok(tiles.length > 0);
+    for (const t of tiles) {
+      assert.match(t.url, /\?coordsys=gcj02$/);
+      assert.ok(t.status === 200 || t.status === 304, t.url + ' answered ' + t.status);
+    }
+    // markers sit at the GCJ-02 positions the server gives, not at WGS-84
+    const gcj = (await (await fetch(gcjBase + '/collections/sites/items?limit=1000&coordsys=gcj02')).json()).features;
+    const markers = await page.evaluate(() => window.mapsvcPage.markerPositions());
+    for (const f of gcj) {
+      const [lon, lat] = f.geometry.coordinates;
+      assert.ok(markers.some(([a, b]) => Math.abs(a - lat) < 1e-6 && Math.abs(b - lon) < 1e-6), 'a marker at ' + f.id);
+      const w = sites.find((s) => s.id === f.id).geometry.coordinates;
+      assert.ok(Math.abs(w[0] - lon) + Math.abs(w[1] - lat) > 1e-3, 'GCJ-02 differs from WGS-84 at ' + f.id);
+    }
+    // near me: same sites as the WGS-84 query, in the same order
+    await page.click('#btn-near');
+    await page.click('#locate');
+    await page.locator('#near-list > li').nth(4).waitFor();
+    const shown = await page.locator('#near-list > li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')));
+    const nearest = await (await fetch(`${gcjBase}/nearest?lat=${here.latitude}&lon=${here.longitude}&limit=5`)).json();
+    assert.deepEqual(shown, nearest.features.map((f) => f.id));
+    // a tap on the map at a point's GCJ-02 pixel starts the route at its WGS-84 coordinates
+    const target = { lat: 36.7700, lon: 118.1200 };
+    await zoomTo(page, target.lat, target.lon, 16);
+    await page.click('#btn-plan');
+    await page.check('#stops-nearest');
+    await page.click('#start-pick');
+    const p = await pixelOf(page, target.lat, target.lon);
+    await page.mouse.click(p.x, p.y);
+    await page.waitForFunction(() => document.getElementById('sheet-link').getAttribute('aria-disabled') === 'false');
+    const from = new URL(await page.getAttribute('#sheet-link', 'href'), gcjBase + '/').searchParams.get('from').split(',').map(Number);
+    // one pixel at zoom 16 is about 2 m, 2e-5 degrees
+    assert.ok(Math.abs(from[0] - target.lat) < 5e-5 && Math.abs(from[1] - target.lon) < 5e-5, 'from ' + from + ' vs ' + JSON.stringify(target));
+    assert.deepEqual(problems, []);
+  } finally {
+    await ctx.close();
+    gcjServer.kill('SIGTERM');
   }
 });

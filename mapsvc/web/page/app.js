@@ -638,6 +638,12 @@
   window.mapsvcPage = {
     map: function () { return map; },
     sites: function () { return state.sites; },
+    markerPositions: function () {
+      return Object.keys(state.markers).map(function (k) {
+        var ll = state.markers[k].getLatLng();
+        return [ll.lat, ll.lng];
+      });
+    },
     toDisplay: toDisplay,
     toWgs: toWgs
   };
