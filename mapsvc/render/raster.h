@@ -9,6 +9,9 @@
  * are shifted by whole pixels: a shape drawn on a tile and on a larger
  * image of the same area matches pixel for pixel.  Curves (circles, pins)
  * are flattened to polygons fine enough that the error is under 1/16 px.
+ * Input coordinates are snapped to 1/256 px, and coverage is delivered in
+ * steps of 1/64 (finer than the eye sees on an edge; it keeps tiles of a
+ * few markers within a 256-colour PNG palette).
  *
  * Coordinates are in pixels with (0,0) the top-left corner of the canvas's
  * top-left pixel; a pixel's centre is at (x+0.5, y+0.5).  Everything is
@@ -45,7 +48,9 @@ void raster_stroke_circle(struct canvas *c, double cx, double cy, double r, doub
 void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y, double size,
 		   struct rgba fill, struct rgba outline, double outline_w);
 /* The marker's extent around its anchor (for hit boxes, label placement):
- * offsets of its left, top, right and bottom edges, outline included. */
+ * offsets of its left, top, right and bottom edges, outline included, so
+ * left and top are negative: the box is [x + left, x + right] x
+ * [y + top, y + bottom], exact up to the 1/16 px of curve flattening. */
 void raster_marker_extent(enum marker_shape shape, double size, double outline_w, double *left, double *top,
 			  double *right, double *bottom);
 
