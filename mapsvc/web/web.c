@@ -19,7 +19,8 @@ const struct web_asset *web_asset_find(const char *path)
 {
 	if (!path)
 		return NULL;
-	return bsearch(path, web_embedded_assets, web_embedded_count, sizeof web_embedded_assets[0], compare_path);
+	return bsearch(path, web_embedded_assets, web_embedded_count, sizeof web_embedded_assets[0],
+	               compare_path);
 }
 
 const struct web_asset *web_page(void)

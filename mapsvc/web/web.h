@@ -20,11 +20,11 @@
 #include <stddef.h>
 
 struct web_asset {
-	const char *path;                /* URL path, e.g. "/static/app.js"; the page is "/index.html" */
-	const unsigned char *data;       /* the bytes served */
+	const char *path;          /* URL path, e.g. "/static/app.js"; the page is "/index.html" */
+	const unsigned char *data; /* the bytes served */
 	size_t len;
-	const char *content_type;        /* e.g. "text/javascript; charset=utf-8" */
-	const char *etag;                /* strong entity tag, quotes included: "\"5f0c...\"" */
+	const char *content_type; /* e.g. "text/javascript; charset=utf-8" */
+	const char *etag;         /* strong entity tag, quotes included: "\"5f0c...\"" */
 };
 
 /* The asset at URL path (exact, case-sensitive match), or NULL. */

@@ -35,7 +35,8 @@ static void test_table(void)
 		CHECK(a->etag[0] == '"' && a->etag[el - 1] == '"');
 		bool hex = true;
 		for (size_t k = 1; k + 1 < el; k++)
-			hex = hex && isxdigit((unsigned char)a->etag[k]) && !isupper((unsigned char)a->etag[k]);
+			hex =
+			    hex && isxdigit((unsigned char)a->etag[k]) && !isupper((unsigned char)a->etag[k]);
 		CHECK_MSG(hex, "%s: %s", a->path, a->etag);
 		/* different bytes, different tags */
 		for (size_t j = 0; j < i; j++) {
@@ -87,8 +88,8 @@ static void test_lookup(void)
  * asset's current tag, filled in at build time. */
 static void test_versioned_urls(void)
 {
-	const char *refs[] = {"/static/app.js", "/static/app.css", "/static/leaflet.js", "/static/leaflet.css",
-			      "/static/icon.svg"};
+	const char *refs[] = {"/static/app.js", "/static/app.css", "/static/leaflet.js",
+	                      "/static/leaflet.css", "/static/icon.svg"};
 	for (size_t i = 0; i < sizeof refs / sizeof refs[0]; i++) {
 		const struct web_asset *a = web_asset_find(refs[i]);
 		CHECK(a != NULL);
@@ -150,7 +151,7 @@ static void test_accept(void)
 	CHECK(!web_accept_prefers_json("text/html"));
 	/* what Chromium and Firefox send for a page */
 	CHECK(!web_accept_prefers_json("text/html,application/xhtml+xml,application/xml;q=0.9,"
-				       "image/avif,image/webp,*/*;q=0.8"));
+	                               "image/avif,image/webp,*/*;q=0.8"));
 	CHECK(web_accept_prefers_json("application/json"));
 	CHECK(web_accept_prefers_json("Application/JSON"));
 	CHECK(web_accept_prefers_json("application/json, text/html;q=0.5"));
