@@ -320,13 +320,16 @@ enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, co
 	*n = 0;
 	if (!*ids)
 		return ms_fail(err, MS_EUSAGE, "sites: the list is empty");
+	size_t count = 1;
+	for (const char *q = ids; *q; q++)
+		count += *q == ',';
+	if (count > ROUTE_MAX_STOPS) /* said first: the list itself is too long */
+		return ms_fail(err, MS_EUSAGE, "sites: %zu stops, more than %d", count, ROUTE_MAX_STOPS);
 	const char *p = ids;
 	for (;;) {
 		size_t len = strcspn(p, ",");
 		if (len == 0)
 			return ms_fail(err, MS_EUSAGE, "sites: empty id in '%.200s'", ids);
-		if (*n == ROUTE_MAX_STOPS)
-			return ms_fail(err, MS_EUSAGE, "sites: more than %d stops", ROUTE_MAX_STOPS);
 		char id[256];
 		if (len >= sizeof id)
 			return ms_fail(err, MS_ENOTFOUND, "sites: no site '%.60s...'", p);
