@@ -251,6 +251,15 @@ test('keyboard: Tab reaches the controls, Enter opens a panel, Escape closes it;
     await page.keyboard.press('Escape');
     assert.equal(await page.isHidden('#panel-list'), true);
     assert.equal(await page.evaluate(() => document.activeElement.id), 'btn-list');
+    // a site's hit target takes the focus and opens its popup with Enter
+    await page.locator('.site-hit').first().focus();
+    const label = await page.locator('.site-hit').first().getAttribute('aria-label');
+    await page.keyboard.press('Enter');
+    await page.locator('.leaflet-popup-content').waitFor();
+    const first = label.split(' (')[0];
+    assert.ok((await page.innerText('.leaflet-popup-content')).includes(first), 'popup of ' + first);
+    await page.keyboard.press('Escape');
+    await page.locator('.leaflet-popup-content').waitFor({ state: 'detached' });
     // the switch goes back to Chinese
     await page.click('#btn-lang');
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
