@@ -36,6 +36,7 @@
  */
 #include "raster.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -596,7 +597,12 @@ static int clip_side(const double *in, int n, double *out, int axis, double lim,
 		if (pin != qin) {
 			double t = (lim - pv) / (qv - pv);
 			out[2 * m + axis] = lim;
-			out[2 * m + 1 - axis] = p[1 - axis] + t * (q[1 - axis] - p[1 - axis]);
+			/* Not p + t * (q - p): q - p overflows to infinity for far
+			 * ends of opposite signs, and 0 * inf is NaN.  The weighted
+			 * sum stays within the ends (but for rounding at DBL_MAX,
+			 * hence the clamp). */
+			double v = p[1 - axis] * (1 - t) + q[1 - axis] * t;
+			out[2 * m + 1 - axis] = fmin(fmax(v, -DBL_MAX), DBL_MAX);
 			m++;
 		}
 	}

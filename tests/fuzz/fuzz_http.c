@@ -116,7 +116,7 @@ static bool split_query(char *q, struct http_ctx *c)
 			char *eq = strchr(q, '=');
 			if (eq)
 				*eq = '\0';
-			char *value = eq ? eq + 1 : "";
+			char *value = eq ? eq + 1 : q + strlen(q); /* "" that may be written */
 			for (char *p = q; *p; p++)
 				*p = *p == '+' ? ' ' : *p;
 			for (char *p = value; *p; p++)
