@@ -80,6 +80,7 @@ struct rast {
 	int wl, wt, wr, wb; /* window of cells [wl, wr) x [wt, wb), shape-local px */
 	int stride;         /* wr - wl + 1: one spare cell takes the last carry */
 	int32_t *acc;       /* (wb - wt) rows of stride cells, zero between uses */
+	int32_t *span;      /* per row: first and one past the last cell written */
 };
 
 static inline int32_t round_i32(double v)
@@ -112,13 +113,22 @@ static inline int32_t y_at(int32_t Ya, double xa, double m, double x, int32_t yl
 static void row_piece(struct rast *R, int r, double xa, int32_t Ya, double xb, int32_t Yb, int sign)
 {
 	int32_t *row = R->acc + (size_t)(r - R->wt) * (size_t)R->stride;
+	int32_t *span = R->span + 2 * (size_t)(r - R->wt);
 	double xl = xa < xb ? xa : xb, xr = xa < xb ? xb : xa;
 	if (xr <= R->wl) { /* wholly left of the window: only its height counts */
 		row[0] += sign * (Yb - Ya);
+		span[0] = 0;
+		span[1] = span[1] > 1 ? span[1] : 1;
 		return;
 	}
 	if (xl >= R->wr)
 		return;
+	/* the cells this piece writes: from its left end's, or the carry
+	 * cell 0, to one past its right end's */
+	int lo = xl <= R->wl ? 0 : (int)floor(xl) - R->wl;
+	int hi = xr >= R->wr ? R->stride : (int)floor(xr) - R->wl + 2;
+	span[0] = lo < span[0] ? lo : span[0];
+	span[1] = hi > span[1] ? hi : span[1];
 	if (xa == xb) {
 		int c = (int)floor(xa);
 		add_cell(row, c - R->wl, sign * (Yb - Ya), xa - c);
@@ -233,28 +243,51 @@ static size_t rast_cells(const struct rast *R)
  * it is written as an indexed PNG about half the size of the RGBA one
  * (measured: 6 markers of 3 colours, 310 colours and 3.8 KB at 256 levels,
  * 169 colours and 1.9 KB at 64). */
-static void rast_cover_row(struct rast *R, int i, uint8_t *out)
+static inline uint8_t cover8(int32_t s)
+{
+	int32_t v = s < 0 ? -s : s;
+	if (v >= ONE)
+		return 255;
+	int32_t q = (v * COVER_LEVELS + ONE / 2) >> 16;
+	return (uint8_t)((q * 255 + COVER_LEVELS / 2) / COVER_LEVELS);
+}
+
+/* Only the cells edges wrote to are read: before the first the sum is 0,
+ * after the last it stays what it was (non-zero when the shape runs on
+ * past the window's right side).  Writes out[*a .. *b) and nothing else,
+ * and leaves the row and its span cleared. */
+static void rast_cover_row(struct rast *R, int i, uint8_t *out, int *a, int *b)
 {
 	int32_t *row = R->acc + (size_t)i * (size_t)R->stride;
-	int n = R->stride - 1;
+	int32_t *span = R->span + 2 * (size_t)i;
+	int n = R->stride - 1, lo = span[0], hi = span[1] < n ? span[1] : n;
+	span[0] = INT32_MAX;
+	span[1] = 0;
+	if (lo >= hi) { /* nothing written to this row */
+		*a = *b = 0;
+		return;
+	}
 	int32_t s = 0;
-	for (int x = 0; x < n; x++) {
+	for (int x = lo; x < hi; x++) {
 		s += row[x];
 		row[x] = 0;
-		int32_t v = s < 0 ? -s : s;
-		int32_t q = (v * COVER_LEVELS + ONE / 2) >> 16;
-		out[x] = v >= ONE ? 255 : (uint8_t)((q * 255 + COVER_LEVELS / 2) / COVER_LEVELS);
+		out[x] = cover8(s);
 	}
 	row[n] = 0;
+	*a = lo;
+	*b = hi;
+	if (s) {
+		memset(out + hi, cover8(s), (size_t)(n - hi));
+		*b = n;
+	}
 }
 
 /* Blends the whole window in colour and leaves the buffer zeroed. */
 static void rast_blend(struct rast *R, struct canvas *c, struct rgba colour, uint8_t *line)
 {
-	int w = R->stride - 1;
 	for (int i = 0; i < R->wb - R->wt; i++) {
-		rast_cover_row(R, i, line);
-		int a = 0, b = w;
+		int a, b;
+		rast_cover_row(R, i, line, &a, &b);
 		while (a < b && !line[a])
 			a++;
 		while (b > a && !line[b - 1])
@@ -275,13 +308,20 @@ struct scratch {
 
 static void scratch_take(struct scratch *s, struct rast *R, size_t cells, uint8_t **line, size_t bytes)
 {
+	size_t rows = (size_t)(R->wb - R->wt);
 	s->heap_cells = NULL;
 	s->heap_bytes = NULL;
+	cells += 2 * rows; /* the spans, after the cells */
 	if (cells <= STACK_CELLS) {
 		R->acc = s->cells;
 		memset(R->acc, 0, cells * sizeof *R->acc);
 	} else {
 		R->acc = s->heap_cells = xcalloc(cells, sizeof *R->acc);
+	}
+	R->span = R->acc + (cells - 2 * rows);
+	for (size_t i = 0; i < rows; i++) {
+		R->span[2 * i] = INT32_MAX;
+		R->span[2 * i + 1] = 0;
 	}
 	if (bytes <= STACK_CELLS) {
 		*line = s->line;
@@ -506,8 +546,10 @@ void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y
 	uint8_t *cout = mem, *cin = mem + (size_t)w * (size_t)rows;
 	marker_hull(shape, size, e, &h);
 	rast_ring_q(&R, qx, qy, pts, hull_points(&h, pts, maxp));
-	for (int i = 0; i < rows; i++)
-		rast_cover_row(&R, i, cout + (size_t)i * (size_t)w);
+	for (int i = 0; i < rows; i++) {
+		int a0, b0; /* cout starts zeroed: the span is all there is to write */
+		rast_cover_row(&R, i, cout + (size_t)i * (size_t)w, &a0, &b0);
+	}
 	/* ... then the fill's, and the two composited as disjoint areas of each
 	 * pixel: the outline owns (cout - cin) of it and the fill cin.  Drawing
 	 * the outline with k = (cout - cin) / (1 - fill.a * cin) and the fill
@@ -517,8 +559,11 @@ void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y
 	rast_ring_q(&R, qx, qy, pts, hull_points(&h, pts, maxp));
 	for (int i = 0; i < rows; i++) {
 		uint8_t *co = cout + (size_t)i * (size_t)w;
-		rast_cover_row(&R, i, cin);
-		int a = 0, bnd = w;
+		int a, bnd;
+		memset(cin, 0, (size_t)w);
+		rast_cover_row(&R, i, cin, &a, &bnd);
+		a = 0;
+		bnd = w;
 		while (a < bnd && !co[a])
 			a++;
 		while (bnd > a && !co[bnd - 1])
@@ -764,8 +809,9 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 		rast_ring_q(&R, qax, qay, pts, hull_points(&h, pts, MAX_ARC_PTS + 16));
 		for (int i = 0; i < cy1 - cy0; i++) {
 			uint8_t *m = mask + (size_t)(cy0 - W.wt + i) * (size_t)w + (cx0 - W.wl);
-			rast_cover_row(&R, i, line);
-			for (int k = 0; k < cx1 - cx0; k++)
+			int a, b;
+			rast_cover_row(&R, i, line, &a, &b);
+			for (int k = a; k < b; k++)
 				if (line[k] > m[k])
 					m[k] = line[k];
 		}
