@@ -12,6 +12,7 @@ struct canvas *canvas_new(int width, int height)
 	c->width = width > 0 ? width : 1;
 	c->height = height > 0 ? height : 1;
 	c->px = xcalloc((size_t)c->width * (size_t)c->height, 4);
+	canvas_set_aa_levels(c, CANVAS_AA_EXACT);
 	return c;
 }
 
@@ -28,6 +29,17 @@ static inline uint32_t mul255(uint32_t x, uint32_t y)
 {
 	uint32_t t = x * y + 128;
 	return (t + (t >> 8)) >> 8;
+}
+
+void canvas_set_aa_levels(struct canvas *c, int levels)
+{
+	if (levels < 2)
+		levels = 2;
+	if (levels > 256)
+		levels = 256;
+	const unsigned steps = (unsigned)levels - 1;
+	for (unsigned v = 0; v < 256; v++) /* nearest level, as 0..255 */
+		c->cov_map[v] = (uint8_t)(((v * steps + 127) / 255 * 255 + steps / 2) / steps);
 }
 
 void canvas_clear(struct canvas *c, struct rgba k)
@@ -62,7 +74,7 @@ void canvas_blend_span(struct canvas *c, int x0, int x1, int y, const uint8_t *c
 	int end = x1 > c->width ? c->width : x1;
 	uint8_t *row = c->px + (size_t)y * (size_t)c->width * 4;
 	for (int x = start; x < end; x++)
-		blend_px(row + (size_t)x * 4, k, cov ? cov[x - x0] : 255);
+		blend_px(row + (size_t)x * 4, k, cov ? c->cov_map[cov[x - x0]] : 255);
 }
 
 void canvas_blend_mask(struct canvas *c, int x, int y, const uint8_t *mask, int mask_w, int mask_h,

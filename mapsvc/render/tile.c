@@ -171,6 +171,7 @@ static struct canvas *ctx_canvas(struct tile_ctx *ctx, int w, int h)
 	if (!ctx->canvas || ctx->canvas->width != w || ctx->canvas->height != h) {
 		canvas_free(ctx->canvas);
 		ctx->canvas = canvas_new(w, h);
+		canvas_set_aa_levels(ctx->canvas, CANVAS_AA_TILE);
 	}
 	return ctx->canvas;
 }

@@ -251,7 +251,10 @@ enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, co
 	if (st != MS_OK)
 		return st;
 	if (empty) /* nothing of the map in view and no background */
+	{
 		c = own = canvas_new(v->width, v->height);
+		canvas_set_aa_levels(c, CANVAS_AA_TILE); /* as the map under it */
+	}
 	if (ov && (ov->n || ov->has_start)) {
 		struct glyphs *gl = tile_ctx_glyphs(ctx, v->style, err);
 		if (!gl) {
