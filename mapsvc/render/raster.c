@@ -407,6 +407,14 @@ static int hull_points(const struct hull *h, double *pts, int max)
 		int j = (i + 1) % h->n;
 		double dx = h->x[j] - h->x[i], dy = h->y[j] - h->y[i];
 		double len = hypot(dx, dy);
+		if (!(len > 1.0 / SNAP)) {
+			/* Centres closer than the input grid (a marker of almost no
+			 * size): the hull is, to the grid, the largest circle. */
+			struct hull one = {1, {h->x[0]}, {h->y[0]}, {h->r[0]}};
+			for (int k = 1; k < h->n; k++)
+				one.r[0] = fmax(one.r[0], h->r[k]);
+			return hull_points(&one, pts, max);
+		}
 		double ux = dx / len, uy = dy / len;
 		double a = (h->r[i] - h->r[j]) / len; /* n.u: tangency of both circles */
 		a = a > 1 ? 1 : a < -1 ? -1 : a;
@@ -721,6 +729,12 @@ void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len
 	scratch_drop(&sc);
 }
 
+/* v rounded toward lo..hi and converted, whatever its size (NaN gives lo). */
+static int clamp_int(double v, int lo, int hi)
+{
+	return !(v > lo) ? lo : v >= hi ? hi : (int)v;
+}
+
 /* ---- strokes ----------------------------------------------------------- */
 
 /* Strokes are the union of one capsule per segment.  Adding the capsules to
@@ -761,35 +775,57 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 		int j = (s + 1) % npts;
 		double ax = xy[2 * s], ay = xy[2 * s + 1], bx = xy[2 * j], by = xy[2 * j + 1];
 		if (fmax(fabs(ax), fabs(ay)) > GUARD || fmax(fabs(bx), fabs(by)) > GUARD) {
-			/* Pull a far end in along the segment: the part beyond the
-			 * guard is nowhere near a canvas, and the direction stays. */
-			double dx = bx - ax, dy = by - ay;
+			/* Pull a far end in along the segment (Liang-Barsky): the
+			 * part beyond the guard is nowhere near a canvas, and the
+			 * direction stays.  Halves throughout, since bx - ax may
+			 * overflow a double when the ends are far apart; a cut end
+			 * takes the boundary's value exactly on its own axis. */
+			double d[2] = {bx * 0.5 - ax * 0.5, by * 0.5 - ay * 0.5}, a[2] = {ax, ay};
 			double t0 = 0, t1 = 1;
+			int k0 = -1, k1 = -1; /* the side that cut each end */
 			for (int k = 0; k < 4; k++) {
-				double p = k == 0 ? -dx : k == 1 ? dx : k == 2 ? -dy : dy;
-				double q = k == 0 ? ax + GUARD : k == 1 ? GUARD - ax : k == 2 ? ay + GUARD : GUARD - ay;
+				double lim = k & 1 ? GUARD : -GUARD;
+				double p = k & 1 ? d[k >> 1] : -d[k >> 1];
+				double q = k & 1 ? 0.5 * lim - 0.5 * a[k >> 1] : 0.5 * a[k >> 1] - 0.5 * lim;
 				if (p == 0) {
 					if (q < 0)
 						t0 = 2;
-				} else if (p < 0) {
-					t0 = fmax(t0, q / p);
-				} else {
-					t1 = fmin(t1, q / p);
+				} else if (p < 0 && q / p > t0) {
+					t0 = q / p;
+					k0 = k;
+				} else if (p > 0 && q / p < t1) {
+					t1 = q / p;
+					k1 = k;
 				}
 			}
-			if (t0 > t1)
+			if (!(t0 <= t1))
 				continue;
-			bx = ax + t1 * dx;
-			by = ay + t1 * dy;
-			ax = ax + t0 * dx;
-			ay = ay + t0 * dy;
+			double na[2], nb[2];
+			for (int ax_i = 0; ax_i < 2; ax_i++) {
+				na[ax_i] = a[ax_i] + 2 * (t0 * d[ax_i]);
+				nb[ax_i] = a[ax_i] + 2 * (t1 * d[ax_i]);
+			}
+			if (k0 >= 0)
+				na[k0 >> 1] = k0 & 1 ? GUARD : -GUARD;
+			if (k1 >= 0)
+				nb[k1 >> 1] = k1 & 1 ? GUARD : -GUARD;
+			if (k1 < 0) {
+				nb[0] = bx;
+				nb[1] = by;
+			}
+			if (!finite2(na[0], na[1]) || !finite2(nb[0], nb[1]))
+				continue;
+			ax = fmin(fmax(na[0], -GUARD), GUARD);
+			ay = fmin(fmax(na[1], -GUARD), GUARD);
+			bx = fmin(fmax(nb[0], -GUARD), GUARD);
+			by = fmin(fmax(nb[1], -GUARD), GUARD);
 		}
 		/* This capsule's own window, a part of W's: same origin. */
 		struct rast R = W;
 		double lx = fmin(ax, bx) - hw - 1, ly = fmin(ay, by) - hw - 1;
 		double hx = fmax(ax, bx) + hw + 1, hy = fmax(ay, by) + hw + 1;
-		int cx0 = (int)fmax(floor(lx) - W.ox, W.wl), cx1 = (int)fmin(ceil(hx) - W.ox, W.wr);
-		int cy0 = (int)fmax(floor(ly) - W.oy, W.wt), cy1 = (int)fmin(ceil(hy) - W.oy, W.wb);
+		int cx0 = clamp_int(floor(lx) - W.ox, W.wl, W.wr), cx1 = clamp_int(ceil(hx) - W.ox, W.wl, W.wr);
+		int cy0 = clamp_int(floor(ly) - W.oy, W.wt, W.wb), cy1 = clamp_int(ceil(hy) - W.oy, W.wt, W.wb);
 		if (cx0 >= cx1 || cy0 >= cy1)
 			continue;
 		R.wl = cx0;

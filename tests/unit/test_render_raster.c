@@ -361,6 +361,16 @@ static void test_clipping(void)
 	CHECK_INT(alpha(c, 40, 33), 0);
 	canvas_free(c);
 
+	/* ends so far apart that their difference overflows a double */
+	c = canvas_new(64, 64);
+	double vast[] = {-1.5e308, 20, 1.5e308, 20, 1.5e308, -1.5e308};
+	raster_stroke_polyline(c, vast, 3, false, 2, BLACK);
+	CHECK_INT(alpha(c, 10, 18), 0);
+	CHECK_INT(alpha(c, 10, 19), 255);
+	CHECK_INT(alpha(c, 50, 20), 255);
+	CHECK_INT(alpha(c, 50, 21), 0);
+	canvas_free(c);
+
 	/* a circle cut by the canvas edge: the visible part matches the
 	 * same circle on a larger canvas */
 	c = canvas_new(32, 32);
@@ -456,6 +466,16 @@ static void test_markers(void)
 	p = pix(c, 20, 32); /* in the outline */
 	CHECK(p[0] == 255 && p[3] == 255);
 	canvas_free(c);
+
+	/* markers of almost no size: nothing but the outline's disc (the
+	 * shapes' corners collapse onto the anchor) */
+	for (int s = 0; s < SHAPE_COUNT; s++) {
+		c = canvas_new(16, 16);
+		raster_marker(c, (enum marker_shape)s, 8, 8, 1e-300, RED, WHITE, 3);
+		CHECK_NEAR(alpha_sum(c), M_PI * 9, M_PI * 9 * 0.01);
+		CHECK_INT(pix(c, 8, 8)[1], 255); /* white: no visible fill */
+		canvas_free(c);
+	}
 
 	/* a transparent outline draws only the fill */
 	c = canvas_new(64, 64);
