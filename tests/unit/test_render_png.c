@@ -94,7 +94,7 @@ static void test_depths(void)
 		CHECK_MSG(round_trip(c, &png), "%d colours", counts[i]);
 		CHECK_INT(colour_type(&png), type[i]);
 		CHECK_INT(bit_depth(&png), depth[i]);
-		uint32_t n;
+		uint32_t n = 0;
 		if (type[i] == 0) { /* wholly transparent: grey, grey 0 transparent */
 			const uint8_t *trns = chunk(&png, "tRNS", &n);
 			CHECK(trns != NULL && n == 2 && trns[0] == 0 && trns[1] == 0);
