@@ -1,6 +1,9 @@
 /* common.c - what the subcommands share; see cli.h. */
 #include "cli.h"
 
+#include "../util/buf.h"
+#include "../util/numparse.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -47,19 +50,7 @@ const char *cli_default_styles(void)
 
 bool cli_parse_double(const char *s, double *out)
 {
-	if (!s || !*s)
-		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(v))
-		return false;
-	/* strtod accepts "nan", "inf" and hex floats; none is a coordinate. */
-	for (const char *p = s; *p; p++)
-		if (strchr("nNiIxX", *p))
-			return false;
-	*out = v;
-	return true;
+	return ms_parse_decimal_str(s, out);
 }
 
 bool cli_parse_int(const char *s, long min, long max, long *out)
@@ -84,4 +75,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry 'mapsvc %s --help'.\n", cmd);
 	return EXIT_USAGE;
+}
+
+int cli_write_file(const char *cmd, const char *path, const struct buf *b)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+	if (!f) {
+		fprintf(stderr, "mapsvc %s: cannot open %s: %s\n", cmd, path, strerror(errno));
+		return EXIT_FAIL;
+	}
+	int bad = fwrite(b->data, 1, b->len, f) != b->len;
+	bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+	if (bad) {
+		fprintf(stderr, "mapsvc %s: cannot write %s\n", cmd, path);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
 }

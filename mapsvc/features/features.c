@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../util/mem.h"
+#include "../util/numparse.h"
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
 {
@@ -35,26 +36,6 @@ enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct m
 	return MS_OK;
 }
 
-/* A whole finite decimal number in s[0..n), no hex, no NaN/inf spellings. */
-static bool parse_number(const char *s, size_t n, double *out)
-{
-	char tmp[64];
-	if (n == 0 || n >= sizeof tmp)
-		return false;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	for (size_t i = 0; i < n; i++)
-		if (!strchr("0123456789+-.eE", tmp[i]))
-			return false;
-	char *end;
-	errno = 0;
-	double v = strtod(tmp, &end);
-	if (*end || errno == ERANGE || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
 enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *err)
 {
 	const char *p = s;
@@ -63,7 +44,7 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 		if ((i < 3) != (comma != NULL))
 			return ms_fail(err, MS_EUSAGE, "bbox: expected 4 comma-separated numbers, got '%.100s'", s);
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		if (!parse_number(p, n, &out[i]))
+		if (!ms_parse_decimal(p, n, &out[i]))
 			return ms_fail(err, MS_EUSAGE, "bbox: '%.*s' is not a finite number", (int)(n > 60 ? 60 : n),
 				       p);
 		p = comma ? comma + 1 : p;

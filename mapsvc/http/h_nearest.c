@@ -9,22 +9,8 @@
 #include <string.h>
 
 #include "../features/features.h"
+#include "../util/numparse.h"
 #include "handlers.h"
-
-/* A whole finite decimal number: no NaN, infinities or hex floats, which
- * strtod would accept but no client means as a coordinate. */
-static bool parse_decimal(const char *s, double *out)
-{
-	if (!*s || strspn(s, "0123456789+-.eE") != strlen(s))
-		return false;
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (*end || errno == ERANGE || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
 
 void h_nearest(struct http_ctx *c, struct http_response *r)
 {
@@ -42,17 +28,17 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 		http_problem(r, 400, "%s: required (decimal degrees)", lat ? "lon" : "lat");
 		return;
 	}
-	if (!parse_decimal(lat, &q.lat) || q.lat < -90 || q.lat > 90) {
+	if (!ms_parse_decimal_str(lat, &q.lat) || q.lat < -90 || q.lat > 90) {
 		http_problem(r, 400, "lat: '%.50s' is not a latitude in -90..90", lat);
 		return;
 	}
-	if (!parse_decimal(lon, &q.lon) || q.lon < -180 || q.lon > 180) {
+	if (!ms_parse_decimal_str(lon, &q.lon) || q.lon < -180 || q.lon > 180) {
 		http_problem(r, 400, "lon: '%.50s' is not a longitude in -180..180", lon);
 		return;
 	}
 	if ((v = http_param(c, "limit"))) {
 		double d;
-		if (!parse_decimal(v, &d) || d != floor(d) || d < 1 || d > FEAT_NEAREST_MAX) {
+		if (!ms_parse_decimal_str(v, &d) || d != floor(d) || d < 1 || d > FEAT_NEAREST_MAX) {
 			http_problem(r, 400, "limit: '%.50s' is not a whole number in 1..%d", v, FEAT_NEAREST_MAX);
 			return;
 		}
@@ -60,7 +46,7 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 	}
 	if ((v = http_param(c, "within_km"))) {
 		double km;
-		if (!parse_decimal(v, &km) || km < 0) {
+		if (!ms_parse_decimal_str(v, &km) || km < 0) {
 			http_problem(r, 400, "within_km: '%.50s' is not a distance >= 0 in kilometres", v);
 			return;
 		}

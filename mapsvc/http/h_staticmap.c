@@ -32,6 +32,7 @@
 #include "../geo/tilemath.h"
 #include "../route/overlay.h"
 #include "../util/mem.h"
+#include "../features/features.h"
 #include "handlers.h"
 
 #define STATICMAP_DEFAULT_W 600
@@ -63,27 +64,10 @@ static bool parse_flag(struct http_ctx *c, struct http_response *r, const char *
 	return true;
 }
 
-/* "W,S,E,N" as four finite numbers. */
+/* "W,S,E,N" as four finite numbers (the items route's grammar). */
 static bool parse_bbox(const char *s, double b[4])
 {
-	char tmp[200];
-	if (strlen(s) >= sizeof tmp)
-		return false;
-	snprintf(tmp, sizeof tmp, "%s", s);
-	char *p = tmp;
-	for (int i = 0; i < 4; i++) {
-		char *comma = strchr(p, ',');
-		if ((i < 3) != (comma != NULL))
-			return false;
-		if (comma)
-			*comma = '\0';
-		char *end;
-		b[i] = strtod(p, &end);
-		if (end == p || *end || !isfinite(b[i]) || strpbrk(p, "nNiIxX "))
-			return false;
-		p = comma + 1;
-	}
-	return true;
+	return feat_parse_bbox(s, b, NULL) == MS_OK;
 }
 
 static bool parse_markers(struct http_response *r, const char *s, struct route_overlay *ov)

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../util/buf.h"
+#include "../util/numparse.h"
 #include "../util/mem.h"
 
 /* A header with more columns than this is not a site list. */
@@ -153,44 +154,6 @@ static void read_header(struct csv_reader *r)
 	r->have_header = true;
 }
 
-/* A decimal number as people write coordinates: optional sign, digits with
- * an optional point, an optional exponent.  strtod alone would also take
- * "nan", "inf", hex floats and leading blanks, none of which is a
- * coordinate. */
-static bool parse_coord(const char *s, double *out)
-{
-	const char *p = s;
-	if (*p == '+' || *p == '-')
-		p++;
-	size_t digits = 0;
-	while (*p >= '0' && *p <= '9')
-		p++, digits++;
-	if (*p == '.') {
-		p++;
-		while (*p >= '0' && *p <= '9')
-			p++, digits++;
-	}
-	if (digits == 0)
-		return false;
-	if (*p == 'e' || *p == 'E') {
-		p++;
-		if (*p == '+' || *p == '-')
-			p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return false;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
-	if (*p)
-		return false;
-	errno = 0;
-	double v = strtod(s, NULL);
-	if (errno == ERANGE || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
 static void read_row(struct csv_reader *r)
 {
 	if (r->nf != r->ncols) {
@@ -211,7 +174,7 @@ static void read_row(struct csv_reader *r)
 				fail(r, "%s is empty", r->col_name[i]);
 				goto done;
 			}
-			if (!parse_coord(v, d)) {
+			if (!ms_parse_decimal_str(v, d)) {
 				fail(r, "%s '%.60s' is not a decimal number", r->col_name[i], v);
 				goto done;
 			}

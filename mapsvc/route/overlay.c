@@ -11,6 +11,7 @@
 #include "../render/glyphs.h"
 #include "../render/png.h"
 #include "../render/raster.h"
+#include "../util/numparse.h"
 #include "overlay.h"
 
 /* ------------------------------------------------------------ overlay */
@@ -289,32 +290,12 @@ enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, cons
 
 /* ------------------------------------------------------ choosing stops */
 
-/* One finite decimal number filling s[0..len). */
-static bool parse_num(const char *s, size_t len, double *out)
-{
-	char tmp[64];
-	if (len == 0 || len >= sizeof tmp)
-		return false;
-	memcpy(tmp, s, len);
-	tmp[len] = '\0';
-	for (size_t i = 0; i < len; i++) /* no spaces, hex, "inf" or "nan" */
-		if (!strchr("0123456789.+-eE", tmp[i]))
-			return false;
-	char *end;
-	errno = 0;
-	double v = strtod(tmp, &end);
-	if (*end || errno == ERANGE || !isfinite(v))
-		return false;
-	*out = v;
-	return true;
-}
-
 bool route_parse_point(const char *s, double *lat, double *lon)
 {
 	const char *comma = strchr(s, ',');
 	if (!comma || strchr(comma + 1, ','))
 		return false;
-	return parse_num(s, (size_t)(comma - s), lat) && parse_num(comma + 1, strlen(comma + 1), lon);
+	return ms_parse_decimal(s, (size_t)(comma - s), lat) && ms_parse_decimal(comma + 1, strlen(comma + 1), lon);
 }
 
 enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, const struct site **out, size_t *n,
