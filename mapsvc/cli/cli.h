@@ -31,6 +31,11 @@ const char *cli_default_styles(void);
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_int(const char *s, long min, long max, long *out);
 
+struct buf;
+/* Writes b to path ("-" for standard output); on failure says so as
+ * "mapsvc CMD: ..." and returns EXIT_FAIL, else EXIT_OK. */
+int cli_write_file(const char *cmd, const char *path, const struct buf *b);
+
 /* Prints "mapsvc CMD: message" and a hint to --help on stderr; returns
  * EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -38,23 +38,6 @@ static bool parse_address(const char *s, int *z, long long *x, long long *y)
 	return tile_valid(*z, *x, *y, MAX_ZOOM_LIMIT);
 }
 
-static int write_file(const char *path, const struct buf *b)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-	if (!f) {
-		perror(path);
-		return EXIT_FAIL;
-	}
-	size_t n = fwrite(b->data, 1, b->len, f);
-	int bad = n != b->len;
-	bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
-	if (bad) {
-		fprintf(stderr, "mapsvc render: cannot write %s\n", path);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
 int cmd_render(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -135,7 +118,7 @@ int cmd_render(int argc, char **argv)
 		struct buf png = BUF_INIT;
 		bool empty;
 		if (tile_render_png(map, ctx, &v, &png, &empty, &err) == MS_OK)
-			rc = write_file(out, &png);
+			rc = cli_write_file("render", out, &png);
 		buf_free(&png);
 	}
 	if (rc == EXIT_FAIL && err.msg[0])

@@ -75,23 +75,6 @@ static void base64(struct buf *out, const unsigned char *p, size_t n)
 	}
 }
 
-static int write_file(const char *path, const struct buf *b)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-	if (!f) {
-		perror(path);
-		return EXIT_FAIL;
-	}
-	size_t n = fwrite(b->data, 1, b->len, f);
-	int bad = n != b->len;
-	bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
-	if (bad) {
-		fprintf(stderr, "mapsvc route: cannot write %s\n", path);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
 /* The overview map PNG of the plan, drawn with the print style. */
 static enum ms_status render_map(struct snapshot *snap, const char *styles_dir, const struct route_plan *plan,
 				 struct buf *png, struct ms_error *err)
@@ -227,7 +210,7 @@ int cmd_route(int argc, char **argv)
 		}
 		break;
 	}
-	rc = write_file(out, &doc);
+	rc = cli_write_file("route", out, &doc);
 done:
 	buf_free(&doc);
 	buf_free(&png);
