@@ -6,10 +6,9 @@ are 400s naming the parameter.
 
 The helpers here (PNG decoding, the fitted window, marker checks) are
 shared with test_route.py."""
-import struct
-import zlib
 
 from harness import *
+from pngdecode import decode_png
 
 srv = None
 
@@ -20,60 +19,6 @@ FIT_MAX_ZOOM = 17    # ROUTE_MAP_FIT_MAX_ZOOM
 MARKER_R = 10.0      # ROUTE_MARKER_R
 MARKER_RGB = (0x1a, 0x3c, 0x8f)
 START_RGB = (0x11, 0x6b, 0x2f)
-
-
-def decode_png(data):
-    """(width, height, rows of (r, g, b, a)) of an 8-bit RGBA or an
-    indexed (1, 2, 4 or 8 bit, PLTE + tRNS) PNG: RFC 2083 filters undone
-    by hand over zlib."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", data[:16]
-    pos, idat, plte, trns = 8, b"", b"", b""
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        assert zlib.crc32(kind + body) == struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0], kind
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-        elif kind == b"PLTE":
-            plte = body
-        elif kind == b"tRNS":
-            trns = body
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    assert interlace == 0 and (ctype, depth) in ((6, 8), (3, 1), (3, 2), (3, 4), (3, 8)), (ctype, depth)
-    raw = zlib.decompress(idat)
-    bpp = 4 if ctype == 6 else 1
-    stride = w * 4 if ctype == 6 else (w * depth + 7) // 8
-    prev, rows, i = bytearray(stride), [], 0
-    for _ in range(h):
-        f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride])
-        i += 1 + stride
-        for x in range(stride):
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            c = prev[x - bpp] if x >= bpp else 0
-            if f == 1:
-                line[x] = (line[x] + a) & 255
-            elif f == 2:
-                line[x] = (line[x] + b) & 255
-            elif f == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        prev = line
-        if ctype == 6:
-            rows.append([tuple(line[4 * x:4 * x + 4]) for x in range(w)])
-        else:
-            out = []
-            for x in range(w):
-                bit = x * depth
-                k = (line[bit // 8] >> (8 - depth - bit % 8)) & ((1 << depth) - 1)
-                out.append((plte[3 * k], plte[3 * k + 1], plte[3 * k + 2], trns[k] if k < len(trns) else 255))
-            rows.append(out)
-    return w, h, rows
 
 
 def merc(lat, lon):
