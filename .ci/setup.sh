@@ -70,7 +70,7 @@ test)
 	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and the suite again"
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE browser
+		ctest --test-dir build-asan --output-on-failure -j"$jobs"
 	;;
 *)
 	echo "usage: bash .ci/setup.sh serve|test|build" >&2
