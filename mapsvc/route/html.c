@@ -77,8 +77,11 @@ void route_write_html(const struct route_plan *p, const struct route_sheet *s, s
 	buf_puts(out, "</h1>\n<div class=\"meta\">");
 	buf_printf(out, "<span>日期 <span class=\"en\">Date</span>: %s</span>", date);
 	buf_puts(out, "<span>起点 <span class=\"en\">Start</span>: ");
-	esc(out, route_sheet_start(s));
-	buf_printf(out, " (%.6f, %.6f)</span>", p->start_lat, p->start_lon);
+	if (s && s->start_label && *s->start_label) { /* the default label would repeat "起点 Start" */
+		esc(out, s->start_label);
+		buf_putc(out, ' ');
+	}
+	buf_printf(out, "(%.6f, %.6f)</span>", p->start_lat, p->start_lon);
 	buf_printf(out, "<span>方式 <span class=\"en\">Mode</span>: %s</span>",
 		   p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk");
 	buf_printf(out, "<span>共 %zu 站%s <span class=\"en\">%zu stops%s</span>: %s, 约 %s</span>", p->n,

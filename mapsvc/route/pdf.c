@@ -374,7 +374,9 @@ static void layout_sheet(struct layout *L)
 	snprintf(line, sizeof line, "日期 Date: %s      方式 Mode: %s", date,
 		 p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk");
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
-	snprintf(line, sizeof line, "起点 Start: %s (%.6f, %.6f)", route_sheet_start(L->sheet), p->start_lat,
+	/* the label only when the caller named the start: "起点 Start: 起点 Start" says nothing */
+	const char *named = L->sheet && L->sheet->start_label && *L->sheet->start_label ? L->sheet->start_label : NULL;
+	snprintf(line, sizeof line, "起点 Start: %s%s(%.6f, %.6f)", named ? named : "", named ? " " : "", p->start_lat,
 		 p->start_lon);
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
 	snprintf(line, sizeof line, "共 %zu 站%s  %zu stops%s: %s, 约 about %s", p->n, p->has_return ? "，返回起点" : "",
