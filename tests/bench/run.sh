@@ -92,6 +92,7 @@ load() { # load NAME PORT
 	rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 	p99=$(awk '$1=="99%" { v=$2+0; u=$2; sub(/^[0-9.]+/, "", u); printf "%.3f", (u=="us") ? v/1000 : (u=="s") ? v*1000 : v }' "$work/wrk.txt")
 	errs=$(grep -c 'Socket errors\|Non-2xx' "$work/wrk.txt" || true)
+	grep 'Socket errors\|Non-2xx' "$work/wrk.txt" | sed "s/^ */INFO $1: /" || true
 	echo "RESULT server=$1 rps=$rps p99_ms=$p99 error_lines=$errs"
 	echo "$rps $p99" >>"$work/$1.txt"
 }
