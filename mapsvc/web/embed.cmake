@@ -20,6 +20,7 @@ endforeach()
 
 set(stage_dir "${OUT}.stage")
 file(REMOVE_RECURSE "${stage_dir}")
+file(MAKE_DIRECTORY "${stage_dir}") # COPY_FILE, unlike WRITE, makes no folders
 
 function(content_type path out)
   if(path MATCHES "\\.html$")
@@ -34,6 +35,8 @@ function(content_type path out)
     set(t "image/png")
   elseif(path MATCHES "\\.json$")
     set(t "application/json")
+  elseif(path MATCHES "\\.geojson$")
+    set(t "application/geo+json") # RFC 7946 §12
   else()
     message(FATAL_ERROR "embed.cmake: no content type known for ${path}")
   endif()
