@@ -534,6 +534,7 @@
     renderNear();
     renderPlan();
     if (map) map.closePopup();
+    layoutLabels();
   }
 
   function initialLanguage() {
@@ -588,6 +589,189 @@
     });
   }
 
+  /* --- context basemap ----------------------------------------------
+   * Without an operator's basemap the page draws Natural Earth layers of
+   * China (data/basemap, embedded like the other assets) under mapsvc's
+   * tiles: land, province and country lines, rivers, lakes, towns and
+   * place names, all quiet in colour so that the red sites stay on top.
+   * The lines go on one canvas (fast with thousands of vertices) in a
+   * pane below the tile pane; the names are HTML in a pane between the
+   * two, placed greedily in priority order so that none overlaps another
+   * or a site.  Nothing here takes pointer events. */
+  var CONTEXT_FILES = {
+    countries: 'static/basemap/countries.geojson?v={{v:/static/basemap/countries.geojson}}',
+    provinces: 'static/basemap/provinces.geojson?v={{v:/static/basemap/provinces.geojson}}',
+    lakes: 'static/basemap/lakes.geojson?v={{v:/static/basemap/lakes.geojson}}',
+    rivers: 'static/basemap/rivers.geojson?v={{v:/static/basemap/rivers.geojson}}',
+    urban: 'static/basemap/urban_areas.geojson?v={{v:/static/basemap/urban_areas.geojson}}',
+    places: 'static/basemap/places.geojson?v={{v:/static/basemap/places.geojson}}'
+  };
+  var COLOR = {
+    land: '#fbf9f4', abroad: '#eeebe4', border: '#b3aa9c', province: '#c8bca9',
+    water: '#cddde7', river: '#a9c3d3', urban: '#ece2d3'
+  };
+  var context = null;  /* {layers, places, provinces, labels} once loaded */
+
+  /* Shown from the feature's min_zoom on (Natural Earth's scale). */
+  function shownAt(f, z) { return (f.properties.min_zoom || 0) <= z + 0.5; }
+
+  function contextStyles() {
+    return {
+      countries: function (f) {
+        var china = f.properties.adm0_a3 === 'CHN' || f.properties.adm0_a3 === 'TWN' ||
+          f.properties.adm0_a3 === 'HKG' || f.properties.adm0_a3 === 'MAC';
+        return { stroke: false, fillColor: china ? COLOR.land : COLOR.abroad, fillOpacity: 1 };
+      },
+      urban: function (f) {
+        return { stroke: false, fillColor: COLOR.urban, fillOpacity: shownAt(f, map.getZoom()) ? 0.9 : 0 };
+      },
+      lakes: function (f) {
+        var on = shownAt(f, map.getZoom());
+        return { color: COLOR.river, weight: 0.6, opacity: on ? 1 : 0, fillColor: COLOR.water, fillOpacity: on ? 1 : 0 };
+      },
+      rivers: function (f) {
+        var r = f.properties.scalerank, z = map.getZoom();
+        return {
+          color: COLOR.river, opacity: shownAt(f, z) ? 1 : 0, fill: false, lineCap: 'round',
+          weight: (r <= 2 ? 1.6 : r <= 5 ? 1.1 : 0.8) * (z >= 8 ? 1.4 : 1)
+        };
+      },
+      provinces: function () { return { color: COLOR.province, weight: 1, fill: false }; },
+      borders: function (f) {
+        /* The unnamed Siachen piece is only there to close the fill. */
+        return { color: COLOR.border, weight: 1.1, fill: false, opacity: f.properties.adm0_a3 ? 1 : 0 };
+      }
+    };
+  }
+
+  function escapeHTML(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function contextName(p) {
+    var zh = p.name_zh, en = p.name_en;
+    return state.lang === 'en' ? en || zh : zh || en;
+  }
+  /* A label's size in px, from its characters: CJK about 1 em wide. */
+  function textWidth(s, px) {
+    var w = 0;
+    for (var i = 0; i < s.length; i++) w += s.charCodeAt(i) > 0x2e80 ? px : px * 0.58;
+    return w;
+  }
+
+  /* Places the names for the current zoom: the major cities, then the
+   * provinces while they are large on screen, then the other places by
+   * Natural Earth's label priority (the file's order).  A name whose box
+   * meets a placed one or a site is left out (a province name tries a few
+   * spots around its label point first).  Boxes are in absolute pixels
+   * of the zoom, so panning needs no new layout. */
+  function placeShown(f, z) {
+    var pr = f.properties;
+    /* In Chinese, a place known only by its English name waits one zoom
+     * longer, so that low zooms are not a mix of scripts. */
+    var extra = state.lang === 'zh' && !pr.name_zh ? 1 : 0;
+    return (pr.min_zoom || 0) + extra <= z - 0.3;
+  }
+  function layoutLabels() {
+    if (!context) return;
+    var z = map.getZoom(), boxes = [], PAD = 3;
+    context.labels.clearLayers();
+    function free(b) {
+      for (var i = 0; i < boxes.length; i++) {
+        var o = boxes[i];
+        if (b[0] - PAD < o[2] && o[0] < b[2] + PAD && b[1] - PAD < o[3] && o[1] < b[3] + PAD) return false;
+      }
+      return true;
+    }
+    Object.keys(state.markers).forEach(function (k) {
+      var p = map.project(state.markers[k].getLatLng(), z);
+      boxes.push([p.x - 16, p.y - 16, p.x + 16, p.y + 16]);
+    });
+    function add(ll, name, cls, box) {
+      boxes.push(box);
+      L.marker(ll, {
+        pane: 'contextLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'ctx-label ' + cls, iconSize: null, iconAnchor: [0, 0],
+          html: '<span>' + escapeHTML(name) + '</span>' })
+      }).addTo(context.labels);
+    }
+    function place(f) {
+      var pr = f.properties, name = contextName(pr);
+      var c = f.geometry.coordinates, ll = L.latLng(c[1], c[0]), p = map.project(ll, z);
+      var capital = /capital/i.test(pr.featurecla || '') && pr.scalerank <= 3;
+      var box = [p.x - 4, p.y - 9, p.x + 8 + textWidth(name, capital ? 13 : 12), p.y + 9];
+      if (free(box)) add(ll, name, capital ? 'ctx-place ctx-capital' : 'ctx-place', box);
+    }
+    function province(f) {
+      var pr = f.properties, name = contextName(pr);
+      var ll = L.latLng(pr.label_lat, pr.label_lon), p = map.project(ll, z);
+      var w = textWidth(name, 13) + name.length * 2, h = 18;
+      var tries = [[0, 0], [0, 22], [0, -22], [-w / 2 - 10, 0], [w / 2 + 10, 0], [0, 44], [0, -44]];
+      for (var i = 0; i < tries.length; i++) {
+        var x = p.x + tries[i][0], y = p.y + tries[i][1], box = [x - w / 2, y - h / 2, x + w / 2, y + h / 2];
+        if (free(box)) { add(map.unproject([x, y], z), name, 'ctx-province', box); return; }
+      }
+    }
+    var major = [], minor = [], cities = {};
+    context.places.forEach(function (f) {
+      cities[f.properties.name_en] = true;
+      if (!contextName(f.properties) || !placeShown(f, z)) return;
+      (f.properties.min_zoom <= 3 ? major : minor).push(f);
+    });
+    major.forEach(place);
+    /* Provinces from zoom 4 to 7; a city-province (Beijing, Hong Kong) is
+     * named by its city. */
+    if (z >= 4 && z <= 7) {
+      context.provinces.forEach(function (f) {
+        var pr = f.properties;
+        if (contextName(pr) && pr.label_lat !== undefined && !cities[pr.name_en]) province(f);
+      });
+    }
+    minor.forEach(place);
+  }
+
+  function restyleContext() {
+    if (!context) return;
+    var st = contextStyles();
+    ['urban', 'lakes', 'rivers'].forEach(function (k) { context.layers[k].setStyle(st[k]); });
+    layoutLabels();
+  }
+
+  function addContextBasemap() {
+    var panes = [['context', 150], ['contextLabels', 190]]; /* the tile pane is 200 */
+    panes.forEach(function (p) {
+      var e = map.createPane(p[0]);
+      e.style.zIndex = p[1];
+      e.style.pointerEvents = 'none';
+    });
+    var names = Object.keys(CONTEXT_FILES);
+    Promise.all(names.map(function (k) {
+      return getJSON(CONTEXT_FILES[k]).catch(function () { return { type: 'FeatureCollection', features: [] }; });
+    })).then(function (r) {
+      var data = {};
+      names.forEach(function (k, i) { data[k] = r[i]; });
+      var st = contextStyles(), renderer = L.canvas({ pane: 'context', padding: 0.5 });
+      var layers = {};
+      /* One canvas draws in the order the layers are added: fills first,
+       * then water, then the lines, national borders last. */
+      [['countries', 'countries'], ['urban', 'urban'], ['lakes', 'lakes'], ['rivers', 'rivers'],
+       ['provinces', 'provinces'], ['borders', 'countries']].forEach(function (l) {
+        layers[l[0]] = L.geoJSON(data[l[1]], {
+          style: st[l[0]], renderer: renderer, interactive: false, pane: 'context',
+          attribution: l[0] === 'countries' ? 'Natural Earth' : null
+        }).addTo(map);
+      });
+      context = {
+        layers: layers, labels: L.layerGroup().addTo(map),
+        provinces: data.provinces.features, places: data.places.features
+      };
+      map.on('zoomend', restyleContext);
+      layoutLabels();
+      document.body.setAttribute('data-context', 'ready');
+    });
+  }
+
   /* --- start ------------------------------------------------------- */
 
   function start(config, tj) {
@@ -601,6 +785,7 @@
       L.tileLayer(basemap.url, { attribution: basemap.attribution || '', maxZoom: maxZoom, subdomains: basemap.subdomains || 'abc' }).addTo(map);
     } else {
       document.body.classList.add('no-basemap');
+      addContextBasemap();
     }
     /* {r} is "@2x" on high-density screens: the server's 512 px tiles. */
     L.tileLayer('tiles/{z}/{x}/{y}{r}.png' + (state.gcj ? '?coordsys=gcj02' : ''), {
@@ -619,6 +804,7 @@
     setStatus(t('loading'), true);
     fetchAllSites().then(function (features) {
       addMarkers(features);
+      layoutLabels();
       setStatus(t('loaded', { n: features.length }));
       if (!b && features.length) map.fitBounds(features.map(siteLatLng), { padding: [24, 24] });
       renderPlan();
