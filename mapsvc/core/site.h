@@ -76,6 +76,8 @@ void site_set_free(struct site_set *set);
 /* Appends a copy of *s (its strings are copied into the set's arena; NULL
  * fields become "" and a NULL extra becomes "{}").  Returns the new site. */
 struct site *site_set_add(struct site_set *set, const struct site *s);
+/* Makes room for n sites in all, so that adding them moves nothing. */
+void site_set_reserve(struct site_set *set, size_t n);
 /* Sorts by id (bytewise), the canonical order: snapshot indices follow it,
  * so breaking ties "by id" is breaking them by index. */
 void site_set_sort_by_id(struct site_set *set);

@@ -316,6 +316,9 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 		goto done;
 	}
 	set = site_set_new();
+	long long count = query_int(db, "SELECT count(*) FROM sites");
+	if (count > 0) /* one allocation for a million sites, not twenty */
+		site_set_reserve(set, (size_t)count);
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct site s = {0};

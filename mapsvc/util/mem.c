@@ -77,33 +77,38 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* n bytes aligned to align (a power of two), not cleared. */
+static void *arena_raw(struct arena *a, size_t n, size_t align)
 {
-	const size_t align = _Alignof(max_align_t);
-	n = (n + align - 1) & ~(align - 1);
 	struct chunk *c = a->head;
-	if (!c || c->cap - c->used < n) {
+	size_t off = c ? (c->used + align - 1) & ~(align - 1) : 0;
+	if (!c || off > c->cap || c->cap - off < n) {
 		size_t cap = c ? c->cap * 2 : 64 * 1024;
 		if (cap > 8 * 1024 * 1024)
 			cap = 8 * 1024 * 1024;
 		if (cap < n)
 			cap = n;
 		c = xmalloc(sizeof *c + cap);
-		c->used = 0;
 		c->cap = cap;
 		c->next = a->head;
 		a->head = c;
 		a->total += sizeof *c + cap;
+		off = 0;
 	}
-	void *p = c->data + c->used;
-	c->used += n;
+	c->used = off + n;
+	return c->data + off;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = arena_raw(a, n, _Alignof(max_align_t));
 	memset(p, 0, n);
 	return p;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = arena_raw(a, n + 1, 1); /* text needs no alignment */
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
