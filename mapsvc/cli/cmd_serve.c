@@ -18,7 +18,7 @@
 
 static const char usage_text[] =
 	"usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
-	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--cors ORIGIN]\n"
+	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
 	"                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
 	"\n"
 	"Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
@@ -31,6 +31,7 @@ static const char usage_text[] =
 	"  --threads N        worker threads (default: the number of cores, at least 2)\n"
 	"  --cache-mb N       tile cache budget in MiB (default 64)\n"
 	"  --max-zoom N       highest zoom level served (default 20)\n"
+	"  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
 	"  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
 	"  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
 	"                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
@@ -70,7 +71,7 @@ int cmd_serve(int argc, char **argv)
 		{"threads", required_argument, NULL, 't'},    {"cache-mb", required_argument, NULL, 'c'},
 		{"max-zoom", required_argument, NULL, 'z'},   {"cors", required_argument, NULL, 'o'},
 		{"basemap", required_argument, NULL, 'B'},   {"basemap-attribution", required_argument, NULL, 'A'},
-		{"basemap-crs", required_argument, NULL, 'C'},
+		{"basemap-crs", required_argument, NULL, 'C'}, {"max-age", required_argument, NULL, 'm'},
 		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -120,6 +121,12 @@ int cmd_serve(int argc, char **argv)
 			if (!cli_parse_int(optarg, 0, 24, &v))
 				return cli_usage_error("serve", "--max-zoom: '%s' is not a number in 0..24", optarg);
 			cfg.max_zoom = (unsigned)v;
+			break;
+		case 'm':
+			if (!cli_parse_int(optarg, 1, 31536000, &v))
+				return cli_usage_error("serve", "--max-age: '%s' is not a number of seconds in 1..31536000",
+						       optarg);
+			cfg.tile_max_age = (unsigned)v;
 			break;
 		case 'o': cfg.cors = *optarg ? optarg : NULL; break;
 		case 'B':

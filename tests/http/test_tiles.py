@@ -110,7 +110,7 @@ def test_etag_304():
     r = srv.get(path)
     etag = r.header("etag")
     assert r.status == 200 and etag and etag.startswith('"') and not etag.startswith("W/"), r
-    assert "max-age=" in r.header("cache-control") and "public" in r.header("cache-control")
+    assert r.header("cache-control") == "public, max-age=3600", r.header("cache-control")
     assert r.header("access-control-allow-origin") == "*"
     again = srv.get(path, headers={"If-None-Match": etag})
     assert again.status == 304 and again.body == b"" and again.header("etag") == etag, again
@@ -173,8 +173,17 @@ def test_cli_same_bytes():
     assert out.returncode == 2 and b"3/8/0" in out.stderr, out
 
 
+def test_max_age_and_cors_options():
+    """--max-age and --cors reach the tile headers (a second server)."""
+    with Server("--max-age", "60", "--cors", "https://map.example.org") as other:
+        r = other.get("/tiles/0/0/0.png")
+        assert r.status == 200, r
+        assert r.header("cache-control") == "public, max-age=60", r.header("cache-control")
+        assert r.header("access-control-allow-origin") == "https://map.example.org"
+
+
 if __name__ == "__main__":
     with Server() as srv:
         status = run(test_marker_anchor, test_scale2, test_gcj02_shift, test_empty_tile, test_etag_304,
-                     test_not_found, test_tilejson, test_cli_same_bytes)
+                     test_not_found, test_tilejson, test_cli_same_bytes, test_max_age_and_cors_options)
     sys.exit(status)
