@@ -17,7 +17,10 @@
 #define MAPSVC_DATADIR "/usr/local/share/mapsvc"
 #endif
 
-/* Looks for name next to the running executable, then in the data dir. */
+/* Looks for name next to the running executable (the build tree), then in
+ * ../share/mapsvc beside it (an installed tree, wherever its prefix was
+ * moved: cmake --install --prefix, a Docker image), then in the data
+ * directory configured at build time. */
 static const char *find_beside_binary(const char *name, char *out, size_t size)
 {
 	char exe[PATH_MAX];
@@ -28,6 +31,9 @@ static const char *find_beside_binary(const char *name, char *out, size_t size)
 		if (slash) {
 			*slash = '\0';
 			snprintf(out, size, "%s/%s", exe, name);
+			if (access(out, F_OK) == 0)
+				return out;
+			snprintf(out, size, "%s/../share/mapsvc/%s", exe, name);
 			if (access(out, F_OK) == 0)
 				return out;
 		}
