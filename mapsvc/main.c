@@ -15,6 +15,7 @@ static const struct command {
 	{"render", cmd_render, "render one map tile to a PNG file"},
 	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
 	{"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
+	{"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
 	{NULL, NULL, NULL},
 };
 
