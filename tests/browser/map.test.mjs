@@ -112,6 +112,32 @@ async function zoomTo(page, lat, lon, zoom) {
   await page.waitForLoadState('networkidle');
 }
 
+// Colours of the page's context basemap canvas at WGS-84 points: the pixel
+// at each point and the darkest within `r` px of it, read in one go (Chrome
+// warns about repeated read-backs).
+async function contextPixels(page, points, r = 3) {
+  return page.evaluate(([pts, rad]) => {
+    const map = window.mapsvcPage.map();
+    const canvas = document.querySelector('.leaflet-context-pane canvas');
+    const cr = canvas.getBoundingClientRect(), k = canvas.width / cr.width;
+    const mr = map.getContainer().getBoundingClientRect();
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const at = (x, y) => { const i = (y * canvas.width + x) * 4; return [data[i], data[i + 1], data[i + 2], data[i + 3]]; };
+    return pts.map(([la, lo]) => {
+      const p = map.latLngToContainerPoint([la, lo]);
+      const x = Math.round((mr.left + p.x - cr.left) * k), y = Math.round((mr.top + p.y - cr.top) * k);
+      let darkest = at(x, y);
+      for (let dy = -rad * k; dy <= rad * k; dy++) {
+        for (let dx = -rad * k; dx <= rad * k; dx++) {
+          const c = at(x + dx, y + dy);
+          if (c[3] === 255 && c[0] + c[1] + c[2] < darkest[0] + darkest[1] + darkest[2]) darkest = c;
+        }
+      }
+      return { at: at(x, y), darkest };
+    });
+  }, [points, r]);
+}
+
 test('the page loads offline-ready, with no console errors and every tile answered 200/304', async () => {
   const { ctx, page, problems, responses } = await browse();
   try {
@@ -128,6 +154,47 @@ test('the page loads offline-ready, with no console errors and every tile answer
     const positions = new Set(sites.map((f) => f.geometry.coordinates.map((c) => c.toFixed(6)).join(',')));
     assert.equal(await page.locator('.site-hit').count(), positions.size);
     await page.screenshot({ path: path.join(ARTIFACTS, 'map-1280x800.png') });
+
+    // No --basemap: the Natural Earth context layers come from mapsvc, by
+    // versioned URLs cached for good, and are drawn under the tiles.
+    await page.waitForSelector('body[data-context="ready"]', { timeout: 20000 });
+    const layers = ['countries', 'provinces', 'lakes', 'rivers', 'urban_areas', 'places'];
+    for (const l of layers) {
+      const got = responses.filter((r) => r.url.startsWith(`${base}/static/basemap/${l}.geojson?v=`));
+      assert.equal(got.length, 1, l + ' asked for once, by a versioned URL');
+      assert.ok(got[0].status === 200 || got[0].status === 304, got[0].url + ' answered ' + got[0].status);
+      const answer = await fetch(got[0].url);
+      assert.equal(answer.headers.get('content-type'), 'application/geo+json');
+      assert.match(answer.headers.get('cache-control'), /immutable/);
+      assert.ok((await answer.json()).features.length > 0);
+    }
+    // Real pixels of the canvas: Shandong's inside in the land colour
+    // (#fbf9f4), the Yellow Sea left clear for the page's sea colour, and
+    // the province lines drawn: at the points Shandong shares with its
+    // neighbours, all but a few (where a river or a town is drawn too)
+    // have a darker line pixel within 2 px.
+    const provinces = await (await fetch(base + '/static/basemap/provinces.geojson')).json();
+    const shandong = provinces.features.find((f) => f.properties.iso_3166_2 === 'CN-SD');
+    const key = (p) => p[0].toFixed(4) + ',' + p[1].toFixed(4);
+    const vertices = (g) => (g.type === 'Polygon' ? [g.coordinates] : g.coordinates).flat(2);
+    const others = new Set();
+    for (const f of provinces.features) if (f !== shandong) for (const p of vertices(f.geometry)) others.add(key(p));
+    const shared = vertices(shandong.geometry).filter((p) => others.has(key(p))).map((p) => [p[1], p[0]]);
+    assert.ok(shared.length >= 30, 'Shandong shares its inland border: ' + shared.length);
+    const probe = shared.filter((_, i) => i % Math.floor(shared.length / 30) === 0);
+    const px = await contextPixels(page, [[shandong.properties.label_lat, shandong.properties.label_lon], [35.0, 123.0], ...probe], 2);
+    const [inside, sea] = px;
+    assert.deepEqual(inside.at, [251, 249, 244, 255], 'land fill inside Shandong');
+    assert.equal(sea.at[3], 0, 'nothing drawn over the sea');
+    const sum = (c) => c[0] + c[1] + c[2];
+    const lined = px.slice(2).filter((p) => sum(p.darkest) < sum(inside.at) - 45).length;
+    assert.ok(lined >= probe.length * 0.9, `a line at ${lined} of ${probe.length} border points`);
+    // names under the sites: Gansu and a city, in Chinese
+    assert.ok(await page.locator('.leaflet-contextLabels-pane .ctx-province', { hasText: '甘肃省' }).count() === 1);
+    assert.ok(await page.locator('.leaflet-contextLabels-pane .ctx-place', { hasText: '兰州' }).count() === 1);
+    assert.ok(Number(await page.$eval('.leaflet-contextLabels-pane', (e) => getComputedStyle(e).zIndex)) <
+      Number(await page.$eval('.leaflet-tile-pane', (e) => getComputedStyle(e).zIndex)), 'names are under the tiles');
+    assert.deepEqual(problems, []);
 
     // a reload revalidates the page and gets 304s, not the bytes again
     const again = await fetch(base + '/', { headers: { Accept: 'text/html' } });
@@ -237,6 +304,8 @@ test('keyboard: Tab reaches the controls, Enter opens a panel, Escape closes it;
     await openMap(page);
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
     assert.ok((await page.innerText('#btn-list')).includes('List'));
+    await page.waitForSelector('body[data-context="ready"]', { timeout: 20000 });
+    assert.equal(await page.locator('.ctx-province', { hasText: 'Gansu' }).count(), 1, 'context names in English');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'btn-list');
     await page.keyboard.press('Enter');
@@ -264,6 +333,7 @@ test('keyboard: Tab reaches the controls, Enter opens a panel, Escape closes it;
     await page.click('#btn-lang');
     assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
     assert.ok((await page.innerText('#btn-list')).includes('列表'));
+    assert.equal(await page.locator('.ctx-province', { hasText: '甘肃省' }).count(), 1, 'and back in Chinese');
     assert.deepEqual(problems, []);
   } finally {
     await ctx.close();
@@ -328,6 +398,9 @@ test('with a GCJ-02 basemap, overlay tiles, markers and taps are in GCJ-02 and t
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
     await page.waitForLoadState('networkidle');
     assert.ok(basemapTiles > 0, 'the basemap was shown');
+    // the operator's basemap replaces the Natural Earth context layers: not even asked for
+    assert.deepEqual(responses.filter((r) => r.url.includes('/static/basemap/')).map((r) => r.url), []);
+    assert.equal(await page.locator('.leaflet-context-pane, .ctx-label').count(), 0);
     assert.ok((await page.innerText('.leaflet-control-attribution')).includes('Test basemap'));
     const tiles = responses.filter((r) => r.url.startsWith(gcjBase + '/tiles/'));
     assert.ok(tiles.length > 0);
