@@ -112,6 +112,29 @@ static void test_versioned_urls(void)
 	CHECK(!web_asset_versioned(a, a->etag)); /* quotes are not part of v */
 }
 
+/* The context basemap (data/basemap) is embedded as GeoJSON, and app.js
+ * names each layer by its versioned URL. */
+static void test_basemap(void)
+{
+	const char *layers[] = {"countries", "provinces", "lakes", "rivers", "urban_areas", "places"};
+	const struct web_asset *js = web_asset_find("/static/app.js");
+	for (size_t i = 0; i < sizeof layers / sizeof layers[0]; i++) {
+		char path[96], url[160];
+		snprintf(path, sizeof path, "/static/basemap/%s.geojson", layers[i]);
+		const struct web_asset *a = web_asset_find(path);
+		CHECK_MSG(a != NULL, "%s", path);
+		if (!a)
+			continue;
+		CHECK_STR(a->content_type, "application/geo+json");
+		CHECK(a->len > 1000 && memcmp(a->data, "{\"type\":\"FeatureCollection\"", 27) == 0);
+		snprintf(url, sizeof url, "'%s?v=%.16s'", path + 1, a->etag + 1);
+		CHECK_MSG(js && asset_has(js, url), "%s not in app.js", url);
+	}
+	CHECK(js && !asset_has(js, "{{v:"));
+	const struct web_asset *p = web_asset_find("/static/basemap/provinces.geojson");
+	CHECK(p && asset_has(p, "\"name_zh\":\"甘肃省\"") && asset_has(p, "\"iso_3166_2\":\"CN-SD\""));
+}
+
 static void test_if_none_match(void)
 {
 	const struct web_asset *a = web_asset_find("/static/app.css");
@@ -176,6 +199,7 @@ int main(void)
 	test_table();
 	test_lookup();
 	test_versioned_urls();
+	test_basemap();
 	test_if_none_match();
 	test_accept();
 	return CHECK_DONE();
