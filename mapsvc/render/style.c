@@ -31,6 +31,7 @@
 #include <xxhash.h>
 
 #include "../util/mem.h"
+#include "geodata.h"
 
 /* A style file is a few kilobytes; refuse anything absurd before reading. */
 #define STYLE_MAX_BYTES (1 << 20)
@@ -51,6 +52,10 @@ struct ctx {
 	struct pseg path[STYLE_PATH_DEPTH];
 	int depth;
 	struct ms_error *err;
+	/* context sources declared so far (names borrowed from the JSON) */
+	const char *src_name[STYLE_MAX_CONTEXT];
+	const struct geodata *src_data[STYLE_MAX_CONTEXT];
+	int nsrc;
 };
 
 struct scan {
@@ -524,9 +529,18 @@ static bool get_font_list(struct ctx *c, const json_t *v)
 
 /* ---- layers --------------------------------------------------------- */
 
-enum role { ROLE_BACKGROUND, ROLE_SITES, ROLE_CLUSTERS, ROLE_CLUSTER_COUNT, ROLE_LABELS, ROLE_COUNT };
+enum role {
+	ROLE_BACKGROUND,
+	ROLE_SITES,
+	ROLE_CLUSTERS,
+	ROLE_CLUSTER_COUNT,
+	ROLE_LABELS,
+	ROLE_FILL, /* context: any number of these */
+	ROLE_LINE,
+	ROLE_COUNT
+};
 static const char *const role_names[ROLE_COUNT] = {"background", "site markers", "clusters", "cluster counts",
-						   "labels"};
+						   "labels", "fill", "line"};
 
 /* One known property: where it may appear and how it is read. */
 struct prop {
@@ -537,7 +551,14 @@ struct prop {
 
 #define R(x) (1u << (x))
 static const struct prop props[] = {
-	{"visibility", true, R(ROLE_BACKGROUND) | R(ROLE_SITES) | R(ROLE_CLUSTERS) | R(ROLE_CLUSTER_COUNT) | R(ROLE_LABELS)},
+	{"visibility", true,
+	 R(ROLE_BACKGROUND) | R(ROLE_SITES) | R(ROLE_CLUSTERS) | R(ROLE_CLUSTER_COUNT) | R(ROLE_LABELS) | R(ROLE_FILL) |
+		 R(ROLE_LINE)},
+	{"fill-color", false, R(ROLE_FILL)},
+	{"fill-opacity", false, R(ROLE_FILL)},
+	{"line-color", false, R(ROLE_LINE)},
+	{"line-width", false, R(ROLE_LINE)},
+	{"line-opacity", false, R(ROLE_LINE)},
 	{"background-color", false, R(ROLE_BACKGROUND)},
 	{"circle-radius", false, R(ROLE_SITES) | R(ROLE_CLUSTERS)},
 	{"circle-color", false, R(ROLE_SITES) | R(ROLE_CLUSTERS)},
@@ -704,8 +725,36 @@ static bool read_role(struct ctx *c, enum role r, const struct section *layout, 
 		READ(*paint, "text-halo-width", get_number(c, v, "text-halo-width", 0, 16, &st->label_halo_width));
 		return true;
 	}
+	case ROLE_FILL:
+	case ROLE_LINE:
 	case ROLE_COUNT: break;
 	}
+	return true;
+}
+
+/* A fill or line layer over a context source: one more entry of
+ * st->context, in file order (the drawing order). */
+static bool read_context_layer(struct ctx *c, enum role r, const struct geodata *data, double zmin, double zmax,
+			       const struct section *layout, const struct section *paint, struct style *st)
+{
+	(void)layout;
+	if (st->ncontext == STYLE_MAX_CONTEXT)
+		return fail(c, "more than %d fill and line layers", STYLE_MAX_CONTEXT);
+	struct style_context *cx = &st->context[st->ncontext];
+	*cx = (struct style_context){.kind = r == ROLE_FILL ? STYLE_CONTEXT_FILL : STYLE_CONTEXT_LINE,
+				     .data = data, .minzoom = zmin, .maxzoom = zmax, .color = BLACK};
+	/* MapLibre's defaults: opacity 1, line-width 1 */
+	num_const(&cx->opacity, 1);
+	num_const(&cx->width, 1);
+	if (r == ROLE_FILL) {
+		READ(*paint, "fill-color", get_colour(c, v, "fill-color", &cx->color));
+		READ(*paint, "fill-opacity", get_num(c, v, "fill-opacity", 0, 1, &cx->opacity));
+	} else {
+		READ(*paint, "line-color", get_colour(c, v, "line-color", &cx->color));
+		READ(*paint, "line-width", get_num(c, v, "line-width", 0, 64, &cx->width));
+		READ(*paint, "line-opacity", get_num(c, v, "line-opacity", 0, 1, &cx->opacity));
+	}
+	st->ncontext++;
 	return true;
 }
 
@@ -780,6 +829,10 @@ static bool read_layer(struct ctx *c, const json_t *layer, bool seen[ROLE_COUNT]
 	bool clusters = false;
 	if (strcmp(t, "background") == 0)
 		r = ROLE_BACKGROUND;
+	else if (strcmp(t, "fill") == 0)
+		r = ROLE_FILL;
+	else if (strcmp(t, "line") == 0)
+		r = ROLE_LINE;
 	else if (strcmp(t, "circle") == 0 || strcmp(t, "symbol") == 0) {
 		pop(c);
 		if (!layer_filter(c, layer, &clusters))
@@ -787,11 +840,12 @@ static bool read_layer(struct ctx *c, const json_t *layer, bool seen[ROLE_COUNT]
 		push_key(c, "type");
 		r = t[0] == 'c' ? (clusters ? ROLE_CLUSTERS : ROLE_SITES) : (clusters ? ROLE_CLUSTER_COUNT : ROLE_LABELS);
 	} else {
-		fail(c, "unknown layer type \"%s\" (background, circle or symbol)", t);
+		fail(c, "unknown layer type \"%s\" (background, fill, line, circle or symbol)", t);
 		pop(c);
 		return false;
 	}
-	if (seen[r]) {
+	bool context = r == ROLE_FILL || r == ROLE_LINE;
+	if (seen[r] && !context) {
 		fail(c, "layer \"%s\": a second %s layer (only one is supported)", ids[idx], role_names[r]);
 		pop(c);
 		return false;
@@ -800,14 +854,37 @@ static bool read_layer(struct ctx *c, const json_t *layer, bool seen[ROLE_COUNT]
 	seen[r] = true;
 
 	const json_t *src = json_object_get(layer, "source");
-	if (src && (r == ROLE_BACKGROUND || !json_is_string(src) || strcmp(json_string_value(src), "sites") != 0)) {
+	const struct geodata *data = NULL;
+	if (context) {
+		for (int i = 0; i < c->nsrc && json_is_string(src); i++)
+			if (strcmp(c->src_name[i], json_string_value(src)) == 0)
+				data = c->src_data[i];
+		if (!data) {
+			push_key(c, src ? "source" : "type");
+			fail(c, "a %s layer needs a \"source\" naming a GeoJSON file source of \"sources\" (not \"sites\")",
+			     t);
+			pop(c);
+			return false;
+		}
+	} else if (src && (r == ROLE_BACKGROUND || !json_is_string(src) || strcmp(json_string_value(src), "sites") != 0)) {
 		push_key(c, "source");
 		fail(c, r == ROLE_BACKGROUND ? "a background layer has no source" : "the only source is \"sites\"");
 		pop(c);
 		return false;
 	}
 	const json_t *zmin = json_object_get(layer, "minzoom"), *zmax = json_object_get(layer, "maxzoom");
-	if (zmax || (zmin && r != ROLE_LABELS)) {
+	double cz[2] = {0, STYLE_MAX_ZOOM + 1}; /* a context layer's minzoom, maxzoom */
+	for (int i = 0; i < 2 && context; i++) {
+		const json_t *z = i ? zmax : zmin;
+		if (!z)
+			continue;
+		push_key(c, i ? "maxzoom" : "minzoom");
+		bool ok = get_number(c, z, i ? "maxzoom" : "minzoom", 0, STYLE_MAX_ZOOM, &cz[i]);
+		pop(c);
+		if (!ok)
+			return false;
+	}
+	if (!context && (zmax || (zmin && r != ROLE_LABELS))) {
 		push_key(c, zmax ? "maxzoom" : "minzoom");
 		fail(c, "\"%s\" is only supported as the labels layer's minzoom (clusters end at the source's "
 			"clusterMaxZoom)",
@@ -855,6 +932,8 @@ static bool read_layer(struct ctx *c, const json_t *layer, bool seen[ROLE_COUNT]
 		}
 		st->label_minzoom = (int)ceil(z);
 	}
+	if (context)
+		return read_context_layer(c, r, data, cz[0], cz[1], &layout, &paint, st);
 	return read_role(c, r, &layout, &paint, st);
 }
 
@@ -888,6 +967,77 @@ static void style_defaults(struct style *st)
 	st->font[0] = '\0';
 }
 
+/* The file a context source's "data" names: beside the styles folder
+ * (an installed share/mapsvc, or a build folder), else in the data/
+ * folder beside it (the source tree). */
+static bool resolve_data(struct ctx *c, const char *rel, char *out, size_t size)
+{
+	const char *slash = strrchr(c->file, '/');
+	int dn = slash ? (int)(slash - c->file) : 1;
+	const char *dir = slash ? c->file : ".";
+	const char *tries[2] = {"", "data/"};
+	for (int i = 0; i < 2; i++) {
+		int n = snprintf(out, size, "%.*s/../%s%s", dn, dir, tries[i], rel);
+		if (n < 0 || (size_t)n >= size)
+			return fail(c, "data: path too long");
+		FILE *f = fopen(out, "rb");
+		if (f) {
+			fclose(f);
+			return true;
+		}
+	}
+	return fail(c, "data: \"%s\" not found beside the styles folder (%.*s/../%s) nor in its data/ folder", rel,
+		    dn, dir, rel);
+}
+
+/* A context source: {"type": "geojson", "data": "basemap/NAME.geojson"},
+ * loaded now so that a broken file stops start-up. */
+static bool read_file_source(struct ctx *c, const char *name, const json_t *src)
+{
+	if (!json_is_object(src))
+		return fail(c, "source \"%s\" must be an object", name);
+	if (c->nsrc == STYLE_MAX_CONTEXT)
+		return fail(c, "more than %d GeoJSON file sources", STYLE_MAX_CONTEXT);
+	const char *k;
+	const json_t *v;
+	json_object_foreach((json_t *)src, k, v) {
+		bool ok = true;
+		push_key(c, k);
+		if (strcmp(k, "type") == 0)
+			ok = (json_is_string(v) && strcmp(json_string_value(v), "geojson") == 0) ||
+			     fail(c, "source \"%s\": only \"geojson\" sources are supported", name);
+		else if (strcmp(k, "data") == 0)
+			ok = (json_is_string(v) && json_string_value(v)[0] && json_string_value(v)[0] != '/' &&
+			      !strstr(json_string_value(v), "://")) ||
+			     fail(c, "source \"%s\": \"data\" must be a relative file path such as "
+				     "\"basemap/provinces.geojson\"",
+				  name);
+		else if (strcmp(k, "attribution") != 0)
+			ok = fail(c, "unknown member \"%s\" of a GeoJSON file source", k);
+		pop(c);
+		if (!ok)
+			return false;
+	}
+	const json_t *type = json_object_get(src, "type"), *data = json_object_get(src, "data");
+	if (!type || !data)
+		return fail(c, "source \"%s\" needs \"type\": \"geojson\" and \"data\"", name);
+	push_key(c, "data");
+	char path[4096];
+	if (!resolve_data(c, json_string_value(data), path, sizeof path))
+		return false;
+	const struct geodata *g;
+	if (geodata_load(path, &g, c->err) != MS_OK) {
+		char reason[600];
+		snprintf(reason, sizeof reason, "%.500s", c->err->msg);
+		return fail(c, "source \"%s\": %s", name, reason);
+	}
+	pop(c);
+	c->src_name[c->nsrc] = name;
+	c->src_data[c->nsrc] = g;
+	c->nsrc++;
+	return true;
+}
+
 static bool read_sources(struct ctx *c, const json_t *sources, struct style *st)
 {
 	if (!json_is_object(sources))
@@ -896,8 +1046,12 @@ static bool read_sources(struct ctx *c, const json_t *sources, struct style *st)
 	const json_t *src;
 	json_object_foreach((json_t *)sources, key, src) {
 		push_key(c, key);
-		if (strcmp(key, "sites") != 0)
-			return fail(c, "unknown source \"%s\" (the only source is \"sites\")", key);
+		if (strcmp(key, "sites") != 0) {
+			if (!read_file_source(c, key, src))
+				return false;
+			pop(c);
+			continue;
+		}
 		if (!json_is_object(src))
 			return fail(c, "source \"sites\" must be an object");
 		const char *k;
@@ -1045,7 +1199,12 @@ enum ms_status style_load(const char *path, struct style *out, struct ms_error *
 	if (rc == MS_OK) {
 		if (!st.title[0])
 			snprintf(st.title, sizeof st.title, "%s", st.name);
-		st.version = XXH3_64bits(text, len);
+		/* The data files are part of the look: their hashes seed the
+		 * style's, so a changed basemap changes every ETag. */
+		uint64_t seed = 0;
+		for (int i = 0; i < c.nsrc; i++)
+			seed = seed * 0x9E3779B97F4A7C15ull + c.src_data[i]->hash;
+		st.version = XXH3_64bits_withSeed(text, len, seed);
 		*out = st;
 	}
 	json_decref(root);

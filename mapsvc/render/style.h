@@ -33,6 +33,20 @@ struct style_num {
 
 double style_eval(const struct style_num *num, double zoom);
 
+/* Context layers (styles/README.md): "fill" and "line" layers over a
+ * GeoJSON file source, drawn in file order under the site markers. */
+#define STYLE_MAX_CONTEXT 16
+enum style_context_kind { STYLE_CONTEXT_FILL, STYLE_CONTEXT_LINE };
+struct geodata;
+struct style_context {
+	enum style_context_kind kind;
+	const struct geodata *data; /* borrowed, valid until exit (geodata.h) */
+	double minzoom, maxzoom;    /* drawn at minzoom <= zoom < maxzoom */
+	struct rgba color;          /* fill-color / line-color */
+	struct style_num opacity;   /* fill-opacity / line-opacity, 0..1 */
+	struct style_num width;     /* line-width, px */
+};
+
 struct style {
 	char name[64];    /* the file name without .json */
 	char title[128];  /* the style's "name" member */
@@ -62,10 +76,17 @@ struct style {
 	double label_halo_width;
 	double label_offset; /* gap between the marker's top and the text, px */
 	char font[256];      /* font file; "" for GLYPHS_DEFAULT_FONT */
+
+	/* context layers under the markers; none in an overlay style */
+	int ncontext;
+	struct style_context context[STYLE_MAX_CONTEXT];
 };
 
 /* Reads one style file.  A broken file gives MS_EDATA with
- * "FILE:LINE: reason". */
+ * "FILE:LINE: reason" (a broken GeoJSON source file adds its own
+ * "FILE:LINE:" or "FILE:" and reason).  A source's "data" is a path
+ * relative to the folder above the style's folder (share/mapsvc holds
+ * styles/ and basemap/), else to its data/ subfolder (the source tree). */
 enum ms_status style_load(const char *path, struct style *out, struct ms_error *err);
 /* Every *.json in dir, sorted by name; *out is malloc'ed (free() it). */
 enum ms_status style_load_dir(const char *dir, struct style **out, size_t *n, struct ms_error *err);

@@ -24,6 +24,7 @@
 
 #include "../geo/tilemath.h"
 #include "../util/mem.h"
+#include "geodata.h"
 #include "glyphs.h"
 #include "png.h"
 #include "raster.h"
@@ -117,6 +118,10 @@ struct tile_ctx {
 	size_t hits_cap;
 	uint8_t *visible;
 	size_t visible_cap;
+	double *cxy; /* context shapes in canvas px */
+	size_t cxy_cap;
+	int *clen;
+	size_t clen_cap;
 };
 
 /* ----------------------------------------------------------- tile_ctx */
@@ -142,6 +147,8 @@ void tile_ctx_free(struct tile_ctx *ctx)
 		glyphs_free(ctx->fonts[i].g);
 	free(ctx->hits);
 	free(ctx->visible);
+	free(ctx->cxy);
+	free(ctx->clen);
 	free(ctx);
 }
 
@@ -804,6 +811,107 @@ static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style
 	glyphs_draw(gl, c, text, tx - (double)ox, ty - (double)oy, size, st->cluster_text_color, none, 0);
 }
 
+/* Context vertices nearer than this (canvas px, in each axis) to the last
+ * one kept are skipped: a 1:10m border has thousands of points that fall
+ * on one pixel at low zooms. */
+#define CONTEXT_DECIMATE_PX 0.5
+/* How far (world px at zoom 0) GCJ-02 or BD-09 may move a WGS-84
+ * position: about 0.04 degrees, well above their offsets of at most
+ * about a kilometre. */
+#define CONTEXT_SHIFT_MARGIN 0.03
+
+/* Appends ring r of g to the context's scratch as canvas px, decimated.
+ * Decisions are made on world px (before the origin is subtracted) so
+ * that every window of a zoom keeps the same vertices: stitched tiles
+ * stay equal to one large window.  Returns the points kept. */
+static int context_ring(struct tile_ctx *ctx, size_t *used, const struct geodata *g, size_t r,
+			const struct tile_view *v, double k)
+{
+	uint32_t p0 = g->ring_start[r], n = g->ring_len[r];
+	if (*used + 2 * (size_t)n > ctx->cxy_cap) {
+		ctx->cxy_cap = 2 * (*used + 2 * (size_t)n);
+		ctx->cxy = xrealloc(ctx->cxy, ctx->cxy_cap * sizeof *ctx->cxy);
+	}
+	double *out = ctx->cxy + *used;
+	double ox = (double)v->origin_x, oy = (double)v->origin_y;
+	double lx = 0, ly = 0;
+	int kept = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		double x, y;
+		if (v->coordsys == COORDSYS_WGS84) {
+			x = g->xy[2 * (p0 + i)];
+			y = g->xy[2 * (p0 + i) + 1];
+		} else {
+			double lat, lon;
+			coordsys_from_wgs84(v->coordsys, g->ll[2 * (p0 + i) + 1], g->ll[2 * (p0 + i)], &lat, &lon);
+			geodata_world0(lon, lat, &x, &y);
+		}
+		x *= k;
+		y *= k;
+		if (kept && i + 1 < n && fabs(x - lx) < CONTEXT_DECIMATE_PX && fabs(y - ly) < CONTEXT_DECIMATE_PX)
+			continue;
+		lx = x;
+		ly = y;
+		out[2 * kept] = x - ox;
+		out[2 * kept + 1] = y - oy;
+		kept++;
+	}
+	return kept;
+}
+
+/* The style's fill and line layers, in file order, under everything else. */
+static void draw_context(struct tile_ctx *ctx, struct canvas *c, const struct tile_view *v)
+{
+	const struct style *st = v->style;
+	double k = ldexp((double)v->scale, v->zoom); /* world px at zoom 0 -> canvas scale */
+	double vx0 = (double)v->origin_x, vy0 = (double)v->origin_y;
+	double vx1 = vx0 + v->width, vy1 = vy0 + v->height;
+	double shift = v->coordsys == COORDSYS_WGS84 ? 0 : CONTEXT_SHIFT_MARGIN * k;
+	for (int li = 0; li < st->ncontext; li++) {
+		const struct style_context *cx = &st->context[li];
+		if (v->zoom < cx->minzoom || v->zoom >= cx->maxzoom)
+			continue;
+		bool fill = cx->kind == STYLE_CONTEXT_FILL;
+		double width = fill ? 0 : style_eval(&cx->width, v->zoom) * v->scale;
+		struct rgba col = cx->color;
+		col.a = (uint8_t)lround(col.a * style_eval(&cx->opacity, v->zoom));
+		if (col.a == 0 || (!fill && width <= 0))
+			continue;
+		double margin = width / 2 + SLACK_PX + shift;
+		const struct geodata *g = cx->data;
+		for (size_t si = 0; si < g->nshapes; si++) {
+			const struct geodata_shape *sh = &g->shapes[si];
+			if (fill && !sh->polygon)
+				continue;
+			if (sh->x0 * k - margin > vx1 || sh->x1 * k + margin < vx0 || sh->y0 * k - margin > vy1 ||
+			    sh->y1 * k + margin < vy0)
+				continue;
+			if (sh->nrings > ctx->clen_cap) {
+				ctx->clen_cap = 2 * sh->nrings;
+				ctx->clen = xrealloc(ctx->clen, ctx->clen_cap * sizeof *ctx->clen);
+			}
+			size_t used = 0;
+			int nr = 0;
+			for (uint32_t r = 0; r < sh->nrings; r++) {
+				size_t at = used;
+				int kept = context_ring(ctx, &used, g, sh->ring0 + r, v, k);
+				/* A ring of under a pixel has no area; a line of
+				 * one point no length. */
+				if (kept < (sh->polygon ? 3 : 2))
+					continue;
+				if (!fill) {
+					raster_stroke_polyline(c, ctx->cxy + at, kept, sh->polygon, width, col);
+					continue;
+				}
+				ctx->clen[nr++] = kept;
+				used = at + 2 * (size_t)kept;
+			}
+			if (fill && nr)
+				raster_fill_polygon(c, ctx->cxy, ctx->clen, nr, col);
+		}
+	}
+}
+
 enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
 				struct canvas **out, bool *empty, struct ms_error *err)
 {
@@ -843,7 +951,7 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 		ctx->visible[h] = vis;
 		nvis += vis != 0;
 	}
-	if (!nvis && st->background.a == 0) {
+	if (!nvis && st->background.a == 0 && st->ncontext == 0) {
 		*empty = true;
 		return MS_OK;
 	}
@@ -854,6 +962,8 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 
 	struct canvas *c = ctx_canvas(ctx, v->width, v->height);
 	canvas_clear(c, st->background);
+	if (st->ncontext)
+		draw_context(ctx, c, v);
 	long long ox = v->origin_x, oy = v->origin_y;
 	for (size_t h = 0; h < nh; h++) {
 		if (!(ctx->visible[h] & VIS_MARKER))

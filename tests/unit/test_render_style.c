@@ -1,9 +1,11 @@
 /* test_render_style.c - style files: the shipped ones, broken ones, zoom
  * interpolation. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "render/geodata.h"
 #include "render/style.h"
 
 #define CHECK_RGBA(c, R, G, B, A)                                                                        \
@@ -178,6 +180,68 @@ static void test_version(void)
 	CHECK(v == NULL);
 }
 
+/* Fill and line layers over a GeoJSON file source, in file order. */
+static void test_context_layers(void)
+{
+	struct style st;
+	struct ms_error err = {0};
+	enum ms_status rc = style_load("data/style/context_good/context.json", &st, &err);
+	CHECK_MSG(rc == MS_OK, "%s", err.msg);
+	if (rc != MS_OK)
+		return;
+	CHECK_INT(st.ncontext, 2); /* the hidden layer is left out */
+	const struct style_context *f = &st.context[0], *l = &st.context[1];
+	CHECK_INT(f->kind, STYLE_CONTEXT_FILL);
+	CHECK_INT(l->kind, STYLE_CONTEXT_LINE);
+	CHECK_RGBA(f->color, 255, 0, 0, 255);
+	CHECK_NEAR(style_eval(&f->opacity, 9), 0.5, 0);
+	CHECK_NEAR(f->minzoom, 5, 0);
+	CHECK(f->maxzoom > 24);
+	CHECK_RGBA(l->color, 0, 0, 255, 255);
+	CHECK_NEAR(style_eval(&l->opacity, 9), 1, 0); /* MapLibre's default */
+	CHECK_NEAR(style_eval(&l->width, 6), 2, 1e-12);
+	CHECK_NEAR(l->minzoom, 0, 0);
+	CHECK_NEAR(l->maxzoom, 12, 0);
+	CHECK(f->data == l->data); /* one file, read once */
+
+	/* The file: a polygon with a hole, a two-part line; the point and the
+	 * null geometry are skipped. */
+	const struct geodata *g = f->data;
+	CHECK_INT(g->nshapes, 3);
+	CHECK_INT(g->nrings, 4);
+	CHECK_INT(g->npts, 14);
+	if (g->nshapes == 3) {
+		CHECK(g->shapes[0].polygon && !g->shapes[1].polygon && !g->shapes[2].polygon);
+		CHECK_INT(g->shapes[0].nrings, 2);
+		/* 118 E -> (118 + 180) / 360 * 256; 37 N -> Mercator y */
+		CHECK_NEAR(g->shapes[0].x0, 298.0 / 360 * 256, 1e-9);
+		CHECK_NEAR(g->shapes[0].x1, 299.0 / 360 * 256, 1e-9);
+		double y37 = 128 - 128 / M_PI * log(tan(M_PI / 4 + 37 * M_PI / 360));
+		CHECK_NEAR(g->shapes[0].y0, y37, 1e-9);
+		CHECK_NEAR(g->shapes[2].x1, 280.5 / 360 * 256, 1e-9);
+	}
+	/* Reading the style again reuses the file; the version covers it. */
+	struct style again;
+	CHECK(style_load("data/style/context_good/context.json", &again, &err) == MS_OK);
+	CHECK(again.context[0].data == g);
+	CHECK(again.version == st.version);
+	const struct geodata *direct;
+	CHECK(geodata_load("data/context/square.geojson", &direct, &err) == MS_OK);
+	CHECK(direct != NULL && direct->hash == g->hash);
+
+	/* default.json stays an overlay without context; print.json draws
+	 * the bundled Natural Earth layers. */
+	struct style def, print;
+	CHECK(style_load("../styles/default.json", &def, &err) == MS_OK);
+	CHECK_INT(def.ncontext, 0);
+	CHECK(style_load("../styles/print.json", &print, &err) == MS_OK);
+	CHECK(print.ncontext >= 4);
+	size_t shapes = 0;
+	for (int i = 0; i < print.ncontext; i++)
+		shapes += print.context[i].data->nshapes;
+	CHECK(shapes > 500);
+}
+
 static void test_bad_files(void)
 {
 	FILE *list = fopen("data/style/bad.list", "r");
@@ -215,6 +279,7 @@ int main(void)
 	test_print();
 	test_good_files();
 	test_version();
+	test_context_layers();
 	test_bad_files();
 	return CHECK_DONE();
 }
