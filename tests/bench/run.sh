@@ -24,8 +24,9 @@ fi
 
 build=$top/build-bench
 cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$build" -j"$(nproc)" --target mapsvc bundled_db styles bench_tiles >/dev/null
+cmake --build "$build" -j"$(nproc)" --target mapsvc bundled_db styles basemap_data bench_tiles >/dev/null
 work=$(mktemp -d)
+chmod 755 "$work" # nginx's workers run unprivileged and must read the tiles
 pids=()
 cleanup() {
 	for p in "${pids[@]}"; do
@@ -92,8 +93,11 @@ load() { # load NAME PORT
 	rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 	p99=$(awk '$1=="99%" { v=$2+0; u=$2; sub(/^[0-9.]+/, "", u); printf "%.3f", (u=="us") ? v/1000 : (u=="s") ? v*1000 : v }' "$work/wrk.txt")
 	errs=$(grep -c 'Socket errors\|Non-2xx' "$work/wrk.txt" || true)
-	grep 'Socket errors\|Non-2xx' "$work/wrk.txt" | sed "s/^ */INFO $1: /" || true
 	echo "RESULT server=$1 rps=$rps p99_ms=$p99 error_lines=$errs"
+	if [ "$errs" != 0 ]; then # a server answering errors is measuring something else
+		grep 'Socket errors\|Non-2xx' "$work/wrk.txt" | sed "s/^ */ERROR $1: /" >&2
+		exit 1
+	fi
 	echo "$rps $p99" >>"$work/$1.txt"
 }
 for _ in $(seq "$rounds"); do
