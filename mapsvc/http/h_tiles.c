@@ -189,6 +189,19 @@ static void release_blob(void *p)
 	tile_blob_release(p);
 }
 
+/* The server keeps its prepared answer for a cached tile on the tile's
+ * blob (every request for one cache entry gets the same bytes and
+ * headers), and it goes when the entry is evicted. */
+static void *blob_aux(void *blob)
+{
+	return tile_blob_aux(blob);
+}
+
+static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
+{
+	return tile_blob_attach(blob, aux, free_fn);
+}
+
 static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, const char *zs,
 		       const char *xs, const char *ys)
 {
@@ -233,6 +246,8 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	r->ext_len = blob->len;
 	r->ext_release = release_blob;
 	r->ext_arg = blob;
+	r->ext_aux = blob_aux;
+	r->ext_attach = blob_attach;
 }
 
 void h_tile(struct http_ctx *c, struct http_response *r)

@@ -90,6 +90,13 @@ struct http_response {
 	size_t ext_len;
 	void (*ext_release)(void *arg);
 	void *ext_arg;
+	/* Optional, with ext_body: the entity's owner can keep one prepared
+	 * answer (body and headers, which must then be the same on every
+	 * request for it) for the server to reuse.  ext_aux returns the one
+	 * kept or NULL; ext_attach keeps aux unless one is already kept (then
+	 * aux is freed with free_fn) and returns the one kept. */
+	void *(*ext_aux)(void *arg);
+	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
 };
 
 /* What a handler gets. */

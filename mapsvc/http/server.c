@@ -67,6 +67,10 @@ struct request {
 	struct timespec start;
 	size_t uri_len;
 	bool seen;
+	/* What a reused prepared answer points into, held until libmicrohttpd
+	 * has sent it (request_completed). */
+	void (*hold_release)(void *arg);
+	void *hold_arg;
 };
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -82,7 +86,10 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 			      enum MHD_RequestTerminationCode toe)
 {
 	(void)cls, (void)conn, (void)toe;
-	free(*con_cls);
+	struct request *rq = *con_cls;
+	if (rq && rq->hold_release)
+		rq->hold_release(rq->hold_arg);
+	free(rq);
 	*con_cls = NULL;
 }
 
@@ -232,7 +239,53 @@ static bool etag_matches(const char *inm, const char *etag)
 	return strstr(inm, etag) != NULL;
 }
 
-static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct http_response *r)
+static void add_headers(struct http_server *s, struct MHD_Response *resp, const struct http_response *r,
+			const char *etag)
+{
+	if (r->status != 204 && r->status != 304)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	if (etag[0])
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
+	if (s->cfg.cors)
+		MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->cfg.cors);
+	for (int i = 0; i < r->nheaders; i++)
+		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+}
+
+static void destroy_prepared(void *resp)
+{
+	MHD_destroy_response(resp);
+}
+
+/*
+ * A 200 for an entity whose owner keeps a prepared answer (a cached tile):
+ * libmicrohttpd responses are reference-counted and may be queued on any
+ * number of connections at once, so one built response serves every later
+ * request for the entity, saving its allocation and header copies on the
+ * hot path.  It points into the entity's bytes without holding them, so
+ * the request holds its reference to the entity until libmicrohttpd is
+ * done with it (request_completed).
+ */
+static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
+				     struct http_response *r, const char *etag)
+{
+	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
+	if (!resp) {
+		struct MHD_Response *mine =
+			MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
+		if (!mine)
+			return MHD_NO;
+		add_headers(s, mine, r, etag);
+		resp = r->ext_attach(r->ext_arg, mine, destroy_prepared); /* frees mine if another won */
+	}
+	rq->hold_release = r->ext_release;
+	rq->hold_arg = r->ext_arg;
+	r->ext_release = NULL; /* the request's now */
+	return MHD_queue_response(conn, (unsigned)r->status, resp);
+}
+
+static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
+				     struct http_response *r)
 {
 	char etag[sizeof r->etag] = "";
 	if (r->cacheable && r->status == 200) {
@@ -249,6 +302,9 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 			r->ext_len = 0;
 		}
 	}
+	if (r->status == 200 && !r->body.len && r->ext_body && r->ext_len && r->ext_aux && r->ext_attach &&
+	    !rq->hold_release)
+		return send_prepared(s, conn, rq, r, etag);
 	size_t len = 0;
 	char *data = buf_detach(&r->body, &len);
 	struct MHD_Response *resp;
@@ -268,14 +324,7 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 	}
 	if (!resp)
 		return MHD_NO;
-	if (r->status != 204 && r->status != 304)
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-	if (etag[0])
-		MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
-	if (s->cfg.cors)
-		MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->cfg.cors);
-	for (int i = 0; i < r->nheaders; i++)
-		MHD_add_response_header(resp, r->headers[i].name, r->headers[i].value);
+	add_headers(s, resp, r, etag);
 	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -313,7 +362,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	struct http_response r = {.status = 200, .content_type = "application/json"};
 	int route = dispatch(s, conn, url, method, rq, &r);
 	record(s, route, r.status, &rq->start);
-	enum MHD_Result ret = send_response(s, conn, &r);
+	enum MHD_Result ret = send_response(s, conn, rq, &r);
 	response_free(&r);
 	return ret;
 }
