@@ -9,6 +9,7 @@
 #define MS_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -30,6 +31,22 @@ const char *cli_default_styles(void);
  * junk, empty, NaN, infinities, out of range). */
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_int(const char *s, long min, long max, long *out);
+
+struct snapshot;
+struct style;
+/* What render and seed draw from: every style of a folder, the one asked
+ * for, and the database's snapshot. */
+struct cli_map {
+	struct style *styles; /* free() */
+	size_t nstyles;
+	const struct style *style; /* one of styles */
+	struct snapshot *snap;     /* snapshot_release() */
+};
+/* Loads styles_dir, picks style_name and loads db.  On failure prints
+ * "mapsvc CMD: ..." and returns EXIT_USAGE (no such style) or EXIT_FAIL,
+ * with nothing left to free; EXIT_OK otherwise. */
+int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
+		 struct cli_map *m);
 
 struct buf;
 /* Writes b to path ("-" for standard output); on failure says so as

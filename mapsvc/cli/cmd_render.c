@@ -89,28 +89,15 @@ int cmd_render(int argc, char **argv)
 	if (!out)
 		return cli_usage_error("render", "-o FILE.png is required");
 
+	struct cli_map cm;
+	int rc = cli_map_open("render", db, styles_dir, style_name, &cm);
+	if (rc != EXIT_OK)
+		return rc;
+	const struct style *st = cm.style;
 	struct ms_error err = {0};
-	struct style *styles = NULL;
-	size_t nstyles = 0;
-	if (style_load_dir(styles_dir, &styles, &nstyles, &err)) {
-		fprintf(stderr, "mapsvc render: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	const struct style *st = style_find(styles, nstyles, style_name);
-	if (!st) {
-		fprintf(stderr, "mapsvc render: --style: no style '%s' in %s\n", style_name, styles_dir);
-		free(styles);
-		return EXIT_USAGE;
-	}
-	struct snapshot *snap = snapshot_load(db, &err);
-	if (!snap) {
-		fprintf(stderr, "mapsvc render: %s\n", err.msg);
-		free(styles);
-		return EXIT_FAIL;
-	}
-	struct tile_map *map = tile_map_new(snap, styles, nstyles);
-	snapshot_release(snap);
-	int rc = EXIT_FAIL;
+	struct tile_map *map = tile_map_new(cm.snap, cm.styles, cm.nstyles);
+	snapshot_release(cm.snap);
+	rc = EXIT_FAIL;
 	struct tile_ctx *ctx = tile_ctx_new(&err);
 	if (ctx) {
 		struct tile_view v;
@@ -125,6 +112,6 @@ int cmd_render(int argc, char **argv)
 		fprintf(stderr, "mapsvc render: %s\n", err.msg);
 	tile_ctx_free(ctx);
 	tile_map_release(map);
-	free(styles);
+	free(cm.styles);
 	return rc;
 }

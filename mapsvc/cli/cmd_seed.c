@@ -464,25 +464,15 @@ int cmd_seed(int argc, char **argv)
 			return rc;
 	}
 
-	struct ms_error err = {0};
-	struct style *styles = NULL;
-	size_t nstyles = 0;
-	if (style_load_dir(styles_dir, &styles, &nstyles, &err)) {
-		fprintf(stderr, "mapsvc seed: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	if (!(job.style = style_find(styles, nstyles, style_name))) {
-		fprintf(stderr, "mapsvc seed: --style: no style '%s' in %s\n", style_name, styles_dir);
-		free(styles);
-		return EXIT_USAGE;
-	}
-	struct snapshot *snap = snapshot_load(db, &err);
-	if (!snap) {
-		fprintf(stderr, "mapsvc seed: %s\n", err.msg);
-		free(styles);
-		return EXIT_FAIL;
-	}
-	int rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
+	struct cli_map cm;
+	int rc = cli_map_open("seed", db, styles_dir, style_name, &cm);
+	if (rc != EXIT_OK)
+		return rc;
+	job.style = cm.style;
+	struct snapshot *snap = cm.snap;
+	struct style *styles = cm.styles;
+	size_t nstyles = cm.nstyles;
+	rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
 	if (!rc) {
 		for (int z = job.zmin; z <= job.zmax; z++)
 			job.total += range_count(range_at(job.bbox, z));

@@ -1,6 +1,8 @@
 /* common.c - what the subcommands share; see cli.h. */
 #include "cli.h"
 
+#include "../render/style.h"
+#include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/numparse.h"
 
@@ -94,6 +96,30 @@ int cli_write_file(const char *cmd, const char *path, const struct buf *b)
 	bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
 	if (bad) {
 		fprintf(stderr, "mapsvc %s: cannot write %s\n", cmd, path);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
+		 struct cli_map *m)
+{
+	struct ms_error err = {0};
+	*m = (struct cli_map){0};
+	if (style_load_dir(styles_dir, &m->styles, &m->nstyles, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
+		return EXIT_FAIL;
+	}
+	m->style = style_find(m->styles, m->nstyles, style_name);
+	if (!m->style) {
+		fprintf(stderr, "mapsvc %s: --style: no style '%s' in %s\n", cmd, style_name, styles_dir);
+		free(m->styles);
+		return EXIT_USAGE;
+	}
+	m->snap = snapshot_load(db, &err);
+	if (!m->snap) {
+		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
+		free(m->styles);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
