@@ -1,8 +1,9 @@
 /*
  * utf8.h - the one UTF-8 decoder and validator of mapsvc.
  *
- * Every place that reads text from outside (site files, query strings,
- * labels drawn on tiles, route sheets, problem details) goes through these
+ * Every check or decoding of UTF-8 that mapsvc does itself (CSV site
+ * files, the q search text, labels drawn on tiles, route sheets, problem
+ * details; jansson checks JSON text on its own) goes through these
  * functions, so they all agree on what UTF-8 is: RFC 3629 §4's grammar,
  * which is Unicode 15 §3.9 Table 3-7 ("Well-Formed UTF-8 Byte Sequences"):
  * no overlong forms, no surrogates (U+D800..U+DFFF), nothing above
