@@ -5,7 +5,10 @@
 #                             bundled sites on http://localhost:8080
 #   bash .ci/setup.sh test    the same set-up, then the whole test suite:
 #                             a -Werror build, then an AddressSanitizer +
-#                             UndefinedBehaviorSanitizer build
+#                             UndefinedBehaviorSanitizer build, then a
+#                             libFuzzer build (clang): its corpus replay and
+#                             each harness fuzzed for MAPSVC_FUZZ_SECONDS
+#                             (default 20)
 #   bash .ci/setup.sh build   set-up and build only
 #
 # Everything it installs is a Debian package (and, for the browser test,
@@ -19,7 +22,7 @@ shift || true
 build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatialite-dev libjs-leaflet
   libsqlite3-dev libsqlite3-mod-spatialite libproj-dev proj-data libpng-dev libjansson-dev
   libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev"
-test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel chromium"
+test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel chromium clang libclang-rt-14-dev"
 # Node.js for the browser test: Debian's, unless a node and npm are already
 # there (a newer packaged Node conflicts with Debian's npm).
 node_pkgs="nodejs npm"
@@ -71,6 +74,12 @@ test)
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j"$jobs"
+	# Bounded: 20 s a harness keeps this step to a few minutes.  A crash,
+	# a leak or a broken contract fails the step (run.sh prints the log).
+	echo "== libFuzzer build (clang): the corpora replayed, then each harness fuzzed"
+	build build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
+	ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
+	tests/fuzz/run.sh build-fuzz "${MAPSVC_FUZZ_SECONDS:-20}"
 	;;
 *)
 	echo "usage: bash .ci/setup.sh serve|test|build" >&2

@@ -4,6 +4,17 @@
  * helpers).  Only this module and http/ turn errors into words for
  * people; only this module prints and chooses exit statuses:
  * 0 success, 1 runtime failure, 2 usage error (DESIGN.md).
+ *
+ * Ownership: each cmd_* owns everything it opens (database, styles,
+ * snapshot, output file) and releases it before it returns; a struct
+ * cli_map owns its styles and snapshot until the caller frees them as
+ * noted below.  Strings returned by cli_default_* are static.
+ *
+ * Threads: the commands run on main's thread.  Only cmd_serve has others,
+ * the server's workers, which http/ starts and stops before cmd_serve
+ * returns; it takes signals with sigwait on main's thread.  The helpers
+ * keep no state except the static path buffers of cli_default_*, so call
+ * those from one thread.
  */
 #ifndef MS_CLI_H
 #define MS_CLI_H

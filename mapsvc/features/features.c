@@ -9,6 +9,7 @@
 
 #include "../util/mem.h"
 #include "../util/numparse.h"
+#include "../util/utf8.h"
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
 {
@@ -50,37 +51,6 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 		p = comma ? comma + 1 : p;
 	}
 	return MS_OK;
-}
-
-/* Validates UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF). */
-static bool utf8_valid(const unsigned char *s)
-{
-	while (*s) {
-		unsigned c = *s;
-		int extra;
-		unsigned min;
-		if (c < 0x80) {
-			s++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			extra = 1, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			extra = 2, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			extra = 3, min = 0x10000, c &= 0x07;
-		} else {
-			return false;
-		}
-		s++;
-		for (int i = 0; i < extra; i++, s++) {
-			if ((*s & 0xc0) != 0x80)
-				return false;
-			c = (c << 6) | (*s & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return false;
-	}
-	return true;
 }
 
 static unsigned char ascii_lower(unsigned char c)
@@ -161,7 +131,7 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 			  struct ms_error *err)
 {
 	memset(out, 0, sizeof *out);
-	if (q->q && !utf8_valid((const unsigned char *)q->q))
+	if (q->q && !utf8_valid(q->q, strlen(q->q)))
 		return ms_fail(err, MS_EUSAGE, "q: not valid UTF-8");
 	if (q->q && strlen(q->q) > FEAT_Q_MAX)
 		return ms_fail(err, MS_EUSAGE, "q: longer than %d bytes", FEAT_Q_MAX);

@@ -8,6 +8,7 @@
 
 #include "../util/jsonw.h"
 #include "../util/mem.h"
+#include "../util/utf8.h"
 #include "handlers.h"
 
 const char *http_param(const struct http_ctx *c, const char *key)
@@ -72,31 +73,6 @@ const char *http_reason(int status)
 	}
 }
 
-/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no
- * overlongs, surrogates or code points above U+10FFFF), or 0 when it is
- * not one; control characters count as not well-formed here. */
-static size_t utf8_seq_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-	if (c < 0x20 || c == 0x7f)
-		return 0;
-	if (c < 0x80)
-		return 1;
-	size_t n = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-	if (n == 0)
-		return 0;
-	unsigned cp = c & (0x7f >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
-	if (cp < min[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void http_problem(struct http_response *r, int status, const char *fmt, ...)
 {
 	char detail[1200];
@@ -120,13 +96,15 @@ void http_problem(struct http_response *r, int status, const char *fmt, ...)
 	jw_key(&w, "detail");
 	/* Details quote client input, which need not be UTF-8 (RFC 8259 §8.1
 	 * requires it of JSON text): keep well-formed UTF-8 as it is, so a
-	 * Chinese value reads back, and turn anything else into '?'. */
-	for (unsigned char *p = (unsigned char *)detail; *p;) {
-		size_t n = utf8_seq_len(p);
-		if (n == 0)
-			*p++ = '?';
-		else
-			p += n;
+	 * Chinese value reads back, and turn every byte of an ill-formed
+	 * subpart, and every control character, into '?'.  A decoded
+	 * U+FFFD is ill-formed input unless the bytes really spell it. */
+	for (char *p = detail; *p;) {
+		uint32_t cp;
+		int n = utf8_decode(p, &cp);
+		if (cp < 0x20 || cp == 0x7f || (cp == UTF8_REPLACEMENT && !utf8_valid(p, (size_t)n)))
+			memset(p, '?', (size_t)n);
+		p += n;
 	}
 	jw_string(&w, detail);
 	jw_object_end(&w);

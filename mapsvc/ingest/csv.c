@@ -24,6 +24,7 @@
 #include "../util/buf.h"
 #include "../util/numparse.h"
 #include "../util/mem.h"
+#include "../util/utf8.h"
 
 /* A header with more columns than this is not a site list. */
 #define CSV_MAX_COLUMNS 256
@@ -217,7 +218,12 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 	/* A UTF-8 byte order mark is allowed and means nothing (RFC 3629 §6). */
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		data += 3, len -= 3;
-	size_t bad = ingest_utf8_check(data, len);
+	/* The first byte that is not well-formed UTF-8, or a NUL before it
+	 * (U+0000 is well-formed, but no text field of a site holds one). */
+	size_t bad = utf8_valid_len(data, len);
+	const char *nul = memchr(data, 0, bad);
+	if (nul)
+		bad = (size_t)(nul - data);
 	if (bad < len)
 		return ms_fail(err, MS_EDATA, "%s:%zu: %s (byte 0x%02X)", name, ingest_line_of(data, bad),
 			       data[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)data[bad]);

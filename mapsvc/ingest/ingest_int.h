@@ -51,11 +51,6 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t w
 /* Appends every site of the batch to into (the set given to init). */
 void ingest_batch_commit(struct ingest_batch *b, struct site_set *into);
 
-/* Offset of the first byte of data[0..len) that is not valid UTF-8 or is
- * NUL (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), or
- * len when all is well. */
-size_t ingest_utf8_check(const char *data, size_t len);
-
 /* 1-based line of byte offset off. */
 size_t ingest_line_of(const char *data, size_t off);
 

@@ -35,6 +35,7 @@
 #include FT_STROKER_H
 
 #include "../util/mem.h"
+#include "../util/utf8.h"
 
 /* Bitmaps kept at most; the table has twice as many slots so probes stay
  * short. */
@@ -146,62 +147,6 @@ void glyphs_free(struct glyphs *g)
 size_t glyphs_cache_count(const struct glyphs *g)
 {
 	return g->count;
-}
-
-/* ---- UTF-8 ---------------------------------------------------------- */
-
-int glyphs_utf8_decode(const char *str, uint32_t *cp)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	unsigned b = s[0];
-	if (b == 0) {
-		*cp = 0;
-		return 0;
-	}
-	if (b < 0x80) {
-		*cp = b;
-		return 1;
-	}
-	int n;
-	uint32_t v;
-	/* The second byte's allowed range excludes overlongs (E0, F0),
-	 * surrogates (ED) and values past U+10FFFF (F4): Unicode Table 3-7. */
-	unsigned lo = 0x80, hi = 0xBF;
-	if (b >= 0xC2 && b <= 0xDF) {
-		n = 1;
-		v = b & 0x1F;
-	} else if (b >= 0xE0 && b <= 0xEF) {
-		n = 2;
-		v = b & 0x0F;
-		if (b == 0xE0)
-			lo = 0xA0;
-		else if (b == 0xED)
-			hi = 0x9F;
-	} else if (b >= 0xF0 && b <= 0xF4) {
-		n = 3;
-		v = b & 0x07;
-		if (b == 0xF0)
-			lo = 0x90;
-		else if (b == 0xF4)
-			hi = 0x8F;
-	} else {
-		*cp = 0xFFFD; /* C0, C1, F5..FF or a stray continuation byte */
-		return 1;
-	}
-	for (int i = 1; i <= n; i++) {
-		unsigned c = s[i];
-		if (c < lo || c > hi) {
-			/* A maximal subpart ends here; c (maybe the NUL) starts the
-			 * next code point. */
-			*cp = 0xFFFD;
-			return i;
-		}
-		v = (v << 6) | (c & 0x3F);
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	*cp = v;
-	return n + 1;
 }
 
 /* ---- the cache ------------------------------------------------------ */
@@ -392,7 +337,7 @@ void glyphs_measure(struct glyphs *g, const char *utf8, double size_px, struct t
 	int32_t pen = 0;
 	uint32_t prev = 0, cp;
 	const char *s = utf8 ? utf8 : "";
-	for (int n; (n = glyphs_utf8_decode(s, &cp)) > 0; s += n) {
+	for (int n; (n = utf8_decode(s, &cp)) > 0; s += n) {
 		const struct glyph *e = lookup(g, cp, size26, 0);
 		pen += kern26(g, prev, e->gindex, size26);
 		prev = e->gindex;
@@ -414,7 +359,7 @@ static void draw_pass(struct glyphs *g, struct canvas *c, const char *utf8, int 
 {
 	int32_t pen = 0;
 	uint32_t prev = 0, cp;
-	for (int n; (n = glyphs_utf8_decode(utf8, &cp)) > 0; utf8 += n) {
+	for (int n; (n = utf8_decode(utf8, &cp)) > 0; utf8 += n) {
 		const struct glyph *e = lookup(g, cp, size26, halo26);
 		pen += kern26(g, prev, e->gindex, size26);
 		prev = e->gindex;

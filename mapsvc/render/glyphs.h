@@ -6,7 +6,7 @@
  * glyph bitmaps per (code point, pixel size).  FreeType objects are not
  * thread-safe, so create one struct glyphs per thread.  Missing glyphs are
  * drawn as the font's .notdef box, never skipped silently; invalid UTF-8
- * is drawn as U+FFFD.  Positions are rounded to whole pixels so a label
+ * is drawn as U+FFFD, one per maximal subpart (util/utf8.h decodes).  Positions are rounded to whole pixels so a label
  * cut by two tiles is drawn identically on both.
  */
 #ifndef MS_GLYPHS_H
@@ -40,13 +40,6 @@ void glyphs_measure(struct glyphs *g, const char *utf8, double size_px, struct t
 void glyphs_draw(struct glyphs *g, struct canvas *c, const char *utf8, double x, double y, double size_px,
 		 struct rgba fill, struct rgba halo, double halo_px);
 
-/* Decodes the code point at s into *cp and returns the bytes it used (0 at
- * the terminating NUL).  Malformed input (a stray continuation byte, an
- * overlong form, a surrogate, a value above U+10FFFF, a sequence cut
- * short) gives U+FFFD for each maximal ill-formed subpart, as Unicode 15
- * §3.9 ("U+FFFD Substitution of Maximal Subparts") recommends, so decoding
- * always moves forward and never reads past the NUL. */
-int glyphs_utf8_decode(const char *s, uint32_t *cp);
 /* Glyph bitmaps currently cached (plain and haloed ones count apart). */
 size_t glyphs_cache_count(const struct glyphs *g);
 

@@ -24,6 +24,7 @@
 
 #include "../geo/tilemath.h"
 #include "../util/mem.h"
+#include "../util/refcount.h"
 #include "geodata.h"
 #include "glyphs.h"
 #include "png.h"
@@ -94,7 +95,7 @@ struct layout {
 };
 
 struct tile_map {
-	atomic_int refs;
+	struct ms_ref refs;
 	struct snapshot *snap;
 	const struct style *styles;
 	size_t nstyles;
@@ -193,7 +194,7 @@ static size_t layout_slot(size_t style, enum coordsys cs, int zoom)
 struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles, size_t nstyles)
 {
 	struct tile_map *m = xcalloc(1, sizeof *m);
-	atomic_init(&m->refs, 1);
+	ms_ref_init(&m->refs);
 	m->snap = snapshot_retain(snap);
 	m->styles = styles;
 	m->nstyles = nstyles;
@@ -205,7 +206,7 @@ struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles,
 
 struct tile_map *tile_map_retain(struct tile_map *m)
 {
-	atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+	ms_ref_get(&m->refs);
 	return m;
 }
 
@@ -231,7 +232,7 @@ static void layout_free(struct layout *l)
 
 void tile_map_release(struct tile_map *m)
 {
-	if (!m || atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) != 1)
+	if (!m || !ms_ref_put(&m->refs))
 		return;
 	for (int i = 0; i < NCOORDSYS; i++)
 		points_free(atomic_load(&m->points[i].ptr));

@@ -30,7 +30,7 @@ struct tile_blob *tile_blob_adopt(struct buf *b)
 	t->data = (const uint8_t *)d;
 	t->len = len;
 	t->owned_ = true;
-	atomic_init(&t->refs_, 1);
+	ms_ref_init(&t->refs_);
 	atomic_init(&t->aux_, NULL);
 	return t;
 }
@@ -41,20 +41,20 @@ struct tile_blob *tile_blob_wrap(const void *data, size_t len, bool empty)
 	t->data = data;
 	t->len = len;
 	t->empty = empty;
-	atomic_init(&t->refs_, 1);
+	ms_ref_init(&t->refs_);
 	atomic_init(&t->aux_, NULL);
 	return t;
 }
 
 struct tile_blob *tile_blob_retain(struct tile_blob *b)
 {
-	atomic_fetch_add_explicit(&b->refs_, 1, memory_order_relaxed);
+	ms_ref_get(&b->refs_);
 	return b;
 }
 
 void tile_blob_release(struct tile_blob *b)
 {
-	if (!b || atomic_fetch_sub_explicit(&b->refs_, 1, memory_order_acq_rel) != 1)
+	if (!b || !ms_ref_put(&b->refs_))
 		return;
 	void *aux = atomic_load_explicit(&b->aux_, memory_order_acquire);
 	if (aux && b->aux_free_)
@@ -71,7 +71,7 @@ void *tile_blob_attach(struct tile_blob *b, void *aux, void (*free_fn)(void *))
 						    memory_order_acquire)) {
 		/* Only the winner writes free_fn; it is read when the last
 		 * reference goes, which the attaching thread's own release
-		 * (acq_rel on refs_) orders after this store. */
+		 * (ms_ref_put, acq_rel) orders after this store. */
 		b->aux_free_ = free_fn;
 		return aux;
 	}

@@ -24,6 +24,7 @@
 
 #include "../util/buf.h"
 #include "../util/ms_error.h"
+#include "../util/refcount.h"
 
 /* Encoded bytes shared by reference.  data/len are immutable. */
 struct tile_blob {
@@ -31,7 +32,7 @@ struct tile_blob {
 	size_t len;
 	bool empty; /* the shared empty tile's bytes (not owned) */
 	/* private */
-	atomic_int refs_;
+	struct ms_ref refs_;
 	bool owned_;
 	_Atomic(void *) aux_;
 	void (*aux_free_)(void *);

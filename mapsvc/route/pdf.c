@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../util/mem.h"
+#include "../util/utf8.h"
 #include "route_int.h"
 
 /* A4 in PostScript points (ISO 216: 210 x 297 mm, 72 pt per inch). */
@@ -172,11 +173,6 @@ static void need(struct layout *L, double h)
 		new_page(L);
 }
 
-static size_t utf8_len(unsigned char c)
-{
-	return c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-}
-
 /* Closing punctuation that must not begin a line (the Chinese layout
  * rule, W3C "Requirements for Chinese Text Layout" §3.1.7). */
 static bool no_line_start(const char *s)
@@ -206,10 +202,11 @@ static int wrap(struct layout *L, const char *s, double width,
 			break;
 		const char *p = line, *brk = NULL, *fit = line;
 		while (*p && *p != '\n') {
-			size_t cl = utf8_len((unsigned char)*p);
-			const char *next = p + cl;
-			if (next > s + len)
-				next = s + len;
+			/* One character at a time, so a line never ends inside
+			 * one (an ill-formed subpart is one step); never past
+			 * the NUL. */
+			uint32_t cp;
+			const char *next = p + utf8_decode(p, &cp);
 			if (text_width(L, line, (size_t)(next - line)) > width && p > line)
 				break;
 			fit = next;

@@ -1,4 +1,15 @@
-/* route_int.h - helpers shared by the sheet writers; not a public API. */
+/*
+ * route_int.h - what the sheet writers (export.c, html.c, pdf.c) share:
+ * the default title and start label, XML/HTML escaping, and the date,
+ * distance and duration formats, so that the JSON, GPX, HTML and PDF
+ * sheets of one route say the same thing.  Internal to route/: not a
+ * public API.
+ *
+ * Owns nothing: the strings returned are the sheet's own or static
+ * constants; text is appended to the caller's buffers.  Threads: pure
+ * functions with no shared state (dates through gmtime_r), callable from
+ * any thread.
+ */
 #ifndef MS_ROUTE_INT_H
 #define MS_ROUTE_INT_H
 

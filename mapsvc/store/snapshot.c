@@ -67,7 +67,7 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->index = ix;
 	s->version = content_hash(set);
 	s->set_ = set;
-	s->refs_ = 1;
+	ms_ref_init(&s->refs_);
 	return s;
 }
 
@@ -82,15 +82,15 @@ struct snapshot *snapshot_load(const char *db_path, struct ms_error *err)
 struct snapshot *snapshot_retain(struct snapshot *s)
 {
 	if (s)
-		__atomic_add_fetch(&s->refs_, 1, __ATOMIC_RELAXED);
+		ms_ref_get(&s->refs_);
 	return s;
 }
 
 void snapshot_release(struct snapshot *s)
 {
-	/* Release ordering makes every use of the snapshot by this thread
+	/* ms_ref_put's ordering (refcount.h) makes every use of the snapshot
 	 * happen before the free by whichever thread drops the last ref. */
-	if (!s || __atomic_sub_fetch(&s->refs_, 1, __ATOMIC_ACQ_REL) != 0)
+	if (!s || !ms_ref_put(&s->refs_))
 		return;
 	sindex_free((struct sindex *)s->index);
 	site_set_free(s->set_);

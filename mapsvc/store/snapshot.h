@@ -17,6 +17,7 @@
 #include "../core/site.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"
+#include "../util/refcount.h"
 
 struct snapshot {
 	const struct site *sites; /* sorted by id */
@@ -26,7 +27,7 @@ struct snapshot {
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
-	int refs_;
+	struct ms_ref refs_;
 };
 
 /* Takes ownership of set (sorted by id here). */

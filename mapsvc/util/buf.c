@@ -1,6 +1,7 @@
 /* buf.c - growable buffer; see buf.h. */
 #include "buf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,11 @@ void buf_reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 256;
 	while (cap < need)
 		cap *= 2;
+	bool fresh = b->data == NULL;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
+	if (fresh) /* the header's promise: NUL-terminated once allocated */
+		b->data[0] = '\0';
 }
 
 void buf_append(struct buf *b, const void *p, size_t n)

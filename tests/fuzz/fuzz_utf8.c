@@ -1,6 +1,6 @@
 /*
- * fuzz_utf8.c - glyphs_utf8_decode against an independent oracle, then
- * the same bytes measured and drawn as a label.
+ * fuzz_utf8.c - util/utf8 against an independent oracle, then the same
+ * bytes measured and drawn as a label.
  *
  * The oracle is built once by encoding every Unicode scalar value: the
  * set of well-formed sequences and of their proper prefixes.  Unicode 15
@@ -9,7 +9,11 @@
  *   - otherwise U+FFFD for the maximal subpart: the longest prefix of a
  *     well-formed sequence found there, or one byte when the byte cannot
  *     start one.
- * It must also stop (return 0) at the NUL and never step over it.
+ * It must also stop (return 0) at the NUL and never step over it.  The
+ * validator, utf8_valid_len, must then agree with the decoder: over the
+ * whole input, NULs included (U+0000 is well-formed), its answer is the
+ * offset of the first ill-formed subpart the decoder met, and it reads
+ * libFuzzer's buffer, which has no NUL after it, by length only.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -18,6 +22,7 @@
 #include "fuzz.h"
 #include "render/canvas.h"
 #include "render/glyphs.h"
+#include "util/utf8.h"
 
 #define H "fuzz_utf8"
 
@@ -118,17 +123,19 @@ static long complete(const unsigned char *s, int n)
 	return (long)v;
 }
 
-static void check_decoder(const char *str, size_t len)
+/* Decodes the C string str (strlen len) to its end, checking every step;
+ * returns the offset of the first ill-formed subpart, len when none. */
+static size_t check_decoder(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t pos = 0;
+	size_t pos = 0, first_bad = len;
 	for (;;) {
 		uint32_t cp = 0xDEADBEEF;
-		int n = glyphs_utf8_decode(str + pos, &cp);
+		int n = utf8_decode(str + pos, &cp);
 		if (pos == len) {
 			if (n != 0 || cp != 0)
 				fuzz_fail(H, "at the NUL: returned %d, cp U+%04X", n, (unsigned)cp);
-			return;
+			return first_bad;
 		}
 		if (n < 1 || n > 4 || pos + (size_t)n > len)
 			fuzz_fail(H, "offset %zu: returned %d of %zu bytes left", pos, n, len - pos);
@@ -138,7 +145,9 @@ static void check_decoder(const char *str, size_t len)
 				fuzz_fail(H, "offset %zu: U+%04lX decoded as U+%04X", pos, want, (unsigned)cp);
 			/* a well-formed sequence is never shortened */
 		} else {
-			if (cp != 0xFFFD)
+			if (first_bad == len)
+				first_bad = pos;
+			if (cp != UTF8_REPLACEMENT)
 				fuzz_fail(H, "offset %zu: %d ill-formed bytes gave U+%04X", pos, n, (unsigned)cp);
 			/* Maximal subpart: s[pos..pos+n) is a proper prefix (or a
 			 * single byte that starts nothing), and one more byte would
@@ -160,17 +169,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!prefix2)
 		setup();
-	/* The decoder reads C strings: stop at the first NUL of the input. */
-	const uint8_t *nul = memchr(data, 0, size);
-	size_t len = nul ? (size_t)(nul - data) : size;
-	char *str = malloc(len + 1);
+	/* The decoder reads C strings: the input's NULs split it into several,
+	 * decoded in turn from a NUL-terminated copy. */
+	char *str = malloc(size + 1);
 	if (!str)
 		abort();
-	memcpy(str, data, len);
-	str[len] = 0;
-	check_decoder(str, len);
+	memcpy(str, data, size);
+	str[size] = 0;
+	size_t want = size;
+	for (size_t pos = 0; pos <= size && want == size;) {
+		size_t seg = strlen(str + pos), bad = check_decoder(str + pos, seg);
+		if (bad < seg)
+			want = pos + bad;
+		pos += seg + 1;
+	}
+	size_t got = utf8_valid_len((const char *)data, size);
+	if (got != want)
+		fuzz_fail(H, "utf8_valid_len %zu, but the first ill-formed byte is at %zu of %zu", got, want, size);
+	if (utf8_valid((const char *)data, size) != (want == size))
+		fuzz_fail(H, "utf8_valid disagrees with utf8_valid_len");
 
-	if (len <= 256) {
+	/* The label: the input up to its first NUL. */
+	if (strlen(str) <= 256) {
 		struct text_box box;
 		glyphs_measure(glyphs, str, 14, &box);
 		if (!(box.width >= 0) || !(box.ascent >= 0) || !(box.descent >= 0))

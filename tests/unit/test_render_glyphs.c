@@ -1,4 +1,4 @@
-/* test_render_glyphs.c - UTF-8 decoding, measuring and drawing labels. */
+/* test_render_glyphs.c - measuring and drawing labels (decoding: test_util_utf8.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,54 +10,6 @@ static const struct rgba BLACK = {0, 0, 0, 255};
 static const struct rgba WHITE = {255, 255, 255, 255};
 static const struct rgba RED = {200, 0, 0, 255};
 static const struct rgba NONE = {0, 0, 0, 0};
-
-/* ---- UTF-8 ---- */
-
-struct utf8_case {
-	const char *in;
-	uint32_t cp[8];
-	int len[8];
-	int n;
-};
-
-static void test_utf8(void)
-{
-	static const struct utf8_case cases[] = {
-		{"A", {0x41}, {1}, 1},
-		{"\xC3\xA9", {0xE9}, {2}, 1},
-		{"\xE4\xB8\xAD", {0x4E2D}, {3}, 1},              /* 中 */
-		{"\xF0\x9F\x98\x80", {0x1F600}, {4}, 1},         /* outside the BMP */
-		{"\xEF\xBF\xBF", {0xFFFF}, {3}, 1},              /* a noncharacter is still valid */
-		{"\xF4\x8F\xBF\xBF", {0x10FFFF}, {4}, 1},        /* the last code point */
-		{"\x80", {0xFFFD}, {1}, 1},                      /* stray continuation */
-		{"\xC0\x80", {0xFFFD, 0xFFFD}, {1, 1}, 2},       /* overlong NUL */
-		{"\xC1\xBF", {0xFFFD, 0xFFFD}, {1, 1}, 2},       /* overlong */
-		{"\xE0\x80\x80", {0xFFFD, 0xFFFD, 0xFFFD}, {1, 1, 1}, 3}, /* overlong 3-byte */
-		{"\xED\xA0\x80", {0xFFFD, 0xFFFD, 0xFFFD}, {1, 1, 1}, 3}, /* surrogate D800 */
-		{"\xF4\x90\x80\x80", {0xFFFD, 0xFFFD, 0xFFFD, 0xFFFD}, {1, 1, 1, 1}, 4}, /* > U+10FFFF */
-		{"\xF5\x80", {0xFFFD, 0xFFFD}, {1, 1}, 2},
-		{"\xFF", {0xFFFD}, {1}, 1},
-		{"\xE4\xB8" "A", {0xFFFD, 0x41}, {2, 1}, 2},     /* cut short: one U+FFFD for both bytes */
-		{"\xF0\x9F\x98", {0xFFFD}, {3}, 1},              /* cut short by the end */
-		{"\xE4\xB8\xAD\xE5\x9B\xBD", {0x4E2D, 0x56FD}, {3, 3}, 2}, /* 中国 */
-	};
-	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		const char *s = cases[i].in;
-		int k = 0;
-		uint32_t cp;
-		for (int n; (n = glyphs_utf8_decode(s, &cp)) > 0; s += n, k++) {
-			if (k >= cases[i].n)
-				break;
-			CHECK_MSG(cp == cases[i].cp[k], "case %zu cp %d: U+%04X", i, k, (unsigned)cp);
-			CHECK_MSG(n == cases[i].len[k], "case %zu cp %d: %d bytes", i, k, n);
-		}
-		CHECK_MSG(k == cases[i].n, "case %zu: %d code points", i, k);
-		CHECK(*s == '\0');
-	}
-	uint32_t cp = 7;
-	CHECK_INT(glyphs_utf8_decode("", &cp), 0);
-	CHECK_INT(cp, 0);
-}
 
 /* ---- helpers ---- */
 
@@ -285,7 +237,6 @@ static void test_bad_font(void)
 
 int main(void)
 {
-	test_utf8();
 	struct ms_error err = {0};
 	struct glyphs *g = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
 	CHECK_MSG(g != NULL, "%s", err.msg);

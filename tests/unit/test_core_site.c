@@ -1,0 +1,226 @@
+/* test_core_site.c - core/site, the data model: category names and labels
+ * round-trip, the field names follow data/sites.csv, a site_set copies
+ * strings into its arena, reserves, grows and sorts, and coordinates are
+ * valid exactly within WGS-84's ranges. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/site.h"
+#include "util/mem.h"
+#include "util/utf8.h"
+
+/* The bundled dataset, from tests/ (where CTest runs unit tests). */
+#define SITES_CSV "../data/sites.csv"
+/* Enough sites for many doublings of a set's array. */
+#define MANY_SITES 10000
+
+static void test_categories(void)
+{
+	for (int c = 0; c < CAT_COUNT; c++) {
+		const char *name = site_category_name((enum site_category)c);
+		CHECK_MSG(name && *name, "category %d has no name", c);
+		if (!name)
+			continue;
+		CHECK_MSG(site_category_parse(name, strlen(name)) == c, "\"%s\" does not parse back", name);
+		const char *zh = site_category_label_zh((enum site_category)c);
+		const char *en = site_category_label_en((enum site_category)c);
+		CHECK_MSG(zh && *zh && utf8_valid(zh, strlen(zh)), "category %s: Chinese label", name);
+		CHECK_MSG(en && *en, "category %s: English label", name);
+		for (int k = 0; k < c; k++)
+			CHECK_MSG(strcmp(name, site_category_name((enum site_category)k)) != 0,
+			          "\"%s\" twice", name);
+	}
+	CHECK_STR(site_category_name(CAT_MARTYRS_CEMETERY), "martyrs_cemetery");
+	CHECK_STR(site_category_label_zh(CAT_MUSEUM), "博物馆");
+	CHECK(site_category_name(CAT_COUNT) == NULL);
+	CHECK(site_category_name((enum site_category) - 1) == NULL);
+	CHECK(site_category_label_zh(CAT_COUNT) == NULL);
+	CHECK(site_category_label_en(CAT_COUNT) == NULL);
+
+	/* By length: the bytes after n do not count, a prefix is not a name,
+	 * and names are exact (case matters). */
+	CHECK_INT(site_category_parse("museum,1", 6), CAT_MUSEUM);
+	CHECK_INT(site_category_parse("museu", 5), -1);
+	CHECK_INT(site_category_parse("museums", 7), -1);
+	CHECK_INT(site_category_parse("Museum", 6), -1);
+	CHECK_INT(site_category_parse("", 0), -1);
+}
+
+static void test_fields(void)
+{
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		CHECK_MSG(site_field_names[f] != NULL, "field %d has no name", f);
+		CHECK_MSG(site_field_parse(site_field_names[f]) == f, "\"%s\" does not parse back",
+		          site_field_names[f]);
+	}
+	/* lat and lon are numbers in struct site, not text fields. */
+	CHECK_INT(site_field_parse("lat"), -1);
+	CHECK_INT(site_field_parse("lon"), -1);
+	CHECK_INT(site_field_parse("ID"), -1);
+	CHECK_INT(site_field_parse(""), -1);
+
+	/* The header of the bundled CSV is the fields in order, with lat and
+	 * lon between opening_hours and coord_source (site.h). */
+	FILE *f = fopen(SITES_CSV, "r");
+	CHECK_MSG(f != NULL, "cannot open %s", SITES_CSV);
+	if (!f)
+		return;
+	char header[1024] = "";
+	CHECK(fgets(header, sizeof header, f) != NULL);
+	fclose(f);
+	header[strcspn(header, "\r\n")] = '\0';
+	char want[1024] = "";
+	for (int k = 0; k < SITE_NFIELDS; k++) {
+		if (k)
+			strcat(want, ",");
+		strcat(want, site_field_names[k]);
+		if (k == SITE_OPENING_HOURS)
+			strcat(want, ",lat,lon");
+	}
+	CHECK_STR(header, want);
+}
+
+static void test_add_copies(void)
+{
+	struct site_set *set = site_set_new();
+	CHECK(set->n == 0 && set->strings != NULL);
+	char id[] = "zb-001", name[] = "淄博市革命烈士陵园", extra[] = "{\"phone\":\"0533\"}";
+	struct site s = {0};
+	s.field[SITE_ID] = id;
+	s.field[SITE_NAME_ZH] = name;
+	s.field[SITE_CATEGORY] = "martyrs_cemetery";
+	s.field[SITE_TOWN] = ""; /* empty and NULL are both absent */
+	s.lat = 36.8;
+	s.lon = 118.05;
+	s.category = CAT_MARTYRS_CEMETERY;
+	s.extra = extra;
+	struct site *d = site_set_add(set, &s);
+	CHECK(d == &set->v[0]);
+	CHECK_INT(set->n, 1);
+	/* The strings are the set's own copies: the caller's buffers may
+	 * change or go. */
+	id[0] = 'X';
+	name[0] = 'X';
+	extra[1] = 'X';
+	CHECK_STR(d->field[SITE_ID], "zb-001");
+	CHECK_STR(d->field[SITE_NAME_ZH], "淄博市革命烈士陵园");
+	CHECK_STR(d->extra, "{\"phone\":\"0533\"}");
+	CHECK(d->field[SITE_ID] != id && d->extra != extra);
+	CHECK(arena_size(set->strings) > 0);
+	/* Absent fields are "", never NULL. */
+	for (int f = 0; f < SITE_NFIELDS; f++)
+		CHECK_MSG(d->field[f] != NULL, "field %s is NULL", site_field_names[f]);
+	CHECK_STR(d->field[SITE_TOWN], "");
+	CHECK_STR(d->field[SITE_SOURCE_URL], "");
+	CHECK(d->lat == 36.8 && d->lon == 118.05 && d->category == CAT_MARTYRS_CEMETERY);
+
+	/* No extra, or an empty one, is "{}". */
+	struct site bare = {0};
+	bare.field[SITE_ID] = "a";
+	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	bare.extra = "";
+	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	bare.extra = "{}";
+	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	CHECK_INT(set->n, 4);
+	site_set_free(set);
+	site_set_free(NULL);
+}
+
+static void test_reserve_and_growth(void)
+{
+	struct site_set *set = site_set_new();
+	site_set_reserve(set, MANY_SITES);
+	CHECK(set->cap >= MANY_SITES);
+	struct site *first = set->v;
+	char id[32];
+	struct site s = {0};
+	s.field[SITE_ID] = id;
+	for (int i = 0; i < MANY_SITES; i++) {
+		snprintf(id, sizeof id, "s%05d", i);
+		site_set_add(set, &s);
+	}
+	CHECK(set->v == first); /* reserved room: adding moved nothing */
+	CHECK_INT(set->n, MANY_SITES);
+	site_set_reserve(set, 10); /* never shrinks */
+	CHECK(set->cap >= MANY_SITES);
+	site_set_free(set);
+
+	/* Without a reservation the array grows, and every site survives. */
+	set = site_set_new();
+	for (int i = 0; i < MANY_SITES; i++) {
+		snprintf(id, sizeof id, "s%05d", i);
+		s.lat = i * 0.001;
+		site_set_add(set, &s);
+	}
+	size_t wrong = 0;
+	for (int i = 0; i < MANY_SITES; i++) {
+		snprintf(id, sizeof id, "s%05d", i);
+		wrong += strcmp(set->v[i].field[SITE_ID], id) != 0 || set->v[i].lat != i * 0.001;
+	}
+	CHECK_INT(wrong, 0);
+	site_set_free(set);
+}
+
+static void test_sort(void)
+{
+	/* Bytewise, so "B" < "a" and UTF-8 ids sort after ASCII ones. */
+	static const char *const ids[] = {"zb-10", "a", "红色", "zb-2", "B", "zb-1", "é", ""};
+	static const char *const sorted[] = {"", "B", "a", "zb-1", "zb-10", "zb-2", "é", "红色"};
+	size_t n = sizeof ids / sizeof ids[0];
+	struct site_set *set = site_set_new();
+	for (size_t i = 0; i < n; i++) {
+		struct site s = {0};
+		s.field[SITE_ID] = ids[i];
+		s.lat = (double)i; /* to see that whole sites moved */
+		site_set_add(set, &s);
+	}
+	site_set_sort_by_id(set);
+	for (size_t i = 0; i < n; i++) {
+		CHECK_MSG(strcmp(set->v[i].field[SITE_ID], sorted[i]) == 0, "position %zu: \"%s\"", i,
+		          set->v[i].field[SITE_ID]);
+		CHECK_MSG(strcmp(ids[(size_t)set->v[i].lat], set->v[i].field[SITE_ID]) == 0,
+		          "position %zu: fields and coordinates were separated", i);
+	}
+	/* Sorting a sorted set changes nothing. */
+	site_set_sort_by_id(set);
+	for (size_t i = 0; i < n; i++)
+		CHECK_STR(set->v[i].field[SITE_ID], sorted[i]);
+	site_set_free(set);
+
+	struct site_set *empty = site_set_new();
+	site_set_sort_by_id(empty);
+	CHECK_INT(empty->n, 0);
+	site_set_free(empty);
+}
+
+static void test_coords(void)
+{
+	CHECK(site_coord_valid(0, 0));
+	CHECK(site_coord_valid(36.8, 118.05));
+	CHECK(site_coord_valid(90, 180));
+	CHECK(site_coord_valid(-90, -180));
+	CHECK(!site_coord_valid(90.000001, 0));
+	CHECK(!site_coord_valid(-90.000001, 0));
+	CHECK(!site_coord_valid(0, 180.000001));
+	CHECK(!site_coord_valid(0, -180.000001));
+	CHECK(!site_coord_valid(NAN, 0));
+	CHECK(!site_coord_valid(0, NAN));
+	CHECK(!site_coord_valid(INFINITY, 0));
+	CHECK(!site_coord_valid(0, -INFINITY));
+	CHECK(!site_coord_valid(118.05, 36.8)); /* lon, lat swapped */
+}
+
+int main(void)
+{
+	test_categories();
+	test_fields();
+	test_add_copies();
+	test_reserve_and_growth();
+	test_sort();
+	test_coords();
+	return CHECK_DONE();
+}

@@ -1,0 +1,106 @@
+/* test_util_mem.c - util/mem: the aborting allocators and the string
+ * arena (alignment, zero fill, copies, chunk growth, large requests). */
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "util/mem.h"
+
+/* Enough short strings to fill several of the arena's growing chunks. */
+#define MANY_STRINGS 200000
+/* Above the arena's largest chunk (8 MiB): gets a chunk of its own. */
+#define HUGE_REQUEST (9u << 20)
+
+static void test_allocators(void)
+{
+	void *p = xmalloc(0); /* never NULL, even for nothing */
+	CHECK(p != NULL);
+	free(p);
+	unsigned char *z = xcalloc(100, 3);
+	size_t nonzero = 0;
+	for (int i = 0; i < 300; i++)
+		nonzero += z[i] != 0;
+	CHECK_INT(nonzero, 0);
+	z = xrealloc(z, 100000);
+	CHECK_INT(z[299], 0); /* what was there is kept */
+	free(z);
+	char *s = xstrdup("纪念馆");
+	CHECK_STR(s, "纪念馆");
+	free(s);
+	s = xstrndup("museum-extra", 6);
+	CHECK_STR(s, "museum");
+	free(s);
+	s = xstrndup("a\0b", 3); /* counted: the NUL is copied too */
+	CHECK(memcmp(s, "a\0b", 4) == 0);
+	free(s);
+}
+
+static int aligned(const void *p)
+{
+	return (uintptr_t)p % alignof(max_align_t) == 0;
+}
+
+static void test_arena(void)
+{
+	struct arena *a = arena_new();
+	CHECK_INT(arena_size(a), 0);
+	/* Odd-sized text first, so that the next block must be realigned. */
+	char src[] = "烈士陵园";
+	char *s = arena_strdup(a, src);
+	CHECK_STR(s, "烈士陵园");
+	CHECK(s != src);
+	src[0] = 'X'; /* a copy: the source may change or go */
+	CHECK_STR(s, "烈士陵园");
+	char *t = arena_strndup(a, "museum-extra", 6);
+	CHECK_STR(t, "museum");
+	double *d = arena_alloc(a, 7 * sizeof *d);
+	CHECK(aligned(d));
+	size_t nonzero = 0;
+	for (int i = 0; i < 7; i++)
+		nonzero += d[i] != 0.0;
+	CHECK_INT(nonzero, 0);
+	CHECK(arena_size(a) > 0);
+
+	/* Many strings: every one intact after the arena grew many times. */
+	char **v = xmalloc(MANY_STRINGS * sizeof *v);
+	for (int i = 0; i < MANY_STRINGS; i++) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "site-%d", i);
+		v[i] = arena_strdup(a, tmp);
+	}
+	size_t wrong = 0;
+	for (int i = 0; i < MANY_STRINGS; i++) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "site-%d", i);
+		wrong += strcmp(v[i], tmp) != 0;
+	}
+	CHECK_INT(wrong, 0);
+	size_t before = arena_size(a);
+	CHECK(before >= (size_t)MANY_STRINGS * strlen("site-0"));
+
+	/* A request larger than any chunk is served whole, zeroed, and the
+	 * arena goes on serving small ones. */
+	unsigned char *big = arena_alloc(a, HUGE_REQUEST);
+	CHECK(aligned(big));
+	CHECK(big[0] == 0 && big[HUGE_REQUEST - 1] == 0);
+	memset(big, 0xAB, HUGE_REQUEST);
+	CHECK(arena_size(a) >= before + HUGE_REQUEST);
+	char *after = arena_strdup(a, "after");
+	CHECK_STR(after, "after");
+	CHECK_STR(v[0], "site-0");
+	CHECK_STR(v[MANY_STRINGS - 1], "site-199999");
+	free(v);
+	arena_free(a); /* everything at once; AddressSanitizer checks leaks */
+	arena_free(NULL);
+}
+
+int main(void)
+{
+	test_allocators();
+	test_arena();
+	return CHECK_DONE();
+}
