@@ -223,7 +223,7 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 
 	struct snapshot *snap = current_snapshot(s);
 	c.snap = snap;
-	rt->handler(&c, r);
+	http_route_handle(rt, &c, r);
 	snapshot_release(snap);
 done:
 	free(capbuf);
