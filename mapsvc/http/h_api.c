@@ -12,10 +12,7 @@
 #include "handlers.h"
 #include "ogc.h"
 
-static const char *const f_json[] = {"json", NULL};
-static const struct http_pspec api_specs[] = {
-	{.name = "f", .type = HTTP_T_ENUM, .values = f_json, .def = "json", .desc = "Output format."},
-};
+static const struct http_pspec api_specs[] = {HTTP_SPEC_F_JSON};
 const struct http_params h_api_params = HTTP_PARAMS(api_specs);
 
 static void write_responses(struct jsonw *w, const struct http_route *rt)

@@ -16,9 +16,6 @@
  * bound on the work a request asks for. */
 #define ITEMS_OFFSET_MAX 1000000000
 
-static const char *const f_geojson[] = {"json", "geojson", NULL};
-
-#define SPEC_F {.name = "f", .type = HTTP_T_ENUM, .values = f_geojson, .def = "json", .desc = "Output format (GeoJSON)."}
 #define SPEC_CRS                                                                                               \
 	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "      \
 			     "Features Part 2).")
@@ -34,14 +31,14 @@ static const struct http_pspec items_specs[] = {
 	{.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
 	SPEC_CRS,
 	HTTP_SPEC_COORDSYS,
-	SPEC_F,
+	HTTP_SPEC_F_GEOJSON,
 };
 static const struct http_pspec item_specs[] = {
 	HTTP_SPEC_COLLECTION,
 	{.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
 	SPEC_CRS,
 	HTTP_SPEC_COORDSYS,
-	SPEC_F,
+	HTTP_SPEC_F_GEOJSON,
 };
 const struct http_params h_items_params = HTTP_PARAMS(items_specs);
 const struct http_params h_item_params = HTTP_PARAMS(item_specs);

@@ -9,8 +9,6 @@
 #include "../features/features.h"
 #include "handlers.h"
 
-static const char *const f_geojson[] = {"json", "geojson", NULL};
-
 static const struct http_pspec nearest_specs[] = {
 	{.name = "lat", .type = HTTP_T_NUMBER, .required = true, .min = -90, .max = 90,
 	 .desc = "Latitude of the query point (in coordsys)."},
@@ -22,7 +20,7 @@ static const struct http_pspec nearest_specs[] = {
 	 .desc = "Only sites at most this far (km)."},
 	HTTP_SPEC_CATEGORY,
 	HTTP_SPEC_COORDSYS,
-	{.name = "f", .type = HTTP_T_ENUM, .values = f_geojson, .def = "json", .desc = "Output format (GeoJSON)."},
+	HTTP_SPEC_F_GEOJSON,
 };
 const struct http_params h_nearest_params = HTTP_PARAMS(nearest_specs);
 

@@ -9,7 +9,6 @@
 #include "handlers.h"
 #include "ogc.h"
 
-static const char *const f_json[] = {"json", NULL};
 static const char *const f_json_html[] = {"json", "html", NULL};
 
 static const struct http_pspec landing_specs[] = {
@@ -17,11 +16,11 @@ static const struct http_pspec landing_specs[] = {
 	 .desc = "json: this landing page; html: the map page (the default when Accept prefers HTML)."},
 };
 static const struct http_pspec doc_specs[] = {
-	{.name = "f", .type = HTTP_T_ENUM, .values = f_json, .def = "json", .desc = "Output format."},
+	HTTP_SPEC_F_JSON,
 };
 static const struct http_pspec collection_specs[] = {
 	HTTP_SPEC_COLLECTION,
-	{.name = "f", .type = HTTP_T_ENUM, .values = f_json, .def = "json", .desc = "Output format."},
+	HTTP_SPEC_F_JSON,
 };
 const struct http_params h_landing_params = HTTP_PARAMS(landing_specs);
 const struct http_params h_doc_params = HTTP_PARAMS(doc_specs);

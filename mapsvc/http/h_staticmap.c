@@ -30,8 +30,6 @@
 
 _Static_assert(ROUTE_MAX_STOPS <= HTTP_MAX_POINTS, "markers hold a route's stops");
 
-static const char *const map_coordsys[] = {"wgs84", "gcj02", NULL}; /* enum coordsys order */
-
 static const struct http_pspec staticmap_specs[] = {
 	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "W,S,E,N of the map (or center and zoom)."},
 	{.name = "center", .type = HTTP_T_LATLON, .min = -WEBMERC_MAX_LAT, .max = WEBMERC_MAX_LAT,
@@ -45,8 +43,7 @@ static const struct http_pspec staticmap_specs[] = {
 	{.name = "scale", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_SCALE, .def = "1",
 	 .desc = "The PNG is scale times width x height px."},
 	{.name = "style", .type = HTTP_T_STRING, .def = STATICMAP_STYLE, .desc = "A style of the styles folder."},
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = map_coordsys, .match = coordsys_parse, .def = "wgs84",
-	 .desc = "The system of the basemap and of every coordinate given here."},
+	HTTP_SPEC_MAP_COORDSYS("The system of the basemap and of every coordinate given here."),
 	{.name = "start", .type = HTTP_T_LATLON, .min = -90, .max = 90,
 	 .desc = "LAT,LON of the route's start, drawn as a square marked 起."},
 	{.name = "markers", .type = HTTP_T_POINTS, .min = 1, .max = ROUTE_MAX_STOPS,

@@ -106,10 +106,6 @@ static struct tile_map *map_for(struct h_tiles *t, const struct snapshot *snap)
 	return m;
 }
 
-/* Tiles and TileJSON come in WGS-84 or shifted for GCJ-02 basemaps; the
- * first two of enum coordsys, so the parsed index is the enum. */
-static const char *const tile_coordsys[] = {"wgs84", "gcj02", NULL};
-
 #define SPEC_STYLE {.name = "style", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, \
 		    .desc = "A style in the styles folder."}
 #define SPEC_ZXY                                                                                               \
@@ -120,8 +116,7 @@ static const char *const tile_coordsys[] = {"wgs84", "gcj02", NULL};
 	{.name = "y", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
 	 .max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Tile row, 0 at the north (XYZ)."}
 #define SPEC_COORDSYS                                                                                          \
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = tile_coordsys, .match = coordsys_parse, .def = "wgs84", \
-	 .desc = "Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent)."}
+	HTTP_SPEC_MAP_COORDSYS("Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
 static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS};
 static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS};

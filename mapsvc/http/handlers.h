@@ -86,6 +86,9 @@ extern const char *const http_crs_values[];        /* ogc_crs_lookup's URIs */
 extern const char *const http_coordsys_values[];   /* enum coordsys */
 extern const char *const http_category_values[];   /* enum site_category: a list's mask is a feat_catmask */
 extern const char *const http_collection_values[]; /* SITES_COLLECTION */
+extern const char *const http_f_json_values[];     /* json */
+extern const char *const http_f_geojson_values[];  /* json, geojson */
+extern const char *const http_map_coordsys_values[]; /* wgs84, gcj02: what tiles are drawn in */
 /* A CRS URI or its safe CURIE ("[EPSG:4326]") -> its index, or -1. */
 int http_crs_match(const char *value);
 
@@ -101,6 +104,16 @@ int http_crs_match(const char *value);
 	 .def = "wgs84",                                                                                        \
 	 .desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for AMap/Tencent, "    \
 		 "BD-09 for Baidu)."}
+/* f, the OGC output format: JSON documents, GeoJSON features. */
+#define HTTP_SPEC_F_JSON                                                                                       \
+	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json", .desc = "Output format."}
+#define HTTP_SPEC_F_GEOJSON                                                                                    \
+	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",                      \
+	 .desc = "Output format (GeoJSON)."}
+/* The system a map is drawn in: WGS-84, or shifted onto GCJ-02 basemaps. */
+#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                          \
+	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values, .match = coordsys_parse, \
+	 .def = "wgs84", .desc = desc_}
 #define HTTP_SPEC_CATEGORY                                                                                     \
 	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
 	 .desc = "One category or a comma-separated list."}

@@ -30,7 +30,9 @@
 #define LAT_LIMIT 90.0
 #define LON_LIMIT 180.0
 
-double http_pspec_max(const struct http_pspec *s, const struct http_config *cfg)
+/* The upper bound of s under cfg (may be NULL): HTTP_PF_MAX_ZOOM lowers
+ * it to the server's --max-zoom. */
+static double http_pspec_max(const struct http_pspec *s, const struct http_config *cfg)
 {
 	if ((s->flags & HTTP_PF_MAX_ZOOM) && cfg && cfg->max_zoom < s->max)
 		return cfg->max_zoom;

@@ -60,9 +60,9 @@ enum http_ptype {
 /* The most parameters (path and query) a route declares. */
 #define HTTP_MAX_ROUTE_PARAMS 16
 
-/* One parameter.  Unused members stay zero; a bound that is not one is
- * INFINITY or -INFINITY (both ends are always written, so a table says
- * "0..INFINITY" rather than leaving a reader to guess). */
+/* One parameter.  Unused members stay zero.  A ranged type always has
+ * both ends written, and an end that is no bound is INFINITY or -INFINITY,
+ * so a table says "0..INFINITY" rather than leaving a reader to guess. */
 struct http_pspec {
 	const char *name;
 	enum http_pin in;
@@ -125,8 +125,5 @@ const struct http_arg *http_arg(const struct http_ctx *c, const char *name);
  * (name, in, description, required, style, schema with type, range, enum
  * and default).  cfg (may be NULL) gives HTTP_PF_MAX_ZOOM's bound. */
 void http_params_openapi(struct jsonw *w, const struct http_params *p, const struct http_config *cfg);
-
-/* The effective upper bound of spec s under cfg (may be NULL). */
-double http_pspec_max(const struct http_pspec *s, const struct http_config *cfg);
 
 #endif

@@ -198,3 +198,7 @@ const char *const http_category_values[] = {"memorial_hall", "museum",	      "ma
 					    "monument",	     "education_base", "study_station",	   "training_school",
 					    NULL};
 const char *const http_collection_values[] = {SITES_COLLECTION, NULL};
+const char *const http_f_json_values[] = {"json", NULL};
+const char *const http_f_geojson_values[] = {"json", "geojson", NULL};
+/* The first two of enum coordsys: the parsed index is the enum. */
+const char *const http_map_coordsys_values[] = {"wgs84", "gcj02", NULL};
