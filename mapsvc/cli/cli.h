@@ -38,8 +38,9 @@ const char *cli_default_db(void);
  * the installed one). */
 const char *cli_default_styles(void);
 
-/* Parses a whole decimal number / integer; false if s is not one (trailing
- * junk, empty, NaN, infinities, out of range). */
+/* Parse option values with util/numparse.h's grammars (the ones HTTP
+ * parameters use): false if s is not a decimal / an integer in
+ * [min, max] ("1e2", " 5", "+5", trailing junk, NaN, infinities). */
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_int(const char *s, long min, long max, long *out);
 

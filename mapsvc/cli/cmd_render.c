@@ -10,6 +10,7 @@
 
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
+#include "../util/numparse.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -26,15 +27,22 @@ static const char usage_text[] =
 	"  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default wgs84)\n"
 	"  -o FILE          where to write the PNG (- for standard output)\n";
 
-/* "Z/X/Y" with each part a whole number and the tile in the grid. */
+/* "Z/X/Y", each part an integer of util/numparse.h's grammar, and the
+ * tile in the grid. */
 static bool parse_address(const char *s, int *z, long long *x, long long *y)
 {
-	char extra;
-	if (sscanf(s, "%d/%lld/%lld%c", z, x, y, &extra) != 3)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!strchr("0123456789/", *p))
+	long long part[3];
+	for (int i = 0; i < 3; i++) {
+		size_t n = strcspn(s, "/");
+		if ((s[n] == '/') != (i < 2) || ms_parse_int(s, n, 0, (1LL << MAX_ZOOM_LIMIT) - 1, &part[i]))
 			return false;
+		s += n + (i < 2);
+	}
+	if (part[0] > MAX_ZOOM_LIMIT)
+		return false;
+	*z = (int)part[0];
+	*x = part[1];
+	*y = part[2];
 	return tile_valid(*z, *x, *y, MAX_ZOOM_LIMIT);
 }
 

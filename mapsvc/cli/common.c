@@ -63,14 +63,10 @@ bool cli_parse_double(const char *s, double *out)
 
 bool cli_parse_int(const char *s, long min, long max, long *out)
 {
-	if (!s || !*s)
+	long long v;
+	if (ms_parse_int_str(s, min, max, &v) != MS_PARSE_OK)
 		return false;
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (*end || errno == ERANGE || v < min || v > max)
-		return false;
-	*out = v;
+	*out = (long)v;
 	return true;
 }
 

@@ -3,9 +3,7 @@
  * (OGC API - Features Part 1 §7.15-7.16, Part 2 for crs and bbox-crs),
  * with the coordsys vendor parameter of DESIGN.md.
  */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -14,46 +12,42 @@
 #include "handlers.h"
 #include "ogc.h"
 
-/* Parses a whole decimal integer in [0, max]; "clamp" saturates values
- * above max instead of refusing them. */
-static bool parse_count(const char *s, unsigned long max, bool clamp, unsigned long *out)
-{
-	if (!*s || strspn(s, "0123456789") != strlen(s))
-		return false;
-	errno = 0;
-	unsigned long v = strtoul(s, NULL, 10);
-	if (errno == ERANGE || v > max) {
-		if (!clamp)
-			return false;
-		v = max;
-	}
-	*out = v;
-	return true;
-}
+/* The most matches a page may skip: far more than any dataset here, and a
+ * bound on the work a request asks for. */
+#define ITEMS_OFFSET_MAX 1000000000
+
+#define SPEC_CRS                                                                                               \
+	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "      \
+			     "Features Part 2).")
+
+static const struct http_pspec items_specs[] = {
+	HTTP_SPEC_COLLECTION,
+	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "minx,miny,maxx,maxy in bbox-crs axis order (CRS84: lon,lat)."},
+	HTTP_SPEC_CRS("bbox-crs", "CRS of bbox (OGC API - Features Part 2)."),
+	{.name = "limit", .type = HTTP_T_INT, .min = 1, .max = FEAT_LIMIT_MAX, .flags = HTTP_PF_CLAMP,
+	 .def = HTTP_STR(FEAT_LIMIT_DEFAULT), .desc = "Page size; values above " HTTP_STR(FEAT_LIMIT_MAX) " are clamped."},
+	{.name = "offset", .type = HTTP_T_INT, .min = 0, .max = ITEMS_OFFSET_MAX, .def = "0", .desc = "Matches to skip."},
+	HTTP_SPEC_CATEGORY,
+	{.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
+	SPEC_CRS,
+	HTTP_SPEC_COORDSYS,
+	HTTP_SPEC_F_GEOJSON,
+};
+static const struct http_pspec item_specs[] = {
+	HTTP_SPEC_COLLECTION,
+	{.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
+	SPEC_CRS,
+	HTTP_SPEC_COORDSYS,
+	HTTP_SPEC_F_GEOJSON,
+};
+const struct http_params h_items_params = HTTP_PARAMS(items_specs);
+const struct http_params h_item_params = HTTP_PARAMS(item_specs);
 
 /* The output options common to both routes: crs (Part 2) and coordsys. */
-static bool parse_output(const struct http_ctx *c, struct http_response *r, struct feat_write_opts *o,
-			 const char **crs_uri)
+static void output_options(const struct http_ctx *c, struct feat_write_opts *o, const char **crs_uri)
 {
-	o->cs = COORDSYS_WGS84;
-	o->lat_first = false;
-	*crs_uri = CRS_CRS84;
-	const char *v = http_param(c, "crs");
-	if (v && !(*crs_uri = ogc_crs_lookup(v, &o->lat_first))) {
-		http_problem(r, 400, "crs: unsupported '%.200s' (supported: " CRS_CRS84 ", " CRS_EPSG4326 ", " CRS_EPSG4490 ")",
-			     v);
-		return false;
-	}
-	v = http_param(c, "coordsys");
-	if (v) {
-		int cs = coordsys_parse(v);
-		if (cs < 0) {
-			http_problem(r, 400, "coordsys: unknown '%.50s' (expected wgs84, gcj02, bd09 or cgcs2000)", v);
-			return false;
-		}
-		o->cs = (enum coordsys)cs;
-	}
-	return true;
+	o->cs = (enum coordsys)http_arg(c, "coordsys")->i;
+	*crs_uri = ogc_crs_lookup(http_arg(c, "crs")->text, &o->lat_first);
 }
 
 static void add_content_crs(struct http_response *r, const char *uri)
@@ -92,61 +86,27 @@ static void page_link(struct jsonw *w, const struct http_ctx *c, const char *rel
 
 void h_items(struct http_ctx *c, struct http_response *r)
 {
-	static const char *const allowed[] = {"f",	"bbox", "bbox-crs", "limit",	"offset",
-					      "category", "q",    "crs",      "coordsys", NULL};
-	if (!ogc_collection_known(c, r) || !http_check_params(c, r, allowed) || !ogc_check_f(c, r, "geojson"))
-		return;
 	struct feat_write_opts o;
 	const char *crs_uri;
-	if (!parse_output(c, r, &o, &crs_uri))
-		return;
-
-	struct feat_query q = {.cs = o.cs, .limit = FEAT_LIMIT_DEFAULT};
-	unsigned long n;
-	const char *v;
-	if ((v = http_param(c, "limit"))) {
-		if (!parse_count(v, FEAT_LIMIT_MAX, true, &n) || n < 1) {
-			http_problem(r, 400, "limit: '%.50s' is not a whole number >= 1 (above %d it is clamped)", v,
-				     FEAT_LIMIT_MAX);
-			return;
-		}
-		q.limit = n;
-	}
-	if ((v = http_param(c, "offset"))) {
-		if (!parse_count(v, 1000000000ul, false, &n)) {
-			http_problem(r, 400, "offset: '%.50s' is not a whole number in 0..1000000000", v);
-			return;
-		}
-		q.offset = n;
-	}
-	struct ms_error err = {0};
-	if ((v = http_param(c, "category")) && feat_parse_categories(v, &q.categories, &err)) {
-		http_problem_from_error(r, &err);
-		return;
-	}
-	if ((v = http_param(c, "q")) && *v)
-		q.q = v;
-	const char *bbox_crs = http_param(c, "bbox-crs");
+	output_options(c, &o, &crs_uri);
+	struct feat_query q = {.cs = o.cs};
+	q.limit = (size_t)http_arg(c, "limit")->i;
+	q.offset = (size_t)http_arg(c, "offset")->i;
+	q.categories = (feat_catmask)http_arg(c, "category")->mask;
+	const struct http_arg *v = http_arg(c, "q");
+	if (v->given && *v->text)
+		q.q = v->text;
 	bool bbox_lat_first = false;
-	if (bbox_crs && !ogc_crs_lookup(bbox_crs, &bbox_lat_first)) {
-		http_problem(r, 400, "bbox-crs: unsupported '%.200s' (supported: " CRS_CRS84 ", " CRS_EPSG4326
-				     ", " CRS_EPSG4490 ")",
-			     bbox_crs);
-		return;
-	}
-	if ((v = http_param(c, "bbox"))) {
-		double b[4];
-		if (feat_parse_bbox(v, b, &err)) {
-			http_problem_from_error(r, &err);
-			return;
-		}
-		q.has_bbox = true;
+	ogc_crs_lookup(http_arg(c, "bbox-crs")->text, &bbox_lat_first);
+	const double *b = http_arg(c, "bbox")->v;
+	if ((q.has_bbox = http_arg(c, "bbox")->given)) {
 		if (bbox_lat_first) /* Part 2 §6.3: the axis order of bbox-crs */
 			q.south = b[0], q.west = b[1], q.north = b[2], q.east = b[3];
 		else
 			q.west = b[0], q.south = b[1], q.east = b[2], q.north = b[3];
 	}
 
+	struct ms_error err = {0};
 	struct feat_page page;
 	if (feat_items(c->snap, &q, &page, &err)) {
 		http_problem_from_error(r, &err);
@@ -170,7 +130,7 @@ void h_items(struct http_ctx *c, struct http_response *r)
 	{
 		char off[24];
 		snprintf(off, sizeof off, "%zu", q.offset);
-		page_link(&w, c, "self", q.offset || http_param(c, "offset") ? off : NULL);
+		page_link(&w, c, "self", http_arg(c, "offset")->given ? off : NULL);
 		if (q.offset + page.n < page.matched) {
 			snprintf(off, sizeof off, "%zu", q.offset + page.n);
 			page_link(&w, c, "next", off);
@@ -196,14 +156,10 @@ void h_items(struct http_ctx *c, struct http_response *r)
 
 void h_item(struct http_ctx *c, struct http_response *r)
 {
-	static const char *const allowed[] = {"f", "crs", "coordsys", NULL};
-	if (!ogc_collection_known(c, r) || !http_check_params(c, r, allowed) || !ogc_check_f(c, r, "geojson"))
-		return;
 	struct feat_write_opts o;
 	const char *crs_uri;
-	if (!parse_output(c, r, &o, &crs_uri))
-		return;
-	const char *id = c->captures[1];
+	output_options(c, &o, &crs_uri);
+	const char *id = http_arg(c, "featureId")->text;
 	const struct site *s = snapshot_find(c->snap, id);
 	if (!s) {
 		http_problem(r, 404, "no site with id '%.200s' in collection '" SITES_COLLECTION "'", id);

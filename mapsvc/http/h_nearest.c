@@ -3,70 +3,41 @@
  * distance on WGS-84 (DESIGN.md).  The same engine call and writer as
  * `mapsvc nearest`, so both print the same document.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../features/features.h"
-#include "../util/numparse.h"
 #include "handlers.h"
+
+static const struct http_pspec nearest_specs[] = {
+	{.name = "lat", .type = HTTP_T_NUMBER, .required = true, .min = -90, .max = 90,
+	 .desc = "Latitude of the query point (in coordsys)."},
+	{.name = "lon", .type = HTTP_T_NUMBER, .required = true, .min = -180, .max = 180,
+	 .desc = "Longitude of the query point (in coordsys)."},
+	{.name = "limit", .type = HTTP_T_INT, .min = 1, .max = FEAT_NEAREST_MAX, .def = HTTP_STR(FEAT_NEAREST_DEFAULT),
+	 .desc = "How many sites."},
+	{.name = "within_km", .type = HTTP_T_NUMBER, .min = 0, .max = INFINITY,
+	 .desc = "Only sites at most this far (km)."},
+	HTTP_SPEC_CATEGORY,
+	HTTP_SPEC_COORDSYS,
+	HTTP_SPEC_F_GEOJSON,
+};
+const struct http_params h_nearest_params = HTTP_PARAMS(nearest_specs);
 
 void h_nearest(struct http_ctx *c, struct http_response *r)
 {
-	static const char *const allowed[] = {"lat", "lon", "limit", "within_km", "category", "coordsys", "f", NULL};
-	if (!http_check_params(c, r, allowed))
-		return;
-	const char *f = http_param(c, "f");
-	if (f && strcmp(f, "json") && strcmp(f, "geojson")) {
-		http_problem(r, 400, "f: unsupported format '%.50s' (expected json)", f);
-		return;
-	}
-	struct feat_nearest_query q = {.limit = FEAT_NEAREST_DEFAULT, .within_m = INFINITY};
-	const char *lat = http_param(c, "lat"), *lon = http_param(c, "lon"), *v;
-	if (!lat || !lon) {
-		http_problem(r, 400, "%s: required (decimal degrees)", lat ? "lon" : "lat");
-		return;
-	}
-	if (!ms_parse_decimal_str(lat, &q.lat) || q.lat < -90 || q.lat > 90) {
-		http_problem(r, 400, "lat: '%.50s' is not a latitude in -90..90", lat);
-		return;
-	}
-	if (!ms_parse_decimal_str(lon, &q.lon) || q.lon < -180 || q.lon > 180) {
-		http_problem(r, 400, "lon: '%.50s' is not a longitude in -180..180", lon);
-		return;
-	}
-	if ((v = http_param(c, "limit"))) {
-		double d;
-		if (!ms_parse_decimal_str(v, &d) || d != floor(d) || d < 1 || d > FEAT_NEAREST_MAX) {
-			http_problem(r, 400, "limit: '%.50s' is not a whole number in 1..%d", v, FEAT_NEAREST_MAX);
-			return;
-		}
-		q.limit = (size_t)d;
-	}
-	if ((v = http_param(c, "within_km"))) {
-		double km;
-		if (!ms_parse_decimal_str(v, &km) || km < 0) {
-			http_problem(r, 400, "within_km: '%.50s' is not a distance >= 0 in kilometres", v);
-			return;
-		}
-		q.within_m = km * 1000;
-	}
-	struct ms_error err = {0};
-	if ((v = http_param(c, "category")) && feat_parse_categories(v, &q.categories, &err)) {
-		http_problem_from_error(r, &err);
-		return;
-	}
-	if ((v = http_param(c, "coordsys"))) {
-		int cs = coordsys_parse(v);
-		if (cs < 0) {
-			http_problem(r, 400, "coordsys: unknown '%.50s' (expected wgs84, gcj02, bd09 or cgcs2000)", v);
-			return;
-		}
-		q.cs = (enum coordsys)cs;
-	}
+	const struct http_arg *within = http_arg(c, "within_km");
+	struct feat_nearest_query q = {
+		.lat = http_arg(c, "lat")->num,
+		.lon = http_arg(c, "lon")->num,
+		.cs = (enum coordsys)http_arg(c, "coordsys")->i,
+		.limit = (size_t)http_arg(c, "limit")->i,
+		.within_m = within->given ? within->num * 1000 : INFINITY,
+		.categories = (feat_catmask)http_arg(c, "category")->mask,
+	};
 	struct sindex_hit *hits;
 	size_t n;
+	struct ms_error err = {0};
 	if (feat_nearest(c->snap, &q, &hits, &n, &err)) {
 		http_problem_from_error(r, &err);
 		return;

@@ -9,17 +9,22 @@
 #include "handlers.h"
 #include "ogc.h"
 
-static const char *const only_f[] = {"f", NULL};
+static const char *const f_json_html[] = {"json", "html", NULL};
 
-bool ogc_check_f(const struct http_ctx *c, struct http_response *r, const char *alt)
-{
-	const char *f = http_param(c, "f");
-	if (!f || !strcmp(f, "json") || (alt && !strcmp(f, alt)))
-		return true;
-	http_problem(r, 400, "f: unsupported format '%.50s' (this resource is available as f=json%s%s)", f,
-		     alt ? " or f=" : "", alt ? alt : "");
-	return false;
-}
+static const struct http_pspec landing_specs[] = {
+	{.name = "f", .type = HTTP_T_ENUM, .values = f_json_html,
+	 .desc = "json: this landing page; html: the map page (the default when Accept prefers HTML)."},
+};
+static const struct http_pspec doc_specs[] = {
+	HTTP_SPEC_F_JSON,
+};
+static const struct http_pspec collection_specs[] = {
+	HTTP_SPEC_COLLECTION,
+	HTTP_SPEC_F_JSON,
+};
+const struct http_params h_landing_params = HTTP_PARAMS(landing_specs);
+const struct http_params h_doc_params = HTTP_PARAMS(doc_specs);
+const struct http_params h_collection_params = HTTP_PARAMS(collection_specs);
 
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
 	      const char *title)
@@ -44,19 +49,8 @@ void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const
 	jw_object_end(w);
 }
 
-bool ogc_collection_known(const struct http_ctx *c, struct http_response *r)
-{
-	if (c->ncaptures > 0 && !strcmp(c->captures[0], SITES_COLLECTION))
-		return true;
-	http_problem(r, 404, "no collection '%.100s' (the one collection is '" SITES_COLLECTION "')",
-		     c->ncaptures > 0 ? c->captures[0] : "");
-	return false;
-}
-
 void h_landing(struct http_ctx *c, struct http_response *r)
 {
-	if (!http_check_params(c, r, only_f) || !ogc_check_f(c, r, NULL))
-		return;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	jw_object_begin(&w);
@@ -81,8 +75,7 @@ void h_landing(struct http_ctx *c, struct http_response *r)
 
 void h_conformance(struct http_ctx *c, struct http_response *r)
 {
-	if (!http_check_params(c, r, only_f) || !ogc_check_f(c, r, NULL))
-		return;
+	(void)c; /* its table has checked f */
 	static const char *const classes[] = {
 		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
 		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -155,8 +148,6 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 
 void h_collections(struct http_ctx *c, struct http_response *r)
 {
-	if (!http_check_params(c, r, only_f) || !ogc_check_f(c, r, NULL))
-		return;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	jw_object_begin(&w);
@@ -175,8 +166,6 @@ void h_collections(struct http_ctx *c, struct http_response *r)
 
 void h_collection(struct http_ctx *c, struct http_response *r)
 {
-	if (!ogc_collection_known(c, r) || !http_check_params(c, r, only_f) || !ogc_check_f(c, r, NULL))
-		return;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	write_collection(&w, c);
@@ -186,8 +175,6 @@ void h_collection(struct http_ctx *c, struct http_response *r)
 
 void h_queryables(struct http_ctx *c, struct http_response *r)
 {
-	if (!ogc_collection_known(c, r) || !http_check_params(c, r, only_f) || !ogc_check_f(c, r, NULL))
-		return;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	jw_object_begin(&w);

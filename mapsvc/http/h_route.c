@@ -1,20 +1,15 @@
 /*
  * h_route.c - GET /route: a tour guide's route and its sheet.
  *
- *   from=LAT,LON            the start, WGS-84 (required)
- *   sites=ID,... | nearest=N the stops by id, or the N (1..50) sites nearest
- *                            the start (exactly one of the two)
- *   return=0|1               a round trip (default 0)
- *   mode=walk|drive          for the time estimates (default walk)
- *   format=json|gpx|html|pdf default json
- *   title=TEXT               the sheet's title (optional)
- *
- * json is application/geo+json, gpx application/gpx+xml as an attachment
+ * The parameters are the table below: a start, and the stops by id
+ * (sites) or the N sites nearest the start (nearest), exactly one of the
+ * two.  json is application/geo+json, gpx application/gpx+xml as an attachment
  * (route.gpx), html a printable page whose overview map is an absolute
  * /staticmap.png URL drawing the same route (so the page works wherever
  * it is saved, as long as the server is reachable), pdf the sheet with the
  * map rendered here and embedded.  Every bad value is a 400 naming it; an
- * unknown site id is a 400 too (the route, not the site, is the resource).
+ * unknown site id is a 400 too (the route, not the site, is the resource:
+ * http_status_of's rule for MS_ENOTFOUND).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +26,23 @@
 #define SHEET_MAP_SCALE 2
 
 enum fmt { FMT_JSON, FMT_GPX, FMT_HTML, FMT_PDF };
+static const char *const formats[] = {"json", "gpx", "html", "pdf", NULL}; /* enum fmt order */
+static const char *const modes[] = {"walk", "drive", NULL};                 /* enum route_mode order */
+
+static const struct http_pspec route_specs[] = {
+	{.name = "from", .type = HTTP_T_LATLON, .required = true, .min = -90, .max = 90,
+	 .desc = "The start, LAT,LON in WGS-84."},
+	{.name = "sites", .type = HTTP_T_LIST, .min = 1, .max = ROUTE_MAX_STOPS,
+	 .desc = "Site ids to visit, comma-separated (or nearest)."},
+	{.name = "nearest", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAX_STOPS,
+	 .desc = "Visit the N sites nearest the start (or sites)."},
+	{.name = "return", .type = HTTP_T_BOOL, .def = "0", .desc = "1: come back to the start."},
+	{.name = "mode", .type = HTTP_T_ENUM, .values = modes, .match = route_mode_parse, .def = "walk",
+	 .desc = "Travel mode, for the time estimates."},
+	{.name = "format", .type = HTTP_T_ENUM, .values = formats, .def = "json", .desc = "The sheet's format."},
+	{.name = "title", .type = HTTP_T_STRING, .desc = "The sheet's title."},
+};
+const struct http_params h_route_params = HTTP_PARAMS(route_specs);
 
 /* The /staticmap.png URL drawing the plan's route (fitted to its points,
  * which is what route_map_plan_png draws for the PDF). */
@@ -50,7 +62,7 @@ static enum ms_status map_png(struct http_ctx *c, const struct route_plan *p, st
 	struct h_tiles *t = http_tiles(c);
 	const struct style *print = h_tiles_style(t, "print");
 	if (!print)
-		return ms_fail(err, MS_ENOTFOUND, "no print style in the styles folder");
+		return ms_fail(err, MS_EDATA, "the styles folder has no print style"); /* the server's data */
 	struct tile_ctx *ctx = h_tiles_ctx(t, err);
 	if (!ctx)
 		return err->status;
@@ -60,78 +72,36 @@ static enum ms_status map_png(struct http_ctx *c, const struct route_plan *p, st
 	return st;
 }
 
+/* The plan of the request's start and stops. */
+static enum ms_status plan_of(const struct http_ctx *c, struct route_plan **plan, struct ms_error *err)
+{
+	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites");
+	double lat = from->v[0], lon = from->v[1];
+	struct route_options opt = {http_arg(c, "return")->i, (enum route_mode)http_arg(c, "mode")->i};
+	const struct site *stops[ROUTE_MAX_STOPS];
+	size_t n = 0;
+	enum ms_status st = sites->given
+				    ? route_select_ids(c->snap, sites->text, stops, &n, err)
+				    : route_select_nearest(c->snap, lat, lon, http_arg(c, "nearest")->i, stops, &n, err);
+	if (st == MS_OK)
+		st = route_plan_build(lat, lon, stops, n, &opt, plan, err);
+	return st;
+}
+
 void h_route(struct http_ctx *c, struct http_response *r)
 {
-	static const char *const allowed[] = {"from", "sites", "nearest", "return", "mode", "format", "title", NULL};
-	if (!http_check_params(c, r, allowed))
-		return;
-	const char *from = http_param(c, "from"), *sites = http_param(c, "sites"), *nearest = http_param(c, "nearest");
-	const char *v;
-	double lat, lon;
-	if (!from) {
-		http_problem(r, 400, "from: the start point LAT,LON is required");
-		return;
-	}
-	if (!route_parse_point(from, &lat, &lon) || !site_coord_valid(lat, lon)) {
-		http_problem(r, 400, "from: '%.60s' is not LAT,LON in -90..90, -180..180", from);
-		return;
-	}
-	if (!sites == !nearest) {
+	if (http_arg(c, "sites")->given == http_arg(c, "nearest")->given) {
 		http_problem(r, 400, "sites: give either sites=ID,... or nearest=N");
 		return;
 	}
-	long k = 0;
-	if (nearest) {
-		char *end;
-		k = strspn(nearest, "0123456789") == strlen(nearest) && *nearest && strlen(nearest) < 6
-			    ? strtol(nearest, &end, 10)
-			    : 0;
-		if (k < 1 || k > ROUTE_MAX_STOPS) {
-			http_problem(r, 400, "nearest: '%.40s' is not a whole number in 1..%d", nearest,
-				     ROUTE_MAX_STOPS);
-			return;
-		}
-	}
-	struct route_options opt = {false, ROUTE_WALK};
-	if ((v = http_param(c, "return"))) {
-		if (strcmp(v, "0") && strcmp(v, "1")) {
-			http_problem(r, 400, "return: '%.40s' is not 0 or 1", v);
-			return;
-		}
-		opt.round_trip = v[0] == '1';
-	}
-	if ((v = http_param(c, "mode"))) {
-		int m = route_mode_parse(v);
-		if (m < 0) {
-			http_problem(r, 400, "mode: '%.40s' is not walk or drive", v);
-			return;
-		}
-		opt.mode = (enum route_mode)m;
-	}
-	int format = FMT_JSON;
-	if ((v = http_param(c, "format"))) {
-		static const char *const names[] = {"json", "gpx", "html", "pdf"};
-		for (format = 0; format < 4 && strcmp(v, names[format]); format++)
-			;
-		if (format == 4) {
-			http_problem(r, 400, "format: '%.40s' is not json, gpx, html or pdf", v);
-			return;
-		}
-	}
-
-	const struct site *stops[ROUTE_MAX_STOPS];
-	size_t n = 0;
 	struct route_plan *plan = NULL;
 	struct ms_error err = {0};
-	enum ms_status st = sites ? route_select_ids(c->snap, sites, stops, &n, &err)
-				  : route_select_nearest(c->snap, lat, lon, k, stops, &n, &err);
-	if (st == MS_OK)
-		st = route_plan_build(lat, lon, stops, n, &opt, &plan, &err);
-	if (st != MS_OK) {
-		http_problem(r, st == MS_EUSAGE || st == MS_ENOTFOUND || st == MS_EDATA ? 400 : 500, "%s", err.msg);
+	if (plan_of(c, &plan, &err) != MS_OK) {
+		http_problem_from_error(r, &err);
 		return;
 	}
-	struct route_sheet sheet = {.title = http_param(c, "title"), .generated = time(NULL), .utc_offset_min = 480};
+	int format = (int)http_arg(c, "format")->i;
+	struct route_sheet sheet = {.title = http_arg(c, "title")->text, .generated = time(NULL), .utc_offset_min = 480};
 	struct buf aux = BUF_INIT;
 	switch (format) {
 	case FMT_JSON:
@@ -151,13 +121,13 @@ void h_route(struct http_ctx *c, struct http_response *r)
 		break;
 	case FMT_PDF:
 		if (map_png(c, plan, &aux, &err) != MS_OK) {
-			http_problem(r, 500, "route map: %s", err.msg);
+			http_problem(r, http_status_of(err.status), "route map: %s", err.msg);
 			break;
 		}
 		sheet.map_png = (const unsigned char *)aux.data;
 		sheet.map_png_len = aux.len;
 		if (route_write_pdf(plan, &sheet, &r->body, &err) != MS_OK) {
-			http_problem(r, 500, "route sheet: %s", err.msg);
+			http_problem(r, http_status_of(err.status), "route sheet: %s", err.msg);
 			break;
 		}
 		r->content_type = "application/pdf";

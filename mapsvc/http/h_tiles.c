@@ -106,51 +106,26 @@ static struct tile_map *map_for(struct h_tiles *t, const struct snapshot *snap)
 	return m;
 }
 
-/* A whole decimal number of at most 10 digits (no sign, no spaces). */
-static bool parse_uint(const char *s, size_t n, long long *out)
-{
-	if (n == 0 || n > 10)
-		return false;
-	long long v = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return true;
-}
+#define SPEC_STYLE {.name = "style", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, \
+		    .desc = "A style in the styles folder."}
+#define SPEC_ZXY                                                                                               \
+	{.name = "z", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0, .max = MAX_ZOOM_LIMIT, \
+	 .flags = HTTP_PF_MAX_ZOOM, .desc = "Zoom level."},                                                     \
+	{.name = "x", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
+	 .max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Tile column, 0 at the west."},                             \
+	{.name = "y", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
+	 .max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Tile row, 0 at the north (XYZ)."}
+#define SPEC_COORDSYS                                                                                          \
+	HTTP_SPEC_MAP_COORDSYS("Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
-/* "123.png" or "123@2x.png". */
-static bool parse_y(const char *s, long long *y, int *scale)
-{
-	size_t n = strlen(s);
-	if (n > 4 && !strcmp(s + n - 4, ".png"))
-		n -= 4;
-	else
-		return false;
-	*scale = 1;
-	if (n > 3 && !strncmp(s + n - 3, "@2x", 3)) {
-		*scale = 2;
-		n -= 3;
-	}
-	return parse_uint(s, n, y);
-}
-
-static bool parse_coordsys(struct http_ctx *c, struct http_response *r, enum coordsys *cs)
-{
-	*cs = COORDSYS_WGS84;
-	const char *v = http_param(c, "coordsys");
-	if (!v)
-		return true;
-	int p = coordsys_parse(v);
-	if (p != COORDSYS_WGS84 && p != COORDSYS_GCJ02) {
-		http_problem(r, 400, "coordsys: '%.40s' is not wgs84 or gcj02", v);
-		return false;
-	}
-	*cs = (enum coordsys)p;
-	return true;
-}
+static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS};
+static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS};
+static const struct http_pspec tilejson_specs[] = {SPEC_COORDSYS};
+static const struct http_pspec tilejson_style_specs[] = {SPEC_STYLE, SPEC_COORDSYS};
+const struct http_params h_tile_params = HTTP_PARAMS(tile_specs);
+const struct http_params h_tile_style_params = HTTP_PARAMS(tile_style_specs);
+const struct http_params h_tilejson_params = HTTP_PARAMS(tilejson_specs);
+const struct http_params h_tilejson_style_params = HTTP_PARAMS(tilejson_style_specs);
 
 struct fill_job {
 	struct h_tiles *t;
@@ -202,24 +177,16 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 	return tile_blob_attach(blob, aux, free_fn);
 }
 
-static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, const char *zs,
-		       const char *xs, const char *ys)
+static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
 {
 	struct h_tiles *t = http_tiles(c);
-	long long z, x, y;
-	int scale;
-	if (!parse_uint(zs, strlen(zs), &z) || !parse_uint(xs, strlen(xs), &x) || !parse_y(ys, &y, &scale)) {
-		http_problem(r, 404, "no tile at '%.200s': tiles are /tiles/[STYLE/]Z/X/Y.png or Y@2x.png", c->path);
-		return;
-	}
-	if (z > (long long)c->cfg->max_zoom || z > MAX_ZOOM_LIMIT || !tile_valid((int)z, x, y, MAX_ZOOM_LIMIT)) {
+	long long z = http_arg(c, "z")->i, x = http_arg(c, "x")->i, y = http_arg(c, "y")->i;
+	if (!tile_valid((int)z, x, y, MAX_ZOOM_LIMIT)) {
 		http_problem(r, 404, "tile %lld/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", z,
 			     x, y, c->cfg->max_zoom);
 		return;
 	}
-	enum coordsys cs;
-	if (!parse_coordsys(c, r, &cs))
-		return;
+	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
 
 	struct tile_key key = {c->snap->version, st->version, (uint32_t)x, (uint32_t)y, (uint8_t)z,
 			       (uint8_t)scale, (uint8_t)cs};
@@ -229,7 +196,7 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	struct ms_error err = {0};
 	enum ms_status s = tile_cache_get(t->cache, &key, fill_tile, &job, &blob, NULL, &err);
 	if (s != MS_OK) {
-		http_problem(r, 500, "rendering tile %lld/%lld/%lld: %s", z, x, y, err.msg);
+		http_problem(r, http_status_of(s), "rendering tile %lld/%lld/%lld: %s", z, x, y, err.msg);
 		return;
 	}
 	r->content_type = "image/png";
@@ -250,20 +217,39 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	r->ext_attach = blob_attach;
 }
 
+/* The style of a /tiles/{style}/... route; NULL after a 404. */
+static const struct style *named_style(struct http_ctx *c, struct http_response *r)
+{
+	struct h_tiles *t = http_tiles(c);
+	const char *name = http_arg(c, "style")->text;
+	const struct style *st = style_find(t->styles, t->nstyles, name);
+	if (!st)
+		http_problem(r, 404, "no style '%.100s'", name);
+	return st;
+}
+
 void h_tile(struct http_ctx *c, struct http_response *r)
 {
-	serve_tile(c, r, http_tiles(c)->def, c->captures[0], c->captures[1], c->captures[2]);
+	serve_tile(c, r, http_tiles(c)->def, 1);
+}
+
+void h_tile_2x(struct http_ctx *c, struct http_response *r)
+{
+	serve_tile(c, r, http_tiles(c)->def, 2);
 }
 
 void h_tile_style(struct http_ctx *c, struct http_response *r)
 {
-	struct h_tiles *t = http_tiles(c);
-	const struct style *st = style_find(t->styles, t->nstyles, c->captures[0]);
-	if (!st) {
-		http_problem(r, 404, "no style '%.100s'", c->captures[0]);
-		return;
-	}
-	serve_tile(c, r, st, c->captures[1], c->captures[2], c->captures[3]);
+	const struct style *st = named_style(c, r);
+	if (st)
+		serve_tile(c, r, st, 1);
+}
+
+void h_tile_style_2x(struct http_ctx *c, struct http_response *r)
+{
+	const struct style *st = named_style(c, r);
+	if (st)
+		serve_tile(c, r, st, 2);
 }
 
 /* A zoom at which the data's bounds fit in about 1024 px. */
@@ -285,27 +271,11 @@ static int fit_zoom(const struct snapshot *s, int max_zoom)
 
 void h_tilejson(struct http_ctx *c, struct http_response *r)
 {
-	struct h_tiles *t = http_tiles(c);
-	const struct style *st = t->def;
-	bool named = c->ncaptures == 1;
-	if (named) {
-		const char *cap = c->captures[0];
-		size_t n = strlen(cap);
-		char name[sizeof st->name];
-		if (n <= 5 || strcmp(cap + n - 5, ".json") || n - 5 >= sizeof name) {
-			http_problem(r, 404, "no resource at '%.200s'", c->path);
-			return;
-		}
-		memcpy(name, cap, n - 5);
-		name[n - 5] = '\0';
-		if (!(st = style_find(t->styles, t->nstyles, name))) {
-			http_problem(r, 404, "no style '%.100s'", name);
-			return;
-		}
-	}
-	enum coordsys cs;
-	if (!parse_coordsys(c, r, &cs))
+	bool named = c->ncaptures == 1; /* /tiles/{style}.json */
+	const struct style *st = named ? named_style(c, r) : http_tiles(c)->def;
+	if (!st)
 		return;
+	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
 	const struct snapshot *s = c->snap;
 	struct jsonw w;
 	jw_init(&w, &r->body);

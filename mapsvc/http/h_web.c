@@ -37,12 +37,26 @@ static void serve_asset(struct http_ctx *c, struct http_response *r, const struc
 	buf_append(&r->body, a->data, a->len);
 }
 
+/* The page's files: "v" names the version the page asked for. */
+static const struct http_pspec static_specs[] = {
+	{.name = "file", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A file of the page."},
+	{.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
+};
+static const struct http_pspec static2_specs[] = {
+	{.name = "dir", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A folder of the page."},
+	{.name = "file", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A file in it."},
+	{.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
+};
+const struct http_params h_static_params = HTTP_PARAMS(static_specs);
+const struct http_params h_static2_params = HTTP_PARAMS(static2_specs);
+const struct http_params h_config_params = {NULL, 0};
+
 void h_root(struct http_ctx *c, struct http_response *r)
 {
-	const char *f = http_param(c, "f");
+	const struct http_arg *f = http_arg(c, "f");
 	http_add_header(r, "Vary", "Accept");
-	if (f ? strcmp(f, "html") != 0 : web_accept_prefers_json(http_header(c, "Accept"))) {
-		h_landing(c, r); /* JSON, or the 400 for an unknown f */
+	if (f->set ? strcmp(f->text, "html") != 0 : web_accept_prefers_json(http_header(c, "Accept"))) {
+		h_landing(c, r);
 		return;
 	}
 	serve_asset(c, r, web_page(), false);
@@ -55,14 +69,11 @@ void h_static(struct http_ctx *c, struct http_response *r)
 		http_problem(r, 404, "no file '%.200s' in the map page's assets", c->path);
 		return;
 	}
-	serve_asset(c, r, a, web_asset_versioned(a, http_param(c, "v")));
+	serve_asset(c, r, a, web_asset_versioned(a, http_arg(c, "v")->text));
 }
 
 void h_config(struct http_ctx *c, struct http_response *r)
 {
-	static const char *const none[] = {NULL};
-	if (!http_check_params(c, r, none))
-		return;
 	const struct http_config *cfg = c->cfg;
 	struct jsonw w;
 	jw_init(&w, &r->body);

@@ -1,31 +1,42 @@
 /*
- * handlers.h - the route handlers, one file per area, and the few things
- * of the server they share.  Internal to http/: the table in routes.c is
- * the only caller.
+ * handlers.h - the route handlers, one file per area, each with the
+ * parameter tables of its routes (params.h), and the few things of the
+ * server they share.  Internal to http/: the table in routes.c is the
+ * only caller, through http_route_handle, so a handler runs only after
+ * its table has checked and parsed the request.
  */
 #ifndef MS_HTTP_HANDLERS_H
 #define MS_HTTP_HANDLERS_H
 
+#include <math.h> /* INFINITY, for the tables */
+
+#include "../geo/geo.h"
 #include "http.h"
 
 /* h_ogc.c: OGC API - Features Part 1 and 2 documents */
+extern const struct http_params h_landing_params, h_doc_params, h_collection_params;
 void h_landing(struct http_ctx *c, struct http_response *r);
 void h_conformance(struct http_ctx *c, struct http_response *r);
 void h_collections(struct http_ctx *c, struct http_response *r);
 void h_collection(struct http_ctx *c, struct http_response *r);
 void h_queryables(struct http_ctx *c, struct http_response *r);
-/* h_api.c: the OpenAPI 3.0 description */
+/* h_api.c: the OpenAPI 3.0 description, from the route table */
+extern const struct http_params h_api_params;
 void h_api(struct http_ctx *c, struct http_response *r);
 /* h_items.c */
+extern const struct http_params h_items_params, h_item_params;
 void h_items(struct http_ctx *c, struct http_response *r);
 void h_item(struct http_ctx *c, struct http_response *r);
 /* h_nearest.c */
+extern const struct http_params h_nearest_params;
 void h_nearest(struct http_ctx *c, struct http_response *r);
 /* h_web.c: the map page (issue 6) */
+extern const struct http_params h_root_params, h_static_params, h_static2_params, h_config_params;
 void h_root(struct http_ctx *c, struct http_response *r);   /* the page, or h_landing for JSON */
 void h_static(struct http_ctx *c, struct http_response *r); /* /static/...: the page's assets */
 void h_config(struct http_ctx *c, struct http_response *r); /* /config.json: the page's settings */
 /* h_ops.c: operations */
+extern const struct http_params h_ops_params; /* none */
 void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
@@ -36,9 +47,12 @@ struct h_tiles;
 struct h_tiles *h_tiles_new(const struct http_config *cfg, struct ms_error *err);
 void h_tiles_free(struct h_tiles *t);
 struct h_tiles *http_tiles(const struct http_ctx *c); /* server.c */
-void h_tile(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}[@2x].png */
-void h_tile_style(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}[@2x].png */
-void h_tilejson(struct http_ctx *c, struct http_response *r);   /* /tiles.json, /tiles/{style}.json */
+extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params, h_tilejson_style_params;
+void h_tile(struct http_ctx *c, struct http_response *r);          /* /tiles/{z}/{x}/{y}.png */
+void h_tile_2x(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}@2x.png */
+void h_tile_style(struct http_ctx *c, struct http_response *r);    /* /tiles/{style}/{z}/{x}/{y}.png */
+void h_tile_style_2x(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}@2x.png */
+void h_tilejson(struct http_ctx *c, struct http_response *r);      /* /tiles.json, /tiles/{style}.json */
 /* For windows of the same layouts (static maps, route sheets): a style by
  * name (NULL when none), the map of snap (retained: tile_map_release it)
  * and this thread's render context (borrowed). */
@@ -50,6 +64,7 @@ struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
 struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
+extern const struct http_params h_staticmap_params, h_route_params;
 void h_staticmap(struct http_ctx *c, struct http_response *r);
 void h_route(struct http_ctx *c, struct http_response *r);
 
@@ -63,6 +78,45 @@ const char *ogc_crs_lookup(const char *value, bool *lat_first);
 
 /* Names of the collection's id (for links and documents). */
 #define SITES_COLLECTION "sites"
+
+/* Values and specs that several routes' tables share (util.c).  Each
+ * value list's order is an engine enum's, so a parsed index is that enum
+ * (the unit test checks them against the engine's names). */
+extern const char *const http_crs_values[];        /* ogc_crs_lookup's URIs */
+extern const char *const http_coordsys_values[];   /* enum coordsys */
+extern const char *const http_category_values[];   /* enum site_category: a list's mask is a feat_catmask */
+extern const char *const http_collection_values[]; /* SITES_COLLECTION */
+extern const char *const http_f_json_values[];     /* json */
+extern const char *const http_f_geojson_values[];  /* json, geojson */
+extern const char *const http_map_coordsys_values[]; /* wgs84, gcj02: what tiles are drawn in */
+/* A CRS URI or its safe CURIE ("[EPSG:4326]") -> its index, or -1. */
+int http_crs_match(const char *value);
+
+#define HTTP_SPEC_COLLECTION                                                                                   \
+	{.name = "collectionId", .in = HTTP_IN_PATH, .type = HTTP_T_ENUM, .required = true,                  \
+	 .values = http_collection_values, .desc = "The collection: " SITES_COLLECTION "."}
+#define HTTP_SPEC_CRS(name_, desc_)                                                                            \
+	{.name = name_, .type = HTTP_T_ENUM, .values = http_crs_values, .match = http_crs_match,              \
+	 .def = CRS_CRS84, .desc = desc_}
+/* The vendor parameter of DESIGN.md: query and answer in this system. */
+#define HTTP_SPEC_COORDSYS                                                                                     \
+	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_coordsys_values, .match = coordsys_parse,    \
+	 .def = "wgs84",                                                                                        \
+	 .desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for AMap/Tencent, "    \
+		 "BD-09 for Baidu)."}
+/* f, the OGC output format: JSON documents, GeoJSON features. */
+#define HTTP_SPEC_F_JSON                                                                                       \
+	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json", .desc = "Output format."}
+#define HTTP_SPEC_F_GEOJSON                                                                                    \
+	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",                      \
+	 .desc = "Output format (GeoJSON)."}
+/* The system a map is drawn in: WGS-84, or shifted onto GCJ-02 basemaps. */
+#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                          \
+	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values, .match = coordsys_parse, \
+	 .def = "wgs84", .desc = desc_}
+#define HTTP_SPEC_CATEGORY                                                                                     \
+	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
+	 .desc = "One category or a comma-separated list."}
 
 /* Writes the Prometheus text of the server's counters (server.c). */
 void http_metrics_write(const struct http_ctx *c, struct buf *out);

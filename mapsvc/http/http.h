@@ -2,10 +2,12 @@
  * http.h - the HTTP front: server set-up and limits (libmicrohttpd), the
  * route table, problem+json errors, and what every handler is given.
  *
- * A handler parses the request, calls the engine (features/, render/,
- * route/) and fills a struct http_response; it never touches sockets or
- * libmicrohttpd.  Adding a route is one line in the table of routes.c and
- * a handler function in a file of its own (declared in handlers.h).
+ * A handler reads its parameters, already parsed and checked by its
+ * route's table (params.h), calls the engine (features/, render/, route/)
+ * and fills a struct http_response; it never touches sockets or
+ * libmicrohttpd.  Adding a route is one line in the table of routes.c,
+ * a table of its parameters and a handler function in a file of its own
+ * (declared in handlers.h); /api documents it from the same lines.
  *
  * Threads: libmicrohttpd runs a pool of epoll threads; handlers run on
  * them concurrently.  Each request holds its own reference to the current
@@ -23,6 +25,7 @@
 #include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
+#include "params.h"
 
 /* Server settings, filled by `mapsvc serve`.  Strings are borrowed for
  * the life of the server. */
@@ -62,6 +65,7 @@ struct http_config {
 #define HTTP_MAX_CONNECTIONS 512   /* with the pool: at most 64 MiB */
 #define HTTP_TIMEOUT_S 15          /* a slow or stalled client is dropped after this */
 #define HTTP_MAX_PARAMS 32
+#define HTTP_MAX_CAPTURES 4        /* {name} segments in a route pattern */
 #define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
 
 struct http_param {
@@ -106,10 +110,15 @@ struct http_ctx {
 	const char *path;            /* decoded path, e.g. "/collections/sites/items/x" */
 	const char *method;          /* "GET", "HEAD", ... */
 	const char *base_url;        /* "http://host:port" (no trailing slash) for links */
-	const char *captures[4];     /* the {...} segments of the route pattern, in order */
+	const char *captures[HTTP_MAX_CAPTURES]; /* the {name} segments of the route pattern, in order */
 	int ncaptures;
-	struct http_param params[HTTP_MAX_PARAMS]; /* query parameters in request order */
+	struct http_param params[HTTP_MAX_PARAMS]; /* query parameters in request order, raw */
 	int nparams;
+	/* The route's parameters, parsed (http_params_parse): read them with
+	 * http_arg(c, name). */
+	const struct http_params *spec;
+	struct http_arg args[HTTP_MAX_ROUTE_PARAMS]; /* args[i] is spec->v[i]'s */
+	double points[HTTP_MAX_POINTS][2];          /* storage of a HTTP_T_POINTS value */
 	/* private */
 	void *conn_;
 	void *server_;
@@ -119,13 +128,8 @@ typedef void (*http_handler_fn)(struct http_ctx *c, struct http_response *r);
 
 /* --- for handlers -------------------------------------------------- */
 
-/* The value of query parameter key, or NULL. */
-const char *http_param(const struct http_ctx *c, const char *key);
 /* A request header (case-insensitive name), or NULL. */
 const char *http_header(const struct http_ctx *c, const char *name);
-/* Fails with a 400 problem naming the first parameter not in allowed
- * (NULL-terminated) or given twice; returns false when it did. */
-bool http_check_params(const struct http_ctx *c, struct http_response *r, const char *const *allowed);
 /* Adds a header to the answer (copied). */
 void http_add_header(struct http_response *r, const char *name, const char *value);
 /* Replaces the answer with an RFC 9457 problem+json document.  The type
@@ -134,7 +138,22 @@ void http_add_header(struct http_response *r, const char *name, const char *valu
 void http_problem(struct http_response *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The reason phrase of a status ("Not Found"). */
 const char *http_reason(int status);
-/* 400 from an engine error (its message names the parameter). */
+/* The HTTP status of an engine failure; the one rule, used wherever an
+ * engine error becomes a problem:
+ *   MS_EUSAGE     400  the request asked for something malformed
+ *   MS_ENOTFOUND  400  a query parameter names something that does not
+ *                      exist (sites=nope).  Every engine call takes its
+ *                      input from the query: a path that names nothing is
+ *                      a 404 before any engine call (its route's path
+ *                      parameters, or the handler's own lookup), so here
+ *                      the route, not the thing, is the resource.
+ *   MS_EDATA      500  the server's own data (database, styles) is bad:
+ *                      no request causes that
+ *   MS_EIO        500, MS_EINTERNAL 500
+ * and MS_OK 200. */
+int http_status_of(enum ms_status st);
+/* The problem of an engine error: http_status_of(err->status), and its
+ * message (which names the parameter) as the detail. */
 void http_problem_from_error(struct http_response *r, const struct ms_error *err);
 /* Appends to b the request's query string with key's value replaced by
  * value (or removed when value is NULL), percent-encoded, starting with
@@ -160,11 +179,20 @@ void http_server_stop(struct http_server *s);
 
 /* --- routing (routes.c) -------------------------------------------- */
 
+/* A route.  Its pattern is also its path in /api: "/collections/{collectionId}/items"
+ * where {name} matches one non-empty segment, or the part of one before
+ * the literal text that follows it in the pattern ("{y}@2x.png"), and
+ * names a path parameter of the table. */
 struct http_route {
-	const char *pattern;    /* "/collections/{}/items/{}": {} matches one non-empty segment */
+	const char *pattern;
 	const char *methods;    /* "GET, HEAD" - also the Allow header of a 405 */
 	http_handler_fn handler;
 	const char *name;       /* metrics label */
+	const struct http_params *params; /* path parameters first, in pattern order */
+	/* For /api (OpenAPI 3.0): the operation's id, summary and the media
+	 * type of its 200.  No op_id: not part of the API (the map page's own
+	 * assets and settings). */
+	const char *op_id, *summary, *media_type;
 };
 
 extern const struct http_route http_routes[];
@@ -173,5 +201,9 @@ extern const size_t http_nroutes;
 /* Finds the route for path, filling captures.  Returns its index, or -1.
  * Exposed for the unit tests. */
 int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures);
+/* Runs route rt on c (its path, captures and query parameters set):
+ * parses the parameters by the route's table, then calls its handler.
+ * The one way a request reaches a handler (server.c, the fuzzer). */
+void http_route_handle(const struct http_route *rt, struct http_ctx *c, struct http_response *r);
 
 #endif

@@ -18,12 +18,8 @@
 
 #define OGC_OPENAPI_TYPE "application/vnd.oai.openapi+json;version=3.0"
 
-/* Accepts f absent, f=json or f=alt; otherwise a 400 and false. */
-bool ogc_check_f(const struct http_ctx *c, struct http_response *r, const char *alt);
 /* Writes a link object; href is base_url + path. */
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
 	      const char *title);
-/* True when captures[0] names the sites collection; else a 404. */
-bool ogc_collection_known(const struct http_ctx *c, struct http_response *r);
 
 #endif

@@ -32,6 +32,7 @@
 #include <microhttpd.h>
 #include <xxhash.h>
 
+#include "../util/etag.h"
 #include "../util/mem.h"
 #include "handlers.h"
 
@@ -222,21 +223,11 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 
 	struct snapshot *snap = current_snapshot(s);
 	c.snap = snap;
-	rt->handler(&c, r);
+	http_route_handle(rt, &c, r);
 	snapshot_release(snap);
 done:
 	free(capbuf);
 	return route;
-}
-
-static bool etag_matches(const char *inm, const char *etag)
-{
-	if (!inm)
-		return false;
-	if (!strcmp(inm, "*"))
-		return true;
-	/* RFC 9110 §13.1.2: a list; weak comparison, so W/ is ignored. */
-	return strstr(inm, etag) != NULL;
 }
 
 static void add_headers(struct http_server *s, struct MHD_Response *resp, const struct http_response *r,
@@ -294,8 +285,8 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 		else
 			snprintf(etag, sizeof etag, "\"%016llx\"",
 				 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
-		if (etag_matches(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
-				 etag)) {
+		if (etag_list_matches(
+			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
 			r->status = 304;
 			buf_reset(&r->body);
 			r->ext_body = NULL; /* released in response_free */

@@ -1,4 +1,6 @@
-/* util.c - what handlers share: parameters, headers, problem+json, links. */
+/* util.c - what handlers share: headers, problem+json, links, and the
+ * values of parameters several routes declare. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,38 +13,9 @@
 #include "../util/utf8.h"
 #include "handlers.h"
 
-const char *http_param(const struct http_ctx *c, const char *key)
-{
-	for (int i = 0; i < c->nparams; i++)
-		if (!strcmp(c->params[i].key, key))
-			return c->params[i].value;
-	return NULL;
-}
-
 const char *http_header(const struct http_ctx *c, const char *name)
 {
 	return MHD_lookup_connection_value(c->conn_, MHD_HEADER_KIND, name);
-}
-
-bool http_check_params(const struct http_ctx *c, struct http_response *r, const char *const *allowed)
-{
-	for (int i = 0; i < c->nparams; i++) {
-		const char *k = c->params[i].key;
-		bool ok = false;
-		for (const char *const *a = allowed; *a && !ok; a++)
-			ok = !strcmp(*a, k);
-		if (!ok) {
-			/* OGC API - Features Part 1 §7.15.2: unknown parameters are an error. */
-			http_problem(r, 400, "unknown query parameter '%.100s' for %.100s", k, c->path);
-			return false;
-		}
-		for (int j = 0; j < i; j++)
-			if (!strcmp(c->params[j].key, k)) {
-				http_problem(r, 400, "query parameter '%.100s' given more than once", k);
-				return false;
-			}
-	}
-	return true;
 }
 
 void http_add_header(struct http_response *r, const char *name, const char *value)
@@ -111,10 +84,23 @@ void http_problem(struct http_response *r, int status, const char *fmt, ...)
 	buf_putc(&r->body, '\n');
 }
 
+int http_status_of(enum ms_status st)
+{
+	switch (st) {
+	case MS_OK: return 200;
+	case MS_EUSAGE: return 400;
+	case MS_ENOTFOUND: return 400; /* see http.h: a query parameter named it */
+	case MS_EDATA: return 500;
+	case MS_EIO: return 500;
+	case MS_EINTERNAL: return 500;
+	}
+	return 500;
+}
+
 void http_problem_from_error(struct http_response *r, const struct ms_error *err)
 {
-	int st = err->status == MS_ENOTFOUND ? 404 : err->status == MS_EUSAGE || err->status == MS_EDATA ? 400 : 500;
-	http_problem(r, st, "%s", err->msg);
+	assert(err->status != MS_OK); /* only a failure becomes a problem */
+	http_problem(r, http_status_of(err->status), "%s", err->msg);
 }
 
 void http_url_encode(struct buf *b, const char *s)
@@ -151,23 +137,46 @@ void http_query_with(const struct http_ctx *c, struct buf *b, const char *key, c
 	}
 }
 
+static const struct {
+	const char *uri, *curie;
+	bool lat_first;
+} crs_table[] = {
+	{CRS_CRS84, "[OGC:CRS84]", false},
+	{CRS_EPSG4326, "[EPSG:4326]", true},
+	/* CGCS2000 differs from WGS-84 by centimetres (geo.h), and its
+	 * EPSG definition, like 4326's, puts latitude first. */
+	{CRS_EPSG4490, "[EPSG:4490]", true},
+};
+#define NCRS (sizeof crs_table / sizeof crs_table[0])
+
+const char *const http_crs_values[] = {CRS_CRS84, CRS_EPSG4326, CRS_EPSG4490, NULL};
+
+int http_crs_match(const char *value)
+{
+	for (size_t i = 0; i < NCRS; i++)
+		if (!strcmp(value, crs_table[i].uri) || !strcasecmp(value, crs_table[i].curie))
+			return (int)i;
+	return -1;
+}
+
 const char *ogc_crs_lookup(const char *value, bool *lat_first)
 {
-	static const struct {
-		const char *uri, *curie;
-		bool lat_first;
-	} crs[] = {
-		{CRS_CRS84, "[OGC:CRS84]", false},
-		{CRS_EPSG4326, "[EPSG:4326]", true},
-		/* CGCS2000 differs from WGS-84 by centimetres (geo.h), and its
-		 * EPSG definition, like 4326's, puts latitude first. */
-		{CRS_EPSG4490, "[EPSG:4490]", true},
-	};
-	for (size_t i = 0; i < sizeof crs / sizeof crs[0]; i++) {
-		if (!strcmp(value, crs[i].uri) || !strcasecmp(value, crs[i].curie)) {
-			*lat_first = crs[i].lat_first;
-			return crs[i].uri;
-		}
-	}
-	return NULL;
+	int i = http_crs_match(value);
+	if (i < 0)
+		return NULL;
+	*lat_first = crs_table[i].lat_first;
+	return crs_table[i].uri;
 }
+
+/* In enum coordsys order: coordsys_parse is the match of their specs. */
+const char *const http_coordsys_values[] = {"wgs84", "gcj02", "bd09", "cgcs2000", NULL};
+/* In enum site_category order (the unit test compares them with
+ * site_category_name), so a category list's mask is a feat_catmask. */
+const char *const http_category_values[] = {"memorial_hall", "museum",	      "martyrs_cemetery", "former_site",
+					    "monument",	     "education_base", "study_station",	   "training_school",
+					    NULL};
+const char *const http_collection_values[] = {SITES_COLLECTION, NULL};
+const char *const http_f_json_values[] = {"json", NULL};
+const char *const http_f_geojson_values[] = {"json", "geojson", NULL};
+/* The first two of enum coordsys: the parsed index is the enum. */
+const char *const http_map_coordsys_values[] = {"wgs84", "gcj02", NULL};

@@ -288,7 +288,10 @@ done:
 		slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
 	else
 		strcpy(dir, ".");
-	sync_path(dir, true, NULL);
+	/* The import is in place either way; a folder that cannot be synced
+	 * only loses durability, so its error is not the caller's. */
+	struct ms_error dir_err = {0};
+	sync_path(dir, true, &dir_err);
 	if (imported)
 		*imported = sites->n;
 	return MS_OK;

@@ -1,26 +1,26 @@
 /* ms_error.c - recording failures; see ms_error.h. */
 #include "ms_error.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 enum ms_status ms_fail(struct ms_error *err, enum ms_status st, const char *fmt, ...)
 {
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-		va_end(ap);
-		err->status = st;
-	}
+	assert(err != NULL); /* the contract of every err argument (ms_error.h) */
+	assert(st != MS_OK);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	err->status = st;
 	return st;
 }
 
 void ms_error_prefix(struct ms_error *err, const char *fmt, ...)
 {
-	if (!err)
-		return;
+	assert(err != NULL);
 	char prefix[sizeof err->msg];
 	va_list ap;
 	va_start(ap, fmt);
@@ -38,10 +38,9 @@ void ms_error_prefix(struct ms_error *err, const char *fmt, ...)
 
 void ms_error_clear(struct ms_error *err)
 {
-	if (err) {
-		err->status = MS_OK;
-		err->msg[0] = '\0';
-	}
+	assert(err != NULL);
+	err->status = MS_OK;
+	err->msg[0] = '\0';
 }
 
 const char *ms_status_str(enum ms_status st)

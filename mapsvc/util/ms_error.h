@@ -5,7 +5,10 @@
  * struct ms_error with a message that says what went wrong and where
  * ("sites.csv:17: latitude 91.2 out of range").  The engine never prints and
  * never exits: only cli/ prints, and only http/ turns an error into a
- * problem+json answer.  Thread-safe: no shared state.
+ * problem+json answer (http_status_of).  An err argument is never NULL: a
+ * caller that does not want the message still gives one to fill, so no
+ * failure is lost on the way up; ms_fail asserts it.  Thread-safe: no
+ * shared state.
  */
 #ifndef MS_ERROR_H
 #define MS_ERROR_H
@@ -26,8 +29,8 @@ struct ms_error {
 	char msg[1024];
 };
 
-/* Records the failure in *err (when err is not NULL) and returns st, so that
- * a caller can write `return ms_fail(err, MS_EDATA, "%s:%zu: ...", ...)`. */
+/* Records the failure st (not MS_OK) in *err (never NULL) and returns st,
+ * so that a caller can write `return ms_fail(err, MS_EDATA, "%s:%zu: ...", ...)`. */
 enum ms_status ms_fail(struct ms_error *err, enum ms_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../util/etag.h"
 #include "web_embedded.h"
 
 static int compare_path(const void *key, const void *elem)
@@ -49,32 +50,7 @@ static const char *skip_ows(const char *s)
 
 bool web_etag_matches(const struct web_asset *a, const char *inm)
 {
-	if (!a || !inm)
-		return false;
-	/* The ETag's opaque part: between its quotes. */
-	const char *tag = a->etag + 1;
-	size_t taglen = strlen(a->etag) - 2;
-	const char *s = skip_ows(inm);
-	if (s[0] == '*' && *skip_ows(s + 1) == '\0')
-		return true; /* RFC 9110 §13.1.2: "*" matches any current representation */
-	while (*s) {
-		s = skip_ows(s);
-		if (s[0] == 'W' && s[1] == '/')
-			s += 2; /* weak comparison: If-None-Match ignores W/ */
-		if (*s == '"') {
-			const char *end = strchr(s + 1, '"');
-			if (!end)
-				return false; /* malformed: no closing quote */
-			if ((size_t)(end - s - 1) == taglen && memcmp(s + 1, tag, taglen) == 0)
-				return true;
-			s = end + 1;
-		}
-		/* Skip to the next list member (also past any junk). */
-		s += strcspn(s, ",");
-		if (*s == ',')
-			s++;
-	}
-	return false;
+	return a && etag_list_matches(inm, a->etag);
 }
 
 bool web_asset_versioned(const struct web_asset *a, const char *v)

@@ -36,8 +36,9 @@ size_t web_asset_count(void);
 const struct web_asset *web_asset_at(size_t i);
 
 /* True when the If-None-Match header value if_none_match (may be NULL)
- * matches a's ETag: "*" or a comma-separated list of entity tags, compared
- * weakly as RFC 9110 §13.1.2 asks (a W/ prefix is ignored). */
+ * matches a's ETag (util/etag.h's matcher, the server's too): "*" or a
+ * comma-separated list of entity tags, compared weakly as RFC 9110
+ * §13.1.2 asks (a W/ prefix is ignored). */
 bool web_etag_matches(const struct web_asset *a, const char *if_none_match);
 
 /* True when the version v (the value of a "v" query parameter, may be

@@ -12,9 +12,11 @@
  *
  * Every answer must be well formed: a known status, never a 500; an
  * error is RFC 9457 problem+json whose "status" member is the status;
- * a JSON answer parses as JSON.  Handlers that need the live server
- * (/metrics reads its counters) are skipped; a NULL connection makes
- * header lookups answer "absent", as for a client that sent none.
+ * a JSON answer parses as JSON.  Every route's parameter table parses the
+ * request (the first step of http_route_handle); handlers that need the
+ * live server (/metrics reads its counters; tiles, static maps and PDF
+ * sheets its tile state) stop after that.  A NULL connection makes header
+ * lookups answer "absent", as for a client that sent none.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -134,6 +136,16 @@ static bool split_query(char *q, struct http_ctx *c)
 	return true;
 }
 
+/* True when route's handler reads the live server's state (see above). */
+static bool needs_server(const struct http_route *rt, const struct http_ctx *c)
+{
+	if (rt->handler == h_route) /* only the PDF draws its map */
+		return !strcmp(http_arg(c, "format")->text, "pdf");
+	return rt->handler == h_metrics || rt->handler == h_tile || rt->handler == h_tile_2x ||
+	       rt->handler == h_tile_style || rt->handler == h_tile_style_2x || rt->handler == h_tilejson ||
+	       rt->handler == h_staticmap;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!snap)
@@ -160,12 +172,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!c.captures[i][0] || strchr(c.captures[i], '/'))
 				fuzz_fail(H, "%s: capture %d is '%s'", target, i, c.captures[i]);
 	}
-	if (route >= 0 && http_routes[route].handler != h_metrics) {
+	if (route >= 0 && split_query(query, &c)) {
+		const struct http_route *rt = &http_routes[route];
 		c.snap = snap;
-		if (split_query(query, &c)) {
-			http_routes[route].handler(&c, &r);
+		/* http_route_handle's two steps, so that the second can be skipped */
+		bool parsed = http_params_parse(rt->params, &c, &r);
+		if (parsed && !needs_server(rt, &c))
+			rt->handler(&c, &r);
+		if (!parsed || !needs_server(rt, &c))
 			check_response(target, &r);
-		}
 	}
 	response_free(&r);
 	free(capbuf);

@@ -108,7 +108,9 @@ def test_bad_values_never_5xx():
         assert r.status < 500, (path, r)
         if r.status >= 400:
             check_problem(r, r.status)
-    assert srv.get("/nearest?lat=0&lon=0&limit=1e2").status == 200  # 100, written in exponent form
+    # One integer grammar: 1e2 is a decimal, refused as /nearest's limit as it is as items' limit.
+    check_problem(srv.get("/nearest?lat=0&lon=0&limit=1e2"), 400, "limit")
+    check_problem(srv.get("/collections/sites/items?limit=1e2"), 400, "limit")
 
 
 if __name__ == "__main__":

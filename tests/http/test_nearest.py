@@ -124,6 +124,12 @@ def test_cli_same_json():
     assert out.returncode == 2 and b"--limit" in out.stderr, out
     out = subprocess.run([MAPSVC, "nearest", "--db", srv.db, "--lat", "36"], capture_output=True, timeout=120)
     assert out.returncode == 2 and b"--lon" in out.stderr, out
+    # One integer grammar on both fronts: what /nearest refuses as a limit, the command line refuses.
+    for bad in ("1e2", " 5", "+5", "5 ", "0x5", "5.0"):
+        out = subprocess.run([MAPSVC, "nearest", "--db", srv.db, "--lat", "36", "--lon", "118", "--limit", bad],
+                             capture_output=True, timeout=120)
+        assert out.returncode == 2 and b"--limit" in out.stderr, (bad, out)
+        check_problem(nearest(lat=36, lon=118, limit=bad), 400, "limit")
 
 
 if __name__ == "__main__":

@@ -123,6 +123,23 @@ def test_etag_304():
     assert g.status == 200 and g.header("etag") != etag
 
 
+def test_etag_list():
+    """If-None-Match is a list compared weakly (RFC 9110 §13.1.2), matched
+    member by member, not by searching the field for the tag."""
+    path = "/tiles/3/6/3.png"
+    etag = srv.get(path).header("etag")
+    for field, status in (('"x", ' + etag, 304), ("W/" + etag, 304), (" *", 304), ('"x",W/%s ,"y"' % etag, 304),
+                          ('"*"', 200), ('"x' + etag + '"', 200), (etag[:-2] + '"', 200), (etag[:-1] + '0"', 200),
+                          ('"x", "y"', 200)):
+        r = srv.get(path, headers={"If-None-Match": field})
+        assert r.status == status, (field, r)
+        assert (r.body == b"") == (status == 304)
+    # The map page's assets use the same matcher.
+    page = srv.get("/", headers={"Accept": "text/html"})
+    again = srv.get("/", headers={"Accept": "text/html", "If-None-Match": '"x", W/' + page.header("etag")})
+    assert again.status == 304, again
+
+
 def test_not_found():
     for path in ("/tiles/21/0/0.png", "/tiles/3/8/0.png", "/tiles/3/0/8.png", "/tiles/0/0/1.png",
                  "/tiles/-1/0/0.png", "/tiles/a/0/0.png", "/tiles/3/0/0.jpg", "/tiles/3/0/0@3x.png",
@@ -185,5 +202,5 @@ def test_max_age_and_cors_options():
 if __name__ == "__main__":
     with Server() as srv:
         status = run(test_marker_anchor, test_scale2, test_gcj02_shift, test_empty_tile, test_etag_304,
-                     test_not_found, test_tilejson, test_cli_same_bytes, test_max_age_and_cors_options)
+                     test_etag_list, test_not_found, test_tilejson, test_cli_same_bytes, test_max_age_and_cors_options)
     sys.exit(status)

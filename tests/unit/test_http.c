@@ -1,5 +1,7 @@
 /* test_http.c - the router and the helpers handlers share: route
- * matching with captures, problem+json documents, link query strings. */
+ * matching with captures (also inside a segment, "{y}@2x.png"),
+ * problem+json documents, the one engine-status rule, link query
+ * strings.  The parameter tables are test_http_params.c's. */
 #include <string.h>
 
 #include "check.h"
@@ -33,6 +35,30 @@ static void test_router(void)
 	CHECK_INT(match("/collections/sites/items/a/b/c", caps, &nc), -1);
 	CHECK_INT(match("/nearestx", caps, &nc), -1);
 	CHECK_INT(match("", caps, &nc), -1);
+	/* {name} before literal text in its segment: the first pattern wins */
+	CHECK_STR(route_name(match("/tiles/3/1/2@2x.png", caps, &nc)), "tiles");
+	CHECK_STR(http_routes[match("/tiles/3/1/2@2x.png", caps, &nc)].pattern, "/tiles/{z}/{x}/{y}@2x.png");
+	CHECK_INT(nc, 3);
+	CHECK_STR(caps[0], "3");
+	CHECK_STR(caps[2], "2");
+	CHECK_STR(http_routes[match("/tiles/3/1/2.png", caps, &nc)].pattern, "/tiles/{z}/{x}/{y}.png");
+	CHECK_STR(caps[2], "2");
+	CHECK_STR(http_routes[match("/tiles/print/3/1/2@2x.png", caps, &nc)].pattern,
+		  "/tiles/{style}/{z}/{x}/{y}@2x.png");
+	CHECK_INT(nc, 4);
+	CHECK_STR(caps[0], "print");
+	CHECK_STR(caps[3], "2");
+	CHECK_STR(route_name(match("/tiles/print.json", caps, &nc)), "tilejson");
+	CHECK_STR(caps[0], "print");
+	CHECK_INT(nc, 1);
+	CHECK_STR(route_name(match("/tiles.json", caps, &nc)), "tilejson");
+	CHECK_INT(nc, 0);
+	/* the captured part is never empty, and the literal must end the segment */
+	CHECK_INT(match("/tiles/.json", caps, &nc), -1);
+	CHECK_INT(match("/tiles/3/1/.png", caps, &nc), -1);
+	CHECK_INT(match("/tiles/3/1/2.jpg", caps, &nc), -1);
+	CHECK_INT(match("/tiles/3/1/2.png/x", caps, &nc), -1);
+	CHECK_INT(match("/tiles/print", caps, &nc), -1);
 	/* Every route answers GET and HEAD and has a metrics name. */
 	for (size_t i = 0; i < http_nroutes; i++) {
 		CHECK(strstr(http_routes[i].methods, "GET") != NULL);
@@ -57,6 +83,30 @@ static void test_problem(void)
 				    "\"detail\":\"no site 'a?" "??z?" "?'\"}\n");
 	CHECK_STR(http_reason(414), "URI Too Long");
 	CHECK_STR(http_reason(431), "Request Header Fields Too Large");
+	buf_free(&r.body);
+}
+
+static void test_status_of(void)
+{
+	static const struct {
+		enum ms_status st;
+		int http;
+	} rule[] = {
+		{MS_OK, 200},	    {MS_EUSAGE, 400}, {MS_ENOTFOUND, 400},
+		{MS_EDATA, 500},    {MS_EIO, 500},    {MS_EINTERNAL, 500},
+	};
+	for (size_t i = 0; i < sizeof rule / sizeof rule[0]; i++)
+		CHECK_MSG(http_status_of(rule[i].st) == rule[i].http, "%s -> %d", ms_status_str(rule[i].st),
+			  http_status_of(rule[i].st));
+	struct http_response r = {.status = 200};
+	struct ms_error err = {0};
+	ms_fail(&err, MS_ENOTFOUND, "sites: no site '%s'", "nope");
+	http_problem_from_error(&r, &err);
+	CHECK_INT(r.status, 400);
+	CHECK(strstr(buf_str(&r.body), "\"detail\":\"sites: no site 'nope'\"") != NULL);
+	ms_fail(&err, MS_EIO, "tile cache: out of memory");
+	http_problem_from_error(&r, &err);
+	CHECK_INT(r.status, 500);
 	buf_free(&r.body);
 }
 
@@ -92,6 +142,7 @@ int main(void)
 {
 	test_router();
 	test_problem();
+	test_status_of();
 	test_query_with();
 	return CHECK_DONE();
 }
