@@ -380,7 +380,9 @@ static void shortest_tour(struct ctx *c, struct tour *t)
 		if (!simulate_from(c, t, t->k - 1))
 			t->k--;
 	}
-	simulate_from(c, t, 0);
+	bool ok = simulate_from(c, t, 0); /* every stop kept was checked to fit */
+	assert(ok);
+	(void)ok;
 }
 
 /* --- local search ------------------------------------------------------------ */
@@ -490,9 +492,11 @@ static bool try_swap(struct ctx *c, struct tour *t)
 	return false;
 }
 
-/* Drop one stop and insert missing ones while they fit: escapes the
- * local optima where no single move gains, e.g. when leaving out one long
- * visit makes room for two short ones. */
+/* Drop one stop and insert up to two missing ones (gaining a stop needs
+ * no more; further ones come in by try_insert in the next round): escapes
+ * the local optima where no single move gains, e.g. when leaving out one
+ * long visit makes room for two short ones. */
+#define DROP_REINSERT 2
 static bool try_drop(struct ctx *c, struct tour *t)
 {
 	struct tour cand;
@@ -503,7 +507,7 @@ static bool try_drop(struct ctx *c, struct tour *t)
 		bool ok = simulate_from(c, &cand, i);
 		assert(ok); /* leaving a stop out only makes the others earlier */
 		(void)ok;
-		while (try_insert(c, &cand))
+		for (int r = 0; r < DROP_REINSERT && try_insert(c, &cand); r++)
 			;
 		if (better(&cand, t)) {
 			*t = cand;
