@@ -139,7 +139,8 @@ int cq_lookup(const char *s, size_t n, const char *const *names, int count)
 static struct cq_node *node(struct cq_build *b, const char *where, enum cq_kind kind, enum cq_vt vt,
                             size_t nkid)
 {
-	if (b->nodes + 1 + nkid > CQL2_MAX_TERMS)
+	/* Kids were counted when they were made; nkid only sizes the array. */
+	if (b->nodes + 1 > CQL2_MAX_TERMS)
 		return cq_fail(b, where, "more than %d terms (predicates and values)", CQL2_MAX_TERMS);
 	b->nodes++;
 	struct cq_node *n = arena_alloc(b->f->arena, sizeof *n);

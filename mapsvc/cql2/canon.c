@@ -109,7 +109,7 @@ static void sort_kids(const struct cql2 *f, struct cq_node *n, size_t first)
 	qsort(items, m, sizeof *items, item_cmp);
 	size_t kept = 0;
 	for (size_t i = 0; i < m; i++) {
-		if (!kept || item_cmp(&items[kept - 1], &items[i]))
+		if (i == 0 || item_cmp(&items[i - 1], &items[i])) /* sorted: repeats are neighbours */
 			n->kid[first + kept++] = items[i].node;
 	}
 	for (size_t i = 0; i < m; i++)

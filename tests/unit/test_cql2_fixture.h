@@ -4,7 +4,8 @@
  * callback, the tables of cases (tab-separated lines), and helpers that
  * parse a filter and say which records it selects.
  *
- * Included by one test program each, so everything is static.
+ * Included by one test program each, so everything is static (and marked
+ * unused: not every test calls every helper).
  */
 #ifndef MS_TEST_CQL2_FIXTURE_H
 #define MS_TEST_CQL2_FIXTURE_H
@@ -18,6 +19,7 @@
 #include "cql2/cql2.h"
 #include "util/buf.h"
 
+#define FX_UNUSED __attribute__((unused))
 #define FX_PATH "data/cql2/fixture.json"
 #define FX_MAX_FIELDS 6
 #define FX_LINE_MAX 16384
@@ -39,7 +41,7 @@ struct fx_rec {
 	json_t *obj;
 };
 
-static void fx_load(void)
+FX_UNUSED static void fx_load(void)
 {
 	json_error_t je;
 	fx.doc = json_load_file(FX_PATH, 0, &je);
@@ -79,7 +81,7 @@ static void fx_load(void)
 	}
 }
 
-static void fx_free(void)
+FX_UNUSED static void fx_free(void)
 {
 	for (size_t i = 0; i < fx.nq; i++)
 		free((void *)fx.q[i].enum_values);
@@ -90,7 +92,7 @@ static void fx_free(void)
 }
 
 /* The cql2_get_fn over a fixture record (a json_t object). */
-static void fx_get(const void *rec, size_t qi, struct cql2_value *out)
+FX_UNUSED static void fx_get(const void *rec, size_t qi, struct cql2_value *out)
 {
 	json_t *v = json_object_get((json_t *)rec, fx.q[qi].name);
 	out->type = CQL2_VNULL;
@@ -125,7 +127,7 @@ static void fx_get(const void *rec, size_t qi, struct cql2_value *out)
 	}
 }
 
-static struct cql2_opts fx_opts(enum cql2_lang lang)
+FX_UNUSED static struct cql2_opts fx_opts(enum cql2_lang lang)
 {
 	struct cql2_opts o = {.schema = &fx.schema, .lang = lang};
 	return o;
@@ -144,7 +146,7 @@ static struct cql2 *fx_parse(const char *s, enum cql2_lang lang, struct ms_error
 
 /* The labels of the records for which f is `want`, comma-joined ("-" for
  * none), into out. */
-static void fx_select(const struct cql2 *f, enum cql2_truth want, struct buf *out)
+FX_UNUSED static void fx_select(const struct cql2 *f, enum cql2_truth want, struct buf *out)
 {
 	buf_reset(out);
 	for (size_t i = 0; i < fx.nrec; i++)
@@ -158,7 +160,7 @@ static void fx_select(const struct cql2 *f, enum cql2_truth want, struct buf *ou
  * skipped.  Calls fn(fields, n, where) for each, where = "FILE:LINE". */
 typedef void (*fx_row_fn)(char **fields, int n, const char *where);
 
-static int fx_table(const char *path, fx_row_fn fn)
+FX_UNUSED static int fx_table(const char *path, fx_row_fn fn)
 {
 	FILE *in = fopen(path, "r");
 	CHECK_MSG(in != NULL, "cannot open %s", path);
