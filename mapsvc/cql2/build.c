@@ -14,6 +14,8 @@
  *     on: CQ_SPATIAL's first operand is always a point.
  */
 #include <assert.h>
+#include <float.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +165,10 @@ struct cq_node *cq_bool(struct cq_build *b, const char *where, bool v)
 
 struct cq_node *cq_num(struct cq_build *b, const char *where, double v)
 {
+	/* Subnormal numbers lose digits; the text encoding refuses them
+	 * (numparse.h), so the JSON one does too and both agree. */
+	if (!isfinite(v) || (v != 0 && fabs(v) < DBL_MIN))
+		return cq_fail(b, where, "the number %g is out of range", v);
 	struct cq_node *n = node(b, where, CQ_NUM, VT_NUMBER, 0);
 	if (n)
 		n->num = v == 0 ? 0 : v; /* -0 and 0 are one number */

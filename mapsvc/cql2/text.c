@@ -830,6 +830,14 @@ struct cq_node *cq_parse_text(struct cq_build *b, const char *s, size_t n)
 		at(&P, (size_t)(bad - (const uint8_t *)s), w);
 		return cq_fail(b, w, "not valid UTF-8");
 	}
+	/* A NUL would end the strings it is copied into (and no CQL2
+	 * character is NUL), so it is refused wherever it is, strings too. */
+	const char *nul = memchr(s, '\0', n);
+	if (nul) {
+		char w[CQ_WHERE_MAX];
+		at(&P, (size_t)(nul - s), w);
+		return cq_fail(b, w, "unexpected character NUL");
+	}
 	if (!next(&P))
 		return NULL;
 	if (P.t.kind == TK_EOF)
