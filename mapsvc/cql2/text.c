@@ -594,7 +594,7 @@ static struct cq_node *p_call(struct tp *P, const char *w)
 	    cq_lookup(name, len, cq_tfn_names, TF_COUNT) >= 0)
 		return cq_fail(P->b, w, "%s is a predicate, not a value", shown);
 	static const char *const arrays[] = {"A_EQUALS", "A_CONTAINS", "A_CONTAINEDBY", "A_OVERLAPS"};
-	if (cq_lookup(name, len, arrays, 4) >= 0)
+	if (cq_lookup(name, len, arrays, (int)(sizeof arrays / sizeof *arrays)) >= 0)
 		return cq_fail(P->b, w, "array functions (%s) are not supported", shown);
 	return cq_fail(P->b, w, "unknown function %s (the functions are CASEI and ACCENTI)", shown);
 }
