@@ -30,17 +30,6 @@ struct interned {
 static struct interned *interned_head;
 static pthread_mutex_t interned_mu = PTHREAD_MUTEX_INITIALIZER;
 
-void geodata_world0(double lon, double lat, double *x, double *y)
-{
-	if (lat > WEBMERC_MAX_LAT)
-		lat = WEBMERC_MAX_LAT;
-	if (lat < -WEBMERC_MAX_LAT)
-		lat = -WEBMERC_MAX_LAT;
-	double phi = lat * M_PI / 180;
-	*x = (lon + 180) / 360 * 256;
-	*y = (1 - log(tan(M_PI / 4 + phi / 2)) / M_PI) / 2 * 256;
-}
-
 struct builder {
 	struct geodata *g;
 	size_t shapes_cap, rings_cap, pts_cap;
@@ -70,7 +59,7 @@ static bool add_point(struct builder *b, const json_t *pos, struct geodata_shape
 		g->ll = xrealloc(g->ll, 2 * b->pts_cap * sizeof *g->ll);
 	}
 	double x, y;
-	geodata_world0(lon, lat, &x, &y);
+	webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
 	g->xy[2 * g->npts] = x;
 	g->xy[2 * g->npts + 1] = y;
 	g->ll[2 * g->npts] = lon;

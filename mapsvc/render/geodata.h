@@ -50,8 +50,4 @@ struct geodata {
  * "PATH:LINE: syntax error" or "PATH: feature N: reason". */
 enum ms_status geodata_load(const char *path, const struct geodata **out, struct ms_error *err);
 
-/* WGS-84 lon/lat to world px at zoom 0 (closed-form spherical Web
- * Mercator, EPSG:3857; latitude clamped to +-85.0511). */
-void geodata_world0(double lon, double lat, double *x, double *y);
-
 #endif

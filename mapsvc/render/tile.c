@@ -110,7 +110,6 @@ struct font_slot {
 };
 
 struct tile_ctx {
-	struct geo_merc *merc;
 	struct canvas *canvas;
 	struct font_slot fonts[MAX_FONTS];
 	int nfonts;
@@ -128,20 +127,14 @@ struct tile_ctx {
 
 struct tile_ctx *tile_ctx_new(struct ms_error *err)
 {
-	struct tile_ctx *ctx = xcalloc(1, sizeof *ctx);
-	ctx->merc = geo_merc_new(err);
-	if (!ctx->merc) {
-		free(ctx);
-		return NULL;
-	}
-	return ctx;
+	(void)err; /* nothing can fail yet: fonts are opened on first use */
+	return xcalloc(1, sizeof(struct tile_ctx));
 }
 
 void tile_ctx_free(struct tile_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	geo_merc_free(ctx->merc);
 	canvas_free(ctx->canvas);
 	for (int i = 0; i < ctx->nfonts; i++)
 		glyphs_free(ctx->fonts[i].g);
@@ -283,6 +276,8 @@ static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build
 
 static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err)
 {
+	(void)ctx;
+	(void)err; /* the closed-form projection cannot fail */
 	enum coordsys cs = *(const enum coordsys *)arg;
 	size_t n = m->snap->n;
 	struct points *p = xcalloc(1, sizeof *p);
@@ -293,13 +288,7 @@ static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *
 		double lat = s->lat, lon = s->lon;
 		if (cs != COORDSYS_WGS84)
 			coordsys_from_wgs84(cs, s->lat, s->lon, &lat, &lon);
-		p->mx[i] = lon;
-		p->my[i] = lat;
-	}
-	if (n && geo_merc_forward(ctx->merc, p->mx, p->my, n, err) != MS_OK) {
-		ms_error_prefix(err, "projecting %zu sites (%s)", n, coordsys_name(cs));
-		points_free(p);
-		return NULL;
+		webmerc_from_lonlat(lon, lat, &p->mx[i], &p->my[i]);
 	}
 	return p;
 }
@@ -844,7 +833,7 @@ static int context_ring(struct tile_ctx *ctx, size_t *used, const struct geodata
 		} else {
 			double lat, lon;
 			coordsys_from_wgs84(v->coordsys, g->ll[2 * (p0 + i) + 1], g->ll[2 * (p0 + i)], &lat, &lon);
-			geodata_world0(lon, lat, &x, &y);
+			webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
 		}
 		x *= k;
 		y *= k;
