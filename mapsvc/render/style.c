@@ -5,10 +5,9 @@
  *
  * jansson parses the text and reports the line of a syntax error.  It does
  * not keep positions of values, so for a semantic error (a bad colour, an
- * unknown property) the loader keeps the JSON path of what it is reading
- * (layers[2].paint.circle-color) and, only when it fails, walks the text
- * once more with a tiny scanner to find the line of that member.  That
- * costs nothing on the good path and gives the operator "FILE:LINE:".
+ * unknown property) the reader keeps the JSON path of what it is reading
+ * (layers[2].paint.circle-color) in a struct jsonpos, which finds the line
+ * of that member only when reading fails (util/jsonpos.h).
  *
  * Roles: MapLibre layers are generic; mapsvc draws a fixed picture
  * (background, site markers, clusters, their counts, labels), so each layer
@@ -30,184 +29,41 @@
 #include <jansson.h>
 #include <xxhash.h>
 
+#include "../util/jsonpos.h"
 #include "../util/mem.h"
 #include "geodata.h"
 
 /* A style file is a few kilobytes; refuse anything absurd before reading. */
 #define STYLE_MAX_BYTES (1 << 20)
-#define STYLE_PATH_DEPTH 12
 #define STYLE_MAX_ZOOM 24.0
 
-/* ---- JSON paths and line lookup ------------------------------------- */
-
-struct pseg {
-	const char *key; /* NULL: an array index */
-	size_t index;
-};
+/* ---- the reading context ------------------------------------------- */
 
 struct ctx {
-	const char *file; /* as given, for messages */
-	const char *text;
-	size_t len;
-	struct pseg path[STYLE_PATH_DEPTH];
-	int depth;
-	struct ms_error *err;
+	struct jsonpos pos; /* the file, its text, the path being read, the error */
 	/* context sources declared so far (names borrowed from the JSON) */
 	const char *src_name[STYLE_MAX_CONTEXT];
 	const struct geodata *src_data[STYLE_MAX_CONTEXT];
 	int nsrc;
 };
 
-struct scan {
-	const char *p, *end;
-	int line;
-};
-
-static void sk_ws(struct scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n')) {
-		if (*s->p == '\n')
-			s->line++;
-		s->p++;
-	}
-}
-
-/* At a '"': moves past the closing quote; returns the raw content. */
-static void sk_string(struct scan *s, const char **start, size_t *n)
-{
-	s->p++;
-	*start = s->p;
-	while (s->p < s->end && *s->p != '"') {
-		if (*s->p == '\\' && s->p + 1 < s->end)
-			s->p++;
-		s->p++;
-	}
-	*n = (size_t)(s->p - *start);
-	if (s->p < s->end)
-		s->p++;
-}
-
-static void sk_value(struct scan *s)
-{
-	if (s->p >= s->end)
-		return;
-	if (*s->p == '"') {
-		const char *a;
-		size_t n;
-		sk_string(s, &a, &n);
-		return;
-	}
-	if (*s->p == '{' || *s->p == '[') {
-		int depth = 0;
-		while (s->p < s->end) {
-			char ch = *s->p;
-			if (ch == '"') {
-				const char *a;
-				size_t n;
-				sk_string(s, &a, &n);
-				continue;
-			}
-			if (ch == '\n')
-				s->line++;
-			s->p++;
-			if (ch == '{' || ch == '[')
-				depth++;
-			else if (ch == '}' || ch == ']') {
-				if (--depth == 0)
-					return;
-			}
-		}
-		return;
-	}
-	while (s->p < s->end && !strchr(",]} \t\r\n", *s->p))
-		s->p++;
-}
-
-/* The line of the member or element named by path[0..n), starting at the
- * value under s; when the text does not hold it (keys with escapes), the
- * line of the deepest container found. */
-static int locate(struct scan *s, const struct pseg *path, int n)
-{
-	sk_ws(s);
-	if (n == 0 || s->p >= s->end)
-		return s->line;
-	int here = s->line;
-	if (*s->p == '{' && path[0].key) {
-		s->p++;
-		for (;;) {
-			sk_ws(s);
-			if (s->p >= s->end || *s->p != '"')
-				return here;
-			int key_line = s->line;
-			const char *k;
-			size_t kn;
-			sk_string(s, &k, &kn);
-			sk_ws(s);
-			if (s->p < s->end && *s->p == ':')
-				s->p++;
-			if (strlen(path[0].key) == kn && memcmp(k, path[0].key, kn) == 0)
-				return n == 1 ? key_line : locate(s, path + 1, n - 1);
-			sk_ws(s);
-			sk_value(s);
-			sk_ws(s);
-			if (s->p < s->end && *s->p == ',')
-				s->p++;
-			else
-				return here;
-		}
-	}
-	if (*s->p == '[' && !path[0].key) {
-		s->p++;
-		for (size_t i = 0;; i++) {
-			sk_ws(s);
-			if (s->p >= s->end || *s->p == ']')
-				return here;
-			if (i == path[0].index)
-				return n == 1 ? s->line : locate(s, path + 1, n - 1);
-			sk_value(s);
-			sk_ws(s);
-			if (s->p < s->end && *s->p == ',')
-				s->p++;
-			else
-				return here;
-		}
-	}
-	return here;
-}
-
 static void push_key(struct ctx *c, const char *key)
 {
-	if (c->depth < STYLE_PATH_DEPTH)
-		c->path[c->depth] = (struct pseg){key, 0};
-	c->depth++;
+	jsonpos_push_key(&c->pos, key);
 }
 
 static void push_index(struct ctx *c, size_t i)
 {
-	if (c->depth < STYLE_PATH_DEPTH)
-		c->path[c->depth] = (struct pseg){NULL, i};
-	c->depth++;
+	jsonpos_push_index(&c->pos, i);
 }
 
 static void pop(struct ctx *c)
 {
-	c->depth--;
+	jsonpos_pop(&c->pos);
 }
 
 /* Fails with "FILE:LINE: reason", LINE being that of the current path. */
-__attribute__((format(printf, 2, 3))) static bool fail(struct ctx *c, const char *fmt, ...)
-{
-	struct scan s = {c->text, c->text + c->len, 1};
-	int n = c->depth < STYLE_PATH_DEPTH ? c->depth : STYLE_PATH_DEPTH;
-	int line = locate(&s, c->path, n);
-	char reason[768];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof reason, fmt, ap);
-	va_end(ap);
-	ms_fail(c->err, MS_EDATA, "%.200s:%d: %s", c->file, line, reason);
-	return false;
-}
+#define fail(c, ...) jsonpos_fail(&(c)->pos, __VA_ARGS__)
 
 /* ---- leaf values ---------------------------------------------------- */
 
@@ -972,9 +828,9 @@ static void style_defaults(struct style *st)
  * folder beside it (the source tree). */
 static bool resolve_data(struct ctx *c, const char *rel, char *out, size_t size)
 {
-	const char *slash = strrchr(c->file, '/');
-	int dn = slash ? (int)(slash - c->file) : 1;
-	const char *dir = slash ? c->file : ".";
+	const char *slash = strrchr(c->pos.name, '/');
+	int dn = slash ? (int)(slash - c->pos.name) : 1;
+	const char *dir = slash ? c->pos.name : ".";
 	const char *tries[2] = {"", "data/"};
 	for (int i = 0; i < 2; i++) {
 		int n = snprintf(out, size, "%.*s/../%s%s", dn, dir, tries[i], rel);
@@ -1026,9 +882,9 @@ static bool read_file_source(struct ctx *c, const char *name, const json_t *src)
 	if (!resolve_data(c, json_string_value(data), path, sizeof path))
 		return false;
 	const struct geodata *g;
-	if (geodata_load(path, &g, c->err) != MS_OK) {
+	if (geodata_load(path, &g, c->pos.err) != MS_OK) {
 		char reason[600];
-		snprintf(reason, sizeof reason, "%.500s", c->err->msg);
+		snprintf(reason, sizeof reason, "%.500s", c->pos.err->msg);
 		return fail(c, "source \"%s\": %s", name, reason);
 	}
 	pop(c);
@@ -1154,12 +1010,12 @@ static bool style_name_from_path(struct ctx *c, const char *path, struct style *
 	if (n > 5 && strcmp(base + n - 5, ".json") == 0)
 		n -= 5;
 	if (n == 0 || n >= sizeof st->name) {
-		c->depth = 0;
+		c->pos.depth = 0;
 		return fail(c, "a style's file name must be 1 to %zu characters before .json", sizeof st->name - 1);
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)base[i]) && base[i] != '-' && base[i] != '_') {
-			c->depth = 0;
+			c->pos.depth = 0;
 			return fail(c, "a style's file name may hold only letters, digits, '-' and '_'");
 		}
 	memcpy(st->name, base, n);
@@ -1188,7 +1044,8 @@ enum ms_status style_load(const char *path, struct style *out, struct ms_error *
 
 	struct style st;
 	style_defaults(&st);
-	struct ctx c = {.file = path, .text = text, .len = len, .err = err};
+	struct ctx c = {.nsrc = 0};
+	jsonpos_init(&c.pos, path, text, len, err);
 	enum ms_status rc = MS_OK;
 	json_error_t je;
 	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
