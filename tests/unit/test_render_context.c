@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "render/tile.h"
+#include "style_files.h"
 #include "util/mem.h"
 
 static struct tile_ctx *ctx;
@@ -171,11 +172,11 @@ static void test_no_feature(void)
 int main(void)
 {
 	struct ms_error err = {0};
-	CHECK(style_load("data/style/context_good/context.json", &styles[0], &err) == MS_OK);
+	CHECK(test_style_load("data/style/context_good/context.json", "data/style", &styles[0], &err) == MS_OK);
 	styles[1] = styles[0];
 	styles[1].ncontext = 0;
 	snprintf(styles[1].name, sizeof styles[1].name, "plain");
-	CHECK(style_load("../styles/print.json", &styles[2], &err) == MS_OK);
+	CHECK(test_style_load("../styles/print.json", "../data", &styles[2], &err) == MS_OK);
 	struct site_set *set = site_set_new();
 	struct site s = {0};
 	s.field[SITE_ID] = "gt";
@@ -200,5 +201,6 @@ int main(void)
 
 	tile_map_release(map);
 	tile_ctx_free(ctx);
+	test_styles_free();
 	return CHECK_DONE();
 }
