@@ -11,7 +11,7 @@ build=${1:?usage: run.sh BUILD_DIR [SECONDS] [HARNESS...]}
 secs=${2:-120}
 [ $# -ge 2 ] && shift 2 || shift $#
 here=$(cd "$(dirname "$0")" && pwd)
-names=${*:-"ingest_csv ingest_geojson style utf8 raster http"}
+names=${*:-"ingest_csv ingest_geojson style jsonpos colour geodata utf8 raster http"}
 status=0
 for n in $names; do
 	work="$build/fuzz-work/$n"
