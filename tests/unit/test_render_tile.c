@@ -170,7 +170,7 @@ static void test_anchor(void)
 		CHECK_MSG(n > 60, "z%d: %d blue pixels", z, n);
 		CHECK_NEAR(mx, lx, 0.5);
 		CHECK_NEAR(my, ly, 0.5);
-		/* the PROJ-based position agrees with the closed form */
+		/* where the map says the site is drawn agrees with the closed form */
 		double px, py;
 		struct ms_error err;
 		const struct snapshot *snap = tile_map_snapshot(map);
