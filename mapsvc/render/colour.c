@@ -17,6 +17,9 @@
 #define CHANNEL_MAX 255
 /* "#" and at most eight hex digits (#rrggbbaa) */
 #define HEX_MAX_DIGITS 8
+#define HEX_BASE 16
+/* #rgb doubles each digit: 0xa -> 0xaa, i.e. times 17 */
+#define HEX_DOUBLE 17
 
 static int hexval(int ch)
 {
@@ -46,10 +49,11 @@ static const struct {
 /* "rgb(r, g, b)" / "rgba(r, g, b, a)". */
 static bool parse_rgb_func(const char *s, struct rgba *out)
 {
-	bool alpha = strncmp(s, "rgba(", 5) == 0;
-	if (!alpha && strncmp(s, "rgb(", 4) != 0)
+	static const char rgba_open[] = "rgba(", rgb_open[] = "rgb(";
+	bool alpha = strncmp(s, rgba_open, sizeof rgba_open - 1) == 0;
+	if (!alpha && strncmp(s, rgb_open, sizeof rgb_open - 1) != 0)
 		return false;
-	s += alpha ? 5 : 4;
+	s += alpha ? sizeof rgba_open - 1 : sizeof rgb_open - 1;
 	double v[4] = {0, 0, 0, 1};
 	int n = alpha ? 4 : 3;
 	for (int i = 0; i < n; i++) {
@@ -89,14 +93,14 @@ static bool parse_hex(const char *s, struct rgba *out)
 		if ((h[i - 1] = hexval((unsigned char)s[i])) < 0)
 			return false;
 	if (n == 4) {
-		*out = (struct rgba){(uint8_t)(h[0] * 17), (uint8_t)(h[1] * 17), (uint8_t)(h[2] * 17),
-		                     CHANNEL_MAX};
+		*out = (struct rgba){(uint8_t)(h[0] * HEX_DOUBLE), (uint8_t)(h[1] * HEX_DOUBLE),
+		                     (uint8_t)(h[2] * HEX_DOUBLE), CHANNEL_MAX};
 		return true;
 	}
 	if (n == 7 || n == 9) {
-		*out = (struct rgba){(uint8_t)(h[0] * 16 + h[1]), (uint8_t)(h[2] * 16 + h[3]),
-		                     (uint8_t)(h[4] * 16 + h[5]),
-		                     (uint8_t)(n == 9 ? h[6] * 16 + h[7] : CHANNEL_MAX)};
+		*out = (struct rgba){(uint8_t)(h[0] * HEX_BASE + h[1]), (uint8_t)(h[2] * HEX_BASE + h[3]),
+		                     (uint8_t)(h[4] * HEX_BASE + h[5]),
+		                     (uint8_t)(n == 9 ? h[6] * HEX_BASE + h[7] : CHANNEL_MAX)};
 		return true;
 	}
 	return false;

@@ -29,6 +29,8 @@
 #define LABEL_CELL 64.0
 /* Label candidates around a marker: above, below, right, left. */
 #define LABEL_CANDIDATES 4
+/* First size of a caller's query buffer, items. */
+#define QUERY_MIN_HITS 256
 
 double layout_anchor(double v)
 {
@@ -309,7 +311,7 @@ size_t layout_query(const struct layout *l, double x0, double y0, double x1, dou
 		uint64_t end = query_key(cx1, cy);
 		for (; k < l->nitems && l->keys_[k] <= end; k++) {
 			if (nh == *cap) {
-				*cap = *cap ? *cap * 2 : 256;
+				*cap = *cap ? *cap * 2 : QUERY_MIN_HITS;
 				*hits = xrealloc(*hits, *cap * sizeof **hits);
 			}
 			(*hits)[nh++] = l->order_[k];

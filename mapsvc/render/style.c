@@ -30,6 +30,7 @@
 #include "../util/jsonpos.h"
 #include "../util/mem.h"
 #include "geodata.h"
+#include "style_expr.h"
 #include "style_props.h"
 
 /* MapLibre's defaults for the sites source: clusters end one zoom below
@@ -675,11 +676,13 @@ static bool read_style(struct reader *rd, const json_t *root, struct style *st)
  * reported at line 1. */
 static bool style_name_from_file(struct jsonpos *p, const char *file, struct style *st)
 {
+	static const char ext[] = ".json";
+	const size_t el = sizeof ext - 1;
 	const char *base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	size_t n = strlen(base);
-	if (n > 5 && strcmp(base + n - 5, ".json") == 0)
-		n -= 5;
+	if (n > el && strcmp(base + n - el, ext) == 0)
+		n -= el;
 	if (n == 0 || n >= sizeof st->name)
 		return jsonpos_fail(p, "a style's file name must be 1 to %zu characters before .json",
 				    sizeof st->name - 1);

@@ -28,14 +28,24 @@
 #include "../util/ms_error.h"
 #include "canvas.h"
 #include "raster.h"
-#include "style_expr.h"
 
+#define STYLE_MAX_STOPS 8
+/* The highest zoom a stop, a minzoom or a maxzoom may name. */
+#define STYLE_MAX_ZOOM 24.0
 /* label_minzoom of a style without a (visible) labels layer. */
 #define STYLE_ZOOM_NEVER 99
 /* A style file is a few kilobytes; anything this large is refused. */
 #define STYLE_MAX_BYTES (1 << 20)
 
-/* The value of num at a zoom (struct style_num: style_expr.h). */
+/* A number that may depend on the zoom: linear interpolation between
+ * stops, constant beyond the first and last ("interpolate", "linear",
+ * "zoom" in MapLibre terms, read by style_expr.h).  n == 1 is a constant. */
+struct style_num {
+	int n;
+	double z[STYLE_MAX_STOPS];
+	double v[STYLE_MAX_STOPS];
+};
+
 double style_eval(const struct style_num *num, double zoom);
 
 /* Context layers (styles/README.md): "fill" and "line" layers over a

@@ -23,18 +23,7 @@
 #include <jansson.h>
 
 #include "../util/jsonpos.h"
-
-#define STYLE_MAX_STOPS 8
-/* The highest zoom a stop, a minzoom or a maxzoom may name. */
-#define STYLE_MAX_ZOOM 24.0
-
-/* A number that may depend on the zoom: linear interpolation between
- * stops, constant beyond the first and last.  n == 1 is a constant. */
-struct style_num {
-	int n;
-	double z[STYLE_MAX_STOPS];
-	double v[STYLE_MAX_STOPS];
-};
+#include "style.h"
 
 /* "an object", "a number", ...: the JSON type of v, for messages. */
 const char *style_expr_type_name(const json_t *v);

@@ -29,8 +29,10 @@
 #define NCOORDSYS 4
 #define NZOOMS (MAX_ZOOM_LIMIT + 1)
 #define MAX_FONTS 4
-/* A cluster's count is written in full below this, in thousands from it. */
+/* A cluster's count is written in full below this, in thousands ("12k")
+ * from it, so the text stays within the disc. */
 #define COUNT_IN_THOUSANDS 10000
+#define THOUSAND 1000
 
 /* ---------------------------------------------------------------- lazy */
 
@@ -368,7 +370,7 @@ static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style
 	if (it->count < COUNT_IN_THOUSANDS)
 		snprintf(text, sizeof text, "%u", (unsigned)it->count);
 	else
-		snprintf(text, sizeof text, "%uk", (unsigned)(it->count / 1000));
+		snprintf(text, sizeof text, "%uk", (unsigned)(it->count / THOUSAND));
 	double size = l->cluster_text * s;
 	struct text_box tb;
 	glyphs_measure(gl, text, size, &tb);

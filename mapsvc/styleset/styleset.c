@@ -165,10 +165,12 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* NAME.json, not hidden (editors' and version control's dot files). */
 static bool is_style_file(const char *name)
 {
-	size_t l = strlen(name);
-	return name[0] != '.' && l > 5 && strcmp(name + l - 5, ".json") == 0;
+	static const char ext[] = ".json";
+	size_t l = strlen(name), el = sizeof ext - 1;
+	return name[0] != '.' && l > el && strcmp(name + l - el, ext) == 0;
 }
 
 /* The style files of dir, sorted; *names and each name are malloc'ed. */
