@@ -163,7 +163,7 @@ static char tmp[512];
 static void make_tmp(void)
 {
 	const char *t = getenv("TMPDIR");
-	snprintf(tmp, sizeof tmp, "%s/mapsvc-test-styleset-XXXXXX", t && *t ? t : "/tmp");
+	snprintf(tmp, sizeof tmp, "%s/mapsvc-test-styleset-XXXXXX", t && *t ? t : P_tmpdir);
 	CHECK(mkdtemp(tmp) != NULL);
 }
 
