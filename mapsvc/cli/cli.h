@@ -46,10 +46,12 @@ bool cli_parse_int(const char *s, long min, long max, long *out);
 
 struct snapshot;
 struct style;
+struct styleset;
 /* What render and seed draw from: every style of a folder, the one asked
  * for, and the database's snapshot. */
 struct cli_map {
-	struct style *styles; /* free() */
+	struct styleset *set;       /* styleset_free(): owns the styles */
+	const struct style *styles; /* the set's, nstyles of them */
 	size_t nstyles;
 	const struct style *style; /* one of styles */
 	struct snapshot *snap;     /* snapshot_release() */

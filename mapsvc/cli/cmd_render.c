@@ -10,6 +10,7 @@
 
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
+#include "../styleset/styleset.h"
 #include "../util/numparse.h"
 #include "cli.h"
 
@@ -120,6 +121,6 @@ int cmd_render(int argc, char **argv)
 		fprintf(stderr, "mapsvc render: %s\n", err.msg);
 	tile_ctx_free(ctx);
 	tile_map_release(map);
-	free(cm.styles);
+	styleset_free(cm.set);
 	return rc;
 }

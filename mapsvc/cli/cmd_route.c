@@ -17,6 +17,7 @@
 #include "../render/tile.h"
 #include "../route/overlay.h"
 #include "../route/route.h"
+#include "../styleset/styleset.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -79,23 +80,24 @@ static void base64(struct buf *out, const unsigned char *p, size_t n)
 static enum ms_status render_map(struct snapshot *snap, const char *styles_dir, const struct route_plan *plan,
 				 struct buf *png, struct ms_error *err)
 {
-	struct style *styles = NULL;
-	size_t nstyles = 0;
-	enum ms_status st = style_load_dir(styles_dir, &styles, &nstyles, err);
+	struct styleset *set = NULL;
+	enum ms_status st = styleset_load_dir(styles_dir, &set, err);
 	if (st != MS_OK)
 		return st;
-	const struct style *print = style_find(styles, nstyles, "print");
+	const struct style *print = styleset_find(set, "print");
 	if (!print) {
-		free(styles);
+		styleset_free(set);
 		return ms_fail(err, MS_ENOTFOUND, "%s: no print.json style for the sheet's map", styles_dir);
 	}
+	size_t nstyles;
+	const struct style *styles = styleset_styles(set, &nstyles);
 	struct tile_map *map = tile_map_new(snap, styles, nstyles);
 	struct tile_ctx *ctx = tile_ctx_new(err);
 	st = ctx ? route_map_plan_png(map, ctx, print, plan, SHEET_MAP_W, SHEET_MAP_H, SHEET_MAP_SCALE, png, err)
 		 : err->status;
 	tile_ctx_free(ctx);
 	tile_map_release(map);
-	free(styles);
+	styleset_free(set);
 	return st;
 }
 

@@ -35,6 +35,7 @@
 #include "../features/features.h"
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
+#include "../styleset/styleset.h"
 #include "../util/mem.h"
 #include "cli.h"
 
@@ -470,7 +471,7 @@ int cmd_seed(int argc, char **argv)
 		return rc;
 	job.style = cm.style;
 	struct snapshot *snap = cm.snap;
-	struct style *styles = cm.styles;
+	const struct style *styles = cm.styles;
 	size_t nstyles = cm.nstyles;
 	rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
 	if (!rc) {
@@ -485,7 +486,7 @@ int cmd_seed(int argc, char **argv)
 	}
 	if (rc) {
 		snapshot_release(snap);
-		free(styles);
+		styleset_free(cm.set);
 		return rc;
 	}
 	struct tile_map *map = tile_map_new(snap, styles, nstyles);
@@ -504,6 +505,6 @@ int cmd_seed(int argc, char **argv)
 	sigaction(SIGTERM, &old_term, NULL);
 	free(tmp);
 	tile_map_release(map);
-	free(styles);
+	styleset_free(cm.set);
 	return rc;
 }

@@ -1,8 +1,8 @@
 /* common.c - what the subcommands share; see cli.h. */
 #include "cli.h"
 
-#include "../render/style.h"
 #include "../store/snapshot.h"
+#include "../styleset/styleset.h"
 #include "../util/buf.h"
 #include "../util/numparse.h"
 
@@ -102,20 +102,21 @@ int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const 
 {
 	struct ms_error err = {0};
 	*m = (struct cli_map){0};
-	if (style_load_dir(styles_dir, &m->styles, &m->nstyles, &err) != MS_OK) {
+	if (styleset_load_dir(styles_dir, &m->set, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
 		return EXIT_FAIL;
 	}
-	m->style = style_find(m->styles, m->nstyles, style_name);
+	m->styles = styleset_styles(m->set, &m->nstyles);
+	m->style = styleset_find(m->set, style_name);
 	if (!m->style) {
 		fprintf(stderr, "mapsvc %s: --style: no style '%s' in %s\n", cmd, style_name, styles_dir);
-		free(m->styles);
+		styleset_free(m->set);
 		return EXIT_USAGE;
 	}
 	m->snap = snapshot_load(db, &err);
 	if (!m->snap) {
 		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
-		free(m->styles);
+		styleset_free(m->set);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

@@ -5,16 +5,21 @@
  * The closed formulas are those of EPSG's "Popular Visualisation Pseudo
  * Mercator" (method 1024, IOGP Guidance Note 7-2 §3.5.2.1): spherical
  * Mercator on a sphere of radius WGS84_A, fed with WGS-84 latitudes.
- * struct geo_merc asks PROJ for the same transform; tests hold the two to
- * a millimetre.
+ *
+ * Why the forward formula is written as it is: y = a * asinh(tan(phi)) is
+ * the textbook a * ln(tan(pi/4 + phi/2)) rewritten, and x = a * (lon *
+ * pi/180) converts to radians first.  That is the order of operations of
+ * PROJ's own "webmerc" (unit conversion, then the projection), so on a
+ * given libm the two give the same doubles, not merely the same
+ * millimetres (the unit test checks a grid against PROJ's EPSG:4326 ->
+ * EPSG:3857).  Rendering once went through PROJ; keeping its exact values
+ * kept every tile's bytes when the closed form replaced it, and a marker
+ * anchor rounded to 1/256 px cannot flip on a last-bit difference.
  */
 #include "tilemath.h"
 
 #include <math.h>
-#include <proj.h>
-#include <stdlib.h>
 
-#include "../util/mem.h"
 #include "geo.h"
 
 #define DEG2RAD (M_PI / 180.0)
@@ -41,8 +46,8 @@ static double clamp_lat(double lat)
 void webmerc_from_lonlat(double lon, double lat, double *mx, double *my)
 {
 	lat = clamp_lat(lat);
-	*mx = WGS84_A * lon * DEG2RAD;
-	*my = WGS84_A * log(tan(M_PI / 4.0 + lat * DEG2RAD / 2.0));
+	*mx = WGS84_A * (lon * DEG2RAD);
+	*my = WGS84_A * asinh(tan(lat * DEG2RAD));
 }
 
 void webmerc_to_lonlat(double mx, double my, double *lon, double *lat)
@@ -61,6 +66,13 @@ void webmerc_to_world_px(double mx, double my, int z, int tile_px, double *px, d
 	double size = world_size_px(z, tile_px);
 	*px = (mx + WEBMERC_HALF) / (2.0 * WEBMERC_HALF) * size;
 	*py = (WEBMERC_HALF - my) / (2.0 * WEBMERC_HALF) * size;
+}
+
+void webmerc_world_px(double lon, double lat, int z, int tile_px, double *px, double *py)
+{
+	double mx, my;
+	webmerc_from_lonlat(lon, lat, &mx, &my);
+	webmerc_to_world_px(mx, my, z, tile_px, px, py);
 }
 
 void world_px_to_webmerc(double px, double py, int z, int tile_px, double *mx, double *my)
@@ -88,9 +100,8 @@ void tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, do
 
 void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 {
-	double mx, my, px, py;
-	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, z, 1, &px, &py);
+	double px, py;
+	webmerc_world_px(lon, lat, z, 1, &px, &py);
 	long long max = (1LL << z) - 1;
 	long long tx = (long long)floor(px), ty = (long long)floor(py);
 	if (!(px >= 0)) /* also NaN */
@@ -99,93 +110,4 @@ void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 		ty = 0;
 	*x = (int)(tx > max ? max : tx);
 	*y = (int)(ty > max ? max : ty);
-}
-
-struct geo_merc {
-	PJ_CONTEXT *ctx;
-	PJ *pj;
-};
-
-/* Exactly EPSG:3857 as a PROJ pipeline, used only when PROJ's database
- * cannot be opened: this needs no proj.db, so rendering keeps working on
- * a system whose PROJ data are missing or misplaced. */
-#define WEBMERC_PIPELINE                                                              \
-	"+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "             \
-	"+step +proj=webmerc +lat_0=0 +lon_0=0 +x_0=0 +y_0=0 +ellps=WGS84"
-
-/* PROJ's logger writes to stderr by default; the engine must stay quiet. */
-static void proj_log_silent(void *app, int level, const char *msg)
-{
-	(void)app;
-	(void)level;
-	(void)msg;
-}
-
-static enum ms_status proj_failure(struct ms_error *err, PJ_CONTEXT *ctx, const char *what)
-{
-	int e = proj_context_errno(ctx);
-	const char *msg = e ? proj_context_errno_string(ctx, e) : NULL;
-	return ms_fail(err, MS_EINTERNAL, "PROJ: %s: %s", what, msg ? msg : "unknown error");
-}
-
-struct geo_merc *geo_merc_new(struct ms_error *err)
-{
-	PJ_CONTEXT *ctx = proj_context_create();
-	if (!ctx) {
-		ms_fail(err, MS_EINTERNAL, "PROJ: cannot create a context");
-		return NULL;
-	}
-	/* Never fetch grids over the network (a server must work offline and
-	 * this transform needs none), and keep PROJ from printing: the
-	 * engine reports through struct ms_error only. */
-	proj_context_set_enable_network(ctx, 0);
-	proj_log_level(ctx, PJ_LOG_NONE);
-	proj_log_func(ctx, NULL, proj_log_silent);
-
-	PJ *pj = NULL;
-	PJ *raw = proj_create_crs_to_crs(ctx, "EPSG:4326", "EPSG:3857", NULL);
-	if (raw) {
-		/* EPSG:4326 is lat,lon by authority; callers pass lon,lat. */
-		pj = proj_normalize_for_visualization(ctx, raw);
-		proj_destroy(raw);
-	}
-	if (!pj) {
-		pj = proj_create(ctx, WEBMERC_PIPELINE);
-	}
-	if (!pj) {
-		proj_failure(err, ctx, "EPSG:4326 -> EPSG:3857");
-		proj_context_destroy(ctx);
-		return NULL;
-	}
-	struct geo_merc *m = xcalloc(1, sizeof *m);
-	m->ctx = ctx;
-	m->pj = pj;
-	return m;
-}
-
-void geo_merc_free(struct geo_merc *m)
-{
-	if (!m)
-		return;
-	proj_destroy(m->pj);
-	proj_context_destroy(m->ctx);
-	free(m);
-}
-
-enum ms_status geo_merc_forward(struct geo_merc *m, double *lon_x, double *lat_y, size_t n, struct ms_error *err)
-{
-	if (n == 0)
-		return MS_OK;
-	for (size_t i = 0; i < n; i++)
-		lat_y[i] = clamp_lat(lat_y[i]);
-	proj_errno_reset(m->pj);
-	size_t done = proj_trans_generic(m->pj, PJ_FWD, lon_x, sizeof(double), n, lat_y, sizeof(double), n,
-					 NULL, 0, 0, NULL, 0, 0);
-	int e = proj_errno(m->pj);
-	if (done != n || e != 0) {
-		const char *msg = proj_context_errno_string(m->ctx, e);
-		return ms_fail(err, MS_EDATA, "PROJ: Web Mercator projection of %zu points failed: %s", n,
-			       msg ? msg : "unknown error");
-	}
-	return MS_OK;
 }

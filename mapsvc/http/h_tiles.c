@@ -23,6 +23,7 @@
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
 #include "../render/tilecache.h"
+#include "../styleset/styleset.h"
 #include "../util/jsonw.h"
 #include "../util/mem.h"
 #include "handlers.h"
@@ -31,7 +32,8 @@
 
 struct h_tiles {
 	const struct http_config *cfg;
-	struct style *styles;
+	struct styleset *set;       /* owns the styles */
+	const struct style *styles; /* the set's, nstyles of them */
 	size_t nstyles;
 	const struct style *def; /* "default", else the first */
 	struct tile_cache *cache;
@@ -48,17 +50,19 @@ static void ctx_destroy(void *p)
 
 struct h_tiles *h_tiles_new(const struct http_config *cfg, struct ms_error *err)
 {
-	struct style *styles = NULL;
+	struct styleset *set = NULL;
 	size_t n = 0;
-	if (style_load_dir(cfg->styles_dir, &styles, &n, err) != MS_OK)
+	if (styleset_load_dir(cfg->styles_dir, &set, err) != MS_OK)
 		return NULL;
+	const struct style *styles = styleset_styles(set, &n);
 	if (!n) {
-		free(styles);
+		styleset_free(set);
 		ms_fail(err, MS_EDATA, "%s: no style files (*.json)", cfg->styles_dir);
 		return NULL;
 	}
 	struct h_tiles *t = xcalloc(1, sizeof *t);
 	t->cfg = cfg;
+	t->set = set;
 	t->styles = styles;
 	t->nstyles = n;
 	t->def = style_find(styles, n, "default");
@@ -80,7 +84,7 @@ void h_tiles_free(struct h_tiles *t)
 	tile_map_release(t->map);
 	tile_cache_free(t->cache);
 	pthread_mutex_destroy(&t->mu);
-	free(t->styles);
+	styleset_free(t->set);
 	free(t);
 }
 

@@ -7,6 +7,10 @@
  * Properties named like fields of the model must be strings (or null);
  * every other property is kept as given, any JSON, in site.extra.
  * Positions are [lon, lat] with an optional altitude, which is dropped.
+ *
+ * Errors say "NAME:LINE: feature N: reason": jansson keeps no positions,
+ * so the line of the failing feature is found afterwards, by walking the
+ * text along its path (util/jsonpos.h); the good path pays nothing.
  */
 #include "ingest_int.h"
 
@@ -16,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/jsonpos.h"
 #include "../util/mem.h"
 
 /* An id as text: a string as it is, an integer in decimal.  Returns false
@@ -113,6 +118,14 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	return st;
 }
 
+/* The line where the value at path[0..n) starts in the text. */
+static int line_of(const char *data, size_t len, const struct jsonpos_seg *path, int n)
+{
+	int line;
+	jsonpos_line_col(data, len, jsonpos_locate(data, len, path, n), &line, NULL);
+	return line;
+}
+
 enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
 			      struct site_set *into, struct ms_error *err)
 {
@@ -129,17 +142,19 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
 	enum ms_status st = MS_OK;
 	const char *type = json_string_value(json_object_get(root, "type"));
 	const json_t *features = json_object_get(root, "features");
+	struct jsonpos_seg at[] = {{"features", 0}, {NULL, 0}};
 	if (!json_is_object(root) || !type || strcmp(type, "FeatureCollection") != 0) {
-		st = ms_fail(err, MS_EDATA, "%s: not a GeoJSON FeatureCollection", name);
+		st = ms_fail(err, MS_EDATA, "%s:%d: not a GeoJSON FeatureCollection", name, line_of(data, len, at, 0));
 	} else if (!json_is_array(features)) {
-		st = ms_fail(err, MS_EDATA, "%s: \"features\" is not an array", name);
+		st = ms_fail(err, MS_EDATA, "%s:%d: \"features\" is not an array", name, line_of(data, len, at, 1));
 	} else {
 		struct ingest_batch b;
 		ingest_batch_init(&b, cs, INGEST_FEATURE, into);
 		for (size_t i = 0; i < json_array_size(features) && st == MS_OK; i++) {
 			st = read_feature(&b, json_array_get(features, i), i, err);
+			at[1].index = i;
 			if (st != MS_OK)
-				ms_error_prefix(err, "%s: feature %zu: ", name, i);
+				ms_error_prefix(err, "%s:%d: feature %zu: ", name, line_of(data, len, at, 2), i);
 		}
 		if (st == MS_OK)
 			ingest_batch_commit(&b, into);

@@ -1,12 +1,10 @@
 /*
- * geodata.c - reading context GeoJSON (RFC 7946) into projected shapes;
+ * geodata.c - parsing context GeoJSON (RFC 7946) into projected shapes;
  * see geodata.h.
  */
 #include "geodata.h"
 
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,41 +15,17 @@
 #include "../geo/tilemath.h"
 #include "../util/mem.h"
 
-/* The bundled layers are a few hundred kilobytes each; refuse anything
- * that could not be a context layer before reading it all. */
-#define GEODATA_MAX_BYTES (64 << 20)
-
-struct interned {
-	struct geodata *g;
-	struct interned *next;
-};
-
-/* Interned files: reachable until exit (see geodata.h for why). */
-static struct interned *interned_head;
-static pthread_mutex_t interned_mu = PTHREAD_MUTEX_INITIALIZER;
-
-void geodata_world0(double lon, double lat, double *x, double *y)
-{
-	if (lat > WEBMERC_MAX_LAT)
-		lat = WEBMERC_MAX_LAT;
-	if (lat < -WEBMERC_MAX_LAT)
-		lat = -WEBMERC_MAX_LAT;
-	double phi = lat * M_PI / 180;
-	*x = (lon + 180) / 360 * 256;
-	*y = (1 - log(tan(M_PI / 4 + phi / 2)) / M_PI) / 2 * 256;
-}
-
 struct builder {
 	struct geodata *g;
 	size_t shapes_cap, rings_cap, pts_cap;
-	const char *path;
+	const char *name;
 	size_t feature;
 	struct ms_error *err;
 };
 
 static bool bad(struct builder *b, const char *what)
 {
-	ms_fail(b->err, MS_EDATA, "%.200s: feature %zu: %s", b->path, b->feature, what);
+	ms_fail(b->err, MS_EDATA, "%.200s: feature %zu: %s", b->name, b->feature, what);
 	return false;
 }
 
@@ -70,7 +44,7 @@ static bool add_point(struct builder *b, const json_t *pos, struct geodata_shape
 		g->ll = xrealloc(g->ll, 2 * b->pts_cap * sizeof *g->ll);
 	}
 	double x, y;
-	geodata_world0(lon, lat, &x, &y);
+	webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
 	g->xy[2 * g->npts] = x;
 	g->xy[2 * g->npts + 1] = y;
 	g->ll[2 * g->npts] = lon;
@@ -166,20 +140,27 @@ static bool add_geometry(struct builder *b, const json_t *geom)
 	return true;
 }
 
-static enum ms_status parse(const char *path, const char *text, size_t len, struct geodata *g, struct ms_error *err)
+enum ms_status geodata_parse(const char *name, const char *text, size_t len, struct geodata **out,
+			     struct ms_error *err)
 {
+	*out = NULL;
+	if (len > GEODATA_MAX_BYTES)
+		return ms_fail(err, MS_EDATA, "%.200s: larger than %d MB", name, GEODATA_MAX_BYTES >> 20);
 	json_error_t je;
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root)
-		return ms_fail(err, MS_EDATA, "%.200s:%d: %s", path, je.line > 0 ? je.line : 1, je.text);
-	struct builder b = {.g = g, .path = path, .err = err};
+		return ms_fail(err, MS_EDATA, "%.200s:%d: %s", name, je.line > 0 ? je.line : 1, je.text);
+	struct geodata *g = xcalloc(1, sizeof *g);
+	g->name = xstrdup(name);
+	g->hash = XXH3_64bits(text, len);
+	struct builder b = {.g = g, .name = name, .err = err};
 	enum ms_status rc = MS_OK;
 	const json_t *type = json_object_get(root, "type");
 	const json_t *features = json_object_get(root, "features");
 	if (!json_is_string(type) || strcmp(json_string_value(type), "FeatureCollection") != 0 ||
 	    !json_is_array(features)) {
 		rc = ms_fail(err, MS_EDATA, "%.200s: expected a GeoJSON FeatureCollection with a \"features\" array",
-			     path);
+			     name);
 	} else {
 		const json_t *f;
 		json_array_foreach(features, b.feature, f) {
@@ -196,56 +177,23 @@ static enum ms_status parse(const char *path, const char *text, size_t len, stru
 		}
 	}
 	json_decref(root);
-	return rc;
+	if (rc != MS_OK) {
+		geodata_free(g);
+		return rc;
+	}
+	*out = g;
+	return MS_OK;
 }
 
-static void geodata_free(struct geodata *g)
+void geodata_free(struct geodata *g)
 {
-	free(g->path);
+	if (!g)
+		return;
+	free(g->name);
 	free(g->shapes);
 	free(g->ring_start);
 	free(g->ring_len);
 	free(g->xy);
 	free(g->ll);
 	free(g);
-}
-
-enum ms_status geodata_load(const char *path, const struct geodata **out, struct ms_error *err)
-{
-	*out = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return ms_fail(err, MS_EIO, "%.200s: cannot open: %s", path, strerror(errno));
-	char *text = xmalloc(GEODATA_MAX_BYTES + 1);
-	size_t len = fread(text, 1, GEODATA_MAX_BYTES + 1, f);
-	bool rerr = ferror(f);
-	fclose(f);
-	if (rerr || len > GEODATA_MAX_BYTES) {
-		free(text);
-		return ms_fail(err, rerr ? MS_EIO : MS_EDATA, rerr ? "%.200s: read error" : "%.200s: larger than 64 MB",
-			       path);
-	}
-	uint64_t hash = XXH3_64bits(text, len);
-	enum ms_status rc = MS_OK;
-	pthread_mutex_lock(&interned_mu);
-	for (struct interned *i = interned_head; i; i = i->next)
-		if (i->g->hash == hash && strcmp(i->g->path, path) == 0)
-			*out = i->g;
-	if (!*out) {
-		struct geodata *g = xcalloc(1, sizeof *g);
-		g->path = xstrdup(path);
-		g->hash = hash;
-		rc = parse(path, text, len, g, err);
-		if (rc == MS_OK) {
-			struct interned *node = xmalloc(sizeof *node);
-			node->g = g;
-			node->next = interned_head;
-			interned_head = node;
-			*out = g;
-		} else
-			geodata_free(g);
-	}
-	pthread_mutex_unlock(&interned_mu);
-	free(text);
-	return rc;
 }

@@ -1,19 +1,17 @@
 /*
  * geodata.h - context geometry (province borders, rivers, lakes, towns)
- * read from GeoJSON files that a style names as sources, to be drawn under
- * the site markers (styles/README.md, "Context layers").
+ * parsed from the GeoJSON text of files a style names as sources, to be
+ * drawn under the site markers (styles/README.md, "Context layers").
  *
- * A file is read once, projected to Web Mercator world pixels at zoom 0
- * (the world is 256 x 256, y southward; tilemath.h) in doubles, and cut
- * into shapes (one polygon with its holes, or one line) each with its
- * bounding box, so a window draws only what it touches.
+ * The text is parsed once, projected to Web Mercator world pixels at zoom
+ * 0 (the world is 256 x 256, y southward; geo/tilemath.h) in doubles, and
+ * cut into shapes (one polygon with its holes, or one line) each with its
+ * bounding box, so a window draws only what it touches.  Parsing does no
+ * I/O: the loader (styleset/) reads the files.
  *
- * Ownership and threads: loaded files are interned for the life of the
- * process, keyed by path and content hash, because struct style is plain
- * data that callers copy and free() without a destructor; loading the
- * same unchanged file again returns the same object.  A geodata is
- * immutable once returned and shared by any number of threads; loading is
- * serialised by a mutex.
+ * Ownership and threads: geodata_parse returns a new object owned by the
+ * caller (the styleset, which frees it with the styles that borrow it).
+ * It is immutable once returned and may be read by any number of threads.
  */
 #ifndef MS_GEODATA_H
 #define MS_GEODATA_H
@@ -32,7 +30,7 @@ struct geodata_shape {
 };
 
 struct geodata {
-	char *path;
+	char *name; /* the file it was read from, for messages */
 	uint64_t hash; /* XXH3-64 of the file's bytes */
 	struct geodata_shape *shapes;
 	size_t nshapes;
@@ -43,15 +41,18 @@ struct geodata {
 	size_t npts;
 };
 
-/* Reads (or finds already read) the GeoJSON FeatureCollection at path.
- * Polygon, MultiPolygon, LineString and MultiLineString geometries are
- * kept; points and null geometries are skipped.  *out is borrowed until
- * exit.  Errors: MS_EIO "PATH: cannot open: ...", MS_EDATA
- * "PATH:LINE: syntax error" or "PATH: feature N: reason". */
-enum ms_status geodata_load(const char *path, const struct geodata **out, struct ms_error *err);
+/* The bundled layers are a few hundred kilobytes each; a text larger
+ * than this could not be a context layer and is refused before reading. */
+#define GEODATA_MAX_BYTES (64 << 20)
 
-/* WGS-84 lon/lat to world px at zoom 0 (closed-form spherical Web
- * Mercator, EPSG:3857; latitude clamped to +-85.0511). */
-void geodata_world0(double lon, double lat, double *x, double *y);
+/* Parses a GeoJSON FeatureCollection from text[0..len) (not necessarily
+ * NUL-terminated); name labels messages.  Polygon, MultiPolygon,
+ * LineString and MultiLineString geometries are kept; points and null
+ * geometries are skipped.  *out is new (geodata_free it).  Errors are
+ * MS_EDATA: "NAME:LINE: syntax error", "NAME: expected a GeoJSON
+ * FeatureCollection ..." or "NAME: feature N: reason". */
+enum ms_status geodata_parse(const char *name, const char *text, size_t len, struct geodata **out,
+			     struct ms_error *err);
+void geodata_free(struct geodata *g);
 
 #endif

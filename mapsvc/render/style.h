@@ -1,10 +1,21 @@
 /*
- * style.h - how the map looks: a style file (styles/NAME.json, a small
- * documented subset of the MapLibre GL style spec, see styles/README.md)
- * read into a struct style that the tile renderer follows.
+ * style.h - how the map looks: the text of a style file (styles/NAME.json,
+ * a small documented subset of the MapLibre GL style spec, see
+ * styles/README.md) parsed into a struct style that the tile renderer
+ * follows.
  *
- * A style is plain data, immutable once loaded, shared by all threads.
- * Sizes are in CSS pixels at scale 1 (an @2x tile multiplies them by 2).
+ * Parsing is pure: it reads no file and no directory.  A style's context
+ * sources (GeoJSON files its fill and line layers draw) are obtained
+ * through a resolver the caller gives (struct style_resolver): the loader
+ * (styleset/) reads and keeps them, tests may hand over geometry from
+ * memory.  The parts live in their own modules: the JSON locator
+ * (util/jsonpos.h), colours (colour.h), values and expressions
+ * (style_expr.h), roles and properties (style_props.h).
+ *
+ * A style is plain data, immutable once parsed, shared by all threads; its
+ * context layers borrow geometry from whoever resolved it (the styleset
+ * owns both and frees them together).  Sizes are in CSS pixels at scale 1
+ * (an @2x tile multiplies them by 2).
  */
 #ifndef MS_STYLE_H
 #define MS_STYLE_H
@@ -19,12 +30,16 @@
 #include "raster.h"
 
 #define STYLE_MAX_STOPS 8
+/* The highest zoom a stop, a minzoom or a maxzoom may name. */
+#define STYLE_MAX_ZOOM 24.0
 /* label_minzoom of a style without a (visible) labels layer. */
 #define STYLE_ZOOM_NEVER 99
+/* A style file is a few kilobytes; anything this large is refused. */
+#define STYLE_MAX_BYTES (1 << 20)
 
 /* A number that may depend on the zoom: linear interpolation between
  * stops, constant beyond the first and last ("interpolate", "linear",
- * "zoom" in MapLibre terms).  n == 1 is a constant. */
+ * "zoom" in MapLibre terms, read by style_expr.h).  n == 1 is a constant. */
 struct style_num {
 	int n;
 	double z[STYLE_MAX_STOPS];
@@ -40,7 +55,7 @@ enum style_context_kind { STYLE_CONTEXT_FILL, STYLE_CONTEXT_LINE };
 struct geodata;
 struct style_context {
 	enum style_context_kind kind;
-	const struct geodata *data; /* borrowed, valid until exit (geodata.h) */
+	const struct geodata *data; /* borrowed from the style's resolver */
 	double minzoom, maxzoom;    /* drawn at minzoom <= zoom < maxzoom */
 	struct rgba color;          /* fill-color / line-color */
 	struct style_num opacity;   /* fill-opacity / line-opacity, 0..1 */
@@ -50,7 +65,7 @@ struct style_context {
 struct style {
 	char name[64];    /* the file name without .json */
 	char title[128];  /* the style's "name" member */
-	uint64_t version; /* hash of the file's bytes: part of every ETag */
+	uint64_t version; /* hash of the file's bytes and its context files': part of every ETag */
 	struct rgba background; /* transparent for an overlay */
 
 	/* site markers */
@@ -82,14 +97,27 @@ struct style {
 	struct style_context context[STYLE_MAX_CONTEXT];
 };
 
-/* Reads one style file.  A broken file gives MS_EDATA with
- * "FILE:LINE: reason" (a broken GeoJSON source file adds its own
- * "FILE:LINE:" or "FILE:" and reason).  A source's "data" is a path
- * relative to the folder above the style's folder (share/mapsvc holds
- * styles/ and basemap/), else to its data/ subfolder (the source tree). */
-enum ms_status style_load(const char *path, struct style *out, struct ms_error *err);
-/* Every *.json in dir, sorted by name; *out is malloc'ed (free() it). */
-enum ms_status style_load_dir(const char *dir, struct style **out, size_t *n, struct ms_error *err);
+/* How style_parse obtains the geometry of a context source without any
+ * I/O of its own.  resolve is called once per GeoJSON file source, in
+ * file order, with the source's name and its "data" (a relative path,
+ * already checked to be one); it returns MS_OK with *out set (borrowed:
+ * it must outlive the style), or fails with a reason in err, which
+ * style_parse reports as "FILE:LINE: reason" at the source's "data"
+ * member.  Parsing stops at the first failure. */
+typedef enum ms_status (*style_resolve_fn)(void *arg, const char *source, const char *data,
+					   const struct geodata **out, struct ms_error *err);
+struct style_resolver {
+	style_resolve_fn resolve;
+	void *arg;
+};
+
+/* Parses a style from text[0..len) (not necessarily NUL-terminated).
+ * file names the text in messages and gives the style its name (the base
+ * name without ".json", which appears in URLs).  resolver may be NULL for
+ * a style without GeoJSON file sources.  A broken style gives MS_EDATA and
+ * "FILE:LINE: reason"; *out is written only on success. */
+enum ms_status style_parse(const char *file, const char *text, size_t len, const struct style_resolver *resolver,
+			   struct style *out, struct ms_error *err);
 /* The style called name among n, or NULL. */
 const struct style *style_find(const struct style *styles, size_t n, const char *name);
 

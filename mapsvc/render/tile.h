@@ -1,25 +1,23 @@
 /*
- * tile.h - the tile composer: what a map shows at each zoom (the layout)
- * and how any window of it is drawn (tiles, @2x tiles, static maps).
+ * tile.h - the tile composer: views (a tile, an @2x tile, a static map of
+ * any size) onto the map of a snapshot, drawn into PNG.
  *
- * Why layouts: a marker, a cluster or a label that crosses a tile edge
- * must be drawn whole and identically on both tiles, and a cluster must
- * never split or double at an edge.  So nothing is decided per tile.  For
- * each (style, coordsys, zoom) a layout is computed once, in GLOBAL world
- * pixels at scale 1 (tilemath.h): every site's position, then the clusters
- * (greedy in id order over a grid), then the labels (greedy in id order,
- * a few candidate positions, a grid for collisions).  A tile is then only
- * a window onto that picture; @2x draws the same decisions with every
- * coordinate and size doubled; a static map is a window of any size.
+ * What is drawn at a zoom is decided once, in world pixels, by a layout
+ * (render/layout.h: why, and how windows stay seamless); a view is only a
+ * window onto it: context layers (render/context.h), then markers and
+ * clusters, then labels, in the layout's order.  @2x draws the same
+ * decisions with every coordinate and size doubled.  An empty tile is one
+ * shared, pre-encoded PNG.
  *
  * Ownership and threads: a struct tile_map holds a snapshot (retained)
- * and borrows an array of styles (which must outlive it).  Its positions
- * and layouts are computed lazily by the first thread that needs them,
- * published once and immutable afterwards; concurrent first requests wait
- * for that one computation instead of repeating it.  A tile_map is
- * reference-counted and shared by any number of threads.  A struct
- * tile_ctx is per-thread scratch: a canvas, FreeType faces and a PROJ
- * context; pass it explicitly, never share it.
+ * and borrows an array of styles (which must outlive it: a styleset,
+ * styleset/styleset.h).  Its site positions and layouts are computed
+ * lazily by the first thread that needs them, published once and
+ * immutable afterwards; concurrent first requests wait for that one
+ * computation instead of repeating it.  A tile_map is reference-counted
+ * and shared by any number of threads.  A struct tile_ctx is per-thread
+ * scratch: a canvas, FreeType faces, query and context buffers; pass it
+ * explicitly, never share it.
  */
 #ifndef MS_TILE_H
 #define MS_TILE_H
@@ -43,7 +41,9 @@
 struct tile_ctx;
 struct tile_map;
 
-/* Per-thread render context.  Fonts are opened on first use. */
+/* Per-thread render context.  Fonts and buffers are made on first use, so
+ * nothing in it can fail today; NULL (with err) stays the contract for a
+ * context that cannot be set up. */
 struct tile_ctx *tile_ctx_new(struct ms_error *err);
 void tile_ctx_free(struct tile_ctx *ctx);
 
@@ -90,8 +90,8 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 const struct buf *tile_empty_png(int scale);
 
 /* Where a site is drawn: the world pixel (zoom, scale 1) of site i of the
- * map's snapshot in coordsys; computed through PROJ with ctx's context.
- * For tests and for callers that centre views on sites. */
+ * map's snapshot in coordsys, on the anchor grid.  For tests and for
+ * callers that centre views on sites. */
 enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
 				  double *px, double *py, struct ms_error *err);
 

@@ -22,6 +22,7 @@
 #include "render/style.h"
 #include "render/tile.h"
 #include "store/snapshot.h"
+#include "styleset/styleset.h"
 #include "util/buf.h"
 #include "util/mem.h"
 
@@ -99,13 +100,14 @@ int main(int argc, char **argv)
 		mkdir(out, 0755);
 	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_load(argv[1], &err);
-	struct style *styles = NULL;
-	size_t nstyles = 0;
-	if (!snap || style_load_dir(argv[2], &styles, &nstyles, &err) != MS_OK) {
+	struct styleset *set = NULL;
+	if (!snap || styleset_load_dir(argv[2], &set, &err) != MS_OK) {
 		fprintf(stderr, "bench_tiles: %s\n", err.msg);
 		return 1;
 	}
-	const struct style *style = style_find(styles, nstyles, "default");
+	size_t nstyles;
+	const struct style *styles = styleset_styles(set, &nstyles);
+	const struct style *style = styleset_find(set, "default");
 	struct tile_ctx *ctx = tile_ctx_new(&err);
 	if (!style || !ctx) {
 		fprintf(stderr, "bench_tiles: no default style or context: %s\n", err.msg);
@@ -158,7 +160,7 @@ int main(int argc, char **argv)
 	free(rate_full);
 	free(list);
 	tile_ctx_free(ctx);
-	free(styles);
+	styleset_free(set);
 	snapshot_release(snap);
 	return 0;
 }

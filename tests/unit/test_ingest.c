@@ -227,6 +227,35 @@ static void test_good_geojson(void)
 	site_set_free(set);
 }
 
+/* A pretty-printed file: the line of the failing feature, whatever line
+ * its bad member is on, and of a "features" that is not an array. */
+static void test_geojson_lines(void)
+{
+	const char *doc = "{\n"
+			  "  \"type\": \"FeatureCollection\",\n"
+			  "  \"features\": [\n"
+			  "    {\"type\": \"Feature\", \"id\": \"a\",\n"
+			  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 36]},\n"
+			  "     \"properties\": {\"name_zh\": \"甲\", \"category\": \"museum\"}},\n"
+			  "    {\"type\": \"Feature\", \"id\": \"b\",\n"
+			  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 95]},\n"
+			  "     \"properties\": {\"name_zh\": \"乙\", \"category\": \"museum\"}}\n"
+			  "  ]\n"
+			  "}\n";
+	struct site_set *set = site_set_new();
+	struct ms_error err = {0};
+	CHECK_INT(ingest_geojson("p.geojson", doc, strlen(doc), COORDSYS_WGS84, set, &err), MS_EDATA);
+	CHECK_MSG(strncmp(err.msg, "p.geojson:7: feature 1: lat 95", 30) == 0, "%s", err.msg);
+	CHECK_INT(set->n, 0);
+	const char *flat = "\n\n{\"type\": \"FeatureCollection\",\n \"features\": {}}";
+	CHECK_INT(ingest_geojson("q.geojson", flat, strlen(flat), COORDSYS_WGS84, set, &err), MS_EDATA);
+	CHECK_STR(err.msg, "q.geojson:4: \"features\" is not an array");
+	const char *notfc = "\n  [1, 2]";
+	CHECK_INT(ingest_geojson("r.geojson", notfc, strlen(notfc), COORDSYS_WGS84, set, &err), MS_EDATA);
+	CHECK_STR(err.msg, "r.geojson:2: not a GeoJSON FeatureCollection");
+	site_set_free(set);
+}
+
 static void test_coordsys(void)
 {
 	/* The Heitieshan memorial hall's GCJ-02 point from its source, which
@@ -267,6 +296,7 @@ int main(void)
 	test_bundled_csv();
 	test_limits();
 	test_good_geojson();
+	test_geojson_lines();
 	test_coordsys();
 	CHECK(run_table("data/ingest/bad_rows.txt", true) >= 40);
 	CHECK(run_table("data/ingest/bad_geojson.txt", false) >= 20);

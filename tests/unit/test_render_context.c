@@ -2,13 +2,17 @@
  * file) drawn under the markers: pixels of a known square's outline, fill
  * and hole at positions from the closed-form Mercator, zoom ranges, tiles
  * stitched across borders equal to one window (also for print.json's
- * Natural Earth provinces), and windows without features unchanged. */
+ * Natural Earth provinces), windows without features unchanged, and
+ * context_draw on its own: what a view draws, and the GCJ-02 shift. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "geo/geo.h"
+#include "render/context.h"
 #include "render/tile.h"
+#include "style_files.h"
 #include "util/mem.h"
 
 static struct tile_ctx *ctx;
@@ -168,14 +172,52 @@ static void test_no_feature(void)
 	free(b);
 }
 
+/* context_draw itself: exactly what a view draws under its markers, one
+ * scratch reused across windows, and in GCJ-02 every vertex shifted. */
+static void test_direct(void)
+{
+	int z = 11, W = 96, H = 96;
+	double ex, ey;
+	merc_px(36.8, 118.0, z, &ex, &ey);
+	long long ox = (long long)floor(ex) - W / 2, oy = (long long)floor(ey) - H / 2;
+	uint8_t *view = render(&styles[0], z, 1, ox, oy, W, H); /* no site near: only context */
+	struct canvas *c = canvas_new(W, H);
+	canvas_set_aa_levels(c, CANVAS_AA_TILE);
+	struct context_scratch *s = context_scratch_new();
+	for (int pass = 0; pass < 2; pass++) { /* the second reuses the scratch */
+		canvas_clear(c, styles[0].background);
+		context_draw(s, c, &styles[0], COORDSYS_WGS84, z, 1, ox, oy);
+		CHECK_MSG(memcmp(c->px, view, (size_t)W * (size_t)H * 4) == 0, "pass %d differs from the view", pass);
+		if (pass == 0) { /* something larger in between: print.json's provinces */
+			canvas_clear(c, styles[2].background);
+			context_draw(s, c, &styles[2], COORDSYS_WGS84, 6, 2, 0, 0);
+		}
+	}
+	/* GCJ-02: the square's west edge (118 E, a 3 px line) moves with the
+	 * offset, several pixels east at this zoom */
+	double glat, glon, gx, gy;
+	wgs84_to_gcj02(36.8, 118.0, &glat, &glon);
+	merc_px(glat, glon, z, &gx, &gy);
+	CHECK_MSG(gx - ex > 5, "GCJ-02 shift %g px", gx - ex);
+	canvas_clear(c, styles[0].background);
+	context_draw(s, c, &styles[0], COORDSYS_GCJ02, z, 1, ox, oy);
+	int y = (int)(floor(gy) - (double)oy);
+	CHECK(px_is(c->px, W, (int)(floor(gx) - (double)ox), y, 0, 0, 255));
+	CHECK(px_is(c->px, W, (int)(floor(ex) - (double)ox), y, 255, 255, 255)); /* west of it now */
+	context_scratch_free(s);
+	context_scratch_free(NULL);
+	canvas_free(c);
+	free(view);
+}
+
 int main(void)
 {
 	struct ms_error err = {0};
-	CHECK(style_load("data/style/context_good/context.json", &styles[0], &err) == MS_OK);
+	CHECK(test_style_load("data/style/context_good/context.json", "data/style", &styles[0], &err) == MS_OK);
 	styles[1] = styles[0];
 	styles[1].ncontext = 0;
 	snprintf(styles[1].name, sizeof styles[1].name, "plain");
-	CHECK(style_load("../styles/print.json", &styles[2], &err) == MS_OK);
+	CHECK(test_style_load("../styles/print.json", "../data", &styles[2], &err) == MS_OK);
 	struct site_set *set = site_set_new();
 	struct site s = {0};
 	s.field[SITE_ID] = "gt";
@@ -197,8 +239,10 @@ int main(void)
 	test_zoom_range();
 	test_stitch();
 	test_no_feature();
+	test_direct();
 
 	tile_map_release(map);
 	tile_ctx_free(ctx);
+	test_styles_free();
 	return CHECK_DONE();
 }

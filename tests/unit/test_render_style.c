@@ -1,5 +1,7 @@
-/* test_render_style.c - style files: the shipped ones, broken ones, zoom
- * interpolation. */
+/* test_render_style.c - style_parse: the shipped styles, the good and
+ * broken files of tests/data/style (those that need no context file; the
+ * loader runs them all in test_styleset.c), the resolver seam for context
+ * sources, the version hash, zoom interpolation. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "check.h"
 #include "render/geodata.h"
 #include "render/style.h"
+#include "style_files.h"
 
 #define CHECK_RGBA(c, R, G, B, A)                                                                        \
 	CHECK_MSG((c).r == (R) && (c).g == (G) && (c).b == (B) && (c).a == (A), "rgba(%d,%d,%d,%d)", (c).r, \
@@ -46,7 +49,7 @@ static void test_default(void)
 {
 	struct style st;
 	struct ms_error err = {0};
-	enum ms_status rc = style_load("../styles/default.json", &st, &err);
+	enum ms_status rc = test_style_load("../styles/default.json", NULL, &st, &err);
 	CHECK_MSG(rc == MS_OK, "%s", err.msg);
 	if (rc != MS_OK)
 		return;
@@ -86,9 +89,9 @@ static void test_print(void)
 {
 	struct style st, def;
 	struct ms_error err = {0};
-	enum ms_status rc = style_load("../styles/print.json", &st, &err);
+	enum ms_status rc = test_style_load("../styles/print.json", "../data", &st, &err);
 	CHECK_MSG(rc == MS_OK, "%s", err.msg);
-	if (rc != MS_OK || style_load("../styles/default.json", &def, &err) != MS_OK)
+	if (rc != MS_OK || test_style_load("../styles/default.json", NULL, &def, &err) != MS_OK)
 		return;
 	CHECK_STR(st.name, "print");
 	CHECK_RGBA(st.background, 0xf7, 0xf4, 0xee, 255); /* opaque, for paper */
@@ -110,74 +113,153 @@ static void test_print(void)
 /* Absent layers draw nothing; the colour forms all parse. */
 static void test_good_files(void)
 {
-	struct style *v = NULL;
-	size_t n = 0;
+	struct style c, m;
 	struct ms_error err = {0};
-	enum ms_status rc = style_load_dir("data/style/good", &v, &n, &err);
+	enum ms_status rc = test_style_load("data/style/good/minimal.json", NULL, &m, &err);
 	CHECK_MSG(rc == MS_OK, "%s", err.msg);
-	CHECK_INT(n, 2);
-	if (rc != MS_OK || n != 2) {
-		free(v);
-		return;
+	if (rc == MS_OK) {
+		CHECK_STR(m.name, "minimal");
+		CHECK_STR(m.title, "minimal");
+		CHECK_RGBA(m.background, 0xaa, 0xbb, 0xcc, 255);
+		CHECK_NEAR(style_eval(&m.marker_size, 12), 0, 0);
+		CHECK_RGBA(m.marker_color[CAT_MUSEUM], 0, 0, 0, 0);
+		CHECK(!m.cluster);
+		CHECK_INT(m.label_minzoom, STYLE_ZOOM_NEVER);
 	}
-	CHECK_STR(v[0].name, "colours"); /* sorted by name */
-	CHECK_STR(v[1].name, "minimal");
-	CHECK(style_find(v, n, "minimal") == &v[1]);
-	CHECK(style_find(v, n, "nope") == NULL);
-
-	const struct style *m = &v[1];
-	CHECK_STR(m->title, "minimal");
-	CHECK_RGBA(m->background, 0xaa, 0xbb, 0xcc, 255);
-	CHECK_NEAR(style_eval(&m->marker_size, 12), 0, 0);
-	CHECK_RGBA(m->marker_color[CAT_MUSEUM], 0, 0, 0, 0);
-	CHECK(!m->cluster);
-	CHECK_INT(m->label_minzoom, STYLE_ZOOM_NEVER);
-
-	const struct style *c = &v[0];
-	CHECK_STR(c->title, "Colour forms");
-	CHECK_RGBA(c->background, 10, 20, 30, 255);
-	CHECK_RGBA(c->marker_color[CAT_MUSEUM], 0, 128, 255, 128);
-	CHECK_RGBA(c->marker_color[CAT_MONUMENT], 0, 128, 255, 128);
-	CHECK_RGBA(c->marker_color[CAT_STUDY_STATION], 0x11, 0x22, 0x33, 0x44);
-	CHECK_RGBA(c->marker_color[CAT_MEMORIAL_HALL], 0, 128, 128, 255); /* fallback "teal" */
-	CHECK_RGBA(c->marker_outline, 255, 255, 255, 255);
-	CHECK_NEAR(style_eval(&c->marker_size, 3), 5, 0); /* MapLibre's default circle-radius */
-	CHECK_INT(c->label_minzoom, STYLE_ZOOM_NEVER);    /* visibility: none */
-	free(v);
+	rc = test_style_load("data/style/good/colours.json", NULL, &c, &err);
+	CHECK_MSG(rc == MS_OK, "%s", err.msg);
+	if (rc == MS_OK) {
+		CHECK_STR(c.name, "colours");
+		CHECK_STR(c.title, "Colour forms");
+		CHECK_RGBA(c.background, 10, 20, 30, 255);
+		CHECK_RGBA(c.marker_color[CAT_MUSEUM], 0, 128, 255, 128);
+		CHECK_RGBA(c.marker_color[CAT_MONUMENT], 0, 128, 255, 128);
+		CHECK_RGBA(c.marker_color[CAT_STUDY_STATION], 0x11, 0x22, 0x33, 0x44);
+		CHECK_RGBA(c.marker_color[CAT_MEMORIAL_HALL], 0, 128, 128, 255); /* fallback "teal" */
+		CHECK_RGBA(c.marker_outline, 255, 255, 255, 255);
+		CHECK_NEAR(style_eval(&c.marker_size, 3), 5, 0); /* MapLibre's default circle-radius */
+		CHECK_INT(c.label_minzoom, STYLE_ZOOM_NEVER);    /* visibility: none */
+	}
+	struct style v[2];
+	CHECK(style_find(v, 0, "minimal") == NULL);
+	v[0] = c;
+	v[1] = m;
+	CHECK(style_find(v, 2, "minimal") == &v[1]);
+	CHECK(style_find(v, 2, "nope") == NULL);
 }
 
-/* The version is a hash of the bytes: a change of one byte changes it. */
-static void test_version(void)
+/* The name comes from the file name; the text need not end in a NUL; the
+ * version is a hash of the bytes: a change of one byte changes it. */
+static void test_text(void)
 {
 	const char *a = "{\"version\": 8, \"layers\": []}";
 	const char *b = "{\"version\": 8, \"layers\": [] }";
-	const char *pa = "style_version_a.json", *pb = "style_version_b.json";
-	FILE *f = fopen(pa, "w");
-	fputs(a, f);
-	fclose(f);
-	f = fopen(pb, "w");
-	fputs(b, f);
-	fclose(f);
 	struct style sa, sb, sa2;
 	struct ms_error err = {0};
-	CHECK(style_load(pa, &sa, &err) == MS_OK);
-	CHECK(style_load(pb, &sb, &err) == MS_OK);
-	CHECK(style_load(pa, &sa2, &err) == MS_OK);
+	CHECK_INT(style_parse("dir/a-1_x.json", a, strlen(a), NULL, &sa, &err), MS_OK);
+	CHECK_STR(sa.name, "a-1_x");
+	CHECK_INT(style_parse("b", b, strlen(b), NULL, &sb, &err), MS_OK);
+	CHECK_STR(sb.name, "b");
+	CHECK_INT(style_parse("a.json", a, strlen(a), NULL, &sa2, &err), MS_OK);
 	CHECK(sa.version != sb.version);
 	CHECK(sa.version == sa2.version);
-	remove(pa);
-	remove(pb);
+	/* only len bytes are read: "XYZ" after them is not part of the text */
+	char buf[64];
+	snprintf(buf, sizeof buf, "%sXYZ", a);
+	CHECK_INT(style_parse("a.json", buf, strlen(a), NULL, &sa2, &err), MS_OK);
+	CHECK(sa.version == sa2.version);
 
-	CHECK(style_load("data/style/nothing-here.json", &sa, &err) == MS_EIO);
-	CHECK(strstr(err.msg, "nothing-here.json") != NULL);
-	struct style *v = NULL;
-	size_t n = 5;
-	CHECK(style_load_dir("data/style/no-such-dir", &v, &n, &err) == MS_EIO);
-	CHECK(v == NULL && n == 0);
-	/* One bad file fails the directory, naming the file and line. */
-	CHECK(style_load_dir("data/style/bad", &v, &n, &err) == MS_EDATA);
-	CHECK(strstr(err.msg, "data/style/bad/") != NULL);
-	CHECK(v == NULL);
+	/* names that cannot be in a URL, and an absurd size, are refused */
+	struct style untouched = sa;
+	CHECK_INT(style_parse("dir/a b.json", a, strlen(a), NULL, &sa, &err), MS_EDATA);
+	CHECK_STR(err.msg, "dir/a b.json:1: a style's file name may hold only letters, digits, '-' and '_'");
+	char longname[80];
+	memset(longname, 'n', 64);
+	strcpy(longname + 64, ".json");
+	CHECK_INT(style_parse(longname, a, strlen(a), NULL, &sa, &err), MS_EDATA);
+	CHECK(strstr(err.msg, ".json:1: a style's file name must be 1 to 63 characters") != NULL);
+	CHECK(memcmp(&sa, &untouched, sizeof sa) == 0); /* *out only on success */
+	size_t big = STYLE_MAX_BYTES + 1;
+	char *huge = malloc(big);
+	memset(huge, ' ', big);
+	CHECK_INT(style_parse("big.json", huge, big, NULL, &sa, &err), MS_EDATA);
+	CHECK_STR(err.msg, "big.json:1: larger than 1048576 bytes");
+	free(huge);
+}
+
+/* The resolver seam: called once per GeoJSON file source, in file order,
+ * with the source's name and "data"; its failure is reported at the line
+ * of "data"; the geometry's hash enters the version. */
+struct calls {
+	int n;
+	char seen[4][64];
+	const struct geodata *give;
+	const char *fail;
+};
+
+static enum ms_status fake_resolve(void *arg, const char *source, const char *data, const struct geodata **out,
+				   struct ms_error *err)
+{
+	struct calls *c = arg;
+	if (c->n < 4)
+		snprintf(c->seen[c->n], sizeof c->seen[0], "%s=%s", source, data);
+	c->n++;
+	if (c->fail && strcmp(source, c->fail) == 0)
+		return ms_fail(err, MS_ENOTFOUND, "data: \"%s\" is nowhere", data);
+	*out = c->give;
+	return MS_OK;
+}
+
+static void test_resolver(void)
+{
+	const char *text = "{\"version\": 8,\n"
+			   " \"sources\": {\n"
+			   "  \"land\": {\"type\": \"geojson\",\n"
+			   "           \"data\": \"basemap/land.geojson\"},\n"
+			   "  \"water\": {\"type\": \"geojson\", \"data\": \"basemap/water.geojson\"}},\n"
+			   " \"layers\": [\n"
+			   "  {\"id\": \"a\", \"type\": \"fill\", \"source\": \"land\"},\n"
+			   "  {\"id\": \"b\", \"type\": \"line\", \"source\": \"water\", \"maxzoom\": 9}]}\n";
+	const char *geo = "{\"type\": \"FeatureCollection\", \"features\": []}";
+	struct geodata *g1 = NULL, *g2 = NULL;
+	struct ms_error err = {0};
+	CHECK_INT(geodata_parse("one", geo, strlen(geo), &g1, &err), MS_OK);
+	CHECK_INT(geodata_parse("two", geo, strlen(geo) - 1, &g2, &err), MS_EDATA); /* cut short */
+	CHECK_INT(geodata_parse("two", "{\"type\": \"FeatureCollection\", \"features\": [ ]}", 46, &g2, &err), MS_OK);
+	if (!g1 || !g2)
+		return;
+	CHECK(g1->hash != g2->hash);
+
+	struct calls c = {.give = g1};
+	struct style_resolver r = {fake_resolve, &c};
+	struct style st, st2;
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st, &err), MS_OK);
+	CHECK_INT(c.n, 2);
+	CHECK_STR(c.seen[0], "land=basemap/land.geojson");
+	CHECK_STR(c.seen[1], "water=basemap/water.geojson");
+	CHECK_INT(st.ncontext, 2);
+	CHECK(st.context[0].data == g1 && st.context[1].data == g1);
+	CHECK_NEAR(st.context[1].maxzoom, 9, 0);
+	/* other geometry, other version: a changed basemap changes the ETags */
+	c = (struct calls){.give = g2};
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st2, &err), MS_OK);
+	CHECK(st2.version != st.version);
+	/* a failure is the resolver's reason at the line of "data" */
+	c = (struct calls){.give = g1, .fail = "land"};
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st2, &err), MS_EDATA);
+	CHECK_STR(err.msg, "ctx.json:4: data: \"basemap/land.geojson\" is nowhere");
+	CHECK_INT(c.n, 1); /* parsing stopped there */
+	c = (struct calls){.give = g1, .fail = "water"};
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st2, &err), MS_EDATA);
+	CHECK_STR(err.msg, "ctx.json:5: data: \"basemap/water.geojson\" is nowhere");
+	/* a resolver that gives nothing, or none at all */
+	c = (struct calls){.give = NULL};
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st2, &err), MS_EDATA);
+	CHECK(strncmp(err.msg, "ctx.json:4: ", 12) == 0);
+	CHECK_INT(style_parse("ctx.json", text, strlen(text), NULL, &st2, &err), MS_EDATA);
+	CHECK_STR(err.msg, "ctx.json:4: source \"land\": GeoJSON file sources cannot be read here (no loader)");
+	geodata_free(g1);
+	geodata_free(g2);
 }
 
 /* Fill and line layers over a GeoJSON file source, in file order. */
@@ -185,7 +267,7 @@ static void test_context_layers(void)
 {
 	struct style st;
 	struct ms_error err = {0};
-	enum ms_status rc = style_load("data/style/context_good/context.json", &st, &err);
+	enum ms_status rc = test_style_load("data/style/context_good/context.json", "data/style", &st, &err);
 	CHECK_MSG(rc == MS_OK, "%s", err.msg);
 	if (rc != MS_OK)
 		return;
@@ -202,7 +284,7 @@ static void test_context_layers(void)
 	CHECK_NEAR(style_eval(&l->width, 6), 2, 1e-12);
 	CHECK_NEAR(l->minzoom, 0, 0);
 	CHECK_NEAR(l->maxzoom, 12, 0);
-	CHECK(f->data == l->data); /* one file, read once */
+	CHECK(f->data == l->data); /* one source, resolved once */
 
 	/* The file: a polygon with a hole, a two-part line; the point and the
 	 * null geometry are skipped. */
@@ -220,21 +302,13 @@ static void test_context_layers(void)
 		CHECK_NEAR(g->shapes[0].y0, y37, 1e-9);
 		CHECK_NEAR(g->shapes[2].x1, 280.5 / 360 * 256, 1e-9);
 	}
-	/* Reading the style again reuses the file; the version covers it. */
-	struct style again;
-	CHECK(style_load("data/style/context_good/context.json", &again, &err) == MS_OK);
-	CHECK(again.context[0].data == g);
-	CHECK(again.version == st.version);
-	const struct geodata *direct;
-	CHECK(geodata_load("data/context/square.geojson", &direct, &err) == MS_OK);
-	CHECK(direct != NULL && direct->hash == g->hash);
 
 	/* default.json stays an overlay without context; print.json draws
 	 * the bundled Natural Earth layers. */
 	struct style def, print;
-	CHECK(style_load("../styles/default.json", &def, &err) == MS_OK);
+	CHECK(test_style_load("../styles/default.json", NULL, &def, &err) == MS_OK);
 	CHECK_INT(def.ncontext, 0);
-	CHECK(style_load("../styles/print.json", &print, &err) == MS_OK);
+	CHECK(test_style_load("../styles/print.json", "../data", &print, &err) == MS_OK);
 	CHECK(print.ncontext >= 4);
 	size_t shapes = 0;
 	for (int i = 0; i < print.ncontext; i++)
@@ -242,6 +316,8 @@ static void test_context_layers(void)
 	CHECK(shapes > 500);
 }
 
+/* The broken files of bad.list that need no context file ("ctx_*" cases
+ * that read one are the loader's, test_styleset.c). */
 static void test_bad_files(void)
 {
 	FILE *list = fopen("data/style/bad.list", "r");
@@ -259,11 +335,13 @@ static void test_bad_files(void)
 		if (!tab)
 			continue;
 		*tab = 0;
+		if (strncmp(line, "ctx_", 4) == 0 && strstr(tab + 1, ".geojson"))
+			continue;
 		char path[600];
 		snprintf(path, sizeof path, "data/style/bad/%s", line);
 		struct style st;
 		struct ms_error err = {0};
-		enum ms_status rc = style_load(path, &st, &err);
+		enum ms_status rc = test_style_load(path, "data/style/bad/..", &st, &err);
 		CHECK_MSG(rc == MS_EDATA, "%s: status %d (%s)", line, rc, err.msg);
 		CHECK_MSG(strstr(err.msg, tab + 1) != NULL, "%s: got \"%s\", want \"%s\"", line, err.msg, tab + 1);
 		cases++;
@@ -278,8 +356,10 @@ int main(void)
 	test_default();
 	test_print();
 	test_good_files();
-	test_version();
+	test_text();
+	test_resolver();
 	test_context_layers();
 	test_bad_files();
+	test_styles_free();
 	return CHECK_DONE();
 }

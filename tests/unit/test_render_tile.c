@@ -12,6 +12,7 @@
 #include "geo/tilemath.h"
 #include "render/png.h"
 #include "render/tile.h"
+#include "style_files.h"
 #include "util/mem.h"
 
 /* Marker colours chosen apart from each other and from the outline, so a
@@ -169,7 +170,7 @@ static void test_anchor(void)
 		CHECK_MSG(n > 60, "z%d: %d blue pixels", z, n);
 		CHECK_NEAR(mx, lx, 0.5);
 		CHECK_NEAR(my, ly, 0.5);
-		/* the PROJ-based position agrees with the closed form */
+		/* where the map says the site is drawn agrees with the closed form */
 		double px, py;
 		struct ms_error err;
 		const struct snapshot *snap = tile_map_snapshot(map);
@@ -446,8 +447,8 @@ static void test_golden(void)
 {
 	struct ms_error err;
 	struct style styles[2];
-	if (style_load("../styles/default.json", &styles[0], &err) != MS_OK ||
-	    style_load("../styles/print.json", &styles[1], &err) != MS_OK) {
+	if (test_style_load("../styles/default.json", NULL, &styles[0], &err) != MS_OK ||
+	    test_style_load("../styles/print.json", "../data", &styles[1], &err) != MS_OK) {
 		CHECK_MSG(0, "%s", err.msg);
 		return;
 	}
@@ -537,6 +538,7 @@ static void test_golden(void)
 	buf_free(&png);
 	CHECK(tile_empty_png(2) && tile_empty_png(2) != e && tile_empty_png(0) == NULL);
 	tile_map_release(m);
+	test_styles_free();
 }
 
 int main(void)
