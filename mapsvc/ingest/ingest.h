@@ -8,16 +8,47 @@
  * set as it was.  Input coordinates in GCJ-02 or BD-09 are converted to
  * WGS-84.  Columns and properties that are not fields of the data model
  * are kept, as strings (CSV) or as given (GeoJSON), in site.extra.
+ * Every record goes through ingest_row_validate, the one place that says
+ * what a valid site is.
  * Thread-safe: no shared state.
  */
 #ifndef MS_INGEST_H
 #define MS_INGEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../core/site.h"
 #include "../geo/geo.h"
 #include "../util/ms_error.h"
+
+/* One record as an input states it, before validation. */
+struct ingest_row {
+	struct site site;    /* text fields borrowed; lat/lon in the input's system */
+	const char *quality; /* position_quality as written; NULL or "" when absent */
+	bool has_uncertainty;
+	double uncertainty_m; /* position_uncertainty_m, when has_uncertainty */
+};
+
+/*
+ * Validates one record as every import does and completes row->site: the
+ * id (not empty, no control characters), name_zh (not empty), the
+ * category (one of the eight), the length of the id and of every text
+ * field (the limits of ingest_int.h), the position (in range in the input's
+ * system cs, then converted to WGS-84) and the position quality and
+ * radius:
+ *   - both given: the quality must be one of site.h's names and the
+ *     radius valid for it (site_uncertainty_valid);
+ *   - the quality alone: the radius is the quality's default;
+ *   - neither: both are derived from the confidence field
+ *     (site_quality_from_confidence) with that quality's default radius;
+ *   - the radius alone is refused: a number without its meaning.
+ * Sets site.category, .quality, .uncertainty_m, .lat and .lon.  On
+ * failure returns MS_EDATA with only the reason in err ("category 'park'
+ * is not one of: ..."); the caller adds FILE:LINE.  Checks no duplicates:
+ * that needs the other records (ingest_int.h's batch).
+ */
+enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, struct ms_error *err);
 
 /* Format chosen by extension: .csv, .geojson/.json; MS_EUSAGE otherwise. */
 enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *into, struct ms_error *err);
