@@ -1,5 +1,6 @@
 /*
- * ingest.h - reading sites from CSV (RFC 4180) and GeoJSON (RFC 7946).
+ * ingest.h - reading sites from CSV (RFC 4180) and GeoJSON (RFC 7946), and
+ * writing them back in the same two formats (`mapsvc export`).
  *
  * Readers validate every record and either append all of them to the set
  * or none: on the first bad record they return MS_EDATA with
@@ -10,6 +11,9 @@
  * are kept, as strings (CSV) or as given (GeoJSON), in site.extra.
  * Every record goes through ingest_row_validate, the one place that says
  * what a valid site is.
+ *
+ * The writers are the readers' inverse: what they write, the readers read
+ * back into equal sites, and writing those again gives the same bytes.
  * Thread-safe: no shared state.
  */
 #ifndef MS_INGEST_H
@@ -20,6 +24,7 @@
 
 #include "../core/site.h"
 #include "../geo/geo.h"
+#include "../util/buf.h"
 #include "../util/ms_error.h"
 
 /* One record as an input states it, before validation. */
@@ -57,5 +62,25 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 			  struct site_set *into, struct ms_error *err);
 enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
 			      struct site_set *into, struct ms_error *err);
+
+/*
+ * The export: every site of set (in its order; a loaded set is in id
+ * order) with every column.  Columns and properties come in the order of
+ * site_columns, then the extra properties' keys sorted bytewise: in the
+ * CSV as one column each over all sites (empty where a site has none), in
+ * the GeoJSON as the members each site has.
+ *   CSV: RFC 4180, UTF-8 without a byte order mark, CRLF line ends as in
+ *   data/sites.csv, fields quoted only when they hold a comma, a quote, CR
+ *   or LF.  An extra property that is not a string is written as its JSON
+ *   text (CSV has only text: import it back and it is that text).
+ *   GeoJSON: a FeatureCollection of Points, the site id as the feature's
+ *   "id" and as properties.id; lat/lon only in the geometry.
+ * Coordinates and radii are written with the fewest digits that read back
+ * to the same double, so a round trip loses nothing.  MS_EDATA when a
+ * site's extra is not a JSON object text (a damaged database), naming the
+ * site; out then holds part of the export.
+ */
+enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, struct ms_error *err);
+enum ms_status ingest_export_geojson(const struct site_set *set, struct buf *out, struct ms_error *err);
 
 #endif
