@@ -116,7 +116,9 @@ int site_quality_parse(const char *s, size_t n)
 
 double site_quality_default_m(enum site_quality q)
 {
-	return (unsigned)q < SITE_QUALITY_COUNT ? qualities[q].default_m : qualities[SITE_QUALITY_UNKNOWN].default_m;
+	if ((unsigned)q >= SITE_QUALITY_COUNT)
+		q = SITE_QUALITY_UNKNOWN;
+	return qualities[q].default_m;
 }
 
 double site_quality_max_m(enum site_quality q)

@@ -216,7 +216,8 @@ void feat_write_position_queryables(struct jsonw *w)
 	jw_key(w, "type");
 	jw_string(w, "number");
 	jw_key(w, "description");
-	jw_string(w, "The site is within this many metres of its position (the radius of a circle around it).");
+	jw_string(w, "The site is within this many metres of its position (the radius of a circle "
+		     "around it).");
 	jw_key(w, "exclusiveMinimum");
 	jw_int(w, 0);
 	jw_key(w, "maximum");

@@ -121,8 +121,8 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 	if (!has_quality) {
 		if (row->has_uncertainty)
 			return ms_fail(err, MS_EDATA,
-				       SITE_COLUMN_UNCERTAINTY " is given without " SITE_COLUMN_QUALITY
-							       " (give both, or neither to derive them from confidence)");
+				       SITE_COLUMN_UNCERTAINTY " is given without " SITE_COLUMN_QUALITY " (give "
+				       "both, or neither to derive them from confidence)");
 		s->quality = site_quality_from_confidence(s->field[SITE_CONFIDENCE]);
 		s->uncertainty_m = site_quality_default_m(s->quality);
 		return MS_OK;
@@ -147,12 +147,12 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 	if (!site_uncertainty_valid(s->quality, m)) {
 		if (site_quality_max_m(s->quality) < SITE_UNCERTAINTY_MAX_M)
 			return ms_fail(err, MS_EDATA,
-				       SITE_COLUMN_UNCERTAINTY " %.9g is more than a '%s' position allows (%.0f m; "
-							       "use a coarser " SITE_COLUMN_QUALITY ")",
+				       SITE_COLUMN_UNCERTAINTY " %.9g is more than a '%s' position allows "
+				       "(%.0f m; use a coarser " SITE_COLUMN_QUALITY ")",
 				       m, row->quality, site_quality_max_m(s->quality));
 		return ms_fail(err, MS_EDATA,
-			       SITE_COLUMN_UNCERTAINTY " %.9g is more than %.0f m, as far as two places on Earth "
-						       "can be apart",
+			       SITE_COLUMN_UNCERTAINTY " %.9g is more than %.0f m, as far as two places on "
+			       "Earth can be apart",
 			       m, SITE_UNCERTAINTY_MAX_M);
 	}
 	s->uncertainty_m = m;

@@ -297,7 +297,8 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		gpx_point(out, "rtept", p->start_lat, p->start_lon);
 		buf_printf(out, "<name>%zu. ", p->n + 1);
 		route_xml_escape(out, route_sheet_start(s));
-		buf_printf(out, "</name><type>%s</type></rtept>\n", route_leg_quality_name(p->return_leg.quality));
+		buf_printf(out, "</name><type>%s</type></rtept>\n",
+			   route_leg_quality_name(p->return_leg.quality));
 	}
 	buf_puts(out, "</rte>\n</gpx>\n");
 }

@@ -48,7 +48,8 @@ static void leg_row(struct buf *out, const char *seq, const struct site *stop, c
 		    const struct route_leg *l)
 {
 	char dist[32], mins[32], note[ROUTE_NOTE_LEN];
-	buf_printf(out, "<tr class=\"leg-%s\"><td class=\"num\">%s</td><td>", route_leg_quality_name(l->quality), seq);
+	buf_printf(out, "<tr class=\"leg-%s\"><td class=\"num\">%s</td><td>", route_leg_quality_name(l->quality),
+		   seq);
 	if (stop)
 		buf_puts(out, route_approx_mark(stop));
 	esc(out, zh);
@@ -73,8 +74,8 @@ static void leg_row(struct buf *out, const char *seq, const struct site *stop, c
 	const char *approx = l->approximate ? "≈ " : "";
 	route_format_distance(l->distance_m, dist);
 	route_format_minutes(l->minutes, mins);
-	buf_printf(out, "<td class=\"num\">%s%s</td><td>%s %s (%.0f°)</td><td class=\"num\">%s%s</td></tr>\n", approx,
-		   dist, route_compass_zh(sec), route_compass_en(sec), l->bearing_deg, approx, mins);
+	buf_printf(out, "<td class=\"num\">%s%s</td><td>%s %s (%.0f°)</td><td class=\"num\">%s%s</td></tr>\n",
+		   approx, dist, route_compass_zh(sec), route_compass_en(sec), l->bearing_deg, approx, mins);
 }
 
 static void detail(struct buf *out, const char *label_zh, const char *label_en, const char *value)
@@ -133,27 +134,30 @@ void route_write_html(const struct route_plan *p, const struct route_sheet *s, s
 	for (size_t i = 0; i < p->n; i++) {
 		char seq[24];
 		snprintf(seq, sizeof seq, "%zu", i + 1);
-		leg_row(out, seq, p->stops[i], p->stops[i]->field[SITE_NAME_ZH], p->stops[i]->field[SITE_NAME_EN],
-			&p->legs[i]);
+		const struct site *st = p->stops[i];
+		leg_row(out, seq, st, st->field[SITE_NAME_ZH], st->field[SITE_NAME_EN], &p->legs[i]);
 	}
 	if (p->has_return)
 		leg_row(out, "↩", NULL, "返回起点", "Back to the start", &p->return_leg);
 	const char *approx = p->approximate_stops ? "≈ " : "";
 	buf_printf(out, "<tr class=\"total\"><td></td><td>合计 <span class=\"en\">Total</span></td><td "
-			"class=\"num\">%s%s</td><td></td><td class=\"num\">%s%s</td></tr>\n</tbody>\n</table>\n",
+			"class=\"num\">%s%s</td><td></td><td class=\"num\">%s%s</td></tr>\n"
+			"</tbody>\n</table>\n",
 		   approx, dist, approx, mins);
 
 	buf_puts(out, "<h2>站点介绍 <span class=\"en\">Stops</span></h2>\n<div class=\"stops\">\n");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
-		buf_printf(out, "<div class=\"stop\" id=\"stop-%zu\"><h3>%zu. %s", i + 1, i + 1, route_approx_mark(st));
+		buf_printf(out, "<div class=\"stop\" id=\"stop-%zu\"><h3>%zu. %s", i + 1, i + 1,
+			   route_approx_mark(st));
 		esc(out, st->field[SITE_NAME_ZH]);
 		buf_puts(out, "</h3>\n<p class=\"en\">");
 		esc(out, st->field[SITE_NAME_EN]);
 		buf_puts(out, "</p>\n");
 		if (site_quality_approximate(st->quality)) {
 			route_approx_zh(st, note);
-			buf_printf(out, "<p class=\"approx\"><b>位置</b> <span class=\"en\">Position</span>: %s ", note);
+			buf_printf(out, "<p class=\"approx\"><b>位置</b> <span class=\"en\">Position</span>: %s ",
+				   note);
 			route_approx_en(st, note);
 			buf_printf(out, "<span class=\"en\">%s</span></p>\n", note);
 		}

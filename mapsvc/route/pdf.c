@@ -279,8 +279,8 @@ static void amber(struct layout *L)
  * leg).  An approximate stop's name carries "≈" and a line saying so; a
  * leg the plan could not trust gets its note across the distance, bearing
  * and time columns instead of numbers. */
-static void leg_row(struct layout *L, const char *seq, const struct site *stop, const char *zh, const char *en,
-		    const struct route_leg *l)
+static void leg_row(struct layout *L, const char *seq, const struct site *stop, const char *zh,
+		    const char *en, const struct route_leg *l)
 {
 	double name_w = col_x[2] - col_x[1] - 6, flag_w = COL_END - col_x[2];
 	/* two notes and their separator */
@@ -324,7 +324,8 @@ static void leg_row(struct layout *L, const char *seq, const struct site *stop, 
 		route_format_minutes(l->minutes, m);
 		snprintf(dist, sizeof dist, "%s%s", l->approximate ? "≈ " : "", d);
 		snprintf(mins, sizeof mins, "%s%s", l->approximate ? "≈ " : "", m);
-		snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec), l->bearing_deg);
+		snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec),
+			 l->bearing_deg);
 		show(L, MARGIN + col_x[2], top + 12, dist, strlen(dist));
 		show(L, MARGIN + col_x[3], top + 12, bear, strlen(bear));
 		show(L, MARGIN + col_x[4], top + 12, mins, strlen(mins));
@@ -454,8 +455,8 @@ static void layout_sheet(struct layout *L)
 	for (size_t i = 0; i < p->n; i++) {
 		char seq[24];
 		snprintf(seq, sizeof seq, "%zu", i + 1);
-		leg_row(L, seq, p->stops[i], p->stops[i]->field[SITE_NAME_ZH], p->stops[i]->field[SITE_NAME_EN],
-			&p->legs[i]);
+		const struct site *st = p->stops[i];
+		leg_row(L, seq, st, st->field[SITE_NAME_ZH], st->field[SITE_NAME_EN], &p->legs[i]);
 	}
 	if (p->has_return)
 		leg_row(L, "↩", NULL, "返回起点", "Back to the start", &p->return_leg);
@@ -473,7 +474,8 @@ static void layout_sheet(struct layout *L)
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
 		need(L, 40); /* keep a stop's name with at least two lines of it */
-		snprintf(line, sizeof line, "%zu. %s%s", i + 1, route_approx_mark(st), st->field[SITE_NAME_ZH]);
+		snprintf(line, sizeof line, "%zu. %s%s", i + 1, route_approx_mark(st),
+			 st->field[SITE_NAME_ZH]);
 		paragraph(L, MARGIN, CONTENT_W, 10.5, line);
 		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
 		paragraph(L, MARGIN + 12, CONTENT_W - 12, 8, st->field[SITE_NAME_EN]);

@@ -147,7 +147,7 @@ void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 	site_format_uncertainty(p->total_uncertainty_m, d);
 	route_format_minutes(p->total_uncertainty_minutes, t);
 	snprintf(out, ROUTE_NOTE_LEN,
-		 "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, the total "
-		 "distance may be off by up to %s and the total time by up to ±%s.",
+		 "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
+		 "the total distance may be off by up to %s and the total time by up to ±%s.",
 		 p->approximate_stops, p->n, d, t);
 }

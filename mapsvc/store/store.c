@@ -106,14 +106,15 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 {
 	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='sites'") > 0) {
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, "SELECT " STORE_LEGACY_COLUMNS ", geom FROM sites LIMIT 0", -1, &st,
-				       NULL) != SQLITE_OK)
+		const char *probe = "SELECT " STORE_LEGACY_COLUMNS ", geom FROM sites LIMIT 0";
+		if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK)
 			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
 				       sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		int has = store_position_columns(db);
 		if (has < 0)
-			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns", path);
+			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns",
+				       path);
 		return has ? MS_OK : store_add_position_columns(db, path, err);
 	}
 	if (exec(db, schema_sql) != SQLITE_OK)
@@ -321,7 +322,8 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 		has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
 	if (has < 0 || sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
 		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
-			     has < 0 ? "table sites has only one of the position columns" : sqlite3_errmsg(db));
+			     has < 0 ? "table sites has only one of the position columns"
+				     : sqlite3_errmsg(db));
 		goto done;
 	}
 	set = site_set_new();

@@ -103,7 +103,8 @@ static void test_qualities(void)
 		CHECK_MSG(site_quality_parse(name, strlen(name)) == q, "\"%s\" does not parse back", name);
 		const char *zh = site_quality_label_zh((enum site_quality)q);
 		CHECK_MSG(zh && *zh && utf8_valid(zh, strlen(zh)), "quality %s: Chinese label", name);
-		CHECK_MSG(site_quality_label_en((enum site_quality)q) != NULL, "quality %s: English label", name);
+		CHECK_MSG(site_quality_label_en((enum site_quality)q) != NULL, "quality %s: English label",
+		          name);
 		/* The default radius is a valid one, and the defaults grow from
 		 * the best quality to the worst. */
 		double d = site_quality_default_m((enum site_quality)q);
@@ -151,10 +152,10 @@ static void test_qualities(void)
 		double m;
 		const char *text;
 	} formats[] = {
-		{0.2, "±1 m"},     {30, "±30 m"},      {99.4, "±99 m"},    {99.5, "±100 m"},    {100, "±100 m"},
-		{254, "±250 m"},   {300, "±300 m"},    {994, "±990 m"},    {995, "±1 km"},      {1000, "±1 km"},
-		{1500, "±1.5 km"}, {2500, "±2.5 km"},  {9949, "±9.9 km"},  {9950, "±10 km"},    {15000, "±15 km"},
-		{40000, "±40 km"}, {50000, "±50 km"},  {1234567, "±1235 km"},
+	    {0.2, "±1 m"},     {30, "±30 m"},     {99.4, "±99 m"},       {99.5, "±100 m"}, {100, "±100 m"},
+	    {254, "±250 m"},   {300, "±300 m"},   {994, "±990 m"},       {995, "±1 km"},   {1000, "±1 km"},
+	    {1500, "±1.5 km"}, {2500, "±2.5 km"}, {9949, "±9.9 km"},     {9950, "±10 km"}, {15000, "±15 km"},
+	    {40000, "±40 km"}, {50000, "±50 km"}, {1234567, "±1235 km"},
 	};
 	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
 		char out[SITE_UNCERTAINTY_TEXT];

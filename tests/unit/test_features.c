@@ -216,13 +216,14 @@ static void test_writer(const struct snapshot *snap)
 	jw_init(&w, &b);
 	struct feat_write_opts o = {.cs = COORDSYS_WGS84};
 	feat_write_feature(&w, s, &o, NULL);
-	CHECK_STR(buf_str(&b),
-		  "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-		  "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
-		  "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
-		  "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
-		  "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"position_quality\":\"street\","
-		  "\"position_uncertainty_m\":100,\"source_url\":\"\",\"phone\":\"0533\"}}");
+	CHECK_STR(
+	    buf_str(&b),
+	    "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+	    "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
+	    "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
+	    "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
+	    "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"position_quality\":\"street\","
+	    "\"position_uncertainty_m\":100,\"source_url\":\"\",\"phone\":\"0533\"}}");
 
 	buf_reset(&b);
 	jw_init(&w, &b);
@@ -279,7 +280,8 @@ static void test_position_queryables(void)
 	json_t *e = json_object_get(q, "enum");
 	CHECK_INT(json_array_size(e), SITE_QUALITY_COUNT);
 	for (int i = 0; i < SITE_QUALITY_COUNT; i++)
-		CHECK_STR(json_string_value(json_array_get(e, (size_t)i)), site_quality_name((enum site_quality)i));
+		CHECK_STR(json_string_value(json_array_get(e, (size_t)i)),
+		          site_quality_name((enum site_quality)i));
 	CHECK_STR(json_string_value(json_object_get(r, "type")), "number");
 	CHECK_NEAR(json_number_value(json_object_get(r, "maximum")), SITE_UNCERTAINTY_MAX_M, 0);
 	CHECK_INT(json_integer_value(json_object_get(r, "exclusiveMinimum")), 0);

@@ -31,7 +31,8 @@ static void unescape(const char *s, struct buf *out)
 			buf_puts(out, "id,name_zh,category,lat,lon\n");
 			s++;
 		} else if (s[0] == '$' && s[1] == 'P') {
-			buf_puts(out, "id,name_zh,category,lat,lon,confidence,position_quality,position_uncertainty_m\n");
+			buf_puts(out, "id,name_zh,category,lat,lon,confidence,position_quality,position_"
+			              "uncertainty_m\n");
 			s++;
 		} else if (*s != '\\') {
 			buf_putc(out, *s);
@@ -161,51 +162,56 @@ static void test_position_columns(void)
 {
 	/* Given, given without a radius (the quality's default), and absent
 	 * (derived from confidence: data/README.md's levels). */
-	struct site_set *set = read_ok("id,name_zh,category,lat,lon,confidence,position_quality,position_uncertainty_m\r\n"
-				       "a,甲,museum,36,118,exact,county,40000\r\n"
-				       "b,乙,museum,36,118,approximate,surveyed,\r\n"
-				       "c,丙,museum,36,118,exact,,\r\n"
-				       "d,丁,museum,36,118,approximate,,\r\n"
-				       "e,戊,museum,36,118,town,,\r\n"
-				       "f,己,museum,36,118,,,\r\n"
-				       "g,庚,museum,36,118,,street,0.5\r\n"
-				       "h,辛,museum,36,118,,unknown,2e7\r\n");
+	struct site_set *set =
+	    read_ok("id,name_zh,category,lat,lon,confidence,position_quality,position_uncertainty_m\r\n"
+	            "a,甲,museum,36,118,exact,county,40000\r\n"
+	            "b,乙,museum,36,118,approximate,surveyed,\r\n"
+	            "c,丙,museum,36,118,exact,,\r\n"
+	            "d,丁,museum,36,118,approximate,,\r\n"
+	            "e,戊,museum,36,118,town,,\r\n"
+	            "f,己,museum,36,118,,,\r\n"
+	            "g,庚,museum,36,118,,street,0.5\r\n"
+	            "h,辛,museum,36,118,,unknown,2e7\r\n");
 	static const struct {
 		const char *id;
 		enum site_quality q;
 		double m;
 	} want[] = {
-		{"a", SITE_QUALITY_COUNTY, 40000}, {"b", SITE_QUALITY_SURVEYED, 30}, {"c", SITE_QUALITY_STREET, 200},
-		{"d", SITE_QUALITY_UNKNOWN, 50000}, {"e", SITE_QUALITY_TOWN, 5000},   {"f", SITE_QUALITY_UNKNOWN, 50000},
-		{"g", SITE_QUALITY_STREET, 0.5},    {"h", SITE_QUALITY_UNKNOWN, 2e7},
+	    {"a", SITE_QUALITY_COUNTY, 40000}, {"b", SITE_QUALITY_SURVEYED, 30},
+	    {"c", SITE_QUALITY_STREET, 200},   {"d", SITE_QUALITY_UNKNOWN, 50000},
+	    {"e", SITE_QUALITY_TOWN, 5000},    {"f", SITE_QUALITY_UNKNOWN, 50000},
+	    {"g", SITE_QUALITY_STREET, 0.5},   {"h", SITE_QUALITY_UNKNOWN, 2e7},
 	};
 	CHECK_INT(set->n, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct site *s = find(set, want[i].id);
-		CHECK_MSG(s && s->quality == want[i].q && s->uncertainty_m == want[i].m, "site %s: %d, %g", want[i].id,
-			  s ? (int)s->quality : -1, s ? s->uncertainty_m : -1);
+		CHECK_MSG(s && s->quality == want[i].q && s->uncertainty_m == want[i].m, "site %s: %d, %g",
+		          want[i].id, s ? (int)s->quality : -1, s ? s->uncertainty_m : -1);
 		/* the position columns are the model's, not extras */
 		CHECK(s && strcmp(s->extra, "{}") == 0);
 	}
 	site_set_free(set);
 
 	/* No position columns at all: the same derivation. */
-	set = read_ok("id,name_zh,category,lat,lon,confidence\na,甲,museum,36,118,exact\nb,乙,museum,36,118,\n");
+	set = read_ok(
+	    "id,name_zh,category,lat,lon,confidence\na,甲,museum,36,118,exact\nb,乙,museum,36,118,\n");
 	CHECK(set->n == 2 && set->v[0].quality == SITE_QUALITY_STREET && set->v[0].uncertainty_m == 200);
 	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN && set->v[1].uncertainty_m == 50000);
 	site_set_free(set);
 
 	/* GeoJSON: a string and a number; null is absent. */
-	const char *gj = "{\"type\":\"FeatureCollection\",\"features\":["
-			 "{\"type\":\"Feature\",\"id\":\"a\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
-			 "\"properties\":{\"name_zh\":\"甲\",\"category\":\"museum\",\"position_quality\":\"village\","
-			 "\"position_uncertainty_m\":1500}},"
-			 "{\"type\":\"Feature\",\"id\":\"b\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
-			 "\"properties\":{\"name_zh\":\"乙\",\"category\":\"museum\",\"confidence\":\"exact\","
-			 "\"position_quality\":null,\"position_uncertainty_m\":null}}]}";
+	const char *gj =
+	    "{\"type\":\"FeatureCollection\",\"features\":["
+	    "{\"type\":\"Feature\",\"id\":\"a\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
+	    "\"properties\":{\"name_zh\":\"甲\",\"category\":\"museum\",\"position_quality\":\"village\","
+	    "\"position_uncertainty_m\":1500}},"
+	    "{\"type\":\"Feature\",\"id\":\"b\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
+	    "\"properties\":{\"name_zh\":\"乙\",\"category\":\"museum\",\"confidence\":\"exact\","
+	    "\"position_quality\":null,\"position_uncertainty_m\":null}}]}";
 	set = site_set_new();
 	struct ms_error err = {0};
-	CHECK_MSG(ingest_geojson("p.geojson", gj, strlen(gj), COORDSYS_WGS84, set, &err) == MS_OK, "%s", err.msg);
+	CHECK_MSG(ingest_geojson("p.geojson", gj, strlen(gj), COORDSYS_WGS84, set, &err) == MS_OK, "%s",
+	          err.msg);
 	const struct site *a = find(set, "a"), *b = find(set, "b");
 	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && a->uncertainty_m == 1500 && !strcmp(a->extra, "{}"));
 	CHECK(b && b->quality == SITE_QUALITY_STREET && b->uncertainty_m == 200 && !strcmp(b->extra, "{}"));
@@ -234,14 +240,15 @@ static void test_row_validate(void)
 	CHECK_INT(row.site.category, CAT_MONUMENT);
 	CHECK(row.site.quality == SITE_QUALITY_VILLAGE && row.site.uncertainty_m == 1000);
 	CHECK_NEAR(row.site.lat, 36.849547, 1e-6); /* converted */
-	CHECK_STR(row.site.field[SITE_TOWN], ""); /* NULL fields become "" */
+	CHECK_STR(row.site.field[SITE_TOWN], "");  /* NULL fields become "" */
 
 	row.has_uncertainty = true;
 	row.uncertainty_m = 101;
 	row.quality = "surveyed";
 	CHECK_INT(ingest_row_validate(&row, COORDSYS_WGS84, &err), MS_EDATA);
-	CHECK_STR(err.msg, "position_uncertainty_m 101 is more than a 'surveyed' position allows (100 m; use a "
-			   "coarser position_quality)");
+	CHECK_STR(err.msg,
+	          "position_uncertainty_m 101 is more than a 'surveyed' position allows (100 m; use a "
+	          "coarser position_quality)");
 	row.quality = NULL;
 	CHECK_INT(ingest_row_validate(&row, COORDSYS_WGS84, &err), MS_EDATA);
 	CHECK(strstr(err.msg, "position_uncertainty_m is given without position_quality") == err.msg);
@@ -279,11 +286,11 @@ static void test_bundled_csv(void)
 		enum site_quality q;
 		double m;
 	} rows[] = {
-		{"zb-heitieshan-monument", SITE_QUALITY_VILLAGE, 2000},
-		{"zb-zhu-yanfu-education-base", SITE_QUALITY_VILLAGE, 1000},
-		{"gt-west-route-memorial", SITE_QUALITY_VILLAGE, 1000},
-		{"gt-red-army-locust", SITE_QUALITY_TOWN, 2500},
-		{"gt-red-memory-museum", SITE_QUALITY_COUNTY, 40000},
+	    {"zb-heitieshan-monument", SITE_QUALITY_VILLAGE, 2000},
+	    {"zb-zhu-yanfu-education-base", SITE_QUALITY_VILLAGE, 1000},
+	    {"gt-west-route-memorial", SITE_QUALITY_VILLAGE, 1000},
+	    {"gt-red-army-locust", SITE_QUALITY_TOWN, 2500},
+	    {"gt-red-memory-museum", SITE_QUALITY_COUNTY, 40000},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct site *s = find(set, rows[i].id);

@@ -489,14 +489,15 @@ static struct site_set *gaotai_sites(void)
 		enum site_quality q;
 		double m, lat, lon;
 	} rows[] = {
-		{"gt-west-route-memorial", "中国工农红军西路军纪念馆", "Western Route Army Memorial Hall",
-		 SITE_QUALITY_VILLAGE, 1000, 39.379379, 99.826863},
-		{"gt-red-army-locust", "红军槐", "Red Army Locust Tree", SITE_QUALITY_TOWN, 2500, 39.379379, 99.826863},
-		{"gt-red-army-camp", "红军营", "Red Army Camp", SITE_QUALITY_COUNTY, 40000, 39.379379, 99.826863},
-		{"gt-red-memory-museum", "红色记忆博物馆", "Red Memory Museum", SITE_QUALITY_COUNTY, 40000, 39.379379,
-		 99.826863},
-		/* a surveyed stop far enough for an ok leg from an approximate one */
-		{"zz-far", "远处纪念碑", "A distant monument", SITE_QUALITY_SURVEYED, 30, 39.9, 99.3},
+	    {"gt-west-route-memorial", "中国工农红军西路军纪念馆", "Western Route Army Memorial Hall",
+	     SITE_QUALITY_VILLAGE, 1000, 39.379379, 99.826863},
+	    {"gt-red-army-locust", "红军槐", "Red Army Locust Tree", SITE_QUALITY_TOWN, 2500, 39.379379,
+	     99.826863},
+	    {"gt-red-army-camp", "红军营", "Red Army Camp", SITE_QUALITY_COUNTY, 40000, 39.379379, 99.826863},
+	    {"gt-red-memory-museum", "红色记忆博物馆", "Red Memory Museum", SITE_QUALITY_COUNTY, 40000,
+	     39.379379, 99.826863},
+	    /* a surveyed stop far enough for an ok leg from an approximate one */
+	    {"zz-far", "远处纪念碑", "A distant monument", SITE_QUALITY_SURVEYED, 30, 39.9, 99.3},
 	};
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -526,13 +527,14 @@ static void check_gaotai_plan(const struct route_plan *p)
 		double r = p->stops[i]->uncertainty_m;
 		CHECK_NEAR(l->uncertainty_m, prev_r + r, 0);
 		bound += l->uncertainty_m;
-		enum route_leg_quality want = i == 0 ? (l->distance_m < r ? ROUTE_LEG_UNVERIFIED : ROUTE_LEG_OK)
-					  : i < 4  ? ROUTE_LEG_SAME_PLACE
-						   : ROUTE_LEG_OK;
+		enum route_leg_quality want = i == 0
+		                                  ? (l->distance_m < r ? ROUTE_LEG_UNVERIFIED : ROUTE_LEG_OK)
+		                              : i < 4 ? ROUTE_LEG_SAME_PLACE
+		                                      : ROUTE_LEG_OK;
 		CHECK_MSG(l->quality == want, "leg %zu: %s", i + 1, route_leg_quality_name(l->quality));
 		CHECK_MSG(l->quality == ROUTE_LEG_OK ? isfinite(l->bearing_deg) && isfinite(l->minutes)
-						     : isnan(l->bearing_deg) && isnan(l->minutes),
-			  "leg %zu: bearing %g, minutes %g", i + 1, l->bearing_deg, l->minutes);
+		                                     : isnan(l->bearing_deg) && isnan(l->minutes),
+		          "leg %zu: bearing %g, minutes %g", i + 1, l->bearing_deg, l->minutes);
 		CHECK(l->approximate); /* every leg touches a Gaotai stop */
 		prev_r = r;
 	}
@@ -564,20 +566,28 @@ static void test_gaotai(void)
 	CHECK(root != NULL);
 	json_t *props = json_object_get(root, "properties");
 	CHECK_INT(json_integer_value(json_object_get(props, "approximate_stops")), 4);
-	CHECK_NEAR(json_number_value(json_object_get(props, "total_uncertainty_m")), p->total_uncertainty_m, 0.06);
-	CHECK(strstr(json_string_value(json_object_get(props, "uncertainty_note_zh")), "5 站中有 4 站位置为近似") != NULL);
+	CHECK_NEAR(json_number_value(json_object_get(props, "total_uncertainty_m")), p->total_uncertainty_m,
+	           0.06);
+	CHECK(strstr(json_string_value(json_object_get(props, "uncertainty_note_zh")),
+	             "5 站中有 4 站位置为近似") != NULL);
 	for (size_t i = 0; i < p->n; i++) {
-		json_t *fp = json_object_get(json_array_get(json_object_get(root, "features"), i + 1), "properties");
+		json_t *fp =
+		    json_object_get(json_array_get(json_object_get(root, "features"), i + 1), "properties");
 		const struct route_leg *l = &p->legs[i];
-		CHECK_STR(json_string_value(json_object_get(fp, "leg_quality")), route_leg_quality_name(l->quality));
+		CHECK_STR(json_string_value(json_object_get(fp, "leg_quality")),
+		          route_leg_quality_name(l->quality));
 		CHECK_STR(json_string_value(json_object_get(fp, "position_quality")),
-			  site_quality_name(p->stops[i]->quality));
-		CHECK_NEAR(json_number_value(json_object_get(fp, "position_uncertainty_m")), p->stops[i]->uncertainty_m, 0);
-		CHECK(json_is_true(json_object_get(fp, "approximate")) == site_quality_approximate(p->stops[i]->quality));
+		          site_quality_name(p->stops[i]->quality));
+		CHECK_NEAR(json_number_value(json_object_get(fp, "position_uncertainty_m")),
+		           p->stops[i]->uncertainty_m, 0);
+		CHECK(json_is_true(json_object_get(fp, "approximate")) ==
+		      site_quality_approximate(p->stops[i]->quality));
 		bool ok = l->quality == ROUTE_LEG_OK;
-		static const char *const noisy[] = {"leg_time_min", "bearing_deg", "bearing", "bearing_zh", "bearing_en"};
+		static const char *const noisy[] = {"leg_time_min", "bearing_deg", "bearing", "bearing_zh",
+		                                    "bearing_en"};
 		for (size_t k = 0; k < sizeof noisy / sizeof noisy[0]; k++)
-			CHECK_MSG(json_is_null(json_object_get(fp, noisy[k])) == !ok, "leg %zu: %s", i + 1, noisy[k]);
+			CHECK_MSG(json_is_null(json_object_get(fp, noisy[k])) == !ok, "leg %zu: %s", i + 1,
+			          noisy[k]);
 		if (!ok) {
 			char want[256];
 			leg_note_en(l, want, sizeof want);
@@ -605,16 +615,20 @@ static void test_gaotai(void)
 		if (l->quality != ROUTE_LEG_OK) {
 			char bound[SITE_UNCERTAINTY_TEXT];
 			site_format_uncertainty(l->distance_m + l->uncertainty_m, bound);
-			snprintf(zh, sizeof zh, " · %s · 至多相距 %s", route_leg_quality_zh(l->quality), bound + strlen("±"));
+			snprintf(zh, sizeof zh, " · %s · 至多相距 %s", route_leg_quality_zh(l->quality),
+			         bound + strlen("±"));
 			leg_note_en(l, en + 1, sizeof en - 1);
 			en[0] = ' ';
 		}
 		if (site_quality_approximate(st->quality))
 			snprintf(want, sizeof want,
-				 "<desc>%zu. %s · 位置为近似（约 %s） approximate position (%s)%s%s</desc><type>%s</type>", i + 1,
-				 st->field[SITE_NAME_ZH], r, r, zh, en, route_leg_quality_name(l->quality));
+			         "<desc>%zu. %s · 位置为近似（约 %s） approximate position "
+			         "(%s)%s%s</desc><type>%s</type>",
+			         i + 1, st->field[SITE_NAME_ZH], r, r, zh, en,
+			         route_leg_quality_name(l->quality));
 		else
-			snprintf(want, sizeof want, "</name><type>%s</type>", route_leg_quality_name(l->quality));
+			snprintf(want, sizeof want, "</name><type>%s</type>",
+			         route_leg_quality_name(l->quality));
 		CHECK_MSG(count(g, want) == 2, "stop %zu: want twice (wpt, rtept): %s", i + 1, want);
 	}
 	char path[1024];
@@ -646,8 +660,8 @@ static void test_gaotai(void)
 		char one[4096];
 		snprintf(one, sizeof one, "%.*s", end ? (int)(end - row) : 0, row);
 		CHECK_MSG(strstr(one, "同一地点") && strstr(one, "same place") && !strstr(one, "°") &&
-				  !strstr(one, " min") && !strstr(one, "北") && !strstr(one, "东"),
-			  "%s", one);
+		              !strstr(one, " min") && !strstr(one, "北") && !strstr(one, "东"),
+		          "%s", one);
 	}
 	CHECK(strstr(h, "≈ 红色记忆博物馆") != NULL);
 	CHECK(strstr(h, "位置为近似（约 ±1 km）") != NULL);

@@ -259,7 +259,8 @@ static void test_snapshot(const char *db)
 		else if (change == 2)
 			v->extra = "{\"x\":1}";
 		else if (change == 4)
-			v->quality = v->quality == SITE_QUALITY_TOWN ? SITE_QUALITY_COUNTY : SITE_QUALITY_TOWN;
+			v->quality =
+			    v->quality == SITE_QUALITY_TOWN ? SITE_QUALITY_COUNTY : SITE_QUALITY_TOWN;
 		else if (change == 5)
 			v->uncertainty_m = nextafter(v->uncertainty_m, 0.0);
 		else if (change == 3) /* moving text between fields is a change too */
@@ -332,7 +333,7 @@ static const struct site *find_id(const struct site_set *set, const char *id)
 static void check_legacy_rows(const struct site_set *set)
 {
 	const struct site *e = find_id(set, "old-exact"), *a = find_id(set, "old-approx"),
-			  *n = find_id(set, "old-none"), *x = find_id(set, "old-extras");
+	                  *n = find_id(set, "old-none"), *x = find_id(set, "old-extras");
 	CHECK(e && a && n && x);
 	if (!e || !a || !n || !x)
 		return;
@@ -353,7 +354,8 @@ static void test_legacy(void)
 	struct site_set *back = NULL;
 	if (!run_sql_file(db, "data/store/legacy.sql"))
 		goto done;
-	CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 0);
+	CHECK_INT(
+	    query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 0);
 
 	/* It loads as it is, read-only, and is not changed by that. */
 	size_t before_len, after_len;
@@ -376,10 +378,11 @@ static void test_legacy(void)
 	size_t n = 0;
 	CHECK_MSG(store_import(db, more, false, &n, &err) == MS_OK, "%s", err.msg);
 	site_set_free(more);
-	CHECK_INT(query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 2);
+	CHECK_INT(
+	    query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 2);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE position_quality = 'village' AND "
-				"position_uncertainty_m = 800 AND extra NOT LIKE '%position%'"),
-		  1);
+	                        "position_uncertainty_m = 800 AND extra NOT LIKE '%position%'"),
+	          1);
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
 	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
 	if (back) {
@@ -395,10 +398,12 @@ static void test_legacy(void)
 	unlink(db);
 	if (!run_sql_file(db, "data/store/legacy.sql"))
 		goto done;
-	CHECK_INT(exec_rc(db, "UPDATE sites SET extra = '{\"position_quality\":\"gps\"}' WHERE id = 'old-none'"),
-		  SQLITE_OK);
+	CHECK_INT(
+	    exec_rc(db, "UPDATE sites SET extra = '{\"position_quality\":\"gps\"}' WHERE id = 'old-none'"),
+	    SQLITE_OK);
 	CHECK_INT(store_load(db, &back, &err), MS_EDATA);
-	CHECK_MSG(strstr(err.msg, "site 'old-none': position_quality 'gps' is not one of") != NULL, "%s", err.msg);
+	CHECK_MSG(strstr(err.msg, "site 'old-none': position_quality 'gps' is not one of") != NULL, "%s",
+	          err.msg);
 	CHECK(back == NULL);
 done:
 	unlink(db);
@@ -415,23 +420,24 @@ static void test_checks(const char *db)
 	CHECK_INT(store_import(db, csv, true, &n, &err), MS_OK);
 	site_set_free(csv);
 	static const char *const bad[] = {
-		"UPDATE sites SET position_quality = 'gps'",
-		"UPDATE sites SET position_quality = NULL",
-		"UPDATE sites SET position_quality = 'surveyed', position_uncertainty_m = 101",
-		"UPDATE sites SET position_quality = 'street', position_uncertainty_m = 500.5",
-		"UPDATE sites SET position_uncertainty_m = 0",
-		"UPDATE sites SET position_uncertainty_m = -1",
-		"UPDATE sites SET position_uncertainty_m = 20000001",
-		"UPDATE sites SET position_uncertainty_m = 'far'",
-		"UPDATE sites SET position_uncertainty_m = NULL",
+	    "UPDATE sites SET position_quality = 'gps'",
+	    "UPDATE sites SET position_quality = NULL",
+	    "UPDATE sites SET position_quality = 'surveyed', position_uncertainty_m = 101",
+	    "UPDATE sites SET position_quality = 'street', position_uncertainty_m = 500.5",
+	    "UPDATE sites SET position_uncertainty_m = 0",
+	    "UPDATE sites SET position_uncertainty_m = -1",
+	    "UPDATE sites SET position_uncertainty_m = 20000001",
+	    "UPDATE sites SET position_uncertainty_m = 'far'",
+	    "UPDATE sites SET position_uncertainty_m = NULL",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		CHECK_MSG(exec_rc(db, bad[i]) == SQLITE_CONSTRAINT, "accepted: %s", bad[i]);
 	/* a valid change by hand is fine, and reads back */
 	CHECK_INT(exec_rc(db, "UPDATE sites SET position_quality = 'surveyed', position_uncertainty_m = 100 "
-			      "WHERE id = 'gt-red-army-locust'"),
-		  SQLITE_OK);
-	CHECK_INT(exec_rc(db, "UPDATE sites SET position_uncertainty_m = 7 WHERE id = 'gt-party-school'"), SQLITE_OK);
+	                      "WHERE id = 'gt-red-army-locust'"),
+	          SQLITE_OK);
+	CHECK_INT(exec_rc(db, "UPDATE sites SET position_uncertainty_m = 7 WHERE id = 'gt-party-school'"),
+	          SQLITE_OK);
 	struct site_set *back = NULL;
 	CHECK_INT(store_load(db, &back, &err), MS_OK);
 	const struct site *s = back ? find_id(back, "gt-red-army-locust") : NULL;
