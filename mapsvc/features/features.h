@@ -107,8 +107,9 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 			const struct sindex_hit *hit);
 
 /* The two position properties as members of a queryables schema's
- * "properties" object (OGC API - Features Part 3 §6.2; JSON Schema types,
- * the quality's names as an enum, the radius's range in metres). */
+ * "properties" object (OGC API - Features Part 3's queryables): JSON
+ * Schema types, the qualities' names as an enum, the radius's range in
+ * metres. */
 void feat_write_position_queryables(struct jsonw *w);
 
 /* The complete /nearest answer: a FeatureCollection of the hits with

@@ -24,9 +24,9 @@
  * ends share a recorded position reads "同一地点 / same place"; one
  * shorter than its ends' radii together reads "位置待核实 / position
  * unverified": such a leg's bearing and time would be computed from noise,
- * so it has none (NAN in the plan, null in JSON, a dash on paper).  The
- * summary says how many stops are approximate and bounds the error of the
- * totals (see struct route_plan).
+ * so it has none (NAN in the plan, null in JSON, on paper the note in
+ * their place).  The summary says how many stops are approximate and
+ * bounds the error of the totals (see struct route_plan).
  *
  * Ownership: a plan borrows the struct site pointers it was built from
  * (they must outlive it, e.g. the snapshot they came from) and owns its
