@@ -16,6 +16,7 @@ static const struct command {
 	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
 	{"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
 	{"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
+	{"export", cmd_export, "write every site with every column as CSV or GeoJSON (import reads it back)"},
 	{NULL, NULL, NULL},
 };
 

@@ -2,6 +2,7 @@
 #include "site.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,18 @@ static const struct {
 	[CAT_TRAINING_SCHOOL] = {"training_school", "党校（干部学院）", "Training school"},
 };
 
+static const struct {
+	const char *name, *zh, *en;
+	double default_m, max_m;
+} qualities[SITE_QUALITY_COUNT] = {
+	[SITE_QUALITY_SURVEYED] = {"surveyed", "实测", "Surveyed", 30, 100},
+	[SITE_QUALITY_STREET] = {"street", "街道级", "Street level", 200, 500},
+	[SITE_QUALITY_VILLAGE] = {"village", "村级", "Village level", 1000, SITE_UNCERTAINTY_MAX_M},
+	[SITE_QUALITY_TOWN] = {"town", "乡镇级", "Town level", 5000, SITE_UNCERTAINTY_MAX_M},
+	[SITE_QUALITY_COUNTY] = {"county", "县级", "County level", 30000, SITE_UNCERTAINTY_MAX_M},
+	[SITE_QUALITY_UNKNOWN] = {"unknown", "未知", "Unknown", 50000, SITE_UNCERTAINTY_MAX_M},
+};
+
 const char *const site_field_names[SITE_NFIELDS] = {
 	[SITE_ID] = "id",
 	[SITE_NAME_ZH] = "name_zh",
@@ -33,6 +46,26 @@ const char *const site_field_names[SITE_NFIELDS] = {
 	[SITE_COORD_SOURCE] = "coord_source",
 	[SITE_CONFIDENCE] = "confidence",
 	[SITE_SOURCE_URL] = "source_url",
+};
+
+/* field is only meaningful for SITE_COL_TEXT (SITE_ID, i.e. 0, otherwise) */
+const struct site_column site_columns[SITE_NCOLUMNS] = {
+	{"id", SITE_COL_TEXT, SITE_ID},
+	{"name_zh", SITE_COL_TEXT, SITE_NAME_ZH},
+	{"name_en", SITE_COL_TEXT, SITE_NAME_EN},
+	{"category", SITE_COL_TEXT, SITE_CATEGORY},
+	{"county", SITE_COL_TEXT, SITE_COUNTY},
+	{"town", SITE_COL_TEXT, SITE_TOWN},
+	{"address", SITE_COL_TEXT, SITE_ADDRESS},
+	{"description", SITE_COL_TEXT, SITE_DESCRIPTION},
+	{"opening_hours", SITE_COL_TEXT, SITE_OPENING_HOURS},
+	{"lat", SITE_COL_LAT, SITE_ID},
+	{"lon", SITE_COL_LON, SITE_ID},
+	{"coord_source", SITE_COL_TEXT, SITE_COORD_SOURCE},
+	{"confidence", SITE_COL_TEXT, SITE_CONFIDENCE},
+	{SITE_COLUMN_QUALITY, SITE_COL_QUALITY, SITE_ID},
+	{SITE_COLUMN_UNCERTAINTY, SITE_COL_UNCERTAINTY, SITE_ID},
+	{"source_url", SITE_COL_TEXT, SITE_SOURCE_URL},
 };
 
 const char *site_category_name(enum site_category c)
@@ -56,6 +89,91 @@ int site_category_parse(const char *s, size_t n)
 		if (strlen(categories[c].name) == n && memcmp(categories[c].name, s, n) == 0)
 			return c;
 	return -1;
+}
+
+const char *site_quality_name(enum site_quality q)
+{
+	return (unsigned)q < SITE_QUALITY_COUNT ? qualities[q].name : NULL;
+}
+
+const char *site_quality_label_zh(enum site_quality q)
+{
+	return (unsigned)q < SITE_QUALITY_COUNT ? qualities[q].zh : NULL;
+}
+
+const char *site_quality_label_en(enum site_quality q)
+{
+	return (unsigned)q < SITE_QUALITY_COUNT ? qualities[q].en : NULL;
+}
+
+int site_quality_parse(const char *s, size_t n)
+{
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++)
+		if (strlen(qualities[q].name) == n && memcmp(qualities[q].name, s, n) == 0)
+			return q;
+	return -1;
+}
+
+double site_quality_default_m(enum site_quality q)
+{
+	if ((unsigned)q >= SITE_QUALITY_COUNT)
+		q = SITE_QUALITY_UNKNOWN;
+	return qualities[q].default_m;
+}
+
+double site_quality_max_m(enum site_quality q)
+{
+	return (unsigned)q < SITE_QUALITY_COUNT ? qualities[q].max_m : SITE_UNCERTAINTY_MAX_M;
+}
+
+bool site_uncertainty_valid(enum site_quality q, double m)
+{
+	/* NaN fails both comparisons, so it is refused too */
+	return (unsigned)q < SITE_QUALITY_COUNT && m > 0 && m <= qualities[q].max_m;
+}
+
+bool site_quality_approximate(enum site_quality q)
+{
+	return q != SITE_QUALITY_SURVEYED && q != SITE_QUALITY_STREET;
+}
+
+enum site_quality site_quality_from_confidence(const char *confidence)
+{
+	static const struct {
+		const char *confidence;
+		enum site_quality quality;
+	} map[] = {
+		{"exact", SITE_QUALITY_STREET},
+		{"approximate", SITE_QUALITY_UNKNOWN},
+	};
+	if (!confidence)
+		return SITE_QUALITY_UNKNOWN;
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (strcmp(confidence, map[i].confidence) == 0)
+			return map[i].quality;
+	int q = site_quality_parse(confidence, strlen(confidence));
+	return q >= 0 ? (enum site_quality)q : SITE_QUALITY_UNKNOWN;
+}
+
+void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT])
+{
+	/* Rounded so that the text claims no more precision than the radius
+	 * itself has; the thresholds sit where rounding would carry into the
+	 * next unit ("±1000 m" and "±10.0 km" never appear). */
+	if (!(m >= 0) || !isfinite(m))
+		snprintf(out, SITE_UNCERTAINTY_TEXT, "±?");
+	else if (m < 99.5)
+		snprintf(out, SITE_UNCERTAINTY_TEXT, "±%.0f m", m < 1 ? 1.0 : round(m));
+	else if (m < 995)
+		snprintf(out, SITE_UNCERTAINTY_TEXT, "±%.0f m", round(m / 10) * 10);
+	else if (m < 9950) {
+		double tenths = round(m / 100);
+		if (fmod(tenths, 10) == 0)
+			snprintf(out, SITE_UNCERTAINTY_TEXT, "±%.0f km", tenths / 10);
+		else
+			snprintf(out, SITE_UNCERTAINTY_TEXT, "±%.1f km", tenths / 10);
+	} else
+		snprintf(out, SITE_UNCERTAINTY_TEXT, "±%.0f km", round(m / 1000));
 }
 
 int site_field_parse(const char *name)
@@ -105,6 +223,8 @@ struct site *site_set_add(struct site_set *set, const struct site *s)
 	d->lat = s->lat;
 	d->lon = s->lon;
 	d->category = s->category;
+	d->quality = s->quality;
+	d->uncertainty_m = s->uncertainty_m;
 	d->extra = s->extra && s->extra[0] && strcmp(s->extra, "{}") ? arena_strdup(set->strings, s->extra) : "{}";
 	return d;
 }

@@ -2,11 +2,20 @@
  * site.h - the data model: one red-resource site, and a set of them.
  *
  * A site is a point (WGS-84 latitude/longitude, the only system the store
- * holds) with the text fields of DESIGN.md's data model and any extra
- * properties an import brought along, kept as a JSON object text.  A
+ * holds) with the text fields of DESIGN.md's data model, how good that
+ * point is (a position quality and an uncertainty radius, below) and any
+ * extra properties an import brought along, kept as a JSON object text.  A
  * site_set owns its sites and every string they point to (one arena), and
  * is what the readers produce, the store writes and the snapshot indexes.
  * Not thread-safe while being filled; read-only sharing afterwards is fine.
+ *
+ * Positions are honest.  Most coordinates of red-resource sites are not
+ * surveyed: many sit on a village's or a county seat's point because no
+ * better one is published.  So every site says how its position was
+ * obtained (enum site_quality) and within how many metres of it the site
+ * really is (uncertainty_m, the radius of a circle around the point).
+ * Sheets, pages and tiles use these two to avoid showing noise as fact:
+ * a route leg shorter than its ends' combined radii has no bearing.
  */
 #ifndef MS_SITE_H
 #define MS_SITE_H
@@ -34,9 +43,10 @@ const char *site_category_label_en(enum site_category c);
 /* The category named by s[0..n), or -1 when it is not one of the eight. */
 int site_category_parse(const char *s, size_t n);
 
-/* The text fields, in the column order of data/sites.csv.  Latitude and
- * longitude sit between opening_hours and coord_source in the CSV but are
- * numbers, so they live in struct site itself. */
+/* The text fields, in the column order of data/sites.csv.  Latitude,
+ * longitude and the two position columns are columns of the CSV too but
+ * not text, so they live in struct site itself; site_columns below gives
+ * the order of all of them. */
 enum site_field {
 	SITE_ID,
 	SITE_NAME_ZH,
@@ -58,12 +68,113 @@ extern const char *const site_field_names[SITE_NFIELDS];
 /* The field called name, or -1. */
 int site_field_parse(const char *name);
 
+/*
+ * Position quality, from the best to the worst.  Each has a default radius
+ * (used when an input gives the quality but no radius, or neither and a
+ * `confidence` to derive them from) and, for the two precise ones, a
+ * largest radius: a "surveyed" point 5 km off is a contradiction, refused
+ * by ingest/ and by the store's CHECK constraints alike.
+ *
+ *   quality   means                                          default  largest
+ *   surveyed  measured at the site (GNSS on the spot, a         30 m    100 m
+ *             survey, the operator's own official POI)
+ *   street    the site's own point from a secondary source     200 m    500 m
+ *             (a map app, a web page), or geocoded from a
+ *             street address
+ *   village   placed in the right village or at a named          1 km    any
+ *             point nearby (another site, a landmark)
+ *   town      only the town or township is known; placed          5 km    any
+ *             at its centre
+ *   county    only the county is known                           30 km    any
+ *   unknown   nothing is known about where it is                 50 km    any
+ *
+ * The defaults are typical scales, not guarantees.  Street: a geocoded
+ * address or a map app's pin lands on the right block, and a street block
+ * in a Chinese town is a few hundred metres.  Village, town and county:
+ * the radius of a circle of the unit's typical area -- China has about
+ * 500,000 administrative villages, 38,000 townships and 2,850 county-level
+ * units over 9.6 million km^2, so means of about 19, 250 and 3,400 km^2, a
+ * disk of radius 2.5, 9 and 33 km; the populated east, where most sites
+ * are, has smaller units, hence 1, 5 and 30 km.  Unknown is larger than a
+ * county so that it never looks better than one.
+ */
+enum site_quality {
+	SITE_QUALITY_SURVEYED,
+	SITE_QUALITY_STREET,
+	SITE_QUALITY_VILLAGE,
+	SITE_QUALITY_TOWN,
+	SITE_QUALITY_COUNTY,
+	SITE_QUALITY_UNKNOWN,
+	SITE_QUALITY_COUNT
+};
+
+/* The names of the two position columns (CSV header, GeoJSON properties,
+ * database columns). */
+#define SITE_COLUMN_QUALITY "position_quality"
+#define SITE_COLUMN_UNCERTAINTY "position_uncertainty_m"
+
+/* No radius is larger: about half the Earth's circumference, the farthest
+ * any two places on it can be apart (20,004 km along a meridian). */
+#define SITE_UNCERTAINTY_MAX_M 20000000.0
+
+/* "surveyed", ...; NULL for an out-of-range value. */
+const char *site_quality_name(enum site_quality q);
+/* Display names ("实测", "Surveyed"). */
+const char *site_quality_label_zh(enum site_quality q);
+const char *site_quality_label_en(enum site_quality q);
+/* The quality named by s[0..n), or -1. */
+int site_quality_parse(const char *s, size_t n);
+/* The default and the largest radius of a quality, in metres (the table
+ * above; SITE_UNCERTAINTY_MAX_M for "any"). */
+double site_quality_default_m(enum site_quality q);
+double site_quality_max_m(enum site_quality q);
+/* True for a radius a site of quality q may have: finite, above 0 and at
+ * most site_quality_max_m(q). */
+bool site_uncertainty_valid(enum site_quality q, double m);
+/* True when a page or sheet should call the position approximate: any
+ * quality coarser than street. */
+bool site_quality_approximate(enum site_quality q);
+/*
+ * The quality a `confidence` value (data/README.md's levels) stands for,
+ * for inputs and databases that have no position_quality:
+ *   exact -> street       "a source gives the site's own coordinate": a
+ *                         point from a map app or a web page, not a survey
+ *   street -> street, town -> town
+ *   approximate -> unknown  "a best estimate", with no bound stated
+ *   surveyed, village, county, unknown -> themselves
+ *   anything else, or empty -> unknown
+ * Compared exactly (lower case), like every enumerated column.
+ */
+enum site_quality site_quality_from_confidence(const char *confidence);
+
+/* A radius for people: "±30 m", "±250 m", "±1 km", "±1.5 km", "±15 km"
+ * (metres below 100 m, tens of metres below 1 km, one decimal below
+ * 10 km, whole kilometres above).  The map page formats the same way. */
+#define SITE_UNCERTAINTY_TEXT 32
+void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
+
 struct site {
 	const char *field[SITE_NFIELDS]; /* never NULL; "" when absent */
 	double lat, lon;                  /* WGS-84 degrees */
 	enum site_category category;      /* agrees with field[SITE_CATEGORY] */
+	enum site_quality quality;        /* how the position was obtained */
+	double uncertainty_m;             /* the site is within this many metres of lat/lon */
 	const char *extra;                /* JSON object text, "{}" when none */
 };
+
+/*
+ * Every column of a site, in the order of data/sites.csv, of exports and
+ * of GeoJSON properties: the text fields with lat/lon after
+ * opening_hours and the two position columns after confidence.
+ */
+enum site_column_kind { SITE_COL_TEXT, SITE_COL_LAT, SITE_COL_LON, SITE_COL_QUALITY, SITE_COL_UNCERTAINTY };
+struct site_column {
+	const char *name;
+	enum site_column_kind kind;
+	enum site_field field; /* for SITE_COL_TEXT */
+};
+#define SITE_NCOLUMNS (SITE_NFIELDS + 4)
+extern const struct site_column site_columns[SITE_NCOLUMNS];
 
 struct site_set {
 	struct site *v;
@@ -74,7 +185,8 @@ struct site_set {
 struct site_set *site_set_new(void);
 void site_set_free(struct site_set *set);
 /* Appends a copy of *s (its strings are copied into the set's arena; NULL
- * fields become "" and a NULL extra becomes "{}").  Returns the new site. */
+ * fields become "" and a NULL extra becomes "{}"; the position quality and
+ * radius are copied as they are).  Returns the new site. */
 struct site *site_set_add(struct site_set *set, const struct site *s);
 /* Makes room for n sites in all, so that adding them moves nothing. */
 void site_set_reserve(struct site_set *set, size_t n);

@@ -196,6 +196,37 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 	return MS_OK;
 }
 
+void feat_write_position_queryables(struct jsonw *w)
+{
+	jw_key(w, SITE_COLUMN_QUALITY);
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "string");
+	jw_key(w, "description");
+	jw_string(w, "How the position was obtained, from the best to the worst; every quality coarser than "
+		     "street is an approximate position.");
+	jw_key(w, "enum");
+	jw_array_begin(w);
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++)
+		jw_string(w, site_quality_name((enum site_quality)q));
+	jw_array_end(w);
+	jw_object_end(w);
+	jw_key(w, SITE_COLUMN_UNCERTAINTY);
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "number");
+	jw_key(w, "description");
+	jw_string(w, "The site is within this many metres of its position (the radius of a circle "
+		     "around it).");
+	jw_key(w, "exclusiveMinimum");
+	jw_int(w, 0);
+	jw_key(w, "maximum");
+	jw_fixed(w, SITE_UNCERTAINTY_MAX_M, 0);
+	jw_key(w, "unit");
+	jw_string(w, "m");
+	jw_object_end(w);
+}
+
 static void write_position(struct jsonw *w, const struct feat_write_opts *o, double lat, double lon)
 {
 	jw_array_begin(w);
@@ -229,14 +260,14 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 	jw_object_end(w);
 	jw_key(w, "properties");
 	jw_object_begin(w);
-	for (int f = 0; f < SITE_NFIELDS; f++) {
-		jw_key(w, site_field_names[f]);
-		jw_string(w, s->field[f]);
-		if (f == SITE_OPENING_HOURS) { /* lat/lon sit here in the data model's order */
-			jw_key(w, "lat");
-			jw_fixed(w, lat, 6);
-			jw_key(w, "lon");
-			jw_fixed(w, lon, 6);
+	for (int c = 0; c < SITE_NCOLUMNS; c++) {
+		jw_key(w, site_columns[c].name);
+		switch (site_columns[c].kind) {
+		case SITE_COL_TEXT: jw_string(w, s->field[site_columns[c].field]); break;
+		case SITE_COL_LAT: jw_fixed(w, lat, 6); break;
+		case SITE_COL_LON: jw_fixed(w, lon, 6); break;
+		case SITE_COL_QUALITY: jw_string(w, site_quality_name(s->quality)); break;
+		case SITE_COL_UNCERTAINTY: jw_fixed(w, s->uncertainty_m, FEAT_UNCERTAINTY_DECIMALS); break;
 		}
 	}
 	if (hit) {

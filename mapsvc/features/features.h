@@ -97,11 +97,20 @@ struct feat_write_opts {
 };
 
 /* One GeoJSON Feature (RFC 7946 §3.2): `id` is the site id; properties
- * carry every data-model field, lat/lon (in the written system) and the
- * site's extra properties; with hit, also distance_m (1 decimal) and
- * bearing_deg (1 decimal, 0 <= b < 360).  Coordinates have 6 decimals. */
+ * carry every column of the data model in site_columns order (lat/lon in
+ * the written system, position_quality by name, position_uncertainty_m in
+ * metres with FEAT_UNCERTAINTY_DECIMALS) and the site's extra properties;
+ * with hit, also distance_m (1 decimal) and bearing_deg (1 decimal,
+ * 0 <= b < 360).  Coordinates have 6 decimals. */
+#define FEAT_UNCERTAINTY_DECIMALS 1
 void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
 			const struct sindex_hit *hit);
+
+/* The two position properties as members of a queryables schema's
+ * "properties" object (OGC API - Features Part 3's queryables): JSON
+ * Schema types, the qualities' names as an enum, the radius's range in
+ * metres. */
+void feat_write_position_queryables(struct jsonw *w);
 
 /* The complete /nearest answer: a FeatureCollection of the hits with
  * numberReturned.  The HTTP route and `mapsvc nearest` both print this, so

@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "../features/features.h"
 #include "../util/jsonw.h"
 #include "handlers.h"
 #include "ogc.h"
@@ -220,6 +221,7 @@ void h_queryables(struct http_ctx *c, struct http_response *r)
 		jw_string(&w, "Filter with q=TEXT: a substring of name_zh or name_en (ASCII case-insensitive).");
 		jw_object_end(&w);
 	}
+	feat_write_position_queryables(&w);
 	jw_object_end(&w);
 	jw_key(&w, "additionalProperties");
 	jw_bool(&w, false);

@@ -26,12 +26,9 @@
 #include "../util/mem.h"
 #include "../util/utf8.h"
 
-/* A header with more columns than this is not a site list. */
-#define CSV_MAX_COLUMNS 256
-
-/* What a column holds: a text field of the model, a coordinate, or an
- * extra property. */
-enum { COL_LAT = SITE_NFIELDS, COL_LON, COL_EXTRA };
+/* What a column holds: a text field of the model, a coordinate, one of
+ * the position columns, or an extra property. */
+enum { COL_LAT = SITE_NFIELDS, COL_LON, COL_QUALITY, COL_UNCERTAINTY, COL_EXTRA };
 
 struct csv_reader {
 	const char *name;
@@ -89,8 +86,8 @@ static void on_field(void *data, size_t len, void *ctx)
 		r->in_record = true;
 		r->rec_line = r->line;
 	}
-	if (r->nf == CSV_MAX_COLUMNS) {
-		fail(r, "more than %d fields", CSV_MAX_COLUMNS);
+	if (r->nf == INGEST_MAX_COLUMNS) {
+		fail(r, "more than %d fields", INGEST_MAX_COLUMNS);
 		return;
 	}
 	if (len > INGEST_MAX_FIELD) {
@@ -138,6 +135,10 @@ static void read_header(struct csv_reader *r)
 			r->col_kind[i] = COL_LAT;
 		else if (strcmp(name, "lon") == 0)
 			r->col_kind[i] = COL_LON;
+		else if (strcmp(name, SITE_COLUMN_QUALITY) == 0)
+			r->col_kind[i] = COL_QUALITY;
+		else if (strcmp(name, SITE_COLUMN_UNCERTAINTY) == 0)
+			r->col_kind[i] = COL_UNCERTAINTY;
 		else
 			r->col_kind[i] = COL_EXTRA, r->has_extra = true;
 	}
@@ -161,16 +162,27 @@ static void read_row(struct csv_reader *r)
 		fail(r, "%zu field%s, but the header has %zu", r->nf, r->nf == 1 ? "" : "s", r->ncols);
 		return;
 	}
-	struct site s = {0};
+	struct ingest_row row = {0};
+	struct site *s = &row.site;
 	bool have_lat = false, have_lon = false;
 	json_t *extra = r->has_extra ? json_object() : NULL;
 	for (size_t i = 0; i < r->ncols; i++) {
 		const char *v = field(r, i);
 		int kind = r->col_kind[i];
 		if (kind < SITE_NFIELDS) {
-			s.field[kind] = v;
+			s->field[kind] = v;
+		} else if (kind == COL_QUALITY) {
+			row.quality = v; /* empty: absent */
+		} else if (kind == COL_UNCERTAINTY) {
+			if (!v[0])
+				continue; /* absent */
+			if (!ms_parse_decimal_str(v, &row.uncertainty_m)) {
+				fail(r, "%s '%.60s' is not a decimal number", r->col_name[i], v);
+				goto done;
+			}
+			row.has_uncertainty = true;
 		} else if (kind == COL_LAT || kind == COL_LON) {
-			double *d = kind == COL_LAT ? &s.lat : &s.lon;
+			double *d = kind == COL_LAT ? &s->lat : &s->lon;
 			if (!v[0]) {
 				fail(r, "%s is empty", r->col_name[i]);
 				goto done;
@@ -186,9 +198,9 @@ static void read_row(struct csv_reader *r)
 	}
 	assert(have_lat && have_lon); /* read_header insists on both columns */
 	char *extra_text = extra ? json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	s.extra = extra_text;
+	s->extra = extra_text;
 	struct ms_error why;
-	if (ingest_batch_add(&r->batch, &s, r->rec_line, &why) != MS_OK)
+	if (ingest_batch_add(&r->batch, &row, r->rec_line, &why) != MS_OK)
 		fail(r, "%s", why.msg);
 	free(extra_text);
 done:
@@ -229,8 +241,8 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 			       data[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)data[bad]);
 
 	struct csv_reader r = {.name = name, .err = err, .st = MS_OK};
-	r.off = xmalloc(CSV_MAX_COLUMNS * sizeof *r.off);
-	r.len = xmalloc(CSV_MAX_COLUMNS * sizeof *r.len);
+	r.off = xmalloc(INGEST_MAX_COLUMNS * sizeof *r.off);
+	r.len = xmalloc(INGEST_MAX_COLUMNS * sizeof *r.len);
 	ingest_batch_init(&r.batch, cs, INGEST_LINE, into);
 
 	struct csv_parser p;

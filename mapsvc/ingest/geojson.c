@@ -4,8 +4,9 @@
  *
  * A feature's id is its "id" member (RFC 7946 §3.2: string or number) or,
  * failing that, properties.id; both present and different is an error.
- * Properties named like fields of the model must be strings (or null);
- * every other property is kept as given, any JSON, in site.extra.
+ * Properties named like fields of the model must be strings (or null),
+ * position_uncertainty_m a number (or null); every other property is kept
+ * as given, any JSON, in site.extra.
  * Positions are [lon, lat] with an optional altitude, which is dropped.
  *
  * Errors say "NAME:LINE: feature N: reason": jansson keeps no positions,
@@ -79,10 +80,11 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	if (fid && ppid && !json_is_null(ppid) && strcmp(id, pid) != 0)
 		return ms_fail(err, MS_EDATA, "id '%s' and properties.id '%s' differ", id, pid);
 
-	struct site s = {0};
-	s.field[SITE_ID] = fid ? id : pid;
-	s.lon = json_number_value(json_array_get(coords, 0));
-	s.lat = json_number_value(json_array_get(coords, 1));
+	struct ingest_row row = {0};
+	struct site *s = &row.site;
+	s->field[SITE_ID] = fid ? id : pid;
+	s->lon = json_number_value(json_array_get(coords, 0));
+	s->lat = json_number_value(json_array_get(coords, 1));
 
 	json_t *extra = json_object();
 	const char *key;
@@ -92,7 +94,18 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 		int fi = site_field_parse(key);
 		if (fi == SITE_ID)
 			continue; /* handled above */
-		if (fi >= 0) {
+		if (strcmp(key, SITE_COLUMN_UNCERTAINTY) == 0) {
+			if (json_is_null(v))
+				continue;
+			if (!json_is_number(v)) {
+				json_decref(extra);
+				return ms_fail(err, MS_EDATA, "property %s must be a number", key);
+			}
+			row.has_uncertainty = true;
+			row.uncertainty_m = json_number_value(v);
+			continue;
+		}
+		if (fi >= 0 || strcmp(key, SITE_COLUMN_QUALITY) == 0) {
 			if (json_is_null(v))
 				continue;
 			if (!json_is_string(v)) {
@@ -104,7 +117,10 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 				return ms_fail(err, MS_EDATA, "property %s is longer than %zu bytes or holds a NUL", key,
 					       INGEST_MAX_FIELD);
 			}
-			s.field[fi] = json_string_value(v);
+			if (fi >= 0)
+				s->field[fi] = json_string_value(v);
+			else
+				row.quality = json_string_value(v);
 		} else if (strcmp(key, "lat") != 0 && strcmp(key, "lon") != 0) {
 			/* lat/lon are the model's coordinates: the geometry gives them. */
 			json_object_set(extra, key, v);
@@ -112,8 +128,8 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	}
 	char *extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(extra);
-	s.extra = extra_text;
-	enum ms_status st = ingest_batch_add(b, &s, n + 1, err);
+	s->extra = extra_text;
+	enum ms_status st = ingest_batch_add(b, &row, n + 1, err);
 	free(extra_text);
 	return st;
 }

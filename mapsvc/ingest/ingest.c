@@ -104,9 +104,74 @@ static void category_list(struct buf *out)
 	}
 }
 
-enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t where, struct ms_error *err)
+static void quality_list(struct buf *out)
 {
-	const char *id = s->field[SITE_ID] ? s->field[SITE_ID] : "";
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++) {
+		if (q)
+			buf_puts(out, ", ");
+		buf_puts(out, site_quality_name((enum site_quality)q));
+	}
+}
+
+/* The position quality and radius of a row (ingest.h's rules). */
+static enum ms_status validate_position(struct ingest_row *row, struct ms_error *err)
+{
+	struct site *s = &row->site;
+	bool has_quality = row->quality && row->quality[0];
+	if (!has_quality) {
+		if (row->has_uncertainty)
+			return ms_fail(err, MS_EDATA,
+				       SITE_COLUMN_UNCERTAINTY " is given without " SITE_COLUMN_QUALITY " (give "
+				       "both, or neither to derive them from confidence)");
+		s->quality = site_quality_from_confidence(s->field[SITE_CONFIDENCE]);
+		s->uncertainty_m = site_quality_default_m(s->quality);
+		return MS_OK;
+	}
+	int q = site_quality_parse(row->quality, strlen(row->quality));
+	if (q < 0) {
+		struct buf valid = BUF_INIT;
+		quality_list(&valid);
+		ms_fail(err, MS_EDATA, SITE_COLUMN_QUALITY " '%.60s' is not one of: %s", row->quality,
+			buf_str(&valid));
+		buf_free(&valid);
+		return MS_EDATA;
+	}
+	s->quality = (enum site_quality)q;
+	if (!row->has_uncertainty) {
+		s->uncertainty_m = site_quality_default_m(s->quality);
+		return MS_OK;
+	}
+	double m = row->uncertainty_m;
+	if (!(m > 0))
+		return ms_fail(err, MS_EDATA, SITE_COLUMN_UNCERTAINTY " %.9g must be more than 0", m);
+	if (!site_uncertainty_valid(s->quality, m)) {
+		if (site_quality_max_m(s->quality) < SITE_UNCERTAINTY_MAX_M)
+			return ms_fail(err, MS_EDATA,
+				       SITE_COLUMN_UNCERTAINTY " %.9g is more than a '%s' position allows "
+				       "(%.0f m; use a coarser " SITE_COLUMN_QUALITY ")",
+				       m, row->quality, site_quality_max_m(s->quality));
+		return ms_fail(err, MS_EDATA,
+			       SITE_COLUMN_UNCERTAINTY " %.9g is more than %.0f m, as far as two places on "
+			       "Earth can be apart",
+			       m, SITE_UNCERTAINTY_MAX_M);
+	}
+	s->uncertainty_m = m;
+	return MS_OK;
+}
+
+enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, struct ms_error *err)
+{
+	struct site *s = &row->site;
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		if (!s->field[f])
+			s->field[f] = "";
+		/* The readers stop longer fields earlier, with the column's
+		 * position; this is for records that come from elsewhere. */
+		if (strlen(s->field[f]) > INGEST_MAX_FIELD)
+			return ms_fail(err, MS_EDATA, "%s is longer than %zu bytes", site_field_names[f],
+				       INGEST_MAX_FIELD);
+	}
+	const char *id = s->field[SITE_ID];
 	size_t idlen = strlen(id);
 	if (idlen == 0)
 		return ms_fail(err, MS_EDATA, "id is empty");
@@ -116,11 +181,10 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t w
 		if (*p < 0x20 || *p == 0x7f)
 			return ms_fail(err, MS_EDATA, "id contains a control character (byte 0x%02X)", *p);
 
-	const char *name = s->field[SITE_NAME_ZH] ? s->field[SITE_NAME_ZH] : "";
-	if (!name[0])
+	if (!s->field[SITE_NAME_ZH][0])
 		return ms_fail(err, MS_EDATA, "name_zh is empty (id '%s')", id);
 
-	const char *cat = s->field[SITE_CATEGORY] ? s->field[SITE_CATEGORY] : "";
+	const char *cat = s->field[SITE_CATEGORY];
 	int c = site_category_parse(cat, strlen(cat));
 	if (c < 0) {
 		struct buf valid = BUF_INIT;
@@ -138,13 +202,22 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t w
 	if (!(s->lon >= -180.0 && s->lon <= 180.0))
 		return ms_fail(err, MS_EDATA, "lon %.9g out of range -180..180", s->lon);
 	double wlat, wlon;
-	coordsys_to_wgs84(b->cs, s->lat, s->lon, &wlat, &wlon);
+	coordsys_to_wgs84(cs, s->lat, s->lon, &wlat, &wlon);
 	if (!site_coord_valid(wlat, wlon))
 		return ms_fail(err, MS_EDATA, "lat %.9g, lon %.9g has no WGS-84 equivalent", s->lat, s->lon);
 	s->lat = wlat;
 	s->lon = wlon;
+	return validate_position(row, err);
+}
 
-	struct site *added = site_set_add(b->tmp, s);
+enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, size_t where,
+				struct ms_error *err)
+{
+	enum ms_status st = ingest_row_validate(row, b->cs, err);
+	if (st != MS_OK)
+		return st;
+	const char *id = row->site.field[SITE_ID];
+	struct site *added = site_set_add(b->tmp, &row->site);
 	size_t seen;
 	if (idset_insert(b->ids, added->field[SITE_ID], where, &seen)) {
 		b->tmp->n--; /* the strings stay in the arena until the batch is freed */

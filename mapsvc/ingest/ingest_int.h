@@ -22,6 +22,9 @@
 #define INGEST_MAX_FIELD ((size_t)64 * 1024)
 /* Ids appear in URLs and file names of exports. */
 #define INGEST_MAX_ID 200
+/* A CSV header with more columns than this is not a site list (the
+ * export refuses to write one, since the reader would refuse it). */
+#define INGEST_MAX_COLUMNS 256
 
 /* Where a site came from, for "duplicate of ..." messages. */
 enum ingest_where { INGEST_LINE, INGEST_FEATURE };
@@ -42,11 +45,12 @@ void ingest_batch_init(struct ingest_batch *b, enum coordsys cs, enum ingest_whe
 		       const struct site_set *into);
 void ingest_batch_free(struct ingest_batch *b);
 
-/* Validates *s (fields borrowed; lat/lon in the input's coordsys; category
- * still to be parsed from field[SITE_CATEGORY]) and adds a copy in WGS-84.
- * On failure returns MS_EDATA with only the reason in err ("lat 91.2 out
- * of range -90..90"); the caller adds FILE:LINE. */
-enum ms_status ingest_batch_add(struct ingest_batch *b, struct site *s, size_t where, struct ms_error *err);
+/* Validates *row (ingest_row_validate) and adds a copy of its site, in
+ * WGS-84; refuses an id already in the batch or in `into`.  On failure
+ * returns MS_EDATA with only the reason in err ("lat 91.2 out of range
+ * -90..90"); the caller adds FILE:LINE. */
+enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, size_t where,
+				struct ms_error *err);
 
 /* Appends every site of the batch to into (the set given to init). */
 void ingest_batch_commit(struct ingest_batch *b, struct site_set *into);

@@ -17,23 +17,48 @@ static void position(struct jsonw *w, double lat, double lon)
 	jw_array_end(w);
 }
 
+/* A string, or null for NULL. */
+static void string_or_null(struct jsonw *w, const char *s)
+{
+	if (s)
+		jw_string(w, s);
+	else
+		jw_null(w);
+}
+
+/* The leg's members: its quality first, then the numbers, whose bearing
+ * and time are null for a leg that has none (route.h). */
 static void leg_members(struct jsonw *w, const struct route_leg *l)
 {
+	bool ok = l->quality == ROUTE_LEG_OK;
 	int sec = route_compass_sector(l->bearing_deg);
 	char both[32];
 	snprintf(both, sizeof both, "%s %s", route_compass_zh(sec), route_compass_en(sec));
+	jw_key(w, "leg_quality");
+	jw_string(w, route_leg_quality_name(l->quality));
 	jw_key(w, "leg_distance_m");
 	jw_fixed(w, l->distance_m, 1);
+	jw_key(w, "leg_uncertainty_m");
+	jw_fixed(w, l->uncertainty_m, 1);
 	jw_key(w, "leg_time_min");
-	jw_fixed(w, l->minutes, 1);
+	jw_fixed(w, l->minutes, 1); /* NAN: null */
 	jw_key(w, "bearing_deg");
 	jw_fixed(w, l->bearing_deg, 1);
 	jw_key(w, "bearing");
-	jw_string(w, both);
+	string_or_null(w, ok ? both : NULL);
 	jw_key(w, "bearing_zh");
-	jw_string(w, route_compass_zh(sec));
+	string_or_null(w, ok ? route_compass_zh(sec) : NULL);
 	jw_key(w, "bearing_en");
-	jw_string(w, route_compass_en(sec));
+	string_or_null(w, ok ? route_compass_en(sec) : NULL);
+	if (!ok) {
+		char note[ROUTE_NOTE_LEN];
+		route_leg_note_zh(l, note);
+		jw_key(w, "leg_note_zh");
+		jw_string(w, note);
+		route_leg_note_en(l, note);
+		jw_key(w, "leg_note_en");
+		jw_string(w, note);
+	}
 }
 
 void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out)
@@ -60,6 +85,12 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 	jw_fixed(&w, p->total_distance_m, 1);
 	jw_key(&w, "total_time_min");
 	jw_fixed(&w, p->total_minutes, 1);
+	jw_key(&w, "approximate_stops");
+	jw_int(&w, (int64_t)p->approximate_stops);
+	jw_key(&w, "total_uncertainty_m");
+	jw_fixed(&w, p->total_uncertainty_m, 1);
+	jw_key(&w, "total_uncertainty_min");
+	jw_fixed(&w, p->total_uncertainty_minutes, 1);
 	if (p->has_return) {
 		jw_key(&w, "return_leg");
 		jw_object_begin(&w);
@@ -72,6 +103,15 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 	jw_string(&w, route_estimate_note_zh);
 	jw_key(&w, "note_en");
 	jw_string(&w, route_estimate_note_en);
+	char note[ROUTE_NOTE_LEN];
+	route_uncertainty_zh(p, note);
+	if (*note) {
+		jw_key(&w, "uncertainty_note_zh");
+		jw_string(&w, note);
+		route_uncertainty_en(p, note);
+		jw_key(&w, "uncertainty_note_en");
+		jw_string(&w, note);
+	}
 	jw_object_end(&w);
 
 	jw_key(&w, "features");
@@ -123,6 +163,12 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_string(&w, st->field[SITE_NAME_ZH]);
 		jw_key(&w, "name_en");
 		jw_string(&w, st->field[SITE_NAME_EN]);
+		jw_key(&w, SITE_COLUMN_QUALITY);
+		jw_string(&w, site_quality_name(st->quality));
+		jw_key(&w, SITE_COLUMN_UNCERTAINTY);
+		jw_fixed(&w, st->uncertainty_m, 1);
+		jw_key(&w, "approximate");
+		jw_bool(&w, site_quality_approximate(st->quality));
 		leg_members(&w, &p->legs[i]);
 		jw_object_end(&w);
 		jw_key(&w, "geometry");
@@ -156,6 +202,44 @@ static void gpx_point(struct buf *out, const char *tag, double lat, double lon)
 	buf_printf(out, "<%s lat=\"%.6f\" lon=\"%.6f\">", tag, lat, lon);
 }
 
+/* What a stop's wpt and rtept say after the name, in the schema's order:
+ * <desc> (the name again, the address, the honesty notes), <type> (the
+ * arriving leg's quality) and our <extensions>. */
+static void gpx_stop_details(struct buf *out, size_t seq, const struct site *st, const struct route_leg *leg)
+{
+	char note[ROUTE_NOTE_LEN];
+	bool approximate = site_quality_approximate(st->quality);
+	/* desc repeats the name first: GPS units and gpsbabel's csv show desc
+	 * in place of the name when present. */
+	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK) {
+		buf_printf(out, "<desc>%zu. ", seq);
+		route_xml_escape(out, st->field[SITE_NAME_ZH]);
+		if (*st->field[SITE_ADDRESS]) {
+			buf_puts(out, " · ");
+			route_xml_escape(out, st->field[SITE_ADDRESS]);
+		}
+		if (approximate) {
+			route_approx_zh(st, note);
+			buf_printf(out, " · %s ", note);
+			route_approx_en(st, note);
+			buf_puts(out, note);
+		}
+		if (leg->quality != ROUTE_LEG_OK) {
+			route_leg_note_zh(leg, note);
+			buf_printf(out, " · %s ", note);
+			route_leg_note_en(leg, note);
+			buf_puts(out, note);
+		}
+		buf_puts(out, "</desc>");
+	}
+	buf_printf(out, "<type>%s</type>", route_leg_quality_name(leg->quality));
+	buf_printf(out,
+		   "<extensions><mapsvc:position quality=\"%s\" uncertainty_m=\"%.1f\"/>"
+		   "<mapsvc:leg quality=\"%s\" distance_m=\"%.1f\" uncertainty_m=\"%.1f\"/></extensions>",
+		   site_quality_name(st->quality), st->uncertainty_m, route_leg_quality_name(leg->quality),
+		   leg->distance_m, leg->uncertainty_m);
+}
+
 /* Element order inside metadata, wpt and rte follows the xsd:sequence of
  * the GPX 1.1 schema (gpx.xsd: metadataType name, desc, ..., time;
  * wptType ..., name, cmt, desc, ...; rteType name, ..., rtept). */
@@ -169,6 +253,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 
 	buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		      "<gpx version=\"1.1\" creator=\"mapsvc\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
+		      "xmlns:mapsvc=\"" ROUTE_GPX_NS "\" "
 		      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
 		      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
 		      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
@@ -179,21 +264,19 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	route_format_minutes(p->total_minutes, mins);
 	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins, route_mode_name(p->opt.mode));
 	route_xml_escape(out, route_estimate_note_en);
+	char note[ROUTE_NOTE_LEN];
+	route_uncertainty_en(p, note);
+	if (*note) {
+		buf_putc(out, ' ');
+		route_xml_escape(out, note);
+	}
 	buf_printf(out, "</desc><time>%s</time></metadata>\n", when);
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
 		gpx_point(out, "wpt", st->lat, st->lon);
 		gpx_stop_name(out, i + 1, st);
-		/* desc repeats the name before the address: GPS units and
-		 * gpsbabel's csv show desc in place of the name when present. */
-		if (*st->field[SITE_ADDRESS]) {
-			buf_printf(out, "<desc>%zu. ", i + 1);
-			route_xml_escape(out, st->field[SITE_NAME_ZH]);
-			buf_puts(out, " · ");
-			route_xml_escape(out, st->field[SITE_ADDRESS]);
-			buf_puts(out, "</desc>");
-		}
+		gpx_stop_details(out, i + 1, st, &p->legs[i]);
 		buf_puts(out, "</wpt>\n");
 	}
 
@@ -207,13 +290,15 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	for (size_t i = 0; i < p->n; i++) {
 		gpx_point(out, "rtept", p->stops[i]->lat, p->stops[i]->lon);
 		gpx_stop_name(out, i + 1, p->stops[i]);
+		gpx_stop_details(out, i + 1, p->stops[i], &p->legs[i]);
 		buf_puts(out, "</rtept>\n");
 	}
 	if (p->has_return) {
 		gpx_point(out, "rtept", p->start_lat, p->start_lon);
 		buf_printf(out, "<name>%zu. ", p->n + 1);
 		route_xml_escape(out, route_sheet_start(s));
-		buf_puts(out, "</name></rtept>\n");
+		buf_printf(out, "</name><type>%s</type></rtept>\n",
+			   route_leg_quality_name(p->return_leg.quality));
 	}
 	buf_puts(out, "</rte>\n</gpx>\n");
 }

@@ -30,6 +30,9 @@ static const char css[] =
 	".stop h3{font-size:10pt;margin:0}\n"
 	".stop p{margin:0.5mm 0}\n"
 	".note{font-size:8.5pt;color:#333;border:0.3mm solid #a40000;padding:1.5mm;margin-top:3mm;break-inside:avoid}\n"
+	".uncertain{margin:0 0 2mm;padding:1mm 1.5mm;background:#fff4d6;border-left:0.8mm solid #c77700}\n"
+	".approx{color:#8a5200;font-size:8.5pt}\n"
+	"td.flag{color:#8a5200;font-style:italic}\n"
 	"@media print{body{max-width:none}a{color:inherit;text-decoration:none}"
 	"tr{break-inside:avoid}h2{break-after:avoid}.map{break-inside:avoid}}\n";
 
@@ -38,18 +41,41 @@ static void esc(struct buf *b, const char *s)
 	route_xml_escape(b, s);
 }
 
-static void leg_row(struct buf *out, const char *seq, const char *zh, const char *en, const struct route_leg *l)
+/* One row of the leg table: the leg arriving at stop (NULL: the return
+ * leg, whose end is the start).  A leg the plan could not trust gets its
+ * note across the distance, bearing and time columns instead of numbers. */
+static void leg_row(struct buf *out, const char *seq, const struct site *stop, const char *zh, const char *en,
+		    const struct route_leg *l)
 {
-	char dist[32], mins[32];
-	int sec = route_compass_sector(l->bearing_deg);
-	route_format_distance(l->distance_m, dist);
-	route_format_minutes(l->minutes, mins);
-	buf_printf(out, "<tr><td class=\"num\">%s</td><td>", seq);
+	char dist[32], mins[32], note[ROUTE_NOTE_LEN];
+	buf_printf(out, "<tr class=\"leg-%s\"><td class=\"num\">%s</td><td>", route_leg_quality_name(l->quality),
+		   seq);
+	if (stop)
+		buf_puts(out, route_approx_mark(stop));
 	esc(out, zh);
 	buf_puts(out, "<br><span class=\"en\">");
 	esc(out, en);
-	buf_printf(out, "</span></td><td class=\"num\">%s</td><td>%s %s (%.0f°)</td><td class=\"num\">%s</td></tr>\n",
-		   dist, route_compass_zh(sec), route_compass_en(sec), l->bearing_deg, mins);
+	buf_puts(out, "</span>");
+	if (stop && site_quality_approximate(stop->quality)) {
+		route_approx_zh(stop, note);
+		buf_printf(out, "<br><span class=\"approx\">%s ", note);
+		route_approx_en(stop, note);
+		buf_printf(out, "<span class=\"en\">%s</span></span>", note);
+	}
+	buf_puts(out, "</td>");
+	if (l->quality != ROUTE_LEG_OK) {
+		route_leg_note_zh(l, note);
+		buf_printf(out, "<td colspan=\"3\" class=\"flag\">%s ", note);
+		route_leg_note_en(l, note);
+		buf_printf(out, "<span class=\"en\">%s</span></td></tr>\n", note);
+		return;
+	}
+	int sec = route_compass_sector(l->bearing_deg);
+	const char *approx = l->approximate ? "≈ " : "";
+	route_format_distance(l->distance_m, dist);
+	route_format_minutes(l->minutes, mins);
+	buf_printf(out, "<td class=\"num\">%s%s</td><td>%s %s (%.0f°)</td><td class=\"num\">%s%s</td></tr>\n",
+		   approx, dist, route_compass_zh(sec), route_compass_en(sec), l->bearing_deg, approx, mins);
 }
 
 static void detail(struct buf *out, const char *label_zh, const char *label_en, const char *value)
@@ -87,6 +113,13 @@ void route_write_html(const struct route_plan *p, const struct route_sheet *s, s
 	buf_printf(out, "<span>共 %zu 站%s <span class=\"en\">%zu stops%s</span>: %s, 约 %s</span>", p->n,
 		   p->has_return ? "，返回起点" : "", p->n, p->has_return ? ", round trip" : "", dist, mins);
 	buf_puts(out, "</div>\n");
+	char note[ROUTE_NOTE_LEN];
+	route_uncertainty_zh(p, note);
+	if (*note) {
+		buf_printf(out, "<p class=\"uncertain\">%s<br><span class=\"en\">", note);
+		route_uncertainty_en(p, note);
+		buf_printf(out, "%s</span></p>\n", note);
+	}
 
 	if (s && s->map_url && *s->map_url) {
 		buf_puts(out, "<div class=\"map\"><img src=\"");
@@ -101,22 +134,33 @@ void route_write_html(const struct route_plan *p, const struct route_sheet *s, s
 	for (size_t i = 0; i < p->n; i++) {
 		char seq[24];
 		snprintf(seq, sizeof seq, "%zu", i + 1);
-		leg_row(out, seq, p->stops[i]->field[SITE_NAME_ZH], p->stops[i]->field[SITE_NAME_EN], &p->legs[i]);
+		const struct site *st = p->stops[i];
+		leg_row(out, seq, st, st->field[SITE_NAME_ZH], st->field[SITE_NAME_EN], &p->legs[i]);
 	}
 	if (p->has_return)
-		leg_row(out, "↩", "返回起点", "Back to the start", &p->return_leg);
+		leg_row(out, "↩", NULL, "返回起点", "Back to the start", &p->return_leg);
+	const char *approx = p->approximate_stops ? "≈ " : "";
 	buf_printf(out, "<tr class=\"total\"><td></td><td>合计 <span class=\"en\">Total</span></td><td "
-			"class=\"num\">%s</td><td></td><td class=\"num\">%s</td></tr>\n</tbody>\n</table>\n",
-		   dist, mins);
+			"class=\"num\">%s%s</td><td></td><td class=\"num\">%s%s</td></tr>\n"
+			"</tbody>\n</table>\n",
+		   approx, dist, approx, mins);
 
 	buf_puts(out, "<h2>站点介绍 <span class=\"en\">Stops</span></h2>\n<div class=\"stops\">\n");
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
-		buf_printf(out, "<div class=\"stop\" id=\"stop-%zu\"><h3>%zu. ", i + 1, i + 1);
+		buf_printf(out, "<div class=\"stop\" id=\"stop-%zu\"><h3>%zu. %s", i + 1, i + 1,
+			   route_approx_mark(st));
 		esc(out, st->field[SITE_NAME_ZH]);
 		buf_puts(out, "</h3>\n<p class=\"en\">");
 		esc(out, st->field[SITE_NAME_EN]);
 		buf_puts(out, "</p>\n");
+		if (site_quality_approximate(st->quality)) {
+			route_approx_zh(st, note);
+			buf_printf(out, "<p class=\"approx\"><b>位置</b> <span class=\"en\">Position</span>: %s ",
+				   note);
+			route_approx_en(st, note);
+			buf_printf(out, "<span class=\"en\">%s</span></p>\n", note);
+		}
 		detail(out, "地址", "Address", st->field[SITE_ADDRESS]);
 		detail(out, "开放时间", "Opening hours", st->field[SITE_OPENING_HOURS]);
 		detail(out, "简介", "About", st->field[SITE_DESCRIPTION]);

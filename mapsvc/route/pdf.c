@@ -269,33 +269,80 @@ static void rule(struct layout *L, double y)
 	cairo_set_source_rgb(L->cr, 0, 0, 0);
 }
 
-static void leg_row(struct layout *L, const char *seq, const char *zh, const char *en, const struct route_leg *l)
+/* The sheet's amber, for what is uncertain. */
+static void amber(struct layout *L)
 {
-	double name_w = col_x[2] - col_x[1] - 6;
+	cairo_set_source_rgb(L->cr, 0.54, 0.32, 0);
+}
+
+/* One row of the leg table: the leg arriving at stop (NULL: the return
+ * leg).  An approximate stop's name carries "≈" and a line saying so; a
+ * leg the plan could not trust gets its note across the distance, bearing
+ * and time columns instead of numbers. */
+static void leg_row(struct layout *L, const char *seq, const struct site *stop, const char *zh,
+		    const char *en, const struct route_leg *l)
+{
+	double name_w = col_x[2] - col_x[1] - 6, flag_w = COL_END - col_x[2];
+	/* two notes and their separator */
+	char name[1024], approx[2 * ROUTE_NOTE_LEN + 2] = "", note[2 * ROUTE_NOTE_LEN + 2] = "";
+	snprintf(name, sizeof name, "%s%s", stop ? route_approx_mark(stop) : "", zh);
+	if (stop && site_quality_approximate(stop->quality)) {
+		char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
+		route_approx_zh(stop, a);
+		route_approx_en(stop, b);
+		snprintf(approx, sizeof approx, "%s %s", a, b);
+	}
+	if (l->quality != ROUTE_LEG_OK) {
+		char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
+		route_leg_note_zh(l, a);
+		route_leg_note_en(l, b);
+		snprintf(note, sizeof note, "%s\n%s", a, b);
+	}
 	set_size(L, 9);
-	int zl = wrap(L, zh, name_w, count_line, NULL);
+	int zl = wrap(L, name, name_w, count_line, NULL);
+	int nl = *note ? wrap(L, note, flag_w, count_line, NULL) : 0;
 	set_size(L, 7.5);
 	int el = *en ? wrap(L, en, name_w, count_line, NULL) : 0;
-	double h = 3 + zl * 12 + el * 9.5 + 3;
+	int al = *approx ? wrap(L, approx, name_w, count_line, NULL) : 0;
+	double h = 3 + zl * 12 + (el + al) * 9.5 + 3;
+	if (3 + nl * 12 + 3 > h)
+		h = 3 + nl * 12 + 3;
 	need(L, h);
 	double top = L->y;
-	char dist[32], mins[32], bear[48];
-	int sec = route_compass_sector(l->bearing_deg);
-	route_format_distance(l->distance_m, dist);
-	route_format_minutes(l->minutes, mins);
-	snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec), l->bearing_deg);
 	set_size(L, 9);
 	show(L, MARGIN + col_x[0] + 2, top + 12, seq, strlen(seq));
-	show(L, MARGIN + col_x[2], top + 12, dist, strlen(dist));
-	show(L, MARGIN + col_x[3], top + 12, bear, strlen(bear));
-	show(L, MARGIN + col_x[4], top + 12, mins, strlen(mins));
+	if (l->quality != ROUTE_LEG_OK) {
+		amber(L);
+		L->y = top + 2;
+		struct para pn = {MARGIN + col_x[2], 9, 12};
+		wrap(L, note, flag_w, emit_line, &pn);
+		cairo_set_source_rgb(L->cr, 0, 0, 0);
+	} else {
+		char dist[40], mins[40], bear[48], d[32], m[32];
+		int sec = route_compass_sector(l->bearing_deg);
+		route_format_distance(l->distance_m, d);
+		route_format_minutes(l->minutes, m);
+		snprintf(dist, sizeof dist, "%s%s", l->approximate ? "≈ " : "", d);
+		snprintf(mins, sizeof mins, "%s%s", l->approximate ? "≈ " : "", m);
+		snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec),
+			 l->bearing_deg);
+		show(L, MARGIN + col_x[2], top + 12, dist, strlen(dist));
+		show(L, MARGIN + col_x[3], top + 12, bear, strlen(bear));
+		show(L, MARGIN + col_x[4], top + 12, mins, strlen(mins));
+	}
 	L->y = top + 2;
 	struct para pz = {MARGIN + col_x[1], 9, 12};
-	wrap(L, zh, name_w, emit_line, &pz);
+	wrap(L, name, name_w, emit_line, &pz);
 	if (el) {
 		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
 		struct para pe = {MARGIN + col_x[1], 7.5, 9.5};
 		wrap(L, en, name_w, emit_line, &pe);
+		cairo_set_source_rgb(L->cr, 0, 0, 0);
+	}
+	if (al) {
+		amber(L);
+		struct para pa = {MARGIN + col_x[1], 7.5, 9.5};
+		wrap(L, approx, name_w, emit_line, &pa);
 		cairo_set_source_rgb(L->cr, 0, 0, 0);
 	}
 	L->y = top + h;
@@ -379,6 +426,15 @@ static void layout_sheet(struct layout *L)
 	snprintf(line, sizeof line, "共 %zu 站%s  %zu stops%s: %s, 约 about %s", p->n, p->has_return ? "，返回起点" : "",
 		 p->n, p->has_return ? ", round trip" : "", dist, mins);
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
+	char note[ROUTE_NOTE_LEN];
+	route_uncertainty_zh(p, note);
+	if (*note) {
+		amber(L);
+		paragraph(L, MARGIN, CONTENT_W, 9.5, note);
+		route_uncertainty_en(p, note);
+		paragraph(L, MARGIN, CONTENT_W, 8.5, note);
+		cairo_set_source_rgb(L->cr, 0, 0, 0);
+	}
 	L->y += 6;
 
 	if (L->map)
@@ -399,26 +455,40 @@ static void layout_sheet(struct layout *L)
 	for (size_t i = 0; i < p->n; i++) {
 		char seq[24];
 		snprintf(seq, sizeof seq, "%zu", i + 1);
-		leg_row(L, seq, p->stops[i]->field[SITE_NAME_ZH], p->stops[i]->field[SITE_NAME_EN], &p->legs[i]);
+		const struct site *st = p->stops[i];
+		leg_row(L, seq, st, st->field[SITE_NAME_ZH], st->field[SITE_NAME_EN], &p->legs[i]);
 	}
 	if (p->has_return)
-		leg_row(L, "↩", "返回起点", "Back to the start", &p->return_leg);
+		leg_row(L, "↩", NULL, "返回起点", "Back to the start", &p->return_leg);
 	need(L, 16);
 	set_size(L, 9);
+	char total_d[48], total_m[48];
+	snprintf(total_d, sizeof total_d, "%s%s", p->approximate_stops ? "≈ " : "", dist);
+	snprintf(total_m, sizeof total_m, "%s%s", p->approximate_stops ? "≈ " : "", mins);
 	show(L, MARGIN + col_x[1], L->y + 12, "合计 Total", strlen("合计 Total"));
-	show(L, MARGIN + col_x[2], L->y + 12, dist, strlen(dist));
-	show(L, MARGIN + col_x[4], L->y + 12, mins, strlen(mins));
+	show(L, MARGIN + col_x[2], L->y + 12, total_d, strlen(total_d));
+	show(L, MARGIN + col_x[4], L->y + 12, total_m, strlen(total_m));
 	L->y += 16;
 
 	heading(L, "站点介绍  Stops", 13);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
 		need(L, 40); /* keep a stop's name with at least two lines of it */
-		snprintf(line, sizeof line, "%zu. %s", i + 1, st->field[SITE_NAME_ZH]);
+		snprintf(line, sizeof line, "%zu. %s%s", i + 1, route_approx_mark(st),
+			 st->field[SITE_NAME_ZH]);
 		paragraph(L, MARGIN, CONTENT_W, 10.5, line);
 		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
 		paragraph(L, MARGIN + 12, CONTENT_W - 12, 8, st->field[SITE_NAME_EN]);
 		cairo_set_source_rgb(L->cr, 0, 0, 0);
+		if (site_quality_approximate(st->quality)) {
+			char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN], both[2 * ROUTE_NOTE_LEN + 1];
+			route_approx_zh(st, a);
+			route_approx_en(st, b);
+			snprintf(both, sizeof both, "%s %s", a, b);
+			amber(L);
+			labelled(L, "位置 Position", both);
+			cairo_set_source_rgb(L->cr, 0, 0, 0);
+		}
 		labelled(L, "地址 Address", st->field[SITE_ADDRESS]);
 		labelled(L, "开放时间 Opening hours", st->field[SITE_OPENING_HOURS]);
 		labelled(L, "简介 About", st->field[SITE_DESCRIPTION]);

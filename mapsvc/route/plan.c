@@ -60,33 +60,96 @@ double route_estimate_minutes(double distance_m, enum route_mode mode)
 	return distance_m * factor / (kmh * 1000.0 / 60.0);
 }
 
-static struct route_leg make_leg(double lat1, double lon1, double lat2, double lon2, enum route_mode mode)
+static const struct {
+	const char *name, *zh, *en;
+} leg_qualities[] = {
+	[ROUTE_LEG_OK] = {"ok", NULL, NULL},
+	[ROUTE_LEG_SAME_PLACE] = {"same_place", "同一地点", "same place"},
+	[ROUTE_LEG_UNVERIFIED] = {"unverified", "位置待核实", "position unverified"},
+};
+
+#define LEG_QUALITIES (sizeof leg_qualities / sizeof leg_qualities[0])
+
+const char *route_leg_quality_name(enum route_leg_quality q)
+{
+	return (unsigned)q < LEG_QUALITIES ? leg_qualities[q].name : NULL;
+}
+
+const char *route_leg_quality_zh(enum route_leg_quality q)
+{
+	return (unsigned)q < LEG_QUALITIES ? leg_qualities[q].zh : NULL;
+}
+
+const char *route_leg_quality_en(enum route_leg_quality q)
+{
+	return (unsigned)q < LEG_QUALITIES ? leg_qualities[q].en : NULL;
+}
+
+/* One end of a leg: a position and how far the place may be from it. */
+struct leg_end {
+	double lat, lon, radius_m;
+	bool approximate;
+};
+
+static struct leg_end start_end(const struct route_plan *p)
+{
+	return (struct leg_end){p->start_lat, p->start_lon, ROUTE_START_UNCERTAINTY_M, false};
+}
+
+static struct leg_end stop_end(const struct site *s)
+{
+	return (struct leg_end){s->lat, s->lon, s->uncertainty_m, site_quality_approximate(s->quality)};
+}
+
+static struct route_leg make_leg(struct leg_end a, struct leg_end b, enum route_mode mode)
 {
 	struct route_leg l;
-	geo_inverse(lat1, lon1, lat2, lon2, &l.distance_m, &l.bearing_deg);
-	l.minutes = route_estimate_minutes(l.distance_m, mode);
+	geo_inverse(a.lat, a.lon, b.lat, b.lon, &l.distance_m, &l.bearing_deg);
+	l.uncertainty_m = a.radius_m + b.radius_m;
+	l.approximate = a.approximate || b.approximate;
+	/* Within the radii the two places may lie in any direction of each
+	 * other and at any distance up to the radii's sum: a bearing or a time
+	 * from the recorded points would be noise. */
+	if (l.distance_m < ROUTE_SAME_PLACE_M)
+		l.quality = ROUTE_LEG_SAME_PLACE;
+	else if (l.distance_m < l.uncertainty_m)
+		l.quality = ROUTE_LEG_UNVERIFIED;
+	else
+		l.quality = ROUTE_LEG_OK;
+	if (l.quality == ROUTE_LEG_OK) {
+		l.minutes = route_estimate_minutes(l.distance_m, mode);
+	} else {
+		l.bearing_deg = NAN;
+		l.minutes = NAN;
+	}
 	return l;
 }
 
 void route_plan_compute_legs(struct route_plan *p)
 {
-	double lat = p->start_lat, lon = p->start_lon;
-	p->total_distance_m = p->total_minutes = 0;
+	struct leg_end from = start_end(p);
+	p->total_distance_m = p->total_uncertainty_m = 0;
+	p->approximate_stops = 0;
 	for (size_t i = 0; i < p->n; i++) {
-		const struct site *s = p->stops[i];
-		p->legs[i] = make_leg(lat, lon, s->lat, s->lon, p->opt.mode);
+		struct leg_end to = stop_end(p->stops[i]);
+		p->legs[i] = make_leg(from, to, p->opt.mode);
 		p->total_distance_m += p->legs[i].distance_m;
-		p->total_minutes += p->legs[i].minutes;
-		lat = s->lat;
-		lon = s->lon;
+		p->total_uncertainty_m += p->legs[i].uncertainty_m;
+		p->approximate_stops += to.approximate;
+		from = to;
 	}
 	p->has_return = p->opt.round_trip && p->n > 0;
 	memset(&p->return_leg, 0, sizeof p->return_leg);
 	if (p->has_return) {
-		p->return_leg = make_leg(lat, lon, p->start_lat, p->start_lon, p->opt.mode);
+		p->return_leg = make_leg(from, start_end(p), p->opt.mode);
 		p->total_distance_m += p->return_leg.distance_m;
-		p->total_minutes += p->return_leg.minutes;
+		p->total_uncertainty_m += p->return_leg.uncertainty_m;
 	}
+	/* The estimate is linear in the distance, so this is also the sum of
+	 * the legs' estimates, the unusable legs' included: the total must
+	 * not drop a leg's length because its direction is unknown. */
+	p->total_minutes = route_estimate_minutes(p->total_distance_m, p->opt.mode);
+	p->total_uncertainty_minutes = route_estimate_minutes(p->total_uncertainty_m, p->opt.mode);
 }
 
 static int cmp_idx_by_id(const void *a, const void *b, void *ctx)

@@ -18,6 +18,16 @@
  * (geodesic) distance times a detour factor divided by a speed (see
  * ROUTE_WALK_* / ROUTE_DRIVE_* below).  Every sheet says so.
  *
+ * Sheets are honest about positions (core/site.h).  A stop whose position
+ * quality is coarser than street is marked approximate ("≈", and
+ * "位置为近似（约 ±1 km）/ approximate position (±1 km)").  A leg whose
+ * ends share a recorded position reads "同一地点 / same place"; one
+ * shorter than its ends' radii together reads "位置待核实 / position
+ * unverified": such a leg's bearing and time would be computed from noise,
+ * so it has none (NAN in the plan, null in JSON, on paper the note in
+ * their place).  The summary says how many stops are approximate and
+ * bounds the error of the totals (see struct route_plan).
+ *
  * Ownership: a plan borrows the struct site pointers it was built from
  * (they must outlive it, e.g. the snapshot they came from) and owns its
  * arrays; free it with route_plan_free.  Thread-safety: no shared state;
@@ -118,12 +128,34 @@ struct route_options {
 	enum route_mode mode; /* for the time estimates */
 };
 
+/* What a leg's numbers are worth. */
+enum route_leg_quality {
+	ROUTE_LEG_OK,         /* "ok": longer than its ends' radii together */
+	ROUTE_LEG_SAME_PLACE, /* "same_place": both ends at one recorded position */
+	ROUTE_LEG_UNVERIFIED, /* "unverified": shorter than its ends' radii together */
+};
+/* Two recorded positions closer than this are one: every coordinate the
+ * service reads or writes has 6 decimals, 0.11 m of latitude. */
+#define ROUTE_SAME_PLACE_M 0.1
+/* The start is the point the guide gave: it has no uncertainty. */
+#define ROUTE_START_UNCERTAINTY_M 0.0
+
+/* "ok", "same_place", "unverified" (the JSON and GPX spelling). */
+const char *route_leg_quality_name(enum route_leg_quality q);
+/* The words a sheet prints: "同一地点"/"same place", "位置待核实"/"position
+ * unverified"; NULL for ROUTE_LEG_OK. */
+const char *route_leg_quality_zh(enum route_leg_quality q);
+const char *route_leg_quality_en(enum route_leg_quality q);
+
 /* A leg: from the previous point (the start, or the previous stop) to a
  * stop, or from the last stop back to the start. */
 struct route_leg {
-	double distance_m;  /* geodesic, WGS-84 */
-	double bearing_deg; /* initial azimuth, 0 <= b < 360 */
-	double minutes;     /* estimate, see route_estimate_minutes */
+	double distance_m;    /* geodesic between the recorded positions, WGS-84 */
+	double bearing_deg;   /* initial azimuth, 0 <= b < 360; NAN unless quality is ok */
+	double minutes;       /* estimate (route_estimate_minutes); NAN unless ok */
+	enum route_leg_quality quality;
+	double uncertainty_m; /* the ends' radii summed: the true length is within this of distance_m */
+	bool approximate;     /* an end is an approximate stop (site_quality_approximate) */
 };
 
 struct route_plan {
@@ -135,10 +167,19 @@ struct route_plan {
 	bool has_return;               /* == opt.round_trip */
 	struct route_leg return_leg;   /* last stop -> start, when has_return */
 	double total_distance_m;       /* all legs, return leg included */
-	double total_minutes;
+	double total_minutes;          /* route_estimate_minutes(total_distance_m) */
+	/* Honesty: the stops whose position is approximate, and a bound on
+	 * the error of the totals.  Each leg's true length is within its
+	 * uncertainty_m of the recorded one (the triangle inequality), so the
+	 * true total is within the sum of them, total_uncertainty_m, and the
+	 * estimate of time within route_estimate_minutes of that. */
+	size_t approximate_stops;
+	double total_uncertainty_m;
+	double total_uncertainty_minutes;
 };
 
-/* Orders sites[0..n) from the start point and computes the legs.
+/* Orders sites[0..n) from the start point and computes the legs (each
+ * stop's radius is its site's uncertainty_m).
  * MS_EUSAGE when n is 0 or above ROUTE_MAX_STOPS, a site appears twice
  * (same id; the message names it), or the start is not a valid WGS-84
  * coordinate; MS_EDATA when a site's coordinate is invalid.  On success
@@ -174,15 +215,31 @@ extern const char route_estimate_note_en[];
 /* GeoJSON (RFC 7946): a FeatureCollection whose first feature is the
  * route LineString (start, stops, and the start again for a round trip),
  * then one Point per stop in visiting order, id = site id, properties
- * seq, id, name_zh, name_en, leg_distance_m, leg_time_min, bearing_deg,
- * bearing (e.g. "东北 NE"), bearing_zh, bearing_en; the collection's
- * properties hold the totals, mode, round_trip and the estimate note. */
+ * seq, id, name_zh, name_en, position_quality, position_uncertainty_m,
+ * approximate (bool), leg_quality ("ok", "same_place", "unverified"),
+ * leg_distance_m, leg_uncertainty_m, leg_time_min, bearing_deg, bearing
+ * (e.g. "东北 NE"), bearing_zh, bearing_en (the last five null unless
+ * leg_quality is "ok"), and for other legs leg_note_zh/leg_note_en (the
+ * sheet's words); the collection's properties hold the totals, mode,
+ * round_trip, approximate_stops, total_uncertainty_m,
+ * total_uncertainty_min, the estimate note and, when the totals are
+ * uncertain, the uncertainty note. */
 void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
 
 /* GPX 1.1 (http://www.topografix.com/GPX/1/1): metadata (name, desc,
  * time), one wpt per stop in visiting order named "N. name_zh name_en",
  * and one rte whose rtepts are the start, the stops in order and, for a
- * round trip, the start again. */
+ * round trip, the start again.  A stop's wpt and rtept say how far they
+ * can be trusted: <desc> in words (approximate position, the arriving
+ * leg's "same place"/"position unverified"), <type> the arriving leg's
+ * quality ("ok", "same_place", "unverified"), and an <extensions> element
+ * in ROUTE_GPX_NS: <mapsvc:position quality="county" uncertainty_m="40000"/>
+ * <mapsvc:leg quality="same_place" distance_m="0.0" uncertainty_m="80000"/>. */
+/* A namespace name only identifies (Namespaces in XML 1.0 §2.2: it is not
+ * meant to be retrieved), and GPX 1.1 lets any foreign namespace into
+ * <extensions>; a URN needs no domain of ours. */
+#define ROUTE_GPX_NS "urn:mapsvc:gpx:1"
+
 void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
 
 /* A standalone HTML5 page (lang zh-CN) laid out for A4 printing. */

@@ -32,4 +32,24 @@ void route_format_minutes(double min, char out[32]);
 /* The leg arriving at stop i; the return leg for i == p->n. */
 const struct route_leg *route_leg_at(const struct route_plan *p, size_t i);
 
+/* --- honesty (route.h): the same words on every sheet ------------------ */
+
+#define ROUTE_NOTE_LEN 512
+/* "≈ " before the name of a stop whose position is approximate, else "". */
+const char *route_approx_mark(const struct site *s);
+/* "位置为近似（约 ±1 km）" / "approximate position (±1 km)" for an
+ * approximate stop; "" for any other. */
+void route_approx_zh(const struct site *s, char out[ROUTE_NOTE_LEN]);
+void route_approx_en(const struct site *s, char out[ROUTE_NOTE_LEN]);
+/* What an unusable leg says instead of a distance, bearing and time:
+ * "同一地点 · 至多相距 80 km" / "same place · at most 80 km apart" (the
+ * bound is the recorded distance plus the ends' radii); "" for an ok leg. */
+void route_leg_note_zh(const struct route_leg *l, char out[ROUTE_NOTE_LEN]);
+void route_leg_note_en(const struct route_leg *l, char out[ROUTE_NOTE_LEN]);
+/* The summary's sentence on the totals: how many stops are approximate
+ * and the bound on the totals' error (struct route_plan); "" when the
+ * plan's total_uncertainty_m is 0. */
+void route_uncertainty_zh(const struct route_plan *p, char out[ROUTE_NOTE_LEN]);
+void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN]);
+
 #endif

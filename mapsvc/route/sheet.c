@@ -72,3 +72,82 @@ const struct route_leg *route_leg_at(const struct route_plan *p, size_t i)
 {
 	return i < p->n ? &p->legs[i] : &p->return_leg;
 }
+
+const char *route_approx_mark(const struct site *s)
+{
+	return site_quality_approximate(s->quality) ? "≈ " : "";
+}
+
+void route_approx_zh(const struct site *s, char out[ROUTE_NOTE_LEN])
+{
+	char r[SITE_UNCERTAINTY_TEXT];
+	site_format_uncertainty(s->uncertainty_m, r);
+	out[0] = '\0';
+	if (site_quality_approximate(s->quality))
+		snprintf(out, ROUTE_NOTE_LEN, "位置为近似（约 %s）", r);
+}
+
+void route_approx_en(const struct site *s, char out[ROUTE_NOTE_LEN])
+{
+	char r[SITE_UNCERTAINTY_TEXT];
+	site_format_uncertainty(s->uncertainty_m, r);
+	out[0] = '\0';
+	if (site_quality_approximate(s->quality))
+		snprintf(out, ROUTE_NOTE_LEN, "approximate position (%s)", r);
+}
+
+/* A length without its "±": "80 km", "2.5 km", "500 m". */
+static void format_bound(double m, char out[SITE_UNCERTAINTY_TEXT])
+{
+	char r[SITE_UNCERTAINTY_TEXT];
+	site_format_uncertainty(m, r);
+	static const char pm[] = "±";
+	snprintf(out, SITE_UNCERTAINTY_TEXT, "%s", strncmp(r, pm, strlen(pm)) ? r : r + strlen(pm));
+}
+
+void route_leg_note_zh(const struct route_leg *l, char out[ROUTE_NOTE_LEN])
+{
+	char b[SITE_UNCERTAINTY_TEXT];
+	out[0] = '\0';
+	if (l->quality == ROUTE_LEG_OK)
+		return;
+	format_bound(l->distance_m + l->uncertainty_m, b);
+	snprintf(out, ROUTE_NOTE_LEN, "%s · 至多相距 %s", route_leg_quality_zh(l->quality), b);
+}
+
+void route_leg_note_en(const struct route_leg *l, char out[ROUTE_NOTE_LEN])
+{
+	char b[SITE_UNCERTAINTY_TEXT];
+	out[0] = '\0';
+	if (l->quality == ROUTE_LEG_OK)
+		return;
+	format_bound(l->distance_m + l->uncertainty_m, b);
+	snprintf(out, ROUTE_NOTE_LEN, "%s · at most %s apart", route_leg_quality_en(l->quality), b);
+}
+
+void route_uncertainty_zh(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
+{
+	char d[SITE_UNCERTAINTY_TEXT], t[32];
+	out[0] = '\0';
+	if (!(p->total_uncertainty_m > 0))
+		return;
+	site_format_uncertainty(p->total_uncertainty_m, d);
+	route_format_minutes(p->total_uncertainty_minutes, t);
+	snprintf(out, ROUTE_NOTE_LEN,
+		 "%zu 站中有 %zu 站位置为近似（≈）；按各站的位置误差，总距离可能相差 %s，总用时可能相差 ±%s。", p->n,
+		 p->approximate_stops, d, t);
+}
+
+void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
+{
+	char d[SITE_UNCERTAINTY_TEXT], t[32];
+	out[0] = '\0';
+	if (!(p->total_uncertainty_m > 0))
+		return;
+	site_format_uncertainty(p->total_uncertainty_m, d);
+	route_format_minutes(p->total_uncertainty_minutes, t);
+	snprintf(out, ROUTE_NOTE_LEN,
+		 "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
+		 "the total distance may be off by up to %s and the total time by up to ±%s.",
+		 p->approximate_stops, p->n, d, t);
+}

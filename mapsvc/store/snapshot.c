@@ -4,7 +4,8 @@
  *
  * The version is an XXH3-64 hash of the content in id order: every text
  * field (with its terminating NUL, so "ab"+"c" and "a"+"bc" differ), the
- * coordinates' IEEE-754 bytes and the extra properties.  Equal data give
+ * coordinates' IEEE-754 bytes, the position quality and radius and the
+ * extra properties.  Equal data give
  * an equal version on the same machine whatever order they were imported
  * in, so a reload of unchanged data keeps tile ETags valid.
  */
@@ -29,6 +30,9 @@ static uint64_t content_hash(const struct site_set *set)
 			XXH3_64bits_update(h, s->field[f], strlen(s->field[f]) + 1);
 		XXH3_64bits_update(h, &s->lat, sizeof s->lat);
 		XXH3_64bits_update(h, &s->lon, sizeof s->lon);
+		uint32_t quality = (uint32_t)s->quality; /* a fixed width, whatever the enum's */
+		XXH3_64bits_update(h, &quality, sizeof quality);
+		XXH3_64bits_update(h, &s->uncertainty_m, sizeof s->uncertainty_m);
 		XXH3_64bits_update(h, s->extra, strlen(s->extra) + 1);
 	}
 	uint64_t v = XXH3_64bits_digest(h);

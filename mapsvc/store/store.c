@@ -36,13 +36,10 @@
 
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "store_int.h"
 
-/* The text columns of table sites, in site_field_names order, then lat,
- * lon, extra: the one column list the schema, INSERT and SELECT share. */
-#define SITE_COLUMNS                                                                                  \
-	"id, name_zh, name_en, category, county, town, address, description, opening_hours, coord_source, " \
-	"confidence, source_url, lat, lon, extra"
-
+/* The columns an earlier version created; the position columns are added
+ * to it (store_add_position_columns, columns.c). */
 static const char schema_sql[] =
 	"CREATE TABLE sites ("
 	" id TEXT PRIMARY KEY NOT NULL,"
@@ -103,17 +100,22 @@ done:
 }
 
 /* Creates the table and its geometry column unless the database has them;
- * checks that an existing table is ours.  Inside the import transaction. */
+ * checks that an existing table is ours, and adds the position columns to
+ * one an earlier version made.  Inside the import transaction. */
 static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_error *err)
 {
 	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='sites'") > 0) {
 		sqlite3_stmt *st;
-		if (sqlite3_prepare_v2(db, "SELECT " SITE_COLUMNS ", geom FROM sites LIMIT 0", -1, &st, NULL) !=
-		    SQLITE_OK)
+		const char *probe = "SELECT " STORE_LEGACY_COLUMNS ", geom FROM sites LIMIT 0";
+		if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK)
 			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
 				       sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		return MS_OK;
+		int has = store_position_columns(db);
+		if (has < 0)
+			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns",
+				       path);
+		return has ? MS_OK : store_add_position_columns(db, path, err);
 	}
 	if (exec(db, schema_sql) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot create table sites");
@@ -123,7 +125,7 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 		return db_fail(err, db, path, "cannot add the geometry column");
 	if (query_int(db, "SELECT CreateSpatialIndex('sites', 'geom')") != 1)
 		return db_fail(err, db, path, "cannot create the spatial index");
-	return MS_OK;
+	return store_add_position_columns(db, path, err);
 }
 
 static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct site_set *sites, bool replace,
@@ -133,8 +135,8 @@ static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct s
 		return db_fail(err, db, path, "cannot delete the old sites");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO sites (" SITE_COLUMNS ", geom) VALUES "
-			       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
+			       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
+			       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
 			       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot prepare the insert");
 	enum ms_status rs = MS_OK;
@@ -150,6 +152,8 @@ static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct s
 		sqlite3_bind_double(st, SITE_NFIELDS + 1, s->lat);
 		sqlite3_bind_double(st, SITE_NFIELDS + 2, s->lon);
 		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, SITE_NFIELDS + 4, site_quality_name(s->quality), -1, SQLITE_STATIC);
+		sqlite3_bind_double(st, SITE_NFIELDS + 5, s->uncertainty_m);
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE) {
 			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -314,8 +318,15 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 		rs = db_fail(err, db, db_path, "cannot open");
 		goto done;
 	}
-	if (sqlite3_prepare_v2(db, "SELECT " SITE_COLUMNS " FROM sites", -1, &q, NULL) != SQLITE_OK) {
-		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path, sqlite3_errmsg(db));
+	/* A database of an earlier version has no position columns; its
+	 * sites get theirs as an import would give them now (store_int.h). */
+	int has = store_position_columns(db);
+	const char *select =
+		has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
+	if (has < 0 || sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
+		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
+			     has < 0 ? "table sites has only one of the position columns"
+				     : sqlite3_errmsg(db));
 		goto done;
 	}
 	set = site_set_new();
@@ -324,26 +335,12 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 		site_set_reserve(set, (size_t)count);
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct site s = {0};
-		for (int f = 0; f < SITE_NFIELDS; f++)
-			s.field[f] = (const char *)sqlite3_column_text(q, f);
-		s.lat = sqlite3_column_double(q, SITE_NFIELDS);
-		s.lon = sqlite3_column_double(q, SITE_NFIELDS + 1);
-		s.extra = (const char *)sqlite3_column_text(q, SITE_NFIELDS + 2);
-		const char *id = s.field[SITE_ID] ? s.field[SITE_ID] : "";
-		const char *cat = s.field[SITE_CATEGORY] ? s.field[SITE_CATEGORY] : "";
-		int c = site_category_parse(cat, strlen(cat));
-		if (c < 0) {
-			rs = ms_fail(err, MS_EDATA, "%s: site '%s': unknown category '%s'", db_path, id, cat);
+		struct site s;
+		char *owned;
+		if ((rs = store_read_row(q, !has, db_path, &s, &owned, err)) != MS_OK)
 			goto done;
-		}
-		if (!site_coord_valid(s.lat, s.lon) || sqlite3_column_type(q, SITE_NFIELDS) == SQLITE_NULL ||
-		    sqlite3_column_type(q, SITE_NFIELDS + 1) == SQLITE_NULL) {
-			rs = ms_fail(err, MS_EDATA, "%s: site '%s': invalid coordinate", db_path, id);
-			goto done;
-		}
-		s.category = (enum site_category)c;
 		site_set_add(set, &s);
+		free(owned);
 	}
 	if (rc != SQLITE_DONE) {
 		rs = db_fail(err, db, db_path, "cannot read the sites");

@@ -254,6 +254,58 @@ test('clicking a marker\'s position opens its popup with the right name', async 
   }
 });
 
+test('approximate positions say so in the list and the popup, in Chinese and in English', async () => {
+  const { ctx, page, problems } = await browse();
+  try {
+    await openMap(page);
+    // the radius reads as the route sheets write it (core/site.c's table)
+    const formats = await page.evaluate(() => [0.2, 30, 99.5, 254, 994, 995, 1000, 1500, 2500, 9949, 9950, 15000, 40000]
+      .map((m) => window.mapsvcPage.formatUncertainty(m)));
+    assert.deepEqual(formats, ['±1 m', '±30 m', '±100 m', '±250 m', '±990 m', '±1 km', '±1 km', '±1.5 km', '±2.5 km',
+      '±9.9 km', '±10 km', '±15 km', '±40 km']);
+
+    await page.click('#btn-list');
+    await page.locator('#site-list > li').nth(sites.length - 1).waitFor();
+    const approximate = sites.filter((f) => !['surveyed', 'street'].includes(f.properties.position_quality));
+    assert.ok(approximate.length > 0 && approximate.length < sites.length);
+    assert.equal(await page.locator('#site-list > li .approx').count(), approximate.length);
+    const entry = (id) => page.locator(`#site-list > li[data-id="${id}"]`);
+    // the Gaotai memorial: one of three published points ~1 km apart
+    const memorial = entry('gt-west-route-memorial').locator('.approx');
+    assert.equal(await memorial.locator('[lang="zh-CN"]').innerText(), '位置为近似（约 ±1 km）');
+    assert.equal(await memorial.locator('[lang="en"]').innerText(), 'approximate position (±1 km)');
+    assert.ok((await entry('gt-red-memory-museum').innerText()).includes('位置为近似（约 ±40 km）'));
+    // a street-level point is not called approximate
+    assert.equal(await entry('zb-jiao-yulu-memorial').locator('.approx').count(), 0);
+
+    // the popup of the shared Gaotai point says it for each site in it
+    await entry('gt-west-route-memorial').locator('.site-btn').click();
+    const popup = page.locator('.leaflet-popup-content');
+    await popup.waitFor();
+    const article = popup.locator('article[data-id="gt-west-route-memorial"]');
+    assert.equal(await article.locator('.approx [lang="zh-CN"]').innerText(), '位置为近似（约 ±1 km）');
+    assert.ok((await popup.locator('article[data-id="gt-red-army-locust"]').innerText()).includes('位置为近似（约 ±2.5 km）'));
+    await page.screenshot({ path: path.join(ARTIFACTS, 'approximate-popup.png') });
+    await page.keyboard.press('Escape');
+    await popup.waitFor({ state: 'detached' });
+
+    // in English the English words come first
+    await page.click('#btn-lang');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await page.locator('#site-list > li').nth(sites.length - 1).waitFor();
+    const first = entry('gt-west-route-memorial').locator('.approx > span').first();
+    assert.equal(await first.getAttribute('lang'), 'en');
+    assert.equal(await first.innerText(), 'approximate position (±1 km)');
+    await entry('gt-west-route-memorial').locator('.site-btn').click();
+    await popup.waitFor();
+    assert.equal(await popup.locator('article[data-id="gt-west-route-memorial"] .approx > span').first().innerText(),
+      'approximate position (±1 km)');
+    assert.deepEqual(problems, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('"near me" lists the truly nearest sites, nearest first (phone, 360x640)', async () => {
   // A point in Zibo, where the sites lie apart (in Gaotai many share one point).
   const here = { latitude: 36.8000, longitude: 118.0600 };

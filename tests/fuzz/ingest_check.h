@@ -25,7 +25,11 @@ typedef enum ms_status (*ingest_fn)(const char *name, const char *data, size_t l
 static struct site_set *fuzz_existing_set(void)
 {
 	struct site_set *set = site_set_new();
-	struct site s = {.lat = 36.8, .lon = 118.0, .category = CAT_MUSEUM};
+	struct site s = {.lat = 36.8,
+	                 .lon = 118.0,
+	                 .category = CAT_MUSEUM,
+	                 .quality = SITE_QUALITY_STREET,
+	                 .uncertainty_m = 100};
 	s.field[SITE_ID] = "existing";
 	s.field[SITE_NAME_ZH] = "已有";
 	s.field[SITE_CATEGORY] = "museum";
@@ -76,6 +80,9 @@ static void fuzz_check_site(const char *harness, const struct site *s)
 		fuzz_fail(harness, "site '%s': category %d disagrees with '%s'", s->field[SITE_ID], s->category, cat);
 	if (!s->extra || s->extra[0] != '{')
 		fuzz_fail(harness, "site '%s': extra is not a JSON object text", s->field[SITE_ID]);
+	if (!site_uncertainty_valid(s->quality, s->uncertainty_m))
+		fuzz_fail(harness, "site '%s': position %d with radius %g was accepted", s->field[SITE_ID],
+		          (int)s->quality, s->uncertainty_m);
 }
 
 static int fuzz_cmp_id(const void *a, const void *b)

@@ -1,7 +1,8 @@
-/* test_core_site.c - core/site, the data model: category names and labels
- * round-trip, the field names follow data/sites.csv, a site_set copies
- * strings into its arena, reserves, grows and sorts, and coordinates are
- * valid exactly within WGS-84's ranges. */
+/* test_core_site.c - core/site, the data model: category and position
+ * quality names and labels round-trip, the columns follow data/sites.csv,
+ * confidence maps onto a quality, radii are checked and formatted, a
+ * site_set copies strings into its arena, reserves, grows and sorts, and
+ * coordinates are valid exactly within WGS-84's ranges. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,8 +63,9 @@ static void test_fields(void)
 	CHECK_INT(site_field_parse("ID"), -1);
 	CHECK_INT(site_field_parse(""), -1);
 
-	/* The header of the bundled CSV is the fields in order, with lat and
-	 * lon between opening_hours and coord_source (site.h). */
+	/* The header of the bundled CSV is the columns in order: the text
+	 * fields in theirs, with lat and lon between opening_hours and
+	 * coord_source and the position columns after confidence (site.h). */
 	FILE *f = fopen(SITES_CSV, "r");
 	CHECK_MSG(f != NULL, "cannot open %s", SITES_CSV);
 	if (!f)
@@ -73,14 +75,94 @@ static void test_fields(void)
 	fclose(f);
 	header[strcspn(header, "\r\n")] = '\0';
 	char want[1024] = "";
-	for (int k = 0; k < SITE_NFIELDS; k++) {
+	int next_field = 0;
+	for (int k = 0; k < SITE_NCOLUMNS; k++) {
 		if (k)
 			strcat(want, ",");
-		strcat(want, site_field_names[k]);
-		if (k == SITE_OPENING_HOURS)
-			strcat(want, ",lat,lon");
+		strcat(want, site_columns[k].name);
+		if (site_columns[k].kind == SITE_COL_TEXT) {
+			CHECK_MSG((int)site_columns[k].field == next_field, "column %s out of field order",
+			          site_columns[k].name);
+			CHECK_STR(site_columns[k].name, site_field_names[site_columns[k].field]);
+			next_field++;
+		}
 	}
+	CHECK_INT(next_field, SITE_NFIELDS);
+	CHECK_STR(header, "id,name_zh,name_en,category,county,town,address,description,opening_hours,lat,lon,"
+	                  "coord_source,confidence,position_quality,position_uncertainty_m,source_url");
 	CHECK_STR(header, want);
+}
+
+static void test_qualities(void)
+{
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++) {
+		const char *name = site_quality_name((enum site_quality)q);
+		CHECK_MSG(name && *name, "quality %d has no name", q);
+		if (!name)
+			continue;
+		CHECK_MSG(site_quality_parse(name, strlen(name)) == q, "\"%s\" does not parse back", name);
+		const char *zh = site_quality_label_zh((enum site_quality)q);
+		CHECK_MSG(zh && *zh && utf8_valid(zh, strlen(zh)), "quality %s: Chinese label", name);
+		CHECK_MSG(site_quality_label_en((enum site_quality)q) != NULL, "quality %s: English label",
+		          name);
+		/* The default radius is a valid one, and the defaults grow from
+		 * the best quality to the worst. */
+		double d = site_quality_default_m((enum site_quality)q);
+		CHECK_MSG(site_uncertainty_valid((enum site_quality)q, d), "quality %s: default %g", name, d);
+		if (q > 0)
+			CHECK_MSG(d > site_quality_default_m((enum site_quality)(q - 1)), "quality %s", name);
+		/* a confidence may name a quality directly */
+		CHECK_INT(site_quality_from_confidence(name), q);
+	}
+	CHECK(site_quality_name(SITE_QUALITY_COUNT) == NULL);
+	CHECK(site_quality_label_zh(SITE_QUALITY_COUNT) == NULL);
+	CHECK_INT(site_quality_parse("Street", 6), -1);
+	CHECK_INT(site_quality_parse("street,", 6), SITE_QUALITY_STREET);
+	CHECK_INT(site_quality_parse("", 0), -1);
+
+	/* data/README.md's confidence levels */
+	CHECK_INT(site_quality_from_confidence("exact"), SITE_QUALITY_STREET);
+	CHECK_INT(site_quality_from_confidence("street"), SITE_QUALITY_STREET);
+	CHECK_INT(site_quality_from_confidence("town"), SITE_QUALITY_TOWN);
+	CHECK_INT(site_quality_from_confidence("approximate"), SITE_QUALITY_UNKNOWN);
+	CHECK_INT(site_quality_from_confidence(""), SITE_QUALITY_UNKNOWN);
+	CHECK_INT(site_quality_from_confidence(NULL), SITE_QUALITY_UNKNOWN);
+	CHECK_INT(site_quality_from_confidence("Exact"), SITE_QUALITY_UNKNOWN);
+	CHECK_INT(site_quality_from_confidence("high"), SITE_QUALITY_UNKNOWN);
+
+	CHECK(!site_quality_approximate(SITE_QUALITY_SURVEYED));
+	CHECK(!site_quality_approximate(SITE_QUALITY_STREET));
+	for (int q = SITE_QUALITY_VILLAGE; q < SITE_QUALITY_COUNT; q++)
+		CHECK(site_quality_approximate((enum site_quality)q));
+
+	/* Radii: above 0, at most the quality's largest. */
+	CHECK(site_uncertainty_valid(SITE_QUALITY_SURVEYED, 100));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_SURVEYED, 100.5));
+	CHECK(site_uncertainty_valid(SITE_QUALITY_STREET, 500));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_STREET, 501));
+	CHECK(site_uncertainty_valid(SITE_QUALITY_COUNTY, SITE_UNCERTAINTY_MAX_M));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_UNKNOWN, SITE_UNCERTAINTY_MAX_M * 1.01));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_TOWN, 0));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_TOWN, -5));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_TOWN, NAN));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_TOWN, INFINITY));
+	CHECK(!site_uncertainty_valid(SITE_QUALITY_COUNT, 10));
+
+	static const struct {
+		double m;
+		const char *text;
+	} formats[] = {
+	    {0.2, "±1 m"},     {30, "±30 m"},     {99.4, "±99 m"},       {99.5, "±100 m"}, {100, "±100 m"},
+	    {254, "±250 m"},   {300, "±300 m"},   {994, "±990 m"},       {995, "±1 km"},   {1000, "±1 km"},
+	    {1500, "±1.5 km"}, {2500, "±2.5 km"}, {9949, "±9.9 km"},     {9950, "±10 km"}, {15000, "±15 km"},
+	    {40000, "±40 km"}, {50000, "±50 km"}, {1234567, "±1235 km"},
+	};
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		char out[SITE_UNCERTAINTY_TEXT];
+		site_format_uncertainty(formats[i].m, out);
+		CHECK_MSG(strcmp(out, formats[i].text) == 0, "%g m: \"%s\", want \"%s\"", formats[i].m, out,
+		          formats[i].text);
+	}
 }
 
 static void test_add_copies(void)
@@ -96,6 +178,8 @@ static void test_add_copies(void)
 	s.lat = 36.8;
 	s.lon = 118.05;
 	s.category = CAT_MARTYRS_CEMETERY;
+	s.quality = SITE_QUALITY_UNKNOWN;
+	s.uncertainty_m = 1234.5;
 	s.extra = extra;
 	struct site *d = site_set_add(set, &s);
 	CHECK(d == &set->v[0]);
@@ -116,6 +200,7 @@ static void test_add_copies(void)
 	CHECK_STR(d->field[SITE_TOWN], "");
 	CHECK_STR(d->field[SITE_SOURCE_URL], "");
 	CHECK(d->lat == 36.8 && d->lon == 118.05 && d->category == CAT_MARTYRS_CEMETERY);
+	CHECK(d->quality == SITE_QUALITY_UNKNOWN && d->uncertainty_m == 1234.5);
 
 	/* No extra, or an empty one, is "{}". */
 	struct site bare = {0};
@@ -218,6 +303,7 @@ int main(void)
 {
 	test_categories();
 	test_fields();
+	test_qualities();
 	test_add_copies();
 	test_reserve_and_growth();
 	test_sort();

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "features/features.h"
 #include "util/mem.h"
@@ -19,6 +21,9 @@ static void add(struct site_set *set, const char *id, const char *zh, const char
 	s.category = cat;
 	s.lat = lat;
 	s.lon = lon;
+	/* a street-level point, as the bundled data's mini-program points */
+	s.quality = SITE_QUALITY_STREET;
+	s.uncertainty_m = 100;
 	s.extra = extra;
 	site_set_add(set, &s);
 }
@@ -211,13 +216,14 @@ static void test_writer(const struct snapshot *snap)
 	jw_init(&w, &b);
 	struct feat_write_opts o = {.cs = COORDSYS_WGS84};
 	feat_write_feature(&w, s, &o, NULL);
-	CHECK_STR(buf_str(&b),
-		  "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
-		  "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
-		  "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
-		  "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
-		  "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"source_url\":\"\","
-		  "\"phone\":\"0533\"}}");
+	CHECK_STR(
+	    buf_str(&b),
+	    "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
+	    "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
+	    "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
+	    "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
+	    "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"position_quality\":\"street\","
+	    "\"position_uncertainty_m\":100,\"source_url\":\"\",\"phone\":\"0533\"}}");
 
 	buf_reset(&b);
 	jw_init(&w, &b);
@@ -257,9 +263,37 @@ static void test_writer(const struct snapshot *snap)
 	buf_free(&b);
 }
 
+/* The queryables members of the two position properties parse as JSON
+ * Schema: the six qualities in order, the radius's range. */
+static void test_position_queryables(void)
+{
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	jw_init(&w, &b);
+	jw_object_begin(&w);
+	feat_write_position_queryables(&w);
+	jw_object_end(&w);
+	json_t *o = json_loads(buf_str(&b), JSON_REJECT_DUPLICATES, NULL);
+	CHECK_MSG(json_is_object(o), "not a JSON object: %s", buf_str(&b));
+	json_t *q = json_object_get(o, "position_quality"), *r = json_object_get(o, "position_uncertainty_m");
+	CHECK_STR(json_string_value(json_object_get(q, "type")), "string");
+	json_t *e = json_object_get(q, "enum");
+	CHECK_INT(json_array_size(e), SITE_QUALITY_COUNT);
+	for (int i = 0; i < SITE_QUALITY_COUNT; i++)
+		CHECK_STR(json_string_value(json_array_get(e, (size_t)i)),
+		          site_quality_name((enum site_quality)i));
+	CHECK_STR(json_string_value(json_object_get(r, "type")), "number");
+	CHECK_NEAR(json_number_value(json_object_get(r, "maximum")), SITE_UNCERTAINTY_MAX_M, 0);
+	CHECK_INT(json_integer_value(json_object_get(r, "exclusiveMinimum")), 0);
+	CHECK_INT(json_object_size(o), 2);
+	json_decref(o);
+	buf_free(&b);
+}
+
 int main(void)
 {
 	test_parsers();
+	test_position_queryables();
 	struct snapshot *snap = sample();
 	if (snap) {
 		CHECK_INT(snap->n, 5);

@@ -1,6 +1,8 @@
 /* test_ingest.c - the CSV and GeoJSON readers: good files field by field,
  * tables of bad inputs (tests/data/ingest/bad_*.txt), all-or-nothing
- * appends, coordinate conversion of GCJ-02 and BD-09 input. */
+ * appends, coordinate conversion of GCJ-02 and BD-09 input, and the
+ * position columns (given, defaulted, derived from confidence), also
+ * through ingest_row_validate alone, as an edit would call it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,13 +21,18 @@ static const struct site *find(const struct site_set *set, const char *id)
 	return NULL;
 }
 
-/* Decodes the C escapes of a table line (\n \r \t \" \\ \xNN) and $H. */
+/* Decodes the C escapes of a table line (\n \r \t \" \\ \xNN), $H and $P
+ * (the headers the tables' comments describe). */
 static void unescape(const char *s, struct buf *out)
 {
 	buf_reset(out);
 	for (; *s; s++) {
 		if (s[0] == '$' && s[1] == 'H') {
 			buf_puts(out, "id,name_zh,category,lat,lon\n");
+			s++;
+		} else if (s[0] == '$' && s[1] == 'P') {
+			buf_puts(out, "id,name_zh,category,lat,lon,confidence,position_quality,position_"
+			              "uncertainty_m\n");
 			s++;
 		} else if (*s != '\\') {
 			buf_putc(out, *s);
@@ -142,6 +149,121 @@ static void test_good_csv(void)
 	site_set_free(set);
 }
 
+/* Reads one CSV text that must load; returns the set (free it). */
+static struct site_set *read_ok(const char *csv)
+{
+	struct site_set *set = site_set_new();
+	struct ms_error err = {0};
+	CHECK_MSG(ingest_csv("p.csv", csv, strlen(csv), COORDSYS_WGS84, set, &err) == MS_OK, "%s", err.msg);
+	return set;
+}
+
+static void test_position_columns(void)
+{
+	/* Given, given without a radius (the quality's default), and absent
+	 * (derived from confidence: data/README.md's levels). */
+	struct site_set *set =
+	    read_ok("id,name_zh,category,lat,lon,confidence,position_quality,position_uncertainty_m\r\n"
+	            "a,甲,museum,36,118,exact,county,40000\r\n"
+	            "b,乙,museum,36,118,approximate,surveyed,\r\n"
+	            "c,丙,museum,36,118,exact,,\r\n"
+	            "d,丁,museum,36,118,approximate,,\r\n"
+	            "e,戊,museum,36,118,town,,\r\n"
+	            "f,己,museum,36,118,,,\r\n"
+	            "g,庚,museum,36,118,,street,0.5\r\n"
+	            "h,辛,museum,36,118,,unknown,2e7\r\n");
+	static const struct {
+		const char *id;
+		enum site_quality q;
+		double m;
+	} want[] = {
+	    {"a", SITE_QUALITY_COUNTY, 40000}, {"b", SITE_QUALITY_SURVEYED, 30},
+	    {"c", SITE_QUALITY_STREET, 200},   {"d", SITE_QUALITY_UNKNOWN, 50000},
+	    {"e", SITE_QUALITY_TOWN, 5000},    {"f", SITE_QUALITY_UNKNOWN, 50000},
+	    {"g", SITE_QUALITY_STREET, 0.5},   {"h", SITE_QUALITY_UNKNOWN, 2e7},
+	};
+	CHECK_INT(set->n, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const struct site *s = find(set, want[i].id);
+		CHECK_MSG(s && s->quality == want[i].q && s->uncertainty_m == want[i].m, "site %s: %d, %g",
+		          want[i].id, s ? (int)s->quality : -1, s ? s->uncertainty_m : -1);
+		/* the position columns are the model's, not extras */
+		CHECK(s && strcmp(s->extra, "{}") == 0);
+	}
+	site_set_free(set);
+
+	/* No position columns at all: the same derivation. */
+	set = read_ok(
+	    "id,name_zh,category,lat,lon,confidence\na,甲,museum,36,118,exact\nb,乙,museum,36,118,\n");
+	CHECK(set->n == 2 && set->v[0].quality == SITE_QUALITY_STREET && set->v[0].uncertainty_m == 200);
+	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN && set->v[1].uncertainty_m == 50000);
+	site_set_free(set);
+
+	/* GeoJSON: a string and a number; null is absent. */
+	const char *gj =
+	    "{\"type\":\"FeatureCollection\",\"features\":["
+	    "{\"type\":\"Feature\",\"id\":\"a\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
+	    "\"properties\":{\"name_zh\":\"甲\",\"category\":\"museum\",\"position_quality\":\"village\","
+	    "\"position_uncertainty_m\":1500}},"
+	    "{\"type\":\"Feature\",\"id\":\"b\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[118,36]},"
+	    "\"properties\":{\"name_zh\":\"乙\",\"category\":\"museum\",\"confidence\":\"exact\","
+	    "\"position_quality\":null,\"position_uncertainty_m\":null}}]}";
+	set = site_set_new();
+	struct ms_error err = {0};
+	CHECK_MSG(ingest_geojson("p.geojson", gj, strlen(gj), COORDSYS_WGS84, set, &err) == MS_OK, "%s",
+	          err.msg);
+	const struct site *a = find(set, "a"), *b = find(set, "b");
+	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && a->uncertainty_m == 1500 && !strcmp(a->extra, "{}"));
+	CHECK(b && b->quality == SITE_QUALITY_STREET && b->uncertainty_m == 200 && !strcmp(b->extra, "{}"));
+	site_set_free(set);
+
+	/* The files without the columns. */
+	set = set_with_existing();
+	CHECK_INT(ingest_file("data/ingest/good.geojson", COORDSYS_WGS84, set, &err), MS_OK);
+	for (size_t i = 1; i < set->n; i++)
+		CHECK(set->v[i].quality == SITE_QUALITY_UNKNOWN && set->v[i].uncertainty_m == 50000);
+	site_set_free(set);
+}
+
+/* One record validated on its own, the way an edit (PUT/PATCH) will. */
+static void test_row_validate(void)
+{
+	struct ms_error err = {0};
+	struct ingest_row row = {0};
+	row.site.field[SITE_ID] = "x";
+	row.site.field[SITE_NAME_ZH] = "甲";
+	row.site.field[SITE_CATEGORY] = "monument";
+	row.site.lat = 36.85007;
+	row.site.lon = 118.16673;
+	row.quality = "village";
+	CHECK_INT(ingest_row_validate(&row, COORDSYS_GCJ02, &err), MS_OK);
+	CHECK_INT(row.site.category, CAT_MONUMENT);
+	CHECK(row.site.quality == SITE_QUALITY_VILLAGE && row.site.uncertainty_m == 1000);
+	CHECK_NEAR(row.site.lat, 36.849547, 1e-6); /* converted */
+	CHECK_STR(row.site.field[SITE_TOWN], "");  /* NULL fields become "" */
+
+	row.has_uncertainty = true;
+	row.uncertainty_m = 101;
+	row.quality = "surveyed";
+	CHECK_INT(ingest_row_validate(&row, COORDSYS_WGS84, &err), MS_EDATA);
+	CHECK_STR(err.msg,
+	          "position_uncertainty_m 101 is more than a 'surveyed' position allows (100 m; use a "
+	          "coarser position_quality)");
+	row.quality = NULL;
+	CHECK_INT(ingest_row_validate(&row, COORDSYS_WGS84, &err), MS_EDATA);
+	CHECK(strstr(err.msg, "position_uncertainty_m is given without position_quality") == err.msg);
+
+	/* A text field longer than any reader lets through. */
+	struct buf big = BUF_INIT;
+	for (int i = 0; i < 70 * 1024; i++)
+		buf_putc(&big, 'x');
+	row.has_uncertainty = false;
+	row.site.field[SITE_DESCRIPTION] = buf_str(&big);
+	CHECK_INT(ingest_row_validate(&row, COORDSYS_WGS84, &err), MS_EDATA);
+	CHECK_STR(err.msg, "description is longer than 65536 bytes");
+	buf_free(&big);
+}
+
 static void test_bundled_csv(void)
 {
 	struct site_set *set = site_set_new();
@@ -156,7 +278,29 @@ static void test_bundled_csv(void)
 		CHECK_STR(h->field[SITE_CONFIDENCE], "exact");
 		CHECK_NEAR(h->lat, 36.849547, 0);
 		CHECK_NEAR(h->lon, 118.160735, 0);
+		CHECK(h->quality == SITE_QUALITY_STREET && h->uncertainty_m == 100);
 	}
+	/* data/README.md explains each row's position; a few of them. */
+	static const struct {
+		const char *id;
+		enum site_quality q;
+		double m;
+	} rows[] = {
+	    {"zb-heitieshan-monument", SITE_QUALITY_VILLAGE, 2000},
+	    {"zb-zhu-yanfu-education-base", SITE_QUALITY_VILLAGE, 1000},
+	    {"gt-west-route-memorial", SITE_QUALITY_VILLAGE, 1000},
+	    {"gt-red-army-locust", SITE_QUALITY_TOWN, 2500},
+	    {"gt-red-memory-museum", SITE_QUALITY_COUNTY, 40000},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		const struct site *s = find(set, rows[i].id);
+		CHECK_MSG(s && s->quality == rows[i].q && s->uncertainty_m == rows[i].m, "%s", rows[i].id);
+	}
+	/* Every row states its position; none is left to the derivation. */
+	size_t approximate = 0;
+	for (size_t i = 0; i < set->n; i++)
+		approximate += site_quality_approximate(set->v[i].quality);
+	CHECK_INT(approximate, 14);
 	site_set_free(set);
 }
 
@@ -294,6 +438,8 @@ int main(void)
 {
 	test_good_csv();
 	test_bundled_csv();
+	test_position_columns();
+	test_row_validate();
 	test_limits();
 	test_good_geojson();
 	test_geojson_lines();

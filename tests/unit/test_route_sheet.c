@@ -1,6 +1,10 @@
 /* test_route_sheet.c - plans from coordinates and the four sheet writers,
  * checked with the tools a user would open them with: jansson for the
  * GeoJSON, gpsbabel for the GPX, pdftotext/pdfinfo/pdffonts for the PDF.
+ * And the honesty rules on the Gaotai visit of issue 12 (four sites on
+ * one recorded point, ±1 to ±40 km): "same place" and "position
+ * unverified" legs without bearing or time in every format, approximate
+ * stops marked, the totals' error bounded.
  * Set MAPSVC_ROUTE_OUT=DIR to keep the sheets for a look. */
 #include <cairo.h>
 #include <jansson.h>
@@ -457,6 +461,266 @@ static void test_escaping(void)
 	route_plan_free(p);
 }
 
+/* What an unusable leg's note says in English (route.h), rebuilt here:
+ * "same place · at most 80 km apart", the bound the recorded distance
+ * plus the ends' radii. */
+static void leg_note_en(const struct route_leg *l, char *out, size_t n)
+{
+	char bound[SITE_UNCERTAINTY_TEXT];
+	site_format_uncertainty(l->distance_m + l->uncertainty_m, bound);
+	snprintf(out, n, "%s · at most %s apart", route_leg_quality_en(l->quality), bound + strlen("±"));
+}
+
+/* Occurrences of needle in hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/* The Gaotai sites guides link into one visit, as data/sites.csv places
+ * them: all four on the county's reference point, with their radii. */
+static struct site_set *gaotai_sites(void)
+{
+	static const struct {
+		const char *id, *zh, *en;
+		enum site_quality q;
+		double m, lat, lon;
+	} rows[] = {
+	    {"gt-west-route-memorial", "中国工农红军西路军纪念馆", "Western Route Army Memorial Hall",
+	     SITE_QUALITY_VILLAGE, 1000, 39.379379, 99.826863},
+	    {"gt-red-army-locust", "红军槐", "Red Army Locust Tree", SITE_QUALITY_TOWN, 2500, 39.379379,
+	     99.826863},
+	    {"gt-red-army-camp", "红军营", "Red Army Camp", SITE_QUALITY_COUNTY, 40000, 39.379379, 99.826863},
+	    {"gt-red-memory-museum", "红色记忆博物馆", "Red Memory Museum", SITE_QUALITY_COUNTY, 40000,
+	     39.379379, 99.826863},
+	    /* a surveyed stop far enough for an ok leg from an approximate one */
+	    {"zz-far", "远处纪念碑", "A distant monument", SITE_QUALITY_SURVEYED, 30, 39.9, 99.3},
+	};
+	struct site_set *set = site_set_new();
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		struct site s = {0};
+		s.field[SITE_ID] = rows[i].id;
+		s.field[SITE_NAME_ZH] = rows[i].zh;
+		s.field[SITE_NAME_EN] = rows[i].en;
+		s.quality = rows[i].q;
+		s.uncertainty_m = rows[i].m;
+		s.lat = rows[i].lat;
+		s.lon = rows[i].lon;
+		site_set_add(set, &s);
+	}
+	return set;
+}
+
+/* The plan: the four Gaotai stops first (one point, 2.5 km from the
+ * start), three "same place" legs between them, then the far stop. */
+static void check_gaotai_plan(const struct route_plan *p)
+{
+	CHECK_INT(p->n, 5);
+	CHECK_INT(p->approximate_stops, 4);
+	CHECK_STR(p->stops[4]->field[SITE_ID], "zz-far");
+	double bound = 0, prev_r = 0;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct route_leg *l = &p->legs[i];
+		double r = p->stops[i]->uncertainty_m;
+		CHECK_NEAR(l->uncertainty_m, prev_r + r, 0);
+		bound += l->uncertainty_m;
+		enum route_leg_quality want = i == 0
+		                                  ? (l->distance_m < r ? ROUTE_LEG_UNVERIFIED : ROUTE_LEG_OK)
+		                              : i < 4 ? ROUTE_LEG_SAME_PLACE
+		                                      : ROUTE_LEG_OK;
+		CHECK_MSG(l->quality == want, "leg %zu: %s", i + 1, route_leg_quality_name(l->quality));
+		CHECK_MSG(l->quality == ROUTE_LEG_OK ? isfinite(l->bearing_deg) && isfinite(l->minutes)
+		                                     : isnan(l->bearing_deg) && isnan(l->minutes),
+		          "leg %zu: bearing %g, minutes %g", i + 1, l->bearing_deg, l->minutes);
+		CHECK(l->approximate); /* every leg touches a Gaotai stop */
+		prev_r = r;
+	}
+	CHECK_NEAR(p->total_uncertainty_m, bound, 1e-9);
+	CHECK_NEAR(p->total_uncertainty_minutes, route_estimate_minutes(bound, p->opt.mode), 1e-9);
+	CHECK_NEAR(p->total_minutes, route_estimate_minutes(p->total_distance_m, p->opt.mode), 1e-9);
+}
+
+static void test_gaotai(void)
+{
+	struct site_set *set = gaotai_sites();
+	const struct site *ptrs[5];
+	for (size_t i = 0; i < set->n; i++)
+		ptrs[i] = &set->v[i];
+	struct route_options opt = {false, ROUTE_DRIVE};
+	struct route_plan *p = NULL;
+	struct ms_error err = {0};
+	/* a start in the county seat, 2.5 km south-west of the point */
+	CHECK_INT(route_plan_build(39.37, 99.80, ptrs, 5, &opt, &p, &err), MS_OK);
+	if (!p)
+		return;
+	check_gaotai_plan(p);
+	struct route_sheet sh = {.title = "高台红色教育路线", .generated = 1714527000, .utc_offset_min = 480};
+
+	/* GeoJSON: the flag and null bearing/time per leg, the positions. */
+	struct buf b = BUF_INIT;
+	route_write_geojson(p, &sh, &b);
+	json_t *root = json_loads(buf_str(&b), 0, NULL);
+	CHECK(root != NULL);
+	json_t *props = json_object_get(root, "properties");
+	CHECK_INT(json_integer_value(json_object_get(props, "approximate_stops")), 4);
+	CHECK_NEAR(json_number_value(json_object_get(props, "total_uncertainty_m")), p->total_uncertainty_m,
+	           0.06);
+	CHECK(strstr(json_string_value(json_object_get(props, "uncertainty_note_zh")),
+	             "5 站中有 4 站位置为近似") != NULL);
+	for (size_t i = 0; i < p->n; i++) {
+		json_t *fp =
+		    json_object_get(json_array_get(json_object_get(root, "features"), i + 1), "properties");
+		const struct route_leg *l = &p->legs[i];
+		CHECK_STR(json_string_value(json_object_get(fp, "leg_quality")),
+		          route_leg_quality_name(l->quality));
+		CHECK_STR(json_string_value(json_object_get(fp, "position_quality")),
+		          site_quality_name(p->stops[i]->quality));
+		CHECK_NEAR(json_number_value(json_object_get(fp, "position_uncertainty_m")),
+		           p->stops[i]->uncertainty_m, 0);
+		CHECK(json_is_true(json_object_get(fp, "approximate")) ==
+		      site_quality_approximate(p->stops[i]->quality));
+		bool ok = l->quality == ROUTE_LEG_OK;
+		static const char *const noisy[] = {"leg_time_min", "bearing_deg", "bearing", "bearing_zh",
+		                                    "bearing_en"};
+		for (size_t k = 0; k < sizeof noisy / sizeof noisy[0]; k++)
+			CHECK_MSG(json_is_null(json_object_get(fp, noisy[k])) == !ok, "leg %zu: %s", i + 1,
+			          noisy[k]);
+		if (!ok) {
+			char want[256];
+			leg_note_en(l, want, sizeof want);
+			CHECK_STR(json_string_value(json_object_get(fp, "leg_note_en")), want);
+		} else {
+			CHECK(json_object_get(fp, "leg_note_en") == NULL);
+		}
+	}
+	json_decref(root);
+
+	/* GPX: the flag in desc, type and our extensions; gpsbabel still reads it. */
+	buf_reset(&b);
+	route_write_gpx(p, &sh, &b);
+	const char *g = buf_str(&b);
+	CHECK(strstr(g, "xmlns:mapsvc=\"" ROUTE_GPX_NS "\"") != NULL);
+	CHECK_INT(count(g, "<type>same_place</type>"), 6); /* three wpts, three rtepts */
+	CHECK_INT(count(g, "<mapsvc:leg quality=\"same_place\" distance_m=\"0.0\""), 6);
+	CHECK(strstr(g, "<mapsvc:position quality=\"county\" uncertainty_m=\"40000.0\"/>") != NULL);
+	/* each stop's wpt: name, address-less desc with both notes, type */
+	for (size_t i = 0; i < p->n; i++) {
+		const struct site *st = p->stops[i];
+		const struct route_leg *l = &p->legs[i];
+		char r[SITE_UNCERTAINTY_TEXT], want[1024], zh[256] = "", en[256] = "";
+		site_format_uncertainty(st->uncertainty_m, r);
+		if (l->quality != ROUTE_LEG_OK) {
+			char bound[SITE_UNCERTAINTY_TEXT];
+			site_format_uncertainty(l->distance_m + l->uncertainty_m, bound);
+			snprintf(zh, sizeof zh, " · %s · 至多相距 %s", route_leg_quality_zh(l->quality),
+			         bound + strlen("±"));
+			leg_note_en(l, en + 1, sizeof en - 1);
+			en[0] = ' ';
+		}
+		if (site_quality_approximate(st->quality))
+			snprintf(want, sizeof want,
+			         "<desc>%zu. %s · 位置为近似（约 %s） approximate position "
+			         "(%s)%s%s</desc><type>%s</type>",
+			         i + 1, st->field[SITE_NAME_ZH], r, r, zh, en,
+			         route_leg_quality_name(l->quality));
+		else
+			snprintf(want, sizeof want, "</name><type>%s</type>",
+			         route_leg_quality_name(l->quality));
+		CHECK_MSG(count(g, want) == 2, "stop %zu: want twice (wpt, rtept): %s", i + 1, want);
+	}
+	char path[1024];
+	write_file("gaotai.gpx", b.data, b.len, path, sizeof path);
+	if (have_tool("xmllint")) {
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "xmllint --noout '%s' 2>&1", path);
+		char *out = run(cmd);
+		CHECK_MSG(out != NULL, "xmllint refused %s", path);
+		free(out);
+	}
+	if (have_tool("gpsbabel")) {
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "gpsbabel -i gpx -f '%s' -o csv -F - 2>&1", path);
+		char *out = run(cmd);
+		CHECK_MSG(out && count(out, "\n") == 5 + 6, "gpsbabel: %s", out ? out : "failed");
+		free(out);
+	}
+
+	/* HTML: the three rows say "same place" across the columns, with no
+	 * bearing or time; approximate stops and the totals say so. */
+	buf_reset(&b);
+	route_write_html(p, &sh, &b);
+	const char *h = buf_str(&b);
+	CHECK_INT(count(h, "<tr class=\"leg-same_place\">"), 3);
+	for (const char *row = strstr(h, "<tr class=\"leg-same_place\">"); row;
+	     row = strstr(row + 1, "<tr class=\"leg-same_place\">")) {
+		const char *end = strstr(row, "</tr>");
+		char one[4096];
+		snprintf(one, sizeof one, "%.*s", end ? (int)(end - row) : 0, row);
+		CHECK_MSG(strstr(one, "同一地点") && strstr(one, "same place") && !strstr(one, "°") &&
+		              !strstr(one, " min") && !strstr(one, "北") && !strstr(one, "东"),
+		          "%s", one);
+	}
+	CHECK(strstr(h, "≈ 红色记忆博物馆") != NULL);
+	CHECK(strstr(h, "位置为近似（约 ±1 km）") != NULL);
+	CHECK(strstr(h, "approximate position (±40 km)") != NULL);
+	CHECK(strstr(h, "位置为近似（约 ±2.5 km）") != NULL);
+	CHECK(strstr(h, "5 站中有 4 站位置为近似（≈）") != NULL);
+	CHECK(strstr(h, "4 of 5 stops have approximate positions") != NULL);
+	CHECK(strstr(h, "≈ 远处纪念碑") == NULL); /* the surveyed stop is not approximate */
+	write_file("gaotai.html", b.data, b.len, path, sizeof path);
+
+	/* PDF: read back as a user's tool sees it. */
+	buf_reset(&b);
+	CHECK_INT(route_write_pdf(p, &sh, &b, &err), MS_OK);
+	write_file("gaotai.pdf", b.data, b.len, path, sizeof path);
+	if (have_tool("pdftotext")) {
+		char cmd[1200];
+		snprintf(cmd, sizeof cmd, "pdftotext -layout -enc UTF-8 '%s' - 2>&1", path);
+		char *text = run(cmd);
+		CHECK(text != NULL);
+		if (text) {
+			CHECK_INT(count(text, "同一地点 · 至多相距"), 3);
+			CHECK(strstr(text, "5 站中有 4 站位置为近似") != NULL);
+			CHECK(strstr(text, "位置为近似（约 ±40 km）") != NULL);
+			CHECK(strstr(text, "approximate position (±1 km)") != NULL);
+			/* no bearing or time on a same-place line */
+			for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+				if (strstr(line, "同一地点"))
+					CHECK_MSG(!strstr(line, "°") && !strstr(line, " min"), "%s", line);
+			free(text);
+		}
+	}
+	route_plan_free(p);
+
+	/* A start inside the first stop's radius: that leg is unverified. */
+	const struct site *two[2] = {&set->v[0], &set->v[1]};
+	CHECK_INT(route_plan_build(39.3800, 99.8300, two, 2, &opt, &p, &err), MS_OK);
+	if (p) {
+		CHECK_INT(p->legs[0].quality, ROUTE_LEG_UNVERIFIED);
+		CHECK(p->legs[0].distance_m > 100 && p->legs[0].distance_m < p->legs[0].uncertainty_m);
+		CHECK_INT(p->legs[1].quality, ROUTE_LEG_SAME_PLACE);
+		buf_reset(&b);
+		route_write_html(p, &sh, &b);
+		CHECK(strstr(buf_str(&b), "<tr class=\"leg-unverified\">") != NULL);
+		CHECK(strstr(buf_str(&b), "位置待核实 · 至多相距") != NULL);
+		CHECK(strstr(buf_str(&b), "position unverified · at most") != NULL);
+		route_plan_free(p);
+	}
+	/* A round trip: the return leg is judged too. */
+	opt.round_trip = true;
+	CHECK_INT(route_plan_build(39.3800, 99.8300, two, 2, &opt, &p, &err), MS_OK);
+	if (p) {
+		CHECK_INT(p->return_leg.quality, ROUTE_LEG_UNVERIFIED);
+		CHECK(isnan(p->return_leg.minutes));
+		route_plan_free(p);
+	}
+	buf_free(&b);
+	site_set_free(set);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -470,6 +734,7 @@ int main(void)
 	test_plan(set);
 	test_plan_errors(set);
 	test_escaping();
+	test_gaotai();
 
 	const struct site *ptrs[10];
 	for (size_t i = 0; i < 10; i++)

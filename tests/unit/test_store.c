@@ -1,7 +1,9 @@
 /* test_store.c - the SpatiaLite store and the snapshot: round trip of the
  * bundled data, add vs replace, duplicate ids, a valid spatial index, a
- * failed import leaving the file byte for byte as it was (or absent), and
- * snapshot lookups and versions. */
+ * failed import leaving the file byte for byte as it was (or absent),
+ * snapshot lookups and versions; the position columns' CHECK constraints,
+ * and a database written before those columns existed (read, then
+ * imported into). */
 #include <dirent.h>
 #include <sqlite3.h>
 /* after sqlite3.h: spatialite.h uses its types without including it */
@@ -92,6 +94,8 @@ static void same_sites(const struct site_set *a, const struct site_set *b)
 		CHECK(a->v[i].lat == b->v[i].lat);
 		CHECK(a->v[i].lon == b->v[i].lon);
 		CHECK_INT(a->v[i].category, b->v[i].category);
+		CHECK_INT(a->v[i].quality, b->v[i].quality);
+		CHECK(a->v[i].uncertainty_m == b->v[i].uncertainty_m);
 		CHECK_STR(a->v[i].extra, b->v[i].extra);
 	}
 }
@@ -243,8 +247,9 @@ static void test_snapshot(const char *db)
 	struct snapshot *s2 = snapshot_new(again, &err);
 	CHECK(s2 && s2->version == s->version);
 	snapshot_release(s2);
-	/* Any change in a field, a coordinate or the extra properties: a new one. */
-	for (int change = 0; change < 4; change++) {
+	/* Any change in a field, a coordinate, the extra properties or the
+	 * position's quality or radius: a new one. */
+	for (int change = 0; change < 6; change++) {
 		struct site_set *c = read_csv("../data/sites.csv");
 		struct site *v = &c->v[7];
 		if (change == 0)
@@ -253,7 +258,12 @@ static void test_snapshot(const char *db)
 			v->lat = nextafter(v->lat, 90.0);
 		else if (change == 2)
 			v->extra = "{\"x\":1}";
-		else /* moving text between fields is a change too */
+		else if (change == 4)
+			v->quality =
+			    v->quality == SITE_QUALITY_TOWN ? SITE_QUALITY_COUNTY : SITE_QUALITY_TOWN;
+		else if (change == 5)
+			v->uncertainty_m = nextafter(v->uncertainty_m, 0.0);
+		else if (change == 3) /* moving text between fields is a change too */
 			v->field[SITE_NAME_EN] = "", v->field[SITE_COUNTY] = arena_strdup(c->strings, "x");
 		struct snapshot *s3 = snapshot_new(c, &err);
 		CHECK_MSG(s3 && s3->version != s->version, "change %d", change);
@@ -272,6 +282,171 @@ static void test_snapshot(const char *db)
 	snapshot_release(e);
 }
 
+/* Runs a SQL script file on db (created if needed), with SpatiaLite. */
+static bool run_sql_file(const char *db_path, const char *script)
+{
+	size_t len;
+	char *sql = slurp(script, &len);
+	CHECK_MSG(sql != NULL, "cannot read %s", script);
+	if (!sql)
+		return false;
+	sqlite3 *db = NULL;
+	void *cache = spatialite_alloc_connection();
+	char *msg = NULL;
+	bool ok = sqlite3_open(db_path, &db) == SQLITE_OK;
+	if (ok) {
+		spatialite_init_ex(db, cache, 0);
+		ok = sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+	}
+	CHECK_MSG(ok, "%s: %s", script, msg ? msg : "cannot open");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	spatialite_cleanup_ex(cache);
+	free(sql);
+	return ok;
+}
+
+/* Runs one statement; returns its result code (SQLITE_CONSTRAINT...). */
+static int exec_rc(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	void *cache = spatialite_alloc_connection();
+	int rc = sqlite3_open(db_path, &db);
+	if (rc == SQLITE_OK) {
+		spatialite_init_ex(db, cache, 0);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	}
+	sqlite3_close(db);
+	spatialite_cleanup_ex(cache);
+	return rc;
+}
+
+static const struct site *find_id(const struct site_set *set, const char *id)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i].field[SITE_ID], id) == 0)
+			return &set->v[i];
+	return NULL;
+}
+
+/* The legacy rows of tests/data/store/legacy.sql, as a load reads them. */
+static void check_legacy_rows(const struct site_set *set)
+{
+	const struct site *e = find_id(set, "old-exact"), *a = find_id(set, "old-approx"),
+	                  *n = find_id(set, "old-none"), *x = find_id(set, "old-extras");
+	CHECK(e && a && n && x);
+	if (!e || !a || !n || !x)
+		return;
+	/* derived from confidence, as an import would derive them now */
+	CHECK(e->quality == SITE_QUALITY_STREET && e->uncertainty_m == 200);
+	CHECK(a->quality == SITE_QUALITY_UNKNOWN && a->uncertainty_m == 50000);
+	CHECK(n->quality == SITE_QUALITY_UNKNOWN && n->uncertainty_m == 50000);
+	CHECK_STR(n->extra, "{\"website\":\"http://o.example/\"}");
+	/* the columns kept among the extras become the columns */
+	CHECK(x->quality == SITE_QUALITY_VILLAGE && x->uncertainty_m == 800);
+	CHECK_STR(x->extra, "{\"note\":\"x\",\"rank\":\"2\"}");
+}
+
+static void test_legacy(void)
+{
+	char *db = path_in_dir("legacy.sqlite");
+	struct ms_error err = {0};
+	struct site_set *back = NULL;
+	if (!run_sql_file(db, "data/store/legacy.sql"))
+		goto done;
+	CHECK_INT(
+	    query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 0);
+
+	/* It loads as it is, read-only, and is not changed by that. */
+	size_t before_len, after_len;
+	char *before = slurp(db, &before_len);
+	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
+	if (back) {
+		CHECK_INT(back->n, 4);
+		check_legacy_rows(back);
+	}
+	site_set_free(back);
+	back = NULL;
+	char *after = slurp(db, &after_len);
+	CHECK(before && after && before_len == after_len && memcmp(before, after, before_len) == 0);
+	free(before);
+	free(after);
+
+	/* An import adds to it: the columns are added, the old rows filled
+	 * as the load read them, the new rows stored as given. */
+	struct site_set *more = read_csv("data/store/more.csv");
+	size_t n = 0;
+	CHECK_MSG(store_import(db, more, false, &n, &err) == MS_OK, "%s", err.msg);
+	site_set_free(more);
+	CHECK_INT(
+	    query_int(db, "SELECT count(*) FROM pragma_table_info('sites') WHERE name LIKE 'position%'"), 2);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE position_quality = 'village' AND "
+	                        "position_uncertainty_m = 800 AND extra NOT LIKE '%position%'"),
+	          1);
+	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
+	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
+	if (back) {
+		CHECK_INT(back->n, 6);
+		check_legacy_rows(back);
+		const struct site *z = find_id(back, "zz-new-1");
+		CHECK(z && z->quality == SITE_QUALITY_UNKNOWN && z->uncertainty_m == 50000);
+	}
+	site_set_free(back);
+	back = NULL;
+
+	/* A legacy row whose kept columns are not valid is refused, naming it. */
+	unlink(db);
+	if (!run_sql_file(db, "data/store/legacy.sql"))
+		goto done;
+	CHECK_INT(
+	    exec_rc(db, "UPDATE sites SET extra = '{\"position_quality\":\"gps\"}' WHERE id = 'old-none'"),
+	    SQLITE_OK);
+	CHECK_INT(store_load(db, &back, &err), MS_EDATA);
+	CHECK_MSG(strstr(err.msg, "site 'old-none': position_quality 'gps' is not one of") != NULL, "%s",
+	          err.msg);
+	CHECK(back == NULL);
+done:
+	unlink(db);
+	free(db);
+}
+
+/* The CHECK constraints hold core/site's rules inside the file, for any
+ * tool that writes it. */
+static void test_checks(const char *db)
+{
+	struct ms_error err = {0};
+	struct site_set *csv = read_csv("../data/sites.csv");
+	size_t n;
+	CHECK_INT(store_import(db, csv, true, &n, &err), MS_OK);
+	site_set_free(csv);
+	static const char *const bad[] = {
+	    "UPDATE sites SET position_quality = 'gps'",
+	    "UPDATE sites SET position_quality = NULL",
+	    "UPDATE sites SET position_quality = 'surveyed', position_uncertainty_m = 101",
+	    "UPDATE sites SET position_quality = 'street', position_uncertainty_m = 500.5",
+	    "UPDATE sites SET position_uncertainty_m = 0",
+	    "UPDATE sites SET position_uncertainty_m = -1",
+	    "UPDATE sites SET position_uncertainty_m = 20000001",
+	    "UPDATE sites SET position_uncertainty_m = 'far'",
+	    "UPDATE sites SET position_uncertainty_m = NULL",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CHECK_MSG(exec_rc(db, bad[i]) == SQLITE_CONSTRAINT, "accepted: %s", bad[i]);
+	/* a valid change by hand is fine, and reads back */
+	CHECK_INT(exec_rc(db, "UPDATE sites SET position_quality = 'surveyed', position_uncertainty_m = 100 "
+	                      "WHERE id = 'gt-red-army-locust'"),
+	          SQLITE_OK);
+	CHECK_INT(exec_rc(db, "UPDATE sites SET position_uncertainty_m = 7 WHERE id = 'gt-party-school'"),
+	          SQLITE_OK);
+	struct site_set *back = NULL;
+	CHECK_INT(store_load(db, &back, &err), MS_OK);
+	const struct site *s = back ? find_id(back, "gt-red-army-locust") : NULL;
+	CHECK(s && s->quality == SITE_QUALITY_SURVEYED && s->uncertainty_m == 100);
+	s = back ? find_id(back, "gt-party-school") : NULL;
+	CHECK(s && s->quality == SITE_QUALITY_TOWN && s->uncertainty_m == 7);
+	site_set_free(back);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -284,6 +459,8 @@ int main(void)
 	test_round_trip(db);
 	test_add_replace(db);
 	test_snapshot(db);
+	test_checks(db);
+	test_legacy();
 	unlink(db);
 	free(db);
 	CHECK_INT(dir_entries(), 0);

@@ -43,7 +43,7 @@
       geo_failed: '无法获取您的位置，请在地图上点击选择位置。', pick_now: '请在地图上点击一个位置（Esc 取消）。',
       loading: '正在加载…', loaded: '已加载 {n} 个地点。', load_failed: '加载失败：{e}',
       near_result: '离{p}最近的 {n} 个地点：', lang_switch: 'English', lang_label: 'EN',
-      ready: '路线单：{n} 个地点。', n_sites: '{n} 个地点',
+      ready: '路线单：{n} 个地点。', n_sites: '{n} 个地点', approx: '位置为近似（约 {r}）',
       dirs: ['北', '东北', '东', '东南', '南', '西南', '西', '西北']
     },
     en: {
@@ -63,6 +63,7 @@
       pick_now: 'Tap a point on the map (Esc cancels).', loading: 'Loading…', loaded: '{n} sites loaded.',
       load_failed: 'Loading failed: {e}', near_result: 'The {n} sites nearest to {p}:',
       lang_switch: '中文', lang_label: '中', ready: 'Route sheet: {n} sites.', n_sites: '{n} sites',
+      approx: 'approximate position ({r})',
       dirs: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW']
     }
   };
@@ -192,6 +193,37 @@
       el('span', { lang: first[0], text: first[1] }), ' · ', el('span', { lang: second[0], 'class': 'alt', text: second[1] }));
   }
 
+  /* --- honest positions ---------------------------------------------
+   * Every site carries position_quality and position_uncertainty_m (the
+   * radius within which it lies).  Anything coarser than street level is
+   * approximate and says so, with the radius formatted as the route
+   * sheets format it (core/site.c, site_format_uncertainty): metres below
+   * 100 m, tens of metres below 1 km, one decimal below 10 km, whole
+   * kilometres above. */
+  var PRECISE = { surveyed: true, street: true };
+  function isApproximate(p) {
+    return typeof p.position_quality === 'string' && !PRECISE[p.position_quality];
+  }
+  function formatUncertainty(m) {
+    if (!(m >= 0) || !isFinite(m)) return '±?';
+    if (m < 99.5) return '±' + Math.max(1, Math.round(m)) + ' m';
+    if (m < 995) return '±' + Math.round(m / 10) * 10 + ' m';
+    if (m < 9950) {
+      var tenths = Math.round(m / 100);
+      return '±' + (tenths % 10 ? (tenths / 10).toFixed(1) : tenths / 10) + ' km';
+    }
+    return '±' + Math.round(m / 1000) + ' km';
+  }
+  /* "位置为近似（约 ±1 km）" in the page's language, the other after it. */
+  function approxLabel(p) {
+    if (!isApproximate(p)) return null;
+    var r = formatUncertainty(p.position_uncertainty_m);
+    var other = state.lang === 'zh' ? 'en' : 'zh';
+    return el('span', { 'class': 'approx', 'data-quality': p.position_quality },
+      el('span', { lang: state.lang === 'zh' ? 'zh-CN' : 'en', text: t('approx', { r: r }) }), ' · ',
+      el('span', { lang: other === 'zh' ? 'zh-CN' : 'en', 'class': 'alt', text: TEXT[other].approx.replace('{r}', r) }));
+  }
+
   function fetchAllSites() {
     var sites = [];
     function page(url) {
@@ -230,8 +262,10 @@
       if (p.opening_hours) dl.append(el('dt', { text: t('hours') }), el('dd', { lang: 'zh-CN', text: p.opening_hours }));
       var route = el('button', { type: 'button', 'class': 'primary', text: t('route_here') });
       route.addEventListener('click', function () { routeFromSite(id); });
+      var approx = approxLabel(p);
       box.appendChild(el('article', { 'class': 'site', 'data-id': id, tabindex: '-1' },
-        names(p, 'h3'), el('p', { 'class': 'meta' }, categoryLabel(p.category)), dl,
+        names(p, 'h3'), el('p', { 'class': 'meta' }, categoryLabel(p.category)),
+        approx ? el('p', { 'class': 'meta' }, approx) : null, dl,
         p.description ? el('p', { 'class': 'desc', lang: 'zh-CN', text: p.description }) : null,
         el('div', { 'class': 'actions' }, route, chooseBox(id, p))));
     });
@@ -321,8 +355,10 @@
 
   function siteEntry(f, extra) {
     var p = f.properties;
+    var approx = approxLabel(p);
     var go = el('button', { type: 'button', 'class': 'site-btn' }, names(p),
-      el('span', { 'class': 'meta' }, categoryLabel(p.category), extra || null));
+      el('span', { 'class': 'meta' }, categoryLabel(p.category), extra || null),
+      approx ? el('span', { 'class': 'meta' }, approx) : null);
     go.addEventListener('click', function () { openSite(f.id); });
     return el('li', { 'data-id': f.id }, go, chooseBox(f.id, p));
   }
@@ -389,8 +425,11 @@
     $('near-hint').textContent = t('near_result', { n: state.near.length, p: pointLabel(state.start) });
     state.near.forEach(function (f) {
       var p = f.properties;
+      /* Within a site's radius its direction is noise, so none is
+       * given; an approximate site's distance is approximate too. */
+      var within = p.distance_m < p.position_uncertainty_m;
       var dist = el('span', { 'class': 'dist', 'data-distance-m': p.distance_m },
-        formatDistance(p.distance_m) + ' ' + direction(p.bearing_deg));
+        (isApproximate(p) ? '≈ ' : '') + formatDistance(p.distance_m) + (within ? '' : ' ' + direction(p.bearing_deg)));
       ol.appendChild(siteEntry(state.sites[f.id] || f, dist));
     });
     $('near-plan-row').hidden = state.near.length === 0;
@@ -831,6 +870,7 @@
       });
     },
     toDisplay: toDisplay,
-    toWgs: toWgs
+    toWgs: toWgs,
+    formatUncertainty: formatUncertainty
   };
 })();
