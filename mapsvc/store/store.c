@@ -5,7 +5,8 @@
  * It copies the current database (SQLite's online backup, which reads a
  * consistent state even if a journal or WAL is lying next to it) into a
  * new file in the same directory, does all its work there in one
- * transaction, syncs it to disk and then rename(2)s it over the original.
+ * transaction, syncs it to disk and then rename(2)s it over the original
+ * (util/atomicfile.h: the one durable write path, shared with tile stores).
  * rename is atomic on POSIX file systems, so:
  *   - on any failure - bad data, a duplicate id, a full disk, a crash
  *     half-way - the original is not touched at all, byte for byte, with no
@@ -23,7 +24,6 @@
 #include "store.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 /* after sqlite3.h: spatialite.h uses its types without including it */
@@ -34,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/atomicfile.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 #include "store_int.h"
@@ -169,77 +170,34 @@ static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct s
 	return rs;
 }
 
-/* The file the import builds: beside the target, so rename() stays on one
- * file system; O_EXCL so two imports never share one. */
-static int create_temp(const char *target, char *out, size_t size, mode_t mode)
+/* SQLite's files beside a database: the journal of a failed import may
+ * outlive its connection.  The database itself is atomicfile_abort's. */
+static void remove_side_files(const char *path)
 {
-	static unsigned counter;
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		snprintf(out, size, "%s.import-%ld-%u", target, (long)getpid(), n);
-		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return -1;
-	}
-	return -1;
-}
-
-static void remove_db_files(const char *path)
-{
-	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
-	char p[PATH_MAX + 128];
+	static const char *const suffix[] = {"-journal", "-wal", "-shm"};
+	char p[PATH_MAX + ATOMICFILE_SUFFIX_MAX + 16];
 	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
 		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
 		unlink(p);
 	}
 }
 
-static enum ms_status sync_path(const char *path, bool dir, struct ms_error *err)
-{
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return ms_fail(err, MS_EIO, "%s: cannot sync: %s", path, strerror(e));
-	}
-	close(fd);
-	return MS_OK;
-}
-
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
 			    struct ms_error *err)
 {
-	/* Write through a symbolic link to the file it names. */
-	char target[PATH_MAX];
-	struct stat st;
-	bool exists = stat(db_path, &st) == 0;
-	if (exists && !S_ISREG(st.st_mode))
-		return ms_fail(err, MS_EIO, "%s: not a regular file", db_path);
-	if (exists ? !realpath(db_path, target) : strlen(db_path) >= sizeof target)
-		return ms_fail(err, MS_EIO, "%s: %s", db_path, exists ? strerror(errno) : "path too long");
-	if (!exists)
-		strcpy(target, db_path);
-
-	char tmp[PATH_MAX + 64];
-	int fd = create_temp(target, tmp, sizeof tmp, exists ? (st.st_mode & 07777) : 0666);
-	if (fd < 0)
-		return ms_fail(err, MS_EIO, "%s: cannot create a file beside it: %s", db_path, strerror(errno));
-	if (exists)
-		fchmod(fd, st.st_mode & 07777); /* the umask must not narrow the original's mode */
-	close(fd);
-
-	enum ms_status rs = MS_OK;
+	/* The import's file, beside the target (util/atomicfile.h). */
+	struct atomicfile af;
+	enum ms_status rs = atomicfile_begin(&af, db_path, "import", err);
+	if (rs != MS_OK)
+		return rs;
 	sqlite3 *db = NULL;
 	void *cache = spatialite_alloc_connection();
-	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(af.tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		rs = db_fail(err, db, db_path, "cannot open");
 		goto done;
 	}
 	spatialite_init_ex(db, cache, 0);
-	if (exists && (rs = copy_db(db_path, db, err)) != MS_OK)
+	if (af.existed && (rs = copy_db(db_path, db, err)) != MS_OK)
 		goto done;
 	/* InitSpatialMetadata(1) runs its own transaction, so it comes before
 	 * ours; that is safe only because a failed import discards this whole
@@ -277,25 +235,12 @@ done:
 		rs = ms_fail(err, MS_EINTERNAL, "%s: cannot close the database", db_path);
 	spatialite_cleanup_ex(cache);
 	if (rs == MS_OK)
-		rs = sync_path(tmp, false, err);
-	if (rs == MS_OK && rename(tmp, target) != 0)
-		rs = ms_fail(err, MS_EIO, "%s: cannot replace: %s", db_path, strerror(errno));
+		rs = atomicfile_commit(&af, err); /* sync, rename, sync the folder */
 	if (rs != MS_OK) {
-		remove_db_files(tmp);
+		remove_side_files(af.tmp);
+		atomicfile_abort(&af);
 		return rs;
 	}
-	/* Make the rename itself durable. */
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", target);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
-	else
-		strcpy(dir, ".");
-	/* The import is in place either way; a folder that cannot be synced
-	 * only loses durability, so its error is not the caller's. */
-	struct ms_error dir_err = {0};
-	sync_path(dir, true, &dir_err);
 	if (imported)
 		*imported = sites->n;
 	return MS_OK;
