@@ -117,24 +117,6 @@ static long long range_count(struct tile_range r)
 	return (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
 }
 
-/* A zoom at which the box fits in about 1024 px, within [zmin, zmax]: the
- * `center` a viewer opens at (the same rule as the TileJSON's). */
-static int center_zoom(const double bbox[4], int zmin, int zmax)
-{
-	double mw, ms, me, mn;
-	webmerc_from_lonlat(bbox[0], bbox[1], &mw, &ms);
-	webmerc_from_lonlat(bbox[2], bbox[3], &me, &mn);
-	double span = fmax(me - mw, mn - ms);
-	int z = span > 0 ? (int)floor(log2(1024.0 / TILE_SIZE * 2 * WEBMERC_HALF / span)) : 14;
-	if (z > 14)
-		z = 14;
-	if (z < zmin)
-		z = zmin;
-	if (z > zmax)
-		z = zmax;
-	return z;
-}
-
 /* ---------------------------------------------------------------- SQLite */
 
 struct mbt {
@@ -259,7 +241,7 @@ static enum ms_status write_metadata(struct mbt *m, const struct seed_job *j, st
 	char bounds[128], center[128], zmin[16], zmax[16];
 	snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3]);
 	snprintf(center, sizeof center, "%.6f,%.6f,%d", (j->bbox[0] + j->bbox[2]) / 2, (j->bbox[1] + j->bbox[3]) / 2,
-		 center_zoom(j->bbox, j->zmin, j->zmax));
+		 webmerc_fit_zoom(j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3], j->zmin, j->zmax));
 	snprintf(zmin, sizeof zmin, "%d", j->zmin);
 	snprintf(zmax, sizeof zmax, "%d", j->zmax);
 	const char *pairs[][2] = {
@@ -380,14 +362,9 @@ static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum 
 		if (b[0] > b[2] || b[1] > b[3])
 			return cli_usage_error("seed", "--bbox: '%s' needs W <= E and S <= N (W,S,E,N)", bbox_arg);
 	} else {
-		if (!snap->n) {
+		if (!snapshot_bounds(snap, cs, b)) {
 			fprintf(stderr, "mapsvc seed: the database has no sites; give --bbox W,S,E,N\n");
 			return EXIT_FAIL;
-		}
-		b[0] = snap->west, b[1] = snap->south, b[2] = snap->east, b[3] = snap->north;
-		if (cs != COORDSYS_WGS84) {
-			coordsys_from_wgs84(cs, snap->south, snap->west, &b[1], &b[0]);
-			coordsys_from_wgs84(cs, snap->north, snap->east, &b[3], &b[2]);
 		}
 	}
 	b[1] = fmax(b[1], -WEBMERC_MAX_LAT);

@@ -111,3 +111,26 @@ void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 	*x = (int)(tx > max ? max : tx);
 	*y = (int)(ty > max ? max : ty);
 }
+
+/* Why these numbers: 1024 px is the map of a laptop browser or a phone
+ * held sideways, the view a client opens first; zoom 14 shows a town's
+ * streets, closer than which one site alone fills the screen and nothing
+ * around it says where it is. */
+int webmerc_fit_zoom(double west, double south, double east, double north, int zmin, int zmax)
+{
+	double mw, ms, me, mn;
+	webmerc_from_lonlat(west, south, &mw, &ms);
+	webmerc_from_lonlat(east, north, &me, &mn);
+	double span = fmax(me - mw, mn - ms); /* metres */
+	int z = WEBMERC_FIT_MAX_ZOOM;
+	if (span > 0) {
+		double fit = floor(log2((double)WEBMERC_FIT_VIEW_PX / TILE_SIZE * 2 * WEBMERC_HALF / span));
+		if (fit < z)
+			z = (int)fit;
+	}
+	if (z < zmin)
+		z = zmin;
+	if (z > zmax)
+		z = zmax;
+	return z;
+}

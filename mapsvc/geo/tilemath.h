@@ -40,4 +40,13 @@ void tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, do
 /* The tile containing lon/lat at zoom z (clamped into the grid). */
 void tile_from_lonlat(double lon, double lat, int z, int *x, int *y);
 
+/* The zoom a viewer opens a box at (TileJSON's and MBTiles' `center`):
+ * the largest at which the box's wider Web Mercator side spans at most
+ * WEBMERC_FIT_VIEW_PX, never above WEBMERC_FIT_MAX_ZOOM, then clamped
+ * into [zmin, zmax].  A box of one point (or none) gets
+ * WEBMERC_FIT_MAX_ZOOM. */
+#define WEBMERC_FIT_VIEW_PX 1024
+#define WEBMERC_FIT_MAX_ZOOM 14
+int webmerc_fit_zoom(double west, double south, double east, double north, int zmin, int zmax);
+
 #endif

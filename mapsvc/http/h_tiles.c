@@ -256,23 +256,6 @@ void h_tile_style_2x(struct http_ctx *c, struct http_response *r)
 		serve_tile(c, r, st, 2);
 }
 
-/* A zoom at which the data's bounds fit in about 1024 px. */
-static int fit_zoom(const struct snapshot *s, int max_zoom)
-{
-	double dx = s->east - s->west, z = 14;
-	double mw, ms, me, mn;
-	webmerc_from_lonlat(s->west, s->south, &mw, &ms);
-	webmerc_from_lonlat(s->east, s->north, &me, &mn);
-	double span = fmax(me - mw, mn - ms); /* metres */
-	if (dx > 0 || span > 0)
-		z = floor(log2(1024.0 / TILE_SIZE * 2 * WEBMERC_HALF / span));
-	if (z > 14)
-		z = 14;
-	if (z < 0)
-		z = 0;
-	return (int)z < max_zoom ? (int)z : max_zoom;
-}
-
 void h_tilejson(struct http_ctx *c, struct http_response *r)
 {
 	bool named = c->ncaptures == 1; /* /tiles/{style}.json */
@@ -280,7 +263,6 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	if (!st)
 		return;
 	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
-	const struct snapshot *s = c->snap;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	jw_object_begin(&w);
@@ -308,26 +290,18 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_int(&w, 0);
 	jw_key(&w, "maxzoom");
 	jw_int(&w, c->cfg->max_zoom);
-	double west = -180, south = -WEBMERC_MAX_LAT, east = 180, north = WEBMERC_MAX_LAT;
-	if (s->n) {
-		west = s->west, south = s->south, east = s->east, north = s->north;
-		if (cs == COORDSYS_GCJ02) { /* the box of the shifted points: corners move by < 1 km */
-			coordsys_from_wgs84(cs, s->south, s->west, &south, &west);
-			coordsys_from_wgs84(cs, s->north, s->east, &north, &east);
-		}
-	}
+	double b[4] = {-180, -WEBMERC_MAX_LAT, 180, WEBMERC_MAX_LAT}; /* no sites: the world */
+	bool any = snapshot_bounds(c->snap, cs, b);
 	jw_key(&w, "bounds");
 	jw_array_begin(&w);
-	jw_fixed(&w, west, 6);
-	jw_fixed(&w, south, 6);
-	jw_fixed(&w, east, 6);
-	jw_fixed(&w, north, 6);
+	for (int i = 0; i < 4; i++)
+		jw_fixed(&w, b[i], 6);
 	jw_array_end(&w);
 	jw_key(&w, "center");
 	jw_array_begin(&w);
-	jw_fixed(&w, (west + east) / 2, 6);
-	jw_fixed(&w, (south + north) / 2, 6);
-	jw_int(&w, s->n ? fit_zoom(s, (int)c->cfg->max_zoom) : 0);
+	jw_fixed(&w, (b[0] + b[2]) / 2, 6);
+	jw_fixed(&w, (b[1] + b[3]) / 2, 6);
+	jw_int(&w, any ? webmerc_fit_zoom(b[0], b[1], b[2], b[3], 0, (int)c->cfg->max_zoom) : 0);
 	jw_array_end(&w);
 	jw_object_end(&w);
 	r->content_type = "application/json";

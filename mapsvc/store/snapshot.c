@@ -72,6 +72,7 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->version = content_hash(set);
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
+	pthread_mutex_init(&s->bounds_mu_, NULL);
 	return s;
 }
 
@@ -98,6 +99,7 @@ void snapshot_release(struct snapshot *s)
 		return;
 	sindex_free((struct sindex *)s->index);
 	site_set_free(s->set_);
+	pthread_mutex_destroy(&s->bounds_mu_);
 	free(s);
 }
 
@@ -115,4 +117,45 @@ const struct site *snapshot_find(const struct snapshot *s, const char *id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The box of every site shifted into cs. */
+static void shifted_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	for (size_t i = 0; i < s->n; i++) {
+		double lat, lon;
+		coordsys_from_wgs84(cs, s->sites[i].lat, s->sites[i].lon, &lat, &lon);
+		if (i == 0 || lon < b[0])
+			b[0] = lon;
+		if (i == 0 || lat < b[1])
+			b[1] = lat;
+		if (i == 0 || lon > b[2])
+			b[2] = lon;
+		if (i == 0 || lat > b[3])
+			b[3] = lat;
+	}
+}
+
+bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	if (!s->n)
+		return false;
+	if (cs == COORDSYS_WGS84 || cs == COORDSYS_CGCS2000) {
+		b[0] = s->west, b[1] = s->south, b[2] = s->east, b[3] = s->north;
+		return true;
+	}
+	/* Made once, by the first caller; the others see the flag set with
+	 * acquire order, and so the box written before it.  The cache is not
+	 * part of the snapshot's value, hence the cast. */
+	struct snapshot *m = (struct snapshot *)s;
+	if (!atomic_load_explicit(&m->bounds_ready_[cs], memory_order_acquire)) {
+		pthread_mutex_lock(&m->bounds_mu_);
+		if (!atomic_load_explicit(&m->bounds_ready_[cs], memory_order_relaxed)) {
+			shifted_bounds(s, cs, m->bounds_[cs]);
+			atomic_store_explicit(&m->bounds_ready_[cs], true, memory_order_release);
+		}
+		pthread_mutex_unlock(&m->bounds_mu_);
+	}
+	memcpy(b, s->bounds_[cs], sizeof s->bounds_[cs]);
+	return true;
 }

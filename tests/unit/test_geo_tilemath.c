@@ -185,6 +185,23 @@ static void test_world_px(void)
 	CHECK_NEAR(py, 0, 1e-6);
 }
 
+/* The zoom a viewer opens a box at (TileJSON, MBTiles metadata). */
+static void test_fit_zoom(void)
+{
+	CHECK_INT(webmerc_fit_zoom(118.05, 36.81, 118.05, 36.81, 0, 20), WEBMERC_FIT_MAX_ZOOM); /* a point */
+	CHECK_INT(webmerc_fit_zoom(118.05, 36.81, 118.05, 36.81, 0, 10), 10);
+	/* the whole world is 4 x 256 px wide at zoom 2: 1024 px */
+	CHECK_INT(webmerc_fit_zoom(-180, -WEBMERC_MAX_LAT, 180, WEBMERC_MAX_LAT, 0, 20), 2);
+	CHECK_INT(webmerc_fit_zoom(-180, -WEBMERC_MAX_LAT, 180, WEBMERC_MAX_LAT, 5, 20), 5);
+	/* 0.36 degrees of longitude: 1/1000 of the world, 1024 px at 2^11.97 */
+	CHECK_INT(webmerc_fit_zoom(118, 36.8, 118.36, 36.8, 0, 20), 11);
+	/* the taller side decides: the same 0.36 degrees north-south at 36.8 N
+	 * is 1.25 times longer in Web Mercator, still zoom 11 */
+	CHECK_INT(webmerc_fit_zoom(118, 36.62, 118.001, 36.98, 0, 20), 11);
+	/* twice as wide, one zoom less */
+	CHECK_INT(webmerc_fit_zoom(118, 36.8, 118.72, 36.8, 0, 20), 10);
+}
+
 int main(void)
 {
 	test_tile_valid();
@@ -192,5 +209,6 @@ int main(void)
 	test_tiles();
 	test_proj_agrees();
 	test_world_px();
+	test_fit_zoom();
 	return CHECK_DONE();
 }
