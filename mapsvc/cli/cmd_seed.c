@@ -1,42 +1,31 @@
 /*
  * cmd_seed.c - `mapsvc seed`: pre-renders every tile of a zoom range over a
- * box into an MBTiles 1.3 file, for hosting the overlay without a running
- * mapsvc (a CDN, an offline phone app, QGIS, GDAL).
+ * box into a tile store (MBTiles 1.3), for hosting the overlay without a
+ * running mapsvc (a CDN, an offline phone app, QGIS, GDAL).
  *
  * Each tile is drawn exactly as GET /tiles and `mapsvc render` draw it
  * (tile_view_of_tile + tile_render_png on one tile_map), so the stored
- * bytes are the served bytes.  Storage follows MBTiles 1.3
- * (github.com/mapbox/mbtiles-spec, 1.3/spec.md): a `metadata` table and a
- * `tiles` table-or-view in the TMS row order (tile_row = 2^z - 1 - y).
- * Most tiles of an overlay are the one shared empty PNG, so the images are
- * deduplicated the way mbutil and other writers do it: `images` holds each
- * distinct PNG once under its content hash, `map` points every address at
- * a hash, and `tiles` is a view joining the two, which readers of the spec
- * (GDAL, MapLibre tools, mbview) take as they take a table.
- *
- * The file is written under a temporary name beside the target in one
- * transaction and renamed over it only when complete, so the target is
- * never half a file; an interrupt removes the temporary file.
+ * bytes are the served bytes.  How they are stored is tilestore/'s: the
+ * format by --format or the file's extension, the file written beside the
+ * target and published whole at the end, so the target is never half a
+ * file; an interrupt (SIGINT, SIGTERM) stops the loop and the unfinished
+ * store is removed.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "../features/features.h"
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
 #include "../styleset/styleset.h"
-#include "../util/mem.h"
+#include "../tilestore/tilestore.h"
 #include "cli.h"
 
 /* More tiles than this is almost surely a typo (--zoom 0-24 over the
@@ -46,11 +35,12 @@
 static const char usage_text[] =
 	"usage: mapsvc seed [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
 	"                   [--coordsys wgs84|gcj02] --zoom MIN-MAX [--bbox W,S,E,N]\n"
-	"                   [--force] -o FILE.mbtiles\n"
+	"                   [--format mbtiles] [--force] -o FILE.mbtiles\n"
 	"\n"
-	"Pre-renders every XYZ tile of the zoom range that intersects the box into an\n"
-	"MBTiles 1.3 file (SQLite), each byte for byte what GET /tiles serves.  Empty\n"
-	"tiles are stored once (an images table keyed by content hash and a tiles view).\n"
+	"Pre-renders every XYZ tile of the zoom range that intersects the box into a\n"
+	"tile store, each byte for byte what GET /tiles serves: an MBTiles 1.3 file\n"
+	"(SQLite) whose empty tiles are stored once (an images table keyed by content\n"
+	"hash and a tiles view).\n"
 	"\n"
 	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
 	"  --styles DIR     folder of style files (default: the bundled styles)\n"
@@ -60,8 +50,10 @@ static const char usage_text[] =
 	"                   wgs84); the box is in the same system\n"
 	"  --zoom MIN-MAX   zoom levels, 0 <= MIN <= MAX <= 24 (or one level: --zoom N)\n"
 	"  --bbox W,S,E,N   box in degrees (default: the bounds of the data)\n"
+	"  --format NAME    the store's format: mbtiles (default: by FILE's extension,\n"
+	"                   else mbtiles)\n"
 	"  --force          replace FILE if it exists (otherwise an existing FILE is refused)\n"
-	"  -o FILE          the MBTiles file to write\n"
+	"  -o FILE          the file to write\n"
 	"\n"
 	"At most 10000000 tiles per run.  Progress goes to standard error.\n";
 
@@ -117,108 +109,6 @@ static long long range_count(struct tile_range r)
 	return (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
 }
 
-/* ---------------------------------------------------------------- SQLite */
-
-struct mbt {
-	sqlite3 *db;
-	sqlite3_stmt *ins_image, *ins_map;
-	const char *path;
-	long long images; /* distinct images inserted */
-};
-
-static enum ms_status db_fail(struct mbt *m, const char *what, struct ms_error *err)
-{
-	return ms_fail(err, MS_EIO, "%s: %s: %s", m->path, what, m->db ? sqlite3_errmsg(m->db) : "out of memory");
-}
-
-static enum ms_status mbt_exec(struct mbt *m, const char *sql, struct ms_error *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(m->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ms_fail(err, MS_EIO, "%s: %s", m->path, msg ? msg : sqlite3_errmsg(m->db));
-		sqlite3_free(msg);
-		return MS_EIO;
-	}
-	return MS_OK;
-}
-
-/* Schema of MBTiles 1.3 with deduplicated images (the names mbutil uses). */
-static const char schema_sql[] =
-	"PRAGMA journal_mode=OFF;" /* a failed run deletes the whole temporary file */
-	"PRAGMA synchronous=OFF;"  /* durability comes from fsync before the rename */
-	"PRAGMA application_id=0x4d504258;" /* 'MPBX', as the spec recommends */
-	"BEGIN;"
-	"CREATE TABLE metadata (name TEXT, value TEXT);"
-	"CREATE UNIQUE INDEX name ON metadata (name);"
-	"CREATE TABLE images (tile_id TEXT, tile_data BLOB);"
-	"CREATE UNIQUE INDEX images_id ON images (tile_id);"
-	"CREATE TABLE map (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_id TEXT);"
-	"CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);"
-	"CREATE VIEW tiles AS SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column,"
-	" map.tile_row AS tile_row, images.tile_data AS tile_data"
-	" FROM map JOIN images ON images.tile_id = map.tile_id;";
-
-static enum ms_status mbt_open(struct mbt *m, const char *path, struct ms_error *err)
-{
-	memset(m, 0, sizeof *m);
-	m->path = path;
-	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot create", err);
-	if (mbt_exec(m, schema_sql, err))
-		return MS_EIO;
-	if (sqlite3_prepare_v2(m->db, "INSERT OR IGNORE INTO images (tile_id, tile_data) VALUES (?1, ?2)", -1,
-			       &m->ins_image, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(m->db, "INSERT INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?1, ?2, ?3, ?4)",
-			       -1, &m->ins_map, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot prepare", err);
-	return MS_OK;
-}
-
-static void mbt_close(struct mbt *m)
-{
-	sqlite3_finalize(m->ins_image);
-	sqlite3_finalize(m->ins_map);
-	sqlite3_close(m->db);
-	m->db = NULL;
-}
-
-static enum ms_status mbt_meta(struct mbt *m, const char *name, const char *value, struct ms_error *err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(m->db, "INSERT INTO metadata (name, value) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot prepare", err);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? MS_OK : db_fail(m, "cannot write metadata", err);
-}
-
-/* Stores one tile: the image once per distinct content (XXH3-128 of the
- * bytes as hex; a collision is beyond any practical tile count), the
- * address always, with the row flipped to TMS (MBTiles 1.3 "Tiles"). */
-static enum ms_status mbt_put(struct mbt *m, int z, int x, int y, const struct buf *png, struct ms_error *err)
-{
-	XXH128_hash_t h = XXH3_128bits(png->data, png->len);
-	char id[33];
-	snprintf(id, sizeof id, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
-	sqlite3_reset(m->ins_image);
-	sqlite3_bind_text(m->ins_image, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(m->ins_image, 2, png->data, (int)png->len, SQLITE_STATIC);
-	if (sqlite3_step(m->ins_image) != SQLITE_DONE)
-		return db_fail(m, "cannot store an image", err);
-	m->images += sqlite3_changes(m->db);
-	long long row = (1LL << z) - 1 - y;
-	sqlite3_reset(m->ins_map);
-	sqlite3_bind_int(m->ins_map, 1, z);
-	sqlite3_bind_int(m->ins_map, 2, x);
-	sqlite3_bind_int64(m->ins_map, 3, row);
-	sqlite3_bind_text(m->ins_map, 4, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(m->ins_map) != SQLITE_DONE)
-		return db_fail(m, "cannot store a tile", err);
-	return MS_OK;
-}
-
 /* ------------------------------------------------------------- the seed */
 
 struct seed_job {
@@ -236,37 +126,33 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static enum ms_status write_metadata(struct mbt *m, const struct seed_job *j, struct ms_error *err)
+/* What the store says about the job's tiles. */
+static void metadata_of(const struct seed_job *j, struct tilestore_meta *md, const char *extra[][2])
 {
-	char bounds[128], center[128], zmin[16], zmax[16];
-	snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3]);
-	snprintf(center, sizeof center, "%.6f,%.6f,%d", (j->bbox[0] + j->bbox[2]) / 2, (j->bbox[1] + j->bbox[3]) / 2,
-		 webmerc_fit_zoom(j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3], j->zmin, j->zmax));
-	snprintf(zmin, sizeof zmin, "%d", j->zmin);
-	snprintf(zmax, sizeof zmax, "%d", j->zmax);
-	const char *pairs[][2] = {
-		{"name", j->style->title[0] ? j->style->title : j->style->name},
-		{"format", "png"},
-		{"bounds", bounds},
-		{"center", center},
-		{"minzoom", zmin},
-		{"maxzoom", zmax},
-		{"attribution", "Sites: mapsvc red-resource data (sources per site in /collections/sites/items)"},
-		{"description", "Party-history education sites: markers by category, clusters and Chinese names"},
-		{"type", "overlay"},
-		{"version", "1.0.0"},
-		{"coordsys", coordsys_name(j->cs)},
-		{"scale", j->scale == 2 ? "2" : "1"},
+	extra[0][0] = "coordsys", extra[0][1] = coordsys_name(j->cs);
+	extra[1][0] = "scale", extra[1][1] = j->scale == 2 ? "2" : "1";
+	*md = (struct tilestore_meta){
+		.name = j->style->title[0] ? j->style->title : j->style->name,
+		.format = "png",
+		.attribution = "Sites: mapsvc red-resource data (sources per site in /collections/sites/items)",
+		.description = "Party-history education sites: markers by category, clusters and Chinese names",
+		.type = "overlay",
+		.version = "1.0.0",
+		.bounds = {j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3]},
+		.center_lon = (j->bbox[0] + j->bbox[2]) / 2,
+		.center_lat = (j->bbox[1] + j->bbox[3]) / 2,
+		.center_zoom = webmerc_fit_zoom(j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3], j->zmin, j->zmax),
+		.minzoom = j->zmin,
+		.maxzoom = j->zmax,
+		.extra = (const char *const(*)[2])extra,
+		.nextra = 2,
 	};
-	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-		if (mbt_meta(m, pairs[i][0], pairs[i][1], err))
-			return MS_EIO;
-	return MS_OK;
 }
 
 /* Renders and stores every tile of the job; prints progress at most once a
  * second. */
-static enum ms_status seed_tiles(struct mbt *m, struct tile_map *map, const struct seed_job *j, struct ms_error *err)
+static enum ms_status seed_tiles(struct tilestore *ts, struct tile_map *map, const struct seed_job *j,
+				 struct ms_error *err)
 {
 	struct tile_ctx *ctx = tile_ctx_new(err);
 	if (!ctx)
@@ -289,7 +175,7 @@ static enum ms_status seed_tiles(struct mbt *m, struct tile_map *map, const stru
 				buf_reset(&png);
 				if ((st = tile_render_png(map, ctx, &v, &png, &empty, err)))
 					break;
-				if ((st = mbt_put(m, z, x, y, &png, err)))
+				if ((st = tilestore_put(ts, z, x, y, png.data, png.len, err)))
 					break;
 				done++;
 				double t = now_s();
@@ -306,46 +192,32 @@ static enum ms_status seed_tiles(struct mbt *m, struct tile_map *map, const stru
 	return st;
 }
 
-/* Flushes the file's bytes to disk so that the rename publishes a whole
- * file even across a power cut. */
-static bool fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	bool ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Runs the job into tmp, then renames tmp to out. */
-static int seed_run(struct tile_map *map, const struct seed_job *j, const char *tmp, const char *out)
+/* Runs the job into a new store that replaces out when complete. */
+static int seed_run(struct tile_map *map, const struct seed_job *j, const char *out, const char *format)
 {
 	struct ms_error err = {0};
-	struct mbt m;
+	struct tilestore *ts = NULL;
+	struct tilestore_meta md;
+	const char *extra[2][2];
+	metadata_of(j, &md, extra);
 	double t0 = now_s();
-	enum ms_status st = mbt_open(&m, tmp, &err);
+	enum ms_status st = tilestore_create(out, format, &md, &ts, &err);
 	if (!st)
-		st = write_metadata(&m, j, &err);
+		st = seed_tiles(ts, map, j, &err);
 	if (!st)
-		st = seed_tiles(&m, map, j, &err);
-	if (!st)
-		st = mbt_exec(&m, "COMMIT;", &err);
-	long long images = m.images;
-	mbt_close(&m);
-	if (!st && !fsync_path(tmp))
-		st = ms_fail(&err, MS_EIO, "%s: cannot flush: %s", tmp, strerror(errno));
-	if (!st && rename(tmp, out) != 0)
-		st = ms_fail(&err, MS_EIO, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
+		st = tilestore_finish(ts, &err);
+	struct tilestore_stats stats = {0};
+	if (ts)
+		tilestore_stats(ts, &stats);
+	tilestore_close(ts); /* an unfinished store is removed */
 	if (st) {
-		unlink(tmp);
 		fprintf(stderr, "mapsvc seed: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	struct stat sb;
 	long long bytes = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
-	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", out, j->total,
-		images, bytes, now_s() - t0);
+	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", out,
+		stats.tiles, stats.images, bytes, now_s() - t0);
 	return EXIT_OK;
 }
 
@@ -382,12 +254,12 @@ int cmd_seed(int argc, char **argv)
 		{"style", required_argument, NULL, 's'},	  {"scale", required_argument, NULL, 'x'},
 		{"coordsys", required_argument, NULL, 'c'}, {"zoom", required_argument, NULL, 'z'},
 		{"bbox", required_argument, NULL, 'b'},	  {"force", no_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"output", required_argument, NULL, 'o'},	  {"format", required_argument, NULL, 'F'},
+		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
 	};
 	struct seed_job job = {.cs = COORDSYS_WGS84, .scale = 1, .zmin = -1};
 	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *style_name = "default";
-	const char *out = NULL, *bbox_arg = NULL;
+	const char *out = NULL, *bbox_arg = NULL, *format = NULL;
 	bool force = false;
 	long scale = 1;
 	int ch;
@@ -417,6 +289,11 @@ int cmd_seed(int argc, char **argv)
 			break;
 		case 'b': bbox_arg = optarg; break;
 		case 'f': force = true; break;
+		case 'F':
+			if (!tilestore_backend_named(optarg))
+				return cli_usage_error("seed", "--format: '%s' is not mbtiles", optarg);
+			format = optarg;
+			break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		case ':': return cli_usage_error("seed", "%s needs a value", argv[optind - 1]);
@@ -430,7 +307,10 @@ int cmd_seed(int argc, char **argv)
 	if (!out)
 		return cli_usage_error("seed", "-o FILE.mbtiles is required");
 	if (!strcmp(out, "-"))
-		return cli_usage_error("seed", "-o: an MBTiles file cannot go to standard output");
+		return cli_usage_error("seed", "-o: a tile store cannot go to standard output");
+	/* The format mapsvc seed has always written, for a name that says none. */
+	if (!format && !tilestore_backend_for_path(out))
+		format = "mbtiles";
 	if (!force && access(out, F_OK) == 0)
 		return cli_usage_error("seed", "%s exists; --force replaces it", out);
 	/* The box given is checked before anything is loaded. */
@@ -469,18 +349,14 @@ int cmd_seed(int argc, char **argv)
 	struct tile_map *map = tile_map_new(snap, styles, nstyles);
 	snapshot_release(snap);
 
-	size_t tlen = strlen(out) + 32;
-	char *tmp = xmalloc(tlen);
-	snprintf(tmp, tlen, "%s.%ld.tmp", out, (long)getpid());
 	struct sigaction sa = {0}, old_int, old_term;
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &old_int);
 	sigaction(SIGTERM, &sa, &old_term);
-	rc = seed_run(map, &job, tmp, out);
+	rc = seed_run(map, &job, out, format);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	free(tmp);
 	tile_map_release(map);
 	styleset_free(cm.set);
 	return rc;
