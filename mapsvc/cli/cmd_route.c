@@ -1,12 +1,13 @@
 /*
  * cmd_route.c - `mapsvc route`: a route sheet for a tour guide written to
- * a file, the same content GET /route answers with.
+ * a file, the same content GET /route answers with: both call
+ * route_sheet_make (route/pipeline.h).
  *
- * The one difference is the HTML sheet's overview map.  The server's page
- * points its <img> at /staticmap.png; a file has no server behind it, so
- * here the map is rendered in-process and embedded as a data: URI PNG
- * (RFC 2397), and the .html file stands alone (mail it, open it offline,
- * print it).  The PDF embeds the same map.
+ * The one difference is the HTML sheet's overview map: a file has no
+ * server behind it, so no map link is given, and the pipeline embeds the
+ * map as a data: URI PNG; the .html file stands alone (mail it, open it
+ * offline, print it).  The styles are loaded only for a format that
+ * draws a map.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@
 
 #include "../render/tile.h"
 #include "../route/overlay.h"
-#include "../route/route.h"
+#include "../route/pipeline.h"
 #include "../styleset/styleset.h"
 #include "cli.h"
 
@@ -41,62 +42,24 @@ static const char usage_text[] =
 	"  --styles DIR       folder of style files; the map uses print.json\n"
 	"  -o FILE            where to write (- for standard output)\n";
 
-enum fmt { FMT_JSON, FMT_GPX, FMT_HTML, FMT_PDF };
-
-/* The overview map of a sheet: 720 x 480 CSS px drawn at 2x, about
- * 190 dpi across the 186 mm of an A4 page's text width. */
-#define SHEET_MAP_W 720
-#define SHEET_MAP_H 480
-#define SHEET_MAP_SCALE 2
-
-static int parse_format(const char *s)
+/* The sheet of rq from the snapshot, drawn (when its format shows a map)
+ * with the styles of styles_dir. */
+static enum ms_status make_sheet(struct snapshot *snap, const char *styles_dir, const struct route_request *rq,
+				 struct route_output *out, struct ms_error *err)
 {
-	static const char *const names[] = {"json", "gpx", "html", "pdf"};
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
-/* RFC 4648 base64, for the data: URI. */
-static void base64(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	buf_reserve(out, (n + 2) / 3 * 4 + 1);
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		buf_putc(out, tab[v >> 18 & 63]);
-		buf_putc(out, tab[v >> 12 & 63]);
-		buf_putc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-		buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
-	}
-}
-
-/* The overview map PNG of the plan, drawn with the print style. */
-static enum ms_status render_map(struct snapshot *snap, const char *styles_dir, const struct route_plan *plan,
-				 struct buf *png, struct ms_error *err)
-{
+	if (!route_request_draws(rq))
+		return route_sheet_make(snap, rq, NULL, out, err);
 	struct styleset *set = NULL;
 	enum ms_status st = styleset_load_dir(styles_dir, &set, err);
 	if (st != MS_OK)
 		return st;
-	const struct style *print = styleset_find(set, "print");
-	if (!print) {
-		styleset_free(set);
-		return ms_fail(err, MS_ENOTFOUND, "%s: no print.json style for the sheet's map", styles_dir);
-	}
-	size_t nstyles;
-	const struct style *styles = styleset_styles(set, &nstyles);
-	struct tile_map *map = tile_map_new(snap, styles, nstyles);
-	struct tile_ctx *ctx = tile_ctx_new(err);
-	st = ctx ? route_map_plan_png(map, ctx, print, plan, SHEET_MAP_W, SHEET_MAP_H, SHEET_MAP_SCALE, png, err)
-		 : err->status;
-	tile_ctx_free(ctx);
-	tile_map_release(map);
+	struct route_drawing draw = {0};
+	draw.styles = styleset_styles(set, &draw.nstyles);
+	draw.map = tile_map_new(snap, draw.styles, draw.nstyles);
+	draw.ctx = tile_ctx_new(err);
+	st = draw.ctx ? route_sheet_make(snap, rq, &draw, out, err) : err->status;
+	tile_ctx_free(draw.ctx);
+	tile_map_release(draw.map);
 	styleset_free(set);
 	return st;
 }
@@ -112,12 +75,9 @@ int cmd_route(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
 	};
 	const char *db = cli_default_db(), *styles_dir = cli_default_styles();
-	const char *sites = NULL, *out = NULL, *title = NULL;
-	double lat = 0, lon = 0;
-	bool have_from = false;
-	long nearest = 0;
-	int format = -1;
-	struct route_options opt = {false, ROUTE_WALK};
+	const char *out = NULL;
+	struct route_request rq = {.opt = {false, ROUTE_WALK}, .generated = time(NULL)};
+	bool have_from = false, have_format = false;
 	int ch;
 	optind = 1;
 	opterr = 0;
@@ -126,30 +86,35 @@ int cmd_route(int argc, char **argv)
 		case 'd': db = optarg; break;
 		case 'S': styles_dir = optarg; break;
 		case 'f':
-			if (!route_parse_point(optarg, &lat, &lon) || !site_coord_valid(lat, lon))
+			if (!route_parse_point(optarg, &rq.from_lat, &rq.from_lon) ||
+			    !site_coord_valid(rq.from_lat, rq.from_lon))
 				return cli_usage_error("route", "--from: '%s' is not LAT,LON in -90..90, -180..180",
 						       optarg);
 			have_from = true;
 			break;
-		case 's': sites = optarg; break;
+		case 's': rq.sites = optarg; break;
 		case 'n':
-			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &nearest))
+			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &rq.nearest))
 				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d", optarg,
 						       ROUTE_MAX_STOPS);
 			break;
-		case 'r': opt.round_trip = true; break;
+		case 'r': rq.opt.round_trip = true; break;
 		case 'm': {
 			int m = route_mode_parse(optarg);
 			if (m < 0)
 				return cli_usage_error("route", "--mode: '%s' is not walk or drive", optarg);
-			opt.mode = (enum route_mode)m;
+			rq.opt.mode = (enum route_mode)m;
 			break;
 		}
-		case 'F':
-			if ((format = parse_format(optarg)) < 0)
+		case 'F': {
+			int f = route_format_parse(optarg);
+			if (f < 0)
 				return cli_usage_error("route", "--format: '%s' is not json, gpx, html or pdf", optarg);
+			rq.format = (enum route_format)f;
+			have_format = true;
 			break;
-		case 't': title = optarg; break;
+		}
+		case 't': rq.title = optarg; break;
 		case 'o': out = optarg; break;
 		case 'h': fputs(usage_text, stdout); return EXIT_OK;
 		case ':': return cli_usage_error("route", "%s needs a value", argv[optind - 1]);
@@ -160,9 +125,9 @@ int cmd_route(int argc, char **argv)
 		return cli_usage_error("route", "unexpected argument '%s'", argv[optind]);
 	if (!have_from)
 		return cli_usage_error("route", "--from LAT,LON is required");
-	if (!sites == !nearest)
+	if (!rq.sites == !rq.nearest)
 		return cli_usage_error("route", "give either --sites ID,... or --nearest N");
-	if (format < 0)
+	if (!have_format)
 		return cli_usage_error("route", "--format json|gpx|html|pdf is required");
 	if (!out)
 		return cli_usage_error("route", "-o FILE is required");
@@ -173,51 +138,19 @@ int cmd_route(int argc, char **argv)
 		fprintf(stderr, "mapsvc route: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
+	struct route_output doc = {.body = BUF_INIT};
+	enum ms_status st = make_sheet(snap, styles_dir, &rq, &doc, &err);
 	int rc = EXIT_FAIL;
-	const struct site *stops[ROUTE_MAX_STOPS];
-	size_t n = 0;
-	struct route_plan *plan = NULL;
-	struct buf doc = BUF_INIT, png = BUF_INIT, url = BUF_INIT;
-	enum ms_status st = sites ? route_select_ids(snap, sites, stops, &n, &err)
-				  : route_select_nearest(snap, lat, lon, nearest, stops, &n, &err);
-	if (st == MS_OK)
-		st = route_plan_build(lat, lon, stops, n, &opt, &plan, &err);
 	if (st != MS_OK) {
 		fprintf(stderr, "mapsvc route: %s\n", err.msg);
 		/* a wrong id or list is the caller's mistake, like a bad option */
-		rc = st == MS_EUSAGE || st == MS_ENOTFOUND ? EXIT_USAGE : EXIT_FAIL;
+		if (st == MS_EUSAGE || st == MS_ENOTFOUND)
+			rc = EXIT_USAGE;
 		goto done;
 	}
-	struct route_sheet sheet = {.title = title, .generated = time(NULL), .utc_offset_min = 480};
-	if ((format == FMT_HTML || format == FMT_PDF) &&
-	    render_map(snap, styles_dir, plan, &png, &err) != MS_OK) {
-		fprintf(stderr, "mapsvc route: map: %s\n", err.msg);
-		goto done;
-	}
-	switch (format) {
-	case FMT_JSON: route_write_geojson(plan, &sheet, &doc); break;
-	case FMT_GPX: route_write_gpx(plan, &sheet, &doc); break;
-	case FMT_HTML:
-		buf_puts(&url, "data:image/png;base64,");
-		base64(&url, (const unsigned char *)png.data, png.len);
-		sheet.map_url = buf_str(&url);
-		route_write_html(plan, &sheet, &doc);
-		break;
-	case FMT_PDF:
-		sheet.map_png = (const unsigned char *)png.data;
-		sheet.map_png_len = png.len;
-		if (route_write_pdf(plan, &sheet, &doc, &err) != MS_OK) {
-			fprintf(stderr, "mapsvc route: %s\n", err.msg);
-			goto done;
-		}
-		break;
-	}
-	rc = cli_write_file("route", out, &doc);
+	rc = cli_write_file("route", out, &doc.body);
 done:
-	buf_free(&doc);
-	buf_free(&png);
-	buf_free(&url);
-	route_plan_free(plan);
+	buf_free(&doc.body);
 	snapshot_release(snap);
 	return rc;
 }

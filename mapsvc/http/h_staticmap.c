@@ -26,7 +26,6 @@
 
 #define STATICMAP_DEFAULT_W 600
 #define STATICMAP_DEFAULT_H 400
-#define STATICMAP_STYLE "print"
 
 _Static_assert(ROUTE_MAX_STOPS <= HTTP_MAX_POINTS, "markers hold a route's stops");
 
@@ -42,7 +41,7 @@ static const struct http_pspec staticmap_specs[] = {
 	 .desc = "Image height, logical px."},
 	{.name = "scale", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_SCALE, .def = "1",
 	 .desc = "The PNG is scale times width x height px."},
-	{.name = "style", .type = HTTP_T_STRING, .def = STATICMAP_STYLE, .desc = "A style of the styles folder."},
+	{.name = "style", .type = HTTP_T_STRING, .def = ROUTE_MAP_STYLE, .desc = "A style of the styles folder."},
 	HTTP_SPEC_MAP_COORDSYS("The system of the basemap and of every coordinate given here."),
 	{.name = "start", .type = HTTP_T_LATLON, .min = -90, .max = 90,
 	 .desc = "LAT,LON of the route's start, drawn as a square marked 起."},
@@ -96,14 +95,11 @@ static bool view_of(const struct http_ctx *c, struct http_response *r, const str
 		http_problem(r, 400, "bbox: give bbox=W,S,E,N, center=LAT,LON&zoom=Z, or markers");
 		return false;
 	}
-	int fit_max = (int)c->cfg->max_zoom < ROUTE_MAP_FIT_MAX_ZOOM ? (int)c->cfg->max_zoom : ROUTE_MAP_FIT_MAX_ZOOM;
-	int z;
 	struct ms_error err = {0};
-	if (route_map_fit_zoom(b[0], b[1], b[2], b[3], width, height, ROUTE_MAP_PAD_PX, fit_max, &z, &err) != MS_OK) {
+	if (route_map_view_fit(view, st, cs, b, width, height, scale, (int)c->cfg->max_zoom, &err) != MS_OK) {
 		http_problem_from_error(r, &err);
 		return false;
 	}
-	route_map_view_box(view, st, cs, b[0], b[1], b[2], b[3], z, width, height, scale);
 	return true;
 }
 

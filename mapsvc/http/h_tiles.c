@@ -23,6 +23,7 @@
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
 #include "../render/tilecache.h"
+#include "../route/pipeline.h"
 #include "../styleset/styleset.h"
 #include "../util/jsonw.h"
 #include "../util/mem.h"
@@ -325,4 +326,17 @@ struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap)
 struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err)
 {
 	return thread_ctx(t, err);
+}
+
+enum ms_status h_tiles_drawing(struct http_ctx *c, struct route_drawing *d, struct tile_map **map,
+			       struct ms_error *err)
+{
+	struct h_tiles *t = http_tiles(c);
+	*map = NULL;
+	if (!(d->ctx = thread_ctx(t, err)))
+		return err->status;
+	*map = d->map = map_for(t, c->snap);
+	d->styles = t->styles;
+	d->nstyles = t->nstyles;
+	return MS_OK;
 }

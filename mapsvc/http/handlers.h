@@ -62,6 +62,12 @@ struct style;
 const struct style *h_tiles_style(struct h_tiles *t, const char *name);
 struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
 struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
+/* What draws a route sheet's map: the map of the request's snapshot
+ * (*map, retained: tile_map_release it), this thread's context, the
+ * styles. */
+struct route_drawing;
+enum ms_status h_tiles_drawing(struct http_ctx *c, struct route_drawing *d, struct tile_map **map,
+			       struct ms_error *err);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
 extern const struct http_params h_staticmap_params, h_route_params;

@@ -67,6 +67,7 @@ struct http_config {
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_CAPTURES 4        /* {name} segments in a route pattern */
 #define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
+#define HTTP_BASE_URL_MAX 300      /* bytes of http_ctx.base_url, its NUL included */
 
 struct http_param {
 	const char *key, *value; /* decoded; borrowed from libmicrohttpd */

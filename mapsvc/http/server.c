@@ -207,7 +207,7 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 		goto done;
 	}
 
-	char base[300];
+	char base[HTTP_BASE_URL_MAX];
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if (s->cfg.public_url) {
 		snprintf(base, sizeof base, "%s", s->cfg.public_url);

@@ -112,6 +112,19 @@ void route_map_view_box(struct tile_view *v, const struct style *style, enum coo
 	view_at(v, style, cs, cx, cy, zoom, width, height, scale);
 }
 
+enum ms_status route_map_view_fit(struct tile_view *v, const struct style *style, enum coordsys cs,
+				  const double box[4], int width, int height, int scale, int max_zoom,
+				  struct ms_error *err)
+{
+	int zoom = 0;
+	int fit_max = max_zoom < ROUTE_MAP_FIT_MAX_ZOOM ? max_zoom : ROUTE_MAP_FIT_MAX_ZOOM;
+	enum ms_status st =
+		route_map_fit_zoom(box[0], box[1], box[2], box[3], width, height, ROUTE_MAP_PAD_PX, fit_max, &zoom, err);
+	if (st == MS_OK)
+		route_map_view_box(v, style, cs, box[0], box[1], box[2], box[3], zoom, width, height, scale);
+	return st;
+}
+
 void route_map_canvas_px(const struct tile_view *v, double lat, double lon, double *x, double *y)
 {
 	double mx, my;
@@ -275,17 +288,13 @@ enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, cons
 {
 	struct route_overlay ov;
 	route_overlay_from_plan(&ov, p, COORDSYS_WGS84);
-	double w, s, e, n;
-	int zoom;
-	if (!route_overlay_bounds(&ov, &w, &s, &e, &n))
+	double box[4];
+	if (!route_overlay_bounds(&ov, &box[0], &box[1], &box[2], &box[3]))
 		return ms_fail(err, MS_EUSAGE, "route map: no points");
-	enum ms_status st = route_map_fit_zoom(w, s, e, n, width, height, ROUTE_MAP_PAD_PX, ROUTE_MAP_FIT_MAX_ZOOM,
-					       &zoom, err);
-	if (st != MS_OK)
-		return st;
 	struct tile_view v;
-	route_map_view_box(&v, style, COORDSYS_WGS84, w, s, e, n, zoom, width, height, scale);
-	return route_map_render_png(m, ctx, &v, &ov, png, err);
+	enum ms_status st = route_map_view_fit(&v, style, COORDSYS_WGS84, box, width, height, scale,
+					       ROUTE_MAP_FIT_MAX_ZOOM, err);
+	return st == MS_OK ? route_map_render_png(m, ctx, &v, &ov, png, err) : st;
 }
 
 /* ------------------------------------------------------ choosing stops */

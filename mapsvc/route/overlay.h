@@ -44,6 +44,9 @@
 /* Highest zoom a fitted box gets (one point, or points metres apart):
  * street level, beyond which a printed map shows nothing more. */
 #define ROUTE_MAP_FIT_MAX_ZOOM 17
+/* The style maps for paper are drawn in (styles/print.json): static maps
+ * unless asked otherwise, and every sheet's overview map. */
+#define ROUTE_MAP_STYLE "print"
 
 #define ROUTE_MARKER_R 10.0
 #define ROUTE_MARKER_OUTLINE 2.0
@@ -84,6 +87,13 @@ void route_map_view_center(struct tile_view *v, const struct style *style, enum 
 /* The same for a box: centred on the box's Web Mercator middle. */
 void route_map_view_box(struct tile_view *v, const struct style *style, enum coordsys cs, double west,
 			double south, double east, double north, int zoom, int width, int height, int scale);
+/* The window of width x height logical px at scale showing the box
+ * (west, south, east, north) whole: route_map_fit_zoom with
+ * ROUTE_MAP_PAD_PX free on every side, at most min(max_zoom,
+ * ROUTE_MAP_FIT_MAX_ZOOM), then route_map_view_box.  Its errors. */
+enum ms_status route_map_view_fit(struct tile_view *v, const struct style *style, enum coordsys cs,
+				  const double box[4], int width, int height, int scale, int max_zoom,
+				  struct ms_error *err);
 /* Where a point of the view's system lands on its canvas (px, with (0,0)
  * the top-left corner; closed-form Web Mercator). */
 void route_map_canvas_px(const struct tile_view *v, double lat, double lon, double *x, double *y);
