@@ -91,24 +91,6 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 	return true;
 }
 
-/* The tiles of zoom z that the box touches (inclusive ranges, XYZ rows). */
-struct tile_range {
-	int x0, y0, x1, y1;
-};
-
-static struct tile_range range_at(const double bbox[4], int z)
-{
-	struct tile_range r;
-	tile_from_lonlat(bbox[0], bbox[3], z, &r.x0, &r.y0);
-	tile_from_lonlat(bbox[2], bbox[1], z, &r.x1, &r.y1);
-	return r;
-}
-
-static long long range_count(struct tile_range r)
-{
-	return (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
-}
-
 /* ------------------------------------------------------------- the seed */
 
 struct seed_job {
@@ -162,7 +144,8 @@ static enum ms_status seed_tiles(struct tilestore *ts, struct tile_map *map, con
 	long long done = 0;
 	double t0 = now_s(), last = t0;
 	for (int z = j->zmin; z <= j->zmax && !st; z++) {
-		struct tile_range r = range_at(j->bbox, z);
+		struct webmerc_range r;
+		webmerc_tile_range(j->bbox, z, &r);
 		for (int x = r.x0; x <= r.x1 && !st; x++) {
 			for (int y = r.y0; y <= r.y1 && !st; y++) {
 				if (interrupted) {
@@ -332,8 +315,7 @@ int cmd_seed(int argc, char **argv)
 	size_t nstyles = cm.nstyles;
 	rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
 	if (!rc) {
-		for (int z = job.zmin; z <= job.zmax; z++)
-			job.total += range_count(range_at(job.bbox, z));
+		job.total = webmerc_tile_count(job.bbox, job.zmin, job.zmax);
 		if (job.total > SEED_MAX_TILES)
 			rc = cli_usage_error("seed",
 					     "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit "

@@ -112,6 +112,24 @@ void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 	*y = (int)(ty > max ? max : ty);
 }
 
+void webmerc_tile_range(const double box[4], int z, struct webmerc_range *r)
+{
+	/* XYZ rows grow southward: the north-west corner gives the first */
+	tile_from_lonlat(box[0], box[3], z, &r->x0, &r->y0);
+	tile_from_lonlat(box[2], box[1], z, &r->x1, &r->y1);
+}
+
+long long webmerc_tile_count(const double box[4], int zmin, int zmax)
+{
+	long long n = 0;
+	for (int z = zmin; z <= zmax; z++) {
+		struct webmerc_range r;
+		webmerc_tile_range(box, z, &r);
+		n += (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
+	}
+	return n;
+}
+
 /* Why these numbers: 1024 px is the map of a laptop browser or a phone
  * held sideways, the view a client opens first; zoom 14 shows a town's
  * streets, closer than which one site alone fills the screen and nothing

@@ -40,6 +40,16 @@ void tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, do
 /* The tile containing lon/lat at zoom z (clamped into the grid). */
 void tile_from_lonlat(double lon, double lat, int z, int *x, int *y);
 
+/* The tiles of zoom z that a lon/lat box (west, south, east, north)
+ * touches: columns x0..x1 and rows y0..y1 (XYZ, inclusive, clamped into
+ * the grid). */
+struct webmerc_range {
+	int x0, y0, x1, y1;
+};
+void webmerc_tile_range(const double box[4], int z, struct webmerc_range *r);
+/* How many tiles the box touches over zooms zmin..zmax. */
+long long webmerc_tile_count(const double box[4], int zmin, int zmax);
+
 /* The zoom a viewer opens a box at (TileJSON's and MBTiles' `center`):
  * the largest at which the box's wider Web Mercator side spans at most
  * WEBMERC_FIT_VIEW_PX, never above WEBMERC_FIT_MAX_ZOOM, then clamped

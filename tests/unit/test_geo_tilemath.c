@@ -202,6 +202,29 @@ static void test_fit_zoom(void)
 	CHECK_INT(webmerc_fit_zoom(118, 36.8, 118.72, 36.8, 0, 20), 10);
 }
 
+/* The tiles a box touches, against tile_from_lonlat corner by corner. */
+static void test_tile_range(void)
+{
+	const double box[4] = {117.9, 36.65, 118.2, 36.95};
+	struct webmerc_range r;
+	webmerc_tile_range(box, 0, &r);
+	CHECK(r.x0 == 0 && r.y0 == 0 && r.x1 == 0 && r.y1 == 0);
+	webmerc_tile_range(box, 12, &r);
+	int x, y;
+	tile_from_lonlat(117.9, 36.95, 12, &x, &y); /* north-west */
+	CHECK(r.x0 == x && r.y0 == y);
+	tile_from_lonlat(118.2, 36.65, 12, &x, &y); /* south-east */
+	CHECK(r.x1 == x && r.y1 == y);
+	CHECK(r.x1 > r.x0 && r.y1 > r.y0);
+	long long n12 = (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
+	CHECK_INT(webmerc_tile_count(box, 12, 12), n12);
+	CHECK_INT(webmerc_tile_count(box, 0, 0), 1);
+	CHECK_INT(webmerc_tile_count(box, 11, 12), webmerc_tile_count(box, 11, 11) + n12);
+	/* the world: every tile */
+	const double world[4] = {-180, -WEBMERC_MAX_LAT, 180, WEBMERC_MAX_LAT};
+	CHECK_INT(webmerc_tile_count(world, 0, 3), 1 + 4 + 16 + 64);
+}
+
 int main(void)
 {
 	test_tile_valid();
@@ -210,5 +233,6 @@ int main(void)
 	test_proj_agrees();
 	test_world_px();
 	test_fit_zoom();
+	test_tile_range();
 	return CHECK_DONE();
 }
