@@ -1,7 +1,8 @@
 /*
  * cmd_render.c - `mapsvc render`: one tile to a PNG file, the very bytes
- * GET /tiles/{style}/{z}/{x}/{y}[@2x].png answers with (same layout, same
- * renderer, same encoder, same shared empty tile).
+ * GET /tiles/{style}/{z}/{x}/{y}[@2x].png answers with: both ask the map
+ * service (mapservice_tile), so layout, renderer, encoder and the shared
+ * empty tile are the same.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -9,8 +10,7 @@
 #include <string.h>
 
 #include "../geo/tilemath.h"
-#include "../render/tile.h"
-#include "../styleset/styleset.h"
+#include "../mapservice/mapservice.h"
 #include "../util/numparse.h"
 #include "cli.h"
 
@@ -102,25 +102,21 @@ int cmd_render(int argc, char **argv)
 	int rc = cli_map_open("render", db, styles_dir, style_name, &cm);
 	if (rc != EXIT_OK)
 		return rc;
-	const struct style *st = cm.style;
+	/* The tile as GET /tiles answers it: the service's bytes. */
+	const struct mapservice_tile t = {cm.style, cs, z, x, y, (int)scale};
+	struct tile_blob *blob = NULL;
+	uint64_t tag;
 	struct ms_error err = {0};
-	struct tile_map *map = tile_map_new(cm.snap, cm.styles, cm.nstyles);
-	snapshot_release(cm.snap);
-	rc = EXIT_FAIL;
-	struct tile_ctx *ctx = tile_ctx_new(&err);
-	if (ctx) {
-		struct tile_view v;
-		tile_view_of_tile(&v, st, cs, z, x, y, (int)scale);
+	if (mapservice_tile(cm.maps, cm.gen, &t, &blob, &tag, &err) == MS_OK) {
 		struct buf png = BUF_INIT;
-		bool empty;
-		if (tile_render_png(map, ctx, &v, &png, &empty, &err) == MS_OK)
-			rc = cli_write_file("render", out, &png);
+		buf_append(&png, blob->data, blob->len);
+		rc = cli_write_file("render", out, &png);
 		buf_free(&png);
-	}
-	if (rc == EXIT_FAIL && err.msg[0])
+		tile_blob_release(blob);
+	} else {
 		fprintf(stderr, "mapsvc render: %s\n", err.msg);
-	tile_ctx_free(ctx);
-	tile_map_release(map);
-	styleset_free(cm.set);
+		rc = EXIT_FAIL;
+	}
+	cli_map_close(&cm);
 	return rc;
 }

@@ -7,7 +7,7 @@
  * server behind it, so no map link is given, and the pipeline embeds the
  * map as a data: URI PNG; the .html file stands alone (mail it, open it
  * offline, print it).  The styles are loaded only for a format that
- * draws a map.
+ * draws a map, so a JSON or GPX sheet needs no styles folder.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,10 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "../render/tile.h"
+#include "../mapservice/mapservice.h"
 #include "../route/overlay.h"
 #include "../route/pipeline.h"
-#include "../styleset/styleset.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -41,28 +40,6 @@ static const char usage_text[] =
 	"  --title TEXT       the sheet's title\n"
 	"  --styles DIR       folder of style files; the map uses print.json\n"
 	"  -o FILE            where to write (- for standard output)\n";
-
-/* The sheet of rq from the snapshot, drawn (when its format shows a map)
- * with the styles of styles_dir. */
-static enum ms_status make_sheet(struct snapshot *snap, const char *styles_dir, const struct route_request *rq,
-				 struct route_output *out, struct ms_error *err)
-{
-	if (!route_request_draws(rq))
-		return route_sheet_make(snap, rq, NULL, out, err);
-	struct styleset *set = NULL;
-	enum ms_status st = styleset_load_dir(styles_dir, &set, err);
-	if (st != MS_OK)
-		return st;
-	struct route_drawing draw = {0};
-	draw.styles = styleset_styles(set, &draw.nstyles);
-	draw.map = tile_map_new(snap, draw.styles, draw.nstyles);
-	draw.ctx = tile_ctx_new(err);
-	st = draw.ctx ? route_sheet_make(snap, rq, &draw, out, err) : err->status;
-	tile_ctx_free(draw.ctx);
-	tile_map_release(draw.map);
-	styleset_free(set);
-	return st;
-}
 
 int cmd_route(int argc, char **argv)
 {
@@ -132,25 +109,26 @@ int cmd_route(int argc, char **argv)
 	if (!out)
 		return cli_usage_error("route", "-o FILE is required");
 
+	/* The styles only for a format that draws a map here. */
+	bool draws = route_request_draws(&rq);
+	struct cli_map cm;
+	int rc = cli_map_open("route", db, draws ? styles_dir : NULL, NULL, &cm);
+	if (rc != EXIT_OK)
+		return rc;
 	struct ms_error err = {0};
-	struct snapshot *snap = snapshot_load(db, &err);
-	if (!snap) {
-		fprintf(stderr, "mapsvc route: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
+	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles};
 	struct route_output doc = {.body = BUF_INIT};
-	enum ms_status st = make_sheet(snap, styles_dir, &rq, &doc, &err);
-	int rc = EXIT_FAIL;
-	if (st != MS_OK) {
+	enum ms_status st = draws && !(draw.ctx = mapservice_ctx(cm.maps, &err))
+				    ? err.status
+				    : route_sheet_make(cm.gen->snap, &rq, &draw, &doc, &err);
+	if (st == MS_OK) {
+		rc = cli_write_file("route", out, &doc.body);
+	} else {
 		fprintf(stderr, "mapsvc route: %s\n", err.msg);
 		/* a wrong id or list is the caller's mistake, like a bad option */
-		if (st == MS_EUSAGE || st == MS_ENOTFOUND)
-			rc = EXIT_USAGE;
-		goto done;
+		rc = st == MS_EUSAGE || st == MS_ENOTFOUND ? EXIT_USAGE : EXIT_FAIL;
 	}
-	rc = cli_write_file("route", out, &doc.body);
-done:
 	buf_free(&doc.body);
-	snapshot_release(snap);
+	cli_map_close(&cm);
 	return rc;
 }

@@ -23,8 +23,7 @@
 
 #include "../features/features.h"
 #include "../geo/tilemath.h"
-#include "../render/tile.h"
-#include "../styleset/styleset.h"
+#include "../mapservice/mapservice.h"
 #include "../tilestore/tilestore.h"
 #include "cli.h"
 
@@ -57,8 +56,14 @@ static const char usage_text[] =
 	"\n"
 	"At most 10000000 tiles per run.  Progress goes to standard error.\n";
 
-/* Set by SIGINT/SIGTERM: the loop stops, removes the temporary file and
- * exits 1 instead of leaving it behind. */
+/* Where the map comes from. */
+struct seed_sources {
+	const char *db, *styles_dir, *style;
+	bool force;
+};
+
+/* Set by SIGINT/SIGTERM: the seed stops, its unfinished store is removed
+ * and the command exits 1 instead of leaving it behind. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -93,14 +98,6 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 
 /* ------------------------------------------------------------- the seed */
 
-struct seed_job {
-	const struct style *style;
-	enum coordsys cs;
-	int scale, zmin, zmax;
-	double bbox[4]; /* west, south, east, north in cs */
-	long long total;
-};
-
 static double now_s(void)
 {
 	struct timespec ts;
@@ -108,104 +105,55 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* What the store says about the job's tiles. */
-static void metadata_of(const struct seed_job *j, struct tilestore_meta *md, const char *extra[][2])
-{
-	extra[0][0] = "coordsys", extra[0][1] = coordsys_name(j->cs);
-	extra[1][0] = "scale", extra[1][1] = j->scale == 2 ? "2" : "1";
-	*md = (struct tilestore_meta){
-		.name = j->style->title[0] ? j->style->title : j->style->name,
-		.format = "png",
-		.attribution = "Sites: mapsvc red-resource data (sources per site in /collections/sites/items)",
-		.description = "Party-history education sites: markers by category, clusters and Chinese names",
-		.type = "overlay",
-		.version = "1.0.0",
-		.bounds = {j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3]},
-		.center_lon = (j->bbox[0] + j->bbox[2]) / 2,
-		.center_lat = (j->bbox[1] + j->bbox[3]) / 2,
-		.center_zoom = webmerc_fit_zoom(j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3], j->zmin, j->zmax),
-		.minzoom = j->zmin,
-		.maxzoom = j->zmax,
-		.extra = (const char *const(*)[2])extra,
-		.nextra = 2,
-	};
-}
+struct progress {
+	double t0, last;
+};
 
-/* Renders and stores every tile of the job; prints progress at most once a
- * second. */
-static enum ms_status seed_tiles(struct tilestore *ts, struct tile_map *map, const struct seed_job *j,
-				 struct ms_error *err)
+/* Progress on standard error at most once a second; false (stop) after
+ * SIGINT or SIGTERM. */
+static bool report(void *arg, long long done, long long total, int zoom)
 {
-	struct tile_ctx *ctx = tile_ctx_new(err);
-	if (!ctx)
-		return err->status ? err->status : MS_EINTERNAL;
-	enum ms_status st = MS_OK;
-	struct buf png = BUF_INIT;
-	long long done = 0;
-	double t0 = now_s(), last = t0;
-	for (int z = j->zmin; z <= j->zmax && !st; z++) {
-		struct webmerc_range r;
-		webmerc_tile_range(j->bbox, z, &r);
-		for (int x = r.x0; x <= r.x1 && !st; x++) {
-			for (int y = r.y0; y <= r.y1 && !st; y++) {
-				if (interrupted) {
-					st = ms_fail(err, MS_EIO, "interrupted after %lld of %lld tiles", done, j->total);
-					break;
-				}
-				struct tile_view v;
-				tile_view_of_tile(&v, j->style, j->cs, z, x, y, j->scale);
-				bool empty;
-				buf_reset(&png);
-				if ((st = tile_render_png(map, ctx, &v, &png, &empty, err)))
-					break;
-				if ((st = tilestore_put(ts, z, x, y, png.data, png.len, err)))
-					break;
-				done++;
-				double t = now_s();
-				if (t - last >= 1.0) {
-					last = t;
-					fprintf(stderr, "mapsvc seed: %lld/%lld tiles (%.0f%%), zoom %d, %.0f s\n", done,
-						j->total, 100.0 * done / j->total, z, t - t0);
-				}
-			}
-		}
+	struct progress *p = arg;
+	if (interrupted)
+		return false;
+	double t = now_s();
+	if (t - p->last >= 1.0) {
+		p->last = t;
+		fprintf(stderr, "mapsvc seed: %lld/%lld tiles (%.0f%%), zoom %d, %.0f s\n", done, total,
+			100.0 * done / total, zoom, t - p->t0);
 	}
-	buf_free(&png);
-	tile_ctx_free(ctx);
-	return st;
+	return true;
 }
 
-/* Runs the job into a new store that replaces out when complete. */
-static int seed_run(struct tile_map *map, const struct seed_job *j, const char *out, const char *format)
+/* Runs the job; the store replaces job->path when complete. */
+static int seed_run(const struct cli_map *cm, struct mapservice_seed *job)
 {
-	struct ms_error err = {0};
-	struct tilestore *ts = NULL;
-	struct tilestore_meta md;
-	const char *extra[2][2];
-	metadata_of(j, &md, extra);
-	double t0 = now_s();
-	enum ms_status st = tilestore_create(out, format, &md, &ts, &err);
-	if (!st)
-		st = seed_tiles(ts, map, j, &err);
-	if (!st)
-		st = tilestore_finish(ts, &err);
+	struct progress p = {now_s(), now_s()};
+	job->progress = report;
+	job->arg = &p;
+	struct sigaction sa = {0}, old_int, old_term;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
 	struct tilestore_stats stats = {0};
-	if (ts)
-		tilestore_stats(ts, &stats);
-	tilestore_close(ts); /* an unfinished store is removed */
-	if (st) {
+	struct ms_error err = {0};
+	enum ms_status st = mapservice_seed(cm->maps, cm->gen, job, &stats, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (st != MS_OK) {
 		fprintf(stderr, "mapsvc seed: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	struct stat sb;
-	long long bytes = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
-	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", out,
-		stats.tiles, stats.images, bytes, now_s() - t0);
+	long long bytes = stat(job->path, &sb) == 0 ? (long long)sb.st_size : -1;
+	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", job->path,
+		stats.tiles, stats.images, bytes, now_s() - p.t0);
 	return EXIT_OK;
 }
 
-/* The box: the --bbox given, else the data's bounds (moved to GCJ-02 like
- * the TileJSON's when the tiles are); latitudes clamped to Web Mercator. */
+/* The box: the --bbox given (snap may then be NULL), else the data's
+ * bounds in the tiles' system; latitudes clamped to Web Mercator. */
 static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum coordsys cs, double b[4])
 {
 	if (bbox_arg) {
@@ -230,7 +178,10 @@ static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum 
 	return EXIT_OK;
 }
 
-int cmd_seed(int argc, char **argv)
+/* The command line into job and the map's sources; EXIT_OK to seed, -1
+ * after --help, else the usage error's status. */
+static int parse_options(int argc, char **argv, struct mapservice_seed *job, const char **bbox_arg,
+			 struct seed_sources *src)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'},	  {"styles", required_argument, NULL, 'S'},
@@ -240,106 +191,91 @@ int cmd_seed(int argc, char **argv)
 		{"output", required_argument, NULL, 'o'},	  {"format", required_argument, NULL, 'F'},
 		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
 	};
-	struct seed_job job = {.cs = COORDSYS_WGS84, .scale = 1, .zmin = -1};
-	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *style_name = "default";
-	const char *out = NULL, *bbox_arg = NULL, *format = NULL;
-	bool force = false;
-	long scale = 1;
-	int ch;
+	long scale;
+	int ch, c;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': db = optarg; break;
-		case 'S': styles_dir = optarg; break;
-		case 's': style_name = optarg; break;
+		case 'd': src->db = optarg; break;
+		case 'S': src->styles_dir = optarg; break;
+		case 's': src->style = optarg; break;
 		case 'x':
 			if (!cli_parse_int(optarg, 1, 2, &scale))
 				return cli_usage_error("seed", "--scale: '%s' is not 1 or 2", optarg);
-			job.scale = (int)scale;
+			job->scale = (int)scale;
 			break;
-		case 'c': {
-			int c = coordsys_parse(optarg);
-			if (c != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
+		case 'c':
+			if ((c = coordsys_parse(optarg)) != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
 				return cli_usage_error("seed", "--coordsys: '%s' is not wgs84 or gcj02", optarg);
-			job.cs = (enum coordsys)c;
+			job->cs = (enum coordsys)c;
 			break;
-		}
 		case 'z':
-			if (!parse_zooms(optarg, &job.zmin, &job.zmax))
+			if (!parse_zooms(optarg, &job->zmin, &job->zmax))
 				return cli_usage_error("seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d",
 						       optarg, MAX_ZOOM_LIMIT);
 			break;
-		case 'b': bbox_arg = optarg; break;
-		case 'f': force = true; break;
+		case 'b': *bbox_arg = optarg; break;
+		case 'f': src->force = true; break;
 		case 'F':
 			if (!tilestore_backend_named(optarg))
 				return cli_usage_error("seed", "--format: '%s' is not mbtiles", optarg);
-			format = optarg;
+			job->format = optarg;
 			break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'o': job->path = optarg; break;
+		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("seed", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("seed", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("seed", "unexpected argument '%s'", argv[optind]);
-	if (job.zmin < 0)
+	return EXIT_OK;
+}
+
+/* What the options ask for besides the job, checked before any work. */
+static int check_job(const struct mapservice_seed *job, const char *bbox_arg, const struct seed_sources *src)
+{
+	if (job->zmin < 0)
 		return cli_usage_error("seed", "--zoom MIN-MAX is required");
-	if (!out)
+	if (!job->path)
 		return cli_usage_error("seed", "-o FILE.mbtiles is required");
-	if (!strcmp(out, "-"))
+	if (!strcmp(job->path, "-"))
 		return cli_usage_error("seed", "-o: a tile store cannot go to standard output");
+	if (!src->force && access(job->path, F_OK) == 0)
+		return cli_usage_error("seed", "%s exists; --force replaces it", job->path);
+	double box[4];
+	return bbox_arg ? resolve_bbox(bbox_arg, NULL, job->cs, box) : EXIT_OK;
+}
+
+int cmd_seed(int argc, char **argv)
+{
+	struct mapservice_seed job = {.cs = COORDSYS_WGS84, .scale = 1, .zmin = -1};
+	struct seed_sources src = {cli_default_db(), cli_default_styles(), "default", false};
+	const char *bbox_arg = NULL;
+	int rc = parse_options(argc, argv, &job, &bbox_arg, &src);
+	if (rc == EXIT_OK)
+		rc = check_job(&job, bbox_arg, &src);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
 	/* The format mapsvc seed has always written, for a name that says none. */
-	if (!format && !tilestore_backend_for_path(out))
-		format = "mbtiles";
-	if (!force && access(out, F_OK) == 0)
-		return cli_usage_error("seed", "%s exists; --force replaces it", out);
-	/* The box given is checked before anything is loaded. */
-	double early[4];
-	if (bbox_arg) {
-		struct snapshot none = {0};
-		int rc = resolve_bbox(bbox_arg, &none, job.cs, early);
-		if (rc)
-			return rc;
-	}
+	if (!job.format && !tilestore_backend_for_path(job.path))
+		job.format = "mbtiles";
 
 	struct cli_map cm;
-	int rc = cli_map_open("seed", db, styles_dir, style_name, &cm);
-	if (rc != EXIT_OK)
+	if ((rc = cli_map_open("seed", src.db, src.styles_dir, src.style, &cm)) != EXIT_OK)
 		return rc;
 	job.style = cm.style;
-	struct snapshot *snap = cm.snap;
-	const struct style *styles = cm.styles;
-	size_t nstyles = cm.nstyles;
-	rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
-	if (!rc) {
-		job.total = webmerc_tile_count(job.bbox, job.zmin, job.zmax);
-		if (job.total > SEED_MAX_TILES)
-			rc = cli_usage_error("seed",
-					     "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit "
-					     "of %lld; narrow --zoom or --bbox",
-					     job.total, job.zmin, job.zmax, job.bbox[0], job.bbox[1], job.bbox[2],
-					     job.bbox[3], SEED_MAX_TILES);
-	}
-	if (rc) {
-		snapshot_release(snap);
-		styleset_free(cm.set);
-		return rc;
-	}
-	struct tile_map *map = tile_map_new(snap, styles, nstyles);
-	snapshot_release(snap);
-
-	struct sigaction sa = {0}, old_int, old_term;
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	rc = seed_run(map, &job, out, format);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	tile_map_release(map);
-	styleset_free(cm.set);
+	rc = resolve_bbox(bbox_arg, cm.gen->snap, job.cs, job.box);
+	long long total = rc == EXIT_OK ? webmerc_tile_count(job.box, job.zmin, job.zmax) : 0;
+	if (total > SEED_MAX_TILES)
+		rc = cli_usage_error("seed",
+				     "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit of %lld; "
+				     "narrow --zoom or --bbox",
+				     total, job.zmin, job.zmax, job.box[0], job.box[1], job.box[2], job.box[3],
+				     SEED_MAX_TILES);
+	if (rc == EXIT_OK)
+		rc = seed_run(&cm, &job);
+	cli_map_close(&cm);
 	return rc;
 }

@@ -55,9 +55,8 @@ void h_route(struct http_ctx *c, struct http_response *r)
 		.map_link = link,
 	};
 	struct ms_error err = {0};
-	struct route_drawing draw = {0};
-	struct tile_map *map = NULL;
-	if (route_request_draws(&rq) && h_tiles_drawing(c, &draw, &map, &err) != MS_OK) {
+	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles};
+	if (route_request_draws(&rq) && !(draw.ctx = mapservice_ctx(c->cfg->maps, &err))) {
 		http_problem(r, http_status_of(err.status), "route map: %s", err.msg);
 		return;
 	}
@@ -75,5 +74,4 @@ void h_route(struct http_ctx *c, struct http_response *r)
 			http_add_header(r, "Content-Disposition", cd);
 		}
 	}
-	tile_map_release(map);
 }

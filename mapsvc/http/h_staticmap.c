@@ -105,27 +105,20 @@ static bool view_of(const struct http_ctx *c, struct http_response *r, const str
 
 void h_staticmap(struct http_ctx *c, struct http_response *r)
 {
-	struct h_tiles *t = http_tiles(c);
 	const char *style_name = http_arg(c, "style")->text;
-	const struct style *st = h_tiles_style(t, style_name);
+	const struct style *st = mapservice_style(c->gen, style_name);
 	if (!st) {
 		http_problem(r, 400, "style: no style '%.100s'", style_name);
 		return;
 	}
 	struct route_overlay *ov = xcalloc(1, sizeof *ov);
-	struct tile_map *map = NULL;
 	struct tile_view view;
 	struct ms_error err = {0};
 	overlay_of(c, ov);
 	if (!view_of(c, r, st, ov, &view))
 		goto done;
-	struct tile_ctx *ctx = h_tiles_ctx(t, &err);
-	if (!ctx) {
-		http_problem(r, http_status_of(err.status), "static map: %s", err.msg);
-		goto done;
-	}
-	map = h_tiles_map(t, c->snap);
-	if (route_map_render_png(map, ctx, &view, ov, &r->body, &err) != MS_OK) {
+	struct tile_ctx *ctx = mapservice_ctx(c->cfg->maps, &err);
+	if (!ctx || route_map_render_png(c->gen->map, ctx, &view, ov, &r->body, &err) != MS_OK) {
 		buf_reset(&r->body);
 		http_problem(r, http_status_of(err.status), "static map: %s", err.msg);
 		goto done;
@@ -137,8 +130,9 @@ void h_staticmap(struct http_ctx *c, struct http_response *r)
 	http_add_header(r, "X-Map-Zoom", hv);
 	snprintf(hv, sizeof hv, "%lld,%lld", view.origin_x, view.origin_y);
 	http_add_header(r, "X-Map-Origin", hv);
-	http_add_header(r, "Cache-Control", "public, max-age=3600");
+	/* As long as a tile: the picture changes when the data or styles do. */
+	snprintf(hv, sizeof hv, "public, max-age=%u", c->cfg->tile_max_age ? c->cfg->tile_max_age : HTTP_TILE_MAX_AGE);
+	http_add_header(r, "Cache-Control", hv);
 done:
-	tile_map_release(map);
 	free(ov);
 }

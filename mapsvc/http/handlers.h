@@ -40,34 +40,13 @@ extern const struct http_params h_ops_params; /* none */
 void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
-/* h_tiles.c: XYZ tiles and TileJSON.  Their state (styles, layouts of
- * the current snapshot, the tile cache, per-thread render contexts) lives
- * as long as the server: created before it listens, freed after it stops. */
-struct h_tiles;
-struct h_tiles *h_tiles_new(const struct http_config *cfg, struct ms_error *err);
-void h_tiles_free(struct h_tiles *t);
-struct h_tiles *http_tiles(const struct http_ctx *c); /* server.c */
+/* h_tiles.c: XYZ tiles and TileJSON, from the map service (cfg->maps) */
 extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params, h_tilejson_style_params;
 void h_tile(struct http_ctx *c, struct http_response *r);          /* /tiles/{z}/{x}/{y}.png */
 void h_tile_2x(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}@2x.png */
 void h_tile_style(struct http_ctx *c, struct http_response *r);    /* /tiles/{style}/{z}/{x}/{y}.png */
 void h_tile_style_2x(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}@2x.png */
 void h_tilejson(struct http_ctx *c, struct http_response *r);      /* /tiles.json, /tiles/{style}.json */
-/* For windows of the same layouts (static maps, route sheets): a style by
- * name (NULL when none), the map of snap (retained: tile_map_release it)
- * and this thread's render context (borrowed). */
-struct tile_map;
-struct tile_ctx;
-struct style;
-const struct style *h_tiles_style(struct h_tiles *t, const char *name);
-struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
-struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
-/* What draws a route sheet's map: the map of the request's snapshot
- * (*map, retained: tile_map_release it), this thread's context, the
- * styles. */
-struct route_drawing;
-enum ms_status h_tiles_drawing(struct http_ctx *c, struct route_drawing *d, struct tile_map **map,
-			       struct ms_error *err);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
 extern const struct http_params h_staticmap_params, h_route_params;
@@ -123,8 +102,5 @@ int http_crs_match(const char *value);
 #define HTTP_SPEC_CATEGORY                                                                                     \
 	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
 	 .desc = "One category or a comma-separated list."}
-
-/* Writes the Prometheus text of the server's counters (server.c). */
-void http_metrics_write(const struct http_ctx *c, struct buf *out);
 
 #endif

@@ -9,11 +9,17 @@
  * a table of its parameters and a handler function in a file of its own
  * (declared in handlers.h); /api documents it from the same lines.
  *
+ * State: the server owns sockets, limits, routing and its request
+ * counters, and nothing of the map.  The data and the looks belong to the
+ * map service (mapservice/mapservice.h) that the command builds and
+ * passes in the config: each request acquires the service's current
+ * generation (snapshot, styles, layouts) when it starts and releases it
+ * when it ends, so a reload never changes data under a running request,
+ * and a handler finds everything it draws with in its struct http_ctx,
+ * never by reaching back into the server.
+ *
  * Threads: libmicrohttpd runs a pool of epoll threads; handlers run on
- * them concurrently.  Each request holds its own reference to the current
- * snapshot, so a reload (http_server_set_snapshot) never changes data
- * under a running request; the old snapshot is released when its last
- * request finishes.  The config is read-only while the server runs.
+ * them concurrently.  The config is read-only while the server runs.
  */
 #ifndef MS_HTTP_H
 #define MS_HTTP_H
@@ -22,21 +28,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../mapservice/mapservice.h"
 #include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 #include "params.h"
 
-/* Server settings, filled by `mapsvc serve`.  Strings are borrowed for
- * the life of the server. */
+/* Server settings, filled by `mapsvc serve`.  Strings and the map
+ * service are borrowed for the life of the server. */
 struct http_config {
 	const char *host;       /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
 	unsigned port;          /* 0 picks a free port (see http_server_port) */
 	const char *public_url; /* base of absolute links behind a proxy, or NULL: use Host */
-	const char *db_path;    /* the database the snapshot came from (reload, reports) */
-	const char *styles_dir; /* for the tile routes */
+	struct mapservice *maps; /* what is served: loaded (a current generation) before the start */
 	unsigned threads;       /* epoll threads, >= 2 (a pool of 1 stalls under load) */
-	unsigned cache_mb;      /* tile cache budget */
 	unsigned max_zoom;      /* tiles above it are 404 */
 	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
 	unsigned tile_max_age;  /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
@@ -104,10 +109,14 @@ struct http_response {
 	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
 };
 
+struct http_metrics; /* metrics.h */
+
 /* What a handler gets. */
 struct http_ctx {
-	const struct http_config *cfg;
-	const struct snapshot *snap; /* retained for this request */
+	const struct http_config *cfg; /* cfg->maps: the map service (tiles, contexts) */
+	const struct mapservice_gen *gen; /* the generation this request reads (retained for it) */
+	const struct snapshot *snap;      /* gen->snap: the sites */
+	const struct http_metrics *metrics; /* the server's counters, for /metrics */
 	const char *path;            /* decoded path, e.g. "/collections/sites/items/x" */
 	const char *method;          /* "GET", "HEAD", ... */
 	const char *base_url;        /* "http://host:port" (no trailing slash) for links */
@@ -122,7 +131,6 @@ struct http_ctx {
 	double points[HTTP_MAX_POINTS][2];          /* storage of a HTTP_T_POINTS value */
 	/* private */
 	void *conn_;
-	void *server_;
 };
 
 typedef void (*http_handler_fn)(struct http_ctx *c, struct http_response *r);
@@ -167,15 +175,13 @@ void http_url_encode(struct buf *b, const char *s);
 
 struct http_server;
 
-/* Starts listening and serving snap (a reference is taken).  Returns NULL
- * with err filled when the address cannot be bound. */
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err);
+/* Starts listening and serving cfg->maps.  Returns NULL with err filled
+ * when the address cannot be bound. */
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *s);
-/* Swaps in a new snapshot (a reference is taken); requests already
- * running keep the old one, which is released after the last of them. */
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap);
-/* Stops accepting, finishes running requests, frees everything. */
+/* Stops accepting, finishes running requests, frees what the server
+ * made (not the map service).  NULL is fine. */
 void http_server_stop(struct http_server *s);
 
 /* --- routing (routes.c) -------------------------------------------- */

@@ -1,5 +1,8 @@
 /*
- * server.c - libmicrohttpd set-up, limits, dispatch and metrics.
+ * server.c - libmicrohttpd set-up, limits and dispatch: the route table
+ * and HTTP, nothing of the map (each request acquires the map service's
+ * current generation for its handler, http.h); the request counters are
+ * metrics.c's.
  *
  * Mode: an internal pool of epoll threads with MHD_USE_TURBO, measured as
  * the fastest on the target machines; a pool of one thread stalls under
@@ -20,8 +23,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,31 +36,14 @@
 #include "../util/etag.h"
 #include "../util/mem.h"
 #include "handlers.h"
-
-/* Request duration buckets (seconds) for the Prometheus histogram. */
-static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
-#define NBUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
-#define NCLASSES 5 /* 1xx .. 5xx */
-
-struct route_metrics {
-	atomic_ullong by_class[NCLASSES];
-};
+#include "metrics.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
 	unsigned port;
 	char listen_base[128]; /* http://host:port, when there is no Host header */
-
-	pthread_mutex_t snap_lock; /* guards snap: swapped on reload */
-	struct snapshot *snap;
-	atomic_ullong reloads;
-
-	struct route_metrics *routes; /* http_nroutes + 1 (the last: unmatched) */
-	struct h_tiles *tiles;        /* styles, layouts, tile cache */
-	atomic_ullong buckets[NBUCKETS + 1];
-	atomic_ullong duration_us_sum;
-	atomic_ullong requests;
+	struct http_metrics *metrics;
 };
 
 /* Per-request state, created by the URI log callback (which sees the raw
@@ -139,25 +123,7 @@ static void record(struct http_server *s, int route, int status, const struct ti
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double secs = (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-	int cls = status / 100 - 1;
-	if (cls < 0 || cls >= NCLASSES)
-		cls = NCLASSES - 1;
-	size_t r = route < 0 ? http_nroutes : (size_t)route;
-	atomic_fetch_add(&s->routes[r].by_class[cls], 1);
-	size_t b = 0;
-	while (b < NBUCKETS && secs > duration_buckets[b])
-		b++;
-	atomic_fetch_add(&s->buckets[b], 1);
-	atomic_fetch_add(&s->duration_us_sum, (unsigned long long)(secs * 1e6));
-	atomic_fetch_add(&s->requests, 1);
-}
-
-static struct snapshot *current_snapshot(struct http_server *s)
-{
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *snap = snapshot_retain(s->snap);
-	pthread_mutex_unlock(&s->snap_lock);
-	return snap;
+	http_metrics_record(s->metrics, route, status, secs);
 }
 
 /* Routes and runs one request; fills r.  Returns the route index or -1. */
@@ -177,7 +143,7 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 		return -1;
 	}
 
-	struct http_ctx c = {.cfg = &s->cfg, .path = url, .method = method, .conn_ = conn, .server_ = s};
+	struct http_ctx c = {.cfg = &s->cfg, .metrics = s->metrics, .path = url, .method = method, .conn_ = conn};
 	size_t caplen = strlen(url) + 1;
 	char *capbuf = xmalloc(caplen);
 	int route = http_route_match(url, c.captures, capbuf, caplen, &c.ncaptures);
@@ -221,10 +187,12 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 	}
 	c.base_url = base;
 
-	struct snapshot *snap = current_snapshot(s);
-	c.snap = snap;
+	/* One generation for the whole request, whatever a reload does. */
+	struct mapservice_gen *gen = mapservice_acquire(s->cfg.maps);
+	c.gen = gen;
+	c.snap = gen->snap;
 	http_route_handle(rt, &c, r);
-	snapshot_release(snap);
+	mapservice_release(gen);
 done:
 	free(capbuf);
 	return route;
@@ -358,44 +326,48 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	return ret;
 }
 
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err)
+/* The daemon's address of cfg: a numeric IPv4 or IPv6 host and the port.
+ * Adds MHD_USE_IPv6 to *flags for an IPv6 one. */
+static enum ms_status listen_addr(const struct http_config *cfg, struct sockaddr_storage *ss, unsigned *flags,
+				  struct ms_error *err)
 {
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	memset(ss, 0, sizeof *ss);
 	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	if (cfg->port > 65535)
-		return ms_fail(err, MS_EUSAGE, "port %u is out of range", cfg->port), NULL;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		return ms_fail(err, MS_EUSAGE, "port %u is out of range", cfg->port);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)cfg->port);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)cfg->port);
-		flags |= MHD_USE_IPv6;
+		*flags |= MHD_USE_IPv6;
 	} else {
-		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host),
-		       NULL;
+		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host);
 	}
+	return MS_OK;
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	if (listen_addr(cfg, &ss, &flags, err) != MS_OK)
+		return NULL;
+	struct mapservice_gen *gen = mapservice_acquire(cfg->maps);
+	if (!gen) {
+		ms_fail(err, MS_EINTERNAL, "the map service has nothing loaded to serve");
+		return NULL;
+	}
+	mapservice_release(gen);
 
 	struct http_server *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
 	if (s->cfg.threads < 2)
 		s->cfg.threads = 2;
-	pthread_mutex_init(&s->snap_lock, NULL);
-	s->snap = snapshot_retain(snap);
-	s->routes = xcalloc(http_nroutes + 1, sizeof *s->routes);
-	s->tiles = h_tiles_new(&s->cfg, err); /* a broken style stops start-up */
-	if (!s->tiles) {
-		snapshot_release(s->snap);
-		free(s->routes);
-		pthread_mutex_destroy(&s->snap_lock);
-		free(s);
-		return NULL;
-	}
-
+	s->metrics = http_metrics_new();
 	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
 				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
@@ -406,14 +378,11 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 				     MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)s,
 				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 				     MHD_OPTION_END);
+	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	if (!s->daemon) {
 		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)", host,
 			cfg->port);
-		h_tiles_free(s->tiles);
-		snapshot_release(s->snap);
-		free(s->routes);
-		pthread_mutex_destroy(&s->snap_lock);
-		free(s);
+		http_server_stop(s);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -425,70 +394,12 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 
 unsigned http_server_port(const struct http_server *s) { return s->port; }
 
-struct h_tiles *http_tiles(const struct http_ctx *c)
-{
-	return ((struct http_server *)c->server_)->tiles;
-}
-
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
-{
-	struct snapshot *fresh = snapshot_retain(snap);
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *old = s->snap;
-	s->snap = fresh;
-	pthread_mutex_unlock(&s->snap_lock);
-	atomic_fetch_add(&s->reloads, 1);
-	snapshot_release(old); /* requests still using it hold their own references */
-}
-
 void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->daemon);
-	h_tiles_free(s->tiles);
-	snapshot_release(s->snap);
-	free(s->routes);
-	pthread_mutex_destroy(&s->snap_lock);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	http_metrics_free(s->metrics);
 	free(s);
-}
-
-void http_metrics_write(const struct http_ctx *c, struct buf *out)
-{
-	struct http_server *s = c->server_;
-	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status class.\n"
-		      "# TYPE mapsvc_http_requests_total counter\n");
-	static const char *const classes[NCLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-	for (size_t r = 0; r <= http_nroutes; r++)
-		for (int k = 0; k < NCLASSES; k++) {
-			unsigned long long v = atomic_load(&s->routes[r].by_class[k]);
-			if (v)
-				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-					   r < http_nroutes ? http_routes[r].name : "unmatched", classes[k], v);
-		}
-	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer.\n"
-		      "# TYPE mapsvc_http_request_duration_seconds histogram\n");
-	unsigned long long cum = 0;
-	for (size_t b = 0; b <= NBUCKETS; b++) {
-		cum += atomic_load(&s->buckets[b]);
-		if (b < NBUCKETS)
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				   duration_buckets[b], cum);
-		else
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	}
-	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
-		   (double)atomic_load(&s->duration_us_sum) / 1e6);
-	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
-	buf_printf(out,
-		   "# HELP mapsvc_sites_loaded Sites in the snapshot being served.\n"
-		   "# TYPE mapsvc_sites_loaded gauge\n"
-		   "mapsvc_sites_loaded %zu\n"
-		   "# HELP mapsvc_snapshot_version Content hash of the served data, in the version label.\n"
-		   "# TYPE mapsvc_snapshot_version gauge\n"
-		   "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
-		   "# HELP mapsvc_reloads_total Successful data reloads (SIGHUP).\n"
-		   "# TYPE mapsvc_reloads_total counter\n"
-		   "mapsvc_reloads_total %llu\n",
-		   c->snap->n, (unsigned long long)c->snap->version, atomic_load(&s->reloads));
 }
