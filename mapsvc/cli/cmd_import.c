@@ -16,10 +16,6 @@
 #include "../store/store.h"
 #include "cli.h"
 
-#include <sqlite3.h>
-/* after sqlite3.h: spatialite.h uses its types without including it */
-#include <spatialite.h>
-
 static const char usage_text[] =
 	"usage: mapsvc import [--db FILE] [--coordsys wgs84|gcj02|bd09|cgcs2000] [--replace] FILE...\n"
 	"\n"
@@ -113,6 +109,6 @@ int cmd_import(int argc, char **argv)
 done:
 	site_set_free(all);
 	site_set_free(fresh);
-	spatialite_shutdown(); /* the library's global state, once per process */
+	store_shutdown(); /* the library's global state, once per process */
 	return rc;
 }

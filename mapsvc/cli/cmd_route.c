@@ -41,7 +41,10 @@ static const char usage_text[] =
 	"  --styles DIR       folder of style files; the map uses print.json\n"
 	"  -o FILE            where to write (- for standard output)\n";
 
-int cmd_route(int argc, char **argv)
+/* The command line into rq, *db, *styles_dir and *out.  EXIT_OK to make
+ * the sheet, -1 after --help, else the usage error's status. */
+static int parse_options(int argc, char **argv, struct route_request *rq, const char **db, const char **styles_dir,
+			 const char **out)
 {
 	static const struct option opts[] = {
 		{"db", required_argument, NULL, 'd'},	  {"from", required_argument, NULL, 'f'},
@@ -51,49 +54,41 @@ int cmd_route(int argc, char **argv)
 		{"styles", required_argument, NULL, 'S'},	  {"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
 	};
-	const char *db = cli_default_db(), *styles_dir = cli_default_styles();
-	const char *out = NULL;
-	struct route_request rq = {.opt = {false, ROUTE_WALK}, .generated = time(NULL)};
-	bool have_from = false, have_format = false;
-	int ch;
+	bool have_from = false;
+	int ch, mode, format = -1;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': db = optarg; break;
-		case 'S': styles_dir = optarg; break;
+		case 'd': *db = optarg; break;
+		case 'S': *styles_dir = optarg; break;
 		case 'f':
-			if (!route_parse_point(optarg, &rq.from_lat, &rq.from_lon) ||
-			    !site_coord_valid(rq.from_lat, rq.from_lon))
+			if (!route_parse_point(optarg, &rq->from_lat, &rq->from_lon) ||
+			    !site_coord_valid(rq->from_lat, rq->from_lon))
 				return cli_usage_error("route", "--from: '%s' is not LAT,LON in -90..90, -180..180",
 						       optarg);
 			have_from = true;
 			break;
-		case 's': rq.sites = optarg; break;
+		case 's': rq->sites = optarg; break;
 		case 'n':
-			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &rq.nearest))
+			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &rq->nearest))
 				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d", optarg,
 						       ROUTE_MAX_STOPS);
 			break;
-		case 'r': rq.opt.round_trip = true; break;
-		case 'm': {
-			int m = route_mode_parse(optarg);
-			if (m < 0)
+		case 'r': rq->opt.round_trip = true; break;
+		case 'm':
+			if ((mode = route_mode_parse(optarg)) < 0)
 				return cli_usage_error("route", "--mode: '%s' is not walk or drive", optarg);
-			rq.opt.mode = (enum route_mode)m;
+			rq->opt.mode = (enum route_mode)mode;
 			break;
-		}
-		case 'F': {
-			int f = route_format_parse(optarg);
-			if (f < 0)
+		case 'F':
+			if ((format = route_format_parse(optarg)) < 0)
 				return cli_usage_error("route", "--format: '%s' is not json, gpx, html or pdf", optarg);
-			rq.format = (enum route_format)f;
-			have_format = true;
+			rq->format = (enum route_format)format;
 			break;
-		}
-		case 't': rq.title = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 't': rq->title = optarg; break;
+		case 'o': *out = optarg; break;
+		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("route", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("route", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -102,18 +97,26 @@ int cmd_route(int argc, char **argv)
 		return cli_usage_error("route", "unexpected argument '%s'", argv[optind]);
 	if (!have_from)
 		return cli_usage_error("route", "--from LAT,LON is required");
-	if (!rq.sites == !rq.nearest)
+	if (!rq->sites == !rq->nearest)
 		return cli_usage_error("route", "give either --sites ID,... or --nearest N");
-	if (!have_format)
+	if (format < 0)
 		return cli_usage_error("route", "--format json|gpx|html|pdf is required");
-	if (!out)
+	if (!*out)
 		return cli_usage_error("route", "-o FILE is required");
+	return EXIT_OK;
+}
 
+int cmd_route(int argc, char **argv)
+{
+	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *out = NULL;
+	struct route_request rq = {.opt = {false, ROUTE_WALK}, .generated = time(NULL)};
+	int rc = parse_options(argc, argv, &rq, &db, &styles_dir, &out);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
 	/* The styles only for a format that draws a map here. */
 	bool draws = route_request_draws(&rq);
 	struct cli_map cm;
-	int rc = cli_map_open("route", db, draws ? styles_dir : NULL, NULL, &cm);
-	if (rc != EXIT_OK)
+	if ((rc = cli_map_open("route", db, draws ? styles_dir : NULL, NULL, &cm)) != EXIT_OK)
 		return rc;
 	struct ms_error err = {0};
 	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles};

@@ -300,3 +300,8 @@ done:
 	site_set_free(set);
 	return rs;
 }
+
+void store_shutdown(void)
+{
+	spatialite_shutdown();
+}

@@ -28,4 +28,8 @@ enum ms_status store_import(const char *db_path, const struct site_set *sites, b
 /* Reads every site (opened read-only).  *out is a new set sorted by id. */
 enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err);
 
+/* Releases SpatiaLite's process-wide state, once, when a process that
+ * imported is done with the store (a leak checker sees it otherwise). */
+void store_shutdown(void);
+
 #endif
