@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../mapservice/mapservice.h"
 #include "../util/numparse.h"
 #include "cli.h"
@@ -35,16 +35,16 @@ static bool parse_address(const char *s, int *z, long long *x, long long *y)
 	long long part[3];
 	for (int i = 0; i < 3; i++) {
 		size_t n = strcspn(s, "/");
-		if ((s[n] == '/') != (i < 2) || ms_parse_int(s, n, 0, (1LL << MAX_ZOOM_LIMIT) - 1, &part[i]))
+		if ((s[n] == '/') != (i < 2) || ms_parse_int(s, n, 0, (1LL << WEBMERC_MAX_ZOOM) - 1, &part[i]))
 			return false;
 		s += n + (i < 2);
 	}
-	if (part[0] > MAX_ZOOM_LIMIT)
+	if (part[0] > WEBMERC_MAX_ZOOM)
 		return false;
 	*z = (int)part[0];
 	*x = part[1];
 	*y = part[2];
-	return tile_valid(*z, *x, *y, MAX_ZOOM_LIMIT);
+	return webmerc_tile_valid(*z, *x, *y, WEBMERC_MAX_ZOOM);
 }
 
 int cmd_render(int argc, char **argv)
@@ -94,7 +94,7 @@ int cmd_render(int argc, char **argv)
 	long long x, y;
 	if (!parse_address(addr, &z, &x, &y))
 		return cli_usage_error("render", "'%s' is not a tile Z/X/Y with 0 <= Z <= %d and 0 <= X, Y < 2^Z", addr,
-				       MAX_ZOOM_LIMIT);
+				       WEBMERC_MAX_ZOOM);
 	if (!out)
 		return cli_usage_error("render", "-o FILE.png is required");
 

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "../features/features.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../mapservice/mapservice.h"
 #include "../tilestore/tilestore.h"
 #include "cli.h"
@@ -78,7 +78,7 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 	const char *dash = strchr(s, '-');
 	long a, b;
 	if (!dash) {
-		if (!cli_parse_int(s, 0, MAX_ZOOM_LIMIT, &a))
+		if (!cli_parse_int(s, 0, WEBMERC_MAX_ZOOM, &a))
 			return false;
 		*zmin = *zmax = (int)a;
 		return true;
@@ -89,7 +89,7 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 		return false;
 	memcpy(lo, s, n);
 	lo[n] = '\0';
-	if (!cli_parse_int(lo, 0, MAX_ZOOM_LIMIT, &a) || !cli_parse_int(dash + 1, 0, MAX_ZOOM_LIMIT, &b) || a > b)
+	if (!cli_parse_int(lo, 0, WEBMERC_MAX_ZOOM, &a) || !cli_parse_int(dash + 1, 0, WEBMERC_MAX_ZOOM, &b) || a > b)
 		return false;
 	*zmin = (int)a;
 	*zmax = (int)b;
@@ -213,7 +213,7 @@ static int parse_options(int argc, char **argv, struct mapservice_seed *job, con
 		case 'z':
 			if (!parse_zooms(optarg, &job->zmin, &job->zmax))
 				return cli_usage_error("seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d",
-						       optarg, MAX_ZOOM_LIMIT);
+						       optarg, WEBMERC_MAX_ZOOM);
 			break;
 		case 'b': *bbox_arg = optarg; break;
 		case 'f': src->force = true; break;

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../http/http.h"
 #include "../mapservice/mapservice.h"
 #include "cli.h"
@@ -139,7 +139,7 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 		o->maps.cache_bytes = (size_t)n * MIB;
 		return EXIT_OK;
 	case 'z':
-		if (!number_ok("max-zoom", v, 0, MAX_ZOOM_LIMIT, &n))
+		if (!number_ok("max-zoom", v, 0, WEBMERC_MAX_ZOOM, &n))
 			return EXIT_USAGE;
 		o->http.max_zoom = (unsigned)n;
 		return EXIT_OK;

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "../geo/geo.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../route/overlay.h"
 #include "../util/mem.h"
 #include "handlers.h"
@@ -33,7 +33,7 @@ static const struct http_pspec staticmap_specs[] = {
 	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "W,S,E,N of the map (or center and zoom)."},
 	{.name = "center", .type = HTTP_T_LATLON, .min = -WEBMERC_MAX_LAT, .max = WEBMERC_MAX_LAT,
 	 .desc = "LAT,LON of the map's centre, with zoom."},
-	{.name = "zoom", .type = HTTP_T_INT, .min = 0, .max = MAX_ZOOM_LIMIT, .flags = HTTP_PF_MAX_ZOOM,
+	{.name = "zoom", .type = HTTP_T_INT, .min = 0, .max = WEBMERC_MAX_ZOOM, .flags = HTTP_PF_MAX_ZOOM,
 	 .desc = "Zoom level, with center."},
 	{.name = "width", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_PX, .def = HTTP_STR(STATICMAP_DEFAULT_W),
 	 .desc = "Image width, logical px."},

@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #include "../geo/geo.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../mapservice/mapservice.h"
 #include "../util/jsonw.h"
 #include "handlers.h"
@@ -23,12 +23,12 @@
 #define SPEC_STYLE {.name = "style", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, \
 		    .desc = "A style in the styles folder."}
 #define SPEC_ZXY                                                                                               \
-	{.name = "z", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0, .max = MAX_ZOOM_LIMIT, \
+	{.name = "z", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0, .max = WEBMERC_MAX_ZOOM, \
 	 .flags = HTTP_PF_MAX_ZOOM, .desc = "Zoom level."},                                                     \
 	{.name = "x", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
-	 .max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Tile column, 0 at the west."},                             \
+	 .max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Tile column, 0 at the west."},                             \
 	{.name = "y", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
-	 .max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Tile row, 0 at the north (XYZ)."}
+	 .max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Tile row, 0 at the north (XYZ)."}
 #define SPEC_COORDSYS                                                                                          \
 	HTTP_SPEC_MAP_COORDSYS("Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
@@ -67,7 +67,7 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 				    .x = http_arg(c, "x")->i,
 				    .y = http_arg(c, "y")->i,
 				    .scale = scale};
-	if (!tile_valid(t.z, t.x, t.y, MAX_ZOOM_LIMIT)) {
+	if (!webmerc_tile_valid(t.z, t.x, t.y, WEBMERC_MAX_ZOOM)) {
 		http_problem(r, 404, "tile %d/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", t.z,
 			     t.x, t.y, c->cfg->max_zoom);
 		return;

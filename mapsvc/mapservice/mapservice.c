@@ -27,7 +27,7 @@
 #include <string.h>
 #include <xxhash.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 
 /* A thread's context and its place in the service's list. */
@@ -256,7 +256,7 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
                                struct ms_error *err)
 {
 	*out = NULL;
-	if (!tile_valid(t->z, t->x, t->y, MAX_ZOOM_LIMIT) || t->scale < 1 || t->scale > TILE_MAX_SCALE)
+	if (!webmerc_tile_valid(t->z, t->x, t->y, WEBMERC_MAX_ZOOM) || t->scale < 1 || t->scale > TILE_MAX_SCALE)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%lld/%lld@%dx is outside the grid", t->z, t->x, t->y,
 		               t->scale);
 	struct tile_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,

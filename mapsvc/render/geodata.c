@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <xxhash.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 
 struct builder {
@@ -44,7 +44,7 @@ static bool add_point(struct builder *b, const json_t *pos, struct geodata_shape
 		g->ll = xrealloc(g->ll, 2 * b->pts_cap * sizeof *g->ll);
 	}
 	double x, y;
-	webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
+	webmerc_world_px(lon, lat, 0, WEBMERC_TILE_SIZE, &x, &y);
 	g->xy[2 * g->npts] = x;
 	g->xy[2 * g->npts + 1] = y;
 	g->ll[2 * g->npts] = lon;

@@ -4,7 +4,7 @@
  * drawn under the site markers (styles/README.md, "Context layers").
  *
  * The text is parsed once, projected to Web Mercator world pixels at zoom
- * 0 (the world is 256 x 256, y southward; geo/tilemath.h) in doubles, and
+ * 0 (the world is 256 x 256, y southward; geo/webmerc.h) in doubles, and
  * cut into shapes (one polygon with its holes, or one line) each with its
  * bounding box, so a window draws only what it touches.  Parsing does no
  * I/O: the loader (styleset/) reads the files.

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 #include "../util/refcount.h"
 #include "context.h"
@@ -28,7 +28,7 @@
 #include "raster.h"
 
 #define NCOORDSYS 4
-#define NZOOMS (MAX_ZOOM_LIMIT + 1)
+#define NZOOMS (WEBMERC_MAX_ZOOM + 1)
 #define MAX_FONTS 4
 /* A cluster's count is written in full below this, in thousands ("12k")
  * from it, so the text stays within the disc. */
@@ -220,7 +220,7 @@ static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build
 
 /* -------------------------------------------------------------- points */
 
-/* Every site in Web Mercator metres (geo/tilemath.h, the one projection),
+/* Every site in Web Mercator metres (geo/webmerc.h, the one projection),
  * shifted into coordsys first when that is not WGS-84. */
 static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err)
 {
@@ -250,12 +250,12 @@ static const struct points *get_points(struct tile_map *m, struct tile_ctx *ctx,
 enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
 				  double *px, double *py, struct ms_error *err)
 {
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > MAX_ZOOM_LIMIT || i >= m->snap->n)
+	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM || i >= m->snap->n)
 		return ms_fail(err, MS_EUSAGE, "tile_site_world_px: site %zu, zoom %d out of range", i, zoom);
 	const struct points *p = get_points(m, ctx, cs, err);
 	if (!p)
 		return err ? err->status : MS_EINTERNAL;
-	webmerc_to_world_px(p->mx[i], p->my[i], zoom, TILE_SIZE, px, py);
+	webmerc_to_world_px(p->mx[i], p->my[i], zoom, WEBMERC_TILE_SIZE, px, py);
 	*px = layout_anchor(*px);
 	*py = layout_anchor(*py);
 	return MS_OK;
@@ -290,7 +290,7 @@ static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx,
 		ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
 		return NULL;
 	}
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > MAX_ZOOM_LIMIT) {
+	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM) {
 		ms_fail(err, MS_EUSAGE, "tile: zoom %d or coordsys %d out of range", zoom, (int)cs);
 		return NULL;
 	}
@@ -320,9 +320,9 @@ void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coor
 	v->coordsys = cs;
 	v->zoom = z;
 	v->scale = scale;
-	v->origin_x = x * TILE_SIZE * scale;
-	v->origin_y = y * TILE_SIZE * scale;
-	v->width = v->height = TILE_SIZE * scale;
+	v->origin_x = x * WEBMERC_TILE_SIZE * scale;
+	v->origin_y = y * WEBMERC_TILE_SIZE * scale;
+	v->width = v->height = WEBMERC_TILE_SIZE * scale;
 }
 
 static bool touches(double l, double t, double r, double b, double x0, double y0, double x1, double y1)
@@ -460,7 +460,7 @@ static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
 static void make_empty_pngs(void)
 {
 	for (int s = 1; s <= TILE_MAX_SCALE; s++) {
-		struct canvas *c = canvas_new(TILE_SIZE * s, TILE_SIZE * s);
+		struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * s, WEBMERC_TILE_SIZE * s);
 		struct ms_error err;
 		if (pngenc_encode(c, &empty_png[s], &err) != MS_OK)
 			buf_free(&empty_png[s]);
@@ -485,8 +485,8 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 		return st;
 	if (!*empty)
 		return pngenc_encode(c, png, err);
-	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / TILE_SIZE) : NULL;
-	if (e && v->width % TILE_SIZE == 0) {
+	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / WEBMERC_TILE_SIZE) : NULL;
+	if (e && v->width % WEBMERC_TILE_SIZE == 0) {
 		buf_append(png, e->data, e->len);
 		return MS_OK;
 	}

@@ -62,7 +62,7 @@ const struct snapshot *tile_map_snapshot(const struct tile_map *m);
 struct tile_view {
 	const struct style *style; /* one of the map's styles */
 	enum coordsys coordsys;    /* the system the basemap is in */
-	int zoom;                  /* 0 .. MAX_ZOOM_LIMIT */
+	int zoom;                  /* 0 .. WEBMERC_MAX_ZOOM */
 	int scale;                 /* 1 .. TILE_MAX_SCALE */
 	long long origin_x, origin_y;
 	int width, height;

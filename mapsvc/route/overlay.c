@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../geo/geo.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../render/glyphs.h"
 #include "../render/png.h"
 #include "../render/raster.h"
@@ -68,9 +68,9 @@ enum ms_status route_map_fit_zoom(double west, double south, double east, double
 	webmerc_from_lonlat(west, south, &mw, &ms);
 	webmerc_from_lonlat(east, north, &me, &mn);
 	/* World px per metre at zoom 0; the span doubles with each zoom. */
-	double k = TILE_SIZE / (2 * WEBMERC_HALF);
+	double k = WEBMERC_TILE_SIZE / (2 * WEBMERC_HALF);
 	double sx = (me - mw) * k, sy = (mn - ms) * k;
-	int z = max_zoom < 0 ? 0 : max_zoom > MAX_ZOOM_LIMIT ? MAX_ZOOM_LIMIT : max_zoom;
+	int z = max_zoom < 0 ? 0 : max_zoom > WEBMERC_MAX_ZOOM ? WEBMERC_MAX_ZOOM : max_zoom;
 	while (z > 0 && (ldexp(sx, z) > avail_w || ldexp(sy, z) > avail_h))
 		z--;
 	*zoom = z;
@@ -98,7 +98,7 @@ void route_map_view_center(struct tile_view *v, const struct style *style, enum 
 {
 	double mx, my, cx, cy;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, zoom, TILE_SIZE, &cx, &cy);
+	webmerc_to_world_px(mx, my, zoom, WEBMERC_TILE_SIZE, &cx, &cy);
 	view_at(v, style, cs, cx, cy, zoom, width, height, scale);
 }
 
@@ -108,7 +108,7 @@ void route_map_view_box(struct tile_view *v, const struct style *style, enum coo
 	double mw, ms, me, mn, cx, cy;
 	webmerc_from_lonlat(west, south, &mw, &ms);
 	webmerc_from_lonlat(east, north, &me, &mn);
-	webmerc_to_world_px((mw + me) / 2, (ms + mn) / 2, zoom, TILE_SIZE, &cx, &cy);
+	webmerc_to_world_px((mw + me) / 2, (ms + mn) / 2, zoom, WEBMERC_TILE_SIZE, &cx, &cy);
 	view_at(v, style, cs, cx, cy, zoom, width, height, scale);
 }
 
@@ -129,7 +129,7 @@ void route_map_canvas_px(const struct tile_view *v, double lat, double lon, doub
 {
 	double mx, my;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, v->zoom, TILE_SIZE * v->scale, x, y);
+	webmerc_to_world_px(mx, my, v->zoom, WEBMERC_TILE_SIZE * v->scale, x, y);
 	*x -= (double)v->origin_x;
 	*y -= (double)v->origin_y;
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/atomicfile.h"
 #include "../util/mem.h"
 #include "tilestore_int.h"
@@ -114,9 +114,9 @@ enum ms_status tilestore_put(struct tilestore *ts, int z, int x, int y, const vo
 {
 	if (ts->mode != WRITING)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%d/%d: the store is not being written", z, x, y);
-	if (!tile_valid(z, x, y, MAX_ZOOM_LIMIT))
+	if (!webmerc_tile_valid(z, x, y, WEBMERC_MAX_ZOOM))
 		return ms_fail(err, MS_EUSAGE, "tile %d/%d/%d is outside the grid (zoom 0..%d)", z, x, y,
-		               MAX_ZOOM_LIMIT);
+		               WEBMERC_MAX_ZOOM);
 	return ts->be->put(ts->impl, z, x, y, data, len, err);
 }
 
@@ -126,7 +126,7 @@ enum ms_status tilestore_get(struct tilestore *ts, int z, int x, int y, struct b
 	*found = false;
 	if (ts->mode != READING)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%d/%d: the store is not open for reading", z, x, y);
-	if (!tile_valid(z, x, y, MAX_ZOOM_LIMIT))
+	if (!webmerc_tile_valid(z, x, y, WEBMERC_MAX_ZOOM))
 		return MS_OK; /* not in any store */
 	return ts->be->get(ts->impl, z, x, y, out, found, err);
 }

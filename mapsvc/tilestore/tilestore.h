@@ -18,7 +18,7 @@
  * finish completes the layout, and atomicfile publishes a folder as it
  * publishes a file.
  *
- * Addresses are XYZ (y = 0 at the north, geo/tilemath.h); a backend
+ * Addresses are XYZ (y = 0 at the north, geo/webmerc.h); a backend
  * stores them in its format's own scheme (MBTiles flips rows to TMS).
  *
  * Ownership and threads: a struct tilestore owns its backend state and

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "ingest/ingest.h"
 #include "mapservice/mapservice.h"
 #include "store/store.h"
@@ -176,7 +176,7 @@ static void test_tiles(void)
 		return;
 	}
 	int x, y;
-	tile_from_lonlat(118.0549, 36.8131, 12, &x, &y);
+	webmerc_tile_from_lonlat(118.0549, 36.8131, 12, &x, &y);
 	struct mapservice_tile t = {g->def, COORDSYS_WGS84, 12, x, y, 1};
 	struct tile_blob *a = NULL, *b = NULL;
 	uint64_t ta, tb;
@@ -330,7 +330,7 @@ static void test_seed(void)
 	struct tilestore *ts = NULL;
 	CHECK(tilestore_open(out, NULL, &ts, &err) == MS_OK);
 	int x, y;
-	tile_from_lonlat(118.0549, 36.8131, 9, &x, &y);
+	webmerc_tile_from_lonlat(118.0549, 36.8131, 9, &x, &y);
 	struct buf png = BUF_INIT;
 	bool found = false;
 	CHECK(ts && tilestore_get(ts, 9, x, y, &png, &found, &err) == MS_OK && found);

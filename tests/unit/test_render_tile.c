@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "geo/geo.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/png.h"
 #include "render/tile.h"
 #include "style_files.h"
@@ -265,7 +265,7 @@ static void test_clusters(void)
 	CHECK_INT(st.largest_cluster, 4);
 	CHECK_INT(st.clusters, 1);
 	/* the three coincident sites stay one cluster at every zoom */
-	for (int z = 0; z <= MAX_ZOOM_LIMIT; z++) {
+	for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++) {
 		CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, z, &st, &err), MS_OK);
 		CHECK_MSG(st.largest_cluster >= 3, "z%d: largest cluster %zu", z, st.largest_cluster);
 		if (z >= 13)
