@@ -104,7 +104,7 @@ int cmd_render(int argc, char **argv)
 		return rc;
 	/* The tile as GET /tiles answers it: the service's bytes. */
 	const struct mapservice_tile t = {cm.style, cs, z, x, y, (int)scale};
-	struct tile_blob *blob = NULL;
+	struct tcache_blob *blob = NULL;
 	uint64_t tag;
 	struct ms_error err = {0};
 	if (mapservice_tile(cm.maps, cm.gen, &t, &blob, &tag, &err) == MS_OK) {
@@ -112,7 +112,7 @@ int cmd_render(int argc, char **argv)
 		buf_append(&png, blob->data, blob->len);
 		rc = cli_write_file("render", out, &png);
 		buf_free(&png);
-		tile_blob_release(blob);
+		tcache_blob_release(blob);
 	} else {
 		fprintf(stderr, "mapsvc render: %s\n", err.msg);
 		rc = EXIT_FAIL;

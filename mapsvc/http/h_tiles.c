@@ -43,7 +43,7 @@ const struct http_params h_tilejson_style_params = HTTP_PARAMS(tilejson_style_sp
 
 static void release_blob(void *p)
 {
-	tile_blob_release(p);
+	tcache_blob_release(p);
 }
 
 /* The server keeps its prepared answer for a cached tile on the tile's
@@ -51,12 +51,12 @@ static void release_blob(void *p)
  * headers), and it goes when the entry is evicted. */
 static void *blob_aux(void *blob)
 {
-	return tile_blob_aux(blob);
+	return tcache_blob_aux(blob);
 }
 
 static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 {
-	return tile_blob_attach(blob, aux, free_fn);
+	return tcache_blob_attach(blob, aux, free_fn);
 }
 
 static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
@@ -72,7 +72,7 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 			     t.x, t.y, c->cfg->max_zoom);
 		return;
 	}
-	struct tile_blob *blob = NULL;
+	struct tcache_blob *blob = NULL;
 	uint64_t tag;
 	struct ms_error err = {0};
 	enum ms_status s = mapservice_tile(c->cfg->maps, c->gen, &t, &blob, &tag, &err);

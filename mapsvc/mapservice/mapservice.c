@@ -43,7 +43,7 @@ struct mapservice {
 	struct mapservice_gen *cur;
 	unsigned long long serial; /* of the last generation made; under gen_mu */
 	atomic_ullong reloads;
-	struct tile_cache *cache;
+	struct tcache *cache;
 	pthread_key_t ctx_key;
 	pthread_mutex_t ctx_mu; /* guards ctxs */
 	struct ctx_node *ctxs;
@@ -185,7 +185,7 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg)
 	if (pthread_key_create(&ms->ctx_key, ctx_destroy) != 0)
 		abort(); /* only when the process has used up its keys: out of resources, as mem.h treats
 		            memory */
-	ms->cache = tile_cache_new(cfg->cache_bytes);
+	ms->cache = tcache_new(cfg->cache_bytes);
 	return ms;
 }
 
@@ -201,7 +201,7 @@ void mapservice_free(struct mapservice *ms)
 		free(n);
 	}
 	mapservice_release(ms->cur);
-	tile_cache_free(ms->cache);
+	tcache_free(ms->cache);
 	pthread_mutex_destroy(&ms->ctx_mu);
 	pthread_mutex_destroy(&ms->gen_mu);
 	free(ms);
@@ -210,7 +210,7 @@ void mapservice_free(struct mapservice *ms)
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 {
 	st->reloads = atomic_load(&ms->reloads);
-	tile_cache_stats(ms->cache, &st->cache);
+	tcache_stats(ms->cache, &st->cache);
 }
 
 /* -------------------------------------------------------------- tiles */
@@ -218,7 +218,7 @@ void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 /* The PNG of a view: the shared empty tile itself, not a copy, when
  * nothing falls in it. */
 static enum ms_status render_blob(struct tile_map *map, struct tile_ctx *ctx, const struct tile_view *v,
-                                  struct tile_blob **out, struct ms_error *err)
+                                  struct tcache_blob **out, struct ms_error *err)
 {
 	struct buf png = BUF_INIT;
 	bool empty = false;
@@ -230,9 +230,9 @@ static enum ms_status render_blob(struct tile_map *map, struct tile_ctx *ctx, co
 	const struct buf *e = empty ? tile_empty_png(v->scale) : NULL;
 	if (e) {
 		buf_free(&png);
-		*out = tile_blob_wrap(e->data, e->len, true);
+		*out = tcache_blob_wrap(e->data, e->len, true);
 	} else {
-		*out = tile_blob_adopt(&png);
+		*out = tcache_blob_adopt(&png);
 	}
 	return MS_OK;
 }
@@ -244,7 +244,7 @@ struct fill_job {
 };
 
 /* The cache's miss: this thread renders, the others wait for it. */
-static enum ms_status fill_tile(void *arg, struct tile_blob **out, struct ms_error *err)
+static enum ms_status fill_tile(void *arg, struct tcache_blob **out, struct ms_error *err)
 {
 	struct fill_job *j = arg;
 	struct tile_ctx *ctx = mapservice_ctx(j->ms, err);
@@ -252,14 +252,14 @@ static enum ms_status fill_tile(void *arg, struct tile_blob **out, struct ms_err
 }
 
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
-                               const struct mapservice_tile *t, struct tile_blob **out, uint64_t *tag,
+                               const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
                                struct ms_error *err)
 {
 	*out = NULL;
 	if (!webmerc_tile_valid(t->z, t->x, t->y, WEBMERC_MAX_ZOOM) || t->scale < 1 || t->scale > TILE_MAX_SCALE)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%lld/%lld@%dx is outside the grid", t->z, t->x, t->y,
 		               t->scale);
-	struct tile_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
+	struct tcache_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
 	                       (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs};
 	/* Equal keys, equal bytes: the encoder writes no timestamps. */
 	uint64_t words[4] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
@@ -267,7 +267,7 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
 	*tag = XXH3_64bits(words, sizeof words);
 	struct fill_job job = {ms, g, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
-	return tile_cache_get(ms->cache, &key, fill_tile, &job, out, NULL, err);
+	return tcache_get(ms->cache, &key, fill_tile, &job, out, NULL, err);
 }
 
 /* --------------------------------------------------------------- seed */

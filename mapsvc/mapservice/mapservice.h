@@ -111,12 +111,12 @@ struct mapservice_tile {
 };
 
 /* The encoded PNG of tile t of g, from the cache or rendered into it (a
- * reference for the caller: tile_blob_release it).  *tag identifies the
+ * reference for the caller: tcache_blob_release it).  *tag identifies the
  * bytes: equal tags, equal bytes, as long as the service runs (the
  * address and the data and style versions, hashed), for a strong ETag.
  * MS_EUSAGE when the address is not in the grid; the renderer's errors. */
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
-                               const struct mapservice_tile *t, struct tile_blob **out, uint64_t *tag,
+                               const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
                                struct ms_error *err);
 
 /* What the overlay says of itself, in TileJSON and in tile stores. */
@@ -152,7 +152,7 @@ enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_ge
 /* What the service has done, for /metrics. */
 struct mapservice_stats {
 	unsigned long long reloads; /* generations made current after the first */
-	struct tile_cache_stats cache;
+	struct tcache_stats cache;
 };
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);
 

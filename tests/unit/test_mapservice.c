@@ -178,7 +178,7 @@ static void test_tiles(void)
 	int x, y;
 	webmerc_tile_from_lonlat(118.0549, 36.8131, 12, &x, &y);
 	struct mapservice_tile t = {g->def, COORDSYS_WGS84, 12, x, y, 1};
-	struct tile_blob *a = NULL, *b = NULL;
+	struct tcache_blob *a = NULL, *b = NULL;
 	uint64_t ta, tb;
 	CHECK(mapservice_tile(ms, g, &t, &a, &ta, &err) == MS_OK);
 	CHECK(mapservice_tile(ms, g, &t, &b, &tb, &err) == MS_OK);
@@ -188,8 +188,8 @@ static void test_tiles(void)
 	mapservice_stats(ms, &st);
 	CHECK_INT(st.cache.misses, 1);
 	CHECK_INT(st.cache.hits, 1);
-	tile_blob_release(a);
-	tile_blob_release(b);
+	tcache_blob_release(a);
+	tcache_blob_release(b);
 	/* Another scale, system or style: another tag. */
 	uint64_t tags[3];
 	struct mapservice_tile v[3] = {t, t, t};
@@ -199,12 +199,12 @@ static void test_tiles(void)
 	for (int i = 0; i < 3; i++) {
 		CHECK(mapservice_tile(ms, g, &v[i], &a, &tags[i], &err) == MS_OK);
 		CHECK(tags[i] != ta);
-		tile_blob_release(a);
+		tcache_blob_release(a);
 	}
 	/* Far from every site: the shared empty tile. */
 	struct mapservice_tile far = {g->def, COORDSYS_WGS84, 12, 0, 0, 1};
 	CHECK(mapservice_tile(ms, g, &far, &a, &tb, &err) == MS_OK && a->empty);
-	tile_blob_release(a);
+	tcache_blob_release(a);
 	struct mapservice_tile bad = {g->def, COORDSYS_WGS84, 3, 8, 0, 1};
 	CHECK(mapservice_tile(ms, g, &bad, &a, &tb, &err) == MS_EUSAGE && a == NULL);
 	mapservice_release(g);
@@ -237,11 +237,11 @@ static void *read_loop(void *arg)
 		    g->def >= g->styles + g->nstyles)
 			r->mixed++;
 		struct mapservice_tile t = {g->def, COORDSYS_WGS84, 10, 843 + i % 4, 388, 1};
-		struct tile_blob *b = NULL;
+		struct tcache_blob *b = NULL;
 		uint64_t tag;
 		if (mapservice_tile(r->ms, g, &t, &b, &tag, &err) != MS_OK)
 			r->renders_failed++;
-		tile_blob_release(b);
+		tcache_blob_release(b);
 		mapservice_release(g);
 	}
 	pthread_barrier_wait(&done_reading);
@@ -336,11 +336,11 @@ static void test_seed(void)
 	CHECK(ts && tilestore_get(ts, 9, x, y, &png, &found, &err) == MS_OK && found);
 	/* the bytes the service serves */
 	struct mapservice_tile t = {g->def, COORDSYS_WGS84, 9, x, y, 1};
-	struct tile_blob *b = NULL;
+	struct tcache_blob *b = NULL;
 	uint64_t tag;
 	CHECK(mapservice_tile(ms, g, &t, &b, &tag, &err) == MS_OK);
 	CHECK(b && b->len == png.len && !memcmp(b->data, png.data, png.len));
-	tile_blob_release(b);
+	tcache_blob_release(b);
 	buf_free(&png);
 	tilestore_close(ts);
 	unlink(out);
