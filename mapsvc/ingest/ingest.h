@@ -22,7 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../geo/geo.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"

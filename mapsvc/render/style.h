@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/ms_error.h"
 #include "canvas.h"
 #include "raster.h"

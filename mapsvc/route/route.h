@@ -18,7 +18,7 @@
  * (geodesic) distance times a detour factor divided by a speed (see
  * ROUTE_WALK_* / ROUTE_DRIVE_* below).  Every sheet says so.
  *
- * Sheets are honest about positions (core/site.h).  A stop whose position
+ * Sheets are honest about positions (site/site.h).  A stop whose position
  * quality is coarser than street is marked approximate ("≈", and
  * "位置为近似（约 ±1 km）/ approximate position (±1 km)").  A leg whose
  * ends share a recorded position reads "同一地点 / same place"; one
@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../geo/geo.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"

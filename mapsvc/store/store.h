@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/ms_error.h"
 
 /* Writes sites into db_path (creating it if needed).  With replace, all

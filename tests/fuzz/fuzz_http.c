@@ -28,7 +28,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "core/site.h"
+#include "site/site.h"
 #include "fuzz.h"
 #include "http/handlers.h"
 #include "http/metrics.h"

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/site.h"
+#include "site/site.h"
 #include "fuzz.h"
 #include "geo/geo.h"
 #include "ingest/ingest.h"

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "features/features.h"
 #include "http/handlers.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "geo/geo.h"
 #include "ingest/ingest.h"
 #include "util/buf.h"

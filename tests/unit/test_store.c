@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "ingest/ingest.h"
 #include "store/snapshot.h"
 #include "store/store.h"
@@ -410,7 +410,7 @@ done:
 	free(db);
 }
 
-/* The CHECK constraints hold core/site's rules inside the file, for any
+/* The CHECK constraints hold site/site's rules inside the file, for any
  * tool that writes it. */
 static void test_checks(const char *db)
 {
