@@ -61,7 +61,7 @@ struct cli_map {
  * CMD: ..." and returns EXIT_USAGE (no such style) or EXIT_FAIL, with
  * nothing left to free; EXIT_OK otherwise. */
 int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
-		 struct cli_map *m);
+                 struct cli_map *m);
 void cli_map_close(struct cli_map *m);
 
 struct buf;

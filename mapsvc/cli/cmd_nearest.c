@@ -11,29 +11,33 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: mapsvc nearest [--db FILE] --lat LAT --lon LON [--limit N] [--within-km KM]\n"
-	"                      [--category C[,C...]] [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
-	"\n"
-	"Prints the sites nearest a point, sorted by geodesic distance (WGS-84), as GeoJSON\n"
-	"with distance_m and bearing_deg - the same document as GET /nearest.\n"
-	"\n"
-	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
-	"  --lat, --lon     the point, decimal degrees (in --coordsys)\n"
-	"  --limit N        how many sites, 1..100 (default 5)\n"
-	"  --within-km KM   only sites at most this far\n"
-	"  --category C     only these categories (comma-separated)\n"
-	"  --coordsys CS    system of the point and of the printed coordinates (default wgs84)\n";
+    "usage: mapsvc nearest [--db FILE] --lat LAT --lon LON [--limit N] [--within-km KM]\n"
+    "                      [--category C[,C...]] [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
+    "\n"
+    "Prints the sites nearest a point, sorted by geodesic distance (WGS-84), as GeoJSON\n"
+    "with distance_m and bearing_deg - the same document as GET /nearest.\n"
+    "\n"
+    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --lat, --lon     the point, decimal degrees (in --coordsys)\n"
+    "  --limit N        how many sites, 1..100 (default 5)\n"
+    "  --within-km KM   only sites at most this far\n"
+    "  --category C     only these categories (comma-separated)\n"
+    "  --coordsys CS    system of the point and of the printed coordinates (default wgs84)\n";
 
 /* The command line into *db and q.  EXIT_OK to search, -1 after --help,
  * else the usage error's status. */
 static int parse_options(int argc, char **argv, const char **db, struct feat_nearest_query *q)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	    {"lat", required_argument, NULL, 'a'},
-		{"lon", required_argument, NULL, 'o'},	    {"limit", required_argument, NULL, 'n'},
-		{"within-km", required_argument, NULL, 'w'}, {"category", required_argument, NULL, 'c'},
-		{"coordsys", required_argument, NULL, 's'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"lat", required_argument, NULL, 'a'},
+	    {"lon", required_argument, NULL, 'o'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"within-km", required_argument, NULL, 'w'},
+	    {"category", required_argument, NULL, 'c'},
+	    {"coordsys", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	bool have_lat = false, have_lon = false;
 	struct ms_error err = {0};
@@ -47,23 +51,26 @@ static int parse_options(int argc, char **argv, const char **db, struct feat_nea
 		case 'd': *db = optarg; break;
 		case 'a':
 			if (!cli_parse_double(optarg, &q->lat) || q->lat < -90 || q->lat > 90)
-				return cli_usage_error("nearest", "--lat: '%s' is not a latitude in -90..90", optarg);
+				return cli_usage_error("nearest", "--lat: '%s' is not a latitude in -90..90",
+				                       optarg);
 			have_lat = true;
 			break;
 		case 'o':
 			if (!cli_parse_double(optarg, &q->lon) || q->lon < -180 || q->lon > 180)
-				return cli_usage_error("nearest", "--lon: '%s' is not a longitude in -180..180", optarg);
+				return cli_usage_error("nearest",
+				                       "--lon: '%s' is not a longitude in -180..180", optarg);
 			have_lon = true;
 			break;
 		case 'n':
 			if (!cli_parse_int(optarg, 1, FEAT_NEAREST_MAX, &v))
-				return cli_usage_error("nearest", "--limit: '%s' is not a number in 1..%d", optarg,
-						       FEAT_NEAREST_MAX);
+				return cli_usage_error("nearest", "--limit: '%s' is not a number in 1..%d",
+				                       optarg, FEAT_NEAREST_MAX);
 			q->limit = (size_t)v;
 			break;
 		case 'w':
 			if (!cli_parse_double(optarg, &d) || d < 0)
-				return cli_usage_error("nearest", "--within-km: '%s' is not a distance >= 0", optarg);
+				return cli_usage_error("nearest", "--within-km: '%s' is not a distance >= 0",
+				                       optarg);
 			q->within_m = d * 1000;
 			break;
 		case 'c':

@@ -15,18 +15,18 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: mapsvc render [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
-	"                     [--coordsys wgs84|gcj02] Z/X/Y -o FILE.png\n"
-	"\n"
-	"Renders one XYZ tile (y = 0 at the north) of the sites overlay to a PNG file,\n"
-	"byte for byte what GET /tiles/NAME/Z/X/Y.png serves.\n"
-	"\n"
-	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
-	"  --styles DIR     folder of style files (default: the bundled styles)\n"
-	"  --style NAME     style file NAME.json in it (default: default)\n"
-	"  --scale 1|2      2 draws a 512 px @2x tile (default 1)\n"
-	"  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default wgs84)\n"
-	"  -o FILE          where to write the PNG (- for standard output)\n";
+    "usage: mapsvc render [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
+    "                     [--coordsys wgs84|gcj02] Z/X/Y -o FILE.png\n"
+    "\n"
+    "Renders one XYZ tile (y = 0 at the north) of the sites overlay to a PNG file,\n"
+    "byte for byte what GET /tiles/NAME/Z/X/Y.png serves.\n"
+    "\n"
+    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --styles DIR     folder of style files (default: the bundled styles)\n"
+    "  --style NAME     style file NAME.json in it (default: default)\n"
+    "  --scale 1|2      2 draws a 512 px @2x tile (default 1)\n"
+    "  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default wgs84)\n"
+    "  -o FILE          where to write the PNG (- for standard output)\n";
 
 /* "Z/X/Y", each part an integer of util/numparse.h's grammar, and the
  * tile in the grid. */
@@ -35,7 +35,8 @@ static bool parse_address(const char *s, int *z, long long *x, long long *y)
 	long long part[3];
 	for (int i = 0; i < 3; i++) {
 		size_t n = strcspn(s, "/");
-		if ((s[n] == '/') != (i < 2) || ms_parse_int(s, n, 0, (1LL << WEBMERC_MAX_ZOOM) - 1, &part[i]))
+		if ((s[n] == '/') != (i < 2) ||
+		    ms_parse_int(s, n, 0, (1LL << WEBMERC_MAX_ZOOM) - 1, &part[i]))
 			return false;
 		s += n + (i < 2);
 	}
@@ -50,10 +51,10 @@ static bool parse_address(const char *s, int *z, long long *x, long long *y)
 int cmd_render(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	  {"styles", required_argument, NULL, 'S'},
-		{"style", required_argument, NULL, 's'},	  {"scale", required_argument, NULL, 'x'},
-		{"coordsys", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},       {"styles", required_argument, NULL, 'S'},
+	    {"style", required_argument, NULL, 's'},    {"scale", required_argument, NULL, 'x'},
+	    {"coordsys", required_argument, NULL, 'c'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *style_name = "default";
 	const char *out = NULL, *addr = NULL;
@@ -74,7 +75,8 @@ int cmd_render(int argc, char **argv)
 		case 'c': {
 			int c = coordsys_parse(optarg);
 			if (c != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
-				return cli_usage_error("render", "--coordsys: '%s' is not wgs84 or gcj02", optarg);
+				return cli_usage_error("render", "--coordsys: '%s' is not wgs84 or gcj02",
+				                       optarg);
 			cs = (enum coordsys)c;
 			break;
 		}
@@ -93,8 +95,9 @@ int cmd_render(int argc, char **argv)
 	int z;
 	long long x, y;
 	if (!parse_address(addr, &z, &x, &y))
-		return cli_usage_error("render", "'%s' is not a tile Z/X/Y with 0 <= Z <= %d and 0 <= X, Y < 2^Z", addr,
-				       WEBMERC_MAX_ZOOM);
+		return cli_usage_error("render",
+		                       "'%s' is not a tile Z/X/Y with 0 <= Z <= %d and 0 <= X, Y < 2^Z", addr,
+		                       WEBMERC_MAX_ZOOM);
 	if (!out)
 		return cli_usage_error("render", "-o FILE.png is required");
 

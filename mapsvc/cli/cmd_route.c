@@ -21,38 +21,38 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: mapsvc route [--db FILE] --from LAT,LON (--sites ID,... | --nearest N) [--return]\n"
-	"                    [--mode walk|drive] --format json|gpx|html|pdf [--title TEXT]\n"
-	"                    [--styles DIR] -o FILE\n"
-	"\n"
-	"Orders the stops into the shortest tour from the start (exact up to 12 stops) and\n"
-	"writes the guide's sheet: legs with distance, compass bearing and estimated time\n"
-	"(straight-line distance times a detour factor; no road network is used).\n"
-	"\n"
-	"  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
-	"  --from LAT,LON     the start point, WGS-84 decimal degrees\n"
-	"  --sites ID,...     the stops, by site id (at most 50)\n"
-	"  --nearest N        or the N sites nearest the start (1..50)\n"
-	"  --return           a round trip, back to the start\n"
-	"  --mode walk|drive  for the time estimates (default walk)\n"
-	"  --format F         json (GeoJSON), gpx (GPX 1.1), html (A4 sheet with the map\n"
-	"                     embedded as a data: URI), pdf (A4 sheet with the map)\n"
-	"  --title TEXT       the sheet's title\n"
-	"  --styles DIR       folder of style files; the map uses print.json\n"
-	"  -o FILE            where to write (- for standard output)\n";
+    "usage: mapsvc route [--db FILE] --from LAT,LON (--sites ID,... | --nearest N) [--return]\n"
+    "                    [--mode walk|drive] --format json|gpx|html|pdf [--title TEXT]\n"
+    "                    [--styles DIR] -o FILE\n"
+    "\n"
+    "Orders the stops into the shortest tour from the start (exact up to 12 stops) and\n"
+    "writes the guide's sheet: legs with distance, compass bearing and estimated time\n"
+    "(straight-line distance times a detour factor; no road network is used).\n"
+    "\n"
+    "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --from LAT,LON     the start point, WGS-84 decimal degrees\n"
+    "  --sites ID,...     the stops, by site id (at most 50)\n"
+    "  --nearest N        or the N sites nearest the start (1..50)\n"
+    "  --return           a round trip, back to the start\n"
+    "  --mode walk|drive  for the time estimates (default walk)\n"
+    "  --format F         json (GeoJSON), gpx (GPX 1.1), html (A4 sheet with the map\n"
+    "                     embedded as a data: URI), pdf (A4 sheet with the map)\n"
+    "  --title TEXT       the sheet's title\n"
+    "  --styles DIR       folder of style files; the map uses print.json\n"
+    "  -o FILE            where to write (- for standard output)\n";
 
 /* The command line into rq, *db, *styles_dir and *out.  EXIT_OK to make
  * the sheet, -1 after --help, else the usage error's status. */
-static int parse_options(int argc, char **argv, struct route_request *rq, const char **db, const char **styles_dir,
-			 const char **out)
+static int parse_options(int argc, char **argv, struct route_request *rq, const char **db,
+                         const char **styles_dir, const char **out)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	  {"from", required_argument, NULL, 'f'},
-		{"sites", required_argument, NULL, 's'},	  {"nearest", required_argument, NULL, 'n'},
-		{"return", no_argument, NULL, 'r'},		  {"mode", required_argument, NULL, 'm'},
-		{"format", required_argument, NULL, 'F'},	  {"title", required_argument, NULL, 't'},
-		{"styles", required_argument, NULL, 'S'},	  {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},     {"from", required_argument, NULL, 'f'},
+	    {"sites", required_argument, NULL, 's'},  {"nearest", required_argument, NULL, 'n'},
+	    {"return", no_argument, NULL, 'r'},       {"mode", required_argument, NULL, 'm'},
+	    {"format", required_argument, NULL, 'F'}, {"title", required_argument, NULL, 't'},
+	    {"styles", required_argument, NULL, 'S'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	bool have_from = false;
 	int ch, mode, format = -1;
@@ -65,15 +65,15 @@ static int parse_options(int argc, char **argv, struct route_request *rq, const 
 		case 'f':
 			if (!route_parse_point(optarg, &rq->from_lat, &rq->from_lon) ||
 			    !site_coord_valid(rq->from_lat, rq->from_lon))
-				return cli_usage_error("route", "--from: '%s' is not LAT,LON in -90..90, -180..180",
-						       optarg);
+				return cli_usage_error(
+				    "route", "--from: '%s' is not LAT,LON in -90..90, -180..180", optarg);
 			have_from = true;
 			break;
 		case 's': rq->sites = optarg; break;
 		case 'n':
 			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &rq->nearest))
-				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d", optarg,
-						       ROUTE_MAX_STOPS);
+				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d",
+				                       optarg, ROUTE_MAX_STOPS);
 			break;
 		case 'r': rq->opt.round_trip = true; break;
 		case 'm':
@@ -83,7 +83,8 @@ static int parse_options(int argc, char **argv, struct route_request *rq, const 
 			break;
 		case 'F':
 			if ((format = route_format_parse(optarg)) < 0)
-				return cli_usage_error("route", "--format: '%s' is not json, gpx, html or pdf", optarg);
+				return cli_usage_error(
+				    "route", "--format: '%s' is not json, gpx, html or pdf", optarg);
 			rq->format = (enum route_format)format;
 			break;
 		case 't': rq->title = optarg; break;
@@ -122,8 +123,8 @@ int cmd_route(int argc, char **argv)
 	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles};
 	struct route_output doc = {.body = BUF_INIT};
 	enum ms_status st = draws && !(draw.ctx = mapservice_ctx(cm.maps, &err))
-				    ? err.status
-				    : route_sheet_make(cm.gen->snap, &rq, &draw, &doc, &err);
+	                        ? err.status
+	                        : route_sheet_make(cm.gen->snap, &rq, &draw, &doc, &err);
 	if (st == MS_OK) {
 		rc = cli_write_file("route", out, &doc.body);
 	} else {

@@ -32,29 +32,29 @@
 #define SEED_MAX_TILES 10000000LL
 
 static const char usage_text[] =
-	"usage: mapsvc seed [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
-	"                   [--coordsys wgs84|gcj02] --zoom MIN-MAX [--bbox W,S,E,N]\n"
-	"                   [--format mbtiles] [--force] -o FILE.mbtiles\n"
-	"\n"
-	"Pre-renders every XYZ tile of the zoom range that intersects the box into a\n"
-	"tile store, each byte for byte what GET /tiles serves: an MBTiles 1.3 file\n"
-	"(SQLite) whose empty tiles are stored once (an images table keyed by content\n"
-	"hash and a tiles view).\n"
-	"\n"
-	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
-	"  --styles DIR     folder of style files (default: the bundled styles)\n"
-	"  --style NAME     style file NAME.json in it (default: default)\n"
-	"  --scale 1|2      2 stores 512 px @2x tiles (default 1)\n"
-	"  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default\n"
-	"                   wgs84); the box is in the same system\n"
-	"  --zoom MIN-MAX   zoom levels, 0 <= MIN <= MAX <= 24 (or one level: --zoom N)\n"
-	"  --bbox W,S,E,N   box in degrees (default: the bounds of the data)\n"
-	"  --format NAME    the store's format: mbtiles (default: by FILE's extension,\n"
-	"                   else mbtiles)\n"
-	"  --force          replace FILE if it exists (otherwise an existing FILE is refused)\n"
-	"  -o FILE          the file to write\n"
-	"\n"
-	"At most 10000000 tiles per run.  Progress goes to standard error.\n";
+    "usage: mapsvc seed [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
+    "                   [--coordsys wgs84|gcj02] --zoom MIN-MAX [--bbox W,S,E,N]\n"
+    "                   [--format mbtiles] [--force] -o FILE.mbtiles\n"
+    "\n"
+    "Pre-renders every XYZ tile of the zoom range that intersects the box into a\n"
+    "tile store, each byte for byte what GET /tiles serves: an MBTiles 1.3 file\n"
+    "(SQLite) whose empty tiles are stored once (an images table keyed by content\n"
+    "hash and a tiles view).\n"
+    "\n"
+    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --styles DIR     folder of style files (default: the bundled styles)\n"
+    "  --style NAME     style file NAME.json in it (default: default)\n"
+    "  --scale 1|2      2 stores 512 px @2x tiles (default 1)\n"
+    "  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default\n"
+    "                   wgs84); the box is in the same system\n"
+    "  --zoom MIN-MAX   zoom levels, 0 <= MIN <= MAX <= 24 (or one level: --zoom N)\n"
+    "  --bbox W,S,E,N   box in degrees (default: the bounds of the data)\n"
+    "  --format NAME    the store's format: mbtiles (default: by FILE's extension,\n"
+    "                   else mbtiles)\n"
+    "  --force          replace FILE if it exists (otherwise an existing FILE is refused)\n"
+    "  -o FILE          the file to write\n"
+    "\n"
+    "At most 10000000 tiles per run.  Progress goes to standard error.\n";
 
 /* Where the map comes from. */
 struct seed_sources {
@@ -89,7 +89,8 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 		return false;
 	memcpy(lo, s, n);
 	lo[n] = '\0';
-	if (!cli_parse_int(lo, 0, WEBMERC_MAX_ZOOM, &a) || !cli_parse_int(dash + 1, 0, WEBMERC_MAX_ZOOM, &b) || a > b)
+	if (!cli_parse_int(lo, 0, WEBMERC_MAX_ZOOM, &a) ||
+	    !cli_parse_int(dash + 1, 0, WEBMERC_MAX_ZOOM, &b) || a > b)
 		return false;
 	*zmin = (int)a;
 	*zmax = (int)b;
@@ -120,7 +121,7 @@ static bool report(void *arg, long long done, long long total, int zoom)
 	if (t - p->last >= 1.0) {
 		p->last = t;
 		fprintf(stderr, "mapsvc seed: %lld/%lld tiles (%.0f%%), zoom %d, %.0f s\n", done, total,
-			100.0 * done / total, zoom, t - p->t0);
+		        100.0 * done / total, zoom, t - p->t0);
 	}
 	return true;
 }
@@ -147,8 +148,8 @@ static int seed_run(const struct cli_map *cm, struct mapservice_seed *job)
 	}
 	struct stat sb;
 	long long bytes = stat(job->path, &sb) == 0 ? (long long)sb.st_size : -1;
-	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", job->path,
-		stats.tiles, stats.images, bytes, now_s() - p.t0);
+	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n",
+	        job->path, stats.tiles, stats.images, bytes, now_s() - p.t0);
 	return EXIT_OK;
 }
 
@@ -161,9 +162,11 @@ static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum 
 		if (feat_parse_bbox(bbox_arg, b, &err))
 			return cli_usage_error("seed", "--%s", err.msg);
 		if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90)
-			return cli_usage_error("seed", "--bbox: '%s' is outside -180..180, -90..90", bbox_arg);
+			return cli_usage_error("seed", "--bbox: '%s' is outside -180..180, -90..90",
+			                       bbox_arg);
 		if (b[0] > b[2] || b[1] > b[3])
-			return cli_usage_error("seed", "--bbox: '%s' needs W <= E and S <= N (W,S,E,N)", bbox_arg);
+			return cli_usage_error("seed", "--bbox: '%s' needs W <= E and S <= N (W,S,E,N)",
+			                       bbox_arg);
 	} else {
 		if (!snapshot_bounds(snap, cs, b)) {
 			fprintf(stderr, "mapsvc seed: the database has no sites; give --bbox W,S,E,N\n");
@@ -173,23 +176,23 @@ static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum 
 	b[1] = fmax(b[1], -WEBMERC_MAX_LAT);
 	b[3] = fmin(b[3], WEBMERC_MAX_LAT);
 	if (b[1] > b[3])
-		return cli_usage_error("seed", "--bbox: '%s' lies beyond Web Mercator's +-%.4f latitude", bbox_arg,
-				       WEBMERC_MAX_LAT);
+		return cli_usage_error("seed", "--bbox: '%s' lies beyond Web Mercator's +-%.4f latitude",
+		                       bbox_arg, WEBMERC_MAX_LAT);
 	return EXIT_OK;
 }
 
 /* The command line into job and the map's sources; EXIT_OK to seed, -1
  * after --help, else the usage error's status. */
 static int parse_options(int argc, char **argv, struct mapservice_seed *job, const char **bbox_arg,
-			 struct seed_sources *src)
+                         struct seed_sources *src)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	  {"styles", required_argument, NULL, 'S'},
-		{"style", required_argument, NULL, 's'},	  {"scale", required_argument, NULL, 'x'},
-		{"coordsys", required_argument, NULL, 'c'}, {"zoom", required_argument, NULL, 'z'},
-		{"bbox", required_argument, NULL, 'b'},	  {"force", no_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},	  {"format", required_argument, NULL, 'F'},
-		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},       {"styles", required_argument, NULL, 'S'},
+	    {"style", required_argument, NULL, 's'},    {"scale", required_argument, NULL, 'x'},
+	    {"coordsys", required_argument, NULL, 'c'}, {"zoom", required_argument, NULL, 'z'},
+	    {"bbox", required_argument, NULL, 'b'},     {"force", no_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},   {"format", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
 	long scale;
 	int ch, c;
@@ -207,13 +210,15 @@ static int parse_options(int argc, char **argv, struct mapservice_seed *job, con
 			break;
 		case 'c':
 			if ((c = coordsys_parse(optarg)) != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
-				return cli_usage_error("seed", "--coordsys: '%s' is not wgs84 or gcj02", optarg);
+				return cli_usage_error("seed", "--coordsys: '%s' is not wgs84 or gcj02",
+				                       optarg);
 			job->cs = (enum coordsys)c;
 			break;
 		case 'z':
 			if (!parse_zooms(optarg, &job->zmin, &job->zmax))
-				return cli_usage_error("seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d",
-						       optarg, WEBMERC_MAX_ZOOM);
+				return cli_usage_error(
+				    "seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d", optarg,
+				    WEBMERC_MAX_ZOOM);
 			break;
 		case 'b': *bbox_arg = optarg; break;
 		case 'f': src->force = true; break;
@@ -269,11 +274,12 @@ int cmd_seed(int argc, char **argv)
 	rc = resolve_bbox(bbox_arg, cm.gen->snap, job.cs, job.box);
 	long long total = rc == EXIT_OK ? webmerc_tile_count(job.box, job.zmin, job.zmax) : 0;
 	if (total > SEED_MAX_TILES)
-		rc = cli_usage_error("seed",
-				     "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit of %lld; "
-				     "narrow --zoom or --bbox",
-				     total, job.zmin, job.zmax, job.box[0], job.box[1], job.box[2], job.box[3],
-				     SEED_MAX_TILES);
+		rc = cli_usage_error(
+		    "seed",
+		    "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit of %lld; "
+		    "narrow --zoom or --bbox",
+		    total, job.zmin, job.zmax, job.box[0], job.box[1], job.box[2], job.box[3],
+		    SEED_MAX_TILES);
 	if (rc == EXIT_OK)
 		rc = seed_run(&cm, &job);
 	cli_map_close(&cm);

@@ -36,30 +36,30 @@
 #define MAX_BASEMAP_TEXT 1000
 
 static const char usage_text[] =
-	"usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
-	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
-	"                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
-	"\n"
-	"Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
-	"\n"
-	"  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
-	"  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
-	"                     port 0 picks a free one, printed at start-up)\n"
-	"  --public-url URL   base of absolute links when behind a proxy (default: from the Host header)\n"
-	"  --styles DIR       folder of tile styles (default: the bundled styles)\n"
-	"  --threads N        worker threads (default: the number of cores, at least 2)\n"
-	"  --cache-mb N       tile cache budget in MiB (default 64)\n"
-	"  --max-zoom N       highest zoom level served (default 20)\n"
-	"  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
-	"  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
-	"  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
-	"                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
-	"  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
-	"  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
-	"                     the page then asks for GCJ-02 overlay tiles and positions)\n"
-	"\n"
-	"Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
-	"file keeps the current ones serving); SIGINT or SIGTERM stop.\n";
+    "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
+    "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
+    "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
+    "\n"
+    "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
+    "\n"
+    "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
+    "                     port 0 picks a free one, printed at start-up)\n"
+    "  --public-url URL   base of absolute links when behind a proxy (default: from the Host header)\n"
+    "  --styles DIR       folder of tile styles (default: the bundled styles)\n"
+    "  --threads N        worker threads (default: the number of cores, at least 2)\n"
+    "  --cache-mb N       tile cache budget in MiB (default 64)\n"
+    "  --max-zoom N       highest zoom level served (default 20)\n"
+    "  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
+    "  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
+    "  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
+    "                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
+    "  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
+    "  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
+    "                     the page then asks for GCJ-02 overlay tiles and positions)\n"
+    "\n"
+    "Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
+    "file keeps the current ones serving); SIGINT or SIGTERM stop.\n";
 
 /* Splits "host:port" or "[v6]:port". */
 static bool parse_listen(char *s, const char **host, unsigned *port)
@@ -159,7 +159,7 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 	case 'A':
 		if (strlen(v) > MAX_BASEMAP_TEXT)
 			return cli_usage_error("serve", "--basemap-attribution: longer than %d characters",
-					       MAX_BASEMAP_TEXT);
+			                       MAX_BASEMAP_TEXT);
 		o->http.basemap_attribution = v;
 		return EXIT_OK;
 	case 'C':
@@ -176,21 +176,28 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	    {"listen", required_argument, NULL, 'l'},
-		{"public-url", required_argument, NULL, 'u'}, {"styles", required_argument, NULL, 's'},
-		{"threads", required_argument, NULL, 't'},    {"cache-mb", required_argument, NULL, 'c'},
-		{"max-zoom", required_argument, NULL, 'z'},   {"cors", required_argument, NULL, 'o'},
-		{"basemap", required_argument, NULL, 'B'},   {"basemap-attribution", required_argument, NULL, 'A'},
-		{"basemap-crs", required_argument, NULL, 'C'}, {"max-age", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"public-url", required_argument, NULL, 'u'},
+	    {"styles", required_argument, NULL, 's'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"cache-mb", required_argument, NULL, 'c'},
+	    {"max-zoom", required_argument, NULL, 'z'},
+	    {"cors", required_argument, NULL, 'o'},
+	    {"basemap", required_argument, NULL, 'B'},
+	    {"basemap-attribution", required_argument, NULL, 'A'},
+	    {"basemap-crs", required_argument, NULL, 'C'},
+	    {"max-age", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	o->http = (struct http_config){
-		.host = "127.0.0.1",
-		.port = DEFAULT_PORT,
-		.threads = ncpu > 2 ? (unsigned)ncpu : 2,
-		.max_zoom = DEFAULT_MAX_ZOOM,
-		.cors = "*",
+	    .host = "127.0.0.1",
+	    .port = DEFAULT_PORT,
+	    .threads = ncpu > 2 ? (unsigned)ncpu : 2,
+	    .max_zoom = DEFAULT_MAX_ZOOM,
+	    .cors = "*",
 	};
 	o->maps = (struct mapservice_config){cli_default_db(), cli_default_styles(), DEFAULT_CACHE_MB * MIB};
 	optind = 1;
@@ -224,8 +231,9 @@ static void serve_until_stopped(struct mapservice *maps, const sigset_t *set)
 		struct ms_error err = {0};
 		if (mapservice_load(maps, &err) != MS_OK) {
 			/* A bad file must not take the service down. */
-			fprintf(stderr, "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
-				err.msg);
+			fprintf(stderr,
+			        "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
+			        err.msg);
 			continue;
 		}
 		struct mapservice_gen *g = mapservice_acquire(maps);
@@ -267,8 +275,8 @@ int cmd_serve(int argc, char **argv)
 	}
 	struct mapservice_gen *g = mapservice_acquire(maps);
 	bool v6 = strchr(o.http.host, ':') != NULL;
-	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "", o.http.host,
-	       v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
+	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
+	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
 	fflush(stdout);
 	mapservice_release(g);
 	serve_until_stopped(maps, &set);

@@ -97,7 +97,7 @@ int cli_write_file(const char *cmd, const char *path, const struct buf *b)
 }
 
 int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
-		 struct cli_map *m)
+                 struct cli_map *m)
 {
 	struct ms_error err = {0};
 	const struct mapservice_config cfg = {.db_path = db, .styles_dir = styles_dir, .cache_bytes = 0};

@@ -60,7 +60,7 @@ struct feat_query {
 
 /* One page of matching sites, in id order. */
 struct feat_page {
-	uint32_t *idx;  /* snapshot indices, n of them; free with feat_page_free */
+	uint32_t *idx; /* snapshot indices, n of them; free with feat_page_free */
 	size_t n;
 	size_t matched; /* all matches, before paging */
 };
@@ -69,7 +69,7 @@ struct feat_page {
  * q must be valid UTF-8 (MS_EUSAGE otherwise); ASCII letters match without
  * regard to case, everything else bytewise. */
 enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
-			  struct ms_error *err);
+                          struct ms_error *err);
 void feat_page_free(struct feat_page *p);
 
 /* True when the site's Chinese or English name contains needle (ASCII
@@ -77,10 +77,10 @@ void feat_page_free(struct feat_page *p);
 bool feat_name_matches(const struct site *s, const char *needle);
 
 struct feat_nearest_query {
-	double lat, lon;        /* the query point, in cs */
+	double lat, lon; /* the query point, in cs */
 	enum coordsys cs;
-	size_t limit;           /* 1 .. FEAT_NEAREST_MAX */
-	double within_m;        /* INFINITY for no limit */
+	size_t limit;    /* 1 .. FEAT_NEAREST_MAX */
+	double within_m; /* INFINITY for no limit */
 	feat_catmask categories;
 };
 
@@ -88,7 +88,7 @@ struct feat_nearest_query {
  * array (free() it) of *n entries.  Distances and bearings are measured
  * from the query point converted to WGS-84. */
 enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_nearest_query *q,
-			    struct sindex_hit **hits, size_t *n, struct ms_error *err);
+                            struct sindex_hit **hits, size_t *n, struct ms_error *err);
 
 /* How positions are written. */
 struct feat_write_opts {
@@ -104,7 +104,7 @@ struct feat_write_opts {
  * 0 <= b < 360).  Coordinates have 6 decimals. */
 #define FEAT_UNCERTAINTY_DECIMALS 1
 void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
-			const struct sindex_hit *hit);
+                        const struct sindex_hit *hit);
 
 /* The two position properties as members of a queryables schema's
  * "properties" object (OGC API - Features Part 3's queryables): JSON
@@ -116,6 +116,6 @@ void feat_write_position_queryables(struct jsonw *w);
  * numberReturned.  The HTTP route and `mapsvc nearest` both print this, so
  * their output is byte-for-byte the same. */
 void feat_write_nearest(struct buf *out, const struct snapshot *snap, const struct sindex_hit *hits, size_t n,
-			const struct feat_write_opts *o);
+                        const struct feat_write_opts *o);
 
 #endif

@@ -142,7 +142,8 @@ int webmerc_fit_zoom(double west, double south, double east, double north, int z
 	double span = fmax(me - mw, mn - ms); /* metres */
 	int z = WEBMERC_FIT_MAX_ZOOM;
 	if (span > 0) {
-		double fit = floor(log2((double)WEBMERC_FIT_VIEW_PX / WEBMERC_TILE_SIZE * 2 * WEBMERC_HALF / span));
+		double fit =
+		    floor(log2((double)WEBMERC_FIT_VIEW_PX / WEBMERC_TILE_SIZE * 2 * WEBMERC_HALF / span));
 		if (fit < z)
 			z = (int)fit;
 	}

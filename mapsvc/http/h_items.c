@@ -16,29 +16,41 @@
  * bound on the work a request asks for. */
 #define ITEMS_OFFSET_MAX 1000000000
 
-#define SPEC_CRS                                                                                               \
-	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "      \
-			     "Features Part 2).")
+#define SPEC_CRS                                                                                             \
+	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "   \
+	                     "Features Part 2).")
 
 static const struct http_pspec items_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "minx,miny,maxx,maxy in bbox-crs axis order (CRS84: lon,lat)."},
-	HTTP_SPEC_CRS("bbox-crs", "CRS of bbox (OGC API - Features Part 2)."),
-	{.name = "limit", .type = HTTP_T_INT, .min = 1, .max = FEAT_LIMIT_MAX, .flags = HTTP_PF_CLAMP,
-	 .def = HTTP_STR(FEAT_LIMIT_DEFAULT), .desc = "Page size; values above " HTTP_STR(FEAT_LIMIT_MAX) " are clamped."},
-	{.name = "offset", .type = HTTP_T_INT, .min = 0, .max = ITEMS_OFFSET_MAX, .def = "0", .desc = "Matches to skip."},
-	HTTP_SPEC_CATEGORY,
-	{.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
-	SPEC_CRS,
-	HTTP_SPEC_COORDSYS,
-	HTTP_SPEC_F_GEOJSON,
+    HTTP_SPEC_COLLECTION,
+    {.name = "bbox",
+     .type = HTTP_T_BBOX,
+     .desc = "minx,miny,maxx,maxy in bbox-crs axis order (CRS84: lon,lat)."},
+    HTTP_SPEC_CRS("bbox-crs", "CRS of bbox (OGC API - Features Part 2)."),
+    {.name = "limit",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = FEAT_LIMIT_MAX,
+     .flags = HTTP_PF_CLAMP,
+     .def = HTTP_STR(FEAT_LIMIT_DEFAULT),
+     .desc = "Page size; values above " HTTP_STR(FEAT_LIMIT_MAX) " are clamped."},
+    {.name = "offset",
+     .type = HTTP_T_INT,
+     .min = 0,
+     .max = ITEMS_OFFSET_MAX,
+     .def = "0",
+     .desc = "Matches to skip."},
+    HTTP_SPEC_CATEGORY,
+    {.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
+    SPEC_CRS,
+    HTTP_SPEC_COORDSYS,
+    HTTP_SPEC_F_GEOJSON,
 };
 static const struct http_pspec item_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	{.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
-	SPEC_CRS,
-	HTTP_SPEC_COORDSYS,
-	HTTP_SPEC_F_GEOJSON,
+    HTTP_SPEC_COLLECTION,
+    {.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
+    SPEC_CRS,
+    HTTP_SPEC_COORDSYS,
+    HTTP_SPEC_F_GEOJSON,
 };
 const struct http_params h_items_params = HTTP_PARAMS(items_specs);
 const struct http_params h_item_params = HTTP_PARAMS(item_specs);
@@ -139,7 +151,8 @@ void h_items(struct http_ctx *c, struct http_response *r)
 			snprintf(off, sizeof off, "%zu", q.offset > q.limit ? q.offset - q.limit : 0);
 			page_link(&w, c, "prev", off);
 		}
-		ogc_link(&w, c, "/collections/" SITES_COLLECTION, "collection", "application/json", "The collection");
+		ogc_link(&w, c, "/collections/" SITES_COLLECTION, "collection", "application/json",
+		         "The collection");
 	}
 	jw_array_end(&w);
 	jw_key(&w, "features");
@@ -180,7 +193,8 @@ void h_item(struct http_ctx *c, struct http_response *r)
 	http_url_encode(&path, s->field[SITE_ID]);
 	ogc_link(&lw, c, buf_str(&path), "self", "application/geo+json", "This site");
 	buf_free(&path);
-	ogc_link(&lw, c, "/collections/" SITES_COLLECTION, "collection", "application/json", "The collection");
+	ogc_link(&lw, c, "/collections/" SITES_COLLECTION, "collection", "application/json",
+	         "The collection");
 	jw_array_end(&lw);
 	buf_puts(&r->body, "}\n");
 	r->content_type = "application/geo+json";

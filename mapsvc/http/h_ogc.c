@@ -13,22 +13,24 @@
 static const char *const f_json_html[] = {"json", "html", NULL};
 
 static const struct http_pspec landing_specs[] = {
-	{.name = "f", .type = HTTP_T_ENUM, .values = f_json_html,
-	 .desc = "json: this landing page; html: the map page (the default when Accept prefers HTML)."},
+    {.name = "f",
+     .type = HTTP_T_ENUM,
+     .values = f_json_html,
+     .desc = "json: this landing page; html: the map page (the default when Accept prefers HTML)."},
 };
 static const struct http_pspec doc_specs[] = {
-	HTTP_SPEC_F_JSON,
+    HTTP_SPEC_F_JSON,
 };
 static const struct http_pspec collection_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	HTTP_SPEC_F_JSON,
+    HTTP_SPEC_COLLECTION,
+    HTTP_SPEC_F_JSON,
 };
 const struct http_params h_landing_params = HTTP_PARAMS(landing_specs);
 const struct http_params h_doc_params = HTTP_PARAMS(doc_specs);
 const struct http_params h_collection_params = HTTP_PARAMS(collection_specs);
 
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
-	      const char *title)
+              const char *title)
 {
 	jw_object_begin(w);
 	jw_key(w, "href");
@@ -59,8 +61,8 @@ void h_landing(struct http_ctx *c, struct http_response *r)
 	jw_string(&w, "mapsvc: red-resource sites");
 	jw_key(&w, "description");
 	jw_string(&w, "Party-history education sites (memorial halls, museums, martyrs' cemeteries, former "
-		      "revolutionary sites, study stations): OGC API - Features, nearest-site search and map "
-		      "tiles.");
+	              "revolutionary sites, study stations): OGC API - Features, nearest-site search and map "
+	              "tiles.");
 	jw_key(&w, "links");
 	jw_array_begin(&w);
 	ogc_link(&w, c, "/?f=json", "self", "application/json", "This document");
@@ -78,10 +80,10 @@ void h_conformance(struct http_ctx *c, struct http_response *r)
 {
 	(void)c; /* its table has checked f */
 	static const char *const classes[] = {
-		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-		"http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-		"http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+	    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+	    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+	    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+	    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
 	};
 	struct jsonw w;
 	jw_init(&w, &r->body);
@@ -108,7 +110,7 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 	jw_string(w, "Red-resource sites");
 	jw_key(w, "description");
 	jw_string(w, "Memorial halls, museums, martyrs' cemeteries, former revolutionary sites, monuments, "
-		     "education bases, study stations and training schools, as points.");
+	             "education bases, study stations and training schools, as points.");
 	jw_key(w, "itemType");
 	jw_string(w, "feature");
 	jw_key(w, "extent");
@@ -139,10 +141,11 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 	jw_key(w, "links");
 	jw_array_begin(w);
 	ogc_link(w, c, "/collections/" SITES_COLLECTION, "self", "application/json", "This collection");
-	ogc_link(w, c, "/collections/" SITES_COLLECTION "/items", "items", "application/geo+json", "The sites");
+	ogc_link(w, c, "/collections/" SITES_COLLECTION "/items", "items", "application/geo+json",
+	         "The sites");
 	ogc_link(w, c, "/collections/" SITES_COLLECTION "/queryables",
-		 "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
-		 "Properties that can be filtered on");
+	         "http://www.opengis.net/def/rel/ogc/1.0/queryables", "application/schema+json",
+	         "Properties that can be filtered on");
 	jw_array_end(w);
 	jw_object_end(w);
 }
@@ -218,7 +221,8 @@ void h_queryables(struct http_ctx *c, struct http_response *r)
 		jw_key(&w, "type");
 		jw_string(&w, "string");
 		jw_key(&w, "description");
-		jw_string(&w, "Filter with q=TEXT: a substring of name_zh or name_en (ASCII case-insensitive).");
+		jw_string(&w,
+		          "Filter with q=TEXT: a substring of name_zh or name_en (ASCII case-insensitive).");
 		jw_object_end(&w);
 	}
 	feat_write_position_queryables(&w);

@@ -23,18 +23,35 @@
 static const char *const modes[] = {"walk", "drive", NULL}; /* enum route_mode order */
 
 static const struct http_pspec route_specs[] = {
-	{.name = "from", .type = HTTP_T_LATLON, .required = true, .min = -90, .max = 90,
-	 .desc = "The start, LAT,LON in WGS-84."},
-	{.name = "sites", .type = HTTP_T_LIST, .min = 1, .max = ROUTE_MAX_STOPS,
-	 .desc = "Site ids to visit, comma-separated (or nearest)."},
-	{.name = "nearest", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAX_STOPS,
-	 .desc = "Visit the N sites nearest the start (or sites)."},
-	{.name = "return", .type = HTTP_T_BOOL, .def = "0", .desc = "1: come back to the start."},
-	{.name = "mode", .type = HTTP_T_ENUM, .values = modes, .match = route_mode_parse, .def = "walk",
-	 .desc = "Travel mode, for the time estimates."},
-	{.name = "format", .type = HTTP_T_ENUM, .values = route_format_names, .def = "json",
-	 .desc = "The sheet's format."},
-	{.name = "title", .type = HTTP_T_STRING, .desc = "The sheet's title."},
+    {.name = "from",
+     .type = HTTP_T_LATLON,
+     .required = true,
+     .min = -90,
+     .max = 90,
+     .desc = "The start, LAT,LON in WGS-84."},
+    {.name = "sites",
+     .type = HTTP_T_LIST,
+     .min = 1,
+     .max = ROUTE_MAX_STOPS,
+     .desc = "Site ids to visit, comma-separated (or nearest)."},
+    {.name = "nearest",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = ROUTE_MAX_STOPS,
+     .desc = "Visit the N sites nearest the start (or sites)."},
+    {.name = "return", .type = HTTP_T_BOOL, .def = "0", .desc = "1: come back to the start."},
+    {.name = "mode",
+     .type = HTTP_T_ENUM,
+     .values = modes,
+     .match = route_mode_parse,
+     .def = "walk",
+     .desc = "Travel mode, for the time estimates."},
+    {.name = "format",
+     .type = HTTP_T_ENUM,
+     .values = route_format_names,
+     .def = "json",
+     .desc = "The sheet's format."},
+    {.name = "title", .type = HTTP_T_STRING, .desc = "The sheet's title."},
 };
 const struct http_params h_route_params = HTTP_PARAMS(route_specs);
 
@@ -44,15 +61,15 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	char link[HTTP_BASE_URL_MAX + sizeof "/staticmap.png"];
 	snprintf(link, sizeof link, "%s/staticmap.png", c->base_url);
 	struct route_request rq = {
-		.from_lat = from->v[0],
-		.from_lon = from->v[1],
-		.sites = sites->given ? sites->text : NULL,
-		.nearest = http_arg(c, "nearest")->given ? http_arg(c, "nearest")->i : 0,
-		.opt = {http_arg(c, "return")->i, (enum route_mode)http_arg(c, "mode")->i},
-		.format = (enum route_format)http_arg(c, "format")->i,
-		.title = http_arg(c, "title")->text,
-		.generated = time(NULL),
-		.map_link = link,
+	    .from_lat = from->v[0],
+	    .from_lon = from->v[1],
+	    .sites = sites->given ? sites->text : NULL,
+	    .nearest = http_arg(c, "nearest")->given ? http_arg(c, "nearest")->i : 0,
+	    .opt = {http_arg(c, "return")->i, (enum route_mode)http_arg(c, "mode")->i},
+	    .format = (enum route_format)http_arg(c, "format")->i,
+	    .title = http_arg(c, "title")->text,
+	    .generated = time(NULL),
+	    .map_link = link,
 	};
 	struct ms_error err = {0};
 	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles};
@@ -69,8 +86,8 @@ void h_route(struct http_ctx *c, struct http_response *r)
 		r->content_type = out.content_type;
 		if (out.filename) {
 			char cd[128];
-			snprintf(cd, sizeof cd, "%s; filename=\"%s\"", out.attachment ? "attachment" : "inline",
-				 out.filename);
+			snprintf(cd, sizeof cd, "%s; filename=\"%s\"",
+			         out.attachment ? "attachment" : "inline", out.filename);
 			http_add_header(r, "Content-Disposition", cd);
 		}
 	}

@@ -20,17 +20,34 @@
 #include "../util/jsonw.h"
 #include "handlers.h"
 
-#define SPEC_STYLE {.name = "style", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, \
-		    .desc = "A style in the styles folder."}
-#define SPEC_ZXY                                                                                               \
-	{.name = "z", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0, .max = WEBMERC_MAX_ZOOM, \
-	 .flags = HTTP_PF_MAX_ZOOM, .desc = "Zoom level."},                                                     \
-	{.name = "x", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
-	 .max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Tile column, 0 at the west."},                             \
-	{.name = "y", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,                       \
-	 .max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Tile row, 0 at the north (XYZ)."}
-#define SPEC_COORDSYS                                                                                          \
-	HTTP_SPEC_MAP_COORDSYS("Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
+#define SPEC_STYLE                                                                                           \
+	{                                                                                                    \
+		.name = "style", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true,                \
+		.desc = "A style in the styles folder."                                                      \
+	}
+#define SPEC_ZXY                                                                                             \
+	{.name = "z",                                                                                        \
+	 .in = HTTP_IN_PATH,                                                                                 \
+	 .type = HTTP_T_INT,                                                                                 \
+	 .required = true,                                                                                   \
+	 .min = 0,                                                                                           \
+	 .max = WEBMERC_MAX_ZOOM,                                                                            \
+	 .flags = HTTP_PF_MAX_ZOOM,                                                                          \
+	 .desc = "Zoom level."},                                                                             \
+	    {.name = "x",                                                                                    \
+	     .in = HTTP_IN_PATH,                                                                             \
+	     .type = HTTP_T_INT,                                                                             \
+	     .required = true,                                                                               \
+	     .min = 0,                                                                                       \
+	     .max = (1 << WEBMERC_MAX_ZOOM) - 1,                                                             \
+	     .desc = "Tile column, 0 at the west."},                                                         \
+	{                                                                                                    \
+		.name = "y", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,             \
+		.max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Tile row, 0 at the north (XYZ)."                \
+	}
+#define SPEC_COORDSYS                                                                                        \
+	HTTP_SPEC_MAP_COORDSYS(                                                                              \
+	    "Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
 static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS};
 static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS};
@@ -62,14 +79,15 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
 {
 	struct mapservice_tile t = {.style = st,
-				    .cs = (enum coordsys)http_arg(c, "coordsys")->i,
-				    .z = (int)http_arg(c, "z")->i,
-				    .x = http_arg(c, "x")->i,
-				    .y = http_arg(c, "y")->i,
-				    .scale = scale};
+	                            .cs = (enum coordsys)http_arg(c, "coordsys")->i,
+	                            .z = (int)http_arg(c, "z")->i,
+	                            .x = http_arg(c, "x")->i,
+	                            .y = http_arg(c, "y")->i,
+	                            .scale = scale};
 	if (!webmerc_tile_valid(t.z, t.x, t.y, WEBMERC_MAX_ZOOM)) {
-		http_problem(r, 404, "tile %d/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", t.z,
-			     t.x, t.y, c->cfg->max_zoom);
+		http_problem(r, 404,
+		             "tile %d/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", t.z,
+		             t.x, t.y, c->cfg->max_zoom);
 		return;
 	}
 	struct tcache_blob *blob = NULL;
@@ -85,7 +103,8 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	/* Strong: the same tag always names the same bytes, RFC 9110 §8.8.1. */
 	snprintf(r->etag, sizeof r->etag, "\"%016" PRIx64 "\"", tag);
 	char cc[64];
-	snprintf(cc, sizeof cc, "public, max-age=%u", c->cfg->tile_max_age ? c->cfg->tile_max_age : HTTP_TILE_MAX_AGE);
+	snprintf(cc, sizeof cc, "public, max-age=%u",
+	         c->cfg->tile_max_age ? c->cfg->tile_max_age : HTTP_TILE_MAX_AGE);
 	http_add_header(r, "Cache-Control", cc);
 	r->ext_body = blob->data;
 	r->ext_len = blob->len;
@@ -154,8 +173,8 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_key(&w, "tiles");
 	jw_array_begin(&w);
 	struct buf url = BUF_INIT;
-	buf_printf(&url, "%s/tiles/%s%s{z}/{x}/{y}.png%s", c->base_url, named ? st->name : "", named ? "/" : "",
-		   cs == COORDSYS_GCJ02 ? "?coordsys=gcj02" : "");
+	buf_printf(&url, "%s/tiles/%s%s{z}/{x}/{y}.png%s", c->base_url, named ? st->name : "",
+	           named ? "/" : "", cs == COORDSYS_GCJ02 ? "?coordsys=gcj02" : "");
 	jw_string(&w, buf_str(&url));
 	buf_free(&url);
 	jw_array_end(&w);
@@ -180,4 +199,3 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	r->content_type = "application/json";
 	r->cacheable = true;
 }
-

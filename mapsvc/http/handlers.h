@@ -41,7 +41,8 @@ void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
 /* h_tiles.c: XYZ tiles and TileJSON, from the map service (cfg->maps) */
-extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params, h_tilejson_style_params;
+extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params,
+    h_tilejson_style_params;
 void h_tile(struct http_ctx *c, struct http_response *r);          /* /tiles/{z}/{x}/{y}.png */
 void h_tile_2x(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}@2x.png */
 void h_tile_style(struct http_ctx *c, struct http_response *r);    /* /tiles/{style}/{z}/{x}/{y}.png */
@@ -67,40 +68,56 @@ const char *ogc_crs_lookup(const char *value, bool *lat_first);
 /* Values and specs that several routes' tables share (util.c).  Each
  * value list's order is an engine enum's, so a parsed index is that enum
  * (the unit test checks them against the engine's names). */
-extern const char *const http_crs_values[];        /* ogc_crs_lookup's URIs */
-extern const char *const http_coordsys_values[];   /* enum coordsys */
-extern const char *const http_category_values[];   /* enum site_category: a list's mask is a feat_catmask */
-extern const char *const http_collection_values[]; /* SITES_COLLECTION */
-extern const char *const http_f_json_values[];     /* json */
-extern const char *const http_f_geojson_values[];  /* json, geojson */
+extern const char *const http_crs_values[];          /* ogc_crs_lookup's URIs */
+extern const char *const http_coordsys_values[];     /* enum coordsys */
+extern const char *const http_category_values[];     /* enum site_category: a list's mask is a feat_catmask */
+extern const char *const http_collection_values[];   /* SITES_COLLECTION */
+extern const char *const http_f_json_values[];       /* json */
+extern const char *const http_f_geojson_values[];    /* json, geojson */
 extern const char *const http_map_coordsys_values[]; /* wgs84, gcj02: what tiles are drawn in */
 /* A CRS URI or its safe CURIE ("[EPSG:4326]") -> its index, or -1. */
 int http_crs_match(const char *value);
 
-#define HTTP_SPEC_COLLECTION                                                                                   \
-	{.name = "collectionId", .in = HTTP_IN_PATH, .type = HTTP_T_ENUM, .required = true,                  \
-	 .values = http_collection_values, .desc = "The collection: " SITES_COLLECTION "."}
-#define HTTP_SPEC_CRS(name_, desc_)                                                                            \
-	{.name = name_, .type = HTTP_T_ENUM, .values = http_crs_values, .match = http_crs_match,              \
-	 .def = CRS_CRS84, .desc = desc_}
+#define HTTP_SPEC_COLLECTION                                                                                 \
+	{                                                                                                    \
+		.name = "collectionId", .in = HTTP_IN_PATH, .type = HTTP_T_ENUM, .required = true,           \
+		.values = http_collection_values, .desc = "The collection: " SITES_COLLECTION "."            \
+	}
+#define HTTP_SPEC_CRS(name_, desc_)                                                                          \
+	{                                                                                                    \
+		.name = name_, .type = HTTP_T_ENUM, .values = http_crs_values, .match = http_crs_match,      \
+		.def = CRS_CRS84, .desc = desc_                                                              \
+	}
 /* The vendor parameter of DESIGN.md: query and answer in this system. */
-#define HTTP_SPEC_COORDSYS                                                                                     \
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_coordsys_values, .match = coordsys_parse,    \
-	 .def = "wgs84",                                                                                        \
-	 .desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for AMap/Tencent, "    \
-		 "BD-09 for Baidu)."}
+#define HTTP_SPEC_COORDSYS                                                                                   \
+	{                                                                                                    \
+		.name = "coordsys", .type = HTTP_T_ENUM, .values = http_coordsys_values,                     \
+		.match = coordsys_parse, .def = "wgs84",                                                     \
+		.desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for "         \
+		        "AMap/Tencent, "                                                                     \
+		        "BD-09 for Baidu)."                                                                  \
+	}
 /* f, the OGC output format: JSON documents, GeoJSON features. */
-#define HTTP_SPEC_F_JSON                                                                                       \
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json", .desc = "Output format."}
-#define HTTP_SPEC_F_GEOJSON                                                                                    \
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",                      \
-	 .desc = "Output format (GeoJSON)."}
+#define HTTP_SPEC_F_JSON                                                                                     \
+	{                                                                                                    \
+		.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json",               \
+		.desc = "Output format."                                                                     \
+	}
+#define HTTP_SPEC_F_GEOJSON                                                                                  \
+	{                                                                                                    \
+		.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",            \
+		.desc = "Output format (GeoJSON)."                                                           \
+	}
 /* The system a map is drawn in: WGS-84, or shifted onto GCJ-02 basemaps. */
-#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                          \
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values, .match = coordsys_parse, \
-	 .def = "wgs84", .desc = desc_}
-#define HTTP_SPEC_CATEGORY                                                                                     \
-	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
-	 .desc = "One category or a comma-separated list."}
+#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                        \
+	{                                                                                                    \
+		.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values,                 \
+		.match = coordsys_parse, .def = "wgs84", .desc = desc_                                       \
+	}
+#define HTTP_SPEC_CATEGORY                                                                                   \
+	{                                                                                                    \
+		.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY,                     \
+		.values = http_category_values, .desc = "One category or a comma-separated list."            \
+	}
 
 #endif

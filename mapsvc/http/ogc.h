@@ -20,6 +20,6 @@
 
 /* Writes a link object; href is base_url + path. */
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
-	      const char *title);
+              const char *title);
 
 #endif

@@ -18,52 +18,52 @@
 #define GH "GET, HEAD"
 
 const struct http_route http_routes[] = {
-	{"/", GH, h_root, "landing", &h_landing_params, "getLandingPage", "Landing page (the map page for browsers)",
-	 "application/json"},
-	{"/config.json", GH, h_config, "config", &h_config_params, NULL, NULL, NULL},
-	{"/static/{file}", GH, h_static, "static", &h_static_params, NULL, NULL, NULL},
-	{"/static/{dir}/{file}", GH, h_static, "static", &h_static2_params, NULL, NULL, NULL},
-	{"/conformance", GH, h_conformance, "conformance", &h_doc_params, "getConformanceDeclaration",
-	 "Conformance classes", "application/json"},
-	{"/api", GH, h_api, "api", &h_api_params, "getAPIDescription", "This OpenAPI document", OGC_OPENAPI_TYPE},
-	{"/collections", GH, h_collections, "collections", &h_doc_params, "getCollections", "The collections",
-	 "application/json"},
-	{"/collections/{collectionId}", GH, h_collection, "collection", &h_collection_params, "describeCollection",
-	 "The sites collection", "application/json"},
-	{"/collections/{collectionId}/queryables", GH, h_queryables, "queryables", &h_collection_params,
-	 "getQueryables", "Filterable properties", "application/schema+json"},
-	{"/collections/{collectionId}/items", GH, h_items, "items", &h_items_params, "getFeatures",
-	 "Sites, filtered and paged", "application/geo+json"},
-	{"/collections/{collectionId}/items/{featureId}", GH, h_item, "item", &h_item_params, "getFeature",
-	 "One site", "application/geo+json"},
-	{"/nearest", GH, h_nearest, "nearest", &h_nearest_params, "getNearest",
-	 "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg", "application/geo+json"},
-	{"/tiles.json", GH, h_tilejson, "tilejson", &h_tilejson_params, "getTileJSON",
-	 "TileJSON 3.0.0 of the default style", "application/json"},
-	{"/tiles/{style}.json", GH, h_tilejson, "tilejson", &h_tilejson_style_params, "getStyleTileJSON",
-	 "TileJSON 3.0.0 of a style", "application/json"},
-	{"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tiles", &h_tile_params, "getTile2x",
-	 "A 512 px tile of the default style", "image/png"},
-	{"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tiles", &h_tile_params, "getTile", "A 256 px tile of the default style",
-	 "image/png"},
-	{"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tiles", &h_tile_style_params, "getStyleTile2x",
-	 "A 512 px tile of a style", "image/png"},
-	{"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tiles", &h_tile_style_params, "getStyleTile",
-	 "A 256 px tile of a style", "image/png"},
-	{"/staticmap.png", GH, h_staticmap, "staticmap", &h_staticmap_params, "getStaticMap",
-	 "A map image of any size, for printing", "image/png"},
-	{"/route", GH, h_route, "route", &h_route_params, "getRoute", "An ordered tour of sites and its sheet",
-	 "application/json"},
-	{"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness and readiness",
-	 "application/json"},
-	{"/metrics", GH, h_metrics, "metrics", &h_ops_params, "getMetrics", "Prometheus metrics", "text/plain"},
+    {"/", GH, h_root, "landing", &h_landing_params, "getLandingPage",
+     "Landing page (the map page for browsers)", "application/json"},
+    {"/config.json", GH, h_config, "config", &h_config_params, NULL, NULL, NULL},
+    {"/static/{file}", GH, h_static, "static", &h_static_params, NULL, NULL, NULL},
+    {"/static/{dir}/{file}", GH, h_static, "static", &h_static2_params, NULL, NULL, NULL},
+    {"/conformance", GH, h_conformance, "conformance", &h_doc_params, "getConformanceDeclaration",
+     "Conformance classes", "application/json"},
+    {"/api", GH, h_api, "api", &h_api_params, "getAPIDescription", "This OpenAPI document", OGC_OPENAPI_TYPE},
+    {"/collections", GH, h_collections, "collections", &h_doc_params, "getCollections", "The collections",
+     "application/json"},
+    {"/collections/{collectionId}", GH, h_collection, "collection", &h_collection_params,
+     "describeCollection", "The sites collection", "application/json"},
+    {"/collections/{collectionId}/queryables", GH, h_queryables, "queryables", &h_collection_params,
+     "getQueryables", "Filterable properties", "application/schema+json"},
+    {"/collections/{collectionId}/items", GH, h_items, "items", &h_items_params, "getFeatures",
+     "Sites, filtered and paged", "application/geo+json"},
+    {"/collections/{collectionId}/items/{featureId}", GH, h_item, "item", &h_item_params, "getFeature",
+     "One site", "application/geo+json"},
+    {"/nearest", GH, h_nearest, "nearest", &h_nearest_params, "getNearest",
+     "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg", "application/geo+json"},
+    {"/tiles.json", GH, h_tilejson, "tilejson", &h_tilejson_params, "getTileJSON",
+     "TileJSON 3.0.0 of the default style", "application/json"},
+    {"/tiles/{style}.json", GH, h_tilejson, "tilejson", &h_tilejson_style_params, "getStyleTileJSON",
+     "TileJSON 3.0.0 of a style", "application/json"},
+    {"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tiles", &h_tile_params, "getTile2x",
+     "A 512 px tile of the default style", "image/png"},
+    {"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tiles", &h_tile_params, "getTile",
+     "A 256 px tile of the default style", "image/png"},
+    {"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tiles", &h_tile_style_params,
+     "getStyleTile2x", "A 512 px tile of a style", "image/png"},
+    {"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tiles", &h_tile_style_params, "getStyleTile",
+     "A 256 px tile of a style", "image/png"},
+    {"/staticmap.png", GH, h_staticmap, "staticmap", &h_staticmap_params, "getStaticMap",
+     "A map image of any size, for printing", "image/png"},
+    {"/route", GH, h_route, "route", &h_route_params, "getRoute", "An ordered tour of sites and its sheet",
+     "application/json"},
+    {"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness and readiness",
+     "application/json"},
+    {"/metrics", GH, h_metrics, "metrics", &h_ops_params, "getMetrics", "Prometheus metrics", "text/plain"},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];
 
 /* Matches one pattern against path, copying captured segments into
  * capbuf (NUL-separated).  Returns true on a match. */
-static bool match_one(const char *pat, const char *path, const char **captures, char *capbuf, size_t capbuf_size,
-		      int *ncaptures)
+static bool match_one(const char *pat, const char *path, const char **captures, char *capbuf,
+                      size_t capbuf_size, int *ncaptures)
 {
 	size_t used = 0;
 	int nc = 0;
@@ -98,7 +98,8 @@ static bool match_one(const char *pat, const char *path, const char **captures, 
 	return true;
 }
 
-int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures)
+int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
+                     int *ncaptures)
 {
 	for (size_t i = 0; i < http_nroutes; i++)
 		if (match_one(http_routes[i].pattern, path, captures, capbuf, capbuf_size, ncaptures))

@@ -68,7 +68,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			      enum MHD_RequestTerminationCode toe)
+                              enum MHD_RequestTerminationCode toe)
 {
 	(void)cls, (void)conn, (void)toe;
 	struct request *rq = *con_cls;
@@ -128,22 +128,23 @@ static void record(struct http_server *s, int route, int status, const struct ti
 
 /* Routes and runs one request; fills r.  Returns the route index or -1. */
 static int dispatch(struct http_server *s, struct MHD_Connection *conn, const char *url, const char *method,
-		    const struct request *rq, struct http_response *r)
+                    const struct request *rq, struct http_response *r)
 {
 	size_t header_bytes = 0;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &header_bytes);
 	if (rq->uri_len > HTTP_MAX_URI) {
 		http_problem(r, 414, "the request target is %zu bytes long; the limit is %d", rq->uri_len,
-			     HTTP_MAX_URI);
+		             HTTP_MAX_URI);
 		return -1;
 	}
 	if (header_bytes > HTTP_MAX_HEADERS) {
 		http_problem(r, 431, "the request headers take %zu bytes; the limit is %d", header_bytes,
-			     HTTP_MAX_HEADERS);
+		             HTTP_MAX_HEADERS);
 		return -1;
 	}
 
-	struct http_ctx c = {.cfg = &s->cfg, .metrics = s->metrics, .path = url, .method = method, .conn_ = conn};
+	struct http_ctx c = {
+	    .cfg = &s->cfg, .metrics = s->metrics, .path = url, .method = method, .conn_ = conn};
 	size_t caplen = strlen(url) + 1;
 	char *capbuf = xmalloc(caplen);
 	int route = http_route_match(url, c.captures, capbuf, caplen, &c.ncaptures);
@@ -162,7 +163,8 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 		goto done;
 	}
 	if (!is_get && !is_head) {
-		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url, rt->methods);
+		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url,
+		             rt->methods);
 		http_add_header(r, "Allow", rt->methods);
 		goto done;
 	}
@@ -199,7 +201,7 @@ done:
 }
 
 static void add_headers(struct http_server *s, struct MHD_Response *resp, const struct http_response *r,
-			const char *etag)
+                        const char *etag)
 {
 	if (r->status != 204 && r->status != 304)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -226,12 +228,12 @@ static void destroy_prepared(void *resp)
  * done with it (request_completed).
  */
 static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r, const char *etag)
+                                     struct http_response *r, const char *etag)
 {
 	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
 	if (!resp) {
 		struct MHD_Response *mine =
-			MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
+		    MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
 		if (!mine)
 			return MHD_NO;
 		add_headers(s, mine, r, etag);
@@ -244,17 +246,19 @@ static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connectio
 }
 
 static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r)
+                                     struct http_response *r)
 {
 	char etag[sizeof r->etag] = "";
 	if (r->cacheable && r->status == 200) {
 		if (r->etag[0])
 			snprintf(etag, sizeof etag, "%s", r->etag);
 		else
-			snprintf(etag, sizeof etag, "\"%016llx\"",
-				 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
+			snprintf(
+			    etag, sizeof etag, "\"%016llx\"",
+			    (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
 		if (etag_list_matches(
-			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		        etag)) {
 			r->status = 304;
 			buf_reset(&r->body);
 			r->ext_body = NULL; /* released in response_free */
@@ -274,7 +278,7 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 		 * ext_release when the response is destroyed. */
 		free(data);
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->ext_len, (void *)r->ext_body,
-									     r->ext_release, r->ext_arg);
+		                                                              r->ext_release, r->ext_arg);
 		if (resp)
 			r->ext_release = NULL; /* libmicrohttpd's now */
 	} else {
@@ -300,9 +304,9 @@ static void response_free(struct http_response *r)
 	}
 }
 
-static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				      const char *version, const char *upload_data, size_t *upload_data_size,
-				      void **con_cls)
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
 {
 	(void)version, (void)upload_data;
 	struct http_server *s = cls;
@@ -329,7 +333,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 /* The daemon's address of cfg: a numeric IPv4 or IPv6 host and the port.
  * Adds MHD_USE_IPv6 to *flags for an IPv6 one. */
 static enum ms_status listen_addr(const struct http_config *cfg, struct sockaddr_storage *ss, unsigned *flags,
-				  struct ms_error *err)
+                                  struct ms_error *err)
 {
 	memset(ss, 0, sizeof *ss);
 	const char *host = cfg->host ? cfg->host : "127.0.0.1";
@@ -345,7 +349,8 @@ static enum ms_status listen_addr(const struct http_config *cfg, struct sockaddr
 		in6->sin6_port = htons((uint16_t)cfg->port);
 		*flags |= MHD_USE_IPv6;
 	} else {
-		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host);
+		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address",
+		               host);
 	}
 	return MS_OK;
 }
@@ -368,31 +373,31 @@ struct http_server *http_server_start(const struct http_config *cfg, struct ms_e
 	if (s->cfg.threads < 2)
 		s->cfg.threads = 2;
 	s->metrics = http_metrics_new();
-	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
-				     MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)s,
-				     MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)s,
-				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-				     MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+	    flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)s, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, (void *)s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	if (!s->daemon) {
-		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)", host,
-			cfg->port);
+		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)",
+		        host, cfg->port);
 		http_server_stop(s);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
-	snprintf(s->listen_base, sizeof s->listen_base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
-		 s->port);
+	snprintf(s->listen_base, sizeof s->listen_base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+	         host, s->port);
 	return s;
 }
 
-unsigned http_server_port(const struct http_server *s) { return s->port; }
+unsigned http_server_port(const struct http_server *s)
+{
+	return s->port;
+}
 
 void http_server_stop(struct http_server *s)
 {

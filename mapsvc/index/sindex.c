@@ -61,10 +61,10 @@
 #define QUEUE_STACK 512
 
 struct knode {
-	float lo[3], hi[3];         /* ECEF box of the node's float positions */
-	float lon_lo, lat_lo;       /* lon/lat box, rounded outward */
+	float lo[3], hi[3];   /* ECEF box of the node's float positions */
+	float lon_lo, lat_lo; /* lon/lat box, rounded outward */
 	float lon_hi, lat_hi;
-	uint32_t begin, end;        /* the node's points: [begin, end) in tree order */
+	uint32_t begin, end; /* the node's points: [begin, end) in tree order */
 };
 
 struct sindex {
@@ -72,7 +72,7 @@ struct sindex {
 	size_t nnodes; /* 2^(depth+1) - 1, or 0 when n == 0 */
 	int depth;     /* depth of the leaves (root at 0) */
 	struct knode *node;
-	float (*xyz)[3]; /* tree order */
+	float (*xyz)[3];   /* tree order */
 	double *lat, *lon; /* tree order */
 	uint32_t *idx;     /* tree order -> original index */
 };
@@ -187,7 +187,7 @@ static void leaf_box(struct knode *nd, const struct bpt *a, size_t lo, size_t hi
  * are computed at the leaves and merged upward, so each level of the tree
  * costs one selection pass and nothing more. */
 static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth, const float cell_lo[3],
-		       const float cell_hi[3])
+                       const float cell_hi[3])
 {
 	struct sindex *ix = b->ix;
 	struct knode *nd = &ix->node[id];
@@ -239,8 +239,9 @@ struct sindex *sindex_build(const double *lat, const double *lon, size_t n, stru
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(lat[i] >= -90 && lat[i] <= 90) || !(lon[i] >= -180 && lon[i] <= 180)) {
-			ms_fail(err, MS_EDATA, "spatial index: point %zu: latitude %g, longitude %g out of range", i,
-				lat[i], lon[i]);
+			ms_fail(err, MS_EDATA,
+			        "spatial index: point %zu: latitude %g, longitude %g out of range", i, lat[i],
+			        lon[i]);
 			return NULL;
 		}
 	}
@@ -362,7 +363,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
-		   sindex_visit_fn visit, void *ctx)
+                   sindex_visit_fn visit, void *ctx)
 {
 	if (!ix || ix->n == 0 || !(south <= north) || isnan(west) || isnan(east))
 		return 0;
@@ -407,8 +408,8 @@ size_t sindex_bbox(const struct sindex *ix, double west, double south, double ea
 /* ---- k nearest ---- */
 
 struct qent {
-	double key;   /* lower bound of the geodesic distance */
-	uint32_t id;  /* node id, or tree position of a point */
+	double key;  /* lower bound of the geodesic distance */
+	uint32_t id; /* node id, or tree position of a point */
 	uint32_t point;
 };
 
@@ -513,7 +514,7 @@ static double box_dist(const struct knode *nd, const double q[3])
 }
 
 size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
-		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
+                      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
 {
 	if (!ix || ix->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) || !(max_dist_m >= 0))
 		return 0;
@@ -553,7 +554,8 @@ size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k,
 		const struct knode *nd = &ix->node[e.id];
 		if (is_leaf(ix, e.id)) {
 			for (uint32_t p = nd->begin; p < nd->end; p++) {
-				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1], dz = q[2] - ix->xyz[p][2];
+				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1],
+				       dz = q[2] - ix->xyz[p][2];
 				double key = sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M;
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, p, 1});

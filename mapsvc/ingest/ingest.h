@@ -59,9 +59,9 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *into, struct ms_error *err);
 /* name is used in messages only. */
 enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum coordsys cs,
-			  struct site_set *into, struct ms_error *err);
+                          struct site_set *into, struct ms_error *err);
 enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
-			      struct site_set *into, struct ms_error *err);
+                              struct site_set *into, struct ms_error *err);
 
 /*
  * The export: every site of set (in its order; a loaded set is in id

@@ -256,11 +256,12 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
                                struct ms_error *err)
 {
 	*out = NULL;
-	if (!webmerc_tile_valid(t->z, t->x, t->y, WEBMERC_MAX_ZOOM) || t->scale < 1 || t->scale > TILE_MAX_SCALE)
+	if (!webmerc_tile_valid(t->z, t->x, t->y, WEBMERC_MAX_ZOOM) || t->scale < 1 ||
+	    t->scale > TILE_MAX_SCALE)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%lld/%lld@%dx is outside the grid", t->z, t->x, t->y,
 		               t->scale);
 	struct tcache_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
-	                       (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs};
+	                         (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs};
 	/* Equal keys, equal bytes: the encoder writes no timestamps. */
 	uint64_t words[4] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
 	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys};

@@ -45,7 +45,8 @@ struct lazy {
 	bool busy; /* guarded by the map's mutex */
 };
 
-typedef void *(*lazy_build_fn)(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err);
+typedef void *(*lazy_build_fn)(struct tile_map *m, struct tile_ctx *ctx, const void *arg,
+                               struct ms_error *err);
 
 /* --------------------------------------------------------------- types */
 
@@ -192,7 +193,7 @@ const struct snapshot *tile_map_snapshot(const struct tile_map *m)
  * wait for the one build.  A failed build leaves the slot empty so a
  * later call may try again. */
 static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build, struct tile_ctx *ctx,
-		      const void *arg, struct ms_error *err)
+                      const void *arg, struct ms_error *err)
 {
 	void *p = atomic_load_explicit(&slot->ptr, memory_order_acquire);
 	if (p)
@@ -242,13 +243,13 @@ static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *
 }
 
 static const struct points *get_points(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs,
-				       struct ms_error *err)
+                                       struct ms_error *err)
 {
 	return lazy_get(m, &m->points[cs], build_points, ctx, &cs, err);
 }
 
-enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
-				  double *px, double *py, struct ms_error *err)
+enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
+                                  int zoom, double *px, double *py, struct ms_error *err)
 {
 	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM || i >= m->snap->n)
 		return ms_fail(err, MS_EUSAGE, "tile_site_world_px: site %zu, zoom %d out of range", i, zoom);
@@ -284,7 +285,7 @@ static void *build_layout(struct tile_map *m, struct tile_ctx *ctx, const void *
 }
 
 static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx, const struct style *st,
-				       enum coordsys cs, int zoom, struct ms_error *err)
+                                       enum coordsys cs, int zoom, struct ms_error *err)
 {
 	if (!st || st < m->styles || st >= m->styles + m->nstyles) {
 		ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
@@ -299,7 +300,8 @@ static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx,
 }
 
 enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-				 enum coordsys cs, int zoom, struct tile_layout_stats *st, struct ms_error *err)
+                                 enum coordsys cs, int zoom, struct tile_layout_stats *st,
+                                 struct ms_error *err)
 {
 	const struct layout *l = get_layout(m, ctx, style, cs, zoom, err);
 	if (!l)
@@ -314,7 +316,7 @@ enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const
 /* ---------------------------------------------------------------- view */
 
 void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coordsys cs, int z, long long x,
-		       long long y, int scale)
+                       long long y, int scale)
 {
 	v->style = style;
 	v->coordsys = cs;
@@ -337,7 +339,7 @@ enum { VIS_MARKER = 1, VIS_LABEL = 2 };
  * draw their marker or label in it: ctx->visible[h] for ctx->hits[h].
  * Returns how many draw anything. */
 static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t nh, double x0, double y0,
-			    double x1, double y1)
+                            double x1, double y1)
 {
 	if (nh > ctx->visible_cap) {
 		ctx->visible_cap = nh;
@@ -347,7 +349,8 @@ static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t
 	for (size_t h = 0; h < nh; h++) {
 		const struct layout_item *it = &l->items[ctx->hits[h]];
 		uint8_t vis = 0;
-		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, x0, y0, x1, y1))
+		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, x0, y0,
+		            x1, y1))
 			vis |= VIS_MARKER;
 		if (it->label >= 0) {
 			const struct layout_label *lb = &l->labels[it->label];
@@ -361,12 +364,12 @@ static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t
 }
 
 static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style *st, const struct layout *l,
-			 const struct layout_item *it, int scale, long long ox, long long oy)
+                         const struct layout_item *it, int scale, long long ox, long long oy)
 {
 	double s = scale;
 	double cx = it->x * s, cy = it->y * s;
-	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->cluster_size * s, st->cluster_color,
-		      st->cluster_outline, l->cluster_outline * s);
+	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->cluster_size * s,
+	              st->cluster_color, st->cluster_outline, l->cluster_outline * s);
 	char text[16];
 	if (it->count < COUNT_IN_THOUSANDS)
 		snprintf(text, sizeof text, "%u", (unsigned)it->count);
@@ -383,7 +386,7 @@ static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style
 
 /* Markers and clusters, then labels, of the visible hits. */
 static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct layout *l, size_t nh,
-		       struct glyphs *gl, struct canvas *c, const struct tile_view *v)
+                       struct glyphs *gl, struct canvas *c, const struct tile_view *v)
 {
 	const struct style *st = v->style;
 	double s = v->scale;
@@ -398,7 +401,8 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 		}
 		enum site_category cat = m->snap->sites[it->site].category;
 		raster_marker(c, st->marker_shape[cat], it->x * s - (double)ox, it->y * s - (double)oy,
-			      l->marker_size * s, st->marker_color[cat], st->marker_outline, l->outline_w * s);
+		              l->marker_size * s, st->marker_color[cat], st->marker_outline,
+		              l->outline_w * s);
 	}
 	for (size_t h = 0; h < nh; h++) {
 		if (!(ctx->visible[h] & VIS_LABEL))
@@ -406,20 +410,20 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 		const struct layout_item *it = &l->items[ctx->hits[h]];
 		const struct layout_label *lb = &l->labels[it->label];
 		glyphs_draw(gl, c, m->snap->sites[it->site].field[SITE_NAME_ZH], lb->bx * s - (double)ox,
-			    lb->by * s - (double)oy, l->label_size * s, st->label_color, st->label_halo,
-			    st->label_halo_width * s);
+		            lb->by * s - (double)oy, l->label_size * s, st->label_color, st->label_halo,
+		            st->label_halo_width * s);
 	}
 }
 
 enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-				struct canvas **out, bool *empty, struct ms_error *err)
+                                struct canvas **out, bool *empty, struct ms_error *err)
 {
 	*out = NULL;
 	*empty = false;
 	if (v->scale < 1 || v->scale > TILE_MAX_SCALE || v->width < 1 || v->height < 1 ||
 	    v->width > TILE_MAX_VIEW_PX || v->height > TILE_MAX_VIEW_PX)
-		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width, v->height,
-			       v->scale);
+		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width,
+		               v->height, v->scale);
 	const struct style *st = v->style;
 	const struct layout *l = get_layout(m, ctx, st, v->coordsys, v->zoom, err);
 	if (!l)
@@ -477,7 +481,7 @@ const struct buf *tile_empty_png(int scale)
 }
 
 enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-			       struct buf *png, bool *empty, struct ms_error *err)
+                               struct buf *png, bool *empty, struct ms_error *err)
 {
 	struct canvas *c = NULL;
 	enum ms_status st = tile_render_view(m, ctx, v, &c, empty, err);

@@ -68,7 +68,7 @@ void *tcache_blob_attach(struct tcache_blob *b, void *aux, void (*free_fn)(void 
 {
 	void *expected = NULL;
 	if (atomic_compare_exchange_strong_explicit(&b->aux_, &expected, aux, memory_order_acq_rel,
-						    memory_order_acquire)) {
+	                                            memory_order_acquire)) {
 		/* Only the winner writes free_fn; it is read when the last
 		 * reference goes, which the attaching thread's own release
 		 * (ms_ref_put, acq_rel) orders after this store. */
@@ -94,7 +94,7 @@ struct entry {
 	uint64_t hash;
 	struct entry *hnext;       /* hash chain */
 	struct entry *prev, *next; /* LRU, most recent first; READY only */
-	struct tcache_blob *blob;    /* the cache's reference, READY only */
+	struct tcache_blob *blob;  /* the cache's reference, READY only */
 	int state;
 	int pins;
 	bool linked; /* in the hash table */
@@ -263,7 +263,7 @@ static enum ms_status copy_failure(const struct entry *e, struct ms_error *err)
 }
 
 enum ms_status tcache_get(struct tcache *c, const struct tcache_key *k, tcache_fill_fn fill, void *arg,
-			      struct tcache_blob **out, bool *hit, struct ms_error *err)
+                          struct tcache_blob **out, bool *hit, struct ms_error *err)
 {
 	uint64_t h = key_hash(k);
 	struct shard *s = &c->shards[SHARD_OF(h)];

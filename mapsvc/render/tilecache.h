@@ -78,7 +78,7 @@ void tcache_free(struct tcache *c);
  * whether the bytes were already cached.  A failed fill is reported to the
  * caller that ran it and to those waiting for it, and is not cached. */
 enum ms_status tcache_get(struct tcache *c, const struct tcache_key *k, tcache_fill_fn fill, void *arg,
-			      struct tcache_blob **out, bool *hit, struct ms_error *err);
+                          struct tcache_blob **out, bool *hit, struct ms_error *err);
 
 struct tcache_stats {
 	uint64_t hits, misses, waits, evictions, failures;

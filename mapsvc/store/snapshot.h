@@ -32,7 +32,7 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	uint64_t version;      /* hash of every site's content: changes when data do */
+	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;

@@ -42,15 +42,15 @@
 /* The columns an earlier version created; the position columns are added
  * to it (store_add_position_columns, columns.c). */
 static const char schema_sql[] =
-	"CREATE TABLE sites ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" name_zh TEXT NOT NULL, name_en TEXT NOT NULL DEFAULT '', category TEXT NOT NULL,"
-	" county TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
-	" description TEXT NOT NULL DEFAULT '', opening_hours TEXT NOT NULL DEFAULT '',"
-	" coord_source TEXT NOT NULL DEFAULT '', confidence TEXT NOT NULL DEFAULT '',"
-	" source_url TEXT NOT NULL DEFAULT '',"
-	" lat REAL NOT NULL, lon REAL NOT NULL,"
-	" extra TEXT NOT NULL DEFAULT '{}')";
+    "CREATE TABLE sites ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name_zh TEXT NOT NULL, name_en TEXT NOT NULL DEFAULT '', category TEXT NOT NULL,"
+    " county TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
+    " description TEXT NOT NULL DEFAULT '', opening_hours TEXT NOT NULL DEFAULT '',"
+    " coord_source TEXT NOT NULL DEFAULT '', confidence TEXT NOT NULL DEFAULT '',"
+    " source_url TEXT NOT NULL DEFAULT '',"
+    " lat REAL NOT NULL, lon REAL NOT NULL,"
+    " extra TEXT NOT NULL DEFAULT '{}')";
 
 static enum ms_status db_fail(struct ms_error *err, sqlite3 *db, const char *path, const char *what)
 {
@@ -110,12 +110,12 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 		const char *probe = "SELECT " STORE_LEGACY_COLUMNS ", geom FROM sites LIMIT 0";
 		if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK)
 			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
-				       sqlite3_errmsg(db));
+			               sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		int has = store_position_columns(db);
 		if (has < 0)
 			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns",
-				       path);
+			               path);
 		return has ? MS_OK : store_add_position_columns(db, path, err);
 	}
 	if (exec(db, schema_sql) != SQLITE_OK)
@@ -130,36 +130,37 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 }
 
 static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct site_set *sites, bool replace,
-				   struct ms_error *err)
+                                   struct ms_error *err)
 {
 	if (replace && exec(db, "DELETE FROM sites") != SQLITE_OK)
 		return db_fail(err, db, path, "cannot delete the old sites");
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
-			       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
+	                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot prepare the insert");
 	enum ms_status rs = MS_OK;
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct site *s = &sites->v[i];
 		if (!site_coord_valid(s->lat, s->lon)) {
-			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID], s->lat,
-				     s->lon);
+			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID],
+			             s->lat, s->lon);
 			break;
 		}
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			sqlite3_bind_text(st, f + 1, s->field[f] ? s->field[f] : "", -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 1, s->lat);
 		sqlite3_bind_double(st, SITE_NFIELDS + 2, s->lon);
-		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1,
+		                  SQLITE_STATIC);
 		sqlite3_bind_text(st, SITE_NFIELDS + 4, site_quality_name(s->quality), -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 5, s->uncertainty_m);
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE) {
 			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database", path,
-					     s->field[SITE_ID]);
+				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database",
+				             path, s->field[SITE_ID]);
 			else
 				rs = db_fail(err, db, path, "cannot insert a site");
 			break;
@@ -183,7 +184,7 @@ static void remove_side_files(const char *path)
 }
 
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
-			    struct ms_error *err)
+                            struct ms_error *err)
 {
 	/* The import's file, beside the target (util/atomicfile.h). */
 	struct atomicfile af;
@@ -206,12 +207,15 @@ enum ms_status store_import(const char *db_path, const struct site_set *sites, b
 	 * the end, instead of at every step. */
 	/* A large page cache keeps the R*Tree's pages in memory while a big
 	 * import inserts points in no spatial order. */
-	if (exec(db, "PRAGMA journal_mode=DELETE") != SQLITE_OK || exec(db, "PRAGMA synchronous=OFF") != SQLITE_OK ||
+	if (exec(db, "PRAGMA journal_mode=DELETE") != SQLITE_OK ||
+	    exec(db, "PRAGMA synchronous=OFF") != SQLITE_OK ||
 	    exec(db, "PRAGMA cache_size=-262144") != SQLITE_OK) {
 		rs = db_fail(err, db, db_path, "cannot set up the import");
 		goto done;
 	}
-	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'") <= 0 &&
+	if (query_int(db,
+	              "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'") <=
+	        0 &&
 	    query_int(db, "SELECT InitSpatialMetadata(1)") != 1) {
 		rs = db_fail(err, db, db_path, "cannot initialise the spatial metadata");
 		goto done;
@@ -251,7 +255,8 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 	*out = NULL;
 	struct stat st;
 	if (stat(db_path, &st) != 0)
-		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path, strerror(errno));
+		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path,
+		               strerror(errno));
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	struct site_set *set = NULL;
@@ -267,11 +272,11 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 	 * sites get theirs as an import would give them now (store_int.h). */
 	int has = store_position_columns(db);
 	const char *select =
-		has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
+	    has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
 	if (has < 0 || sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
 		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
-			     has < 0 ? "table sites has only one of the position columns"
-				     : sqlite3_errmsg(db));
+		             has < 0 ? "table sites has only one of the position columns"
+		                     : sqlite3_errmsg(db));
 		goto done;
 	}
 	set = site_set_new();

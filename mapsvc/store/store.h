@@ -23,7 +23,7 @@
  * existing sites are removed first; otherwise an id already in the
  * database is an error.  On success *imported (if not NULL) is the count. */
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
-			    struct ms_error *err);
+                            struct ms_error *err);
 
 /* Reads every site (opened read-only).  *out is a new set sorted by id. */
 enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err);

@@ -78,7 +78,7 @@ static void stats(double *t, size_t n, double *median, double *p99)
 /* Runs the queries against an index of the points; fills answers (K per
  * query, UINT32_MAX when absent) and prints the timings. */
 static int bench_index(const double *lat, const double *lon, size_t n, const double *qlat, const double *qlon,
-		       uint32_t *answers, double *median, double *p99)
+                       uint32_t *answers, double *median, double *p99)
 {
 	struct ms_error err = {0};
 	double t0 = now_us(), c0 = cpu_us();
@@ -103,7 +103,8 @@ static int bench_index(const double *lat, const double *lon, size_t n, const dou
 			answers[q * K + j] = j < m ? hits[j].i : UINT32_MAX;
 	}
 	stats(times, NQUERIES, median, p99);
-	printf("RESULT index_nearest5_us_median=%.2f p99=%.2f n=%zu queries=%d\n", *median, *p99, n, NQUERIES);
+	printf("RESULT index_nearest5_us_median=%.2f p99=%.2f n=%zu queries=%d\n", *median, *p99, n,
+	       NQUERIES);
 	sindex_free(ix);
 	return 0;
 }
@@ -128,10 +129,9 @@ static int exec(sqlite3 *db, const char *sql)
 	return 1;
 }
 
-static const char *const KNN_SQL =
-	"SELECT rowid, ST_Distance(geom, MakePoint(?1, ?2, 4326), 1) AS d FROM p "
-	"WHERE rowid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'p' "
-	"AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY d LIMIT 5";
+static const char *const KNN_SQL = "SELECT rowid, ST_Distance(geom, MakePoint(?1, ?2, 4326), 1) AS d FROM p "
+                                   "WHERE rowid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'p' "
+                                   "AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY d LIMIT 5";
 
 /* The exact SQL nearest-5 (see the top comment); rowids - 1 into out. */
 static int sql_nearest(sqlite3 *db, sqlite3_stmt *st, double lat, double lon, uint32_t *out)
@@ -162,8 +162,8 @@ static int sql_nearest(sqlite3 *db, sqlite3_stmt *st, double lat, double lon, ui
 	}
 }
 
-static int bench_spatialite(const double *lat, const double *lon, size_t n, const double *qlat, const double *qlon,
-			    const uint32_t *index_answers, double *median, double *p99)
+static int bench_spatialite(const double *lat, const double *lon, size_t n, const double *qlat,
+                            const double *qlon, const uint32_t *index_answers, double *median, double *p99)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/bench_index.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir);
@@ -185,11 +185,14 @@ static int bench_spatialite(const double *lat, const double *lon, size_t n, cons
 	}
 	spatialite_init_ex(db, cache, 0);
 	double t0 = now_us();
-	if (!exec(db, "SELECT InitSpatialMetadata(1)") || !exec(db, "CREATE TABLE p (id INTEGER PRIMARY KEY)") ||
+	if (!exec(db, "SELECT InitSpatialMetadata(1)") ||
+	    !exec(db, "CREATE TABLE p (id INTEGER PRIMARY KEY)") ||
 	    !exec(db, "SELECT AddGeometryColumn('p', 'geom', 4326, 'POINT', 'XY')") || !exec(db, "BEGIN"))
 		goto done;
-	if (!sql_ok(db, sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?1, MakePoint(?2, ?3, 4326))", -1, &ins, NULL),
-		    "prepare insert"))
+	if (!sql_ok(
+	        db,
+	        sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?1, MakePoint(?2, ?3, 4326))", -1, &ins, NULL),
+	        "prepare insert"))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(ins);
@@ -216,8 +219,8 @@ static int bench_spatialite(const double *lat, const double *lon, size_t n, cons
 		same += memcmp(got, index_answers + q * K, sizeof got) == 0;
 	}
 	stats(times, NQUERIES, median, p99);
-	printf("RESULT spatialite_sql_nearest5_us_median=%.1f p99=%.1f n=%zu queries=%d same_answers=%d/%d\n", *median,
-	       *p99, n, NQUERIES, same, NQUERIES);
+	printf("RESULT spatialite_sql_nearest5_us_median=%.1f p99=%.1f n=%zu queries=%d same_answers=%d/%d\n",
+	       *median, *p99, n, NQUERIES, same, NQUERIES);
 	ok = 1;
 done:
 	sqlite3_finalize(ins);
@@ -259,8 +262,10 @@ int main(int argc, char **argv)
 	}
 	double med, p99, smed, sp99;
 	int rc = bench_index(lat, lon, n, qlat, qlon, answers, &med, &p99);
-	if (rc == 0 && with_spatialite && bench_spatialite(lat, lon, n, qlat, qlon, answers, &smed, &sp99) == 0)
-		printf("RESULT index_speedup_vs_spatialite_sql_median=%.0fx p99=%.0fx\n", smed / med, sp99 / p99);
+	if (rc == 0 && with_spatialite &&
+	    bench_spatialite(lat, lon, n, qlat, qlon, answers, &smed, &sp99) == 0)
+		printf("RESULT index_speedup_vs_spatialite_sql_median=%.0fx p99=%.0fx\n", smed / med,
+		       sp99 / p99);
 	/* the bundled data's size: 30 points */
 	double m30, p30;
 	if (rc == 0)

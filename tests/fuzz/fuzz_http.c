@@ -42,20 +42,24 @@
 /* Sites at known places: two coincident, one at the antimeridian, one at
  * a pole, Chinese names, an extra property. */
 static const char sites_csv[] =
-	"id,name_zh,name_en,category,lat,lon,note\n"
-	"zb-001,淄博党史纪念馆,Zibo Party History Memorial Hall,memorial_hall,36.8131,118.0549,a\n"
-	"zb-002,高新区红色驿站,Red Station,study_station,36.8131,118.0549,\n"
-	"gt-001,高台烈士陵园,Gaotai Martyrs Cemetery,martyrs_cemetery,39.3780,99.8192,\"x,y\"\n"
-	"edge-e,日界线,Dateline,monument,0,180,\n"
-	"edge-w,日界线西,Dateline west,monument,-10,-180,\n"
-	"pole,北极,North pole,former_site,90,0,\n";
+    "id,name_zh,name_en,category,lat,lon,note\n"
+    "zb-001,淄博党史纪念馆,Zibo Party History Memorial Hall,memorial_hall,36.8131,118.0549,a\n"
+    "zb-002,高新区红色驿站,Red Station,study_station,36.8131,118.0549,\n"
+    "gt-001,高台烈士陵园,Gaotai Martyrs Cemetery,martyrs_cemetery,39.3780,99.8192,\"x,y\"\n"
+    "edge-e,日界线,Dateline,monument,0,180,\n"
+    "edge-w,日界线西,Dateline west,monument,-10,-180,\n"
+    "pole,北极,North pole,former_site,90,0,\n";
 
 static struct snapshot *snap;
 static struct mapservice *maps;
 static struct http_metrics *metrics;
 static struct http_config cfg = {
-	.host = "127.0.0.1", .port = 8080, .threads = 2, .max_zoom = 20, .cors = "*",
-	.basemap_url = "https://t.example/{z}/{x}/{y}.png",
+    .host = "127.0.0.1",
+    .port = 8080,
+    .threads = 2,
+    .max_zoom = 20,
+    .cors = "*",
+    .basemap_url = "https://t.example/{z}/{x}/{y}.png",
 };
 
 static void teardown(void)
@@ -109,13 +113,15 @@ static void check_response(const char *target, const struct http_response *r)
 	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
 	if (!doc)
 		fuzz_fail(H, "%s: %d %s body is not JSON (%s): %.*s", target, r->status, ct, je.text,
-			  (int)(r->body.len > 300 ? 300 : r->body.len), r->body.data ? r->body.data : "");
+		          (int)(r->body.len > 300 ? 300 : r->body.len), r->body.data ? r->body.data : "");
 	if (problem) {
 		json_t *st = json_object_get(doc, "status");
 		const char *detail = json_string_value(json_object_get(doc, "detail"));
 		if (!json_is_integer(st) || json_integer_value(st) != r->status || !detail || !*detail ||
-		    !json_is_string(json_object_get(doc, "title")) || !json_is_string(json_object_get(doc, "type")))
-			fuzz_fail(H, "%s: problem document without type/title/status %d/detail", target, r->status);
+		    !json_is_string(json_object_get(doc, "title")) ||
+		    !json_is_string(json_object_get(doc, "type")))
+			fuzz_fail(H, "%s: problem document without type/title/status %d/detail", target,
+			          r->status);
 	}
 	json_decref(doc);
 }
@@ -164,7 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!snap)
 		setup();
 	/* A request target is one line of text without NULs. */
-	if (size > HTTP_MAX_URI || memchr(data, 0, size) || memchr(data, '\n', size) || memchr(data, '\r', size))
+	if (size > HTTP_MAX_URI || memchr(data, 0, size) || memchr(data, '\n', size) ||
+	    memchr(data, '\r', size))
 		return 0;
 	char *target = xstrndup((const char *)data, size);
 	char *path = xstrdup(target);
@@ -173,8 +180,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*query++ = '\0';
 	MHD_http_unescape(path);
 
-	struct http_ctx c = {.cfg = &cfg, .metrics = metrics, .path = path, .method = "GET",
-			     .base_url = "http://127.0.0.1:8080"};
+	struct http_ctx c = {.cfg = &cfg,
+	                     .metrics = metrics,
+	                     .path = path,
+	                     .method = "GET",
+	                     .base_url = "http://127.0.0.1:8080"};
 	struct http_response r = {.status = 200, .content_type = "application/json"};
 	size_t caplen = strlen(path) + 1;
 	char *capbuf = xmalloc(caplen);

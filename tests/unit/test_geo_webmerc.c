@@ -154,8 +154,8 @@ static void test_proj_agrees(void)
 			points++;
 		}
 	CHECK(points > 900000); /* 681 rows of 1441 */
-	CHECK_MSG(beyond == 0, "%zu of %zu points differ from PROJ by more than %g m (worst %g m)", beyond, points,
-		  PROJ_TOL_M, worst);
+	CHECK_MSG(beyond == 0, "%zu of %zu points differ from PROJ by more than %g m (worst %g m)", beyond,
+	          points, PROJ_TOL_M, worst);
 	printf("closed form vs PROJ: %zu points, %zu bitwise equal, worst %g m\n", points, exact, worst);
 #ifdef __GLIBC__
 	CHECK_MSG(exact == points, "only %zu of %zu points bitwise equal to PROJ", exact, points);

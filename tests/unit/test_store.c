@@ -123,8 +123,11 @@ static void test_round_trip(const char *db)
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
 	CHECK_INT(query_int(db, "SELECT geometry_type FROM geometry_columns WHERE f_table_name='sites'"), 1);
 	CHECK_INT(query_int(db, "SELECT srid FROM geometry_columns WHERE f_table_name='sites'"), 4326);
-	CHECK_INT(query_int(db, "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name='sites'"), 1);
-	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE ST_X(geom) = lon AND ST_Y(geom) = lat"), 25);
+	CHECK_INT(
+	    query_int(db, "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name='sites'"),
+	    1);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE ST_X(geom) = lon AND ST_Y(geom) = lat"),
+	          25);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom"), 25);
 }
 
