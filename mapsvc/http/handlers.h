@@ -1,9 +1,11 @@
 /*
  * handlers.h - the route handlers, one file per area, each with the
- * parameter tables of its routes (params.h), and the few things of the
- * server they share.  Internal to http/: the table in routes.c is the
+ * parameter tables of its routes (params.h), and the values and specs
+ * several tables share.  Internal to http/: the table in routes.c is the
  * only caller, through http_route_handle, so a handler runs only after
- * its table has checked and parsed the request.
+ * its table has checked and parsed the request.  A handler finds all it
+ * needs in its struct http_ctx (the config and its map service, the
+ * request's generation, the counters), never in the server.
  */
 #ifndef MS_HTTP_HANDLERS_H
 #define MS_HTTP_HANDLERS_H
