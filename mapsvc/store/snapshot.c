@@ -36,6 +36,13 @@ static uint64_t content_hash(const struct site_set *set)
 	return v;
 }
 
+/* The name index's view of the sites: name_zh, then name_en. */
+static const char *site_name(const void *ctx, uint32_t i, unsigned which)
+{
+	const struct site *sites = ctx;
+	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
+}
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
@@ -57,7 +64,9 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	struct sindex *ix = sindex_build(lat, lon, set->n, err);
 	free(lat);
 	free(lon);
-	if (!ix) {
+	struct ngram *names = ix ? ngram_build(set->n, 2, site_name, set->v, err) : NULL;
+	if (!names) {
+		sindex_free(ix);
 		free(s);
 		site_set_free(set);
 		return NULL;
@@ -65,6 +74,7 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->sites = set->v;
 	s->n = set->n;
 	s->index = ix;
+	s->names = names;
 	s->version = content_hash(set);
 	s->set_ = set;
 	s->refs_ = 1;
@@ -93,6 +103,7 @@ void snapshot_release(struct snapshot *s)
 	if (!s || __atomic_sub_fetch(&s->refs_, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	sindex_free((struct sindex *)s->index);
+	ngram_free((struct ngram *)s->names);
 	site_set_free(s->set_);
 	free(s);
 }
