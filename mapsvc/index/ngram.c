@@ -32,10 +32,11 @@
  *
  * Memory.  Posting lists are delta-encoded varints (LEB128: one byte for a
  * gap below 128) in one array; per distinct trigram, its key (8 bytes),
- * offset and count (4 + 4).  Building reads every text twice is avoided:
- * one pass appends each posting to its trigram's chain of small chunks,
- * found through a hash table, and the chains are then copied in key order
- * into the final array; the chunks and the table are freed.
+ * offset and count (4 + 4).  Building reads every text once: each
+ * posting goes to its trigram's cell in a hash table, a cache line that
+ * holds the newest bytes of the list and chains the older ones in a pool;
+ * the lists are then copied in key order into the final array, and the
+ * table and the pool are freed.
  *
  * Immutable after ngram_build; queries allocate their own scratch, so any
  * number of threads may query at once.
@@ -57,8 +58,9 @@
 /* See the top comment: a list is intersected while it is at most this
  * many times longer than the candidates left. */
 #define MERGE_FACTOR 8
-/* Bytes of posting data per build chunk (plus a 4-byte link: 32). */
-#define CHUNK_DATA 28
+/* Bytes of posting data a build cell holds before moving them to a
+ * chunk: what is left of a 64-byte cache line. */
+#define CHUNK_DATA 34
 /* Code points of q kept on the stack before the heap is used. */
 #define Q_STACK 64
 /* The most bytes of a 32-bit varint. */
@@ -144,103 +146,112 @@ bool ngram_text_contains(const char *hay, const char *needle)
 
 /* ---- building ---- */
 
+/* One distinct trigram while building: a 64-byte cell holding its key,
+ * its counters and the newest bytes of its list, so that recording a
+ * posting touches one cache line past the hash slot.  When buf fills it
+ * is moved to the chunk pool, appended in order, and chained.  Cells are
+ * dense (one per distinct trigram, half a million for a million English
+ * and Chinese names); the open hash table holds only their indices. */
+struct cell {
+	uint64_t key;
+	uint32_t last;       /* the last item recorded */
+	uint32_t count;      /* postings */
+	uint32_t bytes;      /* encoded bytes, pool and buf */
+	uint32_t head, tail; /* pool chunks, 0 for none (chunk 0 is never used) */
+	uint8_t fill;        /* bytes in buf */
+	uint8_t buf[CHUNK_DATA];
+};
+
 struct chunk {
-	uint32_t next; /* chunk index, 0 for none (chunk 0 is never used) */
+	uint32_t next;
 	uint8_t data[CHUNK_DATA];
 };
 
-struct bentry {
-	uint64_t key;
-	uint32_t last;  /* the last item appended */
-	uint32_t count; /* postings */
-	uint32_t bytes; /* encoded bytes */
-	uint32_t head, tail;
-	uint8_t fill; /* bytes used in the tail chunk */
-};
-
 struct builder {
-	struct bentry *e;
-	size_t ne, ecap;
-	uint32_t *slot; /* entry index + 1, 0 for empty */
-	size_t slots;   /* a power of two */
+	struct cell *cell;
+	size_t ncells, ccap;
+	uint32_t *slot; /* cell index + 1, 0 for empty */
+	size_t nslots;  /* a power of two */
 	struct chunk *pool;
 	size_t npool, pcap;
 	uint32_t item;
 };
 
-static size_t key_hash(uint64_t key, size_t slots)
+/* splitmix64's finalizer: every key bit reaches the low bits the table
+ * uses (code points fill the low bits of a key alike). */
+static size_t key_hash(uint64_t key, size_t nslots)
 {
-	uint64_t h = key * UINT64_C(0x9E3779B97F4A7C15);
-	return (size_t)(h ^ (h >> 31)) & (slots - 1);
+	uint64_t h = key;
+	h = (h ^ (h >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64_C(0x94D049BB133111EB);
+	return (size_t)(h ^ (h >> 31)) & (nslots - 1);
 }
 
 static void grow_slots(struct builder *b)
 {
 	free(b->slot);
-	b->slots *= 2;
-	b->slot = xcalloc(b->slots, sizeof *b->slot);
-	for (size_t k = 0; k < b->ne; k++) {
-		size_t h = key_hash(b->e[k].key, b->slots);
+	b->nslots *= 2;
+	b->slot = xcalloc(b->nslots, sizeof *b->slot);
+	for (size_t k = 0; k < b->ncells; k++) {
+		size_t h = key_hash(b->cell[k].key, b->nslots);
 		while (b->slot[h])
-			h = (h + 1) & (b->slots - 1);
+			h = (h + 1) & (b->nslots - 1);
 		b->slot[h] = (uint32_t)k + 1;
 	}
 }
 
-static uint32_t new_chunk(struct builder *b)
+static void flush_cell(struct builder *b, struct cell *c)
 {
 	if (b->npool == b->pcap) {
 		b->pcap *= 2;
 		b->pool = xrealloc(b->pool, b->pcap * sizeof *b->pool);
 	}
-	b->pool[b->npool].next = 0;
-	return (uint32_t)b->npool++;
-}
-
-static void put_byte(struct builder *b, struct bentry *e, uint8_t byte)
-{
-	if (e->fill == CHUNK_DATA) {
-		uint32_t c = new_chunk(b);
-		b->pool[e->tail].next = c;
-		e->tail = c;
-		e->fill = 0;
-	}
-	b->pool[e->tail].data[e->fill++] = byte;
-	e->bytes++;
+	uint32_t k = (uint32_t)b->npool++;
+	b->pool[k].next = 0;
+	memcpy(b->pool[k].data, c->buf, CHUNK_DATA);
+	if (c->tail)
+		b->pool[c->tail].next = k;
+	else
+		c->head = k;
+	c->tail = k;
+	c->fill = 0;
 }
 
 /* Records that the current item has trigram key. */
 static void add_key(struct builder *b, uint64_t key)
 {
-	size_t h = key_hash(key, b->slots);
-	struct bentry *e = NULL;
-	for (; b->slot[h]; h = (h + 1) & (b->slots - 1)) {
-		if (b->e[b->slot[h] - 1].key == key) {
-			e = &b->e[b->slot[h] - 1];
+	size_t h = key_hash(key, b->nslots);
+	struct cell *c = NULL;
+	for (; b->slot[h]; h = (h + 1) & (b->nslots - 1)) {
+		struct cell *t = &b->cell[b->slot[h] - 1];
+		if (t->key == key) {
+			c = t;
 			break;
 		}
 	}
-	if (!e) {
-		if (b->ne == b->ecap) {
-			b->ecap *= 2;
-			b->e = xrealloc(b->e, b->ecap * sizeof *b->e);
+	if (!c) {
+		if (b->ncells == b->ccap) {
+			b->ccap *= 2;
+			b->cell = xrealloc(b->cell, b->ccap * sizeof *b->cell);
 		}
-		uint32_t c = new_chunk(b);
-		e = &b->e[b->ne++];
-		*e = (struct bentry){key, 0, 0, 0, c, c, 0};
-		b->slot[h] = (uint32_t)b->ne;
-		if (b->ne * 2 > b->slots)
+		c = &b->cell[b->ncells++];
+		*c = (struct cell){.key = key};
+		b->slot[h] = (uint32_t)b->ncells;
+		if (b->ncells * 2 > b->nslots)
 			grow_slots(b);
-	} else if (e->last == b->item) {
+	} else if (c->last == b->item) {
 		return; /* this item has it already */
 	}
-	uint32_t v = e->count ? b->item - e->last : b->item;
+	uint32_t v = c->count ? b->item - c->last : b->item;
 	do {
-		put_byte(b, e, (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
+		if (c->fill == CHUNK_DATA)
+			flush_cell(b, c);
+		c->buf[c->fill++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		c->bytes++;
 		v >>= 7;
 	} while (v);
-	e->last = b->item;
-	e->count++;
+	c->last = b->item;
+	c->count++;
 }
 
 /* Every trigram of one text, end marks included. */
@@ -263,9 +274,15 @@ static void add_text(struct builder *b, const unsigned char *s)
 		add_key(b, make_key(w1, CP_END, CP_END));
 }
 
-static int cmp_bentry(const void *a, const void *b)
+/* A used cell by key, for the final ordering. */
+struct order {
+	uint64_t key;
+	uint32_t cell;
+};
+
+static int cmp_order(const void *a, const void *b)
 {
-	uint64_t x = ((const struct bentry *)a)->key, y = ((const struct bentry *)b)->key;
+	uint64_t x = ((const struct order *)a)->key, y = ((const struct order *)b)->key;
 	return (x > y) - (x < y);
 }
 
@@ -277,10 +294,10 @@ struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const v
 		return NULL;
 	}
 	struct builder b = {0};
-	b.ecap = 1024;
-	b.e = xmalloc(b.ecap * sizeof *b.e);
-	b.slots = 2048;
-	b.slot = xcalloc(b.slots, sizeof *b.slot);
+	b.ccap = 4096;
+	b.cell = xmalloc(b.ccap * sizeof *b.cell);
+	b.nslots = 2 * b.ccap;
+	b.slot = xcalloc(b.nslots, sizeof *b.slot);
 	b.pcap = 4096;
 	b.pool = xmalloc(b.pcap * sizeof *b.pool);
 	b.npool = 1; /* chunk 0 means "none" */
@@ -292,47 +309,49 @@ struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const v
 				add_text(&b, (const unsigned char *)t);
 		}
 	}
-	free(b.slot);
 
-	struct ngram *ix = xcalloc(1, sizeof *ix);
+	free(b.slot);
+	struct order *ord = xmalloc((b.ncells ? b.ncells : 1) * sizeof *ord);
+	size_t nkeys = b.ncells, total = 0;
+	for (size_t k = 0; k < b.ncells; k++) {
+		ord[k] = (struct order){b.cell[k].key, (uint32_t)k};
+		total += b.cell[k].bytes;
+	}
+	struct ngram *ix = NULL;
+	if (total >= UINT32_MAX) {
+		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
+		goto done;
+	}
+	if (nkeys > 1)
+		qsort(ord, nkeys, sizeof *ord, cmp_order);
+	ix = xcalloc(1, sizeof *ix);
 	ix->n = n;
 	ix->ntexts = ntexts;
 	ix->text = text;
 	ix->ctx = ctx;
-	size_t total = 0;
-	for (size_t k = 0; k < b.ne; k++)
-		total += b.e[k].bytes;
-	if (total >= UINT32_MAX) {
-		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
-		free(b.e);
-		free(b.pool);
-		free(ix);
-		return NULL;
-	}
-	if (b.ne > 1)
-		qsort(b.e, b.ne, sizeof *b.e, cmp_bentry);
-	ix->nkeys = b.ne;
-	ix->keys = xmalloc((b.ne ? b.ne : 1) * sizeof *ix->keys);
-	ix->off = xmalloc((b.ne + 1) * sizeof *ix->off);
-	ix->count = xmalloc((b.ne ? b.ne : 1) * sizeof *ix->count);
+	ix->nkeys = nkeys;
+	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
+	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
+	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
 	ix->data = xmalloc(total ? total : 1);
 	ix->data_len = total;
 	size_t at = 0;
-	for (size_t k = 0; k < b.ne; k++) {
-		const struct bentry *e = &b.e[k];
-		ix->keys[k] = e->key;
-		ix->count[k] = e->count;
+	for (size_t k = 0; k < nkeys; k++) {
+		const struct cell *c = &b.cell[ord[k].cell];
+		ix->keys[k] = c->key;
+		ix->count[k] = c->count;
 		ix->off[k] = (uint32_t)at;
-		size_t left = e->bytes;
-		for (uint32_t c = e->head; left > 0; c = b.pool[c].next) {
-			size_t take = left < CHUNK_DATA ? left : CHUNK_DATA;
-			memcpy(ix->data + at, b.pool[c].data, take);
-			at += take;
-			left -= take;
+		for (uint32_t ch = c->head; ch; ch = b.pool[ch].next) {
+			memcpy(ix->data + at, b.pool[ch].data, CHUNK_DATA);
+			at += CHUNK_DATA;
 		}
+		memcpy(ix->data + at, c->buf, c->fill);
+		at += c->fill;
 	}
-	ix->off[b.ne] = (uint32_t)at;
-	free(b.e);
+	ix->off[nkeys] = (uint32_t)at;
+done:
+	free(ord);
+	free(b.cell);
 	free(b.pool);
 	return ix;
 }
