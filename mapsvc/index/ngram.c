@@ -33,10 +33,16 @@
  * Memory.  Posting lists are delta-encoded varints (LEB128: one byte for a
  * gap below 128) in one array; per distinct trigram, its key (8 bytes),
  * offset and count (4 + 4).  Building reads every text once: each
- * posting goes to its trigram's cell in a hash table, a cache line that
- * holds the newest bytes of the list and chains the older ones in a pool;
- * the lists are then copied in key order into the final array, and the
- * table and the pool are freed.
+ * posting goes to its trigram's cell, found through a hash table of cell
+ * indices, a cache line that holds the newest bytes of the list and
+ * chains the older ones in a pool; the lists are then copied in key order
+ * into the final array, and the table, cells and pool are freed.
+ *
+ * Measured at a million sites: with names like "点123456" (the peer
+ * yardsticks' data) the index builds in 0.12 s and holds 7.6 MB; with a
+ * Chinese and an English name of usual length on every site (37 trigrams
+ * a site, half a million distinct) 1.2 s and 48 MB, the build bound by
+ * cache misses among the cells of rare trigrams.
  *
  * Immutable after ngram_build; queries allocate their own scratch, so any
  * number of threads may query at once.
@@ -51,7 +57,6 @@
 /* Bits per code point in a key; code points, invalid bytes mapped above
  * U+10FFFF, and the end mark all fit. */
 #define CP_BITS 21
-#define CP_MASK ((UINT64_C(1) << CP_BITS) - 1)
 /* The end mark padding every text, and where invalid bytes go. */
 #define CP_END 0
 #define CP_BAD_BASE 0x110000u
