@@ -66,6 +66,8 @@
 /* Bytes of posting data a build cell holds before moving them to a
  * chunk: what is left of a 64-byte cache line. */
 #define CHUNK_DATA 34
+/* Candidates ahead whose texts are fetched while one is verified. */
+#define VERIFY_AHEAD 6
 /* Code points of q kept on the stack before the heap is used. */
 #define Q_STACK 64
 /* The most bytes of a 32-bit varint. */
@@ -544,8 +546,15 @@ static void query_trigrams(const struct ngram *ix, const char *q, const uint32_t
 	}
 	bool exact = len == 3; /* q is its one trigram */
 	for (size_t j = 0; j < ncand && !v->stop; j++) {
-		if (!exact)
+		if (!exact) {
+			/* Verifying is bound by fetching texts from all over
+			 * memory: ask for the texts of a candidate a few ahead
+			 * while this one is compared. */
+			if (j + VERIFY_AHEAD < ncand)
+				for (unsigned w = 0; w < ix->ntexts; w++)
+					__builtin_prefetch(ix->text(ix->ctx, cand[j + VERIFY_AHEAD], w));
 			st->verified++;
+		}
 		if (exact || item_matches(ix, cand[j], q))
 			emit(v, cand[j]);
 	}
