@@ -189,10 +189,10 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 static void gpx_stop_name(struct buf *out, size_t seq, const struct site *st)
 {
 	buf_printf(out, "<name>%zu. ", seq);
-	route_xml_escape(out, st->field[SITE_NAME_ZH]);
+	html_escape(out, st->field[SITE_NAME_ZH]);
 	if (*st->field[SITE_NAME_EN]) {
 		buf_putc(out, ' ');
-		route_xml_escape(out, st->field[SITE_NAME_EN]);
+		html_escape(out, st->field[SITE_NAME_EN]);
 	}
 	buf_puts(out, "</name>");
 }
@@ -213,10 +213,10 @@ static void gpx_stop_details(struct buf *out, size_t seq, const struct site *st,
 	 * in place of the name when present. */
 	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK) {
 		buf_printf(out, "<desc>%zu. ", seq);
-		route_xml_escape(out, st->field[SITE_NAME_ZH]);
+		html_escape(out, st->field[SITE_NAME_ZH]);
 		if (*st->field[SITE_ADDRESS]) {
 			buf_puts(out, " · ");
-			route_xml_escape(out, st->field[SITE_ADDRESS]);
+			html_escape(out, st->field[SITE_ADDRESS]);
 		}
 		if (approximate) {
 			route_approx_zh(st, note);
@@ -258,17 +258,17 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
 		      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
 	buf_puts(out, "<metadata><name>");
-	route_xml_escape(out, route_sheet_title(s));
+	html_escape(out, route_sheet_title(s));
 	char dist[32], mins[32];
 	route_format_distance(p->total_distance_m, dist);
 	route_format_minutes(p->total_minutes, mins);
 	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins, route_mode_name(p->opt.mode));
-	route_xml_escape(out, route_estimate_note_en);
+	html_escape(out, route_estimate_note_en);
 	char note[ROUTE_NOTE_LEN];
 	route_uncertainty_en(p, note);
 	if (*note) {
 		buf_putc(out, ' ');
-		route_xml_escape(out, note);
+		html_escape(out, note);
 	}
 	buf_printf(out, "</desc><time>%s</time></metadata>\n", when);
 
@@ -281,11 +281,11 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	}
 
 	buf_puts(out, "<rte><name>");
-	route_xml_escape(out, route_sheet_title(s));
+	html_escape(out, route_sheet_title(s));
 	buf_puts(out, "</name>\n");
 	gpx_point(out, "rtept", p->start_lat, p->start_lon);
 	buf_puts(out, "<name>0. ");
-	route_xml_escape(out, route_sheet_start(s));
+	html_escape(out, route_sheet_start(s));
 	buf_puts(out, "</name></rtept>\n");
 	for (size_t i = 0; i < p->n; i++) {
 		gpx_point(out, "rtept", p->stops[i]->lat, p->stops[i]->lon);
@@ -296,7 +296,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	if (p->has_return) {
 		gpx_point(out, "rtept", p->start_lat, p->start_lon);
 		buf_printf(out, "<name>%zu. ", p->n + 1);
-		route_xml_escape(out, route_sheet_start(s));
+		html_escape(out, route_sheet_start(s));
 		buf_printf(out, "</name><type>%s</type></rtept>\n",
 			   route_leg_quality_name(p->return_leg.quality));
 	}
