@@ -24,7 +24,8 @@
 
 static void check_media(const char *field)
 {
-	static const char *const types[] = {"text/html", "application/json", "application/geo+json", "text/csv"};
+	static const char *const types[] = {"text/html", "application/json", "application/geo+json",
+	                                    "text/csv"};
 	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
 		enum accept_match how;
 		double q = accept_media_quality(field, types[i], &how);
@@ -35,7 +36,8 @@ static void check_media(const char *field)
 	double html = accept_media_quality(field, "text/html", &how);
 	double json = accept_media_quality(field, "application/json", NULL);
 	if (accept_prefers_html(field, NULL) && (how < ACCEPT_MAJOR || html <= 0 || html <= json))
-		fuzz_fail(H, "'%s': HTML preferred at %g (match %d) over JSON at %g", field, html, (int)how, json);
+		fuzz_fail(H, "'%s': HTML preferred at %g (match %d) over JSON at %g", field, html, (int)how,
+		          json);
 	if (how != ACCEPT_EXACT) {
 		size_t n = strlen(field);
 		char *more = xmalloc(n + 32);
@@ -53,7 +55,8 @@ static void check_language(const char *field)
 	size_t i = accept_pick_language(field, langs, 3);
 	if (i >= 3)
 		fuzz_fail(H, "'%s': language %zu of 3", field, i);
-	double first = accept_language_quality(field, langs[0]), mine = accept_language_quality(field, langs[i]);
+	double first = accept_language_quality(field, langs[0]),
+	       mine = accept_language_quality(field, langs[i]);
 	if (i != 0 && !(mine > first && mine > 0))
 		fuzz_fail(H, "'%s': %s (%g) picked over %s (%g)", field, langs[i], mine, langs[0], first);
 }

@@ -40,8 +40,8 @@ static void test_cases(void)
 		cases++;
 		if (!strcmp(what, "html") || !strcmp(what, "json")) {
 			bool html = accept_prefers_html(field, "application/geo+json");
-			CHECK_MSG(html == !strcmp(what, "html"), "%s:%d: Accept '%s' gives %s", CASES_FILE, lineno,
-			          field ? field : "(none)", html ? "html" : "json");
+			CHECK_MSG(html == !strcmp(what, "html"), "%s:%d: Accept '%s' gives %s", CASES_FILE,
+			          lineno, field ? field : "(none)", html ? "html" : "json");
 		} else {
 			size_t i = accept_pick_language(field, langs, 2);
 			CHECK_MSG(!strcmp(langs[i], what), "%s:%d: Accept-Language '%s' gives %s", CASES_FILE,

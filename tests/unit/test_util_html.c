@@ -19,9 +19,13 @@ static void test_escape(void)
 	struct buf b = BUF_INIT;
 	CHECK_STR(escaped(&b, ""), "");
 	CHECK_STR(escaped(&b, "纪念馆 Hall"), "纪念馆 Hall");
-	CHECK_STR(escaped(&b, "<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+	CHECK_STR(escaped(&b, "<a href=\"x\">'&'</a>"),
+	          "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
 	/* XML 1.0 forbids the C0 controls but tab, LF and CR: they are dropped */
-	CHECK_STR(escaped(&b, "a\x01" "b\x1f" "c\td\ne\rf\x7f"), "abc\td\ne\rf\x7f");
+	CHECK_STR(escaped(&b, "a\x01"
+	                      "b\x1f"
+	                      "c\td\ne\rf\x7f"),
+	          "abc\td\ne\rf\x7f");
 	buf_reset(&b);
 	html_escape_n(&b, "<b>bold</b>", 3);
 	CHECK_STR(buf_str(&b), "&lt;b&gt;");
@@ -36,7 +40,8 @@ static void test_script_json(void)
 	CHECK(strstr(buf_str(&b), "</script") == NULL);
 	CHECK(strstr(buf_str(&b), "<!--") == NULL);
 	CHECK(strchr(buf_str(&b), '<') == NULL);
-	CHECK_STR(buf_str(&b), "{\"name\":\"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\",\"c\":\"\\u003c!--\"}");
+	CHECK_STR(buf_str(&b),
+	          "{\"name\":\"\\u003c/script>\\u003cscript>alert(1)\\u003c/script>\",\"c\":\"\\u003c!--\"}");
 	buf_free(&b);
 }
 
