@@ -224,17 +224,16 @@ static void items_json(struct http_ctx *c, struct http_response *r, const struct
 	add_content_crs(r, crs_uri);
 }
 
-/* RFC 8288 Link header of a neighbouring page of a CSV answer. */
-static void csv_link(const struct http_ctx *c, struct http_response *r, const char *rel, size_t offset)
+/* A neighbouring page of a CSV answer as an RFC 8288 link-value, appended
+ * to v (one Link header holds both, comma-separated). */
+static void csv_link(const struct http_ctx *c, struct buf *v, const char *rel, size_t offset)
 {
 	char off[24];
 	snprintf(off, sizeof off, "%zu", offset);
-	struct buf url = BUF_INIT, v = BUF_INIT;
+	struct buf url = BUF_INIT;
 	page_url(c, &url, off);
-	buf_printf(&v, "<%s>; rel=\"%s\"; type=\"text/csv\"", buf_str(&url), rel);
-	http_add_header(r, "Link", buf_str(&v));
+	buf_printf(v, "%s<%s>; rel=\"%s\"; type=\"text/csv\"", v->len ? ", " : "", buf_str(&url), rel);
 	buf_free(&url);
-	buf_free(&v);
 }
 
 static void items_csv(struct http_ctx *c, struct http_response *r, const struct feat_query *q,
@@ -253,10 +252,14 @@ static void items_csv(struct http_ctx *c, struct http_response *r, const struct 
 	}
 	r->content_type = CSV_TYPE;
 	http_add_header(r, "Content-Disposition", "attachment; filename=\"sites.csv\"");
+	struct buf links = BUF_INIT;
 	if (q->offset + page->n < page->matched)
-		csv_link(c, r, "next", q->offset + page->n);
+		csv_link(c, &links, "next", q->offset + page->n);
 	if (q->offset > 0)
-		csv_link(c, r, "prev", q->offset > q->limit ? q->offset - q->limit : 0);
+		csv_link(c, &links, "prev", q->offset > q->limit ? q->offset - q->limit : 0);
+	if (links.len)
+		http_add_header(r, "Link", buf_str(&links));
+	buf_free(&links);
 }
 
 /* The URL of a site's page, lang kept when the request chose it. */
