@@ -34,7 +34,8 @@ TMP = tempfile.mkdtemp(prefix="mapsvc-gdal-")
 def gdal(tool, *args, ok=True):
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.update(GDAL_HTTP_PROXY="127.0.0.1:9", NO_PROXY="127.0.0.1", no_proxy="127.0.0.1",
-               GDAL_HTTP_TIMEOUT="30", GDAL_HTTP_MAX_RETRY="0", CPL_DEBUG="OFF", GDAL_PAM_ENABLED="NO")
+               GDAL_HTTP_TIMEOUT="30", GDAL_HTTP_MAX_RETRY="0", CPL_DEBUG="OFF", GDAL_PAM_ENABLED="NO",
+               GDAL_DEFAULT_WMS_CACHE_PATH=os.path.join(TMP, "wmscache"))  # not in the working directory
     out = subprocess.run([tool, "--config", "GDAL_HTTP_PROXY", "127.0.0.1:9"] + list(args),
                          capture_output=True, timeout=600, env=env)
     if ok:
@@ -92,7 +93,7 @@ def window(world=False):
     (x0, y0), (x1, y1) = webmerc(w, s), webmerc(e, n)
     if world:  # tiles reach past the sites' extent, and their pixels are compared whole
         x0, y0, x1, y1 = -HALF, -HALF, HALF, HALF
-    return ["-oo", "MINX=%.3f" % x0, "-oo", "MINY=%.3f" % y0, "-oo", "MAXX=%.3f" % x1, "-oo", "MAXY=%.3f" % y1]
+    return ["-oo", "CACHE=NO", "-oo", "MINX=%.3f" % x0, "-oo", "MINY=%.3f" % y0, "-oo", "MAXX=%.3f" % x1, "-oo", "MAXY=%.3f" % y1]
 
 
 def test_raster_found():
