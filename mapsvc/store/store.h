@@ -37,7 +37,9 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
  * text column "extra", and a POINT geometry "geom" in EPSG:4326,
  * registered and indexed (the R-tree extension); gpkg_contents holds the
  * sites' bounds.  GDAL and QGIS open it as it is.  *data (free it with
- * store_gpkg_free) is the whole file, *len bytes: about 1 KB per site.
+ * store_gpkg_free) is the whole file, *len bytes.  Measured: 150 KB for
+ * the 25 bundled sites (mostly the GeoPackage's own tables), 21 MB and
+ * 6 s for 100,000 short rows, most of the time the R-tree's inserts.
  */
 enum ms_status store_export_gpkg(const struct site *sites, size_t n, unsigned char **data, size_t *len,
 				 struct ms_error *err);
