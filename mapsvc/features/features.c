@@ -190,6 +190,8 @@ static int compare_sites(const void *pa, const void *pb, void *ctx)
 static void sort_and_page(struct items_ctx *c)
 {
 	const struct feat_query *q = c->q;
+	if (!c->n)
+		return; /* nothing matched: no array to sort (qsort_r's base must not be NULL) */
 	qsort_r(c->idx, c->n, sizeof *c->idx, compare_sites, c);
 	size_t from = q->offset < c->n ? q->offset : c->n;
 	size_t n = c->n - from < q->limit ? c->n - from : q->limit;

@@ -192,34 +192,38 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 	jw_object_end(w);
 }
 
-/* The collection as its page shows it; the URLs are in urls (freed by the
- * caller). */
-static void page_collection(const struct http_ctx *c, struct pages_collection *pc, struct buf urls[9],
-			    struct pages_link links[8])
+/* The links of the collection's page: paths under the collection. */
+static const struct {
+	const char *path, *zh, *en, *type;
+} page_links[] = {
+	{"/items?f=html", "地点列表", "The sites", "text/html"},
+	{"/items", "地点（GeoJSON）", "The sites (GeoJSON)", "application/geo+json"},
+	{"/items?f=csv&limit=" HTTP_STR(FEAT_LIMIT_MAX), "地点（CSV 表格）", "The sites (CSV)", "text/csv"},
+	{"/download.gpkg", "整个数据集（GeoPackage）", "The whole collection (GeoPackage)", GPKG_TYPE},
+	{"/queryables", "可筛选的属性", "Queryable properties", "application/schema+json"},
+	{"/sortables", "可排序的属性", "Sortable properties", "application/schema+json"},
+	{"/map/tiles", "地图瓦片（OGC API - Tiles）", "Map tiles (OGC API - Tiles)", "application/json"},
+	{"/map/tiles/WebMercatorQuad", "瓦片集 WebMercatorQuad", "Tileset WebMercatorQuad", "application/json"},
+};
+#define NPAGE_LINKS (sizeof page_links / sizeof page_links[0])
+
+/* /collections and /collections/sites as pages. */
+static void collection_page(struct http_ctx *c, struct http_response *r, bool list)
 {
-	static const struct {
-		const char *path, *zh, *en, *type;
-	} l[] = {
-		{"/items?f=html", "地点列表", "The sites", "text/html"},
-		{"/items", "地点（GeoJSON）", "The sites (GeoJSON)", "application/geo+json"},
-		{"/items?f=csv&limit=" HTTP_STR(FEAT_LIMIT_MAX), "地点（CSV 表格）", "The sites (CSV)", "text/csv"},
-		{"/download.gpkg", "整个数据集（GeoPackage）", "The whole collection (GeoPackage)", GPKG_TYPE},
-		{"/queryables", "可筛选的属性", "Queryable properties", "application/schema+json"},
-		{"/sortables", "可排序的属性", "Sortable properties", "application/schema+json"},
-		{"/map/tiles", "地图瓦片（OGC API - Tiles）", "Map tiles (OGC API - Tiles)", "application/json"},
-		{"/map/tiles/WebMercatorQuad", "瓦片集 WebMercatorQuad", "Tileset WebMercatorQuad", "application/json"},
-	};
-	for (size_t i = 0; i < 8; i++) {
-		buf_printf(&urls[i], "%s" COLLECTION_PATH "%s", c->base_url, l[i].path);
-		links[i] = (struct pages_link){buf_str(&urls[i]), l[i].zh, l[i].en, l[i].type};
+	struct buf urls[NPAGE_LINKS], self = BUF_INIT, page = BUF_INIT;
+	struct pages_link links[NPAGE_LINKS];
+	for (size_t i = 0; i < NPAGE_LINKS; i++) {
+		urls[i] = (struct buf)BUF_INIT;
+		buf_printf(&urls[i], "%s" COLLECTION_PATH "%s", c->base_url, page_links[i].path);
+		links[i] = (struct pages_link){buf_str(&urls[i]), page_links[i].zh, page_links[i].en, page_links[i].type};
 	}
-	buf_printf(&urls[8], "%s" COLLECTION_PATH "?f=html", c->base_url);
+	buf_printf(&self, "%s" COLLECTION_PATH "?f=html", c->base_url);
 	const struct snapshot *s = c->snap;
-	*pc = (struct pages_collection){
+	struct pages_collection coll = {
 		.id = SITES_COLLECTION,
 		.title = collection_title,
 		.description = collection_description,
-		.url = buf_str(&urls[8]),
+		.url = buf_str(&self),
 		.count = s->n,
 		.has_extent = s->n > 0,
 		.west = s->west,
@@ -227,29 +231,18 @@ static void page_collection(const struct http_ctx *c, struct pages_collection *p
 		.east = s->east,
 		.north = s->north,
 		.links = links,
-		.nlinks = 8,
+		.nlinks = NPAGE_LINKS,
 	};
-}
-
-/* /collections and /collections/sites as pages. */
-static void collection_page(struct http_ctx *c, struct http_response *r, bool list)
-{
-	struct buf urls[9];
-	for (size_t i = 0; i < 9; i++)
-		urls[i] = (struct buf)BUF_INIT;
-	struct pages_link links[8];
-	struct pages_collection coll;
-	page_collection(c, &coll, urls, links);
 	struct ogc_page p;
-	struct buf page = BUF_INIT;
 	ogc_page_init(&p, c, "application/json");
 	if (list)
 		pages_collections(&page, &p.pc, &coll, 1);
 	else
 		pages_collection(&page, &p.pc, &coll);
 	ogc_page_free(&p);
-	for (size_t i = 0; i < 9; i++)
+	for (size_t i = 0; i < NPAGE_LINKS; i++)
 		buf_free(&urls[i]);
+	buf_free(&self);
 	send_page(r, &page);
 }
 

@@ -283,6 +283,12 @@ static void test_items_filter(const struct snapshot *snap)
 	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
 	CHECK_INT(p.matched, 0);
 	feat_page_free(&p);
+	struct feat_sort_key by_id = {0, true}; /* sorting nothing is nothing */
+	qc.sort = &by_id, qc.nsort = 1;
+	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
+	CHECK_INT(p.n, 0);
+	feat_page_free(&p);
+	qc.sort = NULL, qc.nsort = 0;
 	qc.categories |= 1u << CAT_MUSEUM;
 	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
 	CHECK_STR(page_ids(snap, &p), "c-museum");
