@@ -11,6 +11,7 @@
  */
 #include "snapshot.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -47,6 +48,14 @@ static const char *site_name(const void *ctx, uint32_t i, unsigned which)
 	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
 }
 
+/* Files made from the snapshot on demand.  The mutex serialises their
+ * builds, so a burst of first requests builds each one once. */
+struct snapshot_exports {
+	pthread_mutex_t mu;
+	unsigned char *gpkg; /* store_gpkg_free; NULL until built */
+	size_t gpkg_len;
+};
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
@@ -82,6 +91,8 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->version = content_hash(set);
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
+	s->exports_ = xcalloc(1, sizeof *s->exports_);
+	pthread_mutex_init(&s->exports_->mu, NULL);
 	return s;
 }
 
@@ -109,7 +120,24 @@ void snapshot_release(struct snapshot *s)
 	sindex_free((struct sindex *)s->index);
 	ngram_free((struct ngram *)s->names);
 	site_set_free(s->set_);
+	pthread_mutex_destroy(&s->exports_->mu);
+	store_gpkg_free(s->exports_->gpkg);
+	free(s->exports_);
 	free(s);
+}
+
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+			     struct ms_error *err)
+{
+	struct snapshot_exports *x = s->exports_;
+	enum ms_status st = MS_OK;
+	pthread_mutex_lock(&x->mu);
+	if (!x->gpkg)
+		st = store_export_gpkg(s->sites, s->n, &x->gpkg, &x->gpkg_len, err);
+	*data = x->gpkg;
+	*len = x->gpkg_len;
+	pthread_mutex_unlock(&x->mu);
+	return st;
 }
 
 const struct site *snapshot_find(const struct snapshot *s, const char *id)

@@ -5,8 +5,10 @@
  * serve builds one at start-up from the database; a reload builds a new
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index
- * and in the name index is sites[i].  Once built nothing in it changes, so threads share it
- * without locks; retain/release are atomic.
+ * and in the name index is sites[i].  Once built nothing in it changes, so
+ * threads share it without locks; retain/release are atomic.  Exports made
+ * from it (a GeoPackage) are built once, when first asked for, and kept
+ * with it.
  */
 #ifndef MS_SNAPSHOT_H
 #define MS_SNAPSHOT_H
@@ -20,6 +22,8 @@
 #include "../util/ms_error.h"
 #include "../util/refcount.h"
 
+struct snapshot_exports;
+
 struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
@@ -30,6 +34,7 @@ struct snapshot {
 	/* private */
 	struct site_set *set_;
 	struct ms_ref refs_;
+	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
 
 /* Takes ownership of set (sorted by id here). */
@@ -40,5 +45,15 @@ struct snapshot *snapshot_retain(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* The site with this id, or NULL (binary search). */
 const struct site *snapshot_find(const struct snapshot *s, const char *id);
+
+/* The snapshot's sites as a GeoPackage file (store_export_gpkg), built on
+ * the first call and kept with the snapshot: one build per data version
+ * however many requests ask, concurrent first callers waiting for that
+ * one build (a failed build is not kept: the next call tries again).
+ * *data is borrowed for as long as the caller holds a reference to s.
+ * The one thing in a snapshot that is written after snapshot_new, under
+ * its own lock; what it yields never changes. */
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+			     struct ms_error *err);
 
 #endif
