@@ -76,14 +76,10 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 	return tcache_blob_attach(blob, aux, free_fn);
 }
 
-static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
+static void serve_at(struct http_ctx *c, struct http_response *r, const struct style *st, int scale, int z,
+                     long long x, long long y, enum coordsys cs)
 {
-	struct mapservice_tile t = {.style = st,
-	                            .cs = (enum coordsys)http_arg(c, "coordsys")->i,
-	                            .z = (int)http_arg(c, "z")->i,
-	                            .x = http_arg(c, "x")->i,
-	                            .y = http_arg(c, "y")->i,
-	                            .scale = scale};
+	struct mapservice_tile t = {.style = st, .cs = cs, .z = z, .x = x, .y = y, .scale = scale};
 	if (!webmerc_tile_valid(t.z, t.x, t.y, WEBMERC_MAX_ZOOM)) {
 		http_problem(r, 404,
 		             "tile %d/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", t.z,
@@ -112,6 +108,12 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	r->ext_arg = blob;
 	r->ext_aux = blob_aux;
 	r->ext_attach = blob_attach;
+}
+
+static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
+{
+	serve_at(c, r, st, scale, (int)http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i,
+	         (enum coordsys)http_arg(c, "coordsys")->i);
 }
 
 /* The style of a /tiles/{style}/... route; NULL after a 404. */
@@ -198,4 +200,12 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_object_end(&w);
 	r->content_type = "application/json";
 	r->cacheable = true;
+}
+
+/* ------------- for the OGC API - Tiles routes (h_ogctiles.c) */
+
+void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
+                   long long y, enum coordsys cs)
+{
+	serve_at(c, r, st ? st : c->gen->def, 1, z, x, y, cs);
 }

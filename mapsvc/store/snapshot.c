@@ -11,6 +11,8 @@
  */
 #include "snapshot.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -40,6 +42,29 @@ static uint64_t content_hash(const struct site_set *set)
 	return v;
 }
 
+/* The name index's view of the sites: name_zh, then name_en. */
+static const char *site_name(const void *ctx, uint32_t i, unsigned which)
+{
+	const struct site *sites = ctx;
+	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
+}
+
+/* The members of enum coordsys (geo/geo.h). */
+#define NCOORDSYS (COORDSYS_CGCS2000 + 1)
+
+/* Files made from the snapshot on demand.  The mutex serialises their
+ * builds, so a burst of first requests builds each one once.  The bounds
+ * in a shifted system have a lock of their own, so that a TileJSON never
+ * waits for a GeoPackage, and a flag read without it once set. */
+struct snapshot_exports {
+	pthread_mutex_t mu;
+	unsigned char *gpkg; /* store_gpkg_free; NULL until built */
+	size_t gpkg_len;
+	pthread_mutex_t bounds_mu;
+	atomic_bool bounds_ready[NCOORDSYS];
+	double bounds[NCOORDSYS][4];
+};
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
@@ -61,7 +86,9 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	struct sindex *ix = sindex_build(lat, lon, set->n, err);
 	free(lat);
 	free(lon);
-	if (!ix) {
+	struct ngram *names = ix ? ngram_build(set->n, 2, site_name, set->v, err) : NULL;
+	if (!names) {
+		sindex_free(ix);
 		free(s);
 		site_set_free(set);
 		return NULL;
@@ -69,10 +96,13 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->sites = set->v;
 	s->n = set->n;
 	s->index = ix;
+	s->names = names;
 	s->version = content_hash(set);
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
-	pthread_mutex_init(&s->bounds_mu_, NULL);
+	s->exports_ = xcalloc(1, sizeof *s->exports_);
+	pthread_mutex_init(&s->exports_->mu, NULL);
+	pthread_mutex_init(&s->exports_->bounds_mu, NULL);
 	return s;
 }
 
@@ -98,9 +128,27 @@ void snapshot_release(struct snapshot *s)
 	if (!s || !ms_ref_put(&s->refs_))
 		return;
 	sindex_free((struct sindex *)s->index);
+	ngram_free((struct ngram *)s->names);
 	site_set_free(s->set_);
-	pthread_mutex_destroy(&s->bounds_mu_);
+	pthread_mutex_destroy(&s->exports_->mu);
+	pthread_mutex_destroy(&s->exports_->bounds_mu);
+	store_gpkg_free(s->exports_->gpkg);
+	free(s->exports_);
 	free(s);
+}
+
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+                             struct ms_error *err)
+{
+	struct snapshot_exports *x = s->exports_;
+	enum ms_status st = MS_OK;
+	pthread_mutex_lock(&x->mu);
+	if (!x->gpkg)
+		st = store_export_gpkg(s->sites, s->n, &x->gpkg, &x->gpkg_len, err);
+	*data = x->gpkg;
+	*len = x->gpkg_len;
+	pthread_mutex_unlock(&x->mu);
+	return st;
 }
 
 const struct site *snapshot_find(const struct snapshot *s, const char *id)
@@ -145,17 +193,16 @@ bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
 		return true;
 	}
 	/* Made once, by the first caller; the others see the flag set with
-	 * acquire order, and so the box written before it.  The cache is not
-	 * part of the snapshot's value, hence the cast. */
-	struct snapshot *m = (struct snapshot *)s;
-	if (!atomic_load_explicit(&m->bounds_ready_[cs], memory_order_acquire)) {
-		pthread_mutex_lock(&m->bounds_mu_);
-		if (!atomic_load_explicit(&m->bounds_ready_[cs], memory_order_relaxed)) {
-			shifted_bounds(s, cs, m->bounds_[cs]);
-			atomic_store_explicit(&m->bounds_ready_[cs], true, memory_order_release);
+	 * acquire order, and so the box written before it. */
+	struct snapshot_exports *x = s->exports_;
+	if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_acquire)) {
+		pthread_mutex_lock(&x->bounds_mu);
+		if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_relaxed)) {
+			shifted_bounds(s, cs, x->bounds[cs]);
+			atomic_store_explicit(&x->bounds_ready[cs], true, memory_order_release);
 		}
-		pthread_mutex_unlock(&m->bounds_mu_);
+		pthread_mutex_unlock(&x->bounds_mu);
 	}
-	memcpy(b, s->bounds_[cs], sizeof s->bounds_[cs]);
+	memcpy(b, x->bounds[cs], sizeof x->bounds[cs]);
 	return true;
 }

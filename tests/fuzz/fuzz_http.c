@@ -15,11 +15,11 @@
  * a JSON answer parses as JSON.  Every route's parameter table parses the
  * request (the first step of http_route_handle); the handlers get what a
  * server gives them: a map service whose generation holds the fixture (and
- * no styles), and request counters.  Handlers that draw (tiles and
- * TileJSON, static maps, PDF and embedded sheets) stop after the parse: a
- * fuzzer's thousands of inputs a second cannot each render.  A NULL
- * connection makes header lookups answer "absent", as for a client that
- * sent none.
+ * no styles), and request counters.  Handlers that draw or read the
+ * styles (tiles and TileJSON, the OGC API - Tiles routes, static maps,
+ * PDF sheets) stop after the parse: a fuzzer's thousands of inputs a
+ * second cannot each render.  A NULL connection makes header lookups
+ * answer "absent", as for a client that sent none.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -88,6 +88,8 @@ static void setup(void)
 
 static void response_free(struct http_response *r)
 {
+	if (r->ext_release) /* as server.c does once a body owned elsewhere is sent */
+		r->ext_release(r->ext_arg);
 	buf_free(&r->body);
 	for (int i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
@@ -156,13 +158,14 @@ static bool split_query(char *q, struct http_ctx *c)
 	return true;
 }
 
-/* True when route's handler draws (see above). */
+/* True when route's handler draws or reads the styles (see above). */
 static bool draws(const struct http_route *rt, const struct http_ctx *c)
 {
 	if (rt->handler == h_route) /* only the PDF draws its map: the server links the HTML's */
 		return !strcmp(http_arg(c, "format")->text, "pdf");
 	return rt->handler == h_tile || rt->handler == h_tile_2x || rt->handler == h_tile_style ||
-	       rt->handler == h_tile_style_2x || rt->handler == h_tilejson || rt->handler == h_staticmap;
+	       rt->handler == h_tile_style_2x || rt->handler == h_tilejson || rt->handler == h_staticmap ||
+	       rt->handler == h_tilesets || rt->handler == h_tileset || rt->handler == h_ogc_tile;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -190,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *capbuf = xmalloc(caplen);
 	int route = http_route_match(path, c.captures, capbuf, caplen, &c.ncaptures);
 	if (route >= 0) {
-		if (c.ncaptures < 0 || c.ncaptures > 4)
+		if (c.ncaptures < 0 || c.ncaptures > HTTP_MAX_CAPTURES)
 			fuzz_fail(H, "%s: %d captures", target, c.ncaptures);
 		for (int i = 0; i < c.ncaptures; i++)
 			if (!c.captures[i][0] || strchr(c.captures[i], '/'))
