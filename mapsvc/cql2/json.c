@@ -483,6 +483,10 @@ static struct cq_node *j_pred(struct jp *J, json_t *v)
 
 struct cq_node *cq_parse_json(struct cq_build *b, const char *s, size_t n)
 {
+	/* jansson drops a raw NUL between tokens ("[1\0]" reads as [1]). */
+	const char *nul = memchr(s, '\0', n);
+	if (nul)
+		return cq_fail(b, NULL, "a NUL byte at offset %zu; JSON text holds none", (size_t)(nul - s));
 	json_error_t je;
 	json_t *doc =
 	    json_loadb(s, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);

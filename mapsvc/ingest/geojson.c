@@ -154,6 +154,8 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
 		               len, INGEST_MAX_FILE);
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) /* RFC 8259 §8.1: a parser MAY ignore a BOM */
 		data += 3, len -= 3;
+	if (!jsonpos_refuse_nul(name, data, len, err))
+		return MS_EDATA;
 	json_error_t jerr;
 	json_t *root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)

@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "../geo/webmerc.h"
+#include "../util/jsonpos.h"
 #include "../util/mem.h"
 
 struct builder {
@@ -150,6 +151,8 @@ enum ms_status geodata_parse(const char *name, const char *text, size_t len, str
 	*out = NULL;
 	if (len > GEODATA_MAX_BYTES)
 		return ms_fail(err, MS_EDATA, "%.200s: larger than %d MB", name, GEODATA_MAX_BYTES >> 20);
+	if (!jsonpos_refuse_nul(name, text, len, err))
+		return MS_EDATA;
 	json_error_t je;
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root)

@@ -733,8 +733,10 @@ enum ms_status style_parse(const char *file, const char *text, size_t len,
 	jsonpos_init(&rd.pos, file, text, len, err);
 	enum ms_status rc = MS_OK;
 	json_error_t je;
-	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-	if (!root)
+	json_t *root = NULL;
+	if (!jsonpos_refuse_nul(file, text, len, err))
+		rc = MS_EDATA;
+	else if (!(root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je)))
 		rc = ms_fail(err, MS_EDATA, "%s:%d: %s", file, je.line > 0 ? je.line : 1, je.text);
 	else if (!style_name_from_file(&rd.pos, file, &st) || !read_style(&rd, root, &st))
 		rc = MS_EDATA;

@@ -203,3 +203,14 @@ bool jsonpos_fail(struct jsonpos *p, const char *fmt, ...)
 	ms_fail(p->err, MS_EDATA, "%.*s:%d: %s", NAME_MAX_CHARS, p->name, jsonpos_line(p), reason);
 	return false;
 }
+
+bool jsonpos_refuse_nul(const char *name, const char *text, size_t len, struct ms_error *err)
+{
+	const char *nul = memchr(text, '\0', len);
+	if (!nul)
+		return true;
+	int line, col;
+	jsonpos_line_col(text, len, (size_t)(nul - text), &line, &col);
+	ms_fail(err, MS_EDATA, "%.200s:%d: a NUL byte at column %d; JSON text holds none", name, line, col);
+	return false;
+}

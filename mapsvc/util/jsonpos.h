@@ -61,6 +61,13 @@ size_t jsonpos_locate(const char *text, size_t len, const struct jsonpos_seg *pa
 /* The line and column (both from 1; the column counts bytes) of a byte
  * offset (clamped to len).  Either out pointer may be NULL. */
 void jsonpos_line_col(const char *text, size_t len, size_t offset, int *line, int *col);
+/* Refuses a text holding a NUL byte: records MS_EDATA with
+ * "NAME:LINE: a NUL byte at column COL; JSON text holds none" in err and
+ * returns false.  Why: RFC 8259 allows a NUL only escaped inside a string,
+ * but jansson's reader drops a raw one between tokens ("[1\0]" reads as
+ * [1]), so a reader that trusted it would accept a corrupt file silently.
+ * Every reader of JSON text calls this before jansson. */
+bool jsonpos_refuse_nul(const char *name, const char *text, size_t len, struct ms_error *err);
 /* The line of the current path. */
 int jsonpos_line(const struct jsonpos *p);
 

@@ -155,11 +155,25 @@ static void test_path_and_fail(void)
 	CHECK(strlen(err.msg) < 220 && strstr(err.msg, ":1: why") != NULL);
 }
 
+/* jansson drops a raw NUL between tokens; every reader refuses one first. */
+static void test_refuse_nul(void)
+{
+	struct ms_error err = {0};
+	CHECK(jsonpos_refuse_nul("s.json", doc, strlen(doc), &err));
+	CHECK_INT(err.status, MS_OK);
+	static const char bad[] = "{\n  \"a\": [1\0, 2]}";
+	CHECK(!jsonpos_refuse_nul("s.json", bad, sizeof bad - 1, &err));
+	CHECK_INT(err.status, MS_EDATA);
+	CHECK_STR(err.msg, "s.json:2: a NUL byte at column 10; JSON text holds none");
+	CHECK(jsonpos_refuse_nul("s.json", "", 0, &err)); /* empty is jansson's to refuse */
+}
+
 int main(void)
 {
 	test_locate();
 	test_broken_text();
 	test_line_col();
 	test_path_and_fail();
+	test_refuse_nul();
 	return CHECK_DONE();
 }
