@@ -44,6 +44,11 @@ static const struct http_pspec route_specs[] = {
 };
 const struct http_params h_route_params = HTTP_PARAMS(route_specs);
 
+bool h_route_costly(const struct http_ctx *c)
+{
+	return http_arg(c, "format")->i == FMT_PDF;
+}
+
 /* The /staticmap.png URL drawing the plan's route (fitted to its points,
  * which is what route_map_plan_png draws for the PDF). */
 static void map_url(const struct http_ctx *c, const struct route_plan *p, struct buf *url)

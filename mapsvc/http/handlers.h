@@ -38,6 +38,7 @@ void h_config(struct http_ctx *c, struct http_response *r); /* /config.json: the
 /* h_ops.c: operations */
 extern const struct http_params h_ops_params; /* none */
 void h_healthz(struct http_ctx *c, struct http_response *r);
+void h_readyz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
 /* h_tiles.c: XYZ tiles and TileJSON.  Their state (styles, layouts of
@@ -67,6 +68,7 @@ struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
 extern const struct http_params h_staticmap_params, h_route_params;
 void h_staticmap(struct http_ctx *c, struct http_response *r);
 void h_route(struct http_ctx *c, struct http_response *r);
+bool h_route_costly(const struct http_ctx *c); /* a PDF sheet renders its map */
 
 /* The OGC CRS URIs (Part 2) and what they mean for axis order. */
 #define CRS_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -120,5 +122,7 @@ int http_crs_match(const char *value);
 
 /* Writes the Prometheus text of the server's counters (server.c). */
 void http_metrics_write(const struct http_ctx *c, struct buf *out);
+/* False once the server has begun to stop (server.c). */
+bool http_server_ready(const struct http_ctx *c);
 
 #endif
