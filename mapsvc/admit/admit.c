@@ -418,17 +418,21 @@ void admit_quota_free(struct admit_quota *q)
 	free(q);
 }
 
-bool admit_quota_take(struct admit_quota *q, const struct netaddr *client)
+enum admit_verdict admit_quota_take(struct admit_quota *q, const struct netaddr *client)
 {
 	struct netaddr key = netaddr_client_key(client);
+	enum admit_verdict v = ADMIT_OK;
 	pthread_mutex_lock(&q->lock);
-	bool ok = q->held < q->max_holders && (!q->per_client || ct_get(&q->clients, &key) < q->per_client);
-	if (ok) {
+	if (q->per_client && ct_get(&q->clients, &key) >= q->per_client) {
+		v = ADMIT_REFUSED_CLIENT;
+	} else if (q->held >= q->max_holders) {
+		v = ADMIT_REFUSED_FULL;
+	} else {
 		ct_inc(&q->clients, &key);
 		q->held++;
 	}
 	pthread_mutex_unlock(&q->lock);
-	return ok;
+	return v;
 }
 
 void admit_quota_give(struct admit_quota *q, const struct netaddr *client)

@@ -133,9 +133,10 @@ struct admit_quota;
  * them by one client key (0: no per-client limit). */
 struct admit_quota *admit_quota_new(unsigned max_holders, unsigned per_client);
 void admit_quota_free(struct admit_quota *q);
-/* Takes one for client; false when the client holds per_client already,
- * or max_holders are held. */
-bool admit_quota_take(struct admit_quota *q, const struct netaddr *client);
+/* Takes one for client: ADMIT_OK, or ADMIT_REFUSED_CLIENT when the
+ * client holds per_client already, ADMIT_REFUSED_FULL when max_holders
+ * are held. */
+enum admit_verdict admit_quota_take(struct admit_quota *q, const struct netaddr *client);
 /* Gives back one taken for client. */
 void admit_quota_give(struct admit_quota *q, const struct netaddr *client);
 

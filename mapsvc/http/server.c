@@ -497,7 +497,13 @@ static bool offload(struct listener *l, struct MHD_Connection *conn, const char 
 {
 	struct http_server *s = l->s;
 	struct netaddr client = client_of(s, conn);
-	if (!admit_quota_take(s->quota, &client)) {
+	enum admit_verdict v = admit_quota_take(s->quota, &client);
+	if (v == ADMIT_REFUSED_FULL) {
+		atomic_fetch_add(&s->expensive_refused, 1);
+		refuse_busy(&x->r, "the server is busy with expensive requests (maps, PDF sheets)");
+		return false;
+	}
+	if (v != ADMIT_OK) {
 		atomic_fetch_add(&s->expensive_per_client, 1);
 		char who[NETADDR_STRLEN];
 		netaddr_format(&client, who);
@@ -1068,12 +1074,21 @@ void http_server_drain(struct http_server *s, unsigned timeout_ms, struct http_d
 	uint64_t closed0 = st.drained + st.head_timeouts;
 	out->in_flight = (unsigned)st.by_state[ADMIT_BUSY];
 	http_door_close(s->door);
-	http_door_drain(s->door, DRAIN_IDLE_GRACE_MS);
+	bool closing_idle = false;
 	for (;;) {
 		admit_get_stats(s->admit, &st);
 		http_pool_get_stats(s->pool, &ps);
-		if ((st.open == 0 && ps.running == 0 && ps.queued == 0) || http_now_ms() >= deadline)
+		bool busy = st.by_state[ADMIT_BUSY] || ps.running || ps.queued;
+		if ((st.open == 0 && !busy) || http_now_ms() >= deadline)
 			break;
+		/* Idle keep-alive connections are closed only once nothing is
+		 * being served: until then a client may still send a request on
+		 * one, which is answered with Connection: close, instead of
+		 * meeting a connection closed under its request. */
+		if (!busy && !closing_idle) {
+			http_door_drain(s->door, DRAIN_IDLE_GRACE_MS);
+			closing_idle = true;
+		}
 		sleep_ms(DRAIN_POLL_MS);
 	}
 	/* Out of time: what waits for the pool is told to come back; what

@@ -217,22 +217,23 @@ static void test_quota(void)
 {
 	struct admit_quota *q = admit_quota_new(3, 2);
 	struct netaddr x = addr("192.0.2.1"), y = addr("192.0.2.2"), z = addr("192.0.2.3");
-	CHECK(admit_quota_take(q, &x));
-	CHECK(admit_quota_take(q, &x));
-	CHECK(!admit_quota_take(q, &x)); /* per client */
-	CHECK(admit_quota_take(q, &y));
-	CHECK(!admit_quota_take(q, &z)); /* all three held */
-	admit_quota_give(q, &x);         /* x 1, y 1 */
-	CHECK(admit_quota_take(q, &z));
-	CHECK(!admit_quota_take(q, &y));
+	CHECK(admit_quota_take(q, &x) == ADMIT_OK);
+	CHECK(admit_quota_take(q, &x) == ADMIT_OK);
+	CHECK(admit_quota_take(q, &x) == ADMIT_REFUSED_CLIENT);
+	CHECK(admit_quota_take(q, &y) == ADMIT_OK);
+	CHECK(admit_quota_take(q, &z) == ADMIT_REFUSED_FULL); /* all three held */
+	admit_quota_give(q, &x);                                /* x 1, y 1 */
+	CHECK(admit_quota_take(q, &z) == ADMIT_OK);
+	CHECK(admit_quota_take(q, &y) == ADMIT_REFUSED_FULL);
 	admit_quota_give(q, &x);
 	admit_quota_give(q, &y);
 	admit_quota_give(q, &z);
-	CHECK(admit_quota_take(q, &x) && admit_quota_take(q, &x));
+	CHECK(admit_quota_take(q, &x) == ADMIT_OK && admit_quota_take(q, &x) == ADMIT_OK);
 	admit_quota_free(q);
 	/* no per-client limit */
 	q = admit_quota_new(2, 0);
-	CHECK(admit_quota_take(q, &x) && admit_quota_take(q, &x) && !admit_quota_take(q, &x));
+	CHECK(admit_quota_take(q, &x) == ADMIT_OK && admit_quota_take(q, &x) == ADMIT_OK);
+	CHECK(admit_quota_take(q, &x) == ADMIT_REFUSED_FULL);
 	admit_quota_free(q);
 }
 
