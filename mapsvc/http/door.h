@@ -57,6 +57,7 @@ struct door_config {
 
 struct door_stats {
 	uint64_t handed;         /* connections given to libmicrohttpd */
+	uint64_t scans;          /* first heads peeked and scanned: work, counted */
 	uint64_t refused;        /* closed at accept (limits; see admit_stats) */
 	uint64_t bad_line;       /* 400: no HTTP version, or not a request line */
 	uint64_t bad_version;    /* 505 */
@@ -78,6 +79,20 @@ void http_door_drain(struct http_door *d, uint64_t grace_ms);
 /* Stops the thread, closes what the door still holds, frees it. */
 void http_door_free(struct http_door *d);
 void http_door_get_stats(struct http_door *d, struct door_stats *out);
+
+/* What the door makes of the n bytes peeked from a new connection. */
+enum door_scan {
+	DOOR_MORE, /* no complete head yet; it may still come */
+	DOOR_OK,   /* a complete head with an HTTP/1.x request line: hand it over */
+	DOOR_BAD,  /* answer *status with detail, and close */
+};
+/* Scans buf for a complete first request head: empty lines, then a
+ * request line of a method token, a target and HTTP/1.x, at most max_line
+ * bytes, then header lines up to an empty one, at most max_head bytes in
+ * all.  On DOOR_BAD, *status is 400, 414, 431 or 505 and detail (dsize
+ * bytes) says why.  Pure; exposed for the fuzzer. */
+enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, int *status,
+                              char *detail, size_t dsize);
 
 /* Milliseconds of CLOCK_MONOTONIC: the one clock of the admit table. */
 uint64_t http_now_ms(void);

@@ -1174,6 +1174,9 @@ static void write_connection_metrics(struct http_server *s, struct buf *out)
 		   (unsigned long long)ds.bad_line, (unsigned long long)ds.bad_version,
 		   (unsigned long long)ds.line_too_long, (unsigned long long)ds.head_too_large,
 		   atomic_load(&s->refused_target), atomic_load(&s->refused_framing));
+	metric(out, "mapsvc_request_head_scans_total", "counter",
+	       "Times a first request head, complete or not, was peeked at and scanned.");
+	buf_printf(out, "mapsvc_request_head_scans_total %llu\n", (unsigned long long)ds.scans);
 	metric(out, "mapsvc_expensive_running", "gauge", "Expensive requests running on the pool.");
 	buf_printf(out, "mapsvc_expensive_running %u\n", ps.running);
 	metric(out, "mapsvc_expensive_queued", "gauge", "Expensive requests waiting for the pool.");

@@ -120,11 +120,17 @@ def test_trickle_one_address():
 
 
 def test_trickle_many_addresses():
+    scans0 = metrics(srv)["mapsvc_request_head_scans_total"]
     started = time.time()
     with Prober(srv.port):
         socks = attack(["127.0.1.%d" % i for i in range(1, 21)], 30, b"GET /collections/sites/items?q=")
         assert len(socks) == 600
         wait_all_closed(socks, True, started, "trickle, twenty addresses")
+    # Work, counted: a head is looked at once per segment that arrives (a
+    # byte a second for at most HEAD_TIMEOUT + 3 s here) and once at the
+    # end, never in a loop over bytes already seen.
+    scans = metrics(srv)["mapsvc_request_head_scans_total"] - scans0
+    assert scans <= 600 * (HEAD_TIMEOUT + 3 + 2), "%d scans for 600 trickling heads" % scans
 
 
 def test_idle_sockets():
