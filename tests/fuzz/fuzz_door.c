@@ -1,0 +1,81 @@
+/*
+ * fuzz_door.c - the door's scanner of first request heads
+ * (http_door_scan, door.h), on whatever a client may send first.
+ *
+ * Small limits (a 200-byte line, a 400-byte head) so that every branch
+ * is near.  Contracts checked, beyond "no crash, no read past the bytes":
+ *   - a refusal is 400, 414, 431 or 505, with a detail;
+ *   - an accepted head has, after at most a few empty lines, a request
+ *     line no longer than the limit that ends in "HTTP/1.d", and an empty
+ *     line after it;
+ *   - "more" is never said of a buffer as long as the head limit (the
+ *     door would wait for bytes that cannot be peeked);
+ *   - scanning grows monotonically: every prefix of an accepted head is
+ *     "more" or accepted, never refused.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "http/door.h"
+
+#define H "fuzz_door"
+#define MAX_LINE 200
+#define MAX_HEAD 400
+#define DETAIL 256
+
+static enum door_scan scan(const char *buf, size_t n, int *status, char *detail)
+{
+	detail[0] = '\0';
+	*status = 0;
+	return http_door_scan(buf, n, MAX_LINE, MAX_HEAD, status, detail, DETAIL);
+}
+
+static void check_ok(const char *buf, size_t n)
+{
+	const char *p = buf, *end = buf + n;
+	while (p < end && (*p == '\r' || *p == '\n'))
+		p++;
+	const char *nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl || (size_t)(nl - p) > MAX_LINE)
+		fuzz_fail(H, "accepted without a request line within the limit");
+	const char *le = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+	while (le > p && le[-1] == ' ')
+		le--;
+	if (le - p < 8 || memcmp(le - 8, "HTTP/1.", 7) != 0 || le[-1] < '0' || le[-1] > '9')
+		fuzz_fail(H, "accepted a request line that does not end in HTTP/1.d: '%.*s'", (int)(le - p),
+		          p);
+	if (!memmem(nl, (size_t)(end - nl), "\n\n", 2) && !memmem(nl, (size_t)(end - nl), "\n\r\n", 3))
+		fuzz_fail(H, "accepted a head without its empty line");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size > 2 * MAX_HEAD)
+		return 0;
+	const char *buf = (const char *)data;
+	size_t n = size < MAX_HEAD ? size : MAX_HEAD; /* the door peeks at most max_head bytes */
+	int status;
+	char detail[DETAIL];
+	enum door_scan v = scan(buf, n, &status, detail);
+	switch (v) {
+	case DOOR_BAD:
+		if ((status != 400 && status != 414 && status != 431 && status != 505) || !detail[0])
+			fuzz_fail(H, "refused with status %d, detail '%s'", status, detail);
+		break;
+	case DOOR_MORE:
+		if (n >= MAX_HEAD)
+			fuzz_fail(H, "waits for more with %zu bytes, the head limit being %d", n, MAX_HEAD);
+		break;
+	case DOOR_OK:
+		check_ok(buf, n);
+		for (size_t k = 0; k < n; k++)
+			if (scan(buf, k, &status, detail) == DOOR_BAD)
+				fuzz_fail(H, "a prefix of %zu bytes of an accepted head is refused (%d: %s)",
+				          k, status, detail);
+		break;
+	default: fuzz_fail(H, "verdict %d", (int)v);
+	}
+	return 0;
+}
