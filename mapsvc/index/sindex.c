@@ -18,6 +18,49 @@
  * than the geodesic only by about s^3/(24 R^2) (4 cm at 10 km), so almost
  * every geodesic computed ends up in the answer: about k + 1 per query.
  *
+ * Far from the data the chord alone is a useless bound: it never exceeds
+ * the Earth's diameter (12,742 km) while geodesics reach 20,004 km, so a
+ * query at the antipode of the data pruned nothing and computed every
+ * geodesic (a second for a million points).  So the key is the larger of
+ * the chord and a second lower bound, b * theta, where b is the semi-minor
+ * axis and theta the angle at the Earth's centre between the two points.
+ * Why it holds: every point of the ellipsoid is at least b from the
+ * centre, and the radial projection onto the sphere of radius b (the
+ * nearest point of the ball, a 1-Lipschitz map outside it) carries a
+ * geodesic of length s to a curve between the projected points no longer
+ * than s, which cannot be shorter than their great-circle arc b * theta.
+ * theta itself is bounded from the chord bound c: with |q| the query's
+ * distance from the centre and |p| in [b, a], the law of cosines gives
+ * cos theta <= (|q|^2 + |p|^2 - c^2) / (2 |q| |p|), a convex function of
+ * |p| whose largest value is at b or at a.  b * theta is within a/b - 1 =
+ * 0.34 % of the geodesic at any distance, so the search far from the data
+ * computes the geodesics of the points within that margin of the k-th
+ * distance: a few times k instead of all of them.  Near the query the
+ * chord is the better bound (b * theta < chord below about 1,400 km), so
+ * the angle is only worked out beyond ANGLE_BOUND_FROM_M.
+ *
+ * One more bound beyond that distance, for queries near a pole: no path
+ * changes latitude faster than a meridian (ds^2 = M^2 dlat^2 + (N cos lat)^2
+ * dlon^2 >= M^2 dlat^2), so the geodesic is at least the meridian arc
+ * between the query's latitude and the nearest latitude of the node's (or
+ * the point's) lon/lat box.  It is exact from a pole, where b * theta
+ * still leaves a band of a few tens of kilometres of equal candidates.
+ * The meridian arc is Helmert's series in n = f / (2 - f) to n^4, whose
+ * error (order n^5, below a millimetre) MERIDIAN_SLACK_M covers.
+ *
+ * And one for the far side of the globe, where b * theta still leaves a
+ * band of ~0.34 % of 17,000 km (60 km) of near-equal candidates: by the
+ * triangle inequality through the query's antipode Q' (on the ellipsoid
+ * -q in ECEF), s(q, p) >= s(q, Q') - s(Q', p), with s(q, Q') computed once
+ * (a geodesic, only for queries that need it) and s(Q', p) bounded from
+ * above.  Scaling z by a/b maps the ellipsoid onto the sphere of radius a,
+ * and its inverse shrinks lengths, so the great circle of that sphere
+ * between the scaled points, of length a * theta' where theta' is their
+ * angle, maps to a path on the ellipsoid: s(Q', p) <= a * theta'.  theta'
+ * is bounded above by the largest distance D from the scaled Q' to the
+ * scaled box (theta' <= 2 asin(D / 2a)).  The slack is now 0.34 % of the
+ * distance to the antipode, not to the query.
+ *
  * Bounding boxes.  Each node also carries the lon/lat box of its points; a
  * box query walks the tree pruning nodes whose lon/lat box misses the
  * query box (two boxes when it crosses the antimeridian) and tests the
@@ -59,6 +102,20 @@
 /* Entries of a query's priority queue kept on the stack before it moves
  * to the heap. */
 #define QUEUE_STACK 512
+/* WGS-84 semi-minor axis, b = a (1 - f), metres. */
+#define WGS84_B (WGS84_A * (1.0 - WGS84_F))
+/* Chords shorter than this use the chord alone as the bound; b * theta
+ * only overtakes the chord at about 1,400 km (see the top comment). */
+#define ANGLE_BOUND_FROM_M 1.0e6
+/* Subtracted from b * theta: the double arithmetic of the cosine and acos
+ * is good to about 0.1 m near the antipode, where acos is steepest. */
+#define ANGLE_SLACK_M 1.0
+/* Subtracted from a meridian arc: the series' truncation error and the
+ * rounding of a few terms, far below this. */
+#define MERIDIAN_SLACK_M 1.0
+/* Chords beyond this (geodesics over about 10,000 km, past the middle
+ * of the way to the antipode) also try the antipodal bound. */
+#define ANTIPODE_BOUND_FROM_M 9.0e6
 
 struct knode {
 	float lo[3], hi[3];         /* ECEF box of the node's float positions */
@@ -498,6 +555,71 @@ static void res_push(struct sindex_hit *h, size_t n, struct sindex_hit x)
 	h[i] = x;
 }
 
+/* The query point, as the bounds need it. */
+struct nquery {
+	double xyz[3];
+	double r, r2;    /* distance from the Earth's centre, and its square */
+	double lat, lon; /* degrees */
+	double merid_m;  /* meridian arc from the equator to lat */
+	double anti[3];  /* the antipode, z scaled by a/b */
+	double half_m;   /* geodesic to the antipode; NAN until needed */
+};
+
+/* The meridian arc from the equator to latitude lat (degrees, signed):
+ * Helmert's series, as in Karney, "Transverse Mercator with an accuracy
+ * of a few nanometers" (2011), eq. 35 with the rectifying radius. */
+static double meridian_arc(double lat)
+{
+	const double n = WGS84_F / (2.0 - WGS84_F), n2 = n * n;
+	const double rect = WGS84_A / (1.0 + n) * (1.0 + n2 / 4.0 + n2 * n2 / 64.0);
+	const double c2 = -1.5 * n + 9.0 / 16.0 * n2 * n, c4 = 15.0 / 16.0 * n2 - 15.0 / 32.0 * n2 * n2;
+	const double c6 = -35.0 / 48.0 * n2 * n, c8 = 315.0 / 512.0 * n2 * n2;
+	double phi = lat * (M_PI / 180.0);
+	return rect * (phi + c2 * sin(2.0 * phi) + c4 * sin(4.0 * phi) + c6 * sin(6.0 * phi) + c8 * sin(8.0 * phi));
+}
+
+/* The largest distance from the scaled antipode to the ECEF box [lo, hi]
+ * scaled like it, plus the float slack. */
+static double anti_far(const struct nquery *q, const float lo[3], const float hi[3])
+{
+	double s = 0;
+	for (int d = 0; d < 3; d++) {
+		double k = d == 2 ? WGS84_A / WGS84_B : 1.0;
+		double v = fmax(fabs(q->anti[d] - k * lo[d]), fabs(q->anti[d] - k * hi[d]));
+		s += v * v;
+	}
+	return sqrt(s) + BOUND_SLACK_M * WGS84_A / WGS84_B;
+}
+
+/* A lower bound of the geodesic distance from the query to any surface
+ * point whose chord from it is at least c, whose latitude is in [lat_lo,
+ * lat_hi] and whose ECEF position is in the box [lo, hi] (see the top
+ * comment). */
+static double geodesic_bound(struct nquery *q, double c, double lat_lo, double lat_hi, const float lo[3],
+			     const float hi[3])
+{
+	if (c < ANGLE_BOUND_FROM_M)
+		return c;
+	double c2 = c * c;
+	double cos_b = (q->r2 + WGS84_B * WGS84_B - c2) / (2.0 * q->r * WGS84_B);
+	double cos_a = (q->r2 + WGS84_A * WGS84_A - c2) / (2.0 * q->r * WGS84_A);
+	double cos_max = fmin(1.0, fmax(-1.0, fmax(cos_a, cos_b)));
+	double bound = fmax(c, WGS84_B * acos(cos_max) - ANGLE_SLACK_M);
+	if (q->lat < lat_lo)
+		bound = fmax(bound, meridian_arc(lat_lo) - q->merid_m - MERIDIAN_SLACK_M);
+	else if (q->lat > lat_hi)
+		bound = fmax(bound, q->merid_m - meridian_arc(lat_hi) - MERIDIAN_SLACK_M);
+	if (c >= ANTIPODE_BOUND_FROM_M) {
+		if (isnan(q->half_m))
+			geo_inverse(q->lat, q->lon, -q->lat, q->lon >= 0 ? q->lon - 180.0 : q->lon + 180.0, &q->half_m,
+				    NULL);
+		double far = anti_far(q, lo, hi);
+		double up = 2.0 * WGS84_A * asin(fmin(1.0, far / (2.0 * WGS84_A)));
+		bound = fmax(bound, q->half_m - up - ANGLE_SLACK_M);
+	}
+	return bound;
+}
+
 static double box_dist(const struct knode *nd, const double q[3])
 {
 	double s = 0;
@@ -515,17 +637,37 @@ static double box_dist(const struct knode *nd, const double q[3])
 size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
 		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
 {
+	struct sindex_stats st;
+	return sindex_nearest_stats(ix, lat, lon, k, max_dist_m, filter, ctx, out, &st);
+}
+
+size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
+			    sindex_filter_fn filter, void *ctx, struct sindex_hit *out, struct sindex_stats *st)
+{
+	memset(st, 0, sizeof *st);
 	if (!ix || ix->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) || !(max_dist_m >= 0))
 		return 0;
-	double q[3];
-	ecef(lat, lon, q);
+	struct nquery nq;
+	ecef(lat, lon, nq.xyz);
+	nq.r2 = nq.xyz[0] * nq.xyz[0] + nq.xyz[1] * nq.xyz[1] + nq.xyz[2] * nq.xyz[2];
+	nq.r = sqrt(nq.r2);
+	nq.lat = lat;
+	nq.lon = lon;
+	nq.merid_m = meridian_arc(lat);
+	for (int d = 0; d < 3; d++)
+		nq.anti[d] = -nq.xyz[d] * (d == 2 ? WGS84_A / WGS84_B : 1.0);
+	nq.half_m = NAN;
+	const double *q = nq.xyz;
 
 	struct pqueue pq;
 	pq.v = pq.stack;
 	pq.n = 0;
 	pq.cap = QUEUE_STACK;
 	size_t nres = 0;
-	pq_push(&pq, (struct qent){box_dist(&ix->node[0], q) - BOUND_SLACK_M, 0, 0});
+	const struct knode *root = &ix->node[0];
+	pq_push(&pq, (struct qent){geodesic_bound(&nq, box_dist(root, q) - BOUND_SLACK_M, root->lat_lo, root->lat_hi,
+						  root->lo, root->hi),
+				   0, 0});
 	while (pq.n > 0) {
 		/* Nothing with a bound above this can enter the answer; equal
 		 * bounds may still tie the k-th distance with a smaller index. */
@@ -539,6 +681,7 @@ size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k,
 			if (filter && !filter(i, ctx))
 				continue;
 			struct sindex_hit h = {i, 0, 0};
+			st->geodesics++;
 			geo_inverse(lat, lon, ix->lat[p], ix->lon[p], &h.dist_m, &h.azi_deg);
 			if (h.dist_m > max_dist_m)
 				continue;
@@ -551,10 +694,12 @@ size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k,
 			continue;
 		}
 		const struct knode *nd = &ix->node[e.id];
+		st->nodes++;
 		if (is_leaf(ix, e.id)) {
 			for (uint32_t p = nd->begin; p < nd->end; p++) {
 				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1], dz = q[2] - ix->xyz[p][2];
-				double key = sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M;
+				double key = geodesic_bound(&nq, sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M,
+							    ix->lat[p], ix->lat[p], ix->xyz[p], ix->xyz[p]);
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, p, 1});
 			}
@@ -563,7 +708,8 @@ size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k,
 				const struct knode *cn = &ix->node[c];
 				if (cn->begin >= cn->end)
 					continue;
-				double key = box_dist(cn, q) - BOUND_SLACK_M;
+				double key = geodesic_bound(&nq, box_dist(cn, q) - BOUND_SLACK_M, cn->lat_lo, cn->lat_hi,
+							    cn->lo, cn->hi);
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, (uint32_t)c, 0});
 			}

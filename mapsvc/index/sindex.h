@@ -50,4 +50,15 @@ struct sindex_hit {
 size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
 		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out);
 
+/* The work one nearest query did, counted rather than timed so that tests
+ * can bound it on any machine. */
+struct sindex_stats {
+	size_t geodesics; /* points whose geodesic distance was computed */
+	size_t nodes;     /* tree nodes opened */
+};
+
+/* sindex_nearest that also reports its work in *st (not NULL). */
+size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
+			    sindex_filter_fn filter, void *ctx, struct sindex_hit *out, struct sindex_stats *st);
+
 #endif

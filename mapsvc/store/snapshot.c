@@ -40,6 +40,13 @@ static uint64_t content_hash(const struct site_set *set)
 	return v;
 }
 
+/* The name index's view of the sites: name_zh, then name_en. */
+static const char *site_name(const void *ctx, uint32_t i, unsigned which)
+{
+	const struct site *sites = ctx;
+	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
+}
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
@@ -61,7 +68,9 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	struct sindex *ix = sindex_build(lat, lon, set->n, err);
 	free(lat);
 	free(lon);
-	if (!ix) {
+	struct ngram *names = ix ? ngram_build(set->n, 2, site_name, set->v, err) : NULL;
+	if (!names) {
+		sindex_free(ix);
 		free(s);
 		site_set_free(set);
 		return NULL;
@@ -69,6 +78,7 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->sites = set->v;
 	s->n = set->n;
 	s->index = ix;
+	s->names = names;
 	s->version = content_hash(set);
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
@@ -97,6 +107,7 @@ void snapshot_release(struct snapshot *s)
 	if (!s || !ms_ref_put(&s->refs_))
 		return;
 	sindex_free((struct sindex *)s->index);
+	ngram_free((struct ngram *)s->names);
 	site_set_free(s->set_);
 	free(s);
 }

@@ -5,7 +5,7 @@
  * serve builds one at start-up from the database; a reload builds a new
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index
- * is sites[i].  Once built nothing in it changes, so threads share it
+ * and in the name index is sites[i].  Once built nothing in it changes, so threads share it
  * without locks; retain/release are atomic.
  */
 #ifndef MS_SNAPSHOT_H
@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "../core/site.h"
+#include "../index/ngram.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"
 #include "../util/refcount.h"
@@ -23,6 +24,7 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
+	const struct ngram *names; /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
 	uint64_t version;      /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */

@@ -3,7 +3,7 @@
  * nearest-5 queries, next to SpatiaLite's best exact SQL on the same
  * points in the same run.
  *
- * usage: bench_index [--no-spatialite] [N]
+ * usage: bench_index [--no-spatialite] [--far-only] [N]
  *   N points (default 1000000) uniform over lon 73..135, lat 18..53 (fixed
  *   seed); 1000 query points uniform over the same rectangle.  The same
  *   queries run on a 30-point set (the size of the bundled data).
@@ -21,6 +21,10 @@
  *   RESULT spatialite_import_s=... n=...
  *   RESULT spatialite_sql_nearest5_us_median=... p99=... same_answers=.../...
  *   RESULT index_speedup_vs_spatialite_sql_median=... p99=...
+ *   RESULT index_nearest_work at=NAME k=... geodesics=... nodes=... us=...
+ *     for query points inside the data and far from it (the antipode of
+ *     China, both poles, the antimeridian): the work a query does should
+ *     not depend on where it is asked.
  */
 #include <math.h>
 #include <sqlite3.h>
@@ -104,6 +108,33 @@ static int bench_index(const double *lat, const double *lon, size_t n, const dou
 	}
 	stats(times, NQUERIES, median, p99);
 	printf("RESULT index_nearest5_us_median=%.2f p99=%.2f n=%zu queries=%d\n", *median, *p99, n, NQUERIES);
+	sindex_free(ix);
+	return 0;
+}
+
+/* Work per nearest query at points inside the data and far from it. */
+static int bench_far(const double *lat, const double *lon, size_t n)
+{
+	static const struct {
+		const char *name;
+		double lat, lon;
+	} at[] = {
+		{"inside", 35.0, 105.0},   {"edge", 18.0, 73.0},      {"antipode", -35.0, -65.0},
+		{"north_pole", 90.0, 0.0}, {"south_pole", -90.0, 0.0}, {"antimeridian", 0.0, 180.0},
+	};
+	static const size_t ks[] = {5, 100};
+	struct sindex *ix = sindex_build(lat, lon, n, NULL);
+	if (!ix)
+		return 1;
+	struct sindex_hit hits[100];
+	for (size_t a = 0; a < sizeof at / sizeof at[0]; a++)
+		for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+			struct sindex_stats st;
+			double t = now_us();
+			sindex_nearest_stats(ix, at[a].lat, at[a].lon, ks[j], INFINITY, NULL, NULL, hits, &st);
+			printf("RESULT index_nearest_work at=%s k=%zu geodesics=%zu nodes=%zu us=%.0f n=%zu\n", at[a].name,
+			       ks[j], st.geodesics, st.nodes, now_us() - t, n);
+		}
 	sindex_free(ix);
 	return 0;
 }
@@ -234,15 +265,17 @@ done:
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0); /* results appear as they come */
-	int with_spatialite = 1;
+	int with_spatialite = 1, far_only = 0;
 	size_t n = 1000000;
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--no-spatialite") == 0) {
 			with_spatialite = 0;
+		} else if (strcmp(argv[a], "--far-only") == 0) {
+			far_only = 1;
 		} else if (atol(argv[a]) > 0) {
 			n = (size_t)atol(argv[a]);
 		} else {
-			fprintf(stderr, "usage: bench_index [--no-spatialite] [N]\n");
+			fprintf(stderr, "usage: bench_index [--no-spatialite] [--far-only] [N]\n");
 			return 2;
 		}
 	}
@@ -257,10 +290,19 @@ int main(int argc, char **argv)
 		qlon[q] = urand(73, 135);
 		qlat[q] = urand(18, 53);
 	}
+	if (far_only) {
+		int r = bench_far(lat, lon, n);
+		free(lat);
+		free(lon);
+		free(answers);
+		return r;
+	}
 	double med, p99, smed, sp99;
 	int rc = bench_index(lat, lon, n, qlat, qlon, answers, &med, &p99);
 	if (rc == 0 && with_spatialite && bench_spatialite(lat, lon, n, qlat, qlon, answers, &smed, &sp99) == 0)
 		printf("RESULT index_speedup_vs_spatialite_sql_median=%.0fx p99=%.0fx\n", smed / med, sp99 / p99);
+	if (rc == 0)
+		rc = bench_far(lat, lon, n);
 	/* the bundled data's size: 30 points */
 	double m30, p30;
 	if (rc == 0)

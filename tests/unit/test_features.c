@@ -1,5 +1,6 @@
 /* test_features.c - the query engine: parsers, filters, paging, nearest
- * and the GeoJSON writer, on a small in-memory site set. */
+ * and the GeoJSON writer, on a small in-memory site set; and the name
+ * index's answers against the scan it replaced, on a larger one. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,71 @@ static void test_position_queryables(void)
 	buf_free(&b);
 }
 
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static size_t irand(size_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (size_t)(rng_state % n);
+}
+
+static double urand(double lo, double hi)
+{
+	return lo + (hi - lo) * (double)irand(1000000) / 1e6;
+}
+
+/* The name index answers q exactly as the scan of every site did: every
+ * query is asked twice, of the snapshot and of a copy without its name
+ * index, with boxes in WGS-84 and GCJ-02, categories and pages. */
+static void test_name_index_same_as_scan(void)
+{
+	static const char *const zh[] = {"纪念", "馆", "烈士", "陵园", "博物", "旧址", "高台", "淄博", "红军", "西路"};
+	static const char *const en[] = {"Memorial", "hall", "MARTYRS", "Cemetery", "museum", "Zibo", "Red", "Army"};
+	static const char *const qs[] = {"纪念馆", "馆", "烈士陵", "MEMORIAL hall", "al h", "zi", "z", "red army",
+					 "博物馆旧", "Cem", "陵园红军", "", "ms"};
+	struct site_set *set = site_set_new();
+	char id[32], zname[64], ename[96];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(id, sizeof id, "s%04d", i);
+		snprintf(zname, sizeof zname, "%s%s%s", zh[irand(10)], zh[irand(10)], zh[irand(10)]);
+		snprintf(ename, sizeof ename, "%s %s", en[irand(8)], en[irand(8)]);
+		enum site_category cat = (enum site_category)irand(CAT_COUNT);
+		add(set, id, zname, irand(4) ? ename : "", cat, urand(30, 40), urand(110, 120), NULL);
+	}
+	struct ms_error err = {0};
+	struct snapshot *snap = snapshot_new(set, &err);
+	CHECK(snap && snap->names);
+	if (!snap)
+		return;
+	struct snapshot scan = *snap;
+	scan.names = NULL;
+	int differ = 0;
+	size_t total = 0;
+	for (int k = 0; k < 400; k++) {
+		struct feat_query q = {.limit = 1 + irand(50), .offset = irand(30), .q = qs[irand(13)]};
+		if (irand(2)) {
+			q.has_bbox = true;
+			q.cs = irand(2) ? COORDSYS_GCJ02 : COORDSYS_WGS84;
+			q.west = urand(109, 121), q.east = irand(5) ? q.west + urand(0, 5) : urand(109, 121);
+			q.south = urand(29, 40), q.north = q.south + urand(0, 5);
+		}
+		if (irand(3) == 0)
+			q.categories = (feat_catmask)(1 + irand(255));
+		struct feat_page a, b;
+		CHECK_INT(feat_items(snap, &q, &a, &err), MS_OK);
+		CHECK_INT(feat_items(&scan, &q, &b, &err), MS_OK);
+		total += a.matched;
+		differ += a.matched != b.matched || a.n != b.n || (a.n && memcmp(a.idx, b.idx, a.n * sizeof *a.idx) != 0);
+		feat_page_free(&a);
+		feat_page_free(&b);
+	}
+	CHECK_INT(differ, 0);
+	CHECK(total > 10000); /* the queries do match things */
+	snapshot_release(snap);
+}
+
 int main(void)
 {
 	test_parsers();
@@ -302,5 +368,6 @@ int main(void)
 		test_writer(snap);
 		snapshot_release(snap);
 	}
+	test_name_index_same_as_scan();
 	return CHECK_DONE();
 }

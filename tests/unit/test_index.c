@@ -122,11 +122,19 @@ static size_t brute_nearest(const double *lat, const double *lon, size_t n, doub
 	return r;
 }
 
-/* A query point: random, near a pole, on the antimeridian, or on a
- * data point. */
+/* A query point: random, near a pole, on the antimeridian, on a data
+ * point or near its antipode (where the search's far-side bounds work). */
 static void make_query(const double *lat, const double *lon, size_t n, double *qlat, double *qlon)
 {
-	switch (irand(6)) {
+	switch (irand(7)) {
+	case 6:
+		if (n > 0) {
+			size_t j = irand(n);
+			*qlat = fmax(-90, fmin(90, -lat[j] + (irand(2) ? 0 : urand(-0.5, 0.5))));
+			*qlon = lon[j] >= 0 ? lon[j] - 180 : lon[j] + 180;
+			break;
+		}
+		/* fall through */
 	case 0:
 		*qlat = (irand(2) ? 1 : -1) * urand(89.5, 90);
 		*qlon = urand(-180, 180);
@@ -294,6 +302,46 @@ static void test_nearest_known(void)
 	CHECK(strstr(err.msg, "point 1") != NULL);
 	blat[1] = 10, blon[1] = NAN;
 	CHECK(sindex_build(blat, blon, 2, &err) == NULL);
+}
+
+/* The work of a query far from the data (its antipode, the poles, the
+ * antimeridian) is a small multiple of a query's inside it: the bound
+ * prunes everywhere.  Before the far-side bounds, the antipode and the
+ * south pole computed every geodesic.  Answers are checked too. */
+static void test_nearest_far_work(void)
+{
+	enum { N = 50000, KMAX = 40 };
+	static const double far[][2] = {
+		{-35, -65}, {-35, -75}, {90, 0}, {-90, 0}, {0, 180}, {0, -180}, {-89.9, 45}, {-10, -110},
+	};
+	static const size_t ks[] = {1, 5, 20, KMAX};
+	double *lat = malloc(N * sizeof *lat), *lon = malloc(N * sizeof *lon);
+	make_points(lat, lon, N, 1); /* uniform over China */
+	struct sindex *ix = sindex_build(lat, lon, N, NULL);
+	CHECK(ix != NULL);
+	struct sindex_hit *all = malloc(N * sizeof *all);
+	struct sindex_hit a[KMAX], b[KMAX];
+	for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
+		size_t k = ks[j];
+		struct sindex_stats in;
+		CHECK_INT(sindex_nearest_stats(ix, 35, 105, k, INFINITY, NULL, NULL, a, &in), k);
+		CHECK(in.geodesics >= k);
+		for (size_t f = 0; f < sizeof far / sizeof far[0]; f++) {
+			struct sindex_stats st;
+			CHECK_INT(sindex_nearest_stats(ix, far[f][0], far[f][1], k, INFINITY, NULL, NULL, a, &st), k);
+			/* The additive terms cover a band of near-equal candidates
+			 * a few tens of km wide a query just off a pole still sees;
+			 * before the far-side bounds the antipode computed all N. */
+			CHECK_MSG(st.geodesics <= 4 * in.geodesics + 64 && st.nodes <= 8 * in.nodes + 256,
+				  "k=%zu at (%g, %g): %zu geodesics, %zu nodes; inside %zu, %zu", k, far[f][0], far[f][1],
+				  st.geodesics, st.nodes, in.geodesics, in.nodes);
+			check_nearest_case(ix, lat, lon, N, far[f][0], far[f][1], k, INFINITY, NULL, NULL, all, a, b);
+		}
+	}
+	free(all);
+	sindex_free(ix);
+	free(lat);
+	free(lon);
 }
 
 /* ---- boxes ---- */
@@ -470,6 +518,7 @@ int main(void)
 	if (env && atof(env) > 0)
 		scale = atof(env);
 	test_nearest_known();
+	test_nearest_far_work();
 	test_concurrent_readers();
 	const size_t sizes[] = {1, 2, 3, 10, 17, 100, 1000};
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {

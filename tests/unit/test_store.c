@@ -3,10 +3,14 @@
  * failed import leaving the file byte for byte as it was (or absent),
  * snapshot lookups and versions; the position columns' CHECK constraints,
  * and a database written before those columns existed (read, then
- * imported into); imports running at once in several processes (none
- * loses the other's rows) and the leftovers of a killed import. */
+ * imported into).  The bulk import is held to what SpatiaLite's own
+ * triggers would have written: the same R*Tree entries, the same triggers
+ * afterwards, the same timestamps kept.  Imports running at once in several
+ * processes (none loses the other's rows) and the leftovers of a killed
+ * import. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sys/file.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,6 +24,7 @@
 #include "check.h"
 #include "core/site.h"
 #include "ingest/ingest.h"
+#include "store/rtree_load.h"
 #include "store/snapshot.h"
 #include "store/store.h"
 #include "util/buf.h"
@@ -88,6 +93,99 @@ static long long query_int(const char *db_path, const char *sql)
 	sqlite3_close(db);
 	spatialite_cleanup_ex(cache);
 	return v;
+}
+
+static char *query_text(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	void *cache = spatialite_alloc_connection();
+	char *v = NULL;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+		spatialite_init_ex(db, cache, 0);
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+			struct buf b = BUF_INIT;
+			while (sqlite3_step(st) == SQLITE_ROW)
+				for (int c = 0; c < sqlite3_column_count(st); c++) {
+					const unsigned char *text = sqlite3_column_text(st, c);
+					buf_printf(&b, "%s|", text ? (const char *)text : "");
+				}
+			buf_reserve(&b, 1);
+			v = buf_detach(&b, NULL);
+			sqlite3_finalize(st);
+		} else {
+			fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+		}
+	}
+	sqlite3_close(db);
+	spatialite_cleanup_ex(cache);
+	return v ? v : xstrdup("");
+}
+
+static int exec_sql(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	void *cache = spatialite_alloc_connection();
+	int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc == SQLITE_OK) {
+		spatialite_init_ex(db, cache, 0);
+		rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+	}
+	sqlite3_close(db);
+	spatialite_cleanup_ex(cache);
+	return rc;
+}
+
+static bool copy_file(const char *from, const char *to)
+{
+	size_t len;
+	char *bytes = slurp(from, &len);
+	FILE *f = bytes ? fopen(to, "wb") : NULL;
+	bool ok = f && fwrite(bytes, 1, len, f) == len;
+	if (f)
+		ok = fclose(f) == 0 && ok;
+	free(bytes);
+	return ok;
+}
+
+/* The R*Tree of db holds exactly what SpatiaLite's own update trigger
+ * (RTreeAlign, one row at a time) puts there for the same rows: a copy
+ * rewrites every geometry and the two indexes are compared entry by
+ * entry.  Both must pass SQLite's rtreecheck. */
+static void same_rtree_as_triggers(const char *db)
+{
+	char *copy = path_in_dir("copy.sqlite");
+	CHECK(copy_file(db, copy));
+	CHECK_INT(exec_sql(copy, "UPDATE sites SET geom = MakePoint(lon, lat, 4326)"), SQLITE_OK);
+	long long n = query_int(db, "SELECT count(*) FROM sites");
+	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom"), n);
+	sqlite3 *h = NULL;
+	CHECK_INT(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	struct buf b = BUF_INIT;
+	buf_printf(&b, "ATTACH '%s' AS c", copy);
+	char *sql = buf_detach(&b, NULL);
+	CHECK_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
+	free(sql);
+	sqlite3_stmt *st = NULL;
+	CHECK_INT(sqlite3_prepare_v2(h,
+				     "SELECT count(*) FROM idx_sites_geom a JOIN c.idx_sites_geom b ON a.pkid = b.pkid "
+				     "WHERE a.xmin = b.xmin AND a.xmax = b.xmax AND a.ymin = b.ymin AND a.ymax = b.ymax",
+				     -1, &st, NULL),
+		  SQLITE_OK);
+	CHECK(st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == n);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	char *check = query_text(db, "SELECT rtreecheck('idx_sites_geom')");
+	CHECK_STR(check, "ok|");
+	free(check);
+	check = query_text(copy, "SELECT rtreecheck('idx_sites_geom')");
+	CHECK_STR(check, "ok|");
+	free(check);
+	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
+	unlink(copy);
+	free(copy);
 }
 
 static void same_sites(const struct site_set *a, const struct site_set *b)
@@ -600,6 +698,240 @@ static void test_waits_for_lock(const char *db)
 	CHECK_INT(dir_entries(), 1);
 }
 
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static double urand(double lo, double hi)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return lo + (hi - lo) * ((double)(rng_state >> 11) / 9007199254740992.0);
+}
+
+/* n sites with ids PREFIX00000.., at random positions over the whole
+ * globe, some of them on the antimeridian and some repeated. */
+static struct site_set *random_sites(const char *prefix, size_t n)
+{
+	struct site_set *set = site_set_new();
+	for (size_t i = 0; i < n; i++) {
+		char id[32];
+		snprintf(id, sizeof id, "%s%05zu", prefix, i);
+		struct site s = {0};
+		s.field[SITE_ID] = id;
+		s.field[SITE_NAME_ZH] = "点";
+		s.field[SITE_CATEGORY] = "museum";
+		s.category = CAT_MUSEUM;
+		s.quality = SITE_QUALITY_UNKNOWN;
+		s.uncertainty_m = site_quality_default_m(SITE_QUALITY_UNKNOWN);
+		s.lat = urand(-90, 90);
+		s.lon = i % 50 == 0 ? (i % 100 ? 180.0 : -180.0) : urand(-180, 180);
+		if (i % 37 == 5) { /* the same place as the site before */
+			s.lat = set->v[i - 1].lat;
+			s.lon = set->v[i - 1].lon;
+		}
+		site_set_add(set, &s);
+	}
+	return set;
+}
+
+static const char trigger_sql[] =
+	"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'sites' ORDER BY name";
+static const char never[] = "0000-01-01T00:00:00.000Z|";
+
+/* Imports of every size go through the bulk paths: a new file (packed
+ * R*Tree), a large addition (rebuilt with the old entries), a small one
+ * (row by row), a replace.  After each the spatial index equals the
+ * triggers', the triggers are SpatiaLite's own again, and the time stamps
+ * the triggers keep moved as theirs would have. */
+static void test_bulk_import(void)
+{
+	char *db = path_in_dir("bulk.sqlite"), *ref = path_in_dir("ref.sqlite");
+	struct ms_error err = {0};
+	size_t n = 0;
+
+	/* What SpatiaLite itself makes of the same column. */
+	CHECK_INT(exec_sql(ref, "SELECT InitSpatialMetadata(1); CREATE TABLE sites (id TEXT PRIMARY KEY, lat REAL, "
+				"lon REAL); SELECT AddGeometryColumn('sites', 'geom', 4326, 'POINT', 'XY', 1); "
+				"SELECT CreateSpatialIndex('sites', 'geom')"),
+		  SQLITE_OK);
+	char *want = query_text(ref, trigger_sql);
+	CHECK(strstr(want, "gii_sites_geom") != NULL && strstr(want, "tmi_sites_geom") != NULL);
+
+	struct site_set *a = random_sites("a", 3000);
+	CHECK_MSG(store_import(db, a, false, &n, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(n, 3000);
+	same_rtree_as_triggers(db);
+	char *got = query_text(db, trigger_sql);
+	CHECK_STR(got, want);
+	free(got);
+	char *t = query_text(db, "SELECT last_insert, last_delete FROM geometry_columns_time WHERE f_table_name = 'sites'");
+	CHECK_MSG(strncmp(t, never, strlen(never)) != 0 && strstr(t, never) != NULL, "%s", t);
+	free(t);
+
+	/* A large addition rebuilds the index with the old entries. */
+	struct site_set *b = random_sites("b", 1000);
+	CHECK_MSG(store_import(db, b, false, &n, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites"), 4000);
+	same_rtree_as_triggers(db);
+
+	/* A small one goes row by row; a stale entry under the next rowid
+	 * (as a broken file might hold) is dropped either way, as the
+	 * trigger drops it. */
+	CHECK_INT(exec_sql(db, "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
+		  SQLITE_OK);
+	struct site_set *c = random_sites("c", 10);
+	CHECK_MSG(store_import(db, c, false, &n, &err) == MS_OK, "%s", err.msg);
+	same_rtree_as_triggers(db);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom WHERE xmin = 1 AND ymax = 4"), 0);
+	CHECK_INT(exec_sql(db, "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
+		  SQLITE_OK);
+	struct site_set *d = random_sites("d", 3000);
+	CHECK_MSG(store_import(db, d, false, &n, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites"), 7010);
+	same_rtree_as_triggers(db);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom WHERE xmin = 1 AND ymax = 4"), 0);
+
+	/* Replace: only the new rows, and the delete time moves too. */
+	CHECK_MSG(store_import(db, b, true, &n, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites"), 1000);
+	same_rtree_as_triggers(db);
+	t = query_text(db, "SELECT last_delete FROM geometry_columns_time WHERE f_table_name = 'sites'");
+	CHECK_MSG(strcmp(t, never) != 0, "%s", t);
+	free(t);
+	got = query_text(db, trigger_sql);
+	CHECK_STR(got, want);
+	free(got);
+	/* and an empty replace leaves an empty, valid index */
+	struct site_set *none = site_set_new();
+	CHECK_MSG(store_import(db, none, true, &n, &err) == MS_OK, "%s", err.msg);
+	same_rtree_as_triggers(db);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom"), 0);
+
+	site_set_free(a);
+	site_set_free(b);
+	site_set_free(c);
+	site_set_free(d);
+	site_set_free(none);
+	free(want);
+	unlink(db);
+	unlink(ref);
+	free(db);
+	free(ref);
+}
+
+static int64_t one(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* store_rtree_load on its own: boxes rounded as SQLite rounds them,
+ * multi-level trees that rtreecheck accepts and that answer box queries
+ * like brute force, and R*Trees it must not write left alone. */
+static void test_rtree_load(void)
+{
+	sqlite3 *db = NULL;
+	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(db, "CREATE VIRTUAL TABLE r USING rtree(id, x0, x1, y0, y1)", NULL, NULL, NULL),
+		  SQLITE_OK);
+
+	/* The rounding: SQLite's own conversion of the same doubles. */
+	enum { NR = 2000 };
+	static double v[NR];
+	for (int i = 0; i < NR; i++) {
+		double e = pow(10.0, urand(-40, 6));
+		v[i] = i < 8 ? (double[]){0.1, -0.1, 0, 1e-45, -1e-45, 179.9999999, -180, 3.4e38}[i]
+			     : (i % 2 ? -e : e);
+	}
+	sqlite3_stmt *ins = NULL, *get = NULL;
+	sqlite3_prepare_v2(db, "INSERT INTO r VALUES (?1, ?2, ?2, ?2, ?2)", -1, &ins, NULL);
+	for (int i = 0; i < NR; i++) {
+		sqlite3_bind_int(ins, 1, i + 1);
+		sqlite3_bind_double(ins, 2, v[i]);
+		CHECK_INT(sqlite3_step(ins), SQLITE_DONE);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_prepare_v2(db, "SELECT id, x0, x1 FROM r ORDER BY id", -1, &get, NULL);
+	int same = 0;
+	while (sqlite3_step(get) == SQLITE_ROW) {
+		double d = v[sqlite3_column_int(get, 0) - 1];
+		same += sqlite3_column_double(get, 1) == (double)store_rtree_down(d) &&
+			sqlite3_column_double(get, 2) == (double)store_rtree_up(d);
+	}
+	sqlite3_finalize(get);
+	CHECK_INT(same, NR);
+
+	/* Trees of one to four levels, checked and queried. */
+	static const size_t sizes[] = {0, 1, 51, 52, 3000, 30000};
+	enum { NQ = 60 };
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		size_t n = sizes[k];
+		struct rtree_point *p = malloc((n + 1) * sizeof *p);
+		for (size_t i = 0; i < n; i++)
+			p[i] = (struct rtree_point){(int64_t)(3 * i + 7), urand(-180, 180), urand(-90, 90)};
+		struct ms_error err = {0};
+		CHECK_MSG(store_rtree_load(db, "r", p, n, false, &err) == MS_OK, "%s", err.msg);
+		CHECK_INT(one(db, "SELECT count(*) FROM r"), n);
+		sqlite3_stmt *ck = NULL;
+		sqlite3_prepare_v2(db, "SELECT rtreecheck('r')", -1, &ck, NULL);
+		CHECK(sqlite3_step(ck) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(ck, 0), "ok") == 0);
+		sqlite3_finalize(ck);
+		sqlite3_stmt *q = NULL;
+		sqlite3_prepare_v2(db, "SELECT count(*) FROM r WHERE x1 >= ?1 AND x0 <= ?2 AND y1 >= ?3 AND y0 <= ?4",
+				   -1, &q, NULL);
+		int bad = 0;
+		for (int qi = 0; qi < NQ; qi++) {
+			double w = urand(-180, 170), s0 = urand(-90, 80), e = w + urand(0, 40), nn = s0 + urand(0, 20);
+			size_t want = 0;
+			for (size_t i = 0; i < n; i++)
+				want += store_rtree_up(p[i].x) >= w && store_rtree_down(p[i].x) <= e &&
+					store_rtree_up(p[i].y) >= s0 && store_rtree_down(p[i].y) <= nn;
+			sqlite3_bind_double(q, 1, w);
+			sqlite3_bind_double(q, 2, e);
+			sqlite3_bind_double(q, 3, s0);
+			sqlite3_bind_double(q, 4, nn);
+			bad += sqlite3_step(q) != SQLITE_ROW || (size_t)sqlite3_column_int64(q, 0) != want;
+			sqlite3_reset(q);
+		}
+		sqlite3_finalize(q);
+		CHECK_MSG(bad == 0, "n=%zu: %d box queries differ", n, bad);
+		/* keep_existing adds to what is there */
+		if (n == 3000) {
+			struct rtree_point extra[3] = {{100000, 1, 2}, {100001, -3, -4}, {100002, 5, 6}};
+			CHECK_MSG(store_rtree_load(db, "r", extra, 3, true, &err) == MS_OK, "%s", err.msg);
+			CHECK_INT(one(db, "SELECT count(*) FROM r"), n + 3);
+			CHECK_INT(one(db, "SELECT count(*) FROM r WHERE x0 <= -3 AND x1 >= -3 AND y0 <= -4 AND y1 >= -4 "
+					  "AND id = 100001"),
+				  1);
+		}
+		free(p);
+	}
+
+	/* Not a plain 2-D float rtree: refused, untouched. */
+	static const char *const other[] = {
+		"CREATE VIRTUAL TABLE o USING rtree_i32(id, x0, x1, y0, y1)",
+		"CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, +name)",
+		"CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, z0, z1)",
+		"CREATE TABLE o (id INTEGER PRIMARY KEY, x0, x1, y0, y1)",
+	};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
+		CHECK_INT(sqlite3_exec(db, other[i], NULL, NULL, NULL), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "INSERT INTO o (id, x0, x1, y0, y1) VALUES (1, 0, 1, 0, 1)", NULL, NULL, NULL),
+			  SQLITE_OK);
+		struct rtree_point pt = {2, 5, 5};
+		struct ms_error err = {0};
+		CHECK_INT(store_rtree_load(db, "o", &pt, 1, false, &err), MS_EUSAGE);
+		CHECK_INT(one(db, "SELECT count(*) FROM o"), 1);
+		CHECK_INT(sqlite3_exec(db, "DROP TABLE o", NULL, NULL, NULL), SQLITE_OK);
+	}
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -614,6 +946,8 @@ int main(void)
 	test_snapshot(db);
 	test_checks(db);
 	test_legacy();
+	test_bulk_import();
+	test_rtree_load();
 	test_leftovers(db);
 	test_concurrent_imports(db);
 	test_waits_for_lock(db);

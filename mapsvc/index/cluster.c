@@ -1,0 +1,942 @@
+/*
+ * cluster.c - the cluster hierarchy of cluster.h.
+ *
+ * Building, level by level.  The items of a zoom are kept in an array in
+ * increasing order of their first site ("rep order"), which is the order
+ * supercluster visits them in: the base level (every zoom above max_zoom)
+ * is the sites with coincident ones merged, and zoom z is made from zoom
+ * z + 1 by taking each item in rep order that is not yet taken as a seed
+ * and merging it with every untaken item within the radius of it.  A
+ * seed's untaken neighbours all come after it (everything before it is
+ * taken), so a new cluster's first site is its seed's, the clusters come
+ * out in rep order, and the array is compacted in place.
+ *
+ * Finding neighbours: items are sorted by their cell in a grid of a power
+ * of two units at least the radius (a stable radix sort, so a cell keeps
+ * rep order), and a disc of that radius lies within the 3 x 3 cells
+ * around its centre.  Most items at high zooms have nobody near: one
+ * sweep over the cells in key order, with a cursor in the row above and
+ * one in the row below, lists the items whose 3 x 3 block holds anybody
+ * else, with where their rows start; the rep-order pass searches only
+ * those (their rows are prefetched a few seeds ahead, since rep order
+ * visits the sorted cells far apart) and carries every other item over
+ * without touching it.  Distances are exact: the radius is kept in 1/256
+ * px, so that r = rad256 * 2^(16 - z) units, and dx^2 + dy^2 <= r^2 is
+ * compared in 128-bit integers.  A cluster's position is the
+ * count-weighted mean of what it merged, rounded to the nearest unit
+ * (sums in 128 bits), as supercluster places it.
+ *
+ * Cost: a level costs a radix sort and a sweep of its items, plus the
+ * search around its active ones; at a million sites over China, 40 px,
+ * zooms 0-16, about a second of CPU on the machine this was measured on,
+ * most of it in the few zooms where nearly every site has neighbours
+ * (bench_cluster prints the figures).
+ *
+ * What is kept.  The clusters form a forest (a cluster's children are
+ * what it merged).  Numbered in depth-first preorder with children in rep
+ * order, every cluster's sites are a contiguous range of one permutation
+ * of the sites, its first site first: members are a pointer into it.  Each
+ * cluster is drawn at the zooms [lo, hi]: hi the zoom it was made at, lo
+ * one above the zoom it was merged at (or min_zoom).  Each site is single
+ * at the zooms >= its own lo (never, for coincident sites).  So:
+ *   - per zoom, the ids of the clusters drawn there, in a k-d order;
+ *   - per zoom lo, a band of the sites single from that zoom on, with
+ *     their positions, in a k-d order: the sites single at zoom Z are the
+ *     bands lo <= Z, so a site still single at many zooms is stored once.
+ * A k-d order is an implicit tree: a range is split at its median on x,
+ * then each half on y, and so on down to KD_LEAF items; a window query
+ * descends only where the window reaches, testing the medians on the way
+ * (O(log n + k) for windows of tile shape).
+ *
+ * Zooms below min_zoom show min_zoom's picture; above max_zoom the base
+ * level's, as supercluster clamps them.
+ */
+#include "cluster.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../geo/tilemath.h"
+#include "../util/mem.h"
+
+/* Levels indexed by zoom 0 .. CLUSTER_ZOOM_LIMIT. */
+#define NLEVELS (CLUSTER_ZOOM_LIMIT + 1)
+/* The radius is kept in 1/RADIUS_STEPS px: exact integers for the test. */
+#define RADIUS_STEPS 256
+/* log2(RADIUS_STEPS * 2^(CLUSTER_ZOOM_LIMIT - z)) at z = 0 is the
+ * exponent that turns rad256 into units: r = rad256 * 2^(RADIUS_SHIFT - z). */
+#define RADIUS_SHIFT (CLUSTER_ZOOM_LIMIT - 8)
+/* Items per k-d leaf. */
+#define KD_LEAF 16
+/* A ref with this bit is a cluster (build node), without a site. */
+#define REF_NODE 0x80000000u
+/* A site's lo when it is never single (it has coincident sites). */
+#define LO_NEVER 0xff
+/* Bits per radix sort pass. */
+#define RADIX_BITS 11
+/* Seeds ahead whose cells are loaded while the current one is searched. */
+#define PREFETCH_AHEAD 8
+
+/* ------------------------------------------------------------ positions */
+
+static uint32_t to_unit(double v)
+{
+	v = floor(v + 0.5);
+	if (!(v >= 0))
+		return 0;
+	if (v > (double)UINT32_MAX)
+		return UINT32_MAX;
+	return (uint32_t)v;
+}
+
+void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
+{
+	double mx, my, px, py;
+	webmerc_from_lonlat(lon, lat, &mx, &my);
+	webmerc_to_world_px(mx, my, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &px, &py);
+	*x = to_unit(px);
+	*y = to_unit(py);
+}
+
+void cluster_unit_to_lonlat(uint32_t x, uint32_t y, double *lat, double *lon)
+{
+	double mx, my;
+	world_px_to_webmerc((double)x, (double)y, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &mx, &my);
+	webmerc_to_lonlat(mx, my, lon, lat);
+}
+
+static uint32_t clamp_unit(long long v)
+{
+	return v < 0 ? 0 : v > (long long)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+void cluster_tile_window(int z, long long x, long long y, double margin_px, struct cluster_window *w)
+{
+	if (z < 0)
+		z = 0;
+	if (z > CLUSTER_ZOOM_LIMIT)
+		z = CLUSTER_ZOOM_LIMIT;
+	long long unit = 1LL << (CLUSTER_ZOOM_LIMIT - z); /* units per px */
+	long long size = unit * TILE_SIZE;
+	long long margin = (long long)ceil(margin_px * (double)unit);
+	w->x0 = clamp_unit(x * size - margin);
+	w->y0 = clamp_unit(y * size - margin);
+	w->x1 = clamp_unit((x + 1) * size - 1 + margin);
+	w->y1 = clamp_unit((y + 1) * size - 1 + margin);
+}
+
+void cluster_window_pad_deg(struct cluster_window *w, double pad_deg)
+{
+	/* y grows southward: y0 is the north edge. */
+	double n, wl, s, e;
+	cluster_unit_to_lonlat(w->x0, w->y0, &n, &wl);
+	cluster_unit_to_lonlat(w->x1, w->y1, &s, &e);
+	uint32_t x, y;
+	cluster_position(fmin(90, n + pad_deg), fmax(-180, wl - pad_deg), &x, &y);
+	w->x0 = x, w->y0 = y;
+	cluster_position(fmax(-90, s - pad_deg), fmin(180, e + pad_deg), &x, &y);
+	w->x1 = x, w->y1 = y;
+}
+
+/* ------------------------------------------------------------ the tree */
+
+struct cnode {
+	uint32_t x, y;
+	uint32_t count;
+	uint32_t begin; /* its sites: perm[begin, begin + count) */
+	uint8_t flags;
+	uint8_t lo, hi; /* drawn at zooms lo .. hi */
+};
+
+/* A point of a k-d array: position and a site index (or, while a list
+ * of clusters is being ordered, a cluster id). */
+struct kpt {
+	uint32_t x, y, v;
+};
+
+struct cluster_tree {
+	struct cluster_params p;
+	uint32_t rad256;
+	size_t n, nnodes;
+	struct cnode *node; /* in preorder */
+	uint32_t *perm;     /* the sites in members order */
+	uint8_t *flags;     /* per site */
+	struct kpt *band;   /* band lo = Z is band[band_off[Z], band_off[Z + 1]) */
+	size_t band_off[NLEVELS + 1];
+	uint32_t *list; /* clusters drawn at zoom Z: list[list_off[Z], list_off[Z + 1]) */
+	size_t list_off[NLEVELS + 1];
+};
+
+/* ------------------------------------------------------------ k-d order */
+
+static uint32_t kcoord(const struct kpt *p, int axis)
+{
+	return axis ? p->y : p->x;
+}
+
+/* Puts the element of rank k by axis of a[lo, hi) at k (Hoare). */
+static void select_kth(struct kpt *a, size_t lo, size_t hi, size_t k, int axis)
+{
+	while (hi - lo > 1) {
+		uint32_t x = kcoord(&a[lo], axis), y = kcoord(&a[lo + (hi - lo) / 2], axis),
+		         z = kcoord(&a[hi - 1], axis);
+		uint32_t pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+		size_t i = lo, j = hi - 1;
+		for (;;) {
+			while (kcoord(&a[i], axis) < pv)
+				i++;
+			while (kcoord(&a[j], axis) > pv)
+				j--;
+			if (i >= j)
+				break;
+			struct kpt t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+			i++;
+			j--;
+		}
+		if (i == j) {
+			if (k == j)
+				return;
+			if (k < j)
+				hi = j;
+			else
+				lo = j + 1;
+			continue;
+		}
+		if (k <= j)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+}
+
+static void kd_sort(struct kpt *a, size_t lo, size_t hi, int axis)
+{
+	if (hi - lo <= KD_LEAF)
+		return;
+	size_t m = lo + (hi - lo) / 2;
+	select_kth(a, lo, hi, m, axis);
+	kd_sort(a, lo, m, !axis);
+	kd_sort(a, m + 1, hi, !axis);
+}
+
+/* ------------------------------------------------------------ building */
+
+struct witem {
+	uint32_t x, y;
+	uint32_t count;
+	uint32_t ref; /* a site, or REF_NODE | build node */
+	uint32_t rep; /* its first site */
+	uint8_t flags;
+};
+
+/* An item with somebody in its 3 x 3 cells, and where to look: its index
+ * in the sorted pairs, and where the rows above and below start to
+ * matter.  Only these are searched; every other item is carried over as
+ * it is without being touched. */
+struct active {
+	uint32_t item, at, up, down;
+};
+
+struct bnode {
+	uint32_t x, y, count;
+	uint32_t child, nchild; /* children[child, child + nchild), rep order */
+	uint8_t flags, lo, hi;
+};
+
+/* An item in the grid's sorted order, with its position so that the
+ * neighbour search reads memory in order. */
+struct pair {
+	uint64_t key;
+	uint32_t item;
+	uint32_t x, y;
+};
+
+struct builder {
+	const struct cluster_params *p;
+	uint32_t rad256;
+	struct witem *it;
+	size_t m;
+	struct bnode *bn;
+	size_t nbn, bncap;
+	uint32_t *children;
+	size_t nch, chcap;
+	uint8_t *site_lo;
+	struct pair *pairs, *tmp;
+	struct active *act, *act_tmp;
+	size_t nact;
+	uint8_t *taken; /* per item, at the level being made */
+	uint32_t *role; /* per site, while the base level is made */
+};
+
+static uint32_t new_bnode(struct builder *b)
+{
+	if (b->nbn == b->bncap) {
+		b->bncap = b->bncap ? 2 * b->bncap : 1024;
+		b->bn = xrealloc(b->bn, b->bncap * sizeof *b->bn);
+	}
+	return (uint32_t)b->nbn++;
+}
+
+static void push_child(struct builder *b, uint32_t ref)
+{
+	if (b->nch == b->chcap) {
+		b->chcap = b->chcap ? 2 * b->chcap : 1024;
+		b->children = xrealloc(b->children, b->chcap * sizeof *b->children);
+	}
+	b->children[b->nch++] = ref;
+}
+
+/* True when two positions are within the radius at zoom z. */
+static bool within(uint32_t rad256, int z, const struct witem *a, const struct witem *c)
+{
+	uint64_t dx = a->x > c->x ? a->x - c->x : c->x - a->x;
+	uint64_t dy = a->y > c->y ? a->y - c->y : c->y - a->y;
+	unsigned __int128 d2 = (unsigned __int128)dx * dx + (unsigned __int128)dy * dy;
+	unsigned __int128 r2 = (unsigned __int128)rad256 * rad256;
+	if (z <= RADIUS_SHIFT)
+		r2 <<= 2 * (RADIUS_SHIFT - z);
+	else
+		d2 <<= 2 * (z - RADIUS_SHIFT);
+	return d2 <= r2;
+}
+
+/* log2 of the grid cell at zoom z: the smallest power of two units not
+ * below the radius (32 or more: one cell holds the world). */
+static int cell_shift(uint32_t rad256, int z)
+{
+	uint64_t r = z <= RADIUS_SHIFT
+	                 ? (uint64_t)rad256 << (RADIUS_SHIFT - z)
+	                 : ((uint64_t)rad256 + (1ull << (z - RADIUS_SHIFT)) - 1) >> (z - RADIUS_SHIFT);
+	int k = 0;
+	while (k < 40 && (1ull << k) < r)
+		k++;
+	return k;
+}
+
+/* Stable LSD radix sort of b->pairs[0, m) by key (keybits significant). */
+static void radix_sort(struct builder *b, size_t m, int keybits)
+{
+	static const size_t buckets = 1u << RADIX_BITS;
+	size_t count[1u << RADIX_BITS];
+	struct pair *src = b->pairs, *dst = b->tmp;
+	for (int shift = 0; shift < keybits; shift += RADIX_BITS) {
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < m; i++)
+			count[(src[i].key >> shift) & (buckets - 1)]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < buckets; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < m; i++)
+			dst[count[(src[i].key >> shift) & (buckets - 1)]++] = src[i];
+		struct pair *t = src;
+		src = dst;
+		dst = t;
+	}
+	b->pairs = src;
+	b->tmp = dst;
+}
+
+/* The grid of one level: cell coordinates have cbits bits per axis. */
+struct grid {
+	int shift, cbits;
+	uint64_t cmax; /* largest cell coordinate */
+};
+
+static uint64_t cell_key(const struct grid *g, uint64_t cx, uint64_t cy)
+{
+	return (cy << g->cbits) | cx;
+}
+
+/* Orders b->act by item (stable LSD radix sort; items are below 2^31). */
+static void sort_active(struct builder *b)
+{
+	static const size_t buckets = 1u << RADIX_BITS;
+	size_t count[1u << RADIX_BITS];
+	struct active *src = b->act, *dst = b->act_tmp;
+	for (int shift = 0; shift < 31; shift += RADIX_BITS) {
+		memset(count, 0, sizeof count);
+		for (size_t i = 0; i < b->nact; i++)
+			count[(src[i].item >> shift) & (buckets - 1)]++;
+		size_t sum = 0;
+		for (size_t d = 0; d < buckets; d++) {
+			size_t c = count[d];
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < b->nact; i++)
+			dst[count[(src[i].item >> shift) & (buckets - 1)]++] = src[i];
+		struct active *t = src;
+		src = dst;
+		dst = t;
+	}
+	b->act = src;
+	b->act_tmp = dst;
+}
+
+/* One sweep over the cells in key order lists the items whose 3 x 3 block
+ * of cells holds another item, with where the block's parts of the rows
+ * above and below start (cursors that only move forward, as the blocks
+ * do); then the list is put in item order. */
+static void sweep_cells(struct builder *b, const struct grid *g)
+{
+	const struct pair *pr = b->pairs;
+	size_t m = b->m, up = 0, down = 0;
+	uint64_t mask = (1ull << g->cbits) - 1;
+	b->nact = 0;
+	for (size_t a = 0; a < m;) {
+		size_t e = a + 1;
+		while (e < m && pr[e].key == pr[a].key)
+			e++;
+		uint64_t key = pr[a].key, cx = key & mask, cy = key >> g->cbits;
+		uint64_t xl = cx ? cx - 1 : 0, xh = cx < g->cmax ? cx + 1 : cx;
+		bool busy = e - a >= 2 || (a > 0 && cx > 0 && pr[a - 1].key == key - 1) ||
+		            (e < m && cx < g->cmax && pr[e].key == key + 1);
+		size_t ua = m, da = m;
+		if (cy > 0) {
+			uint64_t lo = cell_key(g, xl, cy - 1), hi = cell_key(g, xh, cy - 1);
+			while (up < m && pr[up].key < lo)
+				up++;
+			ua = up;
+			busy = busy || (up < m && pr[up].key <= hi);
+		}
+		if (cy < g->cmax) {
+			uint64_t lo = cell_key(g, xl, cy + 1), hi = cell_key(g, xh, cy + 1);
+			while (down < m && pr[down].key < lo)
+				down++;
+			da = down;
+			busy = busy || (down < m && pr[down].key <= hi);
+		}
+		for (size_t i = a; busy && i < e; i++)
+			b->act[b->nact++] =
+			    (struct active){pr[i].item, (uint32_t)i, (uint32_t)ua, (uint32_t)da};
+		a = e;
+	}
+	sort_active(b);
+}
+
+/* Records that ref was merged at zoom z: drawn from z + 1 upward. */
+static void merged_at(struct builder *b, uint32_t ref, int z)
+{
+	if (ref & REF_NODE)
+		b->bn[ref & ~REF_NODE].lo = (uint8_t)(z + 1);
+	else
+		b->site_lo[ref] = (uint8_t)(z + 1);
+}
+
+static int cmp_u32(const void *a, const void *c)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)c;
+	return (x > y) - (x < y);
+}
+
+/* Appends to nb the untaken items after seed j within the radius among
+ * pr[k, ...) while their key is at most hi. */
+struct near {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static void scan_cells(struct builder *b, int z, const struct witem *seed, uint32_t j, size_t k, uint64_t hi,
+                       struct near *nb)
+{
+	const struct pair *pr = b->pairs;
+	for (; k < b->m && pr[k].key <= hi; k++) {
+		uint32_t t = pr[k].item;
+		/* Every item before the seed is taken already (and its slot may
+		 * hold a compacted item now). */
+		if (t <= j)
+			continue;
+		struct witem probe = {.x = pr[k].x, .y = pr[k].y};
+		if (!within(b->rad256, z, seed, &probe) || b->taken[t])
+			continue;
+		if (nb->n == nb->cap) {
+			nb->cap = nb->cap ? 2 * nb->cap : 64;
+			nb->v = xrealloc(nb->v, nb->cap * sizeof *nb->v);
+		}
+		nb->v[nb->n++] = t;
+		__builtin_prefetch(&b->it[t]); /* read when the cluster is made */
+	}
+}
+
+/* Makes zoom z from the items of zoom z + 1 (see the top comment). */
+static void make_level(struct builder *b, int z)
+{
+	size_t m = b->m;
+	struct grid g;
+	g.shift = cell_shift(b->rad256, z);
+	g.cbits = g.shift >= 32 ? 1 : 32 - g.shift;
+	g.cmax = (1ull << g.cbits) - 1;
+	for (size_t i = 0; i < m; i++) {
+		const struct witem *it = &b->it[i];
+		uint64_t cx = g.shift >= 32 ? 0 : it->x >> g.shift, cy = g.shift >= 32 ? 0 : it->y >> g.shift;
+		b->pairs[i] = (struct pair){cell_key(&g, cx, cy), (uint32_t)i, it->x, it->y};
+	}
+	radix_sort(b, m, 2 * g.cbits);
+	sweep_cells(b, &g);
+	memset(b->taken, 0, m);
+
+	uint64_t mask = (1ull << g.cbits) - 1;
+	struct near nb = {0};
+	size_t w = 0, next = 0;
+	for (size_t j = 0; j < m; j++) {
+		if (b->taken[j])
+			continue;
+		struct witem seed = b->it[j];
+		while (next < b->nact && b->act[next].item < j)
+			next++;
+		if (next == b->nact || b->act[next].item != j) {
+			b->it[w++] = seed; /* nobody near: carried over */
+			continue;
+		}
+		const struct active *a = &b->act[next];
+		if (next + PREFETCH_AHEAD < b->nact) {
+			/* The sorted pairs are visited in rep order here, far apart:
+			 * start loading the rows of a seed a few seeds ahead. */
+			const struct active *ahead = &b->act[next + PREFETCH_AHEAD];
+			__builtin_prefetch(&b->pairs[ahead->at]);
+			__builtin_prefetch(&b->pairs[ahead->up < m ? ahead->up : ahead->at]);
+			__builtin_prefetch(&b->pairs[ahead->down < m ? ahead->down : ahead->at]);
+		}
+		/* Untaken items within the radius, from the 3 x 3 cells: the row
+		 * above and below from where the sweep left them, this row
+		 * around the seed's own place. */
+		uint64_t key = b->pairs[a->at].key, cx = key & mask, cy = key >> g.cbits;
+		uint64_t xl = cx ? cx - 1 : 0, xh = cx < g.cmax ? cx + 1 : cx;
+		nb.n = 0;
+		if (cy > 0)
+			scan_cells(b, z, &seed, (uint32_t)j, a->up, cell_key(&g, xh, cy - 1), &nb);
+		size_t first = a->at;
+		while (first > 0 && b->pairs[first - 1].key >= cell_key(&g, xl, cy))
+			first--;
+		scan_cells(b, z, &seed, (uint32_t)j, first, cell_key(&g, xh, cy), &nb);
+		if (cy < g.cmax)
+			scan_cells(b, z, &seed, (uint32_t)j, a->down, cell_key(&g, xh, cy + 1), &nb);
+		b->taken[j] = 1;
+		if (nb.n == 0) {
+			b->it[w++] = seed;
+			continue;
+		}
+		if (nb.n > 1)
+			qsort(nb.v, nb.n, sizeof *nb.v, cmp_u32); /* rep order */
+		uint32_t id = new_bnode(b);
+		unsigned __int128 sx = (unsigned __int128)seed.x * seed.count,
+		                  sy = (unsigned __int128)seed.y * seed.count;
+		uint64_t count = seed.count;
+		uint8_t flags = seed.flags;
+		uint32_t child = (uint32_t)b->nch;
+		push_child(b, seed.ref);
+		merged_at(b, seed.ref, z);
+		for (size_t k = 0; k < nb.n; k++) {
+			const struct witem *c = &b->it[nb.v[k]];
+			sx += (unsigned __int128)c->x * c->count;
+			sy += (unsigned __int128)c->y * c->count;
+			count += c->count;
+			flags |= c->flags;
+			b->taken[nb.v[k]] = 1;
+			push_child(b, c->ref);
+			merged_at(b, c->ref, z);
+		}
+		struct bnode *bn = &b->bn[id];
+		*bn = (struct bnode){(uint32_t)((sx + count / 2) / count),
+		                     (uint32_t)((sy + count / 2) / count),
+		                     (uint32_t)count,
+		                     child,
+		                     (uint32_t)nb.n + 1,
+		                     flags,
+		                     (uint8_t)b->p->min_zoom,
+		                     (uint8_t)z};
+		b->it[w++] = (struct witem){bn->x, bn->y, bn->count, REF_NODE | id, seed.rep, flags};
+	}
+	free(nb.v);
+	b->m = w;
+}
+
+/* Roles of a site in the base level. */
+#define BASE_SINGLE UINT32_MAX
+#define BASE_MEMBER (UINT32_MAX - 1)
+
+/* The base level: the sites in index order, sites at one position merged
+ * into one cluster that is drawn at every zoom. */
+static void make_base(struct builder *b, const uint32_t *x, const uint32_t *y, const uint8_t *flags, size_t n)
+{
+	const struct grid whole = {0, 32, UINT32_MAX};
+	for (size_t i = 0; i < n; i++)
+		b->pairs[i] = (struct pair){cell_key(&whole, x[i], y[i]), (uint32_t)i, x[i], y[i]};
+	radix_sort(b, n, 64);
+	uint32_t *role = b->role; /* BASE_SINGLE, BASE_MEMBER, or its cluster */
+	for (size_t a = 0; a < n;) {
+		size_t e = a + 1;
+		while (e < n && b->pairs[e].key == b->pairs[a].key)
+			e++;
+		uint32_t first = b->pairs[a].item; /* the sort is stable: the smallest */
+		if (e - a == 1) {
+			role[first] = BASE_SINGLE;
+			a = e;
+			continue;
+		}
+		uint32_t id = new_bnode(b);
+		uint8_t f = 0;
+		for (size_t k = a; k < e; k++) {
+			uint32_t site = b->pairs[k].item;
+			f |= flags ? flags[site] : 0;
+			role[site] = BASE_MEMBER;
+			b->site_lo[site] = LO_NEVER;
+		}
+		role[first] = id;
+		b->bn[id] = (struct bnode){
+		    x[first],          y[first], (uint32_t)(e - a),       (uint32_t)b->nch,
+		    (uint32_t)(e - a), f,        (uint8_t)b->p->min_zoom, (uint8_t)(b->p->max_zoom + 1)};
+		for (size_t k = a; k < e; k++)
+			push_child(b, b->pairs[k].item);
+		a = e;
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t r = role[i];
+		if (r == BASE_MEMBER)
+			continue;
+		if (r == BASE_SINGLE)
+			b->it[w++] =
+			    (struct witem){x[i], y[i], 1, (uint32_t)i, (uint32_t)i, flags ? flags[i] : 0};
+		else
+			b->it[w++] = (struct witem){x[i],         y[i],        b->bn[r].count,
+			                            REF_NODE | r, (uint32_t)i, b->bn[r].flags};
+	}
+	b->m = w;
+}
+
+/* Numbers the clusters in preorder, children in rep order, and lays the
+ * sites out in members order. */
+static void number_nodes(struct cluster_tree *t, const struct builder *b)
+{
+	struct frame {
+		uint32_t bn, next;
+	} stack[NLEVELS + 2];
+	size_t np = 0, next_id = 0;
+	for (size_t r = 0; r < b->m; r++) {
+		uint32_t ref = b->it[r].ref;
+		if (!(ref & REF_NODE)) {
+			t->perm[np++] = ref;
+			continue;
+		}
+		size_t depth = 0;
+		for (;;) {
+			if (ref != UINT32_MAX) { /* enter a cluster */
+				const struct bnode *bn = &b->bn[ref & ~REF_NODE];
+				t->node[next_id++] = (struct cnode){
+				    bn->x, bn->y, bn->count, (uint32_t)np, bn->flags, bn->lo, bn->hi};
+				stack[depth++] = (struct frame){ref & ~REF_NODE, 0};
+			}
+			struct frame *f = &stack[depth - 1];
+			const struct bnode *bn = &b->bn[f->bn];
+			if (f->next == bn->nchild) {
+				if (--depth == 0)
+					break;
+				ref = UINT32_MAX; /* back to the parent */
+				continue;
+			}
+			ref = b->children[bn->child + f->next++];
+			if (!(ref & REF_NODE)) {
+				t->perm[np++] = ref;
+				ref = UINT32_MAX;
+			}
+		}
+	}
+}
+
+/* The bands of single sites and the per-zoom lists of clusters. */
+static void lay_out(struct cluster_tree *t, const struct builder *b, const uint32_t *x, const uint32_t *y)
+{
+	size_t count[NLEVELS + 1] = {0};
+	for (size_t i = 0; i < t->n; i++)
+		if (b->site_lo[i] != LO_NEVER)
+			count[b->site_lo[i]]++;
+	size_t at = 0;
+	for (int z = 0; z <= NLEVELS; z++) {
+		t->band_off[z] = at;
+		at += z < NLEVELS ? count[z] : 0;
+	}
+	t->band = xmalloc((at ? at : 1) * sizeof *t->band);
+	size_t fill[NLEVELS];
+	memcpy(fill, t->band_off, sizeof fill);
+	for (size_t i = 0; i < t->n; i++)
+		if (b->site_lo[i] != LO_NEVER)
+			t->band[fill[b->site_lo[i]]++] = (struct kpt){x[i], y[i], (uint32_t)i};
+	for (int z = 0; z < NLEVELS; z++)
+		kd_sort(t->band, t->band_off[z], t->band_off[z + 1], 0);
+
+	memset(count, 0, sizeof count);
+	for (size_t k = 0; k < t->nnodes; k++)
+		for (int z = t->node[k].lo; z <= t->node[k].hi; z++)
+			count[z]++;
+	at = 0;
+	for (int z = 0; z <= NLEVELS; z++) {
+		t->list_off[z] = at;
+		at += z < NLEVELS ? count[z] : 0;
+	}
+	struct kpt *tmp = xmalloc((at ? at : 1) * sizeof *tmp);
+	memcpy(fill, t->list_off, sizeof fill);
+	for (size_t k = 0; k < t->nnodes; k++)
+		for (int z = t->node[k].lo; z <= t->node[k].hi; z++)
+			tmp[fill[z]++] = (struct kpt){t->node[k].x, t->node[k].y, (uint32_t)k};
+	t->list = xmalloc((at ? at : 1) * sizeof *t->list);
+	for (int z = 0; z < NLEVELS; z++)
+		kd_sort(tmp, t->list_off[z], t->list_off[z + 1], 0);
+	for (size_t i = 0; i < at; i++)
+		t->list[i] = tmp[i].v;
+	free(tmp);
+}
+
+struct cluster_tree *cluster_build(const double *lat, const double *lon, const uint8_t *flags, size_t n,
+                                   const struct cluster_params *p, struct ms_error *err)
+{
+	if (!(p->radius_px > 0 && p->radius_px <= CLUSTER_RADIUS_MAX) || p->min_zoom < 0 ||
+	    p->min_zoom > p->max_zoom || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
+		ms_fail(
+		    err, MS_EUSAGE,
+		    "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max < %d",
+		    p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
+		return NULL;
+	}
+	if (n >= REF_NODE) {
+		ms_fail(err, MS_EUSAGE, "clusters: %zu sites is more than they can hold", n);
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!(lat[i] >= -90 && lat[i] <= 90) || !(lon[i] >= -180 && lon[i] <= 180)) {
+			ms_fail(err, MS_EDATA, "clusters: site %zu: latitude %g, longitude %g out of range",
+			        i, lat[i], lon[i]);
+			return NULL;
+		}
+	}
+	struct cluster_tree *t = xcalloc(1, sizeof *t);
+	t->p = *p;
+	t->rad256 = (uint32_t)lround(p->radius_px * RADIUS_STEPS);
+	if (t->rad256 == 0)
+		t->rad256 = 1;
+	t->p.radius_px = (double)t->rad256 / RADIUS_STEPS;
+	t->n = n;
+	size_t cap = n ? n : 1;
+	uint32_t *x = xmalloc(cap * sizeof *x), *y = xmalloc(cap * sizeof *y);
+	for (size_t i = 0; i < n; i++)
+		cluster_position(lat[i], lon[i], &x[i], &y[i]);
+
+	struct builder b = {0};
+	b.p = &t->p;
+	b.rad256 = t->rad256;
+	b.it = xmalloc(cap * sizeof *b.it);
+	b.pairs = xmalloc(cap * sizeof *b.pairs);
+	b.tmp = xmalloc(cap * sizeof *b.tmp);
+	b.act = xmalloc(cap * sizeof *b.act);
+	b.act_tmp = xmalloc(cap * sizeof *b.act_tmp);
+	b.role = xmalloc(cap * sizeof *b.role);
+	b.taken = xmalloc(cap);
+	b.site_lo = xmalloc(cap);
+	memset(b.site_lo, p->min_zoom, cap);
+	make_base(&b, x, y, flags, n);
+	for (int z = p->max_zoom; z >= p->min_zoom; z--)
+		make_level(&b, z);
+	free(b.pairs);
+	free(b.tmp);
+	free(b.act);
+	free(b.act_tmp);
+	free(b.role);
+	free(b.taken);
+
+	t->nnodes = b.nbn;
+	t->node = xmalloc((b.nbn ? b.nbn : 1) * sizeof *t->node);
+	t->perm = xmalloc(cap * sizeof *t->perm);
+	number_nodes(t, &b);
+	t->flags = xcalloc(cap, 1);
+	if (flags)
+		memcpy(t->flags, flags, n);
+	lay_out(t, &b, x, y);
+	free(b.it);
+	free(b.bn);
+	free(b.children);
+	free(b.site_lo);
+	free(x);
+	free(y);
+	return t;
+}
+
+void cluster_free(struct cluster_tree *t)
+{
+	if (!t)
+		return;
+	free(t->node);
+	free(t->perm);
+	free(t->flags);
+	free(t->band);
+	free(t->list);
+	free(t);
+}
+
+size_t cluster_memory(const struct cluster_tree *t)
+{
+	if (!t)
+		return 0;
+	return sizeof *t + t->nnodes * sizeof *t->node + t->n * (sizeof *t->perm + sizeof *t->flags) +
+	       t->band_off[NLEVELS] * sizeof *t->band + t->list_off[NLEVELS] * sizeof *t->list;
+}
+
+struct cluster_params cluster_get_params(const struct cluster_tree *t)
+{
+	return t->p;
+}
+
+/* ------------------------------------------------------------ querying */
+
+struct query {
+	const struct cluster_tree *t;
+	const struct cluster_window *w;
+	struct cluster_items *out;
+	size_t visited;
+};
+
+static bool in_window(const struct cluster_window *w, uint32_t x, uint32_t y)
+{
+	return x >= w->x0 && x <= w->x1 && y >= w->y0 && y <= w->y1;
+}
+
+static void push_item(struct cluster_items *out, struct cluster_item it)
+{
+	if (out->n == out->cap) {
+		out->cap = out->cap ? 2 * out->cap : 64;
+		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+	}
+	out->v[out->n++] = it;
+}
+
+static void emit_site(struct query *q, const struct kpt *k)
+{
+	if (in_window(q->w, k->x, k->y))
+		push_item(q->out,
+		          (struct cluster_item){k->x, k->y, 1, k->v, CLUSTER_NONE, q->t->flags[k->v]});
+}
+
+static void emit_node(struct query *q, uint32_t id)
+{
+	const struct cnode *c = &q->t->node[id];
+	if (in_window(q->w, c->x, c->y))
+		push_item(q->out,
+		          (struct cluster_item){c->x, c->y, c->count, q->t->perm[c->begin], id, c->flags});
+}
+
+static void query_band(struct query *q, const struct kpt *a, size_t lo, size_t hi, int axis)
+{
+	q->visited++;
+	if (hi - lo <= KD_LEAF) {
+		for (size_t i = lo; i < hi; i++)
+			emit_site(q, &a[i]);
+		q->visited += hi - lo;
+		return;
+	}
+	size_t m = lo + (hi - lo) / 2;
+	emit_site(q, &a[m]);
+	q->visited++;
+	uint32_t c = kcoord(&a[m], axis);
+	if ((axis ? q->w->y0 : q->w->x0) <= c)
+		query_band(q, a, lo, m, !axis);
+	if ((axis ? q->w->y1 : q->w->x1) >= c)
+		query_band(q, a, m + 1, hi, !axis);
+}
+
+static void query_list(struct query *q, const uint32_t *ids, size_t lo, size_t hi, int axis)
+{
+	q->visited++;
+	if (hi - lo <= KD_LEAF) {
+		for (size_t i = lo; i < hi; i++)
+			emit_node(q, ids[i]);
+		q->visited += hi - lo;
+		return;
+	}
+	size_t m = lo + (hi - lo) / 2;
+	emit_node(q, ids[m]);
+	q->visited++;
+	const struct cnode *c = &q->t->node[ids[m]];
+	uint32_t v = axis ? c->y : c->x;
+	if ((axis ? q->w->y0 : q->w->x0) <= v)
+		query_list(q, ids, lo, m, !axis);
+	if ((axis ? q->w->y1 : q->w->x1) >= v)
+		query_list(q, ids, m + 1, hi, !axis);
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+	uint32_t x = ((const struct cluster_item *)a)->first, y = ((const struct cluster_item *)b)->first;
+	return (x > y) - (x < y);
+}
+
+/* The level a zoom shows (see the top comment). */
+static int level_of(const struct cluster_tree *t, int zoom)
+{
+	if (zoom < t->p.min_zoom)
+		return t->p.min_zoom;
+	if (zoom > t->p.max_zoom + 1)
+		return t->p.max_zoom + 1;
+	return zoom;
+}
+
+size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluster_window *w,
+                     struct cluster_items *out, struct cluster_stats *st)
+{
+	out->n = 0;
+	struct query q = {t, w, out, 0};
+	if (t && t->n > 0 && w->x0 <= w->x1 && w->y0 <= w->y1) {
+		int z = level_of(t, zoom);
+		for (int b = t->p.min_zoom; b <= z; b++)
+			if (t->band_off[b + 1] > t->band_off[b])
+				query_band(&q, t->band, t->band_off[b], t->band_off[b + 1], 0);
+		if (t->list_off[z + 1] > t->list_off[z])
+			query_list(&q, t->list, t->list_off[z], t->list_off[z + 1], 0);
+		if (out->n > 1)
+			qsort(out->v, out->n, sizeof *out->v, cmp_first);
+	}
+	if (st)
+		st->visited = q.visited;
+	return out->n;
+}
+
+void cluster_items_free(struct cluster_items *items)
+{
+	free(items->v);
+	memset(items, 0, sizeof *items);
+}
+
+size_t cluster_members(const struct cluster_tree *t, uint32_t node, const uint32_t **sites)
+{
+	if (!t || node >= t->nnodes) {
+		*sites = NULL;
+		return 0;
+	}
+	*sites = t->perm + t->node[node].begin;
+	return t->node[node].count;
+}
+
+int cluster_expansion_zoom(const struct cluster_tree *t, uint32_t node)
+{
+	if (!t || node >= t->nnodes)
+		return -1;
+	return t->node[node].hi + 1;
+}
+
+void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info)
+{
+	memset(info, 0, sizeof *info);
+	if (!t)
+		return;
+	info->sites = t->n;
+	info->nodes = t->nnodes;
+	for (int z = 0; z < NLEVELS; z++) {
+		int l = level_of(t, z);
+		info->alive[z] = t->list_off[l + 1] - t->list_off[l];
+		info->single[z] = t->band_off[l + 1] - t->band_off[t->p.min_zoom];
+	}
+}

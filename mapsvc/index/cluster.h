@@ -1,0 +1,143 @@
+/*
+ * cluster.h - the cluster hierarchy: what a map shows of n sites at every
+ * zoom, clusters included, decided once per snapshot and asked by window.
+ *
+ * Clusters are MapLibre's (supercluster's): bottom-up from the highest
+ * clustering zoom, each zoom merges the items of the zoom above that lie
+ * within the radius of a seed, seeds taken in site order (index = id
+ * order), minimum two points, a cluster placed at the count-weighted
+ * centroid of what it merged.  Above the highest clustering zoom sites are
+ * single, except that sites at one position stay one cluster at every
+ * zoom (DESIGN.md).  A window query at a zoom returns exactly the items
+ * whose position is in the window, at a cost proportional to what it
+ * returns plus a logarithmic term per zoom level, and the answer depends
+ * on nothing but the sites, the parameters, the zoom and the window.
+ *
+ * Positions are world units: the world pixel at zoom 24 of 256-px tiles
+ * (Web Mercator, tilemath.h's closed form), rounded to an integer, so one
+ * unit is 2^(24-z) px at zoom z and the world is 2^32 units square.
+ *
+ * GCJ-02 (and BD-09): decisions are made once, in WGS-84.  A tile for a
+ * GCJ-02 basemap draws the same items (same members, counts, first
+ * member), each at the GCJ-02 position of its WGS-84 position: convert
+ * with cluster_unit_to_lonlat, shift, project.  To find them it asks its
+ * own window padded with cluster_window_pad_deg(CLUSTER_SHIFT_PAD_DEG),
+ * which holds every item whose shifted position can fall inside, and
+ * keeps those whose shifted position does.  The shift moves neighbours
+ * alike (its gradient is tiny), so clusters decided in WGS-84 still look
+ * right on the shifted map, and a cluster is the same on both basemaps.
+ *
+ * Memory (what cluster_memory reports): at most 17 bytes per site (its
+ * position and index in a per-zoom band, 12, its place in the members
+ * order, 4, and its flags, 1), 20 bytes per cluster, and 4 bytes per
+ * cluster per zoom at which it is drawn.  Sites still single at a zoom are
+ * not stored per zoom: a site is in one band, by the zoom from which it is
+ * single, and a query reads the bands of that zoom and below.  Clusters
+ * number about 0.2 to 0.6 per site over all zooms, so a million sites
+ * cost 22 (clustered, 24 px, zooms 0-11) to 32 (uniform over China, 40 px,
+ * zooms 0-16) bytes a site in all: 21 to 31 MB.
+ *
+ * Ownership and threads: immutable after cluster_build; any number of
+ * threads may query at once.  Results go to caller-owned buffers.
+ */
+#ifndef MS_CLUSTER_H
+#define MS_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/ms_error.h"
+
+/* Highest zoom there is (tilemath.h's MAX_ZOOM_LIMIT): one unit is one
+ * pixel there. */
+#define CLUSTER_ZOOM_LIMIT 24
+/* The largest radius accepted, px (a tile is 256 px). */
+#define CLUSTER_RADIUS_MAX 512.0
+/* "Not a cluster": the node of a single site's item. */
+#define CLUSTER_NONE UINT32_MAX
+/* Padding, in degrees, that covers the GCJ-02 and BD-09 shifts (under
+ * about 1 km and 0.02 degrees everywhere they apply). */
+#define CLUSTER_SHIFT_PAD_DEG 0.02
+
+struct cluster_params {
+	double radius_px; /* at 256-px tiles, > 0; rounded to 1/256 px */
+	int min_zoom;     /* clusters are made at min_zoom .. max_zoom; */
+	int max_zoom;     /* 0 <= min_zoom <= max_zoom < CLUSTER_ZOOM_LIMIT */
+};
+
+/* What a map shows at a zoom: a single site or a cluster. */
+struct cluster_item {
+	uint32_t x, y;  /* world units */
+	uint32_t count; /* sites: 1 for a single site */
+	uint32_t first; /* the smallest site index among them */
+	uint32_t node;  /* the cluster, for cluster_members; CLUSTER_NONE for a site */
+	uint8_t flags;  /* the OR of the members' flags */
+};
+
+/* A window in world units, both ends included. */
+struct cluster_window {
+	uint32_t x0, y0, x1, y1;
+};
+
+/* Items, grown as needed; free with cluster_items_free. */
+struct cluster_items {
+	struct cluster_item *v;
+	size_t n, cap;
+};
+
+/* The work of one query, counted rather than timed: items whose position
+ * was tested plus index nodes opened. */
+struct cluster_stats {
+	size_t visited;
+};
+
+struct cluster_tree;
+
+/* Builds the hierarchy of n sites (WGS-84 degrees); flags (NULL for none)
+ * are per site and aggregate by OR.  MS_EUSAGE for bad parameters, MS_EDATA
+ * for a position out of range. */
+struct cluster_tree *cluster_build(const double *lat, const double *lon, const uint8_t *flags, size_t n,
+                                   const struct cluster_params *p, struct ms_error *err);
+void cluster_free(struct cluster_tree *t);
+/* Bytes held. */
+size_t cluster_memory(const struct cluster_tree *t);
+/* The parameters as built (radius rounded). */
+struct cluster_params cluster_get_params(const struct cluster_tree *t);
+
+/* Every item at zoom (any zoom: below min_zoom it is min_zoom's picture,
+ * above max_zoom every site single but for coincident ones) whose position
+ * is in w, into out (emptied first), in increasing order of first, so
+ * that overlapping markers are drawn in one order on every tile.  Returns
+ * out->n.  st may be NULL. */
+size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluster_window *w,
+                     struct cluster_items *out, struct cluster_stats *st);
+void cluster_items_free(struct cluster_items *items);
+
+/* The sites of a cluster: a borrowed array of its count site indices,
+ * the smallest first, valid as long as the tree.  Returns the count (0 for
+ * an unknown node). */
+size_t cluster_members(const struct cluster_tree *t, uint32_t node, const uint32_t **sites);
+/* The zoom at which the cluster splits (its last zoom plus one;
+ * MapLibre's getClusterExpansionZoom): zooming there and asking the
+ * cluster's window shows what it was made of.  -1 for an unknown node. */
+int cluster_expansion_zoom(const struct cluster_tree *t, uint32_t node);
+
+/* Positions: a site's world units, and back to degrees. */
+void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y);
+void cluster_unit_to_lonlat(uint32_t x, uint32_t y, double *lat, double *lon);
+/* The window of tile z/x/y widened by margin_px on every side (clamped to
+ * the world), for markers and labels that reach across the tile edge. */
+void cluster_tile_window(int z, long long x, long long y, double margin_px, struct cluster_window *w);
+/* Widens w by pad_deg of longitude and latitude (clamped to the world). */
+void cluster_window_pad_deg(struct cluster_window *w, double pad_deg);
+
+/* Counts for benchmarks and tests. */
+struct cluster_info {
+	size_t sites, nodes;
+	size_t alive[CLUSTER_ZOOM_LIMIT + 2];  /* clusters drawn at each zoom */
+	size_t single[CLUSTER_ZOOM_LIMIT + 2]; /* sites drawn single at each zoom */
+};
+void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info);
+
+#endif
