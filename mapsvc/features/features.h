@@ -82,6 +82,7 @@ struct feat_nearest_query {
 	size_t limit;           /* 1 .. FEAT_NEAREST_MAX */
 	double within_m;        /* INFINITY for no limit */
 	feat_catmask categories;
+	struct sindex_stats *work; /* if not NULL, filled with the work the search did */
 };
 
 /* The nearest sites, sorted by (geodesic distance, id).  *hits is a new

@@ -38,10 +38,13 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 	struct sindex_hit *hits;
 	size_t n;
 	struct ms_error err = {0};
+	struct sindex_stats work = {0};
+	q.work = &work;
 	if (feat_nearest(c->snap, &q, &hits, &n, &err)) {
 		http_problem_from_error(r, &err);
 		return;
 	}
+	http_count_nearest(c, &work); /* the search's work, for /metrics */
 	struct feat_write_opts o = {.cs = q.cs};
 	feat_write_nearest(&r->body, c->snap, hits, n, &o);
 	free(hits);

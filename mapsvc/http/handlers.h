@@ -124,5 +124,9 @@ int http_crs_match(const char *value);
 void http_metrics_write(const struct http_ctx *c, struct buf *out);
 /* False once the server has begun to stop (server.c). */
 bool http_server_ready(const struct http_ctx *c);
+/* Adds one nearest search's work to the server's counters (server.c), so
+ * that its cost is observable, and testable, by count rather than time. */
+struct sindex_stats;
+void http_count_nearest(const struct http_ctx *c, const struct sindex_stats *work);
 
 #endif

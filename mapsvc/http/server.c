@@ -57,6 +57,7 @@
 #include <microhttpd.h>
 #include <xxhash.h>
 
+#include "../index/sindex.h"
 #include "../util/etag.h"
 #include "../util/mem.h"
 #include "door.h"
@@ -133,6 +134,9 @@ struct http_server {
 	atomic_ullong refused_framing;    /* 400/501: Transfer-Encoding and Content-Length */
 	atomic_ullong expensive_refused;  /* 503: the pool was full */
 	atomic_ullong expensive_per_client; /* 503: the client had its share */
+	atomic_ullong nearest_queries;      /* /nearest searches, and their work */
+	atomic_ullong nearest_geodesics;
+	atomic_ullong nearest_nodes;
 };
 
 struct exchange;
@@ -1045,6 +1049,16 @@ bool http_server_ready(const struct http_ctx *c)
 	return !atomic_load(&((struct http_server *)c->server_)->draining);
 }
 
+void http_count_nearest(const struct http_ctx *c, const struct sindex_stats *work)
+{
+	struct http_server *s = c->server_;
+	if (!s) /* a handler run outside a server (the fuzzer) */
+		return;
+	atomic_fetch_add(&s->nearest_queries, 1);
+	atomic_fetch_add(&s->nearest_geodesics, work->geodesics);
+	atomic_fetch_add(&s->nearest_nodes, work->nodes);
+}
+
 void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
 {
 	struct snapshot *fresh = snapshot_retain(snap);
@@ -1191,6 +1205,13 @@ static void write_connection_metrics(struct http_server *s, struct buf *out)
 		   atomic_load(&s->expensive_per_client), (unsigned long long)ps.cancelled);
 	metric(out, "mapsvc_expensive_cpu_seconds_total", "counter", "CPU time the expensive requests took.");
 	buf_printf(out, "mapsvc_expensive_cpu_seconds_total %.6f\n", (double)ps.cpu_ns / 1e9);
+	metric(out, "mapsvc_nearest_searches_total", "counter", "Nearest-site searches run (/nearest).");
+	buf_printf(out, "mapsvc_nearest_searches_total %llu\n", atomic_load(&s->nearest_queries));
+	metric(out, "mapsvc_nearest_geodesics_total", "counter",
+	       "Geodesic distances those searches computed: their work, whatever the query point.");
+	buf_printf(out, "mapsvc_nearest_geodesics_total %llu\n", atomic_load(&s->nearest_geodesics));
+	metric(out, "mapsvc_nearest_nodes_total", "counter", "Spatial index nodes those searches opened.");
+	buf_printf(out, "mapsvc_nearest_nodes_total %llu\n", atomic_load(&s->nearest_nodes));
 	metric(out, "mapsvc_ready", "gauge", "1 while serving, 0 once stopping.");
 	buf_printf(out, "mapsvc_ready %d\n", !atomic_load(&s->draining));
 }
