@@ -373,6 +373,10 @@ static bool parse_host(const char *s, size_t n, struct netaddr_host *out)
 	}
 	if (hlen == 0 || hlen > NETADDR_HOST_MAX)
 		return false;
+	/* A DNS name has no empty label (RFC 1035 §2.3.1): "..", a leading
+	 * dot, or two at the end are not a host, only one trailing dot is. */
+	if (s[0] == '.' || (s[0] != '[' && (memmem(s, hlen, "..", 2) != NULL)))
+		return false;
 	out->has_port = false;
 	out->port = 0;
 	if (hlen < n) {
