@@ -239,7 +239,7 @@ int cmd_serve(int argc, char **argv)
 		case 't':
 			if (!cli_parse_int(optarg, 1, 256, &v))
 				return cli_usage_error("serve", "--threads: '%s' is not a number in 1..256", optarg);
-			/* A single epoll thread stalls under many keep-alive clients. */
+			/* A single libmicrohttpd thread stalls under many keep-alive clients. */
 			cfg.threads = v < 2 ? 2 : (unsigned)v;
 			break;
 		case 'c':

@@ -158,8 +158,8 @@ static enum door_scan check_line(const char *p, const char *e, int *status, char
 	return DOOR_OK;
 }
 
-enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, int *status,
-                              char *detail, size_t dsize)
+enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, size_t max_fields,
+                              int *status, char *detail, size_t dsize)
 {
 	const char *p = buf, *end = buf + n;
 	/* RFC 9112 §2.2: empty lines before the request line are ignored */
@@ -202,6 +202,7 @@ enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t
 	if (check_line(p, le, status, detail, dsize) != DOOR_OK)
 		return DOOR_BAD;
 	/* The head ends at the first empty line. */
+	size_t fields = 0;
 	for (const char *q = nl; q; q = memchr(q + 1, '\n', (size_t)(end - q - 1))) {
 		if (q + 1 < end && q[1] == '\n')
 			return DOOR_OK;
@@ -209,6 +210,11 @@ enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t
 			return DOOR_OK;
 		if (q + 1 >= end)
 			break;
+		if (++fields > max_fields) {
+			*status = 431;
+			snprintf(detail, dsize, "more than %zu header lines", max_fields);
+			return DOOR_BAD;
+		}
 	}
 	if (n < max_head)
 		return DOOR_MORE;
@@ -289,8 +295,8 @@ static void readable(struct http_door *d, int fd, uint32_t events)
 		return;
 	int status = 0;
 	char detail[256];
-	switch (http_door_scan(d->peek, (size_t)n, d->cfg.max_line, d->cfg.max_head, &status, detail,
-	                       sizeof detail)) {
+	switch (http_door_scan(d->peek, (size_t)n, d->cfg.max_line, d->cfg.max_head, d->cfg.max_fields,
+	                       &status, detail, sizeof detail)) {
 	case DOOR_MORE:
 		/* The client has stopped sending: the head will never be whole. */
 		if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))

@@ -53,6 +53,7 @@ struct door_config {
 	const struct netaddr_set *trusted; /* proxies exempt from the per-client limit, or NULL */
 	size_t max_line;                   /* a longer first request line is a 414 */
 	size_t max_head;                   /* a larger first request head is a 431 */
+	size_t max_fields;                 /* and so is one with more header lines */
 };
 
 struct door_stats {
@@ -88,11 +89,11 @@ enum door_scan {
 };
 /* Scans buf for a complete first request head: empty lines, then a
  * request line of a method token, a target and HTTP/1.x, at most max_line
- * bytes, then header lines up to an empty one, at most max_head bytes in
- * all.  On DOOR_BAD, *status is 400, 414, 431 or 505 and detail (dsize
- * bytes) says why.  Pure; exposed for the fuzzer. */
-enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, int *status,
-                              char *detail, size_t dsize);
+ * bytes, then at most max_fields header lines up to an empty one, at most
+ * max_head bytes in all.  On DOOR_BAD, *status is 400, 414, 431 or 505 and
+ * detail (dsize bytes) says why.  Pure; exposed for the fuzzer. */
+enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, size_t max_fields,
+                              int *status, char *detail, size_t dsize);
 
 /* Milliseconds of CLOCK_MONOTONIC: the one clock of the admit table. */
 uint64_t http_now_ms(void);

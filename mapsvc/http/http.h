@@ -10,9 +10,9 @@
  * (declared in handlers.h); /api documents it from the same lines.
  *
  * Threads: the server's own accept thread (door.h) admits connections
- * and hands them to libmicrohttpd's pool of epoll threads once their
+ * and hands them to libmicrohttpd's pool of threads once their
  * first request head is complete; handlers run on those threads, except
- * a route's expensive requests (http_route.costly), which run on a small
+ * a route's expensive requests (http_route_traits.costly), which run on a small
  * bounded pool (pool.h) while their connection is suspended, so cheap
  * requests never wait behind them.  Each request holds its own reference
  * to the current snapshot, so a reload (http_server_set_snapshot) never
@@ -42,7 +42,7 @@ struct http_config {
 	const char *public_url; /* base of absolute links behind a proxy, or NULL: use Host */
 	const char *db_path;    /* the database the snapshot came from (reload, reports) */
 	const char *styles_dir; /* for the tile routes */
-	unsigned threads;       /* epoll threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned threads;       /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
 	unsigned cache_mb;      /* tile cache budget */
 	unsigned max_zoom;      /* tiles above it are 404 */
 	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
@@ -93,7 +93,7 @@ struct http_config {
 #define HTTP_DEFAULT_EXPENSIVE_QUEUE 4
 #define HTTP_DEFAULT_EXPENSIVE_PER_CLIENT 2
 #define HTTP_DEFAULT_DRAIN_TIMEOUT_S 30
-/* Expensive workers are niced by this much, so the epoll threads always
+/* Expensive workers are niced by this much, so libmicrohttpd's threads always
  * win the CPU from them. */
 #define HTTP_EXPENSIVE_NICE 10
 /* Retry-After of a 503 for a full pool, s: about one static map's time. */
@@ -105,13 +105,20 @@ struct http_config {
  * itself, answering with problem+json (see server.c). */
 #define HTTP_MAX_URI 8192          /* request target, bytes -> 414 */
 #define HTTP_MAX_HEADERS 32768     /* sum of header names and values -> 431 */
-/* A busy connection touches most of its pool (libmicrohttpd sizes the
- * read buffer from it and clears it between requests), so the size costs
- * resident memory and throughput: measured with 256 keep-alive clients,
- * 512 KiB pools took about 350 KiB each and throughput collapsed; 128 KiB
- * pools take about 115 KiB.  128 KiB still lets a 100 KB request target
- * through to our own 414. */
-#define HTTP_POOL_BYTES (128 * 1024)
+/* Header lines at most -> 431 (Apache's LimitRequestFields): libmicrohttpd
+ * keeps a record of each in the connection's pool, so thousands of tiny
+ * ones would overflow it before any check of ours could run. */
+#define HTTP_MAX_HEADER_LINES 100
+/* A connection touches all of its pool once it has served a request
+ * (libmicrohttpd sizes the read buffer from it and clears it between
+ * requests), even while it sits idle: measured, 4,000 idle keep-alive
+ * connections with 128 KiB pools took 502 MB.  A client may hold many
+ * connections, so the pool is kept small: 64 KiB, room for the largest
+ * head the door lets through (HTTP_MAX_URI + HTTP_MAX_HEADERS and a
+ * request line's few more bytes), so that every first request reaches
+ * our own 414 and 431.  A later request on a kept-alive connection whose
+ * head outgrows the pool meets libmicrohttpd's own page (README). */
+#define HTTP_POOL_BYTES (64 * 1024)
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_CAPTURES 4        /* {name} segments in a route pattern */
 #define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */

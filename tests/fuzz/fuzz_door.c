@@ -6,8 +6,8 @@
  * is near.  Contracts checked, beyond "no crash, no read past the bytes":
  *   - a refusal is 400, 414, 431 or 505, with a detail;
  *   - an accepted head has, after at most a few empty lines, a request
- *     line no longer than the limit that ends in "HTTP/1.d", and an empty
- *     line after it;
+ *     line no longer than the limit that ends in "HTTP/1.d", at most
+ *     MAX_FIELDS header lines and an empty line after them;
  *   - "more" is never said of a buffer as long as the head limit (the
  *     door would wait for bytes that cannot be peeked);
  *   - scanning grows monotonically: every prefix of an accepted head is
@@ -23,13 +23,14 @@
 #define H "fuzz_door"
 #define MAX_LINE 200
 #define MAX_HEAD 400
+#define MAX_FIELDS 5
 #define DETAIL 256
 
 static enum door_scan scan(const char *buf, size_t n, int *status, char *detail)
 {
 	detail[0] = '\0';
 	*status = 0;
-	return http_door_scan(buf, n, MAX_LINE, MAX_HEAD, status, detail, DETAIL);
+	return http_door_scan(buf, n, MAX_LINE, MAX_HEAD, MAX_FIELDS, status, detail, DETAIL);
 }
 
 static void check_ok(const char *buf, size_t n)
@@ -46,8 +47,16 @@ static void check_ok(const char *buf, size_t n)
 	if (le - p < 8 || memcmp(le - 8, "HTTP/1.", 7) != 0 || le[-1] < '0' || le[-1] > '9')
 		fuzz_fail(H, "accepted a request line that does not end in HTTP/1.d: '%.*s'", (int)(le - p),
 		          p);
-	if (!memmem(nl, (size_t)(end - nl), "\n\n", 2) && !memmem(nl, (size_t)(end - nl), "\n\r\n", 3))
+	const char *e2 = memmem(nl, (size_t)(end - nl), "\n\n", 2),
+	           *e3 = memmem(nl, (size_t)(end - nl), "\n\r\n", 3);
+	const char *stop = !e2 ? e3 : !e3 ? e2 : e2 < e3 ? e2 : e3;
+	if (!stop)
 		fuzz_fail(H, "accepted a head without its empty line");
+	size_t fields = 0; /* the newlines after the request line's, up to the head's end */
+	for (const char *q = nl + 1; q <= stop; q++)
+		fields += *q == '\n';
+	if (fields > MAX_FIELDS)
+		fuzz_fail(H, "accepted %zu header lines", fields);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

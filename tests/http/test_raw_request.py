@@ -19,9 +19,9 @@ CASES = os.path.join(SOURCE, "tests", "data", "http", "raw_requests.txt")
 
 
 def unescape(text):
-    """The table's escapes: \\r \\n \\t \\xHH and {N*C} for N copies of C."""
+    """The table's escapes: \\r \\n \\t \\xHH and {N*TEXT} for N copies of TEXT."""
     import re
-    text = re.sub(r"\{(\d+)\*(.)\}", lambda m: m.group(2) * int(m.group(1)), text)
+    text = re.sub(r"\{(\d+)\*([^}]+)\}", lambda m: m.group(2) * int(m.group(1)), text)
     return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
 
 

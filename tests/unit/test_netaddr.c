@@ -105,7 +105,7 @@ static void set_case(const char *where, char *line)
 		p += 4;
 		netaddr_set_free(cur_set);
 		cur_set = NULL;
-		size_t want;
+		size_t want = 0;
 		CHECK_MSG(read_quoted(&p, list, sizeof list) >= 0 && sscanf(p, "%zu", &want) == 1,
 		          "%s: malformed", where);
 		CHECK_MSG(netaddr_set_parse(list, &cur_set, &err) == MS_OK, "%s: '%s': %s", where, list,
@@ -197,7 +197,7 @@ static void host_case(const char *where, char *line)
 		p += 6;
 		netaddr_hosts_free(cur_hosts);
 		cur_hosts = NULL;
-		size_t want;
+		size_t want = 0;
 		CHECK_MSG(read_quoted(&p, value, sizeof value) >= 0 && sscanf(p, "%zu", &want) == 1,
 		          "%s: malformed", where);
 		CHECK_MSG(netaddr_hosts_parse(value, &cur_hosts, &err) == MS_OK, "%s: %s", where, err.msg);
