@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -49,6 +50,9 @@
 #define METHOD_MAX 32
 /* "HTTP/1.1" */
 #define VERSION_LEN 8
+/* The largest Content-Length libmicrohttpd takes, 2^64 - 1, as text. */
+#define UINT64_MAX_TEXT "18446744073709551615"
+#define UINT64_DIGITS 20
 /* What the refusal's status line and headers take at most. */
 #define REFUSAL_HEAD_MAX 256
 /* Bytes of unread input discarded per read, and per readiness event, of
@@ -158,6 +162,42 @@ static enum door_scan check_line(const char *p, const char *e, int *status, char
 	return DOOR_OK;
 }
 
+/* A Content-Length line must carry a number of at most 64 bits (RFC 9110
+ * §8.6): libmicrohttpd would answer anything else with its own HTML page
+ * (400, 413), so the door answers first. */
+static enum door_scan check_content_length(const char *p, const char *e, int *status, char *detail,
+                                           size_t dsize)
+{
+	static const char name[] = "content-length:";
+	size_t nl = sizeof name - 1;
+	if ((size_t)(e - p) < nl || strncasecmp(p, name, nl) != 0)
+		return DOOR_OK;
+	const char *v = p + nl;
+	while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	while (v < e && (*v == ' ' || *v == '\t'))
+		v++;
+	size_t digits = 0;
+	while (v + digits < e && v[digits] >= '0' && v[digits] <= '9')
+		digits++;
+	if (digits == 0 || v + digits != e) {
+		*status = 400;
+		snprintf(detail, dsize, "Content-Length '%.*s' is not a number",
+		         (int)(e - v > 40 ? 40 : e - v), v);
+		return DOOR_BAD;
+	}
+	while (digits > 1 && *v == '0')
+		v++, digits--;
+	if (digits > UINT64_DIGITS ||
+	    (digits == UINT64_DIGITS && memcmp(v, UINT64_MAX_TEXT, UINT64_DIGITS) > 0)) {
+		*status = 413;
+		snprintf(detail, dsize, "Content-Length %.*s does not fit in 64 bits",
+		         (int)(digits > 40 ? 40 : digits), v);
+		return DOOR_BAD;
+	}
+	return DOOR_OK;
+}
+
 enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, size_t max_fields,
                               int *status, char *detail, size_t dsize)
 {
@@ -215,6 +255,10 @@ enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t
 			snprintf(detail, dsize, "more than %zu header lines", max_fields);
 			return DOOR_BAD;
 		}
+		/* the header line that starts here, if it has come whole */
+		const char *hl = q + 1, *he = memchr(hl, '\n', (size_t)(end - hl));
+		if (he && check_content_length(hl, he, status, detail, dsize) != DOOR_OK)
+			return DOOR_BAD;
 	}
 	if (n < max_head)
 		return DOOR_MORE;

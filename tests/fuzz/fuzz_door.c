@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "fuzz.h"
 #include "http/door.h"
@@ -57,6 +58,29 @@ static void check_ok(const char *buf, size_t n)
 		fields += *q == '\n';
 	if (fields > MAX_FIELDS)
 		fuzz_fail(H, "accepted %zu header lines", fields);
+	/* and every Content-Length in it is a number of at most 64 bits;
+	 * stop is a '\n', so every line up to it ends in one */
+	for (const char *l = nl + 1; l <= stop;) {
+		const char *le2 = memchr(l, '\n', (size_t)(stop + 1 - l));
+		if ((size_t)(le2 - l) >= 15 && strncasecmp(l, "content-length:", 15) == 0) {
+			unsigned long long v = 0;
+			const char *d = l + 15;
+			while (*d == ' ' || *d == '\t')
+				d++;
+			bool got = false;
+			while (*d >= '0' && *d <= '9') {
+				if (v > (~0ull - (unsigned)(*d - '0')) / 10)
+					fuzz_fail(H, "accepted a Content-Length above 64 bits");
+				v = v * 10 + (unsigned)(*d++ - '0');
+				got = true;
+			}
+			while (*d == ' ' || *d == '\t' || *d == '\r')
+				d++;
+			if (!got || d != le2)
+				fuzz_fail(H, "accepted a Content-Length that is not a number");
+		}
+		l = le2 + 1;
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
