@@ -120,6 +120,9 @@ int http_crs_match(const char *value);
 	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
 	 .desc = "One category or a comma-separated list."}
 
+/* The value of a hexadecimal digit, or -1 (util.c): percent-decoding's. */
+int http_hex_digit(char c);
+
 /* Writes the Prometheus text of the server's counters (server.c). */
 void http_metrics_write(const struct http_ctx *c, struct buf *out);
 /* False once the server has begun to stop (server.c). */

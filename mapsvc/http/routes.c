@@ -97,17 +97,6 @@ bool http_always_costly(const struct http_ctx *c)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..n) into out (RFC 3986 §2.1); a '%' without two hex
  * digits after it stays as it is, as libmicrohttpd leaves it.  Returns the
  * decoded length, or -1 when a byte decodes to NUL (a C string would end
@@ -117,7 +106,8 @@ static long decode_segment(const char *s, size_t n, char *out)
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (hi = http_hex_digit(s[i + 1])) >= 0 &&
+		    (lo = http_hex_digit(s[i + 2])) >= 0) {
 			out[o] = (char)(hi * 16 + lo);
 			i += 2;
 		} else {

@@ -19,18 +19,19 @@
  * were ready at once it slept on their requests until an unrelated event
  * came (measured with wrk: 131 requests/s at 512 connections against
  * 30,000 at 128).  poll has no such loop, and measured as fast at 128
- * connections (36,000 requests/s) and steady up to 4,096.  Three more of the
- * library's behaviours shape the code:
+ * connections and steady up to 4,096 (README, Performance).  Three more
+ * of the library's behaviours shape the code:
  *  - queueing the answer during the first access-handler call makes it
  *    close keep-alive connections, so the first call only sets up the
  *    request state and the answer is queued on the next one - except
  *    when the connection should close anyway (a request whose framing is
  *    refused, or whose large body will not be read);
  *  - a request head that does not fit in the connection's memory pool is
- *    answered with its own HTML page.  The pool is many times larger than
- *    the limits checked here (HTTP_POOL_BYTES), and the door refuses
- *    larger first heads itself; only a later request on a kept-alive
- *    connection can still meet that page (README, "Error pages");
+ *    answered with its own HTML page.  The pool (HTTP_POOL_BYTES) holds
+ *    the largest first head the door lets through, so every first
+ *    request reaches the checks here; only a later request on a
+ *    kept-alive connection can still meet that page (README, "Error
+ *    pages libmicrohttpd still writes");
  *  - the request target reaches the URI log callback raw, before it is
  *    split and percent-decoded; libmicrohttpd's decoding then ends a
  *    value at a decoded NUL.  So uri_logger refuses control characters
@@ -146,8 +147,6 @@ struct http_server {
 	atomic_ullong nearest_nodes;
 };
 
-struct exchange;
-
 /* Per-request state, created by the URI log callback (which sees the raw
  * request target) and freed on completion. */
 struct request {
@@ -183,17 +182,6 @@ struct job {
 	struct exchange x;
 };
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Finds the first control character of the target, raw or percent-
  * encoded: everything after a decoded NUL would be dropped by
  * libmicrohttpd's decoder, so a proxy in front and this server would read
@@ -202,8 +190,8 @@ static void check_target(struct request *rq, const char *uri)
 {
 	for (size_t i = 0; uri[i]; i++) {
 		int v = (unsigned char)uri[i];
-		if (v == '%' && hex_value(uri[i + 1]) >= 0 && hex_value(uri[i + 2]) >= 0)
-			v = hex_value(uri[i + 1]) * 16 + hex_value(uri[i + 2]);
+		if (v == '%' && http_hex_digit(uri[i + 1]) >= 0 && http_hex_digit(uri[i + 2]) >= 0)
+			v = http_hex_digit(uri[i + 1]) * 16 + http_hex_digit(uri[i + 2]);
 		if (v < 0x20 || v == 0x7f) {
 			rq->bad = v == 0 ? "a NUL (%00)" : "a control character";
 			rq->bad_at = i;

@@ -108,6 +108,17 @@ void http_problem_from_error(struct http_response *r, const struct ms_error *err
 	http_problem(r, http_status_of(err->status), "%s", err->msg);
 }
 
+int http_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void http_url_encode(struct buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
