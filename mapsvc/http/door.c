@@ -248,7 +248,9 @@ enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t
 			return DOOR_OK;
 		if (q + 2 < end && q[1] == '\r' && q[2] == '\n')
 			return DOOR_OK;
-		if (q + 1 >= end)
+		/* nothing after this line yet, or only the '\r' of what may be
+		 * the empty line: wait for more (found by fuzz_door) */
+		if (q + 1 >= end || (q + 2 == end && q[1] == '\r'))
 			break;
 		if (++fields > max_fields) {
 			*status = 431;
