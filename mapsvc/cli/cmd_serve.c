@@ -1,13 +1,17 @@
 /*
- * cmd_serve.c - `mapsvc serve`: load the database into a snapshot, run the
- * HTTP server until SIGINT or SIGTERM, and reload the data on SIGHUP.
+ * cmd_serve.c - `mapsvc serve`: build the map service (the database's
+ * sites and the styles folder, mapservice/mapservice.h), run the HTTP
+ * server over it until SIGINT or SIGTERM, and reload data and styles
+ * together on SIGHUP.
  *
  * Signals are blocked before the server's threads start (they inherit the
  * mask) and taken synchronously here with sigwait, so no work happens in
- * a signal handler and a reload runs on this thread while requests go on.
- * SIGINT and SIGTERM stop gracefully: the server drains (http.h) - it
- * turns unready, stops accepting, answers what it has received within
- * --drain-timeout - and then the process exits 0.
+ * a signal handler and a reload runs on this thread while requests go on:
+ * the new generation is loaded beside the one serving and swapped in only
+ * when whole, so a broken database or style file is logged here and the
+ * service keeps what it had.  SIGINT and SIGTERM stop gracefully: the
+ * server drains (http.h) - it turns unready, stops accepting, answers what
+ * it has received within --drain-timeout - and then the process exits 0.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -16,72 +20,94 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../geo/webmerc.h"
 #include "../http/http.h"
+#include "../mapservice/mapservice.h"
 #include "cli.h"
 
+#define MIB (1024 * 1024)
+/* Defaults (DESIGN.md): 127.0.0.1:8080, zoom up to 20, a 64 MiB cache. */
+#define DEFAULT_PORT 8080
+#define DEFAULT_MAX_ZOOM 20
+#define DEFAULT_CACHE_MB 64
+/* Bounds of the options' values: beyond them a value is a typo. */
+#define MAX_THREADS 256
+#define MAX_CACHE_MB (1 << 20)
+#define MAX_AGE_S 31536000 /* a year, RFC 9111's longest meaningful max-age */
+#define MAX_PUBLIC_URL 200 /* leaves room in HTTP_BASE_URL_MAX */
+#define MAX_BASEMAP_TEXT 1000
+#define CONNECTIONS_MAX 1000000
+#define TIMEOUT_MAX_S 3600
+#define WORKERS_MAX 256
+#define QUEUE_MAX 10000
+#define FRAME_ANCESTORS_MAX 1000
+#define MS_PER_S 1000u
+
+/* The help; the defaults of the limits are filled in from http.h by
+ * print_usage, so that they cannot disagree. */
 static const char usage_text[] =
-	"usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
-	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
-	"                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
-	"                    [connection, expensive-request, link and header options below]\n"
-	"\n"
-	"Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
-	"\n"
-	"  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
-	"  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
-	"                     port 0 picks a free one, printed at start-up)\n"
-	"  --public-url URL   base of absolute links when behind a proxy (default: from the Host\n"
-	"                     header, when it is one of --allowed-hosts)\n"
-	"  --styles DIR       folder of tile styles (default: the bundled styles)\n"
-	"  --threads N        worker threads (default: the number of cores, at least 2)\n"
-	"  --cache-mb N       tile cache budget in MiB (default 64)\n"
-	"  --max-zoom N       highest zoom level served (default 20)\n"
-	"  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
-	"  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none; never on\n"
-	"                     /metrics)\n"
-	"  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
-	"                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
-	"  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
-	"  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
-	"                     the page then asks for GCJ-02 overlay tiles and positions)\n"
-	"\n"
-	"Connections:\n"
-	"  --max-connections N         connections open at once (default "
-	HTTP_STR(HTTP_DEFAULT_MAX_CONNECTIONS) ");\n"
-	"                              near it, idle keep-alive connections are closed first\n"
-	"  --max-client-connections N  per client address, an IPv6 /64 counting as one (default "
-	HTTP_STR(HTTP_DEFAULT_CLIENT_CONNECTIONS) ")\n"
-	"  --head-timeout S    each request head must be complete within S seconds of the accept or of\n"
-	"                      the previous answer, however slowly it comes (default "
-	HTTP_STR(HTTP_DEFAULT_HEAD_TIMEOUT_S) ")\n"
-	"  --idle-timeout S    a connection with no byte moving for S seconds is closed (default "
-	HTTP_STR(HTTP_DEFAULT_IDLE_TIMEOUT_S) ")\n"
-	"  --trusted-proxy LIST  addresses or CIDR blocks (comma-separated) of proxies whose\n"
-	"                      X-Forwarded-For is believed and whose connections are not counted per\n"
-	"                      client (default: none)\n"
-	"Expensive requests (static maps, PDF route sheets) run on their own threads, at a lower\n"
-	"priority:\n"
-	"  --expensive-workers N   threads (default: the number of cores minus one, at least 1)\n"
-	"  --expensive-queue N     requests that may wait for one; more get 503 (default "
-	HTTP_STR(HTTP_DEFAULT_EXPENSIVE_QUEUE) ")\n"
-	"  --expensive-per-client N  running or waiting per client (default "
-	HTTP_STR(HTTP_DEFAULT_EXPENSIVE_PER_CLIENT) ")\n"
-	"Links and headers:\n"
-	"  --allowed-hosts LIST  hosts (host or host:port, comma-separated) whose Host header may go\n"
-	"                      into absolute links without --public-url; other hosts get relative links\n"
-	"                      (default: the listen address, localhost, 127.0.0.1, [::1])\n"
-	"  --frame-ancestors SOURCES  CSP frame-ancestors of HTML pages, e.g.\n"
-	"                      \"'self' https://a.example\"\n"
-	"                      (default 'self')\n"
-	"  --metrics-listen HOST:PORT  serve /metrics (with /healthz and /readyz) there instead of on\n"
-	"                      --listen (default: on --listen)\n"
-	"Stopping:\n"
-	"  --drain-timeout S   on SIGTERM or SIGINT, time to answer the requests in flight before\n"
-	"                      stopping (default " HTTP_STR(HTTP_DEFAULT_DRAIN_TIMEOUT_S) ")\n"
-	"\n"
-	"Signals: SIGHUP reloads the database without dropping requests; SIGTERM or SIGINT stop:\n"
-	"/readyz turns 503, no new connection is taken, the requests received are answered, and the\n"
-	"process exits 0.\n";
+    "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
+    "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
+    "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
+    "                    [connection, expensive-request, link and header options below]\n"
+    "\n"
+    "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
+    "\n"
+    "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
+    "                     port 0 picks a free one, printed at start-up)\n"
+    "  --public-url URL   base of absolute links when behind a proxy (default: from the Host\n"
+    "                     header, when it is one of --allowed-hosts)\n"
+    "  --styles DIR       folder of tile styles (default: the bundled styles)\n"
+    "  --threads N        worker threads (default: the number of cores, at least 2)\n"
+    "  --cache-mb N       tile cache budget in MiB (default 64)\n"
+    "  --max-zoom N       highest zoom level served (default 20)\n"
+    "  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
+    "  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none; never on\n"
+    "                     /metrics)\n"
+    "  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
+    "                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
+    "  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
+    "  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
+    "                     the page then asks for GCJ-02 overlay tiles and positions)\n"
+    "\n"
+    "Connections:\n"
+    "  --max-connections N         connections open at once (default %u); near it, idle\n"
+    "                              keep-alive connections are closed first\n"
+    "  --max-client-connections N  per client address, an IPv6 /64 counting as one (default %u)\n"
+    "  --head-timeout S    each request head must be complete within S seconds of the accept or of\n"
+    "                      the previous answer, however slowly it comes (default %u)\n"
+    "  --idle-timeout S    a connection with no byte moving for S seconds is closed (default %u)\n"
+    "  --trusted-proxy LIST  addresses or CIDR blocks (comma-separated) of proxies whose\n"
+    "                      X-Forwarded-For is believed and whose connections are not counted per\n"
+    "                      client (default: none)\n"
+    "Expensive requests (static maps, PDF route sheets) run on their own threads, at a lower\n"
+    "priority:\n"
+    "  --expensive-workers N   threads (default: the number of cores minus one, at least 1)\n"
+    "  --expensive-queue N     requests that may wait for one; more get 503 (default %u)\n"
+    "  --expensive-per-client N  running or waiting per client (default %u)\n"
+    "Links and headers:\n"
+    "  --allowed-hosts LIST  hosts (host or host:port, comma-separated) whose Host header may go\n"
+    "                      into absolute links without --public-url; other hosts get relative links\n"
+    "                      (default: the listen address, localhost, 127.0.0.1, [::1])\n"
+    "  --frame-ancestors SOURCES  CSP frame-ancestors of HTML pages, e.g.\n"
+    "                      \"'self' https://a.example\" (default 'self')\n"
+    "  --metrics-listen HOST:PORT  serve /metrics (with /healthz and /readyz) there instead of on\n"
+    "                      --listen (default: on --listen)\n"
+    "Stopping:\n"
+    "  --drain-timeout S   on SIGTERM or SIGINT, time to answer the requests in flight before\n"
+    "                      stopping (default %u)\n"
+    "\n"
+    "Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
+    "file keeps the current ones serving); SIGTERM or SIGINT stop: /readyz turns 503, no new\n"
+    "connection is taken, the requests received are answered, and the process exits 0.\n";
+
+static void print_usage(void)
+{
+	printf(usage_text, HTTP_DEFAULT_MAX_CONNECTIONS, HTTP_DEFAULT_CLIENT_CONNECTIONS,
+	       HTTP_DEFAULT_HEAD_TIMEOUT_S, HTTP_DEFAULT_IDLE_TIMEOUT_S, HTTP_DEFAULT_EXPENSIVE_QUEUE,
+	       HTTP_DEFAULT_EXPENSIVE_PER_CLIENT, HTTP_DEFAULT_DRAIN_TIMEOUT_S);
+}
 
 /* Splits "host:port" or "[v6]:port". */
 static bool parse_listen(char *s, const char **host, unsigned *port)
@@ -105,6 +131,18 @@ static bool parse_listen(char *s, const char **host, unsigned *port)
 	return true;
 }
 
+/* What the options of `serve` set. */
+struct serve_options {
+	struct http_config http;
+	struct mapservice_config maps;
+	char listen[300];  /* --listen's copy, split in place into host and port */
+	char metrics[300]; /* --metrics-listen's, the same way */
+	unsigned drain_timeout_s;
+	/* --trusted-proxy's and --allowed-hosts' lists (owned) */
+	struct netaddr_set *trusted;
+	struct netaddr_hosts *hosts;
+};
+
 /* Long-only options. */
 enum {
 	OPT_MAX_CONNECTIONS = 256,
@@ -121,13 +159,6 @@ enum {
 	OPT_METRICS_LISTEN,
 };
 
-/* Bounds of the numeric options. */
-#define CONNECTIONS_MAX 1000000
-#define TIMEOUT_MAX_S 3600
-#define WORKERS_MAX 256
-#define QUEUE_MAX 10000
-#define FRAME_ANCESTORS_MAX 1000
-
 /* A CSP source list goes into a header: no separator of the policy
  * (';', ','), no control character, nothing outside ASCII. */
 static bool csp_sources_ok(const char *s)
@@ -140,203 +171,265 @@ static bool csp_sources_ok(const char *s)
 	return true;
 }
 
-/* The numeric options of the limits: name and range. */
-struct numeric_option {
-	int id;
-	const char *name;
-	long min, max;
-};
-static const struct numeric_option numeric_options[] = {
-	{OPT_MAX_CONNECTIONS, "max-connections", 1, CONNECTIONS_MAX},
-	{OPT_CLIENT_CONNECTIONS, "max-client-connections", 1, CONNECTIONS_MAX},
-	{OPT_HEAD_TIMEOUT, "head-timeout", 1, TIMEOUT_MAX_S},
-	{OPT_IDLE_TIMEOUT, "idle-timeout", 1, TIMEOUT_MAX_S},
-	{OPT_EXPENSIVE_WORKERS, "expensive-workers", 1, WORKERS_MAX},
-	{OPT_EXPENSIVE_QUEUE, "expensive-queue", 1, QUEUE_MAX},
-	{OPT_EXPENSIVE_PER_CLIENT, "expensive-per-client", 1, QUEUE_MAX},
-	{OPT_DRAIN_TIMEOUT, "drain-timeout", 0, TIMEOUT_MAX_S},
-};
-
-static const struct numeric_option *numeric_option(int id)
+/* An http(s) URL of at most max bytes for option name; false after the
+ * usage message. */
+static bool url_ok(const char *name, const char *v, size_t max)
 {
-	size_t i = 0;
-	while (i + 1 < sizeof numeric_options / sizeof numeric_options[0] && numeric_options[i].id != id)
-		i++;
-	return &numeric_options[i];
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return cli_usage_error("serve", "--%s: '%s' is not an http(s) URL", name, v), false;
+	if (strlen(v) > max)
+		return cli_usage_error("serve", "--%s: longer than %zu characters", name, max), false;
+	return true;
 }
 
-/* Where a numeric option's value goes. */
-static unsigned *numeric_target(struct http_config *cfg, unsigned *drain_timeout_s, int id)
+/* Numbers of the options: a usage message for a bad one. */
+static bool number_ok(const char *name, const char *v, long min, long max, long *out)
 {
-	switch (id) {
-	case OPT_MAX_CONNECTIONS: return &cfg->max_connections;
-	case OPT_CLIENT_CONNECTIONS: return &cfg->max_client_connections;
-	case OPT_HEAD_TIMEOUT: return &cfg->head_timeout_s;
-	case OPT_IDLE_TIMEOUT: return &cfg->idle_timeout_s;
-	case OPT_EXPENSIVE_WORKERS: return &cfg->expensive_workers;
-	case OPT_EXPENSIVE_QUEUE: return &cfg->expensive_queue;
-	case OPT_EXPENSIVE_PER_CLIENT: return &cfg->expensive_per_client;
-	default: return drain_timeout_s;
+	if (cli_parse_int(v, min, max, out))
+		return true;
+	cli_usage_error("serve", "--%s: '%s' is not a number in %ld..%ld", name, v, min, max);
+	return false;
+}
+
+/* The options of the limits (admit.h, door.h, pool.h) and the drain: a
+ * number into its field; EXIT_OK or the usage error's status. */
+static int take_limit(int ch, const char *v, struct serve_options *o)
+{
+	static const struct {
+		int id;
+		const char *name;
+		long min, max;
+	} limits[] = {
+	    {OPT_MAX_CONNECTIONS, "max-connections", 1, CONNECTIONS_MAX},
+	    {OPT_CLIENT_CONNECTIONS, "max-client-connections", 1, CONNECTIONS_MAX},
+	    {OPT_HEAD_TIMEOUT, "head-timeout", 1, TIMEOUT_MAX_S},
+	    {OPT_IDLE_TIMEOUT, "idle-timeout", 1, TIMEOUT_MAX_S},
+	    {OPT_EXPENSIVE_WORKERS, "expensive-workers", 1, WORKERS_MAX},
+	    {OPT_EXPENSIVE_QUEUE, "expensive-queue", 1, QUEUE_MAX},
+	    {OPT_EXPENSIVE_PER_CLIENT, "expensive-per-client", 1, QUEUE_MAX},
+	    {OPT_DRAIN_TIMEOUT, "drain-timeout", 0, TIMEOUT_MAX_S},
+	};
+	unsigned *target[] = {&o->http.max_connections,      &o->http.max_client_connections,
+	                      &o->http.head_timeout_s,       &o->http.idle_timeout_s,
+	                      &o->http.expensive_workers,    &o->http.expensive_queue,
+	                      &o->http.expensive_per_client, &o->drain_timeout_s};
+	for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+		long n;
+		if (limits[i].id != ch)
+			continue;
+		if (!number_ok(limits[i].name, v, limits[i].min, limits[i].max, &n))
+			return EXIT_USAGE;
+		*target[i] = (unsigned)n;
+		return EXIT_OK;
 	}
+	return cli_usage_error("serve", "unknown option"); /* getopt's table and this one disagree */
 }
 
-/* The lists options parse into: file-scope, so that a usage error
- * returning early leaves them reachable, not leaked. */
-static struct netaddr_set *trusted;
-static struct netaddr_hosts *hosts;
+/* The options of who a client is, links and headers; EXIT_OK or the
+ * usage error's status. */
+static int take_security_option(int ch, const char *v, struct serve_options *o)
+{
+	struct ms_error err = {0};
+	switch (ch) {
+	case OPT_TRUSTED_PROXY:
+		netaddr_set_free(o->trusted);
+		if (netaddr_set_parse(v, &o->trusted, &err) != MS_OK)
+			return cli_usage_error("serve", "--trusted-proxy: %s", err.msg);
+		o->http.trusted_proxies = o->trusted;
+		return EXIT_OK;
+	case OPT_ALLOWED_HOSTS:
+		netaddr_hosts_free(o->hosts);
+		if (netaddr_hosts_parse(v, &o->hosts, &err) != MS_OK)
+			return cli_usage_error("serve", "--allowed-hosts: %s", err.msg);
+		o->http.allowed_hosts = o->hosts;
+		return EXIT_OK;
+	case OPT_FRAME_ANCESTORS:
+		if (!csp_sources_ok(v))
+			return cli_usage_error(
+			    "serve",
+			    "--frame-ancestors: '%s' is not a CSP source list (no ';', ',' or "
+			    "control characters; at most %d bytes)",
+			    v, FRAME_ANCESTORS_MAX);
+		o->http.frame_ancestors = v;
+		return EXIT_OK;
+	case OPT_METRICS_LISTEN:
+		snprintf(o->metrics, sizeof o->metrics, "%s", v);
+		if (!parse_listen(o->metrics, &o->http.metrics_host, &o->http.metrics_port))
+			return cli_usage_error("serve", "--metrics-listen: '%s' is not HOST:PORT", v);
+		return EXIT_OK;
+	}
+	return take_limit(ch, v, o);
+}
 
-int cmd_serve(int argc, char **argv)
+/* One option into o; EXIT_OK or the usage error's status. */
+static int take_option(int ch, const char *v, struct serve_options *o)
+{
+	long n;
+	switch (ch) {
+	case 'd': o->maps.db_path = v; return EXIT_OK;
+	case 's': o->maps.styles_dir = v; return EXIT_OK;
+	case 'l':
+		snprintf(o->listen, sizeof o->listen, "%s", v);
+		if (!parse_listen(o->listen, &o->http.host, &o->http.port))
+			return cli_usage_error("serve", "--listen: '%s' is not HOST:PORT", v);
+		return EXIT_OK;
+	case 'u':
+		if (!url_ok("public-url", v, MAX_PUBLIC_URL))
+			return EXIT_USAGE;
+		o->http.public_url = v;
+		return EXIT_OK;
+	case 't':
+		if (!number_ok("threads", v, 1, MAX_THREADS, &n))
+			return EXIT_USAGE;
+		/* A single libmicrohttpd thread stalls under many keep-alive clients. */
+		o->http.threads = n < 2 ? 2 : (unsigned)n;
+		return EXIT_OK;
+	case 'c':
+		if (!number_ok("cache-mb", v, 0, MAX_CACHE_MB, &n))
+			return EXIT_USAGE;
+		o->maps.cache_bytes = (size_t)n * MIB;
+		return EXIT_OK;
+	case 'z':
+		if (!number_ok("max-zoom", v, 0, WEBMERC_MAX_ZOOM, &n))
+			return EXIT_USAGE;
+		o->http.max_zoom = (unsigned)n;
+		return EXIT_OK;
+	case 'm':
+		if (!number_ok("max-age", v, 1, MAX_AGE_S, &n))
+			return EXIT_USAGE;
+		o->http.tile_max_age = (unsigned)n;
+		return EXIT_OK;
+	case 'o': o->http.cors = *v ? v : NULL; return EXIT_OK;
+	case 'B':
+		if (!url_ok("basemap", v, MAX_BASEMAP_TEXT))
+			return EXIT_USAGE;
+		if (!strstr(v, "{z}") || !strstr(v, "{x}") || !strstr(v, "{y}"))
+			return cli_usage_error("serve", "--basemap: '%s' lacks {z}, {x} or {y}", v);
+		o->http.basemap_url = v;
+		return EXIT_OK;
+	case 'A':
+		if (strlen(v) > MAX_BASEMAP_TEXT)
+			return cli_usage_error("serve", "--basemap-attribution: longer than %d characters",
+			                       MAX_BASEMAP_TEXT);
+		o->http.basemap_attribution = v;
+		return EXIT_OK;
+	case 'C':
+		if (strcmp(v, "wgs84") && strcmp(v, "gcj02"))
+			return cli_usage_error("serve", "--basemap-crs: '%s' is not wgs84 or gcj02", v);
+		o->http.basemap_gcj02 = !strcmp(v, "gcj02");
+		return EXIT_OK;
+	}
+	return take_security_option(ch, v, o);
+}
+
+/* The command line into o.  EXIT_OK to serve, -1 after --help, else the
+ * usage error's status. */
+static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	    {"listen", required_argument, NULL, 'l'},
-		{"public-url", required_argument, NULL, 'u'}, {"styles", required_argument, NULL, 's'},
-		{"threads", required_argument, NULL, 't'},    {"cache-mb", required_argument, NULL, 'c'},
-		{"max-zoom", required_argument, NULL, 'z'},   {"cors", required_argument, NULL, 'o'},
-		{"basemap", required_argument, NULL, 'B'},   {"basemap-attribution", required_argument, NULL, 'A'},
-		{"basemap-crs", required_argument, NULL, 'C'}, {"max-age", required_argument, NULL, 'm'},
-		{"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-		{"max-client-connections", required_argument, NULL, OPT_CLIENT_CONNECTIONS},
-		{"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
-		{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-		{"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
-		{"expensive-workers", required_argument, NULL, OPT_EXPENSIVE_WORKERS},
-		{"expensive-queue", required_argument, NULL, OPT_EXPENSIVE_QUEUE},
-		{"expensive-per-client", required_argument, NULL, OPT_EXPENSIVE_PER_CLIENT},
-		{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
-		{"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
-		{"frame-ancestors", required_argument, NULL, OPT_FRAME_ANCESTORS},
-		{"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"public-url", required_argument, NULL, 'u'},
+	    {"styles", required_argument, NULL, 's'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"cache-mb", required_argument, NULL, 'c'},
+	    {"max-zoom", required_argument, NULL, 'z'},
+	    {"cors", required_argument, NULL, 'o'},
+	    {"basemap", required_argument, NULL, 'B'},
+	    {"basemap-attribution", required_argument, NULL, 'A'},
+	    {"basemap-crs", required_argument, NULL, 'C'},
+	    {"max-age", required_argument, NULL, 'm'},
+	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+	    {"max-client-connections", required_argument, NULL, OPT_CLIENT_CONNECTIONS},
+	    {"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
+	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	    {"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
+	    {"expensive-workers", required_argument, NULL, OPT_EXPENSIVE_WORKERS},
+	    {"expensive-queue", required_argument, NULL, OPT_EXPENSIVE_QUEUE},
+	    {"expensive-per-client", required_argument, NULL, OPT_EXPENSIVE_PER_CLIENT},
+	    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+	    {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
+	    {"frame-ancestors", required_argument, NULL, OPT_FRAME_ANCESTORS},
+	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct http_config cfg = {
-		.host = "127.0.0.1",
-		.port = 8080,
-		.db_path = cli_default_db(),
-		.styles_dir = cli_default_styles(),
-		.threads = ncpu > 2 ? (unsigned)ncpu : 2,
-		.cache_mb = 64,
-		.max_zoom = 20,
-		.cors = "*",
+	o->http = (struct http_config){
+	    .host = "127.0.0.1",
+	    .port = DEFAULT_PORT,
+	    .threads = ncpu > 2 ? (unsigned)ncpu : 2,
+	    .max_zoom = DEFAULT_MAX_ZOOM,
+	    .cors = "*",
 	};
-	unsigned drain_timeout_s = HTTP_DEFAULT_DRAIN_TIMEOUT_S;
-	char listen_buf[300], metrics_buf[300];
-	struct ms_error err = {0};
-	long v;
+	o->maps = (struct mapservice_config){cli_default_db(), cli_default_styles(), DEFAULT_CACHE_MB * MIB};
+	o->drain_timeout_s = HTTP_DEFAULT_DRAIN_TIMEOUT_S;
+	o->trusted = NULL;
+	o->hosts = NULL;
 	optind = 1;
 	opterr = 0;
-	int ch;
+	int ch, rc;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': cfg.db_path = optarg; break;
-		case 'l':
-			snprintf(listen_buf, sizeof listen_buf, "%s", optarg);
-			if (!parse_listen(listen_buf, &cfg.host, &cfg.port))
-				return cli_usage_error("serve", "--listen: '%s' is not HOST:PORT", optarg);
-			break;
-		case 'u':
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return cli_usage_error("serve", "--public-url: '%s' is not an http(s) URL", optarg);
-			if (strlen(optarg) > 200)
-				return cli_usage_error("serve", "--public-url: longer than 200 characters");
-			cfg.public_url = optarg;
-			break;
-		case 's': cfg.styles_dir = optarg; break;
-		case 't':
-			if (!cli_parse_int(optarg, 1, 256, &v))
-				return cli_usage_error("serve", "--threads: '%s' is not a number in 1..256", optarg);
-			/* A single libmicrohttpd thread stalls under many keep-alive clients. */
-			cfg.threads = v < 2 ? 2 : (unsigned)v;
-			break;
-		case 'c':
-			if (!cli_parse_int(optarg, 0, 1 << 20, &v))
-				return cli_usage_error("serve", "--cache-mb: '%s' is not a number in 0..1048576", optarg);
-			cfg.cache_mb = (unsigned)v;
-			break;
-		case 'z':
-			if (!cli_parse_int(optarg, 0, 24, &v))
-				return cli_usage_error("serve", "--max-zoom: '%s' is not a number in 0..24", optarg);
-			cfg.max_zoom = (unsigned)v;
-			break;
-		case 'm':
-			if (!cli_parse_int(optarg, 1, 31536000, &v))
-				return cli_usage_error("serve", "--max-age: '%s' is not a number of seconds in 1..31536000",
-						       optarg);
-			cfg.tile_max_age = (unsigned)v;
-			break;
-		case 'o': cfg.cors = *optarg ? optarg : NULL; break;
-		case 'B':
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return cli_usage_error("serve", "--basemap: '%s' is not an http(s) URL", optarg);
-			if (!strstr(optarg, "{z}") || !strstr(optarg, "{x}") || !strstr(optarg, "{y}"))
-				return cli_usage_error("serve", "--basemap: '%s' lacks {z}, {x} or {y}", optarg);
-			if (strlen(optarg) > 1000)
-				return cli_usage_error("serve", "--basemap: longer than 1000 characters");
-			cfg.basemap_url = optarg;
-			break;
-		case 'A':
-			if (strlen(optarg) > 1000)
-				return cli_usage_error("serve", "--basemap-attribution: longer than 1000 characters");
-			cfg.basemap_attribution = optarg;
-			break;
-		case 'C':
-			if (strcmp(optarg, "wgs84") && strcmp(optarg, "gcj02"))
-				return cli_usage_error("serve", "--basemap-crs: '%s' is not wgs84 or gcj02", optarg);
-			cfg.basemap_gcj02 = !strcmp(optarg, "gcj02");
-			break;
-		case OPT_MAX_CONNECTIONS:
-		case OPT_CLIENT_CONNECTIONS:
-		case OPT_HEAD_TIMEOUT:
-		case OPT_IDLE_TIMEOUT:
-		case OPT_EXPENSIVE_WORKERS:
-		case OPT_EXPENSIVE_QUEUE:
-		case OPT_EXPENSIVE_PER_CLIENT:
-		case OPT_DRAIN_TIMEOUT: {
-			const struct numeric_option *no = numeric_option(ch);
-			if (!cli_parse_int(optarg, no->min, no->max, &v))
-				return cli_usage_error("serve", "--%s: '%s' is not a number in %ld..%ld", no->name,
-						       optarg, no->min, no->max);
-			*numeric_target(&cfg, &drain_timeout_s, ch) = (unsigned)v;
-			break;
-		}
-		case OPT_TRUSTED_PROXY:
-			netaddr_set_free(trusted);
-			if (netaddr_set_parse(optarg, &trusted, &err) != MS_OK)
-				return cli_usage_error("serve", "--trusted-proxy: %s", err.msg);
-			cfg.trusted_proxies = trusted;
-			break;
-		case OPT_ALLOWED_HOSTS:
-			netaddr_hosts_free(hosts);
-			if (netaddr_hosts_parse(optarg, &hosts, &err) != MS_OK)
-				return cli_usage_error("serve", "--allowed-hosts: %s", err.msg);
-			cfg.allowed_hosts = hosts;
-			break;
-		case OPT_FRAME_ANCESTORS:
-			if (!csp_sources_ok(optarg))
-				return cli_usage_error("serve",
-						       "--frame-ancestors: '%s' is not a CSP source list (no ';', ',' or "
-						       "control characters; at most %d bytes)",
-						       optarg, FRAME_ANCESTORS_MAX);
-			cfg.frame_ancestors = optarg;
-			break;
-		case OPT_METRICS_LISTEN:
-			snprintf(metrics_buf, sizeof metrics_buf, "%s", optarg);
-			if (!parse_listen(metrics_buf, &cfg.metrics_host, &cfg.metrics_port))
-				return cli_usage_error("serve", "--metrics-listen: '%s' is not HOST:PORT", optarg);
-			break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
-		case ':': return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
-		default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
-		}
+		if (ch == 'h')
+			return print_usage(), -1;
+		if (ch == ':')
+			return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
+		if (ch == '?')
+			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+		if ((rc = take_option(ch, optarg, o)) != EXIT_OK)
+			return rc;
 	}
 	if (optind < argc)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
 
-	struct snapshot *snap = snapshot_load(cfg.db_path, &err);
-	if (!snap) {
-		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
-		return EXIT_FAIL;
+/* Takes the signals of set until SIGINT or SIGTERM, and returns which;
+ * SIGHUP reloads the data and the styles, keeping the current ones when
+ * either is broken. */
+static int serve_until_stopped(struct mapservice *maps, const sigset_t *set)
+{
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return sig;
+		struct ms_error err = {0};
+		if (mapservice_load(maps, &err) != MS_OK) {
+			/* A bad file must not take the service down. */
+			fprintf(stderr,
+			        "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
+			        err.msg);
+			continue;
+		}
+		struct mapservice_gen *g = mapservice_acquire(maps);
+		printf("mapsvc serve: reloaded %zu sites (version %016llx) and %zu styles\n", g->snap->n,
+		       (unsigned long long)g->snap->version, g->nstyles);
+		fflush(stdout);
+		mapservice_release(g);
 	}
+}
+
+int cmd_serve(int argc, char **argv)
+{
+	struct serve_options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc != EXIT_OK) {
+		netaddr_set_free(o.trusted);
+		netaddr_hosts_free(o.hosts);
+		return rc < 0 ? EXIT_OK : rc;
+	}
+	struct ms_error err = {0};
+	struct mapservice *maps = mapservice_new(&o.maps);
+	struct http_server *srv = NULL;
+	rc = EXIT_FAIL;
+	if (mapservice_load(maps, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
+		goto done;
+	}
+	/* Blocked before the server's threads start, which inherit the mask:
+	 * the signals then reach only the sigwait below. */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -345,48 +438,37 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-
-	struct http_server *srv = http_server_start(&cfg, snap, &err);
-	size_t nsites = snap->n;
-	snapshot_release(snap); /* the server holds its own reference */
-	if (!srv) {
+	o.http.maps = maps;
+	if (!(srv = http_server_start(&o.http, &err))) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
-		return EXIT_FAIL;
+		goto done;
 	}
-	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", strchr(cfg.host, ':') ? "[" : "",
-	       cfg.host, strchr(cfg.host, ':') ? "]" : "", http_server_port(srv), nsites, cfg.db_path);
-	if (cfg.metrics_host)
-		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", strchr(cfg.metrics_host, ':') ? "[" : "",
-		       cfg.metrics_host, strchr(cfg.metrics_host, ':') ? "]" : "", http_server_metrics_port(srv));
+	struct mapservice_gen *g = mapservice_acquire(maps);
+	bool v6 = strchr(o.http.host, ':') != NULL;
+	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
+	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
+	if (o.http.metrics_host) {
+		bool m6 = strchr(o.http.metrics_host, ':') != NULL;
+		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
+		       o.http.metrics_host, m6 ? "]" : "", http_server_metrics_port(srv));
+	}
 	fflush(stdout);
-
-	int sig = 0;
-	for (;;) {
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig != SIGHUP)
-			break;
-		struct snapshot *fresh = snapshot_load(cfg.db_path, &err);
-		if (!fresh) {
-			/* Keep serving the old data: a bad file must not take the service down. */
-			fprintf(stderr, "mapsvc serve: reload failed, keeping the current data: %s\n", err.msg);
-			continue;
-		}
-		http_server_set_snapshot(srv, fresh);
-		printf("mapsvc serve: reloaded %zu sites (version %016llx)\n", fresh->n,
-		       (unsigned long long)fresh->version);
-		fflush(stdout);
-		snapshot_release(fresh);
-	}
-	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM", drain_timeout_s);
+	mapservice_release(g);
+	int sig = serve_until_stopped(maps, &set);
+	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+	       o.drain_timeout_s);
 	fflush(stdout);
 	struct http_drain_report rep;
-	http_server_drain(srv, drain_timeout_s * 1000u, &rep);
-	http_server_stop(srv);
-	netaddr_set_free(trusted);
-	netaddr_hosts_free(hosts);
+	http_server_drain(srv, o.drain_timeout_s * MS_PER_S, &rep);
 	printf("mapsvc serve: stopped after %llu ms: %u requests in flight, %u answered, %u refused (503), "
 	       "%u cut, %u idle connections closed\n",
-	       (unsigned long long)rep.ms, rep.in_flight, rep.answered, rep.refused, rep.cut, rep.idle_closed);
-	return EXIT_OK;
+	       (unsigned long long)rep.ms, rep.in_flight, rep.answered, rep.refused, rep.cut,
+	       rep.idle_closed);
+	rc = EXIT_OK;
+done:
+	http_server_stop(srv);
+	mapservice_free(maps);
+	netaddr_set_free(o.trusted);
+	netaddr_hosts_free(o.hosts);
+	return rc;
 }

@@ -9,16 +9,22 @@
  * a table of its parameters and a handler function in a file of its own
  * (declared in handlers.h); /api documents it from the same lines.
  *
+ * State: the server owns sockets, limits, routing and its request
+ * counters, and nothing of the map.  The data and the looks belong to the
+ * map service (mapservice/mapservice.h) that the command builds and
+ * passes in the config: each request acquires the service's current
+ * generation (snapshot, styles, layouts) when it starts and releases it
+ * when it ends, so a reload never changes data under a running request,
+ * and a handler finds everything it draws with in its struct http_ctx,
+ * never by reaching back into the server.
+ *
  * Threads: the server's own accept thread (door.h) admits connections
- * and hands them to libmicrohttpd's pool of threads once their
- * first request head is complete; handlers run on those threads, except
- * a route's expensive requests (http_route_traits.costly), which run on a small
- * bounded pool (pool.h) while their connection is suspended, so cheap
- * requests never wait behind them.  Each request holds its own reference
- * to the current snapshot, so a reload (http_server_set_snapshot) never
- * changes data under a running request; the old snapshot is released
- * when its last request finishes.  The config is read-only while the
- * server runs.
+ * and hands them to libmicrohttpd's pool of threads once their first
+ * request head is complete; handlers run on those threads, except a
+ * route's expensive requests (http_route_traits.costly), which run on a
+ * small bounded pool (pool.h) while their connection is suspended, so
+ * cheap requests never wait behind them.  The config is read-only while
+ * the server runs.
  */
 #ifndef MS_HTTP_H
 #define MS_HTTP_H
@@ -27,26 +33,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../mapservice/mapservice.h"
 #include "../netaddr/netaddr.h"
 #include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 #include "params.h"
 
-/* Server settings, filled by `mapsvc serve`.  Strings and sets are
- * borrowed for the life of the server.  A zero limit means its default
- * (HTTP_DEFAULT_*), so a config written for the tests stays safe. */
+/* Server settings, filled by `mapsvc serve`.  Strings, sets and the map
+ * service are borrowed for the life of the server.  A zero limit means
+ * its default (HTTP_DEFAULT_*), so a config written for the tests stays
+ * safe. */
 struct http_config {
-	const char *host;       /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
-	unsigned port;          /* 0 picks a free port (see http_server_port) */
-	const char *public_url; /* base of absolute links behind a proxy, or NULL: use Host */
-	const char *db_path;    /* the database the snapshot came from (reload, reports) */
-	const char *styles_dir; /* for the tile routes */
-	unsigned threads;       /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
-	unsigned cache_mb;      /* tile cache budget */
-	unsigned max_zoom;      /* tiles above it are 404 */
-	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
-	unsigned tile_max_age;  /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
+	const char *host;        /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
+	unsigned port;           /* 0 picks a free port (see http_server_port) */
+	const char *public_url;  /* base of absolute links behind a proxy, or NULL: use Host */
+	struct mapservice *maps; /* what is served: loaded (a current generation) before the start */
+	unsigned threads;        /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned max_zoom;       /* tiles above it are 404 */
+	const char *cors;        /* Access-Control-Allow-Origin value, or NULL for none */
+	unsigned tile_max_age;   /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
 	/* The map page's optional basemap, handed to the page by /config.json:
 	 * an XYZ URL template ("https://.../{z}/{x}/{y}.png", or NULL for
 	 * none), its attribution (may be NULL), and whether it is drawn in
@@ -95,8 +101,8 @@ struct http_config {
 #define HTTP_DEFAULT_EXPENSIVE_QUEUE 4
 #define HTTP_DEFAULT_EXPENSIVE_PER_CLIENT 2
 #define HTTP_DEFAULT_DRAIN_TIMEOUT_S 30
-/* Expensive workers are niced by this much, so libmicrohttpd's threads always
- * win the CPU from them. */
+/* Expensive workers are niced by this much, so libmicrohttpd's threads
+ * always win the CPU from them. */
 #define HTTP_EXPENSIVE_NICE 10
 /* Retry-After of a 503 for a full pool, s: about one static map's time. */
 #define HTTP_RETRY_AFTER_S 2
@@ -105,8 +111,8 @@ struct http_config {
  * request line or header block does not fit in a connection's memory
  * pool, so the pool is made larger than these and the server checks them
  * itself, answering with problem+json (see server.c). */
-#define HTTP_MAX_URI 8192          /* request target, bytes -> 414 */
-#define HTTP_MAX_HEADERS 32768     /* sum of header names and values -> 431 */
+#define HTTP_MAX_URI 8192      /* request target, bytes -> 414 */
+#define HTTP_MAX_HEADERS 32768 /* sum of header names and values -> 431 */
 /* Header lines at most -> 431 (Apache's LimitRequestFields): libmicrohttpd
  * keeps a record of each in the connection's pool, so thousands of tiny
  * ones would overflow it before any check of ours could run. */
@@ -122,8 +128,9 @@ struct http_config {
  * head outgrows the pool meets libmicrohttpd's own page (README). */
 #define HTTP_POOL_BYTES (64 * 1024)
 #define HTTP_MAX_PARAMS 32
-#define HTTP_MAX_CAPTURES 4        /* {name} segments in a route pattern */
-#define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
+#define HTTP_MAX_CAPTURES 6    /* {name} segments in a route pattern (a styled OGC tile has 6) */
+#define HTTP_TILE_MAX_AGE 3600 /* default Cache-Control max-age of tiles, s */
+#define HTTP_BASE_URL_MAX 300  /* bytes of http_ctx.base_url, its NUL included */
 
 struct http_param {
 	const char *key, *value; /* decoded; borrowed from libmicrohttpd */
@@ -158,15 +165,23 @@ struct http_response {
 	 * aux is freed with free_fn) and returns the one kept. */
 	void *(*ext_aux)(void *arg);
 	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
+	/* An HTML answer that carries its own <style> (a route sheet, whole
+	 * when saved): its Content-Security-Policy allows inline styles, never
+	 * inline script. */
+	bool inline_styles;
 };
+
+struct http_metrics; /* metrics.h */
 
 /* What a handler gets. */
 struct http_ctx {
-	const struct http_config *cfg;
-	const struct snapshot *snap; /* retained for this request */
-	const char *path;            /* decoded path, e.g. "/collections/sites/items/x" */
-	const char *method;          /* "GET", "HEAD", ... */
-	const char *base_url;        /* "http://host:port" (no trailing slash) for links */
+	const struct http_config *cfg;           /* cfg->maps: the map service (tiles, contexts) */
+	const struct mapservice_gen *gen;        /* the generation this request reads (retained for it) */
+	const struct snapshot *snap;             /* gen->snap: the sites */
+	struct http_metrics *metrics;            /* the server's counters: /metrics, readiness, work done */
+	const char *path;                        /* decoded path, e.g. "/collections/sites/items/x" */
+	const char *method;                      /* "GET", "HEAD", ... */
+	const char *base_url;                    /* "http://host:port" (no trailing slash) for links */
 	const char *captures[HTTP_MAX_CAPTURES]; /* the {name} segments of the route pattern, in order */
 	int ncaptures;
 	struct http_param params[HTTP_MAX_PARAMS]; /* query parameters in request order, raw */
@@ -175,10 +190,9 @@ struct http_ctx {
 	 * http_arg(c, name). */
 	const struct http_params *spec;
 	struct http_arg args[HTTP_MAX_ROUTE_PARAMS]; /* args[i] is spec->v[i]'s */
-	double points[HTTP_MAX_POINTS][2];          /* storage of a HTTP_T_POINTS value */
+	double points[HTTP_MAX_POINTS][2];           /* storage of a HTTP_T_POINTS value */
 	/* private */
 	void *conn_;
-	void *server_;
 };
 
 typedef void (*http_handler_fn)(struct http_ctx *c, struct http_response *r);
@@ -192,7 +206,8 @@ void http_add_header(struct http_response *r, const char *name, const char *valu
 /* Replaces the answer with an RFC 9457 problem+json document.  The type
  * is "about:blank", so the title is the status's reason phrase (RFC 9457
  * §4.2.1); detail says which parameter or value was wrong. */
-void http_problem(struct http_response *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void http_problem(struct http_response *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The reason phrase of a status ("Not Found"). */
 const char *http_reason(int status);
 /* The HTTP status of an engine failure; the one rule, used wherever an
@@ -223,24 +238,21 @@ void http_url_encode(struct buf *b, const char *s);
 
 struct http_server;
 
-/* Starts listening and serving snap (a reference is taken).  Returns NULL
- * with err filled when an address cannot be bound. */
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err);
+/* Starts listening and serving cfg->maps.  Returns NULL with err filled
+ * when an address cannot be bound. */
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err);
 /* The port actually bound (useful with port 0), and the metrics
  * listener's (0 when there is none). */
 unsigned http_server_port(const struct http_server *s);
 unsigned http_server_metrics_port(const struct http_server *s);
-/* Swaps in a new snapshot (a reference is taken); requests already
- * running keep the old one, which is released after the last of them. */
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap);
 /* What a drain did. */
 struct http_drain_report {
-	unsigned in_flight;  /* requests being served when it began */
-	unsigned answered;   /* requests answered while it ran */
-	unsigned refused;    /* expensive requests still waiting at the timeout: answered 503 */
-	unsigned cut;        /* connections still busy when it gave up */
+	unsigned in_flight;   /* requests being served when it began */
+	unsigned answered;    /* requests answered while it ran */
+	unsigned refused;     /* expensive requests still waiting at the timeout: answered 503 */
+	unsigned cut;         /* connections still busy when it gave up */
 	unsigned idle_closed; /* connections closed while waiting for a request */
-	uint64_t ms;         /* how long it took */
+	uint64_t ms;          /* how long it took */
 };
 /* A graceful stop's first half: /readyz answers 503 from now on, the
  * listening socket is closed (new connections are refused), every answer
@@ -249,7 +261,8 @@ struct http_drain_report {
  * expensive requests still waiting get a 503; running ones are waited
  * for, their work being bounded).  Then call http_server_stop. */
 void http_server_drain(struct http_server *s, unsigned timeout_ms, struct http_drain_report *out);
-/* Stops serving at once (what is still open is closed), frees everything. */
+/* Stops serving at once (what is still open is closed), frees what the
+ * server made (not the map service).  NULL is fine. */
 void http_server_stop(struct http_server *s);
 
 /* --- routing (routes.c) -------------------------------------------- */
@@ -260,9 +273,9 @@ void http_server_stop(struct http_server *s);
  * names a path parameter of the table. */
 struct http_route {
 	const char *pattern;
-	const char *methods;    /* "GET, HEAD" - also the Allow header of a 405 */
+	const char *methods; /* "GET, HEAD" - also the Allow header of a 405 */
 	http_handler_fn handler;
-	const char *name;       /* metrics label */
+	const char *name;                 /* metrics label */
 	const struct http_params *params; /* path parameters first, in pattern order */
 	/* For /api (OpenAPI 3.0): the operation's id, summary and the media
 	 * type of its 200.  No op_id: not part of the API (the map page's own
@@ -279,7 +292,7 @@ struct http_route_traits {
 	bool (*costly)(const struct http_ctx *c);
 };
 #define HTTP_RF_OPS 1u     /* operations: also served on the metrics listener */
-#define HTTP_RF_PRIVATE 2u /* operators' data: no CORS header; only on the metrics listener when there is one */
+#define HTTP_RF_PRIVATE 2u /* operators' data: no CORS; only on the metrics listener when there is one */
 
 /* The traits of a route (all zero for most). */
 const struct http_route_traits *http_route_traits_of(const struct http_route *rt);
@@ -298,7 +311,8 @@ extern const size_t http_nroutes;
  * decoded captures (strlen(path) + 1 bytes are enough).  Returns the
  * route's index, or -1 (also for a segment that decodes to a NUL).
  * Exposed for the unit tests and the fuzzer. */
-int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures);
+int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
+                     int *ncaptures);
 /* Runs route rt on c (its path, captures and query parameters set):
  * parses the parameters by the route's table, then calls its handler.
  * The one way a request reaches a handler (server.c, the fuzzer). */

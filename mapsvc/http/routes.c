@@ -25,46 +25,70 @@
 #define GH "GET, HEAD"
 
 const struct http_route http_routes[] = {
-	{"/", GH, h_root, "landing", &h_landing_params, "getLandingPage", "Landing page (the map page for browsers)",
-	 "application/json"},
-	{"/config.json", GH, h_config, "config", &h_config_params, NULL, NULL, NULL},
-	{"/static/{file}", GH, h_static, "static", &h_static_params, NULL, NULL, NULL},
-	{"/static/{dir}/{file}", GH, h_static, "static", &h_static2_params, NULL, NULL, NULL},
-	{"/conformance", GH, h_conformance, "conformance", &h_doc_params, "getConformanceDeclaration",
-	 "Conformance classes", "application/json"},
-	{"/api", GH, h_api, "api", &h_api_params, "getAPIDescription", "This OpenAPI document", OGC_OPENAPI_TYPE},
-	{"/collections", GH, h_collections, "collections", &h_doc_params, "getCollections", "The collections",
-	 "application/json"},
-	{"/collections/{collectionId}", GH, h_collection, "collection", &h_collection_params, "describeCollection",
-	 "The sites collection", "application/json"},
-	{"/collections/{collectionId}/queryables", GH, h_queryables, "queryables", &h_collection_params,
-	 "getQueryables", "Filterable properties", "application/schema+json"},
-	{"/collections/{collectionId}/items", GH, h_items, "items", &h_items_params, "getFeatures",
-	 "Sites, filtered and paged", "application/geo+json"},
-	{"/collections/{collectionId}/items/{featureId}", GH, h_item, "item", &h_item_params, "getFeature",
-	 "One site", "application/geo+json"},
-	{"/nearest", GH, h_nearest, "nearest", &h_nearest_params, "getNearest",
-	 "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg", "application/geo+json"},
-	{"/tiles.json", GH, h_tilejson, "tilejson", &h_tilejson_params, "getTileJSON",
-	 "TileJSON 3.0.0 of the default style", "application/json"},
-	{"/tiles/{style}.json", GH, h_tilejson, "tilejson", &h_tilejson_style_params, "getStyleTileJSON",
-	 "TileJSON 3.0.0 of a style", "application/json"},
-	{"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tiles", &h_tile_params, "getTile2x",
-	 "A 512 px tile of the default style", "image/png"},
-	{"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tiles", &h_tile_params, "getTile", "A 256 px tile of the default style",
-	 "image/png"},
-	{"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tiles", &h_tile_style_params, "getStyleTile2x",
-	 "A 512 px tile of a style", "image/png"},
-	{"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tiles", &h_tile_style_params, "getStyleTile",
-	 "A 256 px tile of a style", "image/png"},
-	{"/staticmap.png", GH, h_staticmap, "staticmap", &h_staticmap_params, "getStaticMap",
-	 "A map image of any size, for printing", "image/png"},
-	{"/route", GH, h_route, "route", &h_route_params, "getRoute", "An ordered tour of sites and its sheet",
-	 "application/json"},
-	{"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness", "application/json"},
-	{"/readyz", GH, h_readyz, "readyz", &h_ops_params, "getReadiness",
-	 "Readiness: 200 while serving, 503 once stopping", "application/json"},
-	{"/metrics", GH, h_metrics, "metrics", &h_ops_params, "getMetrics", "Prometheus metrics", "text/plain"},
+    {"/", GH, h_root, "landing", &h_landing_params, "getLandingPage",
+     "Landing page (the map page for browsers)", "application/json"},
+    {"/config.json", GH, h_config, "config", &h_config_params, NULL, NULL, NULL},
+    {"/static/{file}", GH, h_static, "static", &h_static_params, NULL, NULL, NULL},
+    {"/static/{dir}/{file}", GH, h_static, "static", &h_static2_params, NULL, NULL, NULL},
+    {"/conformance", GH, h_conformance, "conformance", &h_doc_params, "getConformanceDeclaration",
+     "Conformance classes", "application/json"},
+    {"/api", GH, h_api, "api", &h_api_params, "getAPIDescription", "This OpenAPI document", OGC_OPENAPI_TYPE},
+    {"/collections", GH, h_collections, "collections", &h_doc_params, "getCollections", "The collections",
+     "application/json"},
+    {"/collections/{collectionId}", GH, h_collection, "collection", &h_collection_params,
+     "describeCollection", "The sites collection", "application/json"},
+    {"/collections/{collectionId}/queryables", GH, h_queryables, "queryables", &h_schema_params,
+     "getQueryables", "Filterable properties", "application/schema+json"},
+    {"/collections/{collectionId}/sortables", GH, h_sortables, "sortables", &h_schema_params, "getSortables",
+     "Sortable properties", "application/schema+json"},
+    {"/collections/{collectionId}/download.gpkg", GH, h_gpkg, "download", &h_gpkg_params, "getGeoPackage",
+     "The whole collection as a GeoPackage", "application/geopackage+sqlite3"},
+    {"/collections/{collectionId}/items", GH, h_items, "items", &h_items_params, "getFeatures",
+     "Sites, filtered and paged", "application/geo+json"},
+    {"/collections/{collectionId}/items/{featureId}", GH, h_item, "item", &h_item_params, "getFeature",
+     "One site", "application/geo+json"},
+    {"/tileMatrixSets", GH, h_tms_list, "tilematrixsets", &h_tms_list_params, "getTileMatrixSetsList",
+     "Tile matrix sets", "application/json"},
+    {"/tileMatrixSets/{tileMatrixSetId}", GH, h_tms, "tilematrixsets", &h_tms_params, "getTileMatrixSet",
+     "A tile matrix set", "application/json"},
+    {"/collections/{collectionId}/map/tiles", GH, h_tilesets, "ogc_tilesets", &h_tilesets_params,
+     "getCollectionMapTilesets", "The collection's map tilesets (OGC API - Tiles)", "application/json"},
+    {"/collections/{collectionId}/map/tiles/{tileMatrixSetId}", GH, h_tileset, "ogc_tilesets",
+     &h_tileset_params, "getCollectionMapTileset", "A map tileset of the default style", "application/json"},
+    {"/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", GH,
+     h_ogc_tile, "ogc_tiles", &h_ogc_tile_params, "getCollectionMapTile",
+     "A 256 px map tile of the default style", "image/png"},
+    {"/collections/{collectionId}/styles/{styleId}/map/tiles", GH, h_tilesets, "ogc_tilesets",
+     &h_style_tilesets_params, "getCollectionStyleMapTilesets", "A style's map tilesets", "application/json"},
+    {"/collections/{collectionId}/styles/{styleId}/map/tiles/{tileMatrixSetId}", GH, h_tileset,
+     "ogc_tilesets", &h_style_tileset_params, "getCollectionStyleMapTileset", "A map tileset of a style",
+     "application/json"},
+    {"/collections/{collectionId}/styles/{styleId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/"
+     "{tileCol}",
+     GH, h_ogc_tile, "ogc_tiles", &h_style_ogc_tile_params, "getCollectionStyleMapTile",
+     "A 256 px map tile of a style", "image/png"},
+    {"/nearest", GH, h_nearest, "nearest", &h_nearest_params, "getNearest",
+     "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg", "application/geo+json"},
+    {"/tiles.json", GH, h_tilejson, "tilejson", &h_tilejson_params, "getTileJSON",
+     "TileJSON 3.0.0 of the default style", "application/json"},
+    {"/tiles/{style}.json", GH, h_tilejson, "tilejson", &h_tilejson_style_params, "getStyleTileJSON",
+     "TileJSON 3.0.0 of a style", "application/json"},
+    {"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tiles", &h_tile_params, "getTile2x",
+     "A 512 px tile of the default style", "image/png"},
+    {"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tiles", &h_tile_params, "getTile",
+     "A 256 px tile of the default style", "image/png"},
+    {"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tiles", &h_tile_style_params,
+     "getStyleTile2x", "A 512 px tile of a style", "image/png"},
+    {"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tiles", &h_tile_style_params, "getStyleTile",
+     "A 256 px tile of a style", "image/png"},
+    {"/staticmap.png", GH, h_staticmap, "staticmap", &h_staticmap_params, "getStaticMap",
+     "A map image of any size, for printing", "image/png"},
+    {"/route", GH, h_route, "route", &h_route_params, "getRoute", "An ordered tour of sites and its sheet",
+     "application/json"},
+    {"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness", "application/json"},
+    {"/readyz", GH, h_readyz, "readyz", &h_ops_params, "getReadiness",
+     "Readiness: 200 while serving, 503 once stopping", "application/json"},
+    {"/metrics", GH, h_metrics, "metrics", &h_ops_params, "getMetrics", "Prometheus metrics", "text/plain"},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];
 
@@ -75,11 +99,12 @@ static const struct {
 	http_handler_fn handler;
 	struct http_route_traits traits;
 } special[] = {
-	{h_staticmap, {0, http_always_costly}},
-	{h_route, {0, h_route_costly}},
-	{h_healthz, {HTTP_RF_OPS, NULL}},
-	{h_readyz, {HTTP_RF_OPS, NULL}},
-	{h_metrics, {HTTP_RF_OPS | HTTP_RF_PRIVATE, NULL}},
+    {h_staticmap, {0, http_always_costly}},
+    {h_route, {0, h_route_costly}},
+    {h_gpkg, {0, http_always_costly}}, /* the whole collection, written as a file */
+    {h_healthz, {HTTP_RF_OPS, NULL}},
+    {h_readyz, {HTTP_RF_OPS, NULL}},
+    {h_metrics, {HTTP_RF_OPS | HTTP_RF_PRIVATE, NULL}},
 };
 
 const struct http_route_traits *http_route_traits_of(const struct http_route *rt)
@@ -150,8 +175,8 @@ static bool match_one(const char *pat, const struct segments *sg, char **cap, si
 			const char *tail = close + 1;
 			size_t tlen = (size_t)(pp + pn - tail);
 			/* the captured part is not empty */
-			if (sn <= pre + tlen || memcmp(seg, pp, pre) != 0 || memcmp(seg + sn - tlen, tail, tlen) != 0 ||
-			    nc == HTTP_MAX_CAPTURES)
+			if (sn <= pre + tlen || memcmp(seg, pp, pre) != 0 ||
+			    memcmp(seg + sn - tlen, tail, tlen) != 0 || nc == HTTP_MAX_CAPTURES)
 				return false;
 			cap[nc] = sg->v[k] + pre;
 			caplen[nc] = sn - pre - tlen;
@@ -168,7 +193,8 @@ static bool match_one(const char *pat, const struct segments *sg, char **cap, si
 	return true;
 }
 
-int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures)
+int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
+                     int *ncaptures)
 {
 	*ncaptures = 0;
 	if (path[0] != '/')

@@ -1,7 +1,9 @@
 /*
  * server.c - the server: listeners, libmicrohttpd set-up, dispatch,
- * expensive requests, the headers every answer carries, the drain, and
- * the metrics.
+ * expensive requests, the headers every answer carries, and the drain;
+ * the route table and HTTP, nothing of the map (each request acquires the
+ * map service's current generation for its handler, http.h).  The request
+ * counters are metrics.c's; this file adds its connection figures to them.
  *
  * Connections.  The door (door.h) accepts, admits (admit.h) and reads the
  * first request head of every connection before libmicrohttpd sees it;
@@ -46,7 +48,8 @@
  * answer.  A client (its address, or the one X-Forwarded-For names when
  * the peer is a trusted proxy) may have expensive_per_client such
  * requests running or waiting; past that, or when the pool is full, the
- * answer is a 503 with Retry-After, at once.
+ * answer is a 503 with Retry-After, at once.  The job holds its own
+ * generation of the map, acquired with the request.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,17 +68,12 @@
 #include <microhttpd.h>
 #include <xxhash.h>
 
-#include "../index/sindex.h"
 #include "../util/etag.h"
 #include "../util/mem.h"
 #include "door.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "pool.h"
-
-/* Request duration buckets (seconds) for the Prometheus histogram. */
-static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
-#define NBUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
-#define NCLASSES 5 /* 1xx .. 5xx */
 
 /* Descriptors kept free for everything but connections: the database,
  * styles, epoll sets, eventfds, the metrics listener's connections. */
@@ -97,12 +95,6 @@ static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
 /* After the drain's timeout, how long resumed answers get to go out. */
 #define DRAIN_SEND_GRACE_MS 1000
 #define NS_PER_MS 1000000L
-/* Room for a base URL: --public-url is at most 200 bytes, a Host 255. */
-#define BASE_URL_MAX 300
-
-struct route_metrics {
-	atomic_ullong by_class[NCLASSES];
-};
 
 /* One listening side: the main one, or the operators' (/metrics). */
 struct listener {
@@ -124,27 +116,17 @@ struct http_server {
 	struct netaddr_hosts *own_hosts;   /* the default allowed hosts, when cfg has none */
 	const struct netaddr_hosts *hosts; /* cfg.allowed_hosts or own_hosts */
 	char *csp;                         /* Content-Security-Policy of HTML answers */
+	char *csp_inline_styles;           /* the same, with inline styles (route sheets) */
 	const char *frame_options;         /* X-Frame-Options to go with it, or NULL */
 	atomic_bool draining;
 
-	pthread_mutex_t snap_lock; /* guards snap: swapped on reload */
-	struct snapshot *snap;
-	atomic_ullong reloads;
-
-	struct route_metrics *routes; /* http_nroutes + 1 (the last: unmatched) */
+	struct http_metrics *metrics;            /* request counters, readiness (metrics.c) */
 	const struct http_route_traits **traits; /* of each route */
-	struct h_tiles *tiles;        /* styles, layouts, tile cache */
-	atomic_ullong buckets[NBUCKETS + 1];
-	atomic_ullong duration_us_sum;
-	atomic_ullong requests;
-	atomic_ullong completed;          /* requests whose answer went out (or failed to) */
-	atomic_ullong refused_target;     /* 400: a control character in the target */
-	atomic_ullong refused_framing;    /* 400/501: Transfer-Encoding and Content-Length */
-	atomic_ullong expensive_refused;  /* 503: the pool was full */
-	atomic_ullong expensive_per_client; /* 503: the client had its share */
-	atomic_ullong nearest_queries;      /* /nearest searches, and their work */
-	atomic_ullong nearest_geodesics;
-	atomic_ullong nearest_nodes;
+	atomic_ullong completed;                 /* requests whose answer went out (or failed to) */
+	atomic_ullong refused_target;            /* 400: a control character in the target */
+	atomic_ullong refused_framing;           /* 400/501: Transfer-Encoding and Content-Length */
+	atomic_ullong expensive_refused;         /* 503: the pool was full */
+	atomic_ullong expensive_per_client;      /* 503: the client had its share */
 };
 
 /* Per-request state, created by the URI log callback (which sees the raw
@@ -153,11 +135,11 @@ struct request {
 	struct timespec start;
 	size_t uri_len;
 	bool seen;
-	int fd;           /* the connection's descriptor on the main listener, else -1 */
-	const char *bad;  /* what is wrong with the target (a control character), or NULL */
-	size_t bad_at;    /* at which byte */
-	char *raw_path;   /* the target's path as sent, up to '?' */
-	struct job *job;  /* an expensive request's, from suspension to its answer */
+	int fd;          /* the connection's descriptor on the main listener, else -1 */
+	const char *bad; /* what is wrong with the target (a control character), or NULL */
+	size_t bad_at;   /* at which byte */
+	char *raw_path;  /* the target's path as sent, up to '?' */
+	struct job *job; /* an expensive request's, from suspension to its answer */
 	/* What a reused prepared answer points into, held until libmicrohttpd
 	 * has sent it (request_completed). */
 	void (*hold_release)(void *arg);
@@ -170,8 +152,8 @@ struct exchange {
 	struct http_response r;
 	int route; /* index in http_routes, or -1 */
 	char *capbuf;
-	char base[BASE_URL_MAX];
-	struct snapshot *snap;
+	char base[HTTP_BASE_URL_MAX];
+	struct mapservice_gen *gen; /* acquired for the request, released with it */
 };
 
 /* An expensive request on the pool. */
@@ -220,7 +202,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			      enum MHD_RequestTerminationCode toe)
+                              enum MHD_RequestTerminationCode toe)
 {
 	(void)conn, (void)toe;
 	struct listener *l = cls;
@@ -239,7 +221,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 }
 
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
-			      enum MHD_ConnectionNotificationCode toe)
+                              enum MHD_ConnectionNotificationCode toe)
 {
 	(void)socket_context;
 	struct http_server *s = cls;
@@ -287,25 +269,7 @@ static void record(struct http_server *s, int route, int status, const struct ti
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double secs = (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-	int cls = status / 100 - 1;
-	if (cls < 0 || cls >= NCLASSES)
-		cls = NCLASSES - 1;
-	size_t r = route < 0 ? http_nroutes : (size_t)route;
-	atomic_fetch_add(&s->routes[r].by_class[cls], 1);
-	size_t b = 0;
-	while (b < NBUCKETS && secs > duration_buckets[b])
-		b++;
-	atomic_fetch_add(&s->buckets[b], 1);
-	atomic_fetch_add(&s->duration_us_sum, (unsigned long long)(secs * 1e6));
-	atomic_fetch_add(&s->requests, 1);
-}
-
-static struct snapshot *current_snapshot(struct http_server *s)
-{
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *snap = snapshot_retain(s->snap);
-	pthread_mutex_unlock(&s->snap_lock);
-	return snap;
+	http_metrics_record(s->metrics, route, status, secs);
 }
 
 /* --- who the client is, and where links point ------------------------- */
@@ -315,7 +279,8 @@ struct forwarded {
 	size_t n;
 };
 
-static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+static enum MHD_Result collect_forwarded(void *cls, enum MHD_ValueKind kind, const char *key,
+                                         const char *value)
 {
 	(void)kind;
 	struct forwarded *f = cls;
@@ -330,11 +295,13 @@ static struct netaddr client_of(const struct http_server *s, struct MHD_Connecti
 {
 	struct netaddr peer;
 	memset(&peer, 0, sizeof peer);
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-	if (!sa || !netaddr_from_sockaddr(sa, sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-									: sizeof(struct sockaddr_in),
-					 &peer))
+	if (!sa || !netaddr_from_sockaddr(sa,
+	                                  sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                            : sizeof(struct sockaddr_in),
+	                                  &peer))
 		return peer;
 	if (!netaddr_set_count(s->cfg.trusted_proxies))
 		return peer;
@@ -393,46 +360,51 @@ static void exchange_free(struct exchange *x)
 {
 	response_free(&x->r);
 	free(x->capbuf);
-	snapshot_release(x->snap);
+	if (x->gen)
+		mapservice_release(x->gen);
 }
 
 /* Routes the request into x: true when a handler is to run, false when x's
  * answer is already decided (an error, a preflight). */
-static bool exchange_begin(struct listener *l, struct MHD_Connection *conn, const char *url, const char *method,
-			   const struct request *rq, struct exchange *x)
+static bool exchange_begin(struct listener *l, struct MHD_Connection *conn, const char *url,
+                           const char *method, const struct request *rq, struct exchange *x)
 {
 	struct http_server *s = l->s;
 	struct http_ctx *c = &x->c;
 	struct http_response *r = &x->r;
 	if (rq->bad) {
 		atomic_fetch_add(&s->refused_target, 1);
-		http_problem(r, 400, "the request target has %s at byte %zu: no control character is taken, raw or "
-				     "percent-encoded",
-			     rq->bad, rq->bad_at);
+		http_problem(r, 400,
+		             "the request target has %s at byte %zu: no control character is taken, raw or "
+		             "percent-encoded",
+		             rq->bad, rq->bad_at);
 		return false;
 	}
 	if (rq->uri_len > HTTP_MAX_URI) {
 		http_problem(r, 414, "the request target is %zu bytes long; the limit is %d", rq->uri_len,
-			     HTTP_MAX_URI);
+		             HTTP_MAX_URI);
 		return false;
 	}
 	struct header_sum hs = {0, 0};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &hs);
 	if (hs.bytes > HTTP_MAX_HEADERS || hs.lines > HTTP_MAX_HEADER_LINES) {
-		http_problem(r, 431, "the request headers take %zu bytes in %zu lines; the limits are %d and %d",
-			     hs.bytes, hs.lines, HTTP_MAX_HEADERS, HTTP_MAX_HEADER_LINES);
+		http_problem(r, 431,
+		             "the request headers take %zu bytes in %zu lines; the limits are %d and %d",
+		             hs.bytes, hs.lines, HTTP_MAX_HEADERS, HTTP_MAX_HEADER_LINES);
 		return false;
 	}
 	const char *raw = rq->raw_path ? rq->raw_path : url;
 	size_t caplen = strlen(raw) + 1;
 	x->capbuf = xmalloc(caplen);
-	*c = (struct http_ctx){.cfg = &s->cfg, .path = url, .method = method, .conn_ = conn, .server_ = s};
+	*c = (struct http_ctx){
+	    .cfg = &s->cfg, .metrics = s->metrics, .path = url, .method = method, .conn_ = conn};
 	x->route = http_route_match(raw, c->captures, x->capbuf, caplen, &c->ncaptures);
 	const struct http_route *rt = x->route >= 0 ? &http_routes[x->route] : NULL;
 	unsigned flags = rt ? s->traits[x->route]->flags : 0;
 	/* The metrics listener serves operations only; /metrics moves there
 	 * when there is one. */
-	if (rt && ((l->ops && !(flags & HTTP_RF_OPS)) || (!l->ops && (flags & HTTP_RF_PRIVATE) && s->ops_daemon)))
+	if (rt &&
+	    ((l->ops && !(flags & HTTP_RF_OPS)) || (!l->ops && (flags & HTTP_RF_PRIVATE) && s->ops_daemon)))
 		rt = NULL;
 	if (!rt) {
 		x->route = -1;
@@ -450,7 +422,8 @@ static bool exchange_begin(struct listener *l, struct MHD_Connection *conn, cons
 		return false;
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url, rt->methods);
+		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url,
+		             rt->methods);
 		http_add_header(r, "Allow", rt->methods);
 		return false;
 	}
@@ -462,8 +435,10 @@ static bool exchange_begin(struct listener *l, struct MHD_Connection *conn, cons
 	}
 	base_url(s, conn, x->base, sizeof x->base);
 	c->base_url = x->base;
-	x->snap = current_snapshot(s);
-	c->snap = x->snap;
+	/* One generation for the whole request, whatever a reload does. */
+	x->gen = mapservice_acquire(s->cfg.maps);
+	c->gen = x->gen;
+	c->snap = x->gen->snap;
 	return true;
 }
 
@@ -498,7 +473,7 @@ static void refuse_busy(struct http_response *r, const char *why)
  * did (the answer comes when the job is done).  False with x's answer set
  * to a 503 when the client or the pool has no room. */
 static bool offload(struct listener *l, struct MHD_Connection *conn, const char *url, const char *method,
-		    struct request *rq, struct exchange *x)
+                    struct request *rq, struct exchange *x)
 {
 	struct http_server *s = l->s;
 	struct netaddr client = client_of(s, conn);
@@ -513,8 +488,9 @@ static bool offload(struct listener *l, struct MHD_Connection *conn, const char 
 		char who[NETADDR_STRLEN];
 		netaddr_format(&client, who);
 		char why[160];
-		snprintf(why, sizeof why, "%s has %u expensive requests (maps, PDF sheets) running or waiting already", who,
-			 s->cfg.expensive_per_client);
+		snprintf(why, sizeof why,
+		         "%s has %u expensive requests (maps, PDF sheets) running or waiting already", who,
+		         s->cfg.expensive_per_client);
 		refuse_busy(&x->r, why);
 		return false;
 	}
@@ -546,7 +522,7 @@ static bool offload(struct listener *l, struct MHD_Connection *conn, const char 
  * be run as a script), the content security policy on HTML, and
  * Connection: close once the server is stopping. */
 static void add_headers(struct http_server *s, struct MHD_Response *resp, const struct http_response *r,
-			const char *etag, int route)
+                        const char *etag, int route)
 {
 	bool private = route >= 0 && (s->traits[route]->flags & HTTP_RF_PRIVATE);
 	if (r->status != 204 && r->status != 304)
@@ -557,7 +533,8 @@ static void add_headers(struct http_server *s, struct MHD_Response *resp, const 
 		MHD_add_response_header(resp, "Access-Control-Allow-Origin", s->cfg.cors);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (r->content_type && !strncmp(r->content_type, "text/html", strlen("text/html"))) {
-		MHD_add_response_header(resp, "Content-Security-Policy", s->csp);
+		MHD_add_response_header(resp, "Content-Security-Policy",
+		                        r->inline_styles ? s->csp_inline_styles : s->csp);
 		if (s->frame_options)
 			MHD_add_response_header(resp, "X-Frame-Options", s->frame_options);
 	}
@@ -582,12 +559,12 @@ static void destroy_prepared(void *resp)
  * done with it (request_completed).
  */
 static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r, const char *etag, int route)
+                                     struct http_response *r, const char *etag, int route)
 {
 	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
 	if (!resp) {
 		struct MHD_Response *mine =
-			MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
+		    MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
 		if (!mine)
 			return MHD_NO;
 		add_headers(s, mine, r, etag, route);
@@ -600,17 +577,19 @@ static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connectio
 }
 
 static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r, int route)
+                                     struct http_response *r, int route)
 {
 	char etag[sizeof r->etag] = "";
 	if (r->cacheable && r->status == 200) {
 		if (r->etag[0])
 			snprintf(etag, sizeof etag, "%s", r->etag);
 		else
-			snprintf(etag, sizeof etag, "\"%016llx\"",
-				 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
+			snprintf(
+			    etag, sizeof etag, "\"%016llx\"",
+			    (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
 		if (etag_list_matches(
-			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		        etag)) {
 			r->status = 304;
 			buf_reset(&r->body);
 			r->ext_body = NULL; /* released in response_free */
@@ -632,7 +611,7 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 		 * ext_release when the response is destroyed. */
 		free(data);
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->ext_len, (void *)r->ext_body,
-									     r->ext_release, r->ext_arg);
+		                                                              r->ext_release, r->ext_arg);
 		if (resp)
 			r->ext_release = NULL; /* libmicrohttpd's now */
 	} else {
@@ -653,7 +632,7 @@ struct framing {
 	int te, cl;           /* Transfer-Encoding and Content-Length lines */
 	const char *te_value; /* the first of each */
 	const char *cl_value;
-	bool cl_differ;       /* two Content-Length lines that disagree */
+	bool cl_differ; /* two Content-Length lines that disagree */
 };
 
 static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -686,11 +665,15 @@ static bool framing_refused(struct MHD_Connection *conn, struct http_response *r
 	*large_body = false;
 	if (f.te && (f.cl || f.te > 1 || strcasecmp(f.te_value, "chunked"))) {
 		if (f.cl)
-			http_problem(r, 400, "Transfer-Encoding and Content-Length together are refused (RFC 9112 §6.3)");
+			http_problem(
+			    r, 400,
+			    "Transfer-Encoding and Content-Length together are refused (RFC 9112 §6.3)");
 		else
-			http_problem(r, 501, "Transfer-Encoding '%.40s' is not supported: send Content-Length, or chunked "
-					     "alone",
-				     f.te > 1 ? "(several lines)" : f.te_value);
+			http_problem(
+			    r, 501,
+			    "Transfer-Encoding '%.40s' is not supported: send Content-Length, or chunked "
+			    "alone",
+			    f.te > 1 ? "(several lines)" : f.te_value);
 		return true;
 	}
 	if (f.cl_differ) {
@@ -704,8 +687,8 @@ static bool framing_refused(struct MHD_Connection *conn, struct http_response *r
 /* --- the access handler ---------------------------------------------------- */
 
 /* Answers the request: routed and run here, or handed to the pool. */
-static enum MHD_Result serve(struct listener *l, struct MHD_Connection *conn, const char *url, const char *method,
-			     struct request *rq)
+static enum MHD_Result serve(struct listener *l, struct MHD_Connection *conn, const char *url,
+                             const char *method, struct request *rq)
 {
 	struct http_server *s = l->s;
 	struct exchange x;
@@ -730,9 +713,9 @@ static enum MHD_Result serve(struct listener *l, struct MHD_Connection *conn, co
 	return ret;
 }
 
-static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				      const char *version, const char *upload_data, size_t *upload_data_size,
-				      void **con_cls)
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
 {
 	(void)version, (void)upload_data;
 	struct listener *l = cls;
@@ -777,6 +760,74 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	return serve(l, conn, url, method, rq);
 }
 
+/* --- metrics ----------------------------------------------------------------- */
+
+static void metric(struct buf *out, const char *name, const char *type, const char *help)
+{
+	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The metrics' source (metrics.h): the connections, the refusals before
+ * routing, the expensive pool. */
+static void write_connection_metrics(void *arg, struct buf *out)
+{
+	struct http_server *s = arg;
+	struct admit_stats st;
+	struct door_stats ds;
+	struct http_pool_stats ps;
+	admit_get_stats(s->admit, &st);
+	memset(&ds, 0, sizeof ds);
+	if (s->door) /* gone once a stop has begun */
+		http_door_get_stats(s->door, &ds);
+	http_pool_get_stats(s->pool, &ps);
+	metric(out, "mapsvc_connections_open", "gauge", "Connections open on the main listener.");
+	buf_printf(out, "mapsvc_connections_open %zu\n", st.open);
+	metric(out, "mapsvc_connections_total", "counter", "Connections accepted, or refused by a limit.");
+	buf_printf(out,
+	           "mapsvc_connections_total{result=\"accepted\"} %llu\n"
+	           "mapsvc_connections_total{result=\"refused_client\"} %llu\n"
+	           "mapsvc_connections_total{result=\"refused_full\"} %llu\n",
+	           (unsigned long long)st.accepted, (unsigned long long)st.refused_client,
+	           (unsigned long long)st.refused_full);
+	metric(out, "mapsvc_connections_closed_total", "counter",
+	       "Connections the server closed, by reason.");
+	buf_printf(out,
+	           "mapsvc_connections_closed_total{reason=\"head_timeout\"} %llu\n"
+	           "mapsvc_connections_closed_total{reason=\"evicted\"} %llu\n"
+	           "mapsvc_connections_closed_total{reason=\"draining\"} %llu\n",
+	           (unsigned long long)st.head_timeouts, (unsigned long long)st.evicted,
+	           (unsigned long long)st.drained);
+	metric(out, "mapsvc_requests_refused_total", "counter",
+	       "Requests refused before routing, by reason (problem+json answers).");
+	buf_printf(out,
+	           "mapsvc_requests_refused_total{reason=\"bad_request_line\"} %llu\n"
+	           "mapsvc_requests_refused_total{reason=\"http_version\"} %llu\n"
+	           "mapsvc_requests_refused_total{reason=\"line_too_long\"} %llu\n"
+	           "mapsvc_requests_refused_total{reason=\"head_too_large\"} %llu\n"
+	           "mapsvc_requests_refused_total{reason=\"control_character\"} %llu\n"
+	           "mapsvc_requests_refused_total{reason=\"framing\"} %llu\n",
+	           (unsigned long long)ds.bad_line, (unsigned long long)ds.bad_version,
+	           (unsigned long long)ds.line_too_long, (unsigned long long)ds.head_too_large,
+	           atomic_load(&s->refused_target), atomic_load(&s->refused_framing));
+	metric(out, "mapsvc_request_head_scans_total", "counter",
+	       "Times a first request head, complete or not, was peeked at and scanned.");
+	buf_printf(out, "mapsvc_request_head_scans_total %llu\n", (unsigned long long)ds.scans);
+	metric(out, "mapsvc_expensive_running", "gauge", "Expensive requests running on the pool.");
+	buf_printf(out, "mapsvc_expensive_running %u\n", ps.running);
+	metric(out, "mapsvc_expensive_queued", "gauge", "Expensive requests waiting for the pool.");
+	buf_printf(out, "mapsvc_expensive_queued %u\n", ps.queued);
+	metric(out, "mapsvc_expensive_total", "counter", "Expensive requests, by what became of them.");
+	buf_printf(out,
+	           "mapsvc_expensive_total{result=\"done\"} %llu\n"
+	           "mapsvc_expensive_total{result=\"refused_busy\"} %llu\n"
+	           "mapsvc_expensive_total{result=\"refused_client\"} %llu\n"
+	           "mapsvc_expensive_total{result=\"cancelled\"} %llu\n",
+	           (unsigned long long)ps.done, atomic_load(&s->expensive_refused),
+	           atomic_load(&s->expensive_per_client), (unsigned long long)ps.cancelled);
+	metric(out, "mapsvc_expensive_cpu_seconds_total", "counter", "CPU time the expensive requests took.");
+	buf_printf(out, "mapsvc_expensive_cpu_seconds_total %.6f\n", (double)ps.cpu_ns / 1e9);
+}
+
 /* --- set-up -------------------------------------------------------------- */
 
 /* Binds and listens on host:port; the descriptor, or -1 with err filled. */
@@ -798,7 +849,9 @@ static int listen_on(const char *host, unsigned port, unsigned *bound, struct ms
 		in6->sin6_port = htons((uint16_t)port);
 		len = sizeof *in6;
 	} else {
-		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host), -1;
+		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address",
+		               host),
+		       -1;
 	}
 	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
@@ -814,7 +867,7 @@ static int listen_on(const char *host, unsigned port, unsigned *bound, struct ms
 	socklen_t glen = sizeof got;
 	getsockname(fd, (struct sockaddr *)&got, &glen);
 	*bound = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
-						 : ((struct sockaddr_in *)&got)->sin_port);
+	                                         : ((struct sockaddr_in *)&got)->sin_port);
 	return fd;
 }
 
@@ -837,22 +890,25 @@ static size_t fit_descriptor_limit(unsigned max_connections)
 	return (size_t)rl.rlim_cur;
 }
 
-/* The policy of every HTML answer (the map page, route sheets): scripts
- * only from the server's own files (the page has no inline script), no
- * plugins, no <base>, forms only back here, frames as configured; inline
- * styles are allowed because route sheets carry theirs in the page, and a
- * style cannot run code.  Basemap tiles come from the --basemap host. */
-static char *build_csp(const struct http_config *cfg)
+/* The policy of every HTML answer (the map page, the OGC resources'
+ * pages, route sheets): scripts and styles only from the server's own
+ * files (no page has an inline script), no plugins, no <base>, forms only
+ * back here, frames as configured.  A route sheet keeps its styles in the
+ * page so that it stays whole when saved: its policy also allows inline
+ * styles, which cannot run code.  Basemap tiles come from the --basemap
+ * host's scheme. */
+static char *build_csp(const struct http_config *cfg, bool inline_styles)
 {
 	struct buf b = BUF_INIT;
-	buf_puts(&b, "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-		     "img-src 'self' data: blob:");
+	buf_printf(&b,
+	           "default-src 'self'; script-src 'self'; style-src 'self'%s; img-src 'self' data: blob:",
+	           inline_styles ? " 'unsafe-inline'" : "");
 	if (cfg->basemap_url)
 		buf_puts(&b, strncmp(cfg->basemap_url, "https:", strlen("https:")) ? " http:" : " https:");
 	buf_printf(&b,
-		   "; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-		   "form-action 'self'; frame-ancestors %s",
-		   cfg->frame_ancestors ? cfg->frame_ancestors : "'self'");
+	           "; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+	           "form-action 'self'; frame-ancestors %s",
+	           cfg->frame_ancestors ? cfg->frame_ancestors : "'self'");
 	size_t n;
 	return buf_detach(&b, &n);
 }
@@ -888,8 +944,8 @@ static struct netaddr_hosts *default_hosts(const char *host)
 	char list[128];
 	bool wildcard = !strcmp(host, "0.0.0.0") || !strcmp(host, "::");
 	snprintf(list, sizeof list, "localhost, 127.0.0.1, [::1]%s%s%s%s", wildcard ? "" : ", ",
-		 wildcard || !strchr(host, ':') ? "" : "[", wildcard ? "" : host,
-		 wildcard || !strchr(host, ':') ? "" : "]");
+	         wildcard || !strchr(host, ':') ? "" : "[", wildcard ? "" : host,
+	         wildcard || !strchr(host, ':') ? "" : "]");
 	struct netaddr_hosts *h = NULL;
 	struct ms_error err = {0};
 	netaddr_hosts_parse(list, &h, &err); /* numeric addresses: they parse */
@@ -906,13 +962,11 @@ static void server_free(struct http_server *s)
 	http_pool_free(s->pool);
 	admit_quota_free(s->quota);
 	admit_free(s->admit);
-	h_tiles_free(s->tiles);
 	netaddr_hosts_free(s->own_hosts);
 	free(s->csp);
-	snapshot_release(s->snap);
-	free(s->routes);
+	free(s->csp_inline_styles);
+	http_metrics_free(s->metrics);
 	free(s->traits);
-	pthread_mutex_destroy(&s->snap_lock);
 	free(s);
 }
 
@@ -936,13 +990,14 @@ static struct MHD_Daemon *start_ops_daemon(struct http_server *s, struct ms_erro
 		return NULL;
 	}
 	struct MHD_Daemon *d = MHD_start_daemon(
-		flags, (uint16_t)s->cfg.metrics_port, NULL, NULL, access_handler, &s->ops_l, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)OPS_MAX_CONNECTIONS,
-		MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-		(size_t)HTTP_POOL_BYTES, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)&s->ops_l,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)&s->ops_l, MHD_OPTION_END);
+	    flags, (uint16_t)s->cfg.metrics_port, NULL, NULL, access_handler, &s->ops_l, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT, (unsigned)OPS_MAX_CONNECTIONS,
+	    MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (size_t)HTTP_POOL_BYTES, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)&s->ops_l,
+	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)&s->ops_l, MHD_OPTION_END);
 	if (!d) {
-		ms_fail(err, MS_EIO, "cannot listen on %s port %u for the metrics", host, s->cfg.metrics_port);
+		ms_fail(err, MS_EIO, "cannot listen on %s port %u for the metrics", host,
+		        s->cfg.metrics_port);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -950,22 +1005,28 @@ static struct MHD_Daemon *start_ops_daemon(struct http_server *s, struct ms_erro
 	return d;
 }
 
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err)
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err)
 {
+	struct mapservice_gen *gen = mapservice_acquire(cfg->maps);
+	if (!gen) {
+		ms_fail(err, MS_EINTERNAL, "the map service has nothing loaded to serve");
+		return NULL;
+	}
+	mapservice_release(gen);
 	struct http_server *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
 	if (!s->cfg.host)
 		s->cfg.host = "127.0.0.1";
 	apply_defaults(&s->cfg);
-	pthread_mutex_init(&s->snap_lock, NULL);
-	s->snap = snapshot_retain(snap);
 	s->main_l = (struct listener){.s = s, .ops = false};
 	s->ops_l = (struct listener){.s = s, .ops = true};
-	s->routes = xcalloc(http_nroutes + 1, sizeof *s->routes);
+	s->metrics = http_metrics_new();
+	http_metrics_set_source(s->metrics, write_connection_metrics, s);
 	s->traits = xcalloc(http_nroutes, sizeof *s->traits);
 	for (size_t i = 0; i < http_nroutes; i++)
 		s->traits[i] = http_route_traits_of(&http_routes[i]);
-	s->csp = build_csp(&s->cfg);
+	s->csp = build_csp(&s->cfg, false);
+	s->csp_inline_styles = build_csp(&s->cfg, true);
 	const char *fa = s->cfg.frame_ancestors ? s->cfg.frame_ancestors : "'self'";
 	s->frame_options = !strcmp(fa, "'self'") ? "SAMEORIGIN" : !strcmp(fa, "'none'") ? "DENY" : NULL;
 	if (s->cfg.allowed_hosts) {
@@ -974,11 +1035,7 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 		s->own_hosts = default_hosts(s->cfg.host);
 		s->hosts = s->own_hosts;
 	}
-	int lfd = -1;
-	s->tiles = h_tiles_new(&s->cfg, err); /* a broken style stops start-up */
-	if (!s->tiles)
-		goto fail;
-	lfd = listen_on(s->cfg.host, s->cfg.port, &s->port, err);
+	int lfd = listen_on(s->cfg.host, s->cfg.port, &s->port, err);
 	if (lfd < 0)
 		goto fail;
 
@@ -990,22 +1047,24 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 	if (s->cfg.max_connections > capacity - FD_RESERVE)
 		s->cfg.max_connections = (unsigned)(capacity - FD_RESERVE);
 	struct admit_limits lim = {.max_conns = s->cfg.max_connections,
-				   .max_per_client = s->cfg.max_client_connections,
-				   .head_timeout_ms = s->cfg.head_timeout_s * 1000u};
+	                           .max_per_client = s->cfg.max_client_connections,
+	                           .head_timeout_ms = s->cfg.head_timeout_s * 1000u};
 	s->admit = admit_new(&lim, capacity);
 	s->pool = http_pool_new(s->cfg.expensive_workers, s->cfg.expensive_queue, HTTP_EXPENSIVE_NICE);
-	s->quota = admit_quota_new(s->cfg.expensive_workers + s->cfg.expensive_queue, s->cfg.expensive_per_client);
+	s->quota =
+	    admit_quota_new(s->cfg.expensive_workers + s->cfg.expensive_queue, s->cfg.expensive_per_client);
 
 	/* The door admits connections; libmicrohttpd's own limit only has to
 	 * never bind before the door's. */
-	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
-			 MHD_ALLOW_SUSPEND_RESUME;
+	unsigned flags = MHD_USE_POLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_USE_NO_LISTEN_SOCKET |
+	                 MHD_USE_ITC | MHD_ALLOW_SUSPEND_RESUME;
 	s->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, access_handler, &s->main_l, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)capacity, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.idle_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES, MHD_OPTION_URI_LOG_CALLBACK, uri_logger,
-		(void *)&s->main_l, MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)&s->main_l,
-		MHD_OPTION_NOTIFY_CONNECTION, notify_connection, (void *)s, MHD_OPTION_END);
+	    flags, 0, NULL, NULL, access_handler, &s->main_l, MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)capacity, MHD_OPTION_CONNECTION_TIMEOUT,
+	    s->cfg.idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)&s->main_l, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, (void *)&s->main_l, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, (void *)s,
+	    MHD_OPTION_END);
 	if (!s->daemon) {
 		ms_fail(err, MS_EIO, "cannot start the HTTP engine (libmicrohttpd)");
 		goto fail;
@@ -1013,13 +1072,13 @@ struct http_server *http_server_start(const struct http_config *cfg, struct snap
 	if (s->cfg.metrics_host && !(s->ops_daemon = start_ops_daemon(s, err)))
 		goto fail;
 	struct door_config dc = {.listen_fd = lfd,
-				 .capacity = capacity,
-				 .daemon = s->daemon,
-				 .admit = s->admit,
-				 .trusted = s->cfg.trusted_proxies,
-				 .max_line = HTTP_MAX_URI + REQUEST_LINE_SLACK,
-				 .max_head = HTTP_MAX_URI + REQUEST_LINE_SLACK + HTTP_MAX_HEADERS,
-				 .max_fields = HTTP_MAX_HEADER_LINES};
+	                         .capacity = capacity,
+	                         .daemon = s->daemon,
+	                         .admit = s->admit,
+	                         .trusted = s->cfg.trusted_proxies,
+	                         .max_line = HTTP_MAX_URI + REQUEST_LINE_SLACK,
+	                         .max_head = HTTP_MAX_URI + REQUEST_LINE_SLACK + HTTP_MAX_HEADERS,
+	                         .max_fields = HTTP_MAX_HEADER_LINES};
 	s->door = http_door_start(&dc, err);
 	if (!s->door)
 		goto fail;
@@ -1041,37 +1100,6 @@ unsigned http_server_metrics_port(const struct http_server *s)
 	return s->ops_port;
 }
 
-struct h_tiles *http_tiles(const struct http_ctx *c)
-{
-	return ((struct http_server *)c->server_)->tiles;
-}
-
-bool http_server_ready(const struct http_ctx *c)
-{
-	return !atomic_load(&((struct http_server *)c->server_)->draining);
-}
-
-void http_count_nearest(const struct http_ctx *c, const struct sindex_stats *work)
-{
-	struct http_server *s = c->server_;
-	if (!s) /* a handler run outside a server (the fuzzer) */
-		return;
-	atomic_fetch_add(&s->nearest_queries, 1);
-	atomic_fetch_add(&s->nearest_geodesics, work->geodesics);
-	atomic_fetch_add(&s->nearest_nodes, work->nodes);
-}
-
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
-{
-	struct snapshot *fresh = snapshot_retain(snap);
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *old = s->snap;
-	s->snap = fresh;
-	pthread_mutex_unlock(&s->snap_lock);
-	atomic_fetch_add(&s->reloads, 1);
-	snapshot_release(old); /* requests still using it hold their own references */
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * NS_PER_MS};
@@ -1084,7 +1112,8 @@ void http_server_drain(struct http_server *s, unsigned timeout_ms, struct http_d
 	struct admit_stats st;
 	struct http_pool_stats ps;
 	memset(out, 0, sizeof *out);
-	atomic_store(&s->draining, true); /* /readyz: 503; answers: Connection: close */
+	atomic_store(&s->draining, true);          /* answers: Connection: close */
+	http_metrics_set_ready(s->metrics, false); /* /readyz: 503 */
 	unsigned long long done0 = atomic_load(&s->completed);
 	admit_get_stats(s->admit, &st);
 	uint64_t closed0 = st.drained + st.head_timeouts;
@@ -1134,6 +1163,7 @@ void http_server_stop(struct http_server *s)
 	if (!s)
 		return;
 	atomic_store(&s->draining, true);
+	http_metrics_set_ready(s->metrics, false);
 	/* No connection may stay suspended when libmicrohttpd stops. */
 	http_pool_cancel(s->pool, job_cancel);
 	http_door_free(s->door);
@@ -1145,116 +1175,4 @@ void http_server_stop(struct http_server *s)
 			sleep_ms(DRAIN_POLL_MS);
 	} while (ps.running);
 	server_free(s);
-}
-
-/* --- metrics ----------------------------------------------------------------- */
-
-static void metric(struct buf *out, const char *name, const char *type, const char *help)
-{
-	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void write_connection_metrics(struct http_server *s, struct buf *out)
-{
-	struct admit_stats st;
-	struct door_stats ds;
-	struct http_pool_stats ps;
-	admit_get_stats(s->admit, &st);
-	http_door_get_stats(s->door, &ds);
-	http_pool_get_stats(s->pool, &ps);
-	metric(out, "mapsvc_connections_open", "gauge", "Connections open on the main listener.");
-	buf_printf(out, "mapsvc_connections_open %zu\n", st.open);
-	metric(out, "mapsvc_connections_total", "counter", "Connections accepted, or refused by a limit.");
-	buf_printf(out,
-		   "mapsvc_connections_total{result=\"accepted\"} %llu\n"
-		   "mapsvc_connections_total{result=\"refused_client\"} %llu\n"
-		   "mapsvc_connections_total{result=\"refused_full\"} %llu\n",
-		   (unsigned long long)st.accepted, (unsigned long long)st.refused_client,
-		   (unsigned long long)st.refused_full);
-	metric(out, "mapsvc_connections_closed_total", "counter", "Connections the server closed, by reason.");
-	buf_printf(out,
-		   "mapsvc_connections_closed_total{reason=\"head_timeout\"} %llu\n"
-		   "mapsvc_connections_closed_total{reason=\"evicted\"} %llu\n"
-		   "mapsvc_connections_closed_total{reason=\"draining\"} %llu\n",
-		   (unsigned long long)st.head_timeouts, (unsigned long long)st.evicted,
-		   (unsigned long long)st.drained);
-	metric(out, "mapsvc_requests_refused_total", "counter",
-	       "Requests refused before routing, by reason (problem+json answers).");
-	buf_printf(out,
-		   "mapsvc_requests_refused_total{reason=\"bad_request_line\"} %llu\n"
-		   "mapsvc_requests_refused_total{reason=\"http_version\"} %llu\n"
-		   "mapsvc_requests_refused_total{reason=\"line_too_long\"} %llu\n"
-		   "mapsvc_requests_refused_total{reason=\"head_too_large\"} %llu\n"
-		   "mapsvc_requests_refused_total{reason=\"control_character\"} %llu\n"
-		   "mapsvc_requests_refused_total{reason=\"framing\"} %llu\n",
-		   (unsigned long long)ds.bad_line, (unsigned long long)ds.bad_version,
-		   (unsigned long long)ds.line_too_long, (unsigned long long)ds.head_too_large,
-		   atomic_load(&s->refused_target), atomic_load(&s->refused_framing));
-	metric(out, "mapsvc_request_head_scans_total", "counter",
-	       "Times a first request head, complete or not, was peeked at and scanned.");
-	buf_printf(out, "mapsvc_request_head_scans_total %llu\n", (unsigned long long)ds.scans);
-	metric(out, "mapsvc_expensive_running", "gauge", "Expensive requests running on the pool.");
-	buf_printf(out, "mapsvc_expensive_running %u\n", ps.running);
-	metric(out, "mapsvc_expensive_queued", "gauge", "Expensive requests waiting for the pool.");
-	buf_printf(out, "mapsvc_expensive_queued %u\n", ps.queued);
-	metric(out, "mapsvc_expensive_total", "counter", "Expensive requests, by what became of them.");
-	buf_printf(out,
-		   "mapsvc_expensive_total{result=\"done\"} %llu\n"
-		   "mapsvc_expensive_total{result=\"refused_busy\"} %llu\n"
-		   "mapsvc_expensive_total{result=\"refused_client\"} %llu\n"
-		   "mapsvc_expensive_total{result=\"cancelled\"} %llu\n",
-		   (unsigned long long)ps.done, atomic_load(&s->expensive_refused),
-		   atomic_load(&s->expensive_per_client), (unsigned long long)ps.cancelled);
-	metric(out, "mapsvc_expensive_cpu_seconds_total", "counter", "CPU time the expensive requests took.");
-	buf_printf(out, "mapsvc_expensive_cpu_seconds_total %.6f\n", (double)ps.cpu_ns / 1e9);
-	metric(out, "mapsvc_nearest_searches_total", "counter", "Nearest-site searches run (/nearest).");
-	buf_printf(out, "mapsvc_nearest_searches_total %llu\n", atomic_load(&s->nearest_queries));
-	metric(out, "mapsvc_nearest_geodesics_total", "counter",
-	       "Geodesic distances those searches computed: their work, whatever the query point.");
-	buf_printf(out, "mapsvc_nearest_geodesics_total %llu\n", atomic_load(&s->nearest_geodesics));
-	metric(out, "mapsvc_nearest_nodes_total", "counter", "Spatial index nodes those searches opened.");
-	buf_printf(out, "mapsvc_nearest_nodes_total %llu\n", atomic_load(&s->nearest_nodes));
-	metric(out, "mapsvc_ready", "gauge", "1 while serving, 0 once stopping.");
-	buf_printf(out, "mapsvc_ready %d\n", !atomic_load(&s->draining));
-}
-
-void http_metrics_write(const struct http_ctx *c, struct buf *out)
-{
-	struct http_server *s = c->server_;
-	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status class.\n"
-		      "# TYPE mapsvc_http_requests_total counter\n");
-	static const char *const classes[NCLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-	for (size_t r = 0; r <= http_nroutes; r++)
-		for (int k = 0; k < NCLASSES; k++) {
-			unsigned long long v = atomic_load(&s->routes[r].by_class[k]);
-			if (v)
-				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-					   r < http_nroutes ? http_routes[r].name : "unmatched", classes[k], v);
-		}
-	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer.\n"
-		      "# TYPE mapsvc_http_request_duration_seconds histogram\n");
-	unsigned long long cum = 0;
-	for (size_t b = 0; b <= NBUCKETS; b++) {
-		cum += atomic_load(&s->buckets[b]);
-		if (b < NBUCKETS)
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				   duration_buckets[b], cum);
-		else
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	}
-	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
-		   (double)atomic_load(&s->duration_us_sum) / 1e6);
-	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
-	buf_printf(out,
-		   "# HELP mapsvc_sites_loaded Sites in the snapshot being served.\n"
-		   "# TYPE mapsvc_sites_loaded gauge\n"
-		   "mapsvc_sites_loaded %zu\n"
-		   "# HELP mapsvc_snapshot_version Content hash of the served data, in the version label.\n"
-		   "# TYPE mapsvc_snapshot_version gauge\n"
-		   "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
-		   "# HELP mapsvc_reloads_total Successful data reloads (SIGHUP).\n"
-		   "# TYPE mapsvc_reloads_total counter\n"
-		   "mapsvc_reloads_total %llu\n",
-		   c->snap->n, (unsigned long long)c->snap->version, atomic_load(&s->reloads));
-	write_connection_metrics(s, out);
 }

@@ -57,7 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 
 /* Levels indexed by zoom 0 .. CLUSTER_ZOOM_LIMIT. */
@@ -94,7 +94,7 @@ void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
 {
 	double mx, my, px, py;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &px, &py);
+	webmerc_to_world_px(mx, my, CLUSTER_ZOOM_LIMIT, WEBMERC_TILE_SIZE, &px, &py);
 	*x = to_unit(px);
 	*y = to_unit(py);
 }
@@ -102,7 +102,7 @@ void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
 void cluster_unit_to_lonlat(uint32_t x, uint32_t y, double *lat, double *lon)
 {
 	double mx, my;
-	world_px_to_webmerc((double)x, (double)y, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &mx, &my);
+	webmerc_from_world_px((double)x, (double)y, CLUSTER_ZOOM_LIMIT, WEBMERC_TILE_SIZE, &mx, &my);
 	webmerc_to_lonlat(mx, my, lon, lat);
 }
 
@@ -118,7 +118,7 @@ void cluster_tile_window(int z, long long x, long long y, double margin_px, stru
 	if (z > CLUSTER_ZOOM_LIMIT)
 		z = CLUSTER_ZOOM_LIMIT;
 	long long unit = 1LL << (CLUSTER_ZOOM_LIMIT - z); /* units per px */
-	long long size = unit * TILE_SIZE;
+	long long size = unit * WEBMERC_TILE_SIZE;
 	long long margin = (long long)ceil(margin_px * (double)unit);
 	w->x0 = clamp_unit(x * size - margin);
 	w->y0 = clamp_unit(y * size - margin);

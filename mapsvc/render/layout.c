@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 #include "grid.h"
 #include "raster.h"
@@ -39,7 +39,7 @@ double layout_anchor(double v)
 
 static void world_px(const struct layout_sites *in, size_t i, int zoom, double *x, double *y)
 {
-	webmerc_to_world_px(in->mx[i], in->my[i], zoom, TILE_SIZE, x, y);
+	webmerc_to_world_px(in->mx[i], in->my[i], zoom, WEBMERC_TILE_SIZE, x, y);
 }
 
 /* ------------------------------------------------------------ clusters */

@@ -7,7 +7,7 @@
  * must be drawn whole and identically on both tiles, and a cluster must
  * never split or double at an edge.  So nothing is decided per tile: for
  * a (style, coordsys, zoom) the layout is computed once, in GLOBAL world
- * pixels at scale 1 (geo/tilemath.h): every site's position, then the
+ * pixels at scale 1 (geo/webmerc.h): every site's position, then the
  * clusters (greedy in id order over a grid), then the labels (greedy in
  * id order, a few candidate positions, a grid for collisions).  A tile is
  * then only a window onto that picture (render/tile.h).
@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "glyphs.h"
 #include "style.h"
 

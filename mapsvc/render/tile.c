@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 #include "../util/refcount.h"
 #include "context.h"
@@ -28,7 +28,7 @@
 #include "raster.h"
 
 #define NCOORDSYS 4
-#define NZOOMS (MAX_ZOOM_LIMIT + 1)
+#define NZOOMS (WEBMERC_MAX_ZOOM + 1)
 #define MAX_FONTS 4
 /* A cluster's count is written in full below this, in thousands ("12k")
  * from it, so the text stays within the disc. */
@@ -45,7 +45,8 @@ struct lazy {
 	bool busy; /* guarded by the map's mutex */
 };
 
-typedef void *(*lazy_build_fn)(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err);
+typedef void *(*lazy_build_fn)(struct tile_map *m, struct tile_ctx *ctx, const void *arg,
+                               struct ms_error *err);
 
 /* --------------------------------------------------------------- types */
 
@@ -192,7 +193,7 @@ const struct snapshot *tile_map_snapshot(const struct tile_map *m)
  * wait for the one build.  A failed build leaves the slot empty so a
  * later call may try again. */
 static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build, struct tile_ctx *ctx,
-		      const void *arg, struct ms_error *err)
+                      const void *arg, struct ms_error *err)
 {
 	void *p = atomic_load_explicit(&slot->ptr, memory_order_acquire);
 	if (p)
@@ -220,7 +221,7 @@ static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build
 
 /* -------------------------------------------------------------- points */
 
-/* Every site in Web Mercator metres (geo/tilemath.h, the one projection),
+/* Every site in Web Mercator metres (geo/webmerc.h, the one projection),
  * shifted into coordsys first when that is not WGS-84. */
 static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err)
 {
@@ -242,20 +243,20 @@ static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *
 }
 
 static const struct points *get_points(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs,
-				       struct ms_error *err)
+                                       struct ms_error *err)
 {
 	return lazy_get(m, &m->points[cs], build_points, ctx, &cs, err);
 }
 
-enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
-				  double *px, double *py, struct ms_error *err)
+enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
+                                  int zoom, double *px, double *py, struct ms_error *err)
 {
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > MAX_ZOOM_LIMIT || i >= m->snap->n)
+	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM || i >= m->snap->n)
 		return ms_fail(err, MS_EUSAGE, "tile_site_world_px: site %zu, zoom %d out of range", i, zoom);
 	const struct points *p = get_points(m, ctx, cs, err);
 	if (!p)
 		return err ? err->status : MS_EINTERNAL;
-	webmerc_to_world_px(p->mx[i], p->my[i], zoom, TILE_SIZE, px, py);
+	webmerc_to_world_px(p->mx[i], p->my[i], zoom, WEBMERC_TILE_SIZE, px, py);
 	*px = layout_anchor(*px);
 	*py = layout_anchor(*py);
 	return MS_OK;
@@ -284,13 +285,13 @@ static void *build_layout(struct tile_map *m, struct tile_ctx *ctx, const void *
 }
 
 static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx, const struct style *st,
-				       enum coordsys cs, int zoom, struct ms_error *err)
+                                       enum coordsys cs, int zoom, struct ms_error *err)
 {
 	if (!st || st < m->styles || st >= m->styles + m->nstyles) {
 		ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
 		return NULL;
 	}
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > MAX_ZOOM_LIMIT) {
+	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM) {
 		ms_fail(err, MS_EUSAGE, "tile: zoom %d or coordsys %d out of range", zoom, (int)cs);
 		return NULL;
 	}
@@ -299,7 +300,8 @@ static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx,
 }
 
 enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-				 enum coordsys cs, int zoom, struct tile_layout_stats *st, struct ms_error *err)
+                                 enum coordsys cs, int zoom, struct tile_layout_stats *st,
+                                 struct ms_error *err)
 {
 	const struct layout *l = get_layout(m, ctx, style, cs, zoom, err);
 	if (!l)
@@ -314,15 +316,15 @@ enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const
 /* ---------------------------------------------------------------- view */
 
 void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coordsys cs, int z, long long x,
-		       long long y, int scale)
+                       long long y, int scale)
 {
 	v->style = style;
 	v->coordsys = cs;
 	v->zoom = z;
 	v->scale = scale;
-	v->origin_x = x * TILE_SIZE * scale;
-	v->origin_y = y * TILE_SIZE * scale;
-	v->width = v->height = TILE_SIZE * scale;
+	v->origin_x = x * WEBMERC_TILE_SIZE * scale;
+	v->origin_y = y * WEBMERC_TILE_SIZE * scale;
+	v->width = v->height = WEBMERC_TILE_SIZE * scale;
 }
 
 static bool touches(double l, double t, double r, double b, double x0, double y0, double x1, double y1)
@@ -337,7 +339,7 @@ enum { VIS_MARKER = 1, VIS_LABEL = 2 };
  * draw their marker or label in it: ctx->visible[h] for ctx->hits[h].
  * Returns how many draw anything. */
 static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t nh, double x0, double y0,
-			    double x1, double y1)
+                            double x1, double y1)
 {
 	if (nh > ctx->visible_cap) {
 		ctx->visible_cap = nh;
@@ -347,7 +349,8 @@ static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t
 	for (size_t h = 0; h < nh; h++) {
 		const struct layout_item *it = &l->items[ctx->hits[h]];
 		uint8_t vis = 0;
-		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, x0, y0, x1, y1))
+		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, x0, y0,
+		            x1, y1))
 			vis |= VIS_MARKER;
 		if (it->label >= 0) {
 			const struct layout_label *lb = &l->labels[it->label];
@@ -361,12 +364,12 @@ static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t
 }
 
 static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style *st, const struct layout *l,
-			 const struct layout_item *it, int scale, long long ox, long long oy)
+                         const struct layout_item *it, int scale, long long ox, long long oy)
 {
 	double s = scale;
 	double cx = it->x * s, cy = it->y * s;
-	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->cluster_size * s, st->cluster_color,
-		      st->cluster_outline, l->cluster_outline * s);
+	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->cluster_size * s,
+	              st->cluster_color, st->cluster_outline, l->cluster_outline * s);
 	char text[16];
 	if (it->count < COUNT_IN_THOUSANDS)
 		snprintf(text, sizeof text, "%u", (unsigned)it->count);
@@ -383,7 +386,7 @@ static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style
 
 /* Markers and clusters, then labels, of the visible hits. */
 static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct layout *l, size_t nh,
-		       struct glyphs *gl, struct canvas *c, const struct tile_view *v)
+                       struct glyphs *gl, struct canvas *c, const struct tile_view *v)
 {
 	const struct style *st = v->style;
 	double s = v->scale;
@@ -398,7 +401,8 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 		}
 		enum site_category cat = m->snap->sites[it->site].category;
 		raster_marker(c, st->marker_shape[cat], it->x * s - (double)ox, it->y * s - (double)oy,
-			      l->marker_size * s, st->marker_color[cat], st->marker_outline, l->outline_w * s);
+		              l->marker_size * s, st->marker_color[cat], st->marker_outline,
+		              l->outline_w * s);
 	}
 	for (size_t h = 0; h < nh; h++) {
 		if (!(ctx->visible[h] & VIS_LABEL))
@@ -406,20 +410,20 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 		const struct layout_item *it = &l->items[ctx->hits[h]];
 		const struct layout_label *lb = &l->labels[it->label];
 		glyphs_draw(gl, c, m->snap->sites[it->site].field[SITE_NAME_ZH], lb->bx * s - (double)ox,
-			    lb->by * s - (double)oy, l->label_size * s, st->label_color, st->label_halo,
-			    st->label_halo_width * s);
+		            lb->by * s - (double)oy, l->label_size * s, st->label_color, st->label_halo,
+		            st->label_halo_width * s);
 	}
 }
 
 enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-				struct canvas **out, bool *empty, struct ms_error *err)
+                                struct canvas **out, bool *empty, struct ms_error *err)
 {
 	*out = NULL;
 	*empty = false;
 	if (v->scale < 1 || v->scale > TILE_MAX_SCALE || v->width < 1 || v->height < 1 ||
 	    v->width > TILE_MAX_VIEW_PX || v->height > TILE_MAX_VIEW_PX)
-		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width, v->height,
-			       v->scale);
+		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width,
+		               v->height, v->scale);
 	const struct style *st = v->style;
 	const struct layout *l = get_layout(m, ctx, st, v->coordsys, v->zoom, err);
 	if (!l)
@@ -460,7 +464,7 @@ static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
 static void make_empty_pngs(void)
 {
 	for (int s = 1; s <= TILE_MAX_SCALE; s++) {
-		struct canvas *c = canvas_new(TILE_SIZE * s, TILE_SIZE * s);
+		struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * s, WEBMERC_TILE_SIZE * s);
 		struct ms_error err;
 		if (pngenc_encode(c, &empty_png[s], &err) != MS_OK)
 			buf_free(&empty_png[s]);
@@ -477,7 +481,7 @@ const struct buf *tile_empty_png(int scale)
 }
 
 enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-			       struct buf *png, bool *empty, struct ms_error *err)
+                               struct buf *png, bool *empty, struct ms_error *err)
 {
 	struct canvas *c = NULL;
 	enum ms_status st = tile_render_view(m, ctx, v, &c, empty, err);
@@ -485,8 +489,8 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 		return st;
 	if (!*empty)
 		return pngenc_encode(c, png, err);
-	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / TILE_SIZE) : NULL;
-	if (e && v->width % TILE_SIZE == 0) {
+	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / WEBMERC_TILE_SIZE) : NULL;
+	if (e && v->width % WEBMERC_TILE_SIZE == 0) {
 		buf_append(png, e->data, e->len);
 		return MS_OK;
 	}

@@ -62,7 +62,7 @@ const struct snapshot *tile_map_snapshot(const struct tile_map *m);
 struct tile_view {
 	const struct style *style; /* one of the map's styles */
 	enum coordsys coordsys;    /* the system the basemap is in */
-	int zoom;                  /* 0 .. MAX_ZOOM_LIMIT */
+	int zoom;                  /* 0 .. WEBMERC_MAX_ZOOM */
 	int scale;                 /* 1 .. TILE_MAX_SCALE */
 	long long origin_x, origin_y;
 	int width, height;
@@ -70,19 +70,19 @@ struct tile_view {
 
 /* The view of tile z/x/y at scale (256 * scale px square). */
 void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coordsys cs, int z, long long x,
-		       long long y, int scale);
+                       long long y, int scale);
 
 /* Draws the view.  On MS_OK, *empty tells whether nothing falls in it and
  * the background is transparent (nothing was drawn: use the shared empty
  * PNG); otherwise *out is the context's canvas (borrowed until the next
  * call with ctx) holding the picture. */
 enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-				struct canvas **out, bool *empty, struct ms_error *err);
+                                struct canvas **out, bool *empty, struct ms_error *err);
 
 /* Renders the view and appends its PNG to png.  An empty view appends the
  * shared empty PNG of its size (see tile_empty_png) and sets *empty. */
 enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-			       struct buf *png, bool *empty, struct ms_error *err);
+                               struct buf *png, bool *empty, struct ms_error *err);
 
 /* The one pre-encoded fully transparent PNG of a square tile of
  * 256 * scale px, built once; borrowed, valid until exit.  NULL when the
@@ -92,8 +92,8 @@ const struct buf *tile_empty_png(int scale);
 /* Where a site is drawn: the world pixel (zoom, scale 1) of site i of the
  * map's snapshot in coordsys, on the anchor grid.  For tests and for
  * callers that centre views on sites. */
-enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i, int zoom,
-				  double *px, double *py, struct ms_error *err);
+enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
+                                  int zoom, double *px, double *py, struct ms_error *err);
 
 /* What the layout of (style, coordsys, zoom) contains, for tests and
  * metrics: markers drawn (clusters count once), clusters among them, and
@@ -103,7 +103,8 @@ struct tile_layout_stats {
 	size_t largest_cluster;
 };
 enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-				 enum coordsys cs, int zoom, struct tile_layout_stats *st, struct ms_error *err);
+                                 enum coordsys cs, int zoom, struct tile_layout_stats *st,
+                                 struct ms_error *err);
 
 /* For overlays drawn over a rendered view (route/overlay.c): the context's
  * FreeType face for the style's font, opened on first use; borrowed until

@@ -16,31 +16,6 @@ const char *route_sheet_start(const struct route_sheet *s)
 	return s && s->start_label && *s->start_label ? s->start_label : ROUTE_DEFAULT_START;
 }
 
-void route_xml_escape(struct buf *b, const char *s)
-{
-	size_t start = 0, i = 0;
-	for (; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep = NULL;
-		switch (c) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default:
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				rep = "";
-		}
-		if (!rep)
-			continue;
-		buf_append(b, s + start, i - start);
-		buf_puts(b, rep);
-		start = i + 1;
-	}
-	buf_append(b, s + start, i - start);
-}
-
 void route_sheet_date(const struct route_sheet *s, char out[16])
 {
 	time_t t = (s ? s->generated : 0) + (time_t)(s ? s->utc_offset_min : 0) * 60;
@@ -133,9 +108,10 @@ void route_uncertainty_zh(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 		return;
 	site_format_uncertainty(p->total_uncertainty_m, d);
 	route_format_minutes(p->total_uncertainty_minutes, t);
-	snprintf(out, ROUTE_NOTE_LEN,
-		 "%zu 站中有 %zu 站位置为近似（≈）；按各站的位置误差，总距离可能相差 %s，总用时可能相差 ±%s。", p->n,
-		 p->approximate_stops, d, t);
+	snprintf(
+	    out, ROUTE_NOTE_LEN,
+	    "%zu 站中有 %zu 站位置为近似（≈）；按各站的位置误差，总距离可能相差 %s，总用时可能相差 ±%s。",
+	    p->n, p->approximate_stops, d, t);
 }
 
 void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
@@ -147,7 +123,7 @@ void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 	site_format_uncertainty(p->total_uncertainty_m, d);
 	route_format_minutes(p->total_uncertainty_minutes, t);
 	snprintf(out, ROUTE_NOTE_LEN,
-		 "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
-		 "the total distance may be off by up to %s and the total time by up to ±%s.",
-		 p->approximate_stops, p->n, d, t);
+	         "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
+	         "the total distance may be off by up to %s and the total time by up to ±%s.",
+	         p->approximate_stops, p->n, d, t);
 }

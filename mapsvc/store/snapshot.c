@@ -11,6 +11,8 @@
  */
 #include "snapshot.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -47,6 +49,22 @@ static const char *site_name(const void *ctx, uint32_t i, unsigned which)
 	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
 }
 
+/* The members of enum coordsys (geo/geo.h). */
+#define NCOORDSYS (COORDSYS_CGCS2000 + 1)
+
+/* Files made from the snapshot on demand.  The mutex serialises their
+ * builds, so a burst of first requests builds each one once.  The bounds
+ * in a shifted system have a lock of their own, so that a TileJSON never
+ * waits for a GeoPackage, and a flag read without it once set. */
+struct snapshot_exports {
+	pthread_mutex_t mu;
+	unsigned char *gpkg; /* store_gpkg_free; NULL until built */
+	size_t gpkg_len;
+	pthread_mutex_t bounds_mu;
+	atomic_bool bounds_ready[NCOORDSYS];
+	double bounds[NCOORDSYS][4];
+};
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
@@ -82,6 +100,9 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	s->version = content_hash(set);
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
+	s->exports_ = xcalloc(1, sizeof *s->exports_);
+	pthread_mutex_init(&s->exports_->mu, NULL);
+	pthread_mutex_init(&s->exports_->bounds_mu, NULL);
 	return s;
 }
 
@@ -109,7 +130,25 @@ void snapshot_release(struct snapshot *s)
 	sindex_free((struct sindex *)s->index);
 	ngram_free((struct ngram *)s->names);
 	site_set_free(s->set_);
+	pthread_mutex_destroy(&s->exports_->mu);
+	pthread_mutex_destroy(&s->exports_->bounds_mu);
+	store_gpkg_free(s->exports_->gpkg);
+	free(s->exports_);
 	free(s);
+}
+
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+                             struct ms_error *err)
+{
+	struct snapshot_exports *x = s->exports_;
+	enum ms_status st = MS_OK;
+	pthread_mutex_lock(&x->mu);
+	if (!x->gpkg)
+		st = store_export_gpkg(s->sites, s->n, &x->gpkg, &x->gpkg_len, err);
+	*data = x->gpkg;
+	*len = x->gpkg_len;
+	pthread_mutex_unlock(&x->mu);
+	return st;
 }
 
 const struct site *snapshot_find(const struct snapshot *s, const char *id)
@@ -126,4 +165,44 @@ const struct site *snapshot_find(const struct snapshot *s, const char *id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+/* The box of every site shifted into cs. */
+static void shifted_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	for (size_t i = 0; i < s->n; i++) {
+		double lat, lon;
+		coordsys_from_wgs84(cs, s->sites[i].lat, s->sites[i].lon, &lat, &lon);
+		if (i == 0 || lon < b[0])
+			b[0] = lon;
+		if (i == 0 || lat < b[1])
+			b[1] = lat;
+		if (i == 0 || lon > b[2])
+			b[2] = lon;
+		if (i == 0 || lat > b[3])
+			b[3] = lat;
+	}
+}
+
+bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	if (!s->n)
+		return false;
+	if (cs == COORDSYS_WGS84 || cs == COORDSYS_CGCS2000) {
+		b[0] = s->west, b[1] = s->south, b[2] = s->east, b[3] = s->north;
+		return true;
+	}
+	/* Made once, by the first caller; the others see the flag set with
+	 * acquire order, and so the box written before it. */
+	struct snapshot_exports *x = s->exports_;
+	if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_acquire)) {
+		pthread_mutex_lock(&x->bounds_mu);
+		if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_relaxed)) {
+			shifted_bounds(s, cs, x->bounds[cs]);
+			atomic_store_explicit(&x->bounds_ready[cs], true, memory_order_release);
+		}
+		pthread_mutex_unlock(&x->bounds_mu);
+	}
+	memcpy(b, x->bounds[cs], sizeof x->bounds[cs]);
+	return true;
 }

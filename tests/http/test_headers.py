@@ -37,18 +37,24 @@ def test_nosniff_everywhere():
     assert r.header("x-content-type-options") == "nosniff", r.headers
 
 
+HTML = {"Accept": "text/html"}
+
+
 def test_csp_on_html():
-    for path in ("/", "/route?from=36.85,118.10&nearest=2&format=html"):
-        r = srv.get(path)
+    for path in ("/", "/collections/sites/items/zb-heitieshan-memorial", "/route?from=36.85,118.10&nearest=2&format=html"):
+        r = srv.get(path, headers=HTML)
         assert r.header("content-type").startswith("text/html"), r
         p = csp_of(r)
         # scripts only from the server's own files: no inline script, no eval
         assert p["script-src"] == ["'self'"], p
+        # styles too, but for a route sheet's own <style> (whole when saved)
+        want = ["'self'", "'unsafe-inline'"] if "format=html" in path else ["'self'"]
+        assert p["style-src"] == want, (path, p)
         assert p["default-src"] == ["'self'"] and p["object-src"] == ["'none'"] and p["base-uri"] == ["'none'"], p
         assert p["frame-ancestors"] == ["'self'"], p
         assert r.header("x-frame-options") == "SAMEORIGIN", r.headers
     # and the page has no inline script to need more
-    page = srv.get("/").body.decode()
+    page = srv.get("/", headers=HTML).body.decode()
     import re
     for tag in re.findall(r"<script[^>]*>", page):
         assert "src=" in tag, tag
@@ -61,13 +67,13 @@ def test_csp_on_html():
 def test_frame_ancestors_and_basemap():
     with Server("--frame-ancestors", "'self' https://portal.example.gov.cn", "--basemap",
                 "https://{s}.tiles.example/{z}/{x}/{y}.png") as s2:
-        p = csp_of(s2.get("/"))
+        p = csp_of(s2.get("/", headers=HTML))
         assert p["frame-ancestors"] == ["'self'", "https://portal.example.gov.cn"], p
         assert "https:" in p["img-src"], p  # the basemap's tiles
-        assert s2.get("/").header("x-frame-options") is None  # it cannot say "these two"
+        assert s2.get("/", headers=HTML).header("x-frame-options") is None  # it cannot say "these two"
     with Server("--frame-ancestors", "'none'") as s3:
-        assert csp_of(s3.get("/"))["frame-ancestors"] == ["'none'"]
-        assert s3.get("/").header("x-frame-options") == "DENY"
+        assert csp_of(s3.get("/", headers=HTML))["frame-ancestors"] == ["'none'"]
+        assert s3.get("/", headers=HTML).header("x-frame-options") == "DENY"
     import subprocess
     for bad in ("'self'; script-src *", "a,b", "x\ty"):
         out = subprocess.run([MAPSVC, "serve", "--frame-ancestors", bad], capture_output=True, timeout=30)

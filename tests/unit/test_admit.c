@@ -222,7 +222,7 @@ static void test_quota(void)
 	CHECK(admit_quota_take(q, &x) == ADMIT_REFUSED_CLIENT);
 	CHECK(admit_quota_take(q, &y) == ADMIT_OK);
 	CHECK(admit_quota_take(q, &z) == ADMIT_REFUSED_FULL); /* all three held */
-	admit_quota_give(q, &x);                                /* x 1, y 1 */
+	admit_quota_give(q, &x);                              /* x 1, y 1 */
 	CHECK(admit_quota_take(q, &z) == ADMIT_OK);
 	CHECK(admit_quota_take(q, &y) == ADMIT_REFUSED_FULL);
 	admit_quota_give(q, &x);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/layout.h"
 
 #define ZOOM 10
@@ -44,7 +44,8 @@ static void make_input(struct input *p, const double *xy, size_t n, const char *
 	p->mx = malloc((n ? n : 1) * sizeof *p->mx);
 	p->my = malloc((n ? n : 1) * sizeof *p->my);
 	for (size_t i = 0; i < n; i++) {
-		world_px_to_webmerc(xy[2 * i], xy[2 * i + 1], ZOOM, TILE_SIZE, &p->mx[i], &p->my[i]);
+		webmerc_from_world_px(xy[2 * i], xy[2 * i + 1], ZOOM, WEBMERC_TILE_SIZE, &p->mx[i],
+		                      &p->my[i]);
 		p->sites[i].category = (enum site_category)(i % CAT_COUNT);
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			p->sites[i].field[f] = "";

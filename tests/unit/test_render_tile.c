@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "geo/geo.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/png.h"
 #include "render/tile.h"
 #include "style_files.h"
@@ -68,7 +68,7 @@ static void merc_latlon(double x, double y, int z, double *lat, double *lon)
 }
 
 static void add(struct site_set *set, const char *id, const char *name, enum site_category cat, double lat,
-		double lon)
+                double lon)
 {
 	struct site s = {0};
 	s.field[SITE_ID] = id;
@@ -112,7 +112,7 @@ static struct snapshot *make_snapshot(void)
 /* Alpha-weighted centroid (canvas px) of pixels close to colour k (after
  * un-premultiplying) inside the box [x0,x1)x[y0,y1). */
 static int colour_centroid(const struct canvas *c, struct rgba k, int x0, int y0, int x1, int y1, double *mx,
-			   double *my)
+                           double *my)
 {
 	double sx = 0, sy = 0, sw = 0;
 	int count = 0;
@@ -166,7 +166,8 @@ static void test_anchor(void)
 		struct canvas *c = render_copy(&v, &empty);
 		CHECK(c && !empty);
 		double lx = ex - (double)v.origin_x, ly = ey - (double)v.origin_y, mx = 0, my = 0;
-		int n = colour_centroid(c, BLUE, (int)lx - 10, (int)ly - 10, (int)lx + 10, (int)ly + 10, &mx, &my);
+		int n = colour_centroid(c, BLUE, (int)lx - 10, (int)ly - 10, (int)lx + 10, (int)ly + 10, &mx,
+		                        &my);
 		CHECK_MSG(n > 60, "z%d: %d blue pixels", z, n);
 		CHECK_NEAR(mx, lx, 0.5);
 		CHECK_NEAR(my, ly, 0.5);
@@ -175,9 +176,9 @@ static void test_anchor(void)
 		struct ms_error err;
 		const struct snapshot *snap = tile_map_snapshot(map);
 		const struct site *museum = snapshot_find(snap, "zb-d-museum");
-		CHECK_INT(tile_site_world_px(map, ctx, COORDSYS_WGS84, (size_t)(museum - snap->sites), z, &px, &py,
-					     &err),
-			  MS_OK);
+		CHECK_INT(tile_site_world_px(map, ctx, COORDSYS_WGS84, (size_t)(museum - snap->sites), z, &px,
+		                             &py, &err),
+		          MS_OK);
 		CHECK_NEAR(px, ex, 0.01);
 		CHECK_NEAR(py, ey, 0.01);
 		canvas_free(c);
@@ -202,9 +203,10 @@ static int stitched_diff(int z, long long tx, long long ty, int scale)
 			if (!t)
 				return -1;
 			for (int y = 0; y < T; y++)
-				diff += memcmp(t->px + (size_t)y * T * 4,
-					       whole->px + (((size_t)(j * T + y) * 2 * T) + (size_t)(i * T)) * 4,
-					       (size_t)T * 4) != 0;
+				diff +=
+				    memcmp(t->px + (size_t)y * T * 4,
+				           whole->px + (((size_t)(j * T + y) * 2 * T) + (size_t)(i * T)) * 4,
+				           (size_t)T * 4) != 0;
 			canvas_free(t);
 		}
 	canvas_free(whole);
@@ -265,12 +267,12 @@ static void test_clusters(void)
 	CHECK_INT(st.largest_cluster, 4);
 	CHECK_INT(st.clusters, 1);
 	/* the three coincident sites stay one cluster at every zoom */
-	for (int z = 0; z <= MAX_ZOOM_LIMIT; z++) {
+	for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++) {
 		CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, z, &st, &err), MS_OK);
 		CHECK_MSG(st.largest_cluster >= 3, "z%d: largest cluster %zu", z, st.largest_cluster);
 		if (z >= 13)
-			CHECK_MSG(st.markers == 4 && st.clusters == 1, "z%d: %zu markers %zu clusters", z, st.markers,
-				  st.clusters);
+			CHECK_MSG(st.markers == 4 && st.clusters == 1, "z%d: %zu markers %zu clusters", z,
+			          st.markers, st.clusters);
 	}
 	/* labels from label_minzoom on only, and none on the cluster */
 	CHECK_INT(tile_layout_stats(map, ctx, &style, COORDSYS_WGS84, 12, &st, &err), MS_OK);
@@ -284,7 +286,8 @@ static void test_clusters(void)
 	merc_px(36.849547, 118.160735, 9, &x[0], &y[0]);
 	merc_px(36.8495, 118.1950, 9, &x[3], &y[3]);
 	double ex = (3 * x[0] + x[3]) / 4, ey = (3 * y[0] + y[3]) / 4;
-	struct tile_view v = {&style, COORDSYS_WGS84, 9, 1, (long long)ex - 128, (long long)ey - 128, 256, 256};
+	struct tile_view v = {&style, COORDSYS_WGS84, 9, 1, (long long)ex - 128, (long long)ey - 128, 256,
+	                      256};
 	bool empty;
 	struct canvas *c = render_copy(&v, &empty);
 	int n = colour_centroid(c, style.cluster_color, 128 - 20, 128 - 20, 128 + 20, 128 + 20, &mx, &my);
@@ -331,7 +334,8 @@ static void test_scale2(void)
 		for (int x = 0; x < 256; x++) {
 			int a = 0;
 			for (int k = 0; k < 4; k++)
-				a += c2->px[(((size_t)(2 * y + k / 2) * 512) + (size_t)(2 * x + k % 2)) * 4 + 3];
+				a += c2->px[(((size_t)(2 * y + k / 2) * 512) + (size_t)(2 * x + k % 2)) * 4 +
+				            3];
 			int d = abs(a / 4 - c1->px[((size_t)y * 256 + (size_t)x) * 4 + 3]);
 			sum += d;
 			far += d > 128;
@@ -378,7 +382,8 @@ static void test_gcj02(void)
 	merc_px(glat, glon, z, &gx, &gy);
 	double shift_m = geo_distance_m(36.8495, 118.1950, glat, glon);
 	CHECK_MSG(shift_m > 400 && shift_m < 700, "GCJ-02 shift %g m", shift_m);
-	struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (long long)wx - 512, (long long)wy - 512, 1024, 1024};
+	struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (long long)wx - 512, (long long)wy - 512, 1024,
+	                      1024};
 	bool empty;
 	struct canvas *cw = render_copy(&v, &empty);
 	v.coordsys = COORDSYS_GCJ02;
@@ -408,7 +413,8 @@ static void *worker(void *p)
 		return NULL;
 	double hx, hy;
 	merc_px(36.849547, 118.160735, 15, &hx, &hy);
-	struct tile_view v = {&style, COORDSYS_GCJ02, 15, 1, (long long)hx - 256, (long long)hy - 256, 512, 512};
+	struct tile_view v = {&style, COORDSYS_GCJ02, 15, 1, (long long)hx - 256, (long long)hy - 256, 512,
+	                      512};
 	struct canvas *out;
 	bool empty;
 	if (tile_render_view(map, x, &v, &out, &empty, &err) == MS_OK && out) {
@@ -465,18 +471,15 @@ static void test_golden(void)
 		int style, z, scale;
 		long long x, y;
 	} cases[] = {
-		{"default_z9", 0, 9, 1, x9, y9},
-		{"default_z14", 0, 14, 1, x14, y14},
-		{"default_z14@2x", 0, 14, 2, x14, y14},
-		{"print_z14", 1, 14, 1, x14, y14},
-		{"default_z15_label", 0, 15, 1, x15, y15},
-		{"print_z15_label@2x", 1, 15, 2, x15, y15},
+	    {"default_z9", 0, 9, 1, x9, y9},           {"default_z14", 0, 14, 1, x14, y14},
+	    {"default_z14@2x", 0, 14, 2, x14, y14},    {"print_z14", 1, 14, 1, x14, y14},
+	    {"default_z15_label", 0, 15, 1, x15, y15}, {"print_z15_label@2x", 1, 15, 2, x15, y15},
 	};
 	bool update = getenv("MAPSVC_UPDATE_GOLDEN") != NULL;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct tile_view v;
-		tile_view_of_tile(&v, &styles[cases[i].style], COORDSYS_WGS84, cases[i].z, cases[i].x, cases[i].y,
-				  cases[i].scale);
+		tile_view_of_tile(&v, &styles[cases[i].style], COORDSYS_WGS84, cases[i].z, cases[i].x,
+		                  cases[i].y, cases[i].scale);
 		struct buf png = BUF_INIT;
 		bool empty;
 		CHECK_INT(tile_render_png(m, ctx, &v, &png, &empty, &err), MS_OK);
@@ -512,8 +515,8 @@ static void test_golden(void)
 			}
 			for (size_t k = 0; k < npx; k++)
 				drawn += ref->px[k * 4 + 3] != 0;
-			CHECK_MSG(off * 1000 <= npx * 4 * 5, "%s: %zu channels off by > 8 (worst %d)", cases[i].name,
-				  off, worst);
+			CHECK_MSG(off * 1000 <= npx * 4 * 5, "%s: %zu channels off by > 8 (worst %d)",
+			          cases[i].name, off, worst);
 			CHECK_MSG(drawn > 100, "%s: only %zu pixels drawn", cases[i].name, drawn);
 		} else {
 			CHECK_MSG(0, "%s: size differs from the golden image", cases[i].name);
