@@ -18,9 +18,10 @@
  *     slowly it trickles in, and while it trickles it costs one slot of a
  *     table, not a libmicrohttpd connection;
  *   - a request line with an HTTP version other than 1.x, without a
- *     version, or longer than a request target may be, and a head larger
- *     than the header limit, are answered here with problem+json (400,
- *     505, 414, 431) and the connection closed.
+ *     version, or longer than a request target may be, a head larger than
+ *     the header limits, and a Content-Length that is no 64-bit number,
+ *     are answered here with problem+json (400, 505, 414, 431, 413) and
+ *     the connection closed.
  * Later requests on a kept-alive connection are libmicrohttpd's to read;
  * their head deadlines are kept by the same table (server.c reports the
  * states) and the door's thread sweeps it, for every connection, every
@@ -90,7 +91,7 @@ enum door_scan {
 /* Scans buf for a complete first request head: empty lines, then a
  * request line of a method token, a target and HTTP/1.x, at most max_line
  * bytes, then at most max_fields header lines up to an empty one, at most
- * max_head bytes in all.  On DOOR_BAD, *status is 400, 414, 431 or 505 and
+ * max_head bytes in all.  On DOOR_BAD, *status is 400, 413, 414, 431 or 505 and
  * detail (dsize bytes) says why.  Pure; exposed for the fuzzer. */
 enum door_scan http_door_scan(const char *buf, size_t n, size_t max_line, size_t max_head, size_t max_fields,
                               int *status, char *detail, size_t dsize);

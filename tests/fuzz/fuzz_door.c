@@ -4,7 +4,7 @@
  *
  * Small limits (a 200-byte line, a 400-byte head) so that every branch
  * is near.  Contracts checked, beyond "no crash, no read past the bytes":
- *   - a refusal is 400, 414, 431 or 505, with a detail;
+ *   - a refusal is 400, 413, 414, 431 or 505, with a detail;
  *   - an accepted head has, after at most a few empty lines, a request
  *     line no longer than the limit that ends in "HTTP/1.d", at most
  *     MAX_FIELDS header lines and an empty line after them;
@@ -94,7 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum door_scan v = scan(buf, n, &status, detail);
 	switch (v) {
 	case DOOR_BAD:
-		if ((status != 400 && status != 414 && status != 431 && status != 505) || !detail[0])
+		if ((status != 400 && status != 413 && status != 414 && status != 431 && status != 505) ||
+		    !detail[0])
 			fuzz_fail(H, "refused with status %d, detail '%s'", status, detail);
 		break;
 	case DOOR_MORE:
