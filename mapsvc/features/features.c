@@ -284,8 +284,12 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 	coordsys_to_wgs84(q->cs, q->lat, q->lon, &lat, &lon);
 	const void *fctx[2] = {snap, q};
 	*hits = xmalloc(q->limit * sizeof **hits);
-	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m,
-	                    q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits);
+	struct sindex_stats work;
+	*n = sindex_nearest_stats(snap->index, lat, lon, q->limit, q->within_m,
+	                          q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits,
+	                          &work);
+	if (q->work)
+		*q->work = work;
 	return MS_OK;
 }
 

@@ -115,6 +115,7 @@ struct feat_nearest_query {
 	double within_m;           /* INFINITY for no limit */
 	feat_catmask categories;   /* as in struct feat_query */
 	const struct cql2 *filter; /* only sites it selects, or NULL */
+	struct sindex_stats *work; /* if not NULL, filled with the work the search did */
 };
 
 /* The nearest sites, sorted by (geodesic distance, id).  *hits is a new

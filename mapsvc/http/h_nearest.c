@@ -10,6 +10,7 @@
 #include "../cql2/cql2.h"
 #include "../features/features.h"
 #include "handlers.h"
+#include "metrics.h"
 #include "ogc.h"
 
 static const struct http_pspec nearest_specs[] = {
@@ -61,12 +62,16 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 	struct sindex_hit *hits;
 	size_t n;
 	struct ms_error err = {0};
+	struct sindex_stats work = {0};
+	q.work = &work;
 	enum ms_status st = feat_nearest(c->snap, &q, &hits, &n, &err);
 	cql2_free(filter);
 	if (st != MS_OK) {
 		http_problem_from_error(r, &err);
 		return;
 	}
+	/* the search's work, counted for /metrics */
+	http_metrics_count_nearest(c->metrics, work.geodesics, work.nodes);
 	struct feat_write_opts o = {.cs = q.cs};
 	feat_write_nearest(&r->body, c->snap, hits, n, &o);
 	free(hits);

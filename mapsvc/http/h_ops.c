@@ -1,6 +1,8 @@
-/* h_ops.c - operations: /healthz (liveness and readiness) and /metrics
- * (Prometheus text exposition format 0.0.4): the server's request
- * counters, then what the map service serves and has done. */
+/* h_ops.c - operations: /healthz (liveness: the process answers, with
+ * the data it serves), /readyz (readiness: 503 once a stop has begun, so
+ * a load balancer sends no more) and /metrics (Prometheus text
+ * exposition format 0.0.4): the server's counters, then what the map
+ * service serves and has done. */
 #include <stdio.h>
 
 #include "../util/jsonw.h"
@@ -22,6 +24,24 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 	snprintf(v, sizeof v, "%016llx", (unsigned long long)c->snap->version);
 	jw_key(&w, "data_version");
 	jw_string(&w, v);
+	jw_object_end(&w);
+	buf_putc(&r->body, '\n');
+}
+
+void h_readyz(struct http_ctx *c, struct http_response *r)
+{
+	if (!http_metrics_ready(c->metrics)) {
+		http_problem(r, 503,
+		             "the server is stopping: it answers the requests it has and takes no new ones");
+		return;
+	}
+	struct jsonw w;
+	jw_init(&w, &r->body);
+	jw_object_begin(&w);
+	jw_key(&w, "status");
+	jw_string(&w, "ready");
+	jw_key(&w, "sites");
+	jw_int(&w, (int64_t)c->snap->n);
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }

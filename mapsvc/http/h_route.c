@@ -55,6 +55,12 @@ static const struct http_pspec route_specs[] = {
 };
 const struct http_params h_route_params = HTTP_PARAMS(route_specs);
 
+bool h_route_costly(const struct http_ctx *c)
+{
+	/* only a PDF draws its map here; the HTML sheet links to /staticmap.png */
+	return (enum route_format)http_arg(c, "format")->i == ROUTE_FORMAT_PDF;
+}
+
 void h_route(struct http_ctx *c, struct http_response *r)
 {
 	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites");
@@ -84,6 +90,7 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	} else {
 		r->body = out.body;
 		r->content_type = out.content_type;
+		r->inline_styles = rq.format == ROUTE_FORMAT_HTML; /* the sheet's own <style> */
 		if (out.filename) {
 			char cd[128];
 			snprintf(cd, sizeof cd, "%s; filename=\"%s\"",

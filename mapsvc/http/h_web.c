@@ -35,8 +35,7 @@ static void serve_asset(struct http_ctx *c, struct http_response *r, const struc
 		r->status = 304;
 		return;
 	}
-	http_add_header(r, "X-Content-Type-Options", "nosniff");
-	r->content_type = a->content_type;
+	r->content_type = a->content_type; /* nosniff, as on every answer: server.c */
 	buf_append(&r->body, a->data, a->len);
 }
 

@@ -54,6 +54,7 @@ void h_config(struct http_ctx *c, struct http_response *r); /* /config.json: the
 /* h_ops.c: operations */
 extern const struct http_params h_ops_params; /* none */
 void h_healthz(struct http_ctx *c, struct http_response *r);
+void h_readyz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
 /* h_tiles.c: XYZ tiles and TileJSON, from the map service (cfg->maps) */
@@ -75,6 +76,7 @@ void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct sty
 extern const struct http_params h_staticmap_params, h_route_params;
 void h_staticmap(struct http_ctx *c, struct http_response *r);
 void h_route(struct http_ctx *c, struct http_response *r);
+bool h_route_costly(const struct http_ctx *c); /* a PDF sheet renders its map */
 
 /* The OGC CRS URIs (Part 2) and what they mean for axis order. */
 #define CRS_CRS84 "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -180,5 +182,8 @@ int http_crs_match(const char *value);
 		.desc = "The HTML page's language: zh-CN or en; without it, Accept-Language chooses (zh-CN " \
 		        "first)."                                                                            \
 	}
+
+/* The value of a hexadecimal digit, or -1 (util.c): percent-decoding's. */
+int http_hex_digit(char c);
 
 #endif

@@ -18,8 +18,13 @@
  * and a handler finds everything it draws with in its struct http_ctx,
  * never by reaching back into the server.
  *
- * Threads: libmicrohttpd runs a pool of epoll threads; handlers run on
- * them concurrently.  The config is read-only while the server runs.
+ * Threads: the server's own accept thread (door.h) admits connections
+ * and hands them to libmicrohttpd's pool of threads once their first
+ * request head is complete; handlers run on those threads, except a
+ * route's expensive requests (http_route_traits.costly), which run on a
+ * small bounded pool (pool.h) while their connection is suspended, so
+ * cheap requests never wait behind them.  The config is read-only while
+ * the server runs.
  */
 #ifndef MS_HTTP_H
 #define MS_HTTP_H
@@ -29,19 +34,22 @@
 #include <stdint.h>
 
 #include "../mapservice/mapservice.h"
+#include "../netaddr/netaddr.h"
 #include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 #include "params.h"
 
-/* Server settings, filled by `mapsvc serve`.  Strings and the map
- * service are borrowed for the life of the server. */
+/* Server settings, filled by `mapsvc serve`.  Strings, sets and the map
+ * service are borrowed for the life of the server.  A zero limit means
+ * its default (HTTP_DEFAULT_*), so a config written for the tests stays
+ * safe. */
 struct http_config {
 	const char *host;        /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
 	unsigned port;           /* 0 picks a free port (see http_server_port) */
 	const char *public_url;  /* base of absolute links behind a proxy, or NULL: use Host */
 	struct mapservice *maps; /* what is served: loaded (a current generation) before the start */
-	unsigned threads;        /* epoll threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned threads;        /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
 	unsigned max_zoom;       /* tiles above it are 404 */
 	const char *cors;        /* Access-Control-Allow-Origin value, or NULL for none */
 	unsigned tile_max_age;   /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
@@ -52,7 +60,52 @@ struct http_config {
 	const char *basemap_url;
 	const char *basemap_attribution;
 	bool basemap_gcj02;
+
+	/* Connections (admit.h, door.h). */
+	unsigned max_connections;        /* open at once */
+	unsigned max_client_connections; /* per client address (an IPv6 /64) */
+	unsigned head_timeout_s;         /* for each complete request head, from accept or the last answer */
+	unsigned idle_timeout_s;         /* no byte moving either way for this long closes a connection */
+	/* Proxies whose X-Forwarded-For is believed and whose connections are
+	 * not counted per client (NULL: none). */
+	const struct netaddr_set *trusted_proxies;
+	/* Expensive requests (static maps, PDF sheets): workers, how many may
+	 * wait, and how many one client may have running or waiting. */
+	unsigned expensive_workers;
+	unsigned expensive_queue;
+	unsigned expensive_per_client;
+	/* Hosts whose Host header may go into absolute links when there is no
+	 * public_url; NULL: the listen address and localhost.  Any other Host
+	 * gets relative links. */
+	const struct netaddr_hosts *allowed_hosts;
+	/* The CSP frame-ancestors sources of HTML answers (NULL: 'self'). */
+	const char *frame_ancestors;
+	/* A second listener for /metrics (and /healthz, /readyz), e.g. on a
+	 * private address; NULL: /metrics is on the main listener. */
+	const char *metrics_host;
+	unsigned metrics_port;
 };
+
+/* Defaults of the limits above.  The connection limit was measured on
+ * 2 cores (README, Performance): with wrk on the same machine, answers
+ * per second go from 28,500 at 128 keep-alive connections to 19,100 at
+ * 4,096, none refused or failed, and each connection holds a 64 KiB
+ * pool (HTTP_POOL_BYTES: about 260 MB for 4,096), so the limit guards
+ * memory and descriptors rather than throughput.  Per client: a browser
+ * opens about 6 connections per host; 64 leaves room for a small office
+ * behind one address. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 4096
+#define HTTP_DEFAULT_CLIENT_CONNECTIONS 64
+#define HTTP_DEFAULT_HEAD_TIMEOUT_S 10
+#define HTTP_DEFAULT_IDLE_TIMEOUT_S 15
+#define HTTP_DEFAULT_EXPENSIVE_QUEUE 4
+#define HTTP_DEFAULT_EXPENSIVE_PER_CLIENT 2
+#define HTTP_DEFAULT_DRAIN_TIMEOUT_S 30
+/* Expensive workers are niced by this much, so libmicrohttpd's threads
+ * always win the CPU from them. */
+#define HTTP_EXPENSIVE_NICE 10
+/* Retry-After of a 503 for a full pool, s: about one static map's time. */
+#define HTTP_RETRY_AFTER_S 2
 
 /* Request limits.  libmicrohttpd answers with its own HTML page when a
  * request line or header block does not fit in a connection's memory
@@ -60,15 +113,20 @@ struct http_config {
  * itself, answering with problem+json (see server.c). */
 #define HTTP_MAX_URI 8192      /* request target, bytes -> 414 */
 #define HTTP_MAX_HEADERS 32768 /* sum of header names and values -> 431 */
-/* A busy connection touches most of its pool (libmicrohttpd sizes the
- * read buffer from it and clears it between requests), so the size costs
- * resident memory and throughput: measured with 256 keep-alive clients,
- * 512 KiB pools took about 350 KiB each and throughput collapsed; 128 KiB
- * pools take about 115 KiB.  128 KiB still lets a 100 KB request target
- * through to our own 414. */
-#define HTTP_POOL_BYTES (128 * 1024)
-#define HTTP_MAX_CONNECTIONS 512 /* with the pool: at most 64 MiB */
-#define HTTP_TIMEOUT_S 15        /* a slow or stalled client is dropped after this */
+/* Header lines at most -> 431 (Apache's LimitRequestFields): libmicrohttpd
+ * keeps a record of each in the connection's pool, so thousands of tiny
+ * ones would overflow it before any check of ours could run. */
+#define HTTP_MAX_HEADER_LINES 100
+/* A connection touches all of its pool once it has served a request
+ * (libmicrohttpd sizes the read buffer from it and clears it between
+ * requests), even while it sits idle: measured, 4,000 idle keep-alive
+ * connections with 128 KiB pools took 502 MB.  A client may hold many
+ * connections, so the pool is kept small: 64 KiB, room for the largest
+ * head the door lets through (HTTP_MAX_URI + HTTP_MAX_HEADERS and a
+ * request line's few more bytes), so that every first request reaches
+ * our own 414 and 431.  A later request on a kept-alive connection whose
+ * head outgrows the pool meets libmicrohttpd's own page (README). */
+#define HTTP_POOL_BYTES (64 * 1024)
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_CAPTURES 6    /* {name} segments in a route pattern (a styled OGC tile has 6) */
 #define HTTP_TILE_MAX_AGE 3600 /* default Cache-Control max-age of tiles, s */
@@ -107,6 +165,10 @@ struct http_response {
 	 * aux is freed with free_fn) and returns the one kept. */
 	void *(*ext_aux)(void *arg);
 	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
+	/* An HTML answer that carries its own <style> (a route sheet, whole
+	 * when saved): its Content-Security-Policy allows inline styles, never
+	 * inline script. */
+	bool inline_styles;
 };
 
 struct http_metrics; /* metrics.h */
@@ -116,7 +178,7 @@ struct http_ctx {
 	const struct http_config *cfg;           /* cfg->maps: the map service (tiles, contexts) */
 	const struct mapservice_gen *gen;        /* the generation this request reads (retained for it) */
 	const struct snapshot *snap;             /* gen->snap: the sites */
-	const struct http_metrics *metrics;      /* the server's counters, for /metrics */
+	struct http_metrics *metrics;            /* the server's counters: /metrics, readiness, work done */
 	const char *path;                        /* decoded path, e.g. "/collections/sites/items/x" */
 	const char *method;                      /* "GET", "HEAD", ... */
 	const char *base_url;                    /* "http://host:port" (no trailing slash) for links */
@@ -177,12 +239,30 @@ void http_url_encode(struct buf *b, const char *s);
 struct http_server;
 
 /* Starts listening and serving cfg->maps.  Returns NULL with err filled
- * when the address cannot be bound. */
+ * when an address cannot be bound. */
 struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err);
-/* The port actually bound (useful with port 0). */
+/* The port actually bound (useful with port 0), and the metrics
+ * listener's (0 when there is none). */
 unsigned http_server_port(const struct http_server *s);
-/* Stops accepting, finishes running requests, frees what the server
- * made (not the map service).  NULL is fine. */
+unsigned http_server_metrics_port(const struct http_server *s);
+/* What a drain did. */
+struct http_drain_report {
+	unsigned in_flight;   /* requests being served when it began */
+	unsigned answered;    /* requests answered while it ran */
+	unsigned refused;     /* expensive requests still waiting at the timeout: answered 503 */
+	unsigned cut;         /* connections still busy when it gave up */
+	unsigned idle_closed; /* connections closed while waiting for a request */
+	uint64_t ms;          /* how long it took */
+};
+/* A graceful stop's first half: /readyz answers 503 from now on, the
+ * listening socket is closed (new connections are refused), every answer
+ * says Connection: close, idle keep-alive connections are closed, and
+ * requests already received are answered, for at most timeout_ms (then
+ * expensive requests still waiting get a 503; running ones are waited
+ * for, their work being bounded).  Then call http_server_stop. */
+void http_server_drain(struct http_server *s, unsigned timeout_ms, struct http_drain_report *out);
+/* Stops serving at once (what is still open is closed), frees what the
+ * server made (not the map service).  NULL is fine. */
 void http_server_stop(struct http_server *s);
 
 /* --- routing (routes.c) -------------------------------------------- */
@@ -203,11 +283,34 @@ struct http_route {
 	const char *op_id, *summary, *media_type;
 };
 
+/* What the server treats specially in a route, kept beside the table (in
+ * routes.c, by handler) so that a row stays eight plain fields. */
+struct http_route_traits {
+	unsigned flags; /* HTTP_RF_* */
+	/* Whether a request, its parameters parsed, is expensive (runs on the
+	 * bounded pool, pool.h); NULL: never.  http_always_costly: always. */
+	bool (*costly)(const struct http_ctx *c);
+};
+#define HTTP_RF_OPS 1u     /* operations: also served on the metrics listener */
+#define HTTP_RF_PRIVATE 2u /* operators' data: no CORS; only on the metrics listener when there is one */
+
+/* The traits of a route (all zero for most). */
+const struct http_route_traits *http_route_traits_of(const struct http_route *rt);
+/* A costly predicate for routes whose every request is expensive. */
+bool http_always_costly(const struct http_ctx *c);
+
 extern const struct http_route http_routes[];
 extern const size_t http_nroutes;
 
-/* Finds the route for path, filling captures.  Returns its index, or -1.
- * Exposed for the unit tests. */
+/* The most segments of a path that can match a route. */
+#define HTTP_MAX_SEGMENTS 16
+/* Finds the route for path, the request target's path as sent (not yet
+ * percent-decoded): each segment is decoded on its own before it is
+ * compared or captured, so "%2F" inside a segment is a '/' of the value
+ * (an id "zb/1" is items/zb%2F1) and never a separator.  capbuf holds the
+ * decoded captures (strlen(path) + 1 bytes are enough).  Returns the
+ * route's index, or -1 (also for a segment that decodes to a NUL).
+ * Exposed for the unit tests and the fuzzer. */
 int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
                      int *ncaptures);
 /* Runs route rt on c (its path, captures and query parameters set):

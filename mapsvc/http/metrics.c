@@ -23,6 +23,10 @@ struct http_metrics {
 	struct route_counts *routes; /* nroutes + 1 (the last: unmatched) */
 	atomic_ullong buckets[NBUCKETS + 1];
 	atomic_ullong duration_us_sum;
+	atomic_ullong nearest_searches, nearest_geodesics, nearest_nodes;
+	atomic_bool ready;
+	void (*source)(void *arg, struct buf *out);
+	void *source_arg;
 };
 
 struct http_metrics *http_metrics_new(void)
@@ -30,6 +34,7 @@ struct http_metrics *http_metrics_new(void)
 	struct http_metrics *m = xcalloc(1, sizeof *m);
 	m->nroutes = http_nroutes;
 	m->routes = xcalloc(m->nroutes + 1, sizeof *m->routes);
+	atomic_init(&m->ready, true);
 	return m;
 }
 
@@ -85,4 +90,48 @@ void http_metrics_write(const struct http_metrics *m, struct buf *out)
 	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
 	           (double)atomic_load(&w->duration_us_sum) / US_PER_S);
 	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
+	if (m->source)
+		m->source(m->source_arg, out);
+	buf_printf(out,
+	           "# HELP mapsvc_nearest_searches_total Nearest-site searches run (/nearest).\n"
+	           "# TYPE mapsvc_nearest_searches_total counter\n"
+	           "mapsvc_nearest_searches_total %llu\n"
+	           "# HELP mapsvc_nearest_geodesics_total Geodesic distances those searches computed: their "
+	           "work, whatever the query point.\n"
+	           "# TYPE mapsvc_nearest_geodesics_total counter\n"
+	           "mapsvc_nearest_geodesics_total %llu\n"
+	           "# HELP mapsvc_nearest_nodes_total Spatial index nodes those searches opened.\n"
+	           "# TYPE mapsvc_nearest_nodes_total counter\n"
+	           "mapsvc_nearest_nodes_total %llu\n"
+	           "# HELP mapsvc_ready 1 while serving, 0 once stopping.\n"
+	           "# TYPE mapsvc_ready gauge\n"
+	           "mapsvc_ready %d\n",
+	           atomic_load(&w->nearest_searches), atomic_load(&w->nearest_geodesics),
+	           atomic_load(&w->nearest_nodes), atomic_load(&w->ready) ? 1 : 0);
+}
+
+void http_metrics_count_nearest(struct http_metrics *m, size_t geodesics, size_t nodes)
+{
+	if (!m)
+		return;
+	atomic_fetch_add(&m->nearest_searches, 1);
+	atomic_fetch_add(&m->nearest_geodesics, geodesics);
+	atomic_fetch_add(&m->nearest_nodes, nodes);
+}
+
+void http_metrics_set_ready(struct http_metrics *m, bool ready)
+{
+	if (m)
+		atomic_store(&m->ready, ready);
+}
+
+bool http_metrics_ready(const struct http_metrics *m)
+{
+	return !m || atomic_load(&((struct http_metrics *)m)->ready);
+}
+
+void http_metrics_set_source(struct http_metrics *m, void (*write)(void *arg, struct buf *out), void *arg)
+{
+	m->source = write;
+	m->source_arg = arg;
 }

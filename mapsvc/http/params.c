@@ -20,6 +20,7 @@
 #include "../features/features.h"
 #include "../route/overlay.h"
 #include "../util/numparse.h"
+#include "../util/utf8.h"
 #include "handlers.h"
 
 /* A value is quoted in a detail up to this many bytes. */
@@ -387,6 +388,15 @@ bool http_params_parse(const struct http_params *p, struct http_ctx *c, struct h
 		if (!text && !s->def)
 			continue;
 		c->args[i].given = text != NULL;
+		/* Every value is UTF-8 text (RFC 3986 §2.5): anything else would
+		 * reach JSON, XML and PDF answers as bytes none of them can hold. */
+		if (text && !utf8_valid(text, strlen(text))) {
+			http_problem(r, 400,
+			             "%s: the value is not UTF-8 (byte 0x%02x at %zu); percent-encode UTF-8",
+			             s->name, (unsigned char)text[utf8_valid_len(text, strlen(text))],
+			             utf8_valid_len(text, strlen(text)));
+			return false;
+		}
 		if (!text)
 			text = s->def;
 		if (!parse_value(s, c, text, &c->args[i], &bad, &badlen)) {

@@ -3,12 +3,19 @@
  *
  * One line per route: its pattern (also its path in /api), methods,
  * handler, metrics name, parameter table and, for the API's routes, what
- * /api says of it.  Patterns are literal text and {name} for one
- * non-empty segment, or for the part of a segment before the literal text
- * that follows it ("{y}@2x.png"); the handler reads the parsed segment as
- * a path parameter.  The table is searched in order and is short, so a
- * linear scan costs less than hashing the path would; where two patterns
- * match one path the first wins ("{y}@2x.png" before "{y}.png").
+ * /api says of it.  A few routes are special to the server (expensive,
+ * or for operators): a line of the `special` table, by handler.
+ * Patterns are literal text and {name} for one non-empty segment, or for
+ * the part of a segment between literal text around it in the pattern
+ * ("{y}@2x.png"); the handler reads the parsed segment as a path
+ * parameter.  The table is searched in order and is short, so a linear
+ * scan costs less than hashing the path would; where two patterns match
+ * one path the first wins ("{y}@2x.png" before "{y}.png").
+ *
+ * Matching is on the path as the client sent it, split at '/' first and
+ * each segment percent-decoded after (RFC 3986 §2.2: an encoded
+ * delimiter is data, not a delimiter), so any site id round-trips,
+ * '/' included, and an encoded letter still matches a literal.
  */
 #include <string.h>
 
@@ -78,45 +85,109 @@ const struct http_route http_routes[] = {
      "A map image of any size, for printing", "image/png"},
     {"/route", GH, h_route, "route", &h_route_params, "getRoute", "An ordered tour of sites and its sheet",
      "application/json"},
-    {"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness and readiness",
-     "application/json"},
+    {"/healthz", GH, h_healthz, "healthz", &h_ops_params, "getHealth", "Liveness", "application/json"},
+    {"/readyz", GH, h_readyz, "readyz", &h_ops_params, "getReadiness",
+     "Readiness: 200 while serving, 503 once stopping", "application/json"},
     {"/metrics", GH, h_metrics, "metrics", &h_ops_params, "getMetrics", "Prometheus metrics", "text/plain"},
 };
 const size_t http_nroutes = sizeof http_routes / sizeof http_routes[0];
 
-/* Matches one pattern against path, copying captured segments into
- * capbuf (NUL-separated).  Returns true on a match. */
-static bool match_one(const char *pat, const char *path, const char **captures, char *capbuf,
-                      size_t capbuf_size, int *ncaptures)
+/* The routes the server treats specially, by handler: expensive ones
+ * (run on the bounded pool) and operations (also on the metrics
+ * listener; /metrics only there when there is one, and never CORS). */
+static const struct {
+	http_handler_fn handler;
+	struct http_route_traits traits;
+} special[] = {
+    {h_staticmap, {0, http_always_costly}},
+    {h_route, {0, h_route_costly}},
+    {h_gpkg, {0, http_always_costly}}, /* the whole collection, written as a file */
+    {h_healthz, {HTTP_RF_OPS, NULL}},
+    {h_readyz, {HTTP_RF_OPS, NULL}},
+    {h_metrics, {HTTP_RF_OPS | HTTP_RF_PRIVATE, NULL}},
+};
+
+const struct http_route_traits *http_route_traits_of(const struct http_route *rt)
 {
-	size_t used = 0;
-	int nc = 0;
-	while (*pat && *path) {
-		if (*pat == '{') {
-			/* {name} and the literal rest of its segment ("@2x.png") */
-			const char *close = strchr(pat, '}');
+	static const struct http_route_traits plain;
+	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
+		if (special[i].handler == rt->handler)
+			return &special[i].traits;
+	return &plain;
+}
+
+bool http_always_costly(const struct http_ctx *c)
+{
+	(void)c;
+	return true;
+}
+
+/* Percent-decodes s[0..n) into out (RFC 3986 §2.1); a '%' without two hex
+ * digits after it stays as it is, as libmicrohttpd leaves it.  Returns the
+ * decoded length, or -1 when a byte decodes to NUL (a C string would end
+ * there, and the rest be silently ignored). */
+static long decode_segment(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (s[i] == '%' && i + 2 < n && (hi = http_hex_digit(s[i + 1])) >= 0 &&
+		    (lo = http_hex_digit(s[i + 2])) >= 0) {
+			out[o] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			out[o] = s[i];
+		}
+		if (out[o++] == '\0')
+			return -1;
+	}
+	return (long)o;
+}
+
+/* A path's segments, decoded (into the caller's capbuf). */
+struct segments {
+	int n;
+	char *v[HTTP_MAX_SEGMENTS];
+	size_t len[HTTP_MAX_SEGMENTS];
+};
+
+/* Matches pattern against the segments; on success the captures' starts
+ * and lengths are in cap/caplen (not yet cut out of their segments). */
+static bool match_one(const char *pat, const struct segments *sg, char **cap, size_t *caplen, int *ncaptures)
+{
+	int k = 0, nc = 0;
+	const char *pp = pat + 1; /* patterns start with '/' */
+	for (;;) {
+		size_t pn = strcspn(pp, "/");
+		if (k == sg->n)
+			return false;
+		const char *seg = sg->v[k];
+		size_t sn = sg->len[k];
+		const char *brace = memchr(pp, '{', pn);
+		if (!brace) {
+			if (pn != sn || memcmp(pp, seg, pn) != 0)
+				return false;
+		} else {
+			size_t pre = (size_t)(brace - pp);
+			const char *close = memchr(brace, '}', pn - pre);
 			if (!close)
 				return false;
 			const char *tail = close + 1;
-			size_t tlen = strcspn(tail, "/"), seg = strcspn(path, "/");
-			if (seg <= tlen || memcmp(path + seg - tlen, tail, tlen) != 0)
+			size_t tlen = (size_t)(pp + pn - tail);
+			/* the captured part is not empty */
+			if (sn <= pre + tlen || memcmp(seg, pp, pre) != 0 ||
+			    memcmp(seg + sn - tlen, tail, tlen) != 0 || nc == HTTP_MAX_CAPTURES)
 				return false;
-			size_t n = seg - tlen;
-			if (nc == HTTP_MAX_CAPTURES || used + n + 1 > capbuf_size)
-				return false;
-			memcpy(capbuf + used, path, n);
-			capbuf[used + n] = '\0';
-			captures[nc++] = capbuf + used;
-			used += n + 1;
-			path += seg;
-			pat = tail + tlen;
-		} else if (*pat == *path) {
-			pat++, path++;
-		} else {
-			return false;
+			cap[nc] = sg->v[k] + pre;
+			caplen[nc] = sn - pre - tlen;
+			nc++;
 		}
+		k++;
+		if (!pp[pn])
+			break;
+		pp += pn + 1;
 	}
-	if (*pat || *path)
+	if (k != sg->n)
 		return false;
 	*ncaptures = nc;
 	return true;
@@ -125,10 +196,39 @@ static bool match_one(const char *pat, const char *path, const char **captures, 
 int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
                      int *ncaptures)
 {
-	for (size_t i = 0; i < http_nroutes; i++)
-		if (match_one(http_routes[i].pattern, path, captures, capbuf, capbuf_size, ncaptures))
-			return (int)i;
 	*ncaptures = 0;
+	if (path[0] != '/')
+		return -1;
+	struct segments sg = {0};
+	size_t used = 0;
+	for (const char *p = path + 1;;) {
+		size_t n = strcspn(p, "/");
+		if (sg.n == HTTP_MAX_SEGMENTS || used + n + 1 > capbuf_size)
+			return -1;
+		long dn = decode_segment(p, n, capbuf + used);
+		if (dn < 0)
+			return -1;
+		capbuf[used + (size_t)dn] = '\0';
+		sg.v[sg.n] = capbuf + used;
+		sg.len[sg.n++] = (size_t)dn;
+		used += (size_t)dn + 1;
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	char *cap[HTTP_MAX_CAPTURES];
+	size_t caplen[HTTP_MAX_CAPTURES];
+	for (size_t i = 0; i < http_nroutes; i++) {
+		int nc;
+		if (!match_one(http_routes[i].pattern, &sg, cap, caplen, &nc))
+			continue;
+		for (int j = 0; j < nc; j++) {
+			cap[j][caplen[j]] = '\0'; /* cut the literal tail ("@2x.png") off */
+			captures[j] = cap[j];
+		}
+		*ncaptures = nc;
+		return (int)i;
+	}
 	return -1;
 }
 

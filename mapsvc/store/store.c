@@ -43,11 +43,25 @@
  * row.  Other triggers someone added to the table still fire per row.
  * Temporary storage stays in memory: the file is private until the
  * rename.
+ *
+ * One import at a time per database.  Copy-and-rename alone lets two
+ * imports both copy the old file and the second rename drop the first's
+ * rows, so an import holds an exclusive lock for its whole run: flock(2)
+ * on TARGET.lock beside the database (the target itself is replaced by
+ * the rename, so a lock on it would protect the old inode only).  A second
+ * import waits for the first, then copies its result.  The lock file is
+ * removed when the import ends; since a waiter may by then hold a lock on
+ * the removed file, a lock counts only once the path still names the
+ * locked inode.  The kernel drops a killed import's lock, and the next
+ * import, holding the lock, knows that every TARGET.import-PID-N (and its
+ * journal) it finds is a dead import's leftover and removes it.
  */
 #include "store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <sqlite3.h>
 /* after sqlite3.h: spatialite.h uses its types without including it */
@@ -55,7 +69,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../util/atomicfile.h"
@@ -379,8 +395,154 @@ static void remove_side_files(const char *path)
 	}
 }
 
+/* How long an import waits for another import of the same database,
+ * and how often it looks: a million-site import takes seconds, so ten
+ * minutes means the other one is stuck, not slow. */
+#define LOCK_WAIT_MS (10 * 60 * 1000)
+#define LOCK_POLL_MS 50
+#define NS_PER_MS 1000000L
+#define LOCK_SUFFIX ".lock"
+#define TEMP_INFIX ".import-"
+
+/* The path of the lock of db_path: beside the file it names, symbolic
+ * links followed, so that every spelling of one database shares it. */
+static void lock_path_of(const char *db_path, char *out, size_t size)
+{
+	char real[PATH_MAX];
+	if (realpath(db_path, real)) {
+		snprintf(out, size, "%s" LOCK_SUFFIX, real);
+		return;
+	}
+	/* not there yet: its folder's real path and its name */
+	char d[PATH_MAX], b[PATH_MAX];
+	snprintf(d, sizeof d, "%s", db_path);
+	snprintf(b, sizeof b, "%s", db_path);
+	if (realpath(dirname(d), real))
+		snprintf(out, size, "%s/%s" LOCK_SUFFIX, real, basename(b));
+	else
+		snprintf(out, size, "%s" LOCK_SUFFIX, db_path);
+}
+
+/* True when name is base + ".import-" DIGITS "-" DIGITS, with nothing
+ * after or one of SQLite's "-journal", "-wal", "-shm": a temporary file
+ * of create_temp, and nothing a user would name so. */
+static bool is_leftover(const char *name, const char *base)
+{
+	size_t bl = strlen(base);
+	if (strncmp(name, base, bl) != 0 || strncmp(name + bl, TEMP_INFIX, strlen(TEMP_INFIX)) != 0)
+		return false;
+	const char *p = name + bl + strlen(TEMP_INFIX);
+	for (int part = 0; part < 2; part++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		while (*p >= '0' && *p <= '9')
+			p++;
+		if (part == 0 && *p++ != '-')
+			return false;
+	}
+	return !*p || !strcmp(p, "-journal") || !strcmp(p, "-wal") || !strcmp(p, "-shm");
+}
+
+/* Removes the temporary files of imports that died (the caller holds the
+ * lock, so no live import owns one). */
+static void remove_leftovers(const char *lock_path)
+{
+	char target[PATH_MAX], d[PATH_MAX], b[PATH_MAX];
+	snprintf(target, sizeof target, "%.*s", (int)(strlen(lock_path) - strlen(LOCK_SUFFIX)), lock_path);
+	snprintf(d, sizeof d, "%s", target);
+	snprintf(b, sizeof b, "%s", target);
+	const char *folder = dirname(d), *base = basename(b);
+	DIR *dir = opendir(folder);
+	if (!dir)
+		return;
+	for (struct dirent *e; (e = readdir(dir));) {
+		if (!is_leftover(e->d_name, base))
+			continue;
+		char p[PATH_MAX + 256];
+		snprintf(p, sizeof p, "%s/%s", folder, e->d_name);
+		unlink(p);
+	}
+	closedir(dir);
+}
+
+/* Takes the import lock of db_path, waiting for another import to end;
+ * *fd is the lock's descriptor (unlock_import releases it). */
+static enum ms_status lock_import(const char *db_path, char *lock_path, size_t size, int *fd,
+                                  struct ms_error *err)
+{
+	lock_path_of(db_path, lock_path, size);
+	struct timespec poll = {.tv_sec = 0, .tv_nsec = LOCK_POLL_MS * NS_PER_MS};
+	for (long waited = 0;; waited += LOCK_POLL_MS) {
+		int l = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+		if (l < 0)
+			return ms_fail(err, MS_EIO, "%s: cannot create the import lock %s: %s", db_path,
+			               lock_path, strerror(errno));
+		if (flock(l, LOCK_EX | LOCK_NB) == 0) {
+			/* The previous holder may have removed the file while we
+			 * opened it: then this lock guards nothing. */
+			struct stat held, now;
+			if (fstat(l, &held) == 0 && stat(lock_path, &now) == 0 && held.st_ino == now.st_ino &&
+			    held.st_dev == now.st_dev) {
+				/* who holds it, for a waiter's message (not for the lock) */
+				char pid[32];
+				int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+				(void)!ftruncate(l, 0);
+				(void)!pwrite(l, pid, (size_t)n, 0);
+				*fd = l;
+				remove_leftovers(lock_path);
+				return MS_OK;
+			}
+			close(l);
+			continue;
+		}
+		int e = errno;
+		if (e != EWOULDBLOCK) {
+			close(l);
+			return ms_fail(err, MS_EIO, "%s: cannot lock %s: %s", db_path, lock_path,
+			               strerror(e));
+		}
+		if (waited >= LOCK_WAIT_MS) {
+			char holder[32] = "";
+			ssize_t n = pread(l, holder, sizeof holder - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+			close(l);
+			return ms_fail(
+			    err, MS_EIO,
+			    "%s: another import (pid %s) has held %s for %d s; nothing was imported", db_path,
+			    holder[0] ? holder : "unknown", lock_path, LOCK_WAIT_MS / 1000);
+		}
+		close(l);
+		nanosleep(&poll, NULL);
+	}
+}
+
+static void unlock_import(const char *lock_path, int fd)
+{
+	/* Removed while still held, so that no one locks it in between. */
+	unlink(lock_path);
+	close(fd);
+}
+
+static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
+                                    size_t *imported, struct ms_error *err);
+
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
                             struct ms_error *err)
+{
+	char lock_path[PATH_MAX + sizeof LOCK_SUFFIX];
+	int lock = -1;
+	enum ms_status rs = lock_import(db_path, lock_path, sizeof lock_path, &lock, err);
+	if (rs != MS_OK)
+		return rs;
+	rs = import_locked(db_path, sites, replace, imported, err);
+	unlock_import(lock_path, lock);
+	return rs;
+}
+
+/* The import proper, under the lock: see the top of the file. */
+static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
+                                    size_t *imported, struct ms_error *err)
 {
 	/* The import's file, beside the target (util/atomicfile.h). */
 	struct atomicfile af;

@@ -82,7 +82,9 @@ nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
 sleep 0.3
 pids+=("$(cat "$work/nginx/nginx.pid")")
 mp=$(free_port)
-"$build/mapsvc" serve --listen "127.0.0.1:$mp" --db "$build/sites.sqlite" --styles "$build/styles" >"$work/serve.log" 2>&1 &
+# wrk's connections all come from one address: lift the per-client limit.
+"$build/mapsvc" serve --listen "127.0.0.1:$mp" --db "$build/sites.sqlite" --styles "$build/styles" \
+	--max-client-connections 1024 >"$work/serve.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$mp/healthz" >/dev/null && break; sleep 0.1; done
 while read -r t; do curl -sf -o /dev/null "http://127.0.0.1:$mp/tiles/$t.png"; done <"$work/tiles.txt"

@@ -212,6 +212,39 @@ test('the page loads offline-ready, with no console errors and every tile answer
   }
 });
 
+test('the page and a route sheet work under their Content-Security-Policy (no inline script)', async () => {
+  const answer = await fetch(base + '/', { headers: { Accept: 'text/html' } });
+  const csp = answer.headers.get('content-security-policy') || '';
+  assert.match(csp, /(^|; )script-src 'self'(;|$)/, 'scripts only from the server: ' + csp);
+  assert.match(csp, /frame-ancestors 'self'/);
+  const { ctx, page, problems } = await browse();
+  try {
+    const violations = [];
+    await page.exposeFunction('cspViolation', (v) => violations.push(v));
+    await page.addInitScript(() => document.addEventListener('securitypolicyviolation',
+      (e) => window.cspViolation(e.violatedDirective + ' ' + e.blockedURI)));
+    await openMap(page);
+    await page.click('#btn-list');
+    await page.waitForSelector('#site-list li');
+    await page.click('#panel-list [data-close]');
+    await page.locator('.site-hit').first().click();
+    await page.waitForSelector('.leaflet-popup-content');
+    assert.deepEqual(violations, []);
+    assert.deepEqual(problems, []);
+    // a route sheet: its own styles, its map from /staticmap.png (the
+    // browser's own /favicon.ico 404 there is not the policy's business)
+    const sheet = base + '/route?from=36.85,118.10&nearest=3&format=html';
+    const sheetAnswer = await fetch(sheet);
+    assert.match(sheetAnswer.headers.get('content-security-policy') || '', /script-src 'self'/);
+    await page.goto(sheet);
+    await page.waitForLoadState('networkidle');
+    assert.ok(await page.$eval('img', (img) => img.complete && img.naturalWidth > 0), 'the sheet\'s map is drawn');
+    assert.deepEqual(violations, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('clicking a marker\'s position opens its popup with the right name', async () => {
   const { ctx, page, problems } = await browse();
   try {

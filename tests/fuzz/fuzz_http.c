@@ -2,13 +2,15 @@
  * fuzz_http.c - the request target, from routing to the handler's answer.
  *
  * The input is a request target ("/collections/sites/items?bbox=..."),
- * taken apart the way libmicrohttpd hands it to the server: the path up
- * to '?', percent-decoded; the query split at '&' into key=value pairs,
- * '+' read as a space, both sides percent-decoded (MHD_http_unescape, the
- * library's own decoder).  Then, as server.c's dispatch does, the route
- * table is matched and the handler runs against a small snapshot of
- * known sites.  Libmicrohttpd itself (sockets, the request line) is not
- * fuzzed here: that is its authors' job.
+ * taken apart the way the server takes it: the path up to '?', as sent
+ * (the router splits it into segments and decodes each, routes.c), and
+ * percent-decoded by libmicrohttpd for the handler's c->path; the query
+ * split at '&' into key=value pairs, '+' read as a space, both sides
+ * percent-decoded (MHD_http_unescape, the library's own decoder).  Then,
+ * as server.c does, the route table is matched and the handler runs
+ * against a small snapshot of known sites.  Libmicrohttpd itself
+ * (sockets, the request line) is not fuzzed here: that is its authors'
+ * job.
  *
  * Every answer must be well formed: a known status, never a 500; an
  * error is RFC 9457 problem+json whose "status" member is the status;
@@ -177,10 +179,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    memchr(data, '\r', size))
 		return 0;
 	char *target = xstrndup((const char *)data, size);
-	char *path = xstrdup(target);
-	char *query = strchr(path, '?');
+	char *raw = xstrdup(target);
+	char *query = strchr(raw, '?');
 	if (query)
 		*query++ = '\0';
+	char *path = xstrdup(raw);
 	MHD_http_unescape(path);
 
 	struct http_ctx c = {.cfg = &cfg,
@@ -189,15 +192,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	                     .method = "GET",
 	                     .base_url = "http://127.0.0.1:8080"};
 	struct http_response r = {.status = 200, .content_type = "application/json"};
-	size_t caplen = strlen(path) + 1;
+	size_t caplen = strlen(raw) + 1;
 	char *capbuf = xmalloc(caplen);
-	int route = http_route_match(path, c.captures, capbuf, caplen, &c.ncaptures);
+	int route = http_route_match(raw, c.captures, capbuf, caplen, &c.ncaptures);
 	if (route >= 0) {
 		if (c.ncaptures < 0 || c.ncaptures > HTTP_MAX_CAPTURES)
 			fuzz_fail(H, "%s: %d captures", target, c.ncaptures);
-		for (int i = 0; i < c.ncaptures; i++)
-			if (!c.captures[i][0] || strchr(c.captures[i], '/'))
+		/* A capture is one segment's text, decoded: never empty, and a
+		 * '/' in it was sent encoded (%2F), never as a separator. */
+		size_t encoded_slashes = 0;
+		for (const char *p = raw; (p = strchr(p, '%')); p++)
+			encoded_slashes += (p[1] == '2' && (p[2] == 'F' || p[2] == 'f'));
+		for (int i = 0; i < c.ncaptures; i++) {
+			size_t slashes = 0;
+			for (const char *p = c.captures[i]; (p = strchr(p, '/')); p++)
+				slashes++;
+			if (!c.captures[i][0] || slashes > encoded_slashes)
 				fuzz_fail(H, "%s: capture %d is '%s'", target, i, c.captures[i]);
+		}
 	}
 	if (route >= 0 && split_query(query, &c)) {
 		const struct http_route *rt = &http_routes[route];
@@ -215,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	response_free(&r);
 	free(capbuf);
 	free(path);
+	free(raw);
 	free(target);
 	return 0;
 }

@@ -224,3 +224,89 @@ def run(*tests):
             traceback.print_exc()
     print("%d passed, %d failed" % (len(tests) - failed, failed))
     return 1 if failed else 0
+
+
+# --- raw connections --------------------------------------------------------
+
+def connect(port, source=None, timeout=10):
+    """A TCP connection to the server, from a chosen loopback address
+    (127.0.0.0/8 is all this host's), so that tests can play several
+    clients."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    if source:
+        s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_response(s):
+    """Reads one HTTP/1.1 answer from socket s: a Response, or None when the
+    server closed the connection (or reset it) without answering."""
+    buf = b""
+    try:
+        while b"\r\n\r\n" not in buf:
+            chunk = s.recv(65536)
+            if not chunk:
+                return None
+            buf += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return None
+    head, _, body = buf.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {}
+    for l in lines[1:]:
+        k, _, v = l.partition(":")
+        headers.setdefault(k.strip().lower(), v.strip())
+    want = int(headers.get("content-length", "0"))
+    while len(body) < want:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        body += chunk
+    return Response(status, headers, body)
+
+
+def raw_exchange(port, data, timeout=10, source=None):
+    """Sends raw bytes on a fresh connection; the Response, or None when the
+    connection was closed without an answer."""
+    with connect(port, source, timeout) as s:
+        try:
+            s.sendall(data)
+        except (ConnectionResetError, BrokenPipeError):
+            return None
+        return read_response(s)
+
+
+def metrics(srv, path="/metrics", base=None):
+    """The server's Prometheus samples as {"name{labels}": value}."""
+    r = srv.get(path) if base is None else http_get(base + path)
+    assert r.status == 200, r
+    out = {}
+    for line in r.body.decode().splitlines():
+        if line and not line.startswith("#"):
+            k, _, v = line.rpartition(" ")
+            out[k] = float(v)
+    return out
+
+
+def http_get(url, headers=None, timeout=30):
+    """GET an absolute http URL (another listener than the test server's)."""
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.request("GET", u.path + ("?" + u.query if u.query else ""), headers=headers or {})
+        r = conn.getresponse()
+        return Response(r.status, {k.lower(): v for k, v in r.getheaders()}, r.read())
+    finally:
+        conn.close()
+
+
+def raise_fd_limit():
+    """Tests that play many clients need more descriptors than the default."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]

@@ -74,6 +74,26 @@ static void test_router(void)
 	CHECK_INT(match("/tiles/3/1/2.jpg", caps, &nc), -1);
 	CHECK_INT(match("/tiles/3/1/2.png/x", caps, &nc), -1);
 	CHECK_INT(match("/tiles/print", caps, &nc), -1);
+	/* The path is split before it is decoded: an encoded '/' is data (an
+	 * id "zb/1"), an encoded letter still matches, a NUL never does. */
+	CHECK_STR(route_name(match("/collections/sites/items/zb%2F1", caps, &nc)), "item");
+	CHECK_STR(caps[1], "zb/1");
+	CHECK_STR(route_name(match("/collections/sites/items/%E7%BA%A2%2f%25", caps, &nc)), "item");
+	CHECK_STR(caps[1], "红/%");
+	CHECK_STR(route_name(match("/c%6Fllections/%73ites", caps, &nc)), "collection");
+	CHECK_STR(caps[0], "sites");
+	CHECK_INT(match("/collections%2Fsites", caps, &nc), -1);
+	CHECK_INT(match("/tiles/14%2F0/0.png", caps, &nc), -1);
+	CHECK_INT(match("/collections/sites/items/a%00b", caps, &nc), -1);
+	CHECK_INT(match("/tiles/14/0/0.png%00.txt", caps, &nc), -1);
+	/* a '%' without two hex digits stays as it is */
+	CHECK_STR(route_name(match("/collections/sites/items/50%zz%4", caps, &nc)), "item");
+	CHECK_STR(caps[1], "50%zz%4");
+	CHECK_STR(route_name(match("/tiles/3/1/2%402x.png", caps, &nc)), "tiles");
+	CHECK_INT(nc, 3);
+	CHECK_STR(caps[2], "2");
+	/* more segments than any route has */
+	CHECK_INT(match("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", caps, &nc), -1);
 	/* Every route answers GET and HEAD and has a metrics name. */
 	for (size_t i = 0; i < http_nroutes; i++) {
 		CHECK(strstr(http_routes[i].methods, "GET") != NULL);
@@ -81,6 +101,23 @@ static void test_router(void)
 		CHECK(http_routes[i].name && *http_routes[i].name);
 		CHECK(http_routes[i].handler != NULL);
 	}
+}
+
+/* What the server treats specially: expensive routes and operations. */
+static void test_traits(void)
+{
+	const char *caps[4];
+	int nc;
+	const struct http_route *sm = &http_routes[match("/staticmap.png", caps, &nc)];
+	const struct http_route *metrics = &http_routes[match("/metrics", caps, &nc)];
+	const struct http_route *items = &http_routes[match("/collections/sites/items", caps, &nc)];
+	CHECK(http_route_traits_of(sm)->costly == http_always_costly);
+	CHECK(http_route_traits_of(&http_routes[match("/route", caps, &nc)])->costly != NULL);
+	CHECK(http_route_traits_of(metrics)->flags == (HTTP_RF_OPS | HTTP_RF_PRIVATE));
+	CHECK(http_route_traits_of(&http_routes[match("/readyz", caps, &nc)])->flags == HTTP_RF_OPS);
+	CHECK(http_route_traits_of(&http_routes[match("/healthz", caps, &nc)])->flags == HTTP_RF_OPS);
+	CHECK(http_route_traits_of(items)->flags == 0 && http_route_traits_of(items)->costly == NULL);
+	CHECK(http_route_traits_of(&http_routes[match("/tiles/1/0/0.png", caps, &nc)])->costly == NULL);
 }
 
 static void test_problem(void)
@@ -158,6 +195,7 @@ static void test_query_with(void)
 int main(void)
 {
 	test_router();
+	test_traits();
 	test_problem();
 	test_status_of();
 	test_query_with();

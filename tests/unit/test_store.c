@@ -5,9 +5,15 @@
  * and a database written before those columns existed (read, then
  * imported into).  The bulk import is held to what SpatiaLite's own
  * triggers would have written: the same R*Tree entries, the same triggers
- * afterwards, the same timestamps kept. */
+ * afterwards, the same timestamps kept.  Imports running at once in several
+ * processes (none loses the other's rows) and the leftovers of a killed
+ * import. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sqlite3.h>
 /* after sqlite3.h: spatialite.h uses its types without including it */
 #include <spatialite.h>
@@ -548,6 +554,155 @@ static void test_checks(const char *db)
 	site_set_free(back);
 }
 
+/* Sites "PREFIX-0" .. "PREFIX-(n-1)" spread over China. */
+static struct site_set *generated(const char *prefix, int n)
+{
+	struct buf csv = BUF_INIT;
+	buf_puts(&csv, "id,name_zh,category,lat,lon\n");
+	for (int i = 0; i < n; i++)
+		buf_printf(&csv, "%s-%d,点%d,museum,%.5f,%.5f\n", prefix, i, i, 25.0 + (i % 97) * 0.13,
+		           100.0 + (i % 89) * 0.21);
+	struct site_set *set = site_set_new();
+	struct ms_error err = {0};
+	CHECK_MSG(ingest_csv("gen.csv", csv.data, csv.len, COORDSYS_WGS84, set, &err) == MS_OK, "%s",
+	          err.msg);
+	buf_free(&csv);
+	return set;
+}
+
+/* Imports started at the same moment by several processes all land:
+ * each waits for the lock and copies the result of the one before it. */
+#define RACERS 3
+#define RACER_SITES 3000
+static void test_concurrent_imports(const char *db)
+{
+	struct site_set *before = NULL;
+	struct ms_error err = {0};
+	CHECK_INT(store_load(db, &before, &err), MS_OK);
+	size_t n0 = before ? before->n : 0;
+	site_set_free(before);
+	int gate[2];
+	CHECK(pipe(gate) == 0);
+	pid_t pid[RACERS];
+	for (int k = 0; k < RACERS; k++) {
+		pid[k] = fork();
+		if (pid[k] == 0) {
+			char prefix[16];
+			snprintf(prefix, sizeof prefix, "race%d", k);
+			struct site_set *mine = generated(prefix, RACER_SITES);
+			close(gate[1]);
+			char c;
+			(void)!read(gate[0], &c, 1); /* everyone starts when the gate closes */
+			struct ms_error e = {0};
+			size_t n = 0;
+			int rc = store_import(db, mine, false, &n, &e) == MS_OK && n == RACER_SITES ? 0 : 1;
+			if (rc)
+				fprintf(stderr, "racer %d: %s\n", k, e.msg);
+			site_set_free(mine);
+			_exit(rc);
+		}
+	}
+	close(gate[0]);
+	close(gate[1]);
+	for (int k = 0; k < RACERS; k++) {
+		int st = -1;
+		waitpid(pid[k], &st, 0);
+		CHECK_MSG(WIFEXITED(st) && WEXITSTATUS(st) == 0, "racer %d failed", k);
+	}
+	struct site_set *after = NULL;
+	CHECK_INT(store_load(db, &after, &err), MS_OK);
+	CHECK_INT(after ? after->n : 0, n0 + RACERS * RACER_SITES);
+	site_set_free(after);
+	CHECK_INT(dir_entries(), 1); /* no lock file, no temporary left */
+}
+
+/* What a killed import leaves (its temporary file and journal, its lock
+ * file) is removed by the next import; nothing else is touched. */
+static void test_leftovers(const char *db)
+{
+	static const char *const dead[] = {"sites.sqlite.import-4242-0", "sites.sqlite.import-4242-0-journal",
+	                                   "sites.sqlite.import-7-13-wal", "sites.sqlite.lock"};
+	static const char *const kept[] = {"sites.sqlite.import-x-0", "sites.sqlite.import-1-2.bak",
+	                                   "sites.sqlite.import-1-", "other.sqlite.import-1-1",
+	                                   "sites.sqlite.import-1-2-journal.old"};
+	for (size_t i = 0; i < sizeof dead / sizeof *dead; i++) {
+		char *p = path_in_dir(dead[i]);
+		FILE *f = fopen(p, "wb");
+		fputs("half an import\n", f);
+		fclose(f);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		char *p = path_in_dir(kept[i]);
+		FILE *f = fopen(p, "wb");
+		fclose(f);
+		free(p);
+	}
+	struct site_set *more = read_csv("data/store/more.csv");
+	struct ms_error err = {0};
+	size_t n;
+	CHECK_INT(store_import(db, more, true, &n, &err), MS_OK);
+	for (size_t i = 0; i < sizeof dead / sizeof *dead; i++) {
+		char *p = path_in_dir(dead[i]);
+		CHECK_MSG(access(p, F_OK) != 0, "%s is still there", dead[i]);
+		free(p);
+	}
+	for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+		char *p = path_in_dir(kept[i]);
+		CHECK_MSG(access(p, F_OK) == 0, "%s was removed", kept[i]);
+		unlink(p);
+		free(p);
+	}
+	CHECK_INT(dir_entries(), 1);
+	site_set_free(more);
+}
+
+/* An import waits while another holds the lock, then lands. */
+static void test_waits_for_lock(const char *db)
+{
+	char *lock = path_in_dir("sites.sqlite.lock");
+	int fd = open(lock, O_RDWR | O_CREAT, 0666);
+	CHECK(fd >= 0 && flock(fd, LOCK_EX) == 0);
+	int done[2];
+	CHECK(pipe(done) == 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(done[0]);
+		struct site_set *mine = generated("waiter", 10);
+		struct ms_error e = {0};
+		int rc = store_import(db, mine, false, NULL, &e) == MS_OK ? 0 : 1;
+		(void)!write(done[1], "x", 1);
+		site_set_free(mine);
+		_exit(rc);
+	}
+	close(done[1]);
+	/* The child cannot finish while the lock is held: its "done" byte
+	 * does not come (checked without a clock: nothing is readable). */
+	struct timespec pause = {.tv_sec = 0, .tv_nsec = 300000000};
+	nanosleep(&pause, NULL);
+	int flags = fcntl(done[0], F_GETFL);
+	fcntl(done[0], F_SETFL, flags | O_NONBLOCK);
+	char c;
+	CHECK(read(done[0], &c, 1) < 0);
+	unlink(lock); /* released as an import releases it */
+	close(fd);
+	int st = -1;
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	close(done[0]);
+	struct site_set *after = NULL;
+	struct ms_error err = {0};
+	CHECK_INT(store_load(db, &after, &err), MS_OK);
+	CHECK(after != NULL);
+	bool found = false;
+	for (size_t i = 0; after && i < after->n; i++)
+		found |= !strcmp(after->v[i].field[SITE_ID], "waiter-9");
+	CHECK(found);
+	site_set_free(after);
+	free(lock);
+	CHECK_INT(dir_entries(), 1);
+}
+
 static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
 
 static double urand(double lo, double hi)
@@ -810,6 +965,9 @@ int main(void)
 	test_legacy();
 	test_bulk_import();
 	test_rtree_load();
+	test_leftovers(db);
+	test_concurrent_imports(db);
+	test_waits_for_lock(db);
 	unlink(db);
 	free(db);
 	CHECK_INT(dir_entries(), 0);
