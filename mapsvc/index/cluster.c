@@ -49,7 +49,9 @@
  * (O(log n + k) for windows of tile shape).
  *
  * Zooms below min_zoom show min_zoom's picture; above max_zoom the base
- * level's, as supercluster clamps them.
+ * level's, as supercluster clamps them.  With max_zoom = min_zoom - 1
+ * there is no level to make: the base level is min_zoom's picture, and so
+ * every zoom's.
  */
 #include "cluster.h"
 
@@ -88,6 +90,13 @@ static uint32_t to_unit(double v)
 	if (v > (double)UINT32_MAX)
 		return UINT32_MAX;
 	return (uint32_t)v;
+}
+
+/* The radius as the builder keeps it, in 1/RADIUS_STEPS px. */
+static uint32_t radius_steps(double radius_px)
+{
+	long r = lround(radius_px * RADIUS_STEPS);
+	return r < 1 ? 1 : (uint32_t)r;
 }
 
 void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
@@ -697,10 +706,10 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
                                    const struct cluster_params *p, struct ms_error *err)
 {
 	if (!(p->radius_px > 0 && p->radius_px <= CLUSTER_RADIUS_MAX) || p->min_zoom < 0 ||
-	    p->min_zoom > p->max_zoom || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
+	    p->min_zoom > p->max_zoom + 1 || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
 		ms_fail(
 		    err, MS_EUSAGE,
-		    "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max < %d",
+		    "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max + 1, max < %d",
 		    p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
 		return NULL;
 	}
@@ -717,9 +726,7 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	}
 	struct cluster_tree *t = xcalloc(1, sizeof *t);
 	t->p = *p;
-	t->rad256 = (uint32_t)lround(p->radius_px * RADIUS_STEPS);
-	if (t->rad256 == 0)
-		t->rad256 = 1;
+	t->rad256 = radius_steps(p->radius_px);
 	t->p.radius_px = (double)t->rad256 / RADIUS_STEPS;
 	t->n = n;
 	size_t cap = n ? n : 1;
@@ -789,6 +796,16 @@ size_t cluster_memory(const struct cluster_tree *t)
 struct cluster_params cluster_get_params(const struct cluster_tree *t)
 {
 	return t->p;
+}
+
+
+bool cluster_params_same(const struct cluster_params *a, const struct cluster_params *b)
+{
+	bool a_none = a->max_zoom < a->min_zoom, b_none = b->max_zoom < b->min_zoom;
+	if (a_none || b_none) /* the radius is never used: only where the single level starts counts */
+		return a_none && b_none && a->min_zoom == b->min_zoom;
+	return a->min_zoom == b->min_zoom && a->max_zoom == b->max_zoom &&
+	       radius_steps(a->radius_px) == radius_steps(b->radius_px);
 }
 
 /* ------------------------------------------------------------ querying */

@@ -63,8 +63,16 @@
 struct cluster_params {
 	double radius_px; /* at 256-px tiles, > 0; rounded to 1/256 px */
 	int min_zoom;     /* clusters are made at min_zoom .. max_zoom; */
-	int max_zoom;     /* 0 <= min_zoom <= max_zoom < CLUSTER_ZOOM_LIMIT */
+	int max_zoom;     /* 0 <= min_zoom <= max_zoom + 1, max_zoom < CLUSTER_ZOOM_LIMIT */
 };
+/* max_zoom = min_zoom - 1 makes no clustering level: every zoom shows the
+ * sites single but for coincident ones (a style without clusters), and
+ * the radius plays no part.  */
+
+/* True when a and b build the same hierarchy (radii compared as rounded;
+ * no radius at all when neither makes a level), so that styles whose
+ * parameters agree can share one. */
+bool cluster_params_same(const struct cluster_params *a, const struct cluster_params *b);
 
 /* What a map shows at a zoom: a single site or a cluster. */
 struct cluster_item {
