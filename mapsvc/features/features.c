@@ -11,6 +11,14 @@
 #include "../util/mem.h"
 #include "../util/numparse.h"
 #include "../util/utf8.h"
+#include "filter.h"
+
+const char *const feat_sortables[SITE_NCOLUMNS + 1] = {
+	"id",	   "name_zh",	   "name_en",	   "category",		  "county",
+	"town",	   "address",	   "description",   "opening_hours",	  "lat",
+	"lon",	   "coord_source", "confidence",	   SITE_COLUMN_QUALITY, SITE_COLUMN_UNCERTAINTY,
+	"source_url", NULL,
+};
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
 {
@@ -64,12 +72,12 @@ bool feat_name_matches(const struct site *s, const char *needle)
 struct items_ctx {
 	const struct snapshot *snap;
 	const struct feat_query *q;
-	bool q_done;       /* the name index already matched q */
-	bool box_test;     /* test the index box (w, s, e, n) here */
-	double w, s, e, n; /* the WGS-84 box asked of the spatial index */
+	bool q_done;           /* the name index already matched q */
+	bool box_test;         /* test the index box (bw, bs, be, bn) here */
+	double bw, bs, be, bn; /* the WGS-84 box asked of the spatial index */
 	uint32_t *idx;
-	size_t n_idx, cap;
-	size_t matched;
+	size_t n, cap;
+	size_t matched, examined;
 };
 
 static bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
@@ -79,15 +87,26 @@ static bool lon_in(double lon, double west, double east)
 	return west <= east ? in_range(lon, west, east) : (lon >= west || lon <= east);
 }
 
-/* Applies every filter to site i and keeps it if it is on the page. */
+static void keep(struct items_ctx *c, uint32_t i)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 16;
+		c->idx = xrealloc(c->idx, c->cap * sizeof *c->idx);
+	}
+	c->idx[c->n++] = i;
+}
+
+/* Applies every filter to site i and keeps it if it is on the page (or,
+ * sorted, if it matches at all). */
 static bool items_visit(uint32_t i, void *vctx)
 {
 	struct items_ctx *c = vctx;
 	const struct site *s = &c->snap->sites[i];
 	const struct feat_query *q = c->q;
+	c->examined++;
 	if (q->categories && !(q->categories & (1u << s->category)))
 		return true;
-	if (c->box_test && (!in_range(s->lat, c->s, c->n) || !lon_in(s->lon, c->w, c->e)))
+	if (c->box_test && (!in_range(s->lat, c->bs, c->bn) || !lon_in(s->lon, c->bw, c->be)))
 		return true;
 	if (q->has_bbox && q->cs != COORDSYS_WGS84) {
 		/* The index was asked with a widened WGS-84 box; the exact test is
@@ -99,15 +118,69 @@ static bool items_visit(uint32_t i, void *vctx)
 	}
 	if (q->q && !c->q_done && !feat_name_matches(s, q->q))
 		return true;
-	if (c->matched >= q->offset && c->n_idx < q->limit) {
-		if (c->n_idx == c->cap) {
-			c->cap = c->cap ? 2 * c->cap : 16;
-			c->idx = xrealloc(c->idx, c->cap * sizeof *c->idx);
-		}
-		c->idx[c->n_idx++] = i;
-	}
+	if (q->filter && !feat_filter_match(q->filter, s))
+		return true;
+	if (q->nsort)
+		keep(c, i);
+	else if (c->matched >= q->offset && c->n < q->limit)
+		keep(c, i);
 	c->matched++;
 	return true;
+}
+
+static int cmp_double(double a, double b)
+{
+	return (a > b) - (a < b);
+}
+
+/* One key's order of two sites, ascending; a missing text is last. */
+static int compare_column(const struct site *a, const struct site *b, int column, bool *missing_last)
+{
+	*missing_last = false;
+	switch (site_columns[column].kind) {
+	case SITE_COL_TEXT: {
+		const char *x = a->field[site_columns[column].field], *y = b->field[site_columns[column].field];
+		if (!*x != !*y) {
+			*missing_last = true;
+			return *x ? -1 : 1;
+		}
+		return strcmp(x, y);
+	}
+	case SITE_COL_LAT: return cmp_double(a->lat, b->lat);
+	case SITE_COL_LON: return cmp_double(a->lon, b->lon);
+	case SITE_COL_QUALITY: return (a->quality > b->quality) - (a->quality < b->quality);
+	case SITE_COL_UNCERTAINTY: return cmp_double(a->uncertainty_m, b->uncertainty_m);
+	}
+	return 0;
+}
+
+/* qsort_r's comparator; ctx is the items_ctx. */
+static int compare_sites(const void *pa, const void *pb, void *ctx)
+{
+	const struct items_ctx *c = ctx;
+	uint32_t ia = *(const uint32_t *)pa, ib = *(const uint32_t *)pb;
+	const struct site *a = &c->snap->sites[ia], *b = &c->snap->sites[ib];
+	for (size_t k = 0; k < c->q->nsort; k++) {
+		const struct feat_sort_key *key = &c->q->sort[k];
+		bool missing_last;
+		int r = compare_column(a, b, key->column, &missing_last);
+		if (r)
+			return key->desc && !missing_last ? -r : r;
+	}
+	return (ia > ib) - (ia < ib); /* index order is id order */
+}
+
+/* Sorts every match and keeps the page [offset, offset+limit) of them. */
+static void sort_and_page(struct items_ctx *c)
+{
+	const struct feat_query *q = c->q;
+	if (!c->n)
+		return; /* nothing matched: no array to sort (qsort_r's base must not be NULL) */
+	qsort_r(c->idx, c->n, sizeof *c->idx, compare_sites, c);
+	size_t from = q->offset < c->n ? q->offset : c->n;
+	size_t n = c->n - from < q->limit ? c->n - from : q->limit;
+	memmove(c->idx, c->idx + from, n * sizeof *c->idx);
+	c->n = n;
 }
 
 enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
@@ -118,23 +191,30 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 		return ms_fail(err, MS_EUSAGE, "q: not valid UTF-8");
 	if (q->q && strlen(q->q) > FEAT_Q_MAX)
 		return ms_fail(err, MS_EUSAGE, "q: longer than %d bytes", FEAT_Q_MAX);
+	for (size_t k = 0; k < q->nsort; k++)
+		if (q->sort[k].column < 0 || q->sort[k].column >= SITE_NCOLUMNS)
+			return ms_fail(err, MS_EUSAGE, "sortby: key %zu names no column", k + 1);
 	struct items_ctx c = {.snap = snap, .q = q};
+	struct cql2_box fbox;
+	enum cql2_bbox_kind fkind = q->filter ? cql2_bbox(q->filter, &fbox) : CQL2_BBOX_ALL;
 	if (q->has_bbox) {
 		if (!in_range(q->south, -90, 90) || !in_range(q->north, -90, 90) || q->south > q->north ||
 		    !in_range(q->west, -180, 180) || !in_range(q->east, -180, 180))
 			return ms_fail(err, MS_EUSAGE,
 				       "bbox: %g,%g,%g,%g is not a box within -180..180, -90..90 with south <= north",
 				       q->west, q->south, q->east, q->north);
-		c.w = q->west, c.s = q->south, c.e = q->east, c.n = q->north;
+		c.bw = q->west, c.bs = q->south, c.be = q->east, c.bn = q->north;
 		if (q->cs != COORDSYS_WGS84) {
 			/* GCJ-02 and BD-09 shift positions by well under 0.02 degrees
 			 * (about 2 km); widen by that and test exactly per site. */
 			const double pad = 0.02;
-			c.w = fmax(-180, c.w - pad), c.e = fmin(180, c.e + pad);
-			c.s = fmax(-90, c.s - pad), c.n = fmin(90, c.n + pad);
+			c.bw = fmax(-180, c.bw - pad), c.be = fmin(180, c.be + pad);
+			c.bs = fmax(-90, c.bs - pad), c.bn = fmin(90, c.bn + pad);
 		}
 	}
-	if (q->q && q->q[0] && snap->names) {
+	if (fkind == CQL2_BBOX_EMPTY) {
+		/* the filter can match nothing */
+	} else if (q->q && q->q[0] && snap->names) {
 		/* The name index gives the sites matching q in id order; the box,
 		 * if any, is tested on each as the spatial index would test it.
 		 * A name search is usually the narrower filter; when it is not
@@ -143,17 +223,24 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 		c.q_done = true;
 		c.box_test = q->has_bbox;
 		ngram_query(snap->names, q->q, items_visit, &c, NULL);
-	} else if (!q->has_bbox) {
-		for (size_t i = 0; i < snap->n; i++)
-			items_visit((uint32_t)i, &c);
-	} else {
+	} else if (q->has_bbox) {
 		/* sindex visits in increasing index order, which is id order, so
 		 * paging is stable across requests. */
-		sindex_bbox(snap->index, c.w, c.s, c.e, c.n, items_visit, &c);
+		sindex_bbox(snap->index, c.bw, c.bs, c.be, c.bn, items_visit, &c);
+	} else if (fkind == CQL2_BBOX_BOX) {
+		/* Only the filter's box can hold a match (cql2_bbox is
+		 * conservative); the filter decides for each site in it. */
+		sindex_bbox(snap->index, fbox.west, fbox.south, fbox.east, fbox.north, items_visit, &c);
+	} else {
+		for (size_t i = 0; i < snap->n; i++)
+			items_visit((uint32_t)i, &c);
 	}
+	if (q->nsort)
+		sort_and_page(&c);
 	out->idx = c.idx;
-	out->n = c.n_idx;
+	out->n = c.n;
 	out->matched = c.matched;
+	out->examined = c.examined;
 	return MS_OK;
 }
 
@@ -166,8 +253,11 @@ void feat_page_free(struct feat_page *p)
 static bool nearest_filter(uint32_t i, void *ctx)
 {
 	const struct snapshot *snap = ((const void **)ctx)[0];
-	const feat_catmask *mask = ((const void **)ctx)[1];
-	return (*mask & (1u << snap->sites[i].category)) != 0;
+	const struct feat_nearest_query *q = ((const void **)ctx)[1];
+	const struct site *s = &snap->sites[i];
+	if (q->categories && !(q->categories & (1u << s->category)))
+		return false;
+	return !q->filter || feat_filter_match(q->filter, s);
 }
 
 enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_nearest_query *q,
@@ -183,11 +273,49 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 		return ms_fail(err, MS_EUSAGE, "within_km: must be a number >= 0");
 	double lat, lon;
 	coordsys_to_wgs84(q->cs, q->lat, q->lon, &lat, &lon);
-	const void *fctx[2] = {snap, &q->categories};
+	const void *fctx[2] = {snap, q};
 	*hits = xmalloc(q->limit * sizeof **hits);
-	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m, q->categories ? nearest_filter : NULL,
-			    (void *)fctx, *hits);
+	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m,
+			    q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits);
 	return MS_OK;
+}
+
+void feat_write_sortables(struct jsonw *w)
+{
+	for (int c = 0; c < SITE_NCOLUMNS; c++) {
+		jw_key(w, feat_sortables[c]);
+		jw_object_begin(w);
+		jw_key(w, "type");
+		switch (site_columns[c].kind) {
+		case SITE_COL_TEXT:
+			jw_string(w, "string");
+			jw_key(w, "description");
+			jw_string(w, "By code point (UTF-8 bytes, no collation); sites without it come last.");
+			break;
+		case SITE_COL_LAT:
+		case SITE_COL_LON:
+			jw_string(w, "number");
+			jw_key(w, "description");
+			jw_string(w, "WGS-84 degrees.");
+			break;
+		case SITE_COL_QUALITY:
+			jw_string(w, "string");
+			jw_key(w, "description");
+			jw_string(w, "From the best quality to the worst (the enum's order), not alphabetically.");
+			jw_key(w, "enum");
+			jw_array_begin(w);
+			for (int q = 0; q < SITE_QUALITY_COUNT; q++)
+				jw_string(w, site_quality_name((enum site_quality)q));
+			jw_array_end(w);
+			break;
+		case SITE_COL_UNCERTAINTY:
+			jw_string(w, "number");
+			jw_key(w, "description");
+			jw_string(w, "Metres.");
+			break;
+		}
+		jw_object_end(w);
+	}
 }
 
 void feat_write_position_queryables(struct jsonw *w)
@@ -257,7 +385,16 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 	for (int c = 0; c < SITE_NCOLUMNS; c++) {
 		jw_key(w, site_columns[c].name);
 		switch (site_columns[c].kind) {
-		case SITE_COL_TEXT: jw_string(w, s->field[site_columns[c].field]); break;
+		case SITE_COL_TEXT: {
+			/* "" is the data model's missing attribute; a client reads
+			 * null as "none" (GDAL, QGIS), "" as an empty text */
+			const char *t = s->field[site_columns[c].field];
+			if (*t)
+				jw_string(w, t);
+			else
+				jw_null(w);
+			break;
+		}
 		case SITE_COL_LAT: jw_fixed(w, lat, 6); break;
 		case SITE_COL_LON: jw_fixed(w, lon, 6); break;
 		case SITE_COL_QUALITY: jw_string(w, site_quality_name(s->quality)); break;

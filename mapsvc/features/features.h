@@ -49,25 +49,57 @@ enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct m
 /* Parses exactly four comma-separated finite numbers. */
 enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *err);
 
+/*
+ * Sorting (the `sortby` of OGC API - Features Part 8, draft): by any
+ * column of site_columns, each key ascending or descending, the first
+ * the most significant; ties go to id order, so that pages of a sorted
+ * answer do not overlap.  Text compares by code point (bytewise UTF-8,
+ * as CQL2 compares strings: no collation, so Chinese names are not in
+ * pinyin order), lat and lon as WGS-84 numbers, position_quality from the
+ * best quality to the worst (site.h's order, not the names' alphabet),
+ * the radius as a number.  A missing text attribute sorts last in either
+ * direction: an empty name is never what a sorted list should open with.
+ */
+#define FEAT_MAX_SORT_KEYS 8
+struct feat_sort_key {
+	int column; /* an index into site_columns */
+	bool desc;
+};
+/* The names a sort key takes: site_columns' names in their order,
+ * NULL-terminated (for the HTTP parameter table and /sortables). */
+extern const char *const feat_sortables[SITE_NCOLUMNS + 1];
+
+struct cql2;
+
 struct feat_query {
 	bool has_bbox;
 	double west, south, east, north; /* in `cs`, degrees; west > east crosses the antimeridian */
 	enum coordsys cs;                /* system of the bbox (and of the answer) */
-	feat_catmask categories;         /* 0 = every category */
-	const char *q;                   /* substring of name_zh or name_en, or NULL */
+	/* 0 = every category; a bit at CAT_COUNT or above stands for a name
+	 * that is no category, which no site has: the query matches nothing */
+	feat_catmask categories;
+	const char *q;             /* substring of name_zh or name_en, or NULL */
+	const struct cql2 *filter; /* a CQL2 filter (filter.h: feat_filter_parse), or NULL */
+	const struct feat_sort_key *sort; /* nsort keys; none: id order */
+	size_t nsort;
 	size_t limit, offset;
 };
 
-/* One page of matching sites, in id order. */
+/* One page of matching sites, in id order or the query's sort order. */
 struct feat_page {
 	uint32_t *idx;  /* snapshot indices, n of them; free with feat_page_free */
 	size_t n;
 	size_t matched; /* all matches, before paging */
+	size_t examined; /* sites the filters looked at: the work done */
 };
 
 /* Runs the filters over snap and returns the page [offset, offset+limit).
- * q must be valid UTF-8 (MS_EUSAGE otherwise); ASCII letters match without
- * regard to case, everything else bytewise. */
+ * Only the sites in the bbox, or else in the filter's box (cql2_bbox),
+ * are examined, through the spatial index.  q must be valid UTF-8
+ * (MS_EUSAGE otherwise); ASCII letters match without regard to case,
+ * everything else bytewise.  Unsorted, the page is gathered as the index
+ * visits in id order and nothing past it is kept; sorted, every match is
+ * collected and sorted first (O(m log m) in the m matches). */
 enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
 			  struct ms_error *err);
 void feat_page_free(struct feat_page *p);
@@ -81,7 +113,8 @@ struct feat_nearest_query {
 	enum coordsys cs;
 	size_t limit;           /* 1 .. FEAT_NEAREST_MAX */
 	double within_m;        /* INFINITY for no limit */
-	feat_catmask categories;
+	feat_catmask categories; /* as in struct feat_query */
+	const struct cql2 *filter; /* only sites it selects, or NULL */
 };
 
 /* The nearest sites, sorted by (geodesic distance, id).  *hits is a new
@@ -97,7 +130,8 @@ struct feat_write_opts {
 };
 
 /* One GeoJSON Feature (RFC 7946 §3.2): `id` is the site id; properties
- * carry every column of the data model in site_columns order (lat/lon in
+ * carry every column of the data model in site_columns order (a missing
+ * text attribute as null, not "", lat/lon in
  * the written system, position_quality by name, position_uncertainty_m in
  * metres with FEAT_UNCERTAINTY_DECIMALS) and the site's extra properties;
  * with hit, also distance_m (1 decimal) and bearing_deg (1 decimal,
@@ -105,6 +139,11 @@ struct feat_write_opts {
 #define FEAT_UNCERTAINTY_DECIMALS 1
 void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
 			const struct sindex_hit *hit);
+
+/* The sortables (OGC API - Features Part 8, draft) as the members of a
+ * JSON Schema "properties" object: each sort key's name, type and, for
+ * position_quality, its values in the order a sort uses. */
+void feat_write_sortables(struct jsonw *w);
 
 /* The two position properties as members of a queryables schema's
  * "properties" object (OGC API - Features Part 3's queryables): JSON

@@ -5,10 +5,12 @@
  *
  * The engine is cql2/ (generic, knows no sites); this is its adapter to
  * the data model.  The queryables are the text fields of site.h, in their
- * order, all strings, with `category` limited to the eight categories, and
- * `geometry`, the site's point.  An empty field is NULL, since the data
- * model writes "" for a missing attribute: `town IS NULL` finds the sites
- * without a town.  A site's extra properties are not queryable: they
+ * order, all strings, with `category` limited to the eight categories;
+ * `geometry`, the site's point; and the position's quality (a string, one
+ * of site.h's names) and uncertainty radius (a number, metres).  An empty
+ * field is NULL, since the data model writes "" for a missing attribute:
+ * `town IS NULL` finds the sites without a town.  A site's extra
+ * properties are not queryable: they
  * differ from import to import, and a queryables document (and the parse
  * that checks a filter against it) must not change with the data.
  *
@@ -26,11 +28,21 @@
 #include "../geo/geo.h"
 #include "features.h"
 
-/* The queryable of the sites' points, after the SITE_NFIELDS text ones. */
+/* The queryables after the SITE_NFIELDS text ones: the sites' points,
+ * position_quality and position_uncertainty_m. */
 #define FEAT_FILTER_GEOMETRY SITE_NFIELDS
+#define FEAT_FILTER_QUALITY (SITE_NFIELDS + 1)
+#define FEAT_FILTER_UNCERTAINTY (SITE_NFIELDS + 2)
+#define FEAT_FILTER_NQUERYABLES (SITE_NFIELDS + 3)
 
-/* The sites' queryables (site_field_names, then "geometry"); static. */
+/* The sites' queryables (site_field_names, "geometry", the two position
+ * columns); static. */
 const struct cql2_schema *feat_filter_schema(void);
+
+/* The queryables as the members of a JSON Schema "properties" object
+ * (OGC API - Features Part 3's /queryables): each one's type, enum and
+ * what it holds, from the same schema the parser checks filters with. */
+void feat_write_queryables(struct jsonw *w);
 
 struct feat_filter_opts {
 	enum cql2_lang lang;

@@ -1,13 +1,16 @@
 /*
  * h_nearest.c - GET /nearest: the sites closest to a point by geodesic
- * distance on WGS-84 (DESIGN.md).  The same engine call and writer as
- * `mapsvc nearest`, so both print the same document.
+ * distance on WGS-84 (DESIGN.md), of those a CQL2 filter selects when one
+ * is given.  The same engine call and writer as `mapsvc nearest`, so both
+ * print the same document.
  */
 #include <math.h>
 #include <stdlib.h>
 
+#include "../cql2/cql2.h"
 #include "../features/features.h"
 #include "handlers.h"
+#include "ogc.h"
 
 static const struct http_pspec nearest_specs[] = {
 	{.name = "lat", .type = HTTP_T_NUMBER, .required = true, .min = -90, .max = 90,
@@ -19,6 +22,7 @@ static const struct http_pspec nearest_specs[] = {
 	{.name = "within_km", .type = HTTP_T_NUMBER, .min = 0, .max = INFINITY,
 	 .desc = "Only sites at most this far (km)."},
 	HTTP_SPEC_CATEGORY,
+	HTTP_SPEC_FILTER,
 	HTTP_SPEC_COORDSYS,
 	HTTP_SPEC_F_GEOJSON,
 };
@@ -35,10 +39,16 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 		.within_m = within->given ? within->num * 1000 : INFINITY,
 		.categories = (feat_catmask)http_arg(c, "category")->mask,
 	};
+	struct cql2 *filter;
+	if (!ogc_filter(c, r, q.cs, &filter))
+		return;
+	q.filter = filter;
 	struct sindex_hit *hits;
 	size_t n;
 	struct ms_error err = {0};
-	if (feat_nearest(c->snap, &q, &hits, &n, &err)) {
+	enum ms_status st = feat_nearest(c->snap, &q, &hits, &n, &err);
+	cql2_free(filter);
+	if (st != MS_OK) {
 		http_problem_from_error(r, &err);
 		return;
 	}

@@ -181,16 +181,15 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 	return tile_blob_attach(blob, aux, free_fn);
 }
 
-static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
+static void serve_at(struct http_ctx *c, struct http_response *r, const struct style *st, int scale, long long z,
+		     long long x, long long y, enum coordsys cs)
 {
 	struct h_tiles *t = http_tiles(c);
-	long long z = http_arg(c, "z")->i, x = http_arg(c, "x")->i, y = http_arg(c, "y")->i;
 	if (!tile_valid((int)z, x, y, MAX_ZOOM_LIMIT)) {
 		http_problem(r, 404, "tile %lld/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", z,
 			     x, y, c->cfg->max_zoom);
 		return;
 	}
-	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
 
 	struct tile_key key = {c->snap->version, st->version, (uint32_t)x, (uint32_t)y, (uint8_t)z,
 			       (uint8_t)scale, (uint8_t)cs};
@@ -219,6 +218,12 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 	r->ext_arg = blob;
 	r->ext_aux = blob_aux;
 	r->ext_attach = blob_attach;
+}
+
+static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
+{
+	serve_at(c, r, st, scale, http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i,
+		 (enum coordsys)http_arg(c, "coordsys")->i);
 }
 
 /* The style of a /tiles/{style}/... route; NULL after a 404. */
@@ -351,4 +356,19 @@ struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap)
 struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err)
 {
 	return thread_ctx(t, err);
+}
+
+/* ------------- for the OGC API - Tiles routes (h_ogctiles.c) */
+
+void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
+		   long long y, enum coordsys cs)
+{
+	serve_at(c, r, st ? st : http_tiles(c)->def, 1, z, x, y, cs);
+}
+
+const struct style *h_tiles_styles(struct h_tiles *t, size_t *n, const struct style **def)
+{
+	*n = t->nstyles;
+	*def = t->def;
+	return t->styles;
 }

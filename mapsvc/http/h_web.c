@@ -2,10 +2,12 @@
  * h_web.c - the map page (issue 6): "/" for browsers, its assets under
  * /static/, and /config.json, the settings the page cannot guess.
  *
- * "/" is also the OGC API landing page: DESIGN.md makes the page the
- * default and gives JSON to ?f=json and to clients whose Accept rates
- * JSON higher (web_accept_prefers_json), so both answers carry
- * "Vary: Accept" for caches (RFC 9110 §12.5.5).
+ * "/" is also the OGC API landing page: a browser, whose Accept names
+ * text/html above JSON, gets the map page, and every other client the
+ * landing page's JSON (util/accept.h's accept_prefers_html: "*" + "/" + "*",
+ * what OWSLib, curl and fetch() send, is no preference for HTML); f=json
+ * and f=html choose outright.  Both answers carry "Vary: Accept" for
+ * caches (RFC 9110 §12.5.5).
  *
  * The assets are embedded in the binary (web/web.h) with ETags computed at
  * build time, so they are validated here rather than by hashing each body
@@ -16,6 +18,7 @@
  */
 #include <string.h>
 
+#include "../util/accept.h"
 #include "../util/jsonw.h"
 #include "../web/web.h"
 #include "handlers.h"
@@ -55,7 +58,7 @@ void h_root(struct http_ctx *c, struct http_response *r)
 {
 	const struct http_arg *f = http_arg(c, "f");
 	http_add_header(r, "Vary", "Accept");
-	if (f->set ? strcmp(f->text, "html") != 0 : web_accept_prefers_json(http_header(c, "Accept"))) {
+	if (f->given ? strcmp(f->text, "html") != 0 : !accept_prefers_html(http_header(c, "Accept"), NULL)) {
 		h_landing(c, r);
 		return;
 	}

@@ -11,15 +11,29 @@
 #include <math.h> /* INFINITY, for the tables */
 
 #include "../geo/geo.h"
+#include "../pages/pages.h"
 #include "http.h"
 
-/* h_ogc.c: OGC API - Features Part 1 and 2 documents */
-extern const struct http_params h_landing_params, h_doc_params, h_collection_params;
+/* h_ogc.c: OGC API - Features documents (Parts 1 to 3), each in JSON or
+ * as an HTML page */
+extern const struct http_params h_landing_params, h_doc_params, h_collection_params, h_schema_params;
 void h_landing(struct http_ctx *c, struct http_response *r);
 void h_conformance(struct http_ctx *c, struct http_response *r);
 void h_collections(struct http_ctx *c, struct http_response *r);
 void h_collection(struct http_ctx *c, struct http_response *r);
 void h_queryables(struct http_ctx *c, struct http_response *r);
+void h_sortables(struct http_ctx *c, struct http_response *r);
+/* h_download.c: the whole collection as a GeoPackage file */
+extern const struct http_params h_gpkg_params;
+void h_gpkg(struct http_ctx *c, struct http_response *r);
+/* h_ogctiles.c: OGC API - Tiles Part 1 over the tiles of h_tiles.c */
+extern const struct http_params h_tms_list_params, h_tms_params, h_tilesets_params, h_style_tilesets_params,
+	h_tileset_params, h_style_tileset_params, h_ogc_tile_params, h_style_ogc_tile_params;
+void h_tms_list(struct http_ctx *c, struct http_response *r);  /* /tileMatrixSets */
+void h_tms(struct http_ctx *c, struct http_response *r);       /* /tileMatrixSets/{tileMatrixSetId} */
+void h_tilesets(struct http_ctx *c, struct http_response *r);  /* .../map/tiles */
+void h_tileset(struct http_ctx *c, struct http_response *r);   /* .../map/tiles/{tileMatrixSetId} */
+void h_ogc_tile(struct http_ctx *c, struct http_response *r);  /* .../{tileMatrix}/{tileRow}/{tileCol} */
 /* h_api.c: the OpenAPI 3.0 description, from the route table */
 extern const struct http_params h_api_params;
 void h_api(struct http_ctx *c, struct http_response *r);
@@ -62,6 +76,14 @@ struct style;
 const struct style *h_tiles_style(struct h_tiles *t, const char *name);
 struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
 struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
+/* For the OGC API - Tiles routes (h_ogctiles.c): tile z/x/y of style st
+ * (NULL: the default) drawn in cs, 256 px, answered exactly as /tiles/...
+ * answers it (the same cache entry, bytes, ETag and headers); and the
+ * styles (an array of *n, borrowed for the server's life) with the
+ * default one. */
+void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
+		   long long y, enum coordsys cs);
+const struct style *h_tiles_styles(struct h_tiles *t, size_t *n, const struct style **def);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
 extern const struct http_params h_staticmap_params, h_route_params;
@@ -88,6 +110,13 @@ extern const char *const http_category_values[];   /* enum site_category: a list
 extern const char *const http_collection_values[]; /* SITES_COLLECTION */
 extern const char *const http_f_json_values[];     /* json */
 extern const char *const http_f_geojson_values[];  /* json, geojson */
+extern const char *const http_f_doc_values[];      /* json, html */
+extern const char *const http_f_item_values[];     /* json, geojson, html */
+extern const char *const http_f_items_values[];    /* json, geojson, html, csv */
+/* cql2-text, cql2-json, and cql-text: older drafts of Part 3 called
+ * cql2-text that, and GDAL 3.6's OGC API - Features driver sends it */
+extern const char *const http_filter_lang_values[];
+#define HTTP_FILTER_LANG_JSON 1
 extern const char *const http_map_coordsys_values[]; /* wgs84, gcj02: what tiles are drawn in */
 /* A CRS URI or its safe CURIE ("[EPSG:4326]") -> its index, or -1. */
 int http_crs_match(const char *value);
@@ -114,9 +143,29 @@ int http_crs_match(const char *value);
 #define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                          \
 	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values, .match = coordsys_parse, \
 	 .def = "wgs84", .desc = desc_}
+/* A name that is no category selects nothing (a filter, not an error). */
 #define HTTP_SPEC_CATEGORY                                                                                     \
 	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
-	 .desc = "One category or a comma-separated list."}
+	 .flags = HTTP_PF_OPEN,                                                                                 \
+	 .desc = "One category or a comma-separated list of memorial_hall, museum, martyrs_cemetery, "        \
+		 "former_site, monument, education_base, study_station, training_school; another name matches " \
+		 "nothing."}
+/* A CQL2 filter (OGC API - Features Part 3) and how to read it (ogc.h:
+ * ogc_filter). */
+#define HTTP_SPEC_FILTER                                                                                       \
+	{.name = "filter", .type = HTTP_T_STRING,                                                              \
+	 .desc = "A CQL2 filter on the queryables (OGC API - Features Part 3); an error says where."},        \
+	{.name = "filter-lang", .type = HTTP_T_ENUM, .values = http_filter_lang_values, .def = "cql2-text",    \
+	 .desc = "The filter's encoding: cql2-text or cql2-json (cql-text is cql2-text)."},                     \
+	HTTP_SPEC_CRS("filter-crs", "CRS of the filter's geometry literals; EPSG:4326 and 4490 put latitude "  \
+				    "first.")
+/* f of a resource that also has an HTML page, and the page's language. */
+#define HTTP_SPEC_F_DOC                                                                                        \
+	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_doc_values,                                        \
+	 .desc = "Output format; without it, HTML when Accept prefers text/html, else JSON."}
+#define HTTP_SPEC_LANG                                                                                         \
+	{.name = "lang", .type = HTTP_T_ENUM, .values = pages_lang_tags, .match = pages_lang_match,            \
+	 .desc = "The HTML page's language: zh-CN or en; without it, Accept-Language chooses (zh-CN first)."}
 
 /* Writes the Prometheus text of the server's counters (server.c). */
 void http_metrics_write(const struct http_ctx *c, struct buf *out);

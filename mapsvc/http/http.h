@@ -65,7 +65,7 @@ struct http_config {
 #define HTTP_MAX_CONNECTIONS 512   /* with the pool: at most 64 MiB */
 #define HTTP_TIMEOUT_S 15          /* a slow or stalled client is dropped after this */
 #define HTTP_MAX_PARAMS 32
-#define HTTP_MAX_CAPTURES 4        /* {name} segments in a route pattern */
+#define HTTP_MAX_CAPTURES 6        /* {name} segments in a route pattern (a styled OGC tile has 6) */
 #define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
 
 struct http_param {

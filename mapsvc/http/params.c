@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../cql2/cql2.h"
 #include "../features/features.h"
 #include "../route/overlay.h"
 #include "../util/numparse.h"
@@ -96,6 +97,25 @@ static bool parse_int(const struct http_pspec *s, const struct http_config *cfg,
 	       (r == MS_PARSE_RANGE && (s->flags & HTTP_PF_CLAMP) && a->i == hi && lo < hi);
 }
 
+/* One sort key of text[0..len): a sign, then one of s's values; false
+ * when it is none, or a key given before. */
+static bool parse_sort_key(const struct http_pspec *s, const char *p, size_t len, struct http_arg *a)
+{
+	bool desc = len > 0 && p[0] == '-';
+	if (len > 0 && (p[0] == '+' || p[0] == '-' || p[0] == ' '))
+		p++, len--;
+	int k = len ? enum_index(s, p, len) : -1;
+	if (k < 0)
+		return false;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->sort[i].key == k)
+			return false;
+	a->sort[a->n].key = (unsigned char)k;
+	a->sort[a->n].desc = desc;
+	a->n++;
+	return true;
+}
+
 /* Items separated by sep: each must be non-empty and pass item(); their
  * count must be in the spec's range.  *bad, *badlen name a failing item. */
 static bool parse_items(const struct http_pspec *s, struct http_ctx *c, const char *text, char sep,
@@ -106,13 +126,17 @@ static bool parse_items(const struct http_pspec *s, struct http_ctx *c, const ch
 		size_t len = strcspn(p, (char[]){sep, '\0'});
 		*bad = p;
 		*badlen = len;
-		if (len == 0 || count + 1 > s->max || (s->type == HTTP_T_POINTS && count == HTTP_MAX_POINTS))
+		if (len == 0 || count + 1 > s->max || (s->type == HTTP_T_POINTS && count == HTTP_MAX_POINTS) ||
+		    (s->type == HTTP_T_SORT && count == HTTP_MAX_SORT_KEYS))
 			return false;
 		if (s->type == HTTP_T_ENUM_LIST) {
 			int k = enum_index(s, p, len);
-			if (k < 0)
+			if (k < 0 && !(s->flags & HTTP_PF_OPEN))
 				return false;
-			a->mask |= 1ull << k;
+			a->mask |= 1ull << (k < 0 ? (int)count_values(s->values) : k);
+		} else if (s->type == HTTP_T_SORT) {
+			if (!parse_sort_key(s, p, len, a))
+				return false;
 		} else if (s->type == HTTP_T_POINTS &&
 		           !parse_point(p, len, -LAT_LIMIT, LAT_LIMIT, &c->points[count][0],
 		                        &c->points[count][1])) {
@@ -127,6 +151,39 @@ static bool parse_items(const struct http_pspec *s, struct http_ctx *c, const ch
 	a->n = count;
 	a->pts = s->type == HTTP_T_POINTS ? (const double(*)[2])c->points : NULL;
 	return count >= s->min;
+}
+
+/* One end of a datetime interval, text[0..n): an instant in seconds, or
+ * the open end (".." or empty) as open_value. */
+static bool parse_instant(const char *text, size_t n, double open_value, double *out)
+{
+	if (n == 0 || (n == 2 && text[0] == '.' && text[1] == '.')) {
+		*out = open_value;
+		return true;
+	}
+	int64_t us;
+	bool is_date;
+	if (!cql2_parse_time(text, n, &us, &is_date))
+		return false;
+	*out = (double)us / 1e6;
+	return true;
+}
+
+static bool parse_datetime(const char *text, struct http_arg *a)
+{
+	const char *slash = strchr(text, '/');
+	if (!slash) {
+		/* an instant is both ends of the interval, and is never open */
+		if (!parse_instant(text, strlen(text), NAN, &a->v[0]) || isnan(a->v[0]))
+			return false;
+		a->v[1] = a->v[0];
+		return true;
+	}
+	if (strchr(slash + 1, '/'))
+		return false;
+	size_t n0 = (size_t)(slash - text), n1 = strlen(slash + 1);
+	return parse_instant(text, n0, -INFINITY, &a->v[0]) && parse_instant(slash + 1, n1, INFINITY, &a->v[1]) &&
+	       (isfinite(a->v[0]) || isfinite(a->v[1])) && a->v[0] <= a->v[1];
 }
 
 /* Parses text by s into a; on failure *bad (when set) is the item at fault. */
@@ -150,6 +207,8 @@ static bool parse_value(const struct http_pspec *s, struct http_ctx *c, const ch
 	case HTTP_T_LIST: return parse_items(s, c, text, ',', a, bad, badlen);
 	case HTTP_T_ENUM_LIST: return parse_items(s, c, text, ',', a, bad, badlen);
 	case HTTP_T_POINTS: return parse_items(s, c, text, '|', a, bad, badlen);
+	case HTTP_T_SORT: return parse_items(s, c, text, ',', a, bad, badlen);
+	case HTTP_T_DATETIME: return parse_datetime(text, a);
 	}
 	return false;
 }
@@ -202,8 +261,20 @@ static void describe(struct buf *b, const struct http_pspec *s, const struct htt
 	case HTTP_T_ENUM_LIST:
 		buf_puts(b, "a comma-separated list of ");
 		describe_values(b, s->values);
+		if (s->flags & HTTP_PF_OPEN)
+			buf_puts(b, " (another name matches nothing)");
 		if (isfinite(s->max))
 			buf_printf(b, " (at most %.10g)", s->max);
+		break;
+	case HTTP_T_SORT:
+		buf_printf(b, "a comma-separated list of %.10g..%.10g sort keys, each one of ", s->min,
+		           fmin(s->max, HTTP_MAX_SORT_KEYS));
+		describe_values(b, s->values);
+		buf_puts(b, " with + (ascending, the default) or - (descending) before it, none twice");
+		break;
+	case HTTP_T_DATETIME:
+		buf_puts(b, "an RFC 3339 date-time, or an interval START/END of two with '..' for an open end "
+		            "(START <= END)");
 		break;
 	case HTTP_T_POINTS:
 		buf_printf(
@@ -387,7 +458,8 @@ static void write_schema(struct jsonw *w, const struct http_pspec *s, const stru
 		write_bound(w, "maximum", s->flags & HTTP_PF_CLAMP ? INFINITY : max, s->type == HTTP_T_INT);
 		break;
 	case HTTP_T_STRING:
-	case HTTP_T_POINTS: /* pairs separated by '|': no OpenAPI style says that */
+	case HTTP_T_POINTS:   /* pairs separated by '|': no OpenAPI style says that */
+	case HTTP_T_DATETIME: /* an instant or an interval: one string either way */
 		jw_key(w, "type");
 		jw_string(w, "string");
 		break;
@@ -414,10 +486,31 @@ static void write_schema(struct jsonw *w, const struct http_pspec *s, const stru
 		jw_object_begin(w);
 		jw_key(w, "type");
 		jw_string(w, "string");
-		if (s->type == HTTP_T_ENUM_LIST)
+		/* an open list takes other names too: its values are no enum */
+		if (s->type == HTTP_T_ENUM_LIST && !(s->flags & HTTP_PF_OPEN))
 			write_enum(w, s->values);
 		jw_object_end(w);
 		break;
+	case HTTP_T_SORT: {
+		jw_key(w, "type");
+		jw_string(w, "array");
+		write_bound(w, "minItems", s->min, true);
+		write_bound(w, "maxItems", fmin(s->max, HTTP_MAX_SORT_KEYS), true);
+		jw_key(w, "items");
+		jw_object_begin(w);
+		jw_key(w, "type");
+		jw_string(w, "string");
+		struct buf pattern = BUF_INIT;
+		buf_puts(&pattern, "^[+-]?(");
+		for (size_t i = 0; s->values[i]; i++)
+			buf_printf(&pattern, "%s%s", i ? "|" : "", s->values[i]);
+		buf_puts(&pattern, ")$");
+		jw_key(w, "pattern");
+		jw_string(w, buf_str(&pattern));
+		buf_free(&pattern);
+		jw_object_end(w);
+		break;
+	}
 	}
 	if (s->def) {
 		jw_key(w, "default");

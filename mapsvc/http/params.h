@@ -49,16 +49,34 @@ enum http_ptype {
 	HTTP_T_LIST,      /* comma-separated non-empty items, min..max of them -> n (and text) */
 	HTTP_T_ENUM_LIST, /* comma-separated values, min..max of them, a set -> mask, bit k for values[k] */
 	HTTP_T_POINTS,    /* "LAT,LON|LAT,LON|...", min..max points, WGS-84 ranges -> n, pts */
+	/* Sort keys ("+name_zh,-category"): min..max comma-separated keys,
+	 * each one of values with an optional '+' (ascending, the default) or
+	 * '-' (descending) before it, none twice -> n, sort.  A '+' written
+	 * unencoded in a query string arrives as a space (form encoding), so a
+	 * leading space is a '+'. */
+	HTTP_T_SORT,
+	/* OGC API - Features Part 1 §7.15.4's datetime: an RFC 3339 date-time
+	 * (or full-date), or an interval START/END of two, either end ".." or
+	 * empty for open but not both, START <= END -> v[0], v[1], seconds
+	 * since 1970 (an instant is both; an open end is -INFINITY or
+	 * INFINITY). */
+	HTTP_T_DATETIME,
 };
 
 /* spec flags */
 #define HTTP_PF_CLAMP 1u    /* an integer above max is taken as max, not refused */
 #define HTTP_PF_MAX_ZOOM 2u /* the upper bound is also the server's --max-zoom */
+/* ENUM_LIST: an item that is not one of values is taken, not refused, and
+ * sets bit n (n the number of values), which no value has: a filter on a
+ * name that does not exist matches nothing, as a typo in a filter should. */
+#define HTTP_PF_OPEN 4u
 
 /* The most points a HTTP_T_POINTS parameter holds (a route sheet's stops). */
 #define HTTP_MAX_POINTS 50
 /* The most parameters (path and query) a route declares. */
-#define HTTP_MAX_ROUTE_PARAMS 16
+#define HTTP_MAX_ROUTE_PARAMS 24
+/* The most keys a HTTP_T_SORT parameter holds. */
+#define HTTP_MAX_SORT_KEYS 8
 
 /* One parameter.  Unused members stay zero.  A ranged type always has
  * both ends written, and an end that is no bound is INFINITY or -INFINITY,
@@ -69,11 +87,11 @@ struct http_pspec {
 	enum http_ptype type;
 	bool required;
 	/* INT, NUMBER: the value; LATLON: the latitude; LIST, ENUM_LIST,
-	 * POINTS: the count (and POINTS' latitudes are -90..90) */
+	 * POINTS, SORT: the count (and POINTS' latitudes are -90..90) */
 	double min, max;
-	const char *const *values; /* ENUM, ENUM_LIST: NULL-terminated */
-	/* ENUM, ENUM_LIST: other spellings (case, CURIEs): the index in values
-	 * of s, or -1.  NULL: exact match only. */
+	const char *const *values; /* ENUM, ENUM_LIST, SORT: NULL-terminated */
+	/* ENUM, ENUM_LIST, SORT: other spellings (case, CURIEs): the index in
+	 * values of s, or -1.  NULL: exact match only. */
 	int (*match)(const char *s);
 	const char *def;  /* the default as a client would write it ("5"), or NULL */
 	unsigned flags;   /* HTTP_PF_* */
@@ -102,9 +120,13 @@ struct http_arg {
 	long long i;             /* INT; BOOL 0/1; ENUM: the index in values */
 	double num;              /* NUMBER */
 	unsigned long long mask; /* ENUM_LIST */
-	double v[4];             /* LATLON: lat, lon; BBOX: W, S, E, N */
-	size_t n;                /* LIST, POINTS: how many */
+	double v[4];             /* LATLON: lat, lon; BBOX: W, S, E, N; DATETIME: start, end */
+	size_t n;                /* LIST, POINTS, SORT: how many */
 	const double (*pts)[2];  /* POINTS: n (lat, lon), in the request's storage */
+	struct {
+		unsigned char key; /* the index in values */
+		bool desc;
+	} sort[HTTP_MAX_SORT_KEYS]; /* SORT: n keys, the most significant first */
 };
 
 struct http_ctx;

@@ -178,5 +178,9 @@ const char *const http_category_values[] = {"memorial_hall", "museum",	      "ma
 const char *const http_collection_values[] = {SITES_COLLECTION, NULL};
 const char *const http_f_json_values[] = {"json", NULL};
 const char *const http_f_geojson_values[] = {"json", "geojson", NULL};
+const char *const http_f_doc_values[] = {"json", "html", NULL};
+const char *const http_f_item_values[] = {"json", "geojson", "html", NULL};
+const char *const http_f_items_values[] = {"json", "geojson", "html", "csv", NULL};
+const char *const http_filter_lang_values[] = {"cql2-text", "cql2-json", "cql-text", NULL};
 /* The first two of enum coordsys: the parsed index is the enum. */
 const char *const http_map_coordsys_values[] = {"wgs84", "gcj02", NULL};

@@ -183,14 +183,22 @@ static enum ms_status csv_extra(struct buf *out, const struct site *s, const cha
 	return st;
 }
 
-enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, struct ms_error *err)
+/* Site i of a selection: sites[idx[i]], or sites[i] without idx. */
+static const struct site *nth(const struct site *sites, const uint32_t *idx, size_t i)
+{
+	return &sites[idx ? idx[i] : i];
+}
+
+enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n, struct buf *out,
+                                       struct ms_error *err)
 {
 	struct keyset keys = {0};
 	enum ms_status st = MS_OK;
-	for (size_t i = 0; i < set->n && st == MS_OK; i++) {
-		if (strcmp(set->v[i].extra, "{}") == 0)
+	for (size_t i = 0; i < n && st == MS_OK; i++) {
+		const struct site *s = nth(sites, idx, i);
+		if (strcmp(s->extra, "{}") == 0)
 			continue;
-		json_t *o = parse_extra(&set->v[i], err);
+		json_t *o = parse_extra(s, err);
 		if (!o) {
 			st = MS_EDATA;
 			break;
@@ -207,9 +215,9 @@ enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, st
 				    err, MS_EDATA,
 				    "site '%s': an extra property with an empty name cannot be a CSV column "
 				    "(export as GeoJSON)",
-				    set->v[i].field[SITE_ID]);
+				    s->field[SITE_ID]);
 			else
-				st = check_key(&set->v[i], k, err);
+				st = check_key(s, k, err);
 			keyset_add(&keys, k);
 		}
 		json_decref(o);
@@ -231,8 +239,8 @@ enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, st
 	}
 	buf_puts(out, "\r\n");
 
-	for (size_t i = 0; i < set->n && st == MS_OK; i++) {
-		const struct site *s = &set->v[i];
+	for (size_t i = 0; i < n && st == MS_OK; i++) {
+		const struct site *s = nth(sites, idx, i);
 		char num[NUM_TEXT];
 		for (int c = 0; c < SITE_NCOLUMNS; c++) {
 			if (c)
@@ -268,6 +276,11 @@ enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, st
 done:
 	keyset_free(&keys);
 	return st;
+}
+
+enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, struct ms_error *err)
+{
+	return ingest_export_csv_sites(set->v, NULL, set->n, out, err);
 }
 
 /* --- GeoJSON ------------------------------------------------------------ */

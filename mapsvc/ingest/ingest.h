@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../core/site.h"
 #include "../geo/geo.h"
@@ -81,6 +82,10 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
  * site; out then holds part of the export.
  */
 enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, struct ms_error *err);
+/* The same CSV of a selection: sites[idx[0]], ..., sites[idx[n-1]] in
+ * that order (idx NULL: sites[0..n)), with the extra columns they have. */
+enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n, struct buf *out,
+                                       struct ms_error *err);
 enum ms_status ingest_export_geojson(const struct site_set *set, struct buf *out, struct ms_error *err);
 
 #endif

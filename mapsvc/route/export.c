@@ -61,6 +61,54 @@ static void leg_members(struct jsonw *w, const struct route_leg *l)
 	}
 }
 
+/* The route's summary: the members of the route feature's properties. */
+static void summary_members(struct jsonw *w, const struct route_plan *p, const struct route_sheet *s)
+{
+	jw_key(w, "kind");
+	jw_string(w, "route");
+	jw_key(w, "title");
+	jw_string(w, route_sheet_title(s));
+	jw_key(w, "start");
+	position(w, p->start_lat, p->start_lon);
+	jw_key(w, "mode");
+	jw_string(w, route_mode_name(p->opt.mode));
+	jw_key(w, "round_trip");
+	jw_bool(w, p->has_return);
+	jw_key(w, "stops");
+	jw_int(w, (int64_t)p->n);
+	jw_key(w, "total_distance_m");
+	jw_fixed(w, p->total_distance_m, 1);
+	jw_key(w, "total_time_min");
+	jw_fixed(w, p->total_minutes, 1);
+	jw_key(w, "approximate_stops");
+	jw_int(w, (int64_t)p->approximate_stops);
+	jw_key(w, "total_uncertainty_m");
+	jw_fixed(w, p->total_uncertainty_m, 1);
+	jw_key(w, "total_uncertainty_min");
+	jw_fixed(w, p->total_uncertainty_minutes, 1);
+	if (p->has_return) {
+		jw_key(w, "return_leg");
+		jw_object_begin(w);
+		leg_members(w, &p->return_leg);
+		jw_object_end(w);
+	}
+	jw_key(w, "estimated");
+	jw_bool(w, true);
+	jw_key(w, "note_zh");
+	jw_string(w, route_estimate_note_zh);
+	jw_key(w, "note_en");
+	jw_string(w, route_estimate_note_en);
+	char note[ROUTE_NOTE_LEN];
+	route_uncertainty_zh(p, note);
+	if (*note) {
+		jw_key(w, "uncertainty_note_zh");
+		jw_string(w, note);
+		route_uncertainty_en(p, note);
+		jw_key(w, "uncertainty_note_en");
+		jw_string(w, note);
+	}
+}
+
 void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out)
 {
 	struct jsonw w;
@@ -68,52 +116,6 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 	jw_object_begin(&w);
 	jw_key(&w, "type");
 	jw_string(&w, "FeatureCollection");
-
-	jw_key(&w, "properties");
-	jw_object_begin(&w);
-	jw_key(&w, "title");
-	jw_string(&w, route_sheet_title(s));
-	jw_key(&w, "start");
-	position(&w, p->start_lat, p->start_lon);
-	jw_key(&w, "mode");
-	jw_string(&w, route_mode_name(p->opt.mode));
-	jw_key(&w, "round_trip");
-	jw_bool(&w, p->has_return);
-	jw_key(&w, "stops");
-	jw_int(&w, (int64_t)p->n);
-	jw_key(&w, "total_distance_m");
-	jw_fixed(&w, p->total_distance_m, 1);
-	jw_key(&w, "total_time_min");
-	jw_fixed(&w, p->total_minutes, 1);
-	jw_key(&w, "approximate_stops");
-	jw_int(&w, (int64_t)p->approximate_stops);
-	jw_key(&w, "total_uncertainty_m");
-	jw_fixed(&w, p->total_uncertainty_m, 1);
-	jw_key(&w, "total_uncertainty_min");
-	jw_fixed(&w, p->total_uncertainty_minutes, 1);
-	if (p->has_return) {
-		jw_key(&w, "return_leg");
-		jw_object_begin(&w);
-		leg_members(&w, &p->return_leg);
-		jw_object_end(&w);
-	}
-	jw_key(&w, "estimated");
-	jw_bool(&w, true);
-	jw_key(&w, "note_zh");
-	jw_string(&w, route_estimate_note_zh);
-	jw_key(&w, "note_en");
-	jw_string(&w, route_estimate_note_en);
-	char note[ROUTE_NOTE_LEN];
-	route_uncertainty_zh(p, note);
-	if (*note) {
-		jw_key(&w, "uncertainty_note_zh");
-		jw_string(&w, note);
-		route_uncertainty_en(p, note);
-		jw_key(&w, "uncertainty_note_en");
-		jw_string(&w, note);
-	}
-	jw_object_end(&w);
-
 	jw_key(&w, "features");
 	jw_array_begin(&w);
 
@@ -122,12 +124,7 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 	jw_string(&w, "Feature");
 	jw_key(&w, "properties");
 	jw_object_begin(&w);
-	jw_key(&w, "kind");
-	jw_string(&w, "route");
-	jw_key(&w, "total_distance_m");
-	jw_fixed(&w, p->total_distance_m, 1);
-	jw_key(&w, "total_time_min");
-	jw_fixed(&w, p->total_minutes, 1);
+	summary_members(&w, p, s);
 	jw_object_end(&w);
 	jw_key(&w, "geometry");
 	jw_object_begin(&w);
@@ -162,7 +159,7 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_key(&w, "name_zh");
 		jw_string(&w, st->field[SITE_NAME_ZH]);
 		jw_key(&w, "name_en");
-		jw_string(&w, st->field[SITE_NAME_EN]);
+		string_or_null(&w, *st->field[SITE_NAME_EN] ? st->field[SITE_NAME_EN] : NULL);
 		jw_key(&w, SITE_COLUMN_QUALITY);
 		jw_string(&w, site_quality_name(st->quality));
 		jw_key(&w, SITE_COLUMN_UNCERTAINTY);
@@ -189,10 +186,10 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 static void gpx_stop_name(struct buf *out, size_t seq, const struct site *st)
 {
 	buf_printf(out, "<name>%zu. ", seq);
-	route_xml_escape(out, st->field[SITE_NAME_ZH]);
+	html_escape(out, st->field[SITE_NAME_ZH]);
 	if (*st->field[SITE_NAME_EN]) {
 		buf_putc(out, ' ');
-		route_xml_escape(out, st->field[SITE_NAME_EN]);
+		html_escape(out, st->field[SITE_NAME_EN]);
 	}
 	buf_puts(out, "</name>");
 }
@@ -213,10 +210,10 @@ static void gpx_stop_details(struct buf *out, size_t seq, const struct site *st,
 	 * in place of the name when present. */
 	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK) {
 		buf_printf(out, "<desc>%zu. ", seq);
-		route_xml_escape(out, st->field[SITE_NAME_ZH]);
+		html_escape(out, st->field[SITE_NAME_ZH]);
 		if (*st->field[SITE_ADDRESS]) {
 			buf_puts(out, " · ");
-			route_xml_escape(out, st->field[SITE_ADDRESS]);
+			html_escape(out, st->field[SITE_ADDRESS]);
 		}
 		if (approximate) {
 			route_approx_zh(st, note);
@@ -258,17 +255,17 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
 		      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
 	buf_puts(out, "<metadata><name>");
-	route_xml_escape(out, route_sheet_title(s));
+	html_escape(out, route_sheet_title(s));
 	char dist[32], mins[32];
 	route_format_distance(p->total_distance_m, dist);
 	route_format_minutes(p->total_minutes, mins);
 	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins, route_mode_name(p->opt.mode));
-	route_xml_escape(out, route_estimate_note_en);
+	html_escape(out, route_estimate_note_en);
 	char note[ROUTE_NOTE_LEN];
 	route_uncertainty_en(p, note);
 	if (*note) {
 		buf_putc(out, ' ');
-		route_xml_escape(out, note);
+		html_escape(out, note);
 	}
 	buf_printf(out, "</desc><time>%s</time></metadata>\n", when);
 
@@ -281,11 +278,11 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	}
 
 	buf_puts(out, "<rte><name>");
-	route_xml_escape(out, route_sheet_title(s));
+	html_escape(out, route_sheet_title(s));
 	buf_puts(out, "</name>\n");
 	gpx_point(out, "rtept", p->start_lat, p->start_lon);
 	buf_puts(out, "<name>0. ");
-	route_xml_escape(out, route_sheet_start(s));
+	html_escape(out, route_sheet_start(s));
 	buf_puts(out, "</name></rtept>\n");
 	for (size_t i = 0; i < p->n; i++) {
 		gpx_point(out, "rtept", p->stops[i]->lat, p->stops[i]->lon);
@@ -296,7 +293,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	if (p->has_return) {
 		gpx_point(out, "rtept", p->start_lat, p->start_lon);
 		buf_printf(out, "<name>%zu. ", p->n + 1);
-		route_xml_escape(out, route_sheet_start(s));
+		html_escape(out, route_sheet_start(s));
 		buf_printf(out, "</name><type>%s</type></rtept>\n",
 			   route_leg_quality_name(p->return_leg.quality));
 	}

@@ -38,7 +38,7 @@ static const char css[] =
 
 static void esc(struct buf *b, const char *s)
 {
-	route_xml_escape(b, s);
+	html_escape(b, s);
 }
 
 /* One row of the leg table: the leg arriving at stop (NULL: the return

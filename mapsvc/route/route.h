@@ -213,17 +213,20 @@ extern const char route_estimate_note_zh[];
 extern const char route_estimate_note_en[];
 
 /* GeoJSON (RFC 7946): a FeatureCollection whose first feature is the
- * route LineString (start, stops, and the start again for a round trip),
- * then one Point per stop in visiting order, id = site id, properties
- * seq, id, name_zh, name_en, position_quality, position_uncertainty_m,
- * approximate (bool), leg_quality ("ok", "same_place", "unverified"),
- * leg_distance_m, leg_uncertainty_m, leg_time_min, bearing_deg, bearing
- * (e.g. "东北 NE"), bearing_zh, bearing_en (the last five null unless
- * leg_quality is "ok"), and for other legs leg_note_zh/leg_note_en (the
- * sheet's words); the collection's properties hold the totals, mode,
- * round_trip, approximate_stops, total_uncertainty_m,
- * total_uncertainty_min, the estimate note and, when the totals are
- * uncertain, the uncertainty note. */
+ * route LineString (start, stops, and the start again for a round trip)
+ * with the summary as its properties: kind "route", title, start, mode,
+ * round_trip, stops, the totals, approximate_stops, total_uncertainty_m,
+ * total_uncertainty_min, return_leg (round trips), the estimate note and,
+ * when the totals are uncertain, the uncertainty note.  Then one Point per
+ * stop in visiting order, id = site id, properties kind "stop", seq, id,
+ * name_zh, name_en (null when the site has none), position_quality,
+ * position_uncertainty_m, approximate (bool), leg_quality ("ok",
+ * "same_place", "unverified"), leg_distance_m, leg_uncertainty_m,
+ * leg_time_min, bearing_deg, bearing (e.g. "东北 NE"), bearing_zh,
+ * bearing_en (the last five null unless leg_quality is "ok"), and for
+ * other legs leg_note_zh/leg_note_en (the sheet's words).  The collection
+ * itself has no "properties": RFC 7946 §7.1 forbids the member there, and
+ * strict validators refuse it. */
 void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
 
 /* GPX 1.1 (http://www.topografix.com/GPX/1/1): metadata (name, desc,

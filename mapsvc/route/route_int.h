@@ -1,8 +1,8 @@
 /*
  * route_int.h - what the sheet writers (export.c, html.c, pdf.c) share:
- * the default title and start label, XML/HTML escaping, and the date,
- * distance and duration formats, so that the JSON, GPX, HTML and PDF
- * sheets of one route say the same thing.  Internal to route/: not a
+ * the default title and start label and the date, distance and duration
+ * formats, so that the JSON, GPX, HTML and PDF sheets of one route say
+ * the same thing (markup is escaped by util/html.h).  Internal to route/: not a
  * public API.
  *
  * Owns nothing: the strings returned are the sheet's own or static
@@ -13,6 +13,7 @@
 #ifndef MS_ROUTE_INT_H
 #define MS_ROUTE_INT_H
 
+#include "../util/html.h" /* html_escape, for the GPX and HTML sheets */
 #include "route.h"
 
 #define ROUTE_DEFAULT_TITLE "红色教育路线 Red-education route"
@@ -20,9 +21,6 @@
 
 const char *route_sheet_title(const struct route_sheet *s);
 const char *route_sheet_start(const struct route_sheet *s);
-/* Appends s escaped for XML/HTML text and attribute values (& < > " '),
- * dropping the control characters XML 1.0 (§2.2) does not allow. */
-void route_xml_escape(struct buf *b, const char *s);
 /* "2024-05-01" in the sheet's UTC offset. */
 void route_sheet_date(const struct route_sheet *s, char out[16]);
 /* "1.23 km" or "850 m". */

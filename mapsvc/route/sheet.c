@@ -16,31 +16,6 @@ const char *route_sheet_start(const struct route_sheet *s)
 	return s && s->start_label && *s->start_label ? s->start_label : ROUTE_DEFAULT_START;
 }
 
-void route_xml_escape(struct buf *b, const char *s)
-{
-	size_t start = 0, i = 0;
-	for (; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *rep = NULL;
-		switch (c) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default:
-			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-				rep = "";
-		}
-		if (!rep)
-			continue;
-		buf_append(b, s + start, i - start);
-		buf_puts(b, rep);
-		start = i + 1;
-	}
-	buf_append(b, s + start, i - start);
-}
-
 void route_sheet_date(const struct route_sheet *s, char out[16])
 {
 	time_t t = (s ? s->generated : 0) + (time_t)(s ? s->utc_offset_min : 0) * 60;

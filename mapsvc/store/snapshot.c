@@ -50,6 +50,14 @@ static const char *site_name(const void *ctx, uint32_t i, unsigned which)
 	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
 }
 
+/* Files made from the snapshot on demand.  The mutex serialises their
+ * builds, so a burst of first requests builds each one once. */
+struct snapshot_exports {
+	pthread_mutex_t mu;
+	unsigned char *gpkg; /* store_gpkg_free; NULL until built */
+	size_t gpkg_len;
+};
+
 uint8_t snapshot_site_flags(const struct site *s)
 {
 	uint8_t f = (uint8_t)((unsigned)s->category & SNAPSHOT_FLAG_CATEGORY);
@@ -211,6 +219,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	s->n = set->n;
 	s->set_ = set;
 	ms_ref_init(&s->refs_);
+	s->exports_ = xcalloc(1, sizeof *s->exports_);
+	pthread_mutex_init(&s->exports_->mu, NULL);
 	return s;
 }
 
@@ -250,7 +260,24 @@ void snapshot_release(struct snapshot *s)
 	for (size_t k = 0; k < s->nclusters_; k++)
 		cluster_free(s->clusters_[k]);
 	site_set_free(s->set_);
+	pthread_mutex_destroy(&s->exports_->mu);
+	store_gpkg_free(s->exports_->gpkg);
+	free(s->exports_);
 	free(s);
+}
+
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+			     struct ms_error *err)
+{
+	struct snapshot_exports *x = s->exports_;
+	enum ms_status st = MS_OK;
+	pthread_mutex_lock(&x->mu);
+	if (!x->gpkg)
+		st = store_export_gpkg(s->sites, s->n, &x->gpkg, &x->gpkg_len, err);
+	*data = x->gpkg;
+	*len = x->gpkg_len;
+	pthread_mutex_unlock(&x->mu);
+	return st;
 }
 
 const struct site *snapshot_find(const struct snapshot *s, const char *id)

@@ -15,6 +15,8 @@
  * swap and no visitor of a new snapshot pays for them.  The indexes and the
  * hierarchies are independent of each other, so they are built at once,
  * on as many threads as there are cores (at most one per structure).
+ * Exports made from it (a GeoPackage) are built once, when first asked
+ * for, and kept with it.
  */
 #ifndef MS_SNAPSHOT_H
 #define MS_SNAPSHOT_H
@@ -40,6 +42,8 @@
 /* The most hierarchies one snapshot builds. */
 #define SNAPSHOT_MAX_CLUSTERS 16
 
+struct snapshot_exports;
+
 struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
@@ -52,6 +56,7 @@ struct snapshot {
 	struct cluster_tree *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
 	struct ms_ref refs_;
+	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
 
 /* What to build besides the indexes. */
@@ -84,5 +89,15 @@ size_t snapshot_clusters_memory(const struct snapshot *s);
  * for callers that build hierarchies of their own over some of the
  * sites. */
 uint8_t snapshot_site_flags(const struct site *s);
+
+/* The snapshot's sites as a GeoPackage file (store_export_gpkg), built on
+ * the first call and kept with the snapshot: one build per data version
+ * however many requests ask, concurrent first callers waiting for that
+ * one build (a failed build is not kept: the next call tries again).
+ * *data is borrowed for as long as the caller holds a reference to s.
+ * The one thing in a snapshot that is written after snapshot_new, under
+ * its own lock; what it yields never changes. */
+enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
+			     struct ms_error *err);
 
 #endif

@@ -46,13 +46,4 @@ bool web_etag_matches(const struct web_asset *a, const char *if_none_match);
  * asking for that exact version can keep the answer for good. */
 bool web_asset_versioned(const struct web_asset *a, const char *v);
 
-/* True when an Accept header (may be NULL) rates application/json higher
- * than text/html, i.e. an API client wants "/" as the OGC landing page
- * rather than the map page.  Each type gets the quality of the most
- * specific range that matches it: the exact type, else the type's
- * wildcard ("text/" followed by a star), else the full wildcard (RFC 9110
- * §12.5.1).  A tie, a missing header or a lone full wildcard mean HTML,
- * since DESIGN.md makes the page the default answer of "/". */
-bool web_accept_prefers_json(const char *accept);
-
 #endif

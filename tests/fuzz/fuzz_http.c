@@ -14,9 +14,10 @@
  * error is RFC 9457 problem+json whose "status" member is the status;
  * a JSON answer parses as JSON.  Every route's parameter table parses the
  * request (the first step of http_route_handle); handlers that need the
- * live server (/metrics reads its counters; tiles, static maps and PDF
- * sheets its tile state) stop after that.  A NULL connection makes header
- * lookups answer "absent", as for a client that sent none.
+ * live server (/metrics reads its counters; tiles, the OGC API - Tiles
+ * routes, static maps and PDF sheets its tile state) stop after that.  A
+ * NULL connection makes header lookups answer "absent", as for a client
+ * that sent none.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -70,6 +71,8 @@ static void setup(void)
 
 static void response_free(struct http_response *r)
 {
+	if (r->ext_release) /* as server.c does once a body owned elsewhere is sent */
+		r->ext_release(r->ext_arg);
 	buf_free(&r->body);
 	for (int i = 0; i < r->nheaders; i++) {
 		free(r->headers[i].name);
@@ -143,7 +146,8 @@ static bool needs_server(const struct http_route *rt, const struct http_ctx *c)
 		return !strcmp(http_arg(c, "format")->text, "pdf");
 	return rt->handler == h_metrics || rt->handler == h_tile || rt->handler == h_tile_2x ||
 	       rt->handler == h_tile_style || rt->handler == h_tile_style_2x || rt->handler == h_tilejson ||
-	       rt->handler == h_staticmap;
+	       rt->handler == h_staticmap || rt->handler == h_tilesets || rt->handler == h_tileset ||
+	       rt->handler == h_ogc_tile;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -166,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *capbuf = xmalloc(caplen);
 	int route = http_route_match(path, c.captures, capbuf, caplen, &c.ncaptures);
 	if (route >= 0) {
-		if (c.ncaptures < 0 || c.ncaptures > 4)
+		if (c.ncaptures < 0 || c.ncaptures > HTTP_MAX_CAPTURES)
 			fuzz_fail(H, "%s: %d captures", target, c.ncaptures);
 		for (int i = 0; i < c.ncaptures; i++)
 			if (!c.captures[i][0] || strchr(c.captures[i], '/'))

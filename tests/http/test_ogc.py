@@ -42,8 +42,10 @@ def test_collections():
     lons = [float(r["lon"]) for r in rows]
     w, s, e, n = one["extent"]["spatial"]["bbox"][0]
     assert (w, s, e, n) == (min(lons), min(lats), max(lons), max(lats)), one["extent"]
-    rels = {l["rel"]: l["href"] for l in one["links"]}
-    assert rels["items"] == srv.base + "/collections/sites/items"
+    rels = {(l["rel"], l["type"]): l["href"] for l in one["links"]}
+    assert rels[("items", "application/geo+json")] == srv.base + "/collections/sites/items"
+    assert rels[("items", "text/csv")] == srv.base + "/collections/sites/items?f=csv"
+    assert rels[("enclosure", "application/geopackage+sqlite3")] == srv.base + "/collections/sites/download.gpkg"
     check_problem(srv.get("/collections/roads"), 404, "roads")
 
 

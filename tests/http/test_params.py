@@ -21,8 +21,9 @@ API = None
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "http", "bad_params.txt")
 UNKNOWN = "mapsvc_unknown"
 # Free text: every value is well formed (an unknown featureId is a 404 of
-# the item, tested in test_items.py).
-FREE_TEXT = {"q", "title", "featureId"}
+# the item, tested in test_items.py; a filter's errors say where they are,
+# tested in test_filter.py).
+FREE_TEXT = {"q", "title", "featureId", "filter"}
 
 
 def api_paths():
@@ -47,7 +48,9 @@ def template_of(path):
 def concrete(template):
     """A path of the template that names a resource."""
     one_site = bundled_sites()[0]["id"]
-    values = {"collectionId": "sites", "featureId": one_site, "style": "print", "z": "3", "x": "1", "y": "1"}
+    values = {"collectionId": "sites", "featureId": one_site, "style": "print", "z": "3", "x": "1", "y": "1",
+              "styleId": "print", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "3", "tileRow": "3",
+              "tileCol": "6"}
     return re.sub(r"\{([^}]+)\}", lambda m: urllib.parse.quote(values[m.group(1)], safe=""), template)
 
 
@@ -84,7 +87,14 @@ def test_api_lists_what_routes_take():
     limit = [p for p in params_of("/nearest") if p["name"] == "limit"][0]
     assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 5}, limit
     cat = [p for p in params_of("/collections/{collectionId}/items") if p["name"] == "category"][0]
-    assert cat["schema"]["type"] == "array" and "museum" in cat["schema"]["items"]["enum"], cat
+    # another name matches nothing, so the values are no enum: the description lists them
+    assert cat["schema"]["type"] == "array" and "enum" not in cat["schema"]["items"], cat
+    assert "museum" in cat["description"] and "matches nothing" in cat["description"], cat
+    items = names("/collections/{collectionId}/items")
+    for name in ("filter", "filter-lang", "filter-crs", "sortby", "datetime", "lang"):
+        assert name in items, (name, items)
+    lang = [p for p in params_of("/collections/{collectionId}/items") if p["name"] == "filter-lang"][0]
+    assert lang["schema"]["enum"] == ["cql2-text", "cql2-json", "cql-text"], lang
 
 
 def test_every_route_refuses_unknown_and_repeated():
@@ -154,7 +164,10 @@ def test_good_values_still_served():
                  "/collections/sites/items?limit=5000&crs=%5BEPSG:4326%5D&f=geojson",
                  "/tiles/3/6/3@2x.png?coordsys=gcj02", "/tiles/print.json?coordsys=wgs84",
                  "/staticmap.png?markers=36.8,118.1%7C36.9,118.2&width=100&height=80&line=0",
-                 "/route?from=36.85,118.1&nearest=2&mode=drive&format=gpx&title=%E7%BA%A2"):
+                 "/route?from=36.85,118.1&nearest=2&mode=drive&format=gpx&title=%E7%BA%A2",
+                 "/collections/sites/items?category=castle&sortby=%2Bname_zh,-category&datetime=2024-05-01/..",
+                 "/collections/sites/items?f=html", "/conformance?f=html&lang=en",
+                 "/collections/sites/map/tiles/GCJ02WebMercatorQuad/3/3/6"):
         r = srv.get(path)
         assert r.status == 200, (path, r)
 

@@ -126,7 +126,7 @@ def check_gaotai_json(doc):
         assert (p["position_quality"], p["position_uncertainty_m"]) == (ROWS[f["id"]]["position_quality"],
                                                                          radius(f["id"]))
         assert p["approximate"] is True
-    props = doc["properties"]
+    props = doc["features"][0]["properties"]
     assert props["approximate_stops"] == 4 and props["total_uncertainty_m"] == bound, props
     assert "4 站位置为近似" in props["uncertainty_note_zh"], props
 

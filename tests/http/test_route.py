@@ -82,7 +82,8 @@ def test_json_nearest():
     best = min(tour_length(FROM, list(perm), False) for perm in itertools.permutations(pts))
     got = tour_length(FROM, pts, False)
     assert got <= best + 1.0, (got, best)
-    assert abs(doc["properties"]["total_distance_m"] - got) < 2.0, (doc["properties"], got)
+    summary = doc["features"][0]["properties"]
+    assert abs(summary["total_distance_m"] - got) < 2.0, (summary, got)
 
 
 def test_json_sites_round_trip_drive():
@@ -94,7 +95,8 @@ def test_json_sites_round_trip_drive():
     assert sorted(got) == sorted(ids)
     coords = doc["features"][0]["geometry"]["coordinates"]
     assert len(coords) == len(ids) + 2 and coords[0] == coords[-1], coords
-    assert doc["properties"]["mode"] == "drive" and doc["properties"]["round_trip"] is True
+    summary = doc["features"][0]["properties"]
+    assert summary["kind"] == "route" and summary["mode"] == "drive" and summary["round_trip"] is True
     pts = stop_points(got)
     best = min(tour_length(start, list(p), True) for p in itertools.permutations(pts))
     assert tour_length(start, pts, True) <= best + 1.0

@@ -1,6 +1,6 @@
-/* test_features.c - the query engine: parsers, filters, paging, nearest
- * and the GeoJSON writer, on a small in-memory site set; and the name
- * index's answers against the scan it replaced, on a larger one. */
+/* test_features.c - the query engine: parsers, filters, paging, sorting,
+ * nearest and the GeoJSON writer, on a small in-memory site set; and the
+ * name index's answers against the scan it replaced, on a larger one. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "features/features.h"
+#include "features/filter.h"
 #include "util/mem.h"
 
 static void add(struct site_set *set, const char *id, const char *zh, const char *en, enum site_category cat,
@@ -156,6 +157,145 @@ static void test_items(const struct snapshot *snap)
 	feat_page_free(&p);
 }
 
+static struct cql2 *parse_filter(const char *text)
+{
+	struct feat_filter_opts o = {.lang = CQL2_TEXT, .cs = COORDSYS_WGS84};
+	struct cql2 *f = NULL;
+	struct ms_error err = {0};
+	CHECK_MSG(feat_filter_parse(text, strlen(text), &o, &f, &err) == MS_OK, "%s: %s", text, err.msg);
+	return f;
+}
+
+/* The ids of a query's page, sorted by keys. */
+static const char *sorted_ids(const struct snapshot *snap, const struct feat_sort_key *keys, size_t n,
+			      size_t offset, size_t limit)
+{
+	struct feat_query q = {.sort = keys, .nsort = n, .offset = offset, .limit = limit};
+	struct feat_page p;
+	struct ms_error err = {0};
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 5);
+	const char *ids = page_ids(snap, &p);
+	feat_page_free(&p);
+	return ids;
+}
+
+static void test_sort(const struct snapshot *snap)
+{
+	CHECK_INT(feat_sortables[SITE_NCOLUMNS], 0);
+	for (int c = 0; c < SITE_NCOLUMNS; c++)
+		CHECK_STR(feat_sortables[c], site_columns[c].name);
+	enum { NAME_EN = 2, CATEGORY = 3, TOWN = 5, LAT = 9, QUALITY = 13 };
+	CHECK_STR(site_columns[NAME_EN].name, "name_en");
+	CHECK_STR(site_columns[LAT].name, "lat");
+	CHECK_STR(site_columns[QUALITY].name, SITE_COLUMN_QUALITY);
+	/* names by code point: capitals before lower case */
+	struct feat_sort_key by_name[] = {{NAME_EN, false}};
+	CHECK_STR(sorted_ids(snap, by_name, 1, 0, 10), "b-cemetery,d-hall,e-monument,c-museum,a-site");
+	by_name[0].desc = true;
+	CHECK_STR(sorted_ids(snap, by_name, 1, 0, 10), "a-site,c-museum,e-monument,d-hall,b-cemetery");
+	/* pages of a sorted answer follow each other */
+	CHECK_STR(sorted_ids(snap, by_name, 1, 1, 2), "c-museum,e-monument");
+	CHECK_STR(sorted_ids(snap, by_name, 1, 4, 2), "b-cemetery");
+	CHECK_STR(sorted_ids(snap, by_name, 1, 7, 2), "");
+	/* ties (the coincident a-site and d-hall) go to id order, whatever the direction */
+	struct feat_sort_key by_lat[] = {{LAT, true}};
+	CHECK_STR(sorted_ids(snap, by_lat, 1, 0, 10), "b-cemetery,e-monument,c-museum,a-site,d-hall");
+	/* a second key breaks the first's ties */
+	struct feat_sort_key lat_then_name[] = {{LAT, true}, {NAME_EN, true}};
+	CHECK_STR(sorted_ids(snap, lat_then_name, 2, 0, 10), "b-cemetery,e-monument,c-museum,a-site,d-hall");
+	struct feat_sort_key lat_then_name_asc[] = {{LAT, false}, {NAME_EN, false}};
+	CHECK_STR(sorted_ids(snap, lat_then_name_asc, 2, 0, 10), "d-hall,a-site,c-museum,e-monument,b-cemetery");
+	struct feat_sort_key by_category[] = {{CATEGORY, false}};
+	CHECK_STR(sorted_ids(snap, by_category, 1, 0, 10), "a-site,b-cemetery,d-hall,e-monument,c-museum");
+	/* every town is missing: missing text is last either way, so ids decide */
+	struct feat_sort_key by_town[] = {{TOWN, true}};
+	CHECK_STR(sorted_ids(snap, by_town, 1, 0, 10), "a-site,b-cemetery,c-museum,d-hall,e-monument");
+
+	struct feat_sort_key bad[] = {{SITE_NCOLUMNS, false}};
+	struct feat_query q = {.sort = bad, .nsort = 1, .limit = 10};
+	struct feat_page p;
+	struct ms_error err = {0};
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_EUSAGE);
+	CHECK(strstr(err.msg, "sortby") != NULL);
+}
+
+/* A missing text sorts after every present one, ascending and descending. */
+static void test_sort_missing(void)
+{
+	struct site_set *set = site_set_new();
+	add(set, "a", "甲", "", CAT_MUSEUM, 36, 118, NULL);
+	add(set, "b", "乙", "Beta", CAT_MUSEUM, 36, 118, NULL);
+	add(set, "c", "丙", "Alpha", CAT_MUSEUM, 36, 118, NULL);
+	struct ms_error err = {0};
+	struct snapshot *snap = snapshot_new(set, &err);
+	if (!snap)
+		return;
+	struct feat_sort_key k = {2, false};
+	struct feat_query q = {.sort = &k, .nsort = 1, .limit = 10};
+	struct feat_page p;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "c,b,a");
+	feat_page_free(&p);
+	k.desc = true;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "b,c,a");
+	feat_page_free(&p);
+	snapshot_release(snap);
+}
+
+/* CQL2 and categories on items: the filter's box bounds the sites looked
+ * at; a name that is no category (the bit past the last) matches nothing. */
+static void test_items_filter(const struct snapshot *snap)
+{
+	struct ms_error err = {0};
+	struct feat_page p;
+	struct cql2 *f = parse_filter("category = 'memorial_hall' OR name_en LIKE 'Qi%'");
+	struct feat_query q = {.filter = f, .limit = 10};
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "c-museum,d-hall");
+	CHECK_INT(p.examined, 5); /* no box: every site */
+	feat_page_free(&p);
+	cql2_free(f);
+
+	f = parse_filter("S_INTERSECTS(geometry, BBOX(99, 39, 100, 40))");
+	q.filter = f;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "b-cemetery");
+	CHECK_INT(p.examined, 1); /* only Gaotai is in the filter's box */
+	feat_page_free(&p);
+	/* with bbox, the bbox bounds the work and both must hold */
+	q.has_bbox = true, q.west = 118, q.south = 36.8, q.east = 118.4, q.north = 36.95;
+	CHECK_INT(feat_items(snap, &q, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 0);
+	CHECK_INT(p.examined, 4);
+	feat_page_free(&p);
+	cql2_free(f);
+
+	f = parse_filter("FALSE");
+	struct feat_query qf = {.filter = f, .limit = 10};
+	CHECK_INT(feat_items(snap, &qf, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 0);
+	CHECK_INT(p.examined, 0);
+	feat_page_free(&p);
+	cql2_free(f);
+
+	struct feat_query qc = {.limit = 10, .categories = 1u << CAT_COUNT};
+	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
+	CHECK_INT(p.matched, 0);
+	feat_page_free(&p);
+	struct feat_sort_key by_id = {0, true}; /* sorting nothing is nothing */
+	qc.sort = &by_id, qc.nsort = 1;
+	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
+	CHECK_INT(p.n, 0);
+	feat_page_free(&p);
+	qc.sort = NULL, qc.nsort = 0;
+	qc.categories |= 1u << CAT_MUSEUM;
+	CHECK_INT(feat_items(snap, &qc, &p, &err), MS_OK);
+	CHECK_STR(page_ids(snap, &p), "c-museum");
+	feat_page_free(&p);
+}
+
 static void test_nearest(const struct snapshot *snap)
 {
 	struct ms_error err = {0};
@@ -188,7 +328,23 @@ static void test_nearest(const struct snapshot *snap)
 	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "b-cemetery");
 	free(h);
 
+	/* a name that is no category: nothing, not an error */
+	q.categories = 1u << CAT_COUNT;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 0);
+	free(h);
+	/* a filter: the nearest sites it selects */
 	q.categories = 0;
+	struct cql2 *f = parse_filter("name_en LIKE '%Hall%' OR category = 'museum'");
+	q.filter = f;
+	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
+	CHECK_INT(n, 2);
+	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "d-hall");
+	CHECK_STR(snap->sites[h[1].i].field[SITE_ID], "c-museum");
+	free(h);
+	q.filter = NULL;
+	cql2_free(f);
+
 	q.limit = 0;
 	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_EUSAGE);
 	q.limit = FEAT_NEAREST_MAX + 1;
@@ -221,10 +377,10 @@ static void test_writer(const struct snapshot *snap)
 	    buf_str(&b),
 	    "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
 	    "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
-	    "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":\"\","
-	    "\"town\":\"\",\"address\":\"\",\"description\":\"\",\"opening_hours\":\"\",\"lat\":36.849547,"
-	    "\"lon\":118.160735,\"coord_source\":\"\",\"confidence\":\"\",\"position_quality\":\"street\","
-	    "\"position_uncertainty_m\":100,\"source_url\":\"\",\"phone\":\"0533\"}}");
+	    "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":null,"
+	    "\"town\":null,\"address\":null,\"description\":null,\"opening_hours\":null,\"lat\":36.849547,"
+	    "\"lon\":118.160735,\"coord_source\":null,\"confidence\":null,\"position_quality\":\"street\","
+	    "\"position_uncertainty_m\":100,\"source_url\":null,\"phone\":\"0533\"}}");
 
 	buf_reset(&b);
 	jw_init(&w, &b);
@@ -360,10 +516,13 @@ int main(void)
 {
 	test_parsers();
 	test_position_queryables();
+	test_sort_missing();
 	struct snapshot *snap = sample();
 	if (snap) {
 		CHECK_INT(snap->n, 5);
 		test_items(snap);
+		test_sort(snap);
+		test_items_filter(snap);
 		test_nearest(snap);
 		test_writer(snap);
 		snapshot_release(snap);

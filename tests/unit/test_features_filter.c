@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "check.h"
 #include "features/filter.h"
 #include "util/mem.h"
@@ -41,6 +43,8 @@ static struct snapshot *sample(void)
 	    99.826863);
 	add(set, "gt-hall", "Memorial Hall of the Western Route Army", CAT_MEMORIAL_HALL, "城关镇", 39.379379,
 	    99.826863);
+	set->v[set->n - 1].quality = SITE_QUALITY_UNKNOWN;
+	set->v[set->n - 1].uncertainty_m = 50000;
 	add(set, "zb-monument", "Monument", CAT_MONUMENT, "", 36.9, 118.1);
 	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_new(set, &err);
@@ -93,20 +97,53 @@ static const char *selected(const struct snapshot *snap, const char *filter, con
 static void test_schema(void)
 {
 	const struct cql2_schema *sc = feat_filter_schema();
-	CHECK_INT(sc->n, SITE_NFIELDS + 1);
+	CHECK_INT(sc->n, FEAT_FILTER_NQUERYABLES);
 	for (int f = 0; f < SITE_NFIELDS; f++) {
 		CHECK_STR(sc->q[f].name, site_field_names[f]);
 		CHECK_INT(sc->q[f].type, CQL2_STRING);
 	}
 	CHECK_STR(sc->q[FEAT_FILTER_GEOMETRY].name, "geometry");
 	CHECK_INT(sc->q[FEAT_FILTER_GEOMETRY].type, CQL2_GEOMETRY);
+	CHECK_STR(sc->q[FEAT_FILTER_QUALITY].name, SITE_COLUMN_QUALITY);
+	CHECK_INT(sc->q[FEAT_FILTER_QUALITY].type, CQL2_STRING);
+	CHECK_STR(sc->q[FEAT_FILTER_UNCERTAINTY].name, SITE_COLUMN_UNCERTAINTY);
+	CHECK_INT(sc->q[FEAT_FILTER_UNCERTAINTY].type, CQL2_NUMBER);
 	const struct cql2_queryable *cat = &sc->q[SITE_CATEGORY];
 	CHECK_INT(cat->n_enum, CAT_COUNT);
 	for (int c = 0; c < CAT_COUNT && c < (int)cat->n_enum; c++)
 		CHECK_STR(cat->enum_values[c], site_category_name((enum site_category)c));
+	const struct cql2_queryable *qual = &sc->q[FEAT_FILTER_QUALITY];
+	CHECK_INT(qual->n_enum, SITE_QUALITY_COUNT);
+	for (int q = 0; q < SITE_QUALITY_COUNT && q < (int)qual->n_enum; q++)
+		CHECK_STR(qual->enum_values[q], site_quality_name((enum site_quality)q));
 	for (size_t i = 0; i < sc->n; i++)
-		if (i != SITE_CATEGORY)
+		if (i != SITE_CATEGORY && i != FEAT_FILTER_QUALITY)
 			CHECK(sc->q[i].enum_values == NULL && sc->q[i].n_enum == 0);
+
+	/* /queryables says the same: every queryable, with its type and enum */
+	struct buf b = BUF_INIT;
+	struct jsonw w;
+	jw_init(&w, &b);
+	jw_object_begin(&w);
+	feat_write_queryables(&w);
+	jw_object_end(&w);
+	json_t *doc = json_loads(buf_str(&b), JSON_REJECT_DUPLICATES, NULL);
+	CHECK_MSG(json_is_object(doc), "not a JSON object: %s", buf_str(&b));
+	CHECK_INT(json_object_size(doc), sc->n);
+	for (size_t i = 0; i < sc->n; i++) {
+		json_t *q = json_object_get(doc, sc->q[i].name);
+		CHECK_MSG(q != NULL, "%s missing", sc->q[i].name);
+		if (!q)
+			continue;
+		if (sc->q[i].type == CQL2_GEOMETRY)
+			CHECK_STR(json_string_value(json_object_get(q, "format")), "geometry-point");
+		else
+			CHECK_STR(json_string_value(json_object_get(q, "type")), cql2_type_name(sc->q[i].type));
+		CHECK_INT(json_array_size(json_object_get(q, "enum")), sc->q[i].n_enum);
+		CHECK(json_string_value(json_object_get(q, "description")) != NULL);
+	}
+	json_decref(doc);
+	buf_free(&b);
 }
 
 static void test_filters(void)
@@ -117,6 +154,11 @@ static void test_filters(void)
 	CHECK_STR(selected(snap, "category = 'memorial_hall' OR category = 'museum'", NULL),
 	          "gt-hall,zb-hall,zb-museum");
 	CHECK_STR(selected(snap, "category IN ('museum', 'monument')", NULL), "zb-monument,zb-museum");
+	/* the position's quality and radius are queryables too (sample: every
+	 * site "surveyed" with radius 0 but gt-hall, "unknown" within 50 km) */
+	CHECK_STR(selected(snap, "position_quality = 'unknown' AND position_uncertainty_m > 10", NULL), "gt-hall");
+	CHECK_STR(selected(snap, "position_quality <> 'surveyed'", NULL), "gt-hall");
+	CHECK_STR(selected(snap, "position_uncertainty_m < 1 AND category = 'memorial_hall'", NULL), "zb-hall");
 	/* A value outside the enum is no error: it matches nothing. */
 	CHECK_STR(selected(snap, "category = 'memorial'", NULL), "-");
 	CHECK_STR(selected(snap, "category IN ('memorial', 'museum')", NULL), "zb-museum");

@@ -17,7 +17,7 @@ static const char *route_name(int i) { return i < 0 ? "(none)" : http_routes[i].
 
 static void test_router(void)
 {
-	const char *caps[4];
+	const char *caps[HTTP_MAX_CAPTURES];
 	int nc = -1;
 	CHECK_STR(route_name(match("/collections", caps, &nc)), "collections");
 	CHECK_INT(nc, 0);
@@ -35,6 +35,16 @@ static void test_router(void)
 	CHECK_INT(match("/collections/sites/items/a/b/c", caps, &nc), -1);
 	CHECK_INT(match("/nearestx", caps, &nc), -1);
 	CHECK_INT(match("", caps, &nc), -1);
+	/* OGC API - Tiles: six segments of a styled tile, the most a route has */
+	CHECK_STR(route_name(match("/collections/sites/styles/print/map/tiles/WebMercatorQuad/12/1596/3392", caps, &nc)),
+		  "ogc_tiles");
+	CHECK_INT(nc, 6);
+	CHECK_STR(caps[1], "print");
+	CHECK_STR(caps[3], "12");
+	CHECK_STR(caps[4], "1596");
+	CHECK_STR(caps[5], "3392");
+	CHECK_STR(route_name(match("/collections/sites/map/tiles/WebMercatorQuad", caps, &nc)), "ogc_tilesets");
+	CHECK_STR(route_name(match("/collections/sites/download.gpkg", caps, &nc)), "download");
 	/* {name} before literal text in its segment: the first pattern wins */
 	CHECK_STR(route_name(match("/tiles/3/1/2@2x.png", caps, &nc)), "tiles");
 	CHECK_STR(http_routes[match("/tiles/3/1/2@2x.png", caps, &nc)].pattern, "/tiles/{z}/{x}/{y}@2x.png");

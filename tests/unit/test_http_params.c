@@ -116,6 +116,8 @@ static const char *sample(const struct http_pspec *s, char *buf, size_t size)
 	case HTTP_T_LATLON:
 	case HTTP_T_POINTS: return "36.8,118.1";
 	case HTTP_T_BBOX: return "118,36,119,37";
+	case HTTP_T_SORT: return s->values[0];
+	case HTTP_T_DATETIME: return "2024-05-01T08:00:00Z";
 	case HTTP_T_STRING:
 	case HTTP_T_LIST: return !strcmp(s->name, "collectionId") ? SITES_COLLECTION : "x";
 	}
@@ -174,12 +176,15 @@ static void check_spec(const struct http_route *rt, const struct http_pspec *s)
 		return;
 	CHECK_MSG(s->in == HTTP_IN_QUERY || s->required, "%s: path parameter %s not required", at, s->name);
 	CHECK_MSG(!(s->required && s->def), "%s: %s is required and has a default", at, s->name);
-	bool ranged = s->type == HTTP_T_INT || s->type == HTTP_T_NUMBER || s->type == HTTP_T_LATLON ||
-	              s->type == HTTP_T_LIST || s->type == HTTP_T_ENUM_LIST || s->type == HTTP_T_POINTS;
+	bool list = s->type == HTTP_T_LIST || s->type == HTTP_T_ENUM_LIST || s->type == HTTP_T_POINTS ||
+	            s->type == HTTP_T_SORT;
+	bool ranged = s->type == HTTP_T_INT || s->type == HTTP_T_NUMBER || s->type == HTTP_T_LATLON || list;
 	if (ranged)
 		CHECK_MSG(s->min <= s->max, "%s: %s: range %g..%g", at, s->name, s->min, s->max);
-	if (s->type == HTTP_T_LIST || s->type == HTTP_T_ENUM_LIST || s->type == HTTP_T_POINTS)
+	if (list)
 		CHECK_MSG(s->min >= 1, "%s: %s: a list of at least one item", at, s->name);
+	if (s->flags & HTTP_PF_OPEN)
+		CHECK_MSG(s->type == HTTP_T_ENUM_LIST, "%s: %s: open on a non-list", at, s->name);
 	if (s->type == HTTP_T_POINTS)
 		CHECK_MSG(s->max <= HTTP_MAX_POINTS, "%s: %s: more points than the request holds", at,
 		          s->name);
@@ -190,7 +195,7 @@ static void check_spec(const struct http_route *rt, const struct http_pspec *s)
 		          s->name);
 	if (s->flags & HTTP_PF_MAX_ZOOM)
 		CHECK_MSG(s->type == HTTP_T_INT, "%s: %s: max zoom on a non-integer", at, s->name);
-	if (s->type == HTTP_T_ENUM || s->type == HTTP_T_ENUM_LIST) {
+	if (s->type == HTTP_T_ENUM || s->type == HTTP_T_ENUM_LIST || s->type == HTTP_T_SORT) {
 		CHECK_MSG(s->values && s->values[0], "%s: %s: no values", at, s->name);
 		size_t n = 0;
 		for (; s->values && s->values[n]; n++)
@@ -198,8 +203,10 @@ static void check_spec(const struct http_route *rt, const struct http_pspec *s)
 				CHECK_MSG(s->match(s->values[n]) == (int)n,
 				          "%s: %s: match(%s) is %d, not %zu", at, s->name, s->values[n],
 				          s->match(s->values[n]), n);
-		CHECK_MSG(s->type != HTTP_T_ENUM_LIST || n <= 64, "%s: %s: too many values for a mask", at,
-		          s->name);
+		/* an open list's other names take the bit past the last value */
+		CHECK_MSG(s->type != HTTP_T_ENUM_LIST || n + !!(s->flags & HTTP_PF_OPEN) <= 64,
+		          "%s: %s: too many values for a mask", at, s->name);
+		CHECK_MSG(s->type != HTTP_T_SORT || n <= 255, "%s: %s: too many sort keys", at, s->name);
 	} else {
 		CHECK_MSG(!s->values && !s->match, "%s: %s: values on a non-enum", at, s->name);
 	}
@@ -287,7 +294,8 @@ static json_t *expected_schema(const struct http_pspec *s)
 			json_object_set_new(o, "maximum", json_real(max));
 		break;
 	case HTTP_T_STRING:
-	case HTTP_T_POINTS: json_object_set_new(o, "type", json_string("string")); break;
+	case HTTP_T_POINTS:
+	case HTTP_T_DATETIME: json_object_set_new(o, "type", json_string("string")); break;
 	case HTTP_T_ENUM:
 		json_object_set_new(o, "type", json_string("string"));
 		json_object_set(o, "enum", values);
@@ -312,9 +320,24 @@ static json_t *expected_schema(const struct http_pspec *s)
 		if (isfinite(s->max))
 			json_object_set_new(o, "maxItems", json_real(s->max));
 		json_t *items = json_pack("{ss}", "type", "string");
-		if (s->type == HTTP_T_ENUM_LIST)
+		if (s->type == HTTP_T_ENUM_LIST && !(s->flags & HTTP_PF_OPEN))
 			json_object_set(items, "enum", values);
 		json_object_set_new(o, "items", items);
+		break;
+	}
+	case HTTP_T_SORT: {
+		/* keys with an optional sign: a pattern of the alternatives */
+		json_object_set_new(o, "type", json_string("array"));
+		json_object_set_new(o, "minItems", json_real(s->min));
+		json_object_set_new(o, "maxItems", json_real(fmin(s->max, HTTP_MAX_SORT_KEYS)));
+		char pattern[1024] = "^[+-]?(";
+		for (size_t i = 0; s->values[i]; i++) {
+			if (i)
+				strcat(pattern, "|");
+			strcat(pattern, s->values[i]);
+		}
+		strcat(pattern, ")$");
+		json_object_set_new(o, "items", json_pack("{ssss}", "type", "string", "pattern", pattern));
 		break;
 	}
 	}
@@ -564,9 +587,53 @@ static void test_values(void)
 	req_init(&q, "/nearest", "lat=0&lon=0&category=museum,,monument");
 	CHECK(!req_parse(&q) && refused(&q, 400, "(an empty item)"));
 	req_free(&q);
-	req_init(&q, "/nearest", "lat=0&lon=0&category=museum,castle");
-	CHECK(!req_parse(&q) && refused(&q, 400, "(at 'castle')"));
+	/* a name that is no category is taken, and stands for nothing */
+	CHECK_INT(arg_of(&q, "/nearest", "lat=0&lon=0&category=museum,castle", "category")->mask,
+	          (1u << CAT_MUSEUM) | (1u << CAT_COUNT));
 	req_free(&q);
+	CHECK_INT(arg_of(&q, "/collections/sites/items", "category=Museum", "category")->mask, 1u << CAT_COUNT);
+	req_free(&q);
+	/* sort keys: signs, a '+' that arrived as a space, order kept */
+	const struct http_arg *so = arg_of(&q, "/collections/sites/items", "sortby=-category, name_zh,+id", "sortby");
+	CHECK_INT(so->n, 3);
+	CHECK_STR(feat_sortables[so->sort[0].key], "category");
+	CHECK(so->sort[0].desc && !so->sort[1].desc && !so->sort[2].desc);
+	CHECK_STR(feat_sortables[so->sort[1].key], "name_zh");
+	CHECK_STR(feat_sortables[so->sort[2].key], "id");
+	req_free(&q);
+	static const char *const bad_sorts[][2] = {
+		{"sortby=", "sortby: '' is not"},
+		{"sortby=name_zh,,id", "(an empty item)"},
+		{"sortby=-", "sortby: '-' is not"},
+		{"sortby=name", "sortby: 'name' is not"},
+		{"sortby=name_zh,-name_zh", "(at '-name_zh')"},
+		{"sortby=*name_zh", "'*name_zh' is not"},
+		{"sortby=id,name_zh,name_en,category,county,town,address,lat,lon", "sortby"},
+	};
+	for (size_t i = 0; i < sizeof bad_sorts / sizeof bad_sorts[0]; i++) {
+		req_init(&q, "/collections/sites/items", bad_sorts[i][0]);
+		CHECK_MSG(!req_parse(&q) && refused(&q, 400, bad_sorts[i][1]), "items?%s", bad_sorts[i][0]);
+		req_free(&q);
+	}
+	/* datetime: instants, dates, intervals open at one end */
+	const struct http_arg *dt = arg_of(&q, "/collections/sites/items", "datetime=2024-05-01T00:00:00Z", "datetime");
+	CHECK(dt->v[0] == 1714521600 && dt->v[1] == 1714521600);
+	req_free(&q);
+	dt = arg_of(&q, "/collections/sites/items", "datetime=../2024-05-01T08:00:00+08:00", "datetime");
+	CHECK(isinf(dt->v[0]) && dt->v[0] < 0 && dt->v[1] == 1714521600);
+	req_free(&q);
+	dt = arg_of(&q, "/collections/sites/items", "datetime=2024-05-01/", "datetime");
+	CHECK(dt->v[0] == 1714521600 && isinf(dt->v[1]));
+	req_free(&q);
+	static const char *const bad_times[] = {"..", "../..", "/", "", "2024-13-01", "2024-05-02/2024-05-01",
+	                                        "2024-05-01/2024-05-02/2024-05-03", "yesterday"};
+	for (size_t i = 0; i < sizeof bad_times / sizeof bad_times[0]; i++) {
+		char query[96];
+		snprintf(query, sizeof query, "datetime=%s", bad_times[i]);
+		req_init(&q, "/collections/sites/items", query);
+		CHECK_MSG(!req_parse(&q) && refused(&q, 400, "datetime"), "items?%s", query);
+		req_free(&q);
+	}
 	/* points, a narrowed latitude, booleans */
 	const struct http_arg *m = arg_of(&q, "/staticmap.png", "markers=36.8,118.1|-10,-179.5", "markers");
 	CHECK_INT(m->n, 2);

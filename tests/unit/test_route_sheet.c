@@ -199,7 +199,12 @@ static void test_geojson(const struct route_plan *p, const struct route_sheet *s
 	CHECK_MSG(root != NULL, "GeoJSON does not parse: %s at %d", je.text, je.position);
 	if (root) {
 		CHECK_STR(json_string_value(json_object_get(root, "type")), "FeatureCollection");
-		json_t *props = json_object_get(root, "properties");
+		/* RFC 7946 §7.1: no "properties" on the collection; the summary is
+		 * the route feature's */
+		CHECK(json_object_get(root, "properties") == NULL);
+		json_t *props = json_object_get(json_array_get(json_object_get(root, "features"), 0), "properties");
+		CHECK_STR(json_string_value(json_object_get(props, "kind")), "route");
+		CHECK_INT(json_integer_value(json_object_get(props, "stops")), p->n);
 		CHECK_NEAR(json_real_value(json_object_get(props, "total_distance_m")), p->total_distance_m, 0.06);
 		CHECK(json_is_true(json_object_get(props, "round_trip")) == p->has_return);
 		json_t *feats = json_object_get(root, "features");
@@ -564,7 +569,7 @@ static void test_gaotai(void)
 	route_write_geojson(p, &sh, &b);
 	json_t *root = json_loads(buf_str(&b), 0, NULL);
 	CHECK(root != NULL);
-	json_t *props = json_object_get(root, "properties");
+	json_t *props = json_object_get(json_array_get(json_object_get(root, "features"), 0), "properties");
 	CHECK_INT(json_integer_value(json_object_get(props, "approximate_stops")), 4);
 	CHECK_NEAR(json_number_value(json_object_get(props, "total_uncertainty_m")), p->total_uncertainty_m,
 	           0.06);

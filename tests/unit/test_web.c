@@ -1,6 +1,5 @@
-/* test_web.c - the embedded page assets and the negotiation rules of
- * web/web.h: the table the build generated, ETags, If-None-Match and
- * Accept. */
+/* test_web.c - the embedded page assets and the validation rules of
+ * web/web.h: the table the build generated, ETags and If-None-Match. */
 #include <ctype.h>
 #include <string.h>
 
@@ -166,34 +165,6 @@ static void test_if_none_match(void)
 	CHECK(!web_etag_matches(a, web_asset_find("/static/app.js")->etag));
 }
 
-static void test_accept(void)
-{
-	CHECK(!web_accept_prefers_json(NULL));
-	CHECK(!web_accept_prefers_json(""));
-	CHECK(!web_accept_prefers_json("*/*"));
-	CHECK(!web_accept_prefers_json("text/html"));
-	/* what Chromium and Firefox send for a page */
-	CHECK(!web_accept_prefers_json("text/html,application/xhtml+xml,application/xml;q=0.9,"
-	                               "image/avif,image/webp,*/*;q=0.8"));
-	CHECK(web_accept_prefers_json("application/json"));
-	CHECK(web_accept_prefers_json("Application/JSON"));
-	CHECK(web_accept_prefers_json("application/json, text/html;q=0.5"));
-	CHECK(web_accept_prefers_json("text/html;q=0.5, application/json"));
-	CHECK(web_accept_prefers_json("text/html ; q=0.5 , application/json ; charset=utf-8"));
-	CHECK(!web_accept_prefers_json("application/json;q=0.5, text/html"));
-	CHECK(!web_accept_prefers_json("application/json, text/html")); /* a tie: the page */
-	CHECK(web_accept_prefers_json("application/*"));
-	/* the text wildcard is more specific for HTML than the full one */
-	CHECK(web_accept_prefers_json("text/*;q=0.1, */*"));
-	CHECK(!web_accept_prefers_json("text/*, */*;q=0.1"));
-	/* an exact range beats a wildcard, whatever its order */
-	CHECK(web_accept_prefers_json("*/*;q=0.9, text/html;q=0.2, application/json;q=0.3"));
-	/* a malformed weight counts as 1 */
-	CHECK(!web_accept_prefers_json("application/json;q=abc, text/html"));
-	CHECK(!web_accept_prefers_json("application/geo+json"));
-	CHECK(!web_accept_prefers_json("application/jsonx"));
-}
-
 int main(void)
 {
 	test_table();
@@ -201,6 +172,5 @@ int main(void)
 	test_versioned_urls();
 	test_basemap();
 	test_if_none_match();
-	test_accept();
 	return CHECK_DONE();
 }
