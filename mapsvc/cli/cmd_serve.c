@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include "../http/http.h"
+#include "../render/tile.h"
+#include "../styleset/styleset.h"
+#include "../util/mem.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -61,6 +64,31 @@ static bool parse_listen(char *s, const char **host, unsigned *port)
 	*host = s;
 	*port = (unsigned)p;
 	return true;
+}
+
+/* The database as a snapshot, with the cluster hierarchies of the styles
+ * folder's styles built alongside its indexes, so that neither the first
+ * request nor the first after a reload waits for one.  A folder that does
+ * not load leaves them to the tile map (built on first use); the server
+ * reports a broken folder at start-up itself. */
+static struct snapshot *load_snapshot(const struct http_config *cfg, struct ms_error *err)
+{
+	struct styleset *set = NULL;
+	struct ms_error style_err = {0};
+	struct snapshot_opts o = {NULL, 0};
+	struct cluster_params *params = NULL;
+	if (styleset_load_dir(cfg->styles_dir, &set, &style_err) == MS_OK) {
+		size_t n = 0;
+		const struct style *styles = styleset_styles(set, &n);
+		params = xcalloc(n ? n : 1, sizeof *params);
+		size_t k = tile_styles_cluster_params(styles, n, params);
+		/* more distinct sets than a snapshot builds: the rest on first use */
+		o = (struct snapshot_opts){params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
+	}
+	struct snapshot *snap = snapshot_load_with(cfg->db_path, &o, err);
+	free(params);
+	styleset_free(set);
+	return snap;
 }
 
 int cmd_serve(int argc, char **argv)
@@ -157,7 +185,7 @@ int cmd_serve(int argc, char **argv)
 		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
 
 	struct ms_error err = {0};
-	struct snapshot *snap = snapshot_load(cfg.db_path, &err);
+	struct snapshot *snap = load_snapshot(&cfg, &err);
 	if (!snap) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		return EXIT_FAIL;
@@ -188,7 +216,7 @@ int cmd_serve(int argc, char **argv)
 			continue;
 		if (sig != SIGHUP)
 			break;
-		struct snapshot *fresh = snapshot_load(cfg.db_path, &err);
+		struct snapshot *fresh = load_snapshot(&cfg, &err);
 		if (!fresh) {
 			/* Keep serving the old data: a bad file must not take the service down. */
 			fprintf(stderr, "mapsvc serve: reload failed, keeping the current data: %s\n", err.msg);

@@ -10,6 +10,16 @@
  * points into the cache's reference-counted blob, released when
  * libmicrohttpd is done with it.  The ETag is derived from the tile's
  * address and versions, not from its bytes, so a 304 costs no render.
+ *
+ * filter= (CQL2, as on the items, as pg_tileserv takes it) draws only the
+ * sites it selects, clustered among themselves: the sites are selected
+ * once per filter and data version and drawn through a subset of the tile
+ * map (render/tile.h), found again by the filter's canonical text, which
+ * is also part of the cache key and of the ETag, so that equal filters
+ * however written share their tiles.  A filter selecting more than
+ * TILES_FILTER_MAX_SITES sites (but not all of them) is refused with a 400
+ * that says so: its first tiles would cost a hierarchy of that size, and
+ * the subsets' cache could not keep it.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -23,12 +33,16 @@
 #include "../geo/tilemath.h"
 #include "../render/tile.h"
 #include "../render/tilecache.h"
+#include "../features/filter.h"
 #include "../styleset/styleset.h"
 #include "../util/jsonw.h"
 #include "../util/mem.h"
 #include "handlers.h"
+#include "ogc.h"
 
 #define MIB (1024 * 1024)
+/* The most sites a filtered tile draws (see the top comment). */
+#define TILES_FILTER_MAX_SITES 500000
 
 struct h_tiles {
 	const struct http_config *cfg;
@@ -122,8 +136,8 @@ static struct tile_map *map_for(struct h_tiles *t, const struct snapshot *snap)
 #define SPEC_COORDSYS                                                                                          \
 	HTTP_SPEC_MAP_COORDSYS("Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
-static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS};
-static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS};
+static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
+static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
 static const struct http_pspec tilejson_specs[] = {SPEC_COORDSYS};
 static const struct http_pspec tilejson_style_specs[] = {SPEC_STYLE, SPEC_COORDSYS};
 const struct http_params h_tile_params = HTTP_PARAMS(tile_specs);
@@ -135,7 +149,29 @@ struct fill_job {
 	struct h_tiles *t;
 	const struct snapshot *snap;
 	struct tile_view view;
+	const struct cql2 *filter; /* NULL: every site */
+	const char *filter_text;   /* its canonical text */
 };
+
+/* The sites a filter selects (tile_subset_fn), refused beyond
+ * TILES_FILTER_MAX_SITES unless they are all of them. */
+static enum ms_status select_sites(void *arg, const struct snapshot *snap, uint32_t **idx, size_t *n,
+				   struct ms_error *err)
+{
+	const struct fill_job *j = arg;
+	struct feat_page page;
+	feat_filter_select(snap, j->filter, &page, NULL);
+	if (page.n > TILES_FILTER_MAX_SITES && page.n < snap->n) {
+		feat_page_free(&page);
+		return ms_fail(err, MS_EUSAGE,
+			       "filter: selects %zu of the %zu sites; a filtered tile draws at most %d (narrow the "
+			       "filter, e.g. with S_INTERSECTS and a BBOX)",
+			       page.matched, snap->n, TILES_FILTER_MAX_SITES);
+	}
+	*idx = page.idx;
+	*n = page.n;
+	return MS_OK;
+}
 
 static enum ms_status fill_tile(void *arg, struct tile_blob **out, struct ms_error *err)
 {
@@ -147,7 +183,13 @@ static enum ms_status fill_tile(void *arg, struct tile_blob **out, struct ms_err
 	bool empty = false;
 	/* Only a miss takes the map's lock: cached tiles never touch it. */
 	struct tile_map *map = map_for(j->t, j->snap);
-	enum ms_status st = tile_render_png(map, ctx, &j->view, &png, &empty, err);
+	enum ms_status st = MS_OK;
+	if (j->filter)
+		st = tile_map_subset(map, j->filter_text, select_sites, j, &j->view.subset, err);
+	if (st == MS_OK)
+		st = tile_render_png(map, ctx, &j->view, &png, &empty, err);
+	tile_subset_release(j->view.subset);
+	j->view.subset = NULL;
 	tile_map_release(map);
 	if (st != MS_OK) {
 		buf_free(&png);
@@ -182,7 +224,7 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 }
 
 static void serve_at(struct http_ctx *c, struct http_response *r, const struct style *st, int scale, long long z,
-		     long long x, long long y, enum coordsys cs)
+		     long long x, long long y, enum coordsys cs, const struct cql2 *filter)
 {
 	struct h_tiles *t = http_tiles(c);
 	if (!tile_valid((int)z, x, y, MAX_ZOOM_LIMIT)) {
@@ -191,9 +233,12 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 		return;
 	}
 
+	const char *ftext = filter ? cql2_to_text(filter) : NULL;
+	/* 0 is no filter; a filter's hash is never 0 here (see below) */
+	uint64_t fhash = ftext ? XXH3_64bits(ftext, strlen(ftext)) | 1 : 0;
 	struct tile_key key = {c->snap->version, st->version, (uint32_t)x, (uint32_t)y, (uint8_t)z,
-			       (uint8_t)scale, (uint8_t)cs};
-	struct fill_job job = {t, c->snap, {0}};
+			       (uint8_t)scale, (uint8_t)cs, fhash};
+	struct fill_job job = {t, c->snap, {0}, filter, ftext};
 	tile_view_of_tile(&job.view, st, cs, (int)z, x, y, scale);
 	struct tile_blob *blob = NULL;
 	struct ms_error err = {0};
@@ -206,8 +251,8 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 	r->cacheable = true;
 	/* Strong: the same address and versions always give the same bytes
 	 * (the encoder writes no timestamps), RFC 9110 §8.8.1. */
-	uint64_t tag[4] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
-			   ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys};
+	uint64_t tag[5] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
+			   ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
 	snprintf(r->etag, sizeof r->etag, "\"%016" PRIx64 "\"", (uint64_t)XXH3_64bits(tag, sizeof tag));
 	char cc[64];
 	snprintf(cc, sizeof cc, "public, max-age=%u", t->max_age);
@@ -222,8 +267,12 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 
 static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
 {
-	serve_at(c, r, st, scale, http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i,
-		 (enum coordsys)http_arg(c, "coordsys")->i);
+	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
+	struct cql2 *filter;
+	if (!ogc_filter(c, r, cs, &filter))
+		return; /* 400: what is wrong and where */
+	serve_at(c, r, st, scale, http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i, cs, filter);
+	cql2_free(filter);
 }
 
 /* The style of a /tiles/{style}/... route; NULL after a 404. */
@@ -363,7 +412,7 @@ struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err)
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
 		   long long y, enum coordsys cs)
 {
-	serve_at(c, r, st ? st : http_tiles(c)->def, 1, z, x, y, cs);
+	serve_at(c, r, st ? st : http_tiles(c)->def, 1, z, x, y, cs, NULL);
 }
 
 const struct style *h_tiles_styles(struct h_tiles *t, size_t *n, const struct style **def)

@@ -236,10 +236,17 @@ void tile_cluster_params(const struct style *st, struct cluster_params *p)
 		*p = (struct cluster_params){NO_CLUSTER_RADIUS, 0, -1};
 }
 
-void tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out)
+size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out)
 {
-	for (size_t i = 0; i < n; i++)
-		tile_cluster_params(&styles[i], &out[i]);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		tile_cluster_params(&styles[i], &out[k]);
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = cluster_params_same(&out[j], &out[k]);
+		k += !seen;
+	}
+	return k;
 }
 
 /* ------------------------------------------------------------ tile_map */

@@ -78,9 +78,10 @@ void tile_ctx_free(struct tile_ctx *ctx);
 /* The hierarchy a style draws with: its clusterRadius and clusterMaxZoom
  * from zoom 0, or no clustering level for a style without clusters. */
 void tile_cluster_params(const struct style *st, struct cluster_params *p);
-/* The parameter sets of n styles, one per style, into out[0..n): what a
- * snapshot should be built with (equal sets are built once). */
-void tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out);
+/* The distinct parameter sets of n styles (those that build different
+ * hierarchies), into out (room for n): what a snapshot should be built
+ * with.  Returns how many. */
+size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out);
 
 /* A map over snap (retained until the map's last release) drawn with any
  * of the nstyles styles (borrowed; they must outlive the map). */
