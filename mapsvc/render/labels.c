@@ -35,6 +35,7 @@ struct labels {
 	uint32_t *stamp;        /* the candidate last looked at this one */
 	struct label_box *uni;  /* the union of each candidate's boxes */
 	size_t cap;
+	const struct label_box *o; /* the obstacles filed */
 };
 
 struct labels *labels_new(void)
@@ -106,22 +107,32 @@ static void file_box(struct grid *g, const struct label_box *b, int32_t v)
 			grid_add(g, cx, cy, v);
 }
 
+void labels_obstacles(struct labels *s, const struct label_box *obst, size_t n)
+{
+	grid_clear(&s->obst);
+	for (size_t k = 0; k < n; k++)
+		file_box(&s->obst, &obst[k], (int32_t)k);
+	s->o = obst;
+}
+
+bool labels_box_free(const struct labels *s, const struct label_box *b)
+{
+	for (int64_t cy = cell(b->t); cy <= cell(b->b); cy++)
+		for (int64_t cx = cell(b->l); cx <= cell(b->r); cx++)
+			for (int32_t k = grid_first(&s->obst, cx, cy); k >= 0; k = grid_next(&s->obst, k))
+				if (overlap(b, &s->o[grid_value(&s->obst, k)]))
+					return false;
+	return true;
+}
+
 /* U0 of every candidate: its boxes that overlap no obstacle. */
-static void first_claims(struct labels *s, const struct label_cand *c, size_t n, const struct label_box *obst)
+static void first_claims(struct labels *s, const struct label_cand *c, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		uint8_t v = 0;
-		for (int p = 0; p < c[i].npos; p++) {
-			const struct label_box *b = &c[i].pos[p];
-			bool free_box = true;
-			for (int64_t cy = cell(b->t); cy <= cell(b->b) && free_box; cy++)
-				for (int64_t cx = cell(b->l); cx <= cell(b->r) && free_box; cx++)
-					for (int32_t k = grid_first(&s->obst, cx, cy); k >= 0 && free_box;
-					     k = grid_next(&s->obst, k))
-						free_box = !overlap(b, &obst[grid_value(&s->obst, k)]);
-			if (free_box)
+		for (int p = 0; p < c[i].npos; p++)
+			if (labels_box_free(s, &c[i].pos[p]))
 				v |= (uint8_t)(1u << p);
-		}
 		s->valid[i] = v;
 	}
 }
@@ -156,14 +167,10 @@ static uint8_t unclaimed(struct labels *s, const struct label_cand *c, size_t i,
 	return mask;
 }
 
-void labels_place(struct labels *s, const struct label_cand *c, size_t n, const struct label_box *obst,
-                  size_t nobst, int rounds, int8_t *out)
+void labels_place(struct labels *s, const struct label_cand *c, size_t n, int rounds, int8_t *out)
 {
 	reserve(s, n);
 	grid_clear(&s->cand);
-	grid_clear(&s->obst);
-	for (size_t k = 0; k < nobst; k++)
-		file_box(&s->obst, &obst[k], (int32_t)k);
 	for (size_t i = 0; i < n; i++) {
 		struct label_box u = {INFINITY, INFINITY, -INFINITY, -INFINITY};
 		for (int p = 0; p < c[i].npos; p++) {
@@ -176,7 +183,7 @@ void labels_place(struct labels *s, const struct label_cand *c, size_t n, const 
 		if (c[i].npos)
 			file_box(&s->cand, &u, (int32_t)i);
 	}
-	first_claims(s, c, n, obst);
+	first_claims(s, c, n);
 	memcpy(s->claim, s->valid, n);
 	for (int r = 1; r <= rounds; r++) {
 		memset(s->stamp, 0, n * sizeof *s->stamp);

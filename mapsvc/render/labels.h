@@ -41,6 +41,7 @@
 #ifndef MS_LABELS_H
 #define MS_LABELS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -74,11 +75,17 @@ size_t labels_memory(const struct labels *s);
 void labels_margin(double reach_x, double reach_y, double obst_x, double obst_y, int rounds, double *mx,
                    double *my);
 
-/* Places c[0..n) after round `rounds` (odd, >= 1): out[i] is the index of
- * the chosen box of c[i], or -1 for no label.  obst[0..nobst) are the
- * obstacles.  Candidates and obstacles may come in any order: the answer
+/* Files obst[0..n) (borrowed until the next call) as the obstacles of
+ * the next placement. */
+void labels_obstacles(struct labels *s, const struct label_box *obst, size_t n);
+/* True when box overlaps none of the obstacles filed: a caller may skip
+ * measuring a label none of whose smallest possible boxes is free. */
+bool labels_box_free(const struct labels *s, const struct label_box *box);
+
+/* Places c[0..n) after round `rounds` (odd, >= 1) among the obstacles
+ * filed: out[i] is the index of the chosen box of c[i], or -1 for no
+ * label.  Candidates and obstacles may come in any order: the answer
  * depends on their values only. */
-void labels_place(struct labels *s, const struct label_cand *c, size_t n, const struct label_box *obst,
-                  size_t nobst, int rounds, int8_t *out);
+void labels_place(struct labels *s, const struct label_cand *c, size_t n, int rounds, int8_t *out);
 
 #endif

@@ -372,8 +372,30 @@ static void candidate(const struct layout_item *it, const struct wrapped *w, dou
 	}
 }
 
+/* Could any box of a label of item it be free of markers?  Each real box
+ * holds, whatever the text and the rounding of its origin, a box one pixel
+ * wide and line_h - 1 high against the marker's side (see candidate), so
+ * when all four of those meet a marker the label has no box: no need to
+ * measure its name.  Only a shortcut - the boxes are decided exactly by
+ * labels_place - but in a crowd it spares nearly every measurement. */
+static bool may_fit(const struct labels *lab, const struct layout_item *it, double gap, double line_h)
+{
+	double top = it->y + it->top - gap, bottom = it->y + it->bottom + gap;
+	double right = it->x + it->right + gap, left = it->x + it->left - gap, h = line_h / 2 - 0.5;
+	const struct label_box smallest[NPOS] = {
+	    [POS_ABOVE] = {it->x - 0.5, top - line_h + 0.5, it->x + 0.5, top - 0.5},
+	    [POS_BELOW] = {it->x - 0.5, bottom + 0.5, it->x + 0.5, bottom + line_h - 0.5},
+	    [POS_RIGHT] = {right + 0.5, it->y - h, right + 1.5, it->y + h},
+	    [POS_LEFT] = {left - 1.5, it->y - h, left - 0.5, it->y + h},
+	};
+	for (int p = 0; p < NPOS; p++)
+		if (labels_box_free(lab, &smallest[p]))
+			return true;
+	return false;
+}
+
 static void place_labels(struct layout *l, const struct style *st, const struct site *sites,
-                         struct glyphs *gl, double x0, double y0, double x1, double y1)
+			 struct glyphs *gl, double x0, double y0, double x1, double y1)
 {
 	struct layout_scratch *s = l->scratch_;
 	const struct layout_zoom *z = &l->z;
@@ -382,17 +404,25 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 		s->obst_cap = grown(s->obst_cap, l->nitems);
 		s->obst = xrealloc(s->obst, s->obst_cap * sizeof *s->obst);
 	}
-	size_t nc = 0;
 	for (size_t i = 0; i < l->nitems; i++) {
 		const struct layout_item *it = &l->items[i];
 		s->obst[i] = (struct label_box){it->x + it->left, it->y + it->top, it->x + it->right,
-		                                it->y + it->bottom};
-		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x ||
-		    it->y < y0 - z->cand_y || it->y > y1 + z->cand_y)
+						it->y + it->bottom};
+	}
+	labels_obstacles(s->labels, s->obst, l->nitems);
+	/* The font's own line: no label's line is lower (glyphs_measure) */
+	struct text_box font;
+	glyphs_measure(gl, "", z->label_size, &font);
+	double line_h = ceil(font.ascent) + ceil(font.descent);
+	size_t nc = 0;
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
+		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x || it->y < y0 - z->cand_y ||
+		    it->y > y1 + z->cand_y || !may_fit(s->labels, it, st->label_offset, line_h))
 			continue;
 		reserve_cands(s, nc + 1);
 		if (!wrap_name(gl, sites[it->site].field[SITE_NAME_ZH], z->label_size, z->label_width_max,
-		               &s->wrap[nc]))
+			       &s->wrap[nc]))
 			continue;
 		candidate(it, &s->wrap[nc], st->label_offset, halo, &s->cand[nc]);
 		s->item[nc] = (uint32_t)i;
@@ -400,7 +430,7 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 	}
 	if (!nc)
 		return;
-	labels_place(s->labels, s->cand, nc, s->obst, l->nitems, LABELS_ROUNDS, s->chosen);
+	labels_place(s->labels, s->cand, nc, LABELS_ROUNDS, s->chosen);
 	for (size_t k = 0; k < nc; k++) {
 		if (s->chosen[k] < 0)
 			continue;

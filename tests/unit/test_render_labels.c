@@ -112,7 +112,8 @@ static void test_random(void)
 	struct labels *s = labels_new();
 	size_t last = 0;
 	for (int rounds = 1; rounds <= 5; rounds += 2) {
-		labels_place(s, c, N, o, N, rounds, out);
+		labels_obstacles(s, o, N);
+		labels_place(s, c, N, rounds, out);
 		size_t placed = check_placement(c, o, N, out);
 		printf("round %d: %zu labels placed of %d\n", rounds, placed, N);
 		CHECK(placed > N / 10);
@@ -126,7 +127,8 @@ static void test_random(void)
 			sub[i] = c[N - 1 - i];
 			osub[i] = o[(i * 31) % N];
 		}
-		labels_place(s, sub, N, osub, N, rounds, out2);
+		labels_obstacles(s, osub, N);
+		labels_place(s, sub, N, rounds, out2);
 		size_t differ = 0;
 		for (size_t i = 0; i < N; i++)
 			differ += out2[i] != out[N - 1 - i];
@@ -151,7 +153,8 @@ static void test_random(void)
 				if (ox >= x0 - mx && ox <= x1 + mx && oy >= y0 - my && oy <= y1 + my)
 					osub[no++] = o[i];
 			}
-			labels_place(s, sub, n, osub, no, rounds, subout);
+			labels_obstacles(s, osub, no);
+			labels_place(s, sub, n, rounds, subout);
 			size_t touching = 0, wrong = 0;
 			struct label_box area = {x0, y0, x1, y1};
 			for (size_t k = 0; k < n; k++) {
@@ -189,27 +192,33 @@ static void test_chain(void)
 	}
 	struct labels *s = labels_new();
 	int8_t out[3];
-	labels_place(s, c, 3, NULL, 0, 1, out);
+	labels_obstacles(s, NULL, 0);
+	labels_place(s, c, 3, 1, out);
 	CHECK(out[0] == 0 && out[1] == -1 && out[2] == -1);
-	labels_place(s, c, 3, NULL, 0, 3, out);
+	labels_place(s, c, 3, 3, out);
 	CHECK(out[0] == 0 && out[1] == -1 && out[2] == 0);
 	/* a second box for b, free of a and c, is taken at once */
 	c[1].npos = 2;
 	c[1].pos[1] = box(20, 20, 45, 30);
-	labels_place(s, c, 3, NULL, 0, 1, out);
+	labels_obstacles(s, NULL, 0);
+	labels_place(s, c, 3, 1, out);
 	CHECK(out[0] == 0 && out[1] == 1 && out[2] == -1);
-	labels_place(s, c, 3, NULL, 0, 3, out);
+	labels_place(s, c, 3, 3, out);
 	CHECK(out[0] == 0 && out[1] == 1 && out[2] == 0);
 	/* an obstacle over a's only box leaves a out, and b its first box */
 	struct label_box o = box(5, 2, 8, 4);
-	labels_place(s, c, 3, &o, 1, 3, out);
+	labels_obstacles(s, &o, 1);
+	labels_place(s, c, 3, 3, out);
+	CHECK(!labels_box_free(s, &c[0].pos[0]) && labels_box_free(s, &c[1].pos[0]));
+	labels_obstacles(s, NULL, 0);
 	CHECK(out[0] == -1 && out[1] == 0 && out[2] == -1);
 	/* boxes that only touch do not overlap */
 	c[1].npos = 1;
 	c[1].pos[0] = box(25, 0, 40, 10);
-	labels_place(s, c, 3, NULL, 0, 1, out);
+	labels_obstacles(s, NULL, 0);
+	labels_place(s, c, 3, 1, out);
 	CHECK(out[0] == 0 && out[1] == 0);
-	labels_place(s, c, 0, NULL, 0, 3, out);
+	labels_place(s, c, 0, 3, out);
 	labels_free(s);
 	labels_free(NULL);
 }
