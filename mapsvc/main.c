@@ -9,25 +9,25 @@ static const struct command {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	/* one line per implemented subcommand, in DESIGN.md's order */
-	{"import", cmd_import, "load sites from CSV or GeoJSON into the database"},
-	{"serve", cmd_serve, "serve tiles, OGC API - Features and nearest search over HTTP"},
-	{"render", cmd_render, "render one map tile to a PNG file"},
-	{"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
-	{"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
-	{"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
-	{"export", cmd_export, "write every site with every column as CSV or GeoJSON (import reads it back)"},
-	{NULL, NULL, NULL},
+    /* one line per implemented subcommand, in DESIGN.md's order */
+    {"import", cmd_import, "load sites from CSV or GeoJSON into the database"},
+    {"serve", cmd_serve, "serve tiles, OGC API - Features and nearest search over HTTP"},
+    {"render", cmd_render, "render one map tile to a PNG file"},
+    {"nearest", cmd_nearest, "print the sites nearest a point as GeoJSON"},
+    {"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
+    {"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
+    {"export", cmd_export, "write every site with every column as CSV or GeoJSON (import reads it back)"},
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: mapsvc COMMAND [OPTIONS]\n\n"
-		   "A red-resource map tile and POI service.\n\ncommands:\n");
+	           "A red-resource map tile and POI service.\n\ncommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
 	fprintf(f, "\n'mapsvc COMMAND --help' describes a command; 'mapsvc --version' prints the version.\n"
-		   "With no --db, every command uses the bundled dataset.\n");
+	           "With no --db, every command uses the bundled dataset.\n");
 }
 
 int main(int argc, char **argv)

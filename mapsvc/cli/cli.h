@@ -5,10 +5,10 @@
  * people; only this module prints and chooses exit statuses:
  * 0 success, 1 runtime failure, 2 usage error (DESIGN.md).
  *
- * Ownership: each cmd_* owns everything it opens (database, styles,
- * snapshot, output file) and releases it before it returns; a struct
- * cli_map owns its styles and snapshot until the caller frees them as
- * noted below.  Strings returned by cli_default_* are static.
+ * Ownership: each cmd_* owns everything it opens (the map service, the
+ * output file) and releases it before it returns; a struct cli_map owns
+ * its service until cli_map_close.  Strings returned by cli_default_* are
+ * static.
  *
  * Threads: the commands run on main's thread.  Only cmd_serve has others,
  * the server's workers, which http/ starts and stops before cmd_serve
@@ -45,23 +45,24 @@ const char *cli_default_styles(void);
 bool cli_parse_double(const char *s, double *out);
 bool cli_parse_int(const char *s, long min, long max, long *out);
 
-struct snapshot;
+struct mapservice;
+struct mapservice_gen;
 struct style;
-struct styleset;
-/* What render and seed draw from: every style of a folder, the one asked
- * for, and the database's snapshot. */
+/* What render, seed and route draw from: a map service over the database
+ * and the styles folder (nothing cached: a command draws each tile once),
+ * its generation, and the style asked for. */
 struct cli_map {
-	struct styleset *set;       /* styleset_free(): owns the styles */
-	const struct style *styles; /* the set's, nstyles of them */
-	size_t nstyles;
-	const struct style *style; /* one of styles */
-	struct snapshot *snap;     /* snapshot_release() */
+	struct mapservice *maps;    /* cli_map_close() frees it */
+	struct mapservice_gen *gen; /* the snapshot, the styles and their layouts */
+	const struct style *style;  /* the one asked for; NULL when none was */
 };
-/* Loads styles_dir, picks style_name and loads db.  On failure prints
- * "mapsvc CMD: ..." and returns EXIT_USAGE (no such style) or EXIT_FAIL,
- * with nothing left to free; EXIT_OK otherwise. */
+/* Loads styles_dir (NULL: no styles, for a command that draws nothing)
+ * and db, and picks style_name (may be NULL).  On failure prints "mapsvc
+ * CMD: ..." and returns EXIT_USAGE (no such style) or EXIT_FAIL, with
+ * nothing left to free; EXIT_OK otherwise. */
 int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
-		 struct cli_map *m);
+                 struct cli_map *m);
+void cli_map_close(struct cli_map *m);
 
 struct buf;
 /* Writes b to path ("-" for standard output); on failure says so as

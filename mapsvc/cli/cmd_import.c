@@ -16,26 +16,22 @@
 #include "../store/store.h"
 #include "cli.h"
 
-#include <sqlite3.h>
-/* after sqlite3.h: spatialite.h uses its types without including it */
-#include <spatialite.h>
-
 static const char usage_text[] =
-	"usage: mapsvc import [--db FILE] [--coordsys wgs84|gcj02|bd09|cgcs2000] [--replace] FILE...\n"
-	"\n"
-	"Loads sites from CSV (RFC 4180, UTF-8, header row) and GeoJSON (a FeatureCollection\n"
-	"of Points) files into the SpatiaLite database, all files in one transaction: if any\n"
-	"row is bad, nothing is imported and the database stays as it was.\n"
-	"\n"
-	"  --db FILE        SpatiaLite database, created if needed (default: the bundled one)\n"
-	"  --coordsys CS    system of the input coordinates, converted to WGS-84 (default wgs84)\n"
-	"  --replace        remove every site already in the database first\n"
-	"\n"
-	"CSV columns: id, name_zh, category, lat, lon (required); name_en, county, town,\n"
-	"address, description, opening_hours, coord_source, confidence, source_url; any\n"
-	"other column is kept as a property.  Categories: memorial_hall, museum,\n"
-	"martyrs_cemetery, former_site, monument, education_base, study_station,\n"
-	"training_school.\n";
+    "usage: mapsvc import [--db FILE] [--coordsys wgs84|gcj02|bd09|cgcs2000] [--replace] FILE...\n"
+    "\n"
+    "Loads sites from CSV (RFC 4180, UTF-8, header row) and GeoJSON (a FeatureCollection\n"
+    "of Points) files into the SpatiaLite database, all files in one transaction: if any\n"
+    "row is bad, nothing is imported and the database stays as it was.\n"
+    "\n"
+    "  --db FILE        SpatiaLite database, created if needed (default: the bundled one)\n"
+    "  --coordsys CS    system of the input coordinates, converted to WGS-84 (default wgs84)\n"
+    "  --replace        remove every site already in the database first\n"
+    "\n"
+    "CSV columns: id, name_zh, category, lat, lon (required); name_en, county, town,\n"
+    "address, description, opening_hours, coord_source, confidence, source_url; any\n"
+    "other column is kept as a property.  Categories: memorial_hall, museum,\n"
+    "martyrs_cemetery, former_site, monument, education_base, study_station,\n"
+    "training_school.\n";
 
 static int fail(const struct ms_error *err)
 {
@@ -46,11 +42,11 @@ static int fail(const struct ms_error *err)
 int cmd_import(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},
-		{"coordsys", required_argument, NULL, 's'},
-		{"replace", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"coordsys", required_argument, NULL, 's'},
+	    {"replace", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL;
 	enum coordsys cs = COORDSYS_WGS84;
@@ -64,8 +60,9 @@ int cmd_import(int argc, char **argv)
 		case 's': {
 			int c = coordsys_parse(optarg);
 			if (c < 0)
-				return cli_usage_error("import", "--coordsys: unknown '%s' (wgs84, gcj02, bd09 or cgcs2000)",
-						       optarg);
+				return cli_usage_error(
+				    "import", "--coordsys: unknown '%s' (wgs84, gcj02, bd09 or cgcs2000)",
+				    optarg);
 			cs = (enum coordsys)c;
 			break;
 		}
@@ -113,6 +110,6 @@ int cmd_import(int argc, char **argv)
 done:
 	site_set_free(all);
 	site_set_free(fresh);
-	spatialite_shutdown(); /* the library's global state, once per process */
+	store_shutdown(); /* the library's global state, once per process */
 	return rc;
 }

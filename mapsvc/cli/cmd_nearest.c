@@ -11,73 +11,78 @@
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: mapsvc nearest [--db FILE] --lat LAT --lon LON [--limit N] [--within-km KM]\n"
-	"                      [--category C[,C...]] [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
-	"\n"
-	"Prints the sites nearest a point, sorted by geodesic distance (WGS-84), as GeoJSON\n"
-	"with distance_m and bearing_deg - the same document as GET /nearest.\n"
-	"\n"
-	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
-	"  --lat, --lon     the point, decimal degrees (in --coordsys)\n"
-	"  --limit N        how many sites, 1..100 (default 5)\n"
-	"  --within-km KM   only sites at most this far\n"
-	"  --category C     only these categories (comma-separated)\n"
-	"  --coordsys CS    system of the point and of the printed coordinates (default wgs84)\n";
+    "usage: mapsvc nearest [--db FILE] --lat LAT --lon LON [--limit N] [--within-km KM]\n"
+    "                      [--category C[,C...]] [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
+    "\n"
+    "Prints the sites nearest a point, sorted by geodesic distance (WGS-84), as GeoJSON\n"
+    "with distance_m and bearing_deg - the same document as GET /nearest.\n"
+    "\n"
+    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --lat, --lon     the point, decimal degrees (in --coordsys)\n"
+    "  --limit N        how many sites, 1..100 (default 5)\n"
+    "  --within-km KM   only sites at most this far\n"
+    "  --category C     only these categories (comma-separated)\n"
+    "  --coordsys CS    system of the point and of the printed coordinates (default wgs84)\n";
 
-int cmd_nearest(int argc, char **argv)
+/* The command line into *db and q.  EXIT_OK to search, -1 after --help,
+ * else the usage error's status. */
+static int parse_options(int argc, char **argv, const char **db, struct feat_nearest_query *q)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	    {"lat", required_argument, NULL, 'a'},
-		{"lon", required_argument, NULL, 'o'},	    {"limit", required_argument, NULL, 'n'},
-		{"within-km", required_argument, NULL, 'w'}, {"category", required_argument, NULL, 'c'},
-		{"coordsys", required_argument, NULL, 's'},  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"lat", required_argument, NULL, 'a'},
+	    {"lon", required_argument, NULL, 'o'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"within-km", required_argument, NULL, 'w'},
+	    {"category", required_argument, NULL, 'c'},
+	    {"coordsys", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	const char *db = cli_default_db();
-	struct feat_nearest_query q = {.limit = FEAT_NEAREST_DEFAULT, .within_m = INFINITY};
 	bool have_lat = false, have_lon = false;
 	struct ms_error err = {0};
 	long v;
 	double d;
-	int ch;
+	int ch, cs;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': db = optarg; break;
+		case 'd': *db = optarg; break;
 		case 'a':
-			if (!cli_parse_double(optarg, &q.lat) || q.lat < -90 || q.lat > 90)
-				return cli_usage_error("nearest", "--lat: '%s' is not a latitude in -90..90", optarg);
+			if (!cli_parse_double(optarg, &q->lat) || q->lat < -90 || q->lat > 90)
+				return cli_usage_error("nearest", "--lat: '%s' is not a latitude in -90..90",
+				                       optarg);
 			have_lat = true;
 			break;
 		case 'o':
-			if (!cli_parse_double(optarg, &q.lon) || q.lon < -180 || q.lon > 180)
-				return cli_usage_error("nearest", "--lon: '%s' is not a longitude in -180..180", optarg);
+			if (!cli_parse_double(optarg, &q->lon) || q->lon < -180 || q->lon > 180)
+				return cli_usage_error("nearest",
+				                       "--lon: '%s' is not a longitude in -180..180", optarg);
 			have_lon = true;
 			break;
 		case 'n':
 			if (!cli_parse_int(optarg, 1, FEAT_NEAREST_MAX, &v))
-				return cli_usage_error("nearest", "--limit: '%s' is not a number in 1..%d", optarg,
-						       FEAT_NEAREST_MAX);
-			q.limit = (size_t)v;
+				return cli_usage_error("nearest", "--limit: '%s' is not a number in 1..%d",
+				                       optarg, FEAT_NEAREST_MAX);
+			q->limit = (size_t)v;
 			break;
 		case 'w':
 			if (!cli_parse_double(optarg, &d) || d < 0)
-				return cli_usage_error("nearest", "--within-km: '%s' is not a distance >= 0", optarg);
-			q.within_m = d * 1000;
+				return cli_usage_error("nearest", "--within-km: '%s' is not a distance >= 0",
+				                       optarg);
+			q->within_m = d * 1000;
 			break;
 		case 'c':
-			if (feat_parse_categories(optarg, &q.categories, &err))
+			if (feat_parse_categories(optarg, &q->categories, &err))
 				return cli_usage_error("nearest", "--%s", err.msg);
 			break;
-		case 's': {
-			int cs = coordsys_parse(optarg);
-			if (cs < 0)
+		case 's':
+			if ((cs = coordsys_parse(optarg)) < 0)
 				return cli_usage_error("nearest", "--coordsys: unknown '%s'", optarg);
-			q.cs = (enum coordsys)cs;
+			q->cs = (enum coordsys)cs;
 			break;
-		}
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("nearest", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("nearest", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -86,7 +91,17 @@ int cmd_nearest(int argc, char **argv)
 		return cli_usage_error("nearest", "unexpected argument '%s'", argv[optind]);
 	if (!have_lat || !have_lon)
 		return cli_usage_error("nearest", "--lat and --lon are required");
+	return EXIT_OK;
+}
 
+int cmd_nearest(int argc, char **argv)
+{
+	const char *db = cli_default_db();
+	struct feat_nearest_query q = {.limit = FEAT_NEAREST_DEFAULT, .within_m = INFINITY};
+	int rc = parse_options(argc, argv, &db, &q);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_load(db, &err);
 	if (!snap) {
 		fprintf(stderr, "mapsvc nearest: %s\n", err.msg);
@@ -94,7 +109,6 @@ int cmd_nearest(int argc, char **argv)
 	}
 	struct sindex_hit *hits;
 	size_t n;
-	int rc = EXIT_OK;
 	if (feat_nearest(snap, &q, &hits, &n, &err)) {
 		fprintf(stderr, "mapsvc nearest: %s\n", err.msg);
 		rc = err.status == MS_EUSAGE ? EXIT_USAGE : EXIT_FAIL;

@@ -1,12 +1,13 @@
 /*
  * cmd_route.c - `mapsvc route`: a route sheet for a tour guide written to
- * a file, the same content GET /route answers with.
+ * a file, the same content GET /route answers with: both call
+ * route_sheet_make (route/pipeline.h).
  *
- * The one difference is the HTML sheet's overview map.  The server's page
- * points its <img> at /staticmap.png; a file has no server behind it, so
- * here the map is rendered in-process and embedded as a data: URI PNG
- * (RFC 2397), and the .html file stands alone (mail it, open it offline,
- * print it).  The PDF embeds the same map.
+ * The one difference is the HTML sheet's overview map: a file has no
+ * server behind it, so no map link is given, and the pipeline embeds the
+ * map as a data: URI PNG; the .html file stands alone (mail it, open it
+ * offline, print it).  The styles are loaded only for a format that
+ * draws a map, so a JSON or GPX sheet needs no styles folder.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -14,144 +15,81 @@
 #include <string.h>
 #include <time.h>
 
-#include "../render/tile.h"
+#include "../mapservice/mapservice.h"
 #include "../route/overlay.h"
-#include "../route/route.h"
-#include "../styleset/styleset.h"
+#include "../route/pipeline.h"
 #include "cli.h"
 
 static const char usage_text[] =
-	"usage: mapsvc route [--db FILE] --from LAT,LON (--sites ID,... | --nearest N) [--return]\n"
-	"                    [--mode walk|drive] --format json|gpx|html|pdf [--title TEXT]\n"
-	"                    [--styles DIR] -o FILE\n"
-	"\n"
-	"Orders the stops into the shortest tour from the start (exact up to 12 stops) and\n"
-	"writes the guide's sheet: legs with distance, compass bearing and estimated time\n"
-	"(straight-line distance times a detour factor; no road network is used).\n"
-	"\n"
-	"  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
-	"  --from LAT,LON     the start point, WGS-84 decimal degrees\n"
-	"  --sites ID,...     the stops, by site id (at most 50)\n"
-	"  --nearest N        or the N sites nearest the start (1..50)\n"
-	"  --return           a round trip, back to the start\n"
-	"  --mode walk|drive  for the time estimates (default walk)\n"
-	"  --format F         json (GeoJSON), gpx (GPX 1.1), html (A4 sheet with the map\n"
-	"                     embedded as a data: URI), pdf (A4 sheet with the map)\n"
-	"  --title TEXT       the sheet's title\n"
-	"  --styles DIR       folder of style files; the map uses print.json\n"
-	"  -o FILE            where to write (- for standard output)\n";
+    "usage: mapsvc route [--db FILE] --from LAT,LON (--sites ID,... | --nearest N) [--return]\n"
+    "                    [--mode walk|drive] --format json|gpx|html|pdf [--title TEXT]\n"
+    "                    [--styles DIR] -o FILE\n"
+    "\n"
+    "Orders the stops into the shortest tour from the start (exact up to 12 stops) and\n"
+    "writes the guide's sheet: legs with distance, compass bearing and estimated time\n"
+    "(straight-line distance times a detour factor; no road network is used).\n"
+    "\n"
+    "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --from LAT,LON     the start point, WGS-84 decimal degrees\n"
+    "  --sites ID,...     the stops, by site id (at most 50)\n"
+    "  --nearest N        or the N sites nearest the start (1..50)\n"
+    "  --return           a round trip, back to the start\n"
+    "  --mode walk|drive  for the time estimates (default walk)\n"
+    "  --format F         json (GeoJSON), gpx (GPX 1.1), html (A4 sheet with the map\n"
+    "                     embedded as a data: URI), pdf (A4 sheet with the map)\n"
+    "  --title TEXT       the sheet's title\n"
+    "  --styles DIR       folder of style files; the map uses print.json\n"
+    "  -o FILE            where to write (- for standard output)\n";
 
-enum fmt { FMT_JSON, FMT_GPX, FMT_HTML, FMT_PDF };
-
-/* The overview map of a sheet: 720 x 480 CSS px drawn at 2x, about
- * 190 dpi across the 186 mm of an A4 page's text width. */
-#define SHEET_MAP_W 720
-#define SHEET_MAP_H 480
-#define SHEET_MAP_SCALE 2
-
-static int parse_format(const char *s)
-{
-	static const char *const names[] = {"json", "gpx", "html", "pdf"};
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i]))
-			return i;
-	return -1;
-}
-
-/* RFC 4648 base64, for the data: URI. */
-static void base64(struct buf *out, const unsigned char *p, size_t n)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	buf_reserve(out, (n + 2) / 3 * 4 + 1);
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		buf_putc(out, tab[v >> 18 & 63]);
-		buf_putc(out, tab[v >> 12 & 63]);
-		buf_putc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-		buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
-	}
-}
-
-/* The overview map PNG of the plan, drawn with the print style. */
-static enum ms_status render_map(struct snapshot *snap, const char *styles_dir, const struct route_plan *plan,
-				 struct buf *png, struct ms_error *err)
-{
-	struct styleset *set = NULL;
-	enum ms_status st = styleset_load_dir(styles_dir, &set, err);
-	if (st != MS_OK)
-		return st;
-	const struct style *print = styleset_find(set, "print");
-	if (!print) {
-		styleset_free(set);
-		return ms_fail(err, MS_ENOTFOUND, "%s: no print.json style for the sheet's map", styles_dir);
-	}
-	size_t nstyles;
-	const struct style *styles = styleset_styles(set, &nstyles);
-	struct tile_map *map = tile_map_new(snap, styles, nstyles);
-	struct tile_ctx *ctx = tile_ctx_new(err);
-	st = ctx ? route_map_plan_png(map, ctx, print, plan, SHEET_MAP_W, SHEET_MAP_H, SHEET_MAP_SCALE, png, err)
-		 : err->status;
-	tile_ctx_free(ctx);
-	tile_map_release(map);
-	styleset_free(set);
-	return st;
-}
-
-int cmd_route(int argc, char **argv)
+/* The command line into rq, *db, *styles_dir and *out.  EXIT_OK to make
+ * the sheet, -1 after --help, else the usage error's status. */
+static int parse_options(int argc, char **argv, struct route_request *rq, const char **db,
+                         const char **styles_dir, const char **out)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	  {"from", required_argument, NULL, 'f'},
-		{"sites", required_argument, NULL, 's'},	  {"nearest", required_argument, NULL, 'n'},
-		{"return", no_argument, NULL, 'r'},		  {"mode", required_argument, NULL, 'm'},
-		{"format", required_argument, NULL, 'F'},	  {"title", required_argument, NULL, 't'},
-		{"styles", required_argument, NULL, 'S'},	  {"output", required_argument, NULL, 'o'},
-		{"help", no_argument, NULL, 'h'},		  {NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},     {"from", required_argument, NULL, 'f'},
+	    {"sites", required_argument, NULL, 's'},  {"nearest", required_argument, NULL, 'n'},
+	    {"return", no_argument, NULL, 'r'},       {"mode", required_argument, NULL, 'm'},
+	    {"format", required_argument, NULL, 'F'}, {"title", required_argument, NULL, 't'},
+	    {"styles", required_argument, NULL, 'S'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
-	const char *db = cli_default_db(), *styles_dir = cli_default_styles();
-	const char *sites = NULL, *out = NULL, *title = NULL;
-	double lat = 0, lon = 0;
 	bool have_from = false;
-	long nearest = 0;
-	int format = -1;
-	struct route_options opt = {false, ROUTE_WALK};
-	int ch;
+	int ch, mode, format = -1;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': db = optarg; break;
-		case 'S': styles_dir = optarg; break;
+		case 'd': *db = optarg; break;
+		case 'S': *styles_dir = optarg; break;
 		case 'f':
-			if (!route_parse_point(optarg, &lat, &lon) || !site_coord_valid(lat, lon))
-				return cli_usage_error("route", "--from: '%s' is not LAT,LON in -90..90, -180..180",
-						       optarg);
+			if (!route_parse_point(optarg, &rq->from_lat, &rq->from_lon) ||
+			    !site_coord_valid(rq->from_lat, rq->from_lon))
+				return cli_usage_error(
+				    "route", "--from: '%s' is not LAT,LON in -90..90, -180..180", optarg);
 			have_from = true;
 			break;
-		case 's': sites = optarg; break;
+		case 's': rq->sites = optarg; break;
 		case 'n':
-			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &nearest))
-				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d", optarg,
-						       ROUTE_MAX_STOPS);
+			if (!cli_parse_int(optarg, 1, ROUTE_MAX_STOPS, &rq->nearest))
+				return cli_usage_error("route", "--nearest: '%s' is not a number in 1..%d",
+				                       optarg, ROUTE_MAX_STOPS);
 			break;
-		case 'r': opt.round_trip = true; break;
-		case 'm': {
-			int m = route_mode_parse(optarg);
-			if (m < 0)
+		case 'r': rq->opt.round_trip = true; break;
+		case 'm':
+			if ((mode = route_mode_parse(optarg)) < 0)
 				return cli_usage_error("route", "--mode: '%s' is not walk or drive", optarg);
-			opt.mode = (enum route_mode)m;
+			rq->opt.mode = (enum route_mode)mode;
 			break;
-		}
 		case 'F':
-			if ((format = parse_format(optarg)) < 0)
-				return cli_usage_error("route", "--format: '%s' is not json, gpx, html or pdf", optarg);
+			if ((format = route_format_parse(optarg)) < 0)
+				return cli_usage_error(
+				    "route", "--format: '%s' is not json, gpx, html or pdf", optarg);
+			rq->format = (enum route_format)format;
 			break;
-		case 't': title = optarg; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 't': rq->title = optarg; break;
+		case 'o': *out = optarg; break;
+		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("route", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("route", "unknown option '%s'", argv[optind - 1]);
 		}
@@ -160,64 +98,41 @@ int cmd_route(int argc, char **argv)
 		return cli_usage_error("route", "unexpected argument '%s'", argv[optind]);
 	if (!have_from)
 		return cli_usage_error("route", "--from LAT,LON is required");
-	if (!sites == !nearest)
+	if (!rq->sites == !rq->nearest)
 		return cli_usage_error("route", "give either --sites ID,... or --nearest N");
 	if (format < 0)
 		return cli_usage_error("route", "--format json|gpx|html|pdf is required");
-	if (!out)
+	if (!*out)
 		return cli_usage_error("route", "-o FILE is required");
+	return EXIT_OK;
+}
 
+int cmd_route(int argc, char **argv)
+{
+	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *out = NULL;
+	struct route_request rq = {.opt = {false, ROUTE_WALK}, .generated = time(NULL)};
+	int rc = parse_options(argc, argv, &rq, &db, &styles_dir, &out);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	/* The styles only for a format that draws a map here. */
+	bool draws = route_request_draws(&rq);
+	struct cli_map cm;
+	if ((rc = cli_map_open("route", db, draws ? styles_dir : NULL, NULL, &cm)) != EXIT_OK)
+		return rc;
 	struct ms_error err = {0};
-	struct snapshot *snap = snapshot_load(db, &err);
-	if (!snap) {
-		fprintf(stderr, "mapsvc route: %s\n", err.msg);
-		return EXIT_FAIL;
-	}
-	int rc = EXIT_FAIL;
-	const struct site *stops[ROUTE_MAX_STOPS];
-	size_t n = 0;
-	struct route_plan *plan = NULL;
-	struct buf doc = BUF_INIT, png = BUF_INIT, url = BUF_INIT;
-	enum ms_status st = sites ? route_select_ids(snap, sites, stops, &n, &err)
-				  : route_select_nearest(snap, lat, lon, nearest, stops, &n, &err);
-	if (st == MS_OK)
-		st = route_plan_build(lat, lon, stops, n, &opt, &plan, &err);
-	if (st != MS_OK) {
+	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles};
+	struct route_output doc = {.body = BUF_INIT};
+	enum ms_status st = draws && !(draw.ctx = mapservice_ctx(cm.maps, &err))
+	                        ? err.status
+	                        : route_sheet_make(cm.gen->snap, &rq, &draw, &doc, &err);
+	if (st == MS_OK) {
+		rc = cli_write_file("route", out, &doc.body);
+	} else {
 		fprintf(stderr, "mapsvc route: %s\n", err.msg);
 		/* a wrong id or list is the caller's mistake, like a bad option */
 		rc = st == MS_EUSAGE || st == MS_ENOTFOUND ? EXIT_USAGE : EXIT_FAIL;
-		goto done;
 	}
-	struct route_sheet sheet = {.title = title, .generated = time(NULL), .utc_offset_min = 480};
-	if ((format == FMT_HTML || format == FMT_PDF) &&
-	    render_map(snap, styles_dir, plan, &png, &err) != MS_OK) {
-		fprintf(stderr, "mapsvc route: map: %s\n", err.msg);
-		goto done;
-	}
-	switch (format) {
-	case FMT_JSON: route_write_geojson(plan, &sheet, &doc); break;
-	case FMT_GPX: route_write_gpx(plan, &sheet, &doc); break;
-	case FMT_HTML:
-		buf_puts(&url, "data:image/png;base64,");
-		base64(&url, (const unsigned char *)png.data, png.len);
-		sheet.map_url = buf_str(&url);
-		route_write_html(plan, &sheet, &doc);
-		break;
-	case FMT_PDF:
-		sheet.map_png = (const unsigned char *)png.data;
-		sheet.map_png_len = png.len;
-		if (route_write_pdf(plan, &sheet, &doc, &err) != MS_OK) {
-			fprintf(stderr, "mapsvc route: %s\n", err.msg);
-			goto done;
-		}
-		break;
-	}
-	rc = cli_write_file("route", out, &doc);
-done:
-	buf_free(&doc);
-	buf_free(&png);
-	buf_free(&url);
-	route_plan_free(plan);
-	snapshot_release(snap);
+	buf_free(&doc.body);
+	cli_map_close(&cm);
 	return rc;
 }

@@ -1,42 +1,30 @@
 /*
  * cmd_seed.c - `mapsvc seed`: pre-renders every tile of a zoom range over a
- * box into an MBTiles 1.3 file, for hosting the overlay without a running
- * mapsvc (a CDN, an offline phone app, QGIS, GDAL).
+ * box into a tile store (MBTiles 1.3), for hosting the overlay without a
+ * running mapsvc (a CDN, an offline phone app, QGIS, GDAL).
  *
  * Each tile is drawn exactly as GET /tiles and `mapsvc render` draw it
  * (tile_view_of_tile + tile_render_png on one tile_map), so the stored
- * bytes are the served bytes.  Storage follows MBTiles 1.3
- * (github.com/mapbox/mbtiles-spec, 1.3/spec.md): a `metadata` table and a
- * `tiles` table-or-view in the TMS row order (tile_row = 2^z - 1 - y).
- * Most tiles of an overlay are the one shared empty PNG, so the images are
- * deduplicated the way mbutil and other writers do it: `images` holds each
- * distinct PNG once under its content hash, `map` points every address at
- * a hash, and `tiles` is a view joining the two, which readers of the spec
- * (GDAL, MapLibre tools, mbview) take as they take a table.
- *
- * The file is written under a temporary name beside the target in one
- * transaction and renamed over it only when complete, so the target is
- * never half a file; an interrupt removes the temporary file.
+ * bytes are the served bytes.  How they are stored is tilestore/'s: the
+ * format by --format or the file's extension, the file written beside the
+ * target and published whole at the end, so the target is never half a
+ * file; an interrupt (SIGINT, SIGTERM) stops the loop and the unfinished
+ * store is removed.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "../features/features.h"
-#include "../geo/tilemath.h"
-#include "../render/tile.h"
-#include "../styleset/styleset.h"
-#include "../util/mem.h"
+#include "../geo/webmerc.h"
+#include "../mapservice/mapservice.h"
+#include "../tilestore/tilestore.h"
 #include "cli.h"
 
 /* More tiles than this is almost surely a typo (--zoom 0-24 over the
@@ -44,29 +32,38 @@
 #define SEED_MAX_TILES 10000000LL
 
 static const char usage_text[] =
-	"usage: mapsvc seed [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
-	"                   [--coordsys wgs84|gcj02] --zoom MIN-MAX [--bbox W,S,E,N]\n"
-	"                   [--force] -o FILE.mbtiles\n"
-	"\n"
-	"Pre-renders every XYZ tile of the zoom range that intersects the box into an\n"
-	"MBTiles 1.3 file (SQLite), each byte for byte what GET /tiles serves.  Empty\n"
-	"tiles are stored once (an images table keyed by content hash and a tiles view).\n"
-	"\n"
-	"  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
-	"  --styles DIR     folder of style files (default: the bundled styles)\n"
-	"  --style NAME     style file NAME.json in it (default: default)\n"
-	"  --scale 1|2      2 stores 512 px @2x tiles (default 1)\n"
-	"  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default\n"
-	"                   wgs84); the box is in the same system\n"
-	"  --zoom MIN-MAX   zoom levels, 0 <= MIN <= MAX <= 24 (or one level: --zoom N)\n"
-	"  --bbox W,S,E,N   box in degrees (default: the bounds of the data)\n"
-	"  --force          replace FILE if it exists (otherwise an existing FILE is refused)\n"
-	"  -o FILE          the MBTiles file to write\n"
-	"\n"
-	"At most 10000000 tiles per run.  Progress goes to standard error.\n";
+    "usage: mapsvc seed [--db FILE] [--styles DIR] [--style NAME] [--scale 1|2]\n"
+    "                   [--coordsys wgs84|gcj02] --zoom MIN-MAX [--bbox W,S,E,N]\n"
+    "                   [--format mbtiles] [--force] -o FILE.mbtiles\n"
+    "\n"
+    "Pre-renders every XYZ tile of the zoom range that intersects the box into a\n"
+    "tile store, each byte for byte what GET /tiles serves: an MBTiles 1.3 file\n"
+    "(SQLite) whose empty tiles are stored once (an images table keyed by content\n"
+    "hash and a tiles view).\n"
+    "\n"
+    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --styles DIR     folder of style files (default: the bundled styles)\n"
+    "  --style NAME     style file NAME.json in it (default: default)\n"
+    "  --scale 1|2      2 stores 512 px @2x tiles (default 1)\n"
+    "  --coordsys CS    wgs84, or gcj02 to align with AMap/Tencent basemaps (default\n"
+    "                   wgs84); the box is in the same system\n"
+    "  --zoom MIN-MAX   zoom levels, 0 <= MIN <= MAX <= 24 (or one level: --zoom N)\n"
+    "  --bbox W,S,E,N   box in degrees (default: the bounds of the data)\n"
+    "  --format NAME    the store's format: mbtiles (default: by FILE's extension,\n"
+    "                   else mbtiles)\n"
+    "  --force          replace FILE if it exists (otherwise an existing FILE is refused)\n"
+    "  -o FILE          the file to write\n"
+    "\n"
+    "At most 10000000 tiles per run.  Progress goes to standard error.\n";
 
-/* Set by SIGINT/SIGTERM: the loop stops, removes the temporary file and
- * exits 1 instead of leaving it behind. */
+/* Where the map comes from. */
+struct seed_sources {
+	const char *db, *styles_dir, *style;
+	bool force;
+};
+
+/* Set by SIGINT/SIGTERM: the seed stops, its unfinished store is removed
+ * and the command exits 1 instead of leaving it behind. */
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
@@ -81,7 +78,7 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 	const char *dash = strchr(s, '-');
 	long a, b;
 	if (!dash) {
-		if (!cli_parse_int(s, 0, MAX_ZOOM_LIMIT, &a))
+		if (!cli_parse_int(s, 0, WEBMERC_MAX_ZOOM, &a))
 			return false;
 		*zmin = *zmax = (int)a;
 		return true;
@@ -92,160 +89,15 @@ static bool parse_zooms(const char *s, int *zmin, int *zmax)
 		return false;
 	memcpy(lo, s, n);
 	lo[n] = '\0';
-	if (!cli_parse_int(lo, 0, MAX_ZOOM_LIMIT, &a) || !cli_parse_int(dash + 1, 0, MAX_ZOOM_LIMIT, &b) || a > b)
+	if (!cli_parse_int(lo, 0, WEBMERC_MAX_ZOOM, &a) ||
+	    !cli_parse_int(dash + 1, 0, WEBMERC_MAX_ZOOM, &b) || a > b)
 		return false;
 	*zmin = (int)a;
 	*zmax = (int)b;
 	return true;
 }
 
-/* The tiles of zoom z that the box touches (inclusive ranges, XYZ rows). */
-struct tile_range {
-	int x0, y0, x1, y1;
-};
-
-static struct tile_range range_at(const double bbox[4], int z)
-{
-	struct tile_range r;
-	tile_from_lonlat(bbox[0], bbox[3], z, &r.x0, &r.y0);
-	tile_from_lonlat(bbox[2], bbox[1], z, &r.x1, &r.y1);
-	return r;
-}
-
-static long long range_count(struct tile_range r)
-{
-	return (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
-}
-
-/* A zoom at which the box fits in about 1024 px, within [zmin, zmax]: the
- * `center` a viewer opens at (the same rule as the TileJSON's). */
-static int center_zoom(const double bbox[4], int zmin, int zmax)
-{
-	double mw, ms, me, mn;
-	webmerc_from_lonlat(bbox[0], bbox[1], &mw, &ms);
-	webmerc_from_lonlat(bbox[2], bbox[3], &me, &mn);
-	double span = fmax(me - mw, mn - ms);
-	int z = span > 0 ? (int)floor(log2(1024.0 / TILE_SIZE * 2 * WEBMERC_HALF / span)) : 14;
-	if (z > 14)
-		z = 14;
-	if (z < zmin)
-		z = zmin;
-	if (z > zmax)
-		z = zmax;
-	return z;
-}
-
-/* ---------------------------------------------------------------- SQLite */
-
-struct mbt {
-	sqlite3 *db;
-	sqlite3_stmt *ins_image, *ins_map;
-	const char *path;
-	long long images; /* distinct images inserted */
-};
-
-static enum ms_status db_fail(struct mbt *m, const char *what, struct ms_error *err)
-{
-	return ms_fail(err, MS_EIO, "%s: %s: %s", m->path, what, m->db ? sqlite3_errmsg(m->db) : "out of memory");
-}
-
-static enum ms_status mbt_exec(struct mbt *m, const char *sql, struct ms_error *err)
-{
-	char *msg = NULL;
-	if (sqlite3_exec(m->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		ms_fail(err, MS_EIO, "%s: %s", m->path, msg ? msg : sqlite3_errmsg(m->db));
-		sqlite3_free(msg);
-		return MS_EIO;
-	}
-	return MS_OK;
-}
-
-/* Schema of MBTiles 1.3 with deduplicated images (the names mbutil uses). */
-static const char schema_sql[] =
-	"PRAGMA journal_mode=OFF;" /* a failed run deletes the whole temporary file */
-	"PRAGMA synchronous=OFF;"  /* durability comes from fsync before the rename */
-	"PRAGMA application_id=0x4d504258;" /* 'MPBX', as the spec recommends */
-	"BEGIN;"
-	"CREATE TABLE metadata (name TEXT, value TEXT);"
-	"CREATE UNIQUE INDEX name ON metadata (name);"
-	"CREATE TABLE images (tile_id TEXT, tile_data BLOB);"
-	"CREATE UNIQUE INDEX images_id ON images (tile_id);"
-	"CREATE TABLE map (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_id TEXT);"
-	"CREATE UNIQUE INDEX map_index ON map (zoom_level, tile_column, tile_row);"
-	"CREATE VIEW tiles AS SELECT map.zoom_level AS zoom_level, map.tile_column AS tile_column,"
-	" map.tile_row AS tile_row, images.tile_data AS tile_data"
-	" FROM map JOIN images ON images.tile_id = map.tile_id;";
-
-static enum ms_status mbt_open(struct mbt *m, const char *path, struct ms_error *err)
-{
-	memset(m, 0, sizeof *m);
-	m->path = path;
-	if (sqlite3_open_v2(path, &m->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot create", err);
-	if (mbt_exec(m, schema_sql, err))
-		return MS_EIO;
-	if (sqlite3_prepare_v2(m->db, "INSERT OR IGNORE INTO images (tile_id, tile_data) VALUES (?1, ?2)", -1,
-			       &m->ins_image, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(m->db, "INSERT INTO map (zoom_level, tile_column, tile_row, tile_id) VALUES (?1, ?2, ?3, ?4)",
-			       -1, &m->ins_map, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot prepare", err);
-	return MS_OK;
-}
-
-static void mbt_close(struct mbt *m)
-{
-	sqlite3_finalize(m->ins_image);
-	sqlite3_finalize(m->ins_map);
-	sqlite3_close(m->db);
-	m->db = NULL;
-}
-
-static enum ms_status mbt_meta(struct mbt *m, const char *name, const char *value, struct ms_error *err)
-{
-	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(m->db, "INSERT INTO metadata (name, value) VALUES (?1, ?2)", -1, &st, NULL) != SQLITE_OK)
-		return db_fail(m, "cannot prepare", err);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? MS_OK : db_fail(m, "cannot write metadata", err);
-}
-
-/* Stores one tile: the image once per distinct content (XXH3-128 of the
- * bytes as hex; a collision is beyond any practical tile count), the
- * address always, with the row flipped to TMS (MBTiles 1.3 "Tiles"). */
-static enum ms_status mbt_put(struct mbt *m, int z, int x, int y, const struct buf *png, struct ms_error *err)
-{
-	XXH128_hash_t h = XXH3_128bits(png->data, png->len);
-	char id[33];
-	snprintf(id, sizeof id, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
-	sqlite3_reset(m->ins_image);
-	sqlite3_bind_text(m->ins_image, 1, id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(m->ins_image, 2, png->data, (int)png->len, SQLITE_STATIC);
-	if (sqlite3_step(m->ins_image) != SQLITE_DONE)
-		return db_fail(m, "cannot store an image", err);
-	m->images += sqlite3_changes(m->db);
-	long long row = (1LL << z) - 1 - y;
-	sqlite3_reset(m->ins_map);
-	sqlite3_bind_int(m->ins_map, 1, z);
-	sqlite3_bind_int(m->ins_map, 2, x);
-	sqlite3_bind_int64(m->ins_map, 3, row);
-	sqlite3_bind_text(m->ins_map, 4, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(m->ins_map) != SQLITE_DONE)
-		return db_fail(m, "cannot store a tile", err);
-	return MS_OK;
-}
-
 /* ------------------------------------------------------------- the seed */
-
-struct seed_job {
-	const struct style *style;
-	enum coordsys cs;
-	int scale, zmin, zmax;
-	double bbox[4]; /* west, south, east, north in cs */
-	long long total;
-};
 
 static double now_s(void)
 {
@@ -254,121 +106,55 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static enum ms_status write_metadata(struct mbt *m, const struct seed_job *j, struct ms_error *err)
-{
-	char bounds[128], center[128], zmin[16], zmax[16];
-	snprintf(bounds, sizeof bounds, "%.6f,%.6f,%.6f,%.6f", j->bbox[0], j->bbox[1], j->bbox[2], j->bbox[3]);
-	snprintf(center, sizeof center, "%.6f,%.6f,%d", (j->bbox[0] + j->bbox[2]) / 2, (j->bbox[1] + j->bbox[3]) / 2,
-		 center_zoom(j->bbox, j->zmin, j->zmax));
-	snprintf(zmin, sizeof zmin, "%d", j->zmin);
-	snprintf(zmax, sizeof zmax, "%d", j->zmax);
-	const char *pairs[][2] = {
-		{"name", j->style->title[0] ? j->style->title : j->style->name},
-		{"format", "png"},
-		{"bounds", bounds},
-		{"center", center},
-		{"minzoom", zmin},
-		{"maxzoom", zmax},
-		{"attribution", "Sites: mapsvc red-resource data (sources per site in /collections/sites/items)"},
-		{"description", "Party-history education sites: markers by category, clusters and Chinese names"},
-		{"type", "overlay"},
-		{"version", "1.0.0"},
-		{"coordsys", coordsys_name(j->cs)},
-		{"scale", j->scale == 2 ? "2" : "1"},
-	};
-	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
-		if (mbt_meta(m, pairs[i][0], pairs[i][1], err))
-			return MS_EIO;
-	return MS_OK;
-}
+struct progress {
+	double t0, last;
+};
 
-/* Renders and stores every tile of the job; prints progress at most once a
- * second. */
-static enum ms_status seed_tiles(struct mbt *m, struct tile_map *map, const struct seed_job *j, struct ms_error *err)
+/* Progress on standard error at most once a second; false (stop) after
+ * SIGINT or SIGTERM. */
+static bool report(void *arg, long long done, long long total, int zoom)
 {
-	struct tile_ctx *ctx = tile_ctx_new(err);
-	if (!ctx)
-		return err->status ? err->status : MS_EINTERNAL;
-	enum ms_status st = MS_OK;
-	struct buf png = BUF_INIT;
-	long long done = 0;
-	double t0 = now_s(), last = t0;
-	for (int z = j->zmin; z <= j->zmax && !st; z++) {
-		struct tile_range r = range_at(j->bbox, z);
-		for (int x = r.x0; x <= r.x1 && !st; x++) {
-			for (int y = r.y0; y <= r.y1 && !st; y++) {
-				if (interrupted) {
-					st = ms_fail(err, MS_EIO, "interrupted after %lld of %lld tiles", done, j->total);
-					break;
-				}
-				struct tile_view v;
-				tile_view_of_tile(&v, j->style, j->cs, z, x, y, j->scale);
-				bool empty;
-				buf_reset(&png);
-				if ((st = tile_render_png(map, ctx, &v, &png, &empty, err)))
-					break;
-				if ((st = mbt_put(m, z, x, y, &png, err)))
-					break;
-				done++;
-				double t = now_s();
-				if (t - last >= 1.0) {
-					last = t;
-					fprintf(stderr, "mapsvc seed: %lld/%lld tiles (%.0f%%), zoom %d, %.0f s\n", done,
-						j->total, 100.0 * done / j->total, z, t - t0);
-				}
-			}
-		}
-	}
-	buf_free(&png);
-	tile_ctx_free(ctx);
-	return st;
-}
-
-/* Flushes the file's bytes to disk so that the rename publishes a whole
- * file even across a power cut. */
-static bool fsync_path(const char *path)
-{
-	int fd = open(path, O_RDONLY);
-	if (fd < 0)
+	struct progress *p = arg;
+	if (interrupted)
 		return false;
-	bool ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
+	double t = now_s();
+	if (t - p->last >= 1.0) {
+		p->last = t;
+		fprintf(stderr, "mapsvc seed: %lld/%lld tiles (%.0f%%), zoom %d, %.0f s\n", done, total,
+		        100.0 * done / total, zoom, t - p->t0);
+	}
+	return true;
 }
 
-/* Runs the job into tmp, then renames tmp to out. */
-static int seed_run(struct tile_map *map, const struct seed_job *j, const char *tmp, const char *out)
+/* Runs the job; the store replaces job->path when complete. */
+static int seed_run(const struct cli_map *cm, struct mapservice_seed *job)
 {
+	struct progress p = {now_s(), now_s()};
+	job->progress = report;
+	job->arg = &p;
+	struct sigaction sa = {0}, old_int, old_term;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	struct tilestore_stats stats = {0};
 	struct ms_error err = {0};
-	struct mbt m;
-	double t0 = now_s();
-	enum ms_status st = mbt_open(&m, tmp, &err);
-	if (!st)
-		st = write_metadata(&m, j, &err);
-	if (!st)
-		st = seed_tiles(&m, map, j, &err);
-	if (!st)
-		st = mbt_exec(&m, "COMMIT;", &err);
-	long long images = m.images;
-	mbt_close(&m);
-	if (!st && !fsync_path(tmp))
-		st = ms_fail(&err, MS_EIO, "%s: cannot flush: %s", tmp, strerror(errno));
-	if (!st && rename(tmp, out) != 0)
-		st = ms_fail(&err, MS_EIO, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
-	if (st) {
-		unlink(tmp);
+	enum ms_status st = mapservice_seed(cm->maps, cm->gen, job, &stats, &err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (st != MS_OK) {
 		fprintf(stderr, "mapsvc seed: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	struct stat sb;
-	long long bytes = stat(out, &sb) == 0 ? (long long)sb.st_size : -1;
-	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n", out, j->total,
-		images, bytes, now_s() - t0);
+	long long bytes = stat(job->path, &sb) == 0 ? (long long)sb.st_size : -1;
+	fprintf(stderr, "mapsvc seed: wrote %s: %lld tiles, %lld unique images, %lld bytes, %.1f s\n",
+	        job->path, stats.tiles, stats.images, bytes, now_s() - p.t0);
 	return EXIT_OK;
 }
 
-/* The box: the --bbox given, else the data's bounds (moved to GCJ-02 like
- * the TileJSON's when the tiles are); latitudes clamped to Web Mercator. */
+/* The box: the --bbox given (snap may then be NULL), else the data's
+ * bounds in the tiles' system; latitudes clamped to Web Mercator. */
 static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum coordsys cs, double b[4])
 {
 	if (bbox_arg) {
@@ -376,135 +162,126 @@ static int resolve_bbox(const char *bbox_arg, const struct snapshot *snap, enum 
 		if (feat_parse_bbox(bbox_arg, b, &err))
 			return cli_usage_error("seed", "--%s", err.msg);
 		if (b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90)
-			return cli_usage_error("seed", "--bbox: '%s' is outside -180..180, -90..90", bbox_arg);
+			return cli_usage_error("seed", "--bbox: '%s' is outside -180..180, -90..90",
+			                       bbox_arg);
 		if (b[0] > b[2] || b[1] > b[3])
-			return cli_usage_error("seed", "--bbox: '%s' needs W <= E and S <= N (W,S,E,N)", bbox_arg);
+			return cli_usage_error("seed", "--bbox: '%s' needs W <= E and S <= N (W,S,E,N)",
+			                       bbox_arg);
 	} else {
-		if (!snap->n) {
+		if (!snapshot_bounds(snap, cs, b)) {
 			fprintf(stderr, "mapsvc seed: the database has no sites; give --bbox W,S,E,N\n");
 			return EXIT_FAIL;
-		}
-		b[0] = snap->west, b[1] = snap->south, b[2] = snap->east, b[3] = snap->north;
-		if (cs != COORDSYS_WGS84) {
-			coordsys_from_wgs84(cs, snap->south, snap->west, &b[1], &b[0]);
-			coordsys_from_wgs84(cs, snap->north, snap->east, &b[3], &b[2]);
 		}
 	}
 	b[1] = fmax(b[1], -WEBMERC_MAX_LAT);
 	b[3] = fmin(b[3], WEBMERC_MAX_LAT);
 	if (b[1] > b[3])
-		return cli_usage_error("seed", "--bbox: '%s' lies beyond Web Mercator's +-%.4f latitude", bbox_arg,
-				       WEBMERC_MAX_LAT);
+		return cli_usage_error("seed", "--bbox: '%s' lies beyond Web Mercator's +-%.4f latitude",
+		                       bbox_arg, WEBMERC_MAX_LAT);
 	return EXIT_OK;
 }
 
-int cmd_seed(int argc, char **argv)
+/* The command line into job and the map's sources; EXIT_OK to seed, -1
+ * after --help, else the usage error's status. */
+static int parse_options(int argc, char **argv, struct mapservice_seed *job, const char **bbox_arg,
+                         struct seed_sources *src)
 {
 	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	  {"styles", required_argument, NULL, 'S'},
-		{"style", required_argument, NULL, 's'},	  {"scale", required_argument, NULL, 'x'},
-		{"coordsys", required_argument, NULL, 'c'}, {"zoom", required_argument, NULL, 'z'},
-		{"bbox", required_argument, NULL, 'b'},	  {"force", no_argument, NULL, 'f'},
-		{"output", required_argument, NULL, 'o'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},       {"styles", required_argument, NULL, 'S'},
+	    {"style", required_argument, NULL, 's'},    {"scale", required_argument, NULL, 'x'},
+	    {"coordsys", required_argument, NULL, 'c'}, {"zoom", required_argument, NULL, 'z'},
+	    {"bbox", required_argument, NULL, 'b'},     {"force", no_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},   {"format", required_argument, NULL, 'F'},
+	    {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
 	};
-	struct seed_job job = {.cs = COORDSYS_WGS84, .scale = 1, .zmin = -1};
-	const char *db = cli_default_db(), *styles_dir = cli_default_styles(), *style_name = "default";
-	const char *out = NULL, *bbox_arg = NULL;
-	bool force = false;
-	long scale = 1;
-	int ch;
+	long scale;
+	int ch, c;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'd': db = optarg; break;
-		case 'S': styles_dir = optarg; break;
-		case 's': style_name = optarg; break;
+		case 'd': src->db = optarg; break;
+		case 'S': src->styles_dir = optarg; break;
+		case 's': src->style = optarg; break;
 		case 'x':
 			if (!cli_parse_int(optarg, 1, 2, &scale))
 				return cli_usage_error("seed", "--scale: '%s' is not 1 or 2", optarg);
-			job.scale = (int)scale;
+			job->scale = (int)scale;
 			break;
-		case 'c': {
-			int c = coordsys_parse(optarg);
-			if (c != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
-				return cli_usage_error("seed", "--coordsys: '%s' is not wgs84 or gcj02", optarg);
-			job.cs = (enum coordsys)c;
+		case 'c':
+			if ((c = coordsys_parse(optarg)) != COORDSYS_WGS84 && c != COORDSYS_GCJ02)
+				return cli_usage_error("seed", "--coordsys: '%s' is not wgs84 or gcj02",
+				                       optarg);
+			job->cs = (enum coordsys)c;
 			break;
-		}
 		case 'z':
-			if (!parse_zooms(optarg, &job.zmin, &job.zmax))
-				return cli_usage_error("seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d",
-						       optarg, MAX_ZOOM_LIMIT);
+			if (!parse_zooms(optarg, &job->zmin, &job->zmax))
+				return cli_usage_error(
+				    "seed", "--zoom: '%s' is not MIN-MAX with 0 <= MIN <= MAX <= %d", optarg,
+				    WEBMERC_MAX_ZOOM);
 			break;
-		case 'b': bbox_arg = optarg; break;
-		case 'f': force = true; break;
-		case 'o': out = optarg; break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
+		case 'b': *bbox_arg = optarg; break;
+		case 'f': src->force = true; break;
+		case 'F':
+			if (!tilestore_backend_named(optarg))
+				return cli_usage_error("seed", "--format: '%s' is not mbtiles", optarg);
+			job->format = optarg;
+			break;
+		case 'o': job->path = optarg; break;
+		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("seed", "%s needs a value", argv[optind - 1]);
 		default: return cli_usage_error("seed", "unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return cli_usage_error("seed", "unexpected argument '%s'", argv[optind]);
-	if (job.zmin < 0)
+	return EXIT_OK;
+}
+
+/* What the options ask for besides the job, checked before any work. */
+static int check_job(const struct mapservice_seed *job, const char *bbox_arg, const struct seed_sources *src)
+{
+	if (job->zmin < 0)
 		return cli_usage_error("seed", "--zoom MIN-MAX is required");
-	if (!out)
+	if (!job->path)
 		return cli_usage_error("seed", "-o FILE.mbtiles is required");
-	if (!strcmp(out, "-"))
-		return cli_usage_error("seed", "-o: an MBTiles file cannot go to standard output");
-	if (!force && access(out, F_OK) == 0)
-		return cli_usage_error("seed", "%s exists; --force replaces it", out);
-	/* The box given is checked before anything is loaded. */
-	double early[4];
-	if (bbox_arg) {
-		struct snapshot none = {0};
-		int rc = resolve_bbox(bbox_arg, &none, job.cs, early);
-		if (rc)
-			return rc;
-	}
+	if (!strcmp(job->path, "-"))
+		return cli_usage_error("seed", "-o: a tile store cannot go to standard output");
+	if (!src->force && access(job->path, F_OK) == 0)
+		return cli_usage_error("seed", "%s exists; --force replaces it", job->path);
+	double box[4];
+	return bbox_arg ? resolve_bbox(bbox_arg, NULL, job->cs, box) : EXIT_OK;
+}
+
+int cmd_seed(int argc, char **argv)
+{
+	struct mapservice_seed job = {.cs = COORDSYS_WGS84, .scale = 1, .zmin = -1};
+	struct seed_sources src = {cli_default_db(), cli_default_styles(), "default", false};
+	const char *bbox_arg = NULL;
+	int rc = parse_options(argc, argv, &job, &bbox_arg, &src);
+	if (rc == EXIT_OK)
+		rc = check_job(&job, bbox_arg, &src);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	/* The format mapsvc seed has always written, for a name that says none. */
+	if (!job.format && !tilestore_backend_for_path(job.path))
+		job.format = "mbtiles";
 
 	struct cli_map cm;
-	int rc = cli_map_open("seed", db, styles_dir, style_name, &cm);
-	if (rc != EXIT_OK)
+	if ((rc = cli_map_open("seed", src.db, src.styles_dir, src.style, &cm)) != EXIT_OK)
 		return rc;
 	job.style = cm.style;
-	struct snapshot *snap = cm.snap;
-	const struct style *styles = cm.styles;
-	size_t nstyles = cm.nstyles;
-	rc = resolve_bbox(bbox_arg, snap, job.cs, job.bbox);
-	if (!rc) {
-		for (int z = job.zmin; z <= job.zmax; z++)
-			job.total += range_count(range_at(job.bbox, z));
-		if (job.total > SEED_MAX_TILES)
-			rc = cli_usage_error("seed",
-					     "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit "
-					     "of %lld; narrow --zoom or --bbox",
-					     job.total, job.zmin, job.zmax, job.bbox[0], job.bbox[1], job.bbox[2],
-					     job.bbox[3], SEED_MAX_TILES);
-	}
-	if (rc) {
-		snapshot_release(snap);
-		styleset_free(cm.set);
-		return rc;
-	}
-	struct tile_map *map = tile_map_new(snap, styles, nstyles);
-	snapshot_release(snap);
-
-	size_t tlen = strlen(out) + 32;
-	char *tmp = xmalloc(tlen);
-	snprintf(tmp, tlen, "%s.%ld.tmp", out, (long)getpid());
-	struct sigaction sa = {0}, old_int, old_term;
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	rc = seed_run(map, &job, tmp, out);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	free(tmp);
-	tile_map_release(map);
-	styleset_free(cm.set);
+	rc = resolve_bbox(bbox_arg, cm.gen->snap, job.cs, job.box);
+	long long total = rc == EXIT_OK ? webmerc_tile_count(job.box, job.zmin, job.zmax) : 0;
+	if (total > SEED_MAX_TILES)
+		rc = cli_usage_error(
+		    "seed",
+		    "%lld tiles for zooms %d-%d over %.6f,%.6f,%.6f,%.6f: more than the limit of %lld; "
+		    "narrow --zoom or --bbox",
+		    total, job.zmin, job.zmax, job.box[0], job.box[1], job.box[2], job.box[3],
+		    SEED_MAX_TILES);
+	if (rc == EXIT_OK)
+		rc = seed_run(&cm, &job);
+	cli_map_close(&cm);
 	return rc;
 }

@@ -1,10 +1,15 @@
 /*
- * cmd_serve.c - `mapsvc serve`: load the database into a snapshot, run the
- * HTTP server until SIGINT or SIGTERM, and reload the data on SIGHUP.
+ * cmd_serve.c - `mapsvc serve`: build the map service (the database's
+ * sites and the styles folder, mapservice/mapservice.h), run the HTTP
+ * server over it until SIGINT or SIGTERM, and reload data and styles
+ * together on SIGHUP.
  *
  * Signals are blocked before the server's threads start (they inherit the
  * mask) and taken synchronously here with sigwait, so no work happens in
- * a signal handler and a reload runs on this thread while requests go on.
+ * a signal handler and a reload runs on this thread while requests go on:
+ * the new generation is loaded beside the one serving and swapped in only
+ * when whole, so a broken database or style file is logged here and the
+ * service keeps what it had.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -13,36 +18,48 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../geo/webmerc.h"
 #include "../http/http.h"
-#include "../render/tile.h"
-#include "../styleset/styleset.h"
-#include "../util/mem.h"
+#include "../mapservice/mapservice.h"
 #include "cli.h"
 
+#define MIB (1024 * 1024)
+/* Defaults (DESIGN.md): 127.0.0.1:8080, zoom up to 20, a 64 MiB cache. */
+#define DEFAULT_PORT 8080
+#define DEFAULT_MAX_ZOOM 20
+#define DEFAULT_CACHE_MB 64
+/* Bounds of the options' values: beyond them a value is a typo. */
+#define MAX_THREADS 256
+#define MAX_CACHE_MB (1 << 20)
+#define MAX_AGE_S 31536000 /* a year, RFC 9111's longest meaningful max-age */
+#define MAX_PUBLIC_URL 200 /* leaves room in HTTP_BASE_URL_MAX */
+#define MAX_BASEMAP_TEXT 1000
+
 static const char usage_text[] =
-	"usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
-	"                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
-	"                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
-	"\n"
-	"Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
-	"\n"
-	"  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
-	"  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
-	"                     port 0 picks a free one, printed at start-up)\n"
-	"  --public-url URL   base of absolute links when behind a proxy (default: from the Host header)\n"
-	"  --styles DIR       folder of tile styles (default: the bundled styles)\n"
-	"  --threads N        worker threads (default: the number of cores, at least 2)\n"
-	"  --cache-mb N       tile cache budget in MiB (default 64)\n"
-	"  --max-zoom N       highest zoom level served (default 20)\n"
-	"  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
-	"  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
-	"  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
-	"                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
-	"  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
-	"  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
-	"                     the page then asks for GCJ-02 overlay tiles and positions)\n"
-	"\n"
-	"Signals: SIGHUP reloads the database without dropping requests; SIGINT or SIGTERM stop.\n";
+    "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
+    "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
+    "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
+    "\n"
+    "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
+    "\n"
+    "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
+    "                     port 0 picks a free one, printed at start-up)\n"
+    "  --public-url URL   base of absolute links when behind a proxy (default: from the Host header)\n"
+    "  --styles DIR       folder of tile styles (default: the bundled styles)\n"
+    "  --threads N        worker threads (default: the number of cores, at least 2)\n"
+    "  --cache-mb N       tile cache budget in MiB (default 64)\n"
+    "  --max-zoom N       highest zoom level served (default 20)\n"
+    "  --max-age S        Cache-Control max-age of tiles, seconds (default 3600)\n"
+    "  --cors ORIGIN      Access-Control-Allow-Origin value (default '*'; '' for none)\n"
+    "  --basemap URL      XYZ tile URL template ({z}, {x}, {y}; {s} and {r} as in Leaflet) of a\n"
+    "                     basemap that the map page at / shows under mapsvc's tiles (default: none)\n"
+    "  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
+    "  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
+    "                     the page then asks for GCJ-02 overlay tiles and positions)\n"
+    "\n"
+    "Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
+    "file keeps the current ones serving); SIGINT or SIGTERM stop.\n";
 
 /* Splits "host:port" or "[v6]:port". */
 static bool parse_listen(char *s, const char **host, unsigned *port)
@@ -66,130 +83,183 @@ static bool parse_listen(char *s, const char **host, unsigned *port)
 	return true;
 }
 
-/* The database as a snapshot, with the cluster hierarchies of the styles
- * folder's styles built alongside its indexes, so that neither the first
- * request nor the first after a reload waits for one.  A folder that does
- * not load leaves them to the tile map (built on first use); the server
- * reports a broken folder at start-up itself. */
-static struct snapshot *load_snapshot(const struct http_config *cfg, struct ms_error *err)
+/* What the options of `serve` set. */
+struct serve_options {
+	struct http_config http;
+	struct mapservice_config maps;
+	char listen[300]; /* --listen's copy, split in place into host and port */
+};
+
+/* An http(s) URL of at most max bytes for option name; false after the
+ * usage message. */
+static bool url_ok(const char *name, const char *v, size_t max)
 {
-	struct styleset *set = NULL;
-	struct ms_error style_err = {0};
-	struct snapshot_opts o = {NULL, 0};
-	struct cluster_params *params = NULL;
-	if (styleset_load_dir(cfg->styles_dir, &set, &style_err) == MS_OK) {
-		size_t n = 0;
-		const struct style *styles = styleset_styles(set, &n);
-		params = xcalloc(n ? n : 1, sizeof *params);
-		size_t k = tile_styles_cluster_params(styles, n, params);
-		/* more distinct sets than a snapshot builds: the rest on first use */
-		o = (struct snapshot_opts){params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
+	if (strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return cli_usage_error("serve", "--%s: '%s' is not an http(s) URL", name, v), false;
+	if (strlen(v) > max)
+		return cli_usage_error("serve", "--%s: longer than %zu characters", name, max), false;
+	return true;
+}
+
+/* Numbers of the options: a usage message for a bad one. */
+static bool number_ok(const char *name, const char *v, long min, long max, long *out)
+{
+	if (cli_parse_int(v, min, max, out))
+		return true;
+	cli_usage_error("serve", "--%s: '%s' is not a number in %ld..%ld", name, v, min, max);
+	return false;
+}
+
+/* One option into o; EXIT_OK or the usage error's status. */
+static int take_option(int ch, const char *v, struct serve_options *o)
+{
+	long n;
+	switch (ch) {
+	case 'd': o->maps.db_path = v; return EXIT_OK;
+	case 's': o->maps.styles_dir = v; return EXIT_OK;
+	case 'l':
+		snprintf(o->listen, sizeof o->listen, "%s", v);
+		if (!parse_listen(o->listen, &o->http.host, &o->http.port))
+			return cli_usage_error("serve", "--listen: '%s' is not HOST:PORT", v);
+		return EXIT_OK;
+	case 'u':
+		if (!url_ok("public-url", v, MAX_PUBLIC_URL))
+			return EXIT_USAGE;
+		o->http.public_url = v;
+		return EXIT_OK;
+	case 't':
+		if (!number_ok("threads", v, 1, MAX_THREADS, &n))
+			return EXIT_USAGE;
+		/* A single epoll thread stalls under many keep-alive clients. */
+		o->http.threads = n < 2 ? 2 : (unsigned)n;
+		return EXIT_OK;
+	case 'c':
+		if (!number_ok("cache-mb", v, 0, MAX_CACHE_MB, &n))
+			return EXIT_USAGE;
+		o->maps.cache_bytes = (size_t)n * MIB;
+		return EXIT_OK;
+	case 'z':
+		if (!number_ok("max-zoom", v, 0, WEBMERC_MAX_ZOOM, &n))
+			return EXIT_USAGE;
+		o->http.max_zoom = (unsigned)n;
+		return EXIT_OK;
+	case 'm':
+		if (!number_ok("max-age", v, 1, MAX_AGE_S, &n))
+			return EXIT_USAGE;
+		o->http.tile_max_age = (unsigned)n;
+		return EXIT_OK;
+	case 'o': o->http.cors = *v ? v : NULL; return EXIT_OK;
+	case 'B':
+		if (!url_ok("basemap", v, MAX_BASEMAP_TEXT))
+			return EXIT_USAGE;
+		if (!strstr(v, "{z}") || !strstr(v, "{x}") || !strstr(v, "{y}"))
+			return cli_usage_error("serve", "--basemap: '%s' lacks {z}, {x} or {y}", v);
+		o->http.basemap_url = v;
+		return EXIT_OK;
+	case 'A':
+		if (strlen(v) > MAX_BASEMAP_TEXT)
+			return cli_usage_error("serve", "--basemap-attribution: longer than %d characters",
+			                       MAX_BASEMAP_TEXT);
+		o->http.basemap_attribution = v;
+		return EXIT_OK;
+	case 'C':
+		if (strcmp(v, "wgs84") && strcmp(v, "gcj02"))
+			return cli_usage_error("serve", "--basemap-crs: '%s' is not wgs84 or gcj02", v);
+		o->http.basemap_gcj02 = !strcmp(v, "gcj02");
+		return EXIT_OK;
 	}
-	struct snapshot *snap = snapshot_load_with(cfg->db_path, &o, err);
-	free(params);
-	styleset_free(set);
-	return snap;
+	return cli_usage_error("serve", "unknown option"); /* getopt's table and this switch disagree */
+}
+
+/* The command line into o.  EXIT_OK to serve, -1 after --help, else the
+ * usage error's status. */
+static int parse_options(int argc, char **argv, struct serve_options *o)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"public-url", required_argument, NULL, 'u'},
+	    {"styles", required_argument, NULL, 's'},
+	    {"threads", required_argument, NULL, 't'},
+	    {"cache-mb", required_argument, NULL, 'c'},
+	    {"max-zoom", required_argument, NULL, 'z'},
+	    {"cors", required_argument, NULL, 'o'},
+	    {"basemap", required_argument, NULL, 'B'},
+	    {"basemap-attribution", required_argument, NULL, 'A'},
+	    {"basemap-crs", required_argument, NULL, 'C'},
+	    {"max-age", required_argument, NULL, 'm'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	o->http = (struct http_config){
+	    .host = "127.0.0.1",
+	    .port = DEFAULT_PORT,
+	    .threads = ncpu > 2 ? (unsigned)ncpu : 2,
+	    .max_zoom = DEFAULT_MAX_ZOOM,
+	    .cors = "*",
+	};
+	o->maps = (struct mapservice_config){cli_default_db(), cli_default_styles(), DEFAULT_CACHE_MB * MIB};
+	optind = 1;
+	opterr = 0;
+	int ch, rc;
+	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (ch == 'h')
+			return fputs(usage_text, stdout), -1;
+		if (ch == ':')
+			return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
+		if (ch == '?')
+			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+		if ((rc = take_option(ch, optarg, o)) != EXIT_OK)
+			return rc;
+	}
+	if (optind < argc)
+		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+	return EXIT_OK;
+}
+
+/* Takes the signals of set until SIGINT or SIGTERM; SIGHUP reloads the
+ * data and the styles, keeping the current ones when either is broken. */
+static void serve_until_stopped(struct mapservice *maps, const sigset_t *set)
+{
+	for (;;) {
+		int sig;
+		if (sigwait(set, &sig) != 0)
+			continue;
+		if (sig != SIGHUP)
+			return;
+		struct ms_error err = {0};
+		if (mapservice_load(maps, &err) != MS_OK) {
+			/* A bad file must not take the service down. */
+			fprintf(stderr,
+			        "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
+			        err.msg);
+			continue;
+		}
+		struct mapservice_gen *g = mapservice_acquire(maps);
+		printf("mapsvc serve: reloaded %zu sites (version %016llx) and %zu styles\n", g->snap->n,
+		       (unsigned long long)g->snap->version, g->nstyles);
+		fflush(stdout);
+		mapservice_release(g);
+	}
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"db", required_argument, NULL, 'd'},	    {"listen", required_argument, NULL, 'l'},
-		{"public-url", required_argument, NULL, 'u'}, {"styles", required_argument, NULL, 's'},
-		{"threads", required_argument, NULL, 't'},    {"cache-mb", required_argument, NULL, 'c'},
-		{"max-zoom", required_argument, NULL, 'z'},   {"cors", required_argument, NULL, 'o'},
-		{"basemap", required_argument, NULL, 'B'},   {"basemap-attribution", required_argument, NULL, 'A'},
-		{"basemap-crs", required_argument, NULL, 'C'}, {"max-age", required_argument, NULL, 'm'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
-	};
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	struct http_config cfg = {
-		.host = "127.0.0.1",
-		.port = 8080,
-		.db_path = cli_default_db(),
-		.styles_dir = cli_default_styles(),
-		.threads = ncpu > 2 ? (unsigned)ncpu : 2,
-		.cache_mb = 64,
-		.max_zoom = 20,
-		.cors = "*",
-	};
-	char listen_buf[300];
-	long v;
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd': cfg.db_path = optarg; break;
-		case 'l':
-			snprintf(listen_buf, sizeof listen_buf, "%s", optarg);
-			if (!parse_listen(listen_buf, &cfg.host, &cfg.port))
-				return cli_usage_error("serve", "--listen: '%s' is not HOST:PORT", optarg);
-			break;
-		case 'u':
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return cli_usage_error("serve", "--public-url: '%s' is not an http(s) URL", optarg);
-			if (strlen(optarg) > 200)
-				return cli_usage_error("serve", "--public-url: longer than 200 characters");
-			cfg.public_url = optarg;
-			break;
-		case 's': cfg.styles_dir = optarg; break;
-		case 't':
-			if (!cli_parse_int(optarg, 1, 256, &v))
-				return cli_usage_error("serve", "--threads: '%s' is not a number in 1..256", optarg);
-			/* A single epoll thread stalls under many keep-alive clients. */
-			cfg.threads = v < 2 ? 2 : (unsigned)v;
-			break;
-		case 'c':
-			if (!cli_parse_int(optarg, 0, 1 << 20, &v))
-				return cli_usage_error("serve", "--cache-mb: '%s' is not a number in 0..1048576", optarg);
-			cfg.cache_mb = (unsigned)v;
-			break;
-		case 'z':
-			if (!cli_parse_int(optarg, 0, 24, &v))
-				return cli_usage_error("serve", "--max-zoom: '%s' is not a number in 0..24", optarg);
-			cfg.max_zoom = (unsigned)v;
-			break;
-		case 'm':
-			if (!cli_parse_int(optarg, 1, 31536000, &v))
-				return cli_usage_error("serve", "--max-age: '%s' is not a number of seconds in 1..31536000",
-						       optarg);
-			cfg.tile_max_age = (unsigned)v;
-			break;
-		case 'o': cfg.cors = *optarg ? optarg : NULL; break;
-		case 'B':
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return cli_usage_error("serve", "--basemap: '%s' is not an http(s) URL", optarg);
-			if (!strstr(optarg, "{z}") || !strstr(optarg, "{x}") || !strstr(optarg, "{y}"))
-				return cli_usage_error("serve", "--basemap: '%s' lacks {z}, {x} or {y}", optarg);
-			if (strlen(optarg) > 1000)
-				return cli_usage_error("serve", "--basemap: longer than 1000 characters");
-			cfg.basemap_url = optarg;
-			break;
-		case 'A':
-			if (strlen(optarg) > 1000)
-				return cli_usage_error("serve", "--basemap-attribution: longer than 1000 characters");
-			cfg.basemap_attribution = optarg;
-			break;
-		case 'C':
-			if (strcmp(optarg, "wgs84") && strcmp(optarg, "gcj02"))
-				return cli_usage_error("serve", "--basemap-crs: '%s' is not wgs84 or gcj02", optarg);
-			cfg.basemap_gcj02 = !strcmp(optarg, "gcj02");
-			break;
-		case 'h': fputs(usage_text, stdout); return EXIT_OK;
-		case ':': return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
-		default: return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
-
+	struct serve_options o;
+	int rc = parse_options(argc, argv, &o);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
 	struct ms_error err = {0};
-	struct snapshot *snap = load_snapshot(&cfg, &err);
-	if (!snap) {
+	struct mapservice *maps = mapservice_new(&o.maps);
+	struct http_server *srv = NULL;
+	rc = EXIT_FAIL;
+	if (mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
-		return EXIT_FAIL;
+		goto done;
 	}
+	/* Blocked before the server's threads start, which inherit the mask:
+	 * the signals then reach only the sigwait below. */
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -198,37 +268,23 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
-
-	struct http_server *srv = http_server_start(&cfg, snap, &err);
-	size_t nsites = snap->n;
-	snapshot_release(snap); /* the server holds its own reference */
-	if (!srv) {
+	o.http.maps = maps;
+	if (!(srv = http_server_start(&o.http, &err))) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
-		return EXIT_FAIL;
+		goto done;
 	}
-	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", strchr(cfg.host, ':') ? "[" : "",
-	       cfg.host, strchr(cfg.host, ':') ? "]" : "", http_server_port(srv), nsites, cfg.db_path);
+	struct mapservice_gen *g = mapservice_acquire(maps);
+	bool v6 = strchr(o.http.host, ':') != NULL;
+	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
+	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
 	fflush(stdout);
-
-	for (;;) {
-		int sig;
-		if (sigwait(&set, &sig) != 0)
-			continue;
-		if (sig != SIGHUP)
-			break;
-		struct snapshot *fresh = load_snapshot(&cfg, &err);
-		if (!fresh) {
-			/* Keep serving the old data: a bad file must not take the service down. */
-			fprintf(stderr, "mapsvc serve: reload failed, keeping the current data: %s\n", err.msg);
-			continue;
-		}
-		http_server_set_snapshot(srv, fresh);
-		printf("mapsvc serve: reloaded %zu sites (version %016llx)\n", fresh->n,
-		       (unsigned long long)fresh->version);
-		fflush(stdout);
-		snapshot_release(fresh);
-	}
-	http_server_stop(srv);
-	printf("mapsvc serve: stopped\n");
-	return EXIT_OK;
+	mapservice_release(g);
+	serve_until_stopped(maps, &set);
+	rc = EXIT_OK;
+done:
+	http_server_stop(srv); /* running requests finish first */
+	mapservice_free(maps);
+	if (rc == EXIT_OK)
+		printf("mapsvc serve: stopped\n");
+	return rc;
 }

@@ -1,8 +1,7 @@
 /* common.c - what the subcommands share; see cli.h. */
 #include "cli.h"
 
-#include "../store/snapshot.h"
-#include "../styleset/styleset.h"
+#include "../mapservice/mapservice.h"
 #include "../util/buf.h"
 #include "../util/numparse.h"
 
@@ -98,26 +97,28 @@ int cli_write_file(const char *cmd, const char *path, const struct buf *b)
 }
 
 int cli_map_open(const char *cmd, const char *db, const char *styles_dir, const char *style_name,
-		 struct cli_map *m)
+                 struct cli_map *m)
 {
 	struct ms_error err = {0};
-	*m = (struct cli_map){0};
-	if (styleset_load_dir(styles_dir, &m->set, &err) != MS_OK) {
+	const struct mapservice_config cfg = {.db_path = db, .styles_dir = styles_dir, .cache_bytes = 0};
+	*m = (struct cli_map){mapservice_new(&cfg), NULL, NULL};
+	if (mapservice_load(m->maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
+		cli_map_close(m);
 		return EXIT_FAIL;
 	}
-	m->styles = styleset_styles(m->set, &m->nstyles);
-	m->style = styleset_find(m->set, style_name);
-	if (!m->style) {
+	m->gen = mapservice_acquire(m->maps);
+	if (style_name && !(m->style = mapservice_style(m->gen, style_name))) {
 		fprintf(stderr, "mapsvc %s: --style: no style '%s' in %s\n", cmd, style_name, styles_dir);
-		styleset_free(m->set);
+		cli_map_close(m);
 		return EXIT_USAGE;
 	}
-	m->snap = snapshot_load(db, &err);
-	if (!m->snap) {
-		fprintf(stderr, "mapsvc %s: %s\n", cmd, err.msg);
-		styleset_free(m->set);
-		return EXIT_FAIL;
-	}
 	return EXIT_OK;
+}
+
+void cli_map_close(struct cli_map *m)
+{
+	mapservice_release(m->gen);
+	mapservice_free(m->maps);
+	*m = (struct cli_map){0};
 }

@@ -14,10 +14,10 @@
 #include "filter.h"
 
 const char *const feat_sortables[SITE_NCOLUMNS + 1] = {
-	"id",	   "name_zh",	   "name_en",	   "category",		  "county",
-	"town",	   "address",	   "description",   "opening_hours",	  "lat",
-	"lon",	   "coord_source", "confidence",	   SITE_COLUMN_QUALITY, SITE_COLUMN_UNCERTAINTY,
-	"source_url", NULL,
+    "id",         "name_zh",      "name_en",     "category",          "county",
+    "town",       "address",      "description", "opening_hours",     "lat",
+    "lon",        "coord_source", "confidence",  SITE_COLUMN_QUALITY, SITE_COLUMN_UNCERTAINTY,
+    "source_url", NULL,
 };
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
@@ -30,12 +30,14 @@ enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct m
 		int c = site_category_parse(p, n);
 		if (c < 0) {
 			if (n == 0)
-				return ms_fail(err, MS_EUSAGE, "category: empty category name in '%.100s'", s);
-			return ms_fail(err, MS_EUSAGE,
-				       "category: unknown category '%.*s' (expected one of memorial_hall, museum, "
-				       "martyrs_cemetery, former_site, monument, education_base, study_station, "
-				       "training_school)",
-				       (int)(n > 100 ? 100 : n), p);
+				return ms_fail(err, MS_EUSAGE, "category: empty category name in '%.100s'",
+				               s);
+			return ms_fail(
+			    err, MS_EUSAGE,
+			    "category: unknown category '%.*s' (expected one of memorial_hall, museum, "
+			    "martyrs_cemetery, former_site, monument, education_base, study_station, "
+			    "training_school)",
+			    (int)(n > 100 ? 100 : n), p);
 		}
 		m |= 1u << c;
 		if (!comma)
@@ -52,11 +54,12 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 	for (int i = 0; i < 4; i++) {
 		const char *comma = strchr(p, ',');
 		if ((i < 3) != (comma != NULL))
-			return ms_fail(err, MS_EUSAGE, "bbox: expected 4 comma-separated numbers, got '%.100s'", s);
+			return ms_fail(err, MS_EUSAGE,
+			               "bbox: expected 4 comma-separated numbers, got '%.100s'", s);
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
 		if (!ms_parse_decimal(p, n, &out[i]))
-			return ms_fail(err, MS_EUSAGE, "bbox: '%.*s' is not a finite number", (int)(n > 60 ? 60 : n),
-				       p);
+			return ms_fail(err, MS_EUSAGE, "bbox: '%.*s' is not a finite number",
+			               (int)(n > 60 ? 60 : n), p);
 		p = comma ? comma + 1 : p;
 	}
 	return MS_OK;
@@ -80,7 +83,10 @@ struct items_ctx {
 	size_t matched, examined;
 };
 
-static bool in_range(double v, double lo, double hi) { return v >= lo && v <= hi; }
+static bool in_range(double v, double lo, double hi)
+{
+	return v >= lo && v <= hi;
+}
 
 static bool lon_in(double lon, double west, double east)
 {
@@ -139,7 +145,8 @@ static int compare_column(const struct site *a, const struct site *b, int column
 	*missing_last = false;
 	switch (site_columns[column].kind) {
 	case SITE_COL_TEXT: {
-		const char *x = a->field[site_columns[column].field], *y = b->field[site_columns[column].field];
+		const char *x = a->field[site_columns[column].field],
+		           *y = b->field[site_columns[column].field];
 		if (!*x != !*y) {
 			*missing_last = true;
 			return *x ? -1 : 1;
@@ -184,7 +191,7 @@ static void sort_and_page(struct items_ctx *c)
 }
 
 enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
-			  struct ms_error *err)
+                          struct ms_error *err)
 {
 	memset(out, 0, sizeof *out);
 	if (q->q && !utf8_valid(q->q, strlen(q->q)))
@@ -200,9 +207,10 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 	if (q->has_bbox) {
 		if (!in_range(q->south, -90, 90) || !in_range(q->north, -90, 90) || q->south > q->north ||
 		    !in_range(q->west, -180, 180) || !in_range(q->east, -180, 180))
-			return ms_fail(err, MS_EUSAGE,
-				       "bbox: %g,%g,%g,%g is not a box within -180..180, -90..90 with south <= north",
-				       q->west, q->south, q->east, q->north);
+			return ms_fail(
+			    err, MS_EUSAGE,
+			    "bbox: %g,%g,%g,%g is not a box within -180..180, -90..90 with south <= north",
+			    q->west, q->south, q->east, q->north);
 		c.bw = q->west, c.bs = q->south, c.be = q->east, c.bn = q->north;
 		if (q->cs != COORDSYS_WGS84) {
 			/* GCJ-02 and BD-09 shift positions by well under 0.02 degrees
@@ -261,12 +269,13 @@ static bool nearest_filter(uint32_t i, void *ctx)
 }
 
 enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_nearest_query *q,
-			    struct sindex_hit **hits, size_t *n, struct ms_error *err)
+                            struct sindex_hit **hits, size_t *n, struct ms_error *err)
 {
 	*hits = NULL;
 	*n = 0;
 	if (!site_coord_valid(q->lat, q->lon))
-		return ms_fail(err, MS_EUSAGE, "lat/lon: %g,%g is not a position (-90..90, -180..180)", q->lat, q->lon);
+		return ms_fail(err, MS_EUSAGE, "lat/lon: %g,%g is not a position (-90..90, -180..180)",
+		               q->lat, q->lon);
 	if (q->limit < 1 || q->limit > FEAT_NEAREST_MAX)
 		return ms_fail(err, MS_EUSAGE, "limit: %zu is outside 1..%d", q->limit, FEAT_NEAREST_MAX);
 	if (isnan(q->within_m) || q->within_m < 0)
@@ -276,7 +285,7 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 	const void *fctx[2] = {snap, q};
 	*hits = xmalloc(q->limit * sizeof **hits);
 	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m,
-			    q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits);
+	                    q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits);
 	return MS_OK;
 }
 
@@ -290,7 +299,8 @@ void feat_write_sortables(struct jsonw *w)
 		case SITE_COL_TEXT:
 			jw_string(w, "string");
 			jw_key(w, "description");
-			jw_string(w, "By code point (UTF-8 bytes, no collation); sites without it come last.");
+			jw_string(w,
+			          "By code point (UTF-8 bytes, no collation); sites without it come last.");
 			break;
 		case SITE_COL_LAT:
 		case SITE_COL_LON:
@@ -301,7 +311,8 @@ void feat_write_sortables(struct jsonw *w)
 		case SITE_COL_QUALITY:
 			jw_string(w, "string");
 			jw_key(w, "description");
-			jw_string(w, "From the best quality to the worst (the enum's order), not alphabetically.");
+			jw_string(
+			    w, "From the best quality to the worst (the enum's order), not alphabetically.");
 			jw_key(w, "enum");
 			jw_array_begin(w);
 			for (int q = 0; q < SITE_QUALITY_COUNT; q++)
@@ -326,7 +337,7 @@ void feat_write_position_queryables(struct jsonw *w)
 	jw_string(w, "string");
 	jw_key(w, "description");
 	jw_string(w, "How the position was obtained, from the best to the worst; every quality coarser than "
-		     "street is an approximate position.");
+	             "street is an approximate position.");
 	jw_key(w, "enum");
 	jw_array_begin(w);
 	for (int q = 0; q < SITE_QUALITY_COUNT; q++)
@@ -339,7 +350,7 @@ void feat_write_position_queryables(struct jsonw *w)
 	jw_string(w, "number");
 	jw_key(w, "description");
 	jw_string(w, "The site is within this many metres of its position (the radius of a circle "
-		     "around it).");
+	             "around it).");
 	jw_key(w, "exclusiveMinimum");
 	jw_int(w, 0);
 	jw_key(w, "maximum");
@@ -363,7 +374,7 @@ static void write_position(struct jsonw *w, const struct feat_write_opts *o, dou
 }
 
 void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
-			const struct sindex_hit *hit)
+                        const struct sindex_hit *hit)
 {
 	double lat = s->lat, lon = s->lon;
 	if (o->cs != COORDSYS_WGS84)
@@ -417,7 +428,7 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 }
 
 void feat_write_nearest(struct buf *out, const struct snapshot *snap, const struct sindex_hit *hits, size_t n,
-			const struct feat_write_opts *o)
+                        const struct feat_write_opts *o)
 {
 	struct jsonw w;
 	jw_init(&w, out);

@@ -78,8 +78,8 @@ struct feat_query {
 	/* 0 = every category; a bit at CAT_COUNT or above stands for a name
 	 * that is no category, which no site has: the query matches nothing */
 	feat_catmask categories;
-	const char *q;             /* substring of name_zh or name_en, or NULL */
-	const struct cql2 *filter; /* a CQL2 filter (filter.h: feat_filter_parse), or NULL */
+	const char *q;                    /* substring of name_zh or name_en, or NULL */
+	const struct cql2 *filter;        /* a CQL2 filter (filter.h: feat_filter_parse), or NULL */
 	const struct feat_sort_key *sort; /* nsort keys; none: id order */
 	size_t nsort;
 	size_t limit, offset;
@@ -87,9 +87,9 @@ struct feat_query {
 
 /* One page of matching sites, in id order or the query's sort order. */
 struct feat_page {
-	uint32_t *idx;  /* snapshot indices, n of them; free with feat_page_free */
+	uint32_t *idx; /* snapshot indices, n of them; free with feat_page_free */
 	size_t n;
-	size_t matched; /* all matches, before paging */
+	size_t matched;  /* all matches, before paging */
 	size_t examined; /* sites the filters looked at: the work done */
 };
 
@@ -101,7 +101,7 @@ struct feat_page {
  * visits in id order and nothing past it is kept; sorted, every match is
  * collected and sorted first (O(m log m) in the m matches). */
 enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *q, struct feat_page *out,
-			  struct ms_error *err);
+                          struct ms_error *err);
 void feat_page_free(struct feat_page *p);
 
 /* True when the site's Chinese or English name contains needle (ASCII
@@ -109,11 +109,11 @@ void feat_page_free(struct feat_page *p);
 bool feat_name_matches(const struct site *s, const char *needle);
 
 struct feat_nearest_query {
-	double lat, lon;        /* the query point, in cs */
+	double lat, lon; /* the query point, in cs */
 	enum coordsys cs;
-	size_t limit;           /* 1 .. FEAT_NEAREST_MAX */
-	double within_m;        /* INFINITY for no limit */
-	feat_catmask categories; /* as in struct feat_query */
+	size_t limit;              /* 1 .. FEAT_NEAREST_MAX */
+	double within_m;           /* INFINITY for no limit */
+	feat_catmask categories;   /* as in struct feat_query */
 	const struct cql2 *filter; /* only sites it selects, or NULL */
 };
 
@@ -121,7 +121,7 @@ struct feat_nearest_query {
  * array (free() it) of *n entries.  Distances and bearings are measured
  * from the query point converted to WGS-84. */
 enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_nearest_query *q,
-			    struct sindex_hit **hits, size_t *n, struct ms_error *err);
+                            struct sindex_hit **hits, size_t *n, struct ms_error *err);
 
 /* How positions are written. */
 struct feat_write_opts {
@@ -138,7 +138,7 @@ struct feat_write_opts {
  * 0 <= b < 360).  Coordinates have 6 decimals. */
 #define FEAT_UNCERTAINTY_DECIMALS 1
 void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat_write_opts *o,
-			const struct sindex_hit *hit);
+                        const struct sindex_hit *hit);
 
 /* The sortables (OGC API - Features Part 8, draft) as the members of a
  * JSON Schema "properties" object: each sort key's name, type and, for
@@ -155,6 +155,6 @@ void feat_write_position_queryables(struct jsonw *w);
  * numberReturned.  The HTTP route and `mapsvc nearest` both print this, so
  * their output is byte-for-byte the same. */
 void feat_write_nearest(struct buf *out, const struct snapshot *snap, const struct sindex_hit *hits, size_t n,
-			const struct feat_write_opts *o);
+                        const struct feat_write_opts *o);
 
 #endif

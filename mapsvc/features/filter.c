@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-
 /* The values of `category`, in enum site_category order (the unit test
  * holds them equal to site_category_name). */
 static const char *const categories[CAT_COUNT] = {

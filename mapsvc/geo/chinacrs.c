@@ -144,14 +144,10 @@ int coordsys_parse(const char *s)
 const char *coordsys_name(enum coordsys cs)
 {
 	switch (cs) {
-	case COORDSYS_WGS84:
-		return "wgs84";
-	case COORDSYS_GCJ02:
-		return "gcj02";
-	case COORDSYS_BD09:
-		return "bd09";
-	case COORDSYS_CGCS2000:
-		return "cgcs2000";
+	case COORDSYS_WGS84: return "wgs84";
+	case COORDSYS_GCJ02: return "gcj02";
+	case COORDSYS_BD09: return "bd09";
+	case COORDSYS_CGCS2000: return "cgcs2000";
 	}
 	return "unknown";
 }
@@ -160,16 +156,13 @@ void coordsys_to_wgs84(enum coordsys cs, double lat, double lon, double *wlat, d
 {
 	double gl, gn;
 	switch (cs) {
-	case COORDSYS_GCJ02:
-		gcj02_to_wgs84(lat, lon, wlat, wlon);
-		return;
+	case COORDSYS_GCJ02: gcj02_to_wgs84(lat, lon, wlat, wlon); return;
 	case COORDSYS_BD09:
 		bd09_to_gcj02(lat, lon, &gl, &gn);
 		gcj02_to_wgs84(gl, gn, wlat, wlon);
 		return;
 	case COORDSYS_WGS84:
-	case COORDSYS_CGCS2000:
-		break;
+	case COORDSYS_CGCS2000: break;
 	}
 	*wlat = lat;
 	*wlon = lon;
@@ -179,16 +172,13 @@ void coordsys_from_wgs84(enum coordsys cs, double wlat, double wlon, double *lat
 {
 	double gl, gn;
 	switch (cs) {
-	case COORDSYS_GCJ02:
-		wgs84_to_gcj02(wlat, wlon, lat, lon);
-		return;
+	case COORDSYS_GCJ02: wgs84_to_gcj02(wlat, wlon, lat, lon); return;
 	case COORDSYS_BD09:
 		wgs84_to_gcj02(wlat, wlon, &gl, &gn);
 		gcj02_to_bd09(gl, gn, lat, lon);
 		return;
 	case COORDSYS_WGS84:
-	case COORDSYS_CGCS2000:
-		break;
+	case COORDSYS_CGCS2000: break;
 	}
 	*lat = wlat;
 	*lon = wlon;

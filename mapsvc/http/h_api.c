@@ -30,14 +30,15 @@ static void write_responses(struct jsonw *w, const struct http_route *rt)
 	jw_object_end(w);
 	jw_object_end(w);
 	static const char *const errors[][2] = {{"400", "A parameter is malformed or unknown"},
-						{"404", "No such resource"}};
+	                                        {"404", "No such resource"}};
 	for (size_t i = 0; i < 2; i++) {
 		jw_key(w, errors[i][0]);
 		jw_object_begin(w);
 		jw_key(w, "description");
 		jw_string(w, errors[i][1]);
 		jw_key(w, "content");
-		jw_raw(w, "{\"application/problem+json\":{\"schema\":{\"$ref\":\"#/components/schemas/Problem\"}}}");
+		jw_raw(w, "{\"application/problem+json\":{\"schema\":{\"$ref\":\"#/components/schemas/"
+		          "Problem\"}}}");
 		jw_object_end(w);
 	}
 	jw_object_end(w);
@@ -55,7 +56,8 @@ void h_api(struct http_ctx *c, struct http_response *r)
 	jw_key(&w, "title");
 	jw_string(&w, "mapsvc");
 	jw_key(&w, "description");
-	jw_string(&w, "Red-resource (Party-history education) sites: OGC API - Features, nearest search, tiles.");
+	jw_string(&w,
+	          "Red-resource (Party-history education) sites: OGC API - Features, nearest search, tiles.");
 	jw_key(&w, "version");
 	jw_string(&w, "1.0");
 	jw_object_end(&w);
@@ -88,9 +90,10 @@ void h_api(struct http_ctx *c, struct http_response *r)
 	}
 	jw_object_end(&w);
 	jw_key(&w, "components");
-	jw_raw(&w, "{\"schemas\":{\"Problem\":{\"type\":\"object\",\"description\":\"RFC 9457 problem details\","
-		   "\"properties\":{\"type\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"
-		   "\"status\":{\"type\":\"integer\"},\"detail\":{\"type\":\"string\"}}}}}");
+	jw_raw(&w,
+	       "{\"schemas\":{\"Problem\":{\"type\":\"object\",\"description\":\"RFC 9457 problem details\","
+	       "\"properties\":{\"type\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},"
+	       "\"status\":{\"type\":\"integer\"},\"detail\":{\"type\":\"string\"}}}}}");
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 	r->content_type = OGC_OPENAPI_TYPE;

@@ -18,7 +18,7 @@
 
 #include "../cql2/cql2.h"
 #include "../features/features.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../ingest/ingest.h"
 #include "../route/overlay.h"
 #include "../route/route.h"
@@ -44,41 +44,63 @@
 
 _Static_assert(HTTP_MAX_SORT_KEYS == FEAT_MAX_SORT_KEYS, "a parsed sortby fits the engine's keys");
 
-#define SPEC_CRS                                                                                               \
-	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "      \
-			     "Features Part 2).")
+#define SPEC_CRS                                                                                             \
+	HTTP_SPEC_CRS("crs", "CRS of the answer; EPSG:4326 and 4490 give [lat, lon] positions (OGC API - "   \
+	                     "Features Part 2).")
 
 static const struct http_pspec items_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "minx,miny,maxx,maxy in bbox-crs axis order (CRS84: lon,lat)."},
-	HTTP_SPEC_CRS("bbox-crs", "CRS of bbox (OGC API - Features Part 2)."),
-	{.name = "datetime", .type = HTTP_T_DATETIME,
-	 .desc = "An instant or an interval (OGC API - Features Part 1).  The sites carry no times yet, so every "
-		 "site has no temporal extent and the parameter selects nothing away; a malformed value is a 400."},
-	{.name = "limit", .type = HTTP_T_INT, .min = 1, .max = FEAT_LIMIT_MAX, .flags = HTTP_PF_CLAMP,
-	 .def = HTTP_STR(FEAT_LIMIT_DEFAULT), .desc = "Page size; values above " HTTP_STR(FEAT_LIMIT_MAX) " are clamped."},
-	{.name = "offset", .type = HTTP_T_INT, .min = 0, .max = ITEMS_OFFSET_MAX, .def = "0", .desc = "Matches to skip."},
-	HTTP_SPEC_CATEGORY,
-	{.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
-	HTTP_SPEC_FILTER,
-	{.name = "sortby", .type = HTTP_T_SORT, .min = 1, .max = FEAT_MAX_SORT_KEYS, .values = feat_sortables,
-	 .desc = "Sort keys, e.g. +name_zh,-category (see /sortables); ties in id order."},
-	SPEC_CRS,
-	HTTP_SPEC_COORDSYS,
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_items_values,
-	 .desc = "Output format: json or geojson (GeoJSON), html (a page), csv (the columns of mapsvc export, "
-		 "UTF-8 with a byte order mark).  Without it, HTML when Accept prefers text/html."},
-	HTTP_SPEC_LANG,
+    HTTP_SPEC_COLLECTION,
+    {.name = "bbox",
+     .type = HTTP_T_BBOX,
+     .desc = "minx,miny,maxx,maxy in bbox-crs axis order (CRS84: lon,lat)."},
+    HTTP_SPEC_CRS("bbox-crs", "CRS of bbox (OGC API - Features Part 2)."),
+    {.name = "datetime",
+     .type = HTTP_T_DATETIME,
+     .desc =
+         "An instant or an interval (OGC API - Features Part 1).  The sites carry no times yet, so every "
+         "site has no temporal extent and the parameter selects nothing away; a malformed value is a 400."},
+    {.name = "limit",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = FEAT_LIMIT_MAX,
+     .flags = HTTP_PF_CLAMP,
+     .def = HTTP_STR(FEAT_LIMIT_DEFAULT),
+     .desc = "Page size; values above " HTTP_STR(FEAT_LIMIT_MAX) " are clamped."},
+    {.name = "offset",
+     .type = HTTP_T_INT,
+     .min = 0,
+     .max = ITEMS_OFFSET_MAX,
+     .def = "0",
+     .desc = "Matches to skip."},
+    HTTP_SPEC_CATEGORY,
+    {.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
+    HTTP_SPEC_FILTER,
+    {.name = "sortby",
+     .type = HTTP_T_SORT,
+     .min = 1,
+     .max = FEAT_MAX_SORT_KEYS,
+     .values = feat_sortables,
+     .desc = "Sort keys, e.g. +name_zh,-category (see /sortables); ties in id order."},
+    SPEC_CRS,
+    HTTP_SPEC_COORDSYS,
+    {.name = "f",
+     .type = HTTP_T_ENUM,
+     .values = http_f_items_values,
+     .desc = "Output format: json or geojson (GeoJSON), html (a page), csv (the columns of mapsvc export, "
+             "UTF-8 with a byte order mark).  Without it, HTML when Accept prefers text/html."},
+    HTTP_SPEC_LANG,
 };
 static const struct http_pspec item_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	{.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
-	SPEC_CRS,
-	HTTP_SPEC_COORDSYS,
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_item_values,
-	 .desc = "Output format: json or geojson, or html (the site's page).  Without it, HTML when Accept "
-		 "prefers text/html."},
-	HTTP_SPEC_LANG,
+    HTTP_SPEC_COLLECTION,
+    {.name = "featureId", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A site id."},
+    SPEC_CRS,
+    HTTP_SPEC_COORDSYS,
+    {.name = "f",
+     .type = HTTP_T_ENUM,
+     .values = http_f_item_values,
+     .desc = "Output format: json or geojson, or html (the site's page).  Without it, HTML when Accept "
+             "prefers text/html."},
+    HTTP_SPEC_LANG,
 };
 const struct http_params h_items_params = HTTP_PARAMS(items_specs);
 const struct http_params h_item_params = HTTP_PARAMS(item_specs);
@@ -119,7 +141,7 @@ static void page_url(const struct http_ctx *c, struct buf *b, const char *offset
 
 /* A link to this route with the request's parameters and offset set. */
 static void page_link(struct jsonw *w, const struct http_ctx *c, const char *rel, const char *offset,
-		      const char *f, const char *type)
+                      const char *f, const char *type)
 {
 	struct buf href = BUF_INIT;
 	if (f) {
@@ -146,7 +168,7 @@ static void page_link(struct jsonw *w, const struct http_ctx *c, const char *rel
 
 /* The query of the request, as the engine takes it; false after a 400. */
 static bool items_query(struct http_ctx *c, struct http_response *r, enum coordsys cs, struct feat_query *q,
-			struct feat_sort_key keys[FEAT_MAX_SORT_KEYS])
+                        struct feat_sort_key keys[FEAT_MAX_SORT_KEYS])
 {
 	*q = (struct feat_query){.cs = cs};
 	q->limit = (size_t)http_arg(c, "limit")->i;
@@ -177,7 +199,7 @@ static bool items_query(struct http_ctx *c, struct http_response *r, enum coords
 }
 
 static void items_json(struct http_ctx *c, struct http_response *r, const struct feat_query *q,
-		       const struct feat_page *page)
+                       const struct feat_page *page)
 {
 	struct feat_write_opts o;
 	const char *crs_uri;
@@ -237,11 +259,13 @@ static void csv_link(const struct http_ctx *c, struct buf *v, const char *rel, s
 }
 
 static void items_csv(struct http_ctx *c, struct http_response *r, const struct feat_query *q,
-		      const struct feat_page *page)
+                      const struct feat_page *page)
 {
 	if (q->cs != COORDSYS_WGS84) {
-		http_problem(r, 400, "coordsys: the CSV has the lat and lon of the export, WGS-84 only; use "
-				     "f=json for %s", coordsys_name(q->cs));
+		http_problem(r, 400,
+		             "coordsys: the CSV has the lat and lon of the export, WGS-84 only; use "
+		             "f=json for %s",
+		             coordsys_name(q->cs));
 		return;
 	}
 	buf_puts(&r->body, UTF8_BOM);
@@ -286,7 +310,7 @@ static void items_map_url(const struct http_ctx *c, struct buf *b, const struct 
 	w = fmax(w - mx, -180), e = fmin(e + mx, 180);
 	s = fmax(s - my, -WEBMERC_MAX_LAT), n = fmin(n + my, WEBMERC_MAX_LAT);
 	buf_printf(b, "%s/staticmap.png?bbox=%.6f,%.6f,%.6f,%.6f&width=%d&height=%d", c->base_url, w, s, e, n,
-		   PAGES_ITEMS_MAP_W, PAGES_ITEMS_MAP_H);
+	           PAGES_ITEMS_MAP_W, PAGES_ITEMS_MAP_H);
 	if (page->n > ROUTE_MAX_STOPS)
 		return; /* more than the map numbers: the sites are on its tiles anyway */
 	buf_puts(b, "&line=0&markers=");
@@ -297,13 +321,13 @@ static void items_map_url(const struct http_ctx *c, struct buf *b, const struct 
 }
 
 static void items_html(struct http_ctx *c, struct http_response *r, const struct feat_query *q,
-		       const struct feat_page *page)
+                       const struct feat_page *page)
 {
 	const struct site **sites = xcalloc(page->n + 1, sizeof *sites);
 	const char **urls = xcalloc(page->n + 1, sizeof *urls);
 	struct buf *url_bufs = xcalloc(page->n + 1, sizeof *url_bufs);
 	struct buf map = BUF_INIT, prev = BUF_INIT, next = BUF_INIT, coll = BUF_INIT, geojson = BUF_INIT,
-		   csv = BUF_INIT, html = BUF_INIT;
+	           csv = BUF_INIT, html = BUF_INIT;
 	for (size_t i = 0; i < page->n; i++) {
 		sites[i] = &c->snap->sites[page->idx[i]];
 		site_url(c, &url_bufs[i], sites[i]);
@@ -325,21 +349,21 @@ static void items_html(struct http_ctx *c, struct http_response *r, const struct
 	ogc_self_url(c, &geojson, page_params, "f", "json");
 	ogc_self_url(c, &csv, page_params, "f", "csv");
 	const struct pages_link downloads[] = {
-		{buf_str(&geojson), "GeoJSON", "GeoJSON", "application/geo+json"},
-		{buf_str(&csv), "CSV 表格（Excel 可直接打开）", "CSV (opens in Excel)", "text/csv"},
+	    {buf_str(&geojson), "GeoJSON", "GeoJSON", "application/geo+json"},
+	    {buf_str(&csv), "CSV 表格（Excel 可直接打开）", "CSV (opens in Excel)", "text/csv"},
 	};
 	struct pages_items it = {
-		.sites = sites,
-		.site_urls = urls,
-		.n = page->n,
-		.matched = page->matched,
-		.offset = q->offset,
-		.map_url = map.len ? buf_str(&map) : NULL,
-		.prev_url = prev.len ? buf_str(&prev) : NULL,
-		.next_url = next.len ? buf_str(&next) : NULL,
-		.collection_url = buf_str(&coll),
-		.downloads = downloads,
-		.ndownloads = sizeof downloads / sizeof downloads[0],
+	    .sites = sites,
+	    .site_urls = urls,
+	    .n = page->n,
+	    .matched = page->matched,
+	    .offset = q->offset,
+	    .map_url = map.len ? buf_str(&map) : NULL,
+	    .prev_url = prev.len ? buf_str(&prev) : NULL,
+	    .next_url = next.len ? buf_str(&next) : NULL,
+	    .collection_url = buf_str(&coll),
+	    .downloads = downloads,
+	    .ndownloads = sizeof downloads / sizeof downloads[0],
 	};
 	struct ogc_page p;
 	ogc_page_init(&p, c, "application/geo+json");
@@ -409,7 +433,8 @@ static void item_json(struct http_ctx *c, struct http_response *r, const struct 
 	buf_puts(&path, "?f=html");
 	ogc_link(&lw, c, buf_str(&path), "alternate", "text/html", "This site's page");
 	buf_free(&path);
-	ogc_link(&lw, c, "/collections/" SITES_COLLECTION, "collection", "application/json", "The collection");
+	ogc_link(&lw, c, "/collections/" SITES_COLLECTION, "collection", "application/json",
+	         "The collection");
 	jw_array_end(&lw);
 	buf_puts(&r->body, "}\n");
 	r->content_type = "application/geo+json";
@@ -420,10 +445,10 @@ static void item_json(struct http_ctx *c, struct http_response *r, const struct 
 static void site_map_url(const struct http_ctx *c, struct buf *b, const struct site *s, int w, int h)
 {
 	int max = (int)c->cfg->max_zoom < SITE_MAP_MAX_ZOOM ? (int)c->cfg->max_zoom : SITE_MAP_MAX_ZOOM;
-	int zoom = pages_site_map_zoom(s->lat, s->uncertainty_m, SITE_MAP_MIN_ZOOM < max ? SITE_MAP_MIN_ZOOM : max,
-				       max);
+	int zoom = pages_site_map_zoom(s->lat, s->uncertainty_m,
+	                               SITE_MAP_MIN_ZOOM < max ? SITE_MAP_MIN_ZOOM : max, max);
 	buf_printf(b, "%s/staticmap.png?center=%.6f%%2C%.6f&zoom=%d&width=%d&height=%d", c->base_url, s->lat,
-		   s->lon, zoom, w, h);
+	           s->lon, zoom, w, h);
 }
 
 static void item_html(struct http_ctx *c, struct http_response *r, const struct site *s)
@@ -435,13 +460,13 @@ static void item_html(struct http_ctx *c, struct http_response *r, const struct 
 	site_map_url(c, &card, s, PAGES_CARD_W, PAGES_CARD_H);
 	buf_printf(&coll, "%s/collections/" SITES_COLLECTION "/items?f=html", c->base_url);
 	struct pages_site ps = {
-		.s = s,
-		.url = buf_str(&url),
-		.map_url = buf_str(&map),
-		.image_url = buf_str(&card),
-		.image_width = PAGES_CARD_W,
-		.image_height = PAGES_CARD_H,
-		.collection_url = buf_str(&coll),
+	    .s = s,
+	    .url = buf_str(&url),
+	    .map_url = buf_str(&map),
+	    .image_url = buf_str(&card),
+	    .image_width = PAGES_CARD_W,
+	    .image_height = PAGES_CARD_H,
+	    .collection_url = buf_str(&coll),
 	};
 	struct ogc_page p;
 	ogc_page_init(&p, c, "application/geo+json");

@@ -13,18 +13,33 @@
 #include "ogc.h"
 
 static const struct http_pspec nearest_specs[] = {
-	{.name = "lat", .type = HTTP_T_NUMBER, .required = true, .min = -90, .max = 90,
-	 .desc = "Latitude of the query point (in coordsys)."},
-	{.name = "lon", .type = HTTP_T_NUMBER, .required = true, .min = -180, .max = 180,
-	 .desc = "Longitude of the query point (in coordsys)."},
-	{.name = "limit", .type = HTTP_T_INT, .min = 1, .max = FEAT_NEAREST_MAX, .def = HTTP_STR(FEAT_NEAREST_DEFAULT),
-	 .desc = "How many sites."},
-	{.name = "within_km", .type = HTTP_T_NUMBER, .min = 0, .max = INFINITY,
-	 .desc = "Only sites at most this far (km)."},
-	HTTP_SPEC_CATEGORY,
-	HTTP_SPEC_FILTER,
-	HTTP_SPEC_COORDSYS,
-	HTTP_SPEC_F_GEOJSON,
+    {.name = "lat",
+     .type = HTTP_T_NUMBER,
+     .required = true,
+     .min = -90,
+     .max = 90,
+     .desc = "Latitude of the query point (in coordsys)."},
+    {.name = "lon",
+     .type = HTTP_T_NUMBER,
+     .required = true,
+     .min = -180,
+     .max = 180,
+     .desc = "Longitude of the query point (in coordsys)."},
+    {.name = "limit",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = FEAT_NEAREST_MAX,
+     .def = HTTP_STR(FEAT_NEAREST_DEFAULT),
+     .desc = "How many sites."},
+    {.name = "within_km",
+     .type = HTTP_T_NUMBER,
+     .min = 0,
+     .max = INFINITY,
+     .desc = "Only sites at most this far (km)."},
+    HTTP_SPEC_CATEGORY,
+    HTTP_SPEC_FILTER,
+    HTTP_SPEC_COORDSYS,
+    HTTP_SPEC_F_GEOJSON,
 };
 const struct http_params h_nearest_params = HTTP_PARAMS(nearest_specs);
 
@@ -32,12 +47,12 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 {
 	const struct http_arg *within = http_arg(c, "within_km");
 	struct feat_nearest_query q = {
-		.lat = http_arg(c, "lat")->num,
-		.lon = http_arg(c, "lon")->num,
-		.cs = (enum coordsys)http_arg(c, "coordsys")->i,
-		.limit = (size_t)http_arg(c, "limit")->i,
-		.within_m = within->given ? within->num * 1000 : INFINITY,
-		.categories = (feat_catmask)http_arg(c, "category")->mask,
+	    .lat = http_arg(c, "lat")->num,
+	    .lon = http_arg(c, "lon")->num,
+	    .cs = (enum coordsys)http_arg(c, "coordsys")->i,
+	    .limit = (size_t)http_arg(c, "limit")->i,
+	    .within_m = within->given ? within->num * 1000 : INFINITY,
+	    .categories = (feat_catmask)http_arg(c, "category")->mask,
 	};
 	struct cql2 *filter;
 	if (!ogc_filter(c, r, q.cs, &filter))

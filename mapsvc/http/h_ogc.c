@@ -22,22 +22,24 @@
 #define COLLECTION_PATH "/collections/" SITES_COLLECTION
 
 static const struct http_pspec landing_specs[] = {
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_doc_values,
-	 .desc = "json: this landing page; html: the map page.  Without it, the map page when Accept prefers "
-		 "text/html, else JSON."},
+    {.name = "f",
+     .type = HTTP_T_ENUM,
+     .values = http_f_doc_values,
+     .desc = "json: this landing page; html: the map page.  Without it, the map page when Accept prefers "
+             "text/html, else JSON."},
 };
 static const struct http_pspec doc_specs[] = {
-	HTTP_SPEC_F_DOC,
-	HTTP_SPEC_LANG,
+    HTTP_SPEC_F_DOC,
+    HTTP_SPEC_LANG,
 };
 static const struct http_pspec collection_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	HTTP_SPEC_F_DOC,
-	HTTP_SPEC_LANG,
+    HTTP_SPEC_COLLECTION,
+    HTTP_SPEC_F_DOC,
+    HTTP_SPEC_LANG,
 };
 static const struct http_pspec schema_specs[] = {
-	HTTP_SPEC_COLLECTION,
-	HTTP_SPEC_F_JSON,
+    HTTP_SPEC_COLLECTION,
+    HTTP_SPEC_F_JSON,
 };
 const struct http_params h_landing_params = HTTP_PARAMS(landing_specs);
 const struct http_params h_doc_params = HTTP_PARAMS(doc_specs);
@@ -45,7 +47,7 @@ const struct http_params h_collection_params = HTTP_PARAMS(collection_specs);
 const struct http_params h_schema_params = HTTP_PARAMS(schema_specs);
 
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
-	      const char *title)
+              const char *title)
 {
 	jw_object_begin(w);
 	jw_key(w, "href");
@@ -86,8 +88,8 @@ void h_landing(struct http_ctx *c, struct http_response *r)
 	jw_string(&w, "mapsvc: red-resource sites");
 	jw_key(&w, "description");
 	jw_string(&w, "Party-history education sites (memorial halls, museums, martyrs' cemeteries, former "
-		      "revolutionary sites, study stations): OGC API - Features, nearest-site search and map "
-		      "tiles.");
+	              "revolutionary sites, study stations): OGC API - Features, nearest-site search and map "
+	              "tiles.");
 	jw_key(&w, "links");
 	jw_array_begin(&w);
 	ogc_link(&w, c, "/?f=json", "self", "application/json", "This document");
@@ -131,8 +133,8 @@ void h_conformance(struct http_ctx *c, struct http_response *r)
 
 static const char collection_title[] = "Red-resource sites";
 static const char collection_description[] =
-	"Memorial halls, museums, martyrs' cemeteries, former revolutionary sites, monuments, education bases, "
-	"study stations and training schools, as points.";
+    "Memorial halls, museums, martyrs' cemeteries, former revolutionary sites, monuments, education bases, "
+    "study stations and training schools, as points.";
 
 /* The sites collection's description, shared by /collections and
  * /collections/sites. */
@@ -181,13 +183,13 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 	ogc_link(w, c, COLLECTION_PATH "/items?f=html", "items", "text/html", "The sites as a page");
 	ogc_link(w, c, COLLECTION_PATH "/items?f=csv", "items", "text/csv", "The sites as CSV");
 	ogc_link(w, c, COLLECTION_PATH "/download.gpkg", "enclosure", GPKG_TYPE,
-		 "The whole collection as a GeoPackage");
+	         "The whole collection as a GeoPackage");
 	ogc_link(w, c, COLLECTION_PATH "/queryables", REL_QUERYABLES, "application/schema+json",
-		 "Properties that can be filtered on");
+	         "Properties that can be filtered on");
 	ogc_link(w, c, COLLECTION_PATH "/sortables", REL_SORTABLES, "application/schema+json",
-		 "Properties that can be sorted by");
+	         "Properties that can be sorted by");
 	ogc_link(w, c, COLLECTION_PATH "/map/tiles", REL_TILESETS_MAP, "application/json",
-		 "Map tiles (OGC API - Tiles)");
+	         "Map tiles (OGC API - Tiles)");
 	jw_array_end(w);
 	jw_object_end(w);
 }
@@ -196,14 +198,14 @@ static void write_collection(struct jsonw *w, const struct http_ctx *c)
 static const struct {
 	const char *path, *zh, *en, *type;
 } page_links[] = {
-	{"/items?f=html", "地点列表", "The sites", "text/html"},
-	{"/items", "地点（GeoJSON）", "The sites (GeoJSON)", "application/geo+json"},
-	{"/items?f=csv&limit=" HTTP_STR(FEAT_LIMIT_MAX), "地点（CSV 表格）", "The sites (CSV)", "text/csv"},
-	{"/download.gpkg", "整个数据集（GeoPackage）", "The whole collection (GeoPackage)", GPKG_TYPE},
-	{"/queryables", "可筛选的属性", "Queryable properties", "application/schema+json"},
-	{"/sortables", "可排序的属性", "Sortable properties", "application/schema+json"},
-	{"/map/tiles", "地图瓦片（OGC API - Tiles）", "Map tiles (OGC API - Tiles)", "application/json"},
-	{"/map/tiles/WebMercatorQuad", "瓦片集 WebMercatorQuad", "Tileset WebMercatorQuad", "application/json"},
+    {"/items?f=html", "地点列表", "The sites", "text/html"},
+    {"/items", "地点（GeoJSON）", "The sites (GeoJSON)", "application/geo+json"},
+    {"/items?f=csv&limit=" HTTP_STR(FEAT_LIMIT_MAX), "地点（CSV 表格）", "The sites (CSV)", "text/csv"},
+    {"/download.gpkg", "整个数据集（GeoPackage）", "The whole collection (GeoPackage)", GPKG_TYPE},
+    {"/queryables", "可筛选的属性", "Queryable properties", "application/schema+json"},
+    {"/sortables", "可排序的属性", "Sortable properties", "application/schema+json"},
+    {"/map/tiles", "地图瓦片（OGC API - Tiles）", "Map tiles (OGC API - Tiles)", "application/json"},
+    {"/map/tiles/WebMercatorQuad", "瓦片集 WebMercatorQuad", "Tileset WebMercatorQuad", "application/json"},
 };
 #define NPAGE_LINKS (sizeof page_links / sizeof page_links[0])
 
@@ -215,23 +217,24 @@ static void collection_page(struct http_ctx *c, struct http_response *r, bool li
 	for (size_t i = 0; i < NPAGE_LINKS; i++) {
 		urls[i] = (struct buf)BUF_INIT;
 		buf_printf(&urls[i], "%s" COLLECTION_PATH "%s", c->base_url, page_links[i].path);
-		links[i] = (struct pages_link){buf_str(&urls[i]), page_links[i].zh, page_links[i].en, page_links[i].type};
+		links[i] = (struct pages_link){buf_str(&urls[i]), page_links[i].zh, page_links[i].en,
+		                               page_links[i].type};
 	}
 	buf_printf(&self, "%s" COLLECTION_PATH "?f=html", c->base_url);
 	const struct snapshot *s = c->snap;
 	struct pages_collection coll = {
-		.id = SITES_COLLECTION,
-		.title = collection_title,
-		.description = collection_description,
-		.url = buf_str(&self),
-		.count = s->n,
-		.has_extent = s->n > 0,
-		.west = s->west,
-		.south = s->south,
-		.east = s->east,
-		.north = s->north,
-		.links = links,
-		.nlinks = NPAGE_LINKS,
+	    .id = SITES_COLLECTION,
+	    .title = collection_title,
+	    .description = collection_description,
+	    .url = buf_str(&self),
+	    .count = s->n,
+	    .has_extent = s->n > 0,
+	    .west = s->west,
+	    .south = s->south,
+	    .east = s->east,
+	    .north = s->north,
+	    .links = links,
+	    .nlinks = NPAGE_LINKS,
 	};
 	struct ogc_page p;
 	ogc_page_init(&p, c, "application/json");
@@ -285,7 +288,7 @@ void h_collection(struct http_ctx *c, struct http_response *r)
 /* A JSON Schema document of the collection's properties (Part 3's
  * queryables, Part 8's sortables): members writes its properties. */
 static void schema_doc(struct http_ctx *c, struct http_response *r, const char *what, const char *title,
-		       void (*members)(struct jsonw *))
+                       void (*members)(struct jsonw *))
 {
 	struct jsonw w;
 	jw_init(&w, &r->body);

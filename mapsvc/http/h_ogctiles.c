@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../render/style.h"
 #include "../util/jsonw.h"
 #include "handlers.h"
@@ -59,7 +59,7 @@ _Static_assert((int)TMS_WEBMERC == (int)COORDSYS_WGS84 && (int)TMS_GCJ02 == (int
 	 .type = HTTP_T_INT,                                                                                 \
 	 .required = true,                                                                                   \
 	 .min = 0,                                                                                           \
-	 .max = MAX_ZOOM_LIMIT,                                                                              \
+	 .max = WEBMERC_MAX_ZOOM,                                                                            \
 	 .flags = HTTP_PF_MAX_ZOOM,                                                                          \
 	 .desc = "The tile matrix: the zoom level."},                                                        \
 	    {.name = "tileRow",                                                                              \
@@ -67,11 +67,11 @@ _Static_assert((int)TMS_WEBMERC == (int)COORDSYS_WGS84 && (int)TMS_GCJ02 == (int
 	     .type = HTTP_T_INT,                                                                             \
 	     .required = true,                                                                               \
 	     .min = 0,                                                                                       \
-	     .max = (1 << MAX_ZOOM_LIMIT) - 1,                                                               \
+	     .max = (1 << WEBMERC_MAX_ZOOM) - 1,                                                             \
 	     .desc = "Row, 0 at the north."},                                                                \
 	{                                                                                                    \
 		.name = "tileCol", .in = HTTP_IN_PATH, .type = HTTP_T_INT, .required = true, .min = 0,       \
-		.max = (1 << MAX_ZOOM_LIMIT) - 1, .desc = "Column, 0 at the west."                           \
+		.max = (1 << WEBMERC_MAX_ZOOM) - 1, .desc = "Column, 0 at the west."                         \
 	}
 
 static const struct http_pspec tms_list_specs[] = {HTTP_SPEC_F_JSON};
@@ -185,7 +185,7 @@ void h_tms_list(struct http_ctx *c, struct http_response *r)
 /* One tile matrix: zoom z of the Web Mercator grid, in both encodings. */
 static void write_matrix(struct jsonw *w, int z)
 {
-	double cell = 2 * WEBMERC_HALF / TILE_SIZE / ldexp(1, z); /* metres per pixel */
+	double cell = 2 * WEBMERC_HALF / WEBMERC_TILE_SIZE / ldexp(1, z); /* metres per pixel */
 	char id[16];
 	snprintf(id, sizeof id, "%d", z);
 	jw_object_begin(w);
@@ -209,9 +209,9 @@ static void write_matrix(struct jsonw *w, int z)
 		jw_array_end(w);
 	}
 	jw_key(w, "tileWidth");
-	jw_int(w, TILE_SIZE);
+	jw_int(w, WEBMERC_TILE_SIZE);
 	jw_key(w, "tileHeight");
-	jw_int(w, TILE_SIZE);
+	jw_int(w, WEBMERC_TILE_SIZE);
 	jw_key(w, "matrixWidth");
 	jw_int(w, (int64_t)1 << z);
 	jw_key(w, "matrixHeight");
@@ -252,7 +252,7 @@ void h_tms(struct http_ctx *c, struct http_response *r)
 		jw_array_begin(&w);
 		/* the whole registered set; a tileset's limits say which
 		 * matrices this server draws (its --max-zoom) */
-		for (int z = 0; z <= MAX_ZOOM_LIMIT; z++)
+		for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++)
 			write_matrix(&w, z);
 		jw_array_end(&w);
 	}
@@ -265,13 +265,10 @@ void h_tms(struct http_ctx *c, struct http_response *r)
 /* The style a styled route names (NULL after a 404), or the default. */
 static const struct style *route_style(struct http_ctx *c, struct http_response *r, bool styled)
 {
-	size_t n;
-	const struct style *def;
-	const struct style *all = h_tiles_styles(http_tiles(c), &n, &def);
 	if (!styled)
-		return def;
+		return c->gen->def;
 	const char *name = http_arg(c, "styleId")->text;
-	const struct style *st = style_find(all, n, name);
+	const struct style *st = mapservice_style(c->gen, name);
 	if (!st)
 		http_problem(r, 404,
 		             "styleId: no style '%.100s' (see /collections/" SITES_COLLECTION "/map/tiles)",
@@ -342,9 +339,9 @@ static void tilesets(struct http_ctx *c, struct http_response *r, bool styled)
 	const struct style *st = route_style(c, r, styled);
 	if (!st)
 		return;
-	size_t n;
-	const struct style *def;
-	const struct style *all = h_tiles_styles(http_tiles(c), &n, &def);
+	/* The request's generation: its styles, with the default among them. */
+	size_t n = c->gen->nstyles;
+	const struct style *def = c->gen->def, *all = c->gen->styles;
 	struct jsonw w;
 	jw_init(&w, &r->body);
 	jw_object_begin(&w);

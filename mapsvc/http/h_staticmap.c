@@ -19,37 +19,64 @@
 #include <string.h>
 
 #include "../geo/geo.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../route/overlay.h"
 #include "../util/mem.h"
 #include "handlers.h"
 
 #define STATICMAP_DEFAULT_W 600
 #define STATICMAP_DEFAULT_H 400
-#define STATICMAP_STYLE "print"
 
 _Static_assert(ROUTE_MAX_STOPS <= HTTP_MAX_POINTS, "markers hold a route's stops");
 
 static const struct http_pspec staticmap_specs[] = {
-	{.name = "bbox", .type = HTTP_T_BBOX, .desc = "W,S,E,N of the map (or center and zoom)."},
-	{.name = "center", .type = HTTP_T_LATLON, .min = -WEBMERC_MAX_LAT, .max = WEBMERC_MAX_LAT,
-	 .desc = "LAT,LON of the map's centre, with zoom."},
-	{.name = "zoom", .type = HTTP_T_INT, .min = 0, .max = MAX_ZOOM_LIMIT, .flags = HTTP_PF_MAX_ZOOM,
-	 .desc = "Zoom level, with center."},
-	{.name = "width", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_PX, .def = HTTP_STR(STATICMAP_DEFAULT_W),
-	 .desc = "Image width, logical px."},
-	{.name = "height", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_PX, .def = HTTP_STR(STATICMAP_DEFAULT_H),
-	 .desc = "Image height, logical px."},
-	{.name = "scale", .type = HTTP_T_INT, .min = 1, .max = ROUTE_MAP_MAX_SCALE, .def = "1",
-	 .desc = "The PNG is scale times width x height px."},
-	{.name = "style", .type = HTTP_T_STRING, .def = STATICMAP_STYLE, .desc = "A style of the styles folder."},
-	HTTP_SPEC_MAP_COORDSYS("The system of the basemap and of every coordinate given here."),
-	{.name = "start", .type = HTTP_T_LATLON, .min = -90, .max = 90,
-	 .desc = "LAT,LON of the route's start, drawn as a square marked 起."},
-	{.name = "markers", .type = HTTP_T_POINTS, .min = 1, .max = ROUTE_MAX_STOPS,
-	 .desc = "LAT,LON|LAT,LON|...: stops numbered 1, 2, ... in this order."},
-	{.name = "line", .type = HTTP_T_BOOL, .def = "1", .desc = "1: the route line from start through the stops."},
-	{.name = "return", .type = HTTP_T_BOOL, .def = "0", .desc = "1: the line goes back to the start."},
+    {.name = "bbox", .type = HTTP_T_BBOX, .desc = "W,S,E,N of the map (or center and zoom)."},
+    {.name = "center",
+     .type = HTTP_T_LATLON,
+     .min = -WEBMERC_MAX_LAT,
+     .max = WEBMERC_MAX_LAT,
+     .desc = "LAT,LON of the map's centre, with zoom."},
+    {.name = "zoom",
+     .type = HTTP_T_INT,
+     .min = 0,
+     .max = WEBMERC_MAX_ZOOM,
+     .flags = HTTP_PF_MAX_ZOOM,
+     .desc = "Zoom level, with center."},
+    {.name = "width",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = ROUTE_MAP_MAX_PX,
+     .def = HTTP_STR(STATICMAP_DEFAULT_W),
+     .desc = "Image width, logical px."},
+    {.name = "height",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = ROUTE_MAP_MAX_PX,
+     .def = HTTP_STR(STATICMAP_DEFAULT_H),
+     .desc = "Image height, logical px."},
+    {.name = "scale",
+     .type = HTTP_T_INT,
+     .min = 1,
+     .max = ROUTE_MAP_MAX_SCALE,
+     .def = "1",
+     .desc = "The PNG is scale times width x height px."},
+    {.name = "style", .type = HTTP_T_STRING, .def = ROUTE_MAP_STYLE, .desc = "A style of the styles folder."},
+    HTTP_SPEC_MAP_COORDSYS("The system of the basemap and of every coordinate given here."),
+    {.name = "start",
+     .type = HTTP_T_LATLON,
+     .min = -90,
+     .max = 90,
+     .desc = "LAT,LON of the route's start, drawn as a square marked 起."},
+    {.name = "markers",
+     .type = HTTP_T_POINTS,
+     .min = 1,
+     .max = ROUTE_MAX_STOPS,
+     .desc = "LAT,LON|LAT,LON|...: stops numbered 1, 2, ... in this order."},
+    {.name = "line",
+     .type = HTTP_T_BOOL,
+     .def = "1",
+     .desc = "1: the route line from start through the stops."},
+    {.name = "return", .type = HTTP_T_BOOL, .def = "0", .desc = "1: the line goes back to the start."},
 };
 const struct http_params h_staticmap_params = HTTP_PARAMS(staticmap_specs);
 
@@ -69,9 +96,10 @@ static void overlay_of(const struct http_ctx *c, struct route_overlay *ov)
 
 /* The window: bbox, or center and zoom, or the overlay's points. */
 static bool view_of(const struct http_ctx *c, struct http_response *r, const struct style *st,
-		    const struct route_overlay *ov, struct tile_view *view)
+                    const struct route_overlay *ov, struct tile_view *view)
 {
-	const struct http_arg *bbox = http_arg(c, "bbox"), *center = http_arg(c, "center"), *zoom = http_arg(c, "zoom");
+	const struct http_arg *bbox = http_arg(c, "bbox"), *center = http_arg(c, "center"),
+	                      *zoom = http_arg(c, "zoom");
 	int width = (int)http_arg(c, "width")->i, height = (int)http_arg(c, "height")->i;
 	int scale = (int)http_arg(c, "scale")->i;
 	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
@@ -80,13 +108,15 @@ static bool view_of(const struct http_ctx *c, struct http_response *r, const str
 		return false;
 	}
 	if (center->given != zoom->given) {
-		http_problem(r, 400, center->given ? "zoom: required with center, an integer in 0..%u"
-						   : "center: zoom needs center=LAT,LON (zoom 0..%u)",
-			     c->cfg->max_zoom);
+		http_problem(r, 400,
+		             center->given ? "zoom: required with center, an integer in 0..%u"
+		                           : "center: zoom needs center=LAT,LON (zoom 0..%u)",
+		             c->cfg->max_zoom);
 		return false;
 	}
 	if (center->given) {
-		route_map_view_center(view, st, cs, center->v[0], center->v[1], (int)zoom->i, width, height, scale);
+		route_map_view_center(view, st, cs, center->v[0], center->v[1], (int)zoom->i, width, height,
+		                      scale);
 		return true;
 	}
 	double b[4];
@@ -96,40 +126,30 @@ static bool view_of(const struct http_ctx *c, struct http_response *r, const str
 		http_problem(r, 400, "bbox: give bbox=W,S,E,N, center=LAT,LON&zoom=Z, or markers");
 		return false;
 	}
-	int fit_max = (int)c->cfg->max_zoom < ROUTE_MAP_FIT_MAX_ZOOM ? (int)c->cfg->max_zoom : ROUTE_MAP_FIT_MAX_ZOOM;
-	int z;
 	struct ms_error err = {0};
-	if (route_map_fit_zoom(b[0], b[1], b[2], b[3], width, height, ROUTE_MAP_PAD_PX, fit_max, &z, &err) != MS_OK) {
+	if (route_map_view_fit(view, st, cs, b, width, height, scale, (int)c->cfg->max_zoom, &err) != MS_OK) {
 		http_problem_from_error(r, &err);
 		return false;
 	}
-	route_map_view_box(view, st, cs, b[0], b[1], b[2], b[3], z, width, height, scale);
 	return true;
 }
 
 void h_staticmap(struct http_ctx *c, struct http_response *r)
 {
-	struct h_tiles *t = http_tiles(c);
 	const char *style_name = http_arg(c, "style")->text;
-	const struct style *st = h_tiles_style(t, style_name);
+	const struct style *st = mapservice_style(c->gen, style_name);
 	if (!st) {
 		http_problem(r, 400, "style: no style '%.100s'", style_name);
 		return;
 	}
 	struct route_overlay *ov = xcalloc(1, sizeof *ov);
-	struct tile_map *map = NULL;
 	struct tile_view view;
 	struct ms_error err = {0};
 	overlay_of(c, ov);
 	if (!view_of(c, r, st, ov, &view))
 		goto done;
-	struct tile_ctx *ctx = h_tiles_ctx(t, &err);
-	if (!ctx) {
-		http_problem(r, http_status_of(err.status), "static map: %s", err.msg);
-		goto done;
-	}
-	map = h_tiles_map(t, c->snap);
-	if (route_map_render_png(map, ctx, &view, ov, &r->body, &err) != MS_OK) {
+	struct tile_ctx *ctx = mapservice_ctx(c->cfg->maps, &err);
+	if (!ctx || route_map_render_png(c->gen->map, ctx, &view, ov, &r->body, &err) != MS_OK) {
 		buf_reset(&r->body);
 		http_problem(r, http_status_of(err.status), "static map: %s", err.msg);
 		goto done;
@@ -141,8 +161,10 @@ void h_staticmap(struct http_ctx *c, struct http_response *r)
 	http_add_header(r, "X-Map-Zoom", hv);
 	snprintf(hv, sizeof hv, "%lld,%lld", view.origin_x, view.origin_y);
 	http_add_header(r, "X-Map-Origin", hv);
-	http_add_header(r, "Cache-Control", "public, max-age=3600");
+	/* As long as a tile: the picture changes when the data or styles do. */
+	snprintf(hv, sizeof hv, "public, max-age=%u",
+	         c->cfg->tile_max_age ? c->cfg->tile_max_age : HTTP_TILE_MAX_AGE);
+	http_add_header(r, "Cache-Control", hv);
 done:
-	tile_map_release(map);
 	free(ov);
 }

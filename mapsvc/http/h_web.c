@@ -42,13 +42,21 @@ static void serve_asset(struct http_ctx *c, struct http_response *r, const struc
 
 /* The page's files: "v" names the version the page asked for. */
 static const struct http_pspec static_specs[] = {
-	{.name = "file", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A file of the page."},
-	{.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
+    {.name = "file",
+     .in = HTTP_IN_PATH,
+     .type = HTTP_T_STRING,
+     .required = true,
+     .desc = "A file of the page."},
+    {.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
 };
 static const struct http_pspec static2_specs[] = {
-	{.name = "dir", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A folder of the page."},
-	{.name = "file", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A file in it."},
-	{.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
+    {.name = "dir",
+     .in = HTTP_IN_PATH,
+     .type = HTTP_T_STRING,
+     .required = true,
+     .desc = "A folder of the page."},
+    {.name = "file", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true, .desc = "A file in it."},
+    {.name = "v", .type = HTTP_T_STRING, .desc = "The version (ETag) the page names: cached for good."},
 };
 const struct http_params h_static_params = HTTP_PARAMS(static_specs);
 const struct http_params h_static2_params = HTTP_PARAMS(static2_specs);

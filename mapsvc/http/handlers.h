@@ -1,9 +1,11 @@
 /*
  * handlers.h - the route handlers, one file per area, each with the
- * parameter tables of its routes (params.h), and the few things of the
- * server they share.  Internal to http/: the table in routes.c is the
+ * parameter tables of its routes (params.h), and the values and specs
+ * several tables share.  Internal to http/: the table in routes.c is the
  * only caller, through http_route_handle, so a handler runs only after
- * its table has checked and parsed the request.
+ * its table has checked and parsed the request.  A handler finds all it
+ * needs in its struct http_ctx (the config and its map service, the
+ * request's generation, the counters), never in the server.
  */
 #ifndef MS_HTTP_HANDLERS_H
 #define MS_HTTP_HANDLERS_H
@@ -28,12 +30,12 @@ extern const struct http_params h_gpkg_params;
 void h_gpkg(struct http_ctx *c, struct http_response *r);
 /* h_ogctiles.c: OGC API - Tiles Part 1 over the tiles of h_tiles.c */
 extern const struct http_params h_tms_list_params, h_tms_params, h_tilesets_params, h_style_tilesets_params,
-	h_tileset_params, h_style_tileset_params, h_ogc_tile_params, h_style_ogc_tile_params;
-void h_tms_list(struct http_ctx *c, struct http_response *r);  /* /tileMatrixSets */
-void h_tms(struct http_ctx *c, struct http_response *r);       /* /tileMatrixSets/{tileMatrixSetId} */
-void h_tilesets(struct http_ctx *c, struct http_response *r);  /* .../map/tiles */
-void h_tileset(struct http_ctx *c, struct http_response *r);   /* .../map/tiles/{tileMatrixSetId} */
-void h_ogc_tile(struct http_ctx *c, struct http_response *r);  /* .../{tileMatrix}/{tileRow}/{tileCol} */
+    h_tileset_params, h_style_tileset_params, h_ogc_tile_params, h_style_ogc_tile_params;
+void h_tms_list(struct http_ctx *c, struct http_response *r); /* /tileMatrixSets */
+void h_tms(struct http_ctx *c, struct http_response *r);      /* /tileMatrixSets/{tileMatrixSetId} */
+void h_tilesets(struct http_ctx *c, struct http_response *r); /* .../map/tiles */
+void h_tileset(struct http_ctx *c, struct http_response *r);  /* .../map/tiles/{tileMatrixSetId} */
+void h_ogc_tile(struct http_ctx *c, struct http_response *r); /* .../{tileMatrix}/{tileRow}/{tileCol} */
 /* h_api.c: the OpenAPI 3.0 description, from the route table */
 extern const struct http_params h_api_params;
 void h_api(struct http_ctx *c, struct http_response *r);
@@ -54,36 +56,20 @@ extern const struct http_params h_ops_params; /* none */
 void h_healthz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
-/* h_tiles.c: XYZ tiles and TileJSON.  Their state (styles, layouts of
- * the current snapshot, the tile cache, per-thread render contexts) lives
- * as long as the server: created before it listens, freed after it stops. */
-struct h_tiles;
-struct h_tiles *h_tiles_new(const struct http_config *cfg, struct ms_error *err);
-void h_tiles_free(struct h_tiles *t);
-struct h_tiles *http_tiles(const struct http_ctx *c); /* server.c */
-extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params, h_tilejson_style_params;
+/* h_tiles.c: XYZ tiles and TileJSON, from the map service (cfg->maps) */
+extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params,
+    h_tilejson_style_params;
 void h_tile(struct http_ctx *c, struct http_response *r);          /* /tiles/{z}/{x}/{y}.png */
 void h_tile_2x(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}@2x.png */
 void h_tile_style(struct http_ctx *c, struct http_response *r);    /* /tiles/{style}/{z}/{x}/{y}.png */
 void h_tile_style_2x(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}@2x.png */
 void h_tilejson(struct http_ctx *c, struct http_response *r);      /* /tiles.json, /tiles/{style}.json */
-/* For windows of the same layouts (static maps, route sheets): a style by
- * name (NULL when none), the map of snap (retained: tile_map_release it)
- * and this thread's render context (borrowed). */
-struct tile_map;
-struct tile_ctx;
-struct style;
-const struct style *h_tiles_style(struct h_tiles *t, const char *name);
-struct tile_map *h_tiles_map(struct h_tiles *t, const struct snapshot *snap);
-struct tile_ctx *h_tiles_ctx(struct h_tiles *t, struct ms_error *err);
 /* For the OGC API - Tiles routes (h_ogctiles.c): tile z/x/y of style st
- * (NULL: the default) drawn in cs, 256 px, answered exactly as /tiles/...
- * answers it (the same cache entry, bytes, ETag and headers); and the
- * styles (an array of *n, borrowed for the server's life) with the
- * default one. */
+ * (NULL: the generation's default) drawn in cs, 256 px, answered exactly
+ * as /tiles/... answers it (the same cache entry, bytes, ETag and
+ * headers). */
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
-		   long long y, enum coordsys cs);
-const struct style *h_tiles_styles(struct h_tiles *t, size_t *n, const struct style **def);
+                   long long y, enum coordsys cs);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
 extern const struct http_params h_staticmap_params, h_route_params;
@@ -121,53 +107,78 @@ extern const char *const http_map_coordsys_values[]; /* wgs84, gcj02: what tiles
 /* A CRS URI or its safe CURIE ("[EPSG:4326]") -> its index, or -1. */
 int http_crs_match(const char *value);
 
-#define HTTP_SPEC_COLLECTION                                                                                   \
-	{.name = "collectionId", .in = HTTP_IN_PATH, .type = HTTP_T_ENUM, .required = true,                  \
-	 .values = http_collection_values, .desc = "The collection: " SITES_COLLECTION "."}
-#define HTTP_SPEC_CRS(name_, desc_)                                                                            \
-	{.name = name_, .type = HTTP_T_ENUM, .values = http_crs_values, .match = http_crs_match,              \
-	 .def = CRS_CRS84, .desc = desc_}
+#define HTTP_SPEC_COLLECTION                                                                                 \
+	{                                                                                                    \
+		.name = "collectionId", .in = HTTP_IN_PATH, .type = HTTP_T_ENUM, .required = true,           \
+		.values = http_collection_values, .desc = "The collection: " SITES_COLLECTION "."            \
+	}
+#define HTTP_SPEC_CRS(name_, desc_)                                                                          \
+	{                                                                                                    \
+		.name = name_, .type = HTTP_T_ENUM, .values = http_crs_values, .match = http_crs_match,      \
+		.def = CRS_CRS84, .desc = desc_                                                              \
+	}
 /* The vendor parameter of DESIGN.md: query and answer in this system. */
-#define HTTP_SPEC_COORDSYS                                                                                     \
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_coordsys_values, .match = coordsys_parse,    \
-	 .def = "wgs84",                                                                                        \
-	 .desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for AMap/Tencent, "    \
-		 "BD-09 for Baidu)."}
+#define HTTP_SPEC_COORDSYS                                                                                   \
+	{                                                                                                    \
+		.name = "coordsys", .type = HTTP_T_ENUM, .values = http_coordsys_values,                     \
+		.match = coordsys_parse, .def = "wgs84",                                                     \
+		.desc = "Vendor parameter: query and answer coordinates in this system (GCJ-02 for "         \
+		        "AMap/Tencent, "                                                                     \
+		        "BD-09 for Baidu)."                                                                  \
+	}
 /* f, the OGC output format: JSON documents, GeoJSON features. */
-#define HTTP_SPEC_F_JSON                                                                                       \
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json", .desc = "Output format."}
-#define HTTP_SPEC_F_GEOJSON                                                                                    \
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",                      \
-	 .desc = "Output format (GeoJSON)."}
+#define HTTP_SPEC_F_JSON                                                                                     \
+	{                                                                                                    \
+		.name = "f", .type = HTTP_T_ENUM, .values = http_f_json_values, .def = "json",               \
+		.desc = "Output format."                                                                     \
+	}
+#define HTTP_SPEC_F_GEOJSON                                                                                  \
+	{                                                                                                    \
+		.name = "f", .type = HTTP_T_ENUM, .values = http_f_geojson_values, .def = "json",            \
+		.desc = "Output format (GeoJSON)."                                                           \
+	}
 /* The system a map is drawn in: WGS-84, or shifted onto GCJ-02 basemaps. */
-#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                          \
-	{.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values, .match = coordsys_parse, \
-	 .def = "wgs84", .desc = desc_}
+#define HTTP_SPEC_MAP_COORDSYS(desc_)                                                                        \
+	{                                                                                                    \
+		.name = "coordsys", .type = HTTP_T_ENUM, .values = http_map_coordsys_values,                 \
+		.match = coordsys_parse, .def = "wgs84", .desc = desc_                                       \
+	}
 /* A name that is no category selects nothing (a filter, not an error). */
-#define HTTP_SPEC_CATEGORY                                                                                     \
-	{.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY, .values = http_category_values, \
-	 .flags = HTTP_PF_OPEN,                                                                                 \
-	 .desc = "One category or a comma-separated list of memorial_hall, museum, martyrs_cemetery, "        \
-		 "former_site, monument, education_base, study_station, training_school; another name matches " \
-		 "nothing."}
+#define HTTP_SPEC_CATEGORY                                                                                   \
+	{                                                                                                    \
+		.name = "category", .type = HTTP_T_ENUM_LIST, .min = 1, .max = INFINITY,                     \
+		.values = http_category_values, .flags = HTTP_PF_OPEN,                                       \
+		.desc =                                                                                      \
+		    "One category or a comma-separated list of memorial_hall, museum, martyrs_cemetery, "    \
+		    "former_site, monument, education_base, study_station, training_school; another name "   \
+		    "matches "                                                                               \
+		    "nothing."                                                                               \
+	}
 /* A CQL2 filter (OGC API - Features Part 3) and how to read it (ogc.h:
  * ogc_filter). */
-#define HTTP_SPEC_FILTER                                                                                       \
-	{.name = "filter", .type = HTTP_T_STRING,                                                              \
-	 .desc = "A CQL2 filter on the queryables (OGC API - Features Part 3); an error says where."},        \
-	{.name = "filter-lang", .type = HTTP_T_ENUM, .values = http_filter_lang_values, .def = "cql2-text",    \
-	 .desc = "The filter's encoding: cql2-text or cql2-json (cql-text is cql2-text)."},                     \
-	HTTP_SPEC_CRS("filter-crs", "CRS of the filter's geometry literals; EPSG:4326 and 4490 put latitude "  \
-				    "first.")
+#define HTTP_SPEC_FILTER                                                                                     \
+	{.name = "filter",                                                                                   \
+	 .type = HTTP_T_STRING,                                                                              \
+	 .desc = "A CQL2 filter on the queryables (OGC API - Features Part 3); an error says where."},       \
+	    {.name = "filter-lang",                                                                          \
+	     .type = HTTP_T_ENUM,                                                                            \
+	     .values = http_filter_lang_values,                                                              \
+	     .def = "cql2-text",                                                                             \
+	     .desc = "The filter's encoding: cql2-text or cql2-json (cql-text is cql2-text)."},              \
+	    HTTP_SPEC_CRS("filter-crs",                                                                      \
+	                  "CRS of the filter's geometry literals; EPSG:4326 and 4490 put latitude "          \
+	                  "first.")
 /* f of a resource that also has an HTML page, and the page's language. */
-#define HTTP_SPEC_F_DOC                                                                                        \
-	{.name = "f", .type = HTTP_T_ENUM, .values = http_f_doc_values,                                        \
-	 .desc = "Output format; without it, HTML when Accept prefers text/html, else JSON."}
-#define HTTP_SPEC_LANG                                                                                         \
-	{.name = "lang", .type = HTTP_T_ENUM, .values = pages_lang_tags, .match = pages_lang_match,            \
-	 .desc = "The HTML page's language: zh-CN or en; without it, Accept-Language chooses (zh-CN first)."}
-
-/* Writes the Prometheus text of the server's counters (server.c). */
-void http_metrics_write(const struct http_ctx *c, struct buf *out);
+#define HTTP_SPEC_F_DOC                                                                                      \
+	{                                                                                                    \
+		.name = "f", .type = HTTP_T_ENUM, .values = http_f_doc_values,                               \
+		.desc = "Output format; without it, HTML when Accept prefers text/html, else JSON."          \
+	}
+#define HTTP_SPEC_LANG                                                                                       \
+	{                                                                                                    \
+		.name = "lang", .type = HTTP_T_ENUM, .values = pages_lang_tags, .match = pages_lang_match,   \
+		.desc = "The HTML page's language: zh-CN or en; without it, Accept-Language chooses (zh-CN " \
+		        "first)."                                                                            \
+	}
 
 #endif

@@ -9,11 +9,17 @@
  * a table of its parameters and a handler function in a file of its own
  * (declared in handlers.h); /api documents it from the same lines.
  *
+ * State: the server owns sockets, limits, routing and its request
+ * counters, and nothing of the map.  The data and the looks belong to the
+ * map service (mapservice/mapservice.h) that the command builds and
+ * passes in the config: each request acquires the service's current
+ * generation (snapshot, styles, layouts) when it starts and releases it
+ * when it ends, so a reload never changes data under a running request,
+ * and a handler finds everything it draws with in its struct http_ctx,
+ * never by reaching back into the server.
+ *
  * Threads: libmicrohttpd runs a pool of epoll threads; handlers run on
- * them concurrently.  Each request holds its own reference to the current
- * snapshot, so a reload (http_server_set_snapshot) never changes data
- * under a running request; the old snapshot is released when its last
- * request finishes.  The config is read-only while the server runs.
+ * them concurrently.  The config is read-only while the server runs.
  */
 #ifndef MS_HTTP_H
 #define MS_HTTP_H
@@ -22,24 +28,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../mapservice/mapservice.h"
 #include "../store/snapshot.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 #include "params.h"
 
-/* Server settings, filled by `mapsvc serve`.  Strings are borrowed for
- * the life of the server. */
+/* Server settings, filled by `mapsvc serve`.  Strings and the map
+ * service are borrowed for the life of the server. */
 struct http_config {
-	const char *host;       /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
-	unsigned port;          /* 0 picks a free port (see http_server_port) */
-	const char *public_url; /* base of absolute links behind a proxy, or NULL: use Host */
-	const char *db_path;    /* the database the snapshot came from (reload, reports) */
-	const char *styles_dir; /* for the tile routes */
-	unsigned threads;       /* epoll threads, >= 2 (a pool of 1 stalls under load) */
-	unsigned cache_mb;      /* tile cache budget */
-	unsigned max_zoom;      /* tiles above it are 404 */
-	const char *cors;       /* Access-Control-Allow-Origin value, or NULL for none */
-	unsigned tile_max_age;  /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
+	const char *host;        /* listen address (numeric IPv4 or IPv6), e.g. "127.0.0.1" */
+	unsigned port;           /* 0 picks a free port (see http_server_port) */
+	const char *public_url;  /* base of absolute links behind a proxy, or NULL: use Host */
+	struct mapservice *maps; /* what is served: loaded (a current generation) before the start */
+	unsigned threads;        /* epoll threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned max_zoom;       /* tiles above it are 404 */
+	const char *cors;        /* Access-Control-Allow-Origin value, or NULL for none */
+	unsigned tile_max_age;   /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
 	/* The map page's optional basemap, handed to the page by /config.json:
 	 * an XYZ URL template ("https://.../{z}/{x}/{y}.png", or NULL for
 	 * none), its attribution (may be NULL), and whether it is drawn in
@@ -53,8 +58,8 @@ struct http_config {
  * request line or header block does not fit in a connection's memory
  * pool, so the pool is made larger than these and the server checks them
  * itself, answering with problem+json (see server.c). */
-#define HTTP_MAX_URI 8192          /* request target, bytes -> 414 */
-#define HTTP_MAX_HEADERS 32768     /* sum of header names and values -> 431 */
+#define HTTP_MAX_URI 8192      /* request target, bytes -> 414 */
+#define HTTP_MAX_HEADERS 32768 /* sum of header names and values -> 431 */
 /* A busy connection touches most of its pool (libmicrohttpd sizes the
  * read buffer from it and clears it between requests), so the size costs
  * resident memory and throughput: measured with 256 keep-alive clients,
@@ -62,11 +67,12 @@ struct http_config {
  * pools take about 115 KiB.  128 KiB still lets a 100 KB request target
  * through to our own 414. */
 #define HTTP_POOL_BYTES (128 * 1024)
-#define HTTP_MAX_CONNECTIONS 512   /* with the pool: at most 64 MiB */
-#define HTTP_TIMEOUT_S 15          /* a slow or stalled client is dropped after this */
+#define HTTP_MAX_CONNECTIONS 512 /* with the pool: at most 64 MiB */
+#define HTTP_TIMEOUT_S 15        /* a slow or stalled client is dropped after this */
 #define HTTP_MAX_PARAMS 32
-#define HTTP_MAX_CAPTURES 6        /* {name} segments in a route pattern (a styled OGC tile has 6) */
-#define HTTP_TILE_MAX_AGE 3600    /* default Cache-Control max-age of tiles, s */
+#define HTTP_MAX_CAPTURES 6    /* {name} segments in a route pattern (a styled OGC tile has 6) */
+#define HTTP_TILE_MAX_AGE 3600 /* default Cache-Control max-age of tiles, s */
+#define HTTP_BASE_URL_MAX 300  /* bytes of http_ctx.base_url, its NUL included */
 
 struct http_param {
 	const char *key, *value; /* decoded; borrowed from libmicrohttpd */
@@ -103,13 +109,17 @@ struct http_response {
 	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
 };
 
+struct http_metrics; /* metrics.h */
+
 /* What a handler gets. */
 struct http_ctx {
-	const struct http_config *cfg;
-	const struct snapshot *snap; /* retained for this request */
-	const char *path;            /* decoded path, e.g. "/collections/sites/items/x" */
-	const char *method;          /* "GET", "HEAD", ... */
-	const char *base_url;        /* "http://host:port" (no trailing slash) for links */
+	const struct http_config *cfg;           /* cfg->maps: the map service (tiles, contexts) */
+	const struct mapservice_gen *gen;        /* the generation this request reads (retained for it) */
+	const struct snapshot *snap;             /* gen->snap: the sites */
+	const struct http_metrics *metrics;      /* the server's counters, for /metrics */
+	const char *path;                        /* decoded path, e.g. "/collections/sites/items/x" */
+	const char *method;                      /* "GET", "HEAD", ... */
+	const char *base_url;                    /* "http://host:port" (no trailing slash) for links */
 	const char *captures[HTTP_MAX_CAPTURES]; /* the {name} segments of the route pattern, in order */
 	int ncaptures;
 	struct http_param params[HTTP_MAX_PARAMS]; /* query parameters in request order, raw */
@@ -118,10 +128,9 @@ struct http_ctx {
 	 * http_arg(c, name). */
 	const struct http_params *spec;
 	struct http_arg args[HTTP_MAX_ROUTE_PARAMS]; /* args[i] is spec->v[i]'s */
-	double points[HTTP_MAX_POINTS][2];          /* storage of a HTTP_T_POINTS value */
+	double points[HTTP_MAX_POINTS][2];           /* storage of a HTTP_T_POINTS value */
 	/* private */
 	void *conn_;
-	void *server_;
 };
 
 typedef void (*http_handler_fn)(struct http_ctx *c, struct http_response *r);
@@ -135,7 +144,8 @@ void http_add_header(struct http_response *r, const char *name, const char *valu
 /* Replaces the answer with an RFC 9457 problem+json document.  The type
  * is "about:blank", so the title is the status's reason phrase (RFC 9457
  * §4.2.1); detail says which parameter or value was wrong. */
-void http_problem(struct http_response *r, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void http_problem(struct http_response *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The reason phrase of a status ("Not Found"). */
 const char *http_reason(int status);
 /* The HTTP status of an engine failure; the one rule, used wherever an
@@ -166,15 +176,13 @@ void http_url_encode(struct buf *b, const char *s);
 
 struct http_server;
 
-/* Starts listening and serving snap (a reference is taken).  Returns NULL
- * with err filled when the address cannot be bound. */
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err);
+/* Starts listening and serving cfg->maps.  Returns NULL with err filled
+ * when the address cannot be bound. */
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err);
 /* The port actually bound (useful with port 0). */
 unsigned http_server_port(const struct http_server *s);
-/* Swaps in a new snapshot (a reference is taken); requests already
- * running keep the old one, which is released after the last of them. */
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap);
-/* Stops accepting, finishes running requests, frees everything. */
+/* Stops accepting, finishes running requests, frees what the server
+ * made (not the map service).  NULL is fine. */
 void http_server_stop(struct http_server *s);
 
 /* --- routing (routes.c) -------------------------------------------- */
@@ -185,9 +193,9 @@ void http_server_stop(struct http_server *s);
  * names a path parameter of the table. */
 struct http_route {
 	const char *pattern;
-	const char *methods;    /* "GET, HEAD" - also the Allow header of a 405 */
+	const char *methods; /* "GET, HEAD" - also the Allow header of a 405 */
 	http_handler_fn handler;
-	const char *name;       /* metrics label */
+	const char *name;                 /* metrics label */
 	const struct http_params *params; /* path parameters first, in pattern order */
 	/* For /api (OpenAPI 3.0): the operation's id, summary and the media
 	 * type of its 200.  No op_id: not part of the API (the map page's own
@@ -200,7 +208,8 @@ extern const size_t http_nroutes;
 
 /* Finds the route for path, filling captures.  Returns its index, or -1.
  * Exposed for the unit tests. */
-int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size, int *ncaptures);
+int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
+                     int *ncaptures);
 /* Runs route rt on c (its path, captures and query parameters set):
  * parses the parameters by the route's table, then calls its handler.
  * The one way a request reaches a handler (server.c, the fuzzer). */

@@ -23,7 +23,7 @@
 
 /* Writes a link object; href is base_url + path. */
 void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const char *rel, const char *type,
-	      const char *title);
+              const char *title);
 
 /* Every conformance class the service declares (/conformance): OGC API -
  * Features Parts 1, 2 and 3 (filter, features-filter, queryables), then
@@ -59,7 +59,7 @@ void ogc_page_free(struct ogc_page *p);
  * in drop (a NULL-terminated list) removed, then key=value when key is
  * not NULL (percent-encoded, '?' or '&' as needed). */
 void ogc_self_url(const struct http_ctx *c, struct buf *b, const char *const *drop, const char *key,
-		  const char *value);
+                  const char *value);
 
 /* The filter of a route with HTTP_SPEC_FILTER's three parameters: NULL
  * in *out when there is none, the parsed filter (cql2_free it) when it

@@ -126,7 +126,8 @@ static bool parse_items(const struct http_pspec *s, struct http_ctx *c, const ch
 		size_t len = strcspn(p, (char[]){sep, '\0'});
 		*bad = p;
 		*badlen = len;
-		if (len == 0 || count + 1 > s->max || (s->type == HTTP_T_POINTS && count == HTTP_MAX_POINTS) ||
+		if (len == 0 || count + 1 > s->max ||
+		    (s->type == HTTP_T_POINTS && count == HTTP_MAX_POINTS) ||
 		    (s->type == HTTP_T_SORT && count == HTTP_MAX_SORT_KEYS))
 			return false;
 		if (s->type == HTTP_T_ENUM_LIST) {
@@ -182,8 +183,9 @@ static bool parse_datetime(const char *text, struct http_arg *a)
 	if (strchr(slash + 1, '/'))
 		return false;
 	size_t n0 = (size_t)(slash - text), n1 = strlen(slash + 1);
-	return parse_instant(text, n0, -INFINITY, &a->v[0]) && parse_instant(slash + 1, n1, INFINITY, &a->v[1]) &&
-	       (isfinite(a->v[0]) || isfinite(a->v[1])) && a->v[0] <= a->v[1];
+	return parse_instant(text, n0, -INFINITY, &a->v[0]) &&
+	       parse_instant(slash + 1, n1, INFINITY, &a->v[1]) && (isfinite(a->v[0]) || isfinite(a->v[1])) &&
+	       a->v[0] <= a->v[1];
 }
 
 /* Parses text by s into a; on failure *bad (when set) is the item at fault. */
@@ -273,8 +275,9 @@ static void describe(struct buf *b, const struct http_pspec *s, const struct htt
 		buf_puts(b, " with + (ascending, the default) or - (descending) before it, none twice");
 		break;
 	case HTTP_T_DATETIME:
-		buf_puts(b, "an RFC 3339 date-time, or an interval START/END of two with '..' for an open end "
-		            "(START <= END)");
+		buf_puts(b,
+		         "an RFC 3339 date-time, or an interval START/END of two with '..' for an open end "
+		         "(START <= END)");
 		break;
 	case HTTP_T_POINTS:
 		buf_printf(

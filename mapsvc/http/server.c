@@ -1,5 +1,8 @@
 /*
- * server.c - libmicrohttpd set-up, limits, dispatch and metrics.
+ * server.c - libmicrohttpd set-up, limits and dispatch: the route table
+ * and HTTP, nothing of the map (each request acquires the map service's
+ * current generation for its handler, http.h); the request counters are
+ * metrics.c's.
  *
  * Mode: an internal pool of epoll threads with MHD_USE_TURBO, measured as
  * the fastest on the target machines; a pool of one thread stalls under
@@ -20,8 +23,6 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,31 +36,14 @@
 #include "../util/etag.h"
 #include "../util/mem.h"
 #include "handlers.h"
-
-/* Request duration buckets (seconds) for the Prometheus histogram. */
-static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
-#define NBUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
-#define NCLASSES 5 /* 1xx .. 5xx */
-
-struct route_metrics {
-	atomic_ullong by_class[NCLASSES];
-};
+#include "metrics.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_config cfg;
 	unsigned port;
 	char listen_base[128]; /* http://host:port, when there is no Host header */
-
-	pthread_mutex_t snap_lock; /* guards snap: swapped on reload */
-	struct snapshot *snap;
-	atomic_ullong reloads;
-
-	struct route_metrics *routes; /* http_nroutes + 1 (the last: unmatched) */
-	struct h_tiles *tiles;        /* styles, layouts, tile cache */
-	atomic_ullong buckets[NBUCKETS + 1];
-	atomic_ullong duration_us_sum;
-	atomic_ullong requests;
+	struct http_metrics *metrics;
 };
 
 /* Per-request state, created by the URI log callback (which sees the raw
@@ -84,7 +68,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-			      enum MHD_RequestTerminationCode toe)
+                              enum MHD_RequestTerminationCode toe)
 {
 	(void)cls, (void)conn, (void)toe;
 	struct request *rq = *con_cls;
@@ -139,45 +123,28 @@ static void record(struct http_server *s, int route, int status, const struct ti
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double secs = (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-	int cls = status / 100 - 1;
-	if (cls < 0 || cls >= NCLASSES)
-		cls = NCLASSES - 1;
-	size_t r = route < 0 ? http_nroutes : (size_t)route;
-	atomic_fetch_add(&s->routes[r].by_class[cls], 1);
-	size_t b = 0;
-	while (b < NBUCKETS && secs > duration_buckets[b])
-		b++;
-	atomic_fetch_add(&s->buckets[b], 1);
-	atomic_fetch_add(&s->duration_us_sum, (unsigned long long)(secs * 1e6));
-	atomic_fetch_add(&s->requests, 1);
-}
-
-static struct snapshot *current_snapshot(struct http_server *s)
-{
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *snap = snapshot_retain(s->snap);
-	pthread_mutex_unlock(&s->snap_lock);
-	return snap;
+	http_metrics_record(s->metrics, route, status, secs);
 }
 
 /* Routes and runs one request; fills r.  Returns the route index or -1. */
 static int dispatch(struct http_server *s, struct MHD_Connection *conn, const char *url, const char *method,
-		    const struct request *rq, struct http_response *r)
+                    const struct request *rq, struct http_response *r)
 {
 	size_t header_bytes = 0;
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, sum_header, &header_bytes);
 	if (rq->uri_len > HTTP_MAX_URI) {
 		http_problem(r, 414, "the request target is %zu bytes long; the limit is %d", rq->uri_len,
-			     HTTP_MAX_URI);
+		             HTTP_MAX_URI);
 		return -1;
 	}
 	if (header_bytes > HTTP_MAX_HEADERS) {
 		http_problem(r, 431, "the request headers take %zu bytes; the limit is %d", header_bytes,
-			     HTTP_MAX_HEADERS);
+		             HTTP_MAX_HEADERS);
 		return -1;
 	}
 
-	struct http_ctx c = {.cfg = &s->cfg, .path = url, .method = method, .conn_ = conn, .server_ = s};
+	struct http_ctx c = {
+	    .cfg = &s->cfg, .metrics = s->metrics, .path = url, .method = method, .conn_ = conn};
 	size_t caplen = strlen(url) + 1;
 	char *capbuf = xmalloc(caplen);
 	int route = http_route_match(url, c.captures, capbuf, caplen, &c.ncaptures);
@@ -196,7 +163,8 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 		goto done;
 	}
 	if (!is_get && !is_head) {
-		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url, rt->methods);
+		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url,
+		             rt->methods);
 		http_add_header(r, "Allow", rt->methods);
 		goto done;
 	}
@@ -207,7 +175,7 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 		goto done;
 	}
 
-	char base[300];
+	char base[HTTP_BASE_URL_MAX];
 	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if (s->cfg.public_url) {
 		snprintf(base, sizeof base, "%s", s->cfg.public_url);
@@ -221,17 +189,19 @@ static int dispatch(struct http_server *s, struct MHD_Connection *conn, const ch
 	}
 	c.base_url = base;
 
-	struct snapshot *snap = current_snapshot(s);
-	c.snap = snap;
+	/* One generation for the whole request, whatever a reload does. */
+	struct mapservice_gen *gen = mapservice_acquire(s->cfg.maps);
+	c.gen = gen;
+	c.snap = gen->snap;
 	http_route_handle(rt, &c, r);
-	snapshot_release(snap);
+	mapservice_release(gen);
 done:
 	free(capbuf);
 	return route;
 }
 
 static void add_headers(struct http_server *s, struct MHD_Response *resp, const struct http_response *r,
-			const char *etag)
+                        const char *etag)
 {
 	if (r->status != 204 && r->status != 304)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
@@ -258,12 +228,12 @@ static void destroy_prepared(void *resp)
  * done with it (request_completed).
  */
 static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r, const char *etag)
+                                     struct http_response *r, const char *etag)
 {
 	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
 	if (!resp) {
 		struct MHD_Response *mine =
-			MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
+		    MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
 		if (!mine)
 			return MHD_NO;
 		add_headers(s, mine, r, etag);
@@ -276,17 +246,19 @@ static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connectio
 }
 
 static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
-				     struct http_response *r)
+                                     struct http_response *r)
 {
 	char etag[sizeof r->etag] = "";
 	if (r->cacheable && r->status == 200) {
 		if (r->etag[0])
 			snprintf(etag, sizeof etag, "%s", r->etag);
 		else
-			snprintf(etag, sizeof etag, "\"%016llx\"",
-				 (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
+			snprintf(
+			    etag, sizeof etag, "\"%016llx\"",
+			    (unsigned long long)XXH3_64bits(r->body.data ? r->body.data : "", r->body.len));
 		if (etag_list_matches(
-			    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH), etag)) {
+		        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+		        etag)) {
 			r->status = 304;
 			buf_reset(&r->body);
 			r->ext_body = NULL; /* released in response_free */
@@ -306,7 +278,7 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 		 * ext_release when the response is destroyed. */
 		free(data);
 		resp = MHD_create_response_from_buffer_with_free_callback_cls(r->ext_len, (void *)r->ext_body,
-									     r->ext_release, r->ext_arg);
+		                                                              r->ext_release, r->ext_arg);
 		if (resp)
 			r->ext_release = NULL; /* libmicrohttpd's now */
 	} else {
@@ -332,9 +304,9 @@ static void response_free(struct http_response *r)
 	}
 }
 
-static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				      const char *version, const char *upload_data, size_t *upload_data_size,
-				      void **con_cls)
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                      const char *method, const char *version, const char *upload_data,
+                                      size_t *upload_data_size, void **con_cls)
 {
 	(void)version, (void)upload_data;
 	struct http_server *s = cls;
@@ -358,137 +330,81 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	return ret;
 }
 
-struct http_server *http_server_start(const struct http_config *cfg, struct snapshot *snap, struct ms_error *err)
+/* The daemon's address of cfg: a numeric IPv4 or IPv6 host and the port.
+ * Adds MHD_USE_IPv6 to *flags for an IPv6 one. */
+static enum ms_status listen_addr(const struct http_config *cfg, struct sockaddr_storage *ss, unsigned *flags,
+                                  struct ms_error *err)
 {
-	struct sockaddr_storage ss;
-	memset(&ss, 0, sizeof ss);
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	memset(ss, 0, sizeof *ss);
 	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	if (cfg->port > 65535)
-		return ms_fail(err, MS_EUSAGE, "port %u is out of range", cfg->port), NULL;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+		return ms_fail(err, MS_EUSAGE, "port %u is out of range", cfg->port);
+	struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
 		in4->sin_family = AF_INET;
 		in4->sin_port = htons((uint16_t)cfg->port);
 	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
 		in6->sin6_family = AF_INET6;
 		in6->sin6_port = htons((uint16_t)cfg->port);
-		flags |= MHD_USE_IPv6;
+		*flags |= MHD_USE_IPv6;
 	} else {
-		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address", host),
-		       NULL;
+		return ms_fail(err, MS_EUSAGE, "listen address '%s' is not a numeric IPv4 or IPv6 address",
+		               host);
 	}
+	return MS_OK;
+}
+
+struct http_server *http_server_start(const struct http_config *cfg, struct ms_error *err)
+{
+	struct sockaddr_storage ss;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO;
+	if (listen_addr(cfg, &ss, &flags, err) != MS_OK)
+		return NULL;
+	struct mapservice_gen *gen = mapservice_acquire(cfg->maps);
+	if (!gen) {
+		ms_fail(err, MS_EINTERNAL, "the map service has nothing loaded to serve");
+		return NULL;
+	}
+	mapservice_release(gen);
 
 	struct http_server *s = xcalloc(1, sizeof *s);
 	s->cfg = *cfg;
 	if (s->cfg.threads < 2)
 		s->cfg.threads = 2;
-	pthread_mutex_init(&s->snap_lock, NULL);
-	s->snap = snapshot_retain(snap);
-	s->routes = xcalloc(http_nroutes + 1, sizeof *s->routes);
-	s->tiles = h_tiles_new(&s->cfg, err); /* a broken style stops start-up */
-	if (!s->tiles) {
-		snapshot_release(s->snap);
-		free(s->routes);
-		pthread_mutex_destroy(&s->snap_lock);
-		free(s);
-		return NULL;
-	}
-
-	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
-				     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				     MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
-				     MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS,
-				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
-				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
-				     MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)s,
-				     MHD_OPTION_NOTIFY_COMPLETED, request_completed, (void *)s,
-				     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-				     MHD_OPTION_END);
+	s->metrics = http_metrics_new();
+	s->daemon = MHD_start_daemon(
+	    flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTP_MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_POOL_BYTES,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_logger, (void *)s, MHD_OPTION_NOTIFY_COMPLETED,
+	    request_completed, (void *)s, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	const char *host = cfg->host ? cfg->host : "127.0.0.1";
 	if (!s->daemon) {
-		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)", host,
-			cfg->port);
-		h_tiles_free(s->tiles);
-		snapshot_release(s->snap);
-		free(s->routes);
-		pthread_mutex_destroy(&s->snap_lock);
-		free(s);
+		ms_fail(err, MS_EIO, "cannot listen on %s port %u (in use, or not an address of this host)",
+		        host, cfg->port);
+		http_server_stop(s);
 		return NULL;
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
-	snprintf(s->listen_base, sizeof s->listen_base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host,
-		 s->port);
+	snprintf(s->listen_base, sizeof s->listen_base, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u",
+	         host, s->port);
 	return s;
 }
 
-unsigned http_server_port(const struct http_server *s) { return s->port; }
-
-struct h_tiles *http_tiles(const struct http_ctx *c)
+unsigned http_server_port(const struct http_server *s)
 {
-	return ((struct http_server *)c->server_)->tiles;
-}
-
-void http_server_set_snapshot(struct http_server *s, struct snapshot *snap)
-{
-	struct snapshot *fresh = snapshot_retain(snap);
-	pthread_mutex_lock(&s->snap_lock);
-	struct snapshot *old = s->snap;
-	s->snap = fresh;
-	pthread_mutex_unlock(&s->snap_lock);
-	atomic_fetch_add(&s->reloads, 1);
-	snapshot_release(old); /* requests still using it hold their own references */
+	return s->port;
 }
 
 void http_server_stop(struct http_server *s)
 {
 	if (!s)
 		return;
-	MHD_stop_daemon(s->daemon);
-	h_tiles_free(s->tiles);
-	snapshot_release(s->snap);
-	free(s->routes);
-	pthread_mutex_destroy(&s->snap_lock);
+	if (s->daemon)
+		MHD_stop_daemon(s->daemon);
+	http_metrics_free(s->metrics);
 	free(s);
-}
-
-void http_metrics_write(const struct http_ctx *c, struct buf *out)
-{
-	struct http_server *s = c->server_;
-	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status class.\n"
-		      "# TYPE mapsvc_http_requests_total counter\n");
-	static const char *const classes[NCLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-	for (size_t r = 0; r <= http_nroutes; r++)
-		for (int k = 0; k < NCLASSES; k++) {
-			unsigned long long v = atomic_load(&s->routes[r].by_class[k]);
-			if (v)
-				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-					   r < http_nroutes ? http_routes[r].name : "unmatched", classes[k], v);
-		}
-	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer.\n"
-		      "# TYPE mapsvc_http_request_duration_seconds histogram\n");
-	unsigned long long cum = 0;
-	for (size_t b = 0; b <= NBUCKETS; b++) {
-		cum += atomic_load(&s->buckets[b]);
-		if (b < NBUCKETS)
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-				   duration_buckets[b], cum);
-		else
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
-	}
-	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
-		   (double)atomic_load(&s->duration_us_sum) / 1e6);
-	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
-	buf_printf(out,
-		   "# HELP mapsvc_sites_loaded Sites in the snapshot being served.\n"
-		   "# TYPE mapsvc_sites_loaded gauge\n"
-		   "mapsvc_sites_loaded %zu\n"
-		   "# HELP mapsvc_snapshot_version Content hash of the served data, in the version label.\n"
-		   "# TYPE mapsvc_snapshot_version gauge\n"
-		   "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
-		   "# HELP mapsvc_reloads_total Successful data reloads (SIGHUP).\n"
-		   "# TYPE mapsvc_reloads_total counter\n"
-		   "mapsvc_reloads_total %llu\n",
-		   c->snap->n, (unsigned long long)c->snap->version, atomic_load(&s->reloads));
 }

@@ -141,11 +141,11 @@ static const struct {
 	const char *uri, *curie;
 	bool lat_first;
 } crs_table[] = {
-	{CRS_CRS84, "[OGC:CRS84]", false},
-	{CRS_EPSG4326, "[EPSG:4326]", true},
-	/* CGCS2000 differs from WGS-84 by centimetres (geo.h), and its
-	 * EPSG definition, like 4326's, puts latitude first. */
-	{CRS_EPSG4490, "[EPSG:4490]", true},
+    {CRS_CRS84, "[OGC:CRS84]", false},
+    {CRS_EPSG4326, "[EPSG:4326]", true},
+    /* CGCS2000 differs from WGS-84 by centimetres (geo.h), and its
+     * EPSG definition, like 4326's, puts latitude first. */
+    {CRS_EPSG4490, "[EPSG:4490]", true},
 };
 #define NCRS (sizeof crs_table / sizeof crs_table[0])
 
@@ -172,9 +172,9 @@ const char *ogc_crs_lookup(const char *value, bool *lat_first)
 const char *const http_coordsys_values[] = {"wgs84", "gcj02", "bd09", "cgcs2000", NULL};
 /* In enum site_category order (the unit test compares them with
  * site_category_name), so a category list's mask is a feat_catmask. */
-const char *const http_category_values[] = {"memorial_hall", "museum",	      "martyrs_cemetery", "former_site",
-					    "monument",	     "education_base", "study_station",	   "training_school",
-					    NULL};
+const char *const http_category_values[] = {"memorial_hall", "museum",          "martyrs_cemetery",
+                                            "former_site",   "monument",        "education_base",
+                                            "study_station", "training_school", NULL};
 const char *const http_collection_values[] = {SITES_COLLECTION, NULL};
 const char *const http_f_json_values[] = {"json", NULL};
 const char *const http_f_geojson_values[] = {"json", "geojson", NULL};

@@ -59,7 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 
 /* Levels indexed by zoom 0 .. CLUSTER_ZOOM_LIMIT. */
@@ -103,7 +103,7 @@ void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
 {
 	double mx, my, px, py;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &px, &py);
+	webmerc_to_world_px(mx, my, CLUSTER_ZOOM_LIMIT, WEBMERC_TILE_SIZE, &px, &py);
 	*x = to_unit(px);
 	*y = to_unit(py);
 }
@@ -111,7 +111,7 @@ void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
 void cluster_unit_to_lonlat(uint32_t x, uint32_t y, double *lat, double *lon)
 {
 	double mx, my;
-	world_px_to_webmerc((double)x, (double)y, CLUSTER_ZOOM_LIMIT, TILE_SIZE, &mx, &my);
+	webmerc_from_world_px((double)x, (double)y, CLUSTER_ZOOM_LIMIT, WEBMERC_TILE_SIZE, &mx, &my);
 	webmerc_to_lonlat(mx, my, lon, lat);
 }
 
@@ -127,7 +127,7 @@ void cluster_tile_window(int z, long long x, long long y, double margin_px, stru
 	if (z > CLUSTER_ZOOM_LIMIT)
 		z = CLUSTER_ZOOM_LIMIT;
 	long long unit = 1LL << (CLUSTER_ZOOM_LIMIT - z); /* units per px */
-	long long size = unit * TILE_SIZE;
+	long long size = unit * WEBMERC_TILE_SIZE;
 	long long margin = (long long)ceil(margin_px * (double)unit);
 	w->x0 = clamp_unit(x * size - margin);
 	w->y0 = clamp_unit(y * size - margin);
@@ -707,10 +707,10 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 {
 	if (!(p->radius_px > 0 && p->radius_px <= CLUSTER_RADIUS_MAX) || p->min_zoom < 0 ||
 	    p->min_zoom > p->max_zoom + 1 || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
-		ms_fail(
-		    err, MS_EUSAGE,
-		    "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max + 1, max < %d",
-		    p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
+		ms_fail(err, MS_EUSAGE,
+		        "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max + "
+		        "1, max < %d",
+		        p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
 		return NULL;
 	}
 	if (n >= REF_NODE) {
@@ -797,7 +797,6 @@ struct cluster_params cluster_get_params(const struct cluster_tree *t)
 {
 	return t->p;
 }
-
 
 bool cluster_params_same(const struct cluster_params *a, const struct cluster_params *b)
 {

@@ -14,7 +14,7 @@
  * on nothing but the sites, the parameters, the zoom and the window.
  *
  * Positions are world units: the world pixel at zoom 24 of 256-px tiles
- * (Web Mercator, tilemath.h's closed form), rounded to an integer, so one
+ * (Web Mercator, webmerc.h's closed form), rounded to an integer, so one
  * unit is 2^(24-z) px at zoom z and the world is 2^32 units square.
  *
  * GCJ-02 (and BD-09): decisions are made once, in WGS-84.  A tile for a
@@ -49,7 +49,7 @@
 
 #include "../util/ms_error.h"
 
-/* Highest zoom there is (tilemath.h's MAX_ZOOM_LIMIT): one unit is one
+/* Highest zoom there is (webmerc.h's WEBMERC_MAX_ZOOM): one unit is one
  * pixel there. */
 #define CLUSTER_ZOOM_LIMIT 24
 /* The largest radius accepted, px (a tile is 256 px). */

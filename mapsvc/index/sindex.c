@@ -118,10 +118,10 @@
 #define ANTIPODE_BOUND_FROM_M 9.0e6
 
 struct knode {
-	float lo[3], hi[3];         /* ECEF box of the node's float positions */
-	float lon_lo, lat_lo;       /* lon/lat box, rounded outward */
+	float lo[3], hi[3];   /* ECEF box of the node's float positions */
+	float lon_lo, lat_lo; /* lon/lat box, rounded outward */
 	float lon_hi, lat_hi;
-	uint32_t begin, end;        /* the node's points: [begin, end) in tree order */
+	uint32_t begin, end; /* the node's points: [begin, end) in tree order */
 };
 
 struct sindex {
@@ -129,7 +129,7 @@ struct sindex {
 	size_t nnodes; /* 2^(depth+1) - 1, or 0 when n == 0 */
 	int depth;     /* depth of the leaves (root at 0) */
 	struct knode *node;
-	float (*xyz)[3]; /* tree order */
+	float (*xyz)[3];   /* tree order */
 	double *lat, *lon; /* tree order */
 	uint32_t *idx;     /* tree order -> original index */
 };
@@ -244,7 +244,7 @@ static void leaf_box(struct knode *nd, const struct bpt *a, size_t lo, size_t hi
  * are computed at the leaves and merged upward, so each level of the tree
  * costs one selection pass and nothing more. */
 static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth, const float cell_lo[3],
-		       const float cell_hi[3])
+                       const float cell_hi[3])
 {
 	struct sindex *ix = b->ix;
 	struct knode *nd = &ix->node[id];
@@ -296,8 +296,9 @@ struct sindex *sindex_build(const double *lat, const double *lon, size_t n, stru
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(lat[i] >= -90 && lat[i] <= 90) || !(lon[i] >= -180 && lon[i] <= 180)) {
-			ms_fail(err, MS_EDATA, "spatial index: point %zu: latitude %g, longitude %g out of range", i,
-				lat[i], lon[i]);
+			ms_fail(err, MS_EDATA,
+			        "spatial index: point %zu: latitude %g, longitude %g out of range", i, lat[i],
+			        lon[i]);
 			return NULL;
 		}
 	}
@@ -419,7 +420,7 @@ static int cmp_u32(const void *a, const void *b)
 }
 
 size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
-		   sindex_visit_fn visit, void *ctx)
+                   sindex_visit_fn visit, void *ctx)
 {
 	if (!ix || ix->n == 0 || !(south <= north) || isnan(west) || isnan(east))
 		return 0;
@@ -464,8 +465,8 @@ size_t sindex_bbox(const struct sindex *ix, double west, double south, double ea
 /* ---- k nearest ---- */
 
 struct qent {
-	double key;   /* lower bound of the geodesic distance */
-	uint32_t id;  /* node id, or tree position of a point */
+	double key;  /* lower bound of the geodesic distance */
+	uint32_t id; /* node id, or tree position of a point */
 	uint32_t point;
 };
 
@@ -575,7 +576,8 @@ static double meridian_arc(double lat)
 	const double c2 = -1.5 * n + 9.0 / 16.0 * n2 * n, c4 = 15.0 / 16.0 * n2 - 15.0 / 32.0 * n2 * n2;
 	const double c6 = -35.0 / 48.0 * n2 * n, c8 = 315.0 / 512.0 * n2 * n2;
 	double phi = lat * (M_PI / 180.0);
-	return rect * (phi + c2 * sin(2.0 * phi) + c4 * sin(4.0 * phi) + c6 * sin(6.0 * phi) + c8 * sin(8.0 * phi));
+	return rect *
+	       (phi + c2 * sin(2.0 * phi) + c4 * sin(4.0 * phi) + c6 * sin(6.0 * phi) + c8 * sin(8.0 * phi));
 }
 
 /* The largest distance from the scaled antipode to the ECEF box [lo, hi]
@@ -596,7 +598,7 @@ static double anti_far(const struct nquery *q, const float lo[3], const float hi
  * lat_hi] and whose ECEF position is in the box [lo, hi] (see the top
  * comment). */
 static double geodesic_bound(struct nquery *q, double c, double lat_lo, double lat_hi, const float lo[3],
-			     const float hi[3])
+                             const float hi[3])
 {
 	if (c < ANGLE_BOUND_FROM_M)
 		return c;
@@ -611,8 +613,8 @@ static double geodesic_bound(struct nquery *q, double c, double lat_lo, double l
 		bound = fmax(bound, q->merid_m - meridian_arc(lat_hi) - MERIDIAN_SLACK_M);
 	if (c >= ANTIPODE_BOUND_FROM_M) {
 		if (isnan(q->half_m))
-			geo_inverse(q->lat, q->lon, -q->lat, q->lon >= 0 ? q->lon - 180.0 : q->lon + 180.0, &q->half_m,
-				    NULL);
+			geo_inverse(q->lat, q->lon, -q->lat, q->lon >= 0 ? q->lon - 180.0 : q->lon + 180.0,
+			            &q->half_m, NULL);
 		double far = anti_far(q, lo, hi);
 		double up = 2.0 * WGS84_A * asin(fmin(1.0, far / (2.0 * WGS84_A)));
 		bound = fmax(bound, q->half_m - up - ANGLE_SLACK_M);
@@ -635,14 +637,15 @@ static double box_dist(const struct knode *nd, const double q[3])
 }
 
 size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
-		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
+                      sindex_filter_fn filter, void *ctx, struct sindex_hit *out)
 {
 	struct sindex_stats st;
 	return sindex_nearest_stats(ix, lat, lon, k, max_dist_m, filter, ctx, out, &st);
 }
 
 size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
-			    sindex_filter_fn filter, void *ctx, struct sindex_hit *out, struct sindex_stats *st)
+                            sindex_filter_fn filter, void *ctx, struct sindex_hit *out,
+                            struct sindex_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	if (!ix || ix->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) || !(max_dist_m >= 0))
@@ -665,9 +668,9 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 	pq.cap = QUEUE_STACK;
 	size_t nres = 0;
 	const struct knode *root = &ix->node[0];
-	pq_push(&pq, (struct qent){geodesic_bound(&nq, box_dist(root, q) - BOUND_SLACK_M, root->lat_lo, root->lat_hi,
-						  root->lo, root->hi),
-				   0, 0});
+	pq_push(&pq, (struct qent){geodesic_bound(&nq, box_dist(root, q) - BOUND_SLACK_M, root->lat_lo,
+	                                          root->lat_hi, root->lo, root->hi),
+	                           0, 0});
 	while (pq.n > 0) {
 		/* Nothing with a bound above this can enter the answer; equal
 		 * bounds may still tie the k-th distance with a smaller index. */
@@ -697,9 +700,11 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 		st->nodes++;
 		if (is_leaf(ix, e.id)) {
 			for (uint32_t p = nd->begin; p < nd->end; p++) {
-				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1], dz = q[2] - ix->xyz[p][2];
-				double key = geodesic_bound(&nq, sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M,
-							    ix->lat[p], ix->lat[p], ix->xyz[p], ix->xyz[p]);
+				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1],
+				       dz = q[2] - ix->xyz[p][2];
+				double key =
+				    geodesic_bound(&nq, sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M,
+				                   ix->lat[p], ix->lat[p], ix->xyz[p], ix->xyz[p]);
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, p, 1});
 			}
@@ -708,8 +713,8 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 				const struct knode *cn = &ix->node[c];
 				if (cn->begin >= cn->end)
 					continue;
-				double key = geodesic_bound(&nq, box_dist(cn, q) - BOUND_SLACK_M, cn->lat_lo, cn->lat_hi,
-							    cn->lo, cn->hi);
+				double key = geodesic_bound(&nq, box_dist(cn, q) - BOUND_SLACK_M, cn->lat_lo,
+				                            cn->lat_hi, cn->lo, cn->hi);
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, (uint32_t)c, 0});
 			}

@@ -35,12 +35,12 @@ typedef bool (*sindex_filter_fn)(uint32_t i, void *ctx);
  * that returned false included).  visit may be NULL to only count the
  * points in the box.  south > north or a NaN bound gives 0. */
 size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
-		   sindex_visit_fn visit, void *ctx);
+                   sindex_visit_fn visit, void *ctx);
 
 struct sindex_hit {
-	uint32_t i;      /* point index */
-	double dist_m;   /* geodesic distance from the query point */
-	double azi_deg;  /* initial azimuth query -> point, 0 <= azi < 360 */
+	uint32_t i;     /* point index */
+	double dist_m;  /* geodesic distance from the query point */
+	double azi_deg; /* initial azimuth query -> point, 0 <= azi < 360 */
 };
 
 /* Up to k nearest points to (lat, lon) by geodesic distance, at most
@@ -48,7 +48,7 @@ struct sindex_hit {
  * all), sorted by (dist_m, i).  out has room for k.  Returns the count.
  * Exact: the same answer as computing every distance. */
 size_t sindex_nearest(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
-		      sindex_filter_fn filter, void *ctx, struct sindex_hit *out);
+                      sindex_filter_fn filter, void *ctx, struct sindex_hit *out);
 
 /* The work one nearest query did, counted rather than timed so that tests
  * can bound it on any machine. */
@@ -59,6 +59,7 @@ struct sindex_stats {
 
 /* sindex_nearest that also reports its work in *st (not NULL). */
 size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, size_t k, double max_dist_m,
-			    sindex_filter_fn filter, void *ctx, struct sindex_hit *out, struct sindex_stats *st);
+                            sindex_filter_fn filter, void *ctx, struct sindex_hit *out,
+                            struct sindex_stats *st);
 
 #endif

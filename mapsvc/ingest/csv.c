@@ -124,7 +124,8 @@ static void read_header(struct csv_reader *r)
 		}
 		for (size_t j = 0; j < i; j++) {
 			if (strcmp(r->col_name[j], name) == 0) {
-				fail(r, "header: column '%s' appears twice (columns %zu and %zu)", name, j + 1, i + 1);
+				fail(r, "header: column '%s' appears twice (columns %zu and %zu)", name,
+				     j + 1, i + 1);
 				return;
 			}
 		}
@@ -148,7 +149,9 @@ static void read_header(struct csv_reader *r)
 		while (i < r->ncols && strcmp(r->col_name[i], required[k]) != 0)
 			i++;
 		if (i == r->ncols) {
-			fail(r, "header: required column '%s' is missing (required: id, name_zh, category, lat, lon)",
+			fail(r,
+			     "header: required column '%s' is missing (required: id, name_zh, category, lat, "
+			     "lon)",
 			     required[k]);
 			return;
 		}
@@ -222,11 +225,11 @@ static void on_record(int term, void *ctx)
 }
 
 enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum coordsys cs,
-			  struct site_set *into, struct ms_error *err)
+                          struct site_set *into, struct ms_error *err)
 {
 	if (len > INGEST_MAX_FILE)
-		return ms_fail(err, MS_EDATA, "%s: %zu bytes, more than the %zu a site file may have", name, len,
-			       INGEST_MAX_FILE);
+		return ms_fail(err, MS_EDATA, "%s: %zu bytes, more than the %zu a site file may have", name,
+		               len, INGEST_MAX_FILE);
 	/* A UTF-8 byte order mark is allowed and means nothing (RFC 3629 §6). */
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
 		data += 3, len -= 3;
@@ -238,7 +241,7 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 		bad = (size_t)(nul - data);
 	if (bad < len)
 		return ms_fail(err, MS_EDATA, "%s:%zu: %s (byte 0x%02X)", name, ingest_line_of(data, bad),
-			       data[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)data[bad]);
+		               data[bad] ? "invalid UTF-8" : "NUL byte", (unsigned char)data[bad]);
 
 	struct csv_reader r = {.name = name, .err = err, .st = MS_OK};
 	r.off = xmalloc(INGEST_MAX_COLUMNS * sizeof *r.off);
@@ -266,11 +269,15 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 		}
 		if (csv_parse(&p, pos, n, on_field, on_record, &r) != n && r.st == MS_OK) {
 			if (r.line != r.rec_line)
-				fail(&r, "malformed quoting on line %zu (RFC 4180: a field holding a quote must be "
-					 "quoted and its quotes doubled)", r.line);
+				fail(&r,
+				     "malformed quoting on line %zu (RFC 4180: a field holding a quote must "
+				     "be "
+				     "quoted and its quotes doubled)",
+				     r.line);
 			else
-				fail(&r, "malformed quoting (RFC 4180: a field holding a quote must be quoted and its "
-					 "quotes doubled)");
+				fail(&r, "malformed quoting (RFC 4180: a field holding a quote must be "
+				         "quoted and its "
+				         "quotes doubled)");
 		}
 		/* An unclosed quote swallows the rest of the file into one field;
 		 * stop as soon as it is clearly not a field any more. */
@@ -282,8 +289,9 @@ enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum c
 		fail(&r, "unclosed quote at the end of the file");
 	csv_free(&p);
 	if (r.st == MS_OK && !r.have_header)
-		r.st = ms_fail(err, MS_EDATA, "%s:1: no header row (required columns: id, name_zh, category, lat, lon)",
-			       name);
+		r.st =
+		    ms_fail(err, MS_EDATA,
+		            "%s:1: no header row (required columns: id, name_zh, category, lat, lon)", name);
 	if (r.st == MS_OK)
 		ingest_batch_commit(&r.batch, into);
 done:

@@ -189,8 +189,8 @@ static const struct site *nth(const struct site *sites, const uint32_t *idx, siz
 	return &sites[idx ? idx[i] : i];
 }
 
-enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n, struct buf *out,
-                                       struct ms_error *err)
+enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n,
+                                       struct buf *out, struct ms_error *err)
 {
 	struct keyset keys = {0};
 	enum ms_status st = MS_OK;

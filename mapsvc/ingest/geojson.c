@@ -46,16 +46,16 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	const char *type = json_string_value(json_object_get(f, "type"));
 	if (!type || strcmp(type, "Feature") != 0)
 		return ms_fail(err, MS_EDATA, "type is %s%s%s, not \"Feature\"", type ? "\"" : "",
-			       type ? type : "missing", type ? "\"" : "");
+		               type ? type : "missing", type ? "\"" : "");
 
 	const json_t *geom = json_object_get(f, "geometry");
 	if (!json_is_object(geom))
 		return ms_fail(err, MS_EDATA, "geometry is %s",
-			       geom && !json_is_null(geom) ? "not an object" : "missing or null");
+		               geom && !json_is_null(geom) ? "not an object" : "missing or null");
 	const char *gtype = json_string_value(json_object_get(geom, "type"));
 	if (!gtype || strcmp(gtype, "Point") != 0)
 		return ms_fail(err, MS_EDATA, "geometry type is %s%s%s, not \"Point\"", gtype ? "\"" : "",
-			       gtype ? gtype : "missing", gtype ? "\"" : "");
+		               gtype ? gtype : "missing", gtype ? "\"" : "");
 	const json_t *coords = json_object_get(geom, "coordinates");
 	size_t nc = json_array_size(coords);
 	if (!json_is_array(coords) || nc < 2 || nc > 3)
@@ -71,10 +71,12 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	char id[INGEST_MAX_ID + 2] = "", pid[INGEST_MAX_ID + 2] = "";
 	const json_t *fid = json_object_get(f, "id"), *ppid = json_object_get(props, "id");
 	if (fid && !id_text(fid, id, sizeof id))
-		return ms_fail(err, MS_EDATA, "id must be a string or an integer of at most %d bytes", INGEST_MAX_ID);
+		return ms_fail(err, MS_EDATA, "id must be a string or an integer of at most %d bytes",
+		               INGEST_MAX_ID);
 	if (ppid && !json_is_null(ppid) && !id_text(ppid, pid, sizeof pid))
-		return ms_fail(err, MS_EDATA, "properties.id must be a string or an integer of at most %d bytes",
-			       INGEST_MAX_ID);
+		return ms_fail(err, MS_EDATA,
+		               "properties.id must be a string or an integer of at most %d bytes",
+		               INGEST_MAX_ID);
 	if (!fid && (!ppid || json_is_null(ppid)))
 		return ms_fail(err, MS_EDATA, "no id (neither the feature's \"id\" nor properties.id)");
 	if (fid && ppid && !json_is_null(ppid) && strcmp(id, pid) != 0)
@@ -112,10 +114,12 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 				json_decref(extra);
 				return ms_fail(err, MS_EDATA, "property %s must be a string", key);
 			}
-			if (json_string_length(v) > INGEST_MAX_FIELD || strlen(json_string_value(v)) != json_string_length(v)) {
+			if (json_string_length(v) > INGEST_MAX_FIELD ||
+			    strlen(json_string_value(v)) != json_string_length(v)) {
 				json_decref(extra);
-				return ms_fail(err, MS_EDATA, "property %s is longer than %zu bytes or holds a NUL", key,
-					       INGEST_MAX_FIELD);
+				return ms_fail(err, MS_EDATA,
+				               "property %s is longer than %zu bytes or holds a NUL", key,
+				               INGEST_MAX_FIELD);
 			}
 			if (fi >= 0)
 				s->field[fi] = json_string_value(v);
@@ -143,11 +147,11 @@ static int line_of(const char *data, size_t len, const struct jsonpos_seg *path,
 }
 
 enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
-			      struct site_set *into, struct ms_error *err)
+                              struct site_set *into, struct ms_error *err)
 {
 	if (len > INGEST_MAX_FILE)
-		return ms_fail(err, MS_EDATA, "%s: %zu bytes, more than the %zu a site file may have", name, len,
-			       INGEST_MAX_FILE);
+		return ms_fail(err, MS_EDATA, "%s: %zu bytes, more than the %zu a site file may have", name,
+		               len, INGEST_MAX_FILE);
 	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) /* RFC 8259 §8.1: a parser MAY ignore a BOM */
 		data += 3, len -= 3;
 	json_error_t jerr;
@@ -160,9 +164,11 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
 	const json_t *features = json_object_get(root, "features");
 	struct jsonpos_seg at[] = {{"features", 0}, {NULL, 0}};
 	if (!json_is_object(root) || !type || strcmp(type, "FeatureCollection") != 0) {
-		st = ms_fail(err, MS_EDATA, "%s:%d: not a GeoJSON FeatureCollection", name, line_of(data, len, at, 0));
+		st = ms_fail(err, MS_EDATA, "%s:%d: not a GeoJSON FeatureCollection", name,
+		             line_of(data, len, at, 0));
 	} else if (!json_is_array(features)) {
-		st = ms_fail(err, MS_EDATA, "%s:%d: \"features\" is not an array", name, line_of(data, len, at, 1));
+		st = ms_fail(err, MS_EDATA, "%s:%d: \"features\" is not an array", name,
+		             line_of(data, len, at, 1));
 	} else {
 		struct ingest_batch b;
 		ingest_batch_init(&b, cs, INGEST_FEATURE, into);
@@ -170,7 +176,8 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
 			st = read_feature(&b, json_array_get(features, i), i, err);
 			at[1].index = i;
 			if (st != MS_OK)
-				ms_error_prefix(err, "%s:%d: feature %zu: ", name, line_of(data, len, at, 2), i);
+				ms_error_prefix(err, "%s:%d: feature %zu: ", name, line_of(data, len, at, 2),
+				                i);
 		}
 		if (st == MS_OK)
 			ingest_batch_commit(&b, into);

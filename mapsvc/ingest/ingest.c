@@ -70,7 +70,7 @@ static bool idset_insert(struct ingest_idset *s, const char *id, size_t where, s
 }
 
 void ingest_batch_init(struct ingest_batch *b, enum coordsys cs, enum ingest_where kind,
-		       const struct site_set *into)
+                       const struct site_set *into)
 {
 	memset(b, 0, sizeof *b);
 	b->cs = cs;
@@ -121,8 +121,9 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 	if (!has_quality) {
 		if (row->has_uncertainty)
 			return ms_fail(err, MS_EDATA,
-				       SITE_COLUMN_UNCERTAINTY " is given without " SITE_COLUMN_QUALITY " (give "
-				       "both, or neither to derive them from confidence)");
+			               SITE_COLUMN_UNCERTAINTY
+			               " is given without " SITE_COLUMN_QUALITY " (give "
+			               "both, or neither to derive them from confidence)");
 		s->quality = site_quality_from_confidence(s->field[SITE_CONFIDENCE]);
 		s->uncertainty_m = site_quality_default_m(s->quality);
 		return MS_OK;
@@ -132,7 +133,7 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 		struct buf valid = BUF_INIT;
 		quality_list(&valid);
 		ms_fail(err, MS_EDATA, SITE_COLUMN_QUALITY " '%.60s' is not one of: %s", row->quality,
-			buf_str(&valid));
+		        buf_str(&valid));
 		buf_free(&valid);
 		return MS_EDATA;
 	}
@@ -147,13 +148,14 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 	if (!site_uncertainty_valid(s->quality, m)) {
 		if (site_quality_max_m(s->quality) < SITE_UNCERTAINTY_MAX_M)
 			return ms_fail(err, MS_EDATA,
-				       SITE_COLUMN_UNCERTAINTY " %.9g is more than a '%s' position allows "
-				       "(%.0f m; use a coarser " SITE_COLUMN_QUALITY ")",
-				       m, row->quality, site_quality_max_m(s->quality));
+			               SITE_COLUMN_UNCERTAINTY " %.9g is more than a '%s' position allows "
+			                                       "(%.0f m; use a coarser " SITE_COLUMN_QUALITY
+			                                       ")",
+			               m, row->quality, site_quality_max_m(s->quality));
 		return ms_fail(err, MS_EDATA,
-			       SITE_COLUMN_UNCERTAINTY " %.9g is more than %.0f m, as far as two places on "
-			       "Earth can be apart",
-			       m, SITE_UNCERTAINTY_MAX_M);
+		               SITE_COLUMN_UNCERTAINTY " %.9g is more than %.0f m, as far as two places on "
+		                                       "Earth can be apart",
+		               m, SITE_UNCERTAINTY_MAX_M);
 	}
 	s->uncertainty_m = m;
 	return MS_OK;
@@ -169,7 +171,7 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 		 * position; this is for records that come from elsewhere. */
 		if (strlen(s->field[f]) > INGEST_MAX_FIELD)
 			return ms_fail(err, MS_EDATA, "%s is longer than %zu bytes", site_field_names[f],
-				       INGEST_MAX_FIELD);
+			               INGEST_MAX_FIELD);
 	}
 	const char *id = s->field[SITE_ID];
 	size_t idlen = strlen(id);
@@ -211,7 +213,7 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 }
 
 enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, size_t where,
-				struct ms_error *err)
+                                struct ms_error *err)
 {
 	enum ms_status st = ingest_row_validate(row, b->cs, err);
 	if (st != MS_OK)
@@ -224,7 +226,8 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, 
 		if (seen == 0)
 			return ms_fail(err, MS_EDATA, "id '%s' already exists", id);
 		return ms_fail(err, MS_EDATA, "id '%s' is a duplicate (also %s %zu)", id,
-			       b->where_kind == INGEST_LINE ? "on line" : "feature", seen - (b->where_kind == INGEST_FEATURE));
+		               b->where_kind == INGEST_LINE ? "on line" : "feature",
+		               seen - (b->where_kind == INGEST_FEATURE));
 	}
 	if (b->tmp->n > b->where_cap) {
 		b->where_cap = b->tmp->cap;
@@ -258,7 +261,7 @@ static bool has_ext(const char *path, const char *ext)
 enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *into, struct ms_error *err)
 {
 	enum ms_status (*reader)(const char *, const char *, size_t, enum coordsys, struct site_set *,
-				 struct ms_error *);
+	                         struct ms_error *);
 	if (has_ext(path, ".csv"))
 		reader = ingest_csv;
 	else if (has_ext(path, ".geojson") || has_ext(path, ".json"))
@@ -277,7 +280,7 @@ enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *
 	if ((uint64_t)st.st_size > INGEST_MAX_FILE) {
 		fclose(f);
 		return ms_fail(err, MS_EDATA, "%s: %lld bytes, more than the %zu a site file may have", path,
-			       (long long)st.st_size, INGEST_MAX_FILE);
+		               (long long)st.st_size, INGEST_MAX_FILE);
 	}
 	size_t size = (size_t)st.st_size;
 	char *data = xmalloc(size + 1);
@@ -286,7 +289,8 @@ enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *
 	fclose(f);
 	if (got != size) {
 		free(data);
-		return ms_fail(err, MS_EIO, "%s: read failed: %s", path, rerr ? strerror(rerr) : "file shrank");
+		return ms_fail(err, MS_EIO, "%s: read failed: %s", path,
+		               rerr ? strerror(rerr) : "file shrank");
 	}
 	data[size] = '\0';
 	enum ms_status st2 = reader(path, data, size, cs, into, err);

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../geo/geo.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
@@ -60,9 +60,9 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 enum ms_status ingest_file(const char *path, enum coordsys cs, struct site_set *into, struct ms_error *err);
 /* name is used in messages only. */
 enum ms_status ingest_csv(const char *name, const char *data, size_t len, enum coordsys cs,
-			  struct site_set *into, struct ms_error *err);
+                          struct site_set *into, struct ms_error *err);
 enum ms_status ingest_geojson(const char *name, const char *data, size_t len, enum coordsys cs,
-			      struct site_set *into, struct ms_error *err);
+                              struct site_set *into, struct ms_error *err);
 
 /*
  * The export: every site of set (in its order; a loaded set is in id
@@ -84,8 +84,8 @@ enum ms_status ingest_geojson(const char *name, const char *data, size_t len, en
 enum ms_status ingest_export_csv(const struct site_set *set, struct buf *out, struct ms_error *err);
 /* The same CSV of a selection: sites[idx[0]], ..., sites[idx[n-1]] in
  * that order (idx NULL: sites[0..n)), with the extra columns they have. */
-enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n, struct buf *out,
-                                       struct ms_error *err);
+enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t *idx, size_t n,
+                                       struct buf *out, struct ms_error *err);
 enum ms_status ingest_export_geojson(const struct site_set *set, struct buf *out, struct ms_error *err);
 
 #endif

@@ -42,7 +42,7 @@ struct ingest_batch {
 };
 
 void ingest_batch_init(struct ingest_batch *b, enum coordsys cs, enum ingest_where kind,
-		       const struct site_set *into);
+                       const struct site_set *into);
 void ingest_batch_free(struct ingest_batch *b);
 
 /* Validates *row (ingest_row_validate) and adds a copy of its site, in
@@ -50,7 +50,7 @@ void ingest_batch_free(struct ingest_batch *b);
  * returns MS_EDATA with only the reason in err ("lat 91.2 out of range
  * -90..90"); the caller adds FILE:LINE. */
 enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, size_t where,
-				struct ms_error *err);
+                                struct ms_error *err);
 
 /* Appends every site of the batch to into (the set given to init). */
 void ingest_batch_commit(struct ingest_batch *b, struct site_set *into);

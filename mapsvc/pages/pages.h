@@ -23,7 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/buf.h"
 
 enum pages_lang { PAGES_ZH, PAGES_EN, PAGES_NLANGS };

@@ -78,7 +78,7 @@ void canvas_blend_span(struct canvas *c, int x0, int x1, int y, const uint8_t *c
 }
 
 void canvas_blend_mask(struct canvas *c, int x, int y, const uint8_t *mask, int mask_w, int mask_h,
-		       int mask_stride, struct rgba k)
+                       int mask_stride, struct rgba k)
 {
 	for (int j = 0; j < mask_h; j++)
 		canvas_blend_span(c, x, x + mask_w, y + j, mask + (size_t)j * (size_t)mask_stride, k);

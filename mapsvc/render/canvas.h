@@ -55,7 +55,7 @@ void canvas_blend_span(struct canvas *c, int x0, int x1, int y, const uint8_t *c
 /* Composites colour through an 8-bit coverage mask whose top-left pixel
  * lands on (x, y) (glyph bitmaps, shape masks). */
 void canvas_blend_mask(struct canvas *c, int x, int y, const uint8_t *mask, int mask_w, int mask_h,
-		       int mask_stride, struct rgba colour);
+                       int mask_stride, struct rgba colour);
 /* True when every pixel is fully transparent. */
 int canvas_is_empty(const struct canvas *c);
 

@@ -12,7 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 #include "geodata.h"
 #include "raster.h"
@@ -78,7 +78,7 @@ static int project_ring(struct context_scratch *s, size_t *used, const struct ge
 		} else {
 			double lat, lon;
 			coordsys_from_wgs84(w->cs, g->ll[2 * (p0 + i) + 1], g->ll[2 * (p0 + i)], &lat, &lon);
-			webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
+			webmerc_world_px(lon, lat, 0, WEBMERC_TILE_SIZE, &x, &y);
 		}
 		x *= w->k;
 		y *= w->k;

@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <xxhash.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 
 struct builder {
@@ -34,7 +34,8 @@ static bool add_point(struct builder *b, const json_t *pos, struct geodata_shape
 	if (!json_is_array(pos) || json_array_size(pos) < 2 || !json_is_number(json_array_get(pos, 0)) ||
 	    !json_is_number(json_array_get(pos, 1)))
 		return bad(b, "a position must be [longitude, latitude]");
-	double lon = json_number_value(json_array_get(pos, 0)), lat = json_number_value(json_array_get(pos, 1));
+	double lon = json_number_value(json_array_get(pos, 0)),
+	       lat = json_number_value(json_array_get(pos, 1));
 	if (!(lon >= -180 && lon <= 180 && lat >= -90 && lat <= 90))
 		return bad(b, "a position is outside [-180, 180] x [-90, 90]");
 	struct geodata *g = b->g;
@@ -44,7 +45,7 @@ static bool add_point(struct builder *b, const json_t *pos, struct geodata_shape
 		g->ll = xrealloc(g->ll, 2 * b->pts_cap * sizeof *g->ll);
 	}
 	double x, y;
-	webmerc_world_px(lon, lat, 0, TILE_SIZE, &x, &y);
+	webmerc_world_px(lon, lat, 0, WEBMERC_TILE_SIZE, &x, &y);
 	g->xy[2 * g->npts] = x;
 	g->xy[2 * g->npts + 1] = y;
 	g->ll[2 * g->npts] = lon;
@@ -62,7 +63,7 @@ static bool add_ring(struct builder *b, const json_t *ring, size_t min, struct g
 {
 	if (!json_is_array(ring) || json_array_size(ring) < min)
 		return bad(b, min == 4 ? "a polygon ring needs at least 4 positions"
-				       : "a line needs at least 2 positions");
+		                       : "a line needs at least 2 positions");
 	struct geodata *g = b->g;
 	if (g->nrings == b->rings_cap) {
 		b->rings_cap = b->rings_cap ? 2 * b->rings_cap : 256;
@@ -73,7 +74,8 @@ static bool add_ring(struct builder *b, const json_t *ring, size_t min, struct g
 	g->ring_start[r] = (uint32_t)g->npts;
 	size_t i;
 	const json_t *pos;
-	json_array_foreach(ring, i, pos) {
+	json_array_foreach(ring, i, pos)
+	{
 		if (!add_point(b, pos, sh))
 			return false;
 	}
@@ -99,7 +101,8 @@ static bool add_shape(struct builder *b, const json_t *coords, bool polygon)
 			return bad(b, "a polygon needs at least one ring");
 		size_t i;
 		const json_t *ring;
-		json_array_foreach(coords, i, ring) {
+		json_array_foreach(coords, i, ring)
+		{
 			if (!add_ring(b, ring, 4, &sh))
 				return false;
 		}
@@ -133,7 +136,8 @@ static bool add_geometry(struct builder *b, const json_t *geom)
 		return add_shape(b, coords, polygon);
 	size_t i;
 	const json_t *part;
-	json_array_foreach(coords, i, part) {
+	json_array_foreach(coords, i, part)
+	{
 		if (!add_shape(b, part, polygon))
 			return false;
 	}
@@ -141,7 +145,7 @@ static bool add_geometry(struct builder *b, const json_t *geom)
 }
 
 enum ms_status geodata_parse(const char *name, const char *text, size_t len, struct geodata **out,
-			     struct ms_error *err)
+                             struct ms_error *err)
 {
 	*out = NULL;
 	if (len > GEODATA_MAX_BYTES)
@@ -159,11 +163,12 @@ enum ms_status geodata_parse(const char *name, const char *text, size_t len, str
 	const json_t *features = json_object_get(root, "features");
 	if (!json_is_string(type) || strcmp(json_string_value(type), "FeatureCollection") != 0 ||
 	    !json_is_array(features)) {
-		rc = ms_fail(err, MS_EDATA, "%.200s: expected a GeoJSON FeatureCollection with a \"features\" array",
-			     name);
+		rc = ms_fail(err, MS_EDATA,
+		             "%.200s: expected a GeoJSON FeatureCollection with a \"features\" array", name);
 	} else {
 		const json_t *f;
-		json_array_foreach(features, b.feature, f) {
+		json_array_foreach(features, b.feature, f)
+		{
 			const json_t *geom = json_object_get(f, "geometry");
 			if (!json_is_object(f) || !geom) {
 				bad(&b, "a feature must be an object with a \"geometry\"");

@@ -4,7 +4,7 @@
  * drawn under the site markers (styles/README.md, "Context layers").
  *
  * The text is parsed once, projected to Web Mercator world pixels at zoom
- * 0 (the world is 256 x 256, y southward; geo/tilemath.h) in doubles, and
+ * 0 (the world is 256 x 256, y southward; geo/webmerc.h) in doubles, and
  * cut into shapes (one polygon with its holes, or one line) each with its
  * bounding box, so a window draws only what it touches.  Parsing does no
  * I/O: the loader (styleset/) reads the files.
@@ -24,13 +24,13 @@
 
 /* One polygon (rings[0] the exterior, then holes) or one line. */
 struct geodata_shape {
-	double x0, y0, x1, y1; /* bounding box, world px at zoom 0 */
+	double x0, y0, x1, y1;  /* bounding box, world px at zoom 0 */
 	uint32_t ring0, nrings; /* into geodata.ring_start/ring_len */
 	bool polygon;
 };
 
 struct geodata {
-	char *name; /* the file it was read from, for messages */
+	char *name;    /* the file it was read from, for messages */
 	uint64_t hash; /* XXH3-64 of the file's bytes */
 	struct geodata_shape *shapes;
 	size_t nshapes;
@@ -52,7 +52,7 @@ struct geodata {
  * MS_EDATA: "NAME:LINE: syntax error", "NAME: expected a GeoJSON
  * FeatureCollection ..." or "NAME: feature N: reason". */
 enum ms_status geodata_parse(const char *name, const char *text, size_t len, struct geodata **out,
-			     struct ms_error *err);
+                             struct ms_error *err);
 void geodata_free(struct geodata *g);
 
 #endif

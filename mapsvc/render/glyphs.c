@@ -53,18 +53,18 @@ struct glyph {
 	int32_t size26; /* em size, 26.6 px */
 	int32_t halo26; /* 0: the plain glyph; else the halo of that radius */
 	uint32_t gindex;
-	int32_t adv26;  /* horizontal advance, 26.6 px */
-	int left, top;  /* bitmap offset from the origin (top is upwards) */
-	int w, h;       /* bitmap size; rows are w bytes */
-	uint8_t *bits;  /* NULL when w or h is 0 (a space) */
+	int32_t adv26; /* horizontal advance, 26.6 px */
+	int left, top; /* bitmap offset from the origin (top is upwards) */
+	int w, h;      /* bitmap size; rows are w bytes */
+	uint8_t *bits; /* NULL when w or h is 0 (a space) */
 };
 
 struct glyphs {
 	FT_Library lib;
 	FT_Face face;
 	FT_Stroker stroker;
-	int32_t cur_size26;  /* size last set on face, 0 for none */
-	int32_t cur_halo26;  /* radius last set on stroker */
+	int32_t cur_size26; /* size last set on face, 0 for none */
+	int32_t cur_halo26; /* radius last set on stroker */
 	bool kerning;
 	struct glyph *slots; /* GLYPH_CACHE_SLOTS */
 	size_t count;
@@ -183,8 +183,9 @@ static void copy_bitmap(struct glyph *e, const FT_Bitmap *bm, int left, int top)
 	}
 	e->bits = xmalloc((size_t)e->w * (size_t)e->h);
 	for (int r = 0; r < e->h; r++) {
-		const unsigned char *src = bm->pitch >= 0 ? bm->buffer + (size_t)r * (size_t)bm->pitch
-							  : bm->buffer + (size_t)(e->h - 1 - r) * (size_t)(-bm->pitch);
+		const unsigned char *src = bm->pitch >= 0
+		                               ? bm->buffer + (size_t)r * (size_t)bm->pitch
+		                               : bm->buffer + (size_t)(e->h - 1 - r) * (size_t)(-bm->pitch);
 		memcpy(e->bits + (size_t)r * (size_t)e->w, src, (size_t)e->w);
 	}
 }
@@ -227,7 +228,8 @@ static bool render_halo(struct glyphs *g, const struct glyph *p, struct glyph *e
 	FT_Glyph glyph;
 	if (FT_Get_Glyph(g->face->glyph, &glyph))
 		return false;
-	if (FT_Glyph_Stroke(&glyph, g->stroker, 1) || FT_Glyph_To_Bitmap(&glyph, FT_RENDER_MODE_NORMAL, NULL, 1)) {
+	if (FT_Glyph_Stroke(&glyph, g->stroker, 1) ||
+	    FT_Glyph_To_Bitmap(&glyph, FT_RENDER_MODE_NORMAL, NULL, 1)) {
 		FT_Done_Glyph(glyph);
 		return false;
 	}
@@ -355,7 +357,7 @@ void glyphs_measure(struct glyphs *g, const char *utf8, double size_px, struct t
 }
 
 static void draw_pass(struct glyphs *g, struct canvas *c, const char *utf8, int ox, int oy, int32_t size26,
-		      int32_t halo26, struct rgba colour)
+                      int32_t halo26, struct rgba colour)
 {
 	int32_t pen = 0;
 	uint32_t prev = 0, cp;
@@ -374,7 +376,7 @@ static void draw_pass(struct glyphs *g, struct canvas *c, const char *utf8, int 
 }
 
 void glyphs_draw(struct glyphs *g, struct canvas *c, const char *utf8, double x, double y, double size_px,
-		 struct rgba fill, struct rgba halo, double halo_px)
+                 struct rgba fill, struct rgba halo, double halo_px)
 {
 	if (!utf8 || !*utf8 || !isfinite(x) || !isfinite(y))
 		return;

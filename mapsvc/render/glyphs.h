@@ -6,8 +6,8 @@
  * glyph bitmaps per (code point, pixel size).  FreeType objects are not
  * thread-safe, so create one struct glyphs per thread.  Missing glyphs are
  * drawn as the font's .notdef box, never skipped silently; invalid UTF-8
- * is drawn as U+FFFD, one per maximal subpart (util/utf8.h decodes).  Positions are rounded to whole pixels so a label
- * cut by two tiles is drawn identically on both.
+ * is drawn as U+FFFD, one per maximal subpart (util/utf8.h decodes).  Positions are rounded to whole pixels
+ * so a label cut by two tiles is drawn identically on both.
  */
 #ifndef MS_GLYPHS_H
 #define MS_GLYPHS_H
@@ -38,7 +38,7 @@ void glyphs_measure(struct glyphs *g, const char *utf8, double size_px, struct t
  * first a halo of halo_px around every glyph (skipped if 0 or transparent),
  * then the glyphs in fill. */
 void glyphs_draw(struct glyphs *g, struct canvas *c, const char *utf8, double x, double y, double size_px,
-		 struct rgba fill, struct rgba halo, double halo_px);
+                 struct rgba fill, struct rgba halo, double halo_px);
 
 /* Glyph bitmaps currently cached (plain and haloed ones count apart). */
 size_t glyphs_cache_count(const struct glyphs *g);

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../store/snapshot.h"
 #include "../util/mem.h"
 #include "../util/utf8.h"
@@ -218,7 +218,7 @@ static void extents(struct layout *l, const struct style *st)
  * factor, 1 / cos(lat), on the sphere of its definition). */
 static double metres_per_px(double lat, int zoom)
 {
-	return 2 * WEBMERC_HALF * cos(lat * M_PI / 180) / ldexp(TILE_SIZE, zoom);
+	return 2 * WEBMERC_HALF * cos(lat * M_PI / 180) / ldexp(WEBMERC_TILE_SIZE, zoom);
 }
 
 /* An approximate site's circle: from the zoom where its radius is larger
@@ -395,7 +395,7 @@ static bool may_fit(const struct labels *lab, const struct layout_item *it, doub
 }
 
 static void place_labels(struct layout *l, const struct style *st, const struct site *sites,
-			 struct glyphs *gl, double x0, double y0, double x1, double y1)
+                         struct glyphs *gl, double x0, double y0, double x1, double y1)
 {
 	struct layout_scratch *s = l->scratch_;
 	const struct layout_zoom *z = &l->z;
@@ -407,7 +407,7 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 	for (size_t i = 0; i < l->nitems; i++) {
 		const struct layout_item *it = &l->items[i];
 		s->obst[i] = (struct label_box){it->x + it->left, it->y + it->top, it->x + it->right,
-						it->y + it->bottom};
+		                                it->y + it->bottom};
 	}
 	labels_obstacles(s->labels, s->obst, l->nitems);
 	/* The font's own line: no label's line is lower (glyphs_measure) */
@@ -417,12 +417,13 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 	size_t nc = 0;
 	for (size_t i = 0; i < l->nitems; i++) {
 		const struct layout_item *it = &l->items[i];
-		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x || it->y < y0 - z->cand_y ||
-		    it->y > y1 + z->cand_y || !may_fit(s->labels, it, st->label_offset, line_h))
+		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x ||
+		    it->y < y0 - z->cand_y || it->y > y1 + z->cand_y ||
+		    !may_fit(s->labels, it, st->label_offset, line_h))
 			continue;
 		reserve_cands(s, nc + 1);
 		if (!wrap_name(gl, sites[it->site].field[SITE_NAME_ZH], z->label_size, z->label_width_max,
-			       &s->wrap[nc]))
+		               &s->wrap[nc]))
 			continue;
 		candidate(it, &s->wrap[nc], st->label_offset, halo, &s->cand[nc]);
 		s->item[nc] = (uint32_t)i;

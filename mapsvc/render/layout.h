@@ -37,7 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "glyphs.h"
 #include "style.h"
 

@@ -220,7 +220,7 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 	for (int y = 0; y < h; y++) {
 		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
 		uint8_t *row = raw + (size_t)y * stride + 1; /* row[-1] = 0: filter None */
-		if (row_is_clear(src, w)) { /* most rows of an overlay tile */
+		if (row_is_clear(src, w)) {                  /* most rows of an overlay tile */
 			adler = adler32_zeros(adler, stride);
 			continue;
 		}
@@ -245,7 +245,7 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 	/* 1 bit per pixel: 8 KiB of raw data, where level 9 costs little
 	 * (see ZLEVEL_SMALL); otherwise run-length coding. */
 	int zerr = bits == 1 ? deflateInit2(&z, ZLEVEL_SMALL, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY)
-			     : deflateInit2(&z, ZLEVEL, Z_DEFLATED, -15, 4, Z_RLE);
+	                     : deflateInit2(&z, ZLEVEL, Z_DEFLATED, -15, 4, Z_RLE);
 	if (zerr != Z_OK) {
 		free(raw);
 		png_error(png, "deflateInit2 failed");
@@ -277,7 +277,7 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 /* Writes the rows; separate from pngenc_encode so that no local it
  * changes after setjmp needs to be volatile. */
 static void write_image(png_structp png, png_infop info, const struct canvas *c, struct palette *pal,
-			bool indexed, uint8_t *row)
+                        bool indexed, uint8_t *row)
 {
 	int w = c->width;
 	if (indexed && pal->n == 1) {
@@ -285,7 +285,7 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 		 * PLTE, 15 bytes less on the most common tile of all. */
 		png_color_16 clear = {0};
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 1, PNG_COLOR_TYPE_GRAY,
-			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 		png_set_tRNS(png, info, NULL, 0, &clear);
 		png_set_compression_level(png, ZLEVEL_SMALL);
 		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
@@ -308,7 +308,7 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 				ntrns = i + 1;
 		}
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, bits, PNG_COLOR_TYPE_PALETTE,
-			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 		png_set_PLTE(png, info, rgb, pal->n);
 		if (ntrns)
 			png_set_tRNS(png, info, trns, ntrns, NULL);
@@ -318,7 +318,7 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 		return;
 	} else {
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
-			     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 		png_set_compression_level(png, ZLEVEL_RGBA);
 		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
 		png_write_info(png, info);

@@ -198,7 +198,7 @@ static void rast_edge_local(struct rast *R, double x0, double y0, double x1, dou
 static inline void rast_edge(struct rast *R, double qx0, double qy0, double qx1, double qy1)
 {
 	rast_edge_local(R, (qx0 - R->oq_x) / SNAP, (qy0 - R->oq_y) / SNAP, (qx1 - R->oq_x) / SNAP,
-			(qy1 - R->oq_y) / SNAP);
+	                (qy1 - R->oq_y) / SNAP);
 }
 
 static inline double snap(double v)
@@ -209,13 +209,14 @@ static inline double snap(double v)
 /* Sets up R for a shape whose origin is the whole pixel (ox, oy) and whose
  * extent is the canvas-pixel box [bx0, bx1) x [by0, by1), clipped to the
  * canvas.  Returns false when nothing of it is visible. */
-static bool rast_window(struct rast *R, const struct canvas *c, int ox, int oy, double bx0, double by0, double bx1,
-			double by1)
+static bool rast_window(struct rast *R, const struct canvas *c, int ox, int oy, double bx0, double by0,
+                        double bx1, double by1)
 {
 	if (!(bx0 < c->width && by0 < c->height && bx1 > 0 && by1 > 0))
 		return false; /* also false for NaN */
 	int x0 = bx0 < 0 ? 0 : (int)floor(bx0), y0 = by0 < 0 ? 0 : (int)floor(by0);
-	int x1 = bx1 > c->width ? c->width : (int)ceil(bx1), y1 = by1 > c->height ? c->height : (int)ceil(by1);
+	int x1 = bx1 > c->width ? c->width : (int)ceil(bx1),
+	    y1 = by1 > c->height ? c->height : (int)ceil(by1);
 	if (x0 >= x1 || y0 >= y1)
 		return false;
 	R->ox = ox;
@@ -293,8 +294,8 @@ static void rast_blend(struct rast *R, struct canvas *c, struct rgba colour, uin
 		while (b > a && !line[b - 1])
 			b--;
 		if (a < b)
-			canvas_blend_span(c, R->wl + R->ox + a, R->wl + R->ox + b, R->wt + R->oy + i, line + a,
-					  colour);
+			canvas_blend_span(c, R->wl + R->ox + a, R->wl + R->ox + b, R->wt + R->oy + i,
+			                  line + a, colour);
 	}
 }
 
@@ -462,12 +463,8 @@ static void marker_hull(enum marker_shape shape, double s, double e, struct hull
 		/* the tip, then the head: the tangents make the teardrop */
 		*h = (struct hull){2, {0, 0}, {0, -PIN_HEAD_RISE * s}, {e, s + e}};
 		break;
-	case SHAPE_SQUARE:
-		*h = (struct hull){4, {-s, s, s, -s}, {-s, -s, s, s}, {e, e, e, e}};
-		break;
-	case SHAPE_DIAMOND:
-		*h = (struct hull){4, {0, s, 0, -s}, {-s, 0, s, 0}, {e, e, e, e}};
-		break;
+	case SHAPE_SQUARE: *h = (struct hull){4, {-s, s, s, -s}, {-s, -s, s, s}, {e, e, e, e}}; break;
+	case SHAPE_DIAMOND: *h = (struct hull){4, {0, s, 0, -s}, {-s, 0, s, 0}, {e, e, e, e}}; break;
 	case SHAPE_TRIANGLE: {
 		/* equilateral, 2s wide, centroid on the anchor */
 		double ht = s * sqrt(3.0);
@@ -475,14 +472,12 @@ static void marker_hull(enum marker_shape shape, double s, double e, struct hull
 		break;
 	}
 	case SHAPE_CIRCLE:
-	default:
-		*h = (struct hull){1, {0}, {0}, {s + e}};
-		break;
+	default: *h = (struct hull){1, {0}, {0}, {s + e}}; break;
 	}
 }
 
-void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size, double frac,
-			struct rgba colour)
+void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size,
+                        double frac, struct rgba colour)
 {
 	static const struct rgba none = {0, 0, 0, 0};
 	if (!(frac > 0) || !(size > 0))
@@ -494,7 +489,7 @@ void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, dou
 }
 
 void raster_marker_extent(enum marker_shape shape, double size, double outline_w, double *left, double *top,
-			  double *right, double *bottom)
+                          double *right, double *bottom)
 {
 	double s = size > 0 ? size : 0, e = outline_w > 0 ? outline_w : 0;
 	double l = -(s + e), t = -(s + e), r = s + e, b = s + e;
@@ -528,10 +523,11 @@ static void rast_ring_q(struct rast *R, double ax, double ay, const double *pts,
 	}
 }
 
-void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y, double size, struct rgba fill,
-		   struct rgba outline, double outline_w)
+void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y, double size,
+                   struct rgba fill, struct rgba outline, double outline_w)
 {
-	if (!finite2(x, y) || !isfinite(size) || !isfinite(outline_w) || size <= 0 || (unsigned)shape >= SHAPE_COUNT)
+	if (!finite2(x, y) || !isfinite(size) || !isfinite(outline_w) || size <= 0 ||
+	    (unsigned)shape >= SHAPE_COUNT)
 		return;
 	double e = (outline.a && outline_w > 0) ? outline_w : 0;
 	if (size > GUARD || e > GUARD || fabs(x) > GUARD || fabs(y) > GUARD)
@@ -610,8 +606,8 @@ void raster_fill_circle(struct canvas *c, double cx, double cy, double r, struct
 		return;
 	double qx = snap(cx), qy = snap(cy);
 	struct rast R;
-	if (!rast_window(&R, c, (int)floor(qx / SNAP), (int)floor(qy / SNAP), cx - r - 1, cy - r - 1, cx + r + 1,
-			 cy + r + 1))
+	if (!rast_window(&R, c, (int)floor(qx / SNAP), (int)floor(qy / SNAP), cx - r - 1, cy - r - 1,
+	                 cx + r + 1, cy + r + 1))
 		return;
 	struct scratch sc;
 	uint8_t *line;
@@ -635,7 +631,7 @@ void raster_stroke_circle(struct canvas *c, double cx, double cy, double r, doub
 	double qx = snap(cx), qy = snap(cy);
 	struct rast R;
 	if (!rast_window(&R, c, (int)floor(qx / SNAP), (int)floor(qy / SNAP), cx - ro - 1, cy - ro - 1,
-			 cx + ro + 1, cy + ro + 1))
+	                 cx + ro + 1, cy + ro + 1))
 		return;
 	struct scratch sc;
 	uint8_t *line;
@@ -691,7 +687,8 @@ static int clip_guard(const double *xy, int n, double **out)
 	return n;
 }
 
-void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len, int nrings, struct rgba colour)
+void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len, int nrings,
+                         struct rgba colour)
 {
 	if (!xy || !ring_len || nrings <= 0 || !colour.a)
 		return;
@@ -718,7 +715,8 @@ void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len
 	 * shape wholly beyond the guard box is then simply off the canvas. */
 	double gx0 = fmin(fmax(x0, -GUARD), GUARD), gy0 = fmin(fmax(y0, -GUARD), GUARD);
 	struct rast R;
-	if (!rast_window(&R, c, (int)floor(gx0), (int)floor(gy0), gx0, gy0, fmin(x1, GUARD) + 1, fmin(y1, GUARD) + 1))
+	if (!rast_window(&R, c, (int)floor(gx0), (int)floor(gy0), gx0, gy0, fmin(x1, GUARD) + 1,
+	                 fmin(y1, GUARD) + 1))
 		return;
 	struct scratch sc;
 	uint8_t *line;
@@ -755,7 +753,7 @@ static int clamp_int(double v, int lo, int hi)
  * the coverages are merged with max(), exact wherever one capsule's edge
  * lies inside or on the other's. */
 void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool closed, double width,
-			    struct rgba colour)
+                            struct rgba colour)
 {
 	if (!xy || npts <= 0 || !(width > 0) || !isfinite(width) || !colour.a || width > GUARD)
 		return;
@@ -771,10 +769,11 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 	}
 	double hw = width / 2;
 	/* Clamped both ways, as they become the int origin of the window. */
-	double gx0 = fmin(fmax(x0 - hw, -2 * GUARD), 2 * GUARD), gy0 = fmin(fmax(y0 - hw, -2 * GUARD), 2 * GUARD);
+	double gx0 = fmin(fmax(x0 - hw, -2 * GUARD), 2 * GUARD),
+	       gy0 = fmin(fmax(y0 - hw, -2 * GUARD), 2 * GUARD);
 	struct rast W; /* the whole stroke's window */
-	if (!rast_window(&W, c, (int)floor(gx0), (int)floor(gy0), gx0 - 1, gy0 - 1, fmin(x1 + hw + 1, 2 * GUARD),
-			 fmin(y1 + hw + 1, 2 * GUARD)))
+	if (!rast_window(&W, c, (int)floor(gx0), (int)floor(gy0), gx0 - 1, gy0 - 1,
+	                 fmin(x1 + hw + 1, 2 * GUARD), fmin(y1 + hw + 1, 2 * GUARD)))
 		return;
 	int w = W.stride - 1, rows = W.wb - W.wt;
 	struct scratch sc;
@@ -836,8 +835,10 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 		struct rast R = W;
 		double lx = fmin(ax, bx) - hw - 1, ly = fmin(ay, by) - hw - 1;
 		double hx = fmax(ax, bx) + hw + 1, hy = fmax(ay, by) + hw + 1;
-		int cx0 = clamp_int(floor(lx) - W.ox, W.wl, W.wr), cx1 = clamp_int(ceil(hx) - W.ox, W.wl, W.wr);
-		int cy0 = clamp_int(floor(ly) - W.oy, W.wt, W.wb), cy1 = clamp_int(ceil(hy) - W.oy, W.wt, W.wb);
+		int cx0 = clamp_int(floor(lx) - W.ox, W.wl, W.wr),
+		    cx1 = clamp_int(ceil(hx) - W.ox, W.wl, W.wr);
+		int cy0 = clamp_int(floor(ly) - W.oy, W.wt, W.wb),
+		    cy1 = clamp_int(ceil(hy) - W.oy, W.wt, W.wb);
 		if (cx0 >= cx1 || cy0 >= cy1)
 			continue;
 		R.wl = cx0;
@@ -872,7 +873,8 @@ void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool c
 		while (b > a && !m[b - 1])
 			b--;
 		if (a < b)
-			canvas_blend_span(c, W.wl + W.ox + a, W.wl + W.ox + b, W.wt + W.oy + i, m + a, colour);
+			canvas_blend_span(c, W.wl + W.ox + a, W.wl + W.ox + b, W.wt + W.oy + i, m + a,
+			                  colour);
 	}
 	scratch_drop(&sc);
 }

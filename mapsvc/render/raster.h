@@ -33,11 +33,12 @@ int marker_shape_parse(const char *name);
 /* Fills the polygon made of nrings closed rings (ring r has ring_len[r]
  * points, xy holds x0,y0,x1,y1,... of all rings in order), non-zero
  * winding rule. */
-void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len, int nrings, struct rgba colour);
+void raster_fill_polygon(struct canvas *c, const double *xy, const int *ring_len, int nrings,
+                         struct rgba colour);
 /* Strokes a polyline of npts points (closed: back to the first) with round
  * joins and caps, width in px. */
 void raster_stroke_polyline(struct canvas *c, const double *xy, int npts, bool closed, double width,
-			    struct rgba colour);
+                            struct rgba colour);
 void raster_fill_circle(struct canvas *c, double cx, double cy, double r, struct rgba colour);
 /* A ring centred on radius r, width px wide. */
 void raster_stroke_circle(struct canvas *c, double cx, double cy, double r, double width, struct rgba colour);
@@ -46,17 +47,17 @@ void raster_stroke_circle(struct canvas *c, double cx, double cy, double r, doub
  * triangle's centre, a pin's tip.  size is the radius (half the width) in
  * px; outline (drawn outside the fill, outline_w px) may be transparent. */
 void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y, double size,
-		   struct rgba fill, struct rgba outline, double outline_w);
+                   struct rgba fill, struct rgba outline, double outline_w);
 /* The hole of a hollow marker (an approximate site's): the inside of the
  * marker raster_marker draws at (x, y) with size, from frac * size in,
  * filled with colour; concentric with the shape's body (a pin's head). */
-void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size, double frac,
-			struct rgba colour);
+void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size,
+                        double frac, struct rgba colour);
 /* The marker's extent around its anchor (for hit boxes, label placement):
  * offsets of its left, top, right and bottom edges, outline included, so
  * left and top are negative: the box is [x + left, x + right] x
  * [y + top, y + bottom], exact up to the 1/16 px of curve flattening. */
 void raster_marker_extent(enum marker_shape shape, double size, double outline_w, double *left, double *top,
-			  double *right, double *bottom);
+                          double *right, double *bottom);
 
 #endif

@@ -74,7 +74,8 @@ struct reader {
 };
 
 static const struct rgba BLACK = {0, 0, 0, 255}, CLEAR = {0, 0, 0, 0}, WHITE = {255, 255, 255, 255};
-static const struct rgba UNCERTAINTY_FILL_DEFAULT = {0, 0, 0, 0}, UNCERTAINTY_STROKE_DEFAULT = {96, 96, 96, 140};
+static const struct rgba UNCERTAINTY_FILL_DEFAULT = {0, 0, 0, 0},
+                         UNCERTAINTY_STROKE_DEFAULT = {96, 96, 96, 140};
 
 static void num_const(struct style_num *n, double v)
 {
@@ -100,14 +101,15 @@ static bool check_props(struct jsonpos *p, const json_t *obj, bool layout, enum 
 {
 	const char *key;
 	const json_t *val;
-	json_object_foreach((json_t *)obj, key, val) {
+	json_object_foreach((json_t *)obj, key, val)
+	{
 		enum style_props_fit fit = style_props_check(r, layout, key);
 		if (fit == STYLE_PROP_OK)
 			continue;
 		jsonpos_push_key(p, key);
 		if (fit == STYLE_PROP_ELSEWHERE)
-			jsonpos_fail(p, "\"%s\" is not supported in %s of a %s layer", key, layout ? "layout" : "paint",
-				     style_props_role_name(r));
+			jsonpos_fail(p, "\"%s\" is not supported in %s of a %s layer", key,
+			             layout ? "layout" : "paint", style_props_role_name(r));
 		else
 			jsonpos_fail(p, "unknown %s property \"%s\"", layout ? "layout" : "paint", key);
 		jsonpos_pop(p);
@@ -142,15 +144,15 @@ static void sec_done(struct jsonpos *p)
 /* Reads property key of section sec, if present, with call (which sees
  * the value as v), and returns false from the enclosing function when the
  * value is bad. */
-#define READ(p, sec, key, call)                                   \
-	do {                                                      \
-		const json_t *v = sec_get((p), &(sec), key);      \
-		if (v) {                                          \
-			bool ok_ = (call);                        \
-			sec_done(p);                              \
-			if (!ok_)                                 \
-				return false;                     \
-		}                                                 \
+#define READ(p, sec, key, call)                                                                              \
+	do {                                                                                                 \
+		const json_t *v = sec_get((p), &(sec), key);                                                 \
+		if (v) {                                                                                     \
+			bool ok_ = (call);                                                                   \
+			sec_done(p);                                                                         \
+			if (!ok_)                                                                            \
+				return false;                                                                \
+		}                                                                                            \
 	} while (0)
 
 /* text-font: a list of font names, or the vendor "mapsvc:font-file". */
@@ -160,9 +162,11 @@ static bool get_font_list(struct jsonpos *p, const json_t *v)
 		return jsonpos_fail(p, "text-font: expected an array of font names");
 	size_t i;
 	const json_t *name;
-	json_array_foreach(v, i, name) {
+	json_array_foreach(v, i, name)
+	{
 		if (!json_is_string(name))
-			return jsonpos_fail(p, "text-font: expected font names, got %s", style_expr_type_name(name));
+			return jsonpos_fail(p, "text-font: expected font names, got %s",
+			                    style_expr_type_name(name));
 		const char *s = json_string_value(name);
 		/* The bundled font, which glyphs.c opens by default: nothing
 		 * to record ("mapsvc:font-file" names another one). */
@@ -170,7 +174,7 @@ static bool get_font_list(struct jsonpos *p, const json_t *v)
 			return true;
 	}
 	return jsonpos_fail(p, "text-font: no known font in the list (use \"WenQuanYi Micro Hei\" or layout "
-			       "\"mapsvc:font-file\")");
+	                       "\"mapsvc:font-file\")");
 }
 
 static bool get_font_file(struct jsonpos *p, const json_t *v, struct style *st)
@@ -182,7 +186,7 @@ static bool get_font_file(struct jsonpos *p, const json_t *v, struct style *st)
 }
 
 static bool read_markers(struct jsonpos *p, const struct section *layout, const struct section *paint,
-			 struct style *st)
+                         struct style *st)
 {
 	num_const(&st->marker_size, CIRCLE_RADIUS_MAPLIBRE);
 	num_const(&st->marker_outline_width, 0);
@@ -195,13 +199,15 @@ static bool read_markers(struct jsonpos *p, const struct section *layout, const 
 	     style_expr_zoom_num(p, v, "circle-radius", 0, CIRCLE_RADIUS_MAX, &st->marker_size));
 	READ(p, *paint, "circle-color",
 	     style_expr_by_category(p, v, "circle-color", style_expr_colour, st->marker_color,
-				    sizeof st->marker_color[0]));
-	READ(p, *paint, "circle-stroke-color", style_expr_colour(p, v, "circle-stroke-color", &st->marker_outline));
-	READ(p, *paint, "circle-stroke-width",
-	     style_expr_zoom_num(p, v, "circle-stroke-width", 0, STROKE_WIDTH_MAX, &st->marker_outline_width));
+	                            sizeof st->marker_color[0]));
+	READ(p, *paint, "circle-stroke-color",
+	     style_expr_colour(p, v, "circle-stroke-color", &st->marker_outline));
+	READ(
+	    p, *paint, "circle-stroke-width",
+	    style_expr_zoom_num(p, v, "circle-stroke-width", 0, STROKE_WIDTH_MAX, &st->marker_outline_width));
 	READ(p, *layout, "mapsvc:marker-shape",
 	     style_expr_by_category(p, v, "mapsvc:marker-shape", style_expr_shape, st->marker_shape,
-				    sizeof st->marker_shape[0]));
+	                            sizeof st->marker_shape[0]));
 	st->approx_hole = APPROX_HOLE_DEFAULT;
 	st->approx_fill = WHITE;
 	st->uncertainty_fill = UNCERTAINTY_FILL_DEFAULT;
@@ -217,7 +223,7 @@ static bool read_markers(struct jsonpos *p, const struct section *layout, const 
 	     style_expr_colour(p, v, "mapsvc:uncertainty-stroke-color", &st->uncertainty_stroke));
 	READ(p, *paint, "mapsvc:uncertainty-stroke-width",
 	     style_expr_number(p, v, "mapsvc:uncertainty-stroke-width", 0, UNCERTAINTY_STROKE_WIDTH_MAX,
-			       &st->uncertainty_stroke_width));
+	                       &st->uncertainty_stroke_width));
 	return true;
 }
 
@@ -226,7 +232,7 @@ static bool get_prefix(struct jsonpos *p, const json_t *v, struct style *st)
 {
 	if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof st->approx_prefix)
 		return jsonpos_fail(p, "mapsvc:approximate-prefix: expected a text of at most %zu bytes",
-				    sizeof st->approx_prefix - 1);
+		                    sizeof st->approx_prefix - 1);
 	snprintf(st->approx_prefix, sizeof st->approx_prefix, "%s", json_string_value(v));
 	return true;
 }
@@ -240,7 +246,8 @@ static bool read_clusters(struct jsonpos *p, const struct section *paint, struct
 	READ(p, *paint, "circle-radius",
 	     style_expr_zoom_num(p, v, "circle-radius", 0, CIRCLE_RADIUS_MAX, &st->cluster_size));
 	READ(p, *paint, "circle-color", style_expr_colour(p, v, "circle-color", &st->cluster_color));
-	READ(p, *paint, "circle-stroke-color", style_expr_colour(p, v, "circle-stroke-color", &st->cluster_outline));
+	READ(p, *paint, "circle-stroke-color",
+	     style_expr_colour(p, v, "circle-stroke-color", &st->cluster_outline));
 	READ(p, *paint, "circle-stroke-width",
 	     style_expr_number(p, v, "circle-stroke-width", 0, STROKE_WIDTH_MAX, &st->cluster_outline_width));
 	return true;
@@ -248,7 +255,7 @@ static bool read_clusters(struct jsonpos *p, const struct section *paint, struct
 
 /* A symbol layer: the cluster counts or the labels (r). */
 static bool read_text(struct jsonpos *p, enum style_role r, const struct section *layout,
-		      const struct section *paint, struct style *st)
+                      const struct section *paint, struct style *st)
 {
 	bool labels = r == STYLE_ROLE_LABELS;
 	struct style_num *size = labels ? &st->label_size : &st->cluster_text_size;
@@ -264,10 +271,12 @@ static bool read_text(struct jsonpos *p, enum style_role r, const struct section
 	}
 	READ(p, *layout, "text-field",
 	     labels ? (style_expr_text_field_is(v, "name_zh") ||
-		       jsonpos_fail(p, "text-field: labels show [\"get\", \"name_zh\"] (the only field supported)"))
-		    : (style_expr_text_field_is(v, "point_count_abbreviated") ||
-		       style_expr_text_field_is(v, "point_count") ||
-		       jsonpos_fail(p, "text-field: cluster counts show [\"get\", \"point_count_abbreviated\"]")));
+	               jsonpos_fail(
+	                   p, "text-field: labels show [\"get\", \"name_zh\"] (the only field supported)"))
+	            : (style_expr_text_field_is(v, "point_count_abbreviated") ||
+	               style_expr_text_field_is(v, "point_count") ||
+	               jsonpos_fail(
+	                   p, "text-field: cluster counts show [\"get\", \"point_count_abbreviated\"]")));
 	READ(p, *layout, "text-size", style_expr_zoom_num(p, v, "text-size", 1, TEXT_SIZE_MAX, size));
 	READ(p, *layout, "text-font", get_font_list(p, v));
 	READ(p, *layout, "mapsvc:font-file", get_font_file(p, v, st));
@@ -282,7 +291,7 @@ static bool read_text(struct jsonpos *p, enum style_role r, const struct section
 	st->label_offset = LABEL_GAP_DEFAULT;
 	READ(p, *layout, "text-anchor",
 	     (json_is_string(v) && strcmp(json_string_value(v), "bottom") == 0) ||
-		     jsonpos_fail(p, "text-anchor: labels sit above their marker: only \"bottom\" is supported"));
+	         jsonpos_fail(p, "text-anchor: labels sit above their marker: only \"bottom\" is supported"));
 	READ(p, *layout, "mapsvc:text-gap",
 	     style_expr_number(p, v, "mapsvc:text-gap", 0, TEXT_GAP_MAX, &st->label_offset));
 	READ(p, *paint, "text-halo-color", style_expr_colour(p, v, "text-halo-color", &st->label_halo));
@@ -293,12 +302,13 @@ static bool read_text(struct jsonpos *p, enum style_role r, const struct section
 
 /* Reads the paint and layout of a layer of role r (not a context role). */
 static bool read_role(struct jsonpos *p, enum style_role r, const struct section *layout,
-		      const struct section *paint, struct style *st)
+                      const struct section *paint, struct style *st)
 {
 	switch (r) {
 	case STYLE_ROLE_BACKGROUND:
 		st->background = BLACK; /* MapLibre's default */
-		READ(p, *paint, "background-color", style_expr_colour(p, v, "background-color", &st->background));
+		READ(p, *paint, "background-color",
+		     style_expr_colour(p, v, "background-color", &st->background));
 		return true;
 	case STYLE_ROLE_SITES: return read_markers(p, layout, paint, st);
 	case STYLE_ROLE_CLUSTERS: return read_clusters(p, paint, st);
@@ -314,26 +324,29 @@ static bool read_role(struct jsonpos *p, enum style_role r, const struct section
 /* A fill or line layer over a context source: one more entry of
  * st->context, in file order (the drawing order). */
 static bool read_context_layer(struct jsonpos *p, enum style_role r, const struct geodata *data,
-			       const double zoom[2], const struct section *paint, struct style *st)
+                               const double zoom[2], const struct section *paint, struct style *st)
 {
 	if (st->ncontext == STYLE_MAX_CONTEXT)
 		return jsonpos_fail(p, "more than %d fill and line layers", STYLE_MAX_CONTEXT);
 	struct style_context *cx = &st->context[st->ncontext];
 	*cx = (struct style_context){.kind = r == STYLE_ROLE_FILL ? STYLE_CONTEXT_FILL : STYLE_CONTEXT_LINE,
-				     .data = data,
-				     .minzoom = zoom[0],
-				     .maxzoom = zoom[1],
-				     .color = BLACK};
+	                             .data = data,
+	                             .minzoom = zoom[0],
+	                             .maxzoom = zoom[1],
+	                             .color = BLACK};
 	/* MapLibre's defaults: opacity 1, line-width 1 */
 	num_const(&cx->opacity, 1);
 	num_const(&cx->width, 1);
 	if (r == STYLE_ROLE_FILL) {
 		READ(p, *paint, "fill-color", style_expr_colour(p, v, "fill-color", &cx->color));
-		READ(p, *paint, "fill-opacity", style_expr_zoom_num(p, v, "fill-opacity", 0, 1, &cx->opacity));
+		READ(p, *paint, "fill-opacity",
+		     style_expr_zoom_num(p, v, "fill-opacity", 0, 1, &cx->opacity));
 	} else {
 		READ(p, *paint, "line-color", style_expr_colour(p, v, "line-color", &cx->color));
-		READ(p, *paint, "line-width", style_expr_zoom_num(p, v, "line-width", 0, LINE_WIDTH_MAX, &cx->width));
-		READ(p, *paint, "line-opacity", style_expr_zoom_num(p, v, "line-opacity", 0, 1, &cx->opacity));
+		READ(p, *paint, "line-width",
+		     style_expr_zoom_num(p, v, "line-width", 0, LINE_WIDTH_MAX, &cx->width));
+		READ(p, *paint, "line-opacity",
+		     style_expr_zoom_num(p, v, "line-opacity", 0, 1, &cx->opacity));
 	}
 	st->ncontext++;
 	return true;
@@ -346,7 +359,8 @@ static bool layer_id(struct jsonpos *p, const json_t *layer, const char **ids, s
 {
 	const char *key;
 	const json_t *val;
-	json_object_foreach((json_t *)layer, key, val) {
+	json_object_foreach((json_t *)layer, key, val)
+	{
 		if (!style_props_layer_member(key)) {
 			jsonpos_push_key(p, key);
 			jsonpos_fail(p, "unknown layer member \"%s\"", key);
@@ -370,7 +384,7 @@ static bool layer_id(struct jsonpos *p, const json_t *layer, const char **ids, s
 
 /* The layer's role from its type and filter, once per role but context. */
 static bool layer_role(struct jsonpos *p, const json_t *layer, const char *id, bool seen[STYLE_ROLE_COUNT],
-		       enum style_role *r)
+                       enum style_role *r)
 {
 	const json_t *type = json_object_get(layer, "type");
 	if (!json_is_string(type)) {
@@ -383,16 +397,18 @@ static bool layer_role(struct jsonpos *p, const json_t *layer, const char *id, b
 	bool clusters = false;
 	if ((strcmp(t, "circle") == 0 || strcmp(t, "symbol") == 0) &&
 	    !style_props_filter(json_object_get(layer, "filter"), &clusters))
-		return fail_at(p, "filter",
-			       "only [\"has\", \"point_count\"] and [\"!\", [\"has\", \"point_count\"]] filters are "
-			       "supported");
+		return fail_at(
+		    p, "filter",
+		    "only [\"has\", \"point_count\"] and [\"!\", [\"has\", \"point_count\"]] filters are "
+		    "supported");
 	jsonpos_push_key(p, "type");
 	bool ok = true;
 	if (!style_props_role_of(t, clusters, r))
-		ok = jsonpos_fail(p, "unknown layer type \"%s\" (background, fill, line, circle or symbol)", t);
+		ok = jsonpos_fail(p, "unknown layer type \"%s\" (background, fill, line, circle or symbol)",
+		                  t);
 	else if (seen[*r] && !style_props_is_context(*r))
 		ok = jsonpos_fail(p, "layer \"%s\": a second %s layer (only one is supported)", id,
-				  style_props_role_name(*r));
+		                  style_props_role_name(*r));
 	jsonpos_pop(p);
 	if (ok)
 		seen[*r] = true;
@@ -401,7 +417,8 @@ static bool layer_role(struct jsonpos *p, const json_t *layer, const char *id, b
 
 /* A context layer's geometry: the file source its "source" names; other
  * layers may only name "sites" (and a background none). */
-static bool layer_source(struct reader *rd, const json_t *layer, enum style_role r, const struct geodata **data)
+static bool layer_source(struct reader *rd, const json_t *layer, enum style_role r,
+                         const struct geodata **data)
 {
 	struct jsonpos *p = &rd->pos;
 	const json_t *src = json_object_get(layer, "source");
@@ -413,15 +430,18 @@ static bool layer_source(struct reader *rd, const json_t *layer, enum style_role
 		if (*data)
 			return true;
 		jsonpos_push_key(p, src ? "source" : "type");
-		jsonpos_fail(p, "a %s layer needs a \"source\" naming a GeoJSON file source of \"sources\" (not \"sites\")",
-			     style_props_role_name(r));
+		jsonpos_fail(p,
+		             "a %s layer needs a \"source\" naming a GeoJSON file source of \"sources\" (not "
+		             "\"sites\")",
+		             style_props_role_name(r));
 		jsonpos_pop(p);
 		return false;
 	}
-	if (src && (r == STYLE_ROLE_BACKGROUND || !json_is_string(src) || strcmp(json_string_value(src), "sites") != 0))
+	if (src && (r == STYLE_ROLE_BACKGROUND || !json_is_string(src) ||
+	            strcmp(json_string_value(src), "sites") != 0))
 		return fail_at(p, "source",
-			       r == STYLE_ROLE_BACKGROUND ? "a background layer has no source"
-							  : "the only source is \"sites\"");
+		               r == STYLE_ROLE_BACKGROUND ? "a background layer has no source"
+		                                          : "the only source is \"sites\"");
 	return true;
 }
 
@@ -450,10 +470,11 @@ static bool layer_zooms(struct jsonpos *p, const json_t *layer, enum style_role 
 	if (zmax || (zmin && r != STYLE_ROLE_LABELS)) {
 		const char *name = zmax ? "maxzoom" : "minzoom";
 		jsonpos_push_key(p, name);
-		jsonpos_fail(p,
-			     "\"%s\" is only supported as the labels layer's minzoom (clusters end at the source's "
-			     "clusterMaxZoom)",
-			     name);
+		jsonpos_fail(
+		    p,
+		    "\"%s\" is only supported as the labels layer's minzoom (clusters end at the source's "
+		    "clusterMaxZoom)",
+		    name);
 		jsonpos_pop(p);
 		return false;
 	}
@@ -472,7 +493,7 @@ static bool layer_visible(struct jsonpos *p, const struct section *layout, bool 
 	jsonpos_push_key(p, "visibility");
 	bool none = json_is_string(vis) && strcmp(json_string_value(vis), "none") == 0;
 	bool ok = none || (json_is_string(vis) && strcmp(json_string_value(vis), "visible") == 0) ||
-		  jsonpos_fail(p, "visibility: \"visible\" or \"none\"");
+	          jsonpos_fail(p, "visibility: \"visible\" or \"none\"");
 	jsonpos_pop(p);
 	jsonpos_pop(p);
 	*visible = !none;
@@ -480,7 +501,7 @@ static bool layer_visible(struct jsonpos *p, const struct section *layout, bool 
 }
 
 static bool read_layer(struct reader *rd, const json_t *layer, bool seen[STYLE_ROLE_COUNT], const char **ids,
-		       size_t idx, struct style *st)
+                       size_t idx, struct style *st)
 {
 	struct jsonpos *p = &rd->pos;
 	if (!json_is_object(layer))
@@ -498,8 +519,9 @@ static bool read_layer(struct reader *rd, const json_t *layer, bool seen[STYLE_R
 		if (!secs[i]->obj)
 			continue;
 		jsonpos_push_key(p, secs[i]->name);
-		bool ok = json_is_object(secs[i]->obj) ? check_props(p, secs[i]->obj, i == 0, r)
-						       : jsonpos_fail(p, "\"%s\" must be an object", secs[i]->name);
+		bool ok = json_is_object(secs[i]->obj)
+		              ? check_props(p, secs[i]->obj, i == 0, r)
+		              : jsonpos_fail(p, "\"%s\" must be an object", secs[i]->name);
 		jsonpos_pop(p);
 		if (!ok)
 			return false;
@@ -532,19 +554,20 @@ static bool read_file_source(struct reader *rd, const char *name, const json_t *
 		return jsonpos_fail(p, "more than %d GeoJSON file sources", STYLE_MAX_CONTEXT);
 	const char *k;
 	const json_t *v;
-	json_object_foreach((json_t *)src, k, v) {
+	json_object_foreach((json_t *)src, k, v)
+	{
 		bool ok = true;
 		jsonpos_push_key(p, k);
 		if (strcmp(k, "type") == 0)
 			ok = (json_is_string(v) && strcmp(json_string_value(v), "geojson") == 0) ||
 			     jsonpos_fail(p, "source \"%s\": only \"geojson\" sources are supported", name);
 		else if (strcmp(k, "data") == 0)
-			ok = (json_is_string(v) && json_string_value(v)[0] && json_string_value(v)[0] != '/' &&
-			      !strstr(json_string_value(v), "://")) ||
+			ok = (json_is_string(v) && json_string_value(v)[0] &&
+			      json_string_value(v)[0] != '/' && !strstr(json_string_value(v), "://")) ||
 			     jsonpos_fail(p,
-					  "source \"%s\": \"data\" must be a relative file path such as "
-					  "\"basemap/provinces.geojson\"",
-					  name);
+			                  "source \"%s\": \"data\" must be a relative file path such as "
+			                  "\"basemap/provinces.geojson\"",
+			                  name);
 		else if (strcmp(k, "attribution") != 0)
 			ok = jsonpos_fail(p, "unknown member \"%s\" of a GeoJSON file source", k);
 		jsonpos_pop(p);
@@ -556,7 +579,8 @@ static bool read_file_source(struct reader *rd, const char *name, const json_t *
 		return jsonpos_fail(p, "source \"%s\" needs \"type\": \"geojson\" and \"data\"", name);
 	jsonpos_push_key(p, "data");
 	if (!rd->resolver || !rd->resolver->resolve)
-		return jsonpos_fail(p, "source \"%s\": GeoJSON file sources cannot be read here (no loader)", name);
+		return jsonpos_fail(p, "source \"%s\": GeoJSON file sources cannot be read here (no loader)",
+		                    name);
 	/* The resolver's own error: its reason goes after this FILE:LINE. */
 	struct ms_error rerr = {0};
 	const struct geodata *g = NULL;
@@ -576,7 +600,8 @@ static bool read_sites_source(struct jsonpos *p, const json_t *src, struct style
 		return jsonpos_fail(p, "source \"sites\" must be an object");
 	const char *k;
 	const json_t *v;
-	json_object_foreach((json_t *)src, k, v) {
+	json_object_foreach((json_t *)src, k, v)
+	{
 		jsonpos_push_key(p, k);
 		bool ok = true;
 		double d;
@@ -612,9 +637,11 @@ static bool read_sources(struct reader *rd, const json_t *sources, struct style 
 		return jsonpos_fail(p, "\"sources\" must be an object");
 	const char *key;
 	const json_t *src;
-	json_object_foreach((json_t *)sources, key, src) {
+	json_object_foreach((json_t *)sources, key, src)
+	{
 		jsonpos_push_key(p, key);
-		bool ok = strcmp(key, "sites") == 0 ? read_sites_source(p, src, st) : read_file_source(rd, key, src);
+		bool ok = strcmp(key, "sites") == 0 ? read_sites_source(p, src, st)
+		                                    : read_file_source(rd, key, src);
 		if (!ok)
 			return false;
 		jsonpos_pop(p);
@@ -677,7 +704,8 @@ static bool read_style(struct reader *rd, const json_t *root, struct style *st)
 		return jsonpos_fail(p, "a style is a JSON object");
 	const char *key;
 	const json_t *v;
-	json_object_foreach((json_t *)root, key, v) {
+	json_object_foreach((json_t *)root, key, v)
+	{
 		if (!style_props_top_member(key)) {
 			jsonpos_push_key(p, key);
 			return jsonpos_fail(p, "unknown top-level member \"%s\"", key);
@@ -723,17 +751,18 @@ static bool style_name_from_file(struct jsonpos *p, const char *file, struct sty
 		n -= el;
 	if (n == 0 || n >= sizeof st->name)
 		return jsonpos_fail(p, "a style's file name must be 1 to %zu characters before .json",
-				    sizeof st->name - 1);
+		                    sizeof st->name - 1);
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)base[i]) && base[i] != '-' && base[i] != '_')
-			return jsonpos_fail(p, "a style's file name may hold only letters, digits, '-' and '_'");
+			return jsonpos_fail(p,
+			                    "a style's file name may hold only letters, digits, '-' and '_'");
 	memcpy(st->name, base, n);
 	st->name[n] = 0;
 	return true;
 }
 
-enum ms_status style_parse(const char *file, const char *text, size_t len, const struct style_resolver *resolver,
-			   struct style *out, struct ms_error *err)
+enum ms_status style_parse(const char *file, const char *text, size_t len,
+                           const struct style_resolver *resolver, struct style *out, struct ms_error *err)
 {
 	if (len > STYLE_MAX_BYTES)
 		return ms_fail(err, MS_EDATA, "%s:1: larger than %d bytes", file, STYLE_MAX_BYTES);

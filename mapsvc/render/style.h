@@ -24,7 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/ms_error.h"
 #include "canvas.h"
 #include "raster.h"
@@ -70,9 +70,9 @@ struct style_context {
 };
 
 struct style {
-	char name[64];    /* the file name without .json */
-	char title[128];  /* the style's "name" member */
-	uint64_t version; /* hash of the file's bytes and its context files': part of every ETag */
+	char name[64];          /* the file name without .json */
+	char title[128];        /* the style's "name" member */
+	uint64_t version;       /* hash of the file's bytes and its context files': part of every ETag */
 	struct rgba background; /* transparent for an overlay */
 
 	/* site markers */
@@ -95,8 +95,8 @@ struct style {
 	/* clusters: markers that would overlap at zooms <= cluster_maxzoom merge */
 	bool cluster;
 	int cluster_maxzoom;
-	double cluster_radius;           /* px: markers closer than this merge */
-	struct style_num cluster_size;   /* radius of a cluster marker, px */
+	double cluster_radius;         /* px: markers closer than this merge */
+	struct style_num cluster_size; /* radius of a cluster marker, px */
 	struct rgba cluster_color, cluster_outline, cluster_text_color;
 	double cluster_outline_width;
 	struct style_num cluster_text_size;
@@ -123,7 +123,7 @@ struct style {
  * style_parse reports as "FILE:LINE: reason" at the source's "data"
  * member.  Parsing stops at the first failure. */
 typedef enum ms_status (*style_resolve_fn)(void *arg, const char *source, const char *data,
-					   const struct geodata **out, struct ms_error *err);
+                                           const struct geodata **out, struct ms_error *err);
 struct style_resolver {
 	style_resolve_fn resolve;
 	void *arg;
@@ -134,8 +134,8 @@ struct style_resolver {
  * name without ".json", which appears in URLs).  resolver may be NULL for
  * a style without GeoJSON file sources.  A broken style gives MS_EDATA and
  * "FILE:LINE: reason"; *out is written only on success. */
-enum ms_status style_parse(const char *file, const char *text, size_t len, const struct style_resolver *resolver,
-			   struct style *out, struct ms_error *err);
+enum ms_status style_parse(const char *file, const char *text, size_t len,
+                           const struct style_resolver *resolver, struct style *out, struct ms_error *err);
 /* The style called name among n, or NULL. */
 const struct style *style_find(const struct style *styles, size_t n, const char *name);
 

@@ -14,7 +14,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "colour.h"
 #include "raster.h"
 

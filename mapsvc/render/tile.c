@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../util/mem.h"
 #include "../util/refcount.h"
 #include "context.h"
@@ -581,7 +581,7 @@ static void anchor_of(uint32_t ux, uint32_t uy, int zoom, enum coordsys cs, doub
 	cluster_unit_to_lonlat(ux, uy, &lat, &lon);
 	coordsys_from_wgs84(cs, lat, lon, &slat, &slon);
 	webmerc_from_lonlat(slon, slat, &mx, &my);
-	webmerc_to_world_px(mx, my, zoom, TILE_SIZE, x, y);
+	webmerc_to_world_px(mx, my, zoom, WEBMERC_TILE_SIZE, x, y);
 	*x = layout_anchor(*x);
 	*y = layout_anchor(*y);
 }
@@ -590,7 +590,7 @@ enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum
                                   int zoom, double *px, double *py, struct ms_error *err)
 {
 	(void)ctx;
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > MAX_ZOOM_LIMIT || i >= m->snap->n)
+	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM || i >= m->snap->n)
 		return ms_fail(err, MS_EUSAGE, "tile_site_world_px: site %zu, zoom %d out of range", i, zoom);
 	uint32_t ux, uy;
 	cluster_position(m->snap->sites[i].lat, m->snap->sites[i].lon, &ux, &uy);
@@ -618,9 +618,9 @@ void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coor
 	v->coordsys = cs;
 	v->zoom = z;
 	v->scale = scale;
-	v->origin_x = x * TILE_SIZE * scale;
-	v->origin_y = y * TILE_SIZE * scale;
-	v->width = v->height = TILE_SIZE * scale;
+	v->origin_x = x * WEBMERC_TILE_SIZE * scale;
+	v->origin_y = y * WEBMERC_TILE_SIZE * scale;
+	v->width = v->height = WEBMERC_TILE_SIZE * scale;
 }
 
 /* The view's window in world px of its zoom at scale 1. */
@@ -805,7 +805,7 @@ static enum ms_status check_view(const struct tile_map *m, const struct tile_vie
 		               v->height, v->scale);
 	if (!v->style || v->style < m->styles || v->style >= m->styles + m->nstyles)
 		return ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
-	if ((unsigned)v->coordsys >= NCOORDSYS || v->zoom < 0 || v->zoom > MAX_ZOOM_LIMIT)
+	if ((unsigned)v->coordsys >= NCOORDSYS || v->zoom < 0 || v->zoom > WEBMERC_MAX_ZOOM)
 		return ms_fail(err, MS_EUSAGE, "tile: zoom %d or coordsys %d out of range", v->zoom,
 		               (int)v->coordsys);
 	if (v->subset && v->subset->map != m)
@@ -867,7 +867,7 @@ static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
 static void make_empty_pngs(void)
 {
 	for (int s = 1; s <= TILE_MAX_SCALE; s++) {
-		struct canvas *c = canvas_new(TILE_SIZE * s, TILE_SIZE * s);
+		struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * s, WEBMERC_TILE_SIZE * s);
 		struct ms_error err;
 		if (pngenc_encode(c, &empty_png[s], &err) != MS_OK)
 			buf_free(&empty_png[s]);
@@ -892,8 +892,8 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 		return st;
 	if (!*empty)
 		return pngenc_encode(c, png, err);
-	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / TILE_SIZE) : NULL;
-	if (e && v->width % TILE_SIZE == 0) {
+	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / WEBMERC_TILE_SIZE) : NULL;
+	if (e && v->width % WEBMERC_TILE_SIZE == 0) {
 		buf_append(png, e->data, e->len);
 		return MS_OK;
 	}

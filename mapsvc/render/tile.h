@@ -112,7 +112,7 @@ size_t tile_subset_size(const struct tile_subset *s);
 struct tile_view {
 	const struct style *style; /* one of the map's styles */
 	enum coordsys coordsys;    /* the system the basemap is in */
-	int zoom;                  /* 0 .. MAX_ZOOM_LIMIT */
+	int zoom;                  /* 0 .. WEBMERC_MAX_ZOOM */
 	int scale;                 /* 1 .. TILE_MAX_SCALE */
 	long long origin_x, origin_y;
 	int width, height;

@@ -22,9 +22,9 @@
 
 /* --------------------------------------------------------------- blobs */
 
-struct tile_blob *tile_blob_adopt(struct buf *b)
+struct tcache_blob *tcache_blob_adopt(struct buf *b)
 {
-	struct tile_blob *t = xcalloc(1, sizeof *t);
+	struct tcache_blob *t = xcalloc(1, sizeof *t);
 	size_t len = 0;
 	char *d = buf_detach(b, &len);
 	t->data = (const uint8_t *)d;
@@ -35,9 +35,9 @@ struct tile_blob *tile_blob_adopt(struct buf *b)
 	return t;
 }
 
-struct tile_blob *tile_blob_wrap(const void *data, size_t len, bool empty)
+struct tcache_blob *tcache_blob_wrap(const void *data, size_t len, bool empty)
 {
-	struct tile_blob *t = xcalloc(1, sizeof *t);
+	struct tcache_blob *t = xcalloc(1, sizeof *t);
 	t->data = data;
 	t->len = len;
 	t->empty = empty;
@@ -46,13 +46,13 @@ struct tile_blob *tile_blob_wrap(const void *data, size_t len, bool empty)
 	return t;
 }
 
-struct tile_blob *tile_blob_retain(struct tile_blob *b)
+struct tcache_blob *tcache_blob_retain(struct tcache_blob *b)
 {
 	ms_ref_get(&b->refs_);
 	return b;
 }
 
-void tile_blob_release(struct tile_blob *b)
+void tcache_blob_release(struct tcache_blob *b)
 {
 	if (!b || !ms_ref_put(&b->refs_))
 		return;
@@ -64,11 +64,11 @@ void tile_blob_release(struct tile_blob *b)
 	free(b);
 }
 
-void *tile_blob_attach(struct tile_blob *b, void *aux, void (*free_fn)(void *))
+void *tcache_blob_attach(struct tcache_blob *b, void *aux, void (*free_fn)(void *))
 {
 	void *expected = NULL;
 	if (atomic_compare_exchange_strong_explicit(&b->aux_, &expected, aux, memory_order_acq_rel,
-						    memory_order_acquire)) {
+	                                            memory_order_acquire)) {
 		/* Only the winner writes free_fn; it is read when the last
 		 * reference goes, which the attaching thread's own release
 		 * (ms_ref_put, acq_rel) orders after this store. */
@@ -80,9 +80,9 @@ void *tile_blob_attach(struct tile_blob *b, void *aux, void (*free_fn)(void *))
 	return expected;
 }
 
-void *tile_blob_aux(const struct tile_blob *b)
+void *tcache_blob_aux(const struct tcache_blob *b)
 {
-	return atomic_load_explicit(&((struct tile_blob *)b)->aux_, memory_order_acquire);
+	return atomic_load_explicit(&((struct tcache_blob *)b)->aux_, memory_order_acquire);
 }
 
 /* --------------------------------------------------------------- cache */
@@ -90,11 +90,11 @@ void *tile_blob_aux(const struct tile_blob *b)
 enum { PENDING, READY, FAILED };
 
 struct entry {
-	struct tile_key key;
+	struct tcache_key key;
 	uint64_t hash;
 	struct entry *hnext;       /* hash chain */
 	struct entry *prev, *next; /* LRU, most recent first; READY only */
-	struct tile_blob *blob;    /* the cache's reference, READY only */
+	struct tcache_blob *blob;  /* the cache's reference, READY only */
 	int state;
 	int pins;
 	bool linked; /* in the hash table */
@@ -112,12 +112,12 @@ struct shard {
 	uint64_t hits, misses, waits, evictions, failures;
 };
 
-struct tile_cache {
+struct tcache {
 	struct shard shards[NSHARDS];
 	size_t max_bytes;
 };
 
-static uint64_t key_hash(const struct tile_key *k)
+static uint64_t key_hash(const struct tcache_key *k)
 {
 	uint8_t b[35];
 	memcpy(b, &k->data_version, 8);
@@ -131,16 +131,16 @@ static uint64_t key_hash(const struct tile_key *k)
 	return XXH3_64bits(b, sizeof b);
 }
 
-static bool key_eq(const struct tile_key *a, const struct tile_key *b)
+static bool key_eq(const struct tcache_key *a, const struct tcache_key *b)
 {
 	return a->data_version == b->data_version && a->style_version == b->style_version && a->x == b->x &&
 	       a->y == b->y && a->z == b->z && a->scale == b->scale && a->coordsys == b->coordsys &&
 	       a->filter == b->filter;
 }
 
-struct tile_cache *tile_cache_new(size_t max_bytes)
+struct tcache *tcache_new(size_t max_bytes)
 {
-	struct tile_cache *c = xcalloc(1, sizeof *c);
+	struct tcache *c = xcalloc(1, sizeof *c);
 	c->max_bytes = max_bytes;
 	for (int i = 0; i < NSHARDS; i++) {
 		struct shard *s = &c->shards[i];
@@ -155,12 +155,12 @@ struct tile_cache *tile_cache_new(size_t max_bytes)
 
 static void entry_free(struct entry *e)
 {
-	tile_blob_release(e->blob);
+	tcache_blob_release(e->blob);
 	free(e->fail);
 	free(e);
 }
 
-void tile_cache_free(struct tile_cache *c)
+void tcache_free(struct tcache *c)
 {
 	if (!c)
 		return;
@@ -178,7 +178,7 @@ void tile_cache_free(struct tile_cache *c)
 	free(c);
 }
 
-static struct entry *find(struct shard *s, const struct tile_key *k, uint64_t h)
+static struct entry *find(struct shard *s, const struct tcache_key *k, uint64_t h)
 {
 	for (struct entry *e = s->buckets[h & (s->nbuckets - 1)]; e; e = e->hnext)
 		if (e->hash == h && key_eq(&e->key, k))
@@ -264,8 +264,8 @@ static enum ms_status copy_failure(const struct entry *e, struct ms_error *err)
 	return e->fail ? e->fail->status : MS_EINTERNAL;
 }
 
-enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, tile_fill_fn fill, void *arg,
-			      struct tile_blob **out, bool *hit, struct ms_error *err)
+enum ms_status tcache_get(struct tcache *c, const struct tcache_key *k, tcache_fill_fn fill, void *arg,
+                          struct tcache_blob **out, bool *hit, struct ms_error *err)
 {
 	uint64_t h = key_hash(k);
 	struct shard *s = &c->shards[SHARD_OF(h)];
@@ -280,7 +280,7 @@ enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, ti
 			lru_unlink(s, e);
 			lru_push_front(s, e);
 		}
-		*out = tile_blob_retain(e->blob);
+		*out = tcache_blob_retain(e->blob);
 		s->hits++;
 		pthread_mutex_unlock(&s->mu);
 		if (hit)
@@ -295,7 +295,7 @@ enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, ti
 		e->pins--;
 		enum ms_status st = MS_OK;
 		if (e->state == READY)
-			*out = tile_blob_retain(e->blob);
+			*out = tcache_blob_retain(e->blob);
 		else
 			st = copy_failure(e, err);
 		if (!e->linked && !e->pins)
@@ -313,7 +313,7 @@ enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, ti
 	hash_insert(s, e);
 	pthread_mutex_unlock(&s->mu);
 
-	struct tile_blob *blob = NULL;
+	struct tcache_blob *blob = NULL;
 	struct ms_error local;
 	struct ms_error *ep = err ? err : &local;
 	enum ms_status st = fill(arg, &blob, ep);
@@ -330,10 +330,10 @@ enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, ti
 		e->cost = sizeof *e + sizeof *blob + (blob->owned_ ? blob->len : 0);
 		s->bytes += e->cost;
 		lru_push_front(s, e);
-		*out = tile_blob_retain(blob);
+		*out = tcache_blob_retain(blob);
 		evict(s);
 	} else {
-		tile_blob_release(blob);
+		tcache_blob_release(blob);
 		e->state = FAILED;
 		e->fail = xmalloc(sizeof *e->fail);
 		*e->fail = *ep;
@@ -347,7 +347,7 @@ enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, ti
 	return st;
 }
 
-void tile_cache_stats(struct tile_cache *c, struct tile_cache_stats *st)
+void tcache_stats(struct tcache *c, struct tcache_stats *st)
 {
 	memset(st, 0, sizeof *st);
 	st->max_bytes = c->max_bytes;

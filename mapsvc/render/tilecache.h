@@ -27,7 +27,7 @@
 #include "../util/refcount.h"
 
 /* Encoded bytes shared by reference.  data/len are immutable. */
-struct tile_blob {
+struct tcache_blob {
 	const uint8_t *data;
 	size_t len;
 	bool empty; /* the shared empty tile's bytes (not owned) */
@@ -39,21 +39,21 @@ struct tile_blob {
 };
 
 /* A blob owning the bytes of b (b is left empty). */
-struct tile_blob *tile_blob_adopt(struct buf *b);
+struct tcache_blob *tcache_blob_adopt(struct buf *b);
 /* A blob pointing at bytes that outlive it (the shared empty PNG); not
  * copied, not freed. */
-struct tile_blob *tile_blob_wrap(const void *data, size_t len, bool empty);
-struct tile_blob *tile_blob_retain(struct tile_blob *b);
-void tile_blob_release(struct tile_blob *b);
+struct tcache_blob *tcache_blob_wrap(const void *data, size_t len, bool empty);
+struct tcache_blob *tcache_blob_retain(struct tcache_blob *b);
+void tcache_blob_release(struct tcache_blob *b);
 /* One caller-defined object riding along with the blob, freed with it by
  * free_fn (e.g. an HTTP response prebuilt over the bytes).  The first
  * attach wins: if one is already there, aux is freed and the existing one
  * returned.  Each cache entry has its own blob, so aux may depend on the
  * tile's address.  NULL when none. */
-void *tile_blob_attach(struct tile_blob *b, void *aux, void (*free_fn)(void *));
-void *tile_blob_aux(const struct tile_blob *b);
+void *tcache_blob_attach(struct tcache_blob *b, void *aux, void (*free_fn)(void *));
+void *tcache_blob_aux(const struct tcache_blob *b);
 
-struct tile_key {
+struct tcache_key {
 	uint64_t data_version;  /* snapshot version */
 	uint64_t style_version; /* style file hash */
 	uint32_t x, y;
@@ -63,28 +63,28 @@ struct tile_key {
 
 /* Renders the tile of a key: *out gets a new blob (one reference, handed
  * over to the cache) or the function fails. */
-typedef enum ms_status (*tile_fill_fn)(void *arg, struct tile_blob **out, struct ms_error *err);
+typedef enum ms_status (*tcache_fill_fn)(void *arg, struct tcache_blob **out, struct ms_error *err);
 
-struct tile_cache;
+struct tcache;
 
 /* max_bytes bounds the bytes of tiles plus bookkeeping; 0 keeps nothing
  * (single-flight still applies to concurrent requests). */
-struct tile_cache *tile_cache_new(size_t max_bytes);
+struct tcache *tcache_new(size_t max_bytes);
 /* No other thread may be using it. */
-void tile_cache_free(struct tile_cache *c);
+void tcache_free(struct tcache *c);
 
-/* The blob of key k (a reference for the caller: tile_blob_release it),
+/* The blob of key k (a reference for the caller: tcache_blob_release it),
  * calling fill(arg) when it is not cached and nobody is rendering it yet;
  * if another thread is, waits for its result.  *hit (may be NULL) says
  * whether the bytes were already cached.  A failed fill is reported to the
  * caller that ran it and to those waiting for it, and is not cached. */
-enum ms_status tile_cache_get(struct tile_cache *c, const struct tile_key *k, tile_fill_fn fill, void *arg,
-			      struct tile_blob **out, bool *hit, struct ms_error *err);
+enum ms_status tcache_get(struct tcache *c, const struct tcache_key *k, tcache_fill_fn fill, void *arg,
+                          struct tcache_blob **out, bool *hit, struct ms_error *err);
 
-struct tile_cache_stats {
+struct tcache_stats {
 	uint64_t hits, misses, waits, evictions, failures;
 	size_t bytes, entries, max_bytes;
 };
-void tile_cache_stats(struct tile_cache *c, struct tile_cache_stats *st);
+void tcache_stats(struct tcache *c, struct tcache_stats *st);
 
 #endif

@@ -231,10 +231,10 @@ static void gpx_stop_details(struct buf *out, size_t seq, const struct site *st,
 	}
 	buf_printf(out, "<type>%s</type>", route_leg_quality_name(leg->quality));
 	buf_printf(out,
-		   "<extensions><mapsvc:position quality=\"%s\" uncertainty_m=\"%.1f\"/>"
-		   "<mapsvc:leg quality=\"%s\" distance_m=\"%.1f\" uncertainty_m=\"%.1f\"/></extensions>",
-		   site_quality_name(st->quality), st->uncertainty_m, route_leg_quality_name(leg->quality),
-		   leg->distance_m, leg->uncertainty_m);
+	           "<extensions><mapsvc:position quality=\"%s\" uncertainty_m=\"%.1f\"/>"
+	           "<mapsvc:leg quality=\"%s\" distance_m=\"%.1f\" uncertainty_m=\"%.1f\"/></extensions>",
+	           site_quality_name(st->quality), st->uncertainty_m, route_leg_quality_name(leg->quality),
+	           leg->distance_m, leg->uncertainty_m);
 }
 
 /* Element order inside metadata, wpt and rte follows the xsd:sequence of
@@ -249,17 +249,18 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
 
 	buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		      "<gpx version=\"1.1\" creator=\"mapsvc\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
-		      "xmlns:mapsvc=\"" ROUTE_GPX_NS "\" "
-		      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
-		      "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
-		      "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
+	              "<gpx version=\"1.1\" creator=\"mapsvc\" xmlns=\"http://www.topografix.com/GPX/1/1\" "
+	              "xmlns:mapsvc=\"" ROUTE_GPX_NS "\" "
+	              "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" "
+	              "xsi:schemaLocation=\"http://www.topografix.com/GPX/1/1 "
+	              "http://www.topografix.com/GPX/1/1/gpx.xsd\">\n");
 	buf_puts(out, "<metadata><name>");
 	html_escape(out, route_sheet_title(s));
 	char dist[32], mins[32];
 	route_format_distance(p->total_distance_m, dist);
 	route_format_minutes(p->total_minutes, mins);
-	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins, route_mode_name(p->opt.mode));
+	buf_printf(out, "</name><desc>%zu stops, %s, about %s (%s). ", p->n, dist, mins,
+	           route_mode_name(p->opt.mode));
 	html_escape(out, route_estimate_note_en);
 	char note[ROUTE_NOTE_LEN];
 	route_uncertainty_en(p, note);
@@ -295,7 +296,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		buf_printf(out, "<name>%zu. ", p->n + 1);
 		html_escape(out, route_sheet_start(s));
 		buf_printf(out, "</name><type>%s</type></rtept>\n",
-			   route_leg_quality_name(p->return_leg.quality));
+		           route_leg_quality_name(p->return_leg.quality));
 	}
 	buf_puts(out, "</rte>\n</gpx>\n");
 }

@@ -215,7 +215,8 @@ static bool or_opt_pass(const struct tourctx *c, size_t *t, size_t *scratch)
 						scratch[w++] = t[p];
 						if (p == k) {
 							for (size_t q = 0; q < len; q++)
-								scratch[w++] = flip ? t[i + len - 1 - q] : t[i + q];
+								scratch[w++] =
+								    flip ? t[i + len - 1 - q] : t[i + q];
 						}
 					}
 					assert(w == n + 2);
@@ -261,14 +262,15 @@ double route_order_heuristic(const double *dist, size_t n, bool round_trip, size
 }
 
 enum ms_status route_order(const double *dist, size_t n, bool round_trip, size_t *order, double *length,
-			   struct ms_error *err)
+                           struct ms_error *err)
 {
 	if (n == 0)
 		return ms_fail(err, MS_EUSAGE, "route: no stops given (need 1 to %d)", ROUTE_MAX_STOPS);
 	if (n > ROUTE_MAX_STOPS)
-		return ms_fail(err, MS_EUSAGE, "route: %zu stops given, at most %d allowed", n, ROUTE_MAX_STOPS);
+		return ms_fail(err, MS_EUSAGE, "route: %zu stops given, at most %d allowed", n,
+		               ROUTE_MAX_STOPS);
 	double len = n <= ROUTE_EXACT_MAX ? route_order_exact(dist, n, round_trip, order)
-					  : route_order_heuristic(dist, n, round_trip, order);
+	                                  : route_order_heuristic(dist, n, round_trip, order);
 	if (length)
 		*length = len;
 	return MS_OK;

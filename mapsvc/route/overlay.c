@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "../geo/geo.h"
-#include "../geo/tilemath.h"
+#include "../geo/webmerc.h"
 #include "../render/glyphs.h"
 #include "../render/png.h"
 #include "../render/raster.h"
@@ -29,7 +29,7 @@ void route_overlay_from_plan(struct route_overlay *ov, const struct route_plan *
 }
 
 bool route_overlay_bounds(const struct route_overlay *ov, double *west, double *south, double *east,
-			  double *north)
+                          double *north)
 {
 	double w = INFINITY, s = INFINITY, e = -INFINITY, n = -INFINITY;
 	for (size_t i = 0; i <= ov->n; i++) {
@@ -53,13 +53,14 @@ bool route_overlay_bounds(const struct route_overlay *ov, double *west, double *
 /* ------------------------------------------------------------ windows */
 
 enum ms_status route_map_fit_zoom(double west, double south, double east, double north, int width, int height,
-				  int pad, int max_zoom, int *zoom, struct ms_error *err)
+                                  int pad, int max_zoom, int *zoom, struct ms_error *err)
 {
 	if (!site_coord_valid(south, west) || !site_coord_valid(north, east))
-		return ms_fail(err, MS_EUSAGE, "bbox: %g,%g,%g,%g is not a lon/lat box", west, south, east, north);
+		return ms_fail(err, MS_EUSAGE, "bbox: %g,%g,%g,%g is not a lon/lat box", west, south, east,
+		               north);
 	if (west > east || south > north)
-		return ms_fail(err, MS_EUSAGE, "bbox: %g,%g,%g,%g needs west <= east and south <= north", west,
-			       south, east, north);
+		return ms_fail(err, MS_EUSAGE, "bbox: %g,%g,%g,%g needs west <= east and south <= north",
+		               west, south, east, north);
 	if (width < 1 || height < 1)
 		return ms_fail(err, MS_EUSAGE, "route map: size %dx%d out of range", width, height);
 	int pad_x = pad < width / 4 ? pad : width / 4, pad_y = pad < height / 4 ? pad : height / 4;
@@ -68,9 +69,9 @@ enum ms_status route_map_fit_zoom(double west, double south, double east, double
 	webmerc_from_lonlat(west, south, &mw, &ms);
 	webmerc_from_lonlat(east, north, &me, &mn);
 	/* World px per metre at zoom 0; the span doubles with each zoom. */
-	double k = TILE_SIZE / (2 * WEBMERC_HALF);
+	double k = WEBMERC_TILE_SIZE / (2 * WEBMERC_HALF);
 	double sx = (me - mw) * k, sy = (mn - ms) * k;
-	int z = max_zoom < 0 ? 0 : max_zoom > MAX_ZOOM_LIMIT ? MAX_ZOOM_LIMIT : max_zoom;
+	int z = max_zoom < 0 ? 0 : max_zoom > WEBMERC_MAX_ZOOM ? WEBMERC_MAX_ZOOM : max_zoom;
 	while (z > 0 && (ldexp(sx, z) > avail_w || ldexp(sy, z) > avail_h))
 		z--;
 	*zoom = z;
@@ -80,7 +81,7 @@ enum ms_status route_map_fit_zoom(double west, double south, double east, double
 /* A window of width x height logical px centred on world px (cx, cy) of
  * its zoom at scale 1. */
 static void view_at(struct tile_view *v, const struct style *style, enum coordsys cs, double cx, double cy,
-		    int zoom, int width, int height, int scale)
+                    int zoom, int width, int height, int scale)
 {
 	memset(v, 0, sizeof *v);
 	v->style = style;
@@ -94,29 +95,42 @@ static void view_at(struct tile_view *v, const struct style *style, enum coordsy
 }
 
 void route_map_view_center(struct tile_view *v, const struct style *style, enum coordsys cs, double lat,
-			   double lon, int zoom, int width, int height, int scale)
+                           double lon, int zoom, int width, int height, int scale)
 {
 	double mx, my, cx, cy;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, zoom, TILE_SIZE, &cx, &cy);
+	webmerc_to_world_px(mx, my, zoom, WEBMERC_TILE_SIZE, &cx, &cy);
 	view_at(v, style, cs, cx, cy, zoom, width, height, scale);
 }
 
 void route_map_view_box(struct tile_view *v, const struct style *style, enum coordsys cs, double west,
-			double south, double east, double north, int zoom, int width, int height, int scale)
+                        double south, double east, double north, int zoom, int width, int height, int scale)
 {
 	double mw, ms, me, mn, cx, cy;
 	webmerc_from_lonlat(west, south, &mw, &ms);
 	webmerc_from_lonlat(east, north, &me, &mn);
-	webmerc_to_world_px((mw + me) / 2, (ms + mn) / 2, zoom, TILE_SIZE, &cx, &cy);
+	webmerc_to_world_px((mw + me) / 2, (ms + mn) / 2, zoom, WEBMERC_TILE_SIZE, &cx, &cy);
 	view_at(v, style, cs, cx, cy, zoom, width, height, scale);
+}
+
+enum ms_status route_map_view_fit(struct tile_view *v, const struct style *style, enum coordsys cs,
+                                  const double box[4], int width, int height, int scale, int max_zoom,
+                                  struct ms_error *err)
+{
+	int zoom = 0;
+	int fit_max = max_zoom < ROUTE_MAP_FIT_MAX_ZOOM ? max_zoom : ROUTE_MAP_FIT_MAX_ZOOM;
+	enum ms_status st = route_map_fit_zoom(box[0], box[1], box[2], box[3], width, height,
+	                                       ROUTE_MAP_PAD_PX, fit_max, &zoom, err);
+	if (st == MS_OK)
+		route_map_view_box(v, style, cs, box[0], box[1], box[2], box[3], zoom, width, height, scale);
+	return st;
 }
 
 void route_map_canvas_px(const struct tile_view *v, double lat, double lon, double *x, double *y)
 {
 	double mx, my;
 	webmerc_from_lonlat(lon, lat, &mx, &my);
-	webmerc_to_world_px(mx, my, v->zoom, TILE_SIZE * v->scale, x, y);
+	webmerc_to_world_px(mx, my, v->zoom, WEBMERC_TILE_SIZE * v->scale, x, y);
 	*x -= (double)v->origin_x;
 	*y -= (double)v->origin_y;
 }
@@ -127,7 +141,8 @@ static const struct rgba white = {0xff, 0xff, 0xff, 0xff};
 static const struct rgba none = {0, 0, 0, 0};
 
 /* text centred on (x, y), rounded to whole px like the tile labels. */
-static void centred_text(struct canvas *c, struct glyphs *gl, const char *text, double x, double y, double size)
+static void centred_text(struct canvas *c, struct glyphs *gl, const char *text, double x, double y,
+                         double size)
 {
 	struct text_box tb;
 	glyphs_measure(gl, text, size, &tb);
@@ -143,8 +158,8 @@ struct stop_group {
 	double x, y;  /* the first member's position */
 	size_t first; /* its stop index */
 	char text[ROUTE_MAX_STOPS * 3];
-	size_t last;  /* the last member so far */
-	bool run;     /* the text ends in an open "a-b" run */
+	size_t last; /* the last member so far */
+	bool run;    /* the text ends in an open "a-b" run */
 };
 
 static void group_add(struct stop_group *g, size_t i)
@@ -165,7 +180,7 @@ static void group_add(struct stop_group *g, size_t i)
 }
 
 static size_t group_stops(const struct tile_view *v, const struct route_overlay *ov, size_t n, double r,
-			  struct stop_group *groups)
+                          struct stop_group *groups)
 {
 	size_t ng = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -186,7 +201,7 @@ static size_t group_stops(const struct tile_view *v, const struct route_overlay 
 }
 
 void route_overlay_draw(struct canvas *c, struct glyphs *gl, const struct tile_view *v,
-			const struct route_overlay *ov)
+                        const struct route_overlay *ov)
 {
 	double s = v->scale;
 	size_t n = ov->n < ROUTE_MAX_STOPS ? ov->n : ROUTE_MAX_STOPS;
@@ -244,7 +259,7 @@ void route_overlay_draw(struct canvas *c, struct glyphs *gl, const struct tile_v
 }
 
 enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-				    const struct route_overlay *ov, struct buf *png, struct ms_error *err)
+                                    const struct route_overlay *ov, struct buf *png, struct ms_error *err)
 {
 	struct canvas *c = NULL, *own = NULL;
 	bool empty = false;
@@ -270,22 +285,18 @@ enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, co
 }
 
 enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-				  const struct route_plan *p, int width, int height, int scale, struct buf *png,
-				  struct ms_error *err)
+                                  const struct route_plan *p, int width, int height, int scale,
+                                  struct buf *png, struct ms_error *err)
 {
 	struct route_overlay ov;
 	route_overlay_from_plan(&ov, p, COORDSYS_WGS84);
-	double w, s, e, n;
-	int zoom;
-	if (!route_overlay_bounds(&ov, &w, &s, &e, &n))
+	double box[4];
+	if (!route_overlay_bounds(&ov, &box[0], &box[1], &box[2], &box[3]))
 		return ms_fail(err, MS_EUSAGE, "route map: no points");
-	enum ms_status st = route_map_fit_zoom(w, s, e, n, width, height, ROUTE_MAP_PAD_PX, ROUTE_MAP_FIT_MAX_ZOOM,
-					       &zoom, err);
-	if (st != MS_OK)
-		return st;
 	struct tile_view v;
-	route_map_view_box(&v, style, COORDSYS_WGS84, w, s, e, n, zoom, width, height, scale);
-	return route_map_render_png(m, ctx, &v, &ov, png, err);
+	enum ms_status st = route_map_view_fit(&v, style, COORDSYS_WGS84, box, width, height, scale,
+	                                       ROUTE_MAP_FIT_MAX_ZOOM, err);
+	return st == MS_OK ? route_map_render_png(m, ctx, &v, &ov, png, err) : st;
 }
 
 /* ------------------------------------------------------ choosing stops */
@@ -295,11 +306,12 @@ bool route_parse_point(const char *s, double *lat, double *lon)
 	const char *comma = strchr(s, ',');
 	if (!comma || strchr(comma + 1, ','))
 		return false;
-	return ms_parse_decimal(s, (size_t)(comma - s), lat) && ms_parse_decimal(comma + 1, strlen(comma + 1), lon);
+	return ms_parse_decimal(s, (size_t)(comma - s), lat) &&
+	       ms_parse_decimal(comma + 1, strlen(comma + 1), lon);
 }
 
-enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, const struct site **out, size_t *n,
-				struct ms_error *err)
+enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, const struct site **out,
+                                size_t *n, struct ms_error *err)
 {
 	*n = 0;
 	if (!*ids)
@@ -334,7 +346,7 @@ enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, co
 }
 
 enum ms_status route_select_nearest(const struct snapshot *snap, double lat, double lon, long k,
-				    const struct site **out, size_t *n, struct ms_error *err)
+                                    const struct site **out, size_t *n, struct ms_error *err)
 {
 	*n = 0;
 	if (k < 1 || k > ROUTE_MAX_STOPS)

@@ -44,6 +44,9 @@
 /* Highest zoom a fitted box gets (one point, or points metres apart):
  * street level, beyond which a printed map shows nothing more. */
 #define ROUTE_MAP_FIT_MAX_ZOOM 17
+/* The style maps for paper are drawn in (styles/print.json): static maps
+ * unless asked otherwise, and every sheet's overview map. */
+#define ROUTE_MAP_STYLE "print"
 
 #define ROUTE_MARKER_R 10.0
 #define ROUTE_MARKER_OUTLINE 2.0
@@ -68,40 +71,47 @@ struct route_overlay {
 void route_overlay_from_plan(struct route_overlay *ov, const struct route_plan *p, enum coordsys cs);
 /* The box around every point of the overlay; false when it has none. */
 bool route_overlay_bounds(const struct route_overlay *ov, double *west, double *south, double *east,
-			  double *north);
+                          double *north);
 
 /* The largest zoom (<= max_zoom) at which the box fits in a width x
  * height image with pad px free on every side (pad shrinks to a quarter
  * of a small image's side).  MS_EUSAGE when the box is not a valid
  * lon/lat box with west <= east and south <= north. */
 enum ms_status route_map_fit_zoom(double west, double south, double east, double north, int width, int height,
-				  int pad, int max_zoom, int *zoom, struct ms_error *err);
+                                  int pad, int max_zoom, int *zoom, struct ms_error *err);
 /* The window of width x height logical px (the canvas is scale times
  * that) centred on lat/lon at zoom.  The origin is rounded to whole
  * canvas px (floor(x + 0.5)), as tile views require. */
 void route_map_view_center(struct tile_view *v, const struct style *style, enum coordsys cs, double lat,
-			   double lon, int zoom, int width, int height, int scale);
+                           double lon, int zoom, int width, int height, int scale);
 /* The same for a box: centred on the box's Web Mercator middle. */
 void route_map_view_box(struct tile_view *v, const struct style *style, enum coordsys cs, double west,
-			double south, double east, double north, int zoom, int width, int height, int scale);
+                        double south, double east, double north, int zoom, int width, int height, int scale);
+/* The window of width x height logical px at scale showing the box
+ * (west, south, east, north) whole: route_map_fit_zoom with
+ * ROUTE_MAP_PAD_PX free on every side, at most min(max_zoom,
+ * ROUTE_MAP_FIT_MAX_ZOOM), then route_map_view_box.  Its errors. */
+enum ms_status route_map_view_fit(struct tile_view *v, const struct style *style, enum coordsys cs,
+                                  const double box[4], int width, int height, int scale, int max_zoom,
+                                  struct ms_error *err);
 /* Where a point of the view's system lands on its canvas (px, with (0,0)
  * the top-left corner; closed-form Web Mercator). */
 void route_map_canvas_px(const struct tile_view *v, double lat, double lon, double *x, double *y);
 
 /* Draws the overlay onto c, the canvas of view v. */
 void route_overlay_draw(struct canvas *c, struct glyphs *gl, const struct tile_view *v,
-			const struct route_overlay *ov);
+                        const struct route_overlay *ov);
 
 /* Renders view v (tile_render_view) with the overlay (may be NULL) on top
  * and appends the PNG to png. */
 enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-				    const struct route_overlay *ov, struct buf *png, struct ms_error *err);
+                                    const struct route_overlay *ov, struct buf *png, struct ms_error *err);
 
 /* The overview map of a plan for a sheet: width x height logical px at
  * scale, the plan's points fitted, drawn with style in WGS-84. */
 enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-				  const struct route_plan *p, int width, int height, int scale, struct buf *png,
-				  struct ms_error *err);
+                                  const struct route_plan *p, int width, int height, int scale,
+                                  struct buf *png, struct ms_error *err);
 
 /* --- choosing the stops ------------------------------------------------ */
 
@@ -113,13 +123,13 @@ bool route_parse_point(const char *s, double *lat, double *lon);
  * into out (room for ROUTE_MAX_STOPS).  MS_EUSAGE naming the value for an
  * empty list or id, more than ROUTE_MAX_STOPS ids, or a duplicate;
  * MS_ENOTFOUND naming the id when the snapshot has no such site. */
-enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, const struct site **out, size_t *n,
-				struct ms_error *err);
+enum ms_status route_select_ids(const struct snapshot *snap, const char *ids, const struct site **out,
+                                size_t *n, struct ms_error *err);
 /* The k sites nearest lat/lon (geodesic, ties by id) into out (room for
  * ROUTE_MAX_STOPS).  MS_EUSAGE when k is outside 1..ROUTE_MAX_STOPS or
  * the point is not a valid WGS-84 coordinate; fewer than k when the
  * snapshot has fewer sites (none: MS_ENOTFOUND). */
 enum ms_status route_select_nearest(const struct snapshot *snap, double lat, double lon, long k,
-				    const struct site **out, size_t *n, struct ms_error *err);
+                                    const struct site **out, size_t *n, struct ms_error *err);
 
 #endif

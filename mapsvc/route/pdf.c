@@ -177,8 +177,9 @@ static void need(struct layout *L, double h)
  * rule, W3C "Requirements for Chinese Text Layout" §3.1.7). */
 static bool no_line_start(const char *s)
 {
-	static const char *const closing[] = {"。", "，", "、", "；", "：", "？", "！", "）", "」", "』", "》",
-					      "〉", "”", "’", "…", ")", ",", ".", ";", ":", "!", "?"};
+	static const char *const closing[] = {"。", "，", "、", "；", "：", "？", "！", "）",
+	                                      "」", "』", "》", "〉", "”",  "’",  "…",  ")",
+	                                      ",",  ".",  ";",  ":",  "!",  "?"};
 	for (size_t i = 0; i < sizeof closing / sizeof closing[0]; i++)
 		if (strncmp(s, closing[i], strlen(closing[i])) == 0)
 			return true;
@@ -190,7 +191,7 @@ static bool no_line_start(const char *s)
  * spaces), as UAX #14 allows for ideographs.  Calls emit for each line
  * (trailing spaces cut).  Returns the number of lines. */
 static int wrap(struct layout *L, const char *s, double width,
-		void (*emit)(struct layout *, const char *, size_t, void *), void *ctx)
+                void (*emit)(struct layout *, const char *, size_t, void *), void *ctx)
 {
 	int lines = 0;
 	size_t len = strlen(s);
@@ -280,7 +281,7 @@ static void amber(struct layout *L)
  * leg the plan could not trust gets its note across the distance, bearing
  * and time columns instead of numbers. */
 static void leg_row(struct layout *L, const char *seq, const struct site *stop, const char *zh,
-		    const char *en, const struct route_leg *l)
+                    const char *en, const struct route_leg *l)
 {
 	double name_w = col_x[2] - col_x[1] - 6, flag_w = COL_END - col_x[2];
 	/* two notes and their separator */
@@ -325,7 +326,7 @@ static void leg_row(struct layout *L, const char *seq, const struct site *stop, 
 		snprintf(dist, sizeof dist, "%s%s", l->approximate ? "≈ " : "", d);
 		snprintf(mins, sizeof mins, "%s%s", l->approximate ? "≈ " : "", m);
 		snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec),
-			 l->bearing_deg);
+		         l->bearing_deg);
 		show(L, MARGIN + col_x[2], top + 12, dist, strlen(dist));
 		show(L, MARGIN + col_x[3], top + 12, bear, strlen(bear));
 		show(L, MARGIN + col_x[4], top + 12, mins, strlen(mins));
@@ -416,15 +417,16 @@ static void layout_sheet(struct layout *L)
 	route_format_distance(p->total_distance_m, dist);
 	route_format_minutes(p->total_minutes, mins);
 	snprintf(line, sizeof line, "日期 Date: %s      方式 Mode: %s", date,
-		 p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk");
+	         p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk");
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
 	/* the label only when the caller named the start: "起点 Start: 起点 Start" says nothing */
-	const char *named = L->sheet && L->sheet->start_label && *L->sheet->start_label ? L->sheet->start_label : NULL;
-	snprintf(line, sizeof line, "起点 Start: %s%s(%.6f, %.6f)", named ? named : "", named ? " " : "", p->start_lat,
-		 p->start_lon);
+	const char *named =
+	    L->sheet && L->sheet->start_label && *L->sheet->start_label ? L->sheet->start_label : NULL;
+	snprintf(line, sizeof line, "起点 Start: %s%s(%.6f, %.6f)", named ? named : "", named ? " " : "",
+	         p->start_lat, p->start_lon);
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
-	snprintf(line, sizeof line, "共 %zu 站%s  %zu stops%s: %s, 约 about %s", p->n, p->has_return ? "，返回起点" : "",
-		 p->n, p->has_return ? ", round trip" : "", dist, mins);
+	snprintf(line, sizeof line, "共 %zu 站%s  %zu stops%s: %s, 约 about %s", p->n,
+	         p->has_return ? "，返回起点" : "", p->n, p->has_return ? ", round trip" : "", dist, mins);
 	paragraph(L, MARGIN, CONTENT_W, 10, line);
 	char note[ROUTE_NOTE_LEN];
 	route_uncertainty_zh(p, note);
@@ -441,7 +443,8 @@ static void layout_sheet(struct layout *L)
 		draw_map(L);
 
 	heading(L, "行程  Legs", 13);
-	static const char *const head[5] = {"序号", "名称 Name", "距离 Distance", "方向 Bearing", "用时 Time"};
+	static const char *const head[5] = {"序号", "名称 Name", "距离 Distance", "方向 Bearing",
+	                                    "用时 Time"};
 	need(L, 20);
 	cairo_set_source_rgb(L->cr, 0.95, 0.89, 0.89);
 	cairo_rectangle(L->cr, MARGIN, L->y, COL_END, 16);
@@ -475,7 +478,7 @@ static void layout_sheet(struct layout *L)
 		const struct site *st = p->stops[i];
 		need(L, 40); /* keep a stop's name with at least two lines of it */
 		snprintf(line, sizeof line, "%zu. %s%s", i + 1, route_approx_mark(st),
-			 st->field[SITE_NAME_ZH]);
+		         st->field[SITE_NAME_ZH]);
 		paragraph(L, MARGIN, CONTENT_W, 10.5, line);
 		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
 		paragraph(L, MARGIN + 12, CONTENT_W - 12, 8, st->field[SITE_NAME_EN]);
@@ -525,7 +528,7 @@ static int run_layout(struct layout *L, struct buf *out)
 }
 
 enum ms_status route_write_pdf(const struct route_plan *p, const struct route_sheet *s, struct buf *out,
-			       struct ms_error *err)
+                               struct ms_error *err)
 {
 	struct layout L = {.plan = p, .sheet = s};
 	enum ms_status st = open_font(s && s->font_path ? s->font_path : ROUTE_PDF_FONT, &L.font, err);
@@ -536,7 +539,7 @@ enum ms_status route_write_pdf(const struct route_plan *p, const struct route_sh
 		L.map = cairo_image_surface_create_from_png_stream(png_read, &r);
 		if (cairo_surface_status(L.map) != CAIRO_STATUS_SUCCESS) {
 			st = ms_fail(err, MS_EDATA, "route pdf: the overview map is not a readable PNG (%s)",
-				     cairo_status_to_string(cairo_surface_status(L.map)));
+			             cairo_status_to_string(cairo_surface_status(L.map)));
 			goto done;
 		}
 	}

@@ -8,10 +8,11 @@
 #include "../util/mem.h"
 #include "route.h"
 
-const char route_estimate_note_zh[] = "距离为直线（大地线）距离，时间按绕行系数和平均速度估算，未使用道路网络，仅供参考。";
+const char route_estimate_note_zh[] =
+    "距离为直线（大地线）距离，时间按绕行系数和平均速度估算，未使用道路网络，仅供参考。";
 const char route_estimate_note_en[] =
-	"Distances are straight-line (geodesic); times are estimates from a detour factor and an average "
-	"speed. No road network is used.";
+    "Distances are straight-line (geodesic); times are estimates from a detour factor and an average "
+    "speed. No road network is used.";
 
 static const char *const compass_zh[8] = {"北", "东北", "东", "东南", "南", "西南", "西", "西北"};
 static const char *const compass_en[8] = {"N", "NE", "E", "SE", "S", "SW", "W", "NW"};
@@ -63,9 +64,9 @@ double route_estimate_minutes(double distance_m, enum route_mode mode)
 static const struct {
 	const char *name, *zh, *en;
 } leg_qualities[] = {
-	[ROUTE_LEG_OK] = {"ok", NULL, NULL},
-	[ROUTE_LEG_SAME_PLACE] = {"same_place", "同一地点", "same place"},
-	[ROUTE_LEG_UNVERIFIED] = {"unverified", "位置待核实", "position unverified"},
+    [ROUTE_LEG_OK] = {"ok", NULL, NULL},
+    [ROUTE_LEG_SAME_PLACE] = {"same_place", "同一地点", "same place"},
+    [ROUTE_LEG_UNVERIFIED] = {"unverified", "位置待核实", "position unverified"},
 };
 
 #define LEG_QUALITIES (sizeof leg_qualities / sizeof leg_qualities[0])
@@ -171,7 +172,7 @@ static enum ms_status check_duplicates(const struct site *const *sites, size_t n
 	for (size_t i = 1; i < n; i++) {
 		if (strcmp(sites[idx[i - 1]]->field[SITE_ID], sites[idx[i]]->field[SITE_ID]) == 0) {
 			st = ms_fail(err, MS_EUSAGE, "route: site \"%s\" is listed twice (stops %zu and %zu)",
-				     sites[idx[i]]->field[SITE_ID], idx[i - 1] + 1, idx[i] + 1);
+			             sites[idx[i]]->field[SITE_ID], idx[i - 1] + 1, idx[i] + 1);
 			break;
 		}
 	}
@@ -180,20 +181,22 @@ static enum ms_status check_duplicates(const struct site *const *sites, size_t n
 }
 
 enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
-				const struct route_options *opt, struct route_plan **out, struct ms_error *err)
+                                const struct route_options *opt, struct route_plan **out,
+                                struct ms_error *err)
 {
 	*out = NULL;
 	if (n == 0)
 		return ms_fail(err, MS_EUSAGE, "route: no stops given (need 1 to %d)", ROUTE_MAX_STOPS);
 	if (n > ROUTE_MAX_STOPS)
-		return ms_fail(err, MS_EUSAGE, "route: %zu stops given, at most %d allowed", n, ROUTE_MAX_STOPS);
+		return ms_fail(err, MS_EUSAGE, "route: %zu stops given, at most %d allowed", n,
+		               ROUTE_MAX_STOPS);
 	if (!site_coord_valid(start_lat, start_lon))
-		return ms_fail(err, MS_EUSAGE, "route: start %g,%g is not a valid latitude,longitude", start_lat,
-			       start_lon);
+		return ms_fail(err, MS_EUSAGE, "route: start %g,%g is not a valid latitude,longitude",
+		               start_lat, start_lon);
 	for (size_t i = 0; i < n; i++)
 		if (!site_coord_valid(sites[i]->lat, sites[i]->lon))
 			return ms_fail(err, MS_EDATA, "route: site \"%s\" has an invalid coordinate %g,%g",
-				       sites[i]->field[SITE_ID], sites[i]->lat, sites[i]->lon);
+			               sites[i]->field[SITE_ID], sites[i]->lat, sites[i]->lon);
 	enum ms_status st = check_duplicates(sites, n, err);
 	if (st != MS_OK)
 		return st;

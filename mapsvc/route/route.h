@@ -18,7 +18,7 @@
  * (geodesic) distance times a detour factor divided by a speed (see
  * ROUTE_WALK_* / ROUTE_DRIVE_* below).  Every sheet says so.
  *
- * Sheets are honest about positions (core/site.h).  A stop whose position
+ * Sheets are honest about positions (site/site.h).  A stop whose position
  * quality is coarser than street is marked approximate ("≈", and
  * "位置为近似（约 ±1 km）/ approximate position (±1 km)").  A leg whose
  * ends share a recorded position reads "同一地点 / same place"; one
@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
 
@@ -63,7 +63,7 @@ double route_tour_length(const double *dist, size_t n, const size_t *order, bool
  * Fails with MS_EUSAGE for n == 0 or n > ROUTE_MAX_STOPS.  *length (may be
  * NULL) receives the tour length. */
 enum ms_status route_order(const double *dist, size_t n, bool round_trip, size_t *order, double *length,
-			   struct ms_error *err);
+                           struct ms_error *err);
 
 /* The three algorithms, exposed for tests and benchmarks.  All are
  * deterministic: ties are broken by the lower stop index.
@@ -150,24 +150,24 @@ const char *route_leg_quality_en(enum route_leg_quality q);
 /* A leg: from the previous point (the start, or the previous stop) to a
  * stop, or from the last stop back to the start. */
 struct route_leg {
-	double distance_m;    /* geodesic between the recorded positions, WGS-84 */
-	double bearing_deg;   /* initial azimuth, 0 <= b < 360; NAN unless quality is ok */
-	double minutes;       /* estimate (route_estimate_minutes); NAN unless ok */
+	double distance_m;  /* geodesic between the recorded positions, WGS-84 */
+	double bearing_deg; /* initial azimuth, 0 <= b < 360; NAN unless quality is ok */
+	double minutes;     /* estimate (route_estimate_minutes); NAN unless ok */
 	enum route_leg_quality quality;
 	double uncertainty_m; /* the ends' radii summed: the true length is within this of distance_m */
 	bool approximate;     /* an end is an approximate stop (site_quality_approximate) */
 };
 
 struct route_plan {
-	double start_lat, start_lon;   /* WGS-84 */
+	double start_lat, start_lon; /* WGS-84 */
 	struct route_options opt;
-	size_t n;                      /* stops */
-	const struct site **stops;     /* n, in visiting order; borrowed */
-	struct route_leg *legs;        /* legs[i] ends at stops[i] */
-	bool has_return;               /* == opt.round_trip */
-	struct route_leg return_leg;   /* last stop -> start, when has_return */
-	double total_distance_m;       /* all legs, return leg included */
-	double total_minutes;          /* route_estimate_minutes(total_distance_m) */
+	size_t n;                    /* stops */
+	const struct site **stops;   /* n, in visiting order; borrowed */
+	struct route_leg *legs;      /* legs[i] ends at stops[i] */
+	bool has_return;             /* == opt.round_trip */
+	struct route_leg return_leg; /* last stop -> start, when has_return */
+	double total_distance_m;     /* all legs, return leg included */
+	double total_minutes;        /* route_estimate_minutes(total_distance_m) */
 	/* Honesty: the stops whose position is approximate, and a bound on
 	 * the error of the totals.  Each leg's true length is within its
 	 * uncertainty_m of the recorded one (the triangle inequality), so the
@@ -185,7 +185,8 @@ struct route_plan {
  * coordinate; MS_EDATA when a site's coordinate is invalid.  On success
  * *out is a new plan (route_plan_free). */
 enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
-				const struct route_options *opt, struct route_plan **out, struct ms_error *err);
+                                const struct route_options *opt, struct route_plan **out,
+                                struct ms_error *err);
 /* Fills legs, return_leg and totals of a plan whose start, opt, n and
  * stops are set (in visiting order), e.g. one made by hand. */
 void route_plan_compute_legs(struct route_plan *p);
@@ -196,14 +197,14 @@ void route_plan_free(struct route_plan *p);
 /* What a sheet shows besides the plan.  All borrowed; NULL means the
  * default noted. */
 struct route_sheet {
-	const char *title;       /* NULL: "红色教育路线 Red-education route" */
-	const char *start_label; /* NULL: "起点 Start" */
-	time_t generated;        /* GPX metadata time (UTC) and printed date */
-	int utc_offset_min;      /* for the printed date; 480 for China */
-	const char *map_url;     /* HTML: the overview map's <img src>; NULL: no map */
+	const char *title;            /* NULL: "红色教育路线 Red-education route" */
+	const char *start_label;      /* NULL: "起点 Start" */
+	time_t generated;             /* GPX metadata time (UTC) and printed date */
+	int utc_offset_min;           /* for the printed date; 480 for China */
+	const char *map_url;          /* HTML: the overview map's <img src>; NULL: no map */
 	const unsigned char *map_png; /* PDF: the overview map as PNG bytes; NULL: no map */
 	size_t map_png_len;
-	const char *font_path;   /* PDF: NULL: ROUTE_PDF_FONT */
+	const char *font_path; /* PDF: NULL: ROUTE_PDF_FONT */
 };
 
 #define ROUTE_PDF_FONT "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -252,6 +253,6 @@ void route_write_html(const struct route_plan *p, const struct route_sheet *s, s
  * font subset).  MS_EIO when the font cannot be opened, MS_EDATA when the
  * map PNG cannot be decoded, MS_EINTERNAL when cairo fails. */
 enum ms_status route_write_pdf(const struct route_plan *p, const struct route_sheet *s, struct buf *out,
-			       struct ms_error *err);
+                               struct ms_error *err);
 
 #endif

@@ -108,9 +108,10 @@ void route_uncertainty_zh(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 		return;
 	site_format_uncertainty(p->total_uncertainty_m, d);
 	route_format_minutes(p->total_uncertainty_minutes, t);
-	snprintf(out, ROUTE_NOTE_LEN,
-		 "%zu 站中有 %zu 站位置为近似（≈）；按各站的位置误差，总距离可能相差 %s，总用时可能相差 ±%s。", p->n,
-		 p->approximate_stops, d, t);
+	snprintf(
+	    out, ROUTE_NOTE_LEN,
+	    "%zu 站中有 %zu 站位置为近似（≈）；按各站的位置误差，总距离可能相差 %s，总用时可能相差 ±%s。",
+	    p->n, p->approximate_stops, d, t);
 }
 
 void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
@@ -122,7 +123,7 @@ void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 	site_format_uncertainty(p->total_uncertainty_m, d);
 	route_format_minutes(p->total_uncertainty_minutes, t);
 	snprintf(out, ROUTE_NOTE_LEN,
-		 "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
-		 "the total distance may be off by up to %s and the total time by up to ±%s.",
-		 p->approximate_stops, p->n, d, t);
+	         "%zu of %zu stops have approximate positions (≈); from the stops' position uncertainties, "
+	         "the total distance may be off by up to %s and the total time by up to ±%s.",
+	         p->approximate_stops, p->n, d, t);
 }

@@ -8,7 +8,7 @@
  * table "the old schema, then the migration" leaves one path to test, and
  * a new and a migrated database with the same schema.
  *
- * The CHECK constraints are built from core/site.h's table, so the rules
+ * The CHECK constraints are built from site/site.h's table, so the rules
  * live in one place and a GIS tool editing the file (QGIS, the spatialite
  * shell) cannot store a quality the service does not know or a surveyed
  * point with a 5 km radius.  The DEFAULTs only exist because SQLite's ADD
@@ -45,7 +45,7 @@ int store_position_columns(sqlite3 *db)
 	return n == 2 ? 1 : n == 0 ? 0 : -1;
 }
 
-/* The two ALTER TABLE statements, with their CHECKs from core/site. */
+/* The two ALTER TABLE statements, with their CHECKs from site/site. */
 static void add_columns_sql(struct buf *quality, struct buf *radius)
 {
 	enum site_quality worst = SITE_QUALITY_UNKNOWN;

@@ -50,12 +50,20 @@ static const char *site_name(const void *ctx, uint32_t i, unsigned which)
 	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
 }
 
+/* The members of enum coordsys (geo/geo.h). */
+#define NCOORDSYS (COORDSYS_CGCS2000 + 1)
+
 /* Files made from the snapshot on demand.  The mutex serialises their
- * builds, so a burst of first requests builds each one once. */
+ * builds, so a burst of first requests builds each one once.  The bounds
+ * in a shifted system have a lock of their own, so that a TileJSON never
+ * waits for a GeoPackage, and a flag read without it once set. */
 struct snapshot_exports {
 	pthread_mutex_t mu;
 	unsigned char *gpkg; /* store_gpkg_free; NULL until built */
 	size_t gpkg_len;
+	pthread_mutex_t bounds_mu;
+	atomic_bool bounds_ready[NCOORDSYS];
+	double bounds[NCOORDSYS][4];
 };
 
 uint8_t snapshot_site_flags(const struct site *s)
@@ -137,7 +145,7 @@ static void run_parts(struct build *b)
 /* The distinct parameter sets of o, into out (at most
  * SNAPSHOT_MAX_CLUSTERS), or false with err. */
 static bool distinct_params(const struct snapshot_opts *o, const struct cluster_params **out, size_t *n,
-			    struct ms_error *err)
+                            struct ms_error *err)
 {
 	*n = 0;
 	for (size_t i = 0; o && i < o->nclusters; i++) {
@@ -148,7 +156,7 @@ static bool distinct_params(const struct snapshot_opts *o, const struct cluster_
 			continue;
 		if (*n == SNAPSHOT_MAX_CLUSTERS) {
 			ms_fail(err, MS_EUSAGE, "snapshot: more than %d distinct cluster parameter sets",
-				SNAPSHOT_MAX_CLUSTERS);
+			        SNAPSHOT_MAX_CLUSTERS);
 			return false;
 		}
 		out[(*n)++] = &o->clusters[i];
@@ -189,7 +197,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		parts[nparts++] = (struct part){.kind = PART_CLUSTERS, .params = params[k]};
 	parts[nparts++] = (struct part){.kind = PART_INDEX};
 	parts[nparts++] = (struct part){.kind = PART_HASH};
-	struct build b = {.set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
+	struct build b = {
+	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
 	atomic_init(&b.next, 0);
 	run_parts(&b);
 	free(lat);
@@ -221,6 +230,7 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	ms_ref_init(&s->refs_);
 	s->exports_ = xcalloc(1, sizeof *s->exports_);
 	pthread_mutex_init(&s->exports_->mu, NULL);
+	pthread_mutex_init(&s->exports_->bounds_mu, NULL);
 	return s;
 }
 
@@ -261,13 +271,14 @@ void snapshot_release(struct snapshot *s)
 		cluster_free(s->clusters_[k]);
 	site_set_free(s->set_);
 	pthread_mutex_destroy(&s->exports_->mu);
+	pthread_mutex_destroy(&s->exports_->bounds_mu);
 	store_gpkg_free(s->exports_->gpkg);
 	free(s->exports_);
 	free(s);
 }
 
 enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
-			     struct ms_error *err)
+                             struct ms_error *err)
 {
 	struct snapshot_exports *x = s->exports_;
 	enum ms_status st = MS_OK;
@@ -312,4 +323,44 @@ size_t snapshot_clusters_memory(const struct snapshot *s)
 	for (size_t k = 0; k < s->nclusters_; k++)
 		bytes += cluster_memory(s->clusters_[k]);
 	return bytes;
+}
+
+/* The box of every site shifted into cs. */
+static void shifted_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	for (size_t i = 0; i < s->n; i++) {
+		double lat, lon;
+		coordsys_from_wgs84(cs, s->sites[i].lat, s->sites[i].lon, &lat, &lon);
+		if (i == 0 || lon < b[0])
+			b[0] = lon;
+		if (i == 0 || lat < b[1])
+			b[1] = lat;
+		if (i == 0 || lon > b[2])
+			b[2] = lon;
+		if (i == 0 || lat > b[3])
+			b[3] = lat;
+	}
+}
+
+bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
+{
+	if (!s->n)
+		return false;
+	if (cs == COORDSYS_WGS84 || cs == COORDSYS_CGCS2000) {
+		b[0] = s->west, b[1] = s->south, b[2] = s->east, b[3] = s->north;
+		return true;
+	}
+	/* Made once, by the first caller; the others see the flag set with
+	 * acquire order, and so the box written before it. */
+	struct snapshot_exports *x = s->exports_;
+	if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_acquire)) {
+		pthread_mutex_lock(&x->bounds_mu);
+		if (!atomic_load_explicit(&x->bounds_ready[cs], memory_order_relaxed)) {
+			shifted_bounds(s, cs, x->bounds[cs]);
+			atomic_store_explicit(&x->bounds_ready[cs], true, memory_order_release);
+		}
+		pthread_mutex_unlock(&x->bounds_mu);
+	}
+	memcpy(b, x->bounds[cs], sizeof x->bounds[cs]);
+	return true;
 }

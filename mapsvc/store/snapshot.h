@@ -15,16 +15,18 @@
  * swap and no visitor of a new snapshot pays for them.  The indexes and the
  * hierarchies are independent of each other, so they are built at once,
  * on as many threads as there are cores (at most one per structure).
- * Exports made from it (a GeoPackage) are built once, when first asked
- * for, and kept with it.
+ * Exports made from it (a GeoPackage, the bounds in a shifted system)
+ * are built once, when first asked for, and kept with it.
  */
 #ifndef MS_SNAPSHOT_H
 #define MS_SNAPSHOT_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
+#include "../geo/geo.h"
 #include "../index/cluster.h"
 #include "../index/ngram.h"
 #include "../index/sindex.h"
@@ -48,8 +50,8 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	const struct ngram *names; /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
-	uint64_t version;      /* hash of every site's content: changes when data do */
+	const struct ngram *names;       /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
+	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
@@ -78,6 +80,14 @@ struct snapshot *snapshot_retain(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* The site with this id, or NULL (binary search). */
 const struct site *snapshot_find(const struct snapshot *s, const char *id);
+/* The bounds of all sites in cs into b (west, south, east, north), the
+ * box of every site's position in that system; false, b untouched, when
+ * there are none.  WGS-84's (and CGCS2000's) are the snapshot's own.  A
+ * shifted system's (GCJ-02, BD-09) is computed over the sites on the
+ * first call, once, and kept with the exports: the shift varies by tens
+ * of metres across a province, so shifting the WGS-84 box's corners
+ * instead would leave edge sites outside it. */
+bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4]);
 
 /* The hierarchy built with the snapshot for parameters that build the same
  * as p (cluster_params_same), borrowed for the snapshot's lifetime; NULL
@@ -98,6 +108,6 @@ uint8_t snapshot_site_flags(const struct site *s);
  * The one thing in a snapshot that is written after snapshot_new, under
  * its own lock; what it yields never changes. */
 enum ms_status snapshot_gpkg(const struct snapshot *s, const unsigned char **data, size_t *len,
-			     struct ms_error *err);
+                             struct ms_error *err);
 
 #endif

@@ -5,7 +5,8 @@
  * It copies the current database (SQLite's online backup, which reads a
  * consistent state even if a journal or WAL is lying next to it) into a
  * new file in the same directory, does all its work there in one
- * transaction, syncs it to disk and then rename(2)s it over the original.
+ * transaction, syncs it to disk and then rename(2)s it over the original
+ * (util/atomicfile.h: the one durable write path, shared with tile stores).
  * rename is atomic on POSIX file systems, so:
  *   - on any failure - bad data, a duplicate id, a full disk, a crash
  *     half-way - the original is not touched at all, byte for byte, with no
@@ -57,6 +58,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/atomicfile.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 #include "store_int.h"
@@ -65,15 +67,15 @@
 /* The columns an earlier version created; the position columns are added
  * to it (store_add_position_columns, columns.c). */
 static const char schema_sql[] =
-	"CREATE TABLE sites ("
-	" id TEXT PRIMARY KEY NOT NULL,"
-	" name_zh TEXT NOT NULL, name_en TEXT NOT NULL DEFAULT '', category TEXT NOT NULL,"
-	" county TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
-	" description TEXT NOT NULL DEFAULT '', opening_hours TEXT NOT NULL DEFAULT '',"
-	" coord_source TEXT NOT NULL DEFAULT '', confidence TEXT NOT NULL DEFAULT '',"
-	" source_url TEXT NOT NULL DEFAULT '',"
-	" lat REAL NOT NULL, lon REAL NOT NULL,"
-	" extra TEXT NOT NULL DEFAULT '{}')";
+    "CREATE TABLE sites ("
+    " id TEXT PRIMARY KEY NOT NULL,"
+    " name_zh TEXT NOT NULL, name_en TEXT NOT NULL DEFAULT '', category TEXT NOT NULL,"
+    " county TEXT NOT NULL DEFAULT '', town TEXT NOT NULL DEFAULT '', address TEXT NOT NULL DEFAULT '',"
+    " description TEXT NOT NULL DEFAULT '', opening_hours TEXT NOT NULL DEFAULT '',"
+    " coord_source TEXT NOT NULL DEFAULT '', confidence TEXT NOT NULL DEFAULT '',"
+    " source_url TEXT NOT NULL DEFAULT '',"
+    " lat REAL NOT NULL, lon REAL NOT NULL,"
+    " extra TEXT NOT NULL DEFAULT '{}')";
 
 static enum ms_status db_fail(struct ms_error *err, sqlite3 *db, const char *path, const char *what)
 {
@@ -133,12 +135,12 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 		const char *probe = "SELECT " STORE_LEGACY_COLUMNS ", geom FROM sites LIMIT 0";
 		if (sqlite3_prepare_v2(db, probe, -1, &st, NULL) != SQLITE_OK)
 			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
-				       sqlite3_errmsg(db));
+			               sqlite3_errmsg(db));
 		sqlite3_finalize(st);
 		int has = store_position_columns(db);
 		if (has < 0)
 			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns",
-				       path);
+			               path);
 		return has ? MS_OK : store_add_position_columns(db, path, err);
 	}
 	if (exec(db, schema_sql) != SQLITE_OK)
@@ -156,8 +158,8 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
  * CreateSpatialIndex name them so), suspended during the bulk insert. */
 enum row_trigger { TRG_GGI, TRG_GGU, TRG_TMI, TRG_TMU, TRG_TMD, TRG_GII, TRG_GIU, TRG_GID, TRG_COUNT };
 static const char *const row_trigger_names[TRG_COUNT] = {
-	"ggi_sites_geom", "ggu_sites_geom", "tmi_sites_geom", "tmu_sites_geom",
-	"tmd_sites_geom", "gii_sites_geom", "giu_sites_geom", "gid_sites_geom",
+    "ggi_sites_geom", "ggu_sites_geom", "tmi_sites_geom", "tmu_sites_geom",
+    "tmd_sites_geom", "gii_sites_geom", "giu_sites_geom", "gid_sites_geom",
 };
 #define RTREE_TABLE "idx_sites_geom"
 /* What geometry_columns_time's triggers write: the moment, in UTC. */
@@ -174,12 +176,13 @@ struct suspended {
 	char *sql[TRG_COUNT];
 };
 
-static enum ms_status suspend_triggers(sqlite3 *db, const char *path, struct suspended *sp, struct ms_error *err)
+static enum ms_status suspend_triggers(sqlite3 *db, const char *path, struct suspended *sp,
+                                       struct ms_error *err)
 {
 	memset(sp, 0, sizeof *sp);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1", -1, &st,
-			       NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?1", -1,
+	                       &st, NULL) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot read the triggers");
 	enum ms_status rs = MS_OK;
 	for (int t = 0; t < TRG_COUNT && rs == MS_OK; t++) {
@@ -198,7 +201,8 @@ static enum ms_status suspend_triggers(sqlite3 *db, const char *path, struct sus
 }
 
 /* Re-creates the suspended triggers from their own SQL and frees it. */
-static enum ms_status restore_triggers(sqlite3 *db, const char *path, struct suspended *sp, struct ms_error *err)
+static enum ms_status restore_triggers(sqlite3 *db, const char *path, struct suspended *sp,
+                                       struct ms_error *err)
 {
 	enum ms_status rs = MS_OK;
 	for (int t = 0; t < TRG_COUNT; t++) {
@@ -215,25 +219,28 @@ static enum ms_status restore_triggers(sqlite3 *db, const char *path, struct sus
 static enum ms_status check_geometry_registration(sqlite3 *db, const char *path, struct ms_error *err)
 {
 	long long ok = query_int(db, "SELECT count(*) FROM geometry_columns " SITES_GEOM_WHERE
-				     " AND geometry_type = 1 AND srid = 4326");
+	                             " AND geometry_type = 1 AND srid = 4326");
 	if (ok != 1)
-		return ms_fail(err, MS_EDATA,
-			       "%s: sites.geom is not registered as a POINT column in EPSG:4326 (geometry_columns)",
-			       path);
+		return ms_fail(
+		    err, MS_EDATA,
+		    "%s: sites.geom is not registered as a POINT column in EPSG:4326 (geometry_columns)",
+		    path);
 	return MS_OK;
 }
 
 /* What gii_sites_geom does per row, through the virtual table: drop any
  * stale entry under the row's id, then insert the point's box.  For small
  * additions to a large index, and for R*Trees rtree_load does not know. */
-static enum ms_status insert_rtree_rows(sqlite3 *db, const char *path, const struct rtree_point *pts, size_t n,
-					struct ms_error *err)
+static enum ms_status insert_rtree_rows(sqlite3 *db, const char *path, const struct rtree_point *pts,
+                                        size_t n, struct ms_error *err)
 {
 	sqlite3_stmt *del = NULL, *ins = NULL;
 	enum ms_status rs = MS_OK;
-	if (sqlite3_prepare_v2(db, "DELETE FROM " RTREE_TABLE " WHERE pkid = ?1", -1, &del, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, "INSERT INTO " RTREE_TABLE " (pkid, xmin, xmax, ymin, ymax) VALUES (?1, ?2, ?2, ?3, ?3)",
-			       -1, &ins, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, "DELETE FROM " RTREE_TABLE " WHERE pkid = ?1", -1, &del, NULL) !=
+	        SQLITE_OK ||
+	    sqlite3_prepare_v2(
+	        db, "INSERT INTO " RTREE_TABLE " (pkid, xmin, xmax, ymin, ymax) VALUES (?1, ?2, ?2, ?3, ?3)",
+	        -1, &ins, NULL) != SQLITE_OK) {
 		rs = db_fail(err, db, path, "cannot prepare the spatial index update");
 		goto done;
 	}
@@ -258,7 +265,7 @@ done:
 /* The spatial index's share of the work of gii_sites_geom (and, with
  * replace, of gid_sites_geom) for the new rows pts[0..n). */
 static enum ms_status update_rtree(sqlite3 *db, const char *path, const struct rtree_point *pts, size_t n,
-				   bool replace, struct ms_error *err)
+                                   bool replace, struct ms_error *err)
 {
 	long long existing = replace ? 0 : query_int(db, "SELECT count(*) FROM " RTREE_TABLE "_rowid");
 	if (existing < 0)
@@ -277,34 +284,35 @@ static enum ms_status update_rtree(sqlite3 *db, const char *path, const struct r
 }
 
 static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct site_set *sites,
-				  struct rtree_point *pts, struct ms_error *err)
+                                  struct rtree_point *pts, struct ms_error *err)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
-			       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
-			       -1, &st, NULL) != SQLITE_OK)
+	                       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
+	                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
+	                       -1, &st, NULL) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot prepare the insert");
 	enum ms_status rs = MS_OK;
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct site *s = &sites->v[i];
 		if (!site_coord_valid(s->lat, s->lon)) {
-			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID], s->lat,
-				     s->lon);
+			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID],
+			             s->lat, s->lon);
 			break;
 		}
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			sqlite3_bind_text(st, f + 1, s->field[f] ? s->field[f] : "", -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 1, s->lat);
 		sqlite3_bind_double(st, SITE_NFIELDS + 2, s->lon);
-		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1,
+		                  SQLITE_STATIC);
 		sqlite3_bind_text(st, SITE_NFIELDS + 4, site_quality_name(s->quality), -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 5, s->uncertainty_m);
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE) {
 			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
-				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database", path,
-					     s->field[SITE_ID]);
+				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database",
+				             path, s->field[SITE_ID]);
 			else
 				rs = db_fail(err, db, path, "cannot insert a site");
 			break;
@@ -317,7 +325,7 @@ static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct si
 }
 
 static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct site_set *sites, bool replace,
-				   struct ms_error *err)
+                                   struct ms_error *err)
 {
 	struct suspended sp;
 	struct rtree_point *pts = xmalloc((sites->n ? sites->n : 1) * sizeof *pts);
@@ -326,9 +334,8 @@ static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct s
 		goto done;
 	if (replace) {
 		if (exec(db, "DELETE FROM sites") != SQLITE_OK ||
-		    (sp.sql[TRG_TMD] &&
-		     exec(db, "UPDATE geometry_columns_time SET last_delete = " NOW_SQL " " SITES_GEOM_WHERE) !=
-			     SQLITE_OK)) {
+		    (sp.sql[TRG_TMD] && exec(db, "UPDATE geometry_columns_time SET last_delete = " NOW_SQL
+		                                 " " SITES_GEOM_WHERE) != SQLITE_OK)) {
 			rs = db_fail(err, db, path, "cannot delete the old sites");
 			goto done;
 		}
@@ -343,7 +350,8 @@ static enum ms_status insert_sites(sqlite3 *db, const char *path, const struct s
 	    (rs = update_rtree(db, path, pts, sp.sql[TRG_GII] ? sites->n : 0, replace, err)) != MS_OK)
 		goto done;
 	if (sites->n && sp.sql[TRG_TMI] &&
-	    exec(db, "UPDATE geometry_columns_time SET last_insert = " NOW_SQL " " SITES_GEOM_WHERE) != SQLITE_OK) {
+	    exec(db, "UPDATE geometry_columns_time SET last_insert = " NOW_SQL " " SITES_GEOM_WHERE) !=
+	        SQLITE_OK) {
 		rs = db_fail(err, db, path, "cannot record the insert time");
 		goto done;
 	}
@@ -359,77 +367,34 @@ done:
 	return rs;
 }
 
-/* The file the import builds: beside the target, so rename() stays on one
- * file system; O_EXCL so two imports never share one. */
-static int create_temp(const char *target, char *out, size_t size, mode_t mode)
+/* SQLite's files beside a database: the journal of a failed import may
+ * outlive its connection.  The database itself is atomicfile_abort's. */
+static void remove_side_files(const char *path)
 {
-	static unsigned counter;
-	for (int tries = 0; tries < 100; tries++) {
-		unsigned n = __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED);
-		snprintf(out, size, "%s.import-%ld-%u", target, (long)getpid(), n);
-		int fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-		if (fd >= 0)
-			return fd;
-		if (errno != EEXIST)
-			return -1;
-	}
-	return -1;
-}
-
-static void remove_db_files(const char *path)
-{
-	static const char *const suffix[] = {"", "-journal", "-wal", "-shm"};
-	char p[PATH_MAX + 128];
+	static const char *const suffix[] = {"-journal", "-wal", "-shm"};
+	char p[PATH_MAX + ATOMICFILE_SUFFIX_MAX + 16];
 	for (size_t i = 0; i < sizeof suffix / sizeof *suffix; i++) {
 		snprintf(p, sizeof p, "%s%s", path, suffix[i]);
 		unlink(p);
 	}
 }
 
-static enum ms_status sync_path(const char *path, bool dir, struct ms_error *err)
-{
-	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return ms_fail(err, MS_EIO, "%s: cannot sync: %s", path, strerror(e));
-	}
-	close(fd);
-	return MS_OK;
-}
-
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
-			    struct ms_error *err)
+                            struct ms_error *err)
 {
-	/* Write through a symbolic link to the file it names. */
-	char target[PATH_MAX];
-	struct stat st;
-	bool exists = stat(db_path, &st) == 0;
-	if (exists && !S_ISREG(st.st_mode))
-		return ms_fail(err, MS_EIO, "%s: not a regular file", db_path);
-	if (exists ? !realpath(db_path, target) : strlen(db_path) >= sizeof target)
-		return ms_fail(err, MS_EIO, "%s: %s", db_path, exists ? strerror(errno) : "path too long");
-	if (!exists)
-		strcpy(target, db_path);
-
-	char tmp[PATH_MAX + 64];
-	int fd = create_temp(target, tmp, sizeof tmp, exists ? (st.st_mode & 07777) : 0666);
-	if (fd < 0)
-		return ms_fail(err, MS_EIO, "%s: cannot create a file beside it: %s", db_path, strerror(errno));
-	if (exists)
-		fchmod(fd, st.st_mode & 07777); /* the umask must not narrow the original's mode */
-	close(fd);
-
-	enum ms_status rs = MS_OK;
+	/* The import's file, beside the target (util/atomicfile.h). */
+	struct atomicfile af;
+	enum ms_status rs = atomicfile_begin(&af, db_path, "import", err);
+	if (rs != MS_OK)
+		return rs;
 	sqlite3 *db = NULL;
 	void *cache = spatialite_alloc_connection();
-	if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(af.tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		rs = db_fail(err, db, db_path, "cannot open");
 		goto done;
 	}
 	spatialite_init_ex(db, cache, 0);
-	if (exists && (rs = copy_db(db_path, db, err)) != MS_OK)
+	if (af.existed && (rs = copy_db(db_path, db, err)) != MS_OK)
 		goto done;
 	/* InitSpatialMetadata(1) runs its own transaction, so it comes before
 	 * ours; that is safe only because a failed import discards this whole
@@ -438,12 +403,16 @@ enum ms_status store_import(const char *db_path, const struct site_set *sites, b
 	 * the end, instead of at every step. */
 	/* A large page cache keeps the R*Tree's pages in memory while a big
 	 * import inserts points in no spatial order. */
-	if (exec(db, "PRAGMA journal_mode=DELETE") != SQLITE_OK || exec(db, "PRAGMA synchronous=OFF") != SQLITE_OK ||
-	    exec(db, "PRAGMA cache_size=-262144") != SQLITE_OK || exec(db, "PRAGMA temp_store=MEMORY") != SQLITE_OK) {
+	if (exec(db, "PRAGMA journal_mode=DELETE") != SQLITE_OK ||
+	    exec(db, "PRAGMA synchronous=OFF") != SQLITE_OK ||
+	    exec(db, "PRAGMA cache_size=-262144") != SQLITE_OK ||
+	    exec(db, "PRAGMA temp_store=MEMORY") != SQLITE_OK) {
 		rs = db_fail(err, db, db_path, "cannot set up the import");
 		goto done;
 	}
-	if (query_int(db, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'") <= 0 &&
+	if (query_int(db,
+	              "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spatial_ref_sys'") <=
+	        0 &&
 	    query_int(db, "SELECT InitSpatialMetadata(1)") != 1) {
 		rs = db_fail(err, db, db_path, "cannot initialise the spatial metadata");
 		goto done;
@@ -467,25 +436,12 @@ done:
 		rs = ms_fail(err, MS_EINTERNAL, "%s: cannot close the database", db_path);
 	spatialite_cleanup_ex(cache);
 	if (rs == MS_OK)
-		rs = sync_path(tmp, false, err);
-	if (rs == MS_OK && rename(tmp, target) != 0)
-		rs = ms_fail(err, MS_EIO, "%s: cannot replace: %s", db_path, strerror(errno));
+		rs = atomicfile_commit(&af, err); /* sync, rename, sync the folder */
 	if (rs != MS_OK) {
-		remove_db_files(tmp);
+		remove_side_files(af.tmp);
+		atomicfile_abort(&af);
 		return rs;
 	}
-	/* Make the rename itself durable. */
-	char dir[PATH_MAX];
-	snprintf(dir, sizeof dir, "%s", target);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		slash == dir ? (void)(slash[1] = '\0') : (void)(*slash = '\0');
-	else
-		strcpy(dir, ".");
-	/* The import is in place either way; a folder that cannot be synced
-	 * only loses durability, so its error is not the caller's. */
-	struct ms_error dir_err = {0};
-	sync_path(dir, true, &dir_err);
 	if (imported)
 		*imported = sites->n;
 	return MS_OK;
@@ -496,7 +452,8 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 	*out = NULL;
 	struct stat st;
 	if (stat(db_path, &st) != 0)
-		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path, strerror(errno));
+		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path,
+		               strerror(errno));
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	struct site_set *set = NULL;
@@ -512,11 +469,11 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
 	 * sites get theirs as an import would give them now (store_int.h). */
 	int has = store_position_columns(db);
 	const char *select =
-		has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
+	    has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
 	if (has < 0 || sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
 		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
-			     has < 0 ? "table sites has only one of the position columns"
-				     : sqlite3_errmsg(db));
+		             has < 0 ? "table sites has only one of the position columns"
+		                     : sqlite3_errmsg(db));
 		goto done;
 	}
 	set = site_set_new();
@@ -544,4 +501,9 @@ done:
 	sqlite3_close(db);
 	site_set_free(set);
 	return rs;
+}
+
+void store_shutdown(void)
+{
+	spatialite_shutdown();
 }

@@ -17,17 +17,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/ms_error.h"
 
 /* Writes sites into db_path (creating it if needed).  With replace, all
  * existing sites are removed first; otherwise an id already in the
  * database is an error.  On success *imported (if not NULL) is the count. */
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
-			    struct ms_error *err);
+                            struct ms_error *err);
 
 /* Reads every site (opened read-only).  *out is a new set sorted by id. */
 enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err);
+
+/* Releases SpatiaLite's process-wide state, once, when a process that
+ * imported is done with the store (a leak checker sees it otherwise). */
+void store_shutdown(void);
 
 /*
  * The sites (n of them, in that order) as a GeoPackage file (OGC 12-128,
@@ -42,7 +46,7 @@ enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_
  * 6 s for 100,000 short rows, most of the time the R-tree's inserts.
  */
 enum ms_status store_export_gpkg(const struct site *sites, size_t n, unsigned char **data, size_t *len,
-				 struct ms_error *err);
+                                 struct ms_error *err);
 void store_gpkg_free(unsigned char *data);
 
 #endif

@@ -13,7 +13,7 @@
 #include <sqlite3.h>
 #include <stdbool.h>
 
-#include "../core/site.h"
+#include "../site/site.h"
 #include "../util/ms_error.h"
 
 /* The columns of table sites a version of mapsvc before the position
@@ -32,7 +32,7 @@
 int store_position_columns(sqlite3 *db);
 
 /* Adds the two position columns, with CHECK constraints that hold the
- * rules of core/site.h (a known quality, a radius valid for it), to a
+ * rules of site/site.h (a known quality, a radius valid for it), to a
  * table sites that has neither, and fills them for the rows it already
  * holds as store_read_row reads such rows.  Runs inside the caller's
  * transaction; path is for messages. */

@@ -40,10 +40,22 @@ static void close(struct jsonw *w, char c)
 	buf_putc(w->out, c);
 }
 
-void jw_object_begin(struct jsonw *w) { open(w, '{'); }
-void jw_object_end(struct jsonw *w) { close(w, '}'); }
-void jw_array_begin(struct jsonw *w) { open(w, '['); }
-void jw_array_end(struct jsonw *w) { close(w, ']'); }
+void jw_object_begin(struct jsonw *w)
+{
+	open(w, '{');
+}
+void jw_object_end(struct jsonw *w)
+{
+	close(w, '}');
+}
+void jw_array_begin(struct jsonw *w)
+{
+	open(w, '[');
+}
+void jw_array_end(struct jsonw *w)
+{
+	close(w, ']');
+}
 
 void json_escape(struct buf *b, const char *s, size_t n)
 {

@@ -32,7 +32,7 @@ struct ms_error {
 /* Records the failure st (not MS_OK) in *err (never NULL) and returns st,
  * so that a caller can write `return ms_fail(err, MS_EDATA, "%s:%zu: ...", ...)`. */
 enum ms_status ms_fail(struct ms_error *err, enum ms_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the existing message with a context, e.g. a file name. */
 void ms_error_prefix(struct ms_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

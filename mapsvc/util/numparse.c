@@ -68,7 +68,8 @@ enum ms_parse_result ms_parse_int(const char *s, size_t n, long long min, long l
 	/* The magnitude, saturated just past the largest one a long long can
 	 * take (LLONG_MAX + 1 for a negative number): every digit is still
 	 * read, so a long run of digits is a range error, not a syntax one. */
-	const unsigned long long limit = neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
+	const unsigned long long limit =
+	    neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX;
 	unsigned long long mag = 0;
 	bool over = false;
 	for (; i < n; i++) {

@@ -82,7 +82,7 @@ static void stats(double *t, size_t n, double *median, double *p99)
 /* Runs the queries against an index of the points; fills answers (K per
  * query, UINT32_MAX when absent) and prints the timings. */
 static int bench_index(const double *lat, const double *lon, size_t n, const double *qlat, const double *qlon,
-		       uint32_t *answers, double *median, double *p99)
+                       uint32_t *answers, double *median, double *p99)
 {
 	struct ms_error err = {0};
 	double t0 = now_us(), c0 = cpu_us();
@@ -107,7 +107,8 @@ static int bench_index(const double *lat, const double *lon, size_t n, const dou
 			answers[q * K + j] = j < m ? hits[j].i : UINT32_MAX;
 	}
 	stats(times, NQUERIES, median, p99);
-	printf("RESULT index_nearest5_us_median=%.2f p99=%.2f n=%zu queries=%d\n", *median, *p99, n, NQUERIES);
+	printf("RESULT index_nearest5_us_median=%.2f p99=%.2f n=%zu queries=%d\n", *median, *p99, n,
+	       NQUERIES);
 	sindex_free(ix);
 	return 0;
 }
@@ -119,8 +120,8 @@ static int bench_far(const double *lat, const double *lon, size_t n)
 		const char *name;
 		double lat, lon;
 	} at[] = {
-		{"inside", 35.0, 105.0},   {"edge", 18.0, 73.0},      {"antipode", -35.0, -65.0},
-		{"north_pole", 90.0, 0.0}, {"south_pole", -90.0, 0.0}, {"antimeridian", 0.0, 180.0},
+	    {"inside", 35.0, 105.0},   {"edge", 18.0, 73.0},       {"antipode", -35.0, -65.0},
+	    {"north_pole", 90.0, 0.0}, {"south_pole", -90.0, 0.0}, {"antimeridian", 0.0, 180.0},
 	};
 	static const size_t ks[] = {5, 100};
 	struct sindex *ix = sindex_build(lat, lon, n, NULL);
@@ -131,9 +132,11 @@ static int bench_far(const double *lat, const double *lon, size_t n)
 		for (size_t j = 0; j < sizeof ks / sizeof ks[0]; j++) {
 			struct sindex_stats st;
 			double t = now_us();
-			sindex_nearest_stats(ix, at[a].lat, at[a].lon, ks[j], INFINITY, NULL, NULL, hits, &st);
-			printf("RESULT index_nearest_work at=%s k=%zu geodesics=%zu nodes=%zu us=%.0f n=%zu\n", at[a].name,
-			       ks[j], st.geodesics, st.nodes, now_us() - t, n);
+			sindex_nearest_stats(ix, at[a].lat, at[a].lon, ks[j], INFINITY, NULL, NULL, hits,
+			                     &st);
+			printf(
+			    "RESULT index_nearest_work at=%s k=%zu geodesics=%zu nodes=%zu us=%.0f n=%zu\n",
+			    at[a].name, ks[j], st.geodesics, st.nodes, now_us() - t, n);
 		}
 	sindex_free(ix);
 	return 0;
@@ -159,10 +162,9 @@ static int exec(sqlite3 *db, const char *sql)
 	return 1;
 }
 
-static const char *const KNN_SQL =
-	"SELECT rowid, ST_Distance(geom, MakePoint(?1, ?2, 4326), 1) AS d FROM p "
-	"WHERE rowid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'p' "
-	"AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY d LIMIT 5";
+static const char *const KNN_SQL = "SELECT rowid, ST_Distance(geom, MakePoint(?1, ?2, 4326), 1) AS d FROM p "
+                                   "WHERE rowid IN (SELECT rowid FROM SpatialIndex WHERE f_table_name = 'p' "
+                                   "AND search_frame = BuildMbr(?3, ?4, ?5, ?6, 4326)) ORDER BY d LIMIT 5";
 
 /* The exact SQL nearest-5 (see the top comment); rowids - 1 into out. */
 static int sql_nearest(sqlite3 *db, sqlite3_stmt *st, double lat, double lon, uint32_t *out)
@@ -193,8 +195,8 @@ static int sql_nearest(sqlite3 *db, sqlite3_stmt *st, double lat, double lon, ui
 	}
 }
 
-static int bench_spatialite(const double *lat, const double *lon, size_t n, const double *qlat, const double *qlon,
-			    const uint32_t *index_answers, double *median, double *p99)
+static int bench_spatialite(const double *lat, const double *lon, size_t n, const double *qlat,
+                            const double *qlon, const uint32_t *index_answers, double *median, double *p99)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/bench_index.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : P_tmpdir);
@@ -216,11 +218,14 @@ static int bench_spatialite(const double *lat, const double *lon, size_t n, cons
 	}
 	spatialite_init_ex(db, cache, 0);
 	double t0 = now_us();
-	if (!exec(db, "SELECT InitSpatialMetadata(1)") || !exec(db, "CREATE TABLE p (id INTEGER PRIMARY KEY)") ||
+	if (!exec(db, "SELECT InitSpatialMetadata(1)") ||
+	    !exec(db, "CREATE TABLE p (id INTEGER PRIMARY KEY)") ||
 	    !exec(db, "SELECT AddGeometryColumn('p', 'geom', 4326, 'POINT', 'XY')") || !exec(db, "BEGIN"))
 		goto done;
-	if (!sql_ok(db, sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?1, MakePoint(?2, ?3, 4326))", -1, &ins, NULL),
-		    "prepare insert"))
+	if (!sql_ok(
+	        db,
+	        sqlite3_prepare_v2(db, "INSERT INTO p VALUES (?1, MakePoint(?2, ?3, 4326))", -1, &ins, NULL),
+	        "prepare insert"))
 		goto done;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_reset(ins);
@@ -247,8 +252,8 @@ static int bench_spatialite(const double *lat, const double *lon, size_t n, cons
 		same += memcmp(got, index_answers + q * K, sizeof got) == 0;
 	}
 	stats(times, NQUERIES, median, p99);
-	printf("RESULT spatialite_sql_nearest5_us_median=%.1f p99=%.1f n=%zu queries=%d same_answers=%d/%d\n", *median,
-	       *p99, n, NQUERIES, same, NQUERIES);
+	printf("RESULT spatialite_sql_nearest5_us_median=%.1f p99=%.1f n=%zu queries=%d same_answers=%d/%d\n",
+	       *median, *p99, n, NQUERIES, same, NQUERIES);
 	ok = 1;
 done:
 	sqlite3_finalize(ins);
@@ -299,8 +304,10 @@ int main(int argc, char **argv)
 	}
 	double med, p99, smed, sp99;
 	int rc = bench_index(lat, lon, n, qlat, qlon, answers, &med, &p99);
-	if (rc == 0 && with_spatialite && bench_spatialite(lat, lon, n, qlat, qlon, answers, &smed, &sp99) == 0)
-		printf("RESULT index_speedup_vs_spatialite_sql_median=%.0fx p99=%.0fx\n", smed / med, sp99 / p99);
+	if (rc == 0 && with_spatialite &&
+	    bench_spatialite(lat, lon, n, qlat, qlon, answers, &smed, &sp99) == 0)
+		printf("RESULT index_speedup_vs_spatialite_sql_median=%.0fx p99=%.0fx\n", smed / med,
+		       sp99 / p99);
 	if (rc == 0)
 		rc = bench_far(lat, lon, n);
 	/* the bundled data's size: 30 points */

@@ -44,7 +44,8 @@ static double now_s(void)
 #define NPOS 4096
 static double px[NPOS], py[NPOS];
 
-static const struct rgba FILLS[4] = {{192, 57, 43, 255}, {211, 84, 0, 255}, {46, 134, 193, 255}, {17, 122, 101, 255}};
+static const struct rgba FILLS[4] = {
+    {192, 57, 43, 255}, {211, 84, 0, 255}, {46, 134, 193, 255}, {17, 122, 101, 255}};
 static const struct rgba WHITE = {255, 255, 255, 255};
 
 static double seconds = 0.5;
@@ -86,8 +87,8 @@ static void bench_tile(struct canvas *c, int markers)
 		n++;
 		t = now_s() - t0;
 	} while (t < seconds);
-	printf("RESULT tile_markers=%d per_s=%.0f bytes=%.0f colour_type=%d\n", markers, n / t, (double)bytes / n,
-	       markers ? png.data[25] : png.data[25]);
+	printf("RESULT tile_markers=%d per_s=%.0f bytes=%.0f colour_type=%d\n", markers, n / t,
+	       (double)bytes / n, markers ? png.data[25] : png.data[25]);
 	buf_free(&png);
 }
 

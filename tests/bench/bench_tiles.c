@@ -83,7 +83,9 @@ static void write_tile(const char *dir, const struct tile_addr *t, const struct 
 int main(int argc, char **argv)
 {
 	if (argc < 4) {
-		fprintf(stderr, "usage: bench_tiles DB STYLES_DIR TILES.txt [--scale 1|2] [--repeat N] [--out DIR]\n");
+		fprintf(
+		    stderr,
+		    "usage: bench_tiles DB STYLES_DIR TILES.txt [--scale 1|2] [--repeat N] [--out DIR]\n");
 		return 2;
 	}
 	int scale = 1, repeat = 3;
@@ -130,8 +132,8 @@ int main(int argc, char **argv)
 			double t0 = now_s();
 			tile_view_of_tile(&v, style, COORDSYS_WGS84, list[i].z, list[i].x, list[i].y, scale);
 			if (tile_render_png(map, ctx, &v, &png, &empty, &err) != MS_OK) {
-				fprintf(stderr, "bench_tiles: %d/%lld/%lld: %s\n", list[i].z, list[i].x, list[i].y,
-					err.msg);
+				fprintf(stderr, "bench_tiles: %d/%lld/%lld: %s\n", list[i].z, list[i].x,
+				        list[i].y, err.msg);
 				return 1;
 			}
 			double dt = now_s() - t0;
@@ -151,10 +153,10 @@ int main(int argc, char **argv)
 	}
 	qsort(rate_all, (size_t)repeat, sizeof(double), cmp_double);
 	qsort(rate_full, (size_t)repeat, sizeof(double), cmp_double);
-	printf("RESULT peer=mapsvc list=all scale=%d tiles=%zu tiles_per_s=%.1f bytes_per_tile=%.0f\n", scale, n,
-	       rate_all[repeat / 2], (double)bytes_all / (double)n);
-	printf("RESULT peer=mapsvc list=nonempty scale=%d tiles=%zu tiles_per_s=%.1f bytes_per_tile=%.0f\n", scale,
-	       n_full, rate_full[repeat / 2], n_full ? (double)bytes_full / (double)n_full : 0.0);
+	printf("RESULT peer=mapsvc list=all scale=%d tiles=%zu tiles_per_s=%.1f bytes_per_tile=%.0f\n", scale,
+	       n, rate_all[repeat / 2], (double)bytes_all / (double)n);
+	printf("RESULT peer=mapsvc list=nonempty scale=%d tiles=%zu tiles_per_s=%.1f bytes_per_tile=%.0f\n",
+	       scale, n_full, rate_full[repeat / 2], n_full ? (double)bytes_full / (double)n_full : 0.0);
 	buf_free(&png);
 	free(rate_all);
 	free(rate_full);

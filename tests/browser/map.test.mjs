@@ -258,7 +258,7 @@ test('approximate positions say so in the list and the popup, in Chinese and in 
   const { ctx, page, problems } = await browse();
   try {
     await openMap(page);
-    // the radius reads as the route sheets write it (core/site.c's table)
+    // the radius reads as the route sheets write it (site/site.c's table)
     const formats = await page.evaluate(() => [0.2, 30, 99.5, 254, 994, 995, 1000, 1500, 2500, 9949, 9950, 15000, 40000]
       .map((m) => window.mapsvcPage.formatUncertainty(m)));
     assert.deepEqual(formats, ['±1 m', '±30 m', '±100 m', '±250 m', '±990 m', '±1 km', '±1 km', '±1.5 km', '±2.5 km',

@@ -13,11 +13,13 @@
  * Every answer must be well formed: a known status, never a 500; an
  * error is RFC 9457 problem+json whose "status" member is the status;
  * a JSON answer parses as JSON.  Every route's parameter table parses the
- * request (the first step of http_route_handle); handlers that need the
- * live server (/metrics reads its counters; tiles, the OGC API - Tiles
- * routes, static maps and PDF sheets its tile state) stop after that.  A
- * NULL connection makes header lookups answer "absent", as for a client
- * that sent none.
+ * request (the first step of http_route_handle); the handlers get what a
+ * server gives them: a map service whose generation holds the fixture (and
+ * no styles), and request counters.  Handlers that draw or read the
+ * styles (tiles and TileJSON, the OGC API - Tiles routes, static maps,
+ * PDF sheets) stop after the parse: a fuzzer's thousands of inputs a
+ * second cannot each render.  A NULL connection makes header lookups
+ * answer "absent", as for a client that sent none.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -26,9 +28,11 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
-#include "core/site.h"
+#include "site/site.h"
 #include "fuzz.h"
 #include "http/handlers.h"
+#include "http/metrics.h"
+#include "mapservice/mapservice.h"
 #include "ingest/ingest.h"
 #include "store/snapshot.h"
 #include "util/mem.h"
@@ -38,22 +42,30 @@
 /* Sites at known places: two coincident, one at the antimeridian, one at
  * a pole, Chinese names, an extra property. */
 static const char sites_csv[] =
-	"id,name_zh,name_en,category,lat,lon,note\n"
-	"zb-001,淄博党史纪念馆,Zibo Party History Memorial Hall,memorial_hall,36.8131,118.0549,a\n"
-	"zb-002,高新区红色驿站,Red Station,study_station,36.8131,118.0549,\n"
-	"gt-001,高台烈士陵园,Gaotai Martyrs Cemetery,martyrs_cemetery,39.3780,99.8192,\"x,y\"\n"
-	"edge-e,日界线,Dateline,monument,0,180,\n"
-	"edge-w,日界线西,Dateline west,monument,-10,-180,\n"
-	"pole,北极,North pole,former_site,90,0,\n";
+    "id,name_zh,name_en,category,lat,lon,note\n"
+    "zb-001,淄博党史纪念馆,Zibo Party History Memorial Hall,memorial_hall,36.8131,118.0549,a\n"
+    "zb-002,高新区红色驿站,Red Station,study_station,36.8131,118.0549,\n"
+    "gt-001,高台烈士陵园,Gaotai Martyrs Cemetery,martyrs_cemetery,39.3780,99.8192,\"x,y\"\n"
+    "edge-e,日界线,Dateline,monument,0,180,\n"
+    "edge-w,日界线西,Dateline west,monument,-10,-180,\n"
+    "pole,北极,North pole,former_site,90,0,\n";
 
 static struct snapshot *snap;
-static const struct http_config cfg = {
-	.host = "127.0.0.1", .port = 8080, .threads = 2, .cache_mb = 16, .max_zoom = 20, .cors = "*",
-	.basemap_url = "https://t.example/{z}/{x}/{y}.png",
+static struct mapservice *maps;
+static struct http_metrics *metrics;
+static struct http_config cfg = {
+    .host = "127.0.0.1",
+    .port = 8080,
+    .threads = 2,
+    .max_zoom = 20,
+    .cors = "*",
+    .basemap_url = "https://t.example/{z}/{x}/{y}.png",
 };
 
 static void teardown(void)
 {
+	mapservice_free(maps);
+	http_metrics_free(metrics);
 	snapshot_release(snap);
 }
 
@@ -66,6 +78,11 @@ static void setup(void)
 	snap = snapshot_new(set, &err);
 	if (!snap)
 		fuzz_fail(H, "fixture: %s", err.msg);
+	const struct mapservice_config mc = {.db_path = "(fixture)", .cache_bytes = 0};
+	maps = mapservice_new(&mc);
+	mapservice_install(maps, snap, NULL);
+	cfg.maps = maps;
+	metrics = http_metrics_new();
 	atexit(teardown);
 }
 
@@ -98,13 +115,15 @@ static void check_response(const char *target, const struct http_response *r)
 	json_t *doc = json_loadb(r->body.data ? r->body.data : "", r->body.len, 0, &je);
 	if (!doc)
 		fuzz_fail(H, "%s: %d %s body is not JSON (%s): %.*s", target, r->status, ct, je.text,
-			  (int)(r->body.len > 300 ? 300 : r->body.len), r->body.data ? r->body.data : "");
+		          (int)(r->body.len > 300 ? 300 : r->body.len), r->body.data ? r->body.data : "");
 	if (problem) {
 		json_t *st = json_object_get(doc, "status");
 		const char *detail = json_string_value(json_object_get(doc, "detail"));
 		if (!json_is_integer(st) || json_integer_value(st) != r->status || !detail || !*detail ||
-		    !json_is_string(json_object_get(doc, "title")) || !json_is_string(json_object_get(doc, "type")))
-			fuzz_fail(H, "%s: problem document without type/title/status %d/detail", target, r->status);
+		    !json_is_string(json_object_get(doc, "title")) ||
+		    !json_is_string(json_object_get(doc, "type")))
+			fuzz_fail(H, "%s: problem document without type/title/status %d/detail", target,
+			          r->status);
 	}
 	json_decref(doc);
 }
@@ -139,15 +158,14 @@ static bool split_query(char *q, struct http_ctx *c)
 	return true;
 }
 
-/* True when route's handler reads the live server's state (see above). */
-static bool needs_server(const struct http_route *rt, const struct http_ctx *c)
+/* True when route's handler draws or reads the styles (see above). */
+static bool draws(const struct http_route *rt, const struct http_ctx *c)
 {
-	if (rt->handler == h_route) /* only the PDF draws its map */
+	if (rt->handler == h_route) /* only the PDF draws its map: the server links the HTML's */
 		return !strcmp(http_arg(c, "format")->text, "pdf");
-	return rt->handler == h_metrics || rt->handler == h_tile || rt->handler == h_tile_2x ||
-	       rt->handler == h_tile_style || rt->handler == h_tile_style_2x || rt->handler == h_tilejson ||
-	       rt->handler == h_staticmap || rt->handler == h_tilesets || rt->handler == h_tileset ||
-	       rt->handler == h_ogc_tile;
+	return rt->handler == h_tile || rt->handler == h_tile_2x || rt->handler == h_tile_style ||
+	       rt->handler == h_tile_style_2x || rt->handler == h_tilejson || rt->handler == h_staticmap ||
+	       rt->handler == h_tilesets || rt->handler == h_tileset || rt->handler == h_ogc_tile;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -155,7 +173,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!snap)
 		setup();
 	/* A request target is one line of text without NULs. */
-	if (size > HTTP_MAX_URI || memchr(data, 0, size) || memchr(data, '\n', size) || memchr(data, '\r', size))
+	if (size > HTTP_MAX_URI || memchr(data, 0, size) || memchr(data, '\n', size) ||
+	    memchr(data, '\r', size))
 		return 0;
 	char *target = xstrndup((const char *)data, size);
 	char *path = xstrdup(target);
@@ -164,7 +183,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		*query++ = '\0';
 	MHD_http_unescape(path);
 
-	struct http_ctx c = {.cfg = &cfg, .path = path, .method = "GET", .base_url = "http://127.0.0.1:8080"};
+	struct http_ctx c = {.cfg = &cfg,
+	                     .metrics = metrics,
+	                     .path = path,
+	                     .method = "GET",
+	                     .base_url = "http://127.0.0.1:8080"};
 	struct http_response r = {.status = 200, .content_type = "application/json"};
 	size_t caplen = strlen(path) + 1;
 	char *capbuf = xmalloc(caplen);
@@ -178,13 +201,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (route >= 0 && split_query(query, &c)) {
 		const struct http_route *rt = &http_routes[route];
-		c.snap = snap;
+		struct mapservice_gen *gen = mapservice_acquire(maps); /* as server.c's dispatch */
+		c.gen = gen;
+		c.snap = gen->snap;
 		/* http_route_handle's two steps, so that the second can be skipped */
 		bool parsed = http_params_parse(rt->params, &c, &r);
-		if (parsed && !needs_server(rt, &c))
+		if (parsed && !draws(rt, &c))
 			rt->handler(&c, &r);
-		if (!parsed || !needs_server(rt, &c))
+		if (!parsed || !draws(rt, &c))
 			check_response(target, &r);
+		mapservice_release(gen);
 	}
 	response_free(&r);
 	free(capbuf);

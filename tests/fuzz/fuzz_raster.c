@@ -40,9 +40,10 @@ static unsigned byte(struct input *in)
 static double number(struct input *in)
 {
 	static const double odd[] = {
-		NAN, INFINITY, -INFINITY, DBL_MAX, -DBL_MAX, 1e308, -1e308, 1e15, -1e15, 2147483648.0,
-		-2147483649.0, 4294967296.0, 1e9, -1e9, DBL_MIN, 4.9e-324, -0.0, 0.0, 0.5, 1.0 / 65536,
-		65535.99999, 32768.0, 1e-9, 0.49999999999999994,
+	    NAN,    INFINITY,    -INFINITY,   DBL_MAX,      -DBL_MAX,      1e308,
+	    -1e308, 1e15,        -1e15,       2147483648.0, -2147483649.0, 4294967296.0,
+	    1e9,    -1e9,        DBL_MIN,     4.9e-324,     -0.0,          0.0,
+	    0.5,    1.0 / 65536, 65535.99999, 32768.0,      1e-9,          0.49999999999999994,
 	};
 	unsigned sel = byte(in);
 	if (sel < 192) /* around the canvas, in quarter pixels */
@@ -61,7 +62,8 @@ static struct rgba colour(struct input *in)
 {
 	unsigned k = byte(in);
 	/* a quarter of them transparent: those must change nothing */
-	struct rgba c = {(uint8_t)(k * 37), (uint8_t)(k * 11), (uint8_t)(k * 3), (uint8_t)((k & 3) ? 64 + k % 192 : 0)};
+	struct rgba c = {(uint8_t)(k * 37), (uint8_t)(k * 11), (uint8_t)(k * 3),
+	                 (uint8_t)((k & 3) ? 64 + k % 192 : 0)};
 	return c;
 }
 
@@ -71,8 +73,8 @@ static void check_pixels(const struct canvas *c, const uint8_t *before, bool vis
 	for (size_t i = 0; i < n; i += 4) {
 		const uint8_t *px = c->px + i;
 		if (px[0] > px[3] || px[1] > px[3] || px[2] > px[3])
-			fuzz_fail(H, "op %d: pixel %zu is %u,%u,%u,%u: a channel above alpha", op, i / 4, px[0], px[1],
-				  px[2], px[3]);
+			fuzz_fail(H, "op %d: pixel %zu is %u,%u,%u,%u: a channel above alpha", op, i / 4,
+			          px[0], px[1], px[2], px[3]);
 	}
 	if (!visible && memcmp(before, c->px, n) != 0)
 		fuzz_fail(H, "op %d: a transparent colour changed pixels", op);
@@ -140,8 +142,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* a real marker's box surrounds its anchor */
 			if (isfinite(s) && isfinite(ow) && s >= 0 && ow >= 0 && s < 1e6 && ow < 1e6 &&
 			    !(l <= 0 && t <= 0 && r >= 0 && b >= 0))
-				fuzz_fail(H, "extent of shape %d size %g outline %g: %g %g %g %g", (int)shape, s, ow, l, t,
-					  r, b);
+				fuzz_fail(H, "extent of shape %d size %g outline %g: %g %g %g %g", (int)shape,
+				          s, ow, l, t, r, b);
 			break;
 		}
 		}

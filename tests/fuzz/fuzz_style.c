@@ -27,8 +27,8 @@
 #define NAME "fuzz.json"
 
 static const char square[] = "{\"type\": \"FeatureCollection\", \"features\": [{\"type\": \"Feature\", "
-			     "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[118, 36], [119, 36], "
-			     "[119, 37], [118, 37], [118, 36]]]}}]}";
+                             "\"geometry\": {\"type\": \"Polygon\", \"coordinates\": [[[118, 36], [119, 36], "
+                             "[119, 37], [118, 37], [118, 36]]]}}]}";
 static struct geodata *geometry;
 
 static void cleanup(void)
@@ -37,11 +37,12 @@ static void cleanup(void)
 }
 
 static enum ms_status resolve(void *arg, const char *source, const char *data, const struct geodata **out,
-			      struct ms_error *err)
+                              struct ms_error *err)
 {
 	(void)arg;
 	if (!source || !data || !data[0] || data[0] == '/')
-		fuzz_fail(H, "resolver called with source %s, data %s", source ? source : "NULL", data ? data : "NULL");
+		fuzz_fail(H, "resolver called with source %s, data %s", source ? source : "NULL",
+		          data ? data : "NULL");
 	if (strstr(data, "missing"))
 		return ms_fail(err, MS_ENOTFOUND, "data: \"%.100s\" not found", data);
 	if (!geometry) {
@@ -82,7 +83,8 @@ static void check_style(const struct style *st)
 		fuzz_fail(H, "%d context layers", st->ncontext);
 	for (int i = 0; i < st->ncontext; i++) {
 		const struct style_context *cx = &st->context[i];
-		if (cx->data != geometry || (cx->kind != STYLE_CONTEXT_FILL && cx->kind != STYLE_CONTEXT_LINE) ||
+		if (cx->data != geometry ||
+		    (cx->kind != STYLE_CONTEXT_FILL && cx->kind != STYLE_CONTEXT_LINE) ||
 		    !(cx->minzoom >= 0 && cx->minzoom <= 24) || !(cx->maxzoom >= 0 && cx->maxzoom <= 25))
 			fuzz_fail(H, "context layer %d: not the resolved geometry or a zoom out of range", i);
 		check_num("context opacity", &cx->opacity, 0, 1);
@@ -112,8 +114,8 @@ static void check_style(const struct style *st)
 	for (int z = 0; z <= 20; z += 5)
 		for (int c = 0; c < CAT_COUNT; c++)
 			raster_marker(cv, st->marker_shape[c], 32, 32, style_eval(&st->marker_size, z),
-				      st->marker_color[c], st->marker_outline,
-				      style_eval(&st->marker_outline_width, z));
+			              st->marker_color[c], st->marker_outline,
+			              style_eval(&st->marker_outline_width, z));
 	static const double ring[] = {4, 4, 60, 8, 30, 60};
 	static const int ring_len[] = {3};
 	for (int i = 0; i < st->ncontext; i++)
@@ -149,7 +151,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (rc == MS_EDATA) {
 		size_t n = strlen(NAME);
 		char *end = NULL;
-		long line = strncmp(err.msg, NAME, n) == 0 && err.msg[n] == ':' ? strtol(err.msg + n + 1, &end, 10) : 0;
+		long line = strncmp(err.msg, NAME, n) == 0 && err.msg[n] == ':'
+		                ? strtol(err.msg + n + 1, &end, 10)
+		                : 0;
 		if (line < 1 || *end != ':')
 			fuzz_fail(H, "message without FILE:LINE: %s", err.msg);
 		if ((size_t)line > lines)

@@ -142,13 +142,15 @@ static size_t check_decoder(const char *str, size_t len)
 		long want = complete(s + pos, n);
 		if (want >= 0) {
 			if (cp != (uint32_t)want)
-				fuzz_fail(H, "offset %zu: U+%04lX decoded as U+%04X", pos, want, (unsigned)cp);
+				fuzz_fail(H, "offset %zu: U+%04lX decoded as U+%04X", pos, want,
+				          (unsigned)cp);
 			/* a well-formed sequence is never shortened */
 		} else {
 			if (first_bad == len)
 				first_bad = pos;
 			if (cp != UTF8_REPLACEMENT)
-				fuzz_fail(H, "offset %zu: %d ill-formed bytes gave U+%04X", pos, n, (unsigned)cp);
+				fuzz_fail(H, "offset %zu: %d ill-formed bytes gave U+%04X", pos, n,
+				          (unsigned)cp);
 			/* Maximal subpart: s[pos..pos+n) is a proper prefix (or a
 			 * single byte that starts nothing), and one more byte would
 			 * be neither a prefix nor a whole sequence. */
@@ -157,7 +159,8 @@ static size_t check_decoder(const char *str, size_t len)
 				fuzz_fail(H, "offset %zu: %d bytes replaced, not a maximal subpart", pos, n);
 			if (n < 4 && is_prefix(s + pos, n) && pos + (size_t)n < len &&
 			    ((n < 3 && is_prefix(s + pos, n + 1)) || complete(s + pos, n + 1) >= 0))
-				fuzz_fail(H, "offset %zu: replaced %d bytes, but the subpart goes on", pos, n);
+				fuzz_fail(H, "offset %zu: replaced %d bytes, but the subpart goes on", pos,
+				          n);
 		}
 		/* A whole sequence that the decoder cut short would show as a
 		 * U+FFFD over one of its proper prefixes, caught above. */
@@ -185,7 +188,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	size_t got = utf8_valid_len((const char *)data, size);
 	if (got != want)
-		fuzz_fail(H, "utf8_valid_len %zu, but the first ill-formed byte is at %zu of %zu", got, want, size);
+		fuzz_fail(H, "utf8_valid_len %zu, but the first ill-formed byte is at %zu of %zu", got, want,
+		          size);
 	if (utf8_valid((const char *)data, size) != (want == size))
 		fuzz_fail(H, "utf8_valid disagrees with utf8_valid_len");
 
@@ -196,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!(box.width >= 0) || !(box.ascent >= 0) || !(box.descent >= 0))
 			fuzz_fail(H, "text box %g x (%g + %g)", box.width, box.ascent, box.descent);
 		glyphs_draw(glyphs, canvas, str, 2, 24, 14, (struct rgba){0, 0, 0, 255},
-			    (struct rgba){255, 255, 255, 255}, 1.5);
+		            (struct rgba){255, 255, 255, 255}, 1.5);
 	}
 	free(str);
 	return 0;

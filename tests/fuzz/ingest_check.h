@@ -12,13 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/site.h"
+#include "site/site.h"
 #include "fuzz.h"
 #include "geo/geo.h"
 #include "ingest/ingest.h"
 
 typedef enum ms_status (*ingest_fn)(const char *name, const char *data, size_t len, enum coordsys cs,
-				    struct site_set *into, struct ms_error *err);
+                                    struct site_set *into, struct ms_error *err);
 
 /* A set that already holds one site, so that "unchanged on failure" and
  * "duplicate of an existing id" are both exercised. */
@@ -47,8 +47,8 @@ static size_t fuzz_count_lines(const char *data, size_t len)
 
 /* with_line: the message must be "NAME:LINE: ..." with 1 <= LINE <= lines
  * of the input; otherwise "NAME:LINE: ..." or "NAME: ...". */
-static void fuzz_check_message(const char *harness, const char *name, const struct ms_error *err, size_t lines,
-			       int require_line)
+static void fuzz_check_message(const char *harness, const char *name, const struct ms_error *err,
+                               size_t lines, int require_line)
 {
 	size_t nl = strlen(name);
 	if (strncmp(err->msg, name, nl) != 0 || err->msg[nl] != ':')
@@ -77,7 +77,8 @@ static void fuzz_check_site(const char *harness, const struct site *s)
 		fuzz_fail(harness, "site '%s' has coordinates %g, %g", s->field[SITE_ID], s->lat, s->lon);
 	const char *cat = s->field[SITE_CATEGORY];
 	if ((int)s->category != site_category_parse(cat, strlen(cat)))
-		fuzz_fail(harness, "site '%s': category %d disagrees with '%s'", s->field[SITE_ID], s->category, cat);
+		fuzz_fail(harness, "site '%s': category %d disagrees with '%s'", s->field[SITE_ID],
+		          s->category, cat);
 	if (!s->extra || s->extra[0] != '{')
 		fuzz_fail(harness, "site '%s': extra is not a JSON object text", s->field[SITE_ID]);
 	if (!site_uncertainty_valid(s->quality, s->uncertainty_m))
@@ -93,8 +94,8 @@ static int fuzz_cmp_id(const void *a, const void *b)
 /* Runs fn over data in each input coordinate system and checks the
  * contract.  The copy is exactly size bytes with no NUL after it: the
  * readers take a length and must not look further. */
-static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int require_line, const uint8_t *data,
-			size_t size)
+static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int require_line,
+                        const uint8_t *data, size_t size)
 {
 	static const enum coordsys systems[] = {COORDSYS_WGS84, COORDSYS_GCJ02, COORDSYS_BD09};
 	char *text = malloc(size ? size : 1);
@@ -127,10 +128,11 @@ static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int
 			fuzz_check_message(harness, name, &err, lines, require_line);
 			if (set->n != 1 || strcmp(set->v[0].field[SITE_ID], before.field[SITE_ID]) ||
 			    set->v[0].lat != before.lat || set->v[0].lon != before.lon)
-				fuzz_fail(harness, "the set changed on failure (%zu sites): %s", set->n, err.msg);
+				fuzz_fail(harness, "the set changed on failure (%zu sites): %s", set->n,
+				          err.msg);
 		} else {
-			fuzz_fail(harness, "status %d (%s), expected MS_OK or MS_EDATA: %s", (int)st, ms_status_str(st),
-				  err.msg);
+			fuzz_fail(harness, "status %d (%s), expected MS_OK or MS_EDATA: %s", (int)st,
+			          ms_status_str(st), err.msg);
 		}
 		site_set_free(set);
 	}

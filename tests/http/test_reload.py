@@ -1,5 +1,6 @@
-"""SIGHUP reloads the database into a new snapshot without a restart; a
-broken file keeps the old data; SIGTERM then still stops cleanly."""
+"""SIGHUP reloads the database and the styles together without a restart;
+a broken database or style file keeps the old data and styles serving,
+and the log says why; SIGTERM then still stops cleanly."""
 import shutil
 import subprocess
 import time
@@ -71,6 +72,56 @@ def test_requests_during_reloads():
     wait_for_sites(25)
 
 
+def wait_for(check, what, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError("after SIGHUP, still not " + what)
+
+
+def test_styles_reload():
+    styles = os.path.join(tmp, "styles")
+    shutil.copytree(os.path.join(BUILD, "styles"), styles)
+    shutil.copytree(os.path.join(BUILD, "basemap"), os.path.join(tmp, "basemap"))  # print.json's layers
+    default = os.path.join(styles, "default.json")
+    with open(default, encoding="utf-8") as f:
+        doc = json.load(f)
+    tile = "/tiles/14/13566/6389.png"  # over a site: markers
+    with Server("--styles", styles, db=live) as s2:
+        name = s2.get("/tiles.json").json()["name"]
+        before = s2.get(tile)
+        assert before.status == 200 and s2.get("/tiles/print/3/6/3.png").status == 200
+        # a changed style: its title, and its markers' colour
+        doc["name"] = "Reloaded overlay"
+        with open(default, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        s2.signal(signal.SIGHUP)
+        wait_for(lambda: s2.get("/tiles.json").json()["name"] == "Reloaded overlay", "the new style")
+        after = s2.get(tile)
+        assert after.status == 200 and after.header("etag") != before.header("etag"), (before, after)
+        assert "and 2 styles" in s2.output(), s2.output()
+        # a broken style: the set that serves stays, the log names the file and line
+        with open(default, "w", encoding="utf-8") as f:
+            f.write('{"version": 8,\n "layers": [{"id": "x", "type": "hexagon"}]}\n')
+        s2.signal(signal.SIGHUP)
+        wait_for(lambda: "reload failed" in s2.output(), "a reload failure in the log")
+        assert "default.json:2:" in s2.output(), s2.output()
+        assert s2.get("/tiles.json").json()["name"] == "Reloaded overlay"
+        assert s2.get(tile).header("etag") == after.header("etag")
+        # a style removed: gone after the next reload
+        doc["name"] = name
+        with open(default, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        os.unlink(os.path.join(styles, "print.json"))
+        s2.signal(signal.SIGHUP)
+        wait_for(lambda: s2.get("/tiles/print/3/6/3.png").status == 404, "the print style gone")
+        assert s2.get("/tiles.json").json()["name"] == name
+        m = s2.get("/metrics").body.decode()
+        assert "mapsvc_reloads_total 2\n" in m, m
+
+
 def test_sigint_stops_cleanly():
     other = Server()
     with other:
@@ -86,7 +137,7 @@ if __name__ == "__main__":
     try:
         with Server(db=live) as srv:
             status = run(test_reload, test_broken_file_keeps_data, test_requests_during_reloads,
-                         test_sigint_stops_cleanly)
+                         test_styles_reload, test_sigint_stops_cleanly)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(status)

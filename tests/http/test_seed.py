@@ -3,7 +3,6 @@ rows, the very bytes GET /tiles serves, exactly the tiles the box covers
 (counted here from the Mercator formulas), the metadata MBTiles 1.3 asks
 for, deduplicated images; bad requests are refused with a message and
 leave no file behind; GDAL opens the result as a raster."""
-import glob
 import shutil
 import sqlite3
 import subprocess
@@ -52,7 +51,8 @@ def expected_tiles(bounds, zmin, zmax):
 
 
 def no_leftovers():
-    left = glob.glob(os.path.join(TMP, "*.tmp")) + glob.glob(os.path.join(TMP, "*-journal"))
+    """Nothing but finished stores: no file being written, no journal."""
+    left = [f for f in os.listdir(TMP) if not f.endswith(".mbtiles")]
     assert not left, left
 
 
@@ -176,6 +176,44 @@ def test_refusals():
     assert open(SEEDED, "rb").read() == before
     # a directory that does not exist is a runtime failure
     refused(["--zoom", "0-3"], 1, "nodir", out=os.path.join(TMP, "nodir", "x.mbtiles"))
+    # formats: only the ones there are
+    refused(["--zoom", "0-3", "--format", "pmtiles"], 2, "--format")
+
+
+def test_other_name_is_mbtiles():
+    """A file name without a known extension gets the format seed always wrote."""
+    out = os.path.join(TMP, "overlay.db")
+    r = seed("--zoom", "0-2", out=out)
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(out)
+    assert db.execute("SELECT value FROM metadata WHERE name = 'format'").fetchone()[0] == "png"
+    db.close()
+    os.unlink(out)
+    no_leftovers()
+
+
+def test_interrupt_leaves_nothing():
+    """SIGINT mid-run: exit status 1, the target never appears, and the
+    file being written is gone."""
+    out = os.path.join(TMP, "interrupted.mbtiles")
+    w, s, e, n = data_bounds()
+
+    def count(z):
+        (x0, y0), (x1, y1) = tile_xy(w, n, z), tile_xy(e, s, z)
+        return (x1 - x0 + 1) * (y1 - y0 + 1)
+    zmax = max(z for z in range(25) if count(z) < 2_000_000)  # a minute or so of work, stopped early
+    proc = subprocess.Popen([MAPSVC, "seed", "--db", srv.db, "--zoom", "%d" % zmax, "-o", out],
+                            stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while not any(f.startswith("interrupted.mbtiles.") for f in os.listdir(TMP)):
+        assert proc.poll() is None and time.time() < deadline, "the seed never started writing"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    err = proc.communicate(timeout=120)[1].decode()
+    assert proc.returncode == 1 and "interrupted after" in err, (proc.returncode, err)
+    assert not os.path.exists(out)
+    no_leftovers()
 
 
 def test_force_replaces():
@@ -217,7 +255,8 @@ if __name__ == "__main__":
     try:
         with Server() as srv:
             status = run(test_seed_z0_12, test_metadata, test_tile_set_and_dedup, test_bytes_equal_http,
-                         test_scale2_gcj02, test_refusals, test_force_replaces, test_gdalinfo)
+                         test_scale2_gcj02, test_refusals, test_other_name_is_mbtiles,
+                         test_interrupt_leaves_nothing, test_force_replaces, test_gdalinfo)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     sys.exit(status)

@@ -14,34 +14,35 @@
 
 static int check_passed, check_failed;
 
-#define CHECK(cond)                                                                    \
-	do {                                                                           \
-		if (cond) {                                                            \
-			check_passed++;                                                \
-		} else {                                                               \
-			check_failed++;                                                \
-			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-		}                                                                      \
+#define CHECK(cond)                                                                                          \
+	do {                                                                                                 \
+		if (cond) {                                                                                  \
+			check_passed++;                                                                      \
+		} else {                                                                                     \
+			check_failed++;                                                                      \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+		}                                                                                            \
 	} while (0)
 
-#define CHECK_MSG(cond, ...)                                                           \
-	do {                                                                           \
-		if (cond) {                                                            \
-			check_passed++;                                                \
-		} else {                                                               \
-			check_failed++;                                                \
-			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                  \
-			fputc('\n', stderr);                                           \
-		}                                                                      \
+#define CHECK_MSG(cond, ...)                                                                                 \
+	do {                                                                                                 \
+		if (cond) {                                                                                  \
+			check_passed++;                                                                      \
+		} else {                                                                                     \
+			check_failed++;                                                                      \
+			fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);             \
+			fprintf(stderr, __VA_ARGS__);                                                        \
+			fputc('\n', stderr);                                                                 \
+		}                                                                                            \
 	} while (0)
 
 #define CHECK_STR(a, b) CHECK_MSG(strcmp((a), (b)) == 0, "\"%s\" != \"%s\"", (a), (b))
-#define CHECK_NEAR(a, b, tol) \
-	CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.9g vs %.9g (tol %g)", (double)(a), (double)(b), (double)(tol))
-#define CHECK_INT(a, b) CHECK_MSG((long long)(a) == (long long)(b), "%lld != %lld", (long long)(a), (long long)(b))
+#define CHECK_NEAR(a, b, tol)                                                                                \
+	CHECK_MSG(fabs((double)(a) - (double)(b)) <= (tol), "%.9g vs %.9g (tol %g)", (double)(a),            \
+	          (double)(b), (double)(tol))
+#define CHECK_INT(a, b)                                                                                      \
+	CHECK_MSG((long long)(a) == (long long)(b), "%lld != %lld", (long long)(a), (long long)(b))
 
-#define CHECK_DONE()                                                          \
-	(printf("%d passed, %d failed\n", check_passed, check_failed), check_failed ? 1 : 0)
+#define CHECK_DONE() (printf("%d passed, %d failed\n", check_passed, check_failed), check_failed ? 1 : 0)
 
 #endif

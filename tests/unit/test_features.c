@@ -13,7 +13,7 @@
 #include "util/mem.h"
 
 static void add(struct site_set *set, const char *id, const char *zh, const char *en, enum site_category cat,
-		double lat, double lon, const char *extra)
+                double lat, double lon, const char *extra)
 {
 	struct site s = {0};
 	s.field[SITE_ID] = id;
@@ -34,12 +34,13 @@ static struct snapshot *sample(void)
 {
 	struct site_set *set = site_set_new();
 	/* Added out of id order on purpose: the snapshot sorts by id. */
-	add(set, "d-hall", "黑铁山纪念馆", "Heitieshan Memorial Hall", CAT_MEMORIAL_HALL, 36.849547, 118.160735,
-	    "{\"phone\":\"0533\"}");
-	add(set, "a-site", "太平庄旧址", "Taipingzhuang former site", CAT_FORMER_SITE, 36.849547, 118.160735, NULL);
-	add(set, "c-museum", "齐文化博物馆", "Qi Culture Museum", CAT_MUSEUM, 36.85, 118.3, NULL);
-	add(set, "b-cemetery", "高台烈士陵园", "Gaotai Martyrs Cemetery", CAT_MARTYRS_CEMETERY, 39.379379, 99.826863,
+	add(set, "d-hall", "黑铁山纪念馆", "Heitieshan Memorial Hall", CAT_MEMORIAL_HALL, 36.849547,
+	    118.160735, "{\"phone\":\"0533\"}");
+	add(set, "a-site", "太平庄旧址", "Taipingzhuang former site", CAT_FORMER_SITE, 36.849547, 118.160735,
 	    NULL);
+	add(set, "c-museum", "齐文化博物馆", "Qi Culture Museum", CAT_MUSEUM, 36.85, 118.3, NULL);
+	add(set, "b-cemetery", "高台烈士陵园", "Gaotai Martyrs Cemetery", CAT_MARTYRS_CEMETERY, 39.379379,
+	    99.826863, NULL);
 	add(set, "e-monument", "纪念碑", "Monument", CAT_MONUMENT, 36.9, 118.1, NULL);
 	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_new(set, &err);
@@ -133,7 +134,8 @@ static void test_items(const struct snapshot *snap)
 	CHECK_INT(feat_items(snap, &qq, &p, &err), MS_EUSAGE);
 
 	/* A box around Zibo: everything but Gaotai. */
-	struct feat_query qb = {.limit = 10, .has_bbox = true, .west = 118, .south = 36.8, .east = 118.2, .north = 36.95};
+	struct feat_query qb = {
+	    .limit = 10, .has_bbox = true, .west = 118, .south = 36.8, .east = 118.2, .north = 36.95};
 	CHECK_INT(feat_items(snap, &qb, &p, &err), MS_OK);
 	CHECK_STR(page_ids(snap, &p), "a-site,d-hall,e-monument");
 	feat_page_free(&p);
@@ -146,8 +148,13 @@ static void test_items(const struct snapshot *snap)
 	double glat, glon;
 	wgs84_to_gcj02(36.849547, 118.160735, &glat, &glon);
 	CHECK(fabs(glat - 36.849547) > 0.0005 || fabs(glon - 118.160735) > 0.0005);
-	struct feat_query qg = {.limit = 10, .has_bbox = true, .cs = COORDSYS_GCJ02, .west = glon - 1e-4,
-				.south = glat - 1e-4, .east = glon + 1e-4, .north = glat + 1e-4};
+	struct feat_query qg = {.limit = 10,
+	                        .has_bbox = true,
+	                        .cs = COORDSYS_GCJ02,
+	                        .west = glon - 1e-4,
+	                        .south = glat - 1e-4,
+	                        .east = glon + 1e-4,
+	                        .north = glat + 1e-4};
 	CHECK_INT(feat_items(snap, &qg, &p, &err), MS_OK);
 	CHECK_STR(page_ids(snap, &p), "a-site,d-hall");
 	feat_page_free(&p);
@@ -168,7 +175,7 @@ static struct cql2 *parse_filter(const char *text)
 
 /* The ids of a query's page, sorted by keys. */
 static const char *sorted_ids(const struct snapshot *snap, const struct feat_sort_key *keys, size_t n,
-			      size_t offset, size_t limit)
+                              size_t offset, size_t limit)
 {
 	struct feat_query q = {.sort = keys, .nsort = n, .offset = offset, .limit = limit};
 	struct feat_page p;
@@ -205,7 +212,8 @@ static void test_sort(const struct snapshot *snap)
 	struct feat_sort_key lat_then_name[] = {{LAT, true}, {NAME_EN, true}};
 	CHECK_STR(sorted_ids(snap, lat_then_name, 2, 0, 10), "b-cemetery,e-monument,c-museum,a-site,d-hall");
 	struct feat_sort_key lat_then_name_asc[] = {{LAT, false}, {NAME_EN, false}};
-	CHECK_STR(sorted_ids(snap, lat_then_name_asc, 2, 0, 10), "d-hall,a-site,c-museum,e-monument,b-cemetery");
+	CHECK_STR(sorted_ids(snap, lat_then_name_asc, 2, 0, 10),
+	          "d-hall,a-site,c-museum,e-monument,b-cemetery");
 	struct feat_sort_key by_category[] = {{CATEGORY, false}};
 	CHECK_STR(sorted_ids(snap, by_category, 1, 0, 10), "a-site,b-cemetery,d-hall,e-monument,c-museum");
 	/* every town is missing: missing text is last either way, so ids decide */
@@ -356,8 +364,8 @@ static void test_nearest(const struct snapshot *snap)
 	/* A query point given in GCJ-02 is the same place as its WGS-84 one. */
 	double glat, glon;
 	wgs84_to_gcj02(36.849547, 118.160735, &glat, &glon);
-	struct feat_nearest_query qg = {.lat = glat, .lon = glon, .cs = COORDSYS_GCJ02, .limit = 1,
-					.within_m = INFINITY};
+	struct feat_nearest_query qg = {
+	    .lat = glat, .lon = glon, .cs = COORDSYS_GCJ02, .limit = 1, .within_m = INFINITY};
 	CHECK_INT(feat_nearest(snap, &qg, &h, &n, &err), MS_OK);
 	CHECK_INT(n, 1);
 	CHECK(h[0].dist_m < 0.01);
@@ -409,13 +417,15 @@ static void test_writer(const struct snapshot *snap)
 
 	/* The nearest document. */
 	buf_reset(&b);
-	struct sindex_hit hits[2] = {{.i = 0, .dist_m = 10.04, .azi_deg = 90}, {.i = 3, .dist_m = 20, .azi_deg = 45.25}};
+	struct sindex_hit hits[2] = {{.i = 0, .dist_m = 10.04, .azi_deg = 90},
+	                             {.i = 3, .dist_m = 20, .azi_deg = 45.25}};
 	feat_write_nearest(&b, snap, hits, 2, &(struct feat_write_opts){.cs = COORDSYS_WGS84});
 	const char *t = buf_str(&b);
 	CHECK(!strncmp(t, "{\"type\":\"FeatureCollection\",\"numberReturned\":2,\"features\":[{", 60));
 	CHECK(strstr(t, "\"id\":\"a-site\"") < strstr(t, "\"id\":\"d-hall\""));
 	CHECK(strstr(t, "\"distance_m\":10,\"bearing_deg\":90") != NULL);
-	CHECK(strstr(t, "\"distance_m\":20,\"bearing_deg\":45.3") != NULL || strstr(t, "\"bearing_deg\":45.2") != NULL);
+	CHECK(strstr(t, "\"distance_m\":20,\"bearing_deg\":45.3") != NULL ||
+	      strstr(t, "\"bearing_deg\":45.2") != NULL);
 	CHECK(t[b.len - 1] == '\n' && t[b.len - 2] == '}');
 	buf_free(&b);
 }
@@ -467,10 +477,12 @@ static double urand(double lo, double hi)
  * index, with boxes in WGS-84 and GCJ-02, categories and pages. */
 static void test_name_index_same_as_scan(void)
 {
-	static const char *const zh[] = {"纪念", "馆", "烈士", "陵园", "博物", "旧址", "高台", "淄博", "红军", "西路"};
-	static const char *const en[] = {"Memorial", "hall", "MARTYRS", "Cemetery", "museum", "Zibo", "Red", "Army"};
-	static const char *const qs[] = {"纪念馆", "馆", "烈士陵", "MEMORIAL hall", "al h", "zi", "z", "red army",
-					 "博物馆旧", "Cem", "陵园红军", "", "ms"};
+	static const char *const zh[] = {"纪念", "馆",   "烈士", "陵园", "博物",
+	                                 "旧址", "高台", "淄博", "红军", "西路"};
+	static const char *const en[] = {"Memorial", "hall", "MARTYRS", "Cemetery",
+	                                 "museum",   "Zibo", "Red",     "Army"};
+	static const char *const qs[] = {"纪念馆",   "馆",       "烈士陵", "MEMORIAL hall", "al h", "zi", "z",
+	                                 "red army", "博物馆旧", "Cem",    "陵园红军",      "",     "ms"};
 	struct site_set *set = site_set_new();
 	char id[32], zname[64], ename[96];
 	for (int i = 0; i < 3000; i++) {
@@ -503,7 +515,8 @@ static void test_name_index_same_as_scan(void)
 		CHECK_INT(feat_items(snap, &q, &a, &err), MS_OK);
 		CHECK_INT(feat_items(&scan, &q, &b, &err), MS_OK);
 		total += a.matched;
-		differ += a.matched != b.matched || a.n != b.n || (a.n && memcmp(a.idx, b.idx, a.n * sizeof *a.idx) != 0);
+		differ += a.matched != b.matched || a.n != b.n ||
+		          (a.n && memcmp(a.idx, b.idx, a.n * sizeof *a.idx) != 0);
 		feat_page_free(&a);
 		feat_page_free(&b);
 	}

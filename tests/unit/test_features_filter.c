@@ -138,7 +138,8 @@ static void test_schema(void)
 		if (sc->q[i].type == CQL2_GEOMETRY)
 			CHECK_STR(json_string_value(json_object_get(q, "format")), "geometry-point");
 		else
-			CHECK_STR(json_string_value(json_object_get(q, "type")), cql2_type_name(sc->q[i].type));
+			CHECK_STR(json_string_value(json_object_get(q, "type")),
+			          cql2_type_name(sc->q[i].type));
 		CHECK_INT(json_array_size(json_object_get(q, "enum")), sc->q[i].n_enum);
 		CHECK(json_string_value(json_object_get(q, "description")) != NULL);
 	}
@@ -156,9 +157,11 @@ static void test_filters(void)
 	CHECK_STR(selected(snap, "category IN ('museum', 'monument')", NULL), "zb-monument,zb-museum");
 	/* the position's quality and radius are queryables too (sample: every
 	 * site "surveyed" with radius 0 but gt-hall, "unknown" within 50 km) */
-	CHECK_STR(selected(snap, "position_quality = 'unknown' AND position_uncertainty_m > 10", NULL), "gt-hall");
+	CHECK_STR(selected(snap, "position_quality = 'unknown' AND position_uncertainty_m > 10", NULL),
+	          "gt-hall");
 	CHECK_STR(selected(snap, "position_quality <> 'surveyed'", NULL), "gt-hall");
-	CHECK_STR(selected(snap, "position_uncertainty_m < 1 AND category = 'memorial_hall'", NULL), "zb-hall");
+	CHECK_STR(selected(snap, "position_uncertainty_m < 1 AND category = 'memorial_hall'", NULL),
+	          "zb-hall");
 	/* A value outside the enum is no error: it matches nothing. */
 	CHECK_STR(selected(snap, "category = 'memorial'", NULL), "-");
 	CHECK_STR(selected(snap, "category IN ('memorial', 'museum')", NULL), "zb-museum");

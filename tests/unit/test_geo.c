@@ -209,7 +209,8 @@ static void test_round_trips(void)
 
 static void test_outside_china(void)
 {
-	const double pts[][2] = {{35.68, 139.69}, {51.5, -0.12}, {-33.9, 151.2}, {0.5, 100}, {60, 100}, {40, 70}};
+	const double pts[][2] = {{35.68, 139.69}, {51.5, -0.12}, {-33.9, 151.2},
+	                         {0.5, 100},      {60, 100},     {40, 70}};
 	for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
 		double la = pts[i][0], lo = pts[i][1], gl, gn, wl, wn;
 		CHECK(!gcj02_applies(la, lo));

@@ -13,7 +13,10 @@ static int match(const char *path, const char **caps, int *nc)
 	return http_route_match(path, caps, capbuf, sizeof capbuf, nc);
 }
 
-static const char *route_name(int i) { return i < 0 ? "(none)" : http_routes[i].name; }
+static const char *route_name(int i)
+{
+	return i < 0 ? "(none)" : http_routes[i].name;
+}
 
 static void test_router(void)
 {
@@ -36,14 +39,16 @@ static void test_router(void)
 	CHECK_INT(match("/nearestx", caps, &nc), -1);
 	CHECK_INT(match("", caps, &nc), -1);
 	/* OGC API - Tiles: six segments of a styled tile, the most a route has */
-	CHECK_STR(route_name(match("/collections/sites/styles/print/map/tiles/WebMercatorQuad/12/1596/3392", caps, &nc)),
-		  "ogc_tiles");
+	CHECK_STR(route_name(match("/collections/sites/styles/print/map/tiles/WebMercatorQuad/12/1596/3392",
+	                           caps, &nc)),
+	          "ogc_tiles");
 	CHECK_INT(nc, 6);
 	CHECK_STR(caps[1], "print");
 	CHECK_STR(caps[3], "12");
 	CHECK_STR(caps[4], "1596");
 	CHECK_STR(caps[5], "3392");
-	CHECK_STR(route_name(match("/collections/sites/map/tiles/WebMercatorQuad", caps, &nc)), "ogc_tilesets");
+	CHECK_STR(route_name(match("/collections/sites/map/tiles/WebMercatorQuad", caps, &nc)),
+	          "ogc_tilesets");
 	CHECK_STR(route_name(match("/collections/sites/download.gpkg", caps, &nc)), "download");
 	/* {name} before literal text in its segment: the first pattern wins */
 	CHECK_STR(route_name(match("/tiles/3/1/2@2x.png", caps, &nc)), "tiles");
@@ -54,7 +59,7 @@ static void test_router(void)
 	CHECK_STR(http_routes[match("/tiles/3/1/2.png", caps, &nc)].pattern, "/tiles/{z}/{x}/{y}.png");
 	CHECK_STR(caps[2], "2");
 	CHECK_STR(http_routes[match("/tiles/print/3/1/2@2x.png", caps, &nc)].pattern,
-		  "/tiles/{style}/{z}/{x}/{y}@2x.png");
+	          "/tiles/{style}/{z}/{x}/{y}@2x.png");
 	CHECK_INT(nc, 4);
 	CHECK_STR(caps[0], "print");
 	CHECK_STR(caps[3], "2");
@@ -86,11 +91,13 @@ static void test_problem(void)
 	CHECK_INT(r.status, 400);
 	CHECK_STR(r.content_type, "application/problem+json");
 	CHECK_STR(buf_str(&r.body), "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
-				    "\"detail\":\"category: unknown '博物'\"}\n");
+	                            "\"detail\":\"category: unknown '博物'\"}\n");
 	/* Bytes that are not UTF-8, and control characters, become '?'. */
 	http_problem(&r, 404, "no site '%s'", "a\xff\xfe\x01z\xe5\x8d");
 	CHECK_STR(buf_str(&r.body), "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
-				    "\"detail\":\"no site 'a?" "??z?" "?'\"}\n");
+	                            "\"detail\":\"no site 'a?"
+	                            "??z?"
+	                            "?'\"}\n");
 	CHECK_STR(http_reason(414), "URI Too Long");
 	CHECK_STR(http_reason(431), "Request Header Fields Too Large");
 	buf_free(&r.body);
@@ -102,12 +109,12 @@ static void test_status_of(void)
 		enum ms_status st;
 		int http;
 	} rule[] = {
-		{MS_OK, 200},	    {MS_EUSAGE, 400}, {MS_ENOTFOUND, 400},
-		{MS_EDATA, 500},    {MS_EIO, 500},    {MS_EINTERNAL, 500},
+	    {MS_OK, 200},    {MS_EUSAGE, 400}, {MS_ENOTFOUND, 400},
+	    {MS_EDATA, 500}, {MS_EIO, 500},    {MS_EINTERNAL, 500},
 	};
 	for (size_t i = 0; i < sizeof rule / sizeof rule[0]; i++)
 		CHECK_MSG(http_status_of(rule[i].st) == rule[i].http, "%s -> %d", ms_status_str(rule[i].st),
-			  http_status_of(rule[i].st));
+		          http_status_of(rule[i].st));
 	struct http_response r = {.status = 200};
 	struct ms_error err = {0};
 	ms_fail(&err, MS_ENOTFOUND, "sites: no site '%s'", "nope");

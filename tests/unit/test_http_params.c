@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "features/features.h"
 #include "http/handlers.h"
 
@@ -591,10 +591,12 @@ static void test_values(void)
 	CHECK_INT(arg_of(&q, "/nearest", "lat=0&lon=0&category=museum,castle", "category")->mask,
 	          (1u << CAT_MUSEUM) | (1u << CAT_COUNT));
 	req_free(&q);
-	CHECK_INT(arg_of(&q, "/collections/sites/items", "category=Museum", "category")->mask, 1u << CAT_COUNT);
+	CHECK_INT(arg_of(&q, "/collections/sites/items", "category=Museum", "category")->mask,
+	          1u << CAT_COUNT);
 	req_free(&q);
 	/* sort keys: signs, a '+' that arrived as a space, order kept */
-	const struct http_arg *so = arg_of(&q, "/collections/sites/items", "sortby=-category, name_zh,+id", "sortby");
+	const struct http_arg *so =
+	    arg_of(&q, "/collections/sites/items", "sortby=-category, name_zh,+id", "sortby");
 	CHECK_INT(so->n, 3);
 	CHECK_STR(feat_sortables[so->sort[0].key], "category");
 	CHECK(so->sort[0].desc && !so->sort[1].desc && !so->sort[2].desc);
@@ -602,13 +604,13 @@ static void test_values(void)
 	CHECK_STR(feat_sortables[so->sort[2].key], "id");
 	req_free(&q);
 	static const char *const bad_sorts[][2] = {
-		{"sortby=", "sortby: '' is not"},
-		{"sortby=name_zh,,id", "(an empty item)"},
-		{"sortby=-", "sortby: '-' is not"},
-		{"sortby=name", "sortby: 'name' is not"},
-		{"sortby=name_zh,-name_zh", "(at '-name_zh')"},
-		{"sortby=*name_zh", "'*name_zh' is not"},
-		{"sortby=id,name_zh,name_en,category,county,town,address,lat,lon", "sortby"},
+	    {"sortby=", "sortby: '' is not"},
+	    {"sortby=name_zh,,id", "(an empty item)"},
+	    {"sortby=-", "sortby: '-' is not"},
+	    {"sortby=name", "sortby: 'name' is not"},
+	    {"sortby=name_zh,-name_zh", "(at '-name_zh')"},
+	    {"sortby=*name_zh", "'*name_zh' is not"},
+	    {"sortby=id,name_zh,name_en,category,county,town,address,lat,lon", "sortby"},
 	};
 	for (size_t i = 0; i < sizeof bad_sorts / sizeof bad_sorts[0]; i++) {
 		req_init(&q, "/collections/sites/items", bad_sorts[i][0]);
@@ -616,7 +618,8 @@ static void test_values(void)
 		req_free(&q);
 	}
 	/* datetime: instants, dates, intervals open at one end */
-	const struct http_arg *dt = arg_of(&q, "/collections/sites/items", "datetime=2024-05-01T00:00:00Z", "datetime");
+	const struct http_arg *dt =
+	    arg_of(&q, "/collections/sites/items", "datetime=2024-05-01T00:00:00Z", "datetime");
 	CHECK(dt->v[0] == 1714521600 && dt->v[1] == 1714521600);
 	req_free(&q);
 	dt = arg_of(&q, "/collections/sites/items", "datetime=../2024-05-01T08:00:00+08:00", "datetime");
@@ -625,8 +628,14 @@ static void test_values(void)
 	dt = arg_of(&q, "/collections/sites/items", "datetime=2024-05-01/", "datetime");
 	CHECK(dt->v[0] == 1714521600 && isinf(dt->v[1]));
 	req_free(&q);
-	static const char *const bad_times[] = {"..", "../..", "/", "", "2024-13-01", "2024-05-02/2024-05-01",
-	                                        "2024-05-01/2024-05-02/2024-05-03", "yesterday"};
+	static const char *const bad_times[] = {"..",
+	                                        "../..",
+	                                        "/",
+	                                        "",
+	                                        "2024-13-01",
+	                                        "2024-05-02/2024-05-01",
+	                                        "2024-05-01/2024-05-02/2024-05-03",
+	                                        "yesterday"};
 	for (size_t i = 0; i < sizeof bad_times / sizeof bad_times[0]; i++) {
 		char query[96];
 		snprintf(query, sizeof query, "datetime=%s", bad_times[i]);

@@ -68,7 +68,8 @@ static void make_points(double *lat, double *lon, size_t n, int kind)
 			break;
 		case 4: /* on and around the antimeridian */
 			lat[i] = urand(-60, 60);
-			lon[i] = irand(3) == 0 ? (irand(2) ? 180.0 : -180.0) : (irand(2) ? urand(179.9, 180) : urand(-180, -179.9));
+			lon[i] = irand(3) == 0 ? (irand(2) ? 180.0 : -180.0)
+			                       : (irand(2) ? urand(179.9, 180) : urand(-180, -179.9));
 			break;
 		default: /* a copy of an earlier point: exact ties */
 			if (i > 0) {
@@ -102,9 +103,9 @@ static int cmp_hit(const void *a, const void *b)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
-static size_t brute_nearest(const double *lat, const double *lon, size_t n, double qlat, double qlon, size_t k,
-			    double maxd, sindex_filter_fn filter, void *ctx, struct sindex_hit *all,
-			    struct sindex_hit *out)
+static size_t brute_nearest(const double *lat, const double *lon, size_t n, double qlat, double qlon,
+                            size_t k, double maxd, sindex_filter_fn filter, void *ctx, struct sindex_hit *all,
+                            struct sindex_hit *out)
 {
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -168,9 +169,9 @@ static void make_query(const double *lat, const double *lon, size_t n, double *q
 
 static int nearest_mismatches;
 
-static void check_nearest_case(const struct sindex *ix, const double *lat, const double *lon, size_t n, double qlat,
-			       double qlon, size_t k, double maxd, sindex_filter_fn filter, void *ctx,
-			       struct sindex_hit *all, struct sindex_hit *a, struct sindex_hit *b)
+static void check_nearest_case(const struct sindex *ix, const double *lat, const double *lon, size_t n,
+                               double qlat, double qlon, size_t k, double maxd, sindex_filter_fn filter,
+                               void *ctx, struct sindex_hit *all, struct sindex_hit *a, struct sindex_hit *b)
 {
 	size_t na = sindex_nearest(ix, qlat, qlon, k, maxd, filter, ctx, a);
 	size_t nb = brute_nearest(lat, lon, n, qlat, qlon, k, maxd, filter, ctx, all, b);
@@ -179,8 +180,8 @@ static void check_nearest_case(const struct sindex *ix, const double *lat, const
 		same = a[i].i == b[i].i && a[i].dist_m == b[i].dist_m && a[i].azi_deg == b[i].azi_deg &&
 		       a[i].azi_deg >= 0 && a[i].azi_deg < 360;
 	if (!same && nearest_mismatches++ < 5)
-		fprintf(stderr, "nearest mismatch: n=%zu q=(%.9f, %.9f) k=%zu max=%g: %zu vs %zu hits\n", n, qlat, qlon,
-			k, maxd, na, nb);
+		fprintf(stderr, "nearest mismatch: n=%zu q=(%.9f, %.9f) k=%zu max=%g: %zu vs %zu hits\n", n,
+		        qlat, qlon, k, maxd, na, nb);
 	CHECK(same);
 }
 
@@ -203,22 +204,17 @@ static void test_nearest_random(size_t n, int nqueries)
 		size_t k = 1 + irand(irand(4) ? 10 : KMAX);
 		double maxd = INFINITY;
 		switch (irand(4)) {
-		case 0:
-			maxd = urand(0, 3e6);
-			break;
-		case 1:
-			maxd = urand(0, 20000);
-			break;
-		case 2:
-			maxd = 0;
-			break;
+		case 0: maxd = urand(0, 3e6); break;
+		case 1: maxd = urand(0, 20000); break;
+		case 2: maxd = 0; break;
 		}
 		if (irand(3) != 0)
 			maxd = INFINITY;
 		struct filt f = {1 + (unsigned)irand(5), 0};
 		f.rem = (unsigned)irand(f.mod);
 		bool use_filter = irand(3) == 0;
-		check_nearest_case(ix, lat, lon, n, qlat, qlon, k, maxd, use_filter ? keep_mod : NULL, &f, all, a, b);
+		check_nearest_case(ix, lat, lon, n, qlat, qlon, k, maxd, use_filter ? keep_mod : NULL, &f,
+		                   all, a, b);
 	}
 	free(all);
 	sindex_free(ix);
@@ -312,7 +308,7 @@ static void test_nearest_far_work(void)
 {
 	enum { N = 50000, KMAX = 40 };
 	static const double far[][2] = {
-		{-35, -65}, {-35, -75}, {90, 0}, {-90, 0}, {0, 180}, {0, -180}, {-89.9, 45}, {-10, -110},
+	    {-35, -65}, {-35, -75}, {90, 0}, {-90, 0}, {0, 180}, {0, -180}, {-89.9, 45}, {-10, -110},
 	};
 	static const size_t ks[] = {1, 5, 20, KMAX};
 	double *lat = malloc(N * sizeof *lat), *lon = malloc(N * sizeof *lon);
@@ -328,14 +324,17 @@ static void test_nearest_far_work(void)
 		CHECK(in.geodesics >= k);
 		for (size_t f = 0; f < sizeof far / sizeof far[0]; f++) {
 			struct sindex_stats st;
-			CHECK_INT(sindex_nearest_stats(ix, far[f][0], far[f][1], k, INFINITY, NULL, NULL, a, &st), k);
+			CHECK_INT(
+			    sindex_nearest_stats(ix, far[f][0], far[f][1], k, INFINITY, NULL, NULL, a, &st),
+			    k);
 			/* The additive terms cover a band of near-equal candidates
 			 * a few tens of km wide a query just off a pole still sees;
 			 * before the far-side bounds the antipode computed all N. */
 			CHECK_MSG(st.geodesics <= 4 * in.geodesics + 64 && st.nodes <= 8 * in.nodes + 256,
-				  "k=%zu at (%g, %g): %zu geodesics, %zu nodes; inside %zu, %zu", k, far[f][0], far[f][1],
-				  st.geodesics, st.nodes, in.geodesics, in.nodes);
-			check_nearest_case(ix, lat, lon, N, far[f][0], far[f][1], k, INFINITY, NULL, NULL, all, a, b);
+			          "k=%zu at (%g, %g): %zu geodesics, %zu nodes; inside %zu, %zu", k,
+			          far[f][0], far[f][1], st.geodesics, st.nodes, in.geodesics, in.nodes);
+			check_nearest_case(ix, lat, lon, N, far[f][0], far[f][1], k, INFINITY, NULL, NULL,
+			                   all, a, b);
 		}
 	}
 	free(all);
@@ -368,7 +367,7 @@ static bool in_box(double lat, double lon, double w, double s, double e, double 
 static int bbox_mismatches;
 
 static void check_bbox_case(const struct sindex *ix, const double *lat, const double *lon, size_t n, double w,
-			    double s, double e, double nn, uint32_t *got)
+                            double s, double e, double nn, uint32_t *got)
 {
 	struct collect c = {got, 0, SIZE_MAX};
 	size_t cnt = sindex_bbox(ix, w, s, e, nn, collect_visit, &c);
@@ -380,7 +379,8 @@ static void check_bbox_case(const struct sindex *ix, const double *lat, const do
 	}
 	same = same && j == c.n;
 	if (!same && bbox_mismatches++ < 5)
-		fprintf(stderr, "bbox mismatch: n=%zu box=(%.9g %.9g %.9g %.9g): %zu visited\n", n, w, s, e, nn, c.n);
+		fprintf(stderr, "bbox mismatch: n=%zu box=(%.9g %.9g %.9g %.9g): %zu visited\n", n, w, s, e,
+		        nn, c.n);
 	CHECK(same);
 	/* stopping early visits the first matches only */
 	if (c.n > 3) {
@@ -469,16 +469,18 @@ static void *conc_reader(void *arg)
 	struct sindex_hit h[CONC_K];
 	for (int round = 0; round < 3; round++)
 		for (int q = 0; q < CONC_Q; q++) {
-			size_t m = sindex_nearest(c->ix, c->qlat[q], c->qlon[q], CONC_K, INFINITY, NULL, NULL, h);
+			size_t m =
+			    sindex_nearest(c->ix, c->qlat[q], c->qlon[q], CONC_K, INFINITY, NULL, NULL, h);
 			bool same = m == c->expect_n[q];
 			for (size_t j = 0; same && j < m; j++) {
 				const struct sindex_hit *e = &c->expect[q * CONC_K + j];
-				same = h[j].i == e->i && h[j].dist_m == e->dist_m && h[j].azi_deg == e->azi_deg;
+				same =
+				    h[j].i == e->i && h[j].dist_m == e->dist_m && h[j].azi_deg == e->azi_deg;
 			}
 			if (!same)
 				c->bad++;
-			if (sindex_bbox(c->ix, c->qlon[q] - 1, c->qlat[q] - 1, c->qlon[q] + 1, c->qlat[q] + 1, NULL,
-					NULL) > CONC_N)
+			if (sindex_bbox(c->ix, c->qlon[q] - 1, c->qlat[q] - 1, c->qlon[q] + 1, c->qlat[q] + 1,
+			                NULL, NULL) > CONC_N)
 				c->bad++;
 		}
 	return NULL;
@@ -497,7 +499,8 @@ static void test_concurrent_readers(void)
 	struct sindex *ix = sindex_build(lat, lon, CONC_N, NULL);
 	CHECK(ix != NULL);
 	for (int q = 0; q < CONC_Q; q++)
-		expect_n[q] = sindex_nearest(ix, qlat[q], qlon[q], CONC_K, INFINITY, NULL, NULL, expect + q * CONC_K);
+		expect_n[q] =
+		    sindex_nearest(ix, qlat[q], qlon[q], CONC_K, INFINITY, NULL, NULL, expect + q * CONC_K);
 	pthread_t t[CONC_THREADS];
 	struct conc c[CONC_THREADS];
 	for (int i = 0; i < CONC_THREADS; i++) {

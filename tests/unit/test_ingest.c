@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "geo/geo.h"
 #include "ingest/ingest.h"
 #include "util/buf.h"
@@ -58,7 +58,9 @@ static struct site_set *set_with_existing(void)
 {
 	struct site_set *set = site_set_new();
 	struct site s = {.field = {[SITE_ID] = "existing", [SITE_NAME_ZH] = "旧", [SITE_CATEGORY] = "museum"},
-			 .lat = 10, .lon = 20, .category = CAT_MUSEUM};
+	                 .lat = 10,
+	                 .lon = 20,
+	                 .category = CAT_MUSEUM};
 	site_set_add(set, &s);
 	return set;
 }
@@ -87,9 +89,9 @@ static int run_table(const char *path, bool csv)
 		struct site_set *set = set_with_existing();
 		struct ms_error err = {0};
 		enum ms_status st = csv ? ingest_csv("t.csv", input.data ? input.data : "", input.len,
-						     COORDSYS_WGS84, set, &err)
-					: ingest_geojson("t.geojson", input.data ? input.data : "", input.len,
-							 COORDSYS_WGS84, set, &err);
+		                                     COORDSYS_WGS84, set, &err)
+		                        : ingest_geojson("t.geojson", input.data ? input.data : "", input.len,
+		                                         COORDSYS_WGS84, set, &err);
 		CHECK_MSG(st == MS_EDATA, "case '%s': status %d", expect, (int)st);
 		CHECK_MSG(strstr(err.msg, expect) == err.msg, "case '%s': got '%s'", expect, err.msg);
 		CHECK_INT(set->n, 1);
@@ -376,16 +378,16 @@ static void test_good_geojson(void)
 static void test_geojson_lines(void)
 {
 	const char *doc = "{\n"
-			  "  \"type\": \"FeatureCollection\",\n"
-			  "  \"features\": [\n"
-			  "    {\"type\": \"Feature\", \"id\": \"a\",\n"
-			  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 36]},\n"
-			  "     \"properties\": {\"name_zh\": \"甲\", \"category\": \"museum\"}},\n"
-			  "    {\"type\": \"Feature\", \"id\": \"b\",\n"
-			  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 95]},\n"
-			  "     \"properties\": {\"name_zh\": \"乙\", \"category\": \"museum\"}}\n"
-			  "  ]\n"
-			  "}\n";
+	                  "  \"type\": \"FeatureCollection\",\n"
+	                  "  \"features\": [\n"
+	                  "    {\"type\": \"Feature\", \"id\": \"a\",\n"
+	                  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 36]},\n"
+	                  "     \"properties\": {\"name_zh\": \"甲\", \"category\": \"museum\"}},\n"
+	                  "    {\"type\": \"Feature\", \"id\": \"b\",\n"
+	                  "     \"geometry\": {\"type\": \"Point\", \"coordinates\": [118, 95]},\n"
+	                  "     \"properties\": {\"name_zh\": \"乙\", \"category\": \"museum\"}}\n"
+	                  "  ]\n"
+	                  "}\n";
 	struct site_set *set = site_set_new();
 	struct ms_error err = {0};
 	CHECK_INT(ingest_geojson("p.geojson", doc, strlen(doc), COORDSYS_WGS84, set, &err), MS_EDATA);
@@ -421,10 +423,10 @@ static void test_coordsys(void)
 	gcj02_to_bd09(glat, glon, &blat, &blon);
 	char json[512];
 	snprintf(json, sizeof json,
-		 "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"id\":\"g\","
-		 "\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.9f,%.9f]},"
-		 "\"properties\":{\"name_zh\":\"高台\",\"category\":\"museum\"}}]}",
-		 blon, blat);
+	         "{\"type\":\"FeatureCollection\",\"features\":[{\"type\":\"Feature\",\"id\":\"g\","
+	         "\"geometry\":{\"type\":\"Point\",\"coordinates\":[%.9f,%.9f]},"
+	         "\"properties\":{\"name_zh\":\"高台\",\"category\":\"museum\"}}]}",
+	         blon, blat);
 	set = site_set_new();
 	CHECK_INT(ingest_geojson("b.geojson", json, strlen(json), COORDSYS_BD09, set, &err), MS_OK);
 	CHECK_INT(set->n, 1);

@@ -47,7 +47,8 @@ static bool px_is(const uint8_t *px, int w, int x, int y, int r, int g, int b)
 	const uint8_t *p = px + ((size_t)y * (size_t)w + (size_t)x) * 4;
 	bool ok = abs(p[0] - r) <= 2 && abs(p[1] - g) <= 2 && abs(p[2] - b) <= 2 && p[3] == 255;
 	if (!ok)
-		fprintf(stderr, "  pixel (%d, %d) is %d,%d,%d,%d, want %d,%d,%d\n", x, y, p[0], p[1], p[2], p[3], r, g, b);
+		fprintf(stderr, "  pixel (%d, %d) is %d,%d,%d,%d, want %d,%d,%d\n", x, y, p[0], p[1], p[2],
+		        p[3], r, g, b);
 	return ok;
 }
 
@@ -141,8 +142,10 @@ static void check_stitch(const struct style *st, int z, int scale, double lat, d
 				}
 			free(t);
 		}
-	CHECK_MSG(diff == 0, "%s z%d@%dx: %zu pixels differ between tiles and the window", st->name, z, scale, diff);
-	CHECK_MSG(nonbg > 200, "%s z%d@%dx: only %zu pixels differ from the corner's", st->name, z, scale, nonbg);
+	CHECK_MSG(diff == 0, "%s z%d@%dx: %zu pixels differ between tiles and the window", st->name, z, scale,
+	          diff);
+	CHECK_MSG(nonbg > 200, "%s z%d@%dx: only %zu pixels differ from the corner's", st->name, z, scale,
+	          nonbg);
 	free(big);
 }
 
@@ -187,7 +190,8 @@ static void test_direct(void)
 	for (int pass = 0; pass < 2; pass++) { /* the second reuses the scratch */
 		canvas_clear(c, styles[0].background);
 		context_draw(s, c, &styles[0], COORDSYS_WGS84, z, 1, ox, oy);
-		CHECK_MSG(memcmp(c->px, view, (size_t)W * (size_t)H * 4) == 0, "pass %d differs from the view", pass);
+		CHECK_MSG(memcmp(c->px, view, (size_t)W * (size_t)H * 4) == 0,
+		          "pass %d differs from the view", pass);
 		if (pass == 0) { /* something larger in between: print.json's provinces */
 			canvas_clear(c, styles[2].background);
 			context_draw(s, c, &styles[2], COORDSYS_WGS84, 6, 2, 0, 0);
@@ -213,7 +217,8 @@ static void test_direct(void)
 int main(void)
 {
 	struct ms_error err = {0};
-	CHECK(test_style_load("data/style/context_good/context.json", "data/style", &styles[0], &err) == MS_OK);
+	CHECK(test_style_load("data/style/context_good/context.json", "data/style", &styles[0], &err) ==
+	      MS_OK);
 	styles[1] = styles[0];
 	styles[1].ncontext = 0;
 	snprintf(styles[1].name, sizeof styles[1].name, "plain");

@@ -18,7 +18,8 @@ static const uint8_t *px(const struct canvas *c, int x, int y)
 	return c->px + ((size_t)y * (size_t)c->width + (size_t)x) * 4;
 }
 
-static int same_pixels(const struct canvas *a, int ax, int ay, const struct canvas *b, int bx, int by, int w, int h)
+static int same_pixels(const struct canvas *a, int ax, int ay, const struct canvas *b, int bx, int by, int w,
+                       int h)
 {
 	for (int y = 0; y < h; y++)
 		if (memcmp(px(a, ax, ay + y), px(b, bx, by + y), (size_t)w * 4) != 0)

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/labels.h"
 #include "render/layout.h"
 #include "store/snapshot.h"

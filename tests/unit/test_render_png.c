@@ -63,7 +63,7 @@ static int round_trip(const struct canvas *c, struct buf *png)
 	if (pngenc_decode(png->data, png->len, &d, &err) != MS_OK)
 		return 0;
 	int same = d->width == c->width && d->height == c->height &&
-		   memcmp(d->px, c->px, (size_t)c->width * (size_t)c->height * 4) == 0;
+	           memcmp(d->px, c->px, (size_t)c->width * (size_t)c->height * 4) == 0;
 	canvas_free(d);
 	return same;
 }
@@ -187,7 +187,7 @@ static void test_sizes_and_determinism(void)
 	struct rgba cols[3] = {{200, 20, 30, 255}, {230, 120, 20, 255}, {20, 60, 220, 255}};
 	for (int i = 0; i < 6; i++) {
 		raster_marker(c, (enum marker_shape)(i % SHAPE_COUNT), 30 + 37.3 * i, 40 + 29.1 * (i % 4), 8,
-			      cols[i % 3], WHITE, 2);
+		              cols[i % 3], WHITE, 2);
 		buf_reset(&a);
 		CHECK(pngenc_encode(c, &a, &err) == MS_OK);
 		printf("%d-marker tile: %zu bytes, colour type %d, depth %d\n", i + 1, a.len, colour_type(&a),

@@ -34,7 +34,8 @@ static double alpha_sum(const struct canvas *c)
 }
 
 /* True when the w x h block of a at (ax, ay) equals the one of b at (bx, by). */
-static int same_block(const struct canvas *a, int ax, int ay, const struct canvas *b, int bx, int by, int w, int h)
+static int same_block(const struct canvas *a, int ax, int ay, const struct canvas *b, int bx, int by, int w,
+                      int h)
 {
 	for (int y = 0; y < h; y++)
 		if (memcmp(pix(a, ax, ay + y), pix(b, bx, by + y), (size_t)w * 4) != 0)
@@ -409,11 +410,13 @@ static void test_markers(void)
 					miny = py < miny ? py : miny;
 					maxy = py > maxy ? py : maxy;
 				}
-		CHECK_MSG(minx >= floor(x + l) && maxx < ceil(x + r) && miny >= floor(y + t) && maxy < ceil(y + b),
-			  "%s drawn in [%d,%d]x[%d,%d], extent [%g,%g]x[%g,%g]", marker_shape_name(s), minx, maxx, miny,
-			  maxy, x + l, x + r, y + t, y + b);
-		CHECK_MSG(minx <= x + l + 1 && maxx >= x + r - 1.5 && miny <= y + t + 1 && maxy >= y + b - 1.5,
-			  "%s extent not tight", marker_shape_name(s));
+		CHECK_MSG(minx >= floor(x + l) && maxx < ceil(x + r) && miny >= floor(y + t) &&
+		              maxy < ceil(y + b),
+		          "%s drawn in [%d,%d]x[%d,%d], extent [%g,%g]x[%g,%g]", marker_shape_name(s), minx,
+		          maxx, miny, maxy, x + l, x + r, y + t, y + b);
+		CHECK_MSG(minx <= x + l + 1 && maxx >= x + r - 1.5 && miny <= y + t + 1 &&
+		              maxy >= y + b - 1.5,
+		          "%s extent not tight", marker_shape_name(s));
 
 		if (s == SHAPE_PIN) {
 			/* the tip at the anchor: fill just above it, none below */
@@ -421,7 +424,8 @@ static void test_markers(void)
 			CHECK(p[3] == 255 && q[3] == 255);
 			CHECK(p[0] > 100 && p[1] > 20); /* red fill blended with the white rim */
 			const uint8_t *u = pix(c, 50, 60);
-			CHECK_MSG(u[0] == u[1] && u[1] == u[2], "below the tip only the outline"); /* white, grey-free */
+			CHECK_MSG(u[0] == u[1] && u[1] == u[2],
+			          "below the tip only the outline"); /* white, grey-free */
 			CHECK(alpha(c, 50, 63) == 0);
 			/* the head: solid fill well above the tip */
 			const uint8_t *h = pix(c, 50, (int)(y - 2.4 * size));
@@ -430,13 +434,13 @@ static void test_markers(void)
 			/* the anchor pixel is pure fill */
 			const uint8_t *p = pix(c, 50, 60);
 			CHECK_MSG(p[0] == 200 && p[1] == 20 && p[2] == 30 && p[3] == 255, "%s anchor",
-				  marker_shape_name(s));
+			          marker_shape_name(s));
 			/* and just left of the fill's edge is pure outline */
 			int edge = s == SHAPE_TRIANGLE ? 0 : (int)(x - size - 1.3);
 			if (edge) {
 				const uint8_t *o = pix(c, edge, 60);
-				CHECK_MSG(o[0] == 255 && o[1] == 255 && o[2] == 255 && o[3] == 255, "%s outline %d",
-					  marker_shape_name(s), o[0]);
+				CHECK_MSG(o[0] == 255 && o[1] == 255 && o[2] == 255 && o[3] == 255,
+				          "%s outline %d", marker_shape_name(s), o[0]);
 			}
 		}
 		canvas_free(c);

@@ -11,9 +11,9 @@
 #include "render/style.h"
 #include "style_files.h"
 
-#define CHECK_RGBA(c, R, G, B, A)                                                                        \
-	CHECK_MSG((c).r == (R) && (c).g == (G) && (c).b == (B) && (c).a == (A), "rgba(%d,%d,%d,%d)", (c).r, \
-		  (c).g, (c).b, (c).a)
+#define CHECK_RGBA(c, R, G, B, A)                                                                            \
+	CHECK_MSG((c).r == (R) && (c).g == (G) && (c).b == (B) && (c).a == (A), "rgba(%d,%d,%d,%d)", (c).r,  \
+	          (c).g, (c).b, (c).a)
 
 static void test_eval(void)
 {
@@ -21,20 +21,20 @@ static void test_eval(void)
 	CHECK_NEAR(style_eval(&k, 0), 7, 0);
 	CHECK_NEAR(style_eval(&k, 20), 7, 0);
 	struct style_num n = {3, {4, 10, 16}, {3, 5, 8}};
-	CHECK_NEAR(style_eval(&n, 0), 3, 0);    /* constant before the first stop */
+	CHECK_NEAR(style_eval(&n, 0), 3, 0); /* constant before the first stop */
 	CHECK_NEAR(style_eval(&n, 4), 3, 0);
 	CHECK_NEAR(style_eval(&n, 7), 4, 1e-12); /* halfway from 3 to 5 */
 	CHECK_NEAR(style_eval(&n, 10), 5, 0);
 	CHECK_NEAR(style_eval(&n, 12), 6, 1e-12);
 	CHECK_NEAR(style_eval(&n, 15.5), 7.75, 1e-12);
 	CHECK_NEAR(style_eval(&n, 16), 8, 0);
-	CHECK_NEAR(style_eval(&n, 22), 8, 0);   /* constant after the last */
+	CHECK_NEAR(style_eval(&n, 22), 8, 0); /* constant after the last */
 	struct style_num down = {2, {10, 12}, {6, 2}};
 	CHECK_NEAR(style_eval(&down, 11.5), 3, 1e-12);
 }
 
 static const char *const cat_hex[CAT_COUNT] = {"c0392b", "d35400", "7f1d1d", "b7950b",
-					       "8e44ad", "e74c3c", "2e86c1", "117a65"};
+                                               "8e44ad", "e74c3c", "2e86c1", "117a65"};
 
 static void check_peer_colours(const struct style *st)
 {
@@ -197,8 +197,8 @@ struct calls {
 	const char *fail;
 };
 
-static enum ms_status fake_resolve(void *arg, const char *source, const char *data, const struct geodata **out,
-				   struct ms_error *err)
+static enum ms_status fake_resolve(void *arg, const char *source, const char *data,
+                                   const struct geodata **out, struct ms_error *err)
 {
 	struct calls *c = arg;
 	if (c->n < 4)
@@ -213,19 +213,20 @@ static enum ms_status fake_resolve(void *arg, const char *source, const char *da
 static void test_resolver(void)
 {
 	const char *text = "{\"version\": 8,\n"
-			   " \"sources\": {\n"
-			   "  \"land\": {\"type\": \"geojson\",\n"
-			   "           \"data\": \"basemap/land.geojson\"},\n"
-			   "  \"water\": {\"type\": \"geojson\", \"data\": \"basemap/water.geojson\"}},\n"
-			   " \"layers\": [\n"
-			   "  {\"id\": \"a\", \"type\": \"fill\", \"source\": \"land\"},\n"
-			   "  {\"id\": \"b\", \"type\": \"line\", \"source\": \"water\", \"maxzoom\": 9}]}\n";
+	                   " \"sources\": {\n"
+	                   "  \"land\": {\"type\": \"geojson\",\n"
+	                   "           \"data\": \"basemap/land.geojson\"},\n"
+	                   "  \"water\": {\"type\": \"geojson\", \"data\": \"basemap/water.geojson\"}},\n"
+	                   " \"layers\": [\n"
+	                   "  {\"id\": \"a\", \"type\": \"fill\", \"source\": \"land\"},\n"
+	                   "  {\"id\": \"b\", \"type\": \"line\", \"source\": \"water\", \"maxzoom\": 9}]}\n";
 	const char *geo = "{\"type\": \"FeatureCollection\", \"features\": []}";
 	struct geodata *g1 = NULL, *g2 = NULL;
 	struct ms_error err = {0};
 	CHECK_INT(geodata_parse("one", geo, strlen(geo), &g1, &err), MS_OK);
 	CHECK_INT(geodata_parse("two", geo, strlen(geo) - 1, &g2, &err), MS_EDATA); /* cut short */
-	CHECK_INT(geodata_parse("two", "{\"type\": \"FeatureCollection\", \"features\": [ ]}", 46, &g2, &err), MS_OK);
+	CHECK_INT(geodata_parse("two", "{\"type\": \"FeatureCollection\", \"features\": [ ]}", 46, &g2, &err),
+	          MS_OK);
 	if (!g1 || !g2)
 		return;
 	CHECK(g1->hash != g2->hash);
@@ -257,7 +258,8 @@ static void test_resolver(void)
 	CHECK_INT(style_parse("ctx.json", text, strlen(text), &r, &st2, &err), MS_EDATA);
 	CHECK(strncmp(err.msg, "ctx.json:4: ", 12) == 0);
 	CHECK_INT(style_parse("ctx.json", text, strlen(text), NULL, &st2, &err), MS_EDATA);
-	CHECK_STR(err.msg, "ctx.json:4: source \"land\": GeoJSON file sources cannot be read here (no loader)");
+	CHECK_STR(err.msg,
+	          "ctx.json:4: source \"land\": GeoJSON file sources cannot be read here (no loader)");
 	geodata_free(g1);
 	geodata_free(g2);
 }
@@ -343,7 +345,8 @@ static void test_bad_files(void)
 		struct ms_error err = {0};
 		enum ms_status rc = test_style_load(path, "data/style/bad/..", &st, &err);
 		CHECK_MSG(rc == MS_EDATA, "%s: status %d (%s)", line, rc, err.msg);
-		CHECK_MSG(strstr(err.msg, tab + 1) != NULL, "%s: got \"%s\", want \"%s\"", line, err.msg, tab + 1);
+		CHECK_MSG(strstr(err.msg, tab + 1) != NULL, "%s: got \"%s\", want \"%s\"", line, err.msg,
+		          tab + 1);
 		cases++;
 	}
 	fclose(list);

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "render/canvas.h"
 #include "render/raster.h"
 #include "render/style_expr.h"

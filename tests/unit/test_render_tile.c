@@ -9,7 +9,7 @@
 
 #include "check.h"
 #include "geo/geo.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/png.h"
 #include "render/tile.h"
 #include "style_files.h"
@@ -68,7 +68,7 @@ static void merc_latlon(double x, double y, int z, double *lat, double *lon)
 }
 
 static void add_q(struct site_set *set, const char *id, const char *name, enum site_category cat, double lat,
-		  double lon, enum site_quality q)
+                  double lon, enum site_quality q)
 {
 	struct site s = {0};
 	s.quality = q;
@@ -83,7 +83,7 @@ static void add_q(struct site_set *set, const char *id, const char *name, enum s
 }
 
 static void add(struct site_set *set, const char *id, const char *name, enum site_category cat, double lat,
-		double lon)
+                double lon)
 {
 	add_q(set, id, name, cat, lat, lon, SITE_QUALITY_SURVEYED);
 }
@@ -129,7 +129,7 @@ static struct snapshot *make_snapshot(void)
 /* Alpha-weighted centroid (canvas px) of pixels close to colour k (after
  * un-premultiplying) inside the box [x0,x1)x[y0,y1). */
 static int colour_centroid(const struct canvas *c, struct rgba k, int x0, int y0, int x1, int y1, double *mx,
-			   double *my)
+                           double *my)
 {
 	double sx = 0, sy = 0, sw = 0;
 	int count = 0;
@@ -178,12 +178,14 @@ static void test_anchor(void)
 		merc_px(36.8495, 118.1950, z, &ex, &ey);
 		long long tx = (long long)floor(ex / 256), ty = (long long)floor(ey / 256);
 		/* a 3x3 block so a marker near an edge is whole */
-		struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (tx - 1) * 256, (ty - 1) * 256, 768, 768, NULL};
+		struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (tx - 1) * 256, (ty - 1) * 256, 768, 768,
+		                      NULL};
 		bool empty;
 		struct canvas *c = render_copy(&v, &empty);
 		CHECK(c && !empty);
 		double lx = ex - (double)v.origin_x, ly = ey - (double)v.origin_y, mx = 0, my = 0;
-		int n = colour_centroid(c, BLUE, (int)lx - 10, (int)ly - 10, (int)lx + 10, (int)ly + 10, &mx, &my);
+		int n = colour_centroid(c, BLUE, (int)lx - 10, (int)ly - 10, (int)lx + 10, (int)ly + 10, &mx,
+		                        &my);
 		CHECK_MSG(n > 60, "z%d: %d blue pixels", z, n);
 		CHECK_NEAR(mx, lx, 0.5);
 		CHECK_NEAR(my, ly, 0.5);
@@ -192,9 +194,9 @@ static void test_anchor(void)
 		struct ms_error err;
 		const struct snapshot *snap = tile_map_snapshot(map);
 		const struct site *museum = snapshot_find(snap, "zb-d-museum");
-		CHECK_INT(tile_site_world_px(map, ctx, COORDSYS_WGS84, (size_t)(museum - snap->sites), z, &px, &py,
-					     &err),
-			  MS_OK);
+		CHECK_INT(tile_site_world_px(map, ctx, COORDSYS_WGS84, (size_t)(museum - snap->sites), z, &px,
+		                             &py, &err),
+		          MS_OK);
 		CHECK_NEAR(px, ex, 0.01);
 		CHECK_NEAR(py, ey, 0.01);
 		canvas_free(c);
@@ -219,9 +221,10 @@ static int stitched_diff(int z, long long tx, long long ty, int scale)
 			if (!t)
 				return -1;
 			for (int y = 0; y < T; y++)
-				diff += memcmp(t->px + (size_t)y * T * 4,
-					       whole->px + (((size_t)(j * T + y) * 2 * T) + (size_t)(i * T)) * 4,
-					       (size_t)T * 4) != 0;
+				diff +=
+				    memcmp(t->px + (size_t)y * T * 4,
+				           whole->px + (((size_t)(j * T + y) * 2 * T) + (size_t)(i * T)) * 4,
+				           (size_t)T * 4) != 0;
 			canvas_free(t);
 		}
 	canvas_free(whole);
@@ -273,7 +276,8 @@ static void test_stitch(void)
 }
 
 /* The view of a window of zoom z around two sites (and margin px more). */
-static void view_around(struct tile_view *v, int z, double lat0, double lon0, double lat1, double lon1, double margin)
+static void view_around(struct tile_view *v, int z, double lat0, double lon0, double lat1, double lon1,
+                        double margin)
 {
 	double ax, ay, bx, by;
 	merc_px(lat0, lon0, z, &ax, &ay);
@@ -297,7 +301,7 @@ static void test_clusters(void)
 	CHECK_INT(st.clusters, 1);
 	canvas_free(c);
 	/* the three coincident sites stay one cluster at every zoom */
-	for (int z = 0; z <= MAX_ZOOM_LIMIT; z++) {
+	for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++) {
 		view_around(&v, z, 36.849547, 118.160735, 36.849547, 118.160735, 128);
 		c = render_copy(&v, &empty);
 		tile_ctx_stats(ctx, &st);
@@ -309,7 +313,8 @@ static void test_clusters(void)
 		view_around(&v, z, 36.849547, 118.160735, 36.8495, 118.1950, 100);
 		c = render_copy(&v, &empty);
 		tile_ctx_stats(ctx, &st);
-		CHECK_MSG(st.drawn == 2 && st.clusters == 1, "z%d: %zu drawn %zu clusters", z, st.drawn, st.clusters);
+		CHECK_MSG(st.drawn == 2 && st.clusters == 1, "z%d: %zu drawn %zu clusters", z, st.drawn,
+		          st.clusters);
 		canvas_free(c);
 	}
 	/* labels from label_minzoom on only, and none on the cluster */
@@ -328,7 +333,8 @@ static void test_clusters(void)
 	merc_px(36.849547, 118.160735, 9, &x[0], &y[0]);
 	merc_px(36.8495, 118.1950, 9, &x[3], &y[3]);
 	double ex = (3 * x[0] + x[3]) / 4, ey = (3 * y[0] + y[3]) / 4;
-	v = (struct tile_view){&style, COORDSYS_WGS84, 9, 1, (long long)ex - 128, (long long)ey - 128, 256, 256, NULL};
+	v = (struct tile_view){
+	    &style, COORDSYS_WGS84, 9, 1, (long long)ex - 128, (long long)ey - 128, 256, 256, NULL};
 	c = render_copy(&v, &empty);
 	int n = colour_centroid(c, style.cluster_color, 128 - 20, 128 - 20, 128 + 20, 128 + 20, &mx, &my);
 	CHECK(n > 100);
@@ -374,7 +380,8 @@ static void test_scale2(void)
 		for (int x = 0; x < 256; x++) {
 			int a = 0;
 			for (int k = 0; k < 4; k++)
-				a += c2->px[(((size_t)(2 * y + k / 2) * 512) + (size_t)(2 * x + k % 2)) * 4 + 3];
+				a += c2->px[(((size_t)(2 * y + k / 2) * 512) + (size_t)(2 * x + k % 2)) * 4 +
+				            3];
 			int d = abs(a / 4 - c1->px[((size_t)y * 256 + (size_t)x) * 4 + 3]);
 			sum += d;
 			far += d > 128;
@@ -421,7 +428,8 @@ static void test_gcj02(void)
 	merc_px(glat, glon, z, &gx, &gy);
 	double shift_m = geo_distance_m(36.8495, 118.1950, glat, glon);
 	CHECK_MSG(shift_m > 400 && shift_m < 700, "GCJ-02 shift %g m", shift_m);
-	struct tile_view v = {&style, COORDSYS_WGS84, z, 1, (long long)wx - 512, (long long)wy - 512, 1024, 1024, NULL};
+	struct tile_view v = {&style, COORDSYS_WGS84, z,   1, (long long)wx - 512, (long long)wy - 512,
+	                      1024,   1024,           NULL};
 	bool empty;
 	struct canvas *cw = render_copy(&v, &empty);
 	v.coordsys = COORDSYS_GCJ02;
@@ -451,7 +459,8 @@ static void *worker(void *p)
 		return NULL;
 	double hx, hy;
 	merc_px(36.849547, 118.160735, 15, &hx, &hy);
-	struct tile_view v = {&style, COORDSYS_GCJ02, 15, 1, (long long)hx - 256, (long long)hy - 256, 512, 512, NULL};
+	struct tile_view v = {
+	    &style, COORDSYS_GCJ02, 15, 1, (long long)hx - 256, (long long)hy - 256, 512, 512, NULL};
 	struct canvas *out;
 	bool empty;
 	if (tile_render_view(map, x, &v, &out, &empty, &err) == MS_OK && out) {
@@ -523,7 +532,8 @@ static struct canvas *check_golden(struct tile_map *m, const char *name, const s
 		}
 		for (size_t k = 0; k < npx; k++)
 			drawn += ref->px[k * 4 + 3] != 0;
-		CHECK_MSG(off * 1000 <= npx * 4 * 5, "%s: %zu channels off by > 8 (worst %d)", name, off, worst);
+		CHECK_MSG(off * 1000 <= npx * 4 * 5, "%s: %zu channels off by > 8 (worst %d)", name, off,
+		          worst);
 		CHECK_MSG(drawn > 100, "%s: only %zu pixels drawn", name, drawn);
 	} else {
 		CHECK_MSG(0, "%s: size differs from the golden image", name);
@@ -541,8 +551,8 @@ static struct rgba pixel(const struct canvas *c, int x, int y)
 	const uint8_t *p = c->px + ((size_t)y * (size_t)c->width + (size_t)x) * 4;
 	if (!p[3])
 		return (struct rgba){0, 0, 0, 0};
-	return (struct rgba){(uint8_t)(p[0] * 255 / p[3]), (uint8_t)(p[1] * 255 / p[3]), (uint8_t)(p[2] * 255 / p[3]),
-			     p[3]};
+	return (struct rgba){(uint8_t)(p[0] * 255 / p[3]), (uint8_t)(p[1] * 255 / p[3]),
+	                     (uint8_t)(p[2] * 255 / p[3]), p[3]};
 }
 
 static bool near_colour(struct rgba a, struct rgba b, int tol)
@@ -576,8 +586,9 @@ static void test_golden_approximate(struct tile_map *m, const struct style *def,
 	/* pixels: a 400 px window centred on the site at z13 */
 	double sx, sy;
 	merc_px(YANAN_LAT, YANAN_LON, 13, &sx, &sy);
-	v = (struct tile_view){def, COORDSYS_WGS84, 13, 1, (long long)floor(sx) - 200, (long long)floor(sy) - 200,
-			       400, 400, NULL};
+	v = (struct tile_view){
+	    def, COORDSYS_WGS84, 13, 1, (long long)floor(sx) - 200, (long long)floor(sy) - 200, 400, 400,
+	    NULL};
 	struct canvas *c = canvas_new(400, 400), *out;
 	bool empty;
 	struct ms_error err;
@@ -587,7 +598,8 @@ static void test_golden_approximate(struct tile_map *m, const struct style *def,
 	const struct rgba museum = def->marker_color[CAT_MUSEUM];
 	/* the hole: the style's inside colour at the anchor; the ring of the
 	 * category's colour between the hole (2.5 px) and the outline (5 px) */
-	CHECK(near_colour(pixel(c, (int)ax, (int)ay), def->approx_fill, 24) && pixel(c, (int)ax, (int)ay).a == 255);
+	CHECK(near_colour(pixel(c, (int)ax, (int)ay), def->approx_fill, 24) &&
+	      pixel(c, (int)ax, (int)ay).a == 255);
 	int ring = 0;
 	for (int k = 0; k < 4; k++) {
 		double dx = k == 0 ? 3.8 : k == 1 ? -3.8 : 0, dy = k == 2 ? 3.8 : k == 3 ? -3.8 : 0;
@@ -614,8 +626,8 @@ static void test_golden_approximate(struct tile_map *m, const struct style *def,
 	/* below the zoom where 1 km outgrows the marker (z8: 2 px, the marker
 	 * 3.7), no circle */
 	merc_px(YANAN_LAT, YANAN_LON, 8, &sx, &sy);
-	v = (struct tile_view){def, COORDSYS_WGS84, 8, 1, (long long)floor(sx) - 50, (long long)floor(sy) - 50,
-			       100, 100, NULL};
+	v = (struct tile_view){
+	    def, COORDSYS_WGS84, 8, 1, (long long)floor(sx) - 50, (long long)floor(sy) - 50, 100, 100, NULL};
 	CHECK_INT(tile_render_view(m, ctx, &v, &out, &empty, &err), MS_OK);
 	struct tile_view_stats vs;
 	tile_ctx_stats(ctx, &vs);
@@ -644,7 +656,7 @@ static void test_golden_approximate(struct tile_map *m, const struct style *def,
 
 /* The sites of a filter: the museum and the Gaotai hall (tile_subset_fn). */
 static enum ms_status two_sites(void *arg, const struct snapshot *snap, uint32_t **idx, size_t *n,
-				struct ms_error *err)
+                                struct ms_error *err)
 {
 	(void)arg;
 	(void)err;
@@ -684,7 +696,8 @@ static void test_golden_filtered(struct tile_map *m, const struct style *def)
 	size_t cluster_px = 0;
 	for (int yy = 0; c && yy < 256; yy++)
 		for (int xx = 0; xx < 256; xx++)
-			cluster_px += pixel(c, xx, yy).a > 200 && near_colour(pixel(c, xx, yy), def->cluster_color, 10);
+			cluster_px +=
+			    pixel(c, xx, yy).a > 200 && near_colour(pixel(c, xx, yy), def->cluster_color, 10);
 	CHECK_INT(cluster_px, 0);
 	canvas_free(c);
 	/* the same tile unfiltered holds the cluster */
@@ -727,17 +740,14 @@ static void test_golden(void)
 		int style, z, scale;
 		long long x, y;
 	} cases[] = {
-		{"default_z9", 0, 9, 1, x9, y9},
-		{"default_z14", 0, 14, 1, x14, y14},
-		{"default_z14@2x", 0, 14, 2, x14, y14},
-		{"print_z14", 1, 14, 1, x14, y14},
-		{"default_z15_label", 0, 15, 1, x15, y15},
-		{"print_z15_label@2x", 1, 15, 2, x15, y15},
+	    {"default_z9", 0, 9, 1, x9, y9},           {"default_z14", 0, 14, 1, x14, y14},
+	    {"default_z14@2x", 0, 14, 2, x14, y14},    {"print_z14", 1, 14, 1, x14, y14},
+	    {"default_z15_label", 0, 15, 1, x15, y15}, {"print_z15_label@2x", 1, 15, 2, x15, y15},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct tile_view v;
-		tile_view_of_tile(&v, &styles[cases[i].style], COORDSYS_WGS84, cases[i].z, cases[i].x, cases[i].y,
-				  cases[i].scale);
+		tile_view_of_tile(&v, &styles[cases[i].style], COORDSYS_WGS84, cases[i].z, cases[i].x,
+		                  cases[i].y, cases[i].scale);
 		canvas_free(check_golden(m, cases[i].name, &v));
 	}
 	test_golden_approximate(m, &styles[0], &styles[1]);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/png.h"
 #include "render/tile.h"
 #include "style_files.h"
@@ -329,7 +329,7 @@ static void test_coincident(struct tile_map *m, struct tile_ctx *ctx)
 		struct ms_error err;
 		CHECK_INT(tile_map_subset(m, key, group_sites, &g, &sub, &err), MS_OK);
 		int maxz = styles[g % 2].cluster_maxzoom;
-		for (int z = 0; z <= MAX_ZOOM_LIMIT; z++) {
+		for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++) {
 			/* alone, the group is one cluster of all its sites at its place */
 			struct tile_view_stats vs;
 			group_view(m, ctx, g, z, sub, &vs);
@@ -355,7 +355,7 @@ static void sweep(struct tile_map *m, struct tile_ctx *ctx, int per_zoom)
 {
 	for (int s = 0; s < 2; s++)
 		for (int cs = 0; cs < 2; cs++)
-			for (int z = 0; z <= MAX_ZOOM_LIMIT; z++)
+			for (int z = 0; z <= WEBMERC_MAX_ZOOM; z++)
 				for (int k = 0; k < per_zoom; k++) {
 					long long x, y;
 					tile_of(((size_t)k * 7919 + (size_t)z * 104729) % snap->n, z, &x, &y);

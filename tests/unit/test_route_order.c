@@ -189,17 +189,18 @@ static void test_compass(void)
 		double deg;
 		const char *zh, *en;
 	} cases[] = {
-		{0, "北", "N"},        {22.4999, "北", "N"},    {22.5, "东北", "NE"},   {45, "东北", "NE"},
-		{67.4999, "东北", "NE"}, {67.5, "东", "E"},      {112.5, "东南", "SE"},  {157.5, "南", "S"},
-		{180, "南", "S"},       {202.5, "西南", "SW"},  {247.5, "西", "W"},     {292.5, "西北", "NW"},
-		{337.4999, "西北", "NW"}, {337.5, "北", "N"},   {359.9999, "北", "N"},  {360, "北", "N"},
-		{-22.5, "北", "N"},     {-22.5001, "西北", "NW"}, {720 + 90, "东", "E"},
+	    {0, "北", "N"},           {22.4999, "北", "N"},     {22.5, "东北", "NE"},  {45, "东北", "NE"},
+	    {67.4999, "东北", "NE"},  {67.5, "东", "E"},        {112.5, "东南", "SE"}, {157.5, "南", "S"},
+	    {180, "南", "S"},         {202.5, "西南", "SW"},    {247.5, "西", "W"},    {292.5, "西北", "NW"},
+	    {337.4999, "西北", "NW"}, {337.5, "北", "N"},       {359.9999, "北", "N"}, {360, "北", "N"},
+	    {-22.5, "北", "N"},       {-22.5001, "西北", "NW"}, {720 + 90, "东", "E"},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		int s = route_compass_sector(cases[i].deg);
-		CHECK_MSG(strcmp(route_compass_zh(s), cases[i].zh) == 0 && strcmp(route_compass_en(s), cases[i].en) == 0,
-			  "%g deg -> %s %s, want %s %s", cases[i].deg, route_compass_zh(s), route_compass_en(s),
-			  cases[i].zh, cases[i].en);
+		CHECK_MSG(strcmp(route_compass_zh(s), cases[i].zh) == 0 &&
+		              strcmp(route_compass_en(s), cases[i].en) == 0,
+		          "%g deg -> %s %s, want %s %s", cases[i].deg, route_compass_zh(s),
+		          route_compass_en(s), cases[i].zh, cases[i].en);
 	}
 }
 

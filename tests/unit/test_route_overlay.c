@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "geo/tilemath.h"
+#include "geo/webmerc.h"
 #include "render/glyphs.h"
 #include "route/overlay.h"
 

@@ -140,7 +140,8 @@ static void test_plan(const struct site_set *set)
 			geo_inverse(lat, lon, p->stops[i]->lat, p->stops[i]->lon, &d, &az);
 			CHECK_NEAR(p->legs[i].distance_m, d, 1e-6);
 			CHECK_NEAR(p->legs[i].bearing_deg, az, 1e-9);
-			CHECK_NEAR(p->legs[i].minutes, d * ROUTE_DRIVE_DETOUR / (ROUTE_DRIVE_KMH / 0.06), 1e-9);
+			CHECK_NEAR(p->legs[i].minutes, d * ROUTE_DRIVE_DETOUR / (ROUTE_DRIVE_KMH / 0.06),
+			           1e-9);
 			sum += d;
 			lat = p->stops[i]->lat;
 			lon = p->stops[i]->lon;
@@ -202,10 +203,12 @@ static void test_geojson(const struct route_plan *p, const struct route_sheet *s
 		/* RFC 7946 §7.1: no "properties" on the collection; the summary is
 		 * the route feature's */
 		CHECK(json_object_get(root, "properties") == NULL);
-		json_t *props = json_object_get(json_array_get(json_object_get(root, "features"), 0), "properties");
+		json_t *props =
+		    json_object_get(json_array_get(json_object_get(root, "features"), 0), "properties");
 		CHECK_STR(json_string_value(json_object_get(props, "kind")), "route");
 		CHECK_INT(json_integer_value(json_object_get(props, "stops")), p->n);
-		CHECK_NEAR(json_real_value(json_object_get(props, "total_distance_m")), p->total_distance_m, 0.06);
+		CHECK_NEAR(json_real_value(json_object_get(props, "total_distance_m")), p->total_distance_m,
+		           0.06);
 		CHECK(json_is_true(json_object_get(props, "round_trip")) == p->has_return);
 		json_t *feats = json_object_get(root, "features");
 		CHECK_INT(json_array_size(feats), p->n + 1);
@@ -220,15 +223,20 @@ static void test_geojson(const struct route_plan *p, const struct route_sheet *s
 			json_t *fp = json_object_get(f, "properties");
 			CHECK_STR(json_string_value(json_object_get(f, "id")), p->stops[i]->field[SITE_ID]);
 			CHECK_INT(json_integer_value(json_object_get(fp, "seq")), i + 1);
-			CHECK_STR(json_string_value(json_object_get(fp, "name_zh")), p->stops[i]->field[SITE_NAME_ZH]);
-			CHECK_NEAR(json_number_value(json_object_get(fp, "leg_distance_m")), p->legs[i].distance_m, 0.06);
-			CHECK_NEAR(json_number_value(json_object_get(fp, "bearing_deg")), p->legs[i].bearing_deg, 0.06);
+			CHECK_STR(json_string_value(json_object_get(fp, "name_zh")),
+			          p->stops[i]->field[SITE_NAME_ZH]);
+			CHECK_NEAR(json_number_value(json_object_get(fp, "leg_distance_m")),
+			           p->legs[i].distance_m, 0.06);
+			CHECK_NEAR(json_number_value(json_object_get(fp, "bearing_deg")),
+			           p->legs[i].bearing_deg, 0.06);
 			int sec = route_compass_sector(p->legs[i].bearing_deg);
-			CHECK_STR(json_string_value(json_object_get(fp, "bearing_zh")), route_compass_zh(sec));
+			CHECK_STR(json_string_value(json_object_get(fp, "bearing_zh")),
+			          route_compass_zh(sec));
 			json_t *pt = json_object_get(json_object_get(f, "geometry"), "coordinates");
 			CHECK_NEAR(json_real_value(json_array_get(pt, 1)), p->stops[i]->lat, 1e-6);
 			/* the line passes through the stops in the same order */
-			CHECK_NEAR(json_real_value(json_array_get(json_array_get(coords, i + 1), 1)), p->stops[i]->lat, 1e-6);
+			CHECK_NEAR(json_real_value(json_array_get(json_array_get(coords, i + 1), 1)),
+			           p->stops[i]->lat, 1e-6);
 		}
 		json_decref(root);
 	}
@@ -268,16 +276,18 @@ static void test_gpx(const struct route_plan *p, const struct route_sheet *sh)
 			double elon = at_start ? START_LON : p->stops[seq - 1]->lon;
 			char name[300], *w = name;
 			w += snprintf(name, sizeof name, "%zu.", seq);
-			const char *src = at_start ? "张店区人民公园" : p->stops[seq - 1]->field[SITE_NAME_ZH];
+			const char *src =
+			    at_start ? "张店区人民公园" : p->stops[seq - 1]->field[SITE_NAME_ZH];
 			for (; *src && w < name + sizeof name - 1; src++)
 				if (*src != ' ')
 					*w++ = *src;
 			*w = '\0';
 			double lat = 0, lon = 0;
 			CHECK_MSG(sscanf(line[i], "%lf, %lf", &lat, &lon) == 2 && fabs(lat - elat) < 6e-6 &&
-					  fabs(lon - elon) < 6e-6,
-				  "line %zu: %s, want %.6f, %.6f", i + 1, line[i], elat, elon);
-			CHECK_MSG(strstr(line[i], name) != NULL, "line %zu: %s, want %s", i + 1, line[i], name);
+			              fabs(lon - elon) < 6e-6,
+			          "line %zu: %s, want %.6f, %.6f", i + 1, line[i], elat, elon);
+			CHECK_MSG(strstr(line[i], name) != NULL, "line %zu: %s, want %s", i + 1, line[i],
+			          name);
 		}
 		free(out);
 	}
@@ -318,7 +328,11 @@ static void test_html(const struct route_plan *p, const struct route_sheet *sh)
 	CHECK(strstr(h, "<html lang=\"zh-CN\">") != NULL);
 	CHECK(strstr(h, "@page{size:A4") != NULL);
 	CHECK(strstr(h, "@media print") != NULL);
-	CHECK(strstr(h, "<img src=\"http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&amp;width=800\"") != NULL);
+	CHECK(
+	    strstr(h,
+	           "<img "
+	           "src=\"http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&amp;width=800\"") !=
+	    NULL);
 	CHECK(strstr(h, "2024-05-01") != NULL); /* 09:30 in UTC+8 */
 	CHECK(strstr(h, route_estimate_note_zh) != NULL);
 	const char *names[ROUTE_MAX_STOPS];
@@ -351,13 +365,16 @@ static void test_html(const struct route_plan *p, const struct route_sheet *sh)
 		} else if (have_tool("pdfinfo")) {
 			char cmd[4096];
 			snprintf(cmd, sizeof cmd,
-				 "d=$(mktemp -d) && %s --headless --no-sandbox --disable-gpu --disable-background-networking "
-				 "--disable-component-update --disable-sync --no-pdf-header-footer --user-data-dir=$d "
-				 "--print-to-pdf='%s.pdf' 'file://%s' >/dev/null 2>&1; rm -rf \"$d\"; "
-				 "pdfinfo '%s.pdf' | sed -n 's/^Pages: *//p'",
-				 chrome, path, path, path);
+			         "d=$(mktemp -d) && %s --headless --no-sandbox --disable-gpu "
+			         "--disable-background-networking "
+			         "--disable-component-update --disable-sync --no-pdf-header-footer "
+			         "--user-data-dir=$d "
+			         "--print-to-pdf='%s.pdf' 'file://%s' >/dev/null 2>&1; rm -rf \"$d\"; "
+			         "pdfinfo '%s.pdf' | sed -n 's/^Pages: *//p'",
+			         chrome, path, path, path);
 			char *out = run(cmd);
-			CHECK_MSG(out && atoi(out) >= 1 && atoi(out) <= 2, "ten stops print on %s pages", out ? out : "?");
+			CHECK_MSG(out && atoi(out) >= 1 && atoi(out) <= 2, "ten stops print on %s pages",
+			          out ? out : "?");
 			free(out);
 		}
 	}
@@ -396,7 +413,8 @@ static void test_pdf(const struct route_plan *p, const struct route_sheet *sh0)
 		}
 		snprintf(cmd, sizeof cmd, "pdfinfo '%s' | sed -n 's/^Pages: *//p'", path);
 		char *pages = run(cmd);
-		CHECK_MSG(pages && atoi(pages) >= 1 && atoi(pages) <= 2, "ten stops on %s pages", pages ? pages : "?");
+		CHECK_MSG(pages && atoi(pages) >= 1 && atoi(pages) <= 2, "ten stops on %s pages",
+		          pages ? pages : "?");
 		if (pages) {
 			char want[64];
 			snprintf(want, sizeof want, "Page 1 of %d", atoi(pages));
@@ -448,8 +466,8 @@ static void test_escaping(void)
 	struct route_sheet sh = {.title = "A<B", .generated = 0};
 	struct buf b = BUF_INIT;
 	route_write_gpx(p, &sh, &b);
-	CHECK(strstr(buf_str(&b), "<name>1. &quot;红&quot;&amp;&lt;旧址&gt; Tom&#39;s &lt;b&gt;Hall&lt;/b&gt; &amp; more</name>") !=
-	      NULL);
+	CHECK(strstr(buf_str(&b), "<name>1. &quot;红&quot;&amp;&lt;旧址&gt; Tom&#39;s "
+	                          "&lt;b&gt;Hall&lt;/b&gt; &amp; more</name>") != NULL);
 	CHECK(strstr(buf_str(&b), "<name>A&lt;B</name>") != NULL);
 	buf_reset(&b);
 	route_write_html(p, &sh, &b);
@@ -746,11 +764,11 @@ int main(void)
 		ptrs[i] = &set->v[i];
 	/* 2024-05-01 01:30 UTC = 09:30 in Beijing */
 	struct route_sheet sh = {
-		.title = "淄博红色教育路线 Zibo red-education route",
-		.start_label = "张店区人民公园 Zhangdian People's Park",
-		.generated = 1714527000,
-		.utc_offset_min = 480,
-		.map_url = "http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&width=800",
+	    .title = "淄博红色教育路线 Zibo red-education route",
+	    .start_label = "张店区人民公园 Zhangdian People's Park",
+	    .generated = 1714527000,
+	    .utc_offset_min = 480,
+	    .map_url = "http://127.0.0.1:8080/staticmap.png?bbox=117.9,36.2,118.4,36.9&width=800",
 	};
 	for (int rt = 0; rt <= 1; rt++) {
 		struct route_options opt = {rt, ROUTE_DRIVE};

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "ingest/ingest.h"
 #include "store/rtree_load.h"
 #include "store/snapshot.h"
@@ -163,11 +163,12 @@ static void same_rtree_as_triggers(const char *db)
 	CHECK_INT(sqlite3_exec(h, sql, NULL, NULL, NULL), SQLITE_OK);
 	free(sql);
 	sqlite3_stmt *st = NULL;
-	CHECK_INT(sqlite3_prepare_v2(h,
-				     "SELECT count(*) FROM idx_sites_geom a JOIN c.idx_sites_geom b ON a.pkid = b.pkid "
-				     "WHERE a.xmin = b.xmin AND a.xmax = b.xmax AND a.ymin = b.ymin AND a.ymax = b.ymax",
-				     -1, &st, NULL),
-		  SQLITE_OK);
+	CHECK_INT(sqlite3_prepare_v2(
+	              h,
+	              "SELECT count(*) FROM idx_sites_geom a JOIN c.idx_sites_geom b ON a.pkid = b.pkid "
+	              "WHERE a.xmin = b.xmin AND a.xmax = b.xmax AND a.ymin = b.ymin AND a.ymax = b.ymax",
+	              -1, &st, NULL),
+	          SQLITE_OK);
 	CHECK(st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == n);
 	sqlite3_finalize(st);
 	sqlite3_close(h);
@@ -220,8 +221,11 @@ static void test_round_trip(const char *db)
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
 	CHECK_INT(query_int(db, "SELECT geometry_type FROM geometry_columns WHERE f_table_name='sites'"), 1);
 	CHECK_INT(query_int(db, "SELECT srid FROM geometry_columns WHERE f_table_name='sites'"), 4326);
-	CHECK_INT(query_int(db, "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name='sites'"), 1);
-	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE ST_X(geom) = lon AND ST_Y(geom) = lat"), 25);
+	CHECK_INT(
+	    query_int(db, "SELECT spatial_index_enabled FROM geometry_columns WHERE f_table_name='sites'"),
+	    1);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE ST_X(geom) = lon AND ST_Y(geom) = lat"),
+	          25);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom"), 25);
 }
 
@@ -507,7 +511,7 @@ done:
 	free(db);
 }
 
-/* The CHECK constraints hold core/site's rules inside the file, for any
+/* The CHECK constraints hold site/site's rules inside the file, for any
  * tool that writes it. */
 static void test_checks(const char *db)
 {
@@ -581,7 +585,7 @@ static struct site_set *random_sites(const char *prefix, size_t n)
 }
 
 static const char trigger_sql[] =
-	"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'sites' ORDER BY name";
+    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'sites' ORDER BY name";
 static const char never[] = "0000-01-01T00:00:00.000Z|";
 
 /* Imports of every size go through the bulk paths: a new file (packed
@@ -596,10 +600,11 @@ static void test_bulk_import(void)
 	size_t n = 0;
 
 	/* What SpatiaLite itself makes of the same column. */
-	CHECK_INT(exec_sql(ref, "SELECT InitSpatialMetadata(1); CREATE TABLE sites (id TEXT PRIMARY KEY, lat REAL, "
-				"lon REAL); SELECT AddGeometryColumn('sites', 'geom', 4326, 'POINT', 'XY', 1); "
-				"SELECT CreateSpatialIndex('sites', 'geom')"),
-		  SQLITE_OK);
+	CHECK_INT(
+	    exec_sql(ref, "SELECT InitSpatialMetadata(1); CREATE TABLE sites (id TEXT PRIMARY KEY, lat REAL, "
+	                  "lon REAL); SELECT AddGeometryColumn('sites', 'geom', 4326, 'POINT', 'XY', 1); "
+	                  "SELECT CreateSpatialIndex('sites', 'geom')"),
+	    SQLITE_OK);
 	char *want = query_text(ref, trigger_sql);
 	CHECK(strstr(want, "gii_sites_geom") != NULL && strstr(want, "tmi_sites_geom") != NULL);
 
@@ -610,7 +615,8 @@ static void test_bulk_import(void)
 	char *got = query_text(db, trigger_sql);
 	CHECK_STR(got, want);
 	free(got);
-	char *t = query_text(db, "SELECT last_insert, last_delete FROM geometry_columns_time WHERE f_table_name = 'sites'");
+	char *t = query_text(
+	    db, "SELECT last_insert, last_delete FROM geometry_columns_time WHERE f_table_name = 'sites'");
 	CHECK_MSG(strncmp(t, never, strlen(never)) != 0 && strstr(t, never) != NULL, "%s", t);
 	free(t);
 
@@ -623,14 +629,18 @@ static void test_bulk_import(void)
 	/* A small one goes row by row; a stale entry under the next rowid
 	 * (as a broken file might hold) is dropped either way, as the
 	 * trigger drops it. */
-	CHECK_INT(exec_sql(db, "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
-		  SQLITE_OK);
+	CHECK_INT(
+	    exec_sql(db,
+	             "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
+	    SQLITE_OK);
 	struct site_set *c = random_sites("c", 10);
 	CHECK_MSG(store_import(db, c, false, &n, &err) == MS_OK, "%s", err.msg);
 	same_rtree_as_triggers(db);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom WHERE xmin = 1 AND ymax = 4"), 0);
-	CHECK_INT(exec_sql(db, "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
-		  SQLITE_OK);
+	CHECK_INT(
+	    exec_sql(db,
+	             "INSERT INTO idx_sites_geom VALUES ((SELECT max(rowid) + 1 FROM sites), 1, 2, 3, 4)"),
+	    SQLITE_OK);
 	struct site_set *d = random_sites("d", 3000);
 	CHECK_MSG(store_import(db, d, false, &n, &err) == MS_OK, "%s", err.msg);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM sites"), 7010);
@@ -682,8 +692,9 @@ static void test_rtree_load(void)
 {
 	sqlite3 *db = NULL;
 	CHECK_INT(sqlite3_open(":memory:", &db), SQLITE_OK);
-	CHECK_INT(sqlite3_exec(db, "CREATE VIRTUAL TABLE r USING rtree(id, x0, x1, y0, y1)", NULL, NULL, NULL),
-		  SQLITE_OK);
+	CHECK_INT(
+	    sqlite3_exec(db, "CREATE VIRTUAL TABLE r USING rtree(id, x0, x1, y0, y1)", NULL, NULL, NULL),
+	    SQLITE_OK);
 
 	/* The rounding: SQLite's own conversion of the same doubles. */
 	enum { NR = 2000 };
@@ -691,7 +702,7 @@ static void test_rtree_load(void)
 	for (int i = 0; i < NR; i++) {
 		double e = pow(10.0, urand(-40, 6));
 		v[i] = i < 8 ? (double[]){0.1, -0.1, 0, 1e-45, -1e-45, 179.9999999, -180, 3.4e38}[i]
-			     : (i % 2 ? -e : e);
+		             : (i % 2 ? -e : e);
 	}
 	sqlite3_stmt *ins = NULL, *get = NULL;
 	sqlite3_prepare_v2(db, "INSERT INTO r VALUES (?1, ?2, ?2, ?2, ?2)", -1, &ins, NULL);
@@ -707,7 +718,7 @@ static void test_rtree_load(void)
 	while (sqlite3_step(get) == SQLITE_ROW) {
 		double d = v[sqlite3_column_int(get, 0) - 1];
 		same += sqlite3_column_double(get, 1) == (double)store_rtree_down(d) &&
-			sqlite3_column_double(get, 2) == (double)store_rtree_up(d);
+		        sqlite3_column_double(get, 2) == (double)store_rtree_up(d);
 	}
 	sqlite3_finalize(get);
 	CHECK_INT(same, NR);
@@ -725,18 +736,21 @@ static void test_rtree_load(void)
 		CHECK_INT(one(db, "SELECT count(*) FROM r"), n);
 		sqlite3_stmt *ck = NULL;
 		sqlite3_prepare_v2(db, "SELECT rtreecheck('r')", -1, &ck, NULL);
-		CHECK(sqlite3_step(ck) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(ck, 0), "ok") == 0);
+		CHECK(sqlite3_step(ck) == SQLITE_ROW &&
+		      strcmp((const char *)sqlite3_column_text(ck, 0), "ok") == 0);
 		sqlite3_finalize(ck);
 		sqlite3_stmt *q = NULL;
-		sqlite3_prepare_v2(db, "SELECT count(*) FROM r WHERE x1 >= ?1 AND x0 <= ?2 AND y1 >= ?3 AND y0 <= ?4",
-				   -1, &q, NULL);
+		sqlite3_prepare_v2(
+		    db, "SELECT count(*) FROM r WHERE x1 >= ?1 AND x0 <= ?2 AND y1 >= ?3 AND y0 <= ?4", -1,
+		    &q, NULL);
 		int bad = 0;
 		for (int qi = 0; qi < NQ; qi++) {
-			double w = urand(-180, 170), s0 = urand(-90, 80), e = w + urand(0, 40), nn = s0 + urand(0, 20);
+			double w = urand(-180, 170), s0 = urand(-90, 80), e = w + urand(0, 40),
+			       nn = s0 + urand(0, 20);
 			size_t want = 0;
 			for (size_t i = 0; i < n; i++)
 				want += store_rtree_up(p[i].x) >= w && store_rtree_down(p[i].x) <= e &&
-					store_rtree_up(p[i].y) >= s0 && store_rtree_down(p[i].y) <= nn;
+				        store_rtree_up(p[i].y) >= s0 && store_rtree_down(p[i].y) <= nn;
 			sqlite3_bind_double(q, 1, w);
 			sqlite3_bind_double(q, 2, e);
 			sqlite3_bind_double(q, 3, s0);
@@ -751,24 +765,26 @@ static void test_rtree_load(void)
 			struct rtree_point extra[3] = {{100000, 1, 2}, {100001, -3, -4}, {100002, 5, 6}};
 			CHECK_MSG(store_rtree_load(db, "r", extra, 3, true, &err) == MS_OK, "%s", err.msg);
 			CHECK_INT(one(db, "SELECT count(*) FROM r"), n + 3);
-			CHECK_INT(one(db, "SELECT count(*) FROM r WHERE x0 <= -3 AND x1 >= -3 AND y0 <= -4 AND y1 >= -4 "
-					  "AND id = 100001"),
-				  1);
+			CHECK_INT(one(db, "SELECT count(*) FROM r WHERE x0 <= -3 AND x1 >= -3 AND y0 <= -4 "
+			                  "AND y1 >= -4 "
+			                  "AND id = 100001"),
+			          1);
 		}
 		free(p);
 	}
 
 	/* Not a plain 2-D float rtree: refused, untouched. */
 	static const char *const other[] = {
-		"CREATE VIRTUAL TABLE o USING rtree_i32(id, x0, x1, y0, y1)",
-		"CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, +name)",
-		"CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, z0, z1)",
-		"CREATE TABLE o (id INTEGER PRIMARY KEY, x0, x1, y0, y1)",
+	    "CREATE VIRTUAL TABLE o USING rtree_i32(id, x0, x1, y0, y1)",
+	    "CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, +name)",
+	    "CREATE VIRTUAL TABLE o USING rtree(id, x0, x1, y0, y1, z0, z1)",
+	    "CREATE TABLE o (id INTEGER PRIMARY KEY, x0, x1, y0, y1)",
 	};
 	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++) {
 		CHECK_INT(sqlite3_exec(db, other[i], NULL, NULL, NULL), SQLITE_OK);
-		CHECK_INT(sqlite3_exec(db, "INSERT INTO o (id, x0, x1, y0, y1) VALUES (1, 0, 1, 0, 1)", NULL, NULL, NULL),
-			  SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db, "INSERT INTO o (id, x0, x1, y0, y1) VALUES (1, 0, 1, 0, 1)", NULL,
+		                       NULL, NULL),
+		          SQLITE_OK);
 		struct rtree_point pt = {2, 5, 5};
 		struct ms_error err = {0};
 		CHECK_INT(store_rtree_load(db, "o", &pt, 1, false, &err), MS_EUSAGE);

@@ -123,10 +123,8 @@ static void test_csv(void)
 	/* derived from confidence in the first import, stated from then on */
 	CHECK(strstr(csv, "\r\naw-2,乙,,monument,,,,,,-0.000001,-179.999999,,exact,street,200,,,,\r\n") !=
 	      NULL);
-	CHECK(strstr(
-	          csv,
-	          "\r\naw-3,丙,  spaced  ,former_site,,,,,,89.99,0,,\",\",unknown,50000,,,[],\"\"\"\"\"\"\r\n") !=
-	      NULL);
+	CHECK(strstr(csv, "\r\naw-3,丙,  spaced  "
+	                  ",former_site,,,,,,89.99,0,,\",\",unknown,50000,,,[],\"\"\"\"\"\"\r\n") != NULL);
 	free(csv);
 }
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "store/snapshot.h"
 
 #define N 3000

@@ -197,7 +197,7 @@
    * Every site carries position_quality and position_uncertainty_m (the
    * radius within which it lies).  Anything coarser than street level is
    * approximate and says so, with the radius formatted as the route
-   * sheets format it (core/site.c, site_format_uncertainty): metres below
+   * sheets format it (site/site.c, site_format_uncertainty): metres below
    * 100 m, tens of metres below 1 km, one decimal below 10 km, whole
    * kilometres above. */
   var PRECISE = { surveyed: true, street: true };

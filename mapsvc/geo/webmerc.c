@@ -1,6 +1,6 @@
 /*
- * tilemath.c - Web Mercator (EPSG:3857) and the XYZ tile grid; see
- * tilemath.h.
+ * webmerc.c - Web Mercator (EPSG:3857) and the XYZ tile grid; see
+ * webmerc.h.
  *
  * The closed formulas are those of EPSG's "Popular Visualisation Pseudo
  * Mercator" (method 1024, IOGP Guidance Note 7-2 §3.5.2.1): spherical
@@ -16,7 +16,7 @@
  * kept every tile's bytes when the closed form replaced it, and a marker
  * anchor rounded to 1/256 px cannot flip on a last-bit difference.
  */
-#include "tilemath.h"
+#include "webmerc.h"
 
 #include <math.h>
 
@@ -25,7 +25,7 @@
 #define DEG2RAD (M_PI / 180.0)
 #define RAD2DEG (180.0 / M_PI)
 
-bool tile_valid(int z, long long x, long long y, int max_zoom)
+bool webmerc_tile_valid(int z, long long x, long long y, int max_zoom)
 {
 	/* z < 63 keeps the shift below defined whatever max_zoom says. */
 	if (z < 0 || z > max_zoom || z >= 63)
@@ -75,7 +75,7 @@ void webmerc_world_px(double lon, double lat, int z, int tile_px, double *px, do
 	webmerc_to_world_px(mx, my, z, tile_px, px, py);
 }
 
-void world_px_to_webmerc(double px, double py, int z, int tile_px, double *mx, double *my)
+void webmerc_from_world_px(double px, double py, int z, int tile_px, double *mx, double *my)
 {
 	double size = world_size_px(z, tile_px);
 	*mx = px / size * (2.0 * WEBMERC_HALF) - WEBMERC_HALF;
@@ -89,7 +89,7 @@ static double grid_lat(double y, int z)
 	return atan(sinh(t)) * RAD2DEG;
 }
 
-void tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, double *n)
+void webmerc_tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, double *n)
 {
 	double tiles = ldexp(1.0, z);
 	*w = x / tiles * 360.0 - 180.0;
@@ -98,7 +98,7 @@ void tile_bounds_lonlat(int z, int x, int y, double *w, double *s, double *e, do
 	*s = grid_lat(y + 1.0, z);
 }
 
-void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
+void webmerc_tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 {
 	double px, py;
 	webmerc_world_px(lon, lat, z, 1, &px, &py);
@@ -110,4 +110,46 @@ void tile_from_lonlat(double lon, double lat, int z, int *x, int *y)
 		ty = 0;
 	*x = (int)(tx > max ? max : tx);
 	*y = (int)(ty > max ? max : ty);
+}
+
+void webmerc_tile_range(const double box[4], int z, struct webmerc_range *r)
+{
+	/* XYZ rows grow southward: the north-west corner gives the first */
+	webmerc_tile_from_lonlat(box[0], box[3], z, &r->x0, &r->y0);
+	webmerc_tile_from_lonlat(box[2], box[1], z, &r->x1, &r->y1);
+}
+
+long long webmerc_tile_count(const double box[4], int zmin, int zmax)
+{
+	long long n = 0;
+	for (int z = zmin; z <= zmax; z++) {
+		struct webmerc_range r;
+		webmerc_tile_range(box, z, &r);
+		n += (long long)(r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1);
+	}
+	return n;
+}
+
+/* Why these numbers: 1024 px is the map of a laptop browser or a phone
+ * held sideways, the view a client opens first; zoom 14 shows a town's
+ * streets, closer than which one site alone fills the screen and nothing
+ * around it says where it is. */
+int webmerc_fit_zoom(double west, double south, double east, double north, int zmin, int zmax)
+{
+	double mw, ms, me, mn;
+	webmerc_from_lonlat(west, south, &mw, &ms);
+	webmerc_from_lonlat(east, north, &me, &mn);
+	double span = fmax(me - mw, mn - ms); /* metres */
+	int z = WEBMERC_FIT_MAX_ZOOM;
+	if (span > 0) {
+		double fit =
+		    floor(log2((double)WEBMERC_FIT_VIEW_PX / WEBMERC_TILE_SIZE * 2 * WEBMERC_HALF / span));
+		if (fit < z)
+			z = (int)fit;
+	}
+	if (z < zmin)
+		z = zmin;
+	if (z > zmax)
+		z = zmax;
+	return z;
 }

@@ -1,4 +1,4 @@
-/* test_core_site.c - core/site, the data model: category and position
+/* test_site.c - site/site, the data model: category and position
  * quality names and labels round-trip, the columns follow data/sites.csv,
  * confidence maps onto a quality, radii are checked and formatted, a
  * site_set copies strings into its arena, reserves, grows and sorts, and
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/site.h"
+#include "site/site.h"
 #include "util/mem.h"
 #include "util/utf8.h"
 

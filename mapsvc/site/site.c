@@ -11,61 +11,61 @@
 static const struct {
 	const char *name, *zh, *en;
 } categories[CAT_COUNT] = {
-	[CAT_MEMORIAL_HALL] = {"memorial_hall", "纪念馆", "Memorial hall"},
-	[CAT_MUSEUM] = {"museum", "博物馆", "Museum"},
-	[CAT_MARTYRS_CEMETERY] = {"martyrs_cemetery", "烈士陵园", "Martyrs' cemetery"},
-	[CAT_FORMER_SITE] = {"former_site", "革命旧址", "Former revolutionary site"},
-	[CAT_MONUMENT] = {"monument", "纪念碑（亭）", "Monument"},
-	[CAT_EDUCATION_BASE] = {"education_base", "教育基地", "Education base"},
-	[CAT_STUDY_STATION] = {"study_station", "学习驿站", "Study station"},
-	[CAT_TRAINING_SCHOOL] = {"training_school", "党校（干部学院）", "Training school"},
+    [CAT_MEMORIAL_HALL] = {"memorial_hall", "纪念馆", "Memorial hall"},
+    [CAT_MUSEUM] = {"museum", "博物馆", "Museum"},
+    [CAT_MARTYRS_CEMETERY] = {"martyrs_cemetery", "烈士陵园", "Martyrs' cemetery"},
+    [CAT_FORMER_SITE] = {"former_site", "革命旧址", "Former revolutionary site"},
+    [CAT_MONUMENT] = {"monument", "纪念碑（亭）", "Monument"},
+    [CAT_EDUCATION_BASE] = {"education_base", "教育基地", "Education base"},
+    [CAT_STUDY_STATION] = {"study_station", "学习驿站", "Study station"},
+    [CAT_TRAINING_SCHOOL] = {"training_school", "党校（干部学院）", "Training school"},
 };
 
 static const struct {
 	const char *name, *zh, *en;
 	double default_m, max_m;
 } qualities[SITE_QUALITY_COUNT] = {
-	[SITE_QUALITY_SURVEYED] = {"surveyed", "实测", "Surveyed", 30, 100},
-	[SITE_QUALITY_STREET] = {"street", "街道级", "Street level", 200, 500},
-	[SITE_QUALITY_VILLAGE] = {"village", "村级", "Village level", 1000, SITE_UNCERTAINTY_MAX_M},
-	[SITE_QUALITY_TOWN] = {"town", "乡镇级", "Town level", 5000, SITE_UNCERTAINTY_MAX_M},
-	[SITE_QUALITY_COUNTY] = {"county", "县级", "County level", 30000, SITE_UNCERTAINTY_MAX_M},
-	[SITE_QUALITY_UNKNOWN] = {"unknown", "未知", "Unknown", 50000, SITE_UNCERTAINTY_MAX_M},
+    [SITE_QUALITY_SURVEYED] = {"surveyed", "实测", "Surveyed", 30, 100},
+    [SITE_QUALITY_STREET] = {"street", "街道级", "Street level", 200, 500},
+    [SITE_QUALITY_VILLAGE] = {"village", "村级", "Village level", 1000, SITE_UNCERTAINTY_MAX_M},
+    [SITE_QUALITY_TOWN] = {"town", "乡镇级", "Town level", 5000, SITE_UNCERTAINTY_MAX_M},
+    [SITE_QUALITY_COUNTY] = {"county", "县级", "County level", 30000, SITE_UNCERTAINTY_MAX_M},
+    [SITE_QUALITY_UNKNOWN] = {"unknown", "未知", "Unknown", 50000, SITE_UNCERTAINTY_MAX_M},
 };
 
 const char *const site_field_names[SITE_NFIELDS] = {
-	[SITE_ID] = "id",
-	[SITE_NAME_ZH] = "name_zh",
-	[SITE_NAME_EN] = "name_en",
-	[SITE_CATEGORY] = "category",
-	[SITE_COUNTY] = "county",
-	[SITE_TOWN] = "town",
-	[SITE_ADDRESS] = "address",
-	[SITE_DESCRIPTION] = "description",
-	[SITE_OPENING_HOURS] = "opening_hours",
-	[SITE_COORD_SOURCE] = "coord_source",
-	[SITE_CONFIDENCE] = "confidence",
-	[SITE_SOURCE_URL] = "source_url",
+    [SITE_ID] = "id",
+    [SITE_NAME_ZH] = "name_zh",
+    [SITE_NAME_EN] = "name_en",
+    [SITE_CATEGORY] = "category",
+    [SITE_COUNTY] = "county",
+    [SITE_TOWN] = "town",
+    [SITE_ADDRESS] = "address",
+    [SITE_DESCRIPTION] = "description",
+    [SITE_OPENING_HOURS] = "opening_hours",
+    [SITE_COORD_SOURCE] = "coord_source",
+    [SITE_CONFIDENCE] = "confidence",
+    [SITE_SOURCE_URL] = "source_url",
 };
 
 /* field is only meaningful for SITE_COL_TEXT (SITE_ID, i.e. 0, otherwise) */
 const struct site_column site_columns[SITE_NCOLUMNS] = {
-	{"id", SITE_COL_TEXT, SITE_ID},
-	{"name_zh", SITE_COL_TEXT, SITE_NAME_ZH},
-	{"name_en", SITE_COL_TEXT, SITE_NAME_EN},
-	{"category", SITE_COL_TEXT, SITE_CATEGORY},
-	{"county", SITE_COL_TEXT, SITE_COUNTY},
-	{"town", SITE_COL_TEXT, SITE_TOWN},
-	{"address", SITE_COL_TEXT, SITE_ADDRESS},
-	{"description", SITE_COL_TEXT, SITE_DESCRIPTION},
-	{"opening_hours", SITE_COL_TEXT, SITE_OPENING_HOURS},
-	{"lat", SITE_COL_LAT, SITE_ID},
-	{"lon", SITE_COL_LON, SITE_ID},
-	{"coord_source", SITE_COL_TEXT, SITE_COORD_SOURCE},
-	{"confidence", SITE_COL_TEXT, SITE_CONFIDENCE},
-	{SITE_COLUMN_QUALITY, SITE_COL_QUALITY, SITE_ID},
-	{SITE_COLUMN_UNCERTAINTY, SITE_COL_UNCERTAINTY, SITE_ID},
-	{"source_url", SITE_COL_TEXT, SITE_SOURCE_URL},
+    {"id", SITE_COL_TEXT, SITE_ID},
+    {"name_zh", SITE_COL_TEXT, SITE_NAME_ZH},
+    {"name_en", SITE_COL_TEXT, SITE_NAME_EN},
+    {"category", SITE_COL_TEXT, SITE_CATEGORY},
+    {"county", SITE_COL_TEXT, SITE_COUNTY},
+    {"town", SITE_COL_TEXT, SITE_TOWN},
+    {"address", SITE_COL_TEXT, SITE_ADDRESS},
+    {"description", SITE_COL_TEXT, SITE_DESCRIPTION},
+    {"opening_hours", SITE_COL_TEXT, SITE_OPENING_HOURS},
+    {"lat", SITE_COL_LAT, SITE_ID},
+    {"lon", SITE_COL_LON, SITE_ID},
+    {"coord_source", SITE_COL_TEXT, SITE_COORD_SOURCE},
+    {"confidence", SITE_COL_TEXT, SITE_CONFIDENCE},
+    {SITE_COLUMN_QUALITY, SITE_COL_QUALITY, SITE_ID},
+    {SITE_COLUMN_UNCERTAINTY, SITE_COL_UNCERTAINTY, SITE_ID},
+    {"source_url", SITE_COL_TEXT, SITE_SOURCE_URL},
 };
 
 const char *site_category_name(enum site_category c)
@@ -143,8 +143,8 @@ enum site_quality site_quality_from_confidence(const char *confidence)
 		const char *confidence;
 		enum site_quality quality;
 	} map[] = {
-		{"exact", SITE_QUALITY_STREET},
-		{"approximate", SITE_QUALITY_UNKNOWN},
+	    {"exact", SITE_QUALITY_STREET},
+	    {"approximate", SITE_QUALITY_UNKNOWN},
 	};
 	if (!confidence)
 		return SITE_QUALITY_UNKNOWN;
@@ -225,7 +225,8 @@ struct site *site_set_add(struct site_set *set, const struct site *s)
 	d->category = s->category;
 	d->quality = s->quality;
 	d->uncertainty_m = s->uncertainty_m;
-	d->extra = s->extra && s->extra[0] && strcmp(s->extra, "{}") ? arena_strdup(set->strings, s->extra) : "{}";
+	d->extra =
+	    s->extra && s->extra[0] && strcmp(s->extra, "{}") ? arena_strdup(set->strings, s->extra) : "{}";
 	return d;
 }
 
@@ -247,6 +248,5 @@ void site_set_sort_by_id(struct site_set *set)
 
 bool site_coord_valid(double lat, double lon)
 {
-	return isfinite(lat) && isfinite(lon) && lat >= -90.0 && lat <= 90.0 && lon >= -180.0 &&
-	       lon <= 180.0;
+	return isfinite(lat) && isfinite(lon) && lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0;
 }

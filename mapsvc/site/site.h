@@ -155,11 +155,11 @@ void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
 
 struct site {
 	const char *field[SITE_NFIELDS]; /* never NULL; "" when absent */
-	double lat, lon;                  /* WGS-84 degrees */
-	enum site_category category;      /* agrees with field[SITE_CATEGORY] */
-	enum site_quality quality;        /* how the position was obtained */
-	double uncertainty_m;             /* the site is within this many metres of lat/lon */
-	const char *extra;                /* JSON object text, "{}" when none */
+	double lat, lon;                 /* WGS-84 degrees */
+	enum site_category category;     /* agrees with field[SITE_CATEGORY] */
+	enum site_quality quality;       /* how the position was obtained */
+	double uncertainty_m;            /* the site is within this many metres of lat/lon */
+	const char *extra;               /* JSON object text, "{}" when none */
 };
 
 /*

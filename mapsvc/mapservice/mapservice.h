@@ -1,0 +1,169 @@
+/*
+ * mapservice.h - the map service: the one owner of what drawing needs,
+ * for the server and the commands alike.
+ *
+ * It owns the current generation of the map - the sites (a snapshot of
+ * the database), the looks (every style of the styles folder, through the
+ * loader styleset/) and the layouts computed over the two (a tile_map) -
+ * plus the tile cache and one render context per thread.  `mapsvc serve`
+ * builds it before the server listens and hands it to the handlers (in
+ * the server's config); `mapsvc render`, `seed` and `route` build one to
+ * draw with.  Nothing of HTTP is here, and the server knows nothing of
+ * styles or caches.
+ *
+ * Generations: a reload (SIGHUP) loads a new snapshot and a new style set
+ * beside the current ones and, only when both loaded, swaps the new
+ * generation in; a broken database or style file leaves the current one
+ * serving and says why.  A request acquires the generation current when
+ * it starts and releases it when it ends, so it sees one whole (snapshot,
+ * styles, layouts) triple, never a mix; an old generation is freed by the
+ * release of its last request.  Loading happens outside any lock; the
+ * swap and an acquire hold a mutex for a pointer copy and a reference
+ * count, so a reload never blocks requests.
+ *
+ * Tiles: mapservice_tile answers from the cache, keyed by everything the
+ * bytes depend on (data and style versions, address, scale, system, the
+ * subset of sites drawn), so a reload never serves stale bytes; concurrent
+ * misses of one tile render it once (render/tilecache.h).  A generation's
+ * cluster hierarchies, one per distinct clustering of its styles, are
+ * built with its snapshot (snapshot_load_with), before it is made
+ * current: no visitor of new data waits for them.
+ *
+ * Threads: every function may be called from any thread, except
+ * mapservice_free (when no other thread uses the service).  A generation
+ * is immutable; its tile_map computes layouts lazily, thread-safely.
+ */
+#ifndef MS_MAPSERVICE_H
+#define MS_MAPSERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../geo/geo.h"
+#include "../render/tile.h"
+#include "../render/tilecache.h"
+#include "../store/snapshot.h"
+#include "../styleset/styleset.h"
+#include "../tilestore/tilestore.h"
+#include "../util/ms_error.h"
+#include "../util/refcount.h"
+
+/* The style a tile URL without one draws with (styles/default.json); a
+ * folder without it uses its first style. */
+#define MAPSERVICE_DEFAULT_STYLE "default"
+
+struct mapservice_config {
+	const char *db_path;    /* the database a generation's snapshot is read from */
+	const char *styles_dir; /* its styles (every *.json); NULL: a generation without styles */
+	size_t cache_bytes;     /* tile cache budget; 0 keeps no tile (single flight still applies) */
+};
+
+/* One generation: the sites and the looks that go together. */
+struct mapservice_gen {
+	struct snapshot *snap;      /* the sites */
+	const struct style *styles; /* sorted by name; nstyles of them */
+	size_t nstyles;
+	const struct style *def;   /* MAPSERVICE_DEFAULT_STYLE, else the first; NULL without styles */
+	struct tile_map *map;      /* the layouts of snap in these styles */
+	unsigned long long serial; /* 1 for the first generation, then one more per reload */
+	/* private */
+	struct styleset *set_;
+	struct ms_ref refs_;
+};
+
+struct mapservice;
+
+/* A service with no generation yet (load one with mapservice_load).  The
+ * config's strings are borrowed for the service's lifetime. */
+struct mapservice *mapservice_new(const struct mapservice_config *cfg);
+/* Stops and frees everything: the generation, the cache, every thread's
+ * context.  No other thread may use the service, and no generation may
+ * still be acquired.  NULL is fine. */
+void mapservice_free(struct mapservice *ms);
+
+/* Loads the styles and then the database of the config into a new
+ * generation and makes it current.  On failure the current generation (if
+ * any) stays, and err says what and where: the style loader's
+ * "FILE:LINE: reason", MS_EDATA for a styles folder without styles, the
+ * store's errors. */
+enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err);
+/* Makes a generation of snap (a reference is taken) and set (owned from
+ * now on; NULL: no styles) current: a source other than the config's
+ * paths (tests, fuzzers). */
+void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set);
+
+/* The current generation, retained for the caller (NULL before the first
+ * load); mapservice_release it when done. */
+struct mapservice_gen *mapservice_acquire(struct mapservice *ms);
+void mapservice_release(struct mapservice_gen *g);
+/* The style called name in g, or NULL. */
+const struct style *mapservice_style(const struct mapservice_gen *g, const char *name);
+
+/* This thread's render context, made on first use and freed with the
+ * service (or when the thread ends); NULL with err if it cannot be made. */
+struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err);
+
+/* A tile's address in a generation's map. */
+struct mapservice_tile {
+	const struct style *style; /* one of the generation's */
+	enum coordsys cs;          /* the basemap's system */
+	int z;
+	long long x, y; /* XYZ, in the grid (render/tile.h) */
+	int scale;      /* 1 or 2 (@2x) */
+	/* Only some of the sites (a filter's): subset_key names them (the
+	 * filter's canonical text, part of the cache key and the tag), and
+	 * select lists them the first time the generation's map needs them
+	 * (tile_map_subset).  NULL: every site. */
+	const char *subset_key;
+	tile_subset_fn select;
+	void *select_arg;
+};
+
+/* The encoded PNG of tile t of g, from the cache or rendered into it (a
+ * reference for the caller: tcache_blob_release it).  *tag identifies the
+ * bytes: equal tags, equal bytes, as long as the service runs (the
+ * address and the data and style versions, hashed), for a strong ETag.
+ * MS_EUSAGE when the address is not in the grid; the renderer's errors. */
+enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
+                               const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
+                               struct ms_error *err);
+
+/* What the overlay says of itself, in TileJSON and in tile stores. */
+#define MAPSERVICE_TILES_DESCRIPTION                                                                         \
+	"Party-history education sites: markers by category, clusters and Chinese names"
+#define MAPSERVICE_TILES_ATTRIBUTION                                                                         \
+	"Sites: mapsvc red-resource data (sources per site in /collections/sites/items)"
+#define MAPSERVICE_TILES_VERSION "1.0.0"
+
+/* Pre-rendering a zoom range over a box into a tile store (mapsvc seed). */
+struct mapservice_seed {
+	const struct style *style; /* one of the generation's */
+	enum coordsys cs;
+	int scale, zmin, zmax;
+	double box[4];      /* west, south, east, north in cs */
+	const char *path;   /* the store to write (replaced when complete) */
+	const char *format; /* its backend (tilestore.h); NULL: by path's extension */
+	/* Called after each tile with the count done; false stops the seed
+	 * (MS_EIO "interrupted after N of M tiles").  May be NULL. */
+	bool (*progress)(void *arg, long long done, long long total, int zoom);
+	void *arg;
+};
+/* Renders every tile of the job with g, the very bytes mapservice_tile
+ * gives, into a new store at job->path described by the job (bounds, its
+ * fit zoom as the centre, the style's title, MAPSERVICE_TILES_*, the
+ * coordsys and scale), published whole at the end; on any failure or
+ * stop nothing is left of it.  *stats (may be NULL) gets the store's
+ * counts. */
+enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_gen *g,
+                               const struct mapservice_seed *job, struct tilestore_stats *stats,
+                               struct ms_error *err);
+
+/* What the service has done, for /metrics. */
+struct mapservice_stats {
+	unsigned long long reloads; /* generations made current after the first */
+	struct tcache_stats cache;
+};
+void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * pipeline.c - a route sheet from request to bytes; see pipeline.h.
+ */
+#include "pipeline.h"
+
+#include <string.h>
+
+#include "overlay.h"
+
+const char *const route_format_names[] = {"json", "gpx", "html", "pdf", NULL};
+
+int route_format_parse(const char *s)
+{
+	for (int i = 0; route_format_names[i]; i++)
+		if (!strcmp(s, route_format_names[i]))
+			return i;
+	return -1;
+}
+
+bool route_request_draws(const struct route_request *rq)
+{
+	return rq->format == ROUTE_FORMAT_PDF || (rq->format == ROUTE_FORMAT_HTML && !rq->map_link);
+}
+
+/* The plan of the request's start and stops. */
+static enum ms_status plan_of(const struct snapshot *snap, const struct route_request *rq,
+                              struct route_plan **plan, struct ms_error *err)
+{
+	if (!rq->sites == !rq->nearest)
+		return ms_fail(err, MS_EUSAGE, "sites: give either sites=ID,... or nearest=N");
+	const struct site *stops[ROUTE_MAX_STOPS];
+	size_t n = 0;
+	enum ms_status st =
+	    rq->sites ? route_select_ids(snap, rq->sites, stops, &n, err)
+	              : route_select_nearest(snap, rq->from_lat, rq->from_lon, rq->nearest, stops, &n, err);
+	return st == MS_OK ? route_plan_build(rq->from_lat, rq->from_lon, stops, n, &rq->opt, plan, err) : st;
+}
+
+/* The overview map of the plan as PNG. */
+static enum ms_status map_png(const struct route_drawing *draw, const struct route_plan *p, struct buf *png,
+                              struct ms_error *err)
+{
+	if (!draw)
+		return ms_fail(err, MS_EINTERNAL, "route sheet: a map to draw and nothing to draw it with");
+	const struct style *print = style_find(draw->styles, draw->nstyles, ROUTE_MAP_STYLE);
+	if (!print) /* the server's or the folder's data, not the request */
+		return ms_fail(err, MS_EDATA, "the styles have no %s style (%s.json) for the sheet's map",
+		               ROUTE_MAP_STYLE, ROUTE_MAP_STYLE);
+	return route_map_plan_png(draw->map, draw->ctx, print, p, ROUTE_SHEET_MAP_W, ROUTE_SHEET_MAP_H,
+	                          ROUTE_SHEET_MAP_SCALE, png, err);
+}
+
+/* The static map URL drawing what map_png draws: the plan's points
+ * fitted, the route over them. */
+static void map_url(const char *link, const struct route_plan *p, struct buf *url)
+{
+	buf_printf(url, "%s?width=%d&height=%d&scale=%d&start=%.6f,%.6f&markers=", link, ROUTE_SHEET_MAP_W,
+	           ROUTE_SHEET_MAP_H, ROUTE_SHEET_MAP_SCALE, p->start_lat, p->start_lon);
+	for (size_t i = 0; i < p->n; i++)
+		buf_printf(url, "%s%.6f,%.6f", i ? "%7C" : "", p->stops[i]->lat, p->stops[i]->lon);
+	if (p->has_return)
+		buf_puts(url, "&return=1");
+}
+
+/* RFC 4648 base64, for the data: URI. */
+static void base64(struct buf *out, const unsigned char *p, size_t n)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	buf_reserve(out, (n + 2) / 3 * 4 + 1);
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		buf_putc(out, tab[v >> 18 & 63]);
+		buf_putc(out, tab[v >> 12 & 63]);
+		buf_putc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
+		buf_putc(out, i + 2 < n ? tab[v & 63] : '=');
+	}
+}
+
+/* The HTML sheet, its map linked or embedded. */
+static enum ms_status write_html(const struct route_request *rq, const struct route_drawing *draw,
+                                 const struct route_plan *p, struct route_sheet *sheet, struct buf *out,
+                                 struct ms_error *err)
+{
+	struct buf url = BUF_INIT, png = BUF_INIT;
+	enum ms_status st = MS_OK;
+	if (rq->map_link) {
+		map_url(rq->map_link, p, &url);
+	} else if ((st = map_png(draw, p, &png, err)) == MS_OK) {
+		buf_puts(&url, "data:image/png;base64,");
+		base64(&url, (const unsigned char *)png.data, png.len);
+	}
+	if (st == MS_OK) {
+		sheet->map_url = buf_str(&url);
+		route_write_html(p, sheet, out);
+	}
+	buf_free(&png);
+	buf_free(&url);
+	return st;
+}
+
+static enum ms_status write_pdf(const struct route_drawing *draw, const struct route_plan *p,
+                                struct route_sheet *sheet, struct buf *out, struct ms_error *err)
+{
+	struct buf png = BUF_INIT;
+	enum ms_status st = map_png(draw, p, &png, err);
+	if (st == MS_OK) {
+		sheet->map_png = (const unsigned char *)png.data;
+		sheet->map_png_len = png.len;
+		st = route_write_pdf(p, sheet, out, err);
+	}
+	buf_free(&png);
+	return st;
+}
+
+enum ms_status route_sheet_make(const struct snapshot *snap, const struct route_request *rq,
+                                const struct route_drawing *draw, struct route_output *out,
+                                struct ms_error *err)
+{
+	out->content_type = NULL;
+	out->filename = NULL;
+	out->attachment = false;
+	struct route_plan *plan = NULL;
+	enum ms_status st = plan_of(snap, rq, &plan, err);
+	if (st != MS_OK)
+		return st;
+	struct route_sheet sheet = {
+	    .title = rq->title, .generated = rq->generated, .utc_offset_min = ROUTE_SHEET_UTC_OFFSET_MIN};
+	switch (rq->format) {
+	case ROUTE_FORMAT_JSON:
+		route_write_geojson(plan, &sheet, &out->body);
+		out->content_type = "application/geo+json";
+		break;
+	case ROUTE_FORMAT_GPX:
+		route_write_gpx(plan, &sheet, &out->body);
+		out->content_type = "application/gpx+xml";
+		out->filename = "route.gpx";
+		out->attachment = true;
+		break;
+	case ROUTE_FORMAT_HTML:
+		st = write_html(rq, draw, plan, &sheet, &out->body, err);
+		out->content_type = "text/html; charset=utf-8";
+		break;
+	case ROUTE_FORMAT_PDF:
+		st = write_pdf(draw, plan, &sheet, &out->body, err);
+		out->content_type = "application/pdf";
+		out->filename = "route.pdf";
+		break;
+	default: st = ms_fail(err, MS_EUSAGE, "format: %d is not a sheet format", (int)rq->format);
+	}
+	route_plan_free(plan);
+	return st;
+}
