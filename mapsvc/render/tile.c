@@ -7,7 +7,8 @@
  * place each in the view's system, let the layout decide extents, circles
  * and labels, keep the items whose marker, circle or label touches the
  * view, then draw background, context layers, circles, markers and
- * clusters, and labels, each pass in item order.  Every coordinate is the
+ * clusters (stamped from the context's marker images, render/sprite.h),
+ * and labels, each pass in item order.  Every coordinate is the
  * layout's world pixel times the scale minus the window's whole-pixel
  * origin, which is what keeps stitched tiles equal to one large window.
  *
@@ -36,6 +37,7 @@
 #include "layout.h"
 #include "png.h"
 #include "raster.h"
+#include "sprite.h"
 
 #define NCOORDSYS 4
 #define MAX_FONTS 4
@@ -114,12 +116,15 @@ struct tile_ctx {
 	uint8_t *visible; /* VIS_* of each layout item */
 	size_t visible_cap;
 	struct context_scratch *context;
-	size_t accounted; /* scratch bytes this context added to the totals */
+	struct sprites *sprites; /* marker images */
+	size_t accounted;        /* scratch bytes this context added to the totals */
+	size_t sprites_accounted;
 	struct tile_view_stats last;
 };
 
-/* Scratch of every render context of the process (tile_map_memory). */
-static atomic_size_t scratch_bytes, scratch_peak;
+/* Scratch of every render context of the process (tile_map_memory), and
+ * their marker images. */
+static atomic_size_t scratch_bytes, scratch_peak, sprite_bytes;
 
 /* ----------------------------------------------------------- tile_ctx */
 
@@ -142,6 +147,12 @@ static void ctx_account(struct tile_ctx *ctx)
 		atomic_fetch_sub(&scratch_bytes, ctx->accounted - now);
 	}
 	ctx->accounted = now;
+	size_t sp = sprites_memory(ctx->sprites);
+	if (sp >= ctx->sprites_accounted)
+		atomic_fetch_add(&sprite_bytes, sp - ctx->sprites_accounted);
+	else
+		atomic_fetch_sub(&sprite_bytes, ctx->sprites_accounted - sp);
+	ctx->sprites_accounted = sp;
 }
 
 struct tile_ctx *tile_ctx_new(struct ms_error *err)
@@ -149,6 +160,7 @@ struct tile_ctx *tile_ctx_new(struct ms_error *err)
 	(void)err; /* nothing can fail yet: see tile.h */
 	struct tile_ctx *ctx = xcalloc(1, sizeof(struct tile_ctx));
 	ctx->layout = layout_new();
+	ctx->sprites = sprites_new();
 	ctx_account(ctx);
 	return ctx;
 }
@@ -166,6 +178,8 @@ void tile_ctx_free(struct tile_ctx *ctx)
 	free(ctx->visible);
 	ctx->visible = NULL;
 	ctx->visible_cap = 0;
+	sprites_free(ctx->sprites);
+	ctx->sprites = NULL;
 	ctx_account(ctx); /* back to nothing */
 	context_scratch_free(ctx->context);
 	free(ctx);
@@ -564,6 +578,7 @@ void tile_map_memory(const struct tile_map *m, struct tile_memory *out)
 	pthread_mutex_unlock((pthread_mutex_t *)&m->mu);
 	out->scratch = atomic_load(&scratch_bytes);
 	out->scratch_peak = atomic_load(&scratch_peak);
+	out->sprites = atomic_load(&sprite_bytes);
 }
 
 /* ----------------------------------------------------------- positions */
@@ -710,13 +725,15 @@ static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, const 
 	return st->drawn;
 }
 
-static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style *st, const struct layout *l,
-                         const struct layout_item *it, int scale, long long ox, long long oy)
+static void draw_cluster(struct tile_ctx *ctx, struct canvas *c, struct glyphs *gl, const struct style *st,
+                         const struct layout *l, const struct layout_item *it, int scale, long long ox,
+                         long long oy)
 {
+	static const struct rgba none = {0, 0, 0, 0};
 	double s = scale;
 	double cx = it->x * s, cy = it->y * s;
-	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->z.cluster_size * s,
-	              st->cluster_color, st->cluster_outline, l->z.cluster_outline * s);
+	sprites_marker(ctx->sprites, c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->z.cluster_size * s,
+	               st->cluster_color, st->cluster_outline, l->z.cluster_outline * s, 0, none);
 	char text[32];
 	const char *prefix = (it->flags & SNAPSHOT_FLAG_APPROXIMATE) ? st->approx_prefix : "";
 	if (it->count < COUNT_IN_THOUSANDS)
@@ -728,7 +745,6 @@ static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style
 	glyphs_measure(gl, text, size, &tb);
 	/* Rounded in world px (scaled), so every window agrees on the pixel. */
 	double tx = floor(cx - tb.width / 2 + 0.5), ty = floor(cy + (tb.ascent - tb.descent) / 2 + 0.5);
-	struct rgba none = {0, 0, 0, 0};
 	glyphs_draw(gl, c, text, tx - (double)ox, ty - (double)oy, size, st->cluster_text_color, none, 0);
 }
 
@@ -777,16 +793,15 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 			continue;
 		const struct layout_item *it = &l->items[i];
 		if (it->count > 1) {
-			draw_cluster(c, gl, st, l, it, v->scale, ox, oy);
+			draw_cluster(ctx, c, gl, st, l, it, v->scale, ox, oy);
 			continue;
 		}
 		unsigned cat = it->flags & SNAPSHOT_FLAG_CATEGORY;
 		double x = it->x * s - (double)ox, y = it->y * s - (double)oy;
-		raster_marker(c, st->marker_shape[cat], x, y, l->z.marker_size * s, st->marker_color[cat],
-		              st->marker_outline, l->z.outline_w * s);
-		if (it->flags & SNAPSHOT_FLAG_APPROXIMATE)
-			raster_marker_hole(c, st->marker_shape[cat], x, y, l->z.marker_size * s,
-			                   st->approx_hole, st->approx_fill);
+		bool approximate = it->flags & SNAPSHOT_FLAG_APPROXIMATE;
+		sprites_marker(ctx->sprites, c, st->marker_shape[cat], x, y, l->z.marker_size * s,
+		               st->marker_color[cat], st->marker_outline, l->z.outline_w * s,
+		               approximate ? st->approx_hole : 0, st->approx_fill);
 	}
 	for (size_t i = 0; i < l->nitems; i++) {
 		if (!(ctx->visible[i] & VIS_LABEL))

@@ -156,11 +156,11 @@ enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum
                                   int zoom, double *px, double *py, struct ms_error *err);
 
 /* The memory of drawing: the hierarchies the map uses (its snapshot's
- * and those it built), its subsets (indices and hierarchies), and the
- * scratch of every render context of the process, now and at its
- * highest. */
+ * and those it built), its subsets (indices and hierarchies), the scratch
+ * of every render context of the process, now and at its highest, and
+ * their marker images (render/sprite.h: at most SPRITE_MAX a context). */
 struct tile_memory {
-	size_t trees, subsets, scratch, scratch_peak;
+	size_t trees, subsets, scratch, scratch_peak, sprites;
 };
 void tile_map_memory(const struct tile_map *m, struct tile_memory *out);
 
