@@ -826,6 +826,8 @@ static void push_item(struct cluster_items *out, struct cluster_item it)
 	if (out->n == out->cap) {
 		out->cap = out->cap ? 2 * out->cap : 64;
 		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+		free(out->spare_); /* made again at the new size when needed */
+		out->spare_ = NULL;
 	}
 	out->v[out->n++] = it;
 }
@@ -884,10 +886,52 @@ static void query_list(struct query *q, const uint32_t *ids, size_t lo, size_t h
 		query_list(q, ids, m + 1, hi, !axis);
 }
 
-static int cmp_first(const void *a, const void *b)
+/* Items below this many are sorted by insertion; above, by radix. */
+#define SORT_SMALL 32
+/* Bits of first per radix pass: three passes cover 32 bits. */
+#define SORT_BITS 11
+
+/* Puts out's items in increasing order of first (all distinct): a crowded
+ * window holds a hundred thousand items, whose comparison sort cost more
+ * than the query, so three counting passes of 11 bits, stable, through the
+ * spare buffer. */
+static void sort_by_first(struct cluster_items *out)
 {
-	uint32_t x = ((const struct cluster_item *)a)->first, y = ((const struct cluster_item *)b)->first;
-	return (x > y) - (x < y);
+	size_t n = out->n;
+	if (n < SORT_SMALL) {
+		for (size_t i = 1; i < n; i++) {
+			struct cluster_item it = out->v[i];
+			size_t j = i;
+			for (; j > 0 && out->v[j - 1].first > it.first; j--)
+				out->v[j] = out->v[j - 1];
+			out->v[j] = it;
+		}
+		return;
+	}
+	if (!out->spare_)
+		out->spare_ = xmalloc(out->cap * sizeof *out->spare_);
+	struct cluster_item *src = out->v, *dst = out->spare_;
+	for (int shift = 0; shift < 32; shift += SORT_BITS) {
+		size_t count[1u << SORT_BITS] = {0};
+		uint32_t mask = (1u << SORT_BITS) - 1;
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].first >> shift) & mask]++;
+		size_t at = 0;
+		for (size_t b = 0; b <= mask; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].first >> shift) & mask]++] = src[i];
+		struct cluster_item *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != out->v) { /* an odd number of passes ends in the spare */
+		out->spare_ = out->v;
+		out->v = src;
+	}
 }
 
 /* The level a zoom shows (see the top comment). */
@@ -913,16 +957,22 @@ size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluste
 		if (t->list_off[z + 1] > t->list_off[z])
 			query_list(&q, t->list, t->list_off[z], t->list_off[z + 1], 0);
 		if (out->n > 1)
-			qsort(out->v, out->n, sizeof *out->v, cmp_first);
+			sort_by_first(out);
 	}
 	if (st)
 		st->visited = q.visited;
 	return out->n;
 }
 
+size_t cluster_items_memory(const struct cluster_items *items)
+{
+	return items->cap * sizeof *items->v * (items->spare_ ? 2 : 1);
+}
+
 void cluster_items_free(struct cluster_items *items)
 {
 	free(items->v);
+	free(items->spare_);
 	memset(items, 0, sizeof *items);
 }
 

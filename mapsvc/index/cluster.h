@@ -92,6 +92,7 @@ struct cluster_window {
 struct cluster_items {
 	struct cluster_item *v;
 	size_t n, cap;
+	struct cluster_item *spare_; /* private: cap items for sorting */
 };
 
 /* The work of one query, counted rather than timed: items whose position
@@ -121,6 +122,8 @@ struct cluster_params cluster_get_params(const struct cluster_tree *t);
 size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluster_window *w,
                      struct cluster_items *out, struct cluster_stats *st);
 void cluster_items_free(struct cluster_items *items);
+/* Bytes the buffers of items hold. */
+size_t cluster_items_memory(const struct cluster_items *items);
 
 /* The sites of a cluster: a borrowed array of its count site indices,
  * the smallest first, valid as long as the tree.  Returns the count (0 for

@@ -130,7 +130,7 @@ static atomic_size_t scratch_bytes, scratch_peak, sprite_bytes;
 
 static size_t ctx_scratch(const struct tile_ctx *ctx)
 {
-	return ctx->items.cap * sizeof *ctx->items.v + layout_memory(ctx->layout) + ctx->visible_cap;
+	return cluster_items_memory(&ctx->items) + layout_memory(ctx->layout) + ctx->visible_cap;
 }
 
 /* Brings the process totals up to date with what ctx holds now. */

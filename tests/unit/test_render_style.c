@@ -76,7 +76,7 @@ static void test_default(void)
 	CHECK_NEAR(st.label_offset, 3, 0);
 	CHECK_STR(st.font, "");
 	CHECK(st.cluster);
-	CHECK_INT(st.cluster_maxzoom, 11);
+	CHECK_INT(st.cluster_maxzoom, 15);
 	CHECK_NEAR(st.cluster_radius, 24, 0);
 	CHECK_RGBA(st.cluster_color, 192, 57, 43, 230);
 	CHECK_RGBA(st.cluster_text_color, 255, 255, 255, 255);
@@ -143,7 +143,7 @@ static void test_good_files(void)
 	/* approximate sites: the style's choices, and the defaults where it
 	 * says nothing (colours.json has markers but no vendor keys) */
 	struct style a;
-	rc = test_style_load("data/style/good/approximate.json", NULL, &a, &err);
+	rc = test_style_load("data/style/approx/approximate.json", NULL, &a, &err);
 	CHECK_MSG(rc == MS_OK, "%s", err.msg);
 	if (rc == MS_OK) {
 		CHECK_NEAR(a.approx_hole, 0.4, 1e-12);
