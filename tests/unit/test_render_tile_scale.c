@@ -4,9 +4,10 @@
  * cross tile edges, in WGS-84 and GCJ-02; tiles rendered in another order
  * and on several threads (over a fresh map, whose hierarchies are built by
  * whichever thread comes first) are byte for byte the same; sites at one
- * position stay one cluster at every zoom; and the layout memory, asked
+ * position stay one cluster at every zoom; the layout memory, asked
  * every zoom of every style and system twice over, stays within its bound
- * and does not grow with visits. */
+ * and does not grow with visits; and styles that cluster alike share one
+ * hierarchy, in both systems. */
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -393,6 +394,35 @@ static void test_memory(struct tile_map *m, struct tile_ctx *ctx)
 	       second.scratch >> 10, second.scratch_peak >> 10);
 }
 
+/* Styles whose clustering parameters agree share one hierarchy: a map of
+ * the default style and a recoloured copy holds the snapshot's one for
+ * both, and so does every WGS-84 and GCJ-02 view of them. */
+static void test_sharing(void)
+{
+	struct style two[2] = {styles[0], styles[0]};
+	two[1].cluster_color = (struct rgba){0, 0, 255, 255};
+	snprintf(two[1].name, sizeof two[1].name, "blue");
+	struct cluster_params p0;
+	tile_cluster_params(&styles[0], &p0);
+	struct tile_map *m = tile_map_new(snap, two, 2);
+	struct tile_memory mem;
+	tile_map_memory(m, &mem);
+	CHECK_INT(mem.trees, cluster_memory(snapshot_clusters(snap, &p0)));
+	struct ms_error err;
+	struct tile_ctx *ctx = tile_ctx_new(&err);
+	for (int k = 0; k < 8; k++) {
+		long long x, y;
+		tile_of((size_t)k * 997, 6 + k, &x, &y);
+		struct tile_view v;
+		tile_view_of_tile(&v, &two[k % 2], k % 3 ? COORDSYS_GCJ02 : COORDSYS_WGS84, 6 + k, x, y, 1);
+		canvas_free(render_copy(m, ctx, &v));
+	}
+	tile_map_memory(m, &mem);
+	CHECK_INT(mem.trees, cluster_memory(snapshot_clusters(snap, &p0))); /* nothing built */
+	tile_ctx_free(ctx);
+	tile_map_release(m);
+}
+
 int main(void)
 {
 	struct ms_error err;
@@ -416,6 +446,7 @@ int main(void)
 	test_coincident(m, ctx);
 	test_order_and_threads(&o);
 	test_memory(m, ctx);
+	test_sharing();
 
 	tile_ctx_free(ctx);
 	tile_map_release(m);
