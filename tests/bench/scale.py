@@ -12,7 +12,10 @@ Prints RESULT lines, each starting with the dataset's label:
   tiles        per zoom 0-20, in order: N random tiles holding sites (the
                tile of a random site), each also @2x and ?coordsys=gcj02, the
                first request of each zoom included: p50, p99, max in ms
-               (client wall time over one keep-alive connection);
+               (client wall time over one keep-alive connection), and the
+               server's CPU ms per tile (its user + system time over the
+               zoom's requests: what a busy machine's waiting does not
+               inflate);
   rss          a second server with the default tile cache (64 MiB): RSS at
                start and after the same tiles in every style and both
                systems;
@@ -164,15 +167,17 @@ def cold_tiles(srv, tiles, label):
     worst = 0.0
     for zoom_tiles in tiles:
         ms = []
+        cpu0 = cpu_s(srv.p.pid)
         for z, x, y in zoom_tiles:
             for suffix, query in VARIANTS:
                 st, dt = get(c, f"/tiles/{z}/{x}/{y}{suffix}.png{query}")
                 if st != 200:
                     sys.exit(f"scale: tile {z}/{x}/{y}{suffix}{query}: status {st}")
                 ms.append(dt)
+        cpu_ms = (cpu_s(srv.p.pid) - cpu0) * 1000.0 / len(ms)
         worst = max(worst, max(ms))
         print(f"RESULT {label} tiles zoom={zoom_tiles[0][0]} n={len(ms)} p50_ms={statistics.median(ms):.2f} "
-              f"p99_ms={pct(ms, 99):.2f} max_ms={max(ms):.2f}", flush=True)
+              f"p99_ms={pct(ms, 99):.2f} max_ms={max(ms):.2f} cpu_ms_per_tile={cpu_ms:.2f}", flush=True)
     c.close()
     return worst
 
