@@ -106,7 +106,7 @@ int cmd_render(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc;
 	/* The tile as GET /tiles answers it: the service's bytes. */
-	const struct mapservice_tile t = {cm.style, cs, z, x, y, (int)scale};
+	const struct mapservice_tile t = {cm.style, cs, z, x, y, (int)scale, NULL, NULL, NULL};
 	struct tcache_blob *blob = NULL;
 	uint64_t tag;
 	struct ms_error err = {0};

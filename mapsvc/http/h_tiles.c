@@ -10,15 +10,30 @@
  * when libmicrohttpd is done with it.  The ETag is the service's tag of
  * the tile's address and versions, not a hash of its bytes, so a 304
  * costs no render.
+ *
+ * filter= (CQL2, as on the items, as pg_tileserv takes it) draws only the
+ * sites it selects, clustered among themselves: they are selected once per
+ * filter and generation into a subset of the generation's tile map
+ * (render/tile.h), found again by the filter's canonical text, which is
+ * also part of the cache key and of the ETag, so that one filter however
+ * written (text or JSON, any spacing) shares its tiles.  A filter that
+ * selects more than TILES_FILTER_MAX_SITES sites, but not all of them, is
+ * refused with a 400 that says so: its first tiles would cost a hierarchy
+ * of that size, and the map's cache of subsets could not keep it.
  */
 #include <inttypes.h>
 #include <stdio.h>
 
 #include "../geo/geo.h"
 #include "../geo/webmerc.h"
+#include "../features/filter.h"
 #include "../mapservice/mapservice.h"
 #include "../util/jsonw.h"
 #include "handlers.h"
+#include "ogc.h"
+
+/* The most sites a filtered tile draws (see the top comment). */
+#define TILES_FILTER_MAX_SITES 500000
 
 #define SPEC_STYLE                                                                                           \
 	{                                                                                                    \
@@ -49,8 +64,8 @@
 	HTTP_SPEC_MAP_COORDSYS(                                                                              \
 	    "Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
-static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS};
-static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS};
+static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
+static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
 static const struct http_pspec tilejson_specs[] = {SPEC_COORDSYS};
 static const struct http_pspec tilejson_style_specs[] = {SPEC_STYLE, SPEC_COORDSYS};
 const struct http_params h_tile_params = HTTP_PARAMS(tile_specs);
@@ -76,10 +91,37 @@ static void *blob_attach(void *blob, void *aux, void (*free_fn)(void *))
 	return tcache_blob_attach(blob, aux, free_fn);
 }
 
+/* The sites a filter selects (tile_subset_fn), refused beyond
+ * TILES_FILTER_MAX_SITES unless they are all of them. */
+static enum ms_status select_sites(void *arg, const struct snapshot *snap, uint32_t **idx, size_t *n,
+                                   struct ms_error *err)
+{
+	struct feat_page page;
+	feat_filter_select(snap, arg, &page, NULL);
+	if (page.n > TILES_FILTER_MAX_SITES && page.n < snap->n) {
+		feat_page_free(&page);
+		return ms_fail(
+		    err, MS_EUSAGE,
+		    "filter: selects %zu of the %zu sites; a filtered tile draws at most %d (narrow "
+		    "the filter, e.g. with S_INTERSECTS and a BBOX)",
+		    page.matched, snap->n, TILES_FILTER_MAX_SITES);
+	}
+	*idx = page.idx;
+	*n = page.n;
+	return MS_OK;
+}
+
+/* The tile of (st, scale, z/x/y, cs), of the sites filter selects (NULL:
+ * all). */
 static void serve_at(struct http_ctx *c, struct http_response *r, const struct style *st, int scale, int z,
-                     long long x, long long y, enum coordsys cs)
+                     long long x, long long y, enum coordsys cs, const struct cql2 *filter)
 {
 	struct mapservice_tile t = {.style = st, .cs = cs, .z = z, .x = x, .y = y, .scale = scale};
+	if (filter) {
+		t.subset_key = cql2_to_text(filter);
+		t.select = select_sites;
+		t.select_arg = (void *)filter;
+	}
 	if (!webmerc_tile_valid(t.z, t.x, t.y, WEBMERC_MAX_ZOOM)) {
 		http_problem(r, 404,
 		             "tile %d/%lld/%lld is outside the grid (zoom 0..%u, x and y 0..2^zoom-1)", t.z,
@@ -112,8 +154,13 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 
 static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
 {
-	serve_at(c, r, st, scale, (int)http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i,
-	         (enum coordsys)http_arg(c, "coordsys")->i);
+	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
+	struct cql2 *filter;
+	if (!ogc_filter(c, r, cs, &filter))
+		return; /* 400: what is wrong and where */
+	serve_at(c, r, st, scale, (int)http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i, cs,
+	         filter);
+	cql2_free(filter);
 }
 
 /* The style of a /tiles/{style}/... route; NULL after a 404. */
@@ -207,5 +254,5 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
                    long long y, enum coordsys cs)
 {
-	serve_at(c, r, st ? st : c->gen->def, 1, z, x, y, cs);
+	serve_at(c, r, st ? st : c->gen->def, 1, z, x, y, cs, NULL);
 }

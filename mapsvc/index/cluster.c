@@ -49,7 +49,9 @@
  * (O(log n + k) for windows of tile shape).
  *
  * Zooms below min_zoom show min_zoom's picture; above max_zoom the base
- * level's, as supercluster clamps them.
+ * level's, as supercluster clamps them.  With max_zoom = min_zoom - 1
+ * there is no level to make: the base level is min_zoom's picture, and so
+ * every zoom's.
  */
 #include "cluster.h"
 
@@ -88,6 +90,13 @@ static uint32_t to_unit(double v)
 	if (v > (double)UINT32_MAX)
 		return UINT32_MAX;
 	return (uint32_t)v;
+}
+
+/* The radius as the builder keeps it, in 1/RADIUS_STEPS px. */
+static uint32_t radius_steps(double radius_px)
+{
+	long r = lround(radius_px * RADIUS_STEPS);
+	return r < 1 ? 1 : (uint32_t)r;
 }
 
 void cluster_position(double lat, double lon, uint32_t *x, uint32_t *y)
@@ -697,11 +706,11 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
                                    const struct cluster_params *p, struct ms_error *err)
 {
 	if (!(p->radius_px > 0 && p->radius_px <= CLUSTER_RADIUS_MAX) || p->min_zoom < 0 ||
-	    p->min_zoom > p->max_zoom || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
-		ms_fail(
-		    err, MS_EUSAGE,
-		    "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max < %d",
-		    p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
+	    p->min_zoom > p->max_zoom + 1 || p->max_zoom >= CLUSTER_ZOOM_LIMIT) {
+		ms_fail(err, MS_EUSAGE,
+		        "clusters: radius %g px, zooms %d..%d: need 0 < radius <= %g and 0 <= min <= max + "
+		        "1, max < %d",
+		        p->radius_px, p->min_zoom, p->max_zoom, CLUSTER_RADIUS_MAX, CLUSTER_ZOOM_LIMIT);
 		return NULL;
 	}
 	if (n >= REF_NODE) {
@@ -717,9 +726,7 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	}
 	struct cluster_tree *t = xcalloc(1, sizeof *t);
 	t->p = *p;
-	t->rad256 = (uint32_t)lround(p->radius_px * RADIUS_STEPS);
-	if (t->rad256 == 0)
-		t->rad256 = 1;
+	t->rad256 = radius_steps(p->radius_px);
 	t->p.radius_px = (double)t->rad256 / RADIUS_STEPS;
 	t->n = n;
 	size_t cap = n ? n : 1;
@@ -791,6 +798,15 @@ struct cluster_params cluster_get_params(const struct cluster_tree *t)
 	return t->p;
 }
 
+bool cluster_params_same(const struct cluster_params *a, const struct cluster_params *b)
+{
+	bool a_none = a->max_zoom < a->min_zoom, b_none = b->max_zoom < b->min_zoom;
+	if (a_none || b_none) /* the radius is never used: only where the single level starts counts */
+		return a_none && b_none && a->min_zoom == b->min_zoom;
+	return a->min_zoom == b->min_zoom && a->max_zoom == b->max_zoom &&
+	       radius_steps(a->radius_px) == radius_steps(b->radius_px);
+}
+
 /* ------------------------------------------------------------ querying */
 
 struct query {
@@ -810,6 +826,8 @@ static void push_item(struct cluster_items *out, struct cluster_item it)
 	if (out->n == out->cap) {
 		out->cap = out->cap ? 2 * out->cap : 64;
 		out->v = xrealloc(out->v, out->cap * sizeof *out->v);
+		free(out->spare_); /* made again at the new size when needed */
+		out->spare_ = NULL;
 	}
 	out->v[out->n++] = it;
 }
@@ -868,10 +886,52 @@ static void query_list(struct query *q, const uint32_t *ids, size_t lo, size_t h
 		query_list(q, ids, m + 1, hi, !axis);
 }
 
-static int cmp_first(const void *a, const void *b)
+/* Items below this many are sorted by insertion; above, by radix. */
+#define SORT_SMALL 32
+/* Bits of first per radix pass: three passes cover 32 bits. */
+#define SORT_BITS 11
+
+/* Puts out's items in increasing order of first (all distinct): a crowded
+ * window holds a hundred thousand items, whose comparison sort cost more
+ * than the query, so three counting passes of 11 bits, stable, through the
+ * spare buffer. */
+static void sort_by_first(struct cluster_items *out)
 {
-	uint32_t x = ((const struct cluster_item *)a)->first, y = ((const struct cluster_item *)b)->first;
-	return (x > y) - (x < y);
+	size_t n = out->n;
+	if (n < SORT_SMALL) {
+		for (size_t i = 1; i < n; i++) {
+			struct cluster_item it = out->v[i];
+			size_t j = i;
+			for (; j > 0 && out->v[j - 1].first > it.first; j--)
+				out->v[j] = out->v[j - 1];
+			out->v[j] = it;
+		}
+		return;
+	}
+	if (!out->spare_)
+		out->spare_ = xmalloc(out->cap * sizeof *out->spare_);
+	struct cluster_item *src = out->v, *dst = out->spare_;
+	for (int shift = 0; shift < 32; shift += SORT_BITS) {
+		size_t count[1u << SORT_BITS] = {0};
+		uint32_t mask = (1u << SORT_BITS) - 1;
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].first >> shift) & mask]++;
+		size_t at = 0;
+		for (size_t b = 0; b <= mask; b++) {
+			size_t c = count[b];
+			count[b] = at;
+			at += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].first >> shift) & mask]++] = src[i];
+		struct cluster_item *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != out->v) { /* an odd number of passes ends in the spare */
+		out->spare_ = out->v;
+		out->v = src;
+	}
 }
 
 /* The level a zoom shows (see the top comment). */
@@ -897,16 +957,22 @@ size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluste
 		if (t->list_off[z + 1] > t->list_off[z])
 			query_list(&q, t->list, t->list_off[z], t->list_off[z + 1], 0);
 		if (out->n > 1)
-			qsort(out->v, out->n, sizeof *out->v, cmp_first);
+			sort_by_first(out);
 	}
 	if (st)
 		st->visited = q.visited;
 	return out->n;
 }
 
+size_t cluster_items_memory(const struct cluster_items *items)
+{
+	return items->cap * sizeof *items->v * (items->spare_ ? 2 : 1);
+}
+
 void cluster_items_free(struct cluster_items *items)
 {
 	free(items->v);
+	free(items->spare_);
 	memset(items, 0, sizeof *items);
 }
 

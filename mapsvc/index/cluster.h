@@ -63,8 +63,16 @@
 struct cluster_params {
 	double radius_px; /* at 256-px tiles, > 0; rounded to 1/256 px */
 	int min_zoom;     /* clusters are made at min_zoom .. max_zoom; */
-	int max_zoom;     /* 0 <= min_zoom <= max_zoom < CLUSTER_ZOOM_LIMIT */
+	int max_zoom;     /* 0 <= min_zoom <= max_zoom + 1, max_zoom < CLUSTER_ZOOM_LIMIT */
 };
+/* max_zoom = min_zoom - 1 makes no clustering level: every zoom shows the
+ * sites single but for coincident ones (a style without clusters), and
+ * the radius plays no part.  */
+
+/* True when a and b build the same hierarchy (radii compared as rounded;
+ * no radius at all when neither makes a level), so that styles whose
+ * parameters agree can share one. */
+bool cluster_params_same(const struct cluster_params *a, const struct cluster_params *b);
 
 /* What a map shows at a zoom: a single site or a cluster. */
 struct cluster_item {
@@ -84,6 +92,7 @@ struct cluster_window {
 struct cluster_items {
 	struct cluster_item *v;
 	size_t n, cap;
+	struct cluster_item *spare_; /* private: cap items for sorting */
 };
 
 /* The work of one query, counted rather than timed: items whose position
@@ -113,6 +122,8 @@ struct cluster_params cluster_get_params(const struct cluster_tree *t);
 size_t cluster_query(const struct cluster_tree *t, int zoom, const struct cluster_window *w,
                      struct cluster_items *out, struct cluster_stats *st);
 void cluster_items_free(struct cluster_items *items);
+/* Bytes the buffers of items hold. */
+size_t cluster_items_memory(const struct cluster_items *items);
 
 /* The sites of a cluster: a borrowed array of its count site indices,
  * the smallest first, valid as long as the tree.  Returns the count (0 for

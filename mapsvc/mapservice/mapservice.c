@@ -164,7 +164,20 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 			return ms_fail(err, MS_EDATA, "%s: no style files (*.json)", ms->cfg.styles_dir);
 		}
 	}
-	struct snapshot *snap = snapshot_load(ms->cfg.db_path, err);
+	/* The styles' hierarchies are built with the sites' indexes, at once,
+	 * and before the swap (snapshot.h). */
+	struct snapshot_opts o = {NULL, 0};
+	struct cluster_params *params = NULL;
+	if (set) {
+		size_t n;
+		const struct style *styles = styleset_styles(set, &n);
+		params = xcalloc(n, sizeof *params);
+		size_t k = tile_styles_cluster_params(styles, n, params);
+		/* beyond what a snapshot builds, the map builds on first use */
+		o = (struct snapshot_opts){params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
+	}
+	struct snapshot *snap = snapshot_load_with(ms->cfg.db_path, &o, err);
+	free(params);
 	if (!snap) {
 		styleset_free(set);
 		return err->status;
@@ -241,6 +254,7 @@ struct fill_job {
 	struct mapservice *ms;
 	const struct mapservice_gen *g;
 	struct tile_view view;
+	const struct mapservice_tile *t;
 };
 
 /* The cache's miss: this thread renders, the others wait for it. */
@@ -248,7 +262,17 @@ static enum ms_status fill_tile(void *arg, struct tcache_blob **out, struct ms_e
 {
 	struct fill_job *j = arg;
 	struct tile_ctx *ctx = mapservice_ctx(j->ms, err);
-	return ctx ? render_blob(j->g->map, ctx, &j->view, out, err) : err->status;
+	if (!ctx)
+		return err->status;
+	if (j->t->subset_key) {
+		enum ms_status st = tile_map_subset(j->g->map, j->t->subset_key, j->t->select,
+		                                    j->t->select_arg, &j->view.subset, err);
+		if (st != MS_OK)
+			return st;
+	}
+	enum ms_status st = render_blob(j->g->map, ctx, &j->view, out, err);
+	tile_subset_release(j->view.subset);
+	return st;
 }
 
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
@@ -260,13 +284,15 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
 	    t->scale > TILE_MAX_SCALE)
 		return ms_fail(err, MS_EUSAGE, "tile %d/%lld/%lld@%dx is outside the grid", t->z, t->x, t->y,
 		               t->scale);
+	/* 0 is every site; a subset's hash is made odd, never 0 */
+	uint64_t subset = t->subset_key ? XXH3_64bits(t->subset_key, strlen(t->subset_key)) | 1 : 0;
 	struct tcache_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
-	                         (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs};
+	                         (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs, subset};
 	/* Equal keys, equal bytes: the encoder writes no timestamps. */
-	uint64_t words[4] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
-	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys};
+	uint64_t words[5] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
+	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
 	*tag = XXH3_64bits(words, sizeof words);
-	struct fill_job job = {ms, g, {0}};
+	struct fill_job job = {ms, g, {0}, t};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
 	return tcache_get(ms->cache, &key, fill_tile, &job, out, NULL, err);
 }

@@ -22,9 +22,12 @@
  * count, so a reload never blocks requests.
  *
  * Tiles: mapservice_tile answers from the cache, keyed by everything the
- * bytes depend on (data and style versions, address, scale, system), so a
- * reload never serves stale bytes; concurrent misses of one tile render
- * it once (render/tilecache.h).
+ * bytes depend on (data and style versions, address, scale, system, the
+ * subset of sites drawn), so a reload never serves stale bytes; concurrent
+ * misses of one tile render it once (render/tilecache.h).  A generation's
+ * cluster hierarchies, one per distinct clustering of its styles, are
+ * built with its snapshot (snapshot_load_with), before it is made
+ * current: no visitor of new data waits for them.
  *
  * Threads: every function may be called from any thread, except
  * mapservice_free (when no other thread uses the service).  A generation
@@ -108,6 +111,13 @@ struct mapservice_tile {
 	int z;
 	long long x, y; /* XYZ, in the grid (render/tile.h) */
 	int scale;      /* 1 or 2 (@2x) */
+	/* Only some of the sites (a filter's): subset_key names them (the
+	 * filter's canonical text, part of the cache key and the tag), and
+	 * select lists them the first time the generation's map needs them
+	 * (tile_map_subset).  NULL: every site. */
+	const char *subset_key;
+	tile_subset_fn select;
+	void *select_arg;
 };
 
 /* The encoded PNG of tile t of g, from the cache or rendered into it (a

@@ -84,6 +84,30 @@ void canvas_blend_mask(struct canvas *c, int x, int y, const uint8_t *mask, int 
 		canvas_blend_span(c, x, x + mask_w, y + j, mask + (size_t)j * (size_t)mask_stride, k);
 }
 
+void canvas_blend_image(struct canvas *c, int x, int y, const uint8_t *img, int w, int h)
+{
+	int x0 = x < 0 ? -x : 0, x1 = x + w > c->width ? c->width - x : w;
+	int y0 = y < 0 ? -y : 0, y1 = y + h > c->height ? c->height - y : h;
+	for (int j = y0; j < y1; j++) {
+		const uint8_t *s = img + ((size_t)j * (size_t)w + (size_t)x0) * 4;
+		uint8_t *d = c->px + ((size_t)(y + j) * (size_t)c->width + (size_t)(x + x0)) * 4;
+		for (int i = x0; i < x1; i++, s += 4, d += 4) {
+			uint32_t a = s[3];
+			if (!a)
+				continue;
+			if (a == 255) {
+				memcpy(d, s, 4);
+				continue;
+			}
+			uint32_t inv = 255 - a; /* premultiplied over: s + d * (1 - s.a) */
+			d[0] = (uint8_t)(s[0] + mul255(d[0], inv));
+			d[1] = (uint8_t)(s[1] + mul255(d[1], inv));
+			d[2] = (uint8_t)(s[2] + mul255(d[2], inv));
+			d[3] = (uint8_t)(a + mul255(d[3], inv));
+		}
+	}
+}
+
 int canvas_is_empty(const struct canvas *c)
 {
 	size_t n = (size_t)c->width * (size_t)c->height;

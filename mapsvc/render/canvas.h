@@ -56,6 +56,10 @@ void canvas_blend_span(struct canvas *c, int x0, int x1, int y, const uint8_t *c
  * lands on (x, y) (glyph bitmaps, shape masks). */
 void canvas_blend_mask(struct canvas *c, int x, int y, const uint8_t *mask, int mask_w, int mask_h,
                        int mask_stride, struct rgba colour);
+/* Composites a premultiplied RGBA image (w x h, rows of w pixels) "source
+ * over" with its top-left pixel on (x, y): what was drawn on a transparent
+ * canvas of that size, drawn again here in one pass (render/sprite.h). */
+void canvas_blend_image(struct canvas *c, int x, int y, const uint8_t *img, int w, int h);
 /* True when every pixel is fully transparent. */
 int canvas_is_empty(const struct canvas *c);
 

@@ -51,6 +51,20 @@ void grid_free(struct grid *g)
 	memset(g, 0, sizeof *g);
 }
 
+void grid_clear(struct grid *g)
+{
+	for (size_t i = 0; i < g->cap; i++)
+		g->head[i] = GRID_FREE;
+	g->used = 0;
+	g->nnodes = 0;
+}
+
+size_t grid_memory(const struct grid *g)
+{
+	return g->cap * (sizeof *g->kx + sizeof *g->ky + sizeof *g->head) +
+	       g->nodes_cap * (sizeof *g->val + sizeof *g->next);
+}
+
 /* The slot of cell (cx, cy): its own, or the free one where it would go. */
 static size_t find_slot(const struct grid *g, int64_t cx, int64_t cy)
 {

@@ -10,7 +10,9 @@
  * values newest first, the same order on every run.
  *
  * Ownership and threads: a grid belongs to its user (a struct usually on
- * the stack, grid_init/grid_free).  Not thread-safe while being filled;
+ * the stack, grid_init/grid_free), or to a per-thread scratch that empties
+ * it between uses with grid_clear (keeping its memory) and frees it when it
+ * grew beyond what it should keep.  Not thread-safe while being filled;
  * lookups do not modify it.
  */
 #ifndef MS_GRID_H
@@ -32,6 +34,10 @@ struct grid {
 /* An empty grid sized for about expect cells. */
 void grid_init(struct grid *g, size_t expect);
 void grid_free(struct grid *g);
+/* Empties the grid, keeping its memory for the next use. */
+void grid_clear(struct grid *g);
+/* Bytes the grid holds. */
+size_t grid_memory(const struct grid *g);
 /* Adds v to cell (cx, cy). */
 void grid_add(struct grid *g, int64_t cx, int64_t cy, int32_t v);
 /* The first node of cell (cx, cy), -1 when the cell holds nothing; walk

@@ -1,131 +1,211 @@
 /*
- * layout.c - clusters, labels and the window index of one zoom; see
- * layout.h for why decisions are made once per zoom in world pixels.
+ * layout.c - marker extents, uncertainty circles and labels of one view;
+ * see layout.h for why every decision is local and so the same in every
+ * view.
  *
- * The cost of a layout is that of the whole dataset (every site is placed
- * at every zoom asked for); a window query then costs what it returns
- * plus a binary search per row of tiles it spans.
+ * A view costs what it reads: each item's extent and circle is a few
+ * operations, each label candidate a measurement of its name (the glyph
+ * cache makes that a few hash probes per character) and a placement
+ * against its neighbours (render/labels.h).  Names are wrapped into at
+ * most LAYOUT_MAX_LINES balanced lines when wider than LAYOUT_WRAP_EMS
+ * ems: at the spaces when the name has any, between any two characters
+ * otherwise (Chinese names have no spaces).
  */
 #include "layout.h"
 
-#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../geo/webmerc.h"
+#include "../store/snapshot.h"
 #include "../util/mem.h"
-#include "grid.h"
+#include "../util/utf8.h"
+#include "labels.h"
 #include "raster.h"
 
-/* Sites nearer than this (px) are one marker at every zoom: coincident
- * sites must stay one cluster even above the style's cluster_maxzoom. */
-#define COINCIDENT_PX 0.5
 /* Anchors are kept on a 1/256 px grid (see layout.h). */
 #define ANCHOR_QUANTUM 256.0
-/* Cell of the window index, world px: one tile. */
-#define QUERY_CELL_SHIFT 8
-/* Cell of the label-collision grid, world px. */
-#define LABEL_CELL 64.0
-/* Label candidates around a marker: above, below, right, left. */
-#define LABEL_CANDIDATES 4
-/* First size of a caller's query buffer, items. */
-#define QUERY_MIN_HITS 256
+/* A label's line is at most this many ems high (ascent and descent,
+ * rounded up); a font whose lines are taller draws no labels, so that the
+ * reach of a label stays what layout_zoom_of says. */
+#define LINE_EMS_MAX 1.5
+/* Candidate boxes: above, below, right and left of the marker. */
+enum { POS_ABOVE, POS_BELOW, POS_RIGHT, POS_LEFT, NPOS };
+/* First capacity of the item and label arrays. */
+#define MIN_CAP 64
 
 double layout_anchor(double v)
 {
 	return nearbyint(v * ANCHOR_QUANTUM) / ANCHOR_QUANTUM;
 }
 
-static void world_px(const struct layout_sites *in, size_t i, int zoom, double *x, double *y)
+/* ------------------------------------------------------------ the zoom */
+
+void layout_zoom_of(const struct style *st, int zoom, struct layout_zoom *z)
 {
-	webmerc_to_world_px(in->mx[i], in->my[i], zoom, WEBMERC_TILE_SIZE, x, y);
+	memset(z, 0, sizeof *z);
+	z->zoom = zoom;
+	z->marker_size = style_eval(&st->marker_size, zoom);
+	z->outline_w = style_eval(&st->marker_outline_width, zoom);
+	z->cluster_size = style_eval(&st->cluster_size, zoom);
+	z->cluster_outline = st->cluster_outline_width;
+	z->cluster_text = style_eval(&st->cluster_text_size, zoom);
+	z->label_size = style_eval(&st->label_size, zoom);
+	z->labels = zoom >= st->label_minzoom;
+
+	double reach = z->cluster_size + z->cluster_outline;
+	for (int c = 0; c < CAT_COUNT; c++) {
+		double l, t, r, b;
+		raster_marker_extent(st->marker_shape[c], z->marker_size, z->outline_w, &l, &t, &r, &b);
+		reach = fmax(reach, fmax(fmax(-l, -t), fmax(r, b)));
+	}
+	z->marker_reach = reach + LAYOUT_SLACK_PX;
+	double margin_x = z->marker_reach, margin_y = z->marker_reach;
+	if (st->approx_hole > 0 && (st->uncertainty_fill.a || st->uncertainty_stroke.a)) {
+		double circle = STYLE_UNCERTAINTY_MAX_PX + st->uncertainty_stroke_width + LAYOUT_SLACK_PX;
+		margin_x = fmax(margin_x, circle);
+		margin_y = fmax(margin_y, circle);
+	}
+	if (z->labels) {
+		double halo = fmax(st->label_halo_width, 0);
+		z->label_width_max = LAYOUT_WRAP_EMS * z->label_size;
+		/* The farthest a box edge can be from the anchor, plus the half
+		 * pixel of rounding its origin and the slack of "touches". */
+		z->label_reach_x = z->marker_reach + st->label_offset + z->label_width_max + halo + 1;
+		z->label_reach_y = z->marker_reach + st->label_offset +
+		                   LAYOUT_MAX_LINES * ceil(LINE_EMS_MAX * z->label_size) + 2 * halo + 1;
+		double mx, my;
+		labels_margin(z->label_reach_x, z->label_reach_y, z->marker_reach, z->marker_reach,
+		              LABELS_ROUNDS, &mx, &my);
+		margin_x = fmax(margin_x, mx);
+		margin_y = fmax(margin_y, my);
+		z->cand_x = z->label_reach_x * (1 + 2 * LABELS_ROUNDS);
+		z->cand_y = z->label_reach_y * (1 + 2 * LABELS_ROUNDS);
+	}
+	z->margin_x = margin_x;
+	z->margin_y = margin_y;
 }
 
-/* ------------------------------------------------------------ clusters */
+/* --------------------------------------------------------- the scratch */
 
-/* Greedy clustering in id order: each site joins the nearest existing
- * cluster whose first member lies within radius, else starts one.  The
- * first member never moves, so the outcome depends on the ids only and a
- * grid of radius-sized cells finds every candidate in 3x3 cells.  A
- * cluster is drawn at the centroid of its members. */
-static void make_clusters(struct layout *l, const struct layout_sites *in, double radius)
+/* A candidate's name as laid out in lines, relative to its text box's
+ * top-left corner. */
+struct wrapped {
+	int nlines;
+	double width, height;
+	struct layout_line line[LAYOUT_MAX_LINES]; /* bx, by relative */
+};
+
+struct layout_scratch {
+	struct labels *labels;
+	struct label_cand *cand;
+	struct wrapped *wrap;
+	uint32_t *item; /* the item of each candidate */
+	int8_t *chosen;
+	size_t cand_cap;
+	struct label_box *obst;
+	size_t obst_cap;
+};
+
+struct layout *layout_new(void)
 {
-	size_t n = in->n;
-	double *lx = xmalloc((n ? n : 1) * sizeof *lx), *ly = xmalloc((n ? n : 1) * sizeof *ly);
-	double *sx = xmalloc((n ? n : 1) * sizeof *sx), *sy = xmalloc((n ? n : 1) * sizeof *sy);
-	l->items = xcalloc(n ? n : 1, sizeof *l->items);
-	struct grid g;
-	grid_init(&g, n);
-	size_t nc = 0;
-	for (size_t i = 0; i < n; i++) {
-		double x, y;
-		world_px(in, i, l->zoom, &x, &y);
-		int64_t cx = (int64_t)floor(x / radius), cy = (int64_t)floor(y / radius);
-		int32_t best = -1;
-		double best_d = radius * radius;
-		for (int64_t dy = -1; dy <= 1; dy++)
-			for (int64_t dx = -1; dx <= 1; dx++)
-				for (int32_t k = grid_first(&g, cx + dx, cy + dy); k >= 0;
-				     k = grid_next(&g, k)) {
-					int32_t c = grid_value(&g, k);
-					double ddx = lx[c] - x, ddy = ly[c] - y, d = ddx * ddx + ddy * ddy;
-					if (d < best_d || (d == best_d && best >= 0 && c < best)) {
-						best = c;
-						best_d = d;
-					}
-				}
-		/* strictly closer than radius joins; d == radius*radius with no
-		 * earlier best is outside (best_d starts at the bound). */
-		if (best >= 0) {
-			l->items[best].count++;
-			sx[best] += x;
-			sy[best] += y;
-			continue;
-		}
-		lx[nc] = x;
-		ly[nc] = y;
-		sx[nc] = x;
-		sy[nc] = y;
-		l->items[nc].site = (uint32_t)i;
-		l->items[nc].count = 1;
-		grid_add(&g, cx, cy, (int32_t)nc);
-		nc++;
-	}
-	for (size_t c = 0; c < nc; c++) {
-		struct layout_item *it = &l->items[c];
-		it->x = layout_anchor(it->count == 1 ? lx[c] : sx[c] / it->count);
-		it->y = layout_anchor(it->count == 1 ? ly[c] : sy[c] / it->count);
-		it->label = -1;
-		if (it->count > 1) {
-			l->clusters++;
-			if (it->count > l->largest)
-				l->largest = it->count;
-		}
-	}
-	if (!l->largest && nc)
-		l->largest = 1;
-	l->nitems = nc;
-	grid_free(&g);
-	free(lx);
-	free(ly);
-	free(sx);
-	free(sy);
+	struct layout *l = xcalloc(1, sizeof *l);
+	l->scratch_ = xcalloc(1, sizeof *l->scratch_);
+	l->scratch_->labels = labels_new();
+	return l;
 }
 
-/* Each item's marker extent: its category's shape, or a cluster disc. */
-static void marker_extents(struct layout *l, const struct style *st, const struct layout_sites *in)
+static void free_buffers(struct layout *l)
 {
+	struct layout_scratch *s = l->scratch_;
+	free(l->items);
+	free(l->labels);
+	l->items = NULL;
+	l->labels = NULL;
+	l->items_cap_ = l->labels_cap_ = l->nitems = l->nlabels = 0;
+	free(s->cand);
+	free(s->wrap);
+	free(s->item);
+	free(s->chosen);
+	free(s->obst);
+	s->cand = NULL;
+	s->wrap = NULL;
+	s->item = NULL;
+	s->chosen = NULL;
+	s->obst = NULL;
+	s->cand_cap = s->obst_cap = 0;
+	labels_free(s->labels);
+	s->labels = labels_new();
+}
+
+void layout_free(struct layout *l)
+{
+	if (!l)
+		return;
+	free_buffers(l);
+	labels_free(l->scratch_->labels);
+	free(l->scratch_);
+	free(l);
+}
+
+size_t layout_memory(const struct layout *l)
+{
+	if (!l)
+		return 0;
+	const struct layout_scratch *s = l->scratch_;
+	return sizeof *l + sizeof *s + l->items_cap_ * sizeof *l->items + l->labels_cap_ * sizeof *l->labels +
+	       s->cand_cap * (sizeof *s->cand + sizeof *s->wrap + sizeof *s->item + sizeof *s->chosen) +
+	       s->obst_cap * sizeof *s->obst + labels_memory(s->labels);
+}
+
+void layout_trim(struct layout *l, size_t keep)
+{
+	if (layout_memory(l) > keep)
+		free_buffers(l);
+}
+
+static size_t grown(size_t cap, size_t need)
+{
+	size_t c = cap ? cap : MIN_CAP;
+	while (c < need)
+		c *= 2;
+	return c;
+}
+
+void layout_begin(struct layout *l, const struct style *st, int zoom)
+{
+	layout_zoom_of(st, zoom, &l->z);
+	l->nitems = 0;
+	l->nlabels = 0;
+}
+
+struct layout_item *layout_add(struct layout *l)
+{
+	if (l->nitems == l->items_cap_) {
+		l->items_cap_ = grown(l->items_cap_, l->nitems + 1);
+		l->items = xrealloc(l->items, l->items_cap_ * sizeof *l->items);
+	}
+	struct layout_item *it = &l->items[l->nitems++];
+	memset(it, 0, sizeof *it);
+	it->label = -1;
+	return it;
+}
+
+/* ------------------------------------------------------ markers, circles */
+
+static void extents(struct layout *l, const struct style *st)
+{
+	const struct layout_zoom *z = &l->z;
 	for (size_t i = 0; i < l->nitems; i++) {
 		struct layout_item *it = &l->items[i];
 		double el, et, er, eb;
 		if (it->count == 1) {
-			enum site_category c = in->sites[it->site].category;
-			raster_marker_extent(st->marker_shape[c], l->marker_size, l->outline_w, &el, &et, &er,
-			                     &eb);
+			enum marker_shape shape = st->marker_shape[it->flags & SNAPSHOT_FLAG_CATEGORY];
+			raster_marker_extent(shape, z->marker_size, z->outline_w, &el, &et, &er, &eb);
 		} else {
-			el = et = -(l->cluster_size + l->cluster_outline);
-			er = eb = l->cluster_size + l->cluster_outline;
+			el = et = -(z->cluster_size + z->cluster_outline);
+			er = eb = z->cluster_size + z->cluster_outline;
 		}
 		it->left = (float)el;
 		it->top = (float)et;
@@ -134,229 +214,254 @@ static void marker_extents(struct layout *l, const struct style *st, const struc
 	}
 }
 
-/* -------------------------------------------------------------- labels */
-
-static void grid_add_box(struct grid *g, double l, double t, double r, double b, int32_t v)
+/* Metres a pixel of zoom spans at latitude lat (Web Mercator's scale
+ * factor, 1 / cos(lat), on the sphere of its definition). */
+static double metres_per_px(double lat, int zoom)
 {
-	for (int64_t cy = (int64_t)floor(t / LABEL_CELL); cy <= (int64_t)floor(b / LABEL_CELL); cy++)
-		for (int64_t cx = (int64_t)floor(l / LABEL_CELL); cx <= (int64_t)floor(r / LABEL_CELL); cx++)
-			grid_add(g, cx, cy, v);
+	return 2 * WEBMERC_HALF * cos(lat * M_PI / 180) / ldexp(WEBMERC_TILE_SIZE, zoom);
 }
 
-/* Does the box overlap none of the boxes (left, top, right, bottom) the
- * grid holds? */
-static bool box_free(const struct grid *g, const double *boxes, double l, double t, double r, double b)
+/* An approximate site's circle: from the zoom where its radius is larger
+ * than the marker, while it is at most STYLE_UNCERTAINTY_MAX_PX. */
+static void circles(struct layout *l, const struct style *st, const struct site *sites)
 {
-	for (int64_t cy = (int64_t)floor(t / LABEL_CELL); cy <= (int64_t)floor(b / LABEL_CELL); cy++)
-		for (int64_t cx = (int64_t)floor(l / LABEL_CELL); cx <= (int64_t)floor(r / LABEL_CELL); cx++)
-			for (int32_t k = grid_first(g, cx, cy); k >= 0; k = grid_next(g, k)) {
-				const double *o = boxes + 4 * (size_t)grid_value(g, k);
-				if (l < o[2] && o[0] < r && t < o[3] && o[1] < b)
-					return false;
-			}
-	return true;
-}
-
-/* Labels, greedy in id order (the item order): each single-site marker
- * tries above, below, right and left of itself; the first position that
- * overlaps no marker and no label already placed wins, else the site has
- * no label at this zoom — on every tile alike. */
-static void place_labels(struct layout *l, const struct style *st, const struct layout_sites *in,
-                         struct glyphs *gl)
-{
-	size_t cap = l->nitems * 2 + 1, nb = 0;
-	double *boxes = xmalloc(cap * 4 * sizeof *boxes);
-	struct grid g;
-	grid_init(&g, l->nitems * 2);
-	for (size_t i = 0; i < l->nitems; i++) {
-		const struct layout_item *it = &l->items[i];
-		double *b = boxes + 4 * nb;
-		b[0] = it->x + it->left;
-		b[1] = it->y + it->top;
-		b[2] = it->x + it->right;
-		b[3] = it->y + it->bottom;
-		grid_add_box(&g, b[0], b[1], b[2], b[3], (int32_t)nb);
-		nb++;
-	}
-	l->labels = xmalloc((l->nitems ? l->nitems : 1) * sizeof *l->labels);
-	double size = l->label_size, halo = st->label_halo_width > 0 ? st->label_halo_width : 0;
-	double gap = st->label_offset;
+	if (!(st->approx_hole > 0 && (st->uncertainty_fill.a || st->uncertainty_stroke.a)))
+		return;
 	for (size_t i = 0; i < l->nitems; i++) {
 		struct layout_item *it = &l->items[i];
-		const char *name = in->sites[it->site].field[SITE_NAME_ZH];
-		if (it->count != 1 || !name[0])
+		if (it->count != 1 || !(it->flags & SNAPSHOT_FLAG_APPROXIMATE))
 			continue;
-		struct text_box tb;
-		glyphs_measure(gl, name, size, &tb);
-		double mid = (tb.ascent - tb.descent) / 2;
-		double cand[LABEL_CANDIDATES][2] = {
-		    {it->x - tb.width / 2, it->y + it->top - gap - tb.descent},
-		    {it->x - tb.width / 2, it->y + it->bottom + gap + tb.ascent},
-		    {it->x + it->right + gap, it->y + mid},
-		    {it->x + it->left - gap - tb.width, it->y + mid},
-		};
-		for (int c = 0; c < LABEL_CANDIDATES; c++) {
-			double bx = floor(cand[c][0] + 0.5), by = floor(cand[c][1] + 0.5);
-			double bl = bx - halo, bt = by - tb.ascent - halo, br = bx + tb.width + halo,
-			       bb = by + tb.descent + halo;
-			if (!box_free(&g, boxes, bl, bt, br, bb))
-				continue;
-			struct layout_label *lb = &l->labels[l->nlabels];
-			lb->bx = bx;
-			lb->by = by;
-			lb->left = bl;
-			lb->top = bt;
-			lb->right = br;
-			lb->bottom = bb;
-			it->label = (int32_t)l->nlabels++;
-			double *b = boxes + 4 * nb;
-			b[0] = bl;
-			b[1] = bt;
-			b[2] = br;
-			b[3] = bb;
-			grid_add_box(&g, bl, bt, br, bb, (int32_t)nb);
-			nb++;
-			break;
+		const struct site *s = &sites[it->site];
+		double r = s->uncertainty_m / metres_per_px(s->lat, l->z.zoom);
+		if (r > l->z.marker_size && r <= STYLE_UNCERTAINTY_MAX_PX)
+			it->circle = (float)r;
+	}
+}
+
+/* -------------------------------------------------------------- labels */
+
+/* Measures bytes [start, start + len) of name as one line. */
+static void measure_part(struct glyphs *gl, const char *name, size_t start, size_t len, double size,
+                         struct text_box *tb)
+{
+	char buf[LAYOUT_LABEL_MAX_BYTES + 1];
+	memcpy(buf, name + start, len);
+	buf[len] = '\0';
+	glyphs_measure(gl, buf, size, tb);
+}
+
+/* The byte offsets of name's code point boundaries (0 .. len), and
+ * whether it has spaces. */
+static size_t boundaries(const char *name, size_t len, uint16_t *at, bool *spaces)
+{
+	size_t n = 0;
+	*spaces = false;
+	for (size_t k = 0; k < len;) {
+		at[n++] = (uint16_t)k;
+		uint32_t cp;
+		int step = utf8_decode(name + k, &cp);
+		if (step <= 0)
+			step = 1;
+		*spaces = *spaces || cp == ' ';
+		k += (size_t)step;
+	}
+	at[n++] = (uint16_t)len;
+	return n;
+}
+
+/* The boundary nearest to want among at[lo .. hi], a space's when the
+ * name has spaces (breaking there drops the space). */
+static size_t break_near(const char *name, const uint16_t *at, size_t lo, size_t hi, double want, bool spaces)
+{
+	size_t best = 0;
+	double best_d = INFINITY;
+	for (size_t k = lo; k <= hi; k++) {
+		if (spaces && name[at[k]] != ' ')
+			continue;
+		double d = fabs((double)k - want);
+		if (d < best_d) {
+			best_d = d;
+			best = k;
 		}
 	}
-	grid_free(&g);
-	free(boxes);
+	return best;
 }
 
-/* -------------------------------------------------------- window index */
-
-static int cmp_u64_pair(const void *a, const void *b)
+/* Lays name out in at most LAYOUT_MAX_LINES lines no wider than maxw;
+ * false when it cannot be. */
+static bool wrap_name(struct glyphs *gl, const char *name, double size, double maxw, struct wrapped *w)
 {
-	const uint64_t *x = a, *y = b;
-	if (x[0] != y[0])
-		return x[0] < y[0] ? -1 : 1;
-	return x[1] < y[1] ? -1 : x[1] > y[1];
-}
-
-static uint64_t query_key(int64_t cx, int64_t cy)
-{
-	return ((uint64_t)cy << 32) | (uint64_t)(uint32_t)cx;
-}
-
-static int64_t clamp_cell(double v, int zoom)
-{
-	int64_t max = ((int64_t)1 << zoom) - 1; /* cells are tiles */
-	double c = floor(v / (double)(1 << QUERY_CELL_SHIFT));
-	if (c < 0)
-		return 0;
-	if (c > (double)max)
-		return max;
-	return (int64_t)c;
-}
-
-/* The window index: items sorted by the tile their anchor is in, and the
- * reach of the largest feature around its anchor. */
-static void index_items(struct layout *l)
-{
-	size_t n = l->nitems;
-	uint64_t *pairs = xmalloc((n ? n : 1) * 2 * sizeof *pairs);
-	double reach = 0;
-	for (size_t i = 0; i < n; i++) {
-		const struct layout_item *it = &l->items[i];
-		pairs[2 * i] = query_key(clamp_cell(it->x, l->zoom), clamp_cell(it->y, l->zoom));
-		pairs[2 * i + 1] = i;
-		double r = fmax(fmax(-it->left, it->right), fmax(-it->top, it->bottom));
-		if (it->label >= 0) {
-			const struct layout_label *lb = &l->labels[it->label];
-			r = fmax(r, fmax(fmax(it->x - lb->left, lb->right - it->x),
-			                 fmax(it->y - lb->top, lb->bottom - it->y)));
-		}
-		reach = fmax(reach, r);
-	}
-	qsort(pairs, n, 2 * sizeof *pairs, cmp_u64_pair);
-	l->keys_ = xmalloc((n ? n : 1) * sizeof *l->keys_);
-	l->order_ = xmalloc((n ? n : 1) * sizeof *l->order_);
-	for (size_t i = 0; i < n; i++) {
-		l->keys_[i] = pairs[2 * i];
-		l->order_[i] = (uint32_t)pairs[2 * i + 1];
-	}
-	free(pairs);
-	l->reach_ = reach + LAYOUT_SLACK_PX;
-}
-
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	return (x > y) - (x < y);
-}
-
-static size_t lower_bound(const uint64_t *keys, size_t n, uint64_t k)
-{
-	size_t lo = 0, hi = n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (keys[mid] < k)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-size_t layout_query(const struct layout *l, double x0, double y0, double x1, double y1, uint32_t **hits,
-                    size_t *cap)
-{
-	size_t nh = 0;
-	if (!l->nitems)
-		return 0;
-	int64_t cx0 = clamp_cell(x0 - l->reach_, l->zoom), cx1 = clamp_cell(x1 + l->reach_, l->zoom);
-	int64_t cy0 = clamp_cell(y0 - l->reach_, l->zoom), cy1 = clamp_cell(y1 + l->reach_, l->zoom);
-	for (int64_t cy = cy0; cy <= cy1; cy++) {
-		size_t k = lower_bound(l->keys_, l->nitems, query_key(cx0, cy));
-		uint64_t end = query_key(cx1, cy);
-		for (; k < l->nitems && l->keys_[k] <= end; k++) {
-			if (nh == *cap) {
-				*cap = *cap ? *cap * 2 : QUERY_MIN_HITS;
-				*hits = xrealloc(*hits, *cap * sizeof **hits);
+	size_t len = strlen(name);
+	if (len == 0 || len > LAYOUT_LABEL_MAX_BYTES)
+		return false;
+	uint16_t at[LAYOUT_LABEL_MAX_BYTES + 2];
+	bool spaces;
+	size_t nb = boundaries(name, len, at, &spaces), ncp = nb - 1;
+	for (int k = 1; k <= LAYOUT_MAX_LINES; k++) {
+		size_t from = 0; /* a boundary index */
+		double asc = 0, desc = 0, width = 0, lw[LAYOUT_MAX_LINES];
+		bool ok = true;
+		for (int j = 0; j < k && ok; j++) {
+			size_t to = ncp;
+			if (j < k - 1) {
+				to = break_near(name, at, from + 1, ncp - 1, (double)ncp * (j + 1) / k,
+				                spaces);
+				ok = to > from;
 			}
-			(*hits)[nh++] = l->order_[k];
+			if (!ok)
+				break;
+			size_t s = at[from], e = at[to];
+			struct text_box tb;
+			measure_part(gl, name, s, e - s, size, &tb);
+			ok = tb.width <= maxw;
+			asc = fmax(asc, tb.ascent);
+			desc = fmax(desc, tb.descent);
+			width = fmax(width, tb.width);
+			lw[j] = tb.width;
+			w->line[j] = (struct layout_line){0, 0, (uint16_t)s, (uint16_t)(e - s)};
+			from = to;
+			if (spaces && from < ncp && name[at[from]] == ' ')
+				from++; /* the space at the break is not drawn */
 		}
+		if (!ok)
+			continue;
+		double line_h = ceil(asc) + ceil(desc);
+		if (line_h > ceil(LINE_EMS_MAX * size))
+			return false;
+		w->nlines = k;
+		w->width = ceil(width);
+		w->height = line_h * k;
+		/* each line centred in the box; baselines on whole pixels */
+		for (int j = 0; j < k; j++) {
+			w->line[j].bx = floor((w->width - lw[j]) / 2 + 0.5);
+			w->line[j].by = ceil(asc) + line_h * j;
+		}
+		return true;
 	}
-	/* the drawing order is the item order, whatever the window */
-	if (nh > 1)
-		qsort(*hits, nh, sizeof **hits, cmp_u32);
-	return nh;
+	return false;
 }
 
-/* -------------------------------------------------------------- layout */
-
-struct layout *layout_build(const struct style *st, const struct layout_sites *in, int zoom,
-                            struct glyphs *gl)
+static void reserve_cands(struct layout_scratch *s, size_t n)
 {
-	struct layout *l = xcalloc(1, sizeof *l);
-	double z = zoom;
-	l->zoom = zoom;
-	l->marker_size = style_eval(&st->marker_size, z);
-	l->outline_w = style_eval(&st->marker_outline_width, z);
-	l->cluster_size = style_eval(&st->cluster_size, z);
-	l->cluster_outline = st->cluster_outline_width;
-	l->cluster_text = style_eval(&st->cluster_text_size, z);
-	l->label_size = style_eval(&st->label_size, z);
-
-	double radius = COINCIDENT_PX;
-	if (st->cluster && zoom <= st->cluster_maxzoom && st->cluster_radius > radius)
-		radius = st->cluster_radius;
-	make_clusters(l, in, radius);
-	marker_extents(l, st, in);
-	assert(gl || zoom < st->label_minzoom);
-	if (zoom >= st->label_minzoom && gl)
-		place_labels(l, st, in, gl);
-	index_items(l);
-	return l;
-}
-
-void layout_free(struct layout *l)
-{
-	if (!l)
+	if (n <= s->cand_cap)
 		return;
-	free(l->items);
-	free(l->labels);
-	free(l->keys_);
-	free(l->order_);
-	free(l);
+	s->cand_cap = grown(s->cand_cap, n);
+	s->cand = xrealloc(s->cand, s->cand_cap * sizeof *s->cand);
+	s->wrap = xrealloc(s->wrap, s->cand_cap * sizeof *s->wrap);
+	s->item = xrealloc(s->item, s->cand_cap * sizeof *s->item);
+	s->chosen = xrealloc(s->chosen, s->cand_cap * sizeof *s->chosen);
+}
+
+/* The candidate boxes of item it whose name is laid out as w. */
+static void candidate(const struct layout_item *it, const struct wrapped *w, double gap, double halo,
+                      struct label_cand *c)
+{
+	double tl[NPOS][2] = {
+	    [POS_ABOVE] = {it->x - w->width / 2, it->y + it->top - gap - w->height},
+	    [POS_BELOW] = {it->x - w->width / 2, it->y + it->bottom + gap},
+	    [POS_RIGHT] = {it->x + it->right + gap, it->y - w->height / 2},
+	    [POS_LEFT] = {it->x + it->left - gap - w->width, it->y - w->height / 2},
+	};
+	c->ax = it->x;
+	c->ay = it->y;
+	c->prio = it->site;
+	c->npos = NPOS;
+	for (int p = 0; p < NPOS; p++) {
+		double x = floor(tl[p][0] + 0.5), y = floor(tl[p][1] + 0.5);
+		c->pos[p] = (struct label_box){x - halo, y - halo, x + w->width + halo, y + w->height + halo};
+	}
+}
+
+/* Could any box of a label of item it be free of markers?  Each real box
+ * holds, whatever the text and the rounding of its origin, a box one pixel
+ * wide and line_h - 1 high against the marker's side (see candidate), so
+ * when all four of those meet a marker the label has no box: no need to
+ * measure its name.  Only a shortcut - the boxes are decided exactly by
+ * labels_place - but in a crowd it spares nearly every measurement. */
+static bool may_fit(const struct labels *lab, const struct layout_item *it, double gap, double line_h)
+{
+	double top = it->y + it->top - gap, bottom = it->y + it->bottom + gap;
+	double right = it->x + it->right + gap, left = it->x + it->left - gap, h = line_h / 2 - 0.5;
+	const struct label_box smallest[NPOS] = {
+	    [POS_ABOVE] = {it->x - 0.5, top - line_h + 0.5, it->x + 0.5, top - 0.5},
+	    [POS_BELOW] = {it->x - 0.5, bottom + 0.5, it->x + 0.5, bottom + line_h - 0.5},
+	    [POS_RIGHT] = {right + 0.5, it->y - h, right + 1.5, it->y + h},
+	    [POS_LEFT] = {left - 1.5, it->y - h, left - 0.5, it->y + h},
+	};
+	for (int p = 0; p < NPOS; p++)
+		if (labels_box_free(lab, &smallest[p]))
+			return true;
+	return false;
+}
+
+static void place_labels(struct layout *l, const struct style *st, const struct site *sites,
+                         struct glyphs *gl, double x0, double y0, double x1, double y1)
+{
+	struct layout_scratch *s = l->scratch_;
+	const struct layout_zoom *z = &l->z;
+	double halo = fmax(st->label_halo_width, 0);
+	if (l->nitems > s->obst_cap) {
+		s->obst_cap = grown(s->obst_cap, l->nitems);
+		s->obst = xrealloc(s->obst, s->obst_cap * sizeof *s->obst);
+	}
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
+		s->obst[i] = (struct label_box){it->x + it->left, it->y + it->top, it->x + it->right,
+		                                it->y + it->bottom};
+	}
+	labels_obstacles(s->labels, s->obst, l->nitems);
+	/* The font's own line: no label's line is lower (glyphs_measure) */
+	struct text_box font;
+	glyphs_measure(gl, "", z->label_size, &font);
+	double line_h = ceil(font.ascent) + ceil(font.descent);
+	size_t nc = 0;
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
+		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x ||
+		    it->y < y0 - z->cand_y || it->y > y1 + z->cand_y ||
+		    !may_fit(s->labels, it, st->label_offset, line_h))
+			continue;
+		reserve_cands(s, nc + 1);
+		if (!wrap_name(gl, sites[it->site].field[SITE_NAME_ZH], z->label_size, z->label_width_max,
+		               &s->wrap[nc]))
+			continue;
+		candidate(it, &s->wrap[nc], st->label_offset, halo, &s->cand[nc]);
+		s->item[nc] = (uint32_t)i;
+		nc++;
+	}
+	if (!nc)
+		return;
+	labels_place(s->labels, s->cand, nc, LABELS_ROUNDS, s->chosen);
+	for (size_t k = 0; k < nc; k++) {
+		if (s->chosen[k] < 0)
+			continue;
+		if (l->nlabels == l->labels_cap_) {
+			l->labels_cap_ = grown(l->labels_cap_, l->nlabels + 1);
+			l->labels = xrealloc(l->labels, l->labels_cap_ * sizeof *l->labels);
+		}
+		const struct label_box *b = &s->cand[k].pos[s->chosen[k]];
+		const struct wrapped *w = &s->wrap[k];
+		struct layout_label *lb = &l->labels[l->nlabels];
+		memset(lb, 0, sizeof *lb);
+		lb->left = b->l;
+		lb->top = b->t;
+		lb->right = b->r;
+		lb->bottom = b->b;
+		lb->nlines = w->nlines;
+		for (int j = 0; j < w->nlines; j++) {
+			lb->line[j] = w->line[j];
+			lb->line[j].bx += b->l + halo;
+			lb->line[j].by += b->t + halo;
+		}
+		l->items[s->item[k]].label = (int32_t)l->nlabels++;
+	}
+}
+
+void layout_decide(struct layout *l, const struct style *st, const struct site *sites, struct glyphs *gl,
+                   double x0, double y0, double x1, double y1)
+{
+	extents(l, st);
+	circles(l, st, sites);
+	if (l->z.labels && gl)
+		place_labels(l, st, sites, gl, x0, y0, x1, y1);
 }

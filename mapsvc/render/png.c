@@ -20,11 +20,14 @@
  *    data are long runs of index 0 where level 9 searches hash chains in vain;
  *  - 1 bit per pixel (empty and nearly empty tiles): the raw data are 8 KB,
  *    so level 9 costs little and saves bytes on the most common tile;
- *  - RGBA, filter None, level 6: the adaptive filters made these images 30%
- *    larger (transparent areas are already zeros) and level 9 three times
- *    slower for 7% less. */
+ *  - RGBA, filter None: the adaptive filters made these images 30% larger
+ *    (transparent areas are already zeros).  Level 2: these are the tiles
+ *    crowded with clusters (a million sites at zooms 6 to 9, tests/bench/
+ *    scale.sh), where level 6 spent 8 ms of CPU a tile encoding for 64 KB
+ *    and level 2 2 ms for 81 KB - a tile must stay within a few ms. */
 #define ZLEVEL_SMALL 9
 #define ZLEVEL 6
+#define ZLEVEL_RGBA 2
 
 #define PALETTE_MAX 256
 #define HASH_SLOTS 1024 /* power of two, > 2 * PALETTE_MAX */
@@ -316,7 +319,7 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 	} else {
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
 		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-		png_set_compression_level(png, ZLEVEL);
+		png_set_compression_level(png, ZLEVEL_RGBA);
 		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
 		png_write_info(png, info);
 		for (int y = 0; y < c->height; y++) {

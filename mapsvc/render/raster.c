@@ -476,6 +476,18 @@ static void marker_hull(enum marker_shape shape, double s, double e, struct hull
 	}
 }
 
+void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size,
+                        double frac, struct rgba colour)
+{
+	static const struct rgba none = {0, 0, 0, 0};
+	if (!(frac > 0) || !(size > 0))
+		return;
+	if (shape == SHAPE_PIN)
+		raster_fill_circle(c, x, y - PIN_HEAD_RISE * size, frac * size, colour);
+	else
+		raster_marker(c, shape, x, y, frac * size, colour, none, 0);
+}
+
 void raster_marker_extent(enum marker_shape shape, double size, double outline_w, double *left, double *top,
                           double *right, double *bottom)
 {

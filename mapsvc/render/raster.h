@@ -48,6 +48,11 @@ void raster_stroke_circle(struct canvas *c, double cx, double cy, double r, doub
  * px; outline (drawn outside the fill, outline_w px) may be transparent. */
 void raster_marker(struct canvas *c, enum marker_shape shape, double x, double y, double size,
                    struct rgba fill, struct rgba outline, double outline_w);
+/* The hole of a hollow marker (an approximate site's): the inside of the
+ * marker raster_marker draws at (x, y) with size, from frac * size in,
+ * filled with colour; concentric with the shape's body (a pin's head). */
+void raster_marker_hole(struct canvas *c, enum marker_shape shape, double x, double y, double size,
+                        double frac, struct rgba colour);
 /* The marker's extent around its anchor (for hit boxes, label placement):
  * offsets of its left, top, right and bottom edges, outline included, so
  * left and top are negative: the box is [x + left, x + right] x

@@ -50,6 +50,14 @@
 #define TEXT_SIZE_MAPLIBRE 16.0    /* MapLibre's default text-size */
 #define TEXT_SIZE_ABSENT 12.0      /* text of an absent layer (not drawn) */
 #define LABEL_GAP_DEFAULT 2.0
+/* Approximate sites when a style says nothing of them: a hole of half the
+ * radius in white, a grey circle line that shows on light and dark maps
+ * (no fill: a disc hundreds of pixels wide costs its area in every tile
+ * it covers, a line only its length), and "~" before a cluster's count. */
+#define APPROX_HOLE_DEFAULT 0.5
+#define UNCERTAINTY_STROKE_WIDTH_DEFAULT 1.0
+#define UNCERTAINTY_STROKE_WIDTH_MAX 8.0
+#define APPROX_PREFIX_DEFAULT "~"
 /* The only "version" of the style specification there is. */
 #define STYLE_SPEC_VERSION 8
 /* Mixes the context files' hashes into one seed for the style's version. */
@@ -65,7 +73,9 @@ struct reader {
 	int nsrc;
 };
 
-static const struct rgba BLACK = {0, 0, 0, 255}, CLEAR = {0, 0, 0, 0};
+static const struct rgba BLACK = {0, 0, 0, 255}, CLEAR = {0, 0, 0, 0}, WHITE = {255, 255, 255, 255};
+static const struct rgba UNCERTAINTY_FILL_DEFAULT = {0, 0, 0, 0},
+                         UNCERTAINTY_STROKE_DEFAULT = {96, 96, 96, 140};
 
 static void num_const(struct style_num *n, double v)
 {
@@ -198,6 +208,32 @@ static bool read_markers(struct jsonpos *p, const struct section *layout, const 
 	READ(p, *layout, "mapsvc:marker-shape",
 	     style_expr_by_category(p, v, "mapsvc:marker-shape", style_expr_shape, st->marker_shape,
 	                            sizeof st->marker_shape[0]));
+	st->approx_hole = APPROX_HOLE_DEFAULT;
+	st->approx_fill = WHITE;
+	st->uncertainty_fill = UNCERTAINTY_FILL_DEFAULT;
+	st->uncertainty_stroke = UNCERTAINTY_STROKE_DEFAULT;
+	st->uncertainty_stroke_width = UNCERTAINTY_STROKE_WIDTH_DEFAULT;
+	READ(p, *paint, "mapsvc:approximate-hole",
+	     style_expr_number(p, v, "mapsvc:approximate-hole", 0, STYLE_APPROX_HOLE_MAX, &st->approx_hole));
+	READ(p, *paint, "mapsvc:approximate-fill-color",
+	     style_expr_colour(p, v, "mapsvc:approximate-fill-color", &st->approx_fill));
+	READ(p, *paint, "mapsvc:uncertainty-color",
+	     style_expr_colour(p, v, "mapsvc:uncertainty-color", &st->uncertainty_fill));
+	READ(p, *paint, "mapsvc:uncertainty-stroke-color",
+	     style_expr_colour(p, v, "mapsvc:uncertainty-stroke-color", &st->uncertainty_stroke));
+	READ(p, *paint, "mapsvc:uncertainty-stroke-width",
+	     style_expr_number(p, v, "mapsvc:uncertainty-stroke-width", 0, UNCERTAINTY_STROKE_WIDTH_MAX,
+	                       &st->uncertainty_stroke_width));
+	return true;
+}
+
+/* mapsvc:approximate-prefix: a short text ("" for none). */
+static bool get_prefix(struct jsonpos *p, const json_t *v, struct style *st)
+{
+	if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof st->approx_prefix)
+		return jsonpos_fail(p, "mapsvc:approximate-prefix: expected a text of at most %zu bytes",
+		                    sizeof st->approx_prefix - 1);
+	snprintf(st->approx_prefix, sizeof st->approx_prefix, "%s", json_string_value(v));
 	return true;
 }
 
@@ -245,8 +281,11 @@ static bool read_text(struct jsonpos *p, enum style_role r, const struct section
 	READ(p, *layout, "text-font", get_font_list(p, v));
 	READ(p, *layout, "mapsvc:font-file", get_font_file(p, v, st));
 	READ(p, *paint, "text-color", style_expr_colour(p, v, "text-color", colour));
-	if (!labels)
+	if (!labels) {
+		snprintf(st->approx_prefix, sizeof st->approx_prefix, "%s", APPROX_PREFIX_DEFAULT);
+		READ(p, *layout, "mapsvc:approximate-prefix", get_prefix(p, v, st));
 		return true;
+	}
 	st->label_halo = CLEAR;
 	st->label_halo_width = 0;
 	st->label_offset = LABEL_GAP_DEFAULT;

@@ -36,6 +36,13 @@
 #define STYLE_ZOOM_NEVER 99
 /* A style file is a few kilobytes; anything this large is refused. */
 #define STYLE_MAX_BYTES (1 << 20)
+/* An approximate site's hole is at most this part of its marker's radius,
+ * so a ring of its category's colour always shows. */
+#define STYLE_APPROX_HOLE_MAX 0.8
+/* Uncertainty circles are drawn up to this radius (px at scale 1); a
+ * larger one is wider than the view, and a tile would have to read sites
+ * that far away to draw it. */
+#define STYLE_UNCERTAINTY_MAX_PX 256.0
 
 /* A number that may depend on the zoom: linear interpolation between
  * stops, constant beyond the first and last ("interpolate", "linear",
@@ -75,6 +82,16 @@ struct style {
 	struct rgba marker_outline;
 	struct style_num marker_outline_width;
 
+	/* approximate positions (site_quality_approximate): a hollow marker,
+	 * its inside (from approx_hole times the radius in) drawn in
+	 * approx_fill; and from the zoom where the uncertainty radius is larger
+	 * than the marker (up to STYLE_UNCERTAINTY_MAX_PX), a faint circle of
+	 * the true radius */
+	double approx_hole; /* 0..STYLE_APPROX_HOLE_MAX; 0 draws them as exact ones */
+	struct rgba approx_fill;
+	struct rgba uncertainty_fill, uncertainty_stroke;
+	double uncertainty_stroke_width;
+
 	/* clusters: markers that would overlap at zooms <= cluster_maxzoom merge */
 	bool cluster;
 	int cluster_maxzoom;
@@ -83,6 +100,7 @@ struct style {
 	struct rgba cluster_color, cluster_outline, cluster_text_color;
 	double cluster_outline_width;
 	struct style_num cluster_text_size;
+	char approx_prefix[8]; /* before the count of a cluster holding approximate sites */
 
 	/* labels (name_zh) from label_minzoom on */
 	int label_minzoom;

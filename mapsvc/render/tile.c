@@ -1,13 +1,24 @@
 /*
- * tile.c - the tile map (positions and layouts made once, on demand), the
- * view renderer and the shared empty PNGs; see tile.h.
+ * tile.c - the tile map (hierarchies and subsets, made once, on demand),
+ * the view renderer and the shared empty PNGs; see tile.h.
  *
- * Drawing a view: ask the layout of (style, coordsys, zoom) for the items
- * within reach of the window, keep those whose marker or label box
- * touches it, then draw background, context layers, markers and clusters,
- * and labels, each pass in the layout's order.  Every coordinate is the
+ * Drawing a view: ask the hierarchy of the style (or of the view's subset)
+ * for the items whose anchor lies within the view's margin (layout.h),
+ * place each in the view's system, let the layout decide extents, circles
+ * and labels, keep the items whose marker, circle or label touches the
+ * view, then draw background, context layers, circles, markers and
+ * clusters (stamped from the context's marker images, render/sprite.h),
+ * and labels, each pass in item order.  Every coordinate is the
  * layout's world pixel times the scale minus the window's whole-pixel
  * origin, which is what keeps stitched tiles equal to one large window.
+ *
+ * Positions.  An item's world pixel at zoom z is its hierarchy position
+ * (a whole pixel of zoom 24) times 2^(z - 24), exactly, then rounded to
+ * the anchor grid; in GCJ-02 or BD-09 that position is turned back into
+ * degrees, shifted and projected.  Either way it is a function of the item
+ * alone, so every view agrees on it.  The hierarchy is asked in WGS-84
+ * units: a shifted view asks its window padded by CLUSTER_SHIFT_PAD_DEG
+ * and keeps the items whose shifted anchor falls in it.
  */
 #include "tile.h"
 
@@ -26,14 +37,19 @@
 #include "layout.h"
 #include "png.h"
 #include "raster.h"
+#include "sprite.h"
 
 #define NCOORDSYS 4
-#define NZOOMS (WEBMERC_MAX_ZOOM + 1)
 #define MAX_FONTS 4
 /* A cluster's count is written in full below this, in thousands ("12k")
  * from it, so the text stays within the disc. */
 #define COUNT_IN_THOUSANDS 10000
 #define THOUSAND 1000
+/* The radius of a style without clusters, which no level uses
+ * (cluster.h): any valid one, so that such styles share one hierarchy. */
+#define NO_CLUSTER_RADIUS 1.0
+/* First size of a context's visibility buffer. */
+#define VIS_MIN_CAP 256
 
 /* ---------------------------------------------------------------- lazy */
 
@@ -45,14 +61,30 @@ struct lazy {
 	bool busy; /* guarded by the map's mutex */
 };
 
-typedef void *(*lazy_build_fn)(struct tile_map *m, struct tile_ctx *ctx, const void *arg,
-                               struct ms_error *err);
+typedef void *(*lazy_build_fn)(struct tile_map *m, const void *arg, struct ms_error *err);
 
 /* --------------------------------------------------------------- types */
 
-/* Web Mercator metres of every site in one coordsys (index = site). */
-struct points {
-	double *mx, *my;
+/* One distinct parameter set of the map's styles and its hierarchy: the
+ * snapshot's, or one built here. */
+struct tree_slot {
+	struct cluster_params p;
+	const struct cluster_tree *snap_tree;
+	struct lazy own;
+};
+
+struct tile_subset {
+	struct ms_ref refs;
+	struct tile_map *map; /* not retained: a subset is released before its map */
+	char *key;
+	uint32_t *idx; /* site indices, increasing */
+	size_t n;
+	bool all;           /* every site: the map's own hierarchies serve */
+	struct lazy *trees; /* per tree slot */
+	size_t bytes;       /* accounted in the map's total (guarded by its mutex) */
+	/* the cache: guarded by the map's mutex */
+	bool ready, failed, cached;
+	struct tile_subset *prev, *next; /* most recently used first */
 };
 
 struct tile_map {
@@ -60,10 +92,14 @@ struct tile_map {
 	struct snapshot *snap;
 	const struct style *styles;
 	size_t nstyles;
+	struct tree_slot *slots;
+	size_t nslots;
+	size_t *slot_of; /* per style */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct lazy points[NCOORDSYS];
-	struct lazy *layouts; /* [style][coordsys][zoom] */
+	struct tile_subset *subsets; /* the cache, most recently used first */
+	size_t subset_bytes;         /* guarded by mu */
+	atomic_size_t own_tree_bytes;
 };
 
 struct font_slot {
@@ -75,19 +111,58 @@ struct tile_ctx {
 	struct canvas *canvas;
 	struct font_slot fonts[MAX_FONTS];
 	int nfonts;
-	uint32_t *hits; /* the items a view queries */
-	size_t hits_cap;
-	uint8_t *visible; /* VIS_* of each hit */
+	struct cluster_items items; /* the hierarchy's answer */
+	struct layout *layout;
+	uint8_t *visible; /* VIS_* of each layout item */
 	size_t visible_cap;
 	struct context_scratch *context;
+	struct sprites *sprites; /* marker images */
+	size_t accounted;        /* scratch bytes this context added to the totals */
+	size_t sprites_accounted;
+	struct tile_view_stats last;
 };
 
+/* Scratch of every render context of the process (tile_map_memory), and
+ * their marker images. */
+static atomic_size_t scratch_bytes, scratch_peak, sprite_bytes;
+
 /* ----------------------------------------------------------- tile_ctx */
+
+static size_t ctx_scratch(const struct tile_ctx *ctx)
+{
+	return cluster_items_memory(&ctx->items) + layout_memory(ctx->layout) + ctx->visible_cap;
+}
+
+/* Brings the process totals up to date with what ctx holds now. */
+static void ctx_account(struct tile_ctx *ctx)
+{
+	size_t now = ctx_scratch(ctx);
+	if (now >= ctx->accounted) {
+		size_t total =
+		    atomic_fetch_add(&scratch_bytes, now - ctx->accounted) + (now - ctx->accounted);
+		size_t peak = atomic_load(&scratch_peak);
+		while (total > peak && !atomic_compare_exchange_weak(&scratch_peak, &peak, total))
+			;
+	} else {
+		atomic_fetch_sub(&scratch_bytes, ctx->accounted - now);
+	}
+	ctx->accounted = now;
+	size_t sp = sprites_memory(ctx->sprites);
+	if (sp >= ctx->sprites_accounted)
+		atomic_fetch_add(&sprite_bytes, sp - ctx->sprites_accounted);
+	else
+		atomic_fetch_sub(&sprite_bytes, ctx->sprites_accounted - sp);
+	ctx->sprites_accounted = sp;
+}
 
 struct tile_ctx *tile_ctx_new(struct ms_error *err)
 {
 	(void)err; /* nothing can fail yet: see tile.h */
-	return xcalloc(1, sizeof(struct tile_ctx));
+	struct tile_ctx *ctx = xcalloc(1, sizeof(struct tile_ctx));
+	ctx->layout = layout_new();
+	ctx->sprites = sprites_new();
+	ctx_account(ctx);
+	return ctx;
 }
 
 void tile_ctx_free(struct tile_ctx *ctx)
@@ -97,10 +172,35 @@ void tile_ctx_free(struct tile_ctx *ctx)
 	canvas_free(ctx->canvas);
 	for (int i = 0; i < ctx->nfonts; i++)
 		glyphs_free(ctx->fonts[i].g);
-	free(ctx->hits);
+	cluster_items_free(&ctx->items);
+	layout_free(ctx->layout);
+	ctx->layout = NULL;
 	free(ctx->visible);
+	ctx->visible = NULL;
+	ctx->visible_cap = 0;
+	sprites_free(ctx->sprites);
+	ctx->sprites = NULL;
+	ctx_account(ctx); /* back to nothing */
 	context_scratch_free(ctx->context);
 	free(ctx);
+}
+
+/* Gives back what a crowded view made the context take. */
+static void ctx_trim(struct tile_ctx *ctx)
+{
+	if (ctx_scratch(ctx) > TILE_SCRATCH_KEEP_BYTES) {
+		cluster_items_free(&ctx->items);
+		layout_trim(ctx->layout, 0);
+		free(ctx->visible);
+		ctx->visible = NULL;
+		ctx->visible_cap = 0;
+	}
+	ctx_account(ctx);
+}
+
+void tile_ctx_stats(const struct tile_ctx *ctx, struct tile_view_stats *st)
+{
+	*st = ctx->last;
 }
 
 /* The context's FreeType face for the style's font, opened on first use. */
@@ -134,12 +234,36 @@ static struct canvas *ctx_canvas(struct tile_ctx *ctx, int w, int h)
 	return ctx->canvas;
 }
 
-/* ------------------------------------------------------------ tile_map */
+/* ------------------------------------------------------- the parameters */
 
-static size_t layout_slot(size_t style, enum coordsys cs, int zoom)
+void tile_cluster_params(const struct style *st, struct cluster_params *p)
 {
-	return (style * NCOORDSYS + (size_t)cs) * NZOOMS + (size_t)zoom;
+	if (st->cluster) {
+		int maxz = st->cluster_maxzoom < CLUSTER_ZOOM_LIMIT - 1 ? st->cluster_maxzoom
+		                                                        : CLUSTER_ZOOM_LIMIT - 1;
+		*p = (struct cluster_params){st->cluster_radius, 0, maxz};
+	} else {
+		*p = (struct cluster_params){NO_CLUSTER_RADIUS, 0, -1};
+	}
+	/* a zero radius clusters nothing but coincident sites, as no level */
+	if (!(p->radius_px > 0))
+		*p = (struct cluster_params){NO_CLUSTER_RADIUS, 0, -1};
 }
+
+size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		tile_cluster_params(&styles[i], &out[k]);
+		bool seen = false;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = cluster_params_same(&out[j], &out[k]);
+		k += !seen;
+	}
+	return k;
+}
+
+/* ------------------------------------------------------------ tile_map */
 
 struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles, size_t nstyles)
 {
@@ -150,7 +274,21 @@ struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles,
 	m->nstyles = nstyles;
 	pthread_mutex_init(&m->mu, NULL);
 	pthread_cond_init(&m->cv, NULL);
-	m->layouts = xcalloc(nstyles * NCOORDSYS * NZOOMS + 1, sizeof *m->layouts);
+	m->slots = xcalloc(nstyles ? nstyles : 1, sizeof *m->slots);
+	m->slot_of = xcalloc(nstyles ? nstyles : 1, sizeof *m->slot_of);
+	for (size_t i = 0; i < nstyles; i++) {
+		struct cluster_params p;
+		tile_cluster_params(&styles[i], &p);
+		size_t k = 0;
+		while (k < m->nslots && !cluster_params_same(&m->slots[k].p, &p))
+			k++;
+		if (k == m->nslots) {
+			m->slots[k].p = p;
+			m->slots[k].snap_tree = snapshot_clusters(snap, &p);
+			m->nslots++;
+		}
+		m->slot_of[i] = k;
+	}
 	return m;
 }
 
@@ -160,24 +298,30 @@ struct tile_map *tile_map_retain(struct tile_map *m)
 	return m;
 }
 
-static void points_free(struct points *p)
+static void subset_free(struct tile_subset *s)
 {
-	if (p) {
-		free(p->mx);
-		free(p->my);
-		free(p);
-	}
+	for (size_t k = 0; s->trees && k < s->map->nslots; k++)
+		cluster_free(atomic_load(&s->trees[k].ptr));
+	free(s->trees);
+	free(s->idx);
+	free(s->key);
+	free(s);
 }
 
 void tile_map_release(struct tile_map *m)
 {
 	if (!m || !ms_ref_put(&m->refs))
 		return;
-	for (int i = 0; i < NCOORDSYS; i++)
-		points_free(atomic_load(&m->points[i].ptr));
-	for (size_t i = 0; i < m->nstyles * NCOORDSYS * NZOOMS; i++)
-		layout_free(atomic_load(&m->layouts[i].ptr));
-	free(m->layouts);
+	/* Subsets still in the cache hold only the cache's reference now. */
+	for (struct tile_subset *s = m->subsets, *next; s; s = next) {
+		next = s->next;
+		if (ms_ref_put(&s->refs))
+			subset_free(s);
+	}
+	for (size_t k = 0; k < m->nslots; k++)
+		cluster_free(atomic_load(&m->slots[k].own.ptr));
+	free(m->slots);
+	free(m->slot_of);
 	pthread_mutex_destroy(&m->mu);
 	pthread_cond_destroy(&m->cv);
 	snapshot_release(m->snap);
@@ -192,8 +336,8 @@ const struct snapshot *tile_map_snapshot(const struct tile_map *m)
 /* Returns the slot's value, building it if nobody has: concurrent callers
  * wait for the one build.  A failed build leaves the slot empty so a
  * later call may try again. */
-static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build, struct tile_ctx *ctx,
-                      const void *arg, struct ms_error *err)
+static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build, const void *arg,
+                      struct ms_error *err)
 {
 	void *p = atomic_load_explicit(&slot->ptr, memory_order_acquire);
 	if (p)
@@ -208,7 +352,7 @@ static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build
 	slot->busy = true;
 	pthread_mutex_unlock(&m->mu);
 
-	p = build(m, ctx, arg, err);
+	p = build(m, arg, err);
 
 	pthread_mutex_lock(&m->mu);
 	slot->busy = false;
@@ -219,98 +363,264 @@ static void *lazy_get(struct tile_map *m, struct lazy *slot, lazy_build_fn build
 	return p;
 }
 
-/* -------------------------------------------------------------- points */
+/* ---------------------------------------------------------- hierarchies */
 
-/* Every site in Web Mercator metres (geo/webmerc.h, the one projection),
- * shifted into coordsys first when that is not WGS-84. */
-static void *build_points(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err)
+/* A hierarchy of the sites idx[0..n) (all of them when idx is NULL). */
+static struct cluster_tree *build_tree(const struct snapshot *snap, const uint32_t *idx, size_t n,
+                                       const struct cluster_params *p, struct ms_error *err)
 {
-	(void)ctx;
-	(void)err; /* the closed-form projection cannot fail */
-	enum coordsys cs = *(const enum coordsys *)arg;
-	size_t n = m->snap->n;
-	struct points *p = xcalloc(1, sizeof *p);
-	p->mx = xmalloc((n ? n : 1) * sizeof *p->mx);
-	p->my = xmalloc((n ? n : 1) * sizeof *p->my);
+	size_t cap = n ? n : 1;
+	double *lat = xmalloc(cap * sizeof *lat), *lon = xmalloc(cap * sizeof *lon);
+	uint8_t *flags = xmalloc(cap);
 	for (size_t i = 0; i < n; i++) {
-		const struct site *s = &m->snap->sites[i];
-		double lat = s->lat, lon = s->lon;
-		if (cs != COORDSYS_WGS84)
-			coordsys_from_wgs84(cs, s->lat, s->lon, &lat, &lon);
-		webmerc_from_lonlat(lon, lat, &p->mx[i], &p->my[i]);
+		const struct site *s = &snap->sites[idx ? idx[i] : i];
+		lat[i] = s->lat;
+		lon[i] = s->lon;
+		flags[i] = snapshot_site_flags(s);
 	}
-	return p;
+	struct cluster_tree *t = cluster_build(lat, lon, flags, n, p, err);
+	free(lat);
+	free(lon);
+	free(flags);
+	return t;
 }
 
-static const struct points *get_points(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs,
-                                       struct ms_error *err)
+static void *build_own_tree(struct tile_map *m, const void *arg, struct ms_error *err)
 {
-	return lazy_get(m, &m->points[cs], build_points, ctx, &cs, err);
+	const struct tree_slot *slot = arg;
+	struct cluster_tree *t = build_tree(m->snap, NULL, m->snap->n, &slot->p, err);
+	if (t)
+		atomic_fetch_add(&m->own_tree_bytes, cluster_memory(t));
+	return t;
+}
+
+static const struct cluster_tree *map_tree(struct tile_map *m, size_t k, struct ms_error *err)
+{
+	struct tree_slot *slot = &m->slots[k];
+	if (slot->snap_tree)
+		return slot->snap_tree;
+	return lazy_get(m, &slot->own, build_own_tree, slot, err);
+}
+
+/* ---------------------------------------------------------------- subsets */
+
+/* Drops the least recently used subsets not in the middle of being made
+ * until the cache fits its budget (caller holds the mutex). */
+static void evict(struct tile_map *m)
+{
+	struct tile_subset *last = m->subsets;
+	while (last && last->next)
+		last = last->next;
+	while (m->subset_bytes > TILE_SUBSETS_BYTES && last) {
+		struct tile_subset *s = last;
+		last = s->prev;
+		if (!s->ready)
+			continue;
+		if (s->prev)
+			s->prev->next = s->next;
+		else
+			m->subsets = s->next;
+		if (s->next)
+			s->next->prev = s->prev;
+		s->cached = false;
+		m->subset_bytes -= s->bytes;
+		if (ms_ref_put(&s->refs))
+			subset_free(s);
+	}
+}
+
+static void to_front(struct tile_map *m, struct tile_subset *s)
+{
+	if (m->subsets == s)
+		return;
+	if (s->prev)
+		s->prev->next = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = NULL;
+	s->next = m->subsets;
+	if (m->subsets)
+		m->subsets->prev = s;
+	m->subsets = s;
+}
+
+static void unlink_subset(struct tile_map *m, struct tile_subset *s)
+{
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		m->subsets = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	s->prev = s->next = NULL;
+	s->cached = false;
+}
+
+enum ms_status tile_map_subset(struct tile_map *m, const char *key, tile_subset_fn fill, void *arg,
+                               struct tile_subset **out, struct ms_error *err)
+{
+	*out = NULL;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		struct tile_subset *s = m->subsets;
+		while (s && strcmp(s->key, key) != 0)
+			s = s->next;
+		if (!s)
+			break;
+		if (s->ready) {
+			ms_ref_get(&s->refs);
+			to_front(m, s);
+			pthread_mutex_unlock(&m->mu);
+			*out = s;
+			return MS_OK;
+		}
+		pthread_cond_wait(&m->cv, &m->mu); /* another thread is making it */
+	}
+	struct tile_subset *s = xcalloc(1, sizeof *s);
+	ms_ref_init(&s->refs); /* the cache's reference */
+	s->map = m;
+	s->key = xstrdup(key);
+	s->cached = true;
+	to_front(m, s);
+	pthread_mutex_unlock(&m->mu);
+
+	uint32_t *idx = NULL;
+	size_t n = 0;
+	enum ms_status st = fill(arg, m->snap, &idx, &n, err);
+
+	pthread_mutex_lock(&m->mu);
+	if (st != MS_OK) {
+		unlink_subset(m, s);
+		pthread_cond_broadcast(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		free(idx);
+		subset_free(s);
+		return st;
+	}
+	s->idx = idx;
+	s->n = n;
+	s->all = n == m->snap->n;
+	s->trees = xcalloc(m->nslots ? m->nslots : 1, sizeof *s->trees);
+	s->bytes = n * sizeof *idx + strlen(key) + sizeof *s;
+	s->ready = true;
+	m->subset_bytes += s->bytes;
+	ms_ref_get(&s->refs); /* the caller's */
+	evict(m);
+	pthread_cond_broadcast(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+	*out = s;
+	return MS_OK;
+}
+
+void tile_subset_release(struct tile_subset *s)
+{
+	if (!s)
+		return;
+	struct tile_map *m = s->map;
+	pthread_mutex_lock(&m->mu);
+	bool last = ms_ref_put(&s->refs);
+	pthread_mutex_unlock(&m->mu);
+	if (last)
+		subset_free(s);
+}
+
+size_t tile_subset_size(const struct tile_subset *s)
+{
+	return s->n;
+}
+
+struct subset_job {
+	struct tile_subset *s;
+	size_t k;
+};
+
+static void *build_subset_tree(struct tile_map *m, const void *arg, struct ms_error *err)
+{
+	const struct subset_job *j = arg;
+	struct cluster_tree *t = build_tree(m->snap, j->s->idx, j->s->n, &m->slots[j->k].p, err);
+	if (!t)
+		return NULL;
+	pthread_mutex_lock(&m->mu);
+	size_t bytes = cluster_memory(t);
+	j->s->bytes += bytes;
+	if (j->s->cached) {
+		m->subset_bytes += bytes;
+		evict(m); /* the caller holds a reference: it lives on until released */
+	}
+	pthread_mutex_unlock(&m->mu);
+	return t;
+}
+
+/* The hierarchy a view draws, and the sites its items number. */
+static const struct cluster_tree *view_tree(struct tile_map *m, const struct tile_view *v,
+                                            const uint32_t **site_of, struct ms_error *err)
+{
+	size_t k = m->slot_of[v->style - m->styles];
+	struct tile_subset *s = v->subset;
+	*site_of = NULL;
+	if (!s || s->all)
+		return map_tree(m, k, err);
+	*site_of = s->idx;
+	struct subset_job j = {s, k};
+	return lazy_get(m, &s->trees[k], build_subset_tree, &j, err);
+}
+
+/* Bytes of the hierarchies the map uses. */
+void tile_map_memory(const struct tile_map *m, struct tile_memory *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t k = 0; k < m->nslots; k++)
+		if (m->slots[k].snap_tree)
+			out->trees += cluster_memory(m->slots[k].snap_tree);
+	out->trees += atomic_load(&m->own_tree_bytes);
+	pthread_mutex_lock((pthread_mutex_t *)&m->mu);
+	out->subsets = m->subset_bytes;
+	pthread_mutex_unlock((pthread_mutex_t *)&m->mu);
+	out->scratch = atomic_load(&scratch_bytes);
+	out->scratch_peak = atomic_load(&scratch_peak);
+	out->sprites = atomic_load(&sprite_bytes);
+}
+
+/* ----------------------------------------------------------- positions */
+
+/* The anchor of hierarchy position (ux, uy) at zoom in coordsys cs. */
+static void anchor_of(uint32_t ux, uint32_t uy, int zoom, enum coordsys cs, double *x, double *y)
+{
+	if (cs == COORDSYS_WGS84) {
+		/* exact: a whole pixel of zoom 24 times a power of two */
+		*x = layout_anchor(ldexp((double)ux, zoom - CLUSTER_ZOOM_LIMIT));
+		*y = layout_anchor(ldexp((double)uy, zoom - CLUSTER_ZOOM_LIMIT));
+		return;
+	}
+	double lat, lon, slat, slon, mx, my;
+	cluster_unit_to_lonlat(ux, uy, &lat, &lon);
+	coordsys_from_wgs84(cs, lat, lon, &slat, &slon);
+	webmerc_from_lonlat(slon, slat, &mx, &my);
+	webmerc_to_world_px(mx, my, zoom, WEBMERC_TILE_SIZE, x, y);
+	*x = layout_anchor(*x);
+	*y = layout_anchor(*y);
 }
 
 enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
                                   int zoom, double *px, double *py, struct ms_error *err)
 {
+	(void)ctx;
 	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM || i >= m->snap->n)
 		return ms_fail(err, MS_EUSAGE, "tile_site_world_px: site %zu, zoom %d out of range", i, zoom);
-	const struct points *p = get_points(m, ctx, cs, err);
-	if (!p)
-		return err ? err->status : MS_EINTERNAL;
-	webmerc_to_world_px(p->mx[i], p->my[i], zoom, WEBMERC_TILE_SIZE, px, py);
-	*px = layout_anchor(*px);
-	*py = layout_anchor(*py);
+	uint32_t ux, uy;
+	cluster_position(m->snap->sites[i].lat, m->snap->sites[i].lon, &ux, &uy);
+	anchor_of(ux, uy, zoom, cs, px, py);
 	return MS_OK;
 }
 
-/* ------------------------------------------------------------- layouts */
-
-struct layout_key {
-	size_t style;
-	enum coordsys cs;
-	int zoom;
-};
-
-static void *build_layout(struct tile_map *m, struct tile_ctx *ctx, const void *arg, struct ms_error *err)
+/* A world-pixel coordinate of zoom as hierarchy units, clamped. */
+static uint32_t to_units(double px, int zoom, bool up)
 {
-	const struct layout_key *k = arg;
-	const struct style *st = &m->styles[k->style];
-	const struct points *p = get_points(m, ctx, k->cs, err);
-	if (!p)
-		return NULL;
-	struct glyphs *gl = NULL;
-	if (k->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, st, err)))
-		return NULL;
-	struct layout_sites in = {m->snap->sites, p->mx, p->my, m->snap->n};
-	return layout_build(st, &in, k->zoom, gl);
-}
-
-static const struct layout *get_layout(struct tile_map *m, struct tile_ctx *ctx, const struct style *st,
-                                       enum coordsys cs, int zoom, struct ms_error *err)
-{
-	if (!st || st < m->styles || st >= m->styles + m->nstyles) {
-		ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
-		return NULL;
-	}
-	if ((unsigned)cs >= NCOORDSYS || zoom < 0 || zoom > WEBMERC_MAX_ZOOM) {
-		ms_fail(err, MS_EUSAGE, "tile: zoom %d or coordsys %d out of range", zoom, (int)cs);
-		return NULL;
-	}
-	struct layout_key k = {(size_t)(st - m->styles), cs, zoom};
-	return lazy_get(m, &m->layouts[layout_slot(k.style, cs, zoom)], build_layout, ctx, &k, err);
-}
-
-enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-                                 enum coordsys cs, int zoom, struct tile_layout_stats *st,
-                                 struct ms_error *err)
-{
-	const struct layout *l = get_layout(m, ctx, style, cs, zoom, err);
-	if (!l)
-		return err ? err->status : MS_EINTERNAL;
-	st->markers = l->nitems;
-	st->clusters = l->clusters;
-	st->labels = l->nlabels;
-	st->largest_cluster = l->largest;
-	return MS_OK;
+	double u = ldexp(px, CLUSTER_ZOOM_LIMIT - zoom);
+	u = up ? ceil(u) : floor(u);
+	if (!(u > 0))
+		return 0;
+	return u >= (double)UINT32_MAX ? UINT32_MAX : (uint32_t)u;
 }
 
 /* ---------------------------------------------------------------- view */
@@ -318,6 +628,7 @@ enum ms_status tile_layout_stats(struct tile_map *m, struct tile_ctx *ctx, const
 void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coordsys cs, int z, long long x,
                        long long y, int scale)
 {
+	memset(v, 0, sizeof *v);
 	v->style = style;
 	v->coordsys = cs;
 	v->zoom = z;
@@ -327,92 +638,194 @@ void tile_view_of_tile(struct tile_view *v, const struct style *style, enum coor
 	v->width = v->height = WEBMERC_TILE_SIZE * scale;
 }
 
-static bool touches(double l, double t, double r, double b, double x0, double y0, double x1, double y1)
+/* The view's window in world px of its zoom at scale 1. */
+struct window {
+	double x0, y0, x1, y1;
+};
+
+/* Asks the hierarchy for the items within the view's margin and lays them
+ * out.  Returns the layout (the context's). */
+static struct layout *compose(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+                              const struct cluster_tree *tree, const uint32_t *site_of,
+                              const struct window *w, struct glyphs *gl)
 {
-	return l - LAYOUT_SLACK_PX < x1 && x0 < r + LAYOUT_SLACK_PX && t - LAYOUT_SLACK_PX < y1 &&
-	       y0 < b + LAYOUT_SLACK_PX;
+	struct layout *l = ctx->layout;
+	layout_begin(l, v->style, v->zoom);
+	double qx0 = w->x0 - l->z.margin_x, qx1 = w->x1 + l->z.margin_x;
+	double qy0 = w->y0 - l->z.margin_y, qy1 = w->y1 + l->z.margin_y;
+	struct cluster_window cw = {to_units(qx0, v->zoom, false), to_units(qy0, v->zoom, false),
+	                            to_units(qx1, v->zoom, true), to_units(qy1, v->zoom, true)};
+	if (v->coordsys != COORDSYS_WGS84)
+		cluster_window_pad_deg(&cw, CLUSTER_SHIFT_PAD_DEG);
+	struct cluster_stats cst = {0};
+	cluster_query(tree, v->zoom, &cw, &ctx->items, &cst);
+	for (size_t i = 0; i < ctx->items.n; i++) {
+		const struct cluster_item *ci = &ctx->items.v[i];
+		double x, y;
+		anchor_of(ci->x, ci->y, v->zoom, v->coordsys, &x, &y);
+		if (x < qx0 || x > qx1 || y < qy0 || y > qy1)
+			continue;
+		struct layout_item *it = layout_add(l);
+		it->x = x;
+		it->y = y;
+		it->site = site_of ? site_of[ci->first] : ci->first;
+		it->count = ci->count;
+		it->flags = ci->flags;
+	}
+	layout_decide(l, v->style, m->snap->sites, gl, w->x0, w->y0, w->x1, w->y1);
+	ctx->last.visited = cst.visited;
+	ctx->last.items = l->nitems;
+	return l;
 }
 
-enum { VIS_MARKER = 1, VIS_LABEL = 2 };
-
-/* Which of the items near the window [x0,x1)x[y0,y1) (world px, scale 1)
- * draw their marker or label in it: ctx->visible[h] for ctx->hits[h].
- * Returns how many draw anything. */
-static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, size_t nh, double x0, double y0,
-                            double x1, double y1)
+static bool touches(double l, double t, double r, double b, const struct window *w)
 {
-	if (nh > ctx->visible_cap) {
-		ctx->visible_cap = nh;
-		ctx->visible = xrealloc(ctx->visible, nh);
+	return l - LAYOUT_SLACK_PX < w->x1 && w->x0 < r + LAYOUT_SLACK_PX && t - LAYOUT_SLACK_PX < w->y1 &&
+	       w->y0 < b + LAYOUT_SLACK_PX;
+}
+
+enum { VIS_MARKER = 1, VIS_LABEL = 2, VIS_CIRCLE = 4 };
+
+/* What of each item touches the window: ctx->visible[i].  Returns how
+ * many items draw anything, and counts them in ctx->last. */
+static size_t visible_items(struct tile_ctx *ctx, const struct layout *l, const struct window *w)
+{
+	if (l->nitems > ctx->visible_cap) {
+		size_t cap = ctx->visible_cap ? ctx->visible_cap : VIS_MIN_CAP;
+		while (cap < l->nitems)
+			cap *= 2;
+		ctx->visible = xrealloc(ctx->visible, cap);
+		ctx->visible_cap = cap;
 	}
-	size_t nvis = 0;
-	for (size_t h = 0; h < nh; h++) {
-		const struct layout_item *it = &l->items[ctx->hits[h]];
+	struct tile_view_stats *st = &ctx->last;
+	st->drawn = st->clusters = st->labels = st->largest_cluster = st->circles = 0;
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
 		uint8_t vis = 0;
-		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, x0, y0,
-		            x1, y1))
+		if (touches(it->x + it->left, it->y + it->top, it->x + it->right, it->y + it->bottom, w))
 			vis |= VIS_MARKER;
+		if (it->circle > 0 && touches(it->x - it->circle, it->y - it->circle, it->x + it->circle,
+		                              it->y + it->circle, w))
+			vis |= VIS_CIRCLE;
 		if (it->label >= 0) {
 			const struct layout_label *lb = &l->labels[it->label];
-			if (touches(lb->left, lb->top, lb->right, lb->bottom, x0, y0, x1, y1))
+			if (touches(lb->left, lb->top, lb->right, lb->bottom, w))
 				vis |= VIS_LABEL;
 		}
-		ctx->visible[h] = vis;
-		nvis += vis != 0;
+		ctx->visible[i] = vis;
+		st->drawn += vis != 0;
+		st->labels += (vis & VIS_LABEL) != 0;
+		st->circles += (vis & VIS_CIRCLE) != 0;
+		if ((vis & VIS_MARKER) && it->count > 1) {
+			st->clusters++;
+			if (it->count > st->largest_cluster)
+				st->largest_cluster = it->count;
+		}
 	}
-	return nvis;
+	return st->drawn;
 }
 
-static void draw_cluster(struct canvas *c, struct glyphs *gl, const struct style *st, const struct layout *l,
-                         const struct layout_item *it, int scale, long long ox, long long oy)
+static void draw_cluster(struct tile_ctx *ctx, struct canvas *c, struct glyphs *gl, const struct style *st,
+                         const struct layout *l, const struct layout_item *it, int scale, long long ox,
+                         long long oy)
 {
+	static const struct rgba none = {0, 0, 0, 0};
 	double s = scale;
 	double cx = it->x * s, cy = it->y * s;
-	raster_marker(c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->cluster_size * s,
-	              st->cluster_color, st->cluster_outline, l->cluster_outline * s);
-	char text[16];
+	sprites_marker(ctx->sprites, c, SHAPE_CIRCLE, cx - (double)ox, cy - (double)oy, l->z.cluster_size * s,
+	               st->cluster_color, st->cluster_outline, l->z.cluster_outline * s, 0, none);
+	char text[32];
+	const char *prefix = (it->flags & SNAPSHOT_FLAG_APPROXIMATE) ? st->approx_prefix : "";
 	if (it->count < COUNT_IN_THOUSANDS)
-		snprintf(text, sizeof text, "%u", (unsigned)it->count);
+		snprintf(text, sizeof text, "%s%u", prefix, (unsigned)it->count);
 	else
-		snprintf(text, sizeof text, "%uk", (unsigned)(it->count / THOUSAND));
-	double size = l->cluster_text * s;
+		snprintf(text, sizeof text, "%s%uk", prefix, (unsigned)(it->count / THOUSAND));
+	double size = l->z.cluster_text * s;
 	struct text_box tb;
 	glyphs_measure(gl, text, size, &tb);
 	/* Rounded in world px (scaled), so every window agrees on the pixel. */
 	double tx = floor(cx - tb.width / 2 + 0.5), ty = floor(cy + (tb.ascent - tb.descent) / 2 + 0.5);
-	struct rgba none = {0, 0, 0, 0};
 	glyphs_draw(gl, c, text, tx - (double)ox, ty - (double)oy, size, st->cluster_text_color, none, 0);
 }
 
-/* Markers and clusters, then labels, of the visible hits. */
-static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct layout *l, size_t nh,
-                       struct glyphs *gl, struct canvas *c, const struct tile_view *v)
+/* The lines of a label: halos of all first, so that no line's halo covers
+ * another's glyphs, then the glyphs. */
+static void draw_label(struct canvas *c, struct glyphs *gl, const struct style *st, const struct layout *l,
+                       const struct layout_label *lb, const char *name, int scale, long long ox, long long oy)
+{
+	static const struct rgba none = {0, 0, 0, 0};
+	double s = scale;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 0 && !(st->label_halo.a && st->label_halo_width > 0))
+			continue;
+		for (int j = 0; j < lb->nlines; j++) {
+			char text[LAYOUT_LABEL_MAX_BYTES + 1];
+			memcpy(text, name + lb->line[j].start, lb->line[j].len);
+			text[lb->line[j].len] = '\0';
+			glyphs_draw(gl, c, text, lb->line[j].bx * s - (double)ox,
+			            lb->line[j].by * s - (double)oy, l->z.label_size * s,
+			            pass ? st->label_color : none, pass ? none : st->label_halo,
+			            pass ? 0 : st->label_halo_width * s);
+		}
+	}
+}
+
+/* Circles, then markers and clusters, then labels, of the visible items. */
+static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct layout *l, struct glyphs *gl,
+                       struct canvas *c, const struct tile_view *v)
 {
 	const struct style *st = v->style;
 	double s = v->scale;
 	long long ox = v->origin_x, oy = v->origin_y;
-	for (size_t h = 0; h < nh; h++) {
-		if (!(ctx->visible[h] & VIS_MARKER))
+	for (size_t i = 0; i < l->nitems; i++) {
+		if (!(ctx->visible[i] & VIS_CIRCLE))
 			continue;
-		const struct layout_item *it = &l->items[ctx->hits[h]];
+		const struct layout_item *it = &l->items[i];
+		double cx = it->x * s - (double)ox, cy = it->y * s - (double)oy, r = it->circle * s;
+		if (st->uncertainty_fill.a)
+			raster_fill_circle(c, cx, cy, r, st->uncertainty_fill);
+		if (st->uncertainty_stroke.a && st->uncertainty_stroke_width > 0)
+			raster_stroke_circle(c, cx, cy, r, st->uncertainty_stroke_width * s,
+			                     st->uncertainty_stroke);
+	}
+	for (size_t i = 0; i < l->nitems; i++) {
+		if (!(ctx->visible[i] & VIS_MARKER))
+			continue;
+		const struct layout_item *it = &l->items[i];
 		if (it->count > 1) {
-			draw_cluster(c, gl, st, l, it, v->scale, ox, oy);
+			draw_cluster(ctx, c, gl, st, l, it, v->scale, ox, oy);
 			continue;
 		}
-		enum site_category cat = m->snap->sites[it->site].category;
-		raster_marker(c, st->marker_shape[cat], it->x * s - (double)ox, it->y * s - (double)oy,
-		              l->marker_size * s, st->marker_color[cat], st->marker_outline,
-		              l->outline_w * s);
+		unsigned cat = it->flags & SNAPSHOT_FLAG_CATEGORY;
+		double x = it->x * s - (double)ox, y = it->y * s - (double)oy;
+		bool approximate = it->flags & SNAPSHOT_FLAG_APPROXIMATE;
+		sprites_marker(ctx->sprites, c, st->marker_shape[cat], x, y, l->z.marker_size * s,
+		               st->marker_color[cat], st->marker_outline, l->z.outline_w * s,
+		               approximate ? st->approx_hole : 0, st->approx_fill);
 	}
-	for (size_t h = 0; h < nh; h++) {
-		if (!(ctx->visible[h] & VIS_LABEL))
+	for (size_t i = 0; i < l->nitems; i++) {
+		if (!(ctx->visible[i] & VIS_LABEL))
 			continue;
-		const struct layout_item *it = &l->items[ctx->hits[h]];
-		const struct layout_label *lb = &l->labels[it->label];
-		glyphs_draw(gl, c, m->snap->sites[it->site].field[SITE_NAME_ZH], lb->bx * s - (double)ox,
-		            lb->by * s - (double)oy, l->label_size * s, st->label_color, st->label_halo,
-		            st->label_halo_width * s);
+		const struct layout_item *it = &l->items[i];
+		draw_label(c, gl, st, l, &l->labels[it->label], m->snap->sites[it->site].field[SITE_NAME_ZH],
+		           v->scale, ox, oy);
 	}
+}
+
+static enum ms_status check_view(const struct tile_map *m, const struct tile_view *v, struct ms_error *err)
+{
+	if (v->scale < 1 || v->scale > TILE_MAX_SCALE || v->width < 1 || v->height < 1 ||
+	    v->width > TILE_MAX_VIEW_PX || v->height > TILE_MAX_VIEW_PX)
+		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width,
+		               v->height, v->scale);
+	if (!v->style || v->style < m->styles || v->style >= m->styles + m->nstyles)
+		return ms_fail(err, MS_EUSAGE, "tile: style is not one of the map's %zu styles", m->nstyles);
+	if ((unsigned)v->coordsys >= NCOORDSYS || v->zoom < 0 || v->zoom > WEBMERC_MAX_ZOOM)
+		return ms_fail(err, MS_EUSAGE, "tile: zoom %d or coordsys %d out of range", v->zoom,
+		               (int)v->coordsys);
+	if (v->subset && v->subset->map != m)
+		return ms_fail(err, MS_EUSAGE, "tile: the view's subset is not one of this map's");
+	return MS_OK;
 }
 
 enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
@@ -420,28 +833,32 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 {
 	*out = NULL;
 	*empty = false;
-	if (v->scale < 1 || v->scale > TILE_MAX_SCALE || v->width < 1 || v->height < 1 ||
-	    v->width > TILE_MAX_VIEW_PX || v->height > TILE_MAX_VIEW_PX)
-		return ms_fail(err, MS_EUSAGE, "tile: view %dx%d at scale %d out of range", v->width,
-		               v->height, v->scale);
+	enum ms_status status = check_view(m, v, err);
+	if (status != MS_OK)
+		return status;
 	const struct style *st = v->style;
-	const struct layout *l = get_layout(m, ctx, st, v->coordsys, v->zoom, err);
-	if (!l)
-		return err ? err->status : MS_EINTERNAL;
-
-	double s = v->scale;
-	double x0 = (double)v->origin_x / s, y0 = (double)v->origin_y / s;
-	double x1 = (double)(v->origin_x + v->width) / s, y1 = (double)(v->origin_y + v->height) / s;
-	size_t nh = layout_query(l, x0, y0, x1, y1, &ctx->hits, &ctx->hits_cap);
-	size_t nvis = visible_items(ctx, l, nh, x0, y0, x1, y1);
-	if (!nvis && st->background.a == 0 && st->ncontext == 0) {
-		*empty = true;
-		return MS_OK;
-	}
+	const uint32_t *site_of;
+	const struct cluster_tree *tree = view_tree(m, v, &site_of, err);
+	if (!tree)
+		return err->status;
 	struct glyphs *gl = NULL;
-	if (nvis && !(gl = ctx_glyphs(ctx, st, err)))
+	if (v->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, st, err)))
 		return err->status;
 
+	double s = v->scale;
+	struct window w = {(double)v->origin_x / s, (double)v->origin_y / s,
+	                   (double)(v->origin_x + v->width) / s, (double)(v->origin_y + v->height) / s};
+	const struct layout *l = compose(m, ctx, v, tree, site_of, &w, gl);
+	size_t nvis = visible_items(ctx, l, &w);
+	if (!nvis && st->background.a == 0 && st->ncontext == 0) {
+		*empty = true;
+		ctx_trim(ctx);
+		return MS_OK;
+	}
+	if (nvis && !gl && !(gl = ctx_glyphs(ctx, st, err))) {
+		ctx_trim(ctx);
+		return err->status;
+	}
 	struct canvas *c = ctx_canvas(ctx, v->width, v->height);
 	canvas_clear(c, st->background);
 	if (st->ncontext) {
@@ -449,7 +866,8 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 			ctx->context = context_scratch_new();
 		context_draw(ctx->context, c, st, v->coordsys, v->zoom, v->scale, v->origin_x, v->origin_y);
 	}
-	draw_items(m, ctx, l, nh, gl, c, v);
+	draw_items(m, ctx, l, gl, c, v);
+	ctx_trim(ctx);
 	*out = c;
 	return MS_OK;
 }

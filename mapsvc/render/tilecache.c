@@ -119,7 +119,7 @@ struct tcache {
 
 static uint64_t key_hash(const struct tcache_key *k)
 {
-	uint8_t b[27];
+	uint8_t b[35];
 	memcpy(b, &k->data_version, 8);
 	memcpy(b + 8, &k->style_version, 8);
 	memcpy(b + 16, &k->x, 4);
@@ -127,13 +127,15 @@ static uint64_t key_hash(const struct tcache_key *k)
 	b[24] = k->z;
 	b[25] = k->scale;
 	b[26] = k->coordsys;
+	memcpy(b + 27, &k->filter, 8);
 	return XXH3_64bits(b, sizeof b);
 }
 
 static bool key_eq(const struct tcache_key *a, const struct tcache_key *b)
 {
 	return a->data_version == b->data_version && a->style_version == b->style_version && a->x == b->x &&
-	       a->y == b->y && a->z == b->z && a->scale == b->scale && a->coordsys == b->coordsys;
+	       a->y == b->y && a->z == b->z && a->scale == b->scale && a->coordsys == b->coordsys &&
+	       a->filter == b->filter;
 }
 
 struct tcache *tcache_new(size_t max_bytes)

@@ -3,8 +3,8 @@
  * bounded in bytes, with single-flight filling.
  *
  * Keys are the whole address of a tile's bytes (data and style versions,
- * z/x/y, scale, coordsys), so a data reload or a style change never serves
- * stale bytes: old keys simply age out.  When several threads ask for the
+ * z/x/y, scale, coordsys, filter), so a data reload or a style change never
+ * serves stale bytes: old keys simply age out.  When several threads ask for the
  * same uncached tile at once, one renders it and the others wait on a
  * condition variable for its bytes (single-flight), so a burst of map
  * clients opening the same view costs one render per tile.
@@ -58,6 +58,7 @@ struct tcache_key {
 	uint64_t style_version; /* style file hash */
 	uint32_t x, y;
 	uint8_t z, scale, coordsys;
+	uint64_t filter; /* a hash of the filter's canonical text; 0 for none */
 };
 
 /* Renders the tile of a key: *out gets a new blob (one reference, handed

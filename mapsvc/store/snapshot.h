@@ -4,11 +4,19 @@
  *
  * serve builds one at start-up from the database; a reload builds a new
  * one and swaps it in, so a request sees one whole snapshot or the next,
- * never half of one.  Sites are sorted by id; index i in the spatial index
- * and in the name index is sites[i].  Once built nothing in it changes, so
- * threads share it without locks; retain/release are atomic.  Exports made
- * from it (a GeoPackage, the bounds in a shifted system) are built once,
- * when first asked for, and kept with it.
+ * never half of one.  Sites are sorted by id; index i in the spatial index,
+ * in the name index and in the cluster hierarchies is sites[i].  Once built
+ * nothing in it changes, so threads share it without locks; retain/release
+ * are atomic.
+ *
+ * Cluster hierarchies (index/cluster.h) are built with the snapshot for
+ * the parameter sets its maker asks for (those of the styles it will draw
+ * with, one per distinct set), so that a reload has them ready before the
+ * swap and no visitor of a new snapshot pays for them.  The indexes and the
+ * hierarchies are independent of each other, so they are built at once,
+ * on as many threads as there are cores (at most one per structure).
+ * Exports made from it (a GeoPackage, the bounds in a shifted system)
+ * are built once, when first asked for, and kept with it.
  */
 #ifndef MS_SNAPSHOT_H
 #define MS_SNAPSHOT_H
@@ -19,10 +27,22 @@
 
 #include "../site/site.h"
 #include "../geo/geo.h"
+#include "../index/cluster.h"
 #include "../index/ngram.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"
 #include "../util/refcount.h"
+
+/* The flags a snapshot gives each site in its hierarchies
+ * (cluster_build's): the site's category in the low bits, meaningful for
+ * a single site (a cluster's flags are its members' OR), and whether its
+ * position is approximate (site_quality_approximate), which a cluster's OR
+ * says of any member. */
+#define SNAPSHOT_FLAG_CATEGORY 0x07u
+#define SNAPSHOT_FLAG_APPROXIMATE 0x08u
+
+/* The most hierarchies one snapshot builds. */
+#define SNAPSHOT_MAX_CLUSTERS 16
 
 struct snapshot_exports;
 
@@ -35,14 +55,27 @@ struct snapshot {
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
+	struct cluster_tree *clusters_[SNAPSHOT_MAX_CLUSTERS];
+	size_t nclusters_;
 	struct ms_ref refs_;
 	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
 
+/* What to build besides the indexes. */
+struct snapshot_opts {
+	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */
+	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
+};
+
 /* Takes ownership of set (sorted by id here). */
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err);
+/* snapshot_new that also builds o's hierarchies (o may be NULL).
+ * MS_EUSAGE for bad or too many parameter sets. */
+struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err);
 /* store_load + snapshot_new. */
 struct snapshot *snapshot_load(const char *db_path, struct ms_error *err);
+/* store_load + snapshot_new_with. */
+struct snapshot *snapshot_load_with(const char *db_path, const struct snapshot_opts *o, struct ms_error *err);
 struct snapshot *snapshot_retain(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* The site with this id, or NULL (binary search). */
@@ -55,6 +88,17 @@ const struct site *snapshot_find(const struct snapshot *s, const char *id);
  * of metres across a province, so shifting the WGS-84 box's corners
  * instead would leave edge sites outside it. */
 bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4]);
+
+/* The hierarchy built with the snapshot for parameters that build the same
+ * as p (cluster_params_same), borrowed for the snapshot's lifetime; NULL
+ * when none was asked for. */
+const struct cluster_tree *snapshot_clusters(const struct snapshot *s, const struct cluster_params *p);
+/* Bytes the hierarchies hold together. */
+size_t snapshot_clusters_memory(const struct snapshot *s);
+/* The flags of a site (SNAPSHOT_FLAG_*), as the hierarchies hold them:
+ * for callers that build hierarchies of their own over some of the
+ * sites. */
+uint8_t snapshot_site_flags(const struct site *s);
 
 /* The snapshot's sites as a GeoPackage file (store_export_gpkg), built on
  * the first call and kept with the snapshot: one build per data version

@@ -4,7 +4,12 @@
 usage: gen_sites.py N OUT.csv [--layout uniform|clustered] [--seed S]
 
 Columns: id, name_zh, name_en, category, lat, lon (what `mapsvc import`
-needs, plus an English name).  The same arguments always give the same file.
+needs, plus an English name) and position_quality, as a register's
+positions come: mostly from a street address or a map app, some surveyed,
+some only placed in their village, town or county (QUALITIES; an
+approximate one is drawn hollow, with a circle of its radius).  The same
+arguments always give the same file, and a site's position and name do not
+depend on the qualities.
 
   uniform    N points uniform over China's bounding box (lon 73..135,
              lat 18..53), as the peer yardsticks use;
@@ -56,6 +61,8 @@ KINDS = {
 }
 CATEGORIES = list(KINDS)
 CENTRES = 300
+# (quality, weight): what a province's register looks like, roughly.
+QUALITIES = [("surveyed", 15), ("street", 55), ("village", 18), ("town", 9), ("county", 3)]
 CHINA = (73.0, 18.0, 135.0, 53.0)  # west, south, east, north
 KM_PER_DEG_LAT = 111.2
 
@@ -110,14 +117,16 @@ def main():
     ap.add_argument("--seed", type=int, default=20261130)
     a = ap.parse_args()
     rnd = random.Random(a.seed)
+    qrnd = random.Random(a.seed + 1)  # its own stream: positions and names stay as they were
+    qualities = [q for q, k in QUALITIES for _ in range(k)]
     width = len(str(max(a.n - 1, 0)))
     with open(a.out, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["id", "name_zh", "name_en", "category", "lat", "lon"])
+        w.writerow(["id", "name_zh", "name_en", "category", "lat", "lon", "position_quality"])
         for i, (lat, lon) in enumerate(positions(rnd, a.n, a.layout)):
             cat = CATEGORIES[i % len(CATEGORIES)]
             zh, en = name(rnd, cat)
-            w.writerow([f"s{i:0{width}d}", zh, en, cat, f"{lat:.6f}", f"{lon:.6f}"])
+            w.writerow([f"s{i:0{width}d}", zh, en, cat, f"{lat:.6f}", f"{lon:.6f}", qrnd.choice(qualities)])
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def test_api_lists_what_routes_take():
     assert "title" in names("/route")
     assert names("/tiles.json") == ["coordsys"]
     for t in ("/tiles/{z}/{x}/{y}.png", "/tiles/{z}/{x}/{y}@2x.png"):
-        assert names(t) == ["z", "x", "y", "coordsys"], (t, names(t))
+        assert names(t) == ["z", "x", "y", "coordsys", "filter", "filter-lang", "filter-crs"], (t, names(t))
         z = params_of(t)[0]
         assert z["in"] == "path" and z["required"] and z["schema"]["maximum"] == 20  # --max-zoom
     limit = [p for p in params_of("/nearest") if p["name"] == "limit"][0]

@@ -634,12 +634,27 @@ static void test_edges(void)
 	CHECK_INT(err.status, MS_EDATA);
 	CHECK(strstr(err.msg, "site 1") != NULL);
 	static const struct cluster_params bad[] = {
-	    {0, 0, 16}, {-1, 0, 16}, {600, 0, 16}, {NAN, 0, 16}, {40, -1, 16}, {40, 5, 4}, {40, 0, 24},
+	    {0, 0, 16},   {-1, 0, 16}, {600, 0, 16}, {NAN, 0, 16},
+	    {40, -1, 16}, {40, 5, 3},  {40, 0, 24},  {40, 0, -2},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
 		CHECK(cluster_build(la, lo, NULL, 1, &bad[i], &err) == NULL);
 		CHECK_INT(err.status, MS_EUSAGE);
 	}
+	/* parameters that build the same hierarchy are the same */
+	static const struct cluster_params same[][2] = {
+	    {{40, 0, 16}, {40.001, 0, 16}}, {{40, 0, -1}, {24, 0, -1}}, {{24, 3, 2}, {512, 3, 2}}};
+	static const struct cluster_params differ[][2] = {{{40, 0, 16}, {40.01, 0, 16}},
+	                                                  {{40, 0, 16}, {40, 0, 15}},
+	                                                  {{40, 0, 16}, {40, 1, 16}},
+	                                                  {{40, 0, -1}, {40, 0, 0}},
+	                                                  {{40, 0, -1}, {40, 1, 0}}};
+	for (size_t i = 0; i < sizeof same / sizeof *same; i++)
+		CHECK(cluster_params_same(&same[i][0], &same[i][1]) &&
+		      cluster_params_same(&same[i][1], &same[i][0]));
+	for (size_t i = 0; i < sizeof differ / sizeof *differ; i++)
+		CHECK(!cluster_params_same(&differ[i][0], &differ[i][1]) &&
+		      !cluster_params_same(&differ[i][1], &differ[i][0]));
 	struct cluster_tree *t = cluster_build(NULL, NULL, NULL, 0, &p, &err);
 	CHECK(t != NULL);
 	struct cluster_items got = {0};
@@ -676,7 +691,8 @@ int main(void)
 {
 	test_edges();
 	static const struct cluster_params params[] = {
-	    {40, 0, 16}, {24, 0, 11}, {80.7, 3, 14}, {1.5, 10, 23}, {512, 0, 5}, {50, 7, 7}, {28, 0, 9},
+	    {40, 0, 16}, {24, 0, 11}, {80.7, 3, 14}, {1.5, 10, 23}, {512, 0, 5},
+	    {50, 7, 7},  {28, 0, 9},  {40, 0, -1},   {12, 6, 5},
 	};
 	static const enum kind kinds[] = {UNIFORM_SMALL, BLOBS, DUPLICATES, WORLD, CHINA};
 	static const size_t sizes[] = {1, 2, 5, 60, 400, 1500};

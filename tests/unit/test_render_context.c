@@ -29,7 +29,7 @@ static void merc_px(double lat, double lon, int z, double *x, double *y)
 /* A copy of the view's pixels (the context's canvas is reused). */
 static uint8_t *render(const struct style *st, int z, int scale, long long ox, long long oy, int w, int h)
 {
-	struct tile_view v = {st, COORDSYS_WGS84, z, scale, ox, oy, w, h};
+	struct tile_view v = {st, COORDSYS_WGS84, z, scale, ox, oy, w, h, NULL};
 	struct canvas *c = NULL;
 	bool empty = true;
 	struct ms_error err = {0};

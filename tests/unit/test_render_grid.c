@@ -1,6 +1,6 @@
 /* test_render_grid.c - the spatial hash of grid cells: empty and extreme
  * cells, newest-first lists, growth through many cells checked against
- * what was added, and a value count that matches. */
+ * what was added, a value count that matches, and clearing for reuse. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -87,9 +87,31 @@ static void test_growth(void)
 	grid_free(&g);
 }
 
+/* Cleared, a grid is empty but keeps its memory, and fills again. */
+static void test_clear(void)
+{
+	struct grid g;
+	grid_init(&g, 0);
+	for (int64_t i = 0; i < 1000; i++)
+		grid_add(&g, i, -i, (int32_t)i);
+	size_t bytes = grid_memory(&g);
+	CHECK(bytes >= 1000 * 2 * sizeof(int32_t));
+	grid_clear(&g);
+	CHECK_INT(grid_memory(&g), bytes);
+	for (int64_t i = 0; i < 1000; i++)
+		CHECK(grid_first(&g, i, -i) == -1);
+	grid_add(&g, 5, -5, 42);
+	int32_t k = grid_first(&g, 5, -5);
+	CHECK(k >= 0 && grid_value(&g, k) == 42 && grid_next(&g, k) == -1);
+	CHECK_INT(grid_memory(&g), bytes);
+	grid_free(&g);
+	CHECK_INT(grid_memory(&g), 0);
+}
+
 int main(void)
 {
 	test_small();
+	test_clear();
 	test_growth();
 	return CHECK_DONE();
 }

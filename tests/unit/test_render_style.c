@@ -76,7 +76,7 @@ static void test_default(void)
 	CHECK_NEAR(st.label_offset, 3, 0);
 	CHECK_STR(st.font, "");
 	CHECK(st.cluster);
-	CHECK_INT(st.cluster_maxzoom, 11);
+	CHECK_INT(st.cluster_maxzoom, 15);
 	CHECK_NEAR(st.cluster_radius, 24, 0);
 	CHECK_RGBA(st.cluster_color, 192, 57, 43, 230);
 	CHECK_RGBA(st.cluster_text_color, 255, 255, 255, 255);
@@ -139,6 +139,25 @@ static void test_good_files(void)
 		CHECK_RGBA(c.marker_outline, 255, 255, 255, 255);
 		CHECK_NEAR(style_eval(&c.marker_size, 3), 5, 0); /* MapLibre's default circle-radius */
 		CHECK_INT(c.label_minzoom, STYLE_ZOOM_NEVER);    /* visibility: none */
+	}
+	/* approximate sites: the style's choices, and the defaults where it
+	 * says nothing (colours.json has markers but no vendor keys) */
+	struct style a;
+	rc = test_style_load("data/style/approx/approximate.json", NULL, &a, &err);
+	CHECK_MSG(rc == MS_OK, "%s", err.msg);
+	if (rc == MS_OK) {
+		CHECK_NEAR(a.approx_hole, 0.4, 1e-12);
+		CHECK_RGBA(a.approx_fill, 0xfa, 0xfa, 0xfa, 255);
+		CHECK_RGBA(a.uncertainty_fill, 192, 57, 43, 26);
+		CHECK_RGBA(a.uncertainty_stroke, 0xc0, 0x39, 0x2b, 255);
+		CHECK_NEAR(a.uncertainty_stroke_width, 1.5, 0);
+		CHECK_STR(a.approx_prefix, "约");
+	}
+	if (test_style_load("data/style/good/colours.json", NULL, &c, &err) == MS_OK) {
+		CHECK_NEAR(c.approx_hole, 0.5, 0);
+		CHECK_RGBA(c.approx_fill, 255, 255, 255, 255);
+		CHECK_RGBA(c.uncertainty_fill, 0, 0, 0, 0);
+		CHECK(c.uncertainty_stroke.a > 0 && c.uncertainty_stroke_width == 1);
 	}
 	struct style v[2];
 	CHECK(style_find(v, 0, "minimal") == NULL);

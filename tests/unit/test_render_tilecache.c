@@ -37,7 +37,7 @@ static enum ms_status fill(void *arg, struct tcache_blob **out, struct ms_error 
 
 static struct tcache_key key(uint32_t x, uint32_t y, uint8_t z)
 {
-	struct tcache_key k = {42, 7, x, y, z, 1, 0};
+	struct tcache_key k = {42, 7, x, y, z, 1, 0, 0};
 	return k;
 }
 
@@ -66,6 +66,8 @@ static void test_hit_and_miss(void)
 	k3.data_version = 43;
 	struct tcache_key k4 = k;
 	k4.coordsys = 1;
+	struct tcache_key k5 = k;
+	k5.filter = 0x9E3779B97F4A7C15ull;
 	CHECK_INT(tcache_get(c, &k2, fill, &a, &b, &hit, &err), MS_OK);
 	CHECK(!hit);
 	tcache_blob_release(b);
@@ -75,13 +77,16 @@ static void test_hit_and_miss(void)
 	CHECK_INT(tcache_get(c, &k4, fill, &a, &b, &hit, &err), MS_OK);
 	CHECK(!hit);
 	tcache_blob_release(b);
-	CHECK_INT(atomic_load(&a.calls), 4);
+	CHECK_INT(tcache_get(c, &k5, fill, &a, &b, &hit, &err), MS_OK);
+	CHECK(!hit);
+	tcache_blob_release(b);
+	CHECK_INT(atomic_load(&a.calls), 5);
 
 	struct tcache_stats st;
 	tcache_stats(c, &st);
 	CHECK_INT(st.hits, 1);
-	CHECK_INT(st.misses, 4);
-	CHECK_INT(st.entries, 4);
+	CHECK_INT(st.misses, 5);
+	CHECK_INT(st.entries, 5);
 	CHECK(st.bytes >= 400 && st.bytes < 400 + 4 * 512);
 	tcache_free(c);
 }

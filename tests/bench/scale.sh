@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The scale benchmark, one command: builds mapsvc in Release, writes
+# 100,000 and 1,000,000 synthetic sites with a fixed seed, uniform over
+# China and clustered around a few hundred centres (tests/bench/
+# gen_sites.py), imports them, and prints for each dataset, in one run
+# (scale.py's RESULT lines): start-up to the first answer and RSS then;
+# cold tiles per zoom 0-20 (p50, p99, max); RSS after the sweep over every
+# style and both systems; q search and nearest-5 latencies; and, for the
+# million-site sets, reload under load.  Against the peers on the same
+# data: the million uniform sites' tile list rendered by Mapnik
+# (peer_mapnik.py, python3-mapnik) and by mapsvc (bench_tiles), one
+# thread each, tiles/s; and the import against SpatiaLite's obvious script
+# (bench_import.py).  Not a timed test: it judges nothing, it measures.
+#
+# usage: tests/bench/scale.sh [--smoke]
+#   --smoke  2,000 and 5,000 sites, 3 tiles a zoom, a short Mapnik list:
+#            seconds; the suite runs it (label bench) so that it cannot rot.
+# Environment: MAPSVC_BUILD (a built tree to use instead of building one),
+# SCALE_WORK (where the data go; default a temporary folder, removed).
+# Leaves no process running.  The machine's load is printed first: rerun
+# when it is high, the figures are per request and suffer from it.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+if [ $smoke = 1 ]; then
+	sizes="2000 5000" per_zoom=3 queries=20 mapnik_tiles=40
+else
+	sizes="100000 1000000" per_zoom=30 queries=300 mapnik_tiles=0
+fi
+py=/usr/bin/python3 # Debian's: python3-mapnik and sqlite3 with extensions live there
+
+build=${MAPSVC_BUILD:-}
+if [ -z "$build" ]; then
+	build=$top/build-bench
+	cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$py >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target mapsvc styles basemap_data bench_tiles >/dev/null
+fi
+work=${SCALE_WORK:-}
+own_work=0
+if [ -z "$work" ]; then
+	work=$(mktemp -d)
+	own_work=1
+fi
+cleanup() { [ $own_work = 1 ] && rm -rf "$work"; }
+trap cleanup EXIT
+
+echo "INFO $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc) smoke=$smoke"
+for n in $sizes; do
+	for layout in uniform clustered; do
+		name=$layout-$n
+		csv=$work/$name.csv db=$work/$name.sqlite
+		[ -f "$csv" ] || $py "$here/gen_sites.py" "$n" "$csv" --layout "$layout"
+		if [ ! -f "$db" ]; then
+			t0=$(date +%s.%N)
+			"$build/mapsvc" import --replace --db "$db" "$csv" >/dev/null
+			echo "RESULT $name import s=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+		fi
+		reload=()
+		if [ "$n" = "${sizes##* }" ]; then
+			# a changed database of the same size: one site renamed
+			cp "$db" "$work/changed.sqlite"
+			$py -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+c.execute(\"UPDATE sites SET name_zh = name_zh || '（新）' WHERE id = (SELECT min(id) FROM sites)\"); \
+c.commit()" "$work/changed.sqlite"
+			reload=(--reload "$work/changed.sqlite")
+		fi
+		$py "$here/scale.py" "$build/mapsvc" "$db" "$csv" --tiles $per_zoom --queries $queries \
+			--label "$name" --list "$work/$name.tiles" --workdir "$work" "${reload[@]}"
+	done
+done
+
+# Tiles/s against Mapnik: the largest uniform set, its tile list, one
+# thread each, the data loaded outside the timing on both sides.
+big=uniform-${sizes##* }
+list=$work/$big.tiles
+if [ "$mapnik_tiles" != 0 ]; then
+	head -n "$mapnik_tiles" "$list" >"$list.short"
+	list=$list.short
+fi
+"$build/tests/bench/bench_tiles" "$work/$big.sqlite" "$build/styles" "$list" --repeat 1 | tee "$work/ms.txt"
+if $py -c "import mapnik" 2>/dev/null; then
+	$py "$here/peer_mapnik.py" "$work/$big.csv" "$list" --repeat 1 | tee "$work/mn.txt"
+	ms=$(sed -n 's/.*list=all .*tiles_per_s=\([0-9.]*\).*/\1/p' "$work/ms.txt")
+	mn=$(sed -n 's/.*list=all .*tiles_per_s=\([0-9.]*\).*/\1/p' "$work/mn.txt")
+	echo "RATIO render data=$big tiles_per_s=$(awk -v a="$ms" -v b="$mn" 'BEGIN { printf "%.1f", (b > 0) ? a / b : 0 }')x (mapsvc / mapnik)"
+else
+	echo "INFO python3-mapnik is not installed: no Mapnik comparison (apt-get install python3-mapnik)"
+fi
+
+# Import against SpatiaLite's obvious script, the largest uniform set.
+$py "$here/bench_import.py" "$build/mapsvc" "$work/$big.csv" --rounds 1 --workdir "$work"
+echo "INFO done $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg)"

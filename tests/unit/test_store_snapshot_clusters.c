@@ -1,0 +1,146 @@
+/* test_store_snapshot_clusters.c - the hierarchies a snapshot builds with
+ * its indexes: one per distinct parameter set, each the same as building it
+ * alone, the sites' flags (category, approximate position) in them, the
+ * indexes and the version unchanged by building them alongside, and the
+ * refusals. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "site/site.h"
+#include "store/snapshot.h"
+
+#define N 3000
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ULL;
+
+static double urand(double lo, double hi)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return lo + (hi - lo) * ((double)(rng_state >> 11) / 9007199254740992.0);
+}
+
+/* N sites near Zibo, ids in reverse order of creation (the snapshot sorts
+ * them), every seventh approximate. */
+static struct site_set *make_set(void)
+{
+	struct site_set *set = site_set_new();
+	for (int i = 0; i < N; i++) {
+		char id[16], name[32];
+		snprintf(id, sizeof id, "s%05d", N - i);
+		snprintf(name, sizeof name, "纪念馆%d", i);
+		struct site s = {0};
+		s.field[SITE_ID] = id;
+		s.field[SITE_NAME_ZH] = name;
+		s.category = (enum site_category)(i % CAT_COUNT);
+		s.field[SITE_CATEGORY] = site_category_name(s.category);
+		s.lat = urand(36.6, 37.0);
+		s.lon = urand(117.9, 118.4);
+		s.quality = i % 7 == 0 ? SITE_QUALITY_VILLAGE : SITE_QUALITY_SURVEYED;
+		s.uncertainty_m = site_quality_default_m(s.quality);
+		site_set_add(set, &s);
+	}
+	return set;
+}
+
+static bool same_answers(const struct cluster_tree *a, const struct cluster_tree *b)
+{
+	struct cluster_window world = {0, 0, UINT32_MAX, UINT32_MAX};
+	struct cluster_items x = {0}, y = {0};
+	bool same = true;
+	for (int z = 0; z <= CLUSTER_ZOOM_LIMIT && same; z++) {
+		cluster_query(a, z, &world, &x, NULL);
+		cluster_query(b, z, &world, &y, NULL);
+		same = x.n == y.n;
+		for (size_t i = 0; same && i < x.n; i++)
+			same = x.v[i].x == y.v[i].x && x.v[i].y == y.v[i].y && x.v[i].count == y.v[i].count &&
+			       x.v[i].first == y.v[i].first && x.v[i].node == y.v[i].node &&
+			       x.v[i].flags == y.v[i].flags;
+	}
+	cluster_items_free(&x);
+	cluster_items_free(&y);
+	return same;
+}
+
+int main(void)
+{
+	struct ms_error err = {0};
+	static const struct cluster_params params[] = {
+	    {24, 0, 11}, {28, 0, 9}, {24.001, 0, 11}, {40, 0, -1}, {50, 0, -1}};
+	struct snapshot_opts o = {params, sizeof params / sizeof params[0]};
+	struct snapshot *plain = snapshot_new(make_set(), &err);
+	rng_state = 0x9E3779B97F4A7C15ULL;
+	struct snapshot *s = snapshot_new_with(make_set(), &o, &err);
+	CHECK(plain && s);
+	if (!plain || !s)
+		return CHECK_DONE();
+
+	/* the same snapshot otherwise: sites, version, index */
+	CHECK_INT(s->n, N);
+	CHECK(s->version == plain->version);
+	CHECK_INT(sindex_bbox(s->index, 117.9, 36.6, 118.0, 36.7, NULL, NULL),
+	          sindex_bbox(plain->index, 117.9, 36.6, 118.0, 36.7, NULL, NULL));
+	CHECK_INT(ngram_size(s->names), N);
+	CHECK(snapshot_clusters(plain, &params[0]) == NULL);
+
+	/* one hierarchy per distinct set: 24 px and 24.001 px round alike,
+	 * and styles without clusters share one whatever their radius */
+	const struct cluster_tree *a = snapshot_clusters(s, &params[0]);
+	CHECK(a && a == snapshot_clusters(s, &params[2]));
+	CHECK(snapshot_clusters(s, &params[1]) && snapshot_clusters(s, &params[1]) != a);
+	CHECK(snapshot_clusters(s, &params[3]) &&
+	      snapshot_clusters(s, &params[3]) == snapshot_clusters(s, &params[4]));
+	struct cluster_params other = {24, 0, 12};
+	CHECK(snapshot_clusters(s, &other) == NULL);
+
+	/* each the very hierarchy cluster_build makes of the sorted sites */
+	double *lat = malloc(N * sizeof *lat), *lon = malloc(N * sizeof *lon);
+	uint8_t *flags = malloc(N);
+	size_t approximate = 0;
+	for (size_t i = 0; i < N; i++) {
+		lat[i] = s->sites[i].lat;
+		lon[i] = s->sites[i].lon;
+		flags[i] = snapshot_site_flags(&s->sites[i]);
+		CHECK_INT(flags[i] & SNAPSHOT_FLAG_CATEGORY, s->sites[i].category);
+		approximate += (flags[i] & SNAPSHOT_FLAG_APPROXIMATE) != 0;
+	}
+	CHECK_INT(approximate, (N + 6) / 7);
+	size_t bytes = 0;
+	for (int k = 0; k < 5; k += 1) {
+		if (k == 2 || k == 4)
+			continue; /* shared with another */
+		struct cluster_tree *t = cluster_build(lat, lon, flags, N, &params[k], &err);
+		CHECK(t && same_answers(t, snapshot_clusters(s, &params[k])));
+		bytes += cluster_memory(t);
+		cluster_free(t);
+	}
+	CHECK_INT(snapshot_clusters_memory(s), bytes);
+	CHECK_INT(snapshot_clusters_memory(plain), 0);
+	free(lat);
+	free(lon);
+	free(flags);
+
+	/* a bad parameter set fails the whole snapshot, with the reason */
+	static const struct cluster_params bad[] = {{0, 0, 11}};
+	struct snapshot_opts ob = {bad, 1};
+	CHECK(snapshot_new_with(make_set(), &ob, &err) == NULL);
+	CHECK_INT(err.status, MS_EUSAGE);
+	CHECK(strstr(err.msg, "radius") != NULL);
+	/* so do more distinct sets than a snapshot holds */
+	struct cluster_params many[SNAPSHOT_MAX_CLUSTERS + 1];
+	for (int k = 0; k <= SNAPSHOT_MAX_CLUSTERS; k++)
+		many[k] = (struct cluster_params){10 + k, 0, 5};
+	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1};
+	CHECK(snapshot_new_with(make_set(), &om, &err) == NULL);
+	CHECK(strstr(err.msg, "distinct") != NULL);
+	om.nclusters = SNAPSHOT_MAX_CLUSTERS;
+	struct snapshot *full = snapshot_new_with(make_set(), &om, &err);
+	CHECK(full && snapshot_clusters(full, &many[SNAPSHOT_MAX_CLUSTERS - 1]));
+	snapshot_release(full);
+
+	snapshot_release(plain);
+	snapshot_release(s);
+	return CHECK_DONE();
+}
