@@ -39,6 +39,7 @@ static const char usage_text[] =
     "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
     "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
     "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
+    "                    [--tiles-from FILE.mbtiles|FILE.pmtiles]\n"
     "\n"
     "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
     "\n"
@@ -57,6 +58,9 @@ static const char usage_text[] =
     "  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
     "  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
     "                     the page then asks for GCJ-02 overlay tiles and positions)\n"
+    "  --tiles-from FILE  serve the tiles a `mapsvc seed` wrote to FILE (MBTiles or PMTiles) from it,\n"
+    "                     rendering only those it lacks; used only while the file matches the data\n"
+    "                     and the style it was seeded from (the start-up line says), re-read on SIGHUP\n"
     "\n"
     "Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
     "file keeps the current ones serving); SIGINT or SIGTERM stop.\n";
@@ -149,6 +153,7 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 		o->http.tile_max_age = (unsigned)n;
 		return EXIT_OK;
 	case 'o': o->http.cors = *v ? v : NULL; return EXIT_OK;
+	case 'T': o->maps.tiles_from = v; return EXIT_OK;
 	case 'B':
 		if (!url_ok("basemap", v, MAX_BASEMAP_TEXT))
 			return EXIT_USAGE;
@@ -188,6 +193,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	    {"basemap-attribution", required_argument, NULL, 'A'},
 	    {"basemap-crs", required_argument, NULL, 'C'},
 	    {"max-age", required_argument, NULL, 'm'},
+	    {"tiles-from", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -199,7 +205,9 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	    .max_zoom = DEFAULT_MAX_ZOOM,
 	    .cors = "*",
 	};
-	o->maps = (struct mapservice_config){cli_default_db(), cli_default_styles(), DEFAULT_CACHE_MB * MIB};
+	o->maps = (struct mapservice_config){.db_path = cli_default_db(),
+	                                     .styles_dir = cli_default_styles(),
+	                                     .cache_bytes = DEFAULT_CACHE_MB * MIB};
 	optind = 1;
 	opterr = 0;
 	int ch, rc;
@@ -239,6 +247,8 @@ static void serve_until_stopped(struct mapservice *maps, const sigset_t *set)
 		struct mapservice_gen *g = mapservice_acquire(maps);
 		printf("mapsvc serve: reloaded %zu sites (version %016llx) and %zu styles\n", g->snap->n,
 		       (unsigned long long)g->snap->version, g->nstyles);
+		if (mapservice_tiles_from(g))
+			printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
 		fflush(stdout);
 		mapservice_release(g);
 	}
@@ -277,6 +287,8 @@ int cmd_serve(int argc, char **argv)
 	bool v6 = strchr(o.http.host, ':') != NULL;
 	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
 	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
+	if (mapservice_tiles_from(g))
+		printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
 	fflush(stdout);
 	mapservice_release(g);
 	serve_until_stopped(maps, &set);
