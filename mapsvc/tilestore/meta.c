@@ -131,7 +131,8 @@ static enum ms_status parse_center(const char *src, const char *v, struct tilest
 	if (!lon_ok(c[0]) || !lat_ok(c[1]))
 		return bad(src, "center", v, "inside -180..180, -90..90", err);
 	if (n == 3) {
-		if (c[2] != (int)c[2] || c[2] < 0 || c[2] > TILESTORE_MAX_ZOOM)
+		/* the range first: (int) of a double beyond int is undefined */
+		if (!(c[2] >= 0 && c[2] <= TILESTORE_MAX_ZOOM) || c[2] != (int)c[2])
 			return bad(src, "center", v, "LON,LAT,ZOOM with a zoom level of 0..26", err);
 		o->center_zoom = (int)c[2];
 	}
