@@ -26,6 +26,7 @@
 #include "mapservice.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -563,7 +564,7 @@ static enum ms_status seed_tiles(struct mapservice *ms, const struct mapservice_
 	struct tile_ctx *ctx = mapservice_ctx(ms, err);
 	if (!ctx)
 		return err->status;
-	char partial[4096];
+	char partial[PATH_MAX + sizeof TILESTORE_PARTIAL_SUFFIX];
 	tilestore_partial_path(j->path, partial, sizeof partial);
 	long long i = 0, skip = res->resumed;
 	enum ms_status st = MS_OK;

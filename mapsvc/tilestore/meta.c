@@ -4,6 +4,9 @@
  * repeats by convention) and the parser of what a store read from disk
  * says, tilestore_meta_parse.
  *
+ * Bounds are written rounded outwards (meta_round_out), so a box never
+ * shrinks by a rounding: a marker padded into it stays whole.
+ *
  * The parser reads data written by any tool, so it is strict about the
  * few rows it interprets and ignores the rest: a zoom is an integer of
  * 0..TILESTORE_MAX_ZOOM, bounds are four decimals with W <= E and S <= N
@@ -12,6 +15,7 @@
  * every front of mapsvc reads, so "nan", " 5" or "0x10" are refused with
  * the row's name and value in the message.
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,10 +25,30 @@
 /* The longest value quoted in a message. */
 #define QUOTE_MAX 40
 
+/* Of a unit, what counts as floating-point noise rather than a part of
+ * one: "118.123456" read as a double is 118123455.99999999 micro-degrees. */
+#define ROUND_NOISE 1e-6
+/* MBTiles' text: degrees to the micro-degree. */
+#define TEXT_UNITS 1e6
+
+double meta_round_out(double v, double units_per_degree, int dir)
+{
+	double s = v * units_per_degree, r = round(s);
+	if (dir < 0 && r > s + ROUND_NOISE)
+		r -= 1;
+	else if (dir > 0 && r < s - ROUND_NOISE)
+		r += 1;
+	return r;
+}
+
 enum ms_status meta_rows_of(const struct tilestore_meta *md, struct meta_rows *r, struct ms_error *err)
 {
-	snprintf(r->bounds, sizeof r->bounds, "%.6f,%.6f,%.6f,%.6f", md->bounds[0], md->bounds[1],
-	         md->bounds[2], md->bounds[3]);
+	const double *b = md->bounds;
+	snprintf(r->bounds, sizeof r->bounds, "%.6f,%.6f,%.6f,%.6f",
+	         meta_round_out(b[0], TEXT_UNITS, -1) / TEXT_UNITS,
+	         meta_round_out(b[1], TEXT_UNITS, -1) / TEXT_UNITS,
+	         meta_round_out(b[2], TEXT_UNITS, 1) / TEXT_UNITS,
+	         meta_round_out(b[3], TEXT_UNITS, 1) / TEXT_UNITS);
 	snprintf(r->center, sizeof r->center, "%.6f,%.6f,%d", md->center_lon, md->center_lat,
 	         md->center_zoom);
 	snprintf(r->minzoom, sizeof r->minzoom, "%d", md->minzoom);

@@ -27,7 +27,8 @@
  *    more (grown by a fifth until the root of pointers fits), one level
  *    deep, as the reference writer (go-pmtiles) does.
  * Nothing depends on the time or on how the partial file was filled: the
- * same tiles and metadata give the same bytes.
+ * same tiles and metadata give the same bytes.  Memory: the merged
+ * entries (24 bytes each) and an offset per distinct image.
  *
  * Reading: the header is checked against the file's size, every
  * directory is read, inflated (at most DIR_MAX bytes) and decoded once at
@@ -40,7 +41,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +64,31 @@ enum {
 };
 /* Its tile type enum. */
 enum { TYPE_UNKNOWN = 0, TYPE_MVT = 1, TYPE_PNG = 2, TYPE_JPEG = 3, TYPE_WEBP = 4, TYPE_AVIF = 5 };
+/* Where the header's fields are (spec, Header Design: little-endian). */
+enum {
+	H_VERSION = 7,
+	H_ROOT_OFF = 8,
+	H_ROOT_LEN = 16,
+	H_META_OFF = 24,
+	H_META_LEN = 32,
+	H_LEAF_OFF = 40,
+	H_LEAF_LEN = 48,
+	H_DATA_OFF = 56,
+	H_DATA_LEN = 64,
+	H_ADDRESSED = 72,
+	H_ENTRIES = 80,
+	H_CONTENTS = 88,
+	H_CLUSTERED = 96,
+	H_INTERNAL = 97,
+	H_TILE_COMPRESSION = 98,
+	H_TILE_TYPE = 99,
+	H_MINZOOM = 100,
+	H_MAXZOOM = 101,
+	H_BOUNDS = 102, /* min lon, min lat, max lon, max lat: 4 bytes each */
+	H_CENTER_ZOOM = 118,
+	H_CENTER_LON = 119,
+	H_CENTER_LAT = 123,
+};
 /* Degrees are stored as signed 32-bit integers of 1e-7 degree. */
 #define E7 10000000.0
 /* First leaf size tried, and its growth per attempt (a fifth). */
@@ -441,9 +466,7 @@ static int tile_type(const char *format)
  * (dir -1: down, +1: up), so the box never shrinks. */
 static uint32_t deg_e7(double v, int dir)
 {
-	double s = v * E7;
-	double r = dir < 0 ? floor(s) : dir > 0 ? ceil(s) : round(s);
-	return (uint32_t)(int32_t)r;
+	return (uint32_t)(int32_t)meta_round_out(v, E7, dir);
 }
 
 struct sections {
@@ -455,32 +478,30 @@ static void header(uint8_t h[PMTILES_HEADER_LEN], const struct sections *s, cons
 {
 	memset(h, 0, PMTILES_HEADER_LEN);
 	memcpy(h, MAGIC, MAGIC_LEN);
-	h[7] = SPEC_VERSION;
+	h[H_VERSION] = SPEC_VERSION;
 	uint64_t off = PMTILES_HEADER_LEN;
-	le(h + 8, off, 8);
-	le(h + 16, s->root, 8);
-	le(h + 24, off += s->root, 8);
-	le(h + 32, s->meta, 8);
-	le(h + 40, off += s->meta, 8);
-	le(h + 48, s->leaves, 8);
-	le(h + 56, off += s->leaves, 8);
-	le(h + 64, s->data, 8);
-	le(h + 72, w->addressed, 8);
-	le(h + 80, w->n, 8);
-	le(h + 88, w->norder, 8);
-	h[96] = 1; /* clustered: data in id order, see the top of this file */
-	h[97] = COMPRESSION_GZIP;
-	h[98] = COMPRESSION_NONE;
-	h[99] = (uint8_t)tile_type(md->format);
-	h[100] = (uint8_t)md->minzoom;
-	h[101] = (uint8_t)md->maxzoom;
-	le(h + 102, deg_e7(md->bounds[0], -1), 4);
-	le(h + 106, deg_e7(md->bounds[1], -1), 4);
-	le(h + 110, deg_e7(md->bounds[2], 1), 4);
-	le(h + 114, deg_e7(md->bounds[3], 1), 4);
-	h[118] = (uint8_t)md->center_zoom;
-	le(h + 119, deg_e7(md->center_lon, 0), 4);
-	le(h + 123, deg_e7(md->center_lat, 0), 4);
+	le(h + H_ROOT_OFF, off, 8);
+	le(h + H_ROOT_LEN, s->root, 8);
+	le(h + H_META_OFF, off += s->root, 8);
+	le(h + H_META_LEN, s->meta, 8);
+	le(h + H_LEAF_OFF, off += s->meta, 8);
+	le(h + H_LEAF_LEN, s->leaves, 8);
+	le(h + H_DATA_OFF, off += s->leaves, 8);
+	le(h + H_DATA_LEN, s->data, 8);
+	le(h + H_ADDRESSED, w->addressed, 8);
+	le(h + H_ENTRIES, w->n, 8);
+	le(h + H_CONTENTS, w->norder, 8);
+	h[H_CLUSTERED] = 1; /* clustered: data in id order, see the top of this file */
+	h[H_INTERNAL] = COMPRESSION_GZIP;
+	h[H_TILE_COMPRESSION] = COMPRESSION_NONE;
+	h[H_TILE_TYPE] = (uint8_t)tile_type(md->format);
+	h[H_MINZOOM] = (uint8_t)md->minzoom;
+	h[H_MAXZOOM] = (uint8_t)md->maxzoom;
+	for (int i = 0; i < 4; i++) /* west and south down, east and north up */
+		le(h + H_BOUNDS + 4 * i, deg_e7(md->bounds[i], i < 2 ? -1 : 1), 4);
+	h[H_CENTER_ZOOM] = (uint8_t)md->center_zoom;
+	le(h + H_CENTER_LON, deg_e7(md->center_lon, 0), 4);
+	le(h + H_CENTER_LAT, deg_e7(md->center_lat, 0), 4);
 }
 
 /* The JSON metadata: every row but those the header holds, as strings
@@ -742,21 +763,21 @@ static void header_pairs(struct pmt *r, const uint8_t *h)
 {
 	static const char *const types[] = {NULL, "pbf", "png", "jpg", "webp", "avif"};
 	char v[160];
-	if (h[99] < sizeof types / sizeof types[0] && types[h[99]])
-		add_pair(r, "format", types[h[99]]);
-	snprintf(v, sizeof v, "%d", h[100]);
+	if (h[H_TILE_TYPE] < sizeof types / sizeof types[0] && types[h[H_TILE_TYPE]])
+		add_pair(r, "format", types[h[H_TILE_TYPE]]);
+	snprintf(v, sizeof v, "%d", h[H_MINZOOM]);
 	add_pair(r, "minzoom", v);
-	snprintf(v, sizeof v, "%d", h[101]);
+	snprintf(v, sizeof v, "%d", h[H_MAXZOOM]);
 	add_pair(r, "maxzoom", v);
 	double b[4];
 	for (int i = 0; i < 4; i++)
-		b[i] = (int32_t)(uint32_t)rd_le(h + 102 + 4 * i, 4) / E7;
+		b[i] = (int32_t)(uint32_t)rd_le(h + H_BOUNDS + 4 * i, 4) / E7;
 	snprintf(v, sizeof v, "%.7f,%.7f,%.7f,%.7f", b[0], b[1], b[2], b[3]);
 	add_pair(r, "bounds", v);
-	snprintf(v, sizeof v, "%.7f,%.7f,%d", (int32_t)(uint32_t)rd_le(h + 119, 4) / E7,
-	         (int32_t)(uint32_t)rd_le(h + 123, 4) / E7, h[118]);
+	snprintf(v, sizeof v, "%.7f,%.7f,%d", (int32_t)(uint32_t)rd_le(h + H_CENTER_LON, 4) / E7,
+	         (int32_t)(uint32_t)rd_le(h + H_CENTER_LAT, 4) / E7, h[H_CENTER_ZOOM]);
 	add_pair(r, "center", v);
-	add_pair(r, "compression", compression_name(h[98]));
+	add_pair(r, "compression", compression_name(h[H_TILE_COMPRESSION]));
 }
 
 /* The JSON metadata's string members. */
@@ -793,15 +814,15 @@ static enum ms_status check_header(struct pmt *r, const uint8_t *h, struct ms_er
 {
 	if (r->size < PMTILES_HEADER_LEN || memcmp(h, MAGIC, MAGIC_LEN))
 		return ms_fail(err, MS_EDATA, "%s: not a PMTiles archive", r->src);
-	if (h[7] != SPEC_VERSION)
-		return ms_fail(err, MS_EDATA, "%s: PMTiles version %d: only version %d is read", r->src, h[7],
-		               SPEC_VERSION);
-	r->root_off = rd_le(h + 8, 8), r->root_len = rd_le(h + 16, 8);
-	r->meta_off = rd_le(h + 24, 8), r->meta_len = rd_le(h + 32, 8);
-	r->leaf_off = rd_le(h + 40, 8), r->leaf_len = rd_le(h + 48, 8);
-	r->data_off = rd_le(h + 56, 8), r->data_len = rd_le(h + 64, 8);
-	r->internal = h[97];
-	r->stats.images = (long long)(rd_le(h + 88, 8) & LLONG_MAX);
+	if (h[H_VERSION] != SPEC_VERSION)
+		return ms_fail(err, MS_EDATA, "%s: PMTiles version %d: only version %d is read", r->src,
+		               h[H_VERSION], SPEC_VERSION);
+	r->root_off = rd_le(h + H_ROOT_OFF, 8), r->root_len = rd_le(h + H_ROOT_LEN, 8);
+	r->meta_off = rd_le(h + H_META_OFF, 8), r->meta_len = rd_le(h + H_META_LEN, 8);
+	r->leaf_off = rd_le(h + H_LEAF_OFF, 8), r->leaf_len = rd_le(h + H_LEAF_LEN, 8);
+	r->data_off = rd_le(h + H_DATA_OFF, 8), r->data_len = rd_le(h + H_DATA_LEN, 8);
+	r->internal = h[H_INTERNAL];
+	r->stats.images = (long long)(rd_le(h + H_CONTENTS, 8) & LLONG_MAX);
 	static const char *const names[] = {"root directory", "metadata", "leaf directories", "tile data"};
 	const uint64_t sec[][2] = {{r->root_off, r->root_len},
 	                           {r->meta_off, r->meta_len},

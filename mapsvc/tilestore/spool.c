@@ -28,6 +28,7 @@
  * the data version, scale, coordsys, zooms and bounds, so equal rows
  * mean the tiles already in the file are the tiles this run would draw.
  */
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ static long long tms_row(int z, int y)
 
 static void remove_files(const char *path)
 {
-	char journal[4096];
+	char journal[PATH_MAX + sizeof JOURNAL_SUFFIX];
 	snprintf(journal, sizeof journal, "%s%s", path, JOURNAL_SUFFIX);
 	unlink(path);
 	unlink(journal);

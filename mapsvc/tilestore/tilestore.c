@@ -6,6 +6,7 @@
  */
 #include "tilestore.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ enum ms_status tilestore_create(const char *path, const char *format, const stru
 	ts->mode = WRITING;
 	ts->path = xstrdup(path);
 	ts->meta = *meta;
-	char partial_path[4096];
+	char partial_path[PATH_MAX + sizeof TILESTORE_PARTIAL_SUFFIX];
 	tilestore_partial_path(path, partial_path, sizeof partial_path);
 	if ((st = spool_open(partial_path, meta, partial, &ts->spool, err)) != MS_OK) {
 		tilestore_close(ts);

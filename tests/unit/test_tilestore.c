@@ -729,6 +729,13 @@ static void test_meta_table(void)
 	      info.bounds[0] == -180 && info.center_zoom == 4 && info.center[0] == 1.5);
 	CHECK(tilestore_meta_parse("g", good, 0, &info, &err) == MS_OK && info.minzoom == -1 &&
 	      !info.has_bounds);
+	/* bounds are written rounded outwards, whole values left whole */
+	CHECK(meta_round_out(118.123456, 1e6, -1) == 118123456 &&
+	      meta_round_out(118.123456, 1e6, 1) == 118123456);
+	CHECK(meta_round_out(118.1234561, 1e6, -1) == 118123456 &&
+	      meta_round_out(118.1234561, 1e6, 1) == 118123457);
+	CHECK(meta_round_out(-0.0000004, 1e6, -1) == -1 && meta_round_out(-0.0000004, 1e6, 1) == 0);
+	CHECK(meta_round_out(36.87549, 1e7, 0) == 368754900);
 }
 
 static size_t hex_bytes(const char *hex, uint8_t *out, size_t max)
