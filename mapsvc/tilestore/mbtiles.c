@@ -108,10 +108,15 @@ static enum ms_status read_meta(struct mbt *m, struct ms_error *err)
 	return st;
 }
 
+/* How many tiles and images.  A deduplicating writer's `map` table counts
+ * addresses by its index alone, where counting the `tiles` view joins
+ * every row (0.1 s against 4 s for eight million tiles, at every start of
+ * serve --tiles-from); other files have only `tiles` to count. */
 static enum ms_status count_tiles(struct mbt *m, struct ms_error *err)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(m->db, "SELECT count(*) FROM tiles", -1, &q, NULL) != SQLITE_OK)
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(m->db, "SELECT count(*) FROM map", -1, &q, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(m->db, "SELECT count(*) FROM tiles", -1, &q, NULL) != SQLITE_OK)
 		return not_mbtiles(m, err);
 	enum ms_status st = sqlite3_step(q) == SQLITE_ROW ? MS_OK : not_mbtiles(m, err);
 	if (st == MS_OK)

@@ -56,11 +56,6 @@ const struct tilestore_backend *tilestore_backend_for_path(const char *path)
 	return NULL;
 }
 
-const char *tilestore_backend_names(void)
-{
-	return "mbtiles, pmtiles";
-}
-
 /* The backends' names and extensions for a message: "mbtiles (.mbtiles)". */
 static void known(char *out, size_t size)
 {

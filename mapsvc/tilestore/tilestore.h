@@ -119,8 +119,6 @@ struct tilestore_backend {
 const struct tilestore_backend *tilestore_backend_named(const char *name);
 /* The backend whose extension ends path (case-insensitive), or NULL. */
 const struct tilestore_backend *tilestore_backend_for_path(const char *path);
-/* "mbtiles, pmtiles": the backends' names, for messages. */
-const char *tilestore_backend_names(void);
 
 /* What tilestore_create does with a partial file an earlier run left. */
 enum tilestore_partial {
