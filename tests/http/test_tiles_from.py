@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import subprocess
 import time
+import urllib.parse
 
 from harness import *
 
@@ -94,6 +95,10 @@ def test_file_is_read():
         r = srv.get("/tiles/%d/%d/%d.png" % (z, x, y))
         assert r.status == 200 and r.body == bytes(data), (z, x, y, len(r.body))
         assert plain.get("/tiles/%d/%d/%d.png" % (z, x, y)).body != r.body
+        # a filtered tile is never read from the file, which holds only
+        # unfiltered ones: rendered, even with a filter every site passes
+        url = "/tiles/%d/%d/%d.png?filter=%s" % (z, x, y, urllib.parse.quote("name_zh <> ''", safe=""))
+        assert same_tile(srv, url).body != r.body
 
 
 def test_reload_onto_other_data():
