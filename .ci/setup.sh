@@ -79,8 +79,8 @@ test)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j"$jobs"
 	# Bounded: 20 s a harness, one harness a core, keeps this step to a few
-	# minutes.  A crash,
-	# a leak or a broken contract fails the step (run.sh prints the log).
+	# minutes.  A crash, a leak or a broken contract fails the step (run.sh
+	# prints the log).
 	echo "== libFuzzer build (clang): the corpora replayed, then each harness fuzzed"
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
 	ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
