@@ -14,10 +14,24 @@
 #include "filter.h"
 
 const char *const feat_sortables[SITE_NCOLUMNS + 1] = {
-    "id",         "name_zh",      "name_en",     "category",          "county",
-    "town",       "address",      "description", "opening_hours",     "lat",
-    "lon",        "coord_source", "confidence",  SITE_COLUMN_QUALITY, SITE_COLUMN_UNCERTAINTY,
-    "source_url", NULL,
+    "id",
+    "name_zh",
+    "name_en",
+    "category",
+    "county",
+    "town",
+    "address",
+    "description",
+    "opening_hours",
+    "opening_hours_text",
+    "lat",
+    "lon",
+    "coord_source",
+    "confidence",
+    SITE_COLUMN_QUALITY,
+    SITE_COLUMN_UNCERTAINTY,
+    "source_url",
+    NULL,
 };
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)

@@ -20,6 +20,13 @@
 #include "../util/mem.h"
 #include "store.h"
 
+static void free_hours(struct hours **h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hours_free(h[i]);
+	free(h);
+}
+
 static uint64_t content_hash(const struct site_set *set)
 {
 	XXH3_state_t *h = XXH3_createState();
@@ -65,9 +72,30 @@ struct snapshot_exports {
 	double bounds[NCOORDSYS][4];
 };
 
+/* Every site's opening hours parsed; NULL (err set) when one does not
+ * parse. */
+static struct hours **parse_hours(const struct site_set *set, struct ms_error *err)
+{
+	struct hours **h = xcalloc(set->n ? set->n : 1, sizeof *h);
+	for (size_t i = 0; i < set->n; i++) {
+		const char *text = set->v[i].field[SITE_OPENING_HOURS];
+		if (*text && hours_parse(text, strlen(text), &h[i], err) != MS_OK) {
+			ms_error_prefix(err, "site '%s': ", set->v[i].field[SITE_ID]);
+			free_hours(h, i);
+			return NULL;
+		}
+	}
+	return h;
+}
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 {
 	site_set_sort_by_id(set);
+	struct hours **hours = parse_hours(set, err);
+	if (!hours) {
+		site_set_free(set);
+		return NULL;
+	}
 	double *lat = xmalloc((set->n ? set->n : 1) * sizeof *lat);
 	double *lon = xmalloc((set->n ? set->n : 1) * sizeof *lon);
 	struct snapshot *s = xcalloc(1, sizeof *s);
@@ -90,9 +118,11 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
 	if (!names) {
 		sindex_free(ix);
 		free(s);
+		free_hours(hours, set->n);
 		site_set_free(set);
 		return NULL;
 	}
+	s->hours = (const struct hours *const *)hours;
 	s->sites = set->v;
 	s->n = set->n;
 	s->index = ix;
@@ -129,6 +159,7 @@ void snapshot_release(struct snapshot *s)
 		return;
 	sindex_free((struct sindex *)s->index);
 	ngram_free((struct ngram *)s->names);
+	free_hours((struct hours **)s->hours, s->n);
 	site_set_free(s->set_);
 	pthread_mutex_destroy(&s->exports_->mu);
 	pthread_mutex_destroy(&s->exports_->bounds_mu);

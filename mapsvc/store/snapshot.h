@@ -5,7 +5,7 @@
  * serve builds one at start-up from the database; a reload builds a new
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index
- * and in the name index is sites[i].  Once built nothing in it changes, so
+ * and in the name index is sites[i], as is hours[i].  Once built nothing in it changes, so
  * threads share it without locks; retain/release are atomic.  Exports made
  * from it (a GeoPackage, the bounds in a shifted system) are built once,
  * when first asked for, and kept with it.
@@ -19,6 +19,7 @@
 
 #include "../site/site.h"
 #include "../geo/geo.h"
+#include "../hours/hours.h"
 #include "../index/ngram.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"
@@ -30,7 +31,10 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	const struct ngram *names;       /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
+	const struct ngram *names; /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
+	/* sites[i]'s opening_hours parsed (hours/hours.h), NULL where it has
+	 * none: read once here, evaluated by every open_at filter and plan */
+	const struct hours *const *hours;
 	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
@@ -39,7 +43,10 @@ struct snapshot {
 	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
 
-/* Takes ownership of set (sorted by id here). */
+/* Takes ownership of set (sorted by id here; freed on failure too).
+ * MS_EDATA "site 'ID': opening_hours: ..." when a site's opening_hours is
+ * not in OpenStreetMap's syntax (imports and the store refuse such
+ * values, so only a set made elsewhere can have one). */
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err);
 /* store_load + snapshot_new. */
 struct snapshot *snapshot_load(const char *db_path, struct ms_error *err);
