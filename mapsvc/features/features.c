@@ -79,6 +79,11 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 	return MS_OK;
 }
 
+bool feat_open_at(const struct snapshot *snap, size_t i, time_t t)
+{
+	return snap->hours && snap->hours[i] && hours_is_open(snap->hours[i], t) == HOURS_OPEN;
+}
+
 bool feat_name_matches(const struct site *s, const char *needle)
 {
 	/* One definition of the search, shared with the name index. */
@@ -139,6 +144,8 @@ static bool items_visit(uint32_t i, void *vctx)
 	if (q->q && !c->q_done && !feat_name_matches(s, q->q))
 		return true;
 	if (q->filter && !feat_filter_match(q->filter, s))
+		return true;
+	if (q->has_open_at && !feat_open_at(c->snap, i, q->open_at))
 		return true;
 	if (q->nsort)
 		keep(c, i);
@@ -279,6 +286,8 @@ static bool nearest_filter(uint32_t i, void *ctx)
 	const struct site *s = &snap->sites[i];
 	if (q->categories && !(q->categories & (1u << s->category)))
 		return false;
+	if (q->has_open_at && !feat_open_at(snap, i, q->open_at))
+		return false;
 	return !q->filter || feat_filter_match(q->filter, s);
 }
 
@@ -299,7 +308,8 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 	const void *fctx[2] = {snap, q};
 	*hits = xmalloc(q->limit * sizeof **hits);
 	*n = sindex_nearest(snap->index, lat, lon, q->limit, q->within_m,
-	                    q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits);
+	                    q->categories || q->filter || q->has_open_at ? nearest_filter : NULL,
+	                    (void *)fctx, *hits);
 	return MS_OK;
 }
 

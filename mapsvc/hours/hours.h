@@ -124,6 +124,20 @@ bool hours_local(time_t t, struct hours_date *d, int *sec_of_day);
 /* The instant of midnight CST starting date d (which must be valid). */
 time_t hours_midnight(struct hours_date d);
 
+/* --- Dates and times as requests write them (ISO 8601 extended) ------- */
+
+/* "2025-05-06", a valid date in HOURS_MIN_YEAR..HOURS_MAX_YEAR. */
+bool hours_parse_date(const char *s, struct hours_date *d);
+/* "08:30": 00:00..23:59 into minutes since midnight. */
+bool hours_parse_clock(const char *s, int *minutes);
+/* An instant: "now" (the caller's now), a local date and time in China
+ * Standard Time ("2025-05-06T10:00", seconds optional), or one with an
+ * RFC 3339 offset ("2025-05-06T02:00:00Z", "...+08:00"). */
+bool hours_parse_instant(const char *s, time_t now, time_t *t);
+/* "08:30" for minutes since midnight (taken modulo a day). */
+#define HOURS_CLOCK_TEXT 6
+void hours_format_clock(int minutes, char out[HOURS_CLOCK_TEXT]);
+
 /* --- Evaluation --------------------------------------------------------- */
 
 /* The state at instant t. */
