@@ -165,6 +165,13 @@ struct hours_span {
  * outside the years handled, is one unknown span over the whole day. */
 size_t hours_day_spans(const struct hours *h, struct hours_date d, struct hours_span *out, size_t cap);
 
+/* Date d's open stretches as text: "08:30–11:30, 13:30–17:30" (en dashes),
+ * a stretch whose state is unknown followed by " ?", at most
+ * HOURS_DAY_SPANS_MAX of them (then ", …"); nothing when it is closed all
+ * day.  Returns the number of stretches (0: closed all day). */
+#define HOURS_DAY_SPANS_MAX 8
+size_t hours_format_day(const struct hours *h, struct hours_date d, struct buf *out);
+
 /* --- China's public holidays -------------------------------------------- */
 
 enum hours_cn_day {

@@ -9,7 +9,10 @@
  * 3339 for offsets): fixed digit counts, '-' and ':' separators, 'T'
  * between date and time.  A lenient reader would turn "2025-5-6" or
  * "9:00" into a guess about which day a group is sent out on.
+ *
+ * And the other way, a day's hours as text for pages and sheets.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "hours_int.h"
@@ -103,4 +106,25 @@ void hours_format_clock(int minutes, char out[HOURS_CLOCK_TEXT])
 	out[3] = (char)('0' + m % 60 / 10);
 	out[4] = (char)('0' + m % 10);
 	out[5] = '\0';
+}
+
+size_t hours_format_day(const struct hours *h, struct hours_date d, struct buf *out)
+{
+	struct hours_span spans[HOURS_DAY_SPANS_MAX];
+	size_t n = hours_day_spans(h, d, spans, HOURS_DAY_SPANS_MAX);
+	size_t shown = n < HOURS_DAY_SPANS_MAX ? n : HOURS_DAY_SPANS_MAX;
+	for (size_t i = 0; i < shown; i++) {
+		char a[HOURS_CLOCK_TEXT], b[HOURS_CLOCK_TEXT];
+		hours_format_clock(spans[i].from_min, a);
+		/* the day's end is 24:00, not 00:00 */
+		if (spans[i].to_min == HOURS_MINUTES_PER_DAY)
+			snprintf(b, sizeof b, "24:00");
+		else
+			hours_format_clock(spans[i].to_min, b);
+		buf_printf(out, "%s%s–%s%s", i ? ", " : "", a, b,
+		           spans[i].state == HOURS_UNKNOWN ? " ?" : "");
+	}
+	if (shown < n)
+		buf_puts(out, ", …");
+	return n;
 }

@@ -90,10 +90,44 @@ static void test_clock(void)
 		CHECK_MSG(!hours_parse_clock(bad[i], &m), "'%s' read as %d", bad[i], m);
 }
 
+/* A day's hours as text. */
+static void test_format_day(void)
+{
+	static const struct {
+		const char *value;
+		struct hours_date d;
+		const char *want;
+		size_t spans;
+	} cases[] = {
+	    {"Tu-Su 08:30-11:30,13:30-17:30", {2025, 5, 13}, "08:30–11:30, 13:30–17:30", 2},
+	    {"Tu-Su 08:30-11:30,13:30-17:30", {2025, 5, 12}, "", 0},
+	    {"24/7", {2025, 5, 12}, "00:00–24:00", 1},
+	    {"Mo-Fr 17:00+", {2025, 5, 12}, "17:00–24:00 ?", 1},
+	    /* 2025-05-05 is a day of the Labour Day break */
+	    {"Tu-Su,PH 09:00-17:00", {2025, 5, 5}, "09:00–17:00", 1},
+	    {"Mo 10:00-12:00 \"by appointment\"", {2025, 5, 12}, "10:00–12:00 ?", 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct hours *h = NULL;
+		struct ms_error err = {0};
+		CHECK_MSG(hours_parse(cases[i].value, strlen(cases[i].value), &h, &err) == MS_OK, "%s: %s",
+		          cases[i].value, err.msg);
+		if (!h)
+			continue;
+		struct buf b = BUF_INIT;
+		size_t n = hours_format_day(h, cases[i].d, &b);
+		CHECK_MSG(n == cases[i].spans && !strcmp(buf_str(&b), cases[i].want), "%s: '%s' (%zu)",
+		          cases[i].value, buf_str(&b), n);
+		buf_free(&b);
+		hours_free(h);
+	}
+}
+
 int main(void)
 {
 	test_instants_table();
 	test_dates_vs_libc();
 	test_clock();
+	test_format_day();
 	return CHECK_DONE();
 }
