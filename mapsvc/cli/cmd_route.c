@@ -22,8 +22,9 @@
 
 static const char usage_text[] =
     "usage: mapsvc route [--db FILE] --from LAT,LON (--sites ID,... | --nearest N) [--return]\n"
-    "                    [--mode walk|drive] --format json|gpx|html|pdf [--title TEXT]\n"
-    "                    [--styles DIR] -o FILE\n"
+    "                    [--mode walk|drive] [--date YYYY-MM-DD] [--start HH:MM]\n"
+    "                    [--visit MIN] [--visits ID:MIN,...]\n"
+    "                    --format json|gpx|html|pdf [--title TEXT] [--styles DIR] -o FILE\n"
     "\n"
     "Orders the stops into the shortest tour from the start (exact up to 12 stops) and\n"
     "writes the guide's sheet: legs with distance, compass bearing and estimated time\n"
@@ -35,11 +36,44 @@ static const char usage_text[] =
     "  --nearest N        or the N sites nearest the start (1..50)\n"
     "  --return           a round trip, back to the start\n"
     "  --mode walk|drive  for the time estimates (default walk)\n"
+    "  --date DATE        plan that day (China Standard Time) with the opening hours:\n"
+    "                     the order fits them; stops that cannot fit are listed with why\n"
+    "  --start HH:MM      leaving the start then (with --date: 09:00 if not given);\n"
+    "                     gives each stop's arrival and departure\n"
+    "  --visit MIN        minutes at every stop (default: by category)\n"
+    "  --visits ID:MIN,.. minutes at some stops\n"
     "  --format F         json (GeoJSON), gpx (GPX 1.1), html (A4 sheet with the map\n"
     "                     embedded as a data: URI), pdf (A4 sheet with the map)\n"
     "  --title TEXT       the sheet's title\n"
     "  --styles DIR       folder of style files; the map uses print.json\n"
     "  -o FILE            where to write (- for standard output)\n";
+
+/* One of the day's options (--date, --start, --visit, --visits) into rq. */
+static int day_option(int ch, const char *arg, struct route_request *rq)
+{
+	long m;
+	switch (ch) {
+	case 'D':
+		if (!hours_parse_date(arg, &rq->date))
+			return cli_usage_error("route", "--date: '%s' is not a date YYYY-MM-DD", arg);
+		rq->has_date = true;
+		break;
+	case 'T':
+		if (!hours_parse_clock(arg, &rq->start_min))
+			return cli_usage_error("route", "--start: '%s' is not a time HH:MM", arg);
+		rq->has_start = true;
+		break;
+	case 'v':
+		if (!cli_parse_int(arg, 0, ROUTE_VISIT_MAX_MIN, &m))
+			return cli_usage_error("route", "--visit: '%s' is not 0..%d minutes", arg,
+			                       ROUTE_VISIT_MAX_MIN);
+		rq->visit_min = (int)m;
+		rq->has_visit = true;
+		break;
+	default: rq->visits = arg;
+	}
+	return EXIT_OK;
+}
 
 /* The command line into rq, *db, *styles_dir and *out.  EXIT_OK to make
  * the sheet, -1 after --help, else the usage error's status. */
@@ -52,10 +86,12 @@ static int parse_options(int argc, char **argv, struct route_request *rq, const 
 	    {"return", no_argument, NULL, 'r'},       {"mode", required_argument, NULL, 'm'},
 	    {"format", required_argument, NULL, 'F'}, {"title", required_argument, NULL, 't'},
 	    {"styles", required_argument, NULL, 'S'}, {"output", required_argument, NULL, 'o'},
+	    {"date", required_argument, NULL, 'D'},   {"start", required_argument, NULL, 'T'},
+	    {"visit", required_argument, NULL, 'v'},  {"visits", required_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
 	};
 	bool have_from = false;
-	int ch, mode, format = -1;
+	int ch, mode, rc, format = -1;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
@@ -88,6 +124,13 @@ static int parse_options(int argc, char **argv, struct route_request *rq, const 
 			rq->format = (enum route_format)format;
 			break;
 		case 't': rq->title = optarg; break;
+		case 'D':
+		case 'T':
+		case 'v':
+		case 'V':
+			if ((rc = day_option(ch, optarg, rq)) != EXIT_OK)
+				return rc;
+			break;
 		case 'o': *out = optarg; break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("route", "%s needs a value", argv[optind - 1]);

@@ -46,6 +46,24 @@ static const struct http_pspec route_specs[] = {
      .match = route_mode_parse,
      .def = "walk",
      .desc = "Travel mode, for the time estimates."},
+    {.name = "date",
+     .type = HTTP_T_DATE,
+     .desc = "Plan the day of this date (China Standard Time) with the stops' opening hours: the order "
+             "fits their hours, and a stop that cannot be visited while open is listed with why."},
+    {.name = "start",
+     .type = HTTP_T_CLOCK,
+     .desc = "Leaving the start at this time of day (HH:MM); with a date, 09:00 when not given.  Gives "
+             "each stop's arrival and departure."},
+    {.name = "visit",
+     .type = HTTP_T_INT,
+     .min = 0,
+     .max = ROUTE_VISIT_MAX_MIN,
+     .desc = "Minutes at every stop (instead of the defaults by category)."},
+    {.name = "visits",
+     .type = HTTP_T_LIST,
+     .min = 1,
+     .max = ROUTE_MAX_STOPS,
+     .desc = "Minutes at some stops, ID:MIN,... (over visit and the defaults)."},
     {.name = "format",
      .type = HTTP_T_ENUM,
      .values = route_format_names,
@@ -57,7 +75,8 @@ const struct http_params h_route_params = HTTP_PARAMS(route_specs);
 
 void h_route(struct http_ctx *c, struct http_response *r)
 {
-	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites");
+	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites"),
+	                      *date = http_arg(c, "date"), *visits = http_arg(c, "visits");
 	char link[HTTP_BASE_URL_MAX + sizeof "/staticmap.png"];
 	snprintf(link, sizeof link, "%s/staticmap.png", c->base_url);
 	struct route_request rq = {
@@ -67,6 +86,13 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	    .nearest = http_arg(c, "nearest")->given ? http_arg(c, "nearest")->i : 0,
 	    .opt = {http_arg(c, "return")->i, (enum route_mode)http_arg(c, "mode")->i},
 	    .format = (enum route_format)http_arg(c, "format")->i,
+	    .has_date = date->given,
+	    .date = {(int)date->v[0], (int)date->v[1], (int)date->v[2]},
+	    .has_start = http_arg(c, "start")->given,
+	    .start_min = (int)http_arg(c, "start")->i,
+	    .has_visit = http_arg(c, "visit")->given,
+	    .visit_min = (int)http_arg(c, "visit")->i,
+	    .visits = visits->given ? visits->text : NULL,
 	    .title = http_arg(c, "title")->text,
 	    .generated = time(NULL),
 	    .map_link = link,

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "../util/numparse.h"
 #include "overlay.h"
 
 const char *const route_format_names[] = {"json", "gpx", "html", "pdf", NULL};
@@ -22,7 +23,40 @@ bool route_request_draws(const struct route_request *rq)
 	return rq->format == ROUTE_FORMAT_PDF || (rq->format == ROUTE_FORMAT_HTML && !rq->map_link);
 }
 
-/* The plan of the request's start and stops. */
+enum ms_status route_parse_visits(const char *text, const struct site *const *stops, size_t n,
+                                  double *visit_min, struct ms_error *err)
+{
+	bool named[ROUTE_MAX_STOPS] = {false};
+	const char *p = text;
+	for (;;) {
+		size_t len = strcspn(p, ","), idlen = strcspn(p, ":");
+		if (idlen >= len || idlen == 0)
+			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' is not ID:MINUTES",
+			               (int)(len > 80 ? 80 : len), p);
+		size_t k = 0;
+		while (k < n && (strlen(stops[k]->field[SITE_ID]) != idlen ||
+		                 memcmp(stops[k]->field[SITE_ID], p, idlen) != 0))
+			k++;
+		if (k == n)
+			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' is not a stop of this route",
+			               (int)(idlen > 80 ? 80 : idlen), p);
+		if (named[k])
+			return ms_fail(err, MS_EUSAGE, "visits: '%s' is named twice",
+			               stops[k]->field[SITE_ID]);
+		named[k] = true;
+		long long m;
+		if (ms_parse_int(p + idlen + 1, len - idlen - 1, 0, ROUTE_VISIT_MAX_MIN, &m) != MS_PARSE_OK)
+			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' for '%s' is not 0..%d minutes",
+			               (int)(len - idlen - 1 > 20 ? 20 : len - idlen - 1), p + idlen + 1,
+			               stops[k]->field[SITE_ID], ROUTE_VISIT_MAX_MIN);
+		visit_min[k] = (double)m;
+		if (!p[len])
+			return MS_OK;
+		p += len + 1;
+	}
+}
+
+/* The plan of the request's start, stops and day. */
 static enum ms_status plan_of(const struct snapshot *snap, const struct route_request *rq,
                               struct route_plan **plan, struct ms_error *err)
 {
@@ -33,7 +67,22 @@ static enum ms_status plan_of(const struct snapshot *snap, const struct route_re
 	enum ms_status st =
 	    rq->sites ? route_select_ids(snap, rq->sites, stops, &n, err)
 	              : route_select_nearest(snap, rq->from_lat, rq->from_lon, rq->nearest, stops, &n, err);
-	return st == MS_OK ? route_plan_build(rq->from_lat, rq->from_lon, stops, n, &rq->opt, plan, err) : st;
+	if (st != MS_OK)
+		return st;
+	double visit[ROUTE_MAX_STOPS];
+	const struct hours *hours[ROUTE_MAX_STOPS];
+	for (size_t i = 0; i < n; i++) {
+		visit[i] = rq->has_visit ? rq->visit_min : route_visit_default_min(stops[i]->category);
+		hours[i] = snap->hours ? snap->hours[stops[i] - snap->sites] : NULL;
+	}
+	if (rq->visits && (st = route_parse_visits(rq->visits, stops, n, visit, err)) != MS_OK)
+		return st;
+	struct route_day day = {.has_date = rq->has_date,
+	                        .date = rq->date,
+	                        .start_min = rq->has_start ? rq->start_min : -1,
+	                        .visit_min = visit,
+	                        .hours = hours};
+	return route_plan_make(rq->from_lat, rq->from_lon, stops, n, &rq->opt, &day, plan, err);
 }
 
 /* The overview map of the plan as PNG. */

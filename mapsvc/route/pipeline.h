@@ -53,6 +53,16 @@ struct route_request {
 	const char *sites;         /* the stops: comma-separated ids, or NULL... */
 	long nearest;              /* ...for the N sites nearest the start */
 	struct route_options opt;
+	/* The day (route.h's route_plan_make): a date plans with the opening
+	 * hours; a start gives clock times; visits are by category unless
+	 * visit_min (every stop) or visits ("ID:MIN,...", those stops) say. */
+	bool has_date;
+	struct hours_date date;
+	bool has_start;
+	int start_min;
+	bool has_visit;
+	int visit_min;
+	const char *visits;
 	enum route_format format;
 	const char *title;    /* NULL: the default title */
 	time_t generated;     /* the sheet's date */
@@ -80,6 +90,14 @@ struct route_output {
 /* True when the request's format draws a map here (PDF; HTML without a
  * map_link), so that rq needs a drawing. */
 bool route_request_draws(const struct route_request *rq);
+
+/* Per-stop visits "ID:MIN,ID:MIN" into visit_min[] (aligned with
+ * stops[0..n), left as they are for the stops not named).  MS_EUSAGE
+ * naming "visits" and the item for an item that is not ID:MIN, an id that
+ * is not one of the stops, a stop named twice or minutes outside
+ * 0..ROUTE_VISIT_MAX_MIN. */
+enum ms_status route_parse_visits(const char *text, const struct site *const *stops, size_t n,
+                                  double *visit_min, struct ms_error *err);
 
 /* Makes the sheet into out (whose body the caller frees, also on
  * failure).  Errors: MS_EUSAGE for a bad request (neither or both of

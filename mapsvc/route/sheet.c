@@ -127,3 +127,94 @@ void route_uncertainty_en(const struct route_plan *p, char out[ROUTE_NOTE_LEN])
 	         "the total distance may be off by up to %s and the total time by up to ±%s.",
 	         p->approximate_stops, p->n, d, t);
 }
+
+/* ------------------------------------------------------------ the day */
+
+static const char *const weekday_zh[7] = {"周一", "周二", "周三", "周四", "周五", "周六", "周日"};
+static const char *const weekday_en[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                          "Friday", "Saturday", "Sunday"};
+
+void route_clock(double s, char out[HOURS_CLOCK_TEXT])
+{
+	hours_format_clock(isfinite(s) ? (int)lround(s / 60) : 0, out);
+}
+
+void route_hours_on_day(const struct route_plan *p, const struct hours *h, bool en, struct buf *out)
+{
+	if (!p->has_date || !h)
+		return;
+	if (!hours_format_day(h, p->date, out))
+		buf_puts(out, en ? "closed" : "不开放");
+}
+
+void route_date_zh(const struct route_plan *p, char out[32])
+{
+	snprintf(out, 32, "%04d-%02d-%02d %s", p->date.year, p->date.month, p->date.day,
+	         weekday_zh[hours_weekday(p->date)]);
+}
+
+void route_date_en(const struct route_plan *p, char out[32])
+{
+	snprintf(out, 32, "%04d-%02d-%02d (%s)", p->date.year, p->date.month, p->date.day,
+	         weekday_en[hours_weekday(p->date)]);
+}
+
+/* The holiday's name in one language: the table holds "劳动节 Labour Day". */
+static void holiday_name(const char *both, bool en, char out[64])
+{
+	const char *space = strchr(both, ' ');
+	if (!space)
+		snprintf(out, 64, "%s", both);
+	else if (en)
+		snprintf(out, 64, "%s", space + 1);
+	else
+		snprintf(out, 64, "%.*s", (int)(space - both), both);
+}
+
+/* True (and the holiday's name) when the stop is closed because the date
+ * is a public holiday its hours close on. */
+static bool closed_for_holiday(const struct route_plan *p, const struct hours *h, const char **name)
+{
+	return h && hours_uses_ph(h) && hours_cn_day(p->date, name) == HOURS_CN_HOLIDAY && *name;
+}
+
+static void missed_words(const struct route_plan *p, const struct route_missed_stop *m, bool en,
+                         char out[ROUTE_NOTE_LEN])
+{
+	const char *holiday = NULL;
+	char name[64];
+	struct buf day = BUF_INIT;
+	route_hours_on_day(p, m->hours, en, &day);
+	switch (m->reason) {
+	case ROUTE_DAY_CLOSED:
+		if (closed_for_holiday(p, m->hours, &holiday)) {
+			holiday_name(holiday, en, name);
+			snprintf(out, ROUTE_NOTE_LEN,
+			         en ? "closed on public holidays (%s)" : "法定节假日闭馆（%s）", name);
+		} else {
+			int wd = hours_weekday(p->date);
+			snprintf(out, ROUTE_NOTE_LEN, en ? "closed on %ss" : "%s闭馆",
+			         en ? weekday_en[wd] : weekday_zh[wd]);
+		}
+		break;
+	case ROUTE_DAY_TOO_SHORT:
+	case ROUTE_DAY_CLOSES_FIRST:
+		snprintf(out, ROUTE_NOTE_LEN, en ? "%s (open %s that day)" : "%s（当天开放 %s）",
+		         en ? route_day_reason_en(m->reason) : route_day_reason_zh(m->reason), buf_str(&day));
+		break;
+	default:
+		snprintf(out, ROUTE_NOTE_LEN, "%s",
+		         en ? route_day_reason_en(m->reason) : route_day_reason_zh(m->reason));
+	}
+	buf_free(&day);
+}
+
+void route_missed_zh(const struct route_plan *p, const struct route_missed_stop *m, char out[ROUTE_NOTE_LEN])
+{
+	missed_words(p, m, false, out);
+}
+
+void route_missed_en(const struct route_plan *p, const struct route_missed_stop *m, char out[ROUTE_NOTE_LEN])
+{
+	missed_words(p, m, true, out);
+}
