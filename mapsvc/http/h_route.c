@@ -79,6 +79,8 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	                      *date = http_arg(c, "date"), *visits = http_arg(c, "visits");
 	char link[HTTP_BASE_URL_MAX + sizeof "/staticmap.png"];
 	snprintf(link, sizeof link, "%s/staticmap.png", c->base_url);
+	char site_url[HTTP_BASE_URL_MAX + sizeof "/collections/" SITES_COLLECTION "/items/"];
+	snprintf(site_url, sizeof site_url, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
 	struct route_request rq = {
 	    .from_lat = from->v[0],
 	    .from_lon = from->v[1],
@@ -96,6 +98,7 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	    .title = http_arg(c, "title")->text,
 	    .generated = time(NULL),
 	    .map_link = link,
+	    .site_url = site_url,
 	};
 	struct ms_error err = {0};
 	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles};

@@ -8,7 +8,7 @@
 #include "../util/numparse.h"
 #include "overlay.h"
 
-const char *const route_format_names[] = {"json", "gpx", "html", "pdf", NULL};
+const char *const route_format_names[] = {"json", "gpx", "html", "pdf", "ics", NULL};
 
 int route_format_parse(const char *s)
 {
@@ -172,12 +172,17 @@ enum ms_status route_sheet_make(const struct snapshot *snap, const struct route_
 	out->content_type = NULL;
 	out->filename = NULL;
 	out->attachment = false;
+	if (rq->format == ROUTE_FORMAT_ICS && !rq->has_date)
+		return ms_fail(err, MS_EUSAGE,
+		               "date: a calendar needs the day of the visit (date=YYYY-MM-DD)");
 	struct route_plan *plan = NULL;
 	enum ms_status st = plan_of(snap, rq, &plan, err);
 	if (st != MS_OK)
 		return st;
-	struct route_sheet sheet = {
-	    .title = rq->title, .generated = rq->generated, .utc_offset_min = ROUTE_SHEET_UTC_OFFSET_MIN};
+	struct route_sheet sheet = {.title = rq->title,
+	                            .generated = rq->generated,
+	                            .utc_offset_min = ROUTE_SHEET_UTC_OFFSET_MIN,
+	                            .site_url = rq->site_url};
 	switch (rq->format) {
 	case ROUTE_FORMAT_JSON:
 		route_write_geojson(plan, &sheet, &out->body);
@@ -197,6 +202,13 @@ enum ms_status route_sheet_make(const struct snapshot *snap, const struct route_
 		st = write_pdf(draw, plan, &sheet, &out->body, err);
 		out->content_type = "application/pdf";
 		out->filename = "route.pdf";
+		break;
+	case ROUTE_FORMAT_ICS:
+		route_write_ics(plan, &sheet, &out->body);
+		/* RFC 5545 §8.1 */
+		out->content_type = "text/calendar; charset=utf-8";
+		out->filename = "route.ics";
+		out->attachment = true;
 		break;
 	default: st = ms_fail(err, MS_EUSAGE, "format: %d is not a sheet format", (int)rq->format);
 	}

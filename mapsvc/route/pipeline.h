@@ -32,9 +32,15 @@
 #include "../util/ms_error.h"
 #include "route.h"
 
-enum route_format { ROUTE_FORMAT_JSON, ROUTE_FORMAT_GPX, ROUTE_FORMAT_HTML, ROUTE_FORMAT_PDF };
-/* "json", "gpx", "html", "pdf" in enum route_format order, then NULL (the
- * HTTP parameter table's value list). */
+enum route_format {
+	ROUTE_FORMAT_JSON,
+	ROUTE_FORMAT_GPX,
+	ROUTE_FORMAT_HTML,
+	ROUTE_FORMAT_PDF,
+	ROUTE_FORMAT_ICS
+};
+/* "json", "gpx", "html", "pdf", "ics" in enum route_format order, then
+ * NULL (the HTTP parameter table's value list). */
 extern const char *const route_format_names[];
 /* The format called s, or -1. */
 int route_format_parse(const char *s);
@@ -67,6 +73,7 @@ struct route_request {
 	const char *title;    /* NULL: the default title */
 	time_t generated;     /* the sheet's date */
 	const char *map_link; /* HTML: static map URL the map's query is appended to; NULL: embed */
+	const char *site_url; /* the sites' pages (struct route_sheet's site_url), or NULL */
 };
 
 /* What draws the overview map: the map of the snapshot planned from, the
@@ -103,8 +110,9 @@ enum ms_status route_parse_visits(const char *text, const struct site *const *st
  * failure).  Errors: MS_EUSAGE for a bad request (neither or both of
  * sites and nearest, a duplicate id, a start that is not a coordinate)
  * and MS_ENOTFOUND for an id the snapshot lacks, naming the parameter;
- * MS_EDATA when the styles have no ROUTE_MAP_STYLE; the writers' and the
- * renderer's errors.  draw may be NULL unless route_request_draws. */
+ * MS_EDATA when the styles have no ROUTE_MAP_STYLE; MS_EUSAGE naming
+ * "date" for a calendar without a date; the writers' and the renderer's
+ * errors.  draw may be NULL unless route_request_draws. */
 enum ms_status route_sheet_make(const struct snapshot *snap, const struct route_request *rq,
                                 const struct route_drawing *draw, struct route_output *out,
                                 struct ms_error *err);

@@ -290,6 +290,10 @@ struct route_sheet {
 	const unsigned char *map_png; /* PDF: the overview map as PNG bytes; NULL: no map */
 	size_t map_png_len;
 	const char *font_path; /* PDF: NULL: ROUTE_PDF_FONT */
+	/* The sites' permanent pages: a site's is this followed by its id
+	 * percent-encoded ("https://host/collections/sites/items/"); NULL: no
+	 * links (a sheet made with no server to point to). */
+	const char *site_url;
 };
 
 #define ROUTE_PDF_FONT "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -330,6 +334,16 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 #define ROUTE_GPX_NS "urn:mapsvc:gpx:1"
 
 void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
+
+/* The day plan as an iCalendar file (RFC 5545): one VEVENT per stop from
+ * the start of its visit to its departure, in the Asia/Shanghai time zone
+ * (a VTIMEZONE included), with SUMMARY (number and name), LOCATION (name
+ * and address), GEO, URL (the site's page, when s->site_url), a
+ * DESCRIPTION (arrival, leg, hours that day, position notes, the stops
+ * left out, the site's description), a stable UID and DTSTAMP.  Lines
+ * are CRLF and folded at 75 octets.  A plan without a date and times
+ * gives a calendar with no events. */
+void route_write_ics(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
 
 /* A standalone HTML5 page (lang zh-CN) laid out for A4 printing. */
 void route_write_html(const struct route_plan *p, const struct route_sheet *s, struct buf *out);

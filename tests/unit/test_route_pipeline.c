@@ -54,7 +54,8 @@ static void test_formats(void)
 	CHECK_INT(route_format_parse("pdf"), ROUTE_FORMAT_PDF);
 	CHECK_INT(route_format_parse("PDF"), -1);
 	CHECK_INT(route_format_parse("doc"), -1);
-	CHECK(route_format_names[ROUTE_FORMAT_PDF + 1] == NULL);
+	CHECK_INT(route_format_parse("ics"), ROUTE_FORMAT_ICS);
+	CHECK(route_format_names[ROUTE_FORMAT_ICS + 1] == NULL);
 	struct route_request rq = {.format = ROUTE_FORMAT_JSON};
 	CHECK(!route_request_draws(&rq));
 	rq.format = ROUTE_FORMAT_GPX;
