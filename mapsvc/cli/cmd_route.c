@@ -18,6 +18,7 @@
 #include "../mapservice/mapservice.h"
 #include "../route/overlay.h"
 #include "../route/pipeline.h"
+#include "../web/web.h"
 #include "cli.h"
 
 static const char usage_text[] =
@@ -196,7 +197,7 @@ int cmd_route(int argc, char **argv)
 		return rc;
 	}
 	struct ms_error err = {0};
-	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles};
+	struct route_drawing draw = {cm.gen->map, NULL, cm.gen->styles, cm.gen->nstyles, web_places()};
 	struct route_output doc = {.body = BUF_INIT};
 	enum ms_status st = draws && !(draw.ctx = mapservice_ctx(cm.maps, &err))
 	                        ? err.status

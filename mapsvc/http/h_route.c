@@ -5,10 +5,11 @@
  * (sites) or the N sites nearest the start (nearest), exactly one of the
  * two.  The sheet is route/pipeline.h's, as `mapsvc route` makes it: json
  * is application/geo+json, gpx application/gpx+xml as an attachment
- * (route.gpx), html a printable page whose overview map is an absolute
- * /staticmap.png URL drawing the same route (so the page works wherever
- * it is saved, as long as the server is reachable), pdf the sheet with the
- * map rendered here and embedded.  Every bad value is a 400 naming it; an
+ * (route.gpx), html a printable page whose map is this route again as
+ * format=png, an absolute URL (so the page works wherever it is saved, as
+ * long as the server is reachable), pdf the sheet with the map rendered
+ * here and embedded, ics the day as a calendar (route.ics), png the
+ * sheet's map alone.  Every bad value is a 400 naming it; an
  * unknown site id is a 400 too (the route, not the site, is the resource:
  * http_status_of's rule for MS_ENOTFOUND).
  */
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "../route/pipeline.h"
+#include "../web/web.h"
 #include "handlers.h"
 
 static const char *const modes[] = {"walk", "drive", NULL}; /* enum route_mode order */
@@ -77,8 +79,8 @@ void h_route(struct http_ctx *c, struct http_response *r)
 {
 	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites"),
 	                      *date = http_arg(c, "date"), *visits = http_arg(c, "visits");
-	char link[HTTP_BASE_URL_MAX + sizeof "/staticmap.png"];
-	snprintf(link, sizeof link, "%s/staticmap.png", c->base_url);
+	char link[HTTP_BASE_URL_MAX + sizeof "/route"];
+	snprintf(link, sizeof link, "%s/route", c->base_url);
 	char site_url[HTTP_BASE_URL_MAX + sizeof "/collections/" SITES_COLLECTION "/items/"];
 	snprintf(site_url, sizeof site_url, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
 	struct route_request rq = {
@@ -101,7 +103,7 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	    .site_url = site_url,
 	};
 	struct ms_error err = {0};
-	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles};
+	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles, web_places()};
 	if (route_request_draws(&rq) && !(draw.ctx = mapservice_ctx(c->cfg->maps, &err))) {
 		http_problem(r, http_status_of(err.status), "route map: %s", err.msg);
 		return;

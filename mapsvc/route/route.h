@@ -287,6 +287,7 @@ struct route_sheet {
 	time_t generated;             /* GPX metadata time (UTC) and printed date */
 	int utc_offset_min;           /* for the printed date; 480 for China */
 	const char *map_url;          /* HTML: the overview map's <img src>; NULL: no map */
+	int map_width, map_height;    /* HTML: the map's size in CSS px (0: not given) */
 	const unsigned char *map_png; /* PDF: the overview map as PNG bytes; NULL: no map */
 	size_t map_png_len;
 	const char *font_path; /* PDF: NULL: ROUTE_PDF_FONT */
