@@ -326,7 +326,7 @@ static void totals(const struct route_plan *p, bool en, struct buf *out)
 		           p->has_return ? ", round trip" : "", approx, dist, *approx ? "≈" : "about", travel,
 		           visit);
 	else
-		buf_printf(out, "共 %zu 站%s · 路程 %s%s · 路上%s %s · 参观 %s", p->n,
+		buf_printf(out, "共 %zu 站%s · 路程 %s%s · 路上 %s %s · 参观 %s", p->n,
 		           p->has_return ? "，返回起点" : "", approx, dist, *approx ? "≈" : "约", travel,
 		           visit);
 	if (p->has_times) {
