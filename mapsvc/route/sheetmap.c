@@ -642,6 +642,22 @@ static void place_missed_labels(struct drawing *d, const double *mx, const doubl
 	}
 }
 
+/* A town's name without its dot, as an area is named: centred on the
+ * point, else beside it.  For a town whose point the route or a marker
+ * covers: a tour through a city passes its centre, and the city is the
+ * one name a reader most needs.  At the sheet's zooms a town Natural
+ * Earth lists spans more than its name, so the name stays on it. */
+static bool place_area_name(struct drawing *d, double x, double y, const struct text_block *t,
+                            struct route_label_box *b)
+{
+	struct box c = {x - t->w / 2, y - t->h / 2, x + t->w / 2, y + t->h / 2};
+	if (box_free(d->o, c)) {
+		*b = (struct route_label_box){c.x0, c.y0, c.x1, c.y1, ROUTE_LABEL_PLACE, false, 0, 0, 0, 0};
+		return true;
+	}
+	return place(d->o, x, y, 0, PLACE_DOT_R * d->s, t->w, t->h, d->s, 0, b);
+}
+
 /* The places in view, by the file's priority, where there is room. */
 static void place_places(struct drawing *d, const struct route_places *places)
 {
@@ -655,16 +671,19 @@ static void place_places(struct drawing *d, const struct route_places *places)
 			continue;
 		double r = PLACE_DOT_R * d->s;
 		struct box dot = {x - r, y - r, x + r, y + r};
-		if (!box_free(d->o, dot))
-			continue;
 		struct text_block t = {.n = 1, .line = {route_place_label(pl)}};
 		measure_block(d->gl, &t, PLACE_PX * d->s, d->s);
 		struct route_label_box b;
-		if (!place(d->o, x, y, 0, r, t.w, t.h, d->s, 0, &b))
-			continue;
-		raster_fill_circle(d->c, x, y, r, grey);
-		raster_stroke_circle(d->c, x, y, r, 1 * d->s, white);
-		add_box(d->o, dot);
+		if (!box_free(d->o, dot)) {
+			if (!place_area_name(d, x, y, &t, &b))
+				continue;
+		} else {
+			if (!place(d->o, x, y, 0, r, t.w, t.h, d->s, 0, &b))
+				continue;
+			raster_fill_circle(d->c, x, y, r, grey);
+			raster_stroke_circle(d->c, x, y, r, 1 * d->s, white);
+			add_box(d->o, dot);
+		}
 		keep(d, b, ROUTE_LABEL_PLACE, &t, grey);
 		d->m->places_shown++;
 	}

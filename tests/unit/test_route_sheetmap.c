@@ -122,6 +122,10 @@ static void test_heitieshan(const struct snapshot *snap)
 	/* the three Heitieshan rows share one disc and one label listing them */
 	CHECK_INT(count_kind(&m, ROUTE_LABEL_GROUP), 1);
 	CHECK_INT(count_kind(&m, ROUTE_LABEL_STOP), 3);
+	/* Zibo's point lies under the leg from stop 4 to 5: the city is still
+	 * named, on its area, and no pointer to a far town replaces it */
+	CHECK_MSG(m.places_shown >= 1 && !m.place_pointer, "places %zu, pointer %d", m.places_shown,
+	          m.place_pointer);
 	/* a scale bar of a round length, at most 22% of the width */
 	double len_px = m.scale_bar_m / m.m_per_px;
 	CHECK_MSG(len_px > 0.08 * m.canvas->width && len_px <= 0.22 * m.canvas->width, "scale bar %.0f px",
