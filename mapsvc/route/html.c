@@ -172,7 +172,13 @@ static void stop_row(struct buf *out, const struct route_plan *p, const struct r
 		route_approx_zh(st, note);
 		buf_printf(out, "<div class=\"approx\">%s ", note);
 		route_approx_en(st, note);
-		buf_printf(out, "<span class=\"en\">%s</span></div>", note);
+		buf_printf(out, "<span class=\"en\">%s</span>", note);
+		/* the address is how a guide finds a stop the map cannot pin */
+		if (*st->field[SITE_ADDRESS]) {
+			buf_puts(out, " · 地址 ");
+			esc(out, st->field[SITE_ADDRESS]);
+		}
+		buf_puts(out, "</div>");
 	}
 	if (*st->field[SITE_DESCRIPTION]) {
 		buf_reset(&t);

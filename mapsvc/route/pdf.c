@@ -53,6 +53,9 @@
 #define QR_SIZE (15 * MM)
 #define CELL_PAD (1 * MM)
 #define ROW_PAD (0.6 * MM)
+/* A paragraph's line spacing, times its size; the closing note's size. */
+#define PARA_LEAD 1.4
+#define FOOTNOTE_PT 6.5
 
 struct ftowner {
 	FT_Library lib;
@@ -259,7 +262,7 @@ static void emit_line(struct layout *L, const char *s, size_t n, void *ctx)
 
 static void paragraph(struct layout *L, double x, double width, double size, const char *text)
 {
-	struct para pa = {x, size, size * 1.4};
+	struct para pa = {x, size, size * PARA_LEAD};
 	set_size(L, size);
 	wrap(L, text, width, emit_line, &pa);
 }
@@ -458,7 +461,9 @@ static void stop_cells(struct layout *L, size_t i, struct cell *stop, struct cel
 	if (site_quality_approximate(st->quality)) {
 		route_approx_zh(st, a);
 		route_approx_en(st, b);
-		cell_add(stop, 7, 2, "%s %s", a, b);
+		/* with the address, as html.c's row has it */
+		cell_add(stop, 7, 2, "%s %s%s%s", a, b, *st->field[SITE_ADDRESS] ? " · 地址 " : "",
+		         st->field[SITE_ADDRESS]);
 	}
 	if (*st->field[SITE_DESCRIPTION]) {
 		buf_reset(&zh);
@@ -674,8 +679,12 @@ static void layout_sheet(struct layout *L)
 	         L->sheet && L->sheet->site_url && *L->sheet->site_url
 	             ? " 扫描二维码可查看站点介绍。Scan a QR code for the site's page."
 	             : "");
+	/* the note kept whole: its second half alone on a page of its own
+	 * would read as a sheet of its own */
+	set_size(L, FOOTNOTE_PT);
+	need(L, wrap(L, line, CONTENT_W, count_line, NULL) * FOOTNOTE_PT * PARA_LEAD);
 	grey(L);
-	paragraph(L, MARGIN, CONTENT_W, 6.5, line);
+	paragraph(L, MARGIN, CONTENT_W, FOOTNOTE_PT, line);
 	black(L);
 	footer(L);
 	cairo_show_page(L->cr);

@@ -140,12 +140,12 @@ void route_sheet_map_size(const struct route_plan *p, int *width, int *height)
 	double aspect = (n0 - s0) / fmax(e0 - w0, 1);
 	*width = ROUTE_SHEET_MAP_W;
 	/* the tallest map, by the rows to fit beside it on page one: 100,
-	 * 88, 72, 58 mm for up to 4, 6, 8, 10 stops; a longer sheet takes
+	 * 88, 72, 53 mm for up to 4, 6, 8, 10 stops; a longer sheet takes
 	 * two pages anyway and gets 88 mm */
 	static const struct {
 		size_t stops;
 		int height;
-	} tallest[] = {{4, 474}, {6, 417}, {8, 341}, {10, 275}};
+	} tallest[] = {{4, 474}, {6, 417}, {8, 341}, {10, 250}};
 	int max_h = 417;
 	for (size_t i = sizeof tallest / sizeof tallest[0]; i-- > 0;)
 		if (p->n + p->nmissed <= tallest[i].stops)

@@ -514,6 +514,26 @@ test('a guide\'s day: date, start, minutes and mode in the panel; the sheet prin
   }
 });
 
+test('the HTML sheet prints as the PDF does: ten stops on one A4 page, twenty on two', async () => {
+  const { ctx, page, problems } = await browse();
+  // the browser asks for /favicon.ico on a page that names no icon: not the sheet's request
+  await page.route('**/favicon.ico', (r) => r.fulfill({ status: 204 }));
+  try {
+    for (const [query, pages] of [['nearest=10', 1], ['nearest=10&date=2025-05-12', 1], ['nearest=20', 2]]) {
+      await page.goto(`${base}/route?from=36.85,118.10&${query}&mode=drive&format=html`);
+      await page.waitForFunction(() => { const i = document.querySelector('img.route-map'); return i && i.complete && i.naturalWidth > 0; });
+      const pdf = path.join(ARTIFACTS, `sheet-${query.replace(/[^a-z0-9]+/gi, '-')}.pdf`);
+      await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+      const info = spawnSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      assert.equal(info.status, 0, info.stderr);
+      assert.equal(Number(/Pages:\s+(\d+)/.exec(info.stdout)[1]), pages, query);
+    }
+    assert.deepEqual(problems, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('with a GCJ-02 basemap, overlay tiles, markers and taps are in GCJ-02 and the route starts in WGS-84', async () => {
   // The basemap host is answered by the test itself: nothing leaves the machine.
   const [gcjServer, gcjBase] = await startServer(['--basemap', 'http://basemap.invalid/{z}/{x}/{y}.png',

@@ -5,7 +5,8 @@ text in reading order (pdftotext -layout), each stop's summary right
 under its name and never separated from it; ten stops on one page, twenty
 on two; a Monday plan that leaves out the hall closed on Mondays says why
 in JSON, HTML and PDF alike; the HTML and PDF sheets carry the same
-content (each stop's time, hours that day and leg)."""
+content (each stop's time, hours that day and leg, and the address of a
+stop whose position is approximate)."""
 import glob
 import html
 import re
@@ -42,11 +43,14 @@ def pdf_pages(data):
         return int(re.search(rb"Pages:\s+(\d+)", out.stdout).group(1))
 
 
-def pdf_text(data):
+def pdf_text(data, layout=True):
+    """The PDF's text: in the page's layout, else by blocks (a cell's
+    wrapped lines together, not beside the next column's)."""
     with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
         f.write(data)
         f.flush()
-        out = subprocess.run(["pdftotext", "-layout", f.name, "-"], capture_output=True, timeout=60)
+        out = subprocess.run(["pdftotext"] + (["-layout"] if layout else []) + [f.name, "-"], capture_output=True,
+                             timeout=60)
         assert out.returncode == 0, out.stderr
         return out.stdout.decode("utf-8")
 
@@ -127,9 +131,9 @@ def test_same_content():
     q = "nearest=6&date=2025-05-13&start=08:00&mode=drive"
     _, stops = plan(q)
     page = html.unescape(re.sub(r"<[^>]+>", " ", sheet(q, "html").decode("utf-8")))
-    text = pdf_text(sheet(q, "pdf"))
+    data = sheet(q, "pdf")
     squash = lambda s: re.sub(r"\s+", "", s)
-    page, text = squash(page), squash(text)
+    page, text, blocks = squash(page), squash(pdf_text(data)), squash(pdf_text(data, layout=False))
     for f in stops:
         p = f["properties"]
         for s in (SITES[f["id"]]["name_zh"], p["visit_start"] + "–" + p["depart"], "参观%d分钟" % p["visit_min"]):
@@ -138,6 +142,10 @@ def test_same_content():
             assert squash("当天开放" + p["hours_on_day"]) in page and squash("当天开放" + p["hours_on_day"]) in text
         if p["leg_quality"] == "ok":
             assert squash(p["bearing"]) in page and squash(p["bearing"]) in text, p["bearing"]
+        # a stop the map cannot pin is found by its address
+        address = squash("地址" + SITES[f["id"]]["address"])
+        if p["approximate"] and SITES[f["id"]]["address"]:
+            assert address in page and address in blocks, (f["id"], address)
     for s in ("图例", "Natural Earth", "地图未含道路", "未使用道路网络"):
         assert squash(s) in page and squash(s) in text, s
 
