@@ -131,12 +131,14 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 	struct tcache_blob *blob = NULL;
 	uint64_t tag;
 	struct ms_error err = {0};
-	enum ms_status s = mapservice_tile(c->cfg->maps, c->gen, &t, &blob, &tag, &err);
+	bool hit = false;
+	enum ms_status s = mapservice_tile_hit(c->cfg->maps, c->gen, &t, &blob, &tag, &hit, &err);
 	if (s != MS_OK) {
 		http_problem(r, http_status_of(s), "rendering tile %d/%lld/%lld: %s", t.z, t.x, t.y, err.msg);
 		return;
 	}
 	r->content_type = "image/png";
+	r->cache_status = hit ? "hit" : "miss";
 	r->cacheable = true;
 	/* Strong: the same tag always names the same bytes, RFC 9110 §8.8.1. */
 	snprintf(r->etag, sizeof r->etag, "\"%016" PRIx64 "\"", tag);

@@ -40,6 +40,8 @@
 #include "../util/ms_error.h"
 #include "params.h"
 
+struct http_log; /* accesslog.h */
+
 /* Server settings, filled by `mapsvc serve`.  Strings, sets and the map
  * service are borrowed for the life of the server.  A zero limit means
  * its default (HTTP_DEFAULT_*), so a config written for the tests stays
@@ -84,6 +86,12 @@ struct http_config {
 	 * private address; NULL: /metrics is on the main listener. */
 	const char *metrics_host;
 	unsigned metrics_port;
+	/* One line per answer goes there (accesslog.h), or nowhere when NULL;
+	 * the command opens, reopens and closes it. */
+	struct http_log *access_log;
+	/* The program's version, for /metrics' mapsvc_build_info (NULL:
+	 * "unknown"). */
+	const char *version;
 };
 
 /* Defaults of the limits above.  The connection limit was measured on
@@ -169,6 +177,9 @@ struct http_response {
 	 * when saved): its Content-Security-Policy allows inline styles, never
 	 * inline script. */
 	bool inline_styles;
+	/* For the access log: "hit" or "miss" when the answer came through
+	 * the tile cache, else NULL (static string). */
+	const char *cache_status;
 };
 
 struct http_metrics; /* metrics.h */
