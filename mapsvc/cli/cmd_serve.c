@@ -575,10 +575,6 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct http_log *log = NULL;
 	rc = EXIT_FAIL;
-	if (o.access_log && http_log_open(o.access_log, o.log_format, 0, &log, &err) != MS_OK) {
-		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
-		goto done;
-	}
 	if (mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
@@ -594,6 +590,11 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* The log's writer is a thread too: it must not take a signal. */
+	if (o.access_log && http_log_open(o.access_log, o.log_format, 0, &log, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
+		goto done;
+	}
 	o.http.maps = maps;
 	o.http.access_log = log;
 	o.http.version = MAPSVC_VERSION;
