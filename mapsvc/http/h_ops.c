@@ -132,6 +132,17 @@ static void service_metrics(const struct http_ctx *c, struct buf *out)
 	           "mapsvc_tile_cache_max_bytes %zu\n",
 	           (unsigned long long)t->hits, (unsigned long long)t->misses,
 	           (unsigned long long)t->evictions, t->entries, t->bytes, t->max_bytes);
+	buf_printf(out,
+	           "# HELP mapsvc_tile_misses_total Tiles the cache lacked, by where they came from: drawn, "
+	           "or read from the --tiles-from store.\n"
+	           "# TYPE mapsvc_tile_misses_total counter\n"
+	           "mapsvc_tile_misses_total{source=\"rendered\"} %llu\n"
+	           "mapsvc_tile_misses_total{source=\"store\"} %llu\n"
+	           "# HELP mapsvc_tile_store_errors_total Reads of the --tiles-from store that failed (the "
+	           "tile was drawn instead).\n"
+	           "# TYPE mapsvc_tile_store_errors_total counter\n"
+	           "mapsvc_tile_store_errors_total %llu\n",
+	           st.tiles_rendered, st.tiles_from_store, st.store_errors);
 	render_metrics(c, out);
 }
 

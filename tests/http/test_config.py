@@ -17,7 +17,7 @@ SAMPLES = {
     "max-connections": "100", "max-client-connections": "10", "head-timeout": "5", "idle-timeout": "7",
     "trusted-proxy": "10.0.0.0/8", "expensive-workers": "1", "expensive-queue": "2", "expensive-per-client": "1",
     "drain-timeout": "3", "allowed-hosts": "maps.example", "frame-ancestors": "'none'",
-    "metrics-listen": "127.0.0.1:9100", "access-log": "-", "log-format": "json",
+    "metrics-listen": "127.0.0.1:9100", "access-log": "-", "log-format": "json", "tiles-from": "/srv/seed.pmtiles",
 }
 FLAGLESS = {"help", "print-config"}
 
