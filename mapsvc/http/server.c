@@ -585,31 +585,51 @@ static void add_headers(struct http_server *s, struct MHD_Response *resp, const 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-static void destroy_prepared(void *resp)
+/* What an entity's owner keeps for the server: one prepared answer per
+ * variant, each made on its variant's first request. */
+struct prepared {
+	_Atomic(struct MHD_Response *) v[HTTP_PREPARED_VARIANTS];
+};
+
+static void destroy_prepared(void *arg)
 {
-	MHD_destroy_response(resp);
+	struct prepared *p = arg;
+	for (int i = 0; i < HTTP_PREPARED_VARIANTS; i++)
+		if (atomic_load(&p->v[i]))
+			MHD_destroy_response(atomic_load(&p->v[i]));
+	free(p);
 }
 
 /*
  * A 200 for an entity whose owner keeps a prepared answer (a cached tile):
  * libmicrohttpd responses are reference-counted and may be queued on any
  * number of connections at once, so one built response serves every later
- * request for the entity, saving its allocation and header copies on the
- * hot path.  It points into the entity's bytes without holding them, so
- * the request holds its reference to the entity until libmicrohttpd is
- * done with it (request_completed).
+ * request for the entity and variant, saving its allocation and header
+ * copies on the hot path.  It points into the entity's bytes without
+ * holding them, so the request holds its reference to the entity until
+ * libmicrohttpd is done with it (request_completed).
  */
 static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
                                      struct http_response *r, const char *etag, int route)
 {
-	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
+	struct prepared *p = r->ext_aux(r->ext_arg);
+	if (!p) /* frees ours if another thread's was kept first */
+		p = r->ext_attach(r->ext_arg, xcalloc(1, sizeof *p), destroy_prepared);
+	unsigned variant = r->ext_variant < HTTP_PREPARED_VARIANTS ? r->ext_variant : 0;
+	struct MHD_Response *resp = atomic_load(&p->v[variant]);
 	if (!resp) {
 		struct MHD_Response *mine =
 		    MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
 		if (!mine)
 			return MHD_NO;
 		add_headers(s, mine, r, etag, route);
-		resp = r->ext_attach(r->ext_arg, mine, destroy_prepared); /* frees mine if another won */
+		struct MHD_Response *none = NULL;
+		if (atomic_compare_exchange_strong(&p->v[variant], &none, mine)) {
+			resp = mine;
+		} else { /* another thread's came first */
+			MHD_destroy_response(mine);
+			resp = none;
+		}
 	}
 	rq->hold_release = r->ext_release;
 	rq->hold_arg = r->ext_arg;
