@@ -26,7 +26,7 @@ build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatia
   libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev zlib1g-dev
   libqrencode-dev"
 test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel libxml2-utils chromium clang libclang-rt-14-dev
-  python3-owslib clang-format wrk python3-icalendar zbar-tools"
+  python3-owslib clang-format wrk python3-icalendar zbar-tools prometheus strace nginx systemd"
 # Node.js for the browser test: Debian's, unless a node and npm are already
 # there (a newer packaged Node conflicts with Debian's npm).
 node_pkgs="nodejs npm"

@@ -17,6 +17,7 @@ static const struct command {
     {"route", cmd_route, "write a tour guide's route sheet (GeoJSON, GPX, HTML or PDF)"},
     {"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
     {"export", cmd_export, "write every site with every column as CSV or GeoJSON (import reads it back)"},
+    {"health", cmd_health, "exit 0 only if a running server answers ready (for HEALTHCHECK)"},
     {NULL, NULL, NULL},
 };
 

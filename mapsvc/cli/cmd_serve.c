@@ -12,6 +12,14 @@
  * service keeps what it had.  SIGINT and SIGTERM stop gracefully: the
  * server drains (http.h) - it turns unready, stops accepting, answers what
  * it has received within --drain-timeout - and then the process exits 0.
+ * SIGUSR1 reopens the access log (logrotate renames the file, then
+ * signals).
+ *
+ * Options come from one table (serve_opts): getopt's list, the
+ * environment variables (MAPSVC_ and the option's name in capitals, '-'
+ * as '_', derived from the table so that none is forgotten) and
+ * --print-config's listing are all made from it.  The environment is read
+ * first and the command line after it, so a flag wins.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -21,6 +29,7 @@
 #include <unistd.h>
 
 #include "../geo/webmerc.h"
+#include "../http/accesslog.h"
 #include "../http/http.h"
 #include "../mapservice/mapservice.h"
 #include "cli.h"
@@ -50,7 +59,8 @@ static const char usage_text[] =
     "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
     "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
     "                    [--tiles-from FILE.mbtiles|FILE.pmtiles]\n"
-    "                    [connection, expensive-request, link and header options below]\n"
+    "                    [connection, expensive-request, link, header and logging options below]\n"
+    "       mapsvc serve [OPTIONS] --print-config\n"
     "\n"
     "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
     "\n"
@@ -101,10 +111,22 @@ static const char usage_text[] =
     "Stopping:\n"
     "  --drain-timeout S   on SIGTERM or SIGINT, time to answer the requests in flight before\n"
     "                      stopping (default %u)\n"
+    "Logging:\n"
+    "  --access-log FILE|-  one line per request to FILE (appended) or standard output (default:\n"
+    "                      none); SIGUSR1 reopens FILE, for logrotate; a query value whose name\n"
+    "                      looks like a key or token is written as REDACTED\n"
+    "  --log-format combined|json  the combined log format plus duration and tile cache hit or\n"
+    "                      miss, or one JSON object a line (default combined)\n"
+    "\n"
+    "Every option is also an environment variable: MAPSVC_ and its name in capitals, '-' as '_'\n"
+    "(MAPSVC_LISTEN, MAPSVC_DB, MAPSVC_MAX_AGE, ...); a flag wins over the variable.\n"
+    "  --print-config      print each option's effective value and where it came from (default,\n"
+    "                      env or flag), and exit\n"
     "\n"
     "Signals: SIGHUP reloads the database and the styles without dropping requests (a broken\n"
     "file keeps the current ones serving); SIGTERM or SIGINT stop: /readyz turns 503, no new\n"
-    "connection is taken, the requests received are answered, and the process exits 0.\n";
+    "connection is taken, the requests received are answered, and the process exits 0;\n"
+    "SIGUSR1 reopens the access log.\n";
 
 static void print_usage(void)
 {
@@ -135,18 +157,6 @@ static bool parse_listen(char *s, const char **host, unsigned *port)
 	return true;
 }
 
-/* What the options of `serve` set. */
-struct serve_options {
-	struct http_config http;
-	struct mapservice_config maps;
-	char listen[300];  /* --listen's copy, split in place into host and port */
-	char metrics[300]; /* --metrics-listen's, the same way */
-	unsigned drain_timeout_s;
-	/* --trusted-proxy's and --allowed-hosts' lists (owned) */
-	struct netaddr_set *trusted;
-	struct netaddr_hosts *hosts;
-};
-
 /* Long-only options. */
 enum {
 	OPT_MAX_CONNECTIONS = 256,
@@ -161,6 +171,68 @@ enum {
 	OPT_ALLOWED_HOSTS,
 	OPT_FRAME_ANCESTORS,
 	OPT_METRICS_LISTEN,
+	OPT_ACCESS_LOG,
+	OPT_LOG_FORMAT,
+	OPT_PRINT_CONFIG,
+};
+
+/* Every option of serve that takes a value: its name, its getopt value,
+ * and its default as --print-config shows it (NULL: none, or computed at
+ * run time: default_text). */
+static const struct serve_opt {
+	const char *name;
+	int id;
+	const char *def;
+} serve_opts[] = {
+    {"db", 'd', NULL},
+    {"listen", 'l', "127.0.0.1:" HTTP_STR(DEFAULT_PORT)},
+    {"public-url", 'u', NULL},
+    {"styles", 's', NULL},
+    {"threads", 't', NULL},
+    {"cache-mb", 'c', HTTP_STR(DEFAULT_CACHE_MB)},
+    {"max-zoom", 'z', HTTP_STR(DEFAULT_MAX_ZOOM)},
+    {"max-age", 'm', HTTP_STR(HTTP_TILE_MAX_AGE)},
+    {"cors", 'o', "*"},
+    {"basemap", 'B', NULL},
+    {"basemap-attribution", 'A', NULL},
+    {"basemap-crs", 'C', "wgs84"},
+    {"max-connections", OPT_MAX_CONNECTIONS, HTTP_STR(HTTP_DEFAULT_MAX_CONNECTIONS)},
+    {"max-client-connections", OPT_CLIENT_CONNECTIONS, HTTP_STR(HTTP_DEFAULT_CLIENT_CONNECTIONS)},
+    {"head-timeout", OPT_HEAD_TIMEOUT, HTTP_STR(HTTP_DEFAULT_HEAD_TIMEOUT_S)},
+    {"idle-timeout", OPT_IDLE_TIMEOUT, HTTP_STR(HTTP_DEFAULT_IDLE_TIMEOUT_S)},
+    {"trusted-proxy", OPT_TRUSTED_PROXY, NULL},
+    {"expensive-workers", OPT_EXPENSIVE_WORKERS, NULL},
+    {"expensive-queue", OPT_EXPENSIVE_QUEUE, HTTP_STR(HTTP_DEFAULT_EXPENSIVE_QUEUE)},
+    {"expensive-per-client", OPT_EXPENSIVE_PER_CLIENT, HTTP_STR(HTTP_DEFAULT_EXPENSIVE_PER_CLIENT)},
+    {"drain-timeout", OPT_DRAIN_TIMEOUT, HTTP_STR(HTTP_DEFAULT_DRAIN_TIMEOUT_S)},
+    {"allowed-hosts", OPT_ALLOWED_HOSTS, NULL},
+    {"frame-ancestors", OPT_FRAME_ANCESTORS, "'self'"},
+    {"metrics-listen", OPT_METRICS_LISTEN, NULL},
+    {"access-log", OPT_ACCESS_LOG, NULL},
+    {"log-format", OPT_LOG_FORMAT, "combined"},
+    {"tiles-from", 'T', NULL},
+};
+#define SERVE_NOPTS (sizeof serve_opts / sizeof serve_opts[0])
+/* The prefix of the options' environment variables. */
+#define ENV_PREFIX "MAPSVC_"
+#define ENV_NAME_MAX 64
+
+/* What the options of `serve` set. */
+struct serve_options {
+	struct http_config http;
+	struct mapservice_config maps;
+	char listen[300];  /* --listen's copy, split in place into host and port */
+	char metrics[300]; /* --metrics-listen's, the same way */
+	unsigned drain_timeout_s;
+	/* --trusted-proxy's and --allowed-hosts' lists (owned) */
+	struct netaddr_set *trusted;
+	struct netaddr_hosts *hosts;
+	const char *access_log; /* path or "-", or NULL */
+	enum http_log_format log_format;
+	bool print_config;
+	/* Where each option of serve_opts got its value: its text and origin. */
+	const char *given[SERVE_NOPTS];
+	enum origin { ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_FLAG } origin[SERVE_NOPTS];
 };
 
 /* A CSP source list goes into a header: no separator of the policy
@@ -261,6 +333,16 @@ static int take_security_option(int ch, const char *v, struct serve_options *o)
 		if (!parse_listen(o->metrics, &o->http.metrics_host, &o->http.metrics_port))
 			return cli_usage_error("serve", "--metrics-listen: '%s' is not HOST:PORT", v);
 		return EXIT_OK;
+	case OPT_ACCESS_LOG:
+		if (!*v)
+			return cli_usage_error("serve",
+			                       "--access-log: needs a file name, or - for standard output");
+		o->access_log = v;
+		return EXIT_OK;
+	case OPT_LOG_FORMAT:
+		if (!http_log_format_parse(v, &o->log_format))
+			return cli_usage_error("serve", "--log-format: '%s' is not combined or json", v);
+		return EXIT_OK;
 	}
 	return take_limit(ch, v, o);
 }
@@ -327,40 +409,19 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 	return take_security_option(ch, v, o);
 }
 
-/* The command line into o.  EXIT_OK to serve, -1 after --help, else the
- * usage error's status. */
-static int parse_options(int argc, char **argv, struct serve_options *o)
+/* The environment variable of option opt: MAPSVC_MAX_AGE for max-age. */
+static void env_name(const struct serve_opt *opt, char out[ENV_NAME_MAX])
 {
-	static const struct option opts[] = {
-	    {"db", required_argument, NULL, 'd'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"public-url", required_argument, NULL, 'u'},
-	    {"styles", required_argument, NULL, 's'},
-	    {"threads", required_argument, NULL, 't'},
-	    {"cache-mb", required_argument, NULL, 'c'},
-	    {"max-zoom", required_argument, NULL, 'z'},
-	    {"cors", required_argument, NULL, 'o'},
-	    {"basemap", required_argument, NULL, 'B'},
-	    {"basemap-attribution", required_argument, NULL, 'A'},
-	    {"basemap-crs", required_argument, NULL, 'C'},
-	    {"max-age", required_argument, NULL, 'm'},
-	    {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
-	    {"max-client-connections", required_argument, NULL, OPT_CLIENT_CONNECTIONS},
-	    {"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
-	    {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-	    {"trusted-proxy", required_argument, NULL, OPT_TRUSTED_PROXY},
-	    {"expensive-workers", required_argument, NULL, OPT_EXPENSIVE_WORKERS},
-	    {"expensive-queue", required_argument, NULL, OPT_EXPENSIVE_QUEUE},
-	    {"expensive-per-client", required_argument, NULL, OPT_EXPENSIVE_PER_CLIENT},
-	    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
-	    {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
-	    {"frame-ancestors", required_argument, NULL, OPT_FRAME_ANCESTORS},
-	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
-	    {"tiles-from", required_argument, NULL, 'T'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
-	};
+	size_t n = (size_t)snprintf(out, ENV_NAME_MAX, "%s", ENV_PREFIX);
+	for (const char *p = opt->name; *p && n + 1 < ENV_NAME_MAX; p++)
+		out[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - ('a' - 'A') : *p);
+	out[n] = '\0';
+}
+
+static void set_defaults(struct serve_options *o)
+{
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	memset(o, 0, sizeof *o);
 	o->http = (struct http_config){
 	    .host = "127.0.0.1",
 	    .port = DEFAULT_PORT,
@@ -372,19 +433,67 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	                                     .styles_dir = cli_default_styles(),
 	                                     .cache_bytes = DEFAULT_CACHE_MB * MIB};
 	o->drain_timeout_s = HTTP_DEFAULT_DRAIN_TIMEOUT_S;
-	o->trusted = NULL;
-	o->hosts = NULL;
+	o->log_format = HTTP_LOG_COMBINED;
+}
+
+/* Takes opt's value v from origin into o; EXIT_OK or the usage error's
+ * status (which says, for a variable, which one it was). */
+static int take_from(const struct serve_opt *opt, const char *v, enum origin origin, struct serve_options *o)
+{
+	int rc = take_option(opt->id, v, o);
+	if (rc != EXIT_OK && origin == ORIGIN_ENV) {
+		char env[ENV_NAME_MAX];
+		env_name(opt, env);
+		fprintf(stderr, "mapsvc serve: (that value came from the environment variable %s)\n", env);
+	}
+	size_t i = (size_t)(opt - serve_opts);
+	o->given[i] = v;
+	o->origin[i] = origin;
+	return rc;
+}
+
+/* Every option's variable that is set; EXIT_OK or a usage error's status. */
+static int parse_environment(struct serve_options *o)
+{
+	for (size_t i = 0; i < SERVE_NOPTS; i++) {
+		char env[ENV_NAME_MAX];
+		env_name(&serve_opts[i], env);
+		const char *v = getenv(env);
+		int rc = v ? take_from(&serve_opts[i], v, ORIGIN_ENV, o) : EXIT_OK;
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	return EXIT_OK;
+}
+
+/* The command line into o, after the environment.  EXIT_OK to serve, -1
+ * after --help, else the usage error's status. */
+static int parse_options(int argc, char **argv, struct serve_options *o)
+{
+	static struct option opts[SERVE_NOPTS + 3];
+	for (size_t i = 0; i < SERVE_NOPTS; i++)
+		opts[i] = (struct option){serve_opts[i].name, required_argument, NULL, serve_opts[i].id};
+	opts[SERVE_NOPTS] = (struct option){"print-config", no_argument, NULL, OPT_PRINT_CONFIG};
+	opts[SERVE_NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[SERVE_NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
+	set_defaults(o);
+	int ch, rc, at;
+	if ((rc = parse_environment(o)) != EXIT_OK)
+		return rc;
 	optind = 1;
 	opterr = 0;
-	int ch, rc;
-	while ((ch = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":h", opts, &at)) != -1) {
 		if (ch == 'h')
 			return print_usage(), -1;
 		if (ch == ':')
 			return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
 		if (ch == '?')
 			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
-		if ((rc = take_option(ch, optarg, o)) != EXIT_OK)
+		if (ch == OPT_PRINT_CONFIG) {
+			o->print_config = true;
+			continue;
+		}
+		if ((rc = take_from(&serve_opts[at], optarg, ORIGIN_FLAG, o)) != EXIT_OK)
 			return rc;
 	}
 	if (optind < argc)
@@ -392,15 +501,54 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	return EXIT_OK;
 }
 
+/* An option's default as --print-config shows it. */
+static const char *default_text(const struct serve_opt *opt, const struct serve_options *o, char *tmp,
+                                size_t size)
+{
+	switch (opt->id) {
+	case 'd': return cli_default_db();
+	case 's': return cli_default_styles();
+	case 't': snprintf(tmp, size, "%u", o->http.threads); return tmp;
+	case OPT_EXPENSIVE_WORKERS: return "(the number of cores minus one, at least 1)";
+	}
+	return opt->def ? opt->def : "(none)";
+}
+
+/* --print-config: one line an option, "NAME ORIGIN VALUE", in the
+ * table's order. */
+static void print_config(const struct serve_options *o)
+{
+	printf("# mapsvc serve: effective configuration (option, origin, value); flags win over the "
+	       "environment\n");
+	for (size_t i = 0; i < SERVE_NOPTS; i++) {
+		char env[ENV_NAME_MAX], tmp[32], origin[ENV_NAME_MAX + 8];
+		env_name(&serve_opts[i], env);
+		if (o->origin[i] == ORIGIN_ENV)
+			snprintf(origin, sizeof origin, "env:%s", env);
+		else
+			snprintf(origin, sizeof origin, "%s",
+			         o->origin[i] == ORIGIN_FLAG ? "flag" : "default");
+		const char *v = o->origin[i] == ORIGIN_DEFAULT
+		                    ? default_text(&serve_opts[i], o, tmp, sizeof tmp)
+		                    : o->given[i];
+		printf("%-24s %-32s %s\n", serve_opts[i].name, origin, v);
+	}
+}
+
 /* Takes the signals of set until SIGINT or SIGTERM, and returns which;
  * SIGHUP reloads the data and the styles, keeping the current ones when
- * either is broken. */
-static int serve_until_stopped(struct mapservice *maps, const sigset_t *set)
+ * either is broken; SIGUSR1 reopens the access log (log may be NULL). */
+static int serve_until_stopped(struct mapservice *maps, struct http_log *log, const sigset_t *set)
 {
 	for (;;) {
 		int sig;
 		if (sigwait(set, &sig) != 0)
 			continue;
+		if (sig == SIGUSR1) {
+			if (log)
+				http_log_reopen(log);
+			continue;
+		}
 		if (sig != SIGHUP)
 			return sig;
 		struct ms_error err = {0};
@@ -425,7 +573,9 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve_options o;
 	int rc = parse_options(argc, argv, &o);
-	if (rc != EXIT_OK) {
+	if (rc != EXIT_OK || o.print_config) {
+		if (rc == EXIT_OK)
+			print_config(&o);
 		netaddr_set_free(o.trusted);
 		netaddr_hosts_free(o.hosts);
 		return rc < 0 ? EXIT_OK : rc;
@@ -433,6 +583,7 @@ int cmd_serve(int argc, char **argv)
 	struct ms_error err = {0};
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;
+	struct http_log *log = NULL;
 	rc = EXIT_FAIL;
 	if (mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
@@ -445,10 +596,18 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
+	/* The log's writer is a thread too: it must not take a signal. */
+	if (o.access_log && http_log_open(o.access_log, o.log_format, 0, &log, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
+		goto done;
+	}
 	o.http.maps = maps;
+	o.http.access_log = log;
+	o.http.version = MAPSVC_VERSION;
 	if (!(srv = http_server_start(&o.http, &err))) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
@@ -466,7 +625,7 @@ int cmd_serve(int argc, char **argv)
 		printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
 	fflush(stdout);
 	mapservice_release(g);
-	int sig = serve_until_stopped(maps, &set);
+	int sig = serve_until_stopped(maps, log, &set);
 	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	       o.drain_timeout_s);
 	fflush(stdout);
@@ -479,6 +638,7 @@ int cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 done:
 	http_server_stop(srv);
+	http_log_close(log); /* after the server: no request writes any more */
 	mapservice_free(maps);
 	netaddr_set_free(o.trusted);
 	netaddr_hosts_free(o.hosts);

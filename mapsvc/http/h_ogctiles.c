@@ -81,8 +81,16 @@ static const struct http_pspec style_tilesets_specs[] = {HTTP_SPEC_COLLECTION, S
 static const struct http_pspec tileset_specs[] = {HTTP_SPEC_COLLECTION, SPEC_TMS, HTTP_SPEC_F_JSON};
 static const struct http_pspec style_tileset_specs[] = {HTTP_SPEC_COLLECTION, SPEC_STYLE, SPEC_TMS,
                                                         HTTP_SPEC_F_JSON};
-static const struct http_pspec tile_specs[] = {HTTP_SPEC_COLLECTION, SPEC_TMS, SPEC_TILE};
-static const struct http_pspec style_tile_specs[] = {HTTP_SPEC_COLLECTION, SPEC_STYLE, SPEC_TMS, SPEC_TILE};
+/* The versions of the tileset's template (h_tiles.c): immutable tiles. */
+#define SPEC_V                                                                                               \
+	{                                                                                                    \
+		.name = "v", .type = HTTP_T_STRING,                                                          \
+		.desc = "The data and style versions the tileset's template names: such a tile is "          \
+		        "immutable; an old version redirects to the current one."                            \
+	}
+static const struct http_pspec tile_specs[] = {HTTP_SPEC_COLLECTION, SPEC_TMS, SPEC_TILE, SPEC_V};
+static const struct http_pspec style_tile_specs[] = {HTTP_SPEC_COLLECTION, SPEC_STYLE, SPEC_TMS, SPEC_TILE,
+                                                     SPEC_V};
 const struct http_params h_tms_list_params = HTTP_PARAMS(tms_list_specs);
 const struct http_params h_tms_params = HTTP_PARAMS(tms_specs);
 const struct http_params h_tilesets_params = HTTP_PARAMS(tilesets_specs);
@@ -433,7 +441,10 @@ void h_tileset(struct http_ctx *c, struct http_response *r)
 	jw_array_begin(&w);
 	tileset_path(&b, c, st, !styled, tms);
 	link_obj(&w, buf_str(&b), "self", "application/json", false);
-	buf_puts(&b, "/{tileMatrix}/{tileRow}/{tileCol}");
+	/* versioned, as TileJSON's: cached for good, changed by a reload */
+	char ver[HTTP_TILES_VERSION_LEN];
+	h_tiles_version(c, st, ver);
+	buf_printf(&b, "/{tileMatrix}/{tileRow}/{tileCol}?v=%s", ver);
 	link_obj(&w, buf_str(&b), "item", "image/png", true);
 	buf_reset(&b);
 	buf_printf(&b, "%s/tileMatrixSets/%s", c->base_url, tms_ids[tms]);
@@ -450,9 +461,24 @@ void h_tileset(struct http_ctx *c, struct http_response *r)
 
 void h_ogc_tile(struct http_ctx *c, struct http_response *r)
 {
-	const struct style *st = route_style(c, r, c->spec == &h_style_ogc_tile_params);
+	bool styled = c->spec == &h_style_ogc_tile_params;
+	const struct style *st = route_style(c, r, styled);
 	if (!st)
 		return;
-	h_tiles_serve(c, r, st, (int)http_arg(c, "tileMatrix")->i, http_arg(c, "tileCol")->i,
-	              http_arg(c, "tileRow")->i, (enum coordsys)http_arg(c, "tileMatrixSetId")->i);
+	int tms = (int)http_arg(c, "tileMatrixSetId")->i;
+	long long z = http_arg(c, "tileMatrix")->i, row = http_arg(c, "tileRow")->i,
+	          col = http_arg(c, "tileCol")->i;
+	const struct http_arg *v = http_arg(c, "v");
+	if (v->given) {
+		struct buf path = BUF_INIT;
+		tileset_path(&path, c, st, !styled, tms);
+		buf_printf(&path, "/%lld/%lld/%lld", z, row, col);
+		/* tileset_path starts with the base URL, which the check adds */
+		int ok =
+		    h_tiles_check_version(c, r, st, v->text, buf_str(&path) + strlen(c->base_url), "", "v");
+		buf_free(&path);
+		if (ok <= 0)
+			return;
+	}
+	h_tiles_serve(c, r, st, (int)z, col, row, (enum coordsys)tms, v->given);
 }

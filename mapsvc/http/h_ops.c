@@ -46,8 +46,46 @@ void h_readyz(struct http_ctx *c, struct http_response *r)
 	buf_putc(&r->body, '\n');
 }
 
-/* The map service's part: the generation this request reads, reloads,
- * and the tile cache. */
+/* A label value as the exposition format writes it: backslash, quote and
+ * newline escaped.  A style's name is a file name and may hold them. */
+static void label_value(const char *s, char *out, size_t size)
+{
+	size_t o = 0;
+	for (; *s && o + 3 < size; s++) {
+		if (*s == '\\' || *s == '"' || *s == '\n')
+			out[o++] = '\\';
+		out[o++] = *s == '\n' ? 'n' : *s;
+	}
+	out[o] = '\0';
+}
+
+/* Render times by style: one histogram per style drawn so far. */
+static void render_metrics(const struct http_ctx *c, struct buf *out)
+{
+	struct mapservice_render_stats rs[MAPSERVICE_RENDER_STYLES + 1];
+	size_t n = mapservice_render_stats(c->cfg->maps, rs, sizeof rs / sizeof rs[0]);
+	buf_puts(out, "# HELP mapsvc_tile_render_seconds Time to draw and encode a tile the cache lacked, by "
+	              "style.\n"
+	              "# TYPE mapsvc_tile_render_seconds histogram\n");
+	for (size_t i = 0; i < n; i++) {
+		char style[2 * sizeof rs[i].style];
+		label_value(rs[i].style, style, sizeof style);
+		unsigned long long cum = 0;
+		for (size_t b = 0; b < MAPSERVICE_RENDER_BUCKETS; b++) {
+			cum += rs[i].buckets[b];
+			buf_printf(out, "mapsvc_tile_render_seconds_bucket{style=\"%s\",le=\"%g\"} %llu\n",
+			           style, mapservice_render_buckets[b], cum);
+		}
+		buf_printf(out,
+		           "mapsvc_tile_render_seconds_bucket{style=\"%s\",le=\"+Inf\"} %llu\n"
+		           "mapsvc_tile_render_seconds_sum{style=\"%s\"} %.6f\n"
+		           "mapsvc_tile_render_seconds_count{style=\"%s\"} %llu\n",
+		           style, rs[i].count, style, rs[i].sum_seconds, style, rs[i].count);
+	}
+}
+
+/* The map service's part: the generation this request reads, its
+ * loads, the tile cache and render times. */
 static void service_metrics(const struct http_ctx *c, struct buf *out)
 {
 	struct mapservice_stats st;
@@ -59,19 +97,53 @@ static void service_metrics(const struct http_ctx *c, struct buf *out)
 	           "# HELP mapsvc_snapshot_version Content hash of the served data, in the version label.\n"
 	           "# TYPE mapsvc_snapshot_version gauge\n"
 	           "mapsvc_snapshot_version{version=\"%016llx\"} 1\n"
-	           "# HELP mapsvc_reloads_total Successful reloads of data and styles (SIGHUP).\n"
+	           "# HELP mapsvc_snapshot_generation Generations of data and styles made current, the first "
+	           "load included.\n"
+	           "# TYPE mapsvc_snapshot_generation gauge\n"
+	           "mapsvc_snapshot_generation %llu\n"
+	           "# HELP mapsvc_snapshot_load_seconds How long loading the served data and styles took.\n"
+	           "# TYPE mapsvc_snapshot_load_seconds gauge\n"
+	           "mapsvc_snapshot_load_seconds %.6f\n"
+	           "# HELP mapsvc_reloads_total Reloads of data and styles (SIGHUP), by result: a failed one "
+	           "keeps the current generation.\n"
 	           "# TYPE mapsvc_reloads_total counter\n"
-	           "mapsvc_reloads_total %llu\n",
-	           c->snap->n, (unsigned long long)c->snap->version, st.reloads);
+	           "mapsvc_reloads_total{result=\"ok\"} %llu\n"
+	           "mapsvc_reloads_total{result=\"failed\"} %llu\n",
+	           c->snap->n, (unsigned long long)c->snap->version, c->gen->serial, st.load_seconds,
+	           st.reloads, st.load_failures);
+	const struct tcache_stats *t = &st.cache;
 	buf_printf(out,
 	           "# HELP mapsvc_tile_cache_requests_total Tile lookups, by whether the bytes were cached.\n"
 	           "# TYPE mapsvc_tile_cache_requests_total counter\n"
 	           "mapsvc_tile_cache_requests_total{result=\"hit\"} %llu\n"
 	           "mapsvc_tile_cache_requests_total{result=\"miss\"} %llu\n"
+	           "# HELP mapsvc_tile_cache_evictions_total Tiles dropped from the cache to stay in its "
+	           "budget.\n"
+	           "# TYPE mapsvc_tile_cache_evictions_total counter\n"
+	           "mapsvc_tile_cache_evictions_total %llu\n"
+	           "# HELP mapsvc_tile_cache_entries Tiles the cache holds.\n"
+	           "# TYPE mapsvc_tile_cache_entries gauge\n"
+	           "mapsvc_tile_cache_entries %zu\n"
 	           "# HELP mapsvc_tile_cache_bytes Bytes the tile cache holds.\n"
 	           "# TYPE mapsvc_tile_cache_bytes gauge\n"
-	           "mapsvc_tile_cache_bytes %zu\n",
-	           (unsigned long long)st.cache.hits, (unsigned long long)st.cache.misses, st.cache.bytes);
+	           "mapsvc_tile_cache_bytes %zu\n"
+	           "# HELP mapsvc_tile_cache_max_bytes The tile cache's budget (--cache-mb).\n"
+	           "# TYPE mapsvc_tile_cache_max_bytes gauge\n"
+	           "mapsvc_tile_cache_max_bytes %zu\n",
+	           (unsigned long long)t->hits, (unsigned long long)t->misses,
+	           (unsigned long long)t->evictions, t->entries, t->bytes, t->max_bytes);
+	buf_printf(out,
+	           "# HELP mapsvc_tile_misses_total Tiles the cache lacked, by where they came from: drawn, "
+	           "or read from the --tiles-from store.\n"
+	           "# TYPE mapsvc_tile_misses_total counter\n"
+	           "mapsvc_tile_misses_total{source=\"rendered\"} %llu\n"
+	           "mapsvc_tile_misses_total{source=\"store\"} %llu\n"
+	           "# HELP mapsvc_tile_store_errors_total Reads of the --tiles-from store that failed (the "
+	           "tile was drawn instead).\n"
+	           "# TYPE mapsvc_tile_store_errors_total counter\n"
+	           "mapsvc_tile_store_errors_total %llu\n",
+	           st.tiles_rendered, st.tiles_from_store, st.store_errors);
+	render_metrics(c, out);
 }
 
 void h_metrics(struct http_ctx *c, struct http_response *r)

@@ -20,9 +20,27 @@
  * selects more than TILES_FILTER_MAX_SITES sites, but not all of them, is
  * refused with a 400 that says so: its first tiles would cost a hierarchy
  * of that size, and the map's cache of subsets could not keep it.
+ *
+ * Versioned tiles.  TileJSON and the map page name tiles by URLs that hold
+ * the data's and the style's versions, /tiles/{style}/{data}-{style
+ * version}/{z}/{x}/{y}.png (and the OGC API - Tiles templates the same
+ * versions as ?v=): the bytes behind such a URL never change, so they are
+ * served "public, max-age=31536000, immutable" (RFC 8246) and any CDN
+ * keeps them for a year; a reload changes the versions and so the URLs,
+ * and nothing needs purging.  URLs without a version keep --max-age.
+ * An old version's URL - a page or a TileJSON fetched before a reload -
+ * is answered with a 302 to the same tile in the current version, itself
+ * cacheable only for TILES_REDIRECT_MAX_AGE: the server keeps one
+ * generation, so it cannot answer the old bytes, and must never answer
+ * new bytes under the old URL; a redirect keeps old pages showing tiles
+ * (a 404 would leave holes until they reload) while their URLs' bytes
+ * stay what they were, and expires soon enough for the next reload.  A
+ * version that is not two 16-digit hexadecimal numbers names nothing:
+ * 404.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "../geo/geo.h"
 #include "../geo/webmerc.h"
@@ -34,6 +52,10 @@
 
 /* The most sites a filtered tile draws (see the top comment). */
 #define TILES_FILTER_MAX_SITES 500000
+/* A versioned tile's answer, and a stale version's redirect (seconds). */
+#define TILES_IMMUTABLE "public, max-age=31536000, immutable"
+#define TILES_REDIRECT_MAX_AGE 60
+#define TILES_VERSION_DIGITS 16
 
 #define SPEC_STYLE                                                                                           \
 	{                                                                                                    \
@@ -64,12 +86,22 @@
 	HTTP_SPEC_MAP_COORDSYS(                                                                              \
 	    "Vendor parameter: gcj02 aligns the tiles with GCJ-02 basemaps (AMap, Tencent).")
 
+#define SPEC_VERSION                                                                                         \
+	{                                                                                                    \
+		.name = "version", .in = HTTP_IN_PATH, .type = HTTP_T_STRING, .required = true,              \
+		.desc = "The data and style versions, as TileJSON names them: a tile of the current ones "   \
+		        "is immutable; an old one redirects to the current."                                 \
+	}
+
 static const struct http_pspec tile_specs[] = {SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
+static const struct http_pspec tile_versioned_specs[] = {SPEC_STYLE, SPEC_VERSION, SPEC_ZXY, SPEC_COORDSYS,
+                                                         HTTP_SPEC_FILTER};
 static const struct http_pspec tile_style_specs[] = {SPEC_STYLE, SPEC_ZXY, SPEC_COORDSYS, HTTP_SPEC_FILTER};
 static const struct http_pspec tilejson_specs[] = {SPEC_COORDSYS};
 static const struct http_pspec tilejson_style_specs[] = {SPEC_STYLE, SPEC_COORDSYS};
 const struct http_params h_tile_params = HTTP_PARAMS(tile_specs);
 const struct http_params h_tile_style_params = HTTP_PARAMS(tile_style_specs);
+const struct http_params h_tile_versioned_params = HTTP_PARAMS(tile_versioned_specs);
 const struct http_params h_tilejson_params = HTTP_PARAMS(tilejson_specs);
 const struct http_params h_tilejson_style_params = HTTP_PARAMS(tilejson_style_specs);
 
@@ -114,7 +146,7 @@ static enum ms_status select_sites(void *arg, const struct snapshot *snap, uint3
 /* The tile of (st, scale, z/x/y, cs), of the sites filter selects (NULL:
  * all). */
 static void serve_at(struct http_ctx *c, struct http_response *r, const struct style *st, int scale, int z,
-                     long long x, long long y, enum coordsys cs, const struct cql2 *filter)
+                     long long x, long long y, enum coordsys cs, const struct cql2 *filter, bool immutable)
 {
 	struct mapservice_tile t = {.style = st, .cs = cs, .z = z, .x = x, .y = y, .scale = scale};
 	if (filter) {
@@ -131,36 +163,108 @@ static void serve_at(struct http_ctx *c, struct http_response *r, const struct s
 	struct tcache_blob *blob = NULL;
 	uint64_t tag;
 	struct ms_error err = {0};
-	enum ms_status s = mapservice_tile(c->cfg->maps, c->gen, &t, &blob, &tag, &err);
+	bool hit = false;
+	enum ms_status s = mapservice_tile_hit(c->cfg->maps, c->gen, &t, &blob, &tag, &hit, &err);
 	if (s != MS_OK) {
 		http_problem(r, http_status_of(s), "rendering tile %d/%lld/%lld: %s", t.z, t.x, t.y, err.msg);
 		return;
 	}
 	r->content_type = "image/png";
+	r->cache_status = hit ? "hit" : "miss";
 	r->cacheable = true;
 	/* Strong: the same tag always names the same bytes, RFC 9110 §8.8.1. */
 	snprintf(r->etag, sizeof r->etag, "\"%016" PRIx64 "\"", tag);
 	char cc[64];
 	snprintf(cc, sizeof cc, "public, max-age=%u",
 	         c->cfg->tile_max_age ? c->cfg->tile_max_age : HTTP_TILE_MAX_AGE);
-	http_add_header(r, "Cache-Control", cc);
+	http_add_header(r, "Cache-Control", immutable ? TILES_IMMUTABLE : cc);
 	r->ext_body = blob->data;
 	r->ext_len = blob->len;
 	r->ext_release = release_blob;
 	r->ext_arg = blob;
 	r->ext_aux = blob_aux;
 	r->ext_attach = blob_attach;
+	r->ext_variant = immutable ? 1 : 0; /* its own Cache-Control */
 }
 
-static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale)
+static const struct style *named_style(struct http_ctx *c, struct http_response *r);
+
+static void serve_tile(struct http_ctx *c, struct http_response *r, const struct style *st, int scale,
+                       bool immutable)
 {
 	enum coordsys cs = (enum coordsys)http_arg(c, "coordsys")->i;
 	struct cql2 *filter;
 	if (!ogc_filter(c, r, cs, &filter))
 		return; /* 400: what is wrong and where */
 	serve_at(c, r, st, scale, (int)http_arg(c, "z")->i, http_arg(c, "x")->i, http_arg(c, "y")->i, cs,
-	         filter);
+	         filter, immutable);
 	cql2_free(filter);
+}
+
+void h_tiles_version(const struct http_ctx *c, const struct style *st, char out[HTTP_TILES_VERSION_LEN])
+{
+	snprintf(out, HTTP_TILES_VERSION_LEN, "%016llx-%016llx", (unsigned long long)c->snap->version,
+	         (unsigned long long)st->version);
+}
+
+/* Whether text is two 16-digit lower-case hexadecimal numbers joined by
+ * '-', the shape h_tiles_version writes. */
+static bool version_shaped(const char *text)
+{
+	size_t n = strlen(text);
+	if (n != HTTP_TILES_VERSION_LEN - 1 || text[TILES_VERSION_DIGITS] != '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (i != TILES_VERSION_DIGITS && !strchr("0123456789abcdef", text[i]))
+			return false;
+	return true;
+}
+
+int h_tiles_check_version(struct http_ctx *c, struct http_response *r, const struct style *st,
+                          const char *given, const char *before, const char *after, const char *query_key)
+{
+	char cur[HTTP_TILES_VERSION_LEN];
+	h_tiles_version(c, st, cur);
+	if (!strcmp(given, cur))
+		return 1;
+	if (!version_shaped(given)) {
+		http_problem(r, 404,
+		             "version '%.40s' names no data and style version (%s is the current one)", given,
+		             cur);
+		return -1;
+	}
+	/* Another generation's: the same tile, in the current one. */
+	struct buf loc = BUF_INIT;
+	buf_printf(&loc, "%s%s%s%s", c->base_url, before, query_key ? "" : cur, after);
+	/* the query as it was (a key no parameter has), or with key's value replaced */
+	http_query_with(c, &loc, query_key ? query_key : "", query_key ? cur : NULL);
+	r->status = 302;
+	http_add_header(r, "Location", buf_str(&loc));
+	char cc[48];
+	snprintf(cc, sizeof cc, "public, max-age=%d", TILES_REDIRECT_MAX_AGE);
+	http_add_header(r, "Cache-Control", cc);
+	buf_free(&loc);
+	return 0;
+}
+
+/* /tiles/{style}/{version}/{z}/{x}/{y}[@2x].png */
+static void serve_versioned(struct http_ctx *c, struct http_response *r, int scale)
+{
+	const struct style *st = named_style(c, r);
+	if (!st)
+		return;
+	struct buf before = BUF_INIT, after = BUF_INIT;
+	buf_puts(&before, "/tiles/");
+	http_url_encode(&before, st->name);
+	buf_putc(&before, '/');
+	buf_printf(&after, "/%lld/%lld/%lld%s.png", http_arg(c, "z")->i, http_arg(c, "x")->i,
+	           http_arg(c, "y")->i, scale == 2 ? "@2x" : "");
+	int ok = h_tiles_check_version(c, r, st, http_arg(c, "version")->text, buf_str(&before),
+	                               buf_str(&after), NULL);
+	buf_free(&before);
+	buf_free(&after);
+	if (ok > 0)
+		serve_tile(c, r, st, scale, true);
 }
 
 /* The style of a /tiles/{style}/... route; NULL after a 404. */
@@ -175,26 +279,36 @@ static const struct style *named_style(struct http_ctx *c, struct http_response 
 
 void h_tile(struct http_ctx *c, struct http_response *r)
 {
-	serve_tile(c, r, c->gen->def, 1);
+	serve_tile(c, r, c->gen->def, 1, false);
 }
 
 void h_tile_2x(struct http_ctx *c, struct http_response *r)
 {
-	serve_tile(c, r, c->gen->def, 2);
+	serve_tile(c, r, c->gen->def, 2, false);
 }
 
 void h_tile_style(struct http_ctx *c, struct http_response *r)
 {
 	const struct style *st = named_style(c, r);
 	if (st)
-		serve_tile(c, r, st, 1);
+		serve_tile(c, r, st, 1, false);
 }
 
 void h_tile_style_2x(struct http_ctx *c, struct http_response *r)
 {
 	const struct style *st = named_style(c, r);
 	if (st)
-		serve_tile(c, r, st, 2);
+		serve_tile(c, r, st, 2, false);
+}
+
+void h_tile_versioned(struct http_ctx *c, struct http_response *r)
+{
+	serve_versioned(c, r, 1);
+}
+
+void h_tile_versioned_2x(struct http_ctx *c, struct http_response *r)
+{
+	serve_versioned(c, r, 2);
 }
 
 void h_tilejson(struct http_ctx *c, struct http_response *r)
@@ -221,9 +335,13 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_string(&w, "xyz");
 	jw_key(&w, "tiles");
 	jw_array_begin(&w);
+	/* versioned: cached for good, and changed by a reload */
 	struct buf url = BUF_INIT;
-	buf_printf(&url, "%s/tiles/%s%s{z}/{x}/{y}.png%s", c->base_url, named ? st->name : "",
-	           named ? "/" : "", cs == COORDSYS_GCJ02 ? "?coordsys=gcj02" : "");
+	char ver[HTTP_TILES_VERSION_LEN];
+	h_tiles_version(c, st, ver);
+	buf_printf(&url, "%s/tiles/", c->base_url);
+	http_url_encode(&url, st->name);
+	buf_printf(&url, "/%s/{z}/{x}/{y}.png%s", ver, cs == COORDSYS_GCJ02 ? "?coordsys=gcj02" : "");
 	jw_string(&w, buf_str(&url));
 	buf_free(&url);
 	jw_array_end(&w);
@@ -252,7 +370,7 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 /* ------------- for the OGC API - Tiles routes (h_ogctiles.c) */
 
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
-                   long long y, enum coordsys cs)
+                   long long y, enum coordsys cs, bool immutable)
 {
-	serve_at(c, r, st ? st : c->gen->def, 1, z, x, y, cs, NULL);
+	serve_at(c, r, st ? st : c->gen->def, 1, z, x, y, cs, NULL, immutable);
 }

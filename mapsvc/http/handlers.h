@@ -58,19 +58,35 @@ void h_readyz(struct http_ctx *c, struct http_response *r);
 void h_metrics(struct http_ctx *c, struct http_response *r);
 
 /* h_tiles.c: XYZ tiles and TileJSON, from the map service (cfg->maps) */
-extern const struct http_params h_tile_params, h_tile_style_params, h_tilejson_params,
-    h_tilejson_style_params;
+extern const struct http_params h_tile_params, h_tile_style_params, h_tile_versioned_params,
+    h_tilejson_params, h_tilejson_style_params;
 void h_tile(struct http_ctx *c, struct http_response *r);          /* /tiles/{z}/{x}/{y}.png */
 void h_tile_2x(struct http_ctx *c, struct http_response *r);       /* /tiles/{z}/{x}/{y}@2x.png */
 void h_tile_style(struct http_ctx *c, struct http_response *r);    /* /tiles/{style}/{z}/{x}/{y}.png */
 void h_tile_style_2x(struct http_ctx *c, struct http_response *r); /* /tiles/{style}/{z}/{x}/{y}@2x.png */
 void h_tilejson(struct http_ctx *c, struct http_response *r);      /* /tiles.json, /tiles/{style}.json */
+/* /tiles/{style}/{version}/{z}/{x}/{y}[@2x].png: immutable */
+void h_tile_versioned(struct http_ctx *c, struct http_response *r);
+void h_tile_versioned_2x(struct http_ctx *c, struct http_response *r);
 /* For the OGC API - Tiles routes (h_ogctiles.c): tile z/x/y of style st
  * (NULL: the generation's default) drawn in cs, 256 px, answered exactly
  * as /tiles/... answers it (the same cache entry, bytes, ETag and
  * headers). */
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
-                   long long y, enum coordsys cs);
+                   long long y, enum coordsys cs, bool immutable);
+/* The versions a versioned tile URL holds: the data's and the style's,
+ * "%016x-%016x" (h_tiles.c's top comment). */
+#define HTTP_TILES_VERSION_LEN 34
+void h_tiles_version(const struct http_ctx *c, const struct style *st, char out[HTTP_TILES_VERSION_LEN]);
+/* Checks a versioned tile URL's version given against the current one of
+ * st: 1 when it is current (serve it immutable); 0 after a 302 to the
+ * current version, cacheable briefly - Location: the base URL, before,
+ * the version, after and the query unchanged; or, with a query_key, the
+ * base URL, before, after and the query with query_key's value the
+ * version -; -1 after a 404
+ * when given is not a version at all. */
+int h_tiles_check_version(struct http_ctx *c, struct http_response *r, const struct style *st,
+                          const char *given, const char *before, const char *after, const char *query_key);
 
 /* h_staticmap.c: GET /staticmap.png; h_route.c: GET /route (issue 5) */
 extern const struct http_params h_staticmap_params, h_route_params;

@@ -40,6 +40,8 @@
 #include "../util/ms_error.h"
 #include "params.h"
 
+struct http_log; /* accesslog.h */
+
 /* Server settings, filled by `mapsvc serve`.  Strings, sets and the map
  * service are borrowed for the life of the server.  A zero limit means
  * its default (HTTP_DEFAULT_*), so a config written for the tests stays
@@ -84,6 +86,12 @@ struct http_config {
 	 * private address; NULL: /metrics is on the main listener. */
 	const char *metrics_host;
 	unsigned metrics_port;
+	/* One line per answer goes there (accesslog.h), or nowhere when NULL;
+	 * the command opens, reopens and closes it. */
+	struct http_log *access_log;
+	/* The program's version, for /metrics' mapsvc_build_info (NULL:
+	 * "unknown"). */
+	const char *version;
 };
 
 /* Defaults of the limits above.  The connection limit was measured on
@@ -139,6 +147,7 @@ struct http_param {
 /* An answer being built by a handler.  status and content_type default to
  * 200 and application/json; the body is sent as it is (empty for HEAD). */
 #define HTTP_MAX_EXTRA_HEADERS 8
+#define HTTP_PREPARED_VARIANTS 2
 struct http_response {
 	int status;
 	const char *content_type; /* static string */
@@ -162,13 +171,20 @@ struct http_response {
 	 * answer (body and headers, which must then be the same on every
 	 * request for it) for the server to reuse.  ext_aux returns the one
 	 * kept or NULL; ext_attach keeps aux unless one is already kept (then
-	 * aux is freed with free_fn) and returns the one kept. */
+	 * aux is freed with free_fn) and returns the one kept.  The server
+	 * keeps one prepared answer per variant: answers of one entity whose
+	 * headers differ (a versioned tile is immutable, the same tile by its
+	 * plain URL is not) say so with different ext_variant values. */
 	void *(*ext_aux)(void *arg);
 	void *(*ext_attach)(void *arg, void *aux, void (*free_fn)(void *));
+	unsigned ext_variant; /* < HTTP_PREPARED_VARIANTS */
 	/* An HTML answer that carries its own <style> (a route sheet, whole
 	 * when saved): its Content-Security-Policy allows inline styles, never
 	 * inline script. */
 	bool inline_styles;
+	/* For the access log: "hit" or "miss" when the answer came through
+	 * the tile cache, else NULL (static string). */
+	const char *cache_status;
 };
 
 struct http_metrics; /* metrics.h */

@@ -1,4 +1,12 @@
-/* metrics.c - the HTTP server's counters; see metrics.h. */
+/* metrics.c - the HTTP server's counters; see metrics.h.
+ *
+ * Every series is written once: each route has its own name (routes.c,
+ * checked by the unit tests), each status its own code label, and a
+ * route's latency histogram is written only under its own name.  Counters
+ * are per route and per status code (100..599), kept as plain atomics in
+ * one array: 512 words a route, about 150 KiB for the whole table, read
+ * without a lock while requests add to them.
+ */
 #include "metrics.h"
 
 #include <stdatomic.h>
@@ -11,18 +19,22 @@
  * a cached tile (well under a millisecond) to a large PDF sheet. */
 static const double duration_buckets[] = {0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
 #define NBUCKETS (sizeof duration_buckets / sizeof duration_buckets[0])
-#define NCLASSES 5 /* 1xx .. 5xx */
+/* The status codes counted one by one (RFC 9110 §15: three digits, 1xx to
+ * 5xx); anything else is counted as 500, which is what went out. */
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+#define NSTATUS (STATUS_MAX - STATUS_MIN + 1)
 #define US_PER_S 1e6
 
 struct route_counts {
-	atomic_ullong by_class[NCLASSES];
+	atomic_ullong by_status[NSTATUS];
+	atomic_ullong buckets[NBUCKETS + 1]; /* the last: above every bound (+Inf) */
+	atomic_ullong duration_us_sum;
 };
 
 struct http_metrics {
 	size_t nroutes;
 	struct route_counts *routes; /* nroutes + 1 (the last: unmatched) */
-	atomic_ullong buckets[NBUCKETS + 1];
-	atomic_ullong duration_us_sum;
 	atomic_ullong nearest_searches, nearest_geodesics, nearest_nodes;
 	atomic_bool ready;
 	void (*source)(void *arg, struct buf *out);
@@ -48,16 +60,44 @@ void http_metrics_free(struct http_metrics *m)
 
 void http_metrics_record(struct http_metrics *m, int route, int status, double secs)
 {
-	int cls = status / 100 - 1;
-	if (cls < 0 || cls >= NCLASSES)
-		cls = NCLASSES - 1;
+	if (status < STATUS_MIN || status > STATUS_MAX)
+		status = 500;
 	size_t r = route < 0 || (size_t)route >= m->nroutes ? m->nroutes : (size_t)route;
-	atomic_fetch_add(&m->routes[r].by_class[cls], 1);
+	struct route_counts *rc = &m->routes[r];
+	atomic_fetch_add(&rc->by_status[status - STATUS_MIN], 1);
 	size_t b = 0;
 	while (b < NBUCKETS && secs > duration_buckets[b])
 		b++;
-	atomic_fetch_add(&m->buckets[b], 1);
-	atomic_fetch_add(&m->duration_us_sum, (unsigned long long)(secs * US_PER_S));
+	atomic_fetch_add(&rc->buckets[b], 1);
+	atomic_fetch_add(&rc->duration_us_sum, (unsigned long long)(secs * US_PER_S));
+}
+
+static const char *route_name(const struct http_metrics *m, size_t r)
+{
+	return r < m->nroutes ? http_routes[r].name : "unmatched";
+}
+
+/* One route's histogram, when it answered anything. */
+static void write_histogram(struct http_metrics *w, size_t r, struct buf *out)
+{
+	struct route_counts *rc = &w->routes[r];
+	unsigned long long counts[NBUCKETS + 1], total = 0;
+	for (size_t b = 0; b <= NBUCKETS; b++)
+		total += counts[b] = atomic_load(&rc->buckets[b]);
+	if (!total)
+		return;
+	const char *name = route_name(w, r);
+	unsigned long long cum = 0;
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		cum += counts[b];
+		buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+		           name, duration_buckets[b], cum);
+	}
+	buf_printf(out,
+	           "mapsvc_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n"
+	           "mapsvc_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n"
+	           "mapsvc_http_request_duration_seconds_count{route=\"%s\"} %llu\n",
+	           name, total, name, (double)atomic_load(&rc->duration_us_sum) / US_PER_S, name, total);
 }
 
 void http_metrics_write(const struct http_metrics *m, struct buf *out)
@@ -65,31 +105,20 @@ void http_metrics_write(const struct http_metrics *m, struct buf *out)
 	/* The atomics are only read here; the casts drop the const that
 	 * atomic_load's C11 signature does not take. */
 	struct http_metrics *w = (struct http_metrics *)m;
-	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status class.\n"
+	buf_puts(out, "# HELP mapsvc_http_requests_total HTTP requests answered, by route and status code.\n"
 	              "# TYPE mapsvc_http_requests_total counter\n");
-	static const char *const classes[NCLASSES] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
 	for (size_t r = 0; r <= m->nroutes; r++)
-		for (int k = 0; k < NCLASSES; k++) {
-			unsigned long long v = atomic_load(&w->routes[r].by_class[k]);
+		for (int k = 0; k < NSTATUS; k++) {
+			unsigned long long v = atomic_load(&w->routes[r].by_status[k]);
 			if (v)
-				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%s\"} %llu\n",
-				           r < m->nroutes ? http_routes[r].name : "unmatched", classes[k], v);
+				buf_printf(out, "mapsvc_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
+				           route_name(m, r), k + STATUS_MIN, v);
 		}
-	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer.\n"
+	buf_puts(out, "# HELP mapsvc_http_request_duration_seconds Time from request line to answer, by "
+	              "route.\n"
 	              "# TYPE mapsvc_http_request_duration_seconds histogram\n");
-	unsigned long long cum = 0;
-	for (size_t b = 0; b <= NBUCKETS; b++) {
-		cum += atomic_load(&w->buckets[b]);
-		if (b < NBUCKETS)
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-			           duration_buckets[b], cum);
-		else
-			buf_printf(out, "mapsvc_http_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n",
-			           cum);
-	}
-	buf_printf(out, "mapsvc_http_request_duration_seconds_sum %.6f\n",
-	           (double)atomic_load(&w->duration_us_sum) / US_PER_S);
-	buf_printf(out, "mapsvc_http_request_duration_seconds_count %llu\n", cum);
+	for (size_t r = 0; r <= m->nroutes; r++)
+		write_histogram(w, r, out);
 	if (m->source)
 		m->source(m->source_arg, out);
 	buf_printf(out,

@@ -1,7 +1,8 @@
 /*
  * metrics.h - the HTTP server's own counters: requests by route and
- * status class, and a histogram of their durations, written in the
- * Prometheus text exposition format (0.0.4) by /metrics; the work of
+ * status code, and a histogram of their durations by route, written in
+ * the Prometheus text exposition format (0.0.4) by /metrics, no series
+ * twice (each route has a name of its own); the work of
  * nearest searches; whether the server is ready (/readyz); and whatever
  * more figures the server adds through a source (its connections and
  * expensive requests).  Internal to http/: server.c records, h_ops.c

@@ -2,10 +2,9 @@
  * routes.c - the route table and the matcher.
  *
  * One line per route: its pattern (also its path in /api), methods,
- * handler, metrics name, parameter table and, for the API's routes, what
- * /api says of it.  A few routes are special to the server (expensive,
- * or for operators): a line of the `special` table, by handler.
- * Patterns are literal text and {name} for one non-empty segment, or for
+ * handler, metrics name (its own: two routes never share a series), parameter table and, for the API's
+ * routes, what /api says of it.  A few routes are special to the server (expensive, or for operators): a line
+ * of the `special` table, by handler. Patterns are literal text and {name} for one non-empty segment, or for
  * the part of a segment between literal text around it in the pattern
  * ("{y}@2x.png"); the handler reads the parsed segment as a path
  * parameter.  The table is searched in order and is short, so a linear
@@ -29,7 +28,7 @@ const struct http_route http_routes[] = {
      "Landing page (the map page for browsers)", "application/json"},
     {"/config.json", GH, h_config, "config", &h_config_params, NULL, NULL, NULL},
     {"/static/{file}", GH, h_static, "static", &h_static_params, NULL, NULL, NULL},
-    {"/static/{dir}/{file}", GH, h_static, "static", &h_static2_params, NULL, NULL, NULL},
+    {"/static/{dir}/{file}", GH, h_static, "static_dir", &h_static2_params, NULL, NULL, NULL},
     {"/conformance", GH, h_conformance, "conformance", &h_doc_params, "getConformanceDeclaration",
      "Conformance classes", "application/json"},
     {"/api", GH, h_api, "api", &h_api_params, "getAPIDescription", "This OpenAPI document", OGC_OPENAPI_TYPE},
@@ -49,37 +48,43 @@ const struct http_route http_routes[] = {
      "One site", "application/geo+json"},
     {"/tileMatrixSets", GH, h_tms_list, "tilematrixsets", &h_tms_list_params, "getTileMatrixSetsList",
      "Tile matrix sets", "application/json"},
-    {"/tileMatrixSets/{tileMatrixSetId}", GH, h_tms, "tilematrixsets", &h_tms_params, "getTileMatrixSet",
+    {"/tileMatrixSets/{tileMatrixSetId}", GH, h_tms, "tilematrixset", &h_tms_params, "getTileMatrixSet",
      "A tile matrix set", "application/json"},
     {"/collections/{collectionId}/map/tiles", GH, h_tilesets, "ogc_tilesets", &h_tilesets_params,
      "getCollectionMapTilesets", "The collection's map tilesets (OGC API - Tiles)", "application/json"},
-    {"/collections/{collectionId}/map/tiles/{tileMatrixSetId}", GH, h_tileset, "ogc_tilesets",
+    {"/collections/{collectionId}/map/tiles/{tileMatrixSetId}", GH, h_tileset, "ogc_tileset",
      &h_tileset_params, "getCollectionMapTileset", "A map tileset of the default style", "application/json"},
     {"/collections/{collectionId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}", GH,
-     h_ogc_tile, "ogc_tiles", &h_ogc_tile_params, "getCollectionMapTile",
+     h_ogc_tile, "ogc_tile", &h_ogc_tile_params, "getCollectionMapTile",
      "A 256 px map tile of the default style", "image/png"},
-    {"/collections/{collectionId}/styles/{styleId}/map/tiles", GH, h_tilesets, "ogc_tilesets",
+    {"/collections/{collectionId}/styles/{styleId}/map/tiles", GH, h_tilesets, "ogc_style_tilesets",
      &h_style_tilesets_params, "getCollectionStyleMapTilesets", "A style's map tilesets", "application/json"},
     {"/collections/{collectionId}/styles/{styleId}/map/tiles/{tileMatrixSetId}", GH, h_tileset,
-     "ogc_tilesets", &h_style_tileset_params, "getCollectionStyleMapTileset", "A map tileset of a style",
+     "ogc_style_tileset", &h_style_tileset_params, "getCollectionStyleMapTileset", "A map tileset of a style",
      "application/json"},
     {"/collections/{collectionId}/styles/{styleId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/"
      "{tileCol}",
-     GH, h_ogc_tile, "ogc_tiles", &h_style_ogc_tile_params, "getCollectionStyleMapTile",
+     GH, h_ogc_tile, "ogc_style_tile", &h_style_ogc_tile_params, "getCollectionStyleMapTile",
      "A 256 px map tile of a style", "image/png"},
     {"/nearest", GH, h_nearest, "nearest", &h_nearest_params, "getNearest",
      "Sites nearest a point, by geodesic distance, with distance_m and bearing_deg", "application/geo+json"},
     {"/tiles.json", GH, h_tilejson, "tilejson", &h_tilejson_params, "getTileJSON",
      "TileJSON 3.0.0 of the default style", "application/json"},
-    {"/tiles/{style}.json", GH, h_tilejson, "tilejson", &h_tilejson_style_params, "getStyleTileJSON",
+    {"/tiles/{style}.json", GH, h_tilejson, "tilejson_style", &h_tilejson_style_params, "getStyleTileJSON",
      "TileJSON 3.0.0 of a style", "application/json"},
-    {"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tiles", &h_tile_params, "getTile2x",
+    {"/tiles/{z}/{x}/{y}@2x.png", GH, h_tile_2x, "tile_2x", &h_tile_params, "getTile2x",
      "A 512 px tile of the default style", "image/png"},
-    {"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tiles", &h_tile_params, "getTile",
+    {"/tiles/{z}/{x}/{y}.png", GH, h_tile, "tile", &h_tile_params, "getTile",
      "A 256 px tile of the default style", "image/png"},
-    {"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tiles", &h_tile_style_params,
+    {"/tiles/{style}/{version}/{z}/{x}/{y}@2x.png", GH, h_tile_versioned_2x, "tile_versioned_2x",
+     &h_tile_versioned_params, "getVersionedTile2x",
+     "A 512 px tile of a style and data version (as TileJSON names it): immutable", "image/png"},
+    {"/tiles/{style}/{version}/{z}/{x}/{y}.png", GH, h_tile_versioned, "tile_versioned",
+     &h_tile_versioned_params, "getVersionedTile",
+     "A 256 px tile of a style and data version (as TileJSON names it): immutable", "image/png"},
+    {"/tiles/{style}/{z}/{x}/{y}@2x.png", GH, h_tile_style_2x, "tile_style_2x", &h_tile_style_params,
      "getStyleTile2x", "A 512 px tile of a style", "image/png"},
-    {"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tiles", &h_tile_style_params, "getStyleTile",
+    {"/tiles/{style}/{z}/{x}/{y}.png", GH, h_tile_style, "tile_style", &h_tile_style_params, "getStyleTile",
      "A 256 px tile of a style", "image/png"},
     {"/staticmap.png", GH, h_staticmap, "staticmap", &h_staticmap_params, "getStaticMap",
      "A map image of any size, for printing", "image/png"},

@@ -70,6 +70,7 @@
 
 #include "../util/etag.h"
 #include "../util/mem.h"
+#include "accesslog.h"
 #include "door.h"
 #include "handlers.h"
 #include "metrics.h"
@@ -144,6 +145,11 @@ struct request {
 	 * has sent it (request_completed). */
 	void (*hold_release)(void *arg);
 	void *hold_arg;
+	/* For the access log: the target as sent (only when there is a log),
+	 * the protocol, and the body bytes of the answer queued. */
+	char *target;
+	char protocol[16];
+	unsigned long long bytes;
 };
 
 /* One request being answered: what a handler is given and fills. */
@@ -198,6 +204,8 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 	check_target(rq, uri);
 	if (rq->uri_len <= HTTP_MAX_URI) /* a longer one is a 414 anyway */
 		rq->raw_path = xstrndup(uri, strcspn(uri, "?"));
+	if (l && l->s->cfg.access_log)
+		rq->target = xstrndup(uri, HTTP_MAX_URI);
 	return rq;
 }
 
@@ -216,6 +224,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	if (rq->hold_release)
 		rq->hold_release(rq->hold_arg);
 	free(rq->raw_path);
+	free(rq->target);
 	free(rq);
 	*con_cls = NULL;
 }
@@ -264,12 +273,44 @@ static enum MHD_Result sum_header(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
-static void record(struct http_server *s, int route, int status, const struct timespec *start)
+static struct netaddr client_of(const struct http_server *s, struct MHD_Connection *conn);
+
+/* One access log line of an answer just queued. */
+static void log_answer(struct http_server *s, struct MHD_Connection *conn, const struct request *rq,
+                       int route, const struct http_response *r, const char *method, double secs)
+{
+	char who[NETADDR_STRLEN];
+	struct netaddr client = client_of(s, conn);
+	netaddr_format(&client, who);
+	struct http_log_entry e = {
+	    .client = who,
+	    .method = method,
+	    .target = rq->target,
+	    .protocol = rq->protocol[0] ? rq->protocol : NULL,
+	    .status = r->status,
+	    .bytes = method && !strcmp(method, "HEAD") ? 0 : rq->bytes,
+	    .seconds = secs,
+	    .cache = r->status == 200 ? r->cache_status : NULL,
+	    .referer = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER),
+	    .user_agent = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_USER_AGENT),
+	    .route = route >= 0 ? http_routes[route].name : NULL,
+	};
+	clock_gettime(CLOCK_REALTIME, &e.when);
+	http_log_write(s->cfg.access_log, &e);
+}
+
+/* Counts an answer just queued (its status final: a 304 is a 304) and
+ * logs it. */
+static void record(struct http_server *s, struct MHD_Connection *conn, const struct request *rq, int route,
+                   const struct http_response *r, const char *method)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	double secs = (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-	http_metrics_record(s->metrics, route, status, secs);
+	double secs =
+	    (double)(now.tv_sec - rq->start.tv_sec) + (double)(now.tv_nsec - rq->start.tv_nsec) / 1e9;
+	http_metrics_record(s->metrics, route, r->status, secs);
+	if (s->cfg.access_log)
+		log_answer(s, conn, rq, route, r, method, secs);
 }
 
 /* --- who the client is, and where links point ------------------------- */
@@ -544,31 +585,51 @@ static void add_headers(struct http_server *s, struct MHD_Response *resp, const 
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 }
 
-static void destroy_prepared(void *resp)
+/* What an entity's owner keeps for the server: one prepared answer per
+ * variant, each made on its variant's first request. */
+struct prepared {
+	_Atomic(struct MHD_Response *) v[HTTP_PREPARED_VARIANTS];
+};
+
+static void destroy_prepared(void *arg)
 {
-	MHD_destroy_response(resp);
+	struct prepared *p = arg;
+	for (int i = 0; i < HTTP_PREPARED_VARIANTS; i++)
+		if (atomic_load(&p->v[i]))
+			MHD_destroy_response(atomic_load(&p->v[i]));
+	free(p);
 }
 
 /*
  * A 200 for an entity whose owner keeps a prepared answer (a cached tile):
  * libmicrohttpd responses are reference-counted and may be queued on any
  * number of connections at once, so one built response serves every later
- * request for the entity, saving its allocation and header copies on the
- * hot path.  It points into the entity's bytes without holding them, so
- * the request holds its reference to the entity until libmicrohttpd is
- * done with it (request_completed).
+ * request for the entity and variant, saving its allocation and header
+ * copies on the hot path.  It points into the entity's bytes without
+ * holding them, so the request holds its reference to the entity until
+ * libmicrohttpd is done with it (request_completed).
  */
 static enum MHD_Result send_prepared(struct http_server *s, struct MHD_Connection *conn, struct request *rq,
                                      struct http_response *r, const char *etag, int route)
 {
-	struct MHD_Response *resp = r->ext_aux(r->ext_arg);
+	struct prepared *p = r->ext_aux(r->ext_arg);
+	if (!p) /* frees ours if another thread's was kept first */
+		p = r->ext_attach(r->ext_arg, xcalloc(1, sizeof *p), destroy_prepared);
+	unsigned variant = r->ext_variant < HTTP_PREPARED_VARIANTS ? r->ext_variant : 0;
+	struct MHD_Response *resp = atomic_load(&p->v[variant]);
 	if (!resp) {
 		struct MHD_Response *mine =
 		    MHD_create_response_from_buffer(r->ext_len, (void *)r->ext_body, MHD_RESPMEM_PERSISTENT);
 		if (!mine)
 			return MHD_NO;
 		add_headers(s, mine, r, etag, route);
-		resp = r->ext_attach(r->ext_arg, mine, destroy_prepared); /* frees mine if another won */
+		struct MHD_Response *none = NULL;
+		if (atomic_compare_exchange_strong(&p->v[variant], &none, mine)) {
+			resp = mine;
+		} else { /* another thread's came first */
+			MHD_destroy_response(mine);
+			resp = none;
+		}
 	}
 	rq->hold_release = r->ext_release;
 	rq->hold_arg = r->ext_arg;
@@ -596,6 +657,7 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 			r->ext_len = 0;
 		}
 	}
+	rq->bytes = r->body.len ? r->body.len : r->ext_body ? r->ext_len : 0;
 	/* A prepared answer's headers are fixed: not while stopping, when
 	 * every answer must close its connection. */
 	if (r->status == 200 && !r->body.len && r->ext_body && r->ext_len && r->ext_aux && r->ext_attach &&
@@ -707,8 +769,8 @@ static enum MHD_Result serve(struct listener *l, struct MHD_Connection *conn, co
 			}
 		}
 	}
-	record(s, x.route, x.r.status, &rq->start);
 	enum MHD_Result ret = send_response(s, conn, rq, &x.r, x.route);
+	record(s, conn, rq, x.route, &x.r, method);
 	exchange_free(&x);
 	return ret;
 }
@@ -717,7 +779,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                       const char *method, const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **con_cls)
 {
-	(void)version, (void)upload_data;
+	(void)upload_data;
 	struct listener *l = cls;
 	struct http_server *s = l->s;
 	struct request *rq = *con_cls;
@@ -726,14 +788,15 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 	if (rq->job) { /* resumed: the pool is done with it */
 		struct job *j = rq->job;
 		rq->job = NULL;
-		record(s, j->x.route, j->x.r.status, &rq->start);
 		enum MHD_Result ret = send_response(s, conn, rq, &j->x.r, j->x.route);
+		record(s, conn, rq, j->x.route, &j->x.r, method);
 		exchange_free(&j->x);
 		free(j);
 		return ret;
 	}
 	if (!rq->seen) {
 		rq->seen = true;
+		snprintf(rq->protocol, sizeof rq->protocol, "%s", version ? version : "");
 		if (rq->fd >= 0) /* its head is in: no deadline while it is served */
 			admit_set(s->admit, rq->fd, ADMIT_BUSY, http_now_ms());
 		struct exchange x;
@@ -742,8 +805,8 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		if (framing_refused(conn, &x.r, &large)) {
 			/* answered now: libmicrohttpd closes the connection after */
 			atomic_fetch_add(&s->refused_framing, 1);
-			record(s, -1, x.r.status, &rq->start);
 			enum MHD_Result ret = send_response(s, conn, rq, &x.r, -1);
+			record(s, conn, rq, -1, &x.r, method);
 			exchange_free(&x);
 			return ret;
 		}
@@ -765,6 +828,34 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 static void metric(struct buf *out, const char *name, const char *type, const char *help)
 {
 	buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* What is built and running, and the access log's fate. */
+static void write_log_metrics(struct http_server *s, struct buf *out)
+{
+	metric(out, "mapsvc_build_info", "gauge", "The running build: its version and libmicrohttpd's.");
+	buf_printf(out, "mapsvc_build_info{version=\"%s\",libmicrohttpd=\"%s\"} 1\n",
+	           s->cfg.version ? s->cfg.version : "unknown", MHD_get_version());
+	if (!s->cfg.access_log)
+		return;
+	struct http_log_stats ls;
+	http_log_get_stats(s->cfg.access_log, &ls);
+	metric(out, "mapsvc_access_log_lines_total", "counter",
+	       "Access log lines, by fate: written, or dropped because the writer was behind by a whole "
+	       "buffer, or lost to a failed write.");
+	buf_printf(out,
+	           "mapsvc_access_log_lines_total{result=\"queued\"} %llu\n"
+	           "mapsvc_access_log_lines_total{result=\"dropped\"} %llu\n",
+	           (unsigned long long)ls.lines, (unsigned long long)ls.dropped);
+	metric(out, "mapsvc_access_log_write_errors_total", "counter",
+	       "Writes of the access log that failed.");
+	buf_printf(out, "mapsvc_access_log_write_errors_total %llu\n", (unsigned long long)ls.write_errors);
+	metric(out, "mapsvc_access_log_reopens_total", "counter",
+	       "Reopens of the access log (SIGUSR1), by result.");
+	buf_printf(out,
+	           "mapsvc_access_log_reopens_total{result=\"ok\"} %llu\n"
+	           "mapsvc_access_log_reopens_total{result=\"failed\"} %llu\n",
+	           (unsigned long long)ls.reopens, (unsigned long long)ls.reopen_errors);
 }
 
 /* The metrics' source (metrics.h): the connections, the refusals before
@@ -826,6 +917,7 @@ static void write_connection_metrics(void *arg, struct buf *out)
 	           atomic_load(&s->expensive_per_client), (unsigned long long)ps.cancelled);
 	metric(out, "mapsvc_expensive_cpu_seconds_total", "counter", "CPU time the expensive requests took.");
 	buf_printf(out, "mapsvc_expensive_cpu_seconds_total %.6f\n", (double)ps.cpu_ns / 1e9);
+	write_log_metrics(s, out);
 }
 
 /* --- set-up -------------------------------------------------------------- */

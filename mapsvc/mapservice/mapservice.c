@@ -35,11 +35,28 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include <time.h>
+
 #include "../geo/webmerc.h"
 #include "../render/layout.h"
 #include "../render/raster.h"
 #include "../util/mem.h"
 #include "../util/numparse.h"
+
+/* Render time bounds (s): an empty tile is tens of microseconds, a dense
+ * one at a low zoom tens of milliseconds, a filtered tile's first render
+ * (its subset's hierarchy) can take a second. */
+const double mapservice_render_buckets[MAPSERVICE_RENDER_BUCKETS] = {0.0001, 0.0005, 0.001, 0.005, 0.01,
+                                                                     0.05,   0.1,    0.5,   1};
+#define NS_PER_S 1e9
+
+/* One style's render times.  The name is written before the slot is
+ * published (render_n, release), and never changes after. */
+struct render_slot {
+	char style[sizeof(((struct style *)0)->name)];
+	atomic_ullong buckets[MAPSERVICE_RENDER_BUCKETS + 1];
+	atomic_ullong ns_sum;
+};
 
 /* A thread's context and its place in the service's list. */
 struct ctx_node {
@@ -54,8 +71,15 @@ struct mapservice {
 	struct mapservice_gen *cur;
 	unsigned long long serial; /* of the last generation made; under gen_mu */
 	atomic_ullong reloads;
+	atomic_ullong load_failures;
+	atomic_ullong load_ns; /* the current generation's load */
 	atomic_ullong tiles_rendered, tiles_from_store, store_errors;
 	struct tcache *cache;
+	/* Render times by style (mapservice_render_stats): slots are taken
+	 * under render_mu and read without it up to render_n. */
+	pthread_mutex_t render_mu;
+	atomic_size_t render_n;
+	struct render_slot render[MAPSERVICE_RENDER_STYLES + 1]; /* the last: every other style */
 	pthread_key_t ctx_key;
 	pthread_mutex_t ctx_mu; /* guards ctxs */
 	struct ctx_node *ctxs;
@@ -274,7 +298,27 @@ void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct sty
 	install(ms, gen_new(snap, set));
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * (uint64_t)NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static enum ms_status load(struct mapservice *ms, struct ms_error *err);
+
 enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
+{
+	uint64_t t0 = now_ns();
+	enum ms_status st = load(ms, err);
+	if (st == MS_OK)
+		atomic_store(&ms->load_ns, now_ns() - t0);
+	else
+		atomic_fetch_add(&ms->load_failures, 1);
+	return st;
+}
+
+static enum ms_status load(struct mapservice *ms, struct ms_error *err)
 {
 	struct styleset *set = NULL;
 	/* The styles first: a broken one is found before the (longer) load of
@@ -325,6 +369,9 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg)
 	ms->cfg = *cfg;
 	pthread_mutex_init(&ms->gen_mu, NULL);
 	pthread_mutex_init(&ms->ctx_mu, NULL);
+	pthread_mutex_init(&ms->render_mu, NULL);
+	snprintf(ms->render[MAPSERVICE_RENDER_STYLES].style, sizeof ms->render[0].style, "%s",
+	         MAPSERVICE_RENDER_OTHER);
 	if (pthread_key_create(&ms->ctx_key, ctx_destroy) != 0)
 		abort(); /* only when the process has used up its keys: out of resources, as mem.h treats
 		            memory */
@@ -346,6 +393,7 @@ void mapservice_free(struct mapservice *ms)
 	mapservice_release(ms->cur);
 	tcache_free(ms->cache);
 	pthread_mutex_destroy(&ms->ctx_mu);
+	pthread_mutex_destroy(&ms->render_mu);
 	pthread_mutex_destroy(&ms->gen_mu);
 	free(ms);
 }
@@ -353,10 +401,66 @@ void mapservice_free(struct mapservice *ms)
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 {
 	st->reloads = atomic_load(&ms->reloads);
+	st->load_failures = atomic_load(&ms->load_failures);
+	st->load_seconds = (double)atomic_load(&ms->load_ns) / NS_PER_S;
 	tcache_stats(ms->cache, &st->cache);
 	st->tiles_rendered = atomic_load(&ms->tiles_rendered);
 	st->tiles_from_store = atomic_load(&ms->tiles_from_store);
 	st->store_errors = atomic_load(&ms->store_errors);
+}
+
+/* The slot of a style's render times: found without a lock among those
+ * published, else taken under render_mu (a style's first render). */
+static struct render_slot *render_slot(struct mapservice *ms, const char *style)
+{
+	size_t n = atomic_load_explicit(&ms->render_n, memory_order_acquire);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(ms->render[i].style, style))
+			return &ms->render[i];
+	pthread_mutex_lock(&ms->render_mu);
+	n = atomic_load_explicit(&ms->render_n, memory_order_relaxed);
+	struct render_slot *slot = NULL;
+	for (size_t i = 0; i < n && !slot; i++)
+		if (!strcmp(ms->render[i].style, style))
+			slot = &ms->render[i];
+	if (!slot && n < MAPSERVICE_RENDER_STYLES) {
+		slot = &ms->render[n];
+		snprintf(slot->style, sizeof slot->style, "%s", style);
+		atomic_store_explicit(&ms->render_n, n + 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&ms->render_mu);
+	return slot ? slot : &ms->render[MAPSERVICE_RENDER_STYLES];
+}
+
+static void count_render(struct mapservice *ms, const char *style, uint64_t ns)
+{
+	struct render_slot *slot = render_slot(ms, style);
+	double secs = (double)ns / NS_PER_S;
+	size_t b = 0;
+	while (b < MAPSERVICE_RENDER_BUCKETS && secs > mapservice_render_buckets[b])
+		b++;
+	atomic_fetch_add(&slot->buckets[b], 1);
+	atomic_fetch_add(&slot->ns_sum, ns);
+}
+
+size_t mapservice_render_stats(struct mapservice *ms, struct mapservice_render_stats *out, size_t max)
+{
+	size_t n = atomic_load_explicit(&ms->render_n, memory_order_acquire), k = 0;
+	for (size_t i = 0; i <= MAPSERVICE_RENDER_STYLES && k < max; i++) {
+		if (i >= n && i < MAPSERVICE_RENDER_STYLES)
+			continue;
+		struct render_slot *slot = &ms->render[i];
+		struct mapservice_render_stats *o = &out[k];
+		memset(o, 0, sizeof *o);
+		for (size_t b = 0; b <= MAPSERVICE_RENDER_BUCKETS; b++)
+			o->count += o->buckets[b] = atomic_load(&slot->buckets[b]);
+		if (!o->count)
+			continue;
+		snprintf(o->style, sizeof o->style, "%s", slot->style);
+		o->sum_seconds = (double)atomic_load(&slot->ns_sum) / NS_PER_S;
+		k++;
+	}
+	return k;
 }
 
 /* -------------------------------------------------------------- tiles */
@@ -440,14 +544,25 @@ static enum ms_status fill_tile(void *arg, struct tcache_blob **out, struct ms_e
 			return st;
 	}
 	atomic_fetch_add(&j->ms->tiles_rendered, 1);
+
+	uint64_t t0 = now_ns();
 	enum ms_status st = render_blob(j->g->map, ctx, &j->view, out, err);
 	tile_subset_release(j->view.subset);
+	if (st == MS_OK)
+		count_render(j->ms, j->t->style->name, now_ns() - t0);
 	return st;
 }
 
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
                                const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
                                struct ms_error *err)
+{
+	return mapservice_tile_hit(ms, g, t, out, tag, NULL, err);
+}
+
+enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservice_gen *g,
+                                   const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
+                                   bool *hit, struct ms_error *err)
 {
 	*out = NULL;
 	if (!webmerc_tile_valid(t->z, t->x, t->y, WEBMERC_MAX_ZOOM) || t->scale < 1 ||
@@ -464,7 +579,7 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
 	*tag = XXH3_64bits(words, sizeof words);
 	struct fill_job job = {ms, g, t, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
-	return tcache_get(ms->cache, &key, fill_tile, &job, out, NULL, err);
+	return tcache_get(ms->cache, &key, fill_tile, &job, out, hit, err);
 }
 
 /* --------------------------------------------------------------- seed */

@@ -146,6 +146,11 @@ struct mapservice_tile {
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
                                const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
                                struct ms_error *err);
+/* The same, and *hit says whether the bytes were already cached (the
+ * access log's hit or miss). */
+enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservice_gen *g,
+                                   const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,
+                                   bool *hit, struct ms_error *err);
 
 /* What the overlay says of itself, in TileJSON and in tile stores. */
 #define MAPSERVICE_TILES_DESCRIPTION                                                                         \
@@ -214,12 +219,32 @@ enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_ge
 
 /* What the service has done, for /metrics. */
 struct mapservice_stats {
-	unsigned long long reloads; /* generations made current after the first */
+	unsigned long long reloads;       /* generations made current after the first */
+	unsigned long long load_failures; /* mapservice_load calls that kept the current generation */
+	double load_seconds;              /* how long the current generation's load took (0: installed) */
 	struct tcache_stats cache;
 	unsigned long long tiles_rendered;   /* cache misses drawn by the renderer */
 	unsigned long long tiles_from_store; /* cache misses answered by the tiles_from store */
 	unsigned long long store_errors;     /* reads of it that failed (the tile was rendered) */
 };
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);
+
+/* Render times, by style: a histogram of the seconds each cache miss took
+ * to draw and encode (what a visitor waits for beyond a cached tile).
+ * The bounds, in seconds, are mapservice_render_buckets; the styles are
+ * kept by name across reloads, the first MAPSERVICE_RENDER_STYLES of them
+ * (more are counted under MAPSERVICE_RENDER_OTHER). */
+#define MAPSERVICE_RENDER_BUCKETS 9
+#define MAPSERVICE_RENDER_STYLES 32
+#define MAPSERVICE_RENDER_OTHER "(other)"
+extern const double mapservice_render_buckets[MAPSERVICE_RENDER_BUCKETS];
+struct mapservice_render_stats {
+	char style[sizeof(((struct style *)0)->name)];
+	unsigned long long buckets[MAPSERVICE_RENDER_BUCKETS + 1]; /* not cumulative; the last: above all */
+	unsigned long long count;
+	double sum_seconds;
+};
+/* Fills out[0..max) with the styles rendered so far; returns how many. */
+size_t mapservice_render_stats(struct mapservice *ms, struct mapservice_render_stats *out, size_t max);
 
 #endif

@@ -144,8 +144,9 @@ test('the page loads offline-ready, with no console errors and every tile answer
     await openMap(page);
     // everything the page asked for came from mapsvc itself
     for (const r of responses) assert.ok(r.url.startsWith(base + '/'), 'request left mapsvc: ' + r.url);
-    const tiles = responses.filter((r) => /\/tiles\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url));
-    assert.ok(tiles.length > 0, 'the page asked for tiles');
+    // versioned URLs, as TileJSON names them: immutable
+    const tiles = responses.filter((r) => /\/tiles\/\w+\/[0-9a-f]{16}-[0-9a-f]{16}\/\d+\/\d+\/\d+(@2x)?\.png/.test(r.url));
+    assert.ok(tiles.length > 0, 'the page asked for versioned tiles');
     for (const t of tiles) assert.ok(t.status === 200 || t.status === 304, t.url + ' answered ' + t.status);
     for (const r of responses) assert.ok(r.status < 400, r.url + ' answered ' + r.status);
     assert.deepEqual(problems, []);

@@ -41,7 +41,7 @@ async function olPage(tileset, z) {
     return route.fulfill({ status: 200, contentType: f[1], body: fs.readFileSync(f[0]) });
   });
   const tiles = [];
-  b.page.on('response', (r) => { if (r.url().includes('/map/tiles/') && /\/\d+\/\d+\/\d+$/.test(r.url())) tiles.push(r); });
+  b.page.on('response', (r) => { if (r.url().includes('/map/tiles/') && /\/\d+\/\d+\/\d+(\?v=[0-9a-f-]+)?$/.test(r.url())) tiles.push(r); });
   const q = new URLSearchParams({ tileset, z: String(z), lon: String(SITE.lon), lat: String(SITE.lat) });
   await b.page.goto(base + '/__test/ol.html?' + q);
   await b.page.waitForFunction(() => window.olResult, null, { timeout: 30000 });

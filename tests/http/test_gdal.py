@@ -46,7 +46,7 @@ def gdal(tool, *args, ok=True):
 def items_requests():
     """The items route's answered requests so far (/metrics)."""
     text = srv.get("/metrics").body.decode()
-    return sum(int(n) for n in re.findall(r'mapsvc_http_requests_total\{route="items",code="[0-9]xx"\} (\d+)', text))
+    return sum(int(n) for n in re.findall(r'mapsvc_http_requests_total\{route="items",code="[0-9]+"\} (\d+)', text))
 
 
 def ogr_where(where):

@@ -91,11 +91,11 @@ def test_healthz_metrics():
     text = r.body.decode()
     assert "mapsvc_sites_loaded 25\n" in text, text
     assert 'mapsvc_snapshot_version{version="%s"} 1' % h["data_version"] in text
-    assert 'mapsvc_http_requests_total{route="unmatched",code="4xx"} 1\n' in text, text
-    healthz = [l for l in text.splitlines() if l.startswith('mapsvc_http_requests_total{route="healthz",code="2xx"}')]
+    assert 'mapsvc_http_requests_total{route="unmatched",code="404"} 1\n' in text, text
+    healthz = [l for l in text.splitlines() if l.startswith('mapsvc_http_requests_total{route="healthz",code="200"}')]
     assert healthz and int(healthz[0].split()[-1]) >= 2, text
-    count = [l for l in text.splitlines() if l.startswith("mapsvc_http_request_duration_seconds_count")]
-    inf = [l for l in text.splitlines() if 'le="+Inf"' in l]
+    count = [l for l in text.splitlines() if l.startswith('mapsvc_http_request_duration_seconds_count{route="healthz"}')]
+    inf = [l for l in text.splitlines() if l.startswith('mapsvc_http_request_duration_seconds_bucket{route="healthz",le="+Inf"}')]
     assert count and inf and count[0].split()[-1] == inf[0].split()[-1], text
 
 

@@ -51,6 +51,8 @@ def concrete(template):
     values = {"collectionId": "sites", "featureId": one_site, "style": "print", "z": "3", "x": "1", "y": "1",
               "styleId": "print", "tileMatrixSetId": "WebMercatorQuad", "tileMatrix": "3", "tileRow": "3",
               "tileCol": "6"}
+    # a versioned tile's current version, as TileJSON names it
+    values["version"] = re.search(r"/([0-9a-f]{16}-[0-9a-f]{16})/", srv.get("/tiles/print.json").json()["tiles"][0]).group(1)
     return re.sub(r"\{([^}]+)\}", lambda m: urllib.parse.quote(values[m.group(1)], safe=""), template)
 
 

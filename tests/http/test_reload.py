@@ -44,7 +44,7 @@ def test_reload():
     assert sorted(f["id"] for f in doc["features"]) == sorted(r[0] for r in rows[1:6])
     assert doc["numberMatched"] == 5
     m = srv.get("/metrics").body.decode()
-    assert "mapsvc_reloads_total 1\n" in m and "mapsvc_sites_loaded 5\n" in m, m
+    assert 'mapsvc_reloads_total{result="ok"} 1\n' in m and "mapsvc_sites_loaded 5\n" in m, m
 
 
 def test_broken_file_keeps_data():
@@ -119,7 +119,8 @@ def test_styles_reload():
         wait_for(lambda: s2.get("/tiles/print/3/6/3.png").status == 404, "the print style gone")
         assert s2.get("/tiles.json").json()["name"] == name
         m = s2.get("/metrics").body.decode()
-        assert "mapsvc_reloads_total 2\n" in m, m
+        assert 'mapsvc_reloads_total{result="ok"} 2\n' in m, m
+        assert 'mapsvc_reloads_total{result="failed"} 1\n' in m, m
 
 
 def test_sigint_stops_cleanly():

@@ -3,6 +3,8 @@ Mercator, GCJ-02 shift, @2x, the shared empty tile, ETag/304, 404s, CORS,
 and `mapsvc render` giving the very bytes of the HTTP tile."""
 import subprocess
 
+import re
+
 from harness import *
 from pngdecode import decode_png
 
@@ -153,12 +155,14 @@ def test_not_found():
 
 
 def test_tilejson():
-    for path, style in (("/tiles.json", ""), ("/tiles/print.json", "print/")):
+    for path, style in (("/tiles.json", "default/"), ("/tiles/print.json", "print/")):
         r = srv.get(path)
         assert r.status == 200 and r.header("content-type") == "application/json", r
         d = r.json()
         assert d["tilejson"] == "3.0.0" and d["scheme"] == "xyz" and d["name"] and d["attribution"]
-        assert d["tiles"] == ["%s/tiles/%s{z}/{x}/{y}.png" % (srv.base, style)], d["tiles"]
+        # versioned: the data's and the style's (test_versioned_tiles.py)
+        assert re.match(r"^%s/tiles/%s[0-9a-f]{16}-[0-9a-f]{16}/\{z\}/\{x\}/\{y\}\.png$" % (re.escape(srv.base), style),
+                        d["tiles"][0]), d["tiles"]
         assert d["minzoom"] == 0 and d["maxzoom"] == 20
         w, s, e, n = d["bounds"]
         for row in ROWS:

@@ -41,17 +41,17 @@ static void test_router(void)
 	/* OGC API - Tiles: six segments of a styled tile, the most a route has */
 	CHECK_STR(route_name(match("/collections/sites/styles/print/map/tiles/WebMercatorQuad/12/1596/3392",
 	                           caps, &nc)),
-	          "ogc_tiles");
+	          "ogc_style_tile");
 	CHECK_INT(nc, 6);
 	CHECK_STR(caps[1], "print");
 	CHECK_STR(caps[3], "12");
 	CHECK_STR(caps[4], "1596");
 	CHECK_STR(caps[5], "3392");
 	CHECK_STR(route_name(match("/collections/sites/map/tiles/WebMercatorQuad", caps, &nc)),
-	          "ogc_tilesets");
+	          "ogc_tileset");
 	CHECK_STR(route_name(match("/collections/sites/download.gpkg", caps, &nc)), "download");
 	/* {name} before literal text in its segment: the first pattern wins */
-	CHECK_STR(route_name(match("/tiles/3/1/2@2x.png", caps, &nc)), "tiles");
+	CHECK_STR(route_name(match("/tiles/3/1/2@2x.png", caps, &nc)), "tile_2x");
 	CHECK_STR(http_routes[match("/tiles/3/1/2@2x.png", caps, &nc)].pattern, "/tiles/{z}/{x}/{y}@2x.png");
 	CHECK_INT(nc, 3);
 	CHECK_STR(caps[0], "3");
@@ -63,7 +63,7 @@ static void test_router(void)
 	CHECK_INT(nc, 4);
 	CHECK_STR(caps[0], "print");
 	CHECK_STR(caps[3], "2");
-	CHECK_STR(route_name(match("/tiles/print.json", caps, &nc)), "tilejson");
+	CHECK_STR(route_name(match("/tiles/print.json", caps, &nc)), "tilejson_style");
 	CHECK_STR(caps[0], "print");
 	CHECK_INT(nc, 1);
 	CHECK_STR(route_name(match("/tiles.json", caps, &nc)), "tilejson");
@@ -89,13 +89,22 @@ static void test_router(void)
 	/* a '%' without two hex digits stays as it is */
 	CHECK_STR(route_name(match("/collections/sites/items/50%zz%4", caps, &nc)), "item");
 	CHECK_STR(caps[1], "50%zz%4");
-	CHECK_STR(route_name(match("/tiles/3/1/2%402x.png", caps, &nc)), "tiles");
+	CHECK_STR(route_name(match("/tiles/3/1/2%402x.png", caps, &nc)), "tile_2x");
 	CHECK_INT(nc, 3);
 	CHECK_STR(caps[2], "2");
 	/* more segments than any route has */
 	CHECK_INT(match("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", caps, &nc), -1);
-	/* Every route answers GET and HEAD and has a metrics name. */
+	/* Every route answers GET and HEAD and has a metrics name of its own
+	 * (a shared one would be one series for two routes in /metrics), made
+	 * of what a Prometheus label value needs no escaping for. */
 	for (size_t i = 0; i < http_nroutes; i++) {
+		for (size_t j = 0; j < i; j++)
+			CHECK_MSG(strcmp(http_routes[i].name, http_routes[j].name) != 0,
+			          "routes %s and %s share %s", http_routes[i].pattern, http_routes[j].pattern,
+			          http_routes[i].name);
+		CHECK(strspn(http_routes[i].name, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
+		      strlen(http_routes[i].name));
+		CHECK(strcmp(http_routes[i].name, "unmatched") != 0);
 		CHECK(strstr(http_routes[i].methods, "GET") != NULL);
 		CHECK(strstr(http_routes[i].methods, "HEAD") != NULL);
 		CHECK(http_routes[i].name && *http_routes[i].name);

@@ -923,8 +923,12 @@
       document.body.classList.add('no-basemap');
       addContextBasemap();
     }
-    /* {r} is "@2x" on high-density screens: the server's 512 px tiles. */
-    L.tileLayer('tiles/{z}/{x}/{y}{r}.png' + (state.gcj ? '?coordsys=gcj02' : ''), {
+    /* TileJSON's URL names the data and style versions: tiles a browser
+     * or a CDN keeps for good, and new URLs after a reload.  {r} is "@2x"
+     * on high-density screens: the server's 512 px tiles. */
+    var template = tj && tj.tiles && tj.tiles[0] ? tj.tiles[0].replace(/\.png(\?.*)?$/, '{r}.png')
+                                                 : 'tiles/{z}/{x}/{y}{r}.png';
+    L.tileLayer(template + (state.gcj ? '?coordsys=gcj02' : ''), {
       minZoom: minZoom, maxZoom: maxZoom, attribution: (tj && tj.attribution) || 'mapsvc', zIndex: 5
     }).addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
