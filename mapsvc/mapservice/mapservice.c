@@ -357,7 +357,9 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
 		return st;
 	/* From the bytes (header): hashing a tile of a few kilobytes takes
 	 * well under a microsecond, next to the cache lookup. */
-	uint64_t words[4] = {XXH3_64bits((*out)->data, (*out)->len), key.style_version, key.scale, key.coordsys};
+	uint64_t words[5] = {XXH3_64bits((*out)->data, (*out)->len), key.style_version,
+	                     ((uint64_t)key.x << 32) | key.y,
+	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
 	*tag = XXH3_64bits(words, sizeof words);
 	return MS_OK;
 }

@@ -134,7 +134,8 @@ struct mapservice_tile {
 /* The encoded PNG of tile t of g, from the cache or rendered into it (a
  * reference for the caller: tcache_blob_release it).  *tag identifies the
  * bytes, for a strong ETag: a hash of the bytes themselves with the
- * style's version, the scale and the system, not of the data version, so
+ * style's version and the address (scale, system and filter included), not
+ * of the data version, so
  * that a tile an edit did not touch keeps its tag across the edit (a
  * cache revalidating it gets a 304) and one it touched gets a new one.
  * MS_EUSAGE when the address is not in the grid; the renderer's errors. */
