@@ -92,6 +92,9 @@ static const char usage_text[] =
     "                      (default: the listen address, localhost, 127.0.0.1, [::1])\n"
     "  --frame-ancestors SOURCES  CSP frame-ancestors of HTML pages, e.g.\n"
     "                      \"'self' https://a.example\" (default 'self')\n"
+    "  --edit              take writes: OGC API - Features Part 4 on /collections/sites/items\n"
+    "                      for holders of an edit key ('mapsvc keys'); without it every write\n"
+    "                      answers 405 and the database is opened read-only\n"
     "  --metrics-listen HOST:PORT  serve /metrics (with /healthz and /readyz) there instead of on\n"
     "                      --listen (default: on --listen)\n"
     "Stopping:\n"
@@ -141,6 +144,7 @@ struct serve_options {
 	/* --trusted-proxy's and --allowed-hosts' lists (owned) */
 	struct netaddr_set *trusted;
 	struct netaddr_hosts *hosts;
+	bool edit; /* --edit: take writes (OGC API - Features Part 4) */
 };
 
 /* Long-only options. */
@@ -157,6 +161,7 @@ enum {
 	OPT_ALLOWED_HOSTS,
 	OPT_FRAME_ANCESTORS,
 	OPT_METRICS_LISTEN,
+	OPT_EDIT,
 };
 
 /* A CSP source list goes into a header: no separator of the policy
@@ -351,6 +356,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	    {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
 	    {"frame-ancestors", required_argument, NULL, OPT_FRAME_ANCESTORS},
 	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+	    {"edit", no_argument, NULL, OPT_EDIT},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -366,6 +372,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	o->drain_timeout_s = HTTP_DEFAULT_DRAIN_TIMEOUT_S;
 	o->trusted = NULL;
 	o->hosts = NULL;
+	o->edit = false;
 	optind = 1;
 	opterr = 0;
 	int ch, rc;
@@ -376,6 +383,10 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			return cli_usage_error("serve", "%s needs a value", argv[optind - 1]);
 		if (ch == '?')
 			return cli_usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+		if (ch == OPT_EDIT) {
+			o->edit = true;
+			continue;
+		}
 		if ((rc = take_option(ch, optarg, o)) != EXIT_OK)
 			return rc;
 	}
@@ -387,7 +398,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 /* Takes the signals of set until SIGINT or SIGTERM, and returns which;
  * SIGHUP reloads the data and the styles, keeping the current ones when
  * either is broken. */
-static int serve_until_stopped(struct mapservice *maps, const sigset_t *set)
+static int serve_until_stopped(struct mapservice *maps, struct editor *ed, const sigset_t *set)
 {
 	for (;;) {
 		int sig;
@@ -396,7 +407,8 @@ static int serve_until_stopped(struct mapservice *maps, const sigset_t *set)
 		if (sig != SIGHUP)
 			return sig;
 		struct ms_error err = {0};
-		if (mapservice_load(maps, &err) != MS_OK) {
+		/* with edits, once every change is live (editor.h) */
+		if ((ed ? editor_reload(ed, &err) : mapservice_load(maps, &err)) != MS_OK) {
 			/* A bad file must not take the service down. */
 			fprintf(stderr,
 			        "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
@@ -423,9 +435,16 @@ int cmd_serve(int argc, char **argv)
 	struct ms_error err = {0};
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;
+	struct editor *ed = NULL;
 	rc = EXIT_FAIL;
 	if (mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
+		goto done;
+	}
+	/* Without --edit the database is only ever opened read-only. */
+	struct editor_config ec = {o.maps.db_path, maps};
+	if (o.edit && editor_new(&ec, &ed, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc serve: --edit: %s\n", err.msg);
 		goto done;
 	}
 	/* Blocked before the server's threads start, which inherit the mask:
@@ -439,14 +458,16 @@ int cmd_serve(int argc, char **argv)
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
 	o.http.maps = maps;
+	o.http.editor = ed;
 	if (!(srv = http_server_start(&o.http, &err))) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
 	}
 	struct mapservice_gen *g = mapservice_acquire(maps);
 	bool v6 = strchr(o.http.host, ':') != NULL;
-	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
-	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
+	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s%s\n", v6 ? "[" : "",
+	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path,
+	       ed ? " (editing with keys)" : "");
 	if (o.http.metrics_host) {
 		bool m6 = strchr(o.http.metrics_host, ':') != NULL;
 		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
@@ -454,7 +475,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	fflush(stdout);
 	mapservice_release(g);
-	int sig = serve_until_stopped(maps, &set);
+	int sig = serve_until_stopped(maps, ed, &set);
 	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	       o.drain_timeout_s);
 	fflush(stdout);
@@ -467,6 +488,7 @@ int cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 done:
 	http_server_stop(srv);
+	editor_free(ed);
 	mapservice_free(maps);
 	netaddr_set_free(o.trusted);
 	netaddr_hosts_free(o.hosts);

@@ -404,8 +404,8 @@ static int cmp_change(const void *a, const void *b)
 	return c ? c : (x < y ? -1 : x > y);
 }
 
-struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch, size_t n,
-                                       struct ms_error *err)
+struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch,
+                                       size_t n, struct ms_error *err)
 {
 	const struct snapshot_change **order = xmalloc((n ? n : 1) * sizeof *order);
 	for (size_t i = 0; i < n; i++)

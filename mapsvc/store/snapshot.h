@@ -87,8 +87,8 @@ struct snapshot_change {
  * base is unchanged, so readers of it go on undisturbed: the sites are
  * copied and the indexes rebuilt from the copy (snapshot.c says what that
  * costs).  Strings of the changes are copied. */
-struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch, size_t n,
-                                       struct ms_error *err);
+struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch,
+                                       size_t n, struct ms_error *err);
 struct snapshot *snapshot_retain(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* The site with this id, or NULL (binary search). */

@@ -447,7 +447,8 @@ static bool is_leftover(const char *name, const char *base)
 static void remove_leftovers(const char *lock_path)
 {
 	char target[PATH_MAX], d[PATH_MAX], b[PATH_MAX];
-	snprintf(target, sizeof target, "%.*s", (int)(strlen(lock_path) - strlen(STORE_LOCK_SUFFIX)), lock_path);
+	snprintf(target, sizeof target, "%.*s", (int)(strlen(lock_path) - strlen(STORE_LOCK_SUFFIX)),
+	         lock_path);
 	snprintf(d, sizeof d, "%s", target);
 	snprintf(b, sizeof b, "%s", target);
 	const char *folder = dirname(d), *base = basename(b);
@@ -464,8 +465,7 @@ static void remove_leftovers(const char *lock_path)
 	closedir(dir);
 }
 
-enum ms_status store_lock(const char *db_path, char *lock_path, size_t size, int *fd,
-                                  struct ms_error *err)
+enum ms_status store_lock(const char *db_path, char *lock_path, size_t size, int *fd, struct ms_error *err)
 {
 	lock_path_of(db_path, lock_path, size);
 	struct timespec poll = {.tv_sec = 0, .tv_nsec = LOCK_POLL_MS * NS_PER_MS};
