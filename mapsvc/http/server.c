@@ -849,6 +849,22 @@ static void write_connection_metrics(void *arg, struct buf *out)
 	if (s->door) /* gone once a stop has begun */
 		http_door_get_stats(s->door, &ds);
 	http_pool_get_stats(s->pool, &ps);
+	if (s->cfg.editor) {
+		struct editor_stats es;
+		editor_stats(s->cfg.editor, &es);
+		metric(out, "mapsvc_edit_writes_total", "counter",
+		       "Changes committed through Part 4 writes.");
+		buf_printf(out, "mapsvc_edit_writes_total %llu\n", es.writes);
+		metric(out, "mapsvc_edit_rebuilds_total", "counter",
+		       "Generations built to make changes live (a burst of writes shares one).");
+		buf_printf(out, "mapsvc_edit_rebuilds_total %llu\n", es.rebuilds);
+		metric(out, "mapsvc_edit_auth_failures_total", "counter",
+		       "Write attempts with an unknown key, and those refused by the failure limit.");
+		buf_printf(out,
+		           "mapsvc_edit_auth_failures_total{result=\"unknown_key\"} %llu\n"
+		           "mapsvc_edit_auth_failures_total{result=\"limited\"} %llu\n",
+		           es.auth_fails, es.limited);
+	}
 	metric(out, "mapsvc_connections_open", "gauge", "Connections open on the main listener.");
 	buf_printf(out, "mapsvc_connections_open %zu\n", st.open);
 	metric(out, "mapsvc_connections_total", "counter", "Connections accepted, or refused by a limit.");
