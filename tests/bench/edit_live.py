@@ -11,6 +11,7 @@ key, starts `mapsvc serve --edit` on a free loopback port and measures:
   - a burst of 8 PATCHes from 8 clients at once: they share rebuilds, so
     the burst takes far less than 8 single ones;
   - the server's start (a full load of the snapshot), for scale.
+The server runs 12 threads: a write holds its thread until it is live.
 Prints RESULT lines.  Leaves no process or file behind.
 """
 import argparse
@@ -72,7 +73,7 @@ def main():
                                capture_output=True, text=True).stdout.strip()
         port = free_port()
         t0 = time.perf_counter()
-        proc = subprocess.Popen([a.mapsvc, "serve", "--db", db, "--edit", "--listen", "127.0.0.1:%d" % port],
+        proc = subprocess.Popen([a.mapsvc, "serve", "--db", db, "--edit", "--threads", "12", "--listen", "127.0.0.1:%d" % port],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         while "listening" not in proc.stdout.readline():
             pass
