@@ -121,7 +121,7 @@ def test_under_wrk():
     wrk = shutil.which("wrk")
     assert wrk, "wrk is missing (Debian package wrk; .ci/setup.sh installs it)"
     with Server("--max-client-connections", "512") as srv:
-        proc = subprocess.Popen([wrk, "-t2", "-c128", "-d6s", "%s/collections/sites/items?limit=3" % srv.base],
+        proc = subprocess.Popen([wrk, "-t2", "-c128", "-d6s", "--timeout", "30s", "%s/collections/sites/items?limit=3" % srv.base],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         time.sleep(2)
         srv.signal(signal.SIGTERM)
