@@ -18,6 +18,8 @@ static const struct command {
     {"seed", cmd_seed, "pre-render the tiles of a zoom range and box into an MBTiles file"},
     {"export", cmd_export, "write every site with every column as CSV or GeoJSON (import reads it back)"},
     {"health", cmd_health, "exit 0 only if a running server answers ready (for HEALTHCHECK)"},
+    {"keys", cmd_keys, "add, list or revoke the keys that may edit sites (serve --edit)"},
+    {"audit", cmd_audit, "print who changed which site when, through serve --edit"},
     {NULL, NULL, NULL},
 };
 

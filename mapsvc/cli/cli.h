@@ -32,6 +32,8 @@ int cmd_route(int argc, char **argv);
 int cmd_seed(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* The bundled database: sites.sqlite next to the running binary (the build
  * tree), else in the installed data directory.  Returns a static string. */

@@ -106,6 +106,9 @@ static const char usage_text[] =
     "                      (default: the listen address, localhost, 127.0.0.1, [::1])\n"
     "  --frame-ancestors SOURCES  CSP frame-ancestors of HTML pages, e.g.\n"
     "                      \"'self' https://a.example\" (default 'self')\n"
+    "  --edit              take writes: OGC API - Features Part 4 on /collections/sites/items\n"
+    "                      for holders of an edit key ('mapsvc keys'); without it every write\n"
+    "                      answers 405 and the database is opened read-only (MAPSVC_EDIT=on)\n"
     "  --metrics-listen HOST:PORT  serve /metrics (with /healthz and /readyz) there instead of on\n"
     "                      --listen (default: on --listen)\n"
     "Stopping:\n"
@@ -174,6 +177,7 @@ enum {
 	OPT_ACCESS_LOG,
 	OPT_LOG_FORMAT,
 	OPT_PRINT_CONFIG,
+	OPT_EDIT,
 };
 
 /* Every option of serve that takes a value: its name, its getopt value,
@@ -211,6 +215,7 @@ static const struct serve_opt {
     {"access-log", OPT_ACCESS_LOG, NULL},
     {"log-format", OPT_LOG_FORMAT, "combined"},
     {"tiles-from", 'T', NULL},
+    {"edit", OPT_EDIT, "off"}, /* a flag: --edit; MAPSVC_EDIT=on|off */
 };
 #define SERVE_NOPTS (sizeof serve_opts / sizeof serve_opts[0])
 /* The prefix of the options' environment variables. */
@@ -230,6 +235,7 @@ struct serve_options {
 	const char *access_log; /* path or "-", or NULL */
 	enum http_log_format log_format;
 	bool print_config;
+	bool edit; /* --edit: take writes (OGC API - Features Part 4) */
 	/* Where each option of serve_opts got its value: its text and origin. */
 	const char *given[SERVE_NOPTS];
 	enum origin { ORIGIN_DEFAULT, ORIGIN_ENV, ORIGIN_FLAG } origin[SERVE_NOPTS];
@@ -387,6 +393,11 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 		return EXIT_OK;
 	case 'o': o->http.cors = *v ? v : NULL; return EXIT_OK;
 	case 'T': o->maps.tiles_from = v; return EXIT_OK;
+	case OPT_EDIT:
+		if (strcmp(v, "on") && strcmp(v, "off"))
+			return cli_usage_error("serve", "--edit: '%s' is not on or off", v);
+		o->edit = !strcmp(v, "on");
+		return EXIT_OK;
 	case 'B':
 		if (!url_ok("basemap", v, MAX_BASEMAP_TEXT))
 			return EXIT_USAGE;
@@ -472,7 +483,9 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 {
 	static struct option opts[SERVE_NOPTS + 3];
 	for (size_t i = 0; i < SERVE_NOPTS; i++)
-		opts[i] = (struct option){serve_opts[i].name, required_argument, NULL, serve_opts[i].id};
+		opts[i] = (struct option){serve_opts[i].name,
+		                          serve_opts[i].id == OPT_EDIT ? no_argument : required_argument,
+		                          NULL, serve_opts[i].id};
 	opts[SERVE_NOPTS] = (struct option){"print-config", no_argument, NULL, OPT_PRINT_CONFIG};
 	opts[SERVE_NOPTS + 1] = (struct option){"help", no_argument, NULL, 'h'};
 	opts[SERVE_NOPTS + 2] = (struct option){NULL, 0, NULL, 0};
@@ -493,6 +506,8 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 			o->print_config = true;
 			continue;
 		}
+		if (ch == OPT_EDIT)
+			optarg = "on";
 		if ((rc = take_from(&serve_opts[at], optarg, ORIGIN_FLAG, o)) != EXIT_OK)
 			return rc;
 	}
@@ -537,8 +552,10 @@ static void print_config(const struct serve_options *o)
 
 /* Takes the signals of set until SIGINT or SIGTERM, and returns which;
  * SIGHUP reloads the data and the styles, keeping the current ones when
- * either is broken; SIGUSR1 reopens the access log (log may be NULL). */
-static int serve_until_stopped(struct mapservice *maps, struct http_log *log, const sigset_t *set)
+ * either is broken (with edits, once every change is live: editor.h);
+ * SIGUSR1 reopens the access log (log may be NULL). */
+static int serve_until_stopped(struct mapservice *maps, struct editor *ed, struct http_log *log,
+                               const sigset_t *set)
 {
 	for (;;) {
 		int sig;
@@ -552,7 +569,8 @@ static int serve_until_stopped(struct mapservice *maps, struct http_log *log, co
 		if (sig != SIGHUP)
 			return sig;
 		struct ms_error err = {0};
-		if (mapservice_load(maps, &err) != MS_OK) {
+		/* with edits, once every change is live (editor.h) */
+		if ((ed ? editor_reload(ed, &err) : mapservice_load(maps, &err)) != MS_OK) {
 			/* A bad file must not take the service down. */
 			fprintf(stderr,
 			        "mapsvc serve: reload failed, keeping the current data and styles: %s\n",
@@ -567,6 +585,26 @@ static int serve_until_stopped(struct mapservice *maps, struct http_log *log, co
 		fflush(stdout);
 		mapservice_release(g);
 	}
+}
+
+/* The start-up lines: where it listens, with what, and from where. */
+static void announce(const struct serve_options *o, struct http_server *srv, struct mapservice *maps,
+                     bool editing)
+{
+	struct mapservice_gen *g = mapservice_acquire(maps);
+	bool v6 = strchr(o->http.host, ':') != NULL;
+	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s%s\n", v6 ? "[" : "",
+	       o->http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o->maps.db_path,
+	       editing ? " (editing with keys)" : "");
+	if (o->http.metrics_host) {
+		bool m6 = strchr(o->http.metrics_host, ':') != NULL;
+		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
+		       o->http.metrics_host, m6 ? "]" : "", http_server_metrics_port(srv));
+	}
+	if (mapservice_tiles_from(g))
+		printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
+	fflush(stdout);
+	mapservice_release(g);
 }
 
 int cmd_serve(int argc, char **argv)
@@ -584,9 +622,16 @@ int cmd_serve(int argc, char **argv)
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;
 	struct http_log *log = NULL;
+	struct editor *ed = NULL;
 	rc = EXIT_FAIL;
 	if (mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
+		goto done;
+	}
+	/* Without --edit the database is only ever opened read-only. */
+	struct editor_config ec = {o.maps.db_path, maps};
+	if (o.edit && editor_new(&ec, &ed, &err) != MS_OK) {
+		fprintf(stderr, "mapsvc serve: --edit: %s\n", err.msg);
 		goto done;
 	}
 	/* Blocked before the server's threads start, which inherit the mask:
@@ -608,24 +653,13 @@ int cmd_serve(int argc, char **argv)
 	o.http.maps = maps;
 	o.http.access_log = log;
 	o.http.version = MAPSVC_VERSION;
+	o.http.editor = ed;
 	if (!(srv = http_server_start(&o.http, &err))) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
 	}
-	struct mapservice_gen *g = mapservice_acquire(maps);
-	bool v6 = strchr(o.http.host, ':') != NULL;
-	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
-	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
-	if (o.http.metrics_host) {
-		bool m6 = strchr(o.http.metrics_host, ':') != NULL;
-		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
-		       o.http.metrics_host, m6 ? "]" : "", http_server_metrics_port(srv));
-	}
-	if (mapservice_tiles_from(g))
-		printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
-	fflush(stdout);
-	mapservice_release(g);
-	int sig = serve_until_stopped(maps, log, &set);
+	announce(&o, srv, maps, ed != NULL);
+	int sig = serve_until_stopped(maps, ed, log, &set);
 	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
 	       o.drain_timeout_s);
 	fflush(stdout);
@@ -639,6 +673,7 @@ int cmd_serve(int argc, char **argv)
 done:
 	http_server_stop(srv);
 	http_log_close(log); /* after the server: no request writes any more */
+	editor_free(ed);
 	mapservice_free(maps);
 	netaddr_set_free(o.trusted);
 	netaddr_hosts_free(o.hosts);

@@ -501,4 +501,5 @@ void h_item(struct http_ctx *c, struct http_response *r)
 	else
 		item_json(c, r, s);
 	r->cacheable = true;
+	h_item_etag(r, s); /* what a write's If-Match names (h_edit.c) */
 }

@@ -108,7 +108,7 @@ void h_landing(struct http_ctx *c, struct http_response *r)
 void h_conformance(struct http_ctx *c, struct http_response *r)
 {
 	const char *classes[OGC_MAX_CLASSES];
-	size_t n = ogc_conformance(classes);
+	size_t n = ogc_conformance(classes, c->cfg->editor != NULL);
 	if (ogc_negotiate(c, r, NULL) == OGC_HTML) {
 		struct ogc_page p;
 		struct buf page = BUF_INIT;

@@ -103,6 +103,8 @@ void h_config(struct http_ctx *c, struct http_response *r)
 	}
 	jw_key(&w, "max_zoom");
 	jw_int(&w, cfg->max_zoom);
+	jw_key(&w, "edit"); /* the page offers its edit mode (serve --edit) */
+	jw_bool(&w, cfg->editor != NULL);
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 	http_add_header(r, "Cache-Control", CACHE_REVALIDATE);

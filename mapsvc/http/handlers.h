@@ -43,6 +43,19 @@ void h_api(struct http_ctx *c, struct http_response *r);
 extern const struct http_params h_items_params, h_item_params;
 void h_items(struct http_ctx *c, struct http_response *r);
 void h_item(struct http_ctx *c, struct http_response *r);
+/* h_edit.c: OGC API - Features Part 4 (create, replace, update, delete) */
+extern const struct http_params h_create_params, h_write_params;
+void h_item_create(struct http_ctx *c, struct http_response *r); /* POST .../items */
+void h_item_write(struct http_ctx *c, struct http_response *r);  /* PUT, PATCH, DELETE .../items/{id} */
+/* The strong ETag of an item's representation (the answer's body so
+ * far) into r->etag: the site's version (site_hash) and the body's hash,
+ * so that every representation has its own tag and any of them tells a
+ * write's If-Match which version of the site the client saw. */
+void h_item_etag(struct http_response *r, const struct site *s);
+/* The site version an If-Match value names: true for one strong tag
+ * made by h_item_etag (*any false), or for "*" (*any true). */
+bool h_item_if_match(const char *value, uint64_t *version, bool *any);
+
 /* h_nearest.c */
 extern const struct http_params h_nearest_params;
 void h_nearest(struct http_ctx *c, struct http_response *r);

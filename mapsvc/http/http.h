@@ -33,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../editor/editor.h"
 #include "../mapservice/mapservice.h"
 #include "../netaddr/netaddr.h"
 #include "../store/snapshot.h"
@@ -51,10 +52,13 @@ struct http_config {
 	unsigned port;           /* 0 picks a free port (see http_server_port) */
 	const char *public_url;  /* base of absolute links behind a proxy, or NULL: use Host */
 	struct mapservice *maps; /* what is served: loaded (a current generation) before the start */
-	unsigned threads;        /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
-	unsigned max_zoom;       /* tiles above it are 404 */
-	const char *cors;        /* Access-Control-Allow-Origin value, or NULL for none */
-	unsigned tile_max_age;   /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
+	/* Writes (OGC API - Features Part 4, serve --edit): the editor that
+	 * applies them, or NULL, and then every write route answers 405. */
+	struct editor *editor;
+	unsigned threads;      /* libmicrohttpd threads, >= 2 (a pool of 1 stalls under load) */
+	unsigned max_zoom;     /* tiles above it are 404 */
+	const char *cors;      /* Access-Control-Allow-Origin value, or NULL for none */
+	unsigned tile_max_age; /* Cache-Control max-age of tiles, s (0: HTTP_TILE_MAX_AGE) */
 	/* The map page's optional basemap, handed to the page by /config.json:
 	 * an XYZ URL template ("https://.../{z}/{x}/{y}.png", or NULL for
 	 * none), its attribution (may be NULL), and whether it is drawn in
@@ -135,6 +139,8 @@ struct http_config {
  * our own 414 and 431.  A later request on a kept-alive connection whose
  * head outgrows the pool meets libmicrohttpd's own page (README). */
 #define HTTP_POOL_BYTES (64 * 1024)
+/* A write's body at most (a site with long texts is a few KiB) -> 413. */
+#define HTTP_MAX_BODY (64 * 1024)
 #define HTTP_MAX_PARAMS 32
 #define HTTP_MAX_CAPTURES 6    /* {name} segments in a route pattern (a styled OGC tile has 6) */
 #define HTTP_TILE_MAX_AGE 3600 /* default Cache-Control max-age of tiles, s */
@@ -207,6 +213,12 @@ struct http_ctx {
 	const struct http_params *spec;
 	struct http_arg args[HTTP_MAX_ROUTE_PARAMS]; /* args[i] is spec->v[i]'s */
 	double points[HTTP_MAX_POINTS][2];           /* storage of a HTTP_T_POINTS value */
+	/* A write route's request body (at most HTTP_MAX_BODY bytes; the
+	 * server answers 413 for more) and its client, for the failure limit
+	 * of key checks: the peer, or whom a trusted proxy names. */
+	const char *body;
+	size_t body_len;
+	struct netaddr client;
 	/* private */
 	void *conn_;
 };
@@ -309,6 +321,7 @@ struct http_route_traits {
 };
 #define HTTP_RF_OPS 1u     /* operations: also served on the metrics listener */
 #define HTTP_RF_PRIVATE 2u /* operators' data: no CORS; only on the metrics listener when there is one */
+#define HTTP_RF_WRITE 4u   /* a write (Part 4): only with an editor; reads a body */
 
 /* The traits of a route (all zero for most). */
 const struct http_route_traits *http_route_traits_of(const struct http_route *rt);
@@ -329,6 +342,13 @@ extern const size_t http_nroutes;
  * Exposed for the unit tests and the fuzzer. */
 int http_route_match(const char *path, const char **captures, char *capbuf, size_t capbuf_size,
                      int *ncaptures);
+/* Several routes may share a pattern, each for its methods (a read and
+ * a write of one resource); http_route_match finds the first.  This
+ * finds, from that one, the route of the same pattern that takes method
+ * (HEAD as GET), leaving out writes unless editing, or -1; allow gets
+ * the methods of them all ("GET, HEAD, PUT, PATCH, DELETE") for Allow. */
+#define HTTP_ALLOW_MAX 96
+int http_route_for_method(int route, const char *method, bool editing, char *allow, size_t allow_size);
 /* Runs route rt on c (its path, captures and query parameters set):
  * parses the parameters by the route's table, then calls its handler.
  * The one way a request reaches a handler (server.c, the fuzzer). */

@@ -39,7 +39,17 @@ static const char *const later_classes[] = {
     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset",
 };
 
-size_t ogc_conformance(const char *out[OGC_MAX_CLASSES])
+/* OGC API - Features Part 4 (OGC 20-002, draft): create, replace and
+ * delete; update by merge patch; If-Match with the item's ETag; GeoJSON
+ * bodies.  Declared only by a server that takes writes. */
+static const char *const edit_classes[] = {
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+};
+
+size_t ogc_conformance(const char *out[OGC_MAX_CLASSES], bool editing)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < sizeof own_classes / sizeof own_classes[0]; i++)
@@ -48,6 +58,9 @@ size_t ogc_conformance(const char *out[OGC_MAX_CLASSES])
 		out[n++] = cql2_conformance_classes[i];
 	for (size_t i = 0; i < sizeof later_classes / sizeof later_classes[0] && n < OGC_MAX_CLASSES; i++)
 		out[n++] = later_classes[i];
+	for (size_t i = 0; editing && i < sizeof edit_classes / sizeof edit_classes[0] && n < OGC_MAX_CLASSES;
+	     i++)
+		out[n++] = edit_classes[i];
 	return n;
 }
 

@@ -28,10 +28,10 @@ void ogc_link(struct jsonw *w, const struct http_ctx *c, const char *path, const
 /* Every conformance class the service declares (/conformance): OGC API -
  * Features Parts 1, 2 and 3 (filter, features-filter, queryables), then
  * exactly the classes of cql2_conformance_classes, sorting, OGC API -
- * Tiles Part 1 and the JSON tile matrix sets.  Fills out and returns how
- * many. */
-#define OGC_MAX_CLASSES 40
-size_t ogc_conformance(const char *out[OGC_MAX_CLASSES]);
+ * Tiles Part 1 and the JSON tile matrix sets, and when editing, OGC API -
+ * Features Part 4.  Fills out and returns how many. */
+#define OGC_MAX_CLASSES 48
+size_t ogc_conformance(const char *out[OGC_MAX_CLASSES], bool editing);
 
 /* The representations of the OGC resources. */
 enum ogc_repr { OGC_JSON, OGC_HTML, OGC_CSV };

@@ -16,6 +16,7 @@
  * delimiter is data, not a delimiter), so any site id round-trips,
  * '/' included, and an encoded letter still matches a literal.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "handlers.h"
@@ -46,6 +47,11 @@ const struct http_route http_routes[] = {
      "Sites, filtered and paged", "application/geo+json"},
     {"/collections/{collectionId}/items/{featureId}", GH, h_item, "item", &h_item_params, "getFeature",
      "One site", "application/geo+json"},
+    /* OGC API - Features Part 4, with serve --edit (h_edit.c) */
+    {"/collections/{collectionId}/items", "POST", h_item_create, "items_write", &h_create_params, NULL, NULL,
+     NULL},
+    {"/collections/{collectionId}/items/{featureId}", "PUT, PATCH, DELETE", h_item_write, "item_write",
+     &h_write_params, NULL, NULL, NULL},
     {"/tileMatrixSets", GH, h_tms_list, "tilematrixsets", &h_tms_list_params, "getTileMatrixSetsList",
      "Tile matrix sets", "application/json"},
     {"/tileMatrixSets/{tileMatrixSetId}", GH, h_tms, "tilematrixset", &h_tms_params, "getTileMatrixSet",
@@ -110,6 +116,8 @@ static const struct {
     {h_healthz, {HTTP_RF_OPS, NULL}},
     {h_readyz, {HTTP_RF_OPS, NULL}},
     {h_metrics, {HTTP_RF_OPS | HTTP_RF_PRIVATE, NULL}},
+    {h_item_create, {HTTP_RF_WRITE, NULL}},
+    {h_item_write, {HTTP_RF_WRITE, NULL}},
 };
 
 const struct http_route_traits *http_route_traits_of(const struct http_route *rt)
@@ -119,6 +127,42 @@ const struct http_route_traits *http_route_traits_of(const struct http_route *rt
 		if (special[i].handler == rt->handler)
 			return &special[i].traits;
 	return &plain;
+}
+
+/* Whether the list "GET, HEAD" names method. */
+static bool names_method(const char *list, const char *method)
+{
+	size_t n = strlen(method);
+	for (const char *p = list; *p;) {
+		p += strspn(p, ", ");
+		size_t k = strcspn(p, ",");
+		if (k == n && !memcmp(p, method, n))
+			return true;
+		p += k;
+	}
+	return false;
+}
+
+int http_route_for_method(int route, const char *method, bool editing, char *allow, size_t allow_size)
+{
+	const char *pattern = http_routes[route].pattern;
+	const char *m = strcmp(method, "HEAD") ? method : "GET";
+	int found = -1;
+	size_t used = 0;
+	allow[0] = '\0';
+	for (size_t i = (size_t)route; i < http_nroutes; i++) {
+		const struct http_route *rt = &http_routes[i];
+		if (strcmp(rt->pattern, pattern) != 0)
+			continue;
+		if (!editing && (http_route_traits_of(rt)->flags & HTTP_RF_WRITE))
+			continue;
+		if (found < 0 && names_method(rt->methods, m))
+			found = (int)i;
+		int w = snprintf(allow + used, allow_size - used, "%s%s", used ? ", " : "", rt->methods);
+		if (w > 0 && (size_t)w < allow_size - used)
+			used += (size_t)w;
+	}
+	return found;
 }
 
 bool http_always_costly(const struct http_ctx *c)

@@ -82,8 +82,9 @@
 /* Connections of the metrics listener (operators' scrapers) at most. */
 #define OPS_MAX_CONNECTIONS 64
 /* A request whose announced body is larger than this is answered at once
- * and its connection closed, instead of reading a body no route takes. */
-#define BODY_DISCARD_MAX (64 * 1024)
+ * and its connection closed, instead of reading a body it cannot have
+ * (a write's largest is HTTP_MAX_BODY, no other route takes one). */
+#define BODY_DISCARD_MAX HTTP_MAX_BODY
 /* The first request line the door lets through: a target of HTTP_MAX_URI
  * bytes with the longest method and the version around it. */
 #define REQUEST_LINE_SLACK 64
@@ -141,6 +142,8 @@ struct request {
 	size_t bad_at;   /* at which byte */
 	char *raw_path;  /* the target's path as sent, up to '?' */
 	struct job *job; /* an expensive request's, from suspension to its answer */
+	struct buf body; /* a write's body, at most HTTP_MAX_BODY bytes kept */
+	bool body_over;  /* it had more (or announced more): 413 */
 	/* What a reused prepared answer points into, held until libmicrohttpd
 	 * has sent it (request_completed). */
 	void (*hold_release)(void *arg);
@@ -223,6 +226,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	atomic_fetch_add(&l->s->completed, 1);
 	if (rq->hold_release)
 		rq->hold_release(rq->hold_arg);
+	buf_free(&rq->body);
 	free(rq->raw_path);
 	free(rq->target);
 	free(rq);
@@ -378,6 +382,29 @@ static void base_url(const struct http_server *s, struct MHD_Connection *conn, c
 
 /* --- routing a request -------------------------------------------------- */
 
+/* Refuses a request whose query string carries what looks like a
+ * credential: a URL is written into access logs, proxy logs, browser
+ * history and Referer headers, so a key there is a key leaked, and
+ * taking it would teach clients to send it so (RFC 6750 §2.3 allows it
+ * only as a last resort; here it is never taken).  The value is not
+ * repeated in the answer.  True when there is none; else false with the
+ * 400 in r. */
+static bool query_credentials_ok(const struct http_ctx *c, struct http_response *r)
+{
+	static const char *const names[] = {"access_token", "token", "key", "api_key", "apikey", "bearer"};
+	for (int i = 0; i < c->nparams; i++)
+		for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+			if (!strcasecmp(c->params[i].key, names[k])) {
+				http_problem(
+				    r, 400,
+				    "query parameter '%s' looks like a credential: keys are taken only in "
+				    "the Authorization header (Bearer), never in a URL",
+				    names[k]);
+				return false;
+			}
+	return true;
+}
+
 static void exchange_init(struct exchange *x)
 {
 	memset(x, 0, sizeof *x);
@@ -452,27 +479,48 @@ static bool exchange_begin(struct listener *l, struct MHD_Connection *conn, cons
 		http_problem(r, 404, "no resource at '%.200s'", url);
 		return false;
 	}
+	/* The route of the method among those of the path; without --edit
+	 * the write routes are not there (405, not 403: no key would help). */
+	char allow[HTTP_ALLOW_MAX];
+	int k = http_route_for_method(x->route, method, s->cfg.editor != NULL, allow, sizeof allow);
 	if (!strcmp(method, "OPTIONS")) {
 		/* CORS preflight (Fetch standard): the methods this resource takes. */
 		r->status = 204;
-		http_add_header(r, "Allow", rt->methods);
+		http_add_header(r, "Allow", allow);
 		if (!(flags & HTTP_RF_PRIVATE)) {
-			http_add_header(r, "Access-Control-Allow-Methods", rt->methods);
-			http_add_header(r, "Access-Control-Allow-Headers", "Accept, If-None-Match");
+			http_add_header(r, "Access-Control-Allow-Methods", allow);
+			http_add_header(r, "Access-Control-Allow-Headers",
+			                s->cfg.editor
+			                    ? "Accept, If-None-Match, Authorization, Content-Type, If-Match"
+			                    : "Accept, If-None-Match");
 		}
 		return false;
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		http_problem(r, 405, "method %.20s is not allowed on %.200s; allowed: %s", method, url,
-		             rt->methods);
-		http_add_header(r, "Allow", rt->methods);
+	if (k < 0) {
+		http_problem(
+		    r, 405, "method %.20s is not allowed on %.200s; allowed: %s%s", method, url, allow,
+		    s->cfg.editor || strcmp(allow, rt->methods) ? "" : " (writes need serve --edit)");
+		http_add_header(r, "Allow", allow);
 		return false;
 	}
+	x->route = k;
+	rt = &http_routes[k];
 	struct param_collect pc = {.c = c};
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_param, &pc);
 	if (pc.overflow) {
 		http_problem(r, 400, "more than %d query parameters", HTTP_MAX_PARAMS);
 		return false;
+	}
+	if (!query_credentials_ok(c, r))
+		return false;
+	if (s->traits[k]->flags & HTTP_RF_WRITE) {
+		if (rq->body_over) {
+			http_problem(r, 413, "the request body is larger than %d bytes", HTTP_MAX_BODY);
+			return false;
+		}
+		c->body = rq->body.data ? rq->body.data : "";
+		c->body_len = rq->body.len;
+		c->client = client_of(s, conn);
 	}
 	base_url(s, conn, x->base, sizeof x->base);
 	c->base_url = x->base;
@@ -690,6 +738,13 @@ static enum MHD_Result send_response(struct http_server *s, struct MHD_Connectio
 
 /* --- request framing ------------------------------------------------------- */
 
+/* The methods of writes, whose bodies the server reads when it takes
+ * writes (serve --edit); otherwise it answers them before their body. */
+static bool method_takes_body(const char *method)
+{
+	return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH");
+}
+
 struct framing {
 	int te, cl;           /* Transfer-Encoding and Content-Length lines */
 	const char *te_value; /* the first of each */
@@ -720,7 +775,8 @@ static enum MHD_Result collect_framing(void *cls, enum MHD_ValueKind kind, const
  * not understand is a 501 (libmicrohttpd would read "identity" as a body
  * ending with the connection, and hang); §6.3: Transfer-Encoding with
  * Content-Length, or Content-Lengths that differ, are refused. */
-static bool framing_refused(struct MHD_Connection *conn, struct http_response *r, bool *large_body)
+static bool framing_refused(struct MHD_Connection *conn, struct http_response *r, bool takes_body,
+                            bool *large_body)
 {
 	struct framing f = {0};
 	MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_framing, &f);
@@ -742,7 +798,9 @@ static bool framing_refused(struct MHD_Connection *conn, struct http_response *r
 		http_problem(r, 400, "Content-Length lines that disagree are refused (RFC 9112 §6.3)");
 		return true;
 	}
-	*large_body = f.te || (f.cl && strtoull(f.cl_value, NULL, 10) > BODY_DISCARD_MAX);
+	/* A write's chunked body is read (and cut at HTTP_MAX_BODY); any
+	 * other request's is answered before it. */
+	*large_body = (f.te && !takes_body) || (f.cl && strtoull(f.cl_value, NULL, 10) > BODY_DISCARD_MAX);
 	return false;
 }
 
@@ -779,7 +837,6 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
                                       const char *method, const char *version, const char *upload_data,
                                       size_t *upload_data_size, void **con_cls)
 {
-	(void)upload_data;
 	struct listener *l = cls;
 	struct http_server *s = l->s;
 	struct request *rq = *con_cls;
@@ -802,7 +859,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		struct exchange x;
 		exchange_init(&x);
 		bool large = false;
-		if (framing_refused(conn, &x.r, &large)) {
+		if (framing_refused(conn, &x.r, s->cfg.editor && method_takes_body(method), &large)) {
 			/* answered now: libmicrohttpd closes the connection after */
 			atomic_fetch_add(&s->refused_framing, 1);
 			enum MHD_Result ret = send_response(s, conn, rq, &x.r, -1);
@@ -811,12 +868,23 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 			return ret;
 		}
 		exchange_free(&x);
-		if (large) /* answered before the body, which is never read */
+		if (large) { /* answered before the body, which is never read */
+			rq->body_over = true;
 			return serve(l, conn, url, method, rq);
+		}
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		/* No route takes a body: discard it, then answer (405). */
+		/* Kept up to the limit for a write, whose route reads it; the
+		 * rest, and any other request's, is discarded (then 413 or 405). */
+		if (s->cfg.editor && method_takes_body(method) && !rq->body_over) {
+			if (rq->body.len + *upload_data_size <= HTTP_MAX_BODY)
+				buf_append(&rq->body, upload_data, *upload_data_size);
+			else {
+				rq->body_over = true;
+				buf_free(&rq->body);
+			}
+		}
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -871,6 +939,22 @@ static void write_connection_metrics(void *arg, struct buf *out)
 	if (s->door) /* gone once a stop has begun */
 		http_door_get_stats(s->door, &ds);
 	http_pool_get_stats(s->pool, &ps);
+	if (s->cfg.editor) {
+		struct editor_stats es;
+		editor_stats(s->cfg.editor, &es);
+		metric(out, "mapsvc_edit_writes_total", "counter",
+		       "Changes committed through Part 4 writes.");
+		buf_printf(out, "mapsvc_edit_writes_total %llu\n", es.writes);
+		metric(out, "mapsvc_edit_rebuilds_total", "counter",
+		       "Generations built to make changes live (a burst of writes shares one).");
+		buf_printf(out, "mapsvc_edit_rebuilds_total %llu\n", es.rebuilds);
+		metric(out, "mapsvc_edit_auth_failures_total", "counter",
+		       "Write attempts with an unknown key, and those refused by the failure limit.");
+		buf_printf(out,
+		           "mapsvc_edit_auth_failures_total{result=\"unknown_key\"} %llu\n"
+		           "mapsvc_edit_auth_failures_total{result=\"limited\"} %llu\n",
+		           es.auth_fails, es.limited);
+	}
 	metric(out, "mapsvc_connections_open", "gauge", "Connections open on the main listener.");
 	buf_printf(out, "mapsvc_connections_open %zu\n", st.open);
 	metric(out, "mapsvc_connections_total", "counter", "Connections accepted, or refused by a limit.");

@@ -351,6 +351,13 @@ static enum ms_status geojson_feature(struct jsonw *w, const struct site *s, str
 	return st;
 }
 
+enum ms_status ingest_export_feature(const struct site *s, struct buf *out, struct ms_error *err)
+{
+	struct jsonw w;
+	jw_init(&w, out);
+	return geojson_feature(&w, s, err);
+}
+
 enum ms_status ingest_export_geojson(const struct site_set *set, struct buf *out, struct ms_error *err)
 {
 	/* One feature a line: diffs of two exports show the sites that changed. */

@@ -39,8 +39,11 @@ static bool id_text(const json_t *v, char *out, size_t size)
 	return false;
 }
 
-static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size_t n, struct ms_error *err)
+enum ms_status ingest_feature_row(const json_t *f, struct ingest_row *row, char id[INGEST_ID_BUF],
+                                  char **extra_text, struct ms_error *err)
 {
+	*extra_text = NULL;
+	memset(row, 0, sizeof *row);
 	if (!json_is_object(f))
 		return ms_fail(err, MS_EDATA, "not a JSON object");
 	const char *type = json_string_value(json_object_get(f, "type"));
@@ -68,9 +71,10 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 	if (props && !json_is_null(props) && !json_is_object(props))
 		return ms_fail(err, MS_EDATA, "properties is not an object");
 
-	char id[INGEST_MAX_ID + 2] = "", pid[INGEST_MAX_ID + 2] = "";
+	char pid[INGEST_ID_BUF] = "";
+	id[0] = '\0';
 	const json_t *fid = json_object_get(f, "id"), *ppid = json_object_get(props, "id");
-	if (fid && !id_text(fid, id, sizeof id))
+	if (fid && !id_text(fid, id, INGEST_ID_BUF))
 		return ms_fail(err, MS_EDATA, "id must be a string or an integer of at most %d bytes",
 		               INGEST_MAX_ID);
 	if (ppid && !json_is_null(ppid) && !id_text(ppid, pid, sizeof pid))
@@ -81,10 +85,11 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 		return ms_fail(err, MS_EDATA, "no id (neither the feature's \"id\" nor properties.id)");
 	if (fid && ppid && !json_is_null(ppid) && strcmp(id, pid) != 0)
 		return ms_fail(err, MS_EDATA, "id '%s' and properties.id '%s' differ", id, pid);
+	if (!fid)
+		memcpy(id, pid, sizeof pid);
 
-	struct ingest_row row = {0};
-	struct site *s = &row.site;
-	s->field[SITE_ID] = fid ? id : pid;
+	struct site *s = &row->site;
+	s->field[SITE_ID] = id;
 	s->lon = json_number_value(json_array_get(coords, 0));
 	s->lat = json_number_value(json_array_get(coords, 1));
 
@@ -103,8 +108,8 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 				json_decref(extra);
 				return ms_fail(err, MS_EDATA, "property %s must be a number", key);
 			}
-			row.has_uncertainty = true;
-			row.uncertainty_m = json_number_value(v);
+			row->has_uncertainty = true;
+			row->uncertainty_m = json_number_value(v);
 			continue;
 		}
 		if (fi >= 0 || strcmp(key, SITE_COLUMN_QUALITY) == 0) {
@@ -124,16 +129,25 @@ static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size
 			if (fi >= 0)
 				s->field[fi] = json_string_value(v);
 			else
-				row.quality = json_string_value(v);
+				row->quality = json_string_value(v);
 		} else if (strcmp(key, "lat") != 0 && strcmp(key, "lon") != 0) {
 			/* lat/lon are the model's coordinates: the geometry gives them. */
 			json_object_set(extra, key, v);
 		}
 	}
-	char *extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	*extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(extra);
-	s->extra = extra_text;
-	enum ms_status st = ingest_batch_add(b, &row, n + 1, err);
+	s->extra = *extra_text;
+	return MS_OK;
+}
+
+static enum ms_status read_feature(struct ingest_batch *b, const json_t *f, size_t n, struct ms_error *err)
+{
+	struct ingest_row row;
+	char id[INGEST_ID_BUF], *extra_text;
+	enum ms_status st = ingest_feature_row(f, &row, id, &extra_text, err);
+	if (st == MS_OK)
+		st = ingest_batch_add(b, &row, n + 1, err);
 	free(extra_text);
 	return st;
 }

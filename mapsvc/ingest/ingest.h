@@ -88,4 +88,35 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
                                        struct buf *out, struct ms_error *err);
 enum ms_status ingest_export_geojson(const struct site_set *set, struct buf *out, struct ms_error *err);
 
+/* One site as one GeoJSON Feature, exactly as ingest_export_geojson
+ * writes each (the audit log's before and after, the base of a merge
+ * patch). */
+enum ms_status ingest_export_feature(const struct site *s, struct buf *out, struct ms_error *err);
+
+/*
+ * The bodies of OGC API - Features Part 4 writes (feature.c), parsed as
+ * strictly as a file: at most INGEST_BODY_MAX bytes, UTF-8 (jansson
+ * refuses ill-formed text), no NUL, no duplicate member.
+ *   INGEST_BODY_FEATURE: a GeoJSON Feature (create, replace), read as the
+ *   GeoJSON reader reads a feature;
+ *   INGEST_BODY_MERGE_PATCH: a JSON merge patch (RFC 7396) applied to
+ *   the Feature ingest_export_feature writes of *before: members set to
+ *   null are removed (a field of the model becomes empty, the position
+ *   quality and radius derived again), objects merged, anything else
+ *   replaced (so a position is a whole "coordinates" array).
+ * The result is validated by ingest_row_validate with positions in cs,
+ * the one rule of what a site is.  When id is not NULL (replace, update)
+ * the result must have that id (a body may leave it out).  On success the
+ * site is added to into (its strings copied there) and *out points at
+ * it.  Errors: MS_EUSAGE when the body is not JSON of the right shape
+ * (not an object, not UTF-8, a duplicate member, too large), MS_EDATA
+ * when it is but is no valid site; the message says why and where (a
+ * JSON error's line and column, or the property).
+ */
+#define INGEST_BODY_MAX ((size_t)64 * 1024)
+enum ingest_body_kind { INGEST_BODY_FEATURE, INGEST_BODY_MERGE_PATCH };
+enum ms_status ingest_feature_body(const char *data, size_t len, enum ingest_body_kind kind, const char *id,
+                                   const struct site *before, enum coordsys cs, struct site_set *into,
+                                   const struct site **out, struct ms_error *err);
+
 #endif

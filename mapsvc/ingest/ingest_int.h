@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "ingest.h"
 
 /* Inputs larger than this are refused before anything is parsed: a million
@@ -54,6 +56,18 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, 
 
 /* Appends every site of the batch to into (the set given to init). */
 void ingest_batch_commit(struct ingest_batch *b, struct site_set *into);
+
+/* A buffer for an id as ingest_feature_row writes it. */
+#define INGEST_ID_BUF (INGEST_MAX_ID + 2)
+
+/* Reads one GeoJSON Feature (jansson's f) into *row as the GeoJSON reader
+ * reads each feature (geojson.c's top comment): the id into id, the
+ * other fields borrowed from f, the extra properties as a new JSON text
+ * in *extra_text (free it, also on failure; NULL when none was made).
+ * Not validated: ingest_row_validate does that.  MS_EDATA with the reason
+ * alone; the caller says where. */
+enum ms_status ingest_feature_row(const json_t *f, struct ingest_row *row, char id[INGEST_ID_BUF],
+                                  char **extra_text, struct ms_error *err);
 
 /* 1-based line of byte offset off. */
 size_t ingest_line_of(const char *data, size_t off);

@@ -238,14 +238,39 @@ const char *mapservice_tiles_from(const struct mapservice_gen *g)
 
 /* -------------------------------------------------------- generations */
 
-static struct mapservice_gen *gen_new(struct snapshot *snap, struct styleset *set)
+/* A style set shared by the generations that draw with it: a reload
+ * makes a new one, a change of the sites keeps the current one. */
+struct mapservice_looks {
+	struct styleset *set;
+	struct ms_ref refs;
+};
+
+static struct mapservice_looks *looks_new(struct styleset *set)
+{
+	struct mapservice_looks *l = xcalloc(1, sizeof *l);
+	l->set = set;
+	ms_ref_init(&l->refs);
+	return l;
+}
+
+static void looks_release(struct mapservice_looks *l)
+{
+	if (!l || !ms_ref_put(&l->refs))
+		return;
+	styleset_free(l->set);
+	free(l);
+}
+
+/* A generation of snap and looks (a reference to each is taken). */
+static struct mapservice_gen *gen_new(struct snapshot *snap, struct mapservice_looks *looks)
 {
 	struct mapservice_gen *g = xcalloc(1, sizeof *g);
 	ms_ref_init(&g->refs_);
 	g->snap = snapshot_retain(snap);
-	g->set_ = set;
-	if (set)
-		g->styles = styleset_styles(set, &g->nstyles);
+	ms_ref_get(&looks->refs);
+	g->looks_ = looks;
+	if (looks->set)
+		g->styles = styleset_styles(looks->set, &g->nstyles);
 	g->def = mapservice_style(g, MAPSERVICE_DEFAULT_STYLE);
 	if (!g->def && g->nstyles)
 		g->def = &g->styles[0];
@@ -260,7 +285,7 @@ void mapservice_release(struct mapservice_gen *g)
 		return;
 	tile_map_release(g->map); /* before the styles it borrows */
 	pre_free(g->pre_);
-	styleset_free(g->set_);
+	looks_release(g->looks_);
 	snapshot_release(g->snap);
 	free(g);
 }
@@ -280,22 +305,60 @@ const struct style *mapservice_style(const struct mapservice_gen *g, const char 
 	return style_find(g->styles, g->nstyles, name);
 }
 
-/* Makes g current; the old generation goes with its last request. */
-static void install(struct mapservice *ms, struct mapservice_gen *g)
+/* Makes g current unless expected is given and is no longer current
+ * (then g is released and false returned); the old generation goes with
+ * its last request. */
+static bool swap_in(struct mapservice *ms, struct mapservice_gen *g, const struct mapservice_gen *expected)
 {
 	pthread_mutex_lock(&ms->gen_mu);
 	struct mapservice_gen *old = ms->cur;
+	if (expected && old != expected) {
+		pthread_mutex_unlock(&ms->gen_mu);
+		mapservice_release(g);
+		return false;
+	}
 	g->serial = ++ms->serial;
 	ms->cur = g;
 	pthread_mutex_unlock(&ms->gen_mu);
 	if (old)
 		atomic_fetch_add(&ms->reloads, 1);
 	mapservice_release(old); /* requests still on it hold their own references */
+	return true;
 }
 
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
 {
-	install(ms, gen_new(snap, set));
+	struct mapservice_looks *looks = looks_new(set);
+	swap_in(ms, gen_new(snap, looks), NULL);
+	looks_release(looks); /* the generation holds its own */
+}
+
+enum ms_status mapservice_apply(struct mapservice *ms, const struct snapshot_change *ch, size_t n,
+                                struct ms_error *err)
+{
+	for (;;) {
+		struct mapservice_gen *cur = mapservice_acquire(ms);
+		if (!cur)
+			return ms_fail(err, MS_EUSAGE, "map service: no generation to change");
+		struct snapshot *snap = snapshot_with_changes(cur->snap, ch, n, err);
+		if (!snap) {
+			mapservice_release(cur);
+			return err->status;
+		}
+		struct mapservice_gen *g = gen_new(snap, cur->looks_);
+		snapshot_release(snap); /* the generation holds its own */
+		/* a store seeded from the old data is not used for the new
+		 * (pre_match); one that cannot be read now is simply not used */
+		struct ms_error perr;
+		if (ms->cfg.tiles_from)
+			pre_open(g, ms->cfg.tiles_from, &perr);
+		/* A reload made another generation current meanwhile: the
+		 * changes go onto that one instead, so neither is lost. */
+		bool done = swap_in(ms, g, cur);
+		mapservice_release(cur);
+		if (done)
+			return MS_OK;
+	}
 }
 
 static uint64_t now_ns(void)
@@ -351,13 +414,15 @@ static enum ms_status load(struct mapservice *ms, struct ms_error *err)
 		styleset_free(set);
 		return err->status;
 	}
-	struct mapservice_gen *g = gen_new(snap, set);
+	struct mapservice_looks *looks = looks_new(set);
+	struct mapservice_gen *g = gen_new(snap, looks);
+	looks_release(looks);   /* the generation holds its own */
 	snapshot_release(snap); /* the generation holds its own */
 	if (ms->cfg.tiles_from && pre_open(g, ms->cfg.tiles_from, err) != MS_OK) {
 		mapservice_release(g);
 		return err->status;
 	}
-	install(ms, g);
+	swap_in(ms, g, NULL);
 	return MS_OK;
 }
 
@@ -573,13 +638,18 @@ enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservic
 	uint64_t subset = t->subset_key ? XXH3_64bits(t->subset_key, strlen(t->subset_key)) | 1 : 0;
 	struct tcache_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
 	                         (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs, subset};
-	/* Equal keys, equal bytes: the encoder writes no timestamps. */
-	uint64_t words[5] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
-	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
-	*tag = XXH3_64bits(words, sizeof words);
 	struct fill_job job = {ms, g, t, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
-	return tcache_get(ms->cache, &key, fill_tile, &job, out, hit, err);
+	enum ms_status st = tcache_get(ms->cache, &key, fill_tile, &job, out, hit, err);
+	if (st != MS_OK)
+		return st;
+	/* From the bytes (header): hashing a tile of a few kilobytes takes
+	 * well under a microsecond, next to the cache lookup. */
+	uint64_t words[5] = {XXH3_64bits((*out)->data, (*out)->len), key.style_version,
+	                     ((uint64_t)key.x << 32) | key.y,
+	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
+	*tag = XXH3_64bits(words, sizeof words);
+	return MS_OK;
 }
 
 /* --------------------------------------------------------------- seed */

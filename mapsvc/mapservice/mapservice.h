@@ -79,12 +79,13 @@ struct mapservice_gen {
 	struct tile_map *map;      /* the layouts of snap in these styles */
 	unsigned long long serial; /* 1 for the first generation, then one more per reload */
 	/* private */
-	struct styleset *set_;
-	struct mapservice_pre *pre_; /* the --tiles-from store as this generation uses it */
+	struct mapservice_looks *looks_; /* the styles' owner, shared with other generations */
+	struct mapservice_pre *pre_;     /* the --tiles-from store as this generation uses it */
 	struct ms_ref refs_;
 };
 
 struct mapservice;
+struct mapservice_looks;
 
 /* A service with no generation yet (load one with mapservice_load).  The
  * config's strings are borrowed for the service's lifetime. */
@@ -110,6 +111,16 @@ const char *mapservice_tiles_from(const struct mapservice_gen *g);
  * now on; NULL: no styles) current: a source other than the config's
  * paths (tests, fuzzers). */
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set);
+
+/* Makes current a generation of the current one's sites with the n
+ * changes applied (snapshot_with_changes) and the same styles: how an
+ * edit goes live.  Built beside the current generation, which goes on
+ * serving; if a reload swaps another in meanwhile, the changes are
+ * applied to that one instead.  Tiles: the new data version misses the
+ * cache once per tile, and a tile whose bytes did not change keeps its
+ * tag (mapservice_tile), so caches revalidating it get a 304. */
+enum ms_status mapservice_apply(struct mapservice *ms, const struct snapshot_change *ch, size_t n,
+                                struct ms_error *err);
 
 /* The current generation, retained for the caller (NULL before the first
  * load); mapservice_release it when done. */
@@ -140,8 +151,11 @@ struct mapservice_tile {
 
 /* The encoded PNG of tile t of g, from the cache or rendered into it (a
  * reference for the caller: tcache_blob_release it).  *tag identifies the
- * bytes: equal tags, equal bytes, as long as the service runs (the
- * address and the data and style versions, hashed), for a strong ETag.
+ * bytes, for a strong ETag: a hash of the bytes themselves with the
+ * style's version and the address (scale, system and filter included), not
+ * of the data version, so
+ * that a tile an edit did not touch keeps its tag across the edit (a
+ * cache revalidating it gets a 304) and one it touched gets a new one.
  * MS_EUSAGE when the address is not in the grid; the renderer's errors. */
 enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_gen *g,
                                const struct mapservice_tile *t, struct tcache_blob **out, uint64_t *tag,

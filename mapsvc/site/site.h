@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum site_category {
 	CAT_MEMORIAL_HALL,
@@ -194,6 +195,13 @@ void site_set_reserve(struct site_set *set, size_t n);
 /* Sorts by id (bytewise), the canonical order: snapshot indices follow it,
  * so breaking ties "by id" is breaking them by index. */
 void site_set_sort_by_id(struct site_set *set);
+
+/* A 64-bit hash (XXH3) of everything a site holds: its text fields, its
+ * position's IEEE-754 bytes, its quality and radius, its extra
+ * properties.  Equal sites give equal hashes on one machine; any change
+ * gives another (but for a 2^-64 chance), so it is an item's strong ETag
+ * and what a write's If-Match is compared with. */
+uint64_t site_hash(const struct site *s);
 
 /* True when lat/lon are finite and within [-90,90] x [-180,180]. */
 bool site_coord_valid(double lat, double lon);

@@ -190,6 +190,14 @@ static bool distinct_params(const struct snapshot_opts *o, const struct cluster_
 	return true;
 }
 
+static bool sorted_by_id(const struct site_set *set)
+{
+	for (size_t i = 1; i < set->n; i++)
+		if (strcmp(set->v[i - 1].field[SITE_ID], set->v[i].field[SITE_ID]) >= 0)
+			return false;
+	return true;
+}
+
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
 {
 	const struct cluster_params *params[SNAPSHOT_MAX_CLUSTERS];
@@ -198,7 +206,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		site_set_free(set);
 		return NULL;
 	}
-	site_set_sort_by_id(set);
+	if (!sorted_by_id(set)) /* a changed snapshot's copy is already */
+		site_set_sort_by_id(set);
 	struct hours **hours = parse_hours(set, err);
 	if (!hours) {
 		site_set_free(set);
@@ -404,4 +413,62 @@ bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
 	}
 	memcpy(b, x->bounds[cs], sizeof x->bounds[cs]);
 	return true;
+}
+
+/* ---- a snapshot from another plus changes -------------------------------
+ *
+ * The changes are sorted by id (stably, so that of several changes of one
+ * id the last one wins) and merged with the base's sorted sites into a
+ * new set, already in id order; then every index is built again from it,
+ * as snapshot_new_with builds them.  Measured with tests/bench/edit_live.py
+ * on 2 shared cores, a write answered once live: 0.9 to 1.5 s at 100,000
+ * sites, 6.6 to 10 s at a million -- the whole build of a snapshot (the
+ * name index, the cluster hierarchies, the spatial index, the hash) less
+ * the database read, since a change is cheap and a copy is a memcpy and a
+ * string copy per site.  A burst of 8 writes at once took 1.3 s and 12 s:
+ * they share rebuilds (editor/).  Below a second at a million needs the
+ * indexes patched instead of rebuilt: the spatial index's cell lists and
+ * the name index's postings of the one site, and the hierarchies' path of
+ * it, all of which are arrays built for reading today. */
+
+static int cmp_change(const void *a, const void *b)
+{
+	const struct snapshot_change *x = *(const struct snapshot_change *const *)a;
+	const struct snapshot_change *y = *(const struct snapshot_change *const *)b;
+	int c = strcmp(x->id, y->id);
+	/* stable: the array order of equal ids, which are pointers into one array */
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch,
+                                       size_t n, struct ms_error *err)
+{
+	const struct snapshot_change **order = xmalloc((n ? n : 1) * sizeof *order);
+	for (size_t i = 0; i < n; i++)
+		order[i] = &ch[i];
+	qsort(order, n, sizeof *order, cmp_change);
+	struct site_set *set = site_set_new();
+	site_set_reserve(set, base->n + n);
+	size_t i = 0, k = 0;
+	while (i < base->n || k < n) {
+		/* the last change of this id, when the next change is one */
+		while (k + 1 < n && !strcmp(order[k]->id, order[k + 1]->id))
+			k++;
+		int c = i == base->n ? 1 : k == n ? -1 : strcmp(base->sites[i].field[SITE_ID], order[k]->id);
+		if (c < 0) {
+			site_set_add(set, &base->sites[i++]);
+			continue;
+		}
+		if (order[k]->after)
+			site_set_add(set, order[k]->after);
+		if (c == 0)
+			i++; /* replaced or deleted */
+		k++;
+	}
+	free(order);
+	struct cluster_params params[SNAPSHOT_MAX_CLUSTERS];
+	for (size_t h = 0; h < base->nclusters_; h++)
+		params[h] = cluster_get_params(base->clusters_[h]);
+	struct snapshot_opts o = {params, base->nclusters_};
+	return snapshot_new_with(set, &o, err);
 }

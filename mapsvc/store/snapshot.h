@@ -85,6 +85,19 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 struct snapshot *snapshot_load(const char *db_path, struct ms_error *err);
 /* store_load + snapshot_new_with. */
 struct snapshot *snapshot_load_with(const char *db_path, const struct snapshot_opts *o, struct ms_error *err);
+/* A change to one site: the site after it (its id is id), or NULL when
+ * the site id is deleted. */
+struct snapshot_change {
+	const char *id;
+	const struct site *after;
+};
+/* A new snapshot: base's sites with the n changes applied in order (a
+ * later change of one id wins), with the hierarchies base was built with.
+ * base is unchanged, so readers of it go on undisturbed: the sites are
+ * copied and the indexes rebuilt from the copy (snapshot.c says what that
+ * costs).  Strings of the changes are copied. */
+struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch,
+                                       size_t n, struct ms_error *err);
 struct snapshot *snapshot_retain(struct snapshot *s);
 void snapshot_release(struct snapshot *s);
 /* The site with this id, or NULL (binary search). */

@@ -414,7 +414,6 @@ static void remove_side_files(const char *path)
 #define LOCK_WAIT_MS (10 * 60 * 1000)
 #define LOCK_POLL_MS 50
 #define NS_PER_MS 1000000L
-#define LOCK_SUFFIX ".lock"
 #define TEMP_INFIX ".import-"
 
 /* The path of the lock of db_path: beside the file it names, symbolic
@@ -423,7 +422,7 @@ static void lock_path_of(const char *db_path, char *out, size_t size)
 {
 	char real[PATH_MAX];
 	if (realpath(db_path, real)) {
-		snprintf(out, size, "%s" LOCK_SUFFIX, real);
+		snprintf(out, size, "%s" STORE_LOCK_SUFFIX, real);
 		return;
 	}
 	/* not there yet: its folder's real path and its name */
@@ -431,9 +430,9 @@ static void lock_path_of(const char *db_path, char *out, size_t size)
 	snprintf(d, sizeof d, "%s", db_path);
 	snprintf(b, sizeof b, "%s", db_path);
 	if (realpath(dirname(d), real))
-		snprintf(out, size, "%s/%s" LOCK_SUFFIX, real, basename(b));
+		snprintf(out, size, "%s/%s" STORE_LOCK_SUFFIX, real, basename(b));
 	else
-		snprintf(out, size, "%s" LOCK_SUFFIX, db_path);
+		snprintf(out, size, "%s" STORE_LOCK_SUFFIX, db_path);
 }
 
 /* True when name is base + ".import-" DIGITS "-" DIGITS, with nothing
@@ -461,7 +460,8 @@ static bool is_leftover(const char *name, const char *base)
 static void remove_leftovers(const char *lock_path)
 {
 	char target[PATH_MAX], d[PATH_MAX], b[PATH_MAX];
-	snprintf(target, sizeof target, "%.*s", (int)(strlen(lock_path) - strlen(LOCK_SUFFIX)), lock_path);
+	snprintf(target, sizeof target, "%.*s", (int)(strlen(lock_path) - strlen(STORE_LOCK_SUFFIX)),
+	         lock_path);
 	snprintf(d, sizeof d, "%s", target);
 	snprintf(b, sizeof b, "%s", target);
 	const char *folder = dirname(d), *base = basename(b);
@@ -478,10 +478,7 @@ static void remove_leftovers(const char *lock_path)
 	closedir(dir);
 }
 
-/* Takes the import lock of db_path, waiting for another import to end;
- * *fd is the lock's descriptor (unlock_import releases it). */
-static enum ms_status lock_import(const char *db_path, char *lock_path, size_t size, int *fd,
-                                  struct ms_error *err)
+enum ms_status store_lock(const char *db_path, char *lock_path, size_t size, int *fd, struct ms_error *err)
 {
 	lock_path_of(db_path, lock_path, size);
 	struct timespec poll = {.tv_sec = 0, .tv_nsec = LOCK_POLL_MS * NS_PER_MS};
@@ -530,7 +527,7 @@ static enum ms_status lock_import(const char *db_path, char *lock_path, size_t s
 	}
 }
 
-static void unlock_import(const char *lock_path, int fd)
+void store_unlock(const char *lock_path, int fd)
 {
 	/* Removed while still held, so that no one locks it in between. */
 	unlink(lock_path);
@@ -543,13 +540,13 @@ static enum ms_status import_locked(const char *db_path, const struct site_set *
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
                             struct ms_error *err)
 {
-	char lock_path[PATH_MAX + sizeof LOCK_SUFFIX];
+	char lock_path[STORE_LOCK_PATH_MAX];
 	int lock = -1;
-	enum ms_status rs = lock_import(db_path, lock_path, sizeof lock_path, &lock, err);
+	enum ms_status rs = store_lock(db_path, lock_path, sizeof lock_path, &lock, err);
 	if (rs != MS_OK)
 		return rs;
 	rs = import_locked(db_path, sites, replace, imported, err);
-	unlock_import(lock_path, lock);
+	store_unlock(lock_path, lock);
 	return rs;
 }
 

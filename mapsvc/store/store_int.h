@@ -11,6 +11,9 @@
 #ifndef MS_STORE_INT_H
 #define MS_STORE_INT_H
 
+#include <limits.h>
+#include <pthread.h>
+#include <sys/types.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 
@@ -77,5 +80,41 @@ enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_e
  */
 enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site *s, char **owned,
                               struct ms_error *err);
+
+/*
+ * The lock of a database's writers (store.c's top comment): an import
+ * holds it for its whole copy-and-rename, an edit (edit.c) for its one
+ * transaction, so that neither loses the other's work -- an edit made to
+ * the old file while an import copied it would vanish with the rename,
+ * and an import copying a file half way through an edit would copy an
+ * old state.  flock(2) on DB.lock beside the database; store_lock waits
+ * for the holder (at most ten minutes) and writes its path into
+ * lock_path (STORE_LOCK_PATH_MAX bytes) and its descriptor into *fd, for
+ * store_unlock.
+ */
+#define STORE_LOCK_SUFFIX ".lock"
+#define STORE_LOCK_PATH_MAX (PATH_MAX + sizeof STORE_LOCK_SUFFIX)
+/* A writer (store.h), shared by edit.c and keys.c. */
+struct store_writer {
+	pthread_mutex_t mu; /* one call at a time */
+	char *path;
+	sqlite3 *db; /* NULL until the first begin, and after a failed reopen */
+	void *cache; /* SpatiaLite's connection state */
+	dev_t dev;   /* the file db has open: an import's rename makes the path name another */
+	ino_t ino;
+	int lock_fd; /* the import lock while a write is under way, else -1 */
+	char lock_path[STORE_LOCK_PATH_MAX];
+};
+/* Starts a call on w: takes its mutex, and for a write the import lock
+ * and an immediate transaction; reopens the connection when the path
+ * names another file than the one it has open.  On failure nothing is
+ * held. */
+enum ms_status store_writer_begin(struct store_writer *w, bool write, struct ms_error *err);
+/* Ends it: commits (commit) or rolls back a write, releases what begin
+ * took.  A failed commit is rolled back and reported. */
+enum ms_status store_writer_end(struct store_writer *w, bool write, bool commit, struct ms_error *err);
+
+enum ms_status store_lock(const char *db_path, char *lock_path, size_t size, int *fd, struct ms_error *err);
+void store_unlock(const char *lock_path, int fd);
 
 #endif

@@ -18,6 +18,7 @@ SAMPLES = {
     "trusted-proxy": "10.0.0.0/8", "expensive-workers": "1", "expensive-queue": "2", "expensive-per-client": "1",
     "drain-timeout": "3", "allowed-hosts": "maps.example", "frame-ancestors": "'none'",
     "metrics-listen": "127.0.0.1:9100", "access-log": "-", "log-format": "json", "tiles-from": "/srv/seed.pmtiles",
+    "edit": "on",
 }
 FLAGLESS = {"help", "print-config"}
 
@@ -69,6 +70,14 @@ def test_flag_wins():
     assert rows["max-zoom"] == ("default", "20") and rows["log-format"] == ("default", "combined"), rows
 
 
+def test_edit_is_a_flag_and_a_variable():
+    # --edit is a flag; its variable says on or off
+    rows = print_config(["--edit"], {"MAPSVC_EDIT": "off"})
+    assert rows["edit"] == ("flag", "on"), rows
+    out = serve(["--print-config"], {"MAPSVC_EDIT": "yes"})
+    assert out.returncode == 2 and "MAPSVC_EDIT" in out.stderr, out
+
+
 def test_bad_variable_names_itself():
     out = serve(["--print-config"], {"MAPSVC_MAX_AGE": "forever"})
     assert out.returncode == 2 and "--max-age" in out.stderr and "MAPSVC_MAX_AGE" in out.stderr, out
@@ -106,5 +115,5 @@ def test_server_from_the_environment():
 
 
 if __name__ == "__main__":
-    sys.exit(run(test_every_option_has_a_variable, test_flag_wins, test_bad_variable_names_itself,
+    sys.exit(run(test_edit_is_a_flag_and_a_variable, test_every_option_has_a_variable, test_flag_wins, test_bad_variable_names_itself,
                  test_server_from_the_environment))

@@ -94,9 +94,10 @@ static void test_router(void)
 	CHECK_STR(caps[2], "2");
 	/* more segments than any route has */
 	CHECK_INT(match("/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r", caps, &nc), -1);
-	/* Every route answers GET and HEAD and has a metrics name of its own
-	 * (a shared one would be one series for two routes in /metrics), made
-	 * of what a Prometheus label value needs no escaping for. */
+	/* Every route answers GET and HEAD, or is a write of a path that
+	 * does, and has a metrics name of its own (a shared one would be one
+	 * series for two routes in /metrics), made of what a Prometheus label
+	 * value needs no escaping for. */
 	for (size_t i = 0; i < http_nroutes; i++) {
 		for (size_t j = 0; j < i; j++)
 			CHECK_MSG(strcmp(http_routes[i].name, http_routes[j].name) != 0,
@@ -105,14 +106,47 @@ static void test_router(void)
 		CHECK(strspn(http_routes[i].name, "abcdefghijklmnopqrstuvwxyz0123456789_") ==
 		      strlen(http_routes[i].name));
 		CHECK(strcmp(http_routes[i].name, "unmatched") != 0);
-		CHECK(strstr(http_routes[i].methods, "GET") != NULL);
-		CHECK(strstr(http_routes[i].methods, "HEAD") != NULL);
+		bool write = http_route_traits_of(&http_routes[i])->flags & HTTP_RF_WRITE;
+		CHECK(write || strstr(http_routes[i].methods, "GET") != NULL);
+		CHECK(write || strstr(http_routes[i].methods, "HEAD") != NULL);
+		CHECK(!write || strstr(http_routes[i].methods, "GET") == NULL);
 		CHECK(http_routes[i].name && *http_routes[i].name);
 		CHECK(http_routes[i].handler != NULL);
 	}
 }
 
 /* What the server treats specially: expensive routes and operations. */
+/* The route of a method among the routes of one path. */
+static void test_route_for_method(void)
+{
+	const char *caps[HTTP_MAX_CAPTURES];
+	int nc;
+	char allow[HTTP_ALLOW_MAX];
+	int item = match("/collections/sites/items/x", caps, &nc);
+	CHECK(item >= 0);
+	CHECK_INT(http_route_for_method(item, "GET", false, allow, sizeof allow), item);
+	CHECK_INT(http_route_for_method(item, "HEAD", true, allow, sizeof allow), item);
+	/* without editing the writes are not there */
+	CHECK_INT(http_route_for_method(item, "PATCH", false, allow, sizeof allow), -1);
+	CHECK_STR(allow, "GET, HEAD");
+	int w = http_route_for_method(item, "PATCH", true, allow, sizeof allow);
+	CHECK(w > item);
+	CHECK_STR(http_routes[w].name, "item_write");
+	CHECK_STR(allow, "GET, HEAD, PUT, PATCH, DELETE");
+	CHECK_INT(http_route_for_method(item, "DELETE", true, allow, sizeof allow), w);
+	CHECK_INT(http_route_for_method(item, "POST", true, allow, sizeof allow), -1);
+	int items = match("/collections/sites/items", caps, &nc);
+	int c = http_route_for_method(items, "POST", true, allow, sizeof allow);
+	CHECK_STR(c >= 0 ? http_routes[c].name : "", "items_write");
+	CHECK_STR(allow, "GET, HEAD, POST");
+	/* a method name is matched whole */
+	CHECK_INT(http_route_for_method(items, "POS", true, allow, sizeof allow), -1);
+	CHECK_INT(http_route_for_method(items, "GET, HEAD", true, allow, sizeof allow), -1);
+	int tiles = match("/tiles/1/0/0.png", caps, &nc);
+	CHECK_INT(http_route_for_method(tiles, "DELETE", true, allow, sizeof allow), -1);
+	CHECK_STR(allow, "GET, HEAD");
+}
+
 static void test_traits(void)
 {
 	const char *caps[4];
@@ -204,6 +238,7 @@ static void test_query_with(void)
 int main(void)
 {
 	test_router();
+	test_route_for_method();
 	test_traits();
 	test_problem();
 	test_status_of();

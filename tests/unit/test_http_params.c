@@ -427,6 +427,8 @@ static void test_api_lists_the_tables(void)
 	size_t listed = 0;
 	for (size_t i = 0; i < http_nroutes; i++) {
 		const struct http_route *rt = &http_routes[i];
+		if (http_route_traits_of(rt)->flags & HTTP_RF_WRITE)
+			continue; /* writes are not in /api's GET operations */
 		json_t *get = json_object_get(json_object_get(paths, rt->pattern), "get");
 		if (!rt->op_id) {
 			CHECK_MSG(get == NULL, "/api lists %s, not part of the API", rt->pattern);
@@ -461,6 +463,10 @@ static void test_refusals(void)
 		const struct http_route *rt = &http_routes[i];
 		const struct http_params *p = rt->params;
 		struct req q;
+		/* a write shares its path with a read, which the matcher finds
+		 * first (the method picks the write: test_http.c) */
+		if (http_route_traits_of(rt)->flags & HTTP_RF_WRITE)
+			continue;
 		concrete_path(rt, NULL, NULL, path, sizeof path);
 		CHECK_MSG(req_init(&q, path, UNKNOWN "=1") == (int)i, "%s does not route to %s", path,
 		          rt->pattern);

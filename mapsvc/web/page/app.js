@@ -53,7 +53,16 @@
       loading: '正在加载…', loaded: '已加载 {n} 个地点。', load_failed: '加载失败：{e}',
       near_result: '离{p}最近的 {n} 个地点：', lang_switch: 'English', lang_label: 'EN',
       ready: '路线单：{n} 个地点。', n_sites: '{n} 个地点', approx: '位置为近似（约 {r}）',
-      dirs: ['北', '东北', '东', '东南', '南', '西南', '西', '西北']
+      dirs: ['北', '东北', '东', '东南', '南', '西南', '西', '西北'],
+      edit: '编辑', edit_h: '编辑地点', key: '编辑密钥', key_save: '保存密钥', key_forget: '忘记密钥',
+      edit_hint: '拖动地图上的标记到地点的真实位置，或点击标记后选择“编辑”。',
+      f_name_zh: '名称（中文）', f_name_en: '名称（英文）', f_description: '简介', f_quality: '位置精度',
+      confirm: '我在现场确认了这个位置', save: '保存', cancel: '取消', edit_this: '编辑',
+      conflict: '保存前，别人已修改了这个地点。请选择保留哪个版本：', mine: '我的修改', theirs: '当前版本',
+      keep_mine: '保留我的修改', take_theirs: '采用当前版本', saved: '已保存。', moved_to: '新位置：{p}',
+      not_moved: '位置未改动。', surveyed_rule: '只有移动或在现场确认位置后，才能设为“实测”。',
+      key_needed: '请先粘贴编辑密钥。', save_failed: '保存失败：{e}',
+      q_surveyed: '实测', q_street: '街道级', q_village: '村级', q_town: '乡镇级', q_county: '县级', q_unknown: '未知'
     },
     en: {
       title: 'Red-resource map', tools: 'Tools', map: 'Map', list: 'List', near: 'Near me', plan: 'Plan',
@@ -79,7 +88,18 @@
       load_failed: 'Loading failed: {e}', near_result: 'The {n} sites nearest to {p}:',
       lang_switch: '中文', lang_label: '中', ready: 'Route sheet: {n} sites.', n_sites: '{n} sites',
       approx: 'approximate position ({r})',
-      dirs: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW']
+      dirs: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'],
+      edit: 'Edit', edit_h: 'Edit a site', key: 'Editing key', key_save: 'Keep the key', key_forget: 'Forget the key',
+      edit_hint: 'Drag a marker to where the site really is, or open a marker and choose “Edit”.',
+      f_name_zh: 'Name (Chinese)', f_name_en: 'Name (English)', f_description: 'Description',
+      f_quality: 'Position quality', confirm: 'I confirmed this position on the spot', save: 'Save',
+      cancel: 'Cancel', edit_this: 'Edit',
+      conflict: 'Someone changed this site before you saved. Choose which version to keep:',
+      mine: 'My changes', theirs: 'Current version', keep_mine: 'Keep my changes', take_theirs: 'Take the current version',
+      saved: 'Saved.', moved_to: 'New position: {p}', not_moved: 'Position unchanged.',
+      surveyed_rule: '“Surveyed” needs the position moved or confirmed on the spot.',
+      key_needed: 'Paste an editing key first.', save_failed: 'Saving failed: {e}',
+      q_surveyed: 'Surveyed', q_street: 'Street', q_village: 'Village', q_town: 'Town', q_county: 'County', q_unknown: 'Unknown'
     }
   };
 
@@ -97,7 +117,7 @@
     near: null,            /* last /nearest answer and its point */
     listToken: 0
   };
-  var map, hereMarker;
+  var map, hereMarker, overlay;
 
   function t(key, vars) {
     var s = TEXT[state.lang][key];
@@ -285,7 +305,7 @@
         names(p, 'h3'), el('p', { 'class': 'meta' }, categoryLabel(p.category)),
         approx ? el('p', { 'class': 'meta' }, approx) : null, dl,
         p.description ? el('p', { 'class': 'desc', lang: 'zh-CN', text: p.description }) : null,
-        el('div', { 'class': 'actions' }, route, chooseBox(id, p))));
+        el('div', { 'class': 'actions' }, route, chooseBox(id, p), editButton(id))));
     });
     return box;
   }
@@ -343,6 +363,8 @@
       e.setAttribute('role', 'button');
       e.setAttribute('data-key', key);
       state.markers[key] = m;
+      m.on('dragend', function () { onMarkerDragged(key, m); });
+      if (edit.on) m.dragging.enable();
     });
     labelMarkers();
   }
@@ -617,7 +639,7 @@
 
   /* --- panels, language ------------------------------------------- */
 
-  var PANELS = { 'panel-list': 'btn-list', 'panel-near': 'btn-near', 'panel-plan': 'btn-plan' };
+  var PANELS = { 'panel-list': 'btn-list', 'panel-near': 'btn-near', 'panel-plan': 'btn-plan', 'panel-edit': 'btn-edit' };
 
   function openPanel(id) {
     Object.keys(PANELS).forEach(function (p) {
@@ -628,6 +650,7 @@
     document.body.classList.add('panel-open');
     $(id).focus({ preventScroll: true });
     if (id === 'panel-list' && !$('site-list').children.length) refreshList();
+    setEditMode(id === 'panel-edit');
     setTimeout(function () { map.invalidateSize(); }, 0);
   }
   function closePanels(refocus) {
@@ -637,6 +660,7 @@
       $(PANELS[p]).setAttribute('aria-expanded', 'false');
     });
     document.body.classList.remove('panel-open');
+    setEditMode(false);
     if (was && refocus !== false) $(PANELS[was.id]).focus();
     setTimeout(function () { map.invalidateSize(); }, 0);
   }
@@ -675,7 +699,198 @@
     return /^zh\b/i.test(langs[0]) ? 'zh' : 'en';
   }
 
+  /* --- edit mode (serve --edit): a planner corrects sites ------------ *
+   * The key is pasted once and kept in this browser's local storage; it
+   * travels only as an Authorization header (never in a URL), to this
+   * server.  A save is a JSON merge patch of what changed, with the
+   * site's ETag as If-Match; a 412 means someone saved first, and the
+   * planner sees both versions and chooses.  Positions are WGS-84 in the
+   * store: on a GCJ-02 basemap a dragged marker is converted back. */
+
+  var QUALITIES = ['surveyed', 'street', 'village', 'town', 'county', 'unknown'];
+  var EDIT_FIELDS = ['name_zh', 'name_en', 'category', 'opening_hours', 'description'];
+  var KEY_STORE = 'mapsvc.editKey';
+  var edit = { on: false, id: null, etag: null, orig: null, moved: null, patch: null };
+
+  function editKey() { try { return localStorage.getItem(KEY_STORE) || ''; } catch (e) { return ''; } }
+  function setEditMode(on) {
+    edit.on = on;
+    document.body.classList.toggle('editing', on);
+    Object.keys(state.markers).forEach(function (k) {
+      var d = state.markers[k].dragging;
+      if (d) { if (on) d.enable(); else d.disable(); }
+    });
+    if (on) $('edit-key-form').hidden = !!editKey();
+  }
+  function editButton(id) {
+    if (!edit.on) return null;
+    var b = el('button', { type: 'button', text: t('edit_this') });
+    b.addEventListener('click', function () { map.closePopup(); startEdit(id, null); });
+    return b;
+  }
+  function onMarkerDragged(key, m) {
+    var ids = Object.keys(state.keyOf).filter(function (id) { return state.keyOf[id] === key; }).sort();
+    var ll = m.getLatLng();
+    if (ids.length) startEdit(ids[0], toWgs(ll.lat, ll.lng));
+  }
+  function fillQualities() {
+    var sel = $('e-quality'), v = sel.value;
+    sel.textContent = '';
+    QUALITIES.forEach(function (q) { sel.appendChild(el('option', { value: q, text: t('q_' + q) })); });
+    if (v) sel.value = v;
+    var e = $('e-category');
+    v = e.value;
+    e.textContent = '';
+    CATEGORIES.forEach(function (c) { e.appendChild(el('option', { value: c[0], text: categoryLabel(c[0]) })); });
+    if (v) e.value = v;
+  }
+  /* "surveyed" only for a site moved or confirmed on the spot (or already so). */
+  function applySurveyedRule() {
+    var allowed = edit.orig && (edit.orig.properties.position_quality === 'surveyed' || edit.moved || $('e-confirm').checked);
+    var opt = $('e-quality').querySelector('option[value="surveyed"]');
+    opt.disabled = !allowed;
+    if (!allowed && $('e-quality').value === 'surveyed') $('e-quality').value = edit.orig.properties.position_quality;
+    $('edit-pos').textContent = (edit.moved ? t('moved_to', { p: edit.moved[0].toFixed(6) + ', ' + edit.moved[1].toFixed(6) })
+      : t('not_moved')) + (allowed ? '' : ' ' + t('surveyed_rule'));
+  }
+  function itemUrl(id) { return 'collections/sites/items/' + encodeURIComponent(id); }
+  function readItem(id) {
+    return fetch(itemUrl(id), { headers: { Accept: 'application/geo+json' }, cache: 'no-store' }).then(function (r) {
+      if (!r.ok) throw new Error(r.status + ' ' + r.statusText);
+      var etag = r.headers.get('ETag');
+      return r.json().then(function (f) { return { f: f, etag: etag }; });
+    });
+  }
+  function fillForm(f) {
+    var p = f.properties;
+    EDIT_FIELDS.forEach(function (k) { $('e-' + k).value = p[k] || ''; });
+    $('e-quality').value = p.position_quality || 'unknown';
+    $('edit-site').textContent = (p.name_zh || '') + ' (' + f.id + ')';
+  }
+  function startEdit(id, movedWgs) {
+    openPanel('panel-edit');
+    fillQualities();
+    readItem(id).then(function (it) {
+      edit.id = id; edit.etag = it.etag; edit.orig = it.f; edit.moved = movedWgs;
+      $('e-confirm').checked = false;
+      fillForm(it.f);
+      $('edit-form').hidden = false;
+      $('edit-conflict').hidden = true;
+      applySurveyedRule();
+    }).catch(function (e) { setStatus(t('save_failed', { e: e.message })); });
+  }
+  /* The merge patch of the form against the version read. */
+  function formPatch() {
+    var p = edit.orig.properties, props = {}, patch = {};
+    EDIT_FIELDS.forEach(function (k) { var v = $('e-' + k).value; if (v !== (p[k] || '')) props[k] = v === '' ? null : v; });
+    if ($('e-quality').value !== p.position_quality) props.position_quality = $('e-quality').value;
+    if (Object.keys(props).length) patch.properties = props;
+    if (edit.moved) {
+      patch.geometry = { type: 'Point', coordinates: [+edit.moved[1].toFixed(7), +edit.moved[0].toFixed(7)] };
+    }
+    return patch;
+  }
+  function sendPatch(patch, etag) {
+    var key = editKey();
+    if (!key) { $('edit-key-form').hidden = false; setStatus(t('key_needed')); return Promise.resolve(null); }
+    return fetch(itemUrl(edit.id), {
+      method: 'PATCH', cache: 'no-store',
+      headers: { Authorization: 'Bearer ' + key, 'Content-Type': 'application/merge-patch+json', 'If-Match': etag,
+        Accept: 'application/geo+json' },
+      body: JSON.stringify(patch)
+    });
+  }
+  function afterSave(r) {
+    if (!r) return;
+    if (r.status === 412) { showConflict(); return; }
+    if (!r.ok) {
+      if (r.status === 401) $('edit-key-form').hidden = false;
+      r.json().catch(function () { return {}; }).then(function (p) {
+        setStatus(t('save_failed', { e: p.detail || r.status }), true);
+      });
+      return;
+    }
+    edit.moved = null;
+    $('edit-form').hidden = true;
+    $('edit-conflict').hidden = true;
+    setStatus(t('saved'));
+    reloadSites();
+  }
+  /* TileJSON's URL names the data and style versions: tiles a browser
+   * or a CDN keeps for good, and new URLs after a reload or an edit.  {r}
+   * is "@2x" on high-density screens: the server's 512 px tiles. */
+  function tileTemplate(tj) {
+    var template = tj && tj.tiles && tj.tiles[0] ? tj.tiles[0].replace(/\.png(\?.*)?$/, '{r}.png')
+                                                 : 'tiles/{z}/{x}/{y}{r}.png';
+    return template + (state.gcj ? '?coordsys=gcj02' : '');
+  }
+  function reloadSites() {
+    Object.keys(state.markers).forEach(function (k) { map.removeLayer(state.markers[k]); });
+    state.markers = {}; state.keyOf = {}; state.sites = {};
+    /* the edit made a new data version: the tiles' URLs change with it */
+    if (overlay) {
+      getJSON('tiles.json').then(function (tj) { overlay.setUrl(tileTemplate(tj)); })
+        .catch(function () { overlay.redraw(); });
+    }
+    return fetchAllSites().then(function (features) {
+      addMarkers(features);
+      layoutLabels();
+      document.body.setAttribute('data-saved', String(Date.now()));
+    });
+  }
+  function showConflict() {
+    edit.patch = formPatch();
+    readItem(edit.id).then(function (it) {
+      edit.theirs = it;
+      var rows = $('conflict-rows'), mine = edit.patch.properties || {};
+      rows.textContent = '';
+      EDIT_FIELDS.concat(['position_quality']).forEach(function (k) {
+        var a = k in mine ? (mine[k] || '') : (edit.orig.properties[k] || ''), b = it.f.properties[k] || '';
+        if (a !== b) rows.appendChild(el('tr', null, el('th', { text: k }), el('td', { text: a }), el('td', { text: b })));
+      });
+      var c0 = edit.moved ? [edit.moved[1], edit.moved[0]] : edit.orig.geometry.coordinates, c1 = it.f.geometry.coordinates;
+      if (c0[0] !== c1[0] || c0[1] !== c1[1]) {
+        rows.appendChild(el('tr', null, el('th', { text: 'position' }),
+          el('td', { text: (+c0[1]).toFixed(6) + ', ' + (+c0[0]).toFixed(6) }),
+          el('td', { text: c1[1].toFixed(6) + ', ' + c1[0].toFixed(6) })));
+      }
+      $('edit-form').hidden = true;
+      $('edit-conflict').hidden = false;
+    });
+  }
+  function bindEdit() {
+    $('edit-key-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      try { localStorage.setItem(KEY_STORE, $('edit-key').value.trim()); } catch (x) { /* not kept */ }
+      $('edit-key').value = '';
+      $('edit-key-form').hidden = !!editKey();
+    });
+    $('edit-key-forget').addEventListener('click', function () {
+      try { localStorage.removeItem(KEY_STORE); } catch (x) { /* nothing kept */ }
+    });
+    $('e-confirm').addEventListener('change', applySurveyedRule);
+    $('edit-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      sendPatch(formPatch(), edit.etag).then(afterSave);
+    });
+    $('edit-cancel').addEventListener('click', function () {
+      edit.moved = null;
+      $('edit-form').hidden = true;
+      reloadSites();
+    });
+    $('keep-mine').addEventListener('click', function () {
+      edit.orig = edit.theirs.f; /* the patch now applies to theirs */
+      sendPatch(edit.patch, edit.theirs.etag).then(afterSave);
+    });
+    $('take-theirs').addEventListener('click', function () {
+      edit.moved = null;
+      $('edit-conflict').hidden = true;
+      reloadSites();
+    });
+  }
+
   function bindUI() {
+    bindEdit();
     Object.keys(PANELS).forEach(function (p) {
       $(PANELS[p]).addEventListener('click', function () { togglePanel(p); });
     });
@@ -923,14 +1138,10 @@
       document.body.classList.add('no-basemap');
       addContextBasemap();
     }
-    /* TileJSON's URL names the data and style versions: tiles a browser
-     * or a CDN keeps for good, and new URLs after a reload.  {r} is "@2x"
-     * on high-density screens: the server's 512 px tiles. */
-    var template = tj && tj.tiles && tj.tiles[0] ? tj.tiles[0].replace(/\.png(\?.*)?$/, '{r}.png')
-                                                 : 'tiles/{z}/{x}/{y}{r}.png';
-    L.tileLayer(template + (state.gcj ? '?coordsys=gcj02' : ''), {
+    overlay = L.tileLayer(tileTemplate(tj), {
       minZoom: minZoom, maxZoom: maxZoom, attribution: (tj && tj.attribution) || 'mapsvc', zIndex: 5
     }).addTo(map);
+    if (config && config.edit) $('btn-edit').hidden = false;
     L.control.scale({ imperial: false }).addTo(map);
     map.on('click', onMapClick);
     map.on('popupopen', function () { refreshOpenNow(); });
@@ -976,6 +1187,7 @@
     toDisplay: toDisplay,
     toWgs: toWgs,
     openNow: function () { return state.openNow; },
+    markerOf: function (id) { return state.markers[state.keyOf[id]]; },
     formatUncertainty: formatUncertainty
   };
 })();
