@@ -1,0 +1,775 @@
+/*
+ * store_pg.c - the PostGIS backend of the store (store_backend.h), over
+ * libpq.  docs/postgis.md describes the schema for other readers (QGIS,
+ * GDAL, pg_featureserv).
+ *
+ * The schema mirrors the SpatiaLite file's: table sites with the same
+ * columns (the text fields, lat and lon, extra, the two position columns
+ * with the CHECKs built from site/site.h's table) and a geometry(Point,
+ * 4326) column geom with a GiST index.  lat/lon and geom say the same
+ * thing twice, as in SpatiaLite, so a trigger keeps them together whoever
+ * writes: geom follows lat/lon, except when an UPDATE moves geom alone (a
+ * GIS tool dragging a point), when lat/lon follow geom.
+ *
+ * How replicas learn of changes.  A version row (mapsvc_meta.data_version)
+ * counts committed writes to sites: statement-level triggers bump it once
+ * per statement, record each touched id with that version in a change log
+ * (mapsvc_changes: id, version, deleted) from the statement's transition
+ * tables, and NOTIFY mapsvc_sites with the version.  The version row's
+ * lock orders concurrent writers, so versions commit in increasing order
+ * and a reader asking "ids logged after V" in one snapshot never misses a
+ * change that commits later with a smaller number.  The log holds one row
+ * per id (the last version that touched it), so it never outgrows the
+ * table.  A bulk import (SET LOCAL mapsvc.bulk) and TRUNCATE log nothing
+ * per row: they empty the log and move reset_version up, which tells a
+ * reader behind it to load everything.  The payload of a NOTIFY is only a
+ * hint; readers ask the log.
+ *
+ * Why a cursor and not one result for loading: libpq keeps a whole result
+ * in memory, a second copy of a million sites; FETCH in batches keeps one
+ * batch, and reading text values avoids a binary-format parser.  Floats
+ * read back exactly: PostgreSQL 12 and later print a double's shortest
+ * round-trip form.
+ *
+ * Passwords: libpq's messages may quote what they were given, so every
+ * message from it passes through scrub(), which blanks the password.
+ */
+#include "store_backend.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../ingest/ingest.h"
+#include "../util/buf.h"
+#include "../util/mem.h"
+#include "store_int.h"
+
+/* The schema this code writes and reads (mapsvc_meta.schema_version). */
+#define PG_SCHEMA_VERSION 1
+/* The channel of change notices; docs/postgis.md names it. */
+#define PG_CHANNEL "mapsvc_sites"
+/* Rows per FETCH: large enough that round trips do not count, small
+ * enough that a batch is a few megabytes. */
+#define PG_FETCH_ROWS 10000
+/* Bytes of COPY text sent per PQputCopyData. */
+#define PG_COPY_CHUNK (1 << 20)
+/* One import at a time per database: the key of the advisory lock an
+ * import holds for its transaction ("mapsvc" in ASCII). */
+#define PG_IMPORT_LOCK 0x6d6170737663LL
+/* Connection defaults a --db value may override: a dead server is found
+ * within seconds, not the kernel's hours (TCP keepalives). */
+#define PG_CONNECT_TIMEOUT_S "5"
+#define PG_KEEPALIVE_IDLE_S "10"
+#define PG_KEEPALIVE_INTERVAL_S "5"
+#define PG_KEEPALIVE_COUNT "3"
+#define PG_PASSWORD_MASK "********"
+
+struct pg {
+	PGconn *conn;
+	char *password; /* from the connection string, for scrub(); NULL if none */
+};
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* msg with every occurrence of password replaced, and its trailing
+ * newlines cut, into out. */
+static void scrub(const char *msg, const char *password, char *out, size_t size)
+{
+	struct buf b = BUF_INIT;
+	size_t pl = password ? strlen(password) : 0;
+	for (const char *p = msg ? msg : ""; *p;) {
+		if (pl && !strncmp(p, password, pl)) {
+			buf_puts(&b, PG_PASSWORD_MASK);
+			p += pl;
+		} else {
+			buf_putc(&b, *p++);
+		}
+	}
+	size_t n = b.len;
+	while (n && (b.data[n - 1] == '\n' || b.data[n - 1] == ' '))
+		n--;
+	snprintf(out, size, "%.*s", (int)n, n ? b.data : "");
+	buf_free(&b);
+}
+
+/* Fails with "LABEL: what: libpq's reason". */
+static enum ms_status pg_fail(struct store *st, struct ms_error *err, enum ms_status code, const char *what,
+                              const char *reason)
+{
+	const struct pg *pg = st->impl;
+	char clean[sizeof err->msg];
+	scrub(reason, pg ? pg->password : NULL, clean, sizeof clean);
+	return ms_fail(err, code, "%s: %s: %s", st->label, what, clean);
+}
+
+static enum ms_status conn_fail(struct store *st, struct ms_error *err, const char *what)
+{
+	const struct pg *pg = st->impl;
+	return pg_fail(st, err, MS_EIO, what, PQerrorMessage(pg->conn));
+}
+
+/* Runs sql (no parameters); MS_OK when it succeeded. */
+static enum ms_status run(struct store *st, const char *sql, const char *what, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	PGresult *r = PQexec(pg->conn, sql);
+	ExecStatusType s = PQresultStatus(r);
+	enum ms_status rs = MS_OK;
+	if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO, what,
+		             PQresultErrorMessage(r));
+	PQclear(r);
+	return rs;
+}
+
+/* The one value of a one-row query as a 64-bit integer; -1 when there is
+ * no row.  MS_OK or the failure. */
+static enum ms_status query_i64(struct store *st, const char *sql, long long *out, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	PGresult *r = PQexec(pg->conn, sql);
+	enum ms_status rs = MS_OK;
+	*out = -1;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO, "cannot query",
+		             PQresultErrorMessage(r));
+	else if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		*out = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return rs;
+}
+
+/* ---- connecting --------------------------------------------------------- */
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static enum ms_status pg_open(struct store *st, struct ms_error *err)
+{
+	struct pg *pg = xcalloc(1, sizeof *pg);
+	st->impl = pg;
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(st->target, &perr);
+	PQfreemem(perr); /* it may quote the string, password and all */
+	if (!opts)
+		return ms_fail(err, MS_EUSAGE, "%s: not a valid PostgreSQL connection string", st->label);
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			pg->password = xstrdup(o->val);
+	PQconninfoFree(opts);
+	/* Ours first, the --db value last: later ones win (expand_dbname). */
+	const char *const keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+	                            "keepalives_interval", "keepalives_count", "application_name",
+	                            "client_encoding",     "dbname",           NULL};
+	const char *const vals[] = {PG_CONNECT_TIMEOUT_S,
+	                            "1",
+	                            PG_KEEPALIVE_IDLE_S,
+	                            PG_KEEPALIVE_INTERVAL_S,
+	                            PG_KEEPALIVE_COUNT,
+	                            "mapsvc",
+	                            "UTF8",
+	                            st->target,
+	                            NULL};
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn)
+		return ms_fail(err, MS_EIO, "%s: cannot connect: out of memory", st->label);
+	if (PQstatus(pg->conn) != CONNECTION_OK)
+		return conn_fail(st, err, "cannot connect");
+	/* The engine never prints: libpq's default prints notices on stderr. */
+	PQsetNoticeProcessor(pg->conn, ignore_notice, NULL);
+	/* Values of float8 columns printed exactly, dates never parsed. */
+	enum ms_status rs = run(st, "SET extra_float_digits = 1", "cannot set up the session", err);
+	if (rs == MS_OK && st->mode == STORE_WATCH)
+		rs = run(st, "LISTEN " PG_CHANNEL, "cannot listen for changes", err);
+	return rs;
+}
+
+static void pg_close(struct store *st)
+{
+	struct pg *pg = st->impl;
+	if (!pg)
+		return;
+	PQfinish(pg->conn);
+	free(pg->password);
+	free(pg);
+	st->impl = NULL;
+}
+
+/* ---- the schema ---------------------------------------------------------- */
+
+/* The schema, made by the first import (inside its transaction). */
+static void schema_sql(struct buf *b)
+{
+	buf_printf(b,
+	           "CREATE TABLE mapsvc_meta ("
+	           " singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),"
+	           " schema_version integer NOT NULL,"
+	           " data_version bigint NOT NULL DEFAULT 0,"
+	           " reset_version bigint NOT NULL DEFAULT 0);"
+	           "INSERT INTO mapsvc_meta (schema_version) VALUES (%d);"
+	           "CREATE TABLE mapsvc_changes ("
+	           " id text PRIMARY KEY, version bigint NOT NULL, deleted boolean NOT NULL);"
+	           "CREATE INDEX mapsvc_changes_version ON mapsvc_changes (version);",
+	           PG_SCHEMA_VERSION);
+	buf_puts(b, "CREATE TABLE sites ("
+	            " id text PRIMARY KEY,"
+	            " name_zh text NOT NULL, name_en text NOT NULL DEFAULT '', category text NOT NULL,"
+	            " county text NOT NULL DEFAULT '', town text NOT NULL DEFAULT '',"
+	            " address text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',"
+	            " opening_hours text NOT NULL DEFAULT '', coord_source text NOT NULL DEFAULT '',"
+	            " confidence text NOT NULL DEFAULT '', source_url text NOT NULL DEFAULT '',"
+	            " lat double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+	            " lon double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+	            " extra text NOT NULL DEFAULT '{}',");
+	/* The position columns' CHECKs, from site/site.h as in columns.c. */
+	enum site_quality worst = SITE_QUALITY_UNKNOWN;
+	buf_printf(b,
+	           " " SITE_COLUMN_QUALITY " text NOT NULL DEFAULT '%s' CHECK (" SITE_COLUMN_QUALITY " IN (",
+	           site_quality_name(worst));
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++)
+		buf_printf(b, "%s'%s'", q ? ", " : "", site_quality_name((enum site_quality)q));
+	buf_printf(b,
+	           ")), " SITE_COLUMN_UNCERTAINTY " double precision NOT NULL DEFAULT %.1f CHECK "
+	           "(" SITE_COLUMN_UNCERTAINTY " > 0 AND " SITE_COLUMN_UNCERTAINTY
+	           " <= CASE " SITE_COLUMN_QUALITY,
+	           site_quality_default_m(worst));
+	for (int q = 0; q < SITE_QUALITY_COUNT; q++)
+		buf_printf(b, " WHEN '%s' THEN %.17g", site_quality_name((enum site_quality)q),
+		           site_quality_max_m((enum site_quality)q));
+	buf_puts(b, " END),"
+	            " geom geometry(Point, 4326) NOT NULL);"
+	            "CREATE INDEX sites_geom_idx ON sites USING gist (geom);");
+	/* lat/lon and geom kept together (see the top of this file). */
+	buf_puts(b,
+	         "CREATE FUNCTION mapsvc_sites_geom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+	         " IF (TG_OP = 'UPDATE' AND NEW.geom IS DISTINCT FROM OLD.geom"
+	         "     AND NEW.lat IS NOT DISTINCT FROM OLD.lat AND NEW.lon IS NOT DISTINCT FROM OLD.lon)"
+	         "    OR (TG_OP = 'INSERT' AND (NEW.lat IS NULL OR NEW.lon IS NULL) AND NEW.geom IS NOT NULL)"
+	         " THEN NEW.lon := ST_X(NEW.geom); NEW.lat := ST_Y(NEW.geom);"
+	         " ELSE NEW.geom := ST_SetSRID(ST_MakePoint(NEW.lon, NEW.lat), 4326);"
+	         " END IF; RETURN NEW; END $$;"
+	         "CREATE TRIGGER sites_geom BEFORE INSERT OR UPDATE ON sites"
+	         " FOR EACH ROW EXECUTE FUNCTION mapsvc_sites_geom();");
+	/* The version, the log and the notice (see the top of this file). */
+	buf_puts(b,
+	         "CREATE FUNCTION mapsvc_sites_changed() RETURNS trigger LANGUAGE plpgsql AS $$"
+	         " DECLARE v bigint; BEGIN"
+	         " UPDATE mapsvc_meta SET data_version = data_version + 1 RETURNING data_version INTO v;"
+	         " IF TG_OP = 'TRUNCATE' OR current_setting('mapsvc.bulk', true) = 'on' THEN"
+	         "  UPDATE mapsvc_meta SET reset_version = v; DELETE FROM mapsvc_changes;"
+	         " ELSE"
+	         "  IF TG_OP <> 'INSERT' THEN INSERT INTO mapsvc_changes SELECT id, v, true FROM old_rows"
+	         "   ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = true; END IF;"
+	         "  IF TG_OP <> 'DELETE' THEN INSERT INTO mapsvc_changes SELECT id, v, false FROM new_rows"
+	         "   ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, deleted = false; END IF;"
+	         " END IF;"
+	         " PERFORM pg_notify('" PG_CHANNEL "', v::text); RETURN NULL; END $$;"
+	         "CREATE TRIGGER sites_changed_insert AFTER INSERT ON sites REFERENCING NEW TABLE AS new_rows"
+	         " FOR EACH STATEMENT EXECUTE FUNCTION mapsvc_sites_changed();"
+	         "CREATE TRIGGER sites_changed_update AFTER UPDATE ON sites"
+	         " REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"
+	         " FOR EACH STATEMENT EXECUTE FUNCTION mapsvc_sites_changed();"
+	         "CREATE TRIGGER sites_changed_delete AFTER DELETE ON sites REFERENCING OLD TABLE AS old_rows"
+	         " FOR EACH STATEMENT EXECUTE FUNCTION mapsvc_sites_changed();"
+	         "CREATE TRIGGER sites_changed_truncate AFTER TRUNCATE ON sites"
+	         " FOR EACH STATEMENT EXECUTE FUNCTION mapsvc_sites_changed();");
+}
+
+/* Creates the schema unless the database has it; refuses a sites table
+ * that is not ours and a schema of another version.  In the import's
+ * transaction, under its lock. */
+static enum ms_status ensure_schema(struct store *st, struct ms_error *err)
+{
+	long long meta, sites;
+	enum ms_status rs;
+	if ((rs = query_i64(st,
+	                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND"
+	                    " tablename = 'mapsvc_meta'",
+	                    &meta, err)) != MS_OK ||
+	    (rs = query_i64(st,
+	                    "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() AND"
+	                    " tablename = 'sites'",
+	                    &sites, err)) != MS_OK)
+		return rs;
+	if (meta > 0) {
+		long long v;
+		if ((rs = query_i64(st, "SELECT schema_version FROM mapsvc_meta", &v, err)) != MS_OK)
+			return rs;
+		if (v != PG_SCHEMA_VERSION)
+			return ms_fail(err, MS_EDATA,
+			               "%s: schema version %lld, not %d: written by another mapsvc",
+			               st->label, v, PG_SCHEMA_VERSION);
+		return MS_OK;
+	}
+	if (sites > 0)
+		return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table (no mapsvc_meta)",
+		               st->label);
+	struct buf sql = BUF_INIT;
+	schema_sql(&sql);
+	rs = run(st, buf_str(&sql), "cannot create the schema", err);
+	buf_free(&sql);
+	return rs;
+}
+
+/* PostGIS must be there before the schema can use its types; creating it
+ * needs a privileged role, so a failure says what to run. */
+static enum ms_status ensure_postgis(struct store *st, struct ms_error *err)
+{
+	long long n;
+	enum ms_status rs =
+	    query_i64(st, "SELECT count(*) FROM pg_extension WHERE extname = 'postgis'", &n, err);
+	if (rs != MS_OK || n > 0)
+		return rs;
+	rs = run(st, "CREATE EXTENSION IF NOT EXISTS postgis", "PostGIS is not installed in this database",
+	         err);
+	if (rs != MS_OK)
+		ms_error_prefix(err, "(run CREATE EXTENSION postgis as its owner) ");
+	return rs;
+}
+
+/* ---- the import ------------------------------------------------------------ */
+
+/* s into COPY's text format: backslash, tab and line ends escaped. */
+static void copy_text(struct buf *b, const char *s)
+{
+	for (const char *p = s; *p; p++) {
+		switch (*p) {
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		default: buf_putc(b, *p);
+		}
+	}
+}
+
+/* One site as a line of COPY text, in STORE_COLUMNS order. */
+static void copy_row(struct buf *b, const struct site *s)
+{
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		copy_text(b, s->field[f] ? s->field[f] : "");
+		buf_putc(b, '\t');
+	}
+	/* %.17g reads back as the same double */
+	buf_printf(b, "%.17g\t%.17g\t", s->lat, s->lon);
+	copy_text(b, s->extra && s->extra[0] ? s->extra : "{}");
+	buf_printf(b, "\t%s\t%.17g\n", site_quality_name(s->quality), s->uncertainty_m);
+}
+
+/* The site a COPY error is about: its CONTEXT says "COPY sites, line N",
+ * the line of the COPY stream, which holds sites->v[N - 1]. */
+static enum ms_status copy_fail(struct store *st, const struct site_set *sites, PGresult *r,
+                                struct ms_error *err)
+{
+	static const char marker[] = "COPY sites, line ";
+	const struct pg *pg = st->impl;
+	const char *ctx = PQresultErrorField(r, PG_DIAG_CONTEXT);
+	const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+	const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+	const char *at = ctx ? strstr(ctx, marker) : NULL;
+	unsigned long line = at ? strtoul(at + strlen(marker), NULL, 10) : 0;
+	struct buf why = BUF_INIT;
+	buf_puts(&why, primary ? primary : PQresultErrorMessage(r));
+	/* "Key (id)=(x) already exists." helps; "Failing row contains (...)"
+	 * only repeats the row. */
+	if (detail && !strncmp(detail, "Key ", strlen("Key ")))
+		buf_printf(&why, " (%s)", detail);
+	char reason[sizeof err->msg];
+	scrub(buf_str(&why), pg->password, reason, sizeof reason);
+	buf_free(&why);
+	if (line >= 1 && line <= sites->n)
+		return ms_fail(err, MS_EDATA, "%s: COPY sites:%lu: site '%s': %s; nothing was imported",
+		               st->label, line, sites->v[line - 1].field[SITE_ID], reason);
+	return ms_fail(err, MS_EDATA, "%s: cannot import: %s; nothing was imported", st->label, reason);
+}
+
+/* Streams every site into COPY sites; the caller's transaction. */
+static enum ms_status copy_sites(struct store *st, const struct site_set *sites, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	PGresult *r = PQexec(pg->conn, "COPY sites (" STORE_COLUMNS ") FROM STDIN");
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		enum ms_status rs =
+		    pg_fail(st, err, MS_EIO, "cannot start the COPY", PQresultErrorMessage(r));
+		PQclear(r);
+		return rs;
+	}
+	PQclear(r);
+	struct buf b = BUF_INIT;
+	bool sent = true;
+	for (size_t i = 0; i < sites->n && sent; i++) {
+		if (!site_coord_valid(sites->v[i].lat, sites->v[i].lon)) {
+			buf_free(&b);
+			PQputCopyEnd(pg->conn, "invalid coordinate");
+			PQclear(PQgetResult(pg->conn));
+			return ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g",
+			               sites->v[i].field[SITE_ID], sites->v[i].lat, sites->v[i].lon);
+		}
+		copy_row(&b, &sites->v[i]);
+		if (b.len >= PG_COPY_CHUNK) {
+			sent = PQputCopyData(pg->conn, b.data, (int)b.len) == 1;
+			buf_reset(&b);
+		}
+	}
+	if (sent && b.len)
+		sent = PQputCopyData(pg->conn, b.data, (int)b.len) == 1;
+	buf_free(&b);
+	if (!sent || PQputCopyEnd(pg->conn, NULL) != 1)
+		return conn_fail(st, err, "cannot send the sites");
+	enum ms_status rs = MS_OK;
+	while ((r = PQgetResult(pg->conn))) {
+		if (rs == MS_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
+			rs = PQstatus(pg->conn) == CONNECTION_OK
+			         ? copy_fail(st, sites, r, err)
+			         : pg_fail(st, err, MS_EIO, "cannot import", PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	return rs;
+}
+
+static enum ms_status pg_import(struct store *st, const struct site_set *sites, bool replace,
+                                size_t *imported, struct ms_error *err)
+{
+	enum ms_status rs = ensure_postgis(st, err);
+	if (rs != MS_OK)
+		return rs;
+	char lock[96];
+	snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", PG_IMPORT_LOCK);
+	/* The triggers log nothing per row in a bulk import (top of file). */
+	if ((rs = run(st, "BEGIN", "cannot start the import", err)) != MS_OK)
+		return rs;
+	if ((rs = run(st, lock, "cannot lock the import", err)) != MS_OK ||
+	    (rs = ensure_schema(st, err)) != MS_OK ||
+	    (rs = run(st, "SET LOCAL mapsvc.bulk = 'on'", "cannot start the import", err)) != MS_OK ||
+	    (replace && (rs = run(st, "TRUNCATE sites", "cannot remove the old sites", err)) != MS_OK) ||
+	    (sites->n && (rs = copy_sites(st, sites, err)) != MS_OK) ||
+	    (rs = run(st, "COMMIT", "cannot commit the import", err)) != MS_OK) {
+		struct pg *pg = st->impl;
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+		return rs;
+	}
+	if (imported)
+		*imported = sites->n;
+	return MS_OK;
+}
+
+/* ---- reading ------------------------------------------------------------------ */
+
+/* Result columns of STORE_COLUMNS (as columns.c numbers them). */
+enum { PCOL_LAT = SITE_NFIELDS, PCOL_LON, PCOL_EXTRA, PCOL_QUALITY, PCOL_UNCERTAINTY, PCOL_COUNT };
+
+/* A float8 column's text ("1e-05" included, which numparse.h's decimal
+ * grammar refuses: PostgreSQL prints exponents). */
+static bool parse_f8(const char *s, double *out)
+{
+	char *end;
+	if (!*s)
+		return false;
+	*out = strtod(s, &end);
+	return *end == '\0';
+}
+
+/* Row i of r (STORE_COLUMNS from column first on) into *s, checked as
+ * store_read_row checks a SpatiaLite row; strings borrowed from r. */
+static enum ms_status read_row(const struct store *st, PGresult *r, int i, int first, struct site *s,
+                               struct ms_error *err)
+{
+	memset(s, 0, sizeof *s);
+	for (int f = 0; f < SITE_NFIELDS; f++)
+		s->field[f] = PQgetvalue(r, i, first + f);
+	const char *id = s->field[SITE_ID], *cat = s->field[SITE_CATEGORY];
+	int c = site_category_parse(cat, strlen(cat));
+	if (c < 0)
+		return ms_fail(err, MS_EDATA, "%s: site '%s': unknown category '%s'", st->label, id, cat);
+	s->category = (enum site_category)c;
+	if (!parse_f8(PQgetvalue(r, i, first + PCOL_LAT), &s->lat) ||
+	    !parse_f8(PQgetvalue(r, i, first + PCOL_LON), &s->lon) || !site_coord_valid(s->lat, s->lon))
+		return ms_fail(err, MS_EDATA, "%s: site '%s': invalid coordinate", st->label, id);
+	const char *extra = PQgetvalue(r, i, first + PCOL_EXTRA);
+	s->extra = extra[0] ? extra : "{}";
+	const char *qname = PQgetvalue(r, i, first + PCOL_QUALITY);
+	int q = site_quality_parse(qname, strlen(qname));
+	if (q < 0)
+		return ms_fail(err, MS_EDATA, "%s: site '%s': unknown " SITE_COLUMN_QUALITY " '%s'",
+		               st->label, id, qname);
+	s->quality = (enum site_quality)q;
+	if (!parse_f8(PQgetvalue(r, i, first + PCOL_UNCERTAINTY), &s->uncertainty_m) ||
+	    !site_uncertainty_valid(s->quality, s->uncertainty_m))
+		return ms_fail(err, MS_EDATA,
+		               "%s: site '%s': " SITE_COLUMN_UNCERTAINTY
+		               " %s is not valid for a '%s' position",
+		               st->label, id, PQgetvalue(r, i, first + PCOL_UNCERTAINTY), qname);
+	return MS_OK;
+}
+
+/* Runs query through a cursor, adding each row to *sites or, when first
+ * is not 0 and the row's column 0 is NULL (a logged id whose row is gone),
+ * its column 1 to gone.  first: where STORE_COLUMNS begin.  In the caller's transaction. */
+static enum ms_status fetch_rows(struct store *st, const char *query, int first, struct site_set *sites,
+                                 struct store_changes *gone, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	struct buf decl = BUF_INIT;
+	buf_printf(&decl, "DECLARE mapsvc_rows NO SCROLL CURSOR FOR %s", query);
+	enum ms_status rs = run(st, buf_str(&decl), "cannot read the sites", err);
+	buf_free(&decl);
+	char fetch[64];
+	snprintf(fetch, sizeof fetch, "FETCH FORWARD %d FROM mapsvc_rows", PG_FETCH_ROWS);
+	size_t cap = 0;
+	while (rs == MS_OK) {
+		PGresult *r = PQexec(pg->conn, fetch);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK || PQnfields(r) != first + PCOL_COUNT) {
+			rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO,
+			             "cannot read the sites", PQresultErrorMessage(r));
+			PQclear(r);
+			break;
+		}
+		int n = PQntuples(r);
+		for (int i = 0; i < n && rs == MS_OK; i++) {
+			if (first && PQgetisnull(r, i, 0)) {
+				if (gone->ngone == cap)
+					gone->gone = xrealloc(gone->gone, (cap = cap ? 2 * cap : 16) *
+					                                      sizeof *gone->gone);
+				gone->gone[gone->ngone++] = xstrdup(PQgetvalue(r, i, 1));
+				continue;
+			}
+			struct site s;
+			if ((rs = read_row(st, r, i, first, &s, err)) == MS_OK)
+				site_set_add(sites, &s);
+		}
+		PQclear(r);
+		if (n < PG_FETCH_ROWS)
+			break;
+	}
+	if (rs == MS_OK)
+		rs = run(st, "CLOSE mapsvc_rows", "cannot read the sites", err);
+	return rs;
+}
+
+/* The version row: data_version and reset_version. */
+static enum ms_status read_meta(struct store *st, uint64_t *version, uint64_t *reset, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	PGresult *r = PQexec(pg->conn, "SELECT data_version, reset_version FROM mapsvc_meta");
+	enum ms_status rs = MS_OK;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO,
+		             "not a mapsvc database (import into it first)", PQresultErrorMessage(r));
+	else if (PQntuples(r) != 1)
+		rs = ms_fail(err, MS_EDATA, "%s: mapsvc_meta has %d rows, not one", st->label, PQntuples(r));
+	else {
+		*version = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+		*reset = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+	}
+	PQclear(r);
+	return rs;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Everything (since == NULL) or what changed after *since, in one
+ * read-only snapshot of the database. */
+static enum ms_status read_view(struct store *st, const uint64_t *since, struct store_changes *ch,
+                                struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	enum ms_status rs = run(st, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "cannot read", err);
+	if (rs != MS_OK)
+		return rs;
+	uint64_t version = 0, reset = 0;
+	if ((rs = read_meta(st, &version, &reset, err)) != MS_OK)
+		goto done;
+	ch->version = version;
+	/* Behind a reset, or ahead of the database (another one under the same
+	 * name): only everything is right. */
+	ch->full = !since || *since < reset || *since > version;
+	ch->sites = site_set_new();
+	if (ch->full) {
+		long long count;
+		if ((rs = query_i64(st, "SELECT count(*) FROM sites", &count, err)) != MS_OK)
+			goto done;
+		if (count > 0) /* one allocation for a million sites, not twenty */
+			site_set_reserve(ch->sites, (size_t)count);
+		rs = fetch_rows(st, "SELECT " STORE_COLUMNS " FROM sites", 0, ch->sites, ch, err);
+	} else {
+		char q[512];
+		snprintf(q, sizeof q,
+		         "SELECT s.id, c.id, s.* FROM mapsvc_changes c LEFT JOIN"
+		         " (SELECT " STORE_COLUMNS " FROM sites) s ON s.id = c.id WHERE c.version > %llu",
+		         (unsigned long long)*since);
+		rs = fetch_rows(st, q, 2, ch->sites, ch, err);
+	}
+	if (rs != MS_OK)
+		goto done;
+	rs = run(st, "COMMIT", "cannot read", err);
+done:
+	if (rs != MS_OK)
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	site_set_sort_by_id(ch->sites);
+	if (ch->ngone)
+		qsort(ch->gone, ch->ngone, sizeof *ch->gone, cmp_str);
+	return rs;
+}
+
+static enum ms_status pg_load(struct store *st, struct site_set **out, uint64_t *version,
+                              struct ms_error *err)
+{
+	struct store_changes ch = {0};
+	enum ms_status rs = read_view(st, NULL, &ch, err);
+	if (rs == MS_OK) {
+		*out = ch.sites;
+		ch.sites = NULL;
+		if (version)
+			*version = ch.version;
+	}
+	site_set_free(ch.sites);
+	return rs;
+}
+
+static enum ms_status pg_version(struct store *st, uint64_t *version, struct ms_error *err)
+{
+	uint64_t reset;
+	return read_meta(st, version, &reset, err);
+}
+
+static enum ms_status pg_changes(struct store *st, uint64_t since, struct store_changes **out,
+                                 struct ms_error *err)
+{
+	struct store_changes *ch = xcalloc(1, sizeof *ch);
+	enum ms_status rs = read_view(st, &since, ch, err);
+	if (rs != MS_OK) {
+		store_changes_free(ch);
+		return rs;
+	}
+	*out = ch;
+	return MS_OK;
+}
+
+/* ---- watching ------------------------------------------------------------------ */
+
+static int pg_watch_fd(const struct store *st)
+{
+	const struct pg *pg = st->impl;
+	return PQsocket(pg->conn);
+}
+
+static enum ms_status pg_watch_take(struct store *st, bool *announced, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	if (!PQconsumeInput(pg->conn) || PQstatus(pg->conn) != CONNECTION_OK)
+		return conn_fail(st, err, "lost the connection");
+	for (PGnotify *n; (n = PQnotifies(pg->conn));) {
+		*announced = true;
+		PQfreemem(n);
+	}
+	return MS_OK;
+}
+
+/* ---- apply a change ------------------------------------------------------------- */
+
+/* The INSERT of a PUT: the row replaced whole when its id is there. */
+static const char put_sql[] =
+    "INSERT INTO sites (" STORE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+    " $13, $14, $15, $16, $17) ON CONFLICT (id) DO UPDATE SET name_zh = EXCLUDED.name_zh,"
+    " name_en = EXCLUDED.name_en, category = EXCLUDED.category, county = EXCLUDED.county,"
+    " town = EXCLUDED.town, address = EXCLUDED.address, description = EXCLUDED.description,"
+    " opening_hours = EXCLUDED.opening_hours, coord_source = EXCLUDED.coord_source,"
+    " confidence = EXCLUDED.confidence, source_url = EXCLUDED.source_url, lat = EXCLUDED.lat,"
+    " lon = EXCLUDED.lon, extra = EXCLUDED.extra, " SITE_COLUMN_QUALITY " = EXCLUDED." SITE_COLUMN_QUALITY
+    ", " SITE_COLUMN_UNCERTAINTY " = EXCLUDED." SITE_COLUMN_UNCERTAINTY;
+
+/* The parameters of put_sql: the text of a checked site. */
+#define PUT_PARAMS (PCOL_COUNT)
+#define NUM_TEXT 32
+
+static enum ms_status apply_put(struct store *st, const struct site *in, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	/* Checked as an import checks a row, in WGS-84 (the store's system). */
+	struct ingest_row row = {.site = *in,
+	                         .quality = site_quality_name(in->quality),
+	                         .has_uncertainty = true,
+	                         .uncertainty_m = in->uncertainty_m};
+	for (int f = 0; f < SITE_NFIELDS; f++)
+		if (!row.site.field[f])
+			row.site.field[f] = "";
+	if (!row.site.extra || !row.site.extra[0])
+		row.site.extra = "{}";
+	enum ms_status rs = ingest_row_validate(&row, COORDSYS_WGS84, err);
+	if (rs != MS_OK) {
+		ms_error_prefix(err, "site '%s': ", row.site.field[SITE_ID]);
+		return rs;
+	}
+	const struct site *s = &row.site;
+	char lat[NUM_TEXT], lon[NUM_TEXT], unc[NUM_TEXT];
+	snprintf(lat, sizeof lat, "%.17g", s->lat);
+	snprintf(lon, sizeof lon, "%.17g", s->lon);
+	snprintf(unc, sizeof unc, "%.17g", s->uncertainty_m);
+	const char *v[PUT_PARAMS];
+	for (int f = 0; f < SITE_NFIELDS; f++)
+		v[f] = s->field[f];
+	v[PCOL_LAT] = lat;
+	v[PCOL_LON] = lon;
+	v[PCOL_EXTRA] = s->extra;
+	v[PCOL_QUALITY] = site_quality_name(s->quality);
+	v[PCOL_UNCERTAINTY] = unc;
+	PGresult *r = PQexecParams(pg->conn, put_sql, PUT_PARAMS, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO,
+		             "cannot write a site", PQresultErrorMessage(r));
+	PQclear(r);
+	if (rs != MS_OK)
+		ms_error_prefix(err, "site '%s': ", s->field[SITE_ID]);
+	return rs;
+}
+
+static enum ms_status apply_remove(struct store *st, const char *id, struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	const char *v[1] = {id};
+	PGresult *r = PQexecParams(pg->conn, "DELETE FROM sites WHERE id = $1", 1, NULL, v, NULL, NULL, 0);
+	enum ms_status rs = MS_OK;
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO,
+		             "cannot remove a site", PQresultErrorMessage(r));
+	else if (strcmp(PQcmdTuples(r), "1") != 0)
+		rs = ms_fail(err, MS_ENOTFOUND, "%s: no site '%s'", st->label, id);
+	PQclear(r);
+	return rs;
+}
+
+static enum ms_status pg_apply(struct store *st, const struct store_change *changes, size_t n,
+                               struct ms_error *err)
+{
+	struct pg *pg = st->impl;
+	enum ms_status rs = run(st, "BEGIN", "cannot start the change", err);
+	for (size_t i = 0; i < n && rs == MS_OK; i++)
+		rs = changes[i].op == STORE_PUT ? apply_put(st, changes[i].site, err)
+		                                : apply_remove(st, changes[i].id, err);
+	if (rs == MS_OK)
+		rs = run(st, "COMMIT", "cannot commit the change", err);
+	if (rs != MS_OK)
+		PQclear(PQexec(pg->conn, "ROLLBACK"));
+	return rs;
+}
+
+const struct store_ops store_postgis_ops = {
+    .name = "postgis",
+    .open = pg_open,
+    .close = pg_close,
+    .import = pg_import,
+    .load = pg_load,
+    .version = pg_version,
+    .changes = pg_changes,
+    .watch_fd = pg_watch_fd,
+    .watch_take = pg_watch_take,
+    .apply = pg_apply,
+};
