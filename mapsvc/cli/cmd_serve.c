@@ -12,6 +12,9 @@
  * service keeps what it had.  SIGINT and SIGTERM stop gracefully: the
  * server drains (http.h) - it turns unready, stops accepting, answers what
  * it has received within --drain-timeout - and then the process exits 0.
+ *
+ * A PostGIS --db is also followed (follow.h): a change committed to the
+ * database by anyone reaches this replica without a signal.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -23,7 +26,9 @@
 #include "../geo/webmerc.h"
 #include "../http/http.h"
 #include "../mapservice/mapservice.h"
+#include "../store/store.h"
 #include "cli.h"
+#include "follow.h"
 
 #define MIB (1024 * 1024)
 /* Defaults (DESIGN.md): 127.0.0.1:8080, zoom up to 20, a 64 MiB cache. */
@@ -46,7 +51,7 @@
 /* The help; the defaults of the limits are filled in from http.h by
  * print_usage, so that they cannot disagree. */
 static const char usage_text[] =
-    "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
+    "usage: mapsvc serve [--db FILE|URL] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
     "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
     "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
     "                    [connection, expensive-request, link and header options below]\n"
@@ -54,6 +59,8 @@ static const char usage_text[] =
     "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
     "\n"
     "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --db URL           PostGIS database (postgresql://... or postgres:KEY=VALUE...); changes\n"
+    "                     committed to it are served within a second, without a signal\n"
     "  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
     "                     port 0 picks a free one, printed at start-up)\n"
     "  --public-url URL   base of absolute links when behind a proxy (default: from the Host\n"
@@ -423,8 +430,12 @@ int cmd_serve(int argc, char **argv)
 	struct ms_error err = {0};
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;
+	struct follow *follow = NULL;
 	rc = EXIT_FAIL;
-	if (mapservice_load(maps, &err) != MS_OK) {
+	/* Following starts first, so that nothing committed between the load
+	 * and the follower's first version is missed (follow.h). */
+	if (follow_start(o.maps.db_path, maps, &follow, &err) != MS_OK ||
+	    mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
 	}
@@ -445,8 +456,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	struct mapservice_gen *g = mapservice_acquire(maps);
 	bool v6 = strchr(o.http.host, ':') != NULL;
+	char db_name[STORE_REDACTED_MAX]; /* never a password in the log */
+	store_redact(o.maps.db_path, db_name);
 	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s\n", v6 ? "[" : "",
-	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o.maps.db_path);
+	       o.http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, db_name);
 	if (o.http.metrics_host) {
 		bool m6 = strchr(o.http.metrics_host, ':') != NULL;
 		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
@@ -467,6 +480,7 @@ int cmd_serve(int argc, char **argv)
 	rc = EXIT_OK;
 done:
 	http_server_stop(srv);
+	follow_stop(follow); /* before the service it installs into */
 	mapservice_free(maps);
 	netaddr_set_free(o.trusted);
 	netaddr_hosts_free(o.hosts);

@@ -37,8 +37,21 @@ struct ctx_node {
 	struct ctx_node *prev, *next;
 };
 
+/* A style set shared by the generations that differ only in their sites
+ * (mapservice_update_sites): freed with the last of them. */
+struct mapservice_styles {
+	struct styleset *set;
+	struct ms_ref refs;
+};
+
 struct mapservice {
 	struct mapservice_config cfg;
+	/* Serialises whole loads (mapservice_load, mapservice_update_sites), so
+	 * that an update of the sites never installs the styles a concurrent
+	 * reload has just replaced.  Never taken by a request. */
+	pthread_mutex_t load_mu;
+	atomic_int link; /* enum mapservice_link */
+	atomic_ullong reconnects, updates;
 	pthread_mutex_t gen_mu; /* guards cur (see the top of this file) */
 	struct mapservice_gen *cur;
 	unsigned long long serial; /* of the last generation made; under gen_mu */
@@ -95,14 +108,35 @@ struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err)
 
 /* -------------------------------------------------------- generations */
 
-static struct mapservice_gen *gen_new(struct snapshot *snap, struct styleset *set)
+static struct mapservice_styles *styles_hold(struct styleset *set)
+{
+	if (!set)
+		return NULL;
+	struct mapservice_styles *h = xcalloc(1, sizeof *h);
+	h->set = set;
+	ms_ref_init(&h->refs);
+	return h;
+}
+
+static void styles_put(struct mapservice_styles *h)
+{
+	if (h && ms_ref_put(&h->refs)) {
+		styleset_free(h->set);
+		free(h);
+	}
+}
+
+/* A generation of snap with the styles of held (a reference is taken). */
+static struct mapservice_gen *gen_new(struct snapshot *snap, struct mapservice_styles *held)
 {
 	struct mapservice_gen *g = xcalloc(1, sizeof *g);
 	ms_ref_init(&g->refs_);
 	g->snap = snapshot_retain(snap);
-	g->set_ = set;
-	if (set)
-		g->styles = styleset_styles(set, &g->nstyles);
+	g->styles_ = held;
+	if (held) {
+		ms_ref_get(&held->refs);
+		g->styles = styleset_styles(held->set, &g->nstyles);
+	}
 	g->def = mapservice_style(g, MAPSERVICE_DEFAULT_STYLE);
 	if (!g->def && g->nstyles)
 		g->def = &g->styles[0];
@@ -116,7 +150,7 @@ void mapservice_release(struct mapservice_gen *g)
 	if (!g || !ms_ref_put(&g->refs_))
 		return;
 	tile_map_release(g->map); /* before the styles it borrows */
-	styleset_free(g->set_);
+	styles_put(g->styles_);
 	snapshot_release(g->snap);
 	free(g);
 }
@@ -136,9 +170,10 @@ const struct style *mapservice_style(const struct mapservice_gen *g, const char 
 	return style_find(g->styles, g->nstyles, name);
 }
 
-void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
+/* Makes a generation of snap and held current. */
+static void install_gen(struct mapservice *ms, struct snapshot *snap, struct mapservice_styles *held)
 {
-	struct mapservice_gen *g = gen_new(snap, set);
+	struct mapservice_gen *g = gen_new(snap, held);
 	pthread_mutex_lock(&ms->gen_mu);
 	struct mapservice_gen *old = ms->cur;
 	g->serial = ++ms->serial;
@@ -149,7 +184,39 @@ void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct sty
 	mapservice_release(old); /* requests still on it hold their own references */
 }
 
+void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
+{
+	struct mapservice_styles *held = styles_hold(set);
+	install_gen(ms, snap, held);
+	styles_put(held); /* the generation holds its own */
+}
+
+/* The hierarchies a snapshot builds for styles[0..n) into *o; free
+ * *params after the build. */
+static void cluster_opts(const struct style *styles, size_t n, struct cluster_params **params,
+                         struct snapshot_opts *o)
+{
+	*params = NULL;
+	*o = (struct snapshot_opts){NULL, 0};
+	if (!n)
+		return;
+	*params = xcalloc(n, sizeof **params);
+	size_t k = tile_styles_cluster_params(styles, n, *params);
+	/* beyond what a snapshot builds, the map builds on first use */
+	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
+}
+
+static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err);
+
 enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
+{
+	pthread_mutex_lock(&ms->load_mu);
+	enum ms_status rs = load_locked(ms, err);
+	pthread_mutex_unlock(&ms->load_mu);
+	return rs;
+}
+
+static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 {
 	struct styleset *set = NULL;
 	/* The styles first: a broken one is found before the (longer) load of
@@ -166,16 +233,11 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 	}
 	/* The styles' hierarchies are built with the sites' indexes, at once,
 	 * and before the swap (snapshot.h). */
-	struct snapshot_opts o = {NULL, 0};
-	struct cluster_params *params = NULL;
-	if (set) {
-		size_t n;
-		const struct style *styles = styleset_styles(set, &n);
-		params = xcalloc(n, sizeof *params);
-		size_t k = tile_styles_cluster_params(styles, n, params);
-		/* beyond what a snapshot builds, the map builds on first use */
-		o = (struct snapshot_opts){params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
-	}
+	struct snapshot_opts o;
+	struct cluster_params *params;
+	size_t nstyles = 0;
+	const struct style *styles = set ? styleset_styles(set, &nstyles) : NULL;
+	cluster_opts(styles, nstyles, &params, &o);
 	struct snapshot *snap = snapshot_load_with(ms->cfg.db_path, &o, err);
 	free(params);
 	if (!snap) {
@@ -187,6 +249,42 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 	return MS_OK;
 }
 
+enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_fn make, void *arg,
+                                       struct ms_error *err)
+{
+	pthread_mutex_lock(&ms->load_mu);
+	struct mapservice_gen *cur = mapservice_acquire(ms);
+	struct site_set *set = NULL;
+	struct cluster_params *params = NULL;
+	enum ms_status rs = make(arg, cur ? cur->snap : NULL, &set, err);
+	if (rs != MS_OK || !set)
+		goto done;
+	/* The current styles' hierarchies, built before the swap as a reload
+	 * builds them. */
+	struct snapshot_opts o;
+	cluster_opts(cur ? cur->styles : NULL, cur ? cur->nstyles : 0, &params, &o);
+	struct snapshot *snap = snapshot_new_with(set, &o, err); /* takes set */
+	if (!snap) {
+		rs = err->status;
+		goto done;
+	}
+	install_gen(ms, snap, cur ? cur->styles_ : NULL);
+	snapshot_release(snap);
+	atomic_fetch_add(&ms->updates, 1);
+done:
+	free(params);
+	mapservice_release(cur);
+	pthread_mutex_unlock(&ms->load_mu);
+	return rs;
+}
+
+void mapservice_set_link(struct mapservice *ms, enum mapservice_link link)
+{
+	int was = atomic_exchange(&ms->link, (int)link);
+	if (was == MAPSERVICE_LINK_DOWN && link == MAPSERVICE_LINK_UP)
+		atomic_fetch_add(&ms->reconnects, 1);
+}
+
 /* ------------------------------------------------------------ service */
 
 struct mapservice *mapservice_new(const struct mapservice_config *cfg)
@@ -194,6 +292,7 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg)
 	struct mapservice *ms = xcalloc(1, sizeof *ms);
 	ms->cfg = *cfg;
 	pthread_mutex_init(&ms->gen_mu, NULL);
+	pthread_mutex_init(&ms->load_mu, NULL);
 	pthread_mutex_init(&ms->ctx_mu, NULL);
 	if (pthread_key_create(&ms->ctx_key, ctx_destroy) != 0)
 		abort(); /* only when the process has used up its keys: out of resources, as mem.h treats
@@ -217,12 +316,16 @@ void mapservice_free(struct mapservice *ms)
 	tcache_free(ms->cache);
 	pthread_mutex_destroy(&ms->ctx_mu);
 	pthread_mutex_destroy(&ms->gen_mu);
+	pthread_mutex_destroy(&ms->load_mu);
 	free(ms);
 }
 
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 {
 	st->reloads = atomic_load(&ms->reloads);
+	st->link = (enum mapservice_link)atomic_load(&ms->link);
+	st->reconnects = atomic_load(&ms->reconnects);
+	st->updates = atomic_load(&ms->updates);
 	tcache_stats(ms->cache, &st->cache);
 }
 

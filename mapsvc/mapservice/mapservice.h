@@ -68,7 +68,7 @@ struct mapservice_gen {
 	struct tile_map *map;      /* the layouts of snap in these styles */
 	unsigned long long serial; /* 1 for the first generation, then one more per reload */
 	/* private */
-	struct styleset *set_;
+	struct mapservice_styles *styles_; /* shared with generations of other sites */
 	struct ms_ref refs_;
 };
 
@@ -92,6 +92,25 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err);
  * now on; NULL: no styles) current: a source other than the config's
  * paths (tests, fuzzers). */
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set);
+
+/* Makes the sites *make gives current with the current generation's
+ * styles: a change that a store announced (PostGIS), without reading the
+ * styles again.  make(arg, cur, &set, err) gets the current snapshot (NULL
+ * before the first load) and sets set to the new sites (owned from then
+ * on; NULL: nothing changed, nothing is installed) or fails.  The snapshot
+ * and the hierarchies of the styles are built before the swap; on failure
+ * the current generation stays.  Serialised with mapservice_load, so a
+ * reload of the styles is never undone by an update that began before it. */
+typedef enum ms_status (*mapservice_sites_fn)(void *arg, const struct snapshot *cur, struct site_set **set,
+                                              struct ms_error *err);
+enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_fn make, void *arg,
+                                       struct ms_error *err);
+
+/* The link to a store that announces changes, as its follower last saw
+ * it (for /readyz and /metrics): none without such a store. */
+enum mapservice_link { MAPSERVICE_LINK_NONE, MAPSERVICE_LINK_UP, MAPSERVICE_LINK_DOWN };
+/* Records the link's state; a change from down to up counts a reconnect. */
+void mapservice_set_link(struct mapservice *ms, enum mapservice_link link);
 
 /* The current generation, retained for the caller (NULL before the first
  * load); mapservice_release it when done. */
@@ -161,7 +180,10 @@ enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_ge
 
 /* What the service has done, for /metrics. */
 struct mapservice_stats {
-	unsigned long long reloads; /* generations made current after the first */
+	unsigned long long reloads;    /* generations made current after the first */
+	unsigned long long updates;    /* of them, by mapservice_update_sites */
+	enum mapservice_link link;     /* the store's change feed */
+	unsigned long long reconnects; /* times the link came back */
 	struct tcache_stats cache;
 };
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);

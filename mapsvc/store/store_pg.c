@@ -218,7 +218,14 @@ static void schema_sql(struct buf *b)
 	           PG_SCHEMA_VERSION);
 	buf_puts(b, "CREATE TABLE sites ("
 	            " id text PRIMARY KEY,"
-	            " name_zh text NOT NULL, name_en text NOT NULL DEFAULT '', category text NOT NULL,"
+	            " name_zh text NOT NULL, name_en text NOT NULL DEFAULT '',");
+	/* Other tools write this table while replicas serve it: a category
+	 * the service does not know would stop every replica's next update,
+	 * so the database refuses it (SpatiaLite's readers check it). */
+	buf_puts(b, " category text NOT NULL CHECK (category IN (");
+	for (int c = 0; c < CAT_COUNT; c++)
+		buf_printf(b, "%s'%s'", c ? ", " : "", site_category_name((enum site_category)c));
+	buf_puts(b, ")),"
 	            " county text NOT NULL DEFAULT '', town text NOT NULL DEFAULT '',"
 	            " address text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',"
 	            " opening_hours text NOT NULL DEFAULT '', coord_source text NOT NULL DEFAULT '',"
