@@ -620,7 +620,8 @@ static enum ms_status read_view(struct store *st, const uint64_t *since, struct 
 done:
 	if (rs != MS_OK)
 		PQclear(PQexec(pg->conn, "ROLLBACK"));
-	site_set_sort_by_id(ch->sites);
+	if (ch->sites)
+		site_set_sort_by_id(ch->sites);
 	if (ch->ngone)
 		qsort(ch->gone, ch->ngone, sizeof *ch->gone, cmp_str);
 	return rs;
