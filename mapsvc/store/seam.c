@@ -9,11 +9,12 @@
  * percent-encoding and a password that may also sit in a query parameter;
  * cutting by hand would have to get each right.  libpq's own parser
  * (PQconninfoParse) reads both, and a name built from the four fields
- * that say which database it is (user, host, port, dbname) cannot carry a
- * password whatever the input looked like.
+ * that say which database it is (user, host, port, dbname), each
+ * percent-encoded, cannot carry a password whatever the input looked like.
  */
 #include "store_backend.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -60,6 +61,26 @@ static const char *option(const PQconninfoOption *opts, const char *keyword)
 	return NULL;
 }
 
+/* s percent-encoded but for RFC 3986's unreserved characters (and a
+ * host list's commas), so that no ':' or '@' in a value reads back as
+ * another part of the URI - a password above all. */
+static void put_encoded(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (isalnum(*p) || strchr("-._~,", *p))
+			buf_putc(b, (char)*p);
+		else
+			buf_printf(b, "%%%c%c", hex[*p >> 4], hex[*p & 0xf]);
+	}
+}
+
+/* An IPv6 literal, written in brackets (RFC 3986 3.2.2). */
+static bool is_ipv6(const char *host)
+{
+	return strchr(host, ':') && strspn(host, "0123456789abcdefABCDEF:.") == strlen(host);
+}
+
 void store_redact(const char *db, char out[STORE_REDACTED_MAX])
 {
 	if (store_kind_of(db) == STORE_SPATIALITE) {
@@ -79,13 +100,21 @@ void store_redact(const char *db, char out[STORE_REDACTED_MAX])
 		host = option(opts, "hostaddr");
 	struct buf b = BUF_INIT;
 	buf_puts(&b, URI_PREFIX);
-	if (user)
-		buf_printf(&b, "%s@", user);
-	if (host)
-		buf_puts(&b, host);
-	if (port)
-		buf_printf(&b, ":%s", port);
-	buf_printf(&b, "/%s", dbname ? dbname : "");
+	if (user) {
+		put_encoded(&b, user);
+		buf_putc(&b, '@');
+	}
+	if (host && is_ipv6(host))
+		buf_printf(&b, "[%s]", host);
+	else if (host)
+		put_encoded(&b, host);
+	if (port) {
+		buf_putc(&b, ':');
+		put_encoded(&b, port);
+	}
+	buf_putc(&b, '/');
+	if (dbname)
+		put_encoded(&b, dbname);
 	snprintf(out, STORE_REDACTED_MAX, "%s", buf_str(&b));
 	buf_free(&b);
 	PQconninfoFree(opts);

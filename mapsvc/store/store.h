@@ -55,8 +55,9 @@ enum store_kind store_kind_of(const char *db);
 #define STORE_REDACTED_MAX 256
 /* db as messages may show it: a SpatiaLite path as it is (cut to fit); a
  * connection string as "postgresql://USER@HOST:PORT/DBNAME" from what
- * libpq parses of it, with no password and no other option (a string libpq
- * cannot parse is "postgresql://(unparsable connection string)"). */
+ * libpq parses of it (the parts it has, percent-encoded), with no
+ * password and no other option (a string libpq cannot parse is
+ * "postgresql://(unparsable connection string)"). */
 void store_redact(const char *db, char out[STORE_REDACTED_MAX]);
 
 /* ---- an open store ----------------------------------------------------- */
