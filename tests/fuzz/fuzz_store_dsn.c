@@ -7,9 +7,11 @@
  *   - a PostGIS value's name starts "postgresql://";
  *   - the name of a PostGIS value, read back by libpq, holds no password,
  *     and never contains the password libpq reads from the value itself
- *     (when it is long enough not to be any other part by chance).
+ *     (when it is long enough not to be any other part by chance, and the
+ *     value does not write the same text a second time, as another part).
  */
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		        ? db
 		        : db + strlen("postgres:");
 		char *pw = password_of(conninfo);
-		if (pw && strlen(pw) >= PASSWORD_MIN && strstr(out, pw))
+		const char *first = pw ? strstr(db, pw) : NULL;
+		bool once = first && !strstr(first + 1, pw);
+		if (pw && strlen(pw) >= PASSWORD_MIN && once && strstr(out + strlen("postgresql://"), pw))
 			fuzz_fail(H, "the name '%s' shows the password", out);
 		free(pw);
 	}
