@@ -19,7 +19,9 @@
  * styles, layouts) triple, never a mix; an old generation is freed by the
  * release of its last request.  Loading happens outside any lock; the
  * swap and an acquire hold a mutex for a pointer copy and a reference
- * count, so a reload never blocks requests.
+ * count, so a reload never blocks requests.  A change of the sites alone
+ * (a store announced it: mapservice_update_sites) makes a generation of
+ * the new sites with the current styles, which the two share.
  *
  * Tiles: mapservice_tile answers from the cache, keyed by everything the
  * bytes depend on (data and style versions, address, scale, system, the
