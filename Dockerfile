@@ -10,7 +10,8 @@ FROM debian:12-slim
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libmicrohttpd12 libspatialite7 libsqlite3-0 libsqlite3-mod-spatialite libproj25 proj-data \
-      libpng16-16 libjansson4 libcsv3 libfreetype6 fonts-wqy-microhei libxxhash0 libcairo2 libunistring2 libpq5 \
+      libpng16-16 libjansson4 libcsv3 libfreetype6 fonts-wqy-microhei libxxhash0 libcairo2 libunistring2 libqrencode4 \
+      libpq5 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/mapsvc /opt/mapsvc
 RUN useradd --system --no-create-home mapsvc

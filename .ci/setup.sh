@@ -11,9 +11,10 @@
 #                             (default 20)
 #   bash .ci/setup.sh build   set-up and build only
 #
-# Everything it installs is a Debian package (and, for the browser and
-# client tests, npm packages pinned in tests/browser/package-lock.json and
-# tests/clients/package-lock.json: playwright-core, ol, check-geojson).
+# Everything it installs is a Debian package (and, for the browser, client
+# and PMTiles tests, npm packages pinned in tests/browser/package-lock.json,
+# tests/clients/package-lock.json and tests/pmtiles/package-lock.json:
+# playwright-core, ol, check-geojson, pmtiles).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-serve}
@@ -22,9 +23,10 @@ shift || true
 # What the build needs, what serving needs, and what only the tests need.
 build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatialite-dev libjs-leaflet
   libsqlite3-dev libsqlite3-mod-spatialite libproj-dev proj-data libpng-dev libjansson-dev
-  libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev libpq-dev"
+  libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev zlib1g-dev
+  libqrencode-dev libpq-dev"
 test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel libxml2-utils chromium clang libclang-rt-14-dev
-  python3-owslib clang-format wrk postgresql-15 postgresql-15-postgis-3"
+  python3-owslib clang-format wrk python3-icalendar zbar-tools postgresql-15 postgresql-15-postgis-3"
 # Node.js for the browser test: Debian's, unless a node and npm are already
 # there (a newer packaged Node conflicts with Debian's npm).
 node_pkgs="nodejs npm"
@@ -66,9 +68,10 @@ build)
 test)
 	install_missing $build_pkgs $test_pkgs
 	command -v node >/dev/null && command -v npm >/dev/null || install_missing $node_pkgs
-	# The browser and client tests' first steps install their npm packages
-	# (pinned in tests/browser and tests/clients/package-lock.json) with
-	# the browser download switched off: they drive Debian's chromium.
+	# The browser, client and PMTiles tests' first steps install their npm
+	# packages (pinned in tests/browser, tests/clients and
+	# tests/pmtiles/package-lock.json) with the browser download switched
+	# off: they drive Debian's chromium.
 	echo "== release build (-Wall -Wextra -Werror) and the whole suite"
 	build build -DCMAKE_BUILD_TYPE=Release
 	ctest --test-dir build --output-on-failure -j"$jobs"
@@ -76,8 +79,9 @@ test)
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j"$jobs"
-	# Bounded: 20 s a harness keeps this step to a few minutes.  A crash,
-	# a leak or a broken contract fails the step (run.sh prints the log).
+	# Bounded: 20 s a harness, one harness a core, keeps this step to a few
+	# minutes.  A crash, a leak or a broken contract fails the step (run.sh
+	# prints the log).
 	echo "== libFuzzer build (clang): the corpora replayed, then each harness fuzzed"
 	build build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
 	ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz

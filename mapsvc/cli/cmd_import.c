@@ -31,8 +31,9 @@ static const char usage_text[] =
     "  --replace        remove every site already in the database first\n"
     "\n"
     "CSV columns: id, name_zh, category, lat, lon (required); name_en, county, town,\n"
-    "address, description, opening_hours, coord_source, confidence, source_url; any\n"
-    "other column is kept as a property.  Categories: memorial_hall, museum,\n"
+    "address, description, opening_hours (OpenStreetMap syntax, checked),\n"
+    "opening_hours_text (the source's words), coord_source, confidence, source_url;\n"
+    "any other column is kept as a property.  Categories: memorial_hall, museum,\n"
     "martyrs_cemetery, former_site, monument, education_base, study_station,\n"
     "training_school.\n";
 

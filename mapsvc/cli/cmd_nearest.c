@@ -6,13 +6,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "../features/features.h"
 #include "cli.h"
 
 static const char usage_text[] =
     "usage: mapsvc nearest [--db FILE] --lat LAT --lon LON [--limit N] [--within-km KM]\n"
-    "                      [--category C[,C...]] [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
+    "                      [--category C[,C...]] [--open-at TIME]\n"
+    "                      [--coordsys wgs84|gcj02|bd09|cgcs2000]\n"
     "\n"
     "Prints the sites nearest a point, sorted by geodesic distance (WGS-84), as GeoJSON\n"
     "with distance_m and bearing_deg - the same document as GET /nearest.\n"
@@ -22,6 +24,8 @@ static const char usage_text[] =
     "  --limit N        how many sites, 1..100 (default 5)\n"
     "  --within-km KM   only sites at most this far\n"
     "  --category C     only these categories (comma-separated)\n"
+    "  --open-at TIME   only sites open then by their opening_hours: now, a local time\n"
+    "                   in China Standard Time (2025-05-06T10:00) or one with an offset\n"
     "  --coordsys CS    system of the point and of the printed coordinates (default wgs84)\n";
 
 /* The command line into *db and q.  EXIT_OK to search, -1 after --help,
@@ -36,6 +40,7 @@ static int parse_options(int argc, char **argv, const char **db, struct feat_nea
 	    {"within-km", required_argument, NULL, 'w'},
 	    {"category", required_argument, NULL, 'c'},
 	    {"coordsys", required_argument, NULL, 's'},
+	    {"open-at", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -81,6 +86,14 @@ static int parse_options(int argc, char **argv, const char **db, struct feat_nea
 			if ((cs = coordsys_parse(optarg)) < 0)
 				return cli_usage_error("nearest", "--coordsys: unknown '%s'", optarg);
 			q->cs = (enum coordsys)cs;
+			break;
+		case 't':
+			if (!hours_parse_instant(optarg, time(NULL), &q->open_at))
+				return cli_usage_error("nearest",
+				                       "--open-at: '%s' is not now, YYYY-MM-DDTHH:MM (China "
+				                       "Standard Time) or a time with an offset",
+				                       optarg);
+			q->has_open_at = true;
 			break;
 		case 'h': fputs(usage_text, stdout); return -1;
 		case ':': return cli_usage_error("nearest", "%s needs a value", argv[optind - 1]);

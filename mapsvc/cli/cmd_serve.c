@@ -54,6 +54,7 @@ static const char usage_text[] =
     "usage: mapsvc serve [--db FILE|URL] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
     "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
     "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
+    "                    [--tiles-from FILE.mbtiles|FILE.pmtiles]\n"
     "                    [connection, expensive-request, link and header options below]\n"
     "\n"
     "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
@@ -77,6 +78,9 @@ static const char usage_text[] =
     "  --basemap-attribution TEXT  the basemap's credit line, shown on the map page\n"
     "  --basemap-crs wgs84|gcj02   the basemap's system (default wgs84; gcj02 for AMap or Tencent:\n"
     "                     the page then asks for GCJ-02 overlay tiles and positions)\n"
+    "  --tiles-from FILE  serve the tiles a `mapsvc seed` wrote to FILE (MBTiles or PMTiles) from it,\n"
+    "                     rendering only those it lacks; used only while the file matches the data\n"
+    "                     and the style it was seeded from (the start-up line says), re-read on SIGHUP\n"
     "\n"
     "Connections:\n"
     "  --max-connections N         connections open at once (default %u); near it, idle\n"
@@ -307,6 +311,7 @@ static int take_option(int ch, const char *v, struct serve_options *o)
 		o->http.tile_max_age = (unsigned)n;
 		return EXIT_OK;
 	case 'o': o->http.cors = *v ? v : NULL; return EXIT_OK;
+	case 'T': o->maps.tiles_from = v; return EXIT_OK;
 	case 'B':
 		if (!url_ok("basemap", v, MAX_BASEMAP_TEXT))
 			return EXIT_USAGE;
@@ -358,6 +363,7 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	    {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
 	    {"frame-ancestors", required_argument, NULL, OPT_FRAME_ANCESTORS},
 	    {"metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN},
+	    {"tiles-from", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -369,7 +375,9 @@ static int parse_options(int argc, char **argv, struct serve_options *o)
 	    .max_zoom = DEFAULT_MAX_ZOOM,
 	    .cors = "*",
 	};
-	o->maps = (struct mapservice_config){cli_default_db(), cli_default_styles(), DEFAULT_CACHE_MB * MIB};
+	o->maps = (struct mapservice_config){.db_path = cli_default_db(),
+	                                     .styles_dir = cli_default_styles(),
+	                                     .cache_bytes = DEFAULT_CACHE_MB * MIB};
 	o->drain_timeout_s = HTTP_DEFAULT_DRAIN_TIMEOUT_S;
 	o->trusted = NULL;
 	o->hosts = NULL;
@@ -413,6 +421,8 @@ static int serve_until_stopped(struct mapservice *maps, const sigset_t *set)
 		struct mapservice_gen *g = mapservice_acquire(maps);
 		printf("mapsvc serve: reloaded %zu sites (version %016llx) and %zu styles\n", g->snap->n,
 		       (unsigned long long)g->snap->version, g->nstyles);
+		if (mapservice_tiles_from(g))
+			printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
 		fflush(stdout);
 		mapservice_release(g);
 	}
@@ -465,6 +475,8 @@ int cmd_serve(int argc, char **argv)
 		printf("mapsvc serve: metrics on http://%s%s%s:%u/metrics\n", m6 ? "[" : "",
 		       o.http.metrics_host, m6 ? "]" : "", http_server_metrics_port(srv));
 	}
+	if (mapservice_tiles_from(g))
+		printf("mapsvc serve: tiles from %s\n", mapservice_tiles_from(g));
 	fflush(stdout);
 	mapservice_release(g);
 	int sig = serve_until_stopped(maps, &set);

@@ -14,10 +14,24 @@
 #include "filter.h"
 
 const char *const feat_sortables[SITE_NCOLUMNS + 1] = {
-    "id",         "name_zh",      "name_en",     "category",          "county",
-    "town",       "address",      "description", "opening_hours",     "lat",
-    "lon",        "coord_source", "confidence",  SITE_COLUMN_QUALITY, SITE_COLUMN_UNCERTAINTY,
-    "source_url", NULL,
+    "id",
+    "name_zh",
+    "name_en",
+    "category",
+    "county",
+    "town",
+    "address",
+    "description",
+    "opening_hours",
+    "opening_hours_text",
+    "lat",
+    "lon",
+    "coord_source",
+    "confidence",
+    SITE_COLUMN_QUALITY,
+    SITE_COLUMN_UNCERTAINTY,
+    "source_url",
+    NULL,
 };
 
 enum ms_status feat_parse_categories(const char *s, feat_catmask *mask, struct ms_error *err)
@@ -63,6 +77,11 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 		p = comma ? comma + 1 : p;
 	}
 	return MS_OK;
+}
+
+bool feat_open_at(const struct snapshot *snap, size_t i, time_t t)
+{
+	return snap->hours && snap->hours[i] && hours_is_open(snap->hours[i], t) == HOURS_OPEN;
 }
 
 bool feat_name_matches(const struct site *s, const char *needle)
@@ -125,6 +144,8 @@ static bool items_visit(uint32_t i, void *vctx)
 	if (q->q && !c->q_done && !feat_name_matches(s, q->q))
 		return true;
 	if (q->filter && !feat_filter_match(q->filter, s))
+		return true;
+	if (q->has_open_at && !feat_open_at(c->snap, i, q->open_at))
 		return true;
 	if (q->nsort)
 		keep(c, i);
@@ -265,6 +286,8 @@ static bool nearest_filter(uint32_t i, void *ctx)
 	const struct site *s = &snap->sites[i];
 	if (q->categories && !(q->categories & (1u << s->category)))
 		return false;
+	if (q->has_open_at && !feat_open_at(snap, i, q->open_at))
+		return false;
 	return !q->filter || feat_filter_match(q->filter, s);
 }
 
@@ -286,8 +309,8 @@ enum ms_status feat_nearest(const struct snapshot *snap, const struct feat_neare
 	*hits = xmalloc(q->limit * sizeof **hits);
 	struct sindex_stats work;
 	*n = sindex_nearest_stats(snap->index, lat, lon, q->limit, q->within_m,
-	                          q->categories || q->filter ? nearest_filter : NULL, (void *)fctx, *hits,
-	                          &work);
+	                          q->categories || q->filter || q->has_open_at ? nearest_filter : NULL,
+	                          (void *)fctx, *hits, &work);
 	if (q->work)
 		*q->work = work;
 	return MS_OK;

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "../geo/geo.h"
 #include "../index/sindex.h"
@@ -78,12 +79,21 @@ struct feat_query {
 	/* 0 = every category; a bit at CAT_COUNT or above stands for a name
 	 * that is no category, which no site has: the query matches nothing */
 	feat_catmask categories;
-	const char *q;                    /* substring of name_zh or name_en, or NULL */
-	const struct cql2 *filter;        /* a CQL2 filter (filter.h: feat_filter_parse), or NULL */
+	const char *q;             /* substring of name_zh or name_en, or NULL */
+	const struct cql2 *filter; /* a CQL2 filter (filter.h: feat_filter_parse), or NULL */
+	bool has_open_at;          /* only sites open at open_at (feat_open_at) */
+	time_t open_at;
 	const struct feat_sort_key *sort; /* nsort keys; none: id order */
 	size_t nsort;
 	size_t limit, offset;
 };
+
+/* True when site i of snap is open at instant t by its opening_hours
+ * (China Standard Time, public holidays included): the open_at filter.
+ * A site without opening_hours, or whose hours leave that moment unknown
+ * (an open end, a comment, a holiday not in the table), is not: the
+ * filter promises open doors, and says nothing about what is not known. */
+bool feat_open_at(const struct snapshot *snap, size_t i, time_t t);
 
 /* One page of matching sites, in id order or the query's sort order. */
 struct feat_page {
@@ -116,6 +126,8 @@ struct feat_nearest_query {
 	feat_catmask categories;   /* as in struct feat_query */
 	const struct cql2 *filter; /* only sites it selects, or NULL */
 	struct sindex_stats *work; /* if not NULL, filled with the work the search did */
+	bool has_open_at;          /* only sites open at open_at (feat_open_at) */
+	time_t open_at;
 };
 
 /* The nearest sites, sorted by (geodesic distance, id).  *hits is a new

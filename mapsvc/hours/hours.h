@@ -124,6 +124,20 @@ bool hours_local(time_t t, struct hours_date *d, int *sec_of_day);
 /* The instant of midnight CST starting date d (which must be valid). */
 time_t hours_midnight(struct hours_date d);
 
+/* --- Dates and times as requests write them (ISO 8601 extended) ------- */
+
+/* "2025-05-06", a valid date in HOURS_MIN_YEAR..HOURS_MAX_YEAR. */
+bool hours_parse_date(const char *s, struct hours_date *d);
+/* "08:30": 00:00..23:59 into minutes since midnight. */
+bool hours_parse_clock(const char *s, int *minutes);
+/* An instant: "now" (the caller's now), a local date and time in China
+ * Standard Time ("2025-05-06T10:00", seconds optional), or one with an
+ * RFC 3339 offset ("2025-05-06T02:00:00Z", "...+08:00"). */
+bool hours_parse_instant(const char *s, time_t now, time_t *t);
+/* "08:30" for minutes since midnight (taken modulo a day). */
+#define HOURS_CLOCK_TEXT 6
+void hours_format_clock(int minutes, char out[HOURS_CLOCK_TEXT]);
+
 /* --- Evaluation --------------------------------------------------------- */
 
 /* The state at instant t. */
@@ -150,6 +164,13 @@ struct hours_span {
  * with more room if that is larger than cap).  An invalid date, or one
  * outside the years handled, is one unknown span over the whole day. */
 size_t hours_day_spans(const struct hours *h, struct hours_date d, struct hours_span *out, size_t cap);
+
+/* Date d's open stretches as text: "08:30–11:30, 13:30–17:30" (en dashes),
+ * a stretch whose state is unknown followed by " ?", at most
+ * HOURS_DAY_SPANS_MAX of them (then ", …"); nothing when it is closed all
+ * day.  Returns the number of stretches (0: closed all day). */
+#define HOURS_DAY_SPANS_MAX 8
+size_t hours_format_day(const struct hours *h, struct hours_date d, struct buf *out);
 
 /* --- China's public holidays -------------------------------------------- */
 

@@ -74,6 +74,7 @@ static const struct http_pspec items_specs[] = {
      .desc = "Matches to skip."},
     HTTP_SPEC_CATEGORY,
     {.name = "q", .type = HTTP_T_STRING, .desc = "Substring of name_zh or name_en (ASCII case-insensitive)."},
+    HTTP_SPEC_OPEN_AT,
     HTTP_SPEC_FILTER,
     {.name = "sortby",
      .type = HTTP_T_SORT,
@@ -177,6 +178,9 @@ static bool items_query(struct http_ctx *c, struct http_response *r, enum coords
 	const struct http_arg *v = http_arg(c, "q");
 	if (v->given && *v->text)
 		q->q = v->text;
+	const struct http_arg *open_at = http_arg(c, "open_at");
+	if ((q->has_open_at = open_at->given))
+		q->open_at = (time_t)open_at->v[0];
 	bool bbox_lat_first = false;
 	ogc_crs_lookup(http_arg(c, "bbox-crs")->text, &bbox_lat_first);
 	const double *b = http_arg(c, "bbox")->v;
@@ -467,6 +471,8 @@ static void item_html(struct http_ctx *c, struct http_response *r, const struct 
 	    .image_width = PAGES_CARD_W,
 	    .image_height = PAGES_CARD_H,
 	    .collection_url = buf_str(&coll),
+	    .hours = c->snap->hours[s - c->snap->sites],
+	    .now = time(NULL),
 	};
 	struct ogc_page p;
 	ogc_page_init(&p, c, "application/geo+json");

@@ -38,6 +38,7 @@ static const struct http_pspec nearest_specs[] = {
      .max = INFINITY,
      .desc = "Only sites at most this far (km)."},
     HTTP_SPEC_CATEGORY,
+    HTTP_SPEC_OPEN_AT,
     HTTP_SPEC_FILTER,
     HTTP_SPEC_COORDSYS,
     HTTP_SPEC_F_GEOJSON,
@@ -54,6 +55,8 @@ void h_nearest(struct http_ctx *c, struct http_response *r)
 	    .limit = (size_t)http_arg(c, "limit")->i,
 	    .within_m = within->given ? within->num * 1000 : INFINITY,
 	    .categories = (feat_catmask)http_arg(c, "category")->mask,
+	    .has_open_at = http_arg(c, "open_at")->given,
+	    .open_at = (time_t)http_arg(c, "open_at")->v[0],
 	};
 	struct cql2 *filter;
 	if (!ogc_filter(c, r, q.cs, &filter))

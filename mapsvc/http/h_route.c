@@ -5,10 +5,11 @@
  * (sites) or the N sites nearest the start (nearest), exactly one of the
  * two.  The sheet is route/pipeline.h's, as `mapsvc route` makes it: json
  * is application/geo+json, gpx application/gpx+xml as an attachment
- * (route.gpx), html a printable page whose overview map is an absolute
- * /staticmap.png URL drawing the same route (so the page works wherever
- * it is saved, as long as the server is reachable), pdf the sheet with the
- * map rendered here and embedded.  Every bad value is a 400 naming it; an
+ * (route.gpx), html a printable page whose map is this route again as
+ * format=png, an absolute URL (so the page works wherever it is saved, as
+ * long as the server is reachable), pdf the sheet with the map rendered
+ * here and embedded, ics the day as a calendar (route.ics), png the
+ * sheet's map alone.  Every bad value is a 400 naming it; an
  * unknown site id is a 400 too (the route, not the site, is the resource:
  * http_status_of's rule for MS_ENOTFOUND).
  */
@@ -18,6 +19,7 @@
 #include <time.h>
 
 #include "../route/pipeline.h"
+#include "../web/web.h"
 #include "handlers.h"
 
 static const char *const modes[] = {"walk", "drive", NULL}; /* enum route_mode order */
@@ -46,6 +48,24 @@ static const struct http_pspec route_specs[] = {
      .match = route_mode_parse,
      .def = "walk",
      .desc = "Travel mode, for the time estimates."},
+    {.name = "date",
+     .type = HTTP_T_DATE,
+     .desc = "Plan the day of this date (China Standard Time) with the stops' opening hours: the order "
+             "fits their hours, and a stop that cannot be visited while open is listed with why."},
+    {.name = "start",
+     .type = HTTP_T_CLOCK,
+     .desc = "Leaving the start at this time of day (HH:MM); with a date, 09:00 when not given.  Gives "
+             "each stop's arrival and departure."},
+    {.name = "visit",
+     .type = HTTP_T_INT,
+     .min = 0,
+     .max = ROUTE_VISIT_MAX_MIN,
+     .desc = "Minutes at every stop (instead of the defaults by category)."},
+    {.name = "visits",
+     .type = HTTP_T_LIST,
+     .min = 1,
+     .max = ROUTE_MAX_STOPS,
+     .desc = "Minutes at some stops, ID:MIN,... (over visit and the defaults)."},
     {.name = "format",
      .type = HTTP_T_ENUM,
      .values = route_format_names,
@@ -63,9 +83,12 @@ bool h_route_costly(const struct http_ctx *c)
 
 void h_route(struct http_ctx *c, struct http_response *r)
 {
-	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites");
-	char link[HTTP_BASE_URL_MAX + sizeof "/staticmap.png"];
-	snprintf(link, sizeof link, "%s/staticmap.png", c->base_url);
+	const struct http_arg *from = http_arg(c, "from"), *sites = http_arg(c, "sites"),
+	                      *date = http_arg(c, "date"), *visits = http_arg(c, "visits");
+	char link[HTTP_BASE_URL_MAX + sizeof "/route"];
+	snprintf(link, sizeof link, "%s/route", c->base_url);
+	char site_url[HTTP_BASE_URL_MAX + sizeof "/collections/" SITES_COLLECTION "/items/"];
+	snprintf(site_url, sizeof site_url, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
 	struct route_request rq = {
 	    .from_lat = from->v[0],
 	    .from_lon = from->v[1],
@@ -73,12 +96,20 @@ void h_route(struct http_ctx *c, struct http_response *r)
 	    .nearest = http_arg(c, "nearest")->given ? http_arg(c, "nearest")->i : 0,
 	    .opt = {http_arg(c, "return")->i, (enum route_mode)http_arg(c, "mode")->i},
 	    .format = (enum route_format)http_arg(c, "format")->i,
+	    .has_date = date->given,
+	    .date = {(int)date->v[0], (int)date->v[1], (int)date->v[2]},
+	    .has_start = http_arg(c, "start")->given,
+	    .start_min = (int)http_arg(c, "start")->i,
+	    .has_visit = http_arg(c, "visit")->given,
+	    .visit_min = (int)http_arg(c, "visit")->i,
+	    .visits = visits->given ? visits->text : NULL,
 	    .title = http_arg(c, "title")->text,
 	    .generated = time(NULL),
 	    .map_link = link,
+	    .site_url = site_url,
 	};
 	struct ms_error err = {0};
-	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles};
+	struct route_drawing draw = {c->gen->map, NULL, c->gen->styles, c->gen->nstyles, web_places()};
 	if (route_request_draws(&rq) && !(draw.ctx = mapservice_ctx(c->cfg->maps, &err))) {
 		http_problem(r, http_status_of(err.status), "route map: %s", err.msg);
 		return;

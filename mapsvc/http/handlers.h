@@ -158,6 +158,17 @@ int http_crs_match(const char *value);
 	}
 /* A CQL2 filter (OGC API - Features Part 3) and how to read it (ogc.h:
  * ogc_filter). */
+/* open_at on the routes that select sites (items, nearest): only the
+ * sites open at that moment by their opening_hours (feat_open_at). */
+#define HTTP_SPEC_OPEN_AT                                                                                    \
+	{                                                                                                    \
+		.name = "open_at", .type = HTTP_T_INSTANT,                                                   \
+		.desc =                                                                                      \
+		    "Only sites open then by their opening_hours: now, a local time in China Standard Time " \
+		    "(2025-05-06T10:00) or an instant with an offset.  Sites whose hours are not known, or " \
+		    "unknown at that moment, are left out."                                                  \
+	}
+
 #define HTTP_SPEC_FILTER                                                                                     \
 	{.name = "filter",                                                                                   \
 	 .type = HTTP_T_STRING,                                                                              \

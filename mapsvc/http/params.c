@@ -15,8 +15,10 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../cql2/cql2.h"
+#include "../hours/hours.h"
 #include "../features/features.h"
 #include "../route/overlay.h"
 #include "../util/numparse.h"
@@ -212,6 +214,27 @@ static bool parse_value(const struct http_pspec *s, struct http_ctx *c, const ch
 	case HTTP_T_POINTS: return parse_items(s, c, text, '|', a, bad, badlen);
 	case HTTP_T_SORT: return parse_items(s, c, text, ',', a, bad, badlen);
 	case HTTP_T_DATETIME: return parse_datetime(text, a);
+	case HTTP_T_INSTANT: {
+		time_t t;
+		if (!hours_parse_instant(text, time(NULL), &t))
+			return false;
+		a->v[0] = (double)t;
+		return true;
+	}
+	case HTTP_T_DATE: {
+		struct hours_date d;
+		if (!hours_parse_date(text, &d))
+			return false;
+		a->v[0] = d.year, a->v[1] = d.month, a->v[2] = d.day;
+		return true;
+	}
+	case HTTP_T_CLOCK: {
+		int m;
+		if (!hours_parse_clock(text, &m))
+			return false;
+		a->i = m;
+		return true;
+	}
 	}
 	return false;
 }
@@ -280,6 +303,13 @@ static void describe(struct buf *b, const struct http_pspec *s, const struct htt
 		         "an RFC 3339 date-time, or an interval START/END of two with '..' for an open end "
 		         "(START <= END)");
 		break;
+	case HTTP_T_INSTANT:
+		buf_puts(
+		    b, "now, a local date and time in China Standard Time (2025-05-06T10:00), or one with an "
+		       "offset (2025-05-06T02:00:00Z)");
+		break;
+	case HTTP_T_DATE: buf_puts(b, "a date YYYY-MM-DD"); break;
+	case HTTP_T_CLOCK: buf_puts(b, "a time of day HH:MM, 00:00..23:59"); break;
 	case HTTP_T_POINTS:
 		buf_printf(
 		    b,
@@ -473,8 +503,16 @@ static void write_schema(struct jsonw *w, const struct http_pspec *s, const stru
 	case HTTP_T_STRING:
 	case HTTP_T_POINTS:   /* pairs separated by '|': no OpenAPI style says that */
 	case HTTP_T_DATETIME: /* an instant or an interval: one string either way */
+	case HTTP_T_INSTANT:  /* "now" or a local time: no OpenAPI format says either */
+	case HTTP_T_CLOCK:
 		jw_key(w, "type");
 		jw_string(w, "string");
+		break;
+	case HTTP_T_DATE:
+		jw_key(w, "type");
+		jw_string(w, "string");
+		jw_key(w, "format");
+		jw_string(w, "date");
 		break;
 	case HTTP_T_ENUM:
 		jw_key(w, "type");

@@ -61,6 +61,15 @@ enum http_ptype {
 	 * since 1970 (an instant is both; an open end is -INFINITY or
 	 * INFINITY). */
 	HTTP_T_DATETIME,
+	/* An instant for opening hours (hours.h's hours_parse_instant):
+	 * "now", a local time in China Standard Time ("2025-05-06T10:00",
+	 * seconds optional) or one with an offset ("...Z", "...+08:00") ->
+	 * v[0], seconds since 1970. */
+	HTTP_T_INSTANT,
+	/* A date, "2025-05-06" (hours_parse_date) -> v[0..2]: year, month, day. */
+	HTTP_T_DATE,
+	/* A time of day, "08:30" (hours_parse_clock) -> i, minutes since midnight. */
+	HTTP_T_CLOCK,
 };
 
 /* spec flags */
@@ -120,9 +129,9 @@ struct http_arg {
 	long long i;             /* INT; BOOL 0/1; ENUM: the index in values */
 	double num;              /* NUMBER */
 	unsigned long long mask; /* ENUM_LIST */
-	double v[4];             /* LATLON: lat, lon; BBOX: W, S, E, N; DATETIME: start, end */
-	size_t n;                /* LIST, POINTS, SORT: how many */
-	const double (*pts)[2];  /* POINTS: n (lat, lon), in the request's storage */
+	double v[4]; /* LATLON: lat, lon; BBOX: W, S, E, N; DATETIME: start, end; INSTANT: t; DATE: y, m, d */
+	size_t n;    /* LIST, POINTS, SORT: how many */
+	const double (*pts)[2]; /* POINTS: n (lat, lon), in the request's storage */
 	struct {
 		unsigned char key; /* the index in values */
 		bool desc;

@@ -8,6 +8,7 @@
 
 #include <microhttpd.h>
 
+#include "../util/html.h"
 #include "../util/jsonw.h"
 #include "../util/mem.h"
 #include "../util/utf8.h"
@@ -121,16 +122,7 @@ int http_hex_digit(char c)
 
 void http_url_encode(struct buf *b, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-._~", *p)) {
-			buf_putc(b, (char)*p);
-		} else {
-			char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-			buf_append(b, e, 3);
-		}
-	}
+	html_url_component(b, s); /* one encoder for the pages, the sheets and here */
 }
 
 void http_query_with(const struct http_ctx *c, struct buf *b, const char *key, const char *value)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+#include "../hours/hours.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 
@@ -161,9 +162,31 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
 	return MS_OK;
 }
 
+/* opening_hours, when given, must be in the subset hours_parse reads: a
+ * schedule the planner cannot read is no schedule.  The source's free
+ * text belongs in opening_hours_text, which is kept as it is.  The
+ * parser's message already starts "opening_hours: at character N". */
+static enum ms_status validate_hours(const struct site *s, struct ms_error *err)
+{
+	const char *text = s->field[SITE_OPENING_HOURS];
+	if (!*text)
+		return MS_OK;
+	struct hours *h = NULL;
+	enum ms_status st = hours_parse(text, strlen(text), &h, err);
+	hours_free(h);
+	if (st != MS_OK) {
+		/* the one mistake to expect: the source's words where the
+		 * schedule goes (the bundled data had them there once) */
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n, "; free text goes in opening_hours_text");
+	}
+	return st;
+}
+
 enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, struct ms_error *err)
 {
 	struct site *s = &row->site;
+	enum ms_status st;
 	for (int f = 0; f < SITE_NFIELDS; f++) {
 		if (!s->field[f])
 			s->field[f] = "";
@@ -209,6 +232,8 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 		return ms_fail(err, MS_EDATA, "lat %.9g, lon %.9g has no WGS-84 equivalent", s->lat, s->lon);
 	s->lat = wlat;
 	s->lon = wlon;
+	if ((st = validate_hours(s, err)) != MS_OK)
+		return st;
 	return validate_position(row, err);
 }
 

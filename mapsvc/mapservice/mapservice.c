@@ -11,6 +11,12 @@
  * freeing the old one after it is released.  Cached tiles cost one acquire
  * per request, as the snapshot did before generations held it.
  *
+ * Pre-rendered tiles: the tiles_from store is opened with each generation
+ * (so a reload sees a file seeded again) and used only for the tiles its
+ * metadata prove it holds the very bytes of: pre_match below.  A tile
+ * read from it goes into the cache like a rendered one, under the same
+ * key and tag.
+ *
  * Contexts: each thread's tile_ctx hangs off a pthread key, so the hot
  * path finds it without a lock.  The service also keeps every context in
  * a list, because a key's destructor runs only when a thread exits, and
@@ -20,6 +26,8 @@
 #include "mapservice.h"
 
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -28,7 +36,10 @@
 #include <xxhash.h>
 
 #include "../geo/webmerc.h"
+#include "../render/layout.h"
+#include "../render/raster.h"
 #include "../util/mem.h"
+#include "../util/numparse.h"
 
 /* A thread's context and its place in the service's list. */
 struct ctx_node {
@@ -56,6 +67,7 @@ struct mapservice {
 	struct mapservice_gen *cur;
 	unsigned long long serial; /* of the last generation made; under gen_mu */
 	atomic_ullong reloads;
+	atomic_ullong tiles_rendered, tiles_from_store, store_errors;
 	struct tcache *cache;
 	pthread_key_t ctx_key;
 	pthread_mutex_t ctx_mu; /* guards ctxs */
@@ -106,6 +118,113 @@ struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err)
 	return ctx;
 }
 
+/* ------------------------------------------------- pre-rendered tiles */
+
+/* Room for a note on the store (the path and a reason). */
+#define PRE_NOTE_MAX 1536
+
+/* The tiles_from store as one generation uses it. */
+struct mapservice_pre {
+	struct tilestore *ts;      /* NULL when not used */
+	const struct style *style; /* the generation's style the store was seeded with */
+	enum coordsys cs;
+	int scale, zmin, zmax;
+	char note[PRE_NOTE_MAX]; /* what is used, or why not (mapservice_tiles_from) */
+};
+
+static void pre_free(struct mapservice_pre *p)
+{
+	if (!p)
+		return;
+	tilestore_close(p->ts);
+	free(p);
+}
+
+/* A 64-bit version as the metadata spell it. */
+static void version_hex(uint64_t v, char out[17])
+{
+	snprintf(out, 17, "%016llx", (unsigned long long)v);
+}
+
+/* Whether the store holds g's bytes: its metadata name one of g's styles
+ * at the same version, g's data version, a scale and a coordsys, PNG
+ * tiles stored as they are.  NULL when it does, else why not. */
+static const char *pre_match(struct mapservice_pre *p, const struct mapservice_gen *g, char *why, size_t size)
+{
+	struct tilestore *ts = p->ts;
+	const char *style = tilestore_meta_value(ts, "style"),
+	           *sv = tilestore_meta_value(ts, "style_version");
+	const char *dv = tilestore_meta_value(ts, "data_version"), *scale = tilestore_meta_value(ts, "scale");
+	const char *cs = tilestore_meta_value(ts, "coordsys"),
+	           *comp = tilestore_meta_value(ts, "compression");
+	const struct tilestore_info *in = tilestore_info(ts);
+	char have[17];
+	long long n;
+	if (!style || !sv || !dv || !scale || !cs)
+		return "not seeded by mapsvc (no style, style_version, data_version, scale or coordsys "
+		       "metadata)";
+	if (strcmp(in->format, "png") || (comp && strcmp(comp, "none")))
+		return "its tiles are not plain PNG";
+	if (!(p->style = mapservice_style(g, style))) {
+		snprintf(why, size, "seeded with style '%s', which the styles folder lacks", style);
+		return why;
+	}
+	version_hex(p->style->version, have);
+	if (strcmp(sv, have)) {
+		snprintf(why, size, "seeded with another version of style '%s' (%s; the file now is %s)",
+		         style, sv, have);
+		return why;
+	}
+	version_hex(g->snap->version, have);
+	if (strcmp(dv, have)) {
+		snprintf(why, size, "seeded from other data (version %s; the database is at %s)", dv, have);
+		return why;
+	}
+	int c = coordsys_parse(cs);
+	if (ms_parse_int_str(scale, 1, TILE_MAX_SCALE, &n) != MS_PARSE_OK ||
+	    (c != COORDSYS_WGS84 && c != COORDSYS_GCJ02))
+		return "its scale or coordsys metadata are not mapsvc's";
+	if (in->minzoom < 0 || in->maxzoom < 0 || in->maxzoom > WEBMERC_MAX_ZOOM)
+		return "its zoom range is missing or beyond mapsvc's";
+	p->cs = (enum coordsys)c;
+	p->scale = (int)n;
+	p->zmin = in->minzoom;
+	p->zmax = in->maxzoom;
+	return NULL;
+}
+
+/* Opens path for g and decides what g takes from it.  Only a file that
+ * cannot be read fails; one seeded for something else is kept out. */
+static enum ms_status pre_open(struct mapservice_gen *g, const char *path, struct ms_error *err)
+{
+	struct mapservice_pre *p = xcalloc(1, sizeof *p);
+	enum ms_status st = tilestore_open(path, NULL, &p->ts, err);
+	if (st != MS_OK) {
+		free(p);
+		return st;
+	}
+	char why[PRE_NOTE_MAX / 2];
+	const char *no = pre_match(p, g, why, sizeof why);
+	if (no) {
+		snprintf(p->note, sizeof p->note, "%s: not used: %s", path, no);
+		tilestore_close(p->ts);
+		p->ts = NULL;
+		p->style = NULL;
+	} else {
+		struct tilestore_stats ts;
+		tilestore_stats(p->ts, &ts);
+		snprintf(p->note, sizeof p->note, "%s: %lld tiles of style %s, %s, @%dx, zooms %d-%d", path,
+		         ts.tiles, p->style->name, coordsys_name(p->cs), p->scale, p->zmin, p->zmax);
+	}
+	g->pre_ = p;
+	return MS_OK;
+}
+
+const char *mapservice_tiles_from(const struct mapservice_gen *g)
+{
+	return g->pre_ ? g->pre_->note : NULL;
+}
+
 /* -------------------------------------------------------- generations */
 
 static struct mapservice_styles *styles_hold(struct styleset *set)
@@ -150,6 +269,7 @@ void mapservice_release(struct mapservice_gen *g)
 	if (!g || !ms_ref_put(&g->refs_))
 		return;
 	tile_map_release(g->map); /* before the styles it borrows */
+	pre_free(g->pre_);
 	styles_put(g->styles_);
 	snapshot_release(g->snap);
 	free(g);
@@ -170,10 +290,9 @@ const struct style *mapservice_style(const struct mapservice_gen *g, const char 
 	return style_find(g->styles, g->nstyles, name);
 }
 
-/* Makes a generation of snap and held current. */
-static void install_gen(struct mapservice *ms, struct snapshot *snap, struct mapservice_styles *held)
+/* Makes g current; the old generation goes with its last request. */
+static void install(struct mapservice *ms, struct mapservice_gen *g)
 {
-	struct mapservice_gen *g = gen_new(snap, held);
 	pthread_mutex_lock(&ms->gen_mu);
 	struct mapservice_gen *old = ms->cur;
 	g->serial = ++ms->serial;
@@ -187,7 +306,7 @@ static void install_gen(struct mapservice *ms, struct snapshot *snap, struct map
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
 {
 	struct mapservice_styles *held = styles_hold(set);
-	install_gen(ms, snap, held);
+	install(ms, gen_new(snap, held));
 	styles_put(held); /* the generation holds its own */
 }
 
@@ -244,8 +363,15 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 		styleset_free(set);
 		return err->status;
 	}
-	mapservice_install(ms, snap, set);
-	snapshot_release(snap); /* the generation holds its own */
+	struct mapservice_styles *held = styles_hold(set);
+	struct mapservice_gen *g = gen_new(snap, held);
+	styles_put(held);       /* the generation holds its own */
+	snapshot_release(snap); /* likewise */
+	if (ms->cfg.tiles_from && pre_open(g, ms->cfg.tiles_from, err) != MS_OK) {
+		mapservice_release(g);
+		return err->status;
+	}
+	install(ms, g);
 	return MS_OK;
 }
 
@@ -268,8 +394,14 @@ enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_f
 		rs = err->status;
 		goto done;
 	}
-	install_gen(ms, snap, cur ? cur->styles_ : NULL);
+	struct mapservice_gen *g = gen_new(snap, cur ? cur->styles_ : NULL);
 	snapshot_release(snap);
+	/* --tiles-from is checked against the new data as a reload checks it */
+	if (ms->cfg.tiles_from && (rs = pre_open(g, ms->cfg.tiles_from, err)) != MS_OK) {
+		mapservice_release(g);
+		goto done;
+	}
+	install(ms, g);
 	atomic_fetch_add(&ms->updates, 1);
 done:
 	free(params);
@@ -327,6 +459,9 @@ void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 	st->reconnects = atomic_load(&ms->reconnects);
 	st->updates = atomic_load(&ms->updates);
 	tcache_stats(ms->cache, &st->cache);
+	st->tiles_rendered = atomic_load(&ms->tiles_rendered);
+	st->tiles_from_store = atomic_load(&ms->tiles_from_store);
+	st->store_errors = atomic_load(&ms->store_errors);
 }
 
 /* -------------------------------------------------------------- tiles */
@@ -356,14 +491,50 @@ static enum ms_status render_blob(struct tile_map *map, struct tile_ctx *ctx, co
 struct fill_job {
 	struct mapservice *ms;
 	const struct mapservice_gen *g;
-	struct tile_view view;
 	const struct mapservice_tile *t;
+	struct tile_view view;
 };
 
-/* The cache's miss: this thread renders, the others wait for it. */
+/* Tile t from g's tiles_from store when the store holds its bytes:
+ * *out set, or left NULL to render.  A failed read is counted and the
+ * tile rendered: the renderer gives the same bytes. */
+static void from_store(struct mapservice *ms, const struct mapservice_gen *g, const struct mapservice_tile *t,
+                       struct tcache_blob **out)
+{
+	const struct mapservice_pre *p = g->pre_;
+	/* the store holds the unfiltered tiles only */
+	if (!p || !p->ts || t->subset_key || t->style != p->style || t->cs != p->cs || t->scale != p->scale ||
+	    t->z < p->zmin || t->z > p->zmax)
+		return;
+	struct buf png = BUF_INIT;
+	bool found = false;
+	struct ms_error err = {0};
+	if (tilestore_get(p->ts, t->z, (int)t->x, (int)t->y, &png, &found, &err) != MS_OK) {
+		atomic_fetch_add(&ms->store_errors, 1);
+		found = false;
+	}
+	if (!found) {
+		buf_free(&png);
+		return;
+	}
+	atomic_fetch_add(&ms->tiles_from_store, 1);
+	/* the shared empty tile's own bytes rather than a copy of them */
+	const struct buf *e = tile_empty_png(t->scale);
+	if (e && e->len == png.len && !memcmp(e->data, png.data, png.len)) {
+		buf_free(&png);
+		*out = tcache_blob_wrap(e->data, e->len, true);
+	} else {
+		*out = tcache_blob_adopt(&png);
+	}
+}
+
+/* The cache's miss: this thread reads or renders, the others wait for it. */
 static enum ms_status fill_tile(void *arg, struct tcache_blob **out, struct ms_error *err)
 {
 	struct fill_job *j = arg;
+	from_store(j->ms, j->g, j->t, out);
+	if (*out)
+		return MS_OK;
 	struct tile_ctx *ctx = mapservice_ctx(j->ms, err);
 	if (!ctx)
 		return err->status;
@@ -373,6 +544,7 @@ static enum ms_status fill_tile(void *arg, struct tcache_blob **out, struct ms_e
 		if (st != MS_OK)
 			return st;
 	}
+	atomic_fetch_add(&j->ms->tiles_rendered, 1);
 	enum ms_status st = render_blob(j->g->map, ctx, &j->view, out, err);
 	tile_subset_release(j->view.subset);
 	return st;
@@ -395,18 +567,89 @@ enum ms_status mapservice_tile(struct mapservice *ms, const struct mapservice_ge
 	uint64_t words[5] = {key.data_version, key.style_version, ((uint64_t)key.x << 32) | key.y,
 	                     ((uint64_t)key.z << 16) | ((uint64_t)key.scale << 8) | key.coordsys, key.filter};
 	*tag = XXH3_64bits(words, sizeof words);
-	struct fill_job job = {ms, g, {0}, t};
+	struct fill_job job = {ms, g, t, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
 	return tcache_get(ms->cache, &key, fill_tile, &job, out, NULL, err);
 }
 
 /* --------------------------------------------------------------- seed */
 
-/* The store's description of the job. */
-static void seed_meta(const struct mapservice_seed *j, struct tilestore_meta *md, const char *extra[2][2])
+double mapservice_marker_reach(const struct style *st, int zoom)
 {
-	extra[0][0] = "coordsys", extra[0][1] = coordsys_name(j->cs);
-	extra[1][0] = "scale", extra[1][1] = j->scale == 2 ? "2" : "1";
+	double size = style_eval(&st->marker_size, zoom), ow = style_eval(&st->marker_outline_width, zoom);
+	/* a cluster can form at any zoom: coincident sites always merge */
+	double reach = style_eval(&st->cluster_size, zoom) + st->cluster_outline_width;
+	for (int c = 0; c < CAT_COUNT; c++) {
+		double l, t, r, b;
+		raster_marker_extent(st->marker_shape[c], size, ow, &l, &t, &r, &b);
+		reach = fmax(reach, fmax(fmax(-l, -t), fmax(r, b)));
+	}
+	return reach + LAYOUT_SLACK_PX;
+}
+
+void mapservice_seed_box(const struct mapservice_seed *job, int z, double out[4])
+{
+	memcpy(out, job->box, sizeof job->box);
+	if (!job->pad)
+		return;
+	/* In world pixels of zoom z: the west-north corner moves up and left,
+	 * the east-south corner down and right (y grows southward). */
+	double reach = mapservice_marker_reach(job->style, z), px, py, mx, my;
+	webmerc_world_px(job->box[0], job->box[3], z, WEBMERC_TILE_SIZE, &px, &py);
+	webmerc_from_world_px(px - reach, py - reach, z, WEBMERC_TILE_SIZE, &mx, &my);
+	webmerc_to_lonlat(mx, my, &out[0], &out[3]);
+	webmerc_world_px(job->box[2], job->box[1], z, WEBMERC_TILE_SIZE, &px, &py);
+	webmerc_from_world_px(px + reach, py + reach, z, WEBMERC_TILE_SIZE, &mx, &my);
+	webmerc_to_lonlat(mx, my, &out[2], &out[1]);
+	out[0] = fmax(out[0], -180);
+	out[2] = fmin(out[2], 180);
+	out[1] = fmax(out[1], -WEBMERC_MAX_LAT);
+	out[3] = fmin(out[3], WEBMERC_MAX_LAT);
+}
+
+void mapservice_seed_bounds(const struct mapservice_seed *job, double out[4])
+{
+	mapservice_seed_box(job, job->zmin, out);
+	for (int z = job->zmin + 1; z <= job->zmax; z++) {
+		double b[4];
+		mapservice_seed_box(job, z, b);
+		out[0] = fmin(out[0], b[0]);
+		out[1] = fmin(out[1], b[1]);
+		out[2] = fmax(out[2], b[2]);
+		out[3] = fmax(out[3], b[3]);
+	}
+}
+
+long long mapservice_seed_count(const struct mapservice_seed *job)
+{
+	long long n = 0;
+	for (int z = job->zmin; z <= job->zmax; z++) {
+		double b[4];
+		mapservice_seed_box(job, z, b);
+		n += webmerc_tile_count(b, z, z);
+	}
+	return n;
+}
+
+/* Room for the metadata text mapservice_seed writes. */
+struct seed_text {
+	const char *extra[5][2];
+	char style_version[17], data_version[17];
+};
+
+/* The store's description of the job: bounds the union of the zooms'
+ * boxes, and what tiles_from checks (pre_match). */
+static void seed_meta(const struct mapservice_gen *g, const struct mapservice_seed *j,
+                      struct tilestore_meta *md, struct seed_text *t)
+{
+	version_hex(j->style->version, t->style_version);
+	version_hex(g->snap->version, t->data_version);
+	const char *extra[5][2] = {
+	    {"coordsys", coordsys_name(j->cs)}, {"scale", j->scale == 2 ? "2" : "1"},
+	    {"style", j->style->name},          {"style_version", t->style_version},
+	    {"data_version", t->data_version},
+	};
+	memcpy(t->extra, extra, sizeof extra);
 	const double *b = j->box;
 	*md = (struct tilestore_meta){
 	    .name = j->style->title[0] ? j->style->title : j->style->name,
@@ -415,32 +658,58 @@ static void seed_meta(const struct mapservice_seed *j, struct tilestore_meta *md
 	    .description = MAPSERVICE_TILES_DESCRIPTION,
 	    .type = "overlay",
 	    .version = MAPSERVICE_TILES_VERSION,
-	    .bounds = {b[0], b[1], b[2], b[3]},
 	    .center_lon = (b[0] + b[2]) / 2,
 	    .center_lat = (b[1] + b[3]) / 2,
 	    .center_zoom = webmerc_fit_zoom(b[0], b[1], b[2], b[3], j->zmin, j->zmax),
 	    .minzoom = j->zmin,
 	    .maxzoom = j->zmax,
-	    .extra = (const char *const(*)[2])extra,
-	    .nextra = 2,
+	    .extra = (const char *const(*)[2])t->extra,
+	    .nextra = sizeof extra / sizeof extra[0],
 	};
+	mapservice_seed_bounds(j, md->bounds);
 }
 
-/* Every tile of the job into ts, zoom by zoom, row-major. */
+/* A resumed partial file must hold exactly the first n tiles of the
+ * seed's order: the n-th there, the one after it not. */
+static enum ms_status check_resumed(struct tilestore *ts, long long i, long long n, int z, int x, int y,
+                                    const char *partial, struct ms_error *err)
+{
+	bool found = false;
+	enum ms_status st = tilestore_has(ts, z, x, y, &found, err);
+	if (st == MS_OK && found != (i < n))
+		st = ms_fail(err, MS_EDATA,
+		             "%s holds %lld tiles but not the first %lld of this seed; --force starts over",
+		             partial, n, n);
+	return st;
+}
+
+/* Every tile of the job into ts, zoom by zoom, row-major, skipping the
+ * res->resumed first; stops (MS_OK, *stopped) when progress or
+ * max_tiles say so. */
 static enum ms_status seed_tiles(struct mapservice *ms, const struct mapservice_gen *g,
-                                 const struct mapservice_seed *j, struct tilestore *ts, struct ms_error *err)
+                                 const struct mapservice_seed *j, struct tilestore *ts,
+                                 struct mapservice_seed_result *res, bool *stopped, struct ms_error *err)
 {
 	struct tile_ctx *ctx = mapservice_ctx(ms, err);
 	if (!ctx)
 		return err->status;
-	long long done = 0, total = webmerc_tile_count(j->box, j->zmin, j->zmax);
+	char partial[PATH_MAX + sizeof TILESTORE_PARTIAL_SUFFIX];
+	tilestore_partial_path(j->path, partial, sizeof partial);
+	long long i = 0, skip = res->resumed;
 	enum ms_status st = MS_OK;
 	struct buf png = BUF_INIT;
-	for (int z = j->zmin; z <= j->zmax && !st; z++) {
+	for (int z = j->zmin; z <= j->zmax && !st && !*stopped; z++) {
+		double box[4];
+		mapservice_seed_box(j, z, box);
 		struct webmerc_range r;
-		webmerc_tile_range(j->box, z, &r);
-		for (int x = r.x0; x <= r.x1 && !st; x++) {
-			for (int y = r.y0; y <= r.y1 && !st; y++) {
+		webmerc_tile_range(box, z, &r);
+		for (int x = r.x0; x <= r.x1 && !st && !*stopped; x++) {
+			for (int y = r.y0; y <= r.y1 && !st && !*stopped; y++, i++) {
+				if (skip && (i == skip - 1 || i == skip) &&
+				    (st = check_resumed(ts, i, skip, z, x, y, partial, err)))
+					break;
+				if (i < skip)
+					continue;
 				struct tile_view v;
 				tile_view_of_tile(&v, j->style, j->cs, z, x, y, j->scale);
 				bool empty;
@@ -448,10 +717,10 @@ static enum ms_status seed_tiles(struct mapservice *ms, const struct mapservice_
 				if ((st = tile_render_png(g->map, ctx, &v, &png, &empty, err)) ||
 				    (st = tilestore_put(ts, z, x, y, png.data, png.len, err)))
 					break;
-				done++;
-				if (j->progress && !j->progress(j->arg, done, total, z))
-					st = ms_fail(err, MS_EIO, "interrupted after %lld of %lld tiles",
-					             done, total);
+				res->rendered++;
+				if ((j->progress && !j->progress(j->arg, i + 1, res->total, z)) ||
+				    (j->max_tiles > 0 && res->rendered >= j->max_tiles && i + 1 < res->total))
+					*stopped = true;
 			}
 		}
 	}
@@ -460,20 +729,31 @@ static enum ms_status seed_tiles(struct mapservice *ms, const struct mapservice_
 }
 
 enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_gen *g,
-                               const struct mapservice_seed *job, struct tilestore_stats *stats,
+                               const struct mapservice_seed *job, struct mapservice_seed_result *res,
                                struct ms_error *err)
 {
+	memset(res, 0, sizeof *res);
 	struct tilestore_meta md;
-	const char *extra[2][2];
-	seed_meta(job, &md, extra);
+	struct seed_text text;
+	seed_meta(g, job, &md, &text);
+	res->total = mapservice_seed_count(job);
 	struct tilestore *ts = NULL;
-	enum ms_status st = tilestore_create(job->path, job->format, &md, &ts, err);
+	enum ms_status st = tilestore_create(job->path, job->format, &md, job->partial, &ts, err);
+	if (st != MS_OK)
+		return st;
+	tilestore_stats(ts, &res->stats);
+	res->resumed = res->stats.tiles;
+	bool stopped = false;
+	if (res->resumed > res->total)
+		st = ms_fail(err, MS_EDATA, "%s.partial holds %lld tiles, more than the %lld of this seed",
+		             job->path, res->resumed, res->total);
 	if (st == MS_OK)
-		st = seed_tiles(ms, g, job, ts, err);
-	if (st == MS_OK)
+		st = seed_tiles(ms, g, job, ts, res, &stopped, err);
+	if (st == MS_OK && !stopped) {
 		st = tilestore_finish(ts, err);
-	if (stats && ts)
-		tilestore_stats(ts, stats);
-	tilestore_close(ts); /* removes an unfinished store */
+		res->finished = st == MS_OK;
+	}
+	tilestore_stats(ts, &res->stats);
+	tilestore_close(ts); /* an unfinished store's partial file stays */
 	return st;
 }

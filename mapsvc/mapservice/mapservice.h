@@ -31,6 +31,16 @@
  * built with its snapshot (snapshot_load_with), before it is made
  * current: no visitor of new data waits for them.
  *
+ * Pre-rendered tiles (serve --tiles-from): a tile store seeded by
+ * mapservice_seed answers a cache miss before the renderer does, when it
+ * holds the tile and was seeded from this very generation: the same
+ * style and style version, the same data version, and the tile's scale
+ * and coordsys.  The store's metadata say all that (mapservice_seed
+ * writes it), and it is checked each time a generation is loaded, so the
+ * bytes and the tag of a tile never depend on where it came from; a store
+ * seeded from other data or styles is not used (mapservice_tiles_from
+ * says why), and a reload picks up a store seeded again in the meantime.
+ *
  * Threads: every function may be called from any thread, except
  * mapservice_free (when no other thread uses the service).  A generation
  * is immutable; its tile_map computes layouts lazily, thread-safely.
@@ -59,6 +69,7 @@ struct mapservice_config {
 	const char *db_path;    /* the database a generation's snapshot is read from */
 	const char *styles_dir; /* its styles (every *.json); NULL: a generation without styles */
 	size_t cache_bytes;     /* tile cache budget; 0 keeps no tile (single flight still applies) */
+	const char *tiles_from; /* a seeded tile store (MBTiles, PMTiles) to serve from; NULL: none */
 };
 
 /* One generation: the sites and the looks that go together. */
@@ -71,6 +82,7 @@ struct mapservice_gen {
 	unsigned long long serial; /* 1 for the first generation, then one more per reload */
 	/* private */
 	struct mapservice_styles *styles_; /* shared with generations of other sites */
+	struct mapservice_pre *pre_;       /* the --tiles-from store as this generation uses it */
 	struct ms_ref refs_;
 };
 
@@ -85,11 +97,17 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg);
 void mapservice_free(struct mapservice *ms);
 
 /* Loads the styles and then the database of the config into a new
- * generation and makes it current.  On failure the current generation (if
- * any) stays, and err says what and where: the style loader's
- * "FILE:LINE: reason", MS_EDATA for a styles folder without styles, the
- * store's errors. */
+ * generation, opens the config's tiles_from store for it, and makes it
+ * current.  On failure the current generation (if any) stays, and err
+ * says what and where: the style loader's "FILE:LINE: reason", MS_EDATA
+ * for a styles folder without styles, the store's errors, a tiles_from
+ * file that cannot be read. */
 enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err);
+/* What g takes from the config's tiles_from store, in words for the
+ * operator: "FILE: style default, wgs84, @1x, zooms 0-14" or "FILE: not
+ * used: seeded from data version ..., the database is at ...".  NULL
+ * without a tiles_from store.  Borrowed for g's lifetime. */
+const char *mapservice_tiles_from(const struct mapservice_gen *g);
 /* Makes a generation of snap (a reference is taken) and set (owned from
  * now on; NULL: no styles) current: a source other than the config's
  * paths (tests, fuzzers). */
@@ -162,22 +180,57 @@ struct mapservice_seed {
 	const struct style *style; /* one of the generation's */
 	enum coordsys cs;
 	int scale, zmin, zmax;
-	double box[4];      /* west, south, east, north in cs */
-	const char *path;   /* the store to write (replaced when complete) */
-	const char *format; /* its backend (tilestore.h); NULL: by path's extension */
-	/* Called after each tile with the count done; false stops the seed
-	 * (MS_EIO "interrupted after N of M tiles").  May be NULL. */
+	double box[4]; /* west, south, east, north in cs */
+	/* The box is the data's extent: grow each zoom's box by the style's
+	 * largest marker at that zoom (mapservice_seed_box), so a site at the
+	 * edge is drawn whole. */
+	bool pad;
+	const char *path;               /* the store to write (replaced when complete) */
+	const char *format;             /* its backend (tilestore.h); NULL: by path's extension */
+	enum tilestore_partial partial; /* what to do with a partial file an earlier run left */
+	long long max_tiles;            /* render at most this many in this run (0: all), then stop */
+	/* Called after each tile with the count done (resumed ones included);
+	 * false stops the seed, keeping its partial file.  May be NULL. */
 	bool (*progress)(void *arg, long long done, long long total, int zoom);
 	void *arg;
 };
+
+/* What a seed did. */
+struct mapservice_seed_result {
+	long long total;              /* tiles of the job */
+	long long resumed;            /* of them, found in the partial file of an earlier run */
+	long long rendered;           /* by this run */
+	bool finished;                /* published; false: stopped, the partial file kept */
+	struct tilestore_stats stats; /* the store's (of the partial file when not finished) */
+};
+
+/* How far the style's largest marker (a site's shape or a cluster's
+ * disc, outline and antialiasing included) reaches from its anchor at a
+ * zoom, in px at scale 1. */
+double mapservice_marker_reach(const struct style *st, int zoom);
+/* The box whose tiles a seed renders at zoom z: job->box, grown by the
+ * marker reach at z when job->pad (Web Mercator pixels turned back into
+ * degrees), clamped to the world. */
+void mapservice_seed_box(const struct mapservice_seed *job, int z, double out[4]);
+/* The seed's bounds, what its store's metadata say: the union of its
+ * zooms' boxes (the lowest zoom's, where a marker spans the most degrees,
+ * unless the style's markers grow faster than the map). */
+void mapservice_seed_bounds(const struct mapservice_seed *job, double out[4]);
+/* How many tiles the seed renders. */
+long long mapservice_seed_count(const struct mapservice_seed *job);
+
 /* Renders every tile of the job with g, the very bytes mapservice_tile
- * gives, into a new store at job->path described by the job (bounds, its
- * fit zoom as the centre, the style's title, MAPSERVICE_TILES_*, the
- * coordsys and scale), published whole at the end; on any failure or
- * stop nothing is left of it.  *stats (may be NULL) gets the store's
- * counts. */
+ * gives, into a store at job->path described by the job (bounds, its fit
+ * zoom as the centre, the style's title, MAPSERVICE_TILES_*, and what
+ * tiles_from checks: style, style_version, data_version, coordsys,
+ * scale), zoom by zoom, row by row.  The tiles go to the store's partial
+ * file as they are drawn; a run that resumes one skips the tiles it
+ * holds (the first ones of this order, checked).  When every tile is
+ * there the store is published whole and res->finished is set; a run
+ * stopped by progress or max_tiles returns MS_OK with the partial file
+ * kept.  On a failure the partial file keeps what was done. */
 enum ms_status mapservice_seed(struct mapservice *ms, const struct mapservice_gen *g,
-                               const struct mapservice_seed *job, struct tilestore_stats *stats,
+                               const struct mapservice_seed *job, struct mapservice_seed_result *res,
                                struct ms_error *err);
 
 /* What the service has done, for /metrics. */
@@ -187,6 +240,9 @@ struct mapservice_stats {
 	enum mapservice_link link;     /* the store's change feed */
 	unsigned long long reconnects; /* times the link came back */
 	struct tcache_stats cache;
+	unsigned long long tiles_rendered;   /* cache misses drawn by the renderer */
+	unsigned long long tiles_from_store; /* cache misses answered by the tiles_from store */
+	unsigned long long store_errors;     /* reads of it that failed (the tile was rendered) */
 };
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);
 

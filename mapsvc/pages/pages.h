@@ -23,6 +23,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <time.h>
+
+#include "../hours/hours.h"
 #include "../site/site.h"
 #include "../util/buf.h"
 
@@ -104,9 +107,13 @@ struct pages_site {
 	const char *image_url; /* the link card's picture (og:image) */
 	int image_width, image_height;
 	const char *collection_url; /* the items it belongs to */
+	const struct hours *hours;  /* the site's opening_hours parsed, or NULL (none) */
+	time_t now;                 /* for today's hours and whether it is open now */
 };
 
-/* The page: names in both languages, category, address, opening hours,
+/* The page: names in both languages, category, address, opening hours
+ * (the OpenStreetMap value, the source's words, and today's hours in
+ * China Standard Time with whether it is open at ps->now, until when),
  * description, the position and how good it is (quality and uncertainty
  * radius, approximate positions said so), the map, the source; in the
  * head, Open Graph tags (og:title, og:description, og:type place, og:url,

@@ -6,6 +6,7 @@
  */
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -243,15 +244,103 @@ static bool is_web_url(const char *u)
 	return !strncmp(u, "https://", 8) || !strncmp(u, "http://", 7);
 }
 
-static void facts(struct buf *out, const struct pages_ctx *pc, const struct site *s)
+static const char *const weekday_zh[7] = {"周一", "周二", "周三", "周四", "周五", "周六", "周日"};
+static const char *const weekday_en[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                          "Friday", "Saturday", "Sunday"};
+
+/* "现在开放，17:30 关门" / "open now, closes at 17:30": the state at now
+ * and when it changes, with the weekday when that is not today. */
+static void now_state(struct buf *out, const struct pages_ctx *pc, const struct hours *h, time_t now,
+                      struct hours_date today)
 {
+	enum hours_state st = hours_is_open(h, now);
+	time_t next;
+	struct hours_date nd;
+	int sec;
+	bool change = hours_next_change(h, now, &next) && hours_local(next, &nd, &sec);
+	char when[64] = "";
+	if (change) {
+		char clock[HOURS_CLOCK_TEXT];
+		hours_format_clock(sec / 60, clock);
+		bool same_day = nd.year == today.year && nd.month == today.month && nd.day == today.day;
+		if (same_day)
+			snprintf(when, sizeof when, "%s", clock);
+		else
+			snprintf(when, sizeof when, "%s %s",
+			         T(pc, weekday_zh[hours_weekday(nd)], weekday_en[hours_weekday(nd)]), clock);
+	}
+	buf_printf(out, "<span class=\"now %s\">", hours_state_name(st));
+	if (st == HOURS_OPEN)
+		html_escape(out, T(pc, "现在开放", "open now"));
+	else if (st == HOURS_CLOSED)
+		html_escape(out, T(pc, "现在不开放", "closed now"));
+	else
+		html_escape(out, T(pc, "现在是否开放未知", "not known whether it is open now"));
+	buf_puts(out, "</span>");
+	if (*when && st != HOURS_UNKNOWN) {
+		buf_puts(out, pc->lang == PAGES_EN ? ", " : "，");
+		if (pc->lang == PAGES_EN)
+			buf_printf(out, "%s at %s", st == HOURS_OPEN ? "closes" : "opens", when);
+		else
+			buf_printf(out, "%s %s", when, st == HOURS_OPEN ? "关门" : "开门");
+	}
+}
+
+/* Opening hours: the OpenStreetMap value, the source's own words, and
+ * today (China Standard Time). */
+static void hours_facts(struct buf *out, const struct pages_ctx *pc, const struct pages_site *ps)
+{
+	const struct site *s = ps->s;
+	const char *osm = s->field[SITE_OPENING_HOURS], *text = s->field[SITE_OPENING_HOURS_TEXT];
+	if (!*osm && !*text)
+		return;
+	buf_puts(out, "<dt>");
+	html_escape(out, T(pc, "开放时间", "Opening hours"));
+	buf_puts(out, "</dt><dd class=\"hours\">");
+	if (*osm) {
+		buf_puts(out, "<code class=\"osm\">");
+		html_escape(out, osm);
+		buf_puts(out, "</code>");
+	}
+	if (*text) {
+		buf_printf(out, "%s<span class=\"source-text\" lang=\"zh-CN\">", *osm ? "<br>" : "");
+		html_escape(out, text);
+		buf_puts(out, "</span>");
+	}
+	buf_puts(out, "</dd>\n");
+	struct hours_date today;
+	int sec;
+	if (!ps->hours || !hours_local(ps->now, &today, &sec))
+		return;
+	int wd = hours_weekday(today);
+	buf_puts(out, "<dt>");
+	if (pc->lang == PAGES_EN)
+		buf_printf(out, "Today (%s %04d-%02d-%02d)", weekday_en[wd], today.year, today.month,
+		           today.day);
+	else
+		buf_printf(out, "今天（%s，%d月%d日）", weekday_zh[wd], today.month, today.day);
+	buf_puts(out, "</dt><dd class=\"today\">");
+	struct buf spans = BUF_INIT;
+	if (hours_format_day(ps->hours, today, &spans))
+		html_escape(out, buf_str(&spans));
+	else
+		html_escape(out, T(pc, "不开放", "closed"));
+	buf_free(&spans);
+	buf_puts(out, " · ");
+	now_state(out, pc, ps->hours, ps->now, today);
+	buf_puts(out, "</dd>\n");
+}
+
+static void facts(struct buf *out, const struct pages_ctx *pc, const struct pages_site *ps)
+{
+	const struct site *s = ps->s;
 	buf_puts(out, "<dl class=\"facts\">\n");
 	fact(out, pc, "类别", "Category",
 	     T(pc, site_category_label_zh(s->category), site_category_label_en(s->category)), NULL);
 	fact(out, pc, "县区", "County", s->field[SITE_COUNTY], "zh-CN");
 	fact(out, pc, "乡镇", "Town", s->field[SITE_TOWN], "zh-CN");
 	fact(out, pc, "地址", "Address", s->field[SITE_ADDRESS], "zh-CN");
-	fact(out, pc, "开放时间", "Opening hours", s->field[SITE_OPENING_HOURS], "zh-CN");
+	hours_facts(out, pc, ps);
 	buf_puts(out, "<dt>");
 	html_escape(out, T(pc, "位置（WGS-84）", "Position (WGS-84)"));
 	buf_printf(out, "</dt><dd class=\"position\">%.6f, %.6f</dd>\n<dt>", s->lat, s->lon);
@@ -318,7 +407,7 @@ void pages_site(struct buf *out, const struct pages_ctx *pc, const struct pages_
 	buf_printf(out, "\" width=\"%d\" height=\"%d\"><figcaption>", PAGES_SITE_MAP_W, PAGES_SITE_MAP_H);
 	html_escape(out, T(pc, "地图中心为记录的位置。", "The map is centred on the recorded position."));
 	buf_puts(out, "</figcaption></figure>\n");
-	facts(out, pc, s);
+	facts(out, pc, ps);
 	if (*s->field[SITE_DESCRIPTION]) {
 		buf_puts(out, "<p class=\"description\" lang=\"zh-CN\">");
 		html_escape(out, s->field[SITE_DESCRIPTION]);

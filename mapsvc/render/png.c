@@ -280,20 +280,14 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
                         bool indexed, uint8_t *row)
 {
 	int w = c->width;
-	if (indexed && pal->n == 1) {
-		/* Wholly transparent: 1-bit grey with grey 0 transparent needs no
-		 * PLTE, 15 bytes less on the most common tile of all. */
-		png_color_16 clear = {0};
-		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 1, PNG_COLOR_TYPE_GRAY,
-		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-		png_set_tRNS(png, info, NULL, 0, &clear);
-		png_set_compression_level(png, ZLEVEL_SMALL);
-		png_set_filter(png, PNG_FILTER_TYPE_BASE, PNG_FILTER_NONE);
-		png_write_info(png, info);
-		memset(row, 0, ((size_t)w + 7) / 8);
-		for (int y = 0; y < c->height; y++)
-			png_write_row(png, row);
-	} else if (indexed) {
+	/* A wholly transparent canvas takes this path too, as a 1-bit palette
+	 * of one transparent entry, never as 1-bit grey with a tRNS grey: the
+	 * MBTiles and GeoPackage readers of GDAL (and so QGIS) take a grey tile
+	 * without an alpha band as opaque (gdalgeopackagerasterband.cpp,
+	 * ReadTile) and showed every empty tile of a seeded file black, while a
+	 * palette's tRNS becomes their alpha.  The PLTE costs 14 bytes on the
+	 * most common tile of all. */
+	if (indexed) {
 		int bits = bits_for(pal->n);
 		png_color rgb[PALETTE_MAX];
 		png_byte trns[PALETTE_MAX];

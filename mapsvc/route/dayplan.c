@@ -645,6 +645,17 @@ int route_day_plan_compare(const struct route_day_plan *a, const struct route_da
 	return 0;
 }
 
+const char *route_day_reason_name(enum route_day_reason r)
+{
+	switch (r) {
+	case ROUTE_DAY_CLOSED: return "closed";
+	case ROUTE_DAY_TOO_SHORT: return "too_short";
+	case ROUTE_DAY_CLOSES_FIRST: return "closes_first";
+	case ROUTE_DAY_NO_ROOM: return "no_room";
+	}
+	return "";
+}
+
 const char *route_day_reason_zh(enum route_day_reason r)
 {
 	switch (r) {

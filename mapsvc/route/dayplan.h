@@ -67,13 +67,8 @@ struct route_day_problem {
 	bool round_trip;                    /* the day ends back at the start */
 };
 
-/* Why a stop is not in the plan, from the most to the least definite. */
-enum route_day_reason {
-	ROUTE_DAY_CLOSED,       /* not open at all that day */
-	ROUTE_DAY_TOO_SHORT,    /* open, but never long enough for the visit */
-	ROUTE_DAY_CLOSES_FIRST, /* closes before it can be reached, even going there first */
-	ROUTE_DAY_NO_ROOM,      /* could be visited alone, but not with as many others */
-};
+/* Why a stop is not in the plan: enum route_day_reason, in route.h (a
+ * plan carries it). */
 
 struct route_day_visit {
 	size_t stop;     /* 0-based stop index */
@@ -136,9 +131,5 @@ bool route_day_plan_follow(const struct route_day_problem *pb, const size_t *ord
 /* Negative when a is the better plan (more visits, or as many and an
  * earlier end), positive when b is, 0 when they tie. */
 int route_day_plan_compare(const struct route_day_plan *a, const struct route_day_plan *b);
-
-/* Words for a reason: "当天闭馆" / "closed that day", ... */
-const char *route_day_reason_zh(enum route_day_reason r);
-const char *route_day_reason_en(enum route_day_reason r);
 
 #endif

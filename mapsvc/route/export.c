@@ -61,6 +61,95 @@ static void leg_members(struct jsonw *w, const struct route_leg *l)
 	}
 }
 
+static void clock_member(struct jsonw *w, const char *key, double s)
+{
+	char c[HOURS_CLOCK_TEXT];
+	route_clock(s, c);
+	jw_key(w, key);
+	jw_string(w, c);
+}
+
+/* Text or null. */
+static void text_member(struct jsonw *w, const char *key, const char *v)
+{
+	jw_key(w, key);
+	string_or_null(w, v && *v ? v : NULL);
+}
+
+/* The day in the summary: visits, date, clock, and the stops left out
+ * with why. */
+static void day_members(struct jsonw *w, const struct route_plan *p)
+{
+	jw_key(w, "visit_total_min");
+	jw_fixed(w, p->total_visit_min, 1);
+	if (p->has_date) {
+		char d[16];
+		snprintf(d, sizeof d, "%04d-%02d-%02d", p->date.year, p->date.month, p->date.day);
+		jw_key(w, "date");
+		jw_string(w, d);
+		jw_key(w, "day_order");
+		jw_string(w, p->day_exact ? "exact" : "heuristic");
+	}
+	if (p->has_times) {
+		clock_member(w, "start_time", p->start_s);
+		clock_member(w, "end_time", p->end_s);
+	}
+	if (!p->has_date)
+		return;
+	jw_key(w, "missed");
+	jw_array_begin(w);
+	for (size_t i = 0; i < p->nmissed; i++) {
+		const struct route_missed_stop *m = &p->missed[i];
+		char note[ROUTE_NOTE_LEN];
+		jw_object_begin(w);
+		jw_key(w, "id");
+		jw_string(w, m->site->field[SITE_ID]);
+		jw_key(w, "name_zh");
+		jw_string(w, m->site->field[SITE_NAME_ZH]);
+		text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
+		jw_key(w, "reason");
+		jw_string(w, route_day_reason_name(m->reason));
+		route_missed_zh(p, m, note);
+		jw_key(w, "reason_zh");
+		jw_string(w, note);
+		route_missed_en(p, m, note);
+		jw_key(w, "reason_en");
+		jw_string(w, note);
+		struct buf day = BUF_INIT;
+		route_hours_on_day(p, m->hours, true, &day);
+		text_member(w, "hours_on_day", buf_str(&day));
+		buf_free(&day);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+}
+
+/* A stop's visit: its length, the clock, its hours. */
+static void visit_members(struct jsonw *w, const struct route_plan *p, size_t i)
+{
+	const struct site *st = p->stops[i];
+	text_member(w, "opening_hours", st->field[SITE_OPENING_HOURS]);
+	text_member(w, "opening_hours_text", st->field[SITE_OPENING_HOURS_TEXT]);
+	if (!p->times)
+		return;
+	const struct route_stop_time *t = &p->times[i];
+	jw_key(w, "visit_min");
+	jw_fixed(w, t->visit_min, 1);
+	if (p->has_times) {
+		clock_member(w, "arrive", t->arrive_s);
+		clock_member(w, "visit_start", t->start_s);
+		clock_member(w, "depart", t->depart_s);
+		jw_key(w, "wait_min");
+		jw_fixed(w, (t->start_s - t->arrive_s) / 60, 1);
+	}
+	if (p->has_date) {
+		struct buf day = BUF_INIT;
+		route_hours_on_day(p, t->hours, true, &day);
+		text_member(w, "hours_on_day", buf_str(&day));
+		buf_free(&day);
+	}
+}
+
 /* The route's summary: the members of the route feature's properties. */
 static void summary_members(struct jsonw *w, const struct route_plan *p, const struct route_sheet *s)
 {
@@ -92,6 +181,7 @@ static void summary_members(struct jsonw *w, const struct route_plan *p, const s
 		leg_members(w, &p->return_leg);
 		jw_object_end(w);
 	}
+	day_members(w, p);
 	jw_key(w, "estimated");
 	jw_bool(w, true);
 	jw_key(w, "note_zh");
@@ -107,6 +197,44 @@ static void summary_members(struct jsonw *w, const struct route_plan *p, const s
 		jw_key(w, "uncertainty_note_en");
 		jw_string(w, note);
 	}
+}
+
+/* A stop the day could not fit: a Point of kind "missed" after the stops,
+ * so that a map shows where it is and why it is not on the route. */
+static void missed_feature(struct jsonw *w, const struct route_plan *p, const struct route_missed_stop *m)
+{
+	char note[ROUTE_NOTE_LEN];
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "Feature");
+	jw_key(w, "id");
+	jw_string(w, m->site->field[SITE_ID]);
+	jw_key(w, "properties");
+	jw_object_begin(w);
+	jw_key(w, "kind");
+	jw_string(w, "missed");
+	jw_key(w, "id");
+	jw_string(w, m->site->field[SITE_ID]);
+	jw_key(w, "name_zh");
+	jw_string(w, m->site->field[SITE_NAME_ZH]);
+	text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
+	jw_key(w, "reason");
+	jw_string(w, route_day_reason_name(m->reason));
+	route_missed_zh(p, m, note);
+	jw_key(w, "reason_zh");
+	jw_string(w, note);
+	route_missed_en(p, m, note);
+	jw_key(w, "reason_en");
+	jw_string(w, note);
+	jw_object_end(w);
+	jw_key(w, "geometry");
+	jw_object_begin(w);
+	jw_key(w, "type");
+	jw_string(w, "Point");
+	jw_key(w, "coordinates");
+	position(w, m->site->lat, m->site->lon);
+	jw_object_end(w);
+	jw_object_end(w);
 }
 
 void route_write_geojson(const struct route_plan *p, const struct route_sheet *s, struct buf *out)
@@ -167,6 +295,7 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_key(&w, "approximate");
 		jw_bool(&w, site_quality_approximate(st->quality));
 		leg_members(&w, &p->legs[i]);
+		visit_members(&w, p, i);
 		jw_object_end(&w);
 		jw_key(&w, "geometry");
 		jw_object_begin(&w);
@@ -177,6 +306,8 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_object_end(&w);
 		jw_object_end(&w);
 	}
+	for (size_t i = 0; i < p->nmissed; i++)
+		missed_feature(&w, p, &p->missed[i]);
 	jw_array_end(&w);
 	jw_object_end(&w);
 }
@@ -202,15 +333,24 @@ static void gpx_point(struct buf *out, const char *tag, double lat, double lon)
 /* What a stop's wpt and rtept say after the name, in the schema's order:
  * <desc> (the name again, the address, the honesty notes), <type> (the
  * arriving leg's quality) and our <extensions>. */
-static void gpx_stop_details(struct buf *out, size_t seq, const struct site *st, const struct route_leg *leg)
+static void gpx_stop_details(struct buf *out, const struct route_plan *p, size_t i)
 {
+	size_t seq = i + 1;
+	const struct site *st = p->stops[i];
+	const struct route_leg *leg = &p->legs[i];
 	char note[ROUTE_NOTE_LEN];
 	bool approximate = site_quality_approximate(st->quality);
 	/* desc repeats the name first: GPS units and gpsbabel's csv show desc
 	 * in place of the name when present. */
-	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK) {
+	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK || p->has_times) {
 		buf_printf(out, "<desc>%zu. ", seq);
 		html_escape(out, st->field[SITE_NAME_ZH]);
+		if (p->has_times && p->times) {
+			char a[HOURS_CLOCK_TEXT], d[HOURS_CLOCK_TEXT];
+			route_clock(p->times[i].start_s, a);
+			route_clock(p->times[i].depart_s, d);
+			buf_printf(out, " · %s–%s", a, d);
+		}
 		if (*st->field[SITE_ADDRESS]) {
 			buf_puts(out, " · ");
 			html_escape(out, st->field[SITE_ADDRESS]);
@@ -268,13 +408,22 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 		buf_putc(out, ' ');
 		html_escape(out, note);
 	}
+	/* the stops the day could not fit are not on the route: say so */
+	for (size_t i = 0; i < p->nmissed; i++) {
+		buf_puts(out, i ? "; " : " Not in the plan: ");
+		html_escape(out, p->missed[i].site->field[SITE_NAME_ZH]);
+		route_missed_en(p, &p->missed[i], note);
+		buf_puts(out, " (");
+		html_escape(out, note);
+		buf_putc(out, ')');
+	}
 	buf_printf(out, "</desc><time>%s</time></metadata>\n", when);
 
 	for (size_t i = 0; i < p->n; i++) {
 		const struct site *st = p->stops[i];
 		gpx_point(out, "wpt", st->lat, st->lon);
 		gpx_stop_name(out, i + 1, st);
-		gpx_stop_details(out, i + 1, st, &p->legs[i]);
+		gpx_stop_details(out, p, i);
 		buf_puts(out, "</wpt>\n");
 	}
 
@@ -288,7 +437,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	for (size_t i = 0; i < p->n; i++) {
 		gpx_point(out, "rtept", p->stops[i]->lat, p->stops[i]->lon);
 		gpx_stop_name(out, i + 1, p->stops[i]);
-		gpx_stop_details(out, i + 1, p->stops[i], &p->legs[i]);
+		gpx_stop_details(out, p, i);
 		buf_puts(out, "</rtept>\n");
 	}
 	if (p->has_return) {

@@ -284,21 +284,6 @@ enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, co
 	return st;
 }
 
-enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-                                  const struct route_plan *p, int width, int height, int scale,
-                                  struct buf *png, struct ms_error *err)
-{
-	struct route_overlay ov;
-	route_overlay_from_plan(&ov, p, COORDSYS_WGS84);
-	double box[4];
-	if (!route_overlay_bounds(&ov, &box[0], &box[1], &box[2], &box[3]))
-		return ms_fail(err, MS_EUSAGE, "route map: no points");
-	struct tile_view v;
-	enum ms_status st = route_map_view_fit(&v, style, COORDSYS_WGS84, box, width, height, scale,
-	                                       ROUTE_MAP_FIT_MAX_ZOOM, err);
-	return st == MS_OK ? route_map_render_png(m, ctx, &v, &ov, png, err) : st;
-}
-
 /* ------------------------------------------------------ choosing stops */
 
 bool route_parse_point(const char *s, double *lat, double *lon)

@@ -9,7 +9,9 @@
  * overlay is drawn on top of that picture, never into the tiles.  The
  * overlay's coordinates are in the view's coordinate system (WGS-84, or
  * GCJ-02 for maps aligned with AMap/Tencent basemaps);
- * route_overlay_from_plan converts a plan's WGS-84 points.
+ * route_overlay_from_plan converts a plan's WGS-84 points.  (The route
+ * sheet's own map, with placed labels, is sheetmap.h's; this overlay is
+ * /staticmap.png's.)
  *
  * How the overlay looks (sizes in logical px, times the view's scale):
  *   - the line: start, stops in visiting order (and back to the start for
@@ -106,12 +108,6 @@ void route_overlay_draw(struct canvas *c, struct glyphs *gl, const struct tile_v
  * and appends the PNG to png. */
 enum ms_status route_map_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
                                     const struct route_overlay *ov, struct buf *png, struct ms_error *err);
-
-/* The overview map of a plan for a sheet: width x height logical px at
- * scale, the plan's points fitted, drawn with style in WGS-84. */
-enum ms_status route_map_plan_png(struct tile_map *m, struct tile_ctx *ctx, const struct style *style,
-                                  const struct route_plan *p, int width, int height, int scale,
-                                  struct buf *png, struct ms_error *err);
 
 /* --- choosing the stops ------------------------------------------------ */
 

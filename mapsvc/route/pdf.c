@@ -23,6 +23,8 @@
 #include <cairo.h>
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +32,30 @@
 
 #include "../util/mem.h"
 #include "../util/utf8.h"
+#include "qr.h"
 #include "route_int.h"
 
-/* A4 in PostScript points (ISO 216: 210 x 297 mm, 72 pt per inch). */
+/* A4 in PostScript points (ISO 216: 210 x 297 mm, 72 pt per inch), with
+ * the HTML sheet's 10 mm margins: the same text width, 190 mm. */
+#define MM (72.0 / 25.4)
 #define PAGE_W 595.276
 #define PAGE_H 841.890
-#define MARGIN 42.0 /* about 15 mm */
+#define MARGIN (10 * MM)
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
-#define FOOTER_Y (PAGE_H - 22.0)
-#define BOTTOM (PAGE_H - MARGIN - 6.0)
-#define MAP_MAX_H 230.0
+#define FOOTER_Y (PAGE_H - 4 * MM)
+#define BOTTOM (PAGE_H - MARGIN - 2 * MM)
+/* The table's columns (html.c's col widths): number, stop, time, leg, QR. */
+#define COL_NUM (8 * MM)
+#define COL_TIME (23 * MM)
+#define COL_LEG (25 * MM)
+#define COL_QR (16 * MM)
+#define COL_STOP (CONTENT_W - COL_NUM - COL_TIME - COL_LEG - COL_QR)
+#define QR_SIZE (15 * MM)
+#define CELL_PAD (1 * MM)
+#define ROW_PAD (0.6 * MM)
+/* A paragraph's line spacing, times its size; the closing note's size. */
+#define PARA_LEAD 1.4
+#define FOOTNOTE_PT 6.5
 
 struct ftowner {
 	FT_Library lib;
@@ -246,7 +262,7 @@ static void emit_line(struct layout *L, const char *s, size_t n, void *ctx)
 
 static void paragraph(struct layout *L, double x, double width, double size, const char *text)
 {
-	struct para pa = {x, size, size * 1.4};
+	struct para pa = {x, size, size * PARA_LEAD};
 	set_size(L, size);
 	wrap(L, text, width, emit_line, &pa);
 }
@@ -256,16 +272,12 @@ static void count_line(struct layout *L, const char *s, size_t n, void *ctx)
 	(void)L, (void)s, (void)n, (void)ctx;
 }
 
-/* Table geometry: number, name, distance, bearing, time. */
-static const double col_x[5] = {0, 24, 290, 362, 448};
-#define COL_END CONTENT_W
-
-static void rule(struct layout *L, double y)
+static void rule(struct layout *L, double y, double width)
 {
-	cairo_set_line_width(L->cr, 0.5);
-	cairo_set_source_rgb(L->cr, 0.55, 0.55, 0.55);
+	cairo_set_line_width(L->cr, width);
+	cairo_set_source_rgb(L->cr, 0.67, 0.67, 0.67);
 	cairo_move_to(L->cr, MARGIN, y);
-	cairo_line_to(L->cr, MARGIN + COL_END, y);
+	cairo_line_to(L->cr, MARGIN + CONTENT_W, y);
 	cairo_stroke(L->cr);
 	cairo_set_source_rgb(L->cr, 0, 0, 0);
 }
@@ -276,89 +288,261 @@ static void amber(struct layout *L)
 	cairo_set_source_rgb(L->cr, 0.54, 0.32, 0);
 }
 
-/* One row of the leg table: the leg arriving at stop (NULL: the return
- * leg).  An approximate stop's name carries "≈" and a line saying so; a
- * leg the plan could not trust gets its note across the distance, bearing
- * and time columns instead of numbers. */
-static void leg_row(struct layout *L, const char *seq, const struct site *stop, const char *zh,
-                    const char *en, const struct route_leg *l)
+static void grey(struct layout *L)
 {
-	double name_w = col_x[2] - col_x[1] - 6, flag_w = COL_END - col_x[2];
-	/* two notes and their separator */
-	char name[1024], approx[2 * ROUTE_NOTE_LEN + 2] = "", note[2 * ROUTE_NOTE_LEN + 2] = "";
-	snprintf(name, sizeof name, "%s%s", stop ? route_approx_mark(stop) : "", zh);
-	if (stop && site_quality_approximate(stop->quality)) {
-		char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
-		route_approx_zh(stop, a);
-		route_approx_en(stop, b);
-		snprintf(approx, sizeof approx, "%s %s", a, b);
-	}
-	if (l->quality != ROUTE_LEG_OK) {
-		char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
-		route_leg_note_zh(l, a);
-		route_leg_note_en(l, b);
-		snprintf(note, sizeof note, "%s\n%s", a, b);
-	}
-	set_size(L, 9);
-	int zl = wrap(L, name, name_w, count_line, NULL);
-	int nl = *note ? wrap(L, note, flag_w, count_line, NULL) : 0;
-	set_size(L, 7.5);
-	int el = *en ? wrap(L, en, name_w, count_line, NULL) : 0;
-	int al = *approx ? wrap(L, approx, name_w, count_line, NULL) : 0;
-	double h = 3 + zl * 12 + (el + al) * 9.5 + 3;
-	if (3 + nl * 12 + 3 > h)
-		h = 3 + nl * 12 + 3;
-	need(L, h);
-	double top = L->y;
-	set_size(L, 9);
-	show(L, MARGIN + col_x[0] + 2, top + 12, seq, strlen(seq));
-	if (l->quality != ROUTE_LEG_OK) {
-		amber(L);
-		L->y = top + 2;
-		struct para pn = {MARGIN + col_x[2], 9, 12};
-		wrap(L, note, flag_w, emit_line, &pn);
-		cairo_set_source_rgb(L->cr, 0, 0, 0);
-	} else {
-		char dist[40], mins[40], bear[48], d[32], m[32];
-		int sec = route_compass_sector(l->bearing_deg);
-		route_format_distance(l->distance_m, d);
-		route_format_minutes(l->minutes, m);
-		snprintf(dist, sizeof dist, "%s%s", l->approximate ? "≈ " : "", d);
-		snprintf(mins, sizeof mins, "%s%s", l->approximate ? "≈ " : "", m);
-		snprintf(bear, sizeof bear, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec),
-		         l->bearing_deg);
-		show(L, MARGIN + col_x[2], top + 12, dist, strlen(dist));
-		show(L, MARGIN + col_x[3], top + 12, bear, strlen(bear));
-		show(L, MARGIN + col_x[4], top + 12, mins, strlen(mins));
-	}
-	L->y = top + 2;
-	struct para pz = {MARGIN + col_x[1], 9, 12};
-	wrap(L, name, name_w, emit_line, &pz);
-	if (el) {
-		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
-		struct para pe = {MARGIN + col_x[1], 7.5, 9.5};
-		wrap(L, en, name_w, emit_line, &pe);
-		cairo_set_source_rgb(L->cr, 0, 0, 0);
-	}
-	if (al) {
-		amber(L);
-		struct para pa = {MARGIN + col_x[1], 7.5, 9.5};
-		wrap(L, approx, name_w, emit_line, &pa);
-		cairo_set_source_rgb(L->cr, 0, 0, 0);
-	}
-	L->y = top + h;
-	rule(L, L->y);
+	cairo_set_source_rgb(L->cr, 0.27, 0.27, 0.27);
 }
 
-static void heading(struct layout *L, const char *text, double size)
+static void black(struct layout *L)
 {
-	need(L, size * 2.2);
-	L->y += size * 0.5;
-	cairo_set_source_rgb(L->cr, 0.64, 0, 0);
-	set_size(L, size);
-	show(L, MARGIN, L->y + size, text, strlen(text));
 	cairo_set_source_rgb(L->cr, 0, 0, 0);
-	L->y += size * 1.6;
+}
+
+/* A cell's lines: text, size, colour; wrapped into the column's width. */
+#define CELL_MAX_LINES 12
+struct cell_line {
+	char text[1024];
+	double size;
+	int colour;    /* 0 black, 1 grey, 2 amber */
+	char alt[512]; /* a second text after this one, grey at ALT_SIZE, on */
+	               /* the same line when both fit (a name and its English) */
+};
+#define ALT_SIZE 7.0
+#define ALT_GAP 4.0
+struct cell {
+	struct cell_line line[CELL_MAX_LINES];
+	int n;
+};
+
+static void cell_add(struct cell *c, double size, int colour, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void cell_add(struct cell *c, double size, int colour, const char *fmt, ...)
+{
+	if (c->n == CELL_MAX_LINES)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(c->line[c->n].text, sizeof c->line[c->n].text, fmt, ap);
+	va_end(ap);
+	c->line[c->n].size = size;
+	c->line[c->n].colour = colour;
+	c->n++;
+}
+
+static double lead(double size)
+{
+	return size * 1.3;
+}
+
+/* Whether line l's alt fits after it on one line of width w. */
+static bool alt_inline(struct layout *L, const struct cell_line *l, double w)
+{
+	if (!*l->alt)
+		return false;
+	set_size(L, l->size);
+	double a = text_width(L, l->text, strlen(l->text));
+	set_size(L, ALT_SIZE);
+	return a + ALT_GAP + text_width(L, l->alt, strlen(l->alt)) <= w;
+}
+
+/* The height of a cell's wrapped lines in a column of width w. */
+static double cell_height(struct layout *L, const struct cell *c, double w)
+{
+	double h = 0;
+	for (int i = 0; i < c->n; i++) {
+		const struct cell_line *l = &c->line[i];
+		set_size(L, l->size);
+		h += wrap(L, l->text, w, count_line, NULL) * lead(l->size);
+		if (*l->alt && !alt_inline(L, l, w)) {
+			set_size(L, ALT_SIZE);
+			h += wrap(L, l->alt, w, count_line, NULL) * lead(ALT_SIZE);
+		}
+	}
+	return h;
+}
+
+static void cell_draw(struct layout *L, const struct cell *c, double x, double top, double w)
+{
+	double y = L->y;
+	L->y = top;
+	for (int i = 0; i < c->n; i++) {
+		if (c->line[i].colour == 1)
+			grey(L);
+		else if (c->line[i].colour == 2)
+			amber(L);
+		const struct cell_line *l = &c->line[i];
+		bool inline_alt = alt_inline(L, l, w);
+		struct para pa = {x, l->size, lead(l->size)};
+		set_size(L, l->size);
+		double first = L->y;
+		wrap(L, l->text, w, emit_line, &pa);
+		black(L);
+		if (!*l->alt)
+			continue;
+		grey(L);
+		set_size(L, ALT_SIZE);
+		if (inline_alt) {
+			set_size(L, l->size);
+			double a = text_width(L, l->text, strlen(l->text));
+			set_size(L, ALT_SIZE);
+			show(L, x + a + ALT_GAP, first + l->size, l->alt, strlen(l->alt));
+		} else {
+			struct para pe = {x, ALT_SIZE, lead(ALT_SIZE)};
+			wrap(L, l->alt, w, emit_line, &pe);
+		}
+		black(L);
+	}
+	L->y = y;
+}
+
+/* The QR code of url, w points wide, quiet zone included. */
+static void draw_qr(struct layout *L, const char *url, double x, double y, double w)
+{
+	struct route_qr q;
+	struct ms_error err = {0};
+	if (!*url || route_qr_encode(url, &q, &err) != MS_OK)
+		return;
+	double m = w / (q.width + 2 * ROUTE_QR_QUIET);
+	cairo_set_source_rgb(L->cr, 1, 1, 1);
+	cairo_rectangle(L->cr, x, y, w, w);
+	cairo_fill(L->cr);
+	black(L);
+	for (int r = 0; r < q.width; r++)
+		for (int k = 0; k < q.width;) {
+			if (!route_qr_dark(&q, k, r)) {
+				k++;
+				continue;
+			}
+			int run = 1;
+			while (route_qr_dark(&q, k + run, r))
+				run++;
+			cairo_rectangle(L->cr, x + (k + ROUTE_QR_QUIET) * m, y + (r + ROUTE_QR_QUIET) * m,
+			                run * m, m);
+			k += run;
+		}
+	cairo_fill(L->cr);
+	route_qr_free(&q);
+}
+
+static void table_head(struct layout *L)
+{
+	static const char *const zh[5] = {"序号", "站点", "时间", "路程", "二维码"};
+	static const char *const en[5] = {"No.", "Stop", "Time", "Leg", "QR"};
+	const double x[5] = {0, COL_NUM, COL_NUM + COL_STOP, COL_NUM + COL_STOP + COL_TIME,
+	                     COL_NUM + COL_STOP + COL_TIME + COL_LEG};
+	double h = lead(7.5) * 2 + 2 * ROW_PAD;
+	cairo_set_source_rgb(L->cr, 0.95, 0.89, 0.89);
+	cairo_rectangle(L->cr, MARGIN, L->y, CONTENT_W, h);
+	cairo_fill(L->cr);
+	black(L);
+	for (int c = 0; c < 5; c++) {
+		set_size(L, 7.5);
+		show(L, MARGIN + x[c] + CELL_PAD, L->y + ROW_PAD + 7.5, zh[c], strlen(zh[c]));
+		grey(L);
+		show(L, MARGIN + x[c] + CELL_PAD, L->y + ROW_PAD + 7.5 + lead(7.5), en[c], strlen(en[c]));
+		black(L);
+	}
+	L->y += h;
+	rule(L, L->y, 0.5);
+}
+
+/* A stop's cells, as html.c's row has them. */
+static void stop_cells(struct layout *L, size_t i, struct cell *stop, struct cell *time)
+{
+	const struct route_plan *p = L->plan;
+	const struct site *st = p->stops[i];
+	char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
+	cell_add(stop, 9, 0, "%s%s", route_approx_mark(st), st->field[SITE_NAME_ZH]);
+	snprintf(stop->line[stop->n - 1].alt, sizeof stop->line[0].alt, "%s", st->field[SITE_NAME_EN]);
+	struct buf zh = BUF_INIT, en = BUF_INIT;
+	route_stop_hours_zh(p, i, &zh);
+	route_stop_hours_en(p, i, &en);
+	cell_add(stop, 7, 0, "%s  %s", buf_str(&zh), buf_str(&en));
+	if (site_quality_approximate(st->quality)) {
+		route_approx_zh(st, a);
+		route_approx_en(st, b);
+		/* with the address, as html.c's row has it */
+		cell_add(stop, 7, 2, "%s %s%s%s", a, b, *st->field[SITE_ADDRESS] ? " · 地址 " : "",
+		         st->field[SITE_ADDRESS]);
+	}
+	if (*st->field[SITE_DESCRIPTION]) {
+		buf_reset(&zh);
+		route_summary(st->field[SITE_DESCRIPTION], ROUTE_SUMMARY_CHARS, &zh);
+		cell_add(stop, 7, 0, "%s", buf_str(&zh));
+	}
+	buf_free(&zh);
+	buf_free(&en);
+	char when[32], v[32];
+	route_stop_when(p, i, when);
+	if (*when)
+		cell_add(time, 9, 0, "%s", when);
+	if (p->times) {
+		route_visit_zh(p->times[i].visit_min, v);
+		cell_add(time, 7.5, 0, "%s", v);
+		route_visit_en(p->times[i].visit_min, v);
+		cell_add(time, 7, 1, "%s", v);
+		double wait = p->has_times ? (p->times[i].start_s - p->times[i].arrive_s) / 60 : 0;
+		if (wait >= 1) {
+			char c[HOURS_CLOCK_TEXT];
+			route_clock(p->times[i].arrive_s, c);
+			cell_add(time, 7.5, 0, "%s 到，等 %.0f 分 wait", c, wait);
+		}
+	}
+}
+
+/* The leg's cell: html.c's leg_cell. */
+static void leg_cell(const struct route_leg *l, struct cell *c)
+{
+	char a[ROUTE_NOTE_LEN];
+	if (l->quality != ROUTE_LEG_OK) {
+		/* "同一地点 · 至多相距 80 km": a line for each part, a narrow
+		 * column would break it anywhere */
+		for (int en = 0; en < 2; en++) {
+			(en ? route_leg_note_en : route_leg_note_zh)(l, a);
+			char *dot = strstr(a, " · ");
+			if (dot)
+				*dot = '\0';
+			cell_add(c, en ? 7 : 7.5, 2, "%s", a);
+			if (dot)
+				cell_add(c, en ? 7 : 7.5, 2, "%s", dot + strlen(" · "));
+		}
+		return;
+	}
+	char dist[32], mins[32];
+	int sec = route_compass_sector(l->bearing_deg);
+	const char *approx = l->approximate ? "≈ " : "";
+	route_format_distance(l->distance_m, dist);
+	route_format_minutes(l->minutes, mins);
+	cell_add(c, 7.5, 0, "%s%s", approx, dist);
+	cell_add(c, 7.5, 0, "%s %s %.0f°", route_compass_zh(sec), route_compass_en(sec), l->bearing_deg);
+	cell_add(c, 7.5, 0, "%s%s", approx, mins);
+}
+
+/* One row of the table, kept whole on one page (the header again on a new
+ * page). */
+static void row(struct layout *L, const char *seq, const struct cell *stop, const struct cell *time,
+                const struct cell *leg, const char *url)
+{
+	double h = fmax(fmax(cell_height(L, stop, COL_STOP - 2 * CELL_PAD),
+	                     cell_height(L, time, COL_TIME - 2 * CELL_PAD)),
+	                cell_height(L, leg, COL_LEG - 2 * CELL_PAD));
+	if (*url)
+		h = fmax(h, QR_SIZE);
+	h += 2 * ROW_PAD;
+	if (L->y + h > BOTTOM) {
+		new_page(L);
+		table_head(L);
+	}
+	double top = L->y + ROW_PAD;
+	set_size(L, 10);
+	show(L, MARGIN + COL_NUM / 2 - text_width(L, seq, strlen(seq)) / 2, top + 10, seq, strlen(seq));
+	cell_draw(L, stop, MARGIN + COL_NUM + CELL_PAD, top, COL_STOP - 2 * CELL_PAD);
+	cell_draw(L, time, MARGIN + COL_NUM + COL_STOP + CELL_PAD, top, COL_TIME - 2 * CELL_PAD);
+	cell_draw(L, leg, MARGIN + COL_NUM + COL_STOP + COL_TIME + CELL_PAD, top, COL_LEG - 2 * CELL_PAD);
+	if (*url)
+		draw_qr(L, url, MARGIN + CONTENT_W - COL_QR + (COL_QR - QR_SIZE) / 2, top, QR_SIZE);
+	L->y += h;
+	rule(L, L->y, 0.4);
 }
 
 static void draw_map(struct layout *L)
@@ -366,142 +550,142 @@ static void draw_map(struct layout *L)
 	double w = cairo_image_surface_get_width(L->map), h = cairo_image_surface_get_height(L->map);
 	if (w <= 0 || h <= 0)
 		return;
-	double scale = CONTENT_W / w;
-	if (h * scale > MAP_MAX_H)
-		scale = MAP_MAX_H / h;
-	double dw = w * scale, dh = h * scale, x = MARGIN + (CONTENT_W - dw) / 2;
-	need(L, dh + 8);
+	double scale = CONTENT_W / w, dh = h * scale;
+	need(L, dh + 2 * MM);
 	cairo_save(L->cr);
-	cairo_translate(L->cr, x, L->y);
+	cairo_translate(L->cr, MARGIN, L->y);
 	cairo_scale(L->cr, scale, scale);
 	cairo_set_source_surface(L->cr, L->map, 0, 0);
+	/* the map is drawn at 2x for print: a good filter when scaling down */
+	cairo_pattern_set_filter(cairo_get_source(L->cr), CAIRO_FILTER_GOOD);
 	cairo_paint(L->cr);
 	cairo_restore(L->cr);
-	cairo_set_line_width(L->cr, 0.6);
-	cairo_set_source_rgb(L->cr, 0.5, 0.5, 0.5);
-	cairo_rectangle(L->cr, x, L->y, dw, dh);
+	cairo_set_line_width(L->cr, 0.5);
+	cairo_set_source_rgb(L->cr, 0.6, 0.6, 0.6);
+	cairo_rectangle(L->cr, MARGIN, L->y, CONTENT_W, dh);
 	cairo_stroke(L->cr);
-	cairo_set_source_rgb(L->cr, 0, 0, 0);
-	L->y += dh + 8;
+	black(L);
+	L->y += dh + 1 * MM;
+	grey(L);
+	struct buf legend = BUF_INIT;
+	buf_printf(&legend, "%s %s", route_legend_zh, route_legend_en);
+	paragraph(L, MARGIN, CONTENT_W, 6.5, buf_str(&legend));
+	buf_free(&legend);
+	black(L);
+	L->y += 1 * MM;
 }
 
-static void labelled(struct layout *L, const char *label, const char *value)
+static void header(struct layout *L)
 {
-	if (!*value)
-		return;
-	size_t n = strlen(label) + strlen(value) + 4;
-	char *t = xmalloc(n);
-	snprintf(t, n, "%s：%s", label, value);
-	paragraph(L, MARGIN + 12, CONTENT_W - 12, 8.5, t);
-	free(t);
+	const struct route_plan *p = L->plan;
+	char line[1024], date[32], note[ROUTE_NOTE_LEN];
+	cairo_set_source_rgb(L->cr, 0.64, 0, 0);
+	paragraph(L, MARGIN, CONTENT_W, 14, route_sheet_title(L->sheet));
+	cairo_set_source_rgb(L->cr, 0.64, 0, 0);
+	cairo_set_line_width(L->cr, 1.4);
+	cairo_move_to(L->cr, MARGIN, L->y + 1);
+	cairo_line_to(L->cr, MARGIN + CONTENT_W, L->y + 1);
+	cairo_stroke(L->cr);
+	black(L);
+	L->y += 4;
+	size_t n = 0;
+	line[0] = '\0';
+	if (p->has_date) {
+		route_date_zh(p, date);
+		n += (size_t)snprintf(line + n, sizeof line - n, "日期 Date: %s     ", date);
+	}
+	if (p->has_times) {
+		char c[HOURS_CLOCK_TEXT];
+		route_clock(p->start_s, c);
+		n += (size_t)snprintf(line + n, sizeof line - n, "出发 Leave: %s     ", c);
+	}
+	/* the label only when the caller named the start: "起点 Start: 起点 Start" says nothing */
+	const char *named =
+	    L->sheet && L->sheet->start_label && *L->sheet->start_label ? L->sheet->start_label : NULL;
+	route_sheet_date(L->sheet, date);
+	snprintf(line + n, sizeof line - n,
+	         "方式 Mode: %s     起点 Start: %s%s(%.6f, %.6f)     制表 Made: %s",
+	         p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk", named ? named : "",
+	         named ? " " : "", p->start_lat, p->start_lon, date);
+	paragraph(L, MARGIN, CONTENT_W, 8.5, line);
+	struct buf t = BUF_INIT;
+	route_totals_zh(p, &t);
+	buf_puts(&t, "  ");
+	route_totals_en(p, &t);
+	paragraph(L, MARGIN, CONTENT_W, 8.5, buf_str(&t));
+	buf_free(&t);
+	route_uncertainty_zh(p, note);
+	if (*note) {
+		char both[2 * ROUTE_NOTE_LEN + 2];
+		amber(L);
+		snprintf(both, sizeof both, "%s ", note);
+		route_uncertainty_en(p, note);
+		strncat(both, note, sizeof both - strlen(both) - 1);
+		paragraph(L, MARGIN, CONTENT_W, 7.5, both);
+		black(L);
+	}
+	for (size_t i = 0; i < p->nmissed; i++) {
+		char why[ROUTE_NOTE_LEN];
+		struct buf m = BUF_INIT;
+		buf_printf(&m, "%s× %s：",
+		           i ? "" : "未能安排 Not in the plan: ", p->missed[i].site->field[SITE_NAME_ZH]);
+		route_missed_zh(p, &p->missed[i], why);
+		buf_printf(&m, "%s ", why);
+		route_missed_en(p, &p->missed[i], why);
+		buf_puts(&m, why);
+		paragraph(L, MARGIN, CONTENT_W, 8, buf_str(&m));
+		buf_free(&m);
+	}
+	L->y += 1 * MM;
 }
 
 static void layout_sheet(struct layout *L)
 {
 	const struct route_plan *p = L->plan;
-	char line[512], date[16], dist[32], mins[32];
 	L->page = 1;
 	L->y = MARGIN;
-
-	cairo_set_source_rgb(L->cr, 0.64, 0, 0);
-	paragraph(L, MARGIN, CONTENT_W, 18, route_sheet_title(L->sheet));
-	cairo_set_source_rgb(L->cr, 0.64, 0, 0);
-	cairo_set_line_width(L->cr, 1.5);
-	cairo_move_to(L->cr, MARGIN, L->y + 2);
-	cairo_line_to(L->cr, MARGIN + CONTENT_W, L->y + 2);
-	cairo_stroke(L->cr);
-	cairo_set_source_rgb(L->cr, 0, 0, 0);
-	L->y += 8;
-
-	route_sheet_date(L->sheet, date);
-	route_format_distance(p->total_distance_m, dist);
-	route_format_minutes(p->total_minutes, mins);
-	snprintf(line, sizeof line, "日期 Date: %s      方式 Mode: %s", date,
-	         p->opt.mode == ROUTE_DRIVE ? "驾车 drive" : "步行 walk");
-	paragraph(L, MARGIN, CONTENT_W, 10, line);
-	/* the label only when the caller named the start: "起点 Start: 起点 Start" says nothing */
-	const char *named =
-	    L->sheet && L->sheet->start_label && *L->sheet->start_label ? L->sheet->start_label : NULL;
-	snprintf(line, sizeof line, "起点 Start: %s%s(%.6f, %.6f)", named ? named : "", named ? " " : "",
-	         p->start_lat, p->start_lon);
-	paragraph(L, MARGIN, CONTENT_W, 10, line);
-	snprintf(line, sizeof line, "共 %zu 站%s  %zu stops%s: %s, 约 about %s", p->n,
-	         p->has_return ? "，返回起点" : "", p->n, p->has_return ? ", round trip" : "", dist, mins);
-	paragraph(L, MARGIN, CONTENT_W, 10, line);
-	char note[ROUTE_NOTE_LEN];
-	route_uncertainty_zh(p, note);
-	if (*note) {
-		amber(L);
-		paragraph(L, MARGIN, CONTENT_W, 9.5, note);
-		route_uncertainty_en(p, note);
-		paragraph(L, MARGIN, CONTENT_W, 8.5, note);
-		cairo_set_source_rgb(L->cr, 0, 0, 0);
-	}
-	L->y += 6;
-
+	header(L);
 	if (L->map)
 		draw_map(L);
-
-	heading(L, "行程  Legs", 13);
-	static const char *const head[5] = {"序号", "名称 Name", "距离 Distance", "方向 Bearing",
-	                                    "用时 Time"};
-	need(L, 20);
-	cairo_set_source_rgb(L->cr, 0.95, 0.89, 0.89);
-	cairo_rectangle(L->cr, MARGIN, L->y, COL_END, 16);
-	cairo_fill(L->cr);
-	cairo_set_source_rgb(L->cr, 0, 0, 0);
-	set_size(L, 8.5);
-	for (int c = 0; c < 5; c++)
-		show(L, MARGIN + col_x[c] + 2, L->y + 11.5, head[c], strlen(head[c]));
-	L->y += 16;
-	rule(L, L->y);
+	need(L, 20 * MM);
+	table_head(L);
+	struct buf url = BUF_INIT;
 	for (size_t i = 0; i < p->n; i++) {
+		struct cell stop = {0}, time = {0}, leg = {0};
+		stop_cells(L, i, &stop, &time);
+		leg_cell(&p->legs[i], &leg);
 		char seq[24];
 		snprintf(seq, sizeof seq, "%zu", i + 1);
-		const struct site *st = p->stops[i];
-		leg_row(L, seq, st, st->field[SITE_NAME_ZH], st->field[SITE_NAME_EN], &p->legs[i]);
+		buf_reset(&url);
+		route_site_url(L->sheet, p->stops[i], &url);
+		row(L, seq, &stop, &time, &leg, buf_str(&url));
 	}
-	if (p->has_return)
-		leg_row(L, "↩", NULL, "返回起点", "Back to the start", &p->return_leg);
-	need(L, 16);
-	set_size(L, 9);
-	char total_d[48], total_m[48];
-	snprintf(total_d, sizeof total_d, "%s%s", p->approximate_stops ? "≈ " : "", dist);
-	snprintf(total_m, sizeof total_m, "%s%s", p->approximate_stops ? "≈ " : "", mins);
-	show(L, MARGIN + col_x[1], L->y + 12, "合计 Total", strlen("合计 Total"));
-	show(L, MARGIN + col_x[2], L->y + 12, total_d, strlen(total_d));
-	show(L, MARGIN + col_x[4], L->y + 12, total_m, strlen(total_m));
-	L->y += 16;
-
-	heading(L, "站点介绍  Stops", 13);
-	for (size_t i = 0; i < p->n; i++) {
-		const struct site *st = p->stops[i];
-		need(L, 40); /* keep a stop's name with at least two lines of it */
-		snprintf(line, sizeof line, "%zu. %s%s", i + 1, route_approx_mark(st),
-		         st->field[SITE_NAME_ZH]);
-		paragraph(L, MARGIN, CONTENT_W, 10.5, line);
-		cairo_set_source_rgb(L->cr, 0.3, 0.3, 0.3);
-		paragraph(L, MARGIN + 12, CONTENT_W - 12, 8, st->field[SITE_NAME_EN]);
-		cairo_set_source_rgb(L->cr, 0, 0, 0);
-		if (site_quality_approximate(st->quality)) {
-			char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN], both[2 * ROUTE_NOTE_LEN + 1];
-			route_approx_zh(st, a);
-			route_approx_en(st, b);
-			snprintf(both, sizeof both, "%s %s", a, b);
-			amber(L);
-			labelled(L, "位置 Position", both);
-			cairo_set_source_rgb(L->cr, 0, 0, 0);
+	if (p->has_return) {
+		struct cell stop = {0}, time = {0}, leg = {0};
+		cell_add(&stop, 9, 0, "返回起点");
+		snprintf(stop.line[0].alt, sizeof stop.line[0].alt, "Back to the start");
+		if (p->has_times) {
+			char c[HOURS_CLOCK_TEXT];
+			route_clock(p->end_s, c);
+			cell_add(&time, 9, 0, "%s", c);
 		}
-		labelled(L, "地址 Address", st->field[SITE_ADDRESS]);
-		labelled(L, "开放时间 Opening hours", st->field[SITE_OPENING_HOURS]);
-		labelled(L, "简介 About", st->field[SITE_DESCRIPTION]);
-		L->y += 3;
+		leg_cell(&p->return_leg, &leg);
+		row(L, "↩", &stop, &time, &leg, "");
 	}
-
-	L->y += 4;
-	snprintf(line, sizeof line, "说明：%s", route_estimate_note_zh);
-	paragraph(L, MARGIN, CONTENT_W, 9, line);
-	paragraph(L, MARGIN, CONTENT_W, 8.5, route_estimate_note_en);
+	buf_free(&url);
+	L->y += 1 * MM;
+	char line[1024];
+	snprintf(line, sizeof line, "说明：%s Note: %s%s", route_estimate_note_zh, route_estimate_note_en,
+	         L->sheet && L->sheet->site_url && *L->sheet->site_url
+	             ? " 扫描二维码可查看站点介绍。Scan a QR code for the site's page."
+	             : "");
+	/* the note kept whole: its second half alone on a page of its own
+	 * would read as a sheet of its own */
+	set_size(L, FOOTNOTE_PT);
+	need(L, wrap(L, line, CONTENT_W, count_line, NULL) * FOOTNOTE_PT * PARA_LEAD);
+	grey(L);
+	paragraph(L, MARGIN, CONTENT_W, FOOTNOTE_PT, line);
+	black(L);
 	footer(L);
 	cairo_show_page(L->cr);
 }

@@ -6,7 +6,7 @@
 
 #include "../geo/geo.h"
 #include "../util/mem.h"
-#include "route.h"
+#include "route_int.h"
 
 const char route_estimate_note_zh[] =
     "距离为直线（大地线）距离，时间按绕行系数和平均速度估算，未使用道路网络，仅供参考。";
@@ -151,6 +151,9 @@ void route_plan_compute_legs(struct route_plan *p)
 	 * not drop a leg's length because its direction is unknown. */
 	p->total_minutes = route_estimate_minutes(p->total_distance_m, p->opt.mode);
 	p->total_uncertainty_minutes = route_estimate_minutes(p->total_uncertainty_m, p->opt.mode);
+	p->total_visit_min = 0;
+	for (size_t i = 0; p->times && i < p->n; i++)
+		p->total_visit_min += p->times[i].visit_min;
 }
 
 static int cmp_idx_by_id(const void *a, const void *b, void *ctx)
@@ -180,9 +183,32 @@ static enum ms_status check_duplicates(const struct site *const *sites, size_t n
 	return st;
 }
 
+/* The day's own checks: visits and the start time in range. */
+static enum ms_status check_day(const struct site *const *sites, size_t n, const struct route_day *day,
+                                struct ms_error *err)
+{
+	if (day->start_min < -1 || day->start_min >= HOURS_MINUTES_PER_DAY)
+		return ms_fail(err, MS_EUSAGE, "start: %d minutes is not a time of day", day->start_min);
+	if (day->has_date && !hours_date_valid(day->date))
+		return ms_fail(err, MS_EUSAGE, "date: %04d-%02d-%02d is not a date", day->date.year,
+		               day->date.month, day->date.day);
+	for (size_t i = 0; day->visit_min && i < n; i++)
+		if (!(day->visit_min[i] >= 0 && day->visit_min[i] <= ROUTE_VISIT_MAX_MIN))
+			return ms_fail(err, MS_EUSAGE, "visit: %g min at '%s' is not in 0..%d",
+			               day->visit_min[i], sites[i]->field[SITE_ID], ROUTE_VISIT_MAX_MIN);
+	return MS_OK;
+}
+
 enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
                                 const struct route_options *opt, struct route_plan **out,
                                 struct ms_error *err)
+{
+	return route_plan_make(start_lat, start_lon, sites, n, opt, NULL, out, err);
+}
+
+enum ms_status route_plan_make(double start_lat, double start_lon, const struct site *const *sites, size_t n,
+                               const struct route_options *opt, const struct route_day *day,
+                               struct route_plan **out, struct ms_error *err)
 {
 	*out = NULL;
 	if (n == 0)
@@ -198,6 +224,8 @@ enum ms_status route_plan_build(double start_lat, double start_lon, const struct
 			return ms_fail(err, MS_EDATA, "route: site \"%s\" has an invalid coordinate %g,%g",
 			               sites[i]->field[SITE_ID], sites[i]->lat, sites[i]->lon);
 	enum ms_status st = check_duplicates(sites, n, err);
+	if (st == MS_OK && day)
+		st = check_day(sites, n, day, err);
 	if (st != MS_OK)
 		return st;
 
@@ -213,11 +241,11 @@ enum ms_status route_plan_build(double start_lat, double start_lon, const struct
 			dist[i * m + j] = dist[j * m + i] = d;
 		}
 	}
+	double *visit = xmalloc(n * sizeof *visit);
+	for (size_t i = 0; i < n; i++)
+		visit[i] =
+		    day && day->visit_min ? day->visit_min[i] : route_visit_default_min(sites[i]->category);
 	size_t *order = xmalloc(n * sizeof *order);
-	st = route_order(dist, n, opt->round_trip, order, NULL, err);
-	if (st != MS_OK)
-		goto done;
-
 	struct route_plan *p = xcalloc(1, sizeof *p);
 	p->start_lat = start_lat;
 	p->start_lon = start_lon;
@@ -225,12 +253,29 @@ enum ms_status route_plan_build(double start_lat, double start_lon, const struct
 	p->n = n;
 	p->stops = xmalloc(n * sizeof *p->stops);
 	p->legs = xcalloc(n, sizeof *p->legs);
-	for (size_t i = 0; i < n; i++)
-		p->stops[i] = sites[order[i]];
+	p->times = xcalloc(n, sizeof *p->times);
+	p->missed = xcalloc(n, sizeof *p->missed);
+	p->start_s = p->end_s = NAN;
+	if (day && day->has_date) {
+		st = route_day_order(dist, sites, n, visit, day, p, err);
+	} else if ((st = route_order(dist, n, opt->round_trip, order, NULL, err)) == MS_OK) {
+		for (size_t i = 0; i < n; i++) {
+			p->stops[i] = sites[order[i]];
+			p->times[i] = (struct route_stop_time){
+			    visit[order[i]], NAN, NAN, NAN, day && day->hours ? day->hours[order[i]] : NULL};
+		}
+	}
+	if (st != MS_OK) {
+		route_plan_free(p);
+		goto done;
+	}
 	route_plan_compute_legs(p);
+	if (!p->has_date && day && day->start_min >= 0)
+		route_plan_clock(p, day->start_min);
 	*out = p;
 done:
 	free(order);
+	free(visit);
 	free(dist);
 	return st;
 }
@@ -241,5 +286,7 @@ void route_plan_free(struct route_plan *p)
 		return;
 	free(p->stops);
 	free(p->legs);
+	free(p->times);
+	free(p->missed);
 	free(p);
 }

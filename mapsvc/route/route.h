@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "../hours/hours.h"
 #include "../site/site.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
@@ -121,6 +122,64 @@ int route_mode_parse(const char *s);
 /* Estimated minutes for a straight-line distance in metres. */
 double route_estimate_minutes(double distance_m, enum route_mode mode);
 
+/* --- The day: visits, times of arrival, opening hours ------------------ */
+
+/*
+ * How long a group stays at a stop when the request does not say, by
+ * category, in minutes: a guided tour of a hall or museum takes about an
+ * hour (the Heitieshan memorial's exhibition is 1200 m^2), a cemetery with
+ * its ceremony and a base's lesson about 45 min, a former site or a
+ * training school's exhibition room half an hour, a monument or a
+ * pavilion the time to lay flowers and listen, 20 min.  Planning
+ * defaults, not measurements: a guide overrides them per stop or for all.
+ */
+double route_visit_default_min(enum site_category c);
+/* A visit may be set from 0 to this many minutes (a working day). */
+#define ROUTE_VISIT_MAX_MIN 480
+/* A day plan starts at 09:00 when the request gives a date but no time:
+ * the hour most of the halls with published hours are open by. */
+#define ROUTE_DAY_DEFAULT_START_MIN (9 * 60)
+
+/* Why a stop is not in the day's plan, from the most to the least
+ * definite (route/dayplan.h finds it). */
+enum route_day_reason {
+	ROUTE_DAY_CLOSED,       /* not open at all that day */
+	ROUTE_DAY_TOO_SHORT,    /* open, but never long enough for the visit */
+	ROUTE_DAY_CLOSES_FIRST, /* closes before it can be reached, even going there first */
+	ROUTE_DAY_NO_ROOM,      /* could be visited alone, but not with as many others */
+};
+/* "closed", "too_short", "closes_first", "no_room" (the JSON spelling). */
+const char *route_day_reason_name(enum route_day_reason r);
+/* Words for a reason: "当天闭馆" / "closed that day", ... */
+const char *route_day_reason_zh(enum route_day_reason r);
+const char *route_day_reason_en(enum route_day_reason r);
+
+/* What a request says about the day, for route_plan_make.  Arrays are per
+ * site in the order given to route_plan_make, borrowed. */
+struct route_day {
+	bool has_date; /* plan with the opening hours of date */
+	struct hours_date date;
+	int start_min;                    /* leaving the start, minutes after midnight; -1: no time given */
+	const double *visit_min;          /* NULL: route_visit_default_min of each site's category */
+	const struct hours *const *hours; /* NULL, or a NULL entry: the site's hours are not known */
+};
+
+/* A stop's visit in a plan.  Times are seconds after the day's local
+ * midnight (past 86400 for a day that runs past midnight), NAN when the
+ * plan has no start time. */
+struct route_stop_time {
+	double visit_min;
+	double arrive_s, start_s, depart_s; /* start_s - arrive_s is waiting for the opening */
+	const struct hours *hours;          /* the site's opening hours, or NULL; borrowed */
+};
+
+/* A stop the day's plan could not fit, with why. */
+struct route_missed_stop {
+	const struct site *site;
+	enum route_day_reason reason;
+	const struct hours *hours;
+};
+
 /* --- Plans ------------------------------------------------------------- */
 
 struct route_options {
@@ -176,6 +235,17 @@ struct route_plan {
 	size_t approximate_stops;
 	double total_uncertainty_m;
 	double total_uncertainty_minutes;
+	/* The day (route_plan_make).  Every plan has times[] (n, visiting
+	 * order) with each stop's visit; clock times only with has_times. */
+	struct route_stop_time *times;
+	double total_visit_min;
+	bool has_times;         /* a start time was given (or a date: the default) */
+	double start_s, end_s;  /* leaving the start; back at it, or leaving the last stop */
+	bool has_date;          /* ordered by the day's opening hours (route_day_plan) */
+	struct hours_date date; /* with has_date */
+	size_t nmissed;         /* stops the day could not fit, not in stops[] */
+	struct route_missed_stop *missed;
+	bool day_exact; /* with has_date: the order is optimal (route_day_plan_exact) */
 };
 
 /* Orders sites[0..n) from the start point and computes the legs (each
@@ -187,8 +257,23 @@ struct route_plan {
 enum ms_status route_plan_build(double start_lat, double start_lon, const struct site *const *sites, size_t n,
                                 const struct route_options *opt, struct route_plan **out,
                                 struct ms_error *err);
+/* The same with a day (may be NULL: no times, default visits).  With a
+ * date the order is route_day_plan's (route/dayplan.h): as many stops as
+ * fit in their opening hours that day, finishing earliest, from start_min
+ * or ROUTE_DAY_DEFAULT_START_MIN; the others are in missed[] with their
+ * reason, never dropped silently.  A stop whose hours are not known is
+ * taken as open all day.  Travel times for planning are the legs'
+ * estimates (route_estimate_minutes of the recorded distance, 0 between
+ * stops at one point).  Without a date the order is the shortest tour, as
+ * route_plan_build's, with clock times from start_min when given.  Also
+ * MS_EUSAGE for a visit outside 0..ROUTE_VISIT_MAX_MIN or a start time
+ * outside the day. */
+enum ms_status route_plan_make(double start_lat, double start_lon, const struct site *const *sites, size_t n,
+                               const struct route_options *opt, const struct route_day *day,
+                               struct route_plan **out, struct ms_error *err);
 /* Fills legs, return_leg and totals of a plan whose start, opt, n and
- * stops are set (in visiting order), e.g. one made by hand. */
+ * stops are set (in visiting order), e.g. one made by hand; with times
+ * NULL it gives every stop its default visit and no clock times. */
 void route_plan_compute_legs(struct route_plan *p);
 void route_plan_free(struct route_plan *p);
 
@@ -202,9 +287,14 @@ struct route_sheet {
 	time_t generated;             /* GPX metadata time (UTC) and printed date */
 	int utc_offset_min;           /* for the printed date; 480 for China */
 	const char *map_url;          /* HTML: the overview map's <img src>; NULL: no map */
+	int map_width, map_height;    /* HTML: the map's size in CSS px (0: not given) */
 	const unsigned char *map_png; /* PDF: the overview map as PNG bytes; NULL: no map */
 	size_t map_png_len;
 	const char *font_path; /* PDF: NULL: ROUTE_PDF_FONT */
+	/* The sites' permanent pages: a site's is this followed by its id
+	 * percent-encoded ("https://host/collections/sites/items/"); NULL: no
+	 * links (a sheet made with no server to point to). */
+	const char *site_url;
 };
 
 #define ROUTE_PDF_FONT "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
@@ -245,6 +335,16 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 #define ROUTE_GPX_NS "urn:mapsvc:gpx:1"
 
 void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
+
+/* The day plan as an iCalendar file (RFC 5545): one VEVENT per stop from
+ * the start of its visit to its departure, in the Asia/Shanghai time zone
+ * (a VTIMEZONE included), with SUMMARY (number and name), LOCATION (name
+ * and address), GEO, URL (the site's page, when s->site_url), a
+ * DESCRIPTION (arrival, leg, hours that day, position notes, the stops
+ * left out, the site's description), a stable UID and DTSTAMP.  Lines
+ * are CRLF and folded at 75 octets.  A plan without a date and times
+ * gives a calendar with no events. */
+void route_write_ics(const struct route_plan *p, const struct route_sheet *s, struct buf *out);
 
 /* A standalone HTML5 page (lang zh-CN) laid out for A4 printing. */
 void route_write_html(const struct route_plan *p, const struct route_sheet *s, struct buf *out);

@@ -56,7 +56,8 @@ enum site_field {
 	SITE_TOWN,
 	SITE_ADDRESS,
 	SITE_DESCRIPTION,
-	SITE_OPENING_HOURS,
+	SITE_OPENING_HOURS,      /* OpenStreetMap syntax (hours/hours.h), checked at import */
+	SITE_OPENING_HOURS_TEXT, /* the source's own words, kept as published */
 	SITE_COORD_SOURCE,
 	SITE_CONFIDENCE,
 	SITE_SOURCE_URL,
@@ -165,7 +166,7 @@ struct site {
 /*
  * Every column of a site, in the order of data/sites.csv, of exports and
  * of GeoJSON properties: the text fields with lat/lon after
- * opening_hours and the two position columns after confidence.
+ * opening_hours_text and the two position columns after confidence.
  */
 enum site_column_kind { SITE_COL_TEXT, SITE_COL_LAT, SITE_COL_LON, SITE_COL_QUALITY, SITE_COL_UNCERTAINTY };
 struct site_column {

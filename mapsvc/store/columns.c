@@ -24,25 +24,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../hours/hours.h"
 #include "../ingest/ingest.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
 #include "../util/numparse.h"
 
-/* Result columns of STORE_COLUMNS. */
+/* Result columns of store_select_columns. */
 enum { COL_LAT = SITE_NFIELDS, COL_LON, COL_EXTRA, COL_QUALITY, COL_UNCERTAINTY };
 
-int store_position_columns(sqlite3 *db)
+void store_select_columns(struct buf *b, unsigned have)
 {
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		if (f == SITE_OPENING_HOURS_TEXT && !(have & STORE_HAS_HOURS_TEXT))
+			buf_puts(b, "'' AS ");
+		buf_printf(b, "%s, ", site_field_names[f]);
+	}
+	buf_puts(b, "lat, lon, extra");
+	if (have & STORE_HAS_POSITION)
+		buf_puts(b, ", " SITE_COLUMN_QUALITY ", " SITE_COLUMN_UNCERTAINTY);
+}
+
+/* How many of the named columns table sites has (0 when the query fails). */
+static int count_columns(sqlite3 *db, const char *names)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('sites') WHERE name IN (%s)",
+	         names);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "SELECT count(*) FROM pragma_table_info('sites') WHERE name IN "
-	                       "('" SITE_COLUMN_QUALITY "', '" SITE_COLUMN_UNCERTAINTY "')",
-	                       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
 		return 0;
 	int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
 	sqlite3_finalize(st);
-	return n == 2 ? 1 : n == 0 ? 0 : -1;
+	return n;
+}
+
+int store_columns_present(sqlite3 *db)
+{
+	int pos = count_columns(db, "'" SITE_COLUMN_QUALITY "', '" SITE_COLUMN_UNCERTAINTY "'");
+	if (pos == 1)
+		return -1;
+	return (pos == 2 ? STORE_HAS_POSITION : 0) |
+	       (count_columns(db, "'opening_hours_text'") ? STORE_HAS_HOURS_TEXT : 0);
 }
 
 /* The two ALTER TABLE statements, with their CHECKs from site/site. */
@@ -83,8 +106,13 @@ enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct 
 	}
 	/* Read every row first, as a legacy row, then write: updating the
 	 * table a statement is still walking could visit a row twice. */
-	if (sqlite3_prepare_v2(db, "SELECT " STORE_LEGACY_COLUMNS " FROM sites", -1, &sel, NULL) !=
-	        SQLITE_OK ||
+	struct buf select = BUF_INIT;
+	buf_puts(&select, "SELECT ");
+	store_select_columns(&select, 0);
+	buf_puts(&select, " FROM sites");
+	int prc = sqlite3_prepare_v2(db, buf_str(&select), -1, &sel, NULL);
+	buf_free(&select);
+	if (prc != SQLITE_OK ||
 	    sqlite3_prepare_v2(db,
 	                       "UPDATE sites SET " SITE_COLUMN_QUALITY " = ?1, " SITE_COLUMN_UNCERTAINTY
 	                       " = ?2, extra = ?3 WHERE id = ?4",
@@ -97,7 +125,7 @@ enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct 
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
 		struct site s;
 		char *owned = NULL;
-		rs = store_read_row(sel, true, path, &s, &owned, err);
+		rs = store_read_row(sel, 0, path, &s, &owned, err);
 		if (rs == MS_OK)
 			site_set_add(rows, &s);
 		free(owned);
@@ -127,6 +155,65 @@ done:
 	site_set_free(rows);
 	buf_free(&qsql);
 	buf_free(&rsql);
+	return rs;
+}
+
+/* The text of opening_hours is OpenStreetMap's syntax (or empty). */
+static bool hours_valid(const char *text, struct ms_error *err)
+{
+	struct hours *h = NULL;
+	bool ok = !*text || hours_parse(text, strlen(text), &h, err) == MS_OK;
+	hours_free(h);
+	return ok;
+}
+
+enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_error *err)
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	struct site_set *moved = site_set_new(); /* id and the text to move, in two fields */
+	enum ms_status rs = MS_OK;
+	if (sqlite3_exec(db, "ALTER TABLE sites ADD COLUMN opening_hours_text TEXT NOT NULL DEFAULT ''", NULL,
+	                 NULL, NULL) != SQLITE_OK) {
+		rs = ms_fail(err, MS_EIO, "%s: cannot add opening_hours_text: %s", path, sqlite3_errmsg(db));
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT id, opening_hours FROM sites WHERE opening_hours <> ''", -1, &sel,
+	                       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db,
+	                       "UPDATE sites SET opening_hours_text = opening_hours, opening_hours = '' "
+	                       "WHERE id = ?1",
+	                       -1, &upd, NULL) != SQLITE_OK) {
+		rs = ms_fail(err, MS_EIO, "%s: cannot prepare the move of opening_hours: %s", path,
+		             sqlite3_errmsg(db));
+		goto done;
+	}
+	/* Read first, then write (as store_add_position_columns does). */
+	int rc;
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		struct ms_error ignored = {0};
+		const char *text = (const char *)sqlite3_column_text(sel, 1);
+		if (text && !hours_valid(text, &ignored)) {
+			struct site s = {.field = {[SITE_ID] = (const char *)sqlite3_column_text(sel, 0)}};
+			site_set_add(moved, &s);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		rs = ms_fail(err, MS_EIO, "%s: cannot read opening_hours: %s", path, sqlite3_errmsg(db));
+		goto done;
+	}
+	for (size_t i = 0; i < moved->n; i++) {
+		sqlite3_bind_text(upd, 1, moved->v[i].field[SITE_ID], -1, SQLITE_STATIC);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			rs = ms_fail(err, MS_EIO, "%s: site '%s': cannot move opening_hours: %s", path,
+			             moved->v[i].field[SITE_ID], sqlite3_errmsg(db));
+			goto done;
+		}
+		sqlite3_reset(upd);
+	}
+done:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	site_set_free(moved);
 	return rs;
 }
 
@@ -186,7 +273,7 @@ done:
 	return st;
 }
 
-enum ms_status store_read_row(sqlite3_stmt *q, bool legacy, const char *path, struct site *s, char **owned,
+enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site *s, char **owned,
                               struct ms_error *err)
 {
 	*owned = NULL;
@@ -207,7 +294,18 @@ enum ms_status store_read_row(sqlite3_stmt *q, bool legacy, const char *path, st
 	if (!site_coord_valid(s->lat, s->lon) || sqlite3_column_type(q, COL_LAT) == SQLITE_NULL ||
 	    sqlite3_column_type(q, COL_LON) == SQLITE_NULL)
 		return ms_fail(err, MS_EDATA, "%s: site '%s': invalid coordinate", path, id);
-	if (legacy) {
+	if (!(have & STORE_HAS_HOURS_TEXT)) {
+		/* the free text of a database before the column (store_int.h) */
+		struct ms_error ignored = {0};
+		if (!hours_valid(s->field[SITE_OPENING_HOURS], &ignored)) {
+			s->field[SITE_OPENING_HOURS_TEXT] = s->field[SITE_OPENING_HOURS];
+			s->field[SITE_OPENING_HOURS] = "";
+		}
+	} else if (!hours_valid(s->field[SITE_OPENING_HOURS], err)) {
+		ms_error_prefix(err, "%s: site '%s': ", path, id);
+		return MS_EDATA;
+	}
+	if (!(have & STORE_HAS_POSITION)) {
 		enum ms_status st = legacy_position(s, owned, err);
 		if (st != MS_OK) {
 			ms_error_prefix(err, "%s: site '%s': ", path, id);

@@ -24,6 +24,13 @@
 #include "../util/mem.h"
 #include "store.h"
 
+static void free_hours(struct hours **h, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		hours_free(h[i]);
+	free(h);
+}
+
 static uint64_t content_hash(const struct site_set *set)
 {
 	XXH3_state_t *h = XXH3_createState();
@@ -68,6 +75,22 @@ struct snapshot_exports {
 	atomic_bool bounds_ready[NCOORDSYS];
 	double bounds[NCOORDSYS][4];
 };
+
+/* Every site's opening hours parsed; NULL (err set) when one does not
+ * parse. */
+static struct hours **parse_hours(const struct site_set *set, struct ms_error *err)
+{
+	struct hours **h = xcalloc(set->n ? set->n : 1, sizeof *h);
+	for (size_t i = 0; i < set->n; i++) {
+		const char *text = set->v[i].field[SITE_OPENING_HOURS];
+		if (*text && hours_parse(text, strlen(text), &h[i], err) != MS_OK) {
+			ms_error_prefix(err, "site '%s': ", set->v[i].field[SITE_ID]);
+			free_hours(h, i);
+			return NULL;
+		}
+	}
+	return h;
+}
 
 uint8_t snapshot_site_flags(const struct site *s)
 {
@@ -176,6 +199,11 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		return NULL;
 	}
 	site_set_sort_by_id(set);
+	struct hours **hours = parse_hours(set, err);
+	if (!hours) {
+		site_set_free(set);
+		return NULL;
+	}
 	size_t cap = set->n ? set->n : 1;
 	double *lat = xmalloc(cap * sizeof *lat), *lon = xmalloc(cap * sizeof *lon);
 	uint8_t *flags = xmalloc(cap);
@@ -231,9 +259,11 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		for (size_t k = 0; k < s->nclusters_; k++)
 			cluster_free(s->clusters_[k]);
 		free(s);
+		free_hours(hours, set->n);
 		site_set_free(set);
 		return NULL;
 	}
+	s->hours = (const struct hours *const *)hours;
 	s->sites = set->v;
 	s->n = set->n;
 	s->set_ = set;
@@ -279,6 +309,7 @@ void snapshot_release(struct snapshot *s)
 	ngram_free((struct ngram *)s->names);
 	for (size_t k = 0; k < s->nclusters_; k++)
 		cluster_free(s->clusters_[k]);
+	free_hours((struct hours **)s->hours, s->n);
 	site_set_free(s->set_);
 	pthread_mutex_destroy(&s->exports_->mu);
 	pthread_mutex_destroy(&s->exports_->bounds_mu);

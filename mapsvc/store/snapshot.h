@@ -5,7 +5,8 @@
  * serve builds one at start-up from the database; a reload builds a new
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index,
- * in the name index and in the cluster hierarchies is sites[i].  Once built
+ * in the name index and in the cluster hierarchies is sites[i], as is
+ * hours[i].  Once built
  * nothing in it changes, so threads share it without locks; retain/release
  * are atomic.
  *
@@ -28,6 +29,7 @@
 #include "../site/site.h"
 #include "../geo/geo.h"
 #include "../index/cluster.h"
+#include "../hours/hours.h"
 #include "../index/ngram.h"
 #include "../index/sindex.h"
 #include "../util/ms_error.h"
@@ -50,7 +52,10 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	const struct ngram *names;       /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
+	const struct ngram *names; /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
+	/* sites[i]'s opening_hours parsed (hours/hours.h), NULL where it has
+	 * none: read once here, evaluated by every open_at filter and plan */
+	const struct hours *const *hours;
 	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
@@ -67,7 +72,11 @@ struct snapshot_opts {
 	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
 };
 
-/* Takes ownership of set (sorted by id here). */
+/* Takes ownership of set (sorted by id here; freed on failure too).
+ * MS_EDATA "site 'ID': opening_hours: ..." when a site's opening_hours is
+ * not in OpenStreetMap's syntax (imports and the store refuse such
+ * values, so only a set made elsewhere can have one). */
+
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err);
 /* snapshot_new that also builds o's hierarchies (o may be NULL).
  * MS_EUSAGE for bad or too many parameter sets. */

@@ -153,11 +153,16 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 			return ms_fail(err, MS_EDATA, "%s: table sites is not a mapsvc sites table: %s", path,
 			               sqlite3_errmsg(db));
 		sqlite3_finalize(st);
-		int has = store_position_columns(db);
+		int has = store_columns_present(db);
 		if (has < 0)
 			return ms_fail(err, MS_EDATA, "%s: table sites has only one of the position columns",
 			               path);
-		return has ? MS_OK : store_add_position_columns(db, path, err);
+		enum ms_status rs = MS_OK;
+		if (!(has & STORE_HAS_POSITION))
+			rs = store_add_position_columns(db, path, err);
+		if (rs == MS_OK && !(has & STORE_HAS_HOURS_TEXT))
+			rs = store_add_hours_column(db, path, err);
+		return rs;
 	}
 	if (exec(db, schema_sql) != SQLITE_OK)
 		return db_fail(err, db, path, "cannot create table sites");
@@ -167,7 +172,8 @@ static enum ms_status ensure_schema(sqlite3 *db, const char *path, struct ms_err
 		return db_fail(err, db, path, "cannot add the geometry column");
 	if (query_int(db, "SELECT CreateSpatialIndex('sites', 'geom')") != 1)
 		return db_fail(err, db, path, "cannot create the spatial index");
-	return store_add_position_columns(db, path, err);
+	enum ms_status rs = store_add_position_columns(db, path, err);
+	return rs == MS_OK ? store_add_hours_column(db, path, err) : rs;
 }
 
 /* SpatiaLite's per-row triggers on sites.geom (AddGeometryColumn and
@@ -303,10 +309,17 @@ static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct si
                                   struct rtree_point *pts, struct ms_error *err)
 {
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-	                       "INSERT INTO sites (" STORE_COLUMNS ", geom) VALUES "
-	                       "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, MakePoint(?14, ?13, 4326))",
-	                       -1, &st, NULL) != SQLITE_OK)
+	struct buf sql = BUF_INIT;
+	buf_puts(&sql, "INSERT INTO sites (");
+	store_select_columns(&sql, STORE_HAS_ALL);
+	/* the text fields, lat, lon, extra, quality, radius; then the point */
+	buf_puts(&sql, ", geom) VALUES (");
+	for (int i = 1; i <= SITE_NFIELDS + 5; i++)
+		buf_printf(&sql, "?%d, ", i);
+	buf_printf(&sql, "MakePoint(?%d, ?%d, 4326))", SITE_NFIELDS + 2, SITE_NFIELDS + 1);
+	int prc = sqlite3_prepare_v2(db, buf_str(&sql), -1, &st, NULL);
+	buf_free(&sql);
+	if (prc != SQLITE_OK)
 		return db_fail(err, db, path, "cannot prepare the insert");
 	enum ms_status rs = MS_OK;
 	for (size_t i = 0; i < sites->n; i++) {
@@ -627,12 +640,17 @@ enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct 
 		rs = db_fail(err, db, db_path, "cannot open");
 		goto done;
 	}
-	/* A database of an earlier version has no position columns; its
-	 * sites get theirs as an import would give them now (store_int.h). */
-	int has = store_position_columns(db);
-	const char *select =
-	    has ? "SELECT " STORE_COLUMNS " FROM sites" : "SELECT " STORE_LEGACY_COLUMNS " FROM sites";
-	if (has < 0 || sqlite3_prepare_v2(db, select, -1, &q, NULL) != SQLITE_OK) {
+	/* A database of an earlier version has no position columns, or no
+	 * opening_hours_text; its sites get theirs as an import would give
+	 * them now (store_int.h). */
+	int has = store_columns_present(db);
+	struct buf select = BUF_INIT;
+	buf_puts(&select, "SELECT ");
+	store_select_columns(&select, has < 0 ? 0 : (unsigned)has);
+	buf_puts(&select, " FROM sites");
+	int prc = has < 0 ? SQLITE_ERROR : sqlite3_prepare_v2(db, buf_str(&select), -1, &q, NULL);
+	buf_free(&select);
+	if (prc != SQLITE_OK) {
 		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
 		             has < 0 ? "table sites has only one of the position columns"
 		                     : sqlite3_errmsg(db));
@@ -646,7 +664,7 @@ enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct 
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct site s;
 		char *owned;
-		if ((rs = store_read_row(q, !has, db_path, &s, &owned, err)) != MS_OK)
+		if ((rs = store_read_row(q, (unsigned)has, db_path, &s, &owned, err)) != MS_OK)
 			goto done;
 		site_set_add(set, &s);
 		free(owned);

@@ -1,7 +1,8 @@
 /*
  * store_int.h - what store.c shares with columns.c (private to
- * mapsvc/store/): the position columns of table sites, added to databases
- * that lack them, and reading one row of the table into a struct site.
+ * mapsvc/store/): the position columns and opening_hours_text of table
+ * sites, added to databases that lack them, and reading one row of the
+ * table into a struct site.
  *
  * Owns nothing beyond what each function says.  Threads: each function
  * works on the connection it is given; one thread per connection, as
@@ -14,22 +15,34 @@
 #include <stdbool.h>
 
 #include "../site/site.h"
+#include "../util/buf.h"
 #include "../util/ms_error.h"
 
-/* The columns of table sites a version of mapsvc before the position
- * columns wrote (text fields in site_field_names order, then lat, lon,
- * extra), and the ones after: the one column list that the schema check,
- * INSERT and SELECT share. */
+/* The columns of table sites every version of mapsvc wrote: the text
+ * fields but opening_hours_text, then lat, lon, extra (the schema probe
+ * of an existing table). */
 #define STORE_LEGACY_COLUMNS                                                                                 \
 	"id, name_zh, name_en, category, county, town, address, description, opening_hours, coord_source, "  \
 	"confidence, source_url, lat, lon, extra"
-#define STORE_COLUMNS STORE_LEGACY_COLUMNS ", " SITE_COLUMN_QUALITY ", " SITE_COLUMN_UNCERTAINTY
 
-/* 1 when table sites has both position columns, 0 when it has neither (a
- * database of an earlier version; also when the query fails, and then so
- * will the caller's next query of the table, with the reason), -1 when it
- * has one only. */
-int store_position_columns(sqlite3 *db);
+/* What a table sites has beyond STORE_LEGACY_COLUMNS: the position
+ * columns (added first) and opening_hours_text (added after them). */
+#define STORE_HAS_POSITION 1u
+#define STORE_HAS_HOURS_TEXT 2u
+#define STORE_HAS_ALL (STORE_HAS_POSITION | STORE_HAS_HOURS_TEXT)
+
+/* The result columns store_read_row reads, in its order: the text fields
+ * in site_field_names order, lat, lon, extra, then the two position
+ * columns when the table has them.  A table without opening_hours_text
+ * gives '' in its place.  Also the column list of an INSERT (have ==
+ * STORE_HAS_ALL). */
+void store_select_columns(struct buf *b, unsigned have);
+
+/* Which of STORE_HAS_POSITION and STORE_HAS_HOURS_TEXT table sites has
+ * (0 also when the query fails, and then so will the caller's next query
+ * of the table, with the reason); -1 when it has only one of the two
+ * position columns. */
+int store_columns_present(sqlite3 *db);
 
 /* Adds the two position columns, with CHECK constraints that hold the
  * rules of site/site.h (a known quality, a radius valid for it), to a
@@ -38,22 +51,31 @@ int store_position_columns(sqlite3 *db);
  * transaction; path is for messages. */
 enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct ms_error *err);
 
+/* Adds opening_hours_text to a table sites that has the position columns
+ * but not it, and moves every opening_hours that is not in OpenStreetMap's
+ * syntax (hours/hours.h) into it: before the column, opening_hours held
+ * the source's free text.  Inside the caller's transaction. */
+enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_error *err);
+
 /*
- * Reads the current row of q, a "SELECT " STORE_COLUMNS (or, with legacy,
- * STORE_LEGACY_COLUMNS) " FROM sites" statement, into *s, checked: a
- * known category, a valid coordinate, a known quality with a valid
- * radius.  Strings are borrowed from q until its next step, except the
- * extras of a legacy row that held the position columns (below): those
- * are *owned (free it; NULL otherwise).
+ * Reads the current row of q, a "SELECT " store_select_columns(have)
+ * " FROM sites" statement, into *s, checked: a known category, a valid
+ * coordinate, a known quality with a valid radius, opening_hours in
+ * OpenStreetMap's syntax.  Strings are borrowed from q until its next
+ * step, except the extras of a legacy row that held the position columns
+ * (below): those are *owned (free it; NULL otherwise).
  *
- * A legacy row gets its position as an import would read it now: an
- * earlier version kept the unknown columns position_quality and
- * position_uncertainty_m of its input among the extras, so when they are
- * there they are taken out and used; otherwise, and for every site an
- * input gave neither, the position is derived from `confidence`
- * (ingest_row_validate's rule, the same code).
+ * A row of a table without the position columns gets its position as an
+ * import would read it now: an earlier version kept the unknown columns
+ * position_quality and position_uncertainty_m of its input among the
+ * extras, so when they are there they are taken out and used; otherwise,
+ * and for every site an input gave neither, the position is derived from
+ * `confidence` (ingest_row_validate's rule, the same code).  A row of a
+ * table without opening_hours_text had the source's free text in
+ * opening_hours: a value that is not in the syntax moves to
+ * opening_hours_text, as store_add_hours_column moves it in the file.
  */
-enum ms_status store_read_row(sqlite3_stmt *q, bool legacy, const char *path, struct site *s, char **owned,
+enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site *s, char **owned,
                               struct ms_error *err);
 
 #endif

@@ -229,7 +229,8 @@ static void schema_sql(struct buf *b)
 	buf_puts(b, ")),"
 	            " county text NOT NULL DEFAULT '', town text NOT NULL DEFAULT '',"
 	            " address text NOT NULL DEFAULT '', description text NOT NULL DEFAULT '',"
-	            " opening_hours text NOT NULL DEFAULT '', coord_source text NOT NULL DEFAULT '',"
+	            " opening_hours text NOT NULL DEFAULT '', opening_hours_text text NOT NULL DEFAULT '',"
+	            " coord_source text NOT NULL DEFAULT '',"
 	            " confidence text NOT NULL DEFAULT '', source_url text NOT NULL DEFAULT '',"
 	            " lat double precision NOT NULL CHECK (lat BETWEEN -90 AND 90),"
 	            " lon double precision NOT NULL CHECK (lon BETWEEN -180 AND 180),"
@@ -377,7 +378,16 @@ static void copy_ewkb_point(struct buf *b, double lon, double lat)
 	}
 }
 
-/* One site as a line of COPY text: STORE_COLUMNS, then geom. */
+/* The columns of table sites as the store reads and writes them (the
+ * text fields in site_field_names order, lat, lon, extra, the position
+ * columns: store_int.h), after prefix, into b. */
+static void put_columns(struct buf *b, const char *prefix)
+{
+	buf_puts(b, prefix);
+	store_select_columns(b, STORE_HAS_ALL);
+}
+
+/* One site as a line of COPY text: put_columns' columns, then geom. */
 static void copy_row(struct buf *b, const struct site *s)
 {
 	for (int f = 0; f < SITE_NFIELDS; f++) {
@@ -423,7 +433,11 @@ static enum ms_status copy_fail(struct store *st, const struct site_set *sites, 
 static enum ms_status copy_sites(struct store *st, const struct site_set *sites, struct ms_error *err)
 {
 	struct pg *pg = st->impl;
-	PGresult *r = PQexec(pg->conn, "COPY sites (" STORE_COLUMNS ", geom) FROM STDIN");
+	struct buf sql = BUF_INIT;
+	put_columns(&sql, "COPY sites (");
+	buf_puts(&sql, ", geom) FROM STDIN");
+	PGresult *r = PQexec(pg->conn, buf_str(&sql));
+	buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN) {
 		enum ms_status rs =
 		    pg_fail(st, err, MS_EIO, "cannot start the COPY", PQresultErrorMessage(r));
@@ -523,7 +537,7 @@ static enum ms_status pg_import(struct store *st, const struct site_set *sites, 
 
 /* ---- reading ------------------------------------------------------------------ */
 
-/* Result columns of STORE_COLUMNS (as columns.c numbers them). */
+/* Result columns of put_columns (as columns.c numbers them). */
 enum { PCOL_LAT = SITE_NFIELDS, PCOL_LON, PCOL_EXTRA, PCOL_QUALITY, PCOL_UNCERTAINTY, PCOL_COUNT };
 
 /* A float8 column's text ("1e-05" included, which numparse.h's decimal
@@ -537,7 +551,7 @@ static bool parse_f8(const char *s, double *out)
 	return *end == '\0';
 }
 
-/* Row i of r (STORE_COLUMNS from column first on) into *s, checked as
+/* Row i of r (put_columns' columns from column first on) into *s, checked as
  * store_read_row checks a SpatiaLite row; strings borrowed from r. */
 static enum ms_status read_row(const struct store *st, PGresult *r, int i, int first, struct site *s,
                                struct ms_error *err)
@@ -572,7 +586,7 @@ static enum ms_status read_row(const struct store *st, PGresult *r, int i, int f
 
 /* Runs query through a cursor, adding each row to *sites or, when first
  * is not 0 and the row's column 0 is NULL (a logged id whose row is gone),
- * its column 1 to gone.  first: where STORE_COLUMNS begin.  In the caller's transaction. */
+ * its column 1 to gone.  first: where put_columns' columns begin.  In the caller's transaction. */
 static enum ms_status fetch_rows(struct store *st, const char *query, int first, struct site_set *sites,
                                  struct store_changes *gone, struct ms_error *err)
 {
@@ -661,14 +675,18 @@ static enum ms_status read_view(struct store *st, const uint64_t *since, struct 
 			goto done;
 		if (count > 0) /* one allocation for a million sites, not twenty */
 			site_set_reserve(ch->sites, (size_t)count);
-		rs = fetch_rows(st, "SELECT " STORE_COLUMNS " FROM sites", 0, ch->sites, ch, err);
+		struct buf q = BUF_INIT;
+		put_columns(&q, "SELECT ");
+		buf_puts(&q, " FROM sites");
+		rs = fetch_rows(st, buf_str(&q), 0, ch->sites, ch, err);
+		buf_free(&q);
 	} else {
-		char q[512];
-		snprintf(q, sizeof q,
-		         "SELECT s.id, c.id, s.* FROM mapsvc_changes c LEFT JOIN"
-		         " (SELECT " STORE_COLUMNS " FROM sites) s ON s.id = c.id WHERE c.version > %llu",
-		         (unsigned long long)*since);
-		rs = fetch_rows(st, q, 2, ch->sites, ch, err);
+		struct buf q = BUF_INIT;
+		put_columns(&q, "SELECT s.id, c.id, s.* FROM mapsvc_changes c LEFT JOIN (SELECT ");
+		buf_printf(&q, " FROM sites) s ON s.id = c.id WHERE c.version > %llu",
+		           (unsigned long long)*since);
+		rs = fetch_rows(st, buf_str(&q), 2, ch->sites, ch, err);
+		buf_free(&q);
 	}
 	if (rs != MS_OK)
 		goto done;
@@ -739,16 +757,27 @@ static enum ms_status pg_watch_take(struct store *st, bool *announced, struct ms
 
 /* ---- apply a change ------------------------------------------------------------- */
 
-/* The INSERT of a PUT: the row replaced whole when its id is there. */
-static const char put_sql[] =
-    "INSERT INTO sites (" STORE_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-    " $13, $14, $15, $16, $17) ON CONFLICT (id) DO UPDATE SET name_zh = EXCLUDED.name_zh,"
-    " name_en = EXCLUDED.name_en, category = EXCLUDED.category, county = EXCLUDED.county,"
-    " town = EXCLUDED.town, address = EXCLUDED.address, description = EXCLUDED.description,"
-    " opening_hours = EXCLUDED.opening_hours, coord_source = EXCLUDED.coord_source,"
-    " confidence = EXCLUDED.confidence, source_url = EXCLUDED.source_url, lat = EXCLUDED.lat,"
-    " lon = EXCLUDED.lon, extra = EXCLUDED.extra, " SITE_COLUMN_QUALITY " = EXCLUDED." SITE_COLUMN_QUALITY
-    ", " SITE_COLUMN_UNCERTAINTY " = EXCLUDED." SITE_COLUMN_UNCERTAINTY;
+/* The INSERT of a PUT, into b: the row replaced whole when its id is
+ * there (every column but id set from the new row). */
+static void put_sql(struct buf *b)
+{
+	put_columns(b, "INSERT INTO sites (");
+	buf_puts(b, ") VALUES (");
+	for (int i = 1; i <= PCOL_COUNT; i++)
+		buf_printf(b, "%s$%d", i > 1 ? ", " : "", i);
+	buf_puts(b, ") ON CONFLICT (id) DO UPDATE SET ");
+	struct buf cols = BUF_INIT;
+	store_select_columns(&cols, STORE_HAS_ALL);
+	/* "id, name_zh, ...": every name after the first, as name = EXCLUDED.name */
+	const char *p = strchr(buf_str(&cols), ',');
+	for (bool first = true; p; first = false) {
+		p += strspn(p, ", ");
+		size_t n = strcspn(p, ",");
+		buf_printf(b, "%s%.*s = EXCLUDED.%.*s", first ? "" : ", ", (int)n, p, (int)n, p);
+		p = strchr(p, ',');
+	}
+	buf_free(&cols);
+}
 
 /* The parameters of put_sql: the text of a checked site. */
 #define PUT_PARAMS (PCOL_COUNT)
@@ -785,7 +814,10 @@ static enum ms_status apply_put(struct store *st, const struct site *in, struct 
 	v[PCOL_EXTRA] = s->extra;
 	v[PCOL_QUALITY] = site_quality_name(s->quality);
 	v[PCOL_UNCERTAINTY] = unc;
-	PGresult *r = PQexecParams(pg->conn, put_sql, PUT_PARAMS, NULL, v, NULL, NULL, 0);
+	struct buf sql = BUF_INIT;
+	put_sql(&sql);
+	PGresult *r = PQexecParams(pg->conn, buf_str(&sql), PUT_PARAMS, NULL, v, NULL, NULL, 0);
+	buf_free(&sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		rs = pg_fail(st, err, PQstatus(pg->conn) == CONNECTION_OK ? MS_EDATA : MS_EIO,
 		             "cannot write a site", PQresultErrorMessage(r));

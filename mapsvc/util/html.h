@@ -1,7 +1,8 @@
 /*
  * html.h - writing HTML and XML text safely: escaping of text and
  * attribute values, JSON inside a <script> data block, and a small
- * template filler with {{name}} slots.  Shared by every writer of markup:
+ * template filler with {{name}} slots, and the one percent-encoder of
+ * URL components.  Shared by every writer of markup:
  * the route sheets (HTML, GPX) and the pages of the OGC resources.
  *
  * Owns nothing: text is appended to the caller's buffer.  Pure functions,
@@ -27,6 +28,11 @@ void html_escape_n(struct buf *b, const char *s, size_t n);
  * strings, where \u003c is the same character: a JSON parser reads the
  * same value. */
 void html_script_json(struct buf *b, const char *json, size_t n);
+
+/* Appends s as one URL path segment or query value (RFC 3986 §2.3: the
+ * unreserved characters A-Z a-z 0-9 - . _ ~ as they are, every other byte
+ * percent-encoded), so that a site id makes a link that resolves to it. */
+void html_url_component(struct buf *b, const char *s);
 
 /* A value for a template slot. */
 struct html_var {

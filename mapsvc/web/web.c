@@ -3,6 +3,7 @@
 #include "web.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,4 +52,23 @@ bool web_asset_versioned(const struct web_asset *a, const char *v)
 		return false;
 	size_t taglen = strlen(a->etag) - 2;
 	return strlen(v) == taglen && memcmp(v, a->etag + 1, taglen) == 0;
+}
+
+/* Parsed once, by whichever thread asks first; never freed: it lives as
+ * long as the embedded bytes it comes from. */
+static struct route_places *places;
+static pthread_once_t places_once = PTHREAD_ONCE_INIT;
+
+static void parse_places(void)
+{
+	const struct web_asset *a = web_asset_find("/static/basemap/places.geojson");
+	struct ms_error err = {0};
+	if (a && route_places_parse(a->path, (const char *)a->data, a->len, &places, &err) != MS_OK)
+		places = NULL;
+}
+
+const struct route_places *web_places(void)
+{
+	pthread_once(&places_once, parse_places);
+	return places;
 }

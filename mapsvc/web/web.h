@@ -19,6 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../route/places.h"
+
 struct web_asset {
 	const char *path;          /* URL path, e.g. "/static/app.js"; the page is "/index.html" */
 	const unsigned char *data; /* the bytes served */
@@ -45,5 +47,11 @@ bool web_etag_matches(const struct web_asset *a, const char *if_none_match);
  * NULL) names a's current content: the ETag without its quotes.  A client
  * asking for that exact version can keep the answer for good. */
 bool web_asset_versioned(const struct web_asset *a, const char *v);
+
+/* The named places of the embedded basemap (/static/basemap/places.geojson,
+ * Natural Earth), parsed on the first call and kept for the process's
+ * life (immutable, shared by every thread; the sheets' maps name them).
+ * NULL when the asset is missing or does not parse. */
+const struct route_places *web_places(void);
 
 #endif

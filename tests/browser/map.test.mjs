@@ -7,7 +7,7 @@
 // /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -461,6 +461,106 @@ test('"plan a visit" links to a route sheet listing the chosen sites, and to GPX
     const [popup] = await Promise.all([ctx.waitForEvent('page'), page.click('#sheet-link')]);
     await popup.waitForLoadState();
     for (const f of chosen) assert.ok((await popup.content()).includes(f.properties.name_zh));
+    assert.deepEqual(problems, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a guide\'s day: date, start, minutes and mode in the panel; the sheet prints on one page with QR codes; the calendar', async () => {
+  const start = { latitude: 36.85, longitude: 118.10 };
+  const near = await (await fetch(`${base}/nearest?lat=36.85&lon=118.10&limit=6`)).json();
+  const ids = near.features.map((f) => f.id);
+  const HALL = 'zb-heitieshan-memorial', MONUMENT = 'zb-heitieshan-monument';
+  assert.ok(ids.includes(HALL) && ids.includes(MONUMENT));
+  const { ctx, page, problems } = await browse({ geolocation: start, permissions: ['geolocation'] });
+  try {
+    await openMap(page);
+    // "open now" narrows the list to what the server says is open now
+    await page.click('#btn-list');
+    await page.waitForFunction(() => document.querySelectorAll('#site-list li').length > 0);
+    await page.check('#open-now');
+    const open = await (await fetch(`${base}/collections/sites/items?open_at=now&limit=1000`)).json();
+    await page.waitForFunction((n) => document.querySelectorAll('#site-list li').length === n, open.features.length);
+    await page.uncheck('#open-now');
+    for (const id of ids) await page.check(`#site-list input[data-choose="${id}"]`);
+    await page.click('#btn-plan');
+    await page.click('#start-locate');
+    await page.waitForFunction(() => document.getElementById('sheet-link').getAttribute('aria-disabled') === 'false');
+    // no date yet: no calendar, and the panel says why
+    assert.equal(await page.getAttribute('#ics-link', 'aria-disabled'), 'true');
+    // a Monday: the hall is closed on Mondays
+    await page.fill('#date', '2025-05-12');
+    await page.fill('#start-time', '08:30');
+    await page.fill('#visit', '40');
+    await page.fill(`#chosen-list input[data-visit="${MONUMENT}"]`, '10');
+    await page.dispatchEvent(`#chosen-list input[data-visit="${MONUMENT}"]`, 'change');
+    await page.selectOption('#mode', 'drive');
+    await page.waitForFunction(() => document.getElementById('ics-link').getAttribute('aria-disabled') === 'false');
+    const href = new URL(await page.getAttribute('#sheet-link', 'href'), base + '/');
+    const q = href.searchParams;
+    assert.equal(q.get('date'), '2025-05-12');
+    assert.equal(q.get('start'), '08:30');
+    assert.equal(q.get('visit'), '40');
+    assert.equal(q.get('visits'), `${MONUMENT}:10`);
+    assert.equal(q.get('mode'), 'drive');
+    for (const id of ['pdf-link', 'gpx-link', 'ics-link']) {
+      const u = new URL(await page.getAttribute('#' + id, 'href'), base + '/');
+      const r = await fetch(u);
+      assert.equal(r.status, 200, id);
+    }
+    // the plan itself: the hall left out, with why; the minutes as set
+    q.set('format', 'json');
+    const plan = await (await fetch(href)).json();
+    const summary = plan.features[0].properties;
+    assert.deepEqual(summary.missed.map((m) => m.id), [HALL]);
+    assert.equal(summary.missed[0].reason_zh, '周一闭馆');
+    for (const f of plan.features.slice(1).filter((f) => f.properties.kind === 'stop'))
+      assert.equal(f.properties.visit_min, f.id === MONUMENT ? 10 : 40, f.id);
+    const ics = await (await fetch(new URL(await page.getAttribute('#ics-link', 'href'), base + '/'))).text();
+    assert.equal((ics.match(/BEGIN:VEVENT/g) || []).length, 5);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'plan-day-1280x800.png') });
+    // the sheet, printed by the browser as a guide would print it
+    const [sheet] = await Promise.all([ctx.waitForEvent('page'), page.click('#sheet-link')]);
+    await sheet.waitForLoadState('load');
+    await sheet.waitForFunction(() => { const i = document.querySelector('img.route-map'); return i && i.complete && i.naturalWidth > 0; });
+    const text = await sheet.innerText('body');
+    assert.match(text, /周一闭馆/);
+    const pdf = path.join(ARTIFACTS, 'sheet-print.pdf');
+    await sheet.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+    const info = spawnSync('pdfinfo', [pdf], { encoding: 'utf8' });
+    assert.equal(info.status, 0, info.stderr);
+    assert.equal(Number(/Pages:\s+(\d+)/.exec(info.stdout)[1]), 1, 'six stops print on one page');
+    const png = path.join(ARTIFACTS, 'sheet-print');
+    assert.equal(spawnSync('pdftoppm', ['-r', '300', '-png', '-singlefile', pdf, png]).status, 0);
+    const zbar = spawnSync('zbarimg', ['--raw', '-q', png + '.png'], { encoding: 'utf8' });
+    const codes = zbar.stdout.split('\n').filter(Boolean).sort();
+    const stops = plan.features.slice(1).filter((f) => f.properties.kind === 'stop').map((f) => f.id);
+    assert.deepEqual(codes, stops.map((id) => `${base}/collections/sites/items/${encodeURIComponent(id)}`).sort());
+    // and the panel speaks English too
+    await page.click('#btn-lang');
+    assert.equal(await page.innerText('#ics-link'), 'Add to calendar');
+    assert.equal(await page.innerText('#pdf-link'), 'Download PDF');
+    assert.deepEqual(problems, []);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('the HTML sheet prints as the PDF does: ten stops on one A4 page, twenty on two', async () => {
+  const { ctx, page, problems } = await browse();
+  // the browser asks for /favicon.ico on a page that names no icon: not the sheet's request
+  await page.route('**/favicon.ico', (r) => r.fulfill({ status: 204 }));
+  try {
+    for (const [query, pages] of [['nearest=10', 1], ['nearest=10&date=2025-05-12', 1], ['nearest=20', 2]]) {
+      await page.goto(`${base}/route?from=36.85,118.10&${query}&mode=drive&format=html`);
+      await page.waitForFunction(() => { const i = document.querySelector('img.route-map'); return i && i.complete && i.naturalWidth > 0; });
+      const pdf = path.join(ARTIFACTS, `sheet-${query.replace(/[^a-z0-9]+/gi, '-')}.pdf`);
+      await page.pdf({ path: pdf, preferCSSPageSize: true, printBackground: true });
+      const info = spawnSync('pdfinfo', [pdf], { encoding: 'utf8' });
+      assert.equal(info.status, 0, info.stderr);
+      assert.equal(Number(/Pages:\s+(\d+)/.exec(info.stdout)[1]), pages, query);
+    }
     assert.deepEqual(problems, []);
   } finally {
     await ctx.close();

@@ -15,7 +15,7 @@ from harness import *
 
 TMP = tempfile.mkdtemp(prefix="mapsvc-export-")
 COLUMNS = ["id", "name_zh", "name_en", "category", "county", "town", "address", "description",
-           "opening_hours", "lat", "lon", "coord_source", "confidence", "position_quality",
+           "opening_hours", "opening_hours_text", "lat", "lon", "coord_source", "confidence", "position_quality",
            "position_uncertainty_m", "source_url"]
 
 

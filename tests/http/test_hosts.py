@@ -53,7 +53,11 @@ def test_public_url_wins():
         for host in ("evil.example", "127.0.0.1:%d" % s2.port):
             r = s2.get("/route?from=36.85,118.10&nearest=3&format=html", headers={"Host": host})
             assert "evil" not in r.body.decode()
-            assert 'src="https://map.example.org/red/staticmap.png?' in r.body.decode(), r.body[:2000]
+            # the sheet's links (each stop's page, the sheet's own address)
+            # are on the public URL, whatever the Host
+            body = r.body.decode()
+            assert 'https://map.example.org/red/collections/sites/items/zb-heitieshan-memorial' in body, body[-3000:]
+            assert 'https://map.example.org/red/route?from' in body, body[-3000:]
 
 
 def test_vary():

@@ -18,7 +18,7 @@ def test_wrk_128_connections():
     assert wrk, "wrk is missing (Debian package wrk; .ci/setup.sh installs it)"
     script = os.path.join(SOURCE, "tests", "http", "wrk_mixed.lua")
     with Server("--max-client-connections", str(2 * CONNECTIONS)) as srv:
-        out = subprocess.run([wrk, "-t2", "-c%d" % CONNECTIONS, "-d%ds" % SECONDS, "--latency", "-s", script,
+        out = subprocess.run([wrk, "-t2", "-c%d" % CONNECTIONS, "--timeout", "30s", "-d%ds" % SECONDS, "--latency", "-s", script,
                               srv.base], capture_output=True, timeout=SECONDS + 60)
         text = out.stdout.decode()
         assert out.returncode == 0, text + out.stderr.decode()
@@ -42,7 +42,7 @@ def test_many_connections_do_not_stall():
     many, seconds = 512, 4
     raise_fd_limit()
     with Server("--max-client-connections", str(2 * many)) as srv:
-        out = subprocess.run([wrk, "-t2", "-c%d" % many, "-d%ds" % seconds, srv.base + "/healthz"],
+        out = subprocess.run([wrk, "-t2", "-c%d" % many, "--timeout", "30s", "-d%ds" % seconds, srv.base + "/healthz"],
                              capture_output=True, timeout=seconds + 60)
         text = out.stdout.decode()
         assert "Socket errors" not in text and "Non-2xx" not in text, text

@@ -132,13 +132,13 @@ def check_gaotai_json(doc):
 
 
 def check_gaotai_html(page):
-    rows = re.findall(r'<tr class="leg-([a-z_]+)">(.*?)</tr>', page, re.S)
+    rows = re.findall(r'<tr class="stop leg-([a-z_]+)"[^>]*>(.*?)</tr>', page, re.S)
     assert [q for q, _ in rows][1:] == ["same_place"] * 3, [q for q, _ in rows]
     for q, row in rows[1:]:
-        # number, name, then one cell across distance, bearing and time
-        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-        assert len(cells) == 3 and 'colspan="3"' in row, row
-        flag = re.sub(r"<[^>]+>", "", cells[2])
+        # the leg's cell holds the note instead of distance, bearing and time
+        leg = re.search(r'<td class="leg flag">(.*?)</td>', row, re.S)
+        assert leg, row
+        flag = re.sub(r"<[^>]+>", " ", leg.group(1))
         assert flag.startswith("同一地点") and "same place" in flag, flag
         assert not BEARING.search(flag), flag
     text = html.unescape(re.sub(r"<[^>]+>", " ", page))
@@ -161,7 +161,9 @@ def check_gaotai_pdf(data):
     lines = [l for l in text.splitlines() if "同一地点" in l]
     assert len(lines) == 3, text
     for l in lines:
-        assert "°" not in l and " min" not in l, l
+        # the leg column: the note, not a bearing or a time
+        leg = l[l.index("同一地点"):]
+        assert "°" not in leg and " min" not in leg, l
     assert "4 站中有 4 站位置为近似" in text and "approximate position (±2.5 km)" in text, text
 
 

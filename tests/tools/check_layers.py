@@ -36,7 +36,7 @@ FRONT_RULES = [
     ("SQL", re.compile(r"\bsqlite3_\w+|#\s*include\s*<sqlite3\.h>|#\s*include\s*<spatialite"
                        r"|\bPQ[a-z]\w*\s*\(|#\s*include\s*<libpq-fe\.h>")),
     ("drawing", re.compile(r"\b(?:canvas|raster|glyphs|pngenc|cairo)_\w+\s*\(")),
-    ("sheet layout", re.compile(r"\broute_write_\w+\s*\(|\broute_map_plan_png\s*\(|\butc_offset_min\b"
+    ("sheet layout", re.compile(r"\broute_write_\w+\s*\(|\broute_sheet_map_\w+\s*\(|\butc_offset_min\b"
                                 r"|\bSHEET_MAP_\w+")),
 ]
 FRONTS = ("cli", "http")

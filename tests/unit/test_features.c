@@ -192,7 +192,7 @@ static void test_sort(const struct snapshot *snap)
 	CHECK_INT(feat_sortables[SITE_NCOLUMNS], 0);
 	for (int c = 0; c < SITE_NCOLUMNS; c++)
 		CHECK_STR(feat_sortables[c], site_columns[c].name);
-	enum { NAME_EN = 2, CATEGORY = 3, TOWN = 5, LAT = 9, QUALITY = 13 };
+	enum { NAME_EN = 2, CATEGORY = 3, TOWN = 5, LAT = 10, QUALITY = 14 };
 	CHECK_STR(site_columns[NAME_EN].name, "name_en");
 	CHECK_STR(site_columns[LAT].name, "lat");
 	CHECK_STR(site_columns[QUALITY].name, SITE_COLUMN_QUALITY);
@@ -386,7 +386,8 @@ static void test_writer(const struct snapshot *snap)
 	    "{\"type\":\"Feature\",\"id\":\"d-hall\",\"geometry\":{\"type\":\"Point\",\"coordinates\":"
 	    "[118.160735,36.849547]},\"properties\":{\"id\":\"d-hall\",\"name_zh\":\"黑铁山纪念馆\","
 	    "\"name_en\":\"Heitieshan Memorial Hall\",\"category\":\"memorial_hall\",\"county\":null,"
-	    "\"town\":null,\"address\":null,\"description\":null,\"opening_hours\":null,\"lat\":36.849547,"
+	    "\"town\":null,\"address\":null,\"description\":null,\"opening_hours\":null,"
+	    "\"opening_hours_text\":null,\"lat\":36.849547,"
 	    "\"lon\":118.160735,\"coord_source\":null,\"confidence\":null,\"position_quality\":\"street\","
 	    "\"position_uncertainty_m\":100,\"source_url\":null,\"phone\":\"0533\"}}");
 

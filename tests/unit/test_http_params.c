@@ -118,6 +118,9 @@ static const char *sample(const struct http_pspec *s, char *buf, size_t size)
 	case HTTP_T_BBOX: return "118,36,119,37";
 	case HTTP_T_SORT: return s->values[0];
 	case HTTP_T_DATETIME: return "2024-05-01T08:00:00Z";
+	case HTTP_T_INSTANT: return "2024-05-01T08:00";
+	case HTTP_T_DATE: return "2024-05-01";
+	case HTTP_T_CLOCK: return "08:30";
 	case HTTP_T_STRING:
 	case HTTP_T_LIST: return !strcmp(s->name, "collectionId") ? SITES_COLLECTION : "x";
 	}
@@ -295,7 +298,13 @@ static json_t *expected_schema(const struct http_pspec *s)
 		break;
 	case HTTP_T_STRING:
 	case HTTP_T_POINTS:
+	case HTTP_T_INSTANT:
+	case HTTP_T_CLOCK:
 	case HTTP_T_DATETIME: json_object_set_new(o, "type", json_string("string")); break;
+	case HTTP_T_DATE:
+		json_object_set_new(o, "type", json_string("string"));
+		json_object_set_new(o, "format", json_string("date"));
+		break;
 	case HTTP_T_ENUM:
 		json_object_set_new(o, "type", json_string("string"));
 		json_object_set(o, "enum", values);

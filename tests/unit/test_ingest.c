@@ -276,7 +276,8 @@ static void test_bundled_csv(void)
 	CHECK(h != NULL);
 	if (h) {
 		CHECK_STR(h->field[SITE_NAME_ZH], "黑铁山抗日武装起义纪念馆");
-		CHECK_STR(h->field[SITE_OPENING_HOURS], "周二至周日 8:30-11:30, 13:30-17:30");
+		CHECK_STR(h->field[SITE_OPENING_HOURS], "Tu-Su 08:30-11:30,13:30-17:30");
+		CHECK_STR(h->field[SITE_OPENING_HOURS_TEXT], "周二至周日 8:30-11:30, 13:30-17:30");
 		CHECK_STR(h->field[SITE_CONFIDENCE], "exact");
 		CHECK_NEAR(h->lat, 36.849547, 0);
 		CHECK_NEAR(h->lon, 118.160735, 0);

@@ -4,8 +4,12 @@
  * holding an old generation reads it intact after a reload (AddressSanitizer
  * watches); readers racing reloads always see a whole generation; tiles
  * come from the cache with tags that change with data and style; each
- * thread has its own context; a seed writes every tile of its range and
- * leaves nothing when stopped. */
+ * thread has its own context; a seed writes every tile of its range, grown
+ * by the style's largest marker, and a seed stopped and resumed twice
+ * writes the very bytes of one run, in both formats; a tiles_from store
+ * answers what it holds with the renderer's bytes and tags, and only
+ * while it matches the generation. */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,7 +69,7 @@ static void import(const char *csv)
 /* A layer type no style may have, on line 2. */
 #define STYLE_BROKEN "{\"version\": 8,\n \"layers\": [{\"id\": \"m\", \"type\": \"hexagon\"}]}\n"
 
-static const struct mapservice_config config = {db, styles, 1 << 20};
+static const struct mapservice_config config = {.db_path = db, .styles_dir = styles, .cache_bytes = 1 << 20};
 
 static void test_load_and_refusals(void)
 {
@@ -102,7 +106,7 @@ static void test_load_and_refusals(void)
 	mapservice_free(NULL);
 
 	/* No styles folder: a generation of sites alone (JSON route sheets). */
-	const struct mapservice_config bare = {db, NULL, 0};
+	const struct mapservice_config bare = {.db_path = db};
 	ms = mapservice_new(&bare);
 	CHECK(mapservice_load(ms, &err) == MS_OK);
 	g = mapservice_acquire(ms);
@@ -310,6 +314,88 @@ static bool stop_after(void *arg, long long done, long long total, int zoom)
 	return done < s->after;
 }
 
+static struct buf file_bytes(const char *path)
+{
+	struct buf b = BUF_INIT;
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+	while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	if (f)
+		fclose(f);
+	return b;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct buf x = file_bytes(a), y = file_bytes(b);
+	bool same = x.len > 0 && x.len == y.len && !memcmp(x.data, y.data, x.len);
+	buf_free(&x);
+	buf_free(&y);
+	return same;
+}
+
+/* The box a padded seed covers: larger at every zoom, by the marker's
+ * reach in pixels, and the bounds are the union (the lowest zoom's). */
+static void test_seed_box(const struct mapservice_gen *g)
+{
+	struct mapservice_seed job = {.style = g->def, .zmin = 5, .zmax = 9, .pad = false};
+	CHECK(snapshot_bounds(g->snap, COORDSYS_WGS84, job.box));
+	double plain[4], padded[4];
+	mapservice_seed_box(&job, 5, plain);
+	CHECK(!memcmp(plain, job.box, sizeof plain));
+	job.pad = true;
+	double reach = mapservice_marker_reach(g->def, 5);
+	CHECK(reach > style_eval(&g->def->marker_size, 5) && reach < 64);
+	for (int z = 5; z <= 9; z++) {
+		mapservice_seed_box(&job, z, padded);
+		double px0, py0, px1, py1;
+		webmerc_world_px(padded[0], padded[3], z, 256, &px0, &py0);
+		webmerc_world_px(job.box[0], job.box[3], z, 256, &px1, &py1);
+		double r = mapservice_marker_reach(g->def, z);
+		CHECK_MSG(fabs(px1 - px0 - r) < 1e-6 && fabs(py1 - py0 - r) < 1e-6,
+		          "zoom %d: %.9f %.9f, reach %.3f", z, px1 - px0, py1 - py0, r);
+	}
+	double bounds[4], low[4];
+	mapservice_seed_bounds(&job, bounds);
+	mapservice_seed_box(&job, 5, low);
+	CHECK(bounds[0] <= low[0] && bounds[1] <= low[1] && bounds[2] >= low[2] && bounds[3] >= low[3]);
+	CHECK(bounds[0] < job.box[0] && bounds[3] > job.box[3]);
+	long long n = 0;
+	for (int z = 5; z <= 9; z++) {
+		double b[4];
+		mapservice_seed_box(&job, z, b);
+		n += webmerc_tile_count(b, z, z);
+	}
+	CHECK_INT(mapservice_seed_count(&job), n);
+}
+
+/* One seed of g into out; the result. */
+static struct mapservice_seed_result seed(struct mapservice *ms, const struct mapservice_gen *g,
+                                          const char *out, enum tilestore_partial partial,
+                                          long long max_tiles, struct stop_at *stop)
+{
+	struct mapservice_seed job = {.style = g->def,
+	                              .cs = COORDSYS_WGS84,
+	                              .scale = 1,
+	                              .zmin = 0,
+	                              .zmax = 9,
+	                              .pad = true,
+	                              .path = out,
+	                              .partial = partial,
+	                              .max_tiles = max_tiles};
+	CHECK(snapshot_bounds(g->snap, COORDSYS_WGS84, job.box));
+	if (stop) {
+		job.progress = stop_after;
+		job.arg = stop;
+	}
+	struct mapservice_seed_result res;
+	struct ms_error err = {0};
+	CHECK_MSG(mapservice_seed(ms, g, &job, &res, &err) == MS_OK, "%s", err.msg);
+	return res;
+}
+
 static void test_seed(void)
 {
 	struct ms_error err = {0};
@@ -320,46 +406,165 @@ static void test_seed(void)
 		mapservice_free(ms);
 		return;
 	}
-	char out[700];
-	snprintf(out, sizeof out, "%s/seed.mbtiles", dir);
-	struct mapservice_seed job = {
-	    .style = g->def, .cs = COORDSYS_WGS84, .scale = 1, .zmin = 0, .zmax = 9, .path = out};
-	CHECK(snapshot_bounds(g->snap, COORDSYS_WGS84, job.box));
-	/* a degree around the sites: empty tiles, stored once */
-	job.box[0] -= 1, job.box[1] -= 1, job.box[2] += 1, job.box[3] += 1;
-	struct tilestore_stats st = {0};
-	CHECK_MSG(mapservice_seed(ms, g, &job, &st, &err) == MS_OK, "%s", err.msg);
-	CHECK_INT(st.tiles, webmerc_tile_count(job.box, 0, 9));
-	CHECK_MSG(st.images >= 2 && st.images < st.tiles, "%lld images, %lld tiles", (long long)st.images,
-	          (long long)st.tiles);
-	struct tilestore *ts = NULL;
-	CHECK(tilestore_open(out, NULL, &ts, &err) == MS_OK);
-	int x, y;
-	webmerc_tile_from_lonlat(118.0549, 36.8131, 9, &x, &y);
-	struct buf png = BUF_INIT;
-	bool found = false;
-	CHECK(ts && tilestore_get(ts, 9, x, y, &png, &found, &err) == MS_OK && found);
-	/* the bytes the service serves */
-	struct mapservice_tile t = {g->def, COORDSYS_WGS84, 9, x, y, 1, NULL, NULL, NULL};
-	struct tcache_blob *b = NULL;
-	uint64_t tag;
-	CHECK(mapservice_tile(ms, g, &t, &b, &tag, &err) == MS_OK);
-	CHECK(b && b->len == png.len && !memcmp(b->data, png.data, png.len));
-	tcache_blob_release(b);
-	buf_free(&png);
-	tilestore_close(ts);
-	unlink(out);
+	test_seed_box(g);
+	for (int f = 0; f < 2; f++) {
+		const char *ext = f ? "pmtiles" : "mbtiles";
+		char once[700], runs[700], partial[800];
+		snprintf(once, sizeof once, "%s/once.%s", dir, ext);
+		snprintf(runs, sizeof runs, "%s/runs.%s", dir, ext);
+		snprintf(partial, sizeof partial, "%s.partial", runs);
+		struct mapservice_seed_result r = seed(ms, g, once, TILESTORE_FRESH, 0, NULL);
+		CHECK(r.finished && r.resumed == 0 && r.rendered == r.total && r.stats.tiles == r.total);
+		CHECK(r.stats.images >= 2 && r.stats.images < r.stats.tiles);
 
-	/* Stopped after 3 tiles: the error says so, and no file is left. */
-	struct stop_at stop = {3, 0};
-	job.progress = stop_after;
-	job.arg = &stop;
-	CHECK(mapservice_seed(ms, g, &job, NULL, &err) == MS_EIO);
-	CHECK_MSG(strstr(err.msg, "interrupted after 3 of") != NULL, "%s", err.msg);
-	CHECK_INT(stop.calls, 3);
-	CHECK(access(out, F_OK) != 0);
+		/* Stopped after 3 tiles: kept in the partial file, no store yet. */
+		struct stop_at stop = {3, 0};
+		r = seed(ms, g, runs, TILESTORE_FRESH, 0, &stop);
+		CHECK(!r.finished && r.rendered == 3 && stop.calls == 3);
+		CHECK(access(runs, F_OK) != 0 && access(partial, F_OK) == 0);
+		/* Not without a word about the partial file. */
+		struct mapservice_seed job = {
+		    .style = g->def, .scale = 1, .zmax = 9, .pad = true, .path = runs};
+		CHECK(snapshot_bounds(g->snap, COORDSYS_WGS84, job.box));
+		CHECK(mapservice_seed(ms, g, &job, &r, &err) == MS_EUSAGE);
+		CHECK_MSG(strstr(err.msg, "--resume continues it") != NULL, "%s", err.msg);
+		/* Nor for another seed. */
+		job.scale = 2;
+		job.partial = TILESTORE_RESUME;
+		CHECK(mapservice_seed(ms, g, &job, &r, &err) == MS_EUSAGE);
+		CHECK_MSG(strstr(err.msg, "its 'scale' is '1', this seed's is '2'") != NULL, "%s", err.msg);
+		/* Five more, then the rest: the store seeded at once. */
+		r = seed(ms, g, runs, TILESTORE_RESUME, 5, NULL);
+		CHECK(!r.finished && r.resumed == 3 && r.rendered == 5 && r.stats.tiles == 8);
+		r = seed(ms, g, runs, TILESTORE_RESUME, 0, NULL);
+		CHECK(r.finished && r.resumed == 8 && r.rendered == r.total - 8);
+		CHECK(access(partial, F_OK) != 0);
+		CHECK_MSG(same_file(once, runs), "%s: resumed store differs", ext);
+
+		/* Every tile is the bytes the service serves; the edge sites'
+		 * markers are whole: the tile just beyond the westmost one's
+		 * reach is in the store. */
+		struct tilestore *ts = NULL;
+		CHECK(tilestore_open(once, NULL, &ts, &err) == MS_OK);
+		double box[4];
+		CHECK(snapshot_bounds(g->snap, COORDSYS_WGS84, box));
+		int bad = 0;
+		for (int z = 0; ts && z <= 9; z++) {
+			double px, py;
+			webmerc_world_px(box[0], (box[1] + box[3]) / 2, z, 256, &px, &py);
+			long long x = (long long)floor((px - mapservice_marker_reach(g->def, z) + 0.5) / 256);
+			long long y = (long long)floor(py / 256);
+			struct buf png = BUF_INIT;
+			bool found = false;
+			CHECK(tilestore_get(ts, z, (int)x, (int)y, &png, &found, &err) == MS_OK && found);
+			struct mapservice_tile t = {g->def, COORDSYS_WGS84, z, x, y, 1, NULL, NULL, NULL};
+			struct tcache_blob *b = NULL;
+			uint64_t tag;
+			CHECK(mapservice_tile(ms, g, &t, &b, &tag, &err) == MS_OK);
+			bad += !b || b->len != png.len || memcmp(b->data, png.data, png.len);
+			tcache_blob_release(b);
+			buf_free(&png);
+		}
+		CHECK_INT(bad, 0);
+		tilestore_close(ts);
+		unlink(runs);
+	}
 	mapservice_release(g);
 	mapservice_free(ms);
+}
+
+/* serve --tiles-from: the store answers the misses it holds, with the
+ * bytes and tags the renderer gives; everything else is rendered; a store
+ * of other data or styles is not used, and says why. */
+static void test_tiles_from(void)
+{
+	struct ms_error err = {0};
+	write_file("other.json", STYLE_B); /* a style of its own version, not the seeded one */
+	struct mapservice *plain = mapservice_new(&config);
+	CHECK(mapservice_load(plain, &err) == MS_OK);
+	struct mapservice_gen *pg = mapservice_acquire(plain);
+	if (!pg) {
+		mapservice_free(plain);
+		return;
+	}
+	for (int f = 0; f < 2; f++) {
+		char path[700];
+		snprintf(path, sizeof path, "%s/once.%s", dir, f ? "pmtiles" : "mbtiles");
+		struct mapservice_config cfg = config;
+		cfg.tiles_from = path;
+		struct mapservice *ms = mapservice_new(&cfg);
+		CHECK_MSG(mapservice_load(ms, &err) == MS_OK, "%s", err.msg);
+		struct mapservice_gen *g = mapservice_acquire(ms);
+		if (!g)
+			break;
+		const char *note = mapservice_tiles_from(g);
+		CHECK_MSG(note && strstr(note, "tiles of style default, wgs84, @1x, zooms 0-9"), "%s",
+		          note ? note : "");
+		int x, y;
+		webmerc_tile_from_lonlat(118.0549, 36.8131, 9, &x, &y);
+		struct mapservice_tile in[] = {
+		    {g->def, COORDSYS_WGS84, 9, x, y, 1, NULL, NULL, NULL}, /* a site's */
+		    {g->def, COORDSYS_WGS84, 0, 0, 0, 1, NULL, NULL, NULL},
+		    {g->def, COORDSYS_WGS84, 8, x / 2, y / 2, 1, NULL, NULL, NULL},
+		};
+		struct mapservice_tile out[] = {
+		    {g->def, COORDSYS_WGS84, 10, 2 * x, 2 * y, 1, NULL, NULL, NULL}, /* beyond the zooms */
+		    {g->def, COORDSYS_WGS84, 9, 0, 0, 1, NULL, NULL, NULL},          /* beyond the box */
+		    {mapservice_style(g, "other"), COORDSYS_WGS84, 9, x, y, 1, NULL, NULL,
+		     NULL},                                                 /* another style */
+		    {g->def, COORDSYS_WGS84, 9, x, y, 2, NULL, NULL, NULL}, /* another scale */
+		    {g->def, COORDSYS_GCJ02, 9, x, y, 1, NULL, NULL, NULL}, /* another system */
+		};
+		struct mapservice_stats st;
+		for (int k = 0; k < 2; k++) {
+			const struct mapservice_tile *set = k ? out : in;
+			size_t n = k ? sizeof out / sizeof out[0] : sizeof in / sizeof in[0];
+			for (size_t i = 0; i < n; i++) {
+				struct tcache_blob *a = NULL, *b = NULL;
+				uint64_t ta = 0, tb = 1;
+				struct mapservice_tile pt = set[i];
+				pt.style = mapservice_style(pg, set[i].style->name);
+				CHECK(mapservice_tile(ms, g, &set[i], &a, &ta, &err) == MS_OK);
+				CHECK(mapservice_tile(plain, pg, &pt, &b, &tb, &err) == MS_OK);
+				CHECK_MSG(a && b && a->len == b->len && !memcmp(a->data, b->data, a->len) &&
+				              ta == tb,
+				          "%s tile %zu", k ? "rendered" : "stored", i);
+				tcache_blob_release(a);
+				tcache_blob_release(b);
+			}
+			mapservice_stats(ms, &st);
+			CHECK_INT(st.tiles_from_store, 3);
+			CHECK_INT(st.tiles_rendered, k ? 5 : 0);
+		}
+		CHECK_INT(st.store_errors, 0);
+		mapservice_release(g);
+		mapservice_free(ms);
+	}
+	char path[700];
+	snprintf(path, sizeof path, "%s/once.pmtiles", dir);
+	struct mapservice_config cfg = config;
+	cfg.tiles_from = path;
+	/* other data: loaded, not used, and why */
+	import(csv_two);
+	struct mapservice *ms = mapservice_new(&cfg);
+	CHECK_MSG(mapservice_load(ms, &err) == MS_OK, "%s", err.msg);
+	struct mapservice_gen *g = mapservice_acquire(ms);
+	const char *note = g ? mapservice_tiles_from(g) : NULL;
+	CHECK_MSG(note && strstr(note, "once.pmtiles: not used: seeded from other data (version "), "%s",
+	          note ? note : "");
+	mapservice_release(g);
+	mapservice_free(ms);
+	/* a file that is not there: the load fails and says which */
+	snprintf(path, sizeof path, "%s/none.pmtiles", dir);
+	ms = mapservice_new(&cfg);
+	CHECK(mapservice_load(ms, &err) == MS_EIO);
+	CHECK_MSG(strstr(err.msg, "none.pmtiles: cannot open") != NULL, "%s", err.msg);
+	CHECK(mapservice_acquire(ms) == NULL);
+	mapservice_free(ms);
+	/* no tiles_from: no note */
+	CHECK(mapservice_tiles_from(pg) == NULL);
+	mapservice_release(pg);
+	mapservice_free(plain);
 }
 
 /* mapservice_sites_fn of test_update_sites: the sites of a CSV, nothing
@@ -442,6 +647,7 @@ int main(void)
 	test_tiles();
 	test_readers_during_reloads();
 	test_seed();
+	test_tiles_from();
 	test_update_sites();
 	char cmd[700];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

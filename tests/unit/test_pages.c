@@ -105,16 +105,30 @@ static void test_site_page(void)
 	struct site s =
 	    site_of("zb-hall", "黑铁山抗日武装起义纪念馆", "Heitieshan Memorial Hall", CAT_MEMORIAL_HALL,
 	            SITE_QUALITY_STREET, 100, "Tu-Su 08:30-11:30,13:30-17:30; PH off", "{\"fee\":\"no\"}");
+	struct hours *h = NULL;
+	struct ms_error err = {0};
+	const char *value = s.field[SITE_OPENING_HOURS];
+	CHECK(hours_parse(value, strlen(value), &h, &err) == MS_OK);
+	s.field[SITE_OPENING_HOURS_TEXT] = "周二至周日 8:30-11:30, 13:30-17:30";
+	/* Tuesday 2025-05-13, 10:00 CST */
 	struct pages_site ps = {&s,
 	                        BASE "/collections/sites/items/zb-hall",
 	                        BASE "/staticmap.png?center=1",
 	                        BASE "/staticmap.png?card=1",
 	                        1200,
 	                        630,
-	                        BASE "/collections/sites/items?f=html"};
+	                        BASE "/collections/sites/items?f=html",
+	                        h,
+	                        1747101600};
 	struct buf b = BUF_INIT;
 	pages_site(&b, &zh_ctx, &ps);
 	const char *html = buf_str(&b);
+	/* the hours: the OSM value, the source's words, today and now */
+	CHECK(strstr(html, "<code class=\"osm\">Tu-Su 08:30-11:30,13:30-17:30; PH off</code>") != NULL);
+	CHECK(strstr(html, "周二至周日 8:30-11:30, 13:30-17:30") != NULL);
+	CHECK_MSG(strstr(html, "今天（周二，5月13日）</dt><dd class=\"today\">08:30–11:30, 13:30–17:30 · "
+	                       "<span class=\"now open\">现在开放</span>，11:30 关门") != NULL,
+	          "%s", strstr(html, "今天") ? strstr(html, "今天") : html);
 	check_safe(html, "site page");
 	CHECK(strstr(html, "<html lang=\"zh-CN\">") != NULL);
 	CHECK(strstr(html, "<h1><span lang=\"zh-CN\">黑铁山抗日武装起义纪念馆</span> <span class=\"alt\" "
@@ -169,6 +183,17 @@ static void test_site_page(void)
 	                   "lang=\"zh-CN\">") != NULL);
 	CHECK(strstr(html, "Memorial hall") != NULL);
 	CHECK(has_meta(html, "og:locale", "en_US"));
+	CHECK(strstr(html, "Today (Tuesday 2025-05-13)") != NULL);
+	CHECK(strstr(html, "open now</span>, closes at 11:30") != NULL);
+	/* a Monday: closed all day, open again on Tuesday morning */
+	ps.now = 1747101600 - 86400;
+	buf_reset(&b);
+	pages_site(&b, &zh_ctx, &ps);
+	html = buf_str(&b);
+	CHECK_MSG(strstr(html, "今天（周一，5月12日）</dt><dd class=\"today\">不开放 · "
+	                       "<span class=\"now closed\">现在不开放</span>，周二 08:30 开门") != NULL,
+	          "%s", strstr(html, "今天") ? strstr(html, "今天") : html);
+	hours_free(h);
 	buf_free(&b);
 }
 
@@ -180,7 +205,7 @@ static void test_site_honest_and_escaped(void)
 	                        "周二至周日 8:30-11:30", "{}");
 	s.field[SITE_DESCRIPTION] = HOSTILE;
 	struct pages_site ps = {
-	    &s, BASE "/collections/sites/items/x%26y", BASE "/m", BASE "/c", 1200, 630, BASE "/i"};
+	    &s, BASE "/collections/sites/items/x%26y", BASE "/m", BASE "/c", 1200, 630, BASE "/i", NULL, 0};
 	struct buf b = BUF_INIT;
 	pages_site(&b, &zh_ctx, &ps);
 	const char *html = buf_str(&b);

@@ -54,7 +54,9 @@ static void test_formats(void)
 	CHECK_INT(route_format_parse("pdf"), ROUTE_FORMAT_PDF);
 	CHECK_INT(route_format_parse("PDF"), -1);
 	CHECK_INT(route_format_parse("doc"), -1);
-	CHECK(route_format_names[ROUTE_FORMAT_PDF + 1] == NULL);
+	CHECK_INT(route_format_parse("ics"), ROUTE_FORMAT_ICS);
+	CHECK_INT(route_format_parse("png"), ROUTE_FORMAT_PNG);
+	CHECK(route_format_names[ROUTE_FORMAT_PNG + 1] == NULL);
 	struct route_request rq = {.format = ROUTE_FORMAT_JSON};
 	CHECK(!route_request_draws(&rq));
 	rq.format = ROUTE_FORMAT_GPX;
@@ -65,6 +67,10 @@ static void test_formats(void)
 	CHECK(!route_request_draws(&rq)); /* linked */
 	rq.format = ROUTE_FORMAT_PDF;
 	CHECK(route_request_draws(&rq));
+	rq.format = ROUTE_FORMAT_PNG;
+	CHECK(route_request_draws(&rq));
+	rq.format = ROUTE_FORMAT_ICS;
+	CHECK(!route_request_draws(&rq));
 }
 
 /* 2024-05-01 20:00 UTC is 2024-05-02 04:00 in Beijing. */
@@ -90,16 +96,34 @@ static void test_text_formats(const struct snapshot *snap)
 	buf_free(&out.body);
 
 	rq.format = ROUTE_FORMAT_HTML;
-	rq.map_link = "http://127.0.0.1:9/staticmap.png";
+	rq.map_link = "http://127.0.0.1:9/route";
 	rq.opt.round_trip = true;
+	rq.has_date = true;
+	rq.date = (struct hours_date){2025, 5, 13};
+	rq.has_start = true;
+	rq.start_min = 8 * 60 + 30;
+	rq.visits = "a:15";
 	CHECK(route_sheet_make(snap, &rq, NULL, &out, &err) == MS_OK);
 	CHECK_STR(out.content_type, "text/html; charset=utf-8");
 	const char *html = buf_str(&out.body);
-	/* the static map of the sheet's size, start, stops in visiting order */
-	CHECK(strstr(html, "http://127.0.0.1:9/staticmap.png?width=720&amp;height=480&amp;scale=2"
-	                   "&amp;start=36.800000,118.060000&amp;markers=") != NULL);
-	CHECK(strstr(html, "&amp;return=1") != NULL);
+	/* the map is this route again as a PNG: the request's own query */
+	CHECK_MSG(strstr(html,
+	                 "<img class=\"route-map\" src=\"http://127.0.0.1:9/route?from=36.800000,118.060000"
+	                 "&amp;sites=b%2Ca&amp;return=1&amp;mode=walk&amp;date=2025-05-13&amp;start=08:30"
+	                 "&amp;visits=a%3A15&amp;format=png\"") != NULL,
+	          "%.2000s", html);
 	CHECK(strstr(html, "2024-05-02") != NULL); /* UTC+8 */
+	buf_free(&out.body);
+
+	rq.format = ROUTE_FORMAT_ICS;
+	CHECK(route_sheet_make(snap, &rq, NULL, &out, &err) == MS_OK);
+	CHECK_STR(out.content_type, "text/calendar; charset=utf-8");
+	CHECK(out.filename && !strcmp(out.filename, "route.ics") && out.attachment);
+	CHECK(strstr(buf_str(&out.body), "BEGIN:VEVENT") != NULL);
+	buf_free(&out.body);
+	rq.has_date = false;
+	CHECK(route_sheet_make(snap, &rq, NULL, &out, &err) == MS_EUSAGE);
+	CHECK(strstr(err.msg, "date") != NULL);
 	buf_free(&out.body);
 }
 
@@ -108,12 +132,19 @@ static void test_drawn_formats(const struct snapshot *snap, const struct style *
 	struct ms_error err = {0};
 	struct tile_map *map = tile_map_new((struct snapshot *)snap, styles, nstyles);
 	struct tile_ctx *ctx = tile_ctx_new(&err);
-	struct route_drawing draw = {map, ctx, styles, nstyles};
+	struct route_drawing draw = {map, ctx, styles, nstyles, NULL};
 	struct route_request rq = {
 	    .from_lat = 36.80, .from_lon = 118.06, .nearest = 3, .format = ROUTE_FORMAT_HTML};
 	struct route_output out = {.body = BUF_INIT};
 	CHECK_MSG(route_sheet_make(snap, &rq, &draw, &out, &err) == MS_OK, "%s", err.msg);
-	CHECK(strstr(buf_str(&out.body), "<img src=\"data:image/png;base64,iVBORw0KGgo") != NULL);
+	CHECK(strstr(buf_str(&out.body),
+	             "<img class=\"route-map\" src=\"data:image/png;base64,iVBORw0KGgo") != NULL);
+	buf_free(&out.body);
+
+	rq.format = ROUTE_FORMAT_PNG;
+	CHECK_MSG(route_sheet_make(snap, &rq, &draw, &out, &err) == MS_OK, "%s", err.msg);
+	CHECK_STR(out.content_type, "image/png");
+	CHECK(out.body.len > 1000 && !memcmp(out.body.data, "\x89PNG", 4));
 	buf_free(&out.body);
 
 	rq.format = ROUTE_FORMAT_PDF;
@@ -126,7 +157,7 @@ static void test_drawn_formats(const struct snapshot *snap, const struct style *
 	/* a map to draw and nothing to draw it with, or no print style */
 	CHECK(route_sheet_make(snap, &rq, NULL, &out, &err) == MS_EINTERNAL);
 	buf_free(&out.body);
-	struct route_drawing no_print = {map, ctx, styles, 1}; /* default only */
+	struct route_drawing no_print = {map, ctx, styles, 1, NULL}; /* default only */
 	CHECK(route_sheet_make(snap, &rq, &no_print, &out, &err) == MS_EDATA);
 	CHECK_MSG(strstr(err.msg, "print") != NULL, "%s", err.msg);
 	buf_free(&out.body);

@@ -64,7 +64,7 @@ static void test_fields(void)
 	CHECK_INT(site_field_parse(""), -1);
 
 	/* The header of the bundled CSV is the columns in order: the text
-	 * fields in theirs, with lat and lon between opening_hours and
+	 * fields in theirs, with lat and lon between opening_hours_text and
 	 * coord_source and the position columns after confidence (site.h). */
 	FILE *f = fopen(SITES_CSV, "r");
 	CHECK_MSG(f != NULL, "cannot open %s", SITES_CSV);
@@ -88,7 +88,8 @@ static void test_fields(void)
 		}
 	}
 	CHECK_INT(next_field, SITE_NFIELDS);
-	CHECK_STR(header, "id,name_zh,name_en,category,county,town,address,description,opening_hours,lat,lon,"
+	CHECK_STR(header, "id,name_zh,name_en,category,county,town,address,description,opening_hours,"
+	                  "opening_hours_text,lat,lon,"
 	                  "coord_source,confidence,position_quality,position_uncertainty_m,source_url");
 	CHECK_STR(header, want);
 }

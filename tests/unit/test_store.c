@@ -360,7 +360,7 @@ static void test_snapshot(const char *db)
 		struct site_set *c = read_csv("../data/sites.csv");
 		struct site *v = &c->v[7];
 		if (change == 0)
-			v->field[SITE_OPENING_HOURS] = "9:00-17:00";
+			v->field[SITE_OPENING_HOURS] = "09:00-17:00";
 		else if (change == 1)
 			v->lat = nextafter(v->lat, 90.0);
 		else if (change == 2)
@@ -449,9 +449,62 @@ static void check_legacy_rows(const struct site_set *set)
 	CHECK(a->quality == SITE_QUALITY_UNKNOWN && a->uncertainty_m == 50000);
 	CHECK(n->quality == SITE_QUALITY_UNKNOWN && n->uncertainty_m == 50000);
 	CHECK_STR(n->extra, "{\"website\":\"http://o.example/\"}");
+	/* free text in opening_hours is the source's words; a valid value stays */
+	CHECK_STR(e->field[SITE_OPENING_HOURS], "");
+	CHECK_STR(e->field[SITE_OPENING_HOURS_TEXT], "周二至周日 9:00-17:00");
+	CHECK_STR(a->field[SITE_OPENING_HOURS], "Mo-Fr 09:00-17:00");
+	CHECK_STR(a->field[SITE_OPENING_HOURS_TEXT], "");
 	/* the columns kept among the extras become the columns */
 	CHECK(x->quality == SITE_QUALITY_VILLAGE && x->uncertainty_m == 800);
 	CHECK_STR(x->extra, "{\"note\":\"x\",\"rank\":\"2\"}");
+}
+
+/* A database with the position columns but before opening_hours_text
+ * (made by dropping the column from a new one): it loads with free text
+ * moved aside, an import adds the column and moves the text in the file;
+ * a value that is not OpenStreetMap's syntax in a database that has the
+ * column is refused, naming the site. */
+static void test_hours_column(const char *db)
+{
+	struct ms_error err = {0};
+	struct site_set *in = read_csv("data/store/more.csv"), *back = NULL;
+	size_t n = 0;
+	unlink(db);
+	CHECK_MSG(store_import(db, in, false, &n, &err) == MS_OK, "%s", err.msg);
+	site_set_free(in);
+	CHECK_INT(exec_rc(db, "ALTER TABLE sites DROP COLUMN opening_hours_text"), SQLITE_OK);
+	CHECK_INT(exec_rc(db, "UPDATE sites SET opening_hours = '每天 9:00-17:00' WHERE id = 'zz-new-1'"),
+	          SQLITE_OK);
+	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
+	const struct site *z = back ? find_id(back, "zz-new-1") : NULL;
+	CHECK(z && !*z->field[SITE_OPENING_HOURS] &&
+	      !strcmp(z->field[SITE_OPENING_HOURS_TEXT], "每天 9:00-17:00"));
+	site_set_free(back);
+	back = NULL;
+	in = site_set_new();
+	struct site s = {.field = {[SITE_ID] = "zz-new-3",
+	                           [SITE_NAME_ZH] = "新馆",
+	                           [SITE_CATEGORY] = "museum",
+	                           [SITE_OPENING_HOURS] = "Tu-Su 09:00-17:00; PH off"},
+	                 .lat = 36.1,
+	                 .lon = 118.1,
+	                 .category = CAT_MUSEUM,
+	                 .quality = SITE_QUALITY_TOWN,
+	                 .uncertainty_m = 5000};
+	site_set_add(in, &s);
+	CHECK_MSG(store_import(db, in, false, &n, &err) == MS_OK, "%s", err.msg);
+	site_set_free(in);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE id = 'zz-new-1' AND opening_hours = '' AND "
+	                        "opening_hours_text = '每天 9:00-17:00'"),
+	          1);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE id = 'zz-new-3' AND opening_hours = "
+	                        "'Tu-Su 09:00-17:00; PH off'"),
+	          1);
+	CHECK_INT(exec_rc(db, "UPDATE sites SET opening_hours = 'Mo-Fri 09:00-17:00' WHERE id = 'zz-new-3'"),
+	          SQLITE_OK);
+	CHECK_INT(store_load(db, &back, &err), MS_EDATA);
+	CHECK_MSG(strstr(err.msg, "site 'zz-new-3': opening_hours: at character") != NULL, "%s", err.msg);
+	CHECK(back == NULL);
 }
 
 static void test_legacy(void)
@@ -490,6 +543,13 @@ static void test_legacy(void)
 	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE position_quality = 'village' AND "
 	                        "position_uncertainty_m = 800 AND extra NOT LIKE '%position%'"),
 	          1);
+	/* and the free text moved to its column in the file too */
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE id = 'old-exact' AND opening_hours = '' "
+	                        "AND opening_hours_text = '周二至周日 9:00-17:00'"),
+	          1);
+	CHECK_INT(query_int(db, "SELECT count(*) FROM sites WHERE id = 'old-approx' AND opening_hours = "
+	                        "'Mo-Fr 09:00-17:00' AND opening_hours_text = ''"),
+	          1);
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
 	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
 	if (back) {
@@ -512,6 +572,7 @@ static void test_legacy(void)
 	CHECK_MSG(strstr(err.msg, "site 'old-none': position_quality 'gps' is not one of") != NULL, "%s",
 	          err.msg);
 	CHECK(back == NULL);
+	test_hours_column(db);
 done:
 	unlink(db);
 	free(db);

@@ -58,8 +58,22 @@ static void test_fill(void)
 	buf_free(&b);
 }
 
+/* URL components: unreserved bytes kept, all else percent-encoded,
+ * multi-byte UTF-8 byte by byte. */
+static void test_url_component(void)
+{
+	struct buf b = BUF_INIT;
+	html_url_component(&b, "zb-heitieshan_memorial.1~");
+	CHECK_STR(buf_str(&b), "zb-heitieshan_memorial.1~");
+	buf_reset(&b);
+	html_url_component(&b, "a b/c?d&e=f#%+纪");
+	CHECK_STR(buf_str(&b), "a%20b%2Fc%3Fd%26e%3Df%23%25%2B%E7%BA%AA");
+	buf_free(&b);
+}
+
 int main(void)
 {
+	test_url_component();
 	test_escape();
 	test_script_json();
 	test_fill();

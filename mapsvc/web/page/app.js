@@ -1,7 +1,8 @@
 /*
  * app.js - the mapsvc map page: mapsvc's own tiles in Leaflet, the sites
- * from the OGC API items route for popups and the list, /nearest for
- * "near me", and links to /route for the printable sheet and the GPX.
+ * from the OGC API items route for popups and the list (open_at=now for
+ * "open now"), /nearest for "near me", and links to /route for a guide's
+ * day: the printable sheet (HTML, PDF), the GPX and the calendar.
  *
  * Everything is fetched from the serving mapsvc with relative URLs, so the
  * page works offline and behind a proxy that mounts mapsvc under a path.
@@ -25,6 +26,8 @@
     ['training_school', '党校（干部学院）', 'Training school']
   ];
   var CAT_LABEL = {};
+  /* The most minutes at one stop that /route takes (ROUTE_VISIT_MAX_MIN). */
+  var MAX_VISIT_MIN = 480;
   CATEGORIES.forEach(function (c) { CAT_LABEL[c[0]] = { zh: c[1], en: c[2] }; });
 
   var TEXT = {
@@ -36,7 +39,13 @@
       plan_h: '规划参观行程', start: '出发点', stops: '参观地点', chosen: '我选择的地点',
       chosen_hint: '在列表或地点弹窗中勾选“加入行程”。', nearest_n: '离出发点最近的',
       nearest_n_label: '地点数量', sites_unit: '个地点', options: '选项', mode: '出行方式', walk: '步行',
-      drive: '驾车', 'return': '返回出发点', sheet: '打开路线单', gpx: '下载 GPX',
+      drive: '驾车', 'return': '返回出发点', sheet: '打开路线单', gpx: '下载 GPX', pdf: '下载 PDF',
+      ics: '加入日历', day: '日期与时间', date: '参观日期', start_time: '出发时间',
+      visit: '每个地点参观（分钟）', visit_ph: '按类别', visit_one: '参观分钟数：{n}',
+      visits_hint: '每个地点的参观时长（分钟）可单独填写；留空按默认。',
+      day_hint: '有日期时，按各地点当天的开放时间安排顺序；闭馆的地点会注明原因。',
+      need_date: '加入日历需要先选择日期。', open_now: '只看现在开放的', now_open: '现在开放',
+      now_closed: '现在不开放', hours_source: '原文',
       address: '地址', hours: '开放时间', route_here: '从这里出发', add: '加入行程', remove: '移出行程',
       no_start: '尚未设置出发点。', need_start: '请先设置出发点。', need_sites: '请先选择至少一个地点。',
       here: '我的位置', map_point: '地图上的点', locating: '正在定位…',
@@ -55,7 +64,13 @@
       chosen_hint: 'Tick “Add to visit” in the list or in a site’s popup.', nearest_n: 'The',
       nearest_n_label: 'Number of sites', sites_unit: 'sites nearest to the start', options: 'Options',
       mode: 'Travel by', walk: 'Walking', drive: 'Car', 'return': 'Return to the start',
-      sheet: 'Open the route sheet', gpx: 'Download GPX',
+      sheet: 'Open the route sheet', gpx: 'Download GPX', pdf: 'Download PDF', ics: 'Add to calendar',
+      day: 'Day and time', date: 'Date of the visit', start_time: 'Leave at', visit: 'Minutes at each site',
+      visit_ph: 'by category', visit_one: 'Minutes at the site: {n}',
+      visits_hint: 'Minutes at a site may be set for each; empty takes the default.',
+      day_hint: 'With a date the order follows each site’s opening hours that day; a site that is closed is listed with why.',
+      need_date: 'Choose a date for the calendar.', open_now: 'Open now only', now_open: 'Open now',
+      now_closed: 'Not open now', hours_source: 'as published',
       address: 'Address', hours: 'Opening hours', route_here: 'Route from here', add: 'Add to visit',
       remove: 'Remove from visit', no_start: 'No start point yet.', need_start: 'Set a start point first.',
       need_sites: 'Choose at least one site first.', here: 'My location', map_point: 'Point on the map',
@@ -75,6 +90,8 @@
     markers: {},           /* position key -> L.Marker */
     keyOf: {},             /* id -> position key */
     chosen: [],            /* ids, in the order picked */
+    visits: {},            /* id -> minutes at that site, when set */
+    openNow: null,         /* ids open now (open_at=now), once fetched */
     start: null,           /* {lat, lon (WGS-84), kind: 'here'|'point'|'site', id} */
     pick: null,            /* 'near' | 'start' while waiting for a map tap */
     near: null,            /* last /nearest answer and its point */
@@ -259,7 +276,8 @@
       var p = state.sites[id].properties;
       var dl = el('dl');
       if (p.address) dl.append(el('dt', { text: t('address') }), el('dd', { lang: 'zh-CN', text: p.address }));
-      if (p.opening_hours) dl.append(el('dt', { text: t('hours') }), el('dd', { lang: 'zh-CN', text: p.opening_hours }));
+      var hours = hoursInfo(id, p);
+      if (hours) dl.append(el('dt', { text: t('hours') }), hours);
       var route = el('button', { type: 'button', 'class': 'primary', text: t('route_here') });
       route.addEventListener('click', function () { routeFromSite(id); });
       var approx = approxLabel(p);
@@ -270,6 +288,37 @@
         el('div', { 'class': 'actions' }, route, chooseBox(id, p))));
     });
     return box;
+  }
+
+  /* The hours as data (OpenStreetMap syntax), the source's own words, and
+   * whether the site is open now by the server's evaluation (open_at=now:
+   * China Standard Time, public holidays known). */
+  function hoursInfo(id, p) {
+    if (!p.opening_hours && !p.opening_hours_text) return null;
+    var dd = el('dd', { 'class': 'hours' });
+    if (p.opening_hours) dd.appendChild(el('code', { 'class': 'osm', text: p.opening_hours }));
+    if (p.opening_hours_text) {
+      dd.appendChild(el('span', { 'class': 'source-text', lang: 'zh-CN',
+        title: t('hours_source'), text: p.opening_hours_text }));
+    }
+    if (p.opening_hours && state.openNow) {
+      var open = state.openNow.indexOf(id) >= 0;
+      dd.appendChild(el('span', { 'class': 'now ' + (open ? 'open' : 'closed'),
+        text: t(open ? 'now_open' : 'now_closed') }));
+    }
+    return dd;
+  }
+
+  /* Which sites are open now: refreshed when a popup or the list needs it,
+   * at most once a minute. */
+  var openNowAt = 0;
+  function refreshOpenNow() {
+    if (Date.now() - openNowAt < 60000 && state.openNow) return Promise.resolve(state.openNow);
+    openNowAt = Date.now();
+    return getJSON('collections/sites/items?open_at=now&limit=1000').then(function (fc) {
+      state.openNow = fc.features.map(function (f) { return f.id; });
+      return state.openNow;
+    }).catch(function () { return state.openNow; });
   }
 
   function addMarkers(features) {
@@ -368,6 +417,7 @@
     var url = 'collections/sites/items?limit=1000' + coordsysParam();
     if (q) url += '&q=' + encodeURIComponent(q);
     if (cat) url += '&category=' + encodeURIComponent(cat);
+    if ($('open-now').checked) url += '&open_at=now';
     var token = ++state.listToken;
     getJSON(url).then(function (fc) {
       if (token !== state.listToken) return; /* a newer search is under way */
@@ -495,6 +545,16 @@
       url += '&sites=' + state.chosen.map(encodeURIComponent).join(',');
     }
     url += '&mode=' + $('mode').value + '&return=' + ($('return').checked ? 1 : 0);
+    var date = $('date').value, time = $('start-time').value, visit = $('visit').value;
+    if (date) url += '&date=' + date;
+    else if (format === 'ics') return null; /* a calendar needs its day */
+    if (time) url += '&start=' + time;
+    if (visit !== '' && +visit >= 0 && +visit <= MAX_VISIT_MIN) url += '&visit=' + Math.round(+visit);
+    if (!$('stops-nearest').checked) {
+      var visits = state.chosen.filter(function (id) { return state.visits[id] !== undefined; })
+        .map(function (id) { return encodeURIComponent(id) + ':' + state.visits[id]; });
+      if (visits.length) url += '&visits=' + visits.join(',');
+    }
     return url + '&format=' + format;
   }
 
@@ -512,18 +572,47 @@
       var p = state.sites[id].properties;
       var rm = el('button', { type: 'button', 'class': 'remove', 'aria-label': t('remove') + ': ' + p.name_zh, text: '✕' });
       rm.addEventListener('click', function () { setChosen(id, false); });
-      ul.appendChild(el('li', { 'data-id': id }, names(p), rm));
+      /* minutes at this site: empty takes the default (category or all) */
+      var mins = el('input', { type: 'number', 'class': 'visit', min: '0', max: String(MAX_VISIT_MIN), step: '5',
+        inputmode: 'numeric', 'data-visit': id, placeholder: $('visit').value || t('visit_ph'),
+        value: state.visits[id] !== undefined ? String(state.visits[id]) : null,
+        'aria-label': t('visit_one', { n: p.name_zh }) });
+      function setVisit() {
+        var v = mins.value === '' ? NaN : +mins.value;
+        if (v >= 0 && v <= MAX_VISIT_MIN) state.visits[id] = Math.round(v);
+        else delete state.visits[id];
+        renderLinks();
+      }
+      mins.addEventListener('change', setVisit);
+      mins.addEventListener('input', setVisit);
+      ul.appendChild(el('li', { 'data-id': id }, names(p), mins, rm));
     });
     $('chosen-count').textContent = state.chosen.length;
     $('chosen-hint').hidden = state.chosen.length > 0;
+    $('visits-hint').hidden = !state.chosen.length;
     var badge = $('plan-count');
     badge.hidden = !state.chosen.length;
     badge.textContent = state.chosen.length;
-    var html = routeURL('html');
+    renderLinks();
+  }
+
+  /* The day's fields changed: the per-site fields show the new default,
+   * and the links follow. */
+  function renderDay() {
+    var ph = $('visit').value || t('visit_ph');
+    document.querySelectorAll('#chosen-list input.visit').forEach(function (i) { i.placeholder = ph; });
+    renderLinks();
+  }
+
+  /* The plan's four outputs, from the panel as it is now. */
+  function renderLinks() {
+    var s = state.start, html = routeURL('html');
     setLink($('sheet-link'), html);
+    setLink($('pdf-link'), routeURL('pdf'));
     setLink($('gpx-link'), routeURL('gpx'));
+    setLink($('ics-link'), routeURL('ics'));
     var hint = $('plan-hint');
-    if (!state.pick) hint.textContent = !s ? t('need_start') : !html ? t('need_sites') : '';
+    if (!state.pick) hint.textContent = !s ? t('need_start') : !html ? t('need_sites') : !$('date').value ? t('need_date') : '';
   }
 
   /* --- panels, language ------------------------------------------- */
@@ -611,11 +700,19 @@
       openPanel('panel-plan');
       renderPlan();
     });
-    ['stops-chosen', 'stops-nearest', 'nearest-n', 'mode', 'return'].forEach(function (id) {
+    ['stops-chosen', 'stops-nearest', 'nearest-n'].forEach(function (id) {
       $(id).addEventListener('change', renderPlan);
       $(id).addEventListener('input', renderPlan);
     });
-    ['sheet-link', 'gpx-link'].forEach(function (id) {
+    /* These change only the links: rebuilding the list of chosen sites
+     * here would take the focus from a per-site field as the user moves
+     * into it (the global field's change event fires on that move). */
+    ['mode', 'return', 'date', 'start-time', 'visit'].forEach(function (id) {
+      $(id).addEventListener('change', renderDay);
+      $(id).addEventListener('input', renderDay);
+    });
+    $('open-now').addEventListener('change', refreshList);
+    ['sheet-link', 'pdf-link', 'gpx-link', 'ics-link'].forEach(function (id) {
       $(id).addEventListener('click', function (e) {
         if ($(id).getAttribute('aria-disabled') === 'true') e.preventDefault();
       });
@@ -832,6 +929,7 @@
     }).addTo(map);
     L.control.scale({ imperial: false }).addTo(map);
     map.on('click', onMapClick);
+    map.on('popupopen', function () { refreshOpenNow(); });
 
     var b = tj && tj.bounds;
     if (b && b.length === 4) {
@@ -847,6 +945,8 @@
       setStatus(t('loaded', { n: features.length }));
       if (!b && features.length) map.fitBounds(features.map(siteLatLng), { padding: [24, 24] });
       renderPlan();
+      /* whether each site is open now, for the popups */
+      refreshOpenNow().then(function () { document.body.setAttribute('data-open-now', 'ready'); });
       document.body.setAttribute('data-ready', 'true');
     }).catch(function (e) { setStatus(t('load_failed', { e: e.message })); });
   }
@@ -871,6 +971,7 @@
     },
     toDisplay: toDisplay,
     toWgs: toWgs,
+    openNow: function () { return state.openNow; },
     formatUncertainty: formatUncertainty
   };
 })();
