@@ -24,9 +24,10 @@ shift || true
 build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatialite-dev libjs-leaflet
   libsqlite3-dev libsqlite3-mod-spatialite libproj-dev proj-data libpng-dev libjansson-dev
   libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev zlib1g-dev
-  libqrencode-dev libssl-dev"
+  libqrencode-dev libssl-dev libpq-dev"
 test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel libxml2-utils chromium clang libclang-rt-14-dev
-  python3-owslib clang-format wrk python3-icalendar zbar-tools prometheus strace nginx systemd"
+  python3-owslib clang-format wrk python3-icalendar zbar-tools prometheus strace nginx systemd
+  postgresql-15 postgresql-15-postgis-3"
 # Node.js for the browser test: Debian's, unless a node and npm are already
 # there (a newer packaged Node conflicts with Debian's npm).
 node_pkgs="nodejs npm"

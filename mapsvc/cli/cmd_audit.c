@@ -21,7 +21,8 @@ static const char usage_text[] =
     "time (UTC), key name, create|replace|delete, site id, the site before and after\n"
     "(GeoJSON Features, '-' for none), separated by tabs.\n"
     "\n"
-    "  --db FILE     SpatiaLite database (default: the bundled dataset)\n"
+    "  --db DB       SpatiaLite file or postgresql:// connection string\n"
+    "                (default: the bundled dataset)\n"
     "  --since TIME  only changes at or after TIME, UTC: 2024-05-01 or 2024-05-01T08:00:00Z\n";
 
 /* YYYY-MM-DD, optionally followed by T and a time: the prefix of the

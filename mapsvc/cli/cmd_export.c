@@ -17,7 +17,7 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: mapsvc export [--db FILE] --format csv|geojson [-o FILE]\n"
+    "usage: mapsvc export [--db FILE|URL] --format csv|geojson [-o FILE]\n"
     "\n"
     "Writes every site of the database with every column, in id order, so that\n"
     "'mapsvc import' of the file gives the same database again:\n"
@@ -28,7 +28,8 @@ static const char usage_text[] =
     "text are written to CSV as their JSON (and read back as that text): use geojson to\n"
     "keep their types.\n"
     "\n"
-    "  --db FILE        SpatiaLite database (default: the bundled dataset)\n"
+    "  --db FILE|URL    SpatiaLite database or PostGIS connection string, as for import\n"
+    "                   (default: the bundled dataset)\n"
     "  --format F       csv or geojson\n"
     "  -o FILE          where to write (default, or -: standard output)\n";
 

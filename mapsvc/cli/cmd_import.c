@@ -1,6 +1,7 @@
 /*
  * cmd_import.c - `mapsvc import`: load sites from CSV or GeoJSON files into
- * the SpatiaLite database, all files in one all-or-nothing import.
+ * the database (a SpatiaLite file or PostGIS, store.h), all files in one
+ * all-or-nothing import.
  *
  * Without --replace the ids already in the database are read first and
  * the readers check the new files against them, so that a clash is
@@ -17,13 +18,15 @@
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: mapsvc import [--db FILE] [--coordsys wgs84|gcj02|bd09|cgcs2000] [--replace] FILE...\n"
+    "usage: mapsvc import [--db FILE|URL] [--coordsys wgs84|gcj02|bd09|cgcs2000] [--replace] FILE...\n"
     "\n"
     "Loads sites from CSV (RFC 4180, UTF-8, header row) and GeoJSON (a FeatureCollection\n"
-    "of Points) files into the SpatiaLite database, all files in one transaction: if any\n"
-    "row is bad, nothing is imported and the database stays as it was.\n"
+    "of Points) files into the database, all files in one transaction: if any row is bad,\n"
+    "nothing is imported and the database stays as it was.\n"
     "\n"
     "  --db FILE        SpatiaLite database, created if needed (default: the bundled one)\n"
+    "  --db URL         PostGIS database: postgresql://USER:PASSWORD@HOST:PORT/DBNAME or\n"
+    "                   postgres:KEY=VALUE... (libpq's); the schema is created if needed\n"
     "  --coordsys CS    system of the input coordinates, converted to WGS-84 (default wgs84)\n"
     "  --replace        remove every site already in the database first\n"
     "\n"
@@ -82,7 +85,8 @@ int cmd_import(int argc, char **argv)
 	struct site_set *all = NULL, *fresh = site_set_new();
 	int rc = EXIT_FAIL;
 	struct stat st;
-	if (!replace && stat(db, &st) == 0 && store_load(db, &all, &err) != MS_OK) {
+	bool there = store_kind_of(db) == STORE_POSTGIS || stat(db, &st) == 0;
+	if (!replace && there && store_load(db, &all, &err) != MS_OK) {
 		/* Not (yet) a sites database: store_import decides what to do
 		 * with it, and still refuses ids it already holds. */
 		all = NULL;
@@ -106,7 +110,9 @@ int cmd_import(int argc, char **argv)
 		rc = fail(&err);
 		goto done;
 	}
-	printf("imported %zu site%s into %s\n", n, n == 1 ? "" : "s", db);
+	char name[STORE_REDACTED_MAX]; /* never a password on the screen */
+	store_redact(db, name);
+	printf("imported %zu site%s into %s\n", n, n == 1 ? "" : "s", name);
 	rc = EXIT_OK;
 done:
 	site_set_free(all);

@@ -24,10 +24,11 @@ static const char usage_text[] =
     "'Authorization: Bearer TOKEN').  add prints a new key's token once, on standard\n"
     "output; the database keeps only its SHA-256.  NAME: 1 to 64 of A-Z a-z 0-9 . _ -.\n"
     "\n"
-    "  --db FILE    SpatiaLite database (default: the bundled dataset)\n"
+    "  --db DB      SpatiaLite file or postgresql:// connection string\n"
+    "               (default: the bundled dataset)\n"
     "  --role R     edit (the default: may create, change and delete sites) or read\n";
 
-static int keys_add(struct store_writer *w, const char *name, enum store_role role)
+static int keys_add(struct store *w, const char *name, enum store_role role)
 {
 	char token[STORE_TOKEN_TEXT];
 	struct ms_error err = {0};
@@ -43,7 +44,7 @@ static int keys_add(struct store_writer *w, const char *name, enum store_role ro
 	return EXIT_OK;
 }
 
-static int keys_list(struct store_writer *w)
+static int keys_list(struct store *w)
 {
 	struct store_key_info *keys;
 	size_t n;
@@ -59,7 +60,7 @@ static int keys_list(struct store_writer *w)
 	return EXIT_OK;
 }
 
-static int keys_revoke(struct store_writer *w, const char *name)
+static int keys_revoke(struct store *w, const char *name)
 {
 	struct ms_error err = {0};
 	if (store_key_revoke(w, name, &err) != MS_OK) {
@@ -102,16 +103,16 @@ int cmd_keys(int argc, char **argv)
 		return cli_usage_error("keys", "say add NAME, list or revoke NAME");
 	if (nargs != (named ? 1 : 0))
 		return cli_usage_error("keys", "%s takes %s", verb, named ? "one NAME" : "no argument");
-	struct store_writer *w = NULL;
+	struct store *w = NULL;
 	struct ms_error err = {0};
-	if (store_writer_open(db, &w, &err) != MS_OK) {
+	if (store_open(db, STORE_EDIT, &w, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc keys: %s\n", err.msg);
 		return EXIT_FAIL;
 	}
 	int rc = !strcmp(verb, "add")    ? keys_add(w, argv[optind + 1], (enum store_role)role)
 	         : !strcmp(verb, "list") ? keys_list(w)
 	                                 : keys_revoke(w, argv[optind + 1]);
-	store_writer_close(w);
+	store_close(w);
 	store_shutdown();
 	return rc;
 }

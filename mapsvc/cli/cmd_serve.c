@@ -20,6 +20,9 @@
  * as '_', derived from the table so that none is forgotten) and
  * --print-config's listing are all made from it.  The environment is read
  * first and the command line after it, so a flag wins.
+ *
+ * A PostGIS --db is also followed (follow.h): a change committed to the
+ * database by anyone reaches this replica without a signal.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -32,7 +35,9 @@
 #include "../http/accesslog.h"
 #include "../http/http.h"
 #include "../mapservice/mapservice.h"
+#include "../store/store.h"
 #include "cli.h"
+#include "follow.h"
 
 #define MIB (1024 * 1024)
 /* Defaults (DESIGN.md): 127.0.0.1:8080, zoom up to 20, a 64 MiB cache. */
@@ -55,7 +60,7 @@
 /* The help; the defaults of the limits are filled in from http.h by
  * print_usage, so that they cannot disagree. */
 static const char usage_text[] =
-    "usage: mapsvc serve [--db FILE] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
+    "usage: mapsvc serve [--db FILE|URL] [--listen HOST:PORT] [--public-url URL] [--styles DIR]\n"
     "                    [--threads N] [--cache-mb N] [--max-zoom N] [--max-age S] [--cors ORIGIN]\n"
     "                    [--basemap URL [--basemap-attribution TEXT] [--basemap-crs wgs84|gcj02]]\n"
     "                    [--tiles-from FILE.mbtiles|FILE.pmtiles]\n"
@@ -65,6 +70,8 @@ static const char usage_text[] =
     "Serves map tiles, OGC API - Features and nearest-site search over HTTP.\n"
     "\n"
     "  --db FILE          SpatiaLite database (default: the bundled dataset)\n"
+    "  --db URL           PostGIS database (postgresql://... or postgres:KEY=VALUE...); changes\n"
+    "                     committed to it are served within a second, without a signal\n"
     "  --listen HOST:PORT numeric address and port (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
     "                     port 0 picks a free one, printed at start-up)\n"
     "  --public-url URL   base of absolute links when behind a proxy (default: from the Host\n"
@@ -593,8 +600,10 @@ static void announce(const struct serve_options *o, struct http_server *srv, str
 {
 	struct mapservice_gen *g = mapservice_acquire(maps);
 	bool v6 = strchr(o->http.host, ':') != NULL;
+	char db_name[STORE_REDACTED_MAX]; /* never a password in the log */
+	store_redact(o->maps.db_path, db_name);
 	printf("mapsvc serve: listening on http://%s%s%s:%u with %zu sites from %s%s\n", v6 ? "[" : "",
-	       o->http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, o->maps.db_path,
+	       o->http.host, v6 ? "]" : "", http_server_port(srv), g->snap->n, db_name,
 	       editing ? " (editing with keys)" : "");
 	if (o->http.metrics_host) {
 		bool m6 = strchr(o->http.metrics_host, ':') != NULL;
@@ -623,8 +632,12 @@ int cmd_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct http_log *log = NULL;
 	struct editor *ed = NULL;
+	struct follow *follow = NULL;
 	rc = EXIT_FAIL;
-	if (mapservice_load(maps, &err) != MS_OK) {
+	/* Following starts first, so that nothing committed between the load
+	 * and the follower's first version is missed (follow.h). */
+	if (follow_start(o.maps.db_path, maps, &follow, &err) != MS_OK ||
+	    mapservice_load(maps, &err) != MS_OK) {
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
 	}
@@ -673,6 +686,7 @@ int cmd_serve(int argc, char **argv)
 done:
 	http_server_stop(srv);
 	http_log_close(log); /* after the server: no request writes any more */
+	follow_stop(follow); /* before the editor that waits for it and the service it installs into */
 	editor_free(ed);
 	mapservice_free(maps);
 	netaddr_set_free(o.trusted);

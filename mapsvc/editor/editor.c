@@ -8,6 +8,10 @@
  * change to go live), fail_mu around the failure counters.  The rebuild
  * itself runs with no lock held, so a write can commit while the
  * previous burst is being built; it is then live with the next build.
+ *
+ * With PostGIS none of that queue is used: the follower installs every
+ * committed change, this replica's included, and a write waits for it
+ * (editor.h says why).
  */
 #include "editor.h"
 
@@ -25,6 +29,10 @@
  * full the oldest window is dropped. */
 #define FAIL_SLOTS 256
 #define FAIL_PROBE 8
+/* How long a write on PostGIS waits for the follower to install it
+ * before it makes the change live itself with a reload: the follower
+ * takes milliseconds, unless its link is down. */
+#define FOLLOW_WAIT_MS 2000u
 
 struct fail_slot {
 	struct netaddr who;
@@ -42,7 +50,8 @@ struct pending {
 
 struct editor {
 	struct editor_config cfg;
-	struct store_writer *writer;
+	struct store *store; /* opened STORE_EDIT */
+	bool followed;       /* the follower installs our changes (PostGIS) */
 
 	pthread_mutex_t write_mu;
 	pthread_mutex_t pub_mu;
@@ -62,11 +71,12 @@ enum ms_status editor_new(const struct editor_config *cfg, struct editor **out, 
 {
 	struct editor *ed = xcalloc(1, sizeof *ed);
 	ed->cfg = *cfg;
-	enum ms_status rs = store_writer_open(cfg->db_path, &ed->writer, err);
+	enum ms_status rs = store_open(cfg->db_path, STORE_EDIT, &ed->store, err);
 	if (rs != MS_OK) {
 		free(ed);
 		return rs;
 	}
+	ed->followed = store_kind(ed->store) == STORE_POSTGIS;
 	pthread_mutex_init(&ed->write_mu, NULL);
 	pthread_mutex_init(&ed->pub_mu, NULL);
 	pthread_cond_init(&ed->pub_cv, NULL);
@@ -90,7 +100,7 @@ void editor_free(struct editor *ed)
 		next = p->next;
 		pending_free(p);
 	}
-	store_writer_close(ed->writer);
+	store_close(ed->store);
 	pthread_mutex_destroy(&ed->write_mu);
 	pthread_mutex_destroy(&ed->pub_mu);
 	pthread_cond_destroy(&ed->pub_cv);
@@ -191,7 +201,7 @@ enum ms_status editor_authenticate(struct editor *ed, const struct netaddr *clie
 	}
 	bool found;
 	enum store_role role;
-	enum ms_status rs = store_key_check(ed->writer, token, &found, who, &role, err);
+	enum ms_status rs = store_key_check(ed->store, token, &found, who, &role, err);
 	if (rs != MS_OK)
 		return rs;
 	if (!found) {
@@ -235,6 +245,50 @@ static unsigned long long enqueue(struct editor *ed, const struct store_applied 
 	return p->seq;
 }
 
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending *x = *(struct pending *const *)a, *y = *(struct pending *const *)b;
+	int c = strcmp(x->id, y->id);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* mapservice_sites_fn: the current sites with the n changes of the
+ * pending list arg applied, the last change of an id winning. */
+struct burst {
+	struct pending *list;
+	size_t n;
+};
+
+static enum ms_status merge_burst(void *arg, const struct snapshot *cur, struct site_set **set,
+                                  struct ms_error *err)
+{
+	const struct burst *b = arg;
+	if (!cur)
+		return ms_fail(err, MS_EUSAGE, "editor: no generation to change");
+	struct pending **order = xmalloc((b->n ? b->n : 1) * sizeof *order);
+	size_t k = 0;
+	for (struct pending *p = b->list; p; p = p->next)
+		order[k++] = p;
+	qsort(order, b->n, sizeof *order, cmp_pending);
+	/* the changes as a store would report them (store.h): rows put and
+	 * ids gone, each sorted by id, merged as the follower merges them */
+	struct store_changes ch = {.sites = site_set_new(),
+	                           .gone = xmalloc((b->n ? b->n : 1) * sizeof(char *))};
+	for (size_t i = 0; i < b->n; i++) {
+		if (i + 1 < b->n && !strcmp(order[i]->id, order[i + 1]->id))
+			continue; /* a later change of this id wins */
+		if (order[i]->set->n)
+			site_set_add(ch.sites, &order[i]->set->v[0]);
+		else
+			ch.gone[ch.ngone++] = order[i]->id;
+	}
+	*set = store_changes_merge(cur->sites, cur->n, &ch);
+	site_set_free(ch.sites);
+	free(ch.gone); /* the ids are the pending list's */
+	free(order);
+	return MS_OK;
+}
+
 /* Builds one generation with every queued change; under pub_mu, which it
  * releases while building. */
 static void build_live(struct editor *ed)
@@ -245,21 +299,16 @@ static void build_live(struct editor *ed)
 	ed->building = true;
 	pthread_mutex_unlock(&ed->pub_mu);
 
-	size_t n = 0;
+	struct burst b = {list, 0};
 	for (struct pending *p = list; p; p = p->next)
-		n++;
-	struct snapshot_change *ch = xmalloc(n * sizeof *ch);
-	size_t k = 0;
-	for (struct pending *p = list; p; p = p->next)
-		ch[k++] = (struct snapshot_change){p->id, p->set->n ? &p->set->v[0] : NULL};
+		b.n++;
 	struct ms_error err;
 	/* Should the build fail (memory is checked by abort, so only a broken
 	 * style's hierarchy parameters could), a reload from the database,
 	 * which has every change, is the way to the same state. */
-	if (mapservice_apply(ed->cfg.maps, ch, n, &err) != MS_OK)
+	if (mapservice_update_sites(ed->cfg.maps, merge_burst, &b, &err) != MS_OK)
 		mapservice_load(ed->cfg.maps, &err);
 	atomic_fetch_add(&ed->rebuilds, 1);
-	free(ch);
 	for (struct pending *p = list, *next; p; p = next) {
 		next = p->next;
 		pending_free(p);
@@ -295,15 +344,26 @@ enum ms_status editor_write(struct editor *ed, const struct editor_write *w, str
 	                         .arg = (void *)w,
 	                         .who = w->who};
 	pthread_mutex_lock(&ed->write_mu);
-	enum ms_status rs = store_apply(ed->writer, &c, out, err);
+	enum ms_status rs = store_apply(ed->store, &c, out, err);
 	unsigned long long seq = 0;
-	if (rs == MS_OK && out->outcome == STORE_DONE) {
+	bool done = rs == MS_OK && out->outcome == STORE_DONE;
+	if (done) {
 		atomic_fetch_add(&ed->writes, 1);
-		seq = enqueue(ed, out);
+		if (!ed->followed)
+			seq = enqueue(ed, out);
 	}
 	pthread_mutex_unlock(&ed->write_mu);
 	if (seq)
 		wait_live(ed, seq);
+	if (done && ed->followed &&
+	    !mapservice_wait_store_version(ed->cfg.maps, out->version, FOLLOW_WAIT_MS)) {
+		/* The follower is not installing (its link is down): the change
+		 * goes live by a reload, which reads it back from the database;
+		 * the follower's next catch-up repeats rows already there. */
+		struct ms_error lerr;
+		mapservice_load(ed->cfg.maps, &lerr);
+		atomic_fetch_add(&ed->rebuilds, 1);
+	}
 	return rs;
 }
 

@@ -3,14 +3,25 @@
  * through the server (OGC API - Features Part 4) reaches the database and
  * then every reader.
  *
- * An editor owns the store's writer (store.h: one transaction per change,
- * under the import lock, audited) and the failed-attempt counters of key
- * checks; it borrows the map service whose generations it advances.  A
- * write is committed first and made live second: once the database has
- * it, the change is queued, and the first writer that finds no rebuild
- * under way builds one new generation from the current one plus every
- * queued change (mapservice_apply) while later writers wait for it, so a
- * burst of writes shares one rebuild instead of paying one each.  A write
+ * An editor owns the store opened for editing (store.h: one transaction
+ * per change, audited, through either backend) and the failed-attempt
+ * counters of key checks; it borrows the map service whose generations
+ * it advances.  A write is committed first and made live second: once
+ * the database has it, the change is queued, and the first writer that
+ * finds no rebuild under way builds one new generation from the current
+ * one plus every queued change (mapservice_update_sites) while later
+ * writers wait for it, so a burst of writes shares one rebuild instead of
+ * paying one each.
+ *
+ * With PostGIS the change log announces every commit to every replica,
+ * this one included, and serve's follower (cli/follow.h) installs what
+ * changed.  So the editor installs nothing itself: a write waits until
+ * the service is at the store version its commit made
+ * (mapservice_wait_store_version).  Were it to install its change too,
+ * the change would go live twice, and a burst built from its own queue
+ * could put back a site another replica had changed since.  Should the
+ * follower not get there in time (its link is down), the write makes
+ * its change live with a reload from the database.  A write
  * returns once its change is live: a client that reads after its write
  * sees it, and any reader sees the generation before it or after it,
  * never a mix.  The queue keeps commit order (a later change of one site
@@ -48,7 +59,7 @@ struct editor_config {
 
 struct editor;
 
-/* Opens the database for writing (store_writer_open). */
+/* Opens the database for editing (store_open with STORE_EDIT). */
 enum ms_status editor_new(const struct editor_config *cfg, struct editor **out, struct ms_error *err);
 void editor_free(struct editor *ed);
 

@@ -28,6 +28,12 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 	buf_putc(&r->body, '\n');
 }
 
+/* The state of the store's change feed, in /readyz. */
+static const char *link_name(enum mapservice_link l)
+{
+	return l == MAPSERVICE_LINK_UP ? "up" : l == MAPSERVICE_LINK_DOWN ? "down" : "none";
+}
+
 void h_readyz(struct http_ctx *c, struct http_response *r)
 {
 	if (!http_metrics_ready(c->metrics)) {
@@ -42,6 +48,12 @@ void h_readyz(struct http_ctx *c, struct http_response *r)
 	jw_string(&w, "ready");
 	jw_key(&w, "sites");
 	jw_int(&w, (int64_t)c->snap->n);
+	/* Ready whatever the store's link: the data are served from memory;
+	 * the body says whether changes are reaching them. */
+	struct mapservice_stats st;
+	mapservice_stats(c->cfg->maps, &st);
+	jw_key(&w, "store_link");
+	jw_string(&w, link_name(st.link));
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }
@@ -144,6 +156,20 @@ static void service_metrics(const struct http_ctx *c, struct buf *out)
 	           "mapsvc_tile_store_errors_total %llu\n",
 	           st.tiles_rendered, st.tiles_from_store, st.store_errors);
 	render_metrics(c, out);
+	if (st.link != MAPSERVICE_LINK_NONE)
+		buf_printf(out,
+		           "# HELP mapsvc_store_link_up Whether the link to the store's change feed is up.\n"
+		           "# TYPE mapsvc_store_link_up gauge\n"
+		           "mapsvc_store_link_up %d\n",
+		           st.link == MAPSERVICE_LINK_UP);
+	buf_printf(out,
+	           "# HELP mapsvc_store_reconnects_total Times the store's change feed came back.\n"
+	           "# TYPE mapsvc_store_reconnects_total counter\n"
+	           "mapsvc_store_reconnects_total %llu\n"
+	           "# HELP mapsvc_store_updates_total Changes of the store installed without a reload.\n"
+	           "# TYPE mapsvc_store_updates_total counter\n"
+	           "mapsvc_store_updates_total %llu\n",
+	           st.reconnects, st.updates);
 }
 
 void h_metrics(struct http_ctx *c, struct http_response *r)

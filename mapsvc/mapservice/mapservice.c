@@ -49,6 +49,9 @@
 const double mapservice_render_buckets[MAPSERVICE_RENDER_BUCKETS] = {0.0001, 0.0005, 0.001, 0.005, 0.01,
                                                                      0.05,   0.1,    0.5,   1};
 #define NS_PER_S 1e9
+#define NS_PER_S_INT 1000000000L
+#define NS_PER_MS 1000000L
+#define MS_PER_S 1000u
 
 /* One style's render times.  The name is written before the slot is
  * published (render_n, release), and never changes after. */
@@ -67,6 +70,18 @@ struct ctx_node {
 
 struct mapservice {
 	struct mapservice_config cfg;
+	/* Serialises whole loads (mapservice_load, mapservice_update_sites), so
+	 * that an update of the sites never installs the styles a concurrent
+	 * reload has just replaced.  Never taken by a request. */
+	pthread_mutex_t load_mu;
+	atomic_int link; /* enum mapservice_link */
+	atomic_ullong reconnects, updates;
+	/* The store version (store.h) the installed sites are at, as the
+	 * follower of a store that announces changes records it; an edit
+	 * waits on version_cv for its own to be installed. */
+	pthread_mutex_t version_mu;
+	pthread_cond_t version_cv;
+	uint64_t store_version;
 	pthread_mutex_t gen_mu; /* guards cur (see the top of this file) */
 	struct mapservice_gen *cur;
 	unsigned long long serial; /* of the last generation made; under gen_mu */
@@ -305,60 +320,39 @@ const struct style *mapservice_style(const struct mapservice_gen *g, const char 
 	return style_find(g->styles, g->nstyles, name);
 }
 
-/* Makes g current unless expected is given and is no longer current
- * (then g is released and false returned); the old generation goes with
- * its last request. */
-static bool swap_in(struct mapservice *ms, struct mapservice_gen *g, const struct mapservice_gen *expected)
+/* Makes g current; the old generation goes with its last request. */
+static void swap_in(struct mapservice *ms, struct mapservice_gen *g)
 {
 	pthread_mutex_lock(&ms->gen_mu);
 	struct mapservice_gen *old = ms->cur;
-	if (expected && old != expected) {
-		pthread_mutex_unlock(&ms->gen_mu);
-		mapservice_release(g);
-		return false;
-	}
 	g->serial = ++ms->serial;
 	ms->cur = g;
 	pthread_mutex_unlock(&ms->gen_mu);
 	if (old)
 		atomic_fetch_add(&ms->reloads, 1);
 	mapservice_release(old); /* requests still on it hold their own references */
-	return true;
 }
 
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
 {
 	struct mapservice_looks *looks = looks_new(set);
-	swap_in(ms, gen_new(snap, looks), NULL);
+	swap_in(ms, gen_new(snap, looks));
 	looks_release(looks); /* the generation holds its own */
 }
 
-enum ms_status mapservice_apply(struct mapservice *ms, const struct snapshot_change *ch, size_t n,
-                                struct ms_error *err)
+/* The hierarchies a snapshot builds for styles[0..n) into *o; free
+ * *params after the build. */
+static void cluster_opts(const struct style *styles, size_t n, struct cluster_params **params,
+                         struct snapshot_opts *o)
 {
-	for (;;) {
-		struct mapservice_gen *cur = mapservice_acquire(ms);
-		if (!cur)
-			return ms_fail(err, MS_EUSAGE, "map service: no generation to change");
-		struct snapshot *snap = snapshot_with_changes(cur->snap, ch, n, err);
-		if (!snap) {
-			mapservice_release(cur);
-			return err->status;
-		}
-		struct mapservice_gen *g = gen_new(snap, cur->looks_);
-		snapshot_release(snap); /* the generation holds its own */
-		/* a store seeded from the old data is not used for the new
-		 * (pre_match); one that cannot be read now is simply not used */
-		struct ms_error perr;
-		if (ms->cfg.tiles_from)
-			pre_open(g, ms->cfg.tiles_from, &perr);
-		/* A reload made another generation current meanwhile: the
-		 * changes go onto that one instead, so neither is lost. */
-		bool done = swap_in(ms, g, cur);
-		mapservice_release(cur);
-		if (done)
-			return MS_OK;
-	}
+	*params = NULL;
+	*o = (struct snapshot_opts){NULL, 0};
+	if (!n)
+		return;
+	*params = xcalloc(n, sizeof **params);
+	size_t k = tile_styles_cluster_params(styles, n, *params);
+	/* beyond what a snapshot builds, the map builds on first use */
+	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
 }
 
 static uint64_t now_ns(void)
@@ -368,12 +362,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * (uint64_t)NS_PER_S + (uint64_t)ts.tv_nsec;
 }
 
-static enum ms_status load(struct mapservice *ms, struct ms_error *err);
+static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err);
 
 enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 {
 	uint64_t t0 = now_ns();
-	enum ms_status st = load(ms, err);
+	pthread_mutex_lock(&ms->load_mu);
+	enum ms_status st = load_locked(ms, err);
+	pthread_mutex_unlock(&ms->load_mu);
 	if (st == MS_OK)
 		atomic_store(&ms->load_ns, now_ns() - t0);
 	else
@@ -381,7 +377,7 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 	return st;
 }
 
-static enum ms_status load(struct mapservice *ms, struct ms_error *err)
+static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 {
 	struct styleset *set = NULL;
 	/* The styles first: a broken one is found before the (longer) load of
@@ -398,16 +394,11 @@ static enum ms_status load(struct mapservice *ms, struct ms_error *err)
 	}
 	/* The styles' hierarchies are built with the sites' indexes, at once,
 	 * and before the swap (snapshot.h). */
-	struct snapshot_opts o = {NULL, 0};
-	struct cluster_params *params = NULL;
-	if (set) {
-		size_t n;
-		const struct style *styles = styleset_styles(set, &n);
-		params = xcalloc(n, sizeof *params);
-		size_t k = tile_styles_cluster_params(styles, n, params);
-		/* beyond what a snapshot builds, the map builds on first use */
-		o = (struct snapshot_opts){params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
-	}
+	struct snapshot_opts o;
+	struct cluster_params *params;
+	size_t nstyles = 0;
+	const struct style *styles = set ? styleset_styles(set, &nstyles) : NULL;
+	cluster_opts(styles, nstyles, &params, &o);
 	struct snapshot *snap = snapshot_load_with(ms->cfg.db_path, &o, err);
 	free(params);
 	if (!snap) {
@@ -422,8 +413,82 @@ static enum ms_status load(struct mapservice *ms, struct ms_error *err)
 		mapservice_release(g);
 		return err->status;
 	}
-	swap_in(ms, g, NULL);
+	swap_in(ms, g);
 	return MS_OK;
+}
+
+enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_fn make, void *arg,
+                                       struct ms_error *err)
+{
+	pthread_mutex_lock(&ms->load_mu);
+	struct mapservice_gen *cur = mapservice_acquire(ms);
+	struct site_set *set = NULL;
+	struct cluster_params *params = NULL;
+	struct mapservice_looks *none = NULL;
+	enum ms_status rs = make(arg, cur ? cur->snap : NULL, &set, err);
+	if (rs != MS_OK || !set)
+		goto done;
+	/* The current styles' hierarchies, built before the swap as a reload
+	 * builds them. */
+	struct snapshot_opts o;
+	cluster_opts(cur ? cur->styles : NULL, cur ? cur->nstyles : 0, &params, &o);
+	struct snapshot *snap = snapshot_new_with(set, &o, err); /* takes set */
+	if (!snap) {
+		rs = err->status;
+		goto done;
+	}
+	/* before the first load there are no styles to share */
+	struct mapservice_gen *g = gen_new(snap, cur ? cur->looks_ : (none = looks_new(NULL)));
+	snapshot_release(snap); /* the generation holds its own */
+	/* A store seeded from the old data is not used for the new
+	 * (pre_match); one that cannot be read now is simply not used: the
+	 * change goes live either way, and the renderer draws its tiles. */
+	struct ms_error perr;
+	if (ms->cfg.tiles_from)
+		pre_open(g, ms->cfg.tiles_from, &perr);
+	swap_in(ms, g);
+	atomic_fetch_add(&ms->updates, 1);
+done:
+	looks_release(none);
+	free(params);
+	mapservice_release(cur);
+	pthread_mutex_unlock(&ms->load_mu);
+	return rs;
+}
+
+void mapservice_set_store_version(struct mapservice *ms, uint64_t version)
+{
+	pthread_mutex_lock(&ms->version_mu);
+	if (version > ms->store_version)
+		ms->store_version = version;
+	pthread_cond_broadcast(&ms->version_cv);
+	pthread_mutex_unlock(&ms->version_mu);
+}
+
+bool mapservice_wait_store_version(struct mapservice *ms, uint64_t version, unsigned timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / MS_PER_S;
+	until.tv_nsec += (long)(timeout_ms % MS_PER_S) * NS_PER_MS;
+	if (until.tv_nsec >= NS_PER_S_INT) {
+		until.tv_sec++;
+		until.tv_nsec -= NS_PER_S_INT;
+	}
+	pthread_mutex_lock(&ms->version_mu);
+	int rc = 0;
+	while (ms->store_version < version && rc == 0)
+		rc = pthread_cond_timedwait(&ms->version_cv, &ms->version_mu, &until);
+	bool reached = ms->store_version >= version;
+	pthread_mutex_unlock(&ms->version_mu);
+	return reached;
+}
+
+void mapservice_set_link(struct mapservice *ms, enum mapservice_link link)
+{
+	int was = atomic_exchange(&ms->link, (int)link);
+	if (was == MAPSERVICE_LINK_DOWN && link == MAPSERVICE_LINK_UP)
+		atomic_fetch_add(&ms->reconnects, 1);
 }
 
 /* ------------------------------------------------------------ service */
@@ -433,6 +498,14 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg)
 	struct mapservice *ms = xcalloc(1, sizeof *ms);
 	ms->cfg = *cfg;
 	pthread_mutex_init(&ms->gen_mu, NULL);
+	pthread_mutex_init(&ms->load_mu, NULL);
+	pthread_mutex_init(&ms->version_mu, NULL);
+	/* the waits are timed by the monotonic clock: a clock step moves no deadline */
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&ms->version_cv, &ca);
+	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&ms->ctx_mu, NULL);
 	pthread_mutex_init(&ms->render_mu, NULL);
 	snprintf(ms->render[MAPSERVICE_RENDER_STYLES].style, sizeof ms->render[0].style, "%s",
@@ -460,6 +533,9 @@ void mapservice_free(struct mapservice *ms)
 	pthread_mutex_destroy(&ms->ctx_mu);
 	pthread_mutex_destroy(&ms->render_mu);
 	pthread_mutex_destroy(&ms->gen_mu);
+	pthread_mutex_destroy(&ms->load_mu);
+	pthread_mutex_destroy(&ms->version_mu);
+	pthread_cond_destroy(&ms->version_cv);
 	free(ms);
 }
 
@@ -468,6 +544,9 @@ void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st)
 	st->reloads = atomic_load(&ms->reloads);
 	st->load_failures = atomic_load(&ms->load_failures);
 	st->load_seconds = (double)atomic_load(&ms->load_ns) / NS_PER_S;
+	st->link = (enum mapservice_link)atomic_load(&ms->link);
+	st->reconnects = atomic_load(&ms->reconnects);
+	st->updates = atomic_load(&ms->updates);
 	tcache_stats(ms->cache, &st->cache);
 	st->tiles_rendered = atomic_load(&ms->tiles_rendered);
 	st->tiles_from_store = atomic_load(&ms->tiles_from_store);

@@ -19,7 +19,9 @@
  * styles, layouts) triple, never a mix; an old generation is freed by the
  * release of its last request.  Loading happens outside any lock; the
  * swap and an acquire hold a mutex for a pointer copy and a reference
- * count, so a reload never blocks requests.
+ * count, so a reload never blocks requests.  A change of the sites alone
+ * (a store announced it: mapservice_update_sites) makes a generation of
+ * the new sites with the current styles, which the two share.
  *
  * Tiles: mapservice_tile answers from the cache, keyed by everything the
  * bytes depend on (data and style versions, address, scale, system, the
@@ -112,15 +114,38 @@ const char *mapservice_tiles_from(const struct mapservice_gen *g);
  * paths (tests, fuzzers). */
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set);
 
-/* Makes current a generation of the current one's sites with the n
- * changes applied (snapshot_with_changes) and the same styles: how an
- * edit goes live.  Built beside the current generation, which goes on
- * serving; if a reload swaps another in meanwhile, the changes are
- * applied to that one instead.  Tiles: the new data version misses the
- * cache once per tile, and a tile whose bytes did not change keeps its
- * tag (mapservice_tile), so caches revalidating it get a 304. */
-enum ms_status mapservice_apply(struct mapservice *ms, const struct snapshot_change *ch, size_t n,
-                                struct ms_error *err);
+/* Makes the sites *make gives current with the current generation's
+ * styles, without reading the styles again: how a change goes live, one
+ * an edit made (editor/) or one a store announced (PostGIS, the
+ * follower).  make(arg, cur, &set, err) gets the current snapshot (NULL
+ * before the first load) and sets set to the new sites (owned from then
+ * on; NULL: nothing changed, nothing is installed) or fails.  The snapshot
+ * and the hierarchies of the styles are built before the swap; on failure
+ * the current generation stays.  Serialised with mapservice_load, so a
+ * reload of the styles is never undone by an update that began before it,
+ * and make always works on the generation that is current.  A tile whose
+ * bytes did not change keeps its tag (mapservice_tile), so caches
+ * revalidating it get a 304.  A --tiles-from store seeded from the old
+ * sites is not used for the new ones. */
+typedef enum ms_status (*mapservice_sites_fn)(void *arg, const struct snapshot *cur, struct site_set **set,
+                                              struct ms_error *err);
+enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_fn make, void *arg,
+                                       struct ms_error *err);
+
+/* The link to a store that announces changes, as its follower last saw
+ * it (for /readyz and /metrics): none without such a store. */
+enum mapservice_link { MAPSERVICE_LINK_NONE, MAPSERVICE_LINK_UP, MAPSERVICE_LINK_DOWN };
+/* Records the link's state; a change from down to up counts a reconnect. */
+void mapservice_set_link(struct mapservice *ms, enum mapservice_link link);
+
+/* The store version (store.h's store_version) the installed sites are at:
+ * the follower of a store that announces changes records it after each
+ * catch-up (it only grows), and an edit through this service waits for
+ * the version its commit made, so that the follower - not the edit -
+ * installs the change, once.  wait: true once the version is reached,
+ * false after timeout_ms. */
+void mapservice_set_store_version(struct mapservice *ms, uint64_t version);
+bool mapservice_wait_store_version(struct mapservice *ms, uint64_t version, unsigned timeout_ms);
 
 /* The current generation, retained for the caller (NULL before the first
  * load); mapservice_release it when done. */
@@ -236,6 +261,9 @@ struct mapservice_stats {
 	unsigned long long reloads;       /* generations made current after the first */
 	unsigned long long load_failures; /* mapservice_load calls that kept the current generation */
 	double load_seconds;              /* how long the current generation's load took (0: installed) */
+	unsigned long long updates;       /* of the reloads, by mapservice_update_sites */
+	enum mapservice_link link;        /* the store's change feed */
+	unsigned long long reconnects;    /* times the link came back */
 	struct tcache_stats cache;
 	unsigned long long tiles_rendered;   /* cache misses drawn by the renderer */
 	unsigned long long tiles_from_store; /* cache misses answered by the tiles_from store */

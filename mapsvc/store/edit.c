@@ -1,6 +1,7 @@
 /*
- * edit.c - changing one site at a time, in place, with an audit row: the
- * store's "apply a change"; see store.h.
+ * edit.c - changing one site at a time with an audit row: the steps of a
+ * change every backend shares (store_change_run), and the SpatiaLite
+ * backend's writer, which makes them in place; see store.h.
  *
  * Why in place, and how that lives with imports.  An import replaces the
  * whole file (copy, one transaction, fsync, rename: store.c), which is
@@ -43,6 +44,7 @@
 #include "../util/buf.h"
 #include "../util/mem.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_int.h"
 
 /* How long a statement waits for a lock SQLite holds for another
@@ -175,9 +177,10 @@ void store_writer_close(struct store_writer *w)
 /* ---- one change ----------------------------------------------------------- */
 
 /* The row of id into a->sites as *s (NULL when there is none). */
-static enum ms_status read_site(struct store_writer *w, const char *id, struct site_set *into,
-                                const struct site **s, struct ms_error *err)
+static enum ms_status read_site(void *ctx, const char *id, struct site_set *into, const struct site **s,
+                                struct ms_error *err)
 {
+	struct store_writer *w = ctx;
 	*s = NULL;
 	struct buf sql = BUF_INIT;
 	buf_puts(&sql, "SELECT ");
@@ -246,9 +249,10 @@ static void change_sql(struct buf *b, enum store_op op)
 }
 
 /* Writes the row of the change: after inserted or updated, or id deleted. */
-static enum ms_status write_site(struct store_writer *w, enum store_op op, const char *id,
-                                 const struct site *after, struct ms_error *err)
+static enum ms_status write_site(void *ctx, enum store_op op, const char *id, const struct site *after,
+                                 struct ms_error *err)
 {
+	struct store_writer *w = ctx;
 	struct buf sql = BUF_INIT;
 	change_sql(&sql, op);
 	sqlite3_stmt *q;
@@ -267,6 +271,49 @@ static enum ms_status write_site(struct store_writer *w, enum store_op op, const
 	return rs;
 }
 
+static enum ms_status write_audit(void *ctx, const char *who, const char *op, const char *id,
+                                  const char *before, const char *after, long long *seq, struct ms_error *err)
+{
+	struct store_writer *w = ctx;
+	sqlite3_stmt *q = NULL;
+	enum ms_status rs = MS_OK;
+	if (sqlite3_prepare_v2(w->db,
+	                       "INSERT INTO audit (time, key_name, site_id, op, before, after) VALUES"
+	                       " (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5)",
+	                       -1, &q, NULL) != SQLITE_OK)
+		return db_fail(err, w->db, w->path, "cannot prepare the audit");
+	sqlite3_bind_text(q, 1, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 3, op, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 4, before, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 5, after, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) != SQLITE_DONE)
+		rs = db_fail(err, w->db, w->path, "cannot write the audit");
+	else
+		*seq = sqlite3_last_insert_rowid(w->db);
+	sqlite3_finalize(q);
+	return rs;
+}
+
+enum ms_status store_sl_apply(struct store_writer *w, const struct store_change *c, struct store_applied *out,
+                              struct ms_error *err)
+{
+	enum ms_status rs = store_writer_begin(w, true, err);
+	if (rs != MS_OK)
+		return rs;
+	struct store_change_io io = {w, read_site, write_site, write_audit};
+	rs = store_change_run(&io, c, out, err);
+	struct ms_error cerr;
+	enum ms_status es = store_writer_end(w, true, rs == MS_OK && out->outcome == STORE_DONE, &cerr);
+	if (rs == MS_OK && es != MS_OK) {
+		*err = cerr;
+		rs = es;
+	}
+	return rs;
+}
+
+/* ---- the steps of a change, every backend's ----------------------------- */
+
 static const char *const op_names[] = {"create", "replace", "delete"};
 
 /* A site as the audit keeps it (a GeoJSON Feature), into b; NULL for none. */
@@ -280,48 +327,28 @@ static const char *feature_text(const struct site *s, struct buf *b, struct ms_e
 	return b->data;
 }
 
-static enum ms_status write_audit(struct store_writer *w, const struct store_change *c, const char *id,
-                                  struct store_applied *a, struct ms_error *err)
+static enum ms_status audit(const struct store_change_io *io, const struct store_change *c, const char *id,
+                            struct store_applied *a, struct ms_error *err)
 {
 	struct buf bb = BUF_INIT, ab = BUF_INIT;
-	sqlite3_stmt *q = NULL;
 	enum ms_status rs = MS_OK;
 	const char *before = feature_text(a->before, &bb, err), *after = feature_text(a->after, &ab, err);
-	if ((a->before && !before) || (a->after && !after)) {
+	if ((a->before && !before) || (a->after && !after))
 		rs = err->status;
-		goto done;
-	}
-	if (sqlite3_prepare_v2(w->db,
-	                       "INSERT INTO audit (time, key_name, site_id, op, before, after) VALUES"
-	                       " (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?1, ?2, ?3, ?4, ?5)",
-	                       -1, &q, NULL) != SQLITE_OK) {
-		rs = db_fail(err, w->db, w->path, "cannot prepare the audit");
-		goto done;
-	}
-	sqlite3_bind_text(q, 1, c->who ? c->who : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 3, op_names[c->op], -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 4, before, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 5, after, -1, SQLITE_STATIC);
-	if (sqlite3_step(q) != SQLITE_DONE) {
-		rs = db_fail(err, w->db, w->path, "cannot write the audit");
-		goto done;
-	}
-	a->audit_seq = sqlite3_last_insert_rowid(w->db);
-done:
-	sqlite3_finalize(q);
+	else
+		rs = io->audit(io->ctx, c->who ? c->who : "", op_names[c->op], id, before, after,
+		               &a->audit_seq, err);
 	buf_free(&bb);
 	buf_free(&ab);
 	return rs;
 }
 
-/* The change inside its transaction: the outcome into a, or a failure. */
-static enum ms_status apply_in(struct store_writer *w, const struct store_change *c, struct store_applied *a,
-                               struct ms_error *err)
+enum ms_status store_change_run(const struct store_change_io *io, const struct store_change *c,
+                                struct store_applied *a, struct ms_error *err)
 {
 	enum ms_status rs;
 	if (c->op != STORE_CREATE) {
-		if ((rs = read_site(w, c->id, a->sites, &a->before, err)) != MS_OK)
+		if ((rs = io->read(io->ctx, c->id, a->sites, &a->before, err)) != MS_OK)
 			return rs;
 		if (!a->before) {
 			a->outcome = STORE_MISSING;
@@ -337,7 +364,7 @@ static enum ms_status apply_in(struct store_writer *w, const struct store_change
 	const char *id = a->after ? a->after->field[SITE_ID] : c->id;
 	if (c->op == STORE_CREATE) {
 		const struct site *old;
-		if ((rs = read_site(w, id, a->sites, &old, err)) != MS_OK)
+		if ((rs = io->read(io->ctx, id, a->sites, &old, err)) != MS_OK)
 			return rs;
 		if (old) {
 			a->before = old; /* what is in the way, for the caller's message */
@@ -347,29 +374,11 @@ static enum ms_status apply_in(struct store_writer *w, const struct store_change
 	} else if (c->op == STORE_REPLACE && strcmp(id, c->id) != 0) {
 		return ms_fail(err, MS_EDATA, "a replace cannot change the id '%s' into '%s'", c->id, id);
 	}
-	if ((rs = write_site(w, c->op, id, a->after, err)) != MS_OK ||
-	    (rs = write_audit(w, c, id, a, err)) != MS_OK)
+	if ((rs = io->write(io->ctx, c->op, id, a->after, err)) != MS_OK ||
+	    (rs = audit(io, c, id, a, err)) != MS_OK)
 		return rs;
 	a->outcome = STORE_DONE;
 	return MS_OK;
-}
-
-enum ms_status store_apply(struct store_writer *w, const struct store_change *c, struct store_applied *out,
-                           struct ms_error *err)
-{
-	memset(out, 0, sizeof *out);
-	out->sites = site_set_new();
-	enum ms_status rs = store_writer_begin(w, true, err);
-	if (rs != MS_OK)
-		return rs;
-	rs = apply_in(w, c, out, err);
-	struct ms_error cerr;
-	enum ms_status es = store_writer_end(w, true, rs == MS_OK && out->outcome == STORE_DONE, &cerr);
-	if (rs == MS_OK && es != MS_OK) {
-		*err = cerr;
-		rs = es;
-	}
-	return rs;
 }
 
 void store_applied_free(struct store_applied *a)
@@ -385,9 +394,9 @@ static const char *col_text(sqlite3_stmt *q, int i)
 	return (const char *)sqlite3_column_text(q, i);
 }
 
-enum ms_status store_audit_list(const char *db_path, const char *since,
-                                void (*fn)(void *arg, const struct store_audit_entry *e), void *arg,
-                                struct ms_error *err)
+enum ms_status store_sl_audit_list(const char *db_path, const char *since,
+                                   void (*fn)(void *arg, const struct store_audit_entry *e), void *arg,
+                                   struct ms_error *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;

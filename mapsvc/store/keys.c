@@ -22,10 +22,11 @@
 
 #include "../util/mem.h"
 #include "store.h"
+#include "store_backend.h"
 #include "store_int.h"
 
 #define TOKEN_BYTES 32
-#define HASH_BYTES 32
+#define HASH_BYTES STORE_KEY_HASH_BYTES
 #define NOW_SQL "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static const char *const role_names[] = {"read", "edit"};
@@ -88,21 +89,116 @@ static enum ms_status new_token(char token[STORE_TOKEN_TEXT], struct ms_error *e
 	return MS_OK;
 }
 
-enum ms_status store_key_add(struct store_writer *w, const char *name, enum store_role role,
+/* Fails unless st was opened for the editing calls. */
+static enum ms_status need_edit(const struct store *st, struct ms_error *err)
+{
+	if (st->mode != STORE_EDIT)
+		return ms_fail(err, MS_EUSAGE, "%s: not opened for editing", st->label);
+	return MS_OK;
+}
+
+enum store_role store_role_or_read(const char *s)
+{
+	int r = s ? store_role_parse(s) : -1;
+	return r < 0 ? STORE_ROLE_READ : (enum store_role)r;
+}
+
+enum ms_status store_key_add(struct store *st, const char *name, enum store_role role,
                              char token[STORE_TOKEN_TEXT], struct ms_error *err)
 {
+	enum ms_status rs = need_edit(st, err);
+	if (rs != MS_OK)
+		return rs;
 	if (!name_valid(name))
 		return ms_fail(err, MS_EUSAGE, "key name '%.80s': 1 to %d of A-Z a-z 0-9 . _ -", name,
 		               STORE_KEY_NAME_MAX);
 	if (!store_role_name(role))
 		return ms_fail(err, MS_EUSAGE, "unknown role");
 	unsigned char hash[HASH_BYTES];
-	enum ms_status rs = new_token(token, err);
-	if (rs != MS_OK)
+	if ((rs = new_token(token, err)) != MS_OK)
 		return rs;
 	if (!sha256(token, strlen(token), hash))
 		return ms_fail(err, MS_EINTERNAL, "cannot hash a token (libcrypto)");
-	if ((rs = store_writer_begin(w, true, err)) != MS_OK)
+	pthread_mutex_lock(&st->edit_mu);
+	rs = st->ops->key_put(st, name, role, hash, err);
+	pthread_mutex_unlock(&st->edit_mu);
+	if (rs != MS_OK)
+		OPENSSL_cleanse(token, STORE_TOKEN_TEXT);
+	return rs;
+}
+
+enum ms_status store_key_revoke(struct store *st, const char *name, struct ms_error *err)
+{
+	enum ms_status rs = need_edit(st, err);
+	if (rs != MS_OK)
+		return rs;
+	pthread_mutex_lock(&st->edit_mu);
+	rs = st->ops->key_revoke(st, name, err);
+	pthread_mutex_unlock(&st->edit_mu);
+	return rs;
+}
+
+enum ms_status store_key_list(struct store *st, struct store_key_info **out, size_t *n, struct ms_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	enum ms_status rs = need_edit(st, err);
+	if (rs != MS_OK)
+		return rs;
+	pthread_mutex_lock(&st->edit_mu);
+	rs = st->ops->key_list(st, out, n, err);
+	pthread_mutex_unlock(&st->edit_mu);
+	return rs;
+}
+
+/* A check in progress: the presented token's hash, and who it is. */
+struct key_check {
+	unsigned char hash[HASH_BYTES];
+	bool found;
+	char *name;
+	enum store_role role;
+};
+
+static void check_one(void *arg, const char *name, const char *role, const void *hash, size_t len)
+{
+	struct key_check *k = arg;
+	if (len != HASH_BYTES)
+		return;
+	/* every key compared, the match or not: no early exit */
+	if (CRYPTO_memcmp(hash, k->hash, HASH_BYTES) == 0 && !k->found) {
+		k->found = true;
+		snprintf(k->name, STORE_KEY_NAME_MAX + 1, "%s", name);
+		k->role = store_role_or_read(role);
+	}
+}
+
+enum ms_status store_key_check(struct store *st, const char *token, bool *found,
+                               char name[STORE_KEY_NAME_MAX + 1], enum store_role *role, struct ms_error *err)
+{
+	*found = false;
+	enum ms_status rs = need_edit(st, err);
+	if (rs != MS_OK)
+		return rs;
+	struct key_check k = {.name = name};
+	if (!sha256(token, strlen(token), k.hash))
+		return ms_fail(err, MS_EINTERNAL, "cannot hash a token (libcrypto)");
+	pthread_mutex_lock(&st->edit_mu);
+	rs = st->ops->key_scan(st, check_one, &k, err);
+	pthread_mutex_unlock(&st->edit_mu);
+	if (rs == MS_OK && k.found) {
+		*found = true;
+		*role = k.role;
+	}
+	return rs;
+}
+
+/* ---- SpatiaLite's table ------------------------------------------------------ */
+
+enum ms_status store_sl_key_put(struct store_writer *w, const char *name, enum store_role role,
+                                const unsigned char hash[HASH_BYTES], struct ms_error *err)
+{
+	enum ms_status rs = store_writer_begin(w, true, err);
+	if (rs != MS_OK)
 		return rs;
 	sqlite3_stmt *q = NULL;
 	/* a revoked key's name may be reused; one in use may not */
@@ -116,7 +212,7 @@ enum ms_status store_key_add(struct store_writer *w, const char *name, enum stor
 	}
 	sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, 2, store_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_blob(q, 3, hash, sizeof hash, SQLITE_STATIC);
+	sqlite3_bind_blob(q, 3, hash, HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(q) != SQLITE_DONE)
 		rs = db_fail(err, w, "cannot store the key");
 	else if (sqlite3_changes(w->db) != 1)
@@ -125,14 +221,10 @@ enum ms_status store_key_add(struct store_writer *w, const char *name, enum stor
 done:
 	sqlite3_finalize(q);
 	enum ms_status es = store_writer_end(w, true, rs == MS_OK, rs == MS_OK ? err : &(struct ms_error){0});
-	if (rs == MS_OK)
-		rs = es;
-	if (rs != MS_OK)
-		OPENSSL_cleanse(token, STORE_TOKEN_TEXT);
-	return rs;
+	return rs == MS_OK ? es : rs;
 }
 
-enum ms_status store_key_revoke(struct store_writer *w, const char *name, struct ms_error *err)
+enum ms_status store_sl_key_revoke(struct store_writer *w, const char *name, struct ms_error *err)
 {
 	enum ms_status rs = store_writer_begin(w, true, err);
 	if (rs != MS_OK)
@@ -160,11 +252,9 @@ static void copy_text(char *out, size_t size, const unsigned char *s)
 	snprintf(out, size, "%s", s ? (const char *)s : "");
 }
 
-enum ms_status store_key_list(struct store_writer *w, struct store_key_info **out, size_t *n,
-                              struct ms_error *err)
+enum ms_status store_sl_key_list(struct store_writer *w, struct store_key_info **out, size_t *n,
+                                 struct ms_error *err)
 {
-	*out = NULL;
-	*n = 0;
 	enum ms_status rs = store_writer_begin(w, false, err);
 	if (rs != MS_OK)
 		return rs;
@@ -183,8 +273,7 @@ enum ms_status store_key_list(struct store_writer *w, struct store_key_info **ou
 		}
 		struct store_key_info *k = &(*out)[(*n)++];
 		copy_text(k->name, sizeof k->name, sqlite3_column_text(q, 0));
-		int role = store_role_parse((const char *)sqlite3_column_text(q, 1));
-		k->role = role < 0 ? STORE_ROLE_READ : (enum store_role)role;
+		k->role = store_role_or_read((const char *)sqlite3_column_text(q, 1));
 		copy_text(k->created, sizeof k->created, sqlite3_column_text(q, 2));
 		copy_text(k->revoked, sizeof k->revoked, sqlite3_column_text(q, 3));
 	}
@@ -196,13 +285,9 @@ done:
 	return rs;
 }
 
-enum ms_status store_key_check(struct store_writer *w, const char *token, bool *found,
-                               char name[STORE_KEY_NAME_MAX + 1], enum store_role *role, struct ms_error *err)
+enum ms_status store_sl_key_scan(struct store_writer *w, store_key_scan_fn fn, void *arg,
+                                 struct ms_error *err)
 {
-	*found = false;
-	unsigned char hash[HASH_BYTES];
-	if (!sha256(token, strlen(token), hash))
-		return ms_fail(err, MS_EINTERNAL, "cannot hash a token (libcrypto)");
 	enum ms_status rs = store_writer_begin(w, false, err);
 	if (rs != MS_OK)
 		return rs;
@@ -213,17 +298,11 @@ enum ms_status store_key_check(struct store_writer *w, const char *token, bool *
 		goto done;
 	}
 	int rc;
-	/* every key compared, the match or not: no early exit */
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		const void *h = sqlite3_column_blob(q, 2);
-		if (!h || sqlite3_column_bytes(q, 2) != HASH_BYTES)
-			continue;
-		if (CRYPTO_memcmp(h, hash, HASH_BYTES) == 0 && !*found) {
-			*found = true;
-			copy_text(name, STORE_KEY_NAME_MAX + 1, sqlite3_column_text(q, 0));
-			int r = store_role_parse((const char *)sqlite3_column_text(q, 1));
-			*role = r < 0 ? STORE_ROLE_READ : (enum store_role)r;
-		}
+		if (h)
+			fn(arg, (const char *)sqlite3_column_text(q, 0),
+			   (const char *)sqlite3_column_text(q, 1), h, (size_t)sqlite3_column_bytes(q, 2));
 	}
 	if (rc != SQLITE_DONE)
 		rs = db_fail(err, w, "cannot read the keys");

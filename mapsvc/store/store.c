@@ -56,7 +56,7 @@
  * import, holding the lock, knows that every TARGET.import-PID-N (and its
  * journal) it finds is a dead import's leftover and removes it.
  */
-#include "store.h"
+#include "store_backend.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -537,8 +537,8 @@ void store_unlock(const char *lock_path, int fd)
 static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
                                     size_t *imported, struct ms_error *err);
 
-enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
-                            struct ms_error *err)
+enum ms_status store_sl_import(const char *db_path, const struct site_set *sites, bool replace,
+                               size_t *imported, struct ms_error *err)
 {
 	char lock_path[STORE_LOCK_PATH_MAX];
 	int lock = -1;
@@ -619,7 +619,7 @@ done:
 	return MS_OK;
 }
 
-enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err)
+enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct ms_error *err)
 {
 	*out = NULL;
 	struct stat st;

@@ -20,6 +20,7 @@
 #include "../site/site.h"
 #include "../util/buf.h"
 #include "../util/ms_error.h"
+#include "store_backend.h"
 
 /* The columns of table sites every version of mapsvc wrote: the text
  * fields but opening_hours_text, then lat, lon, extra (the schema probe
@@ -94,7 +95,8 @@ enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, 
  */
 #define STORE_LOCK_SUFFIX ".lock"
 #define STORE_LOCK_PATH_MAX (PATH_MAX + sizeof STORE_LOCK_SUFFIX)
-/* A writer (store.h), shared by edit.c and keys.c. */
+/* The SpatiaLite backend's editing connection (a struct store opened
+ * STORE_EDIT holds one), shared by edit.c and keys.c. */
 struct store_writer {
 	pthread_mutex_t mu; /* one call at a time */
 	char *path;
@@ -113,6 +115,25 @@ enum ms_status store_writer_begin(struct store_writer *w, bool write, struct ms_
 /* Ends it: commits (commit) or rolls back a write, releases what begin
  * took.  A failed commit is rolled back and reported. */
 enum ms_status store_writer_end(struct store_writer *w, bool write, bool commit, struct ms_error *err);
+
+/* Opens a writer on an existing database (MS_ENOTFOUND when there is
+ * none: an import makes databases) and creates the keys and audit tables
+ * when it has none.  NULL is fine for close. */
+enum ms_status store_writer_open(const char *db_path, struct store_writer **out, struct ms_error *err);
+void store_writer_close(struct store_writer *w);
+
+/* The SpatiaLite backend's editing calls (store_backend.h's slots). */
+enum ms_status store_sl_apply(struct store_writer *w, const struct store_change *c, struct store_applied *out,
+                              struct ms_error *err);
+enum ms_status store_sl_key_put(struct store_writer *w, const char *name, enum store_role role,
+                                const unsigned char hash[STORE_KEY_HASH_BYTES], struct ms_error *err);
+enum ms_status store_sl_key_revoke(struct store_writer *w, const char *name, struct ms_error *err);
+enum ms_status store_sl_key_list(struct store_writer *w, struct store_key_info **out, size_t *n,
+                                 struct ms_error *err);
+enum ms_status store_sl_key_scan(struct store_writer *w, store_key_scan_fn fn, void *arg,
+                                 struct ms_error *err);
+enum ms_status store_sl_audit_list(const char *db_path, const char *since, store_audit_fn fn, void *arg,
+                                   struct ms_error *err);
 
 enum ms_status store_lock(const char *db_path, char *lock_path, size_t size, int *fd, struct ms_error *err);
 void store_unlock(const char *lock_path, int fd);

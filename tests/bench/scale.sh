@@ -10,7 +10,8 @@
 # data: the million uniform sites' tile list rendered by Mapnik
 # (peer_mapnik.py, python3-mapnik) and by mapsvc (bench_tiles), one
 # thread each, tiles/s; and the import against SpatiaLite's obvious script
-# (bench_import.py).  Not a timed test: it judges nothing, it measures.
+# (bench_import.py); and the imports into PostGIS (pg_bench.py).  Not a
+# timed test: it judges nothing, it measures.
 #
 # usage: tests/bench/scale.sh [--smoke]
 #   --smoke  2,000 and 5,000 sites, 3 tiles a zoom, a short Mapnik list:
@@ -88,6 +89,11 @@ if $py -c "import mapnik" 2>/dev/null; then
 else
 	echo "INFO python3-mapnik is not installed: no Mapnik comparison (apt-get install python3-mapnik)"
 fi
+
+# The imports into PostGIS (a private cluster; skipped with an INFO line
+# where PostgreSQL is not installed) against the SpatiaLite ones above,
+# and a replica's incremental and full update on the largest set.
+$py "$here/pg_bench.py" "$build/mapsvc" "$work/uniform-${sizes%% *}.csv" "$work/$big.csv"
 
 # Import against SpatiaLite's obvious script, the largest uniform set.
 $py "$here/bench_import.py" "$build/mapsvc" "$work/$big.csv" --rounds 1 --workdir "$work"

@@ -33,7 +33,8 @@ MAX_LINES = 80
 # What the fronts may not do: (label, pattern) over code without comments
 # and strings.
 FRONT_RULES = [
-    ("SQL", re.compile(r"\bsqlite3_\w+|#\s*include\s*<sqlite3\.h>|#\s*include\s*<spatialite")),
+    ("SQL", re.compile(r"\bsqlite3_\w+|#\s*include\s*<sqlite3\.h>|#\s*include\s*<spatialite"
+                       r"|\bPQ[a-z]\w*\s*\(|#\s*include\s*<libpq-fe\.h>")),
     ("drawing", re.compile(r"\b(?:canvas|raster|glyphs|pngenc|cairo)_\w+\s*\(")),
     ("sheet layout", re.compile(r"\broute_write_\w+\s*\(|\broute_sheet_map_\w+\s*\(|\butc_offset_min\b"
                                 r"|\bSHEET_MAP_\w+")),

@@ -567,6 +567,70 @@ static void test_tiles_from(void)
 	mapservice_free(plain);
 }
 
+/* mapservice_sites_fn of test_update_sites: the sites of a CSV, nothing
+ * (csv NULL), or a failure. */
+struct update_arg {
+	const char *csv;
+	bool fail;
+	size_t saw; /* the current snapshot's size when called */
+};
+
+static enum ms_status sites_from_csv(void *arg, const struct snapshot *cur, struct site_set **set,
+                                     struct ms_error *err)
+{
+	struct update_arg *u = arg;
+	u->saw = cur ? cur->n : 0;
+	if (u->fail)
+		return ms_fail(err, MS_EIO, "the store is away");
+	if (!u->csv)
+		return MS_OK;
+	*set = site_set_new();
+	return ingest_csv("u.csv", u->csv, strlen(u->csv), COORDSYS_WGS84, *set, err);
+}
+
+/* A change of the sites alone keeps the styles, shared by the two
+ * generations; nothing changed installs nothing; a failure keeps the
+ * current one; the link's reconnects are counted. */
+static void test_update_sites(void)
+{
+	struct ms_error err = {0};
+	import(csv_two);
+	write_file("a.json", STYLE_A);
+	struct mapservice *ms = mapservice_new(&config);
+	CHECK_MSG(mapservice_load(ms, &err) == MS_OK, "%s", err.msg);
+	struct mapservice_gen *g0 = mapservice_acquire(ms);
+	struct update_arg u = {csv_five, false, 0};
+	CHECK_MSG(mapservice_update_sites(ms, sites_from_csv, &u, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(u.saw, 2);
+	struct mapservice_gen *g1 = mapservice_acquire(ms);
+	CHECK(g1 != g0 && g1->snap->n == 5 && g1->serial == g0->serial + 1);
+	CHECK(g1->styles == g0->styles && g1->nstyles == g0->nstyles && g1->nstyles > 0);
+	CHECK(g1->snap->version != g0->snap->version);
+
+	u = (struct update_arg){NULL, false, 0};
+	CHECK(mapservice_update_sites(ms, sites_from_csv, &u, &err) == MS_OK);
+	u = (struct update_arg){csv_two, true, 0};
+	CHECK_INT(mapservice_update_sites(ms, sites_from_csv, &u, &err), MS_EIO);
+	struct mapservice_gen *g2 = mapservice_acquire(ms);
+	CHECK(g2 == g1);
+	mapservice_release(g2);
+
+	/* the old generation still draws with the shared styles */
+	CHECK(g0->snap->n == 2 && mapservice_style(g0, g0->styles[0].name) == &g0->styles[0]);
+	mapservice_release(g0);
+	mapservice_release(g1);
+
+	struct mapservice_stats st;
+	mapservice_stats(ms, &st);
+	CHECK(st.updates == 1 && st.reloads == 1 && st.link == MAPSERVICE_LINK_NONE);
+	mapservice_set_link(ms, MAPSERVICE_LINK_UP);
+	mapservice_set_link(ms, MAPSERVICE_LINK_DOWN);
+	mapservice_set_link(ms, MAPSERVICE_LINK_UP);
+	mapservice_stats(ms, &st);
+	CHECK(st.link == MAPSERVICE_LINK_UP && st.reconnects == 1);
+	mapservice_free(ms);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -584,6 +648,7 @@ int main(void)
 	test_readers_during_reloads();
 	test_seed();
 	test_tiles_from();
+	test_update_sites();
 	char cmd[700];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

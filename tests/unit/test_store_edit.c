@@ -154,8 +154,8 @@ static void test_writer(const char *db)
 	struct ms_error err;
 	CHECK_INT(store_import(db, set, true, NULL, &err), MS_OK);
 	site_set_free(set);
-	struct store_writer *w;
-	CHECK_MSG(store_writer_open(db, &w, &err) == MS_OK, "%s", err.msg);
+	struct store *w;
+	CHECK_MSG(store_open(db, STORE_EDIT, &w, &err) == MS_OK, "%s", err.msg);
 
 	struct make_arg patch = {"{\"properties\":{\"name_en\":\"E\"}}", INGEST_BODY_MERGE_PATCH};
 	struct store_change c = {STORE_REPLACE, "e-1", true, site_hash(&base_site), make, &patch, "tester"};
@@ -241,7 +241,7 @@ static void test_writer(const char *db)
 	free(keys);
 	/* a revoked name may be given to a new key */
 	CHECK_INT(store_key_add(w, "alice", STORE_ROLE_EDIT, tok2, &err), MS_OK);
-	store_writer_close(w);
+	store_close(w);
 	store_shutdown();
 }
 

@@ -1,0 +1,67 @@
+/*
+ * fuzz_store_dsn.c - the --db value: store_kind_of and store_redact on
+ * any bytes (up to the first NUL).
+ *
+ * Contracts checked, beyond "no crash, no leak":
+ *   - the redacted name is NUL-terminated within STORE_REDACTED_MAX;
+ *   - a PostGIS value's name starts "postgresql://";
+ *   - the name of a PostGIS value, read back by libpq, holds no password,
+ *     and never contains the password libpq reads from the value itself
+ *     (when it is long enough not to be any other part by chance, and the
+ *     value does not write the same text a second time, as another part).
+ */
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "store/store.h"
+#include "util/mem.h"
+
+#define H "fuzz_store_dsn"
+/* Shorter passwords may equal a user or host name by chance. */
+#define PASSWORD_MIN 6
+
+/* The password libpq reads from conninfo (owned), or NULL. */
+static char *password_of(const char *conninfo)
+{
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+	PQfreemem(perr);
+	char *pw = NULL;
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && o->val[0])
+			pw = xstrdup(o->val);
+	PQconninfoFree(opts);
+	return pw;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *db = xstrndup((const char *)data, size);
+	char out[STORE_REDACTED_MAX + 1];
+	out[STORE_REDACTED_MAX] = 'x';
+	store_redact(db, out);
+	if (out[STORE_REDACTED_MAX] != 'x' || strlen(out) >= STORE_REDACTED_MAX)
+		fuzz_fail(H, "the name overran STORE_REDACTED_MAX");
+	if (store_kind_of(db) == STORE_POSTGIS) {
+		if (strncmp(out, "postgresql://", strlen("postgresql://")) != 0)
+			fuzz_fail(H, "'%s' is not a postgresql:// name", out);
+		char *back = password_of(out);
+		if (back)
+			fuzz_fail(H, "the name '%s' holds a password", out);
+		const char *conninfo =
+		    strncmp(db, "postgres:", strlen("postgres:")) || !strncmp(db, "postgres://", 11)
+		        ? db
+		        : db + strlen("postgres:");
+		char *pw = password_of(conninfo);
+		const char *first = pw ? strstr(db, pw) : NULL;
+		bool once = first && !strstr(first + 1, pw);
+		if (pw && strlen(pw) >= PASSWORD_MIN && once && strstr(out + strlen("postgresql://"), pw))
+			fuzz_fail(H, "the name '%s' shows the password", out);
+		free(pw);
+	}
+	free(db);
+	return 0;
+}
