@@ -631,6 +631,41 @@ static void test_update_sites(void)
 	mapservice_free(ms);
 }
 
+/* The store version a follower records, and an edit's wait for it. */
+struct version_setter {
+	struct mapservice *ms;
+	uint64_t version;
+};
+
+static void *set_later(void *arg)
+{
+	struct version_setter *v = arg;
+	usleep(20 * 1000); /* the waiter is waiting by then, or finds it set */
+	mapservice_set_store_version(v->ms, v->version);
+	return NULL;
+}
+
+static void test_store_version_wait(void)
+{
+	struct mapservice *ms = mapservice_new(&config);
+	/* nothing recorded: version 0 is reached, 1 is not (the wait times out) */
+	CHECK(mapservice_wait_store_version(ms, 0, 0));
+	CHECK(!mapservice_wait_store_version(ms, 1, 10));
+	mapservice_set_store_version(ms, 5);
+	CHECK(mapservice_wait_store_version(ms, 5, 0));
+	CHECK(mapservice_wait_store_version(ms, 3, 0));
+	/* it only grows: an older version recorded late changes nothing */
+	mapservice_set_store_version(ms, 4);
+	CHECK(mapservice_wait_store_version(ms, 5, 0));
+	/* a waiter is woken by the version it waits for, well before its limit */
+	struct version_setter v = {ms, 7};
+	pthread_t t;
+	CHECK(pthread_create(&t, NULL, set_later, &v) == 0);
+	CHECK(mapservice_wait_store_version(ms, 7, 60 * 1000));
+	pthread_join(t, NULL);
+	mapservice_free(ms);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -649,6 +684,7 @@ int main(void)
 	test_seed();
 	test_tiles_from();
 	test_update_sites();
+	test_store_version_wait();
 	char cmd[700];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
