@@ -116,8 +116,8 @@ static void service_metrics(const struct http_ctx *c, struct buf *out)
 	           "# HELP mapsvc_snapshot_load_seconds How long loading the served data and styles took.\n"
 	           "# TYPE mapsvc_snapshot_load_seconds gauge\n"
 	           "mapsvc_snapshot_load_seconds %.6f\n"
-	           "# HELP mapsvc_reloads_total Reloads of data and styles (SIGHUP), by result: a failed one "
-	           "keeps the current generation.\n"
+	           "# HELP mapsvc_reloads_total New generations installed (SIGHUP, an edit, a store "
+	           "notification), by result: a failed one keeps the current generation.\n"
 	           "# TYPE mapsvc_reloads_total counter\n"
 	           "mapsvc_reloads_total{result=\"ok\"} %llu\n"
 	           "mapsvc_reloads_total{result=\"failed\"} %llu\n",
