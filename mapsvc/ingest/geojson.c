@@ -135,7 +135,9 @@ enum ms_status ingest_feature_row(const json_t *f, struct ingest_row *row, char 
 			json_object_set(extra, key, v);
 		}
 	}
-	*extra_text = json_dumps(extra, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	/* Keys sorted, as the export writes them: a feature and its export
+	 * read back to the same site (and the same site_hash, the ETag). */
+	*extra_text = json_dumps(extra, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(extra);
 	s->extra = *extra_text;
 	return MS_OK;
