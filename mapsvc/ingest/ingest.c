@@ -230,8 +230,11 @@ enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, str
 	coordsys_to_wgs84(cs, s->lat, s->lon, &wlat, &wlon);
 	if (!site_coord_valid(wlat, wlon))
 		return ms_fail(err, MS_EDATA, "lat %.9g, lon %.9g has no WGS-84 equivalent", s->lat, s->lon);
-	s->lat = wlat;
-	s->lon = wlon;
+	/* + 0.0 turns a negative zero into zero: the same place, which an
+	 * export writes as "-0" and a reader may take back as 0, so a site
+	 * and its own export would differ (site_hash, the item's ETag). */
+	s->lat = wlat + 0.0;
+	s->lon = wlon + 0.0;
 	if ((st = validate_hours(s, err)) != MS_OK)
 		return st;
 	return validate_position(row, err);
