@@ -168,7 +168,7 @@ struct cql2;
 /* Parses s[0..n) (it need not be NUL-terminated) into *out; free it with
  * cql2_free.  MS_EUSAGE with "filter: at ...: reason" when the filter is
  * malformed, refers to what the schema does not have, mixes types, uses
- * what is not implemented or exceeds a bound. */
+ * a part of CQL2 this engine does not support, or exceeds a bound. */
 enum ms_status cql2_parse(const char *s, size_t n, const struct cql2_opts *o, struct cql2 **out,
                           struct ms_error *err);
 void cql2_free(struct cql2 *f);
