@@ -22,7 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/utf8.h"
 #include "cql2_int.h"
+
+/* How much of an unknown function's name a message quotes, in bytes. */
+#define SHOW_OP_MAX 40
 
 /* RFC 7946 type names, in enum cq_gtype order (no BBOX: {"bbox": ...}). */
 static const char *const geojson_types[] = {"Point",   "MultiPoint",   "LineString",        "MultiLineString",
@@ -321,9 +325,11 @@ static struct cq_node *j_op_value(struct jp *J, json_t *v, const char *op)
 	for (size_t i = 0; i < sizeof arith / sizeof *arith; i++)
 		if (op_is(op, arith[i]))
 			return jfail(J, "arithmetic (\"%s\") is not supported", op);
+	/* A long name is cut, at a character's start: the message stays UTF-8. */
+	int shown = (int)utf8_valid_len(op, strnlen(op, SHOW_OP_MAX));
 	if (!strncmp(op, "a_", 2) || !strncmp(op, "A_", 2))
-		return jfail(J, "array functions (\"%.40s\") are not supported", op);
-	return jfail(J, "unknown function \"%.40s\" (the functions are casei and accenti)", op);
+		return jfail(J, "array functions (\"%.*s\") are not supported", shown, op);
+	return jfail(J, "unknown function \"%.*s\" (the functions are casei and accenti)", shown, op);
 }
 
 static struct cq_node *j_value(struct jp *J, json_t *v)
