@@ -78,6 +78,25 @@ static void text_member(struct jsonw *w, const char *key, const char *v)
 
 /* The day in the summary: visits, date, clock, and the stops left out
  * with why. */
+/* A missed stop's members: who, and why in both languages. */
+static void missed_members(struct jsonw *w, const struct route_plan *p, const struct route_missed_stop *m)
+{
+	char note[ROUTE_NOTE_LEN];
+	jw_key(w, "id");
+	jw_string(w, m->site->field[SITE_ID]);
+	jw_key(w, "name_zh");
+	jw_string(w, m->site->field[SITE_NAME_ZH]);
+	text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
+	jw_key(w, "reason");
+	jw_string(w, route_day_reason_name(m->reason));
+	route_missed_zh(p, m, note);
+	jw_key(w, "reason_zh");
+	jw_string(w, note);
+	route_missed_en(p, m, note);
+	jw_key(w, "reason_en");
+	jw_string(w, note);
+}
+
 static void day_members(struct jsonw *w, const struct route_plan *p)
 {
 	jw_key(w, "visit_total_min");
@@ -100,21 +119,8 @@ static void day_members(struct jsonw *w, const struct route_plan *p)
 	jw_array_begin(w);
 	for (size_t i = 0; i < p->nmissed; i++) {
 		const struct route_missed_stop *m = &p->missed[i];
-		char note[ROUTE_NOTE_LEN];
 		jw_object_begin(w);
-		jw_key(w, "id");
-		jw_string(w, m->site->field[SITE_ID]);
-		jw_key(w, "name_zh");
-		jw_string(w, m->site->field[SITE_NAME_ZH]);
-		text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
-		jw_key(w, "reason");
-		jw_string(w, route_day_reason_name(m->reason));
-		route_missed_zh(p, m, note);
-		jw_key(w, "reason_zh");
-		jw_string(w, note);
-		route_missed_en(p, m, note);
-		jw_key(w, "reason_en");
-		jw_string(w, note);
+		missed_members(w, p, m);
 		struct buf day = BUF_INIT;
 		route_hours_on_day(p, m->hours, true, &day);
 		text_member(w, "hours_on_day", buf_str(&day));
@@ -203,7 +209,6 @@ static void summary_members(struct jsonw *w, const struct route_plan *p, const s
  * so that a map shows where it is and why it is not on the route. */
 static void missed_feature(struct jsonw *w, const struct route_plan *p, const struct route_missed_stop *m)
 {
-	char note[ROUTE_NOTE_LEN];
 	jw_object_begin(w);
 	jw_key(w, "type");
 	jw_string(w, "Feature");
@@ -213,19 +218,7 @@ static void missed_feature(struct jsonw *w, const struct route_plan *p, const st
 	jw_object_begin(w);
 	jw_key(w, "kind");
 	jw_string(w, "missed");
-	jw_key(w, "id");
-	jw_string(w, m->site->field[SITE_ID]);
-	jw_key(w, "name_zh");
-	jw_string(w, m->site->field[SITE_NAME_ZH]);
-	text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
-	jw_key(w, "reason");
-	jw_string(w, route_day_reason_name(m->reason));
-	route_missed_zh(p, m, note);
-	jw_key(w, "reason_zh");
-	jw_string(w, note);
-	route_missed_en(p, m, note);
-	jw_key(w, "reason_en");
-	jw_string(w, note);
+	missed_members(w, p, m);
 	jw_object_end(w);
 	jw_key(w, "geometry");
 	jw_object_begin(w);
