@@ -211,6 +211,19 @@ void site_set_reserve(struct site_set *set, size_t n)
 	}
 }
 
+void site_set_append(struct site_set *set, struct site_set *from)
+{
+	if (!from)
+		return;
+	site_set_reserve(set, set->n + from->n);
+	if (from->n)
+		memcpy(&set->v[set->n], from->v, from->n * sizeof *from->v);
+	set->n += from->n;
+	arena_adopt(set->strings, from->strings);
+	free(from->v);
+	free(from);
+}
+
 struct site *site_set_add(struct site_set *set, const struct site *s)
 {
 	if (set->n == set->cap) {

@@ -190,6 +190,9 @@ void site_set_free(struct site_set *set);
  * fields become "" and a NULL extra becomes "{}"; the position quality and
  * radius are copied as they are).  Returns the new site. */
 struct site *site_set_add(struct site_set *set, const struct site *s);
+/* Moves every site of from to the end of set, strings and all, and frees
+ * from: no string is copied. */
+void site_set_append(struct site_set *set, struct site_set *from);
 /* Makes room for n sites in all, so that adding them moves nothing. */
 void site_set_reserve(struct site_set *set, size_t n);
 /* Sorts by id (bytewise), the canonical order: snapshot indices follow it,

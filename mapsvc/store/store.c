@@ -63,6 +63,8 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 /* after sqlite3.h: spatialite.h uses its types without including it */
 #include <spatialite.h>
@@ -619,21 +621,138 @@ done:
 	return MS_OK;
 }
 
+/* ---- reading ------------------------------------------------------------
+ *
+ * A million sites are most of a second of SQLite's row decoding on one
+ * core, and no index can start before the last row is in; so a large
+ * table is read in a few ranges of rowid at once, a connection
+ * and a thread each, into sets that are then joined (their strings stay
+ * where they were read: site_set_append), and the connections skip
+ * SQLite's per-call mutex (each is used by one thread).
+ *
+ * One state of the file for all of them: the first connection begins a
+ * read transaction, and holds its shared lock, before the others open;
+ * under the rollback journal that mapsvc writes with (store/edit.c, and
+ * imports replace the file whole), no writer commits while a reader holds
+ * that lock, so every connection reads the same commit.  What the argument
+ * does not cover is read by the first connection alone: a database in WAL
+ * mode (whose writers commit beside readers), a file renamed over the path
+ * meanwhile (an import: a new connection would open the new file), and a
+ * range whose connection cannot start (a writer waiting for the lock
+ * keeps new readers out) or fails for any reason (the first connection
+ * then meets the same rows and gives the error, if there is one, in rowid
+ * order as a single scan would). */
+
+/* Ranges: two per core, up to this (a range whose thread got less of a
+ * core is then not waited for long). */
+#define LOAD_PARTS 4
+/* Rows below which one connection reads them all. */
+#define LOAD_SPLIT_MIN 50000
+
+struct load_range {
+	const char *path, *sql;
+	unsigned has;
+	long long lo, hi, expect;
+	struct stat file; /* the file the first connection reads */
+	pthread_t th;
+	bool started;
+	struct site_set *set; /* NULL until read */
+};
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* The rows of rowid lo..hi through sql into *out.  With file, the path
+ * must still name that file once the read has begun (see above). */
+static enum ms_status read_rows(sqlite3 *db, const struct load_range *r, const struct stat *file,
+                                struct site_set **out, struct ms_error *err)
+{
+	*out = NULL;
+	sqlite3_stmt *q = NULL;
+	if (sqlite3_prepare_v2(db, r->sql, -1, &q, NULL) != SQLITE_OK)
+		return db_fail(err, db, r->path, "cannot read the sites");
+	sqlite3_bind_int64(q, 1, r->lo);
+	sqlite3_bind_int64(q, 2, r->hi);
+	struct site_set *set = site_set_new();
+	if (r->expect > 0) /* one allocation for a million sites, not twenty */
+		site_set_reserve(set, (size_t)r->expect);
+	enum ms_status rs = MS_OK;
+	int rc = sqlite3_step(q);
+	struct stat now;
+	if (file && (stat(r->path, &now) != 0 || !same_file(&now, file)))
+		rs = ms_fail(err, MS_EIO, "%s: replaced while being read", r->path);
+	for (; rs == MS_OK && rc == SQLITE_ROW; rc = sqlite3_step(q)) {
+		struct site s;
+		char *owned;
+		if ((rs = store_read_row(q, r->has, r->path, &s, &owned, err)) != MS_OK)
+			break;
+		site_set_add(set, &s);
+		free(owned);
+	}
+	if (rs == MS_OK && rc != SQLITE_DONE)
+		rs = db_fail(err, db, r->path, "cannot read the sites");
+	sqlite3_finalize(q);
+	if (rs != MS_OK) {
+		site_set_free(set);
+		return rs;
+	}
+	*out = set;
+	return MS_OK;
+}
+
+/* One range on a connection of its own; r->set stays NULL on failure. */
+static void *read_range(void *arg)
+{
+	struct load_range *r = arg;
+	sqlite3 *db = NULL;
+	struct ms_error ignored; /* the first connection meets it again */
+	if (sqlite3_open_v2(r->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) == SQLITE_OK &&
+	    exec(db, "BEGIN") == SQLITE_OK)
+		read_rows(db, r, &r->file, &r->set, &ignored);
+	sqlite3_close(db); /* ends the read transaction */
+	return NULL;
+}
+
+/* How many ranges to read db's n rows in: one unless it is large, the
+ * file has not moved since before db opened it (before, after), and it is
+ * not in WAL mode. */
+static size_t load_parts(sqlite3 *db, long long n, const struct stat *before, const struct stat *after)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < LOAD_SPLIT_MIN || ncpu < 2 || !same_file(before, after))
+		return 1;
+	sqlite3_stmt *q;
+	bool wal = true;
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL) == SQLITE_OK) {
+		const char *mode =
+		    sqlite3_step(q) == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
+		wal = !mode || !strcmp(mode, "wal");
+		sqlite3_finalize(q);
+	}
+	if (wal)
+		return 1;
+	return 2 * ncpu < LOAD_PARTS ? 2 * (size_t)ncpu : LOAD_PARTS;
+}
+
 enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct ms_error *err)
 {
 	*out = NULL;
-	struct stat st;
-	if (stat(db_path, &st) != 0)
+	struct stat before, after;
+	if (stat(db_path, &before) != 0)
 		return ms_fail(err, errno == ENOENT ? MS_ENOTFOUND : MS_EIO, "%s: %s", db_path,
 		               strerror(errno));
 	sqlite3 *db = NULL;
 	sqlite3_stmt *q = NULL;
 	struct site_set *set = NULL;
+	struct load_range r[LOAD_PARTS];
+	size_t nparts = 0;
 	enum ms_status rs = MS_OK;
 	/* No spatialite here: reading plain columns needs none of its
 	 * functions, and a table scan sorted in memory is several times faster
 	 * than walking the id index for a million rows. */
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rs = db_fail(err, db, db_path, "cannot open");
 		goto done;
 	}
@@ -644,39 +763,65 @@ enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct 
 	struct buf select = BUF_INIT;
 	buf_puts(&select, "SELECT ");
 	store_select_columns(&select, has < 0 ? 0 : (unsigned)has);
-	buf_puts(&select, " FROM sites");
+	buf_puts(&select, " FROM sites WHERE rowid BETWEEN ?1 AND ?2");
 	int prc = has < 0 ? SQLITE_ERROR : sqlite3_prepare_v2(db, buf_str(&select), -1, &q, NULL);
-	buf_free(&select);
+	sqlite3_finalize(q);
 	if (prc != SQLITE_OK) {
 		rs = ms_fail(err, MS_EDATA, "%s: not a mapsvc database: %s", db_path,
 		             has < 0 ? "table sites has only one of the position columns"
 		                     : sqlite3_errmsg(db));
+		buf_free(&select);
 		goto done;
 	}
-	set = site_set_new();
-	long long count = query_int(db, "SELECT count(*) FROM sites");
-	if (count > 0) /* one allocation for a million sites, not twenty */
-		site_set_reserve(set, (size_t)count);
-	int rc;
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		struct site s;
-		char *owned;
-		if ((rs = store_read_row(q, (unsigned)has, db_path, &s, &owned, err)) != MS_OK)
-			goto done;
-		site_set_add(set, &s);
-		free(owned);
+	/* The read transaction, and with its first read the shared lock, that
+	 * the other connections read under (see above). */
+	/* (count(*) alone is SQLite's fast count; with the others it scans) */
+	long long count = -1, lo = 0, hi = 0;
+	if (exec(db, "BEGIN") == SQLITE_OK && (count = query_int(db, "SELECT count(*) FROM sites")) > 0) {
+		lo = query_int(db, "SELECT min(rowid) FROM sites");
+		hi = query_int(db, "SELECT max(rowid) FROM sites");
 	}
-	if (rc != SQLITE_DONE) {
+	if (count < 0 || stat(db_path, &after) != 0) {
 		rs = db_fail(err, db, db_path, "cannot read the sites");
+		buf_free(&select);
 		goto done;
 	}
+	nparts = load_parts(db, count, &before, &after);
+	unsigned long long span = (unsigned long long)(hi - lo) + 1;
+	for (size_t k = 0; k < nparts; k++) {
+		r[k] = (struct load_range){.path = db_path,
+		                           .sql = buf_str(&select),
+		                           .has = (unsigned)has,
+		                           .lo = lo + (long long)(span * k / nparts),
+		                           .hi = lo + (long long)(span * (k + 1) / nparts) - 1,
+		                           .expect = count / (long long)nparts + 1,
+		                           .file = after};
+		if (k > 0)
+			r[k].started = pthread_create(&r[k].th, NULL, read_range, &r[k]) == 0;
+	}
+	if (nparts == 1)
+		r[0].expect = count;
+	/* The first range here, then any another connection could not read. */
+	for (size_t k = 0; k < nparts; k++) {
+		if (r[k].started)
+			pthread_join(r[k].th, NULL);
+		if (rs == MS_OK && !r[k].set)
+			rs = read_rows(db, &r[k], NULL, &r[k].set, err);
+	}
+	buf_free(&select);
+	if (rs != MS_OK)
+		goto done;
+	set = r[0].set;
+	for (size_t k = 1; k < nparts; k++)
+		site_set_append(set, r[k].set);
+	nparts = 0; /* all in set now */
 	site_set_sort_by_id(set);
 	*out = set;
 	set = NULL;
 done:
-	sqlite3_finalize(q);
-	sqlite3_close(db);
-	site_set_free(set);
+	for (size_t k = 0; k < nparts; k++)
+		site_set_free(r[k].set);
+	sqlite3_close(db); /* ends the read transaction */
 	return rs;
 }
 

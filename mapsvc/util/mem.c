@@ -119,6 +119,27 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+void arena_adopt(struct arena *a, struct arena *from)
+{
+	if (!from)
+		return;
+	struct chunk *last = from->head;
+	while (last && last->next)
+		last = last->next;
+	if (last) {
+		/* from's chunks go behind a's head, which stays the one that
+		 * allocates next. */
+		if (a->head) {
+			last->next = a->head->next;
+			a->head->next = from->head;
+		} else {
+			a->head = from->head;
+		}
+		a->total += from->total;
+	}
+	free(from);
+}
+
 size_t arena_size(const struct arena *a)
 {
 	return a->total;

@@ -31,5 +31,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 /* Bytes held (for reporting and cache accounting). */
 size_t arena_size(const struct arena *a);
+/* Moves everything from holds into a, and frees from: what was allocated
+ * in either stays where it is, now owned by a.  Lets arenas filled by
+ * different threads become one. */
+void arena_adopt(struct arena *a, struct arena *from);
 
 #endif

@@ -780,11 +780,12 @@ static struct site_set *random_sites(const char *prefix, size_t n)
 {
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < n; i++) {
-		char id[32];
+		char id[32], name[32];
 		snprintf(id, sizeof id, "%s%05zu", prefix, i);
+		snprintf(name, sizeof name, "点%zu", i);
 		struct site s = {0};
 		s.field[SITE_ID] = id;
-		s.field[SITE_NAME_ZH] = "点";
+		s.field[SITE_NAME_ZH] = name;
 		s.field[SITE_CATEGORY] = "museum";
 		s.category = CAT_MUSEUM;
 		s.quality = SITE_QUALITY_UNKNOWN;
@@ -889,6 +890,63 @@ static void test_bulk_import(void)
 	unlink(ref);
 	free(db);
 	free(ref);
+}
+
+/* A large table is read in rowid ranges on several connections at once
+ * (store.c): the set is the one a single scan gives, whatever the gaps in
+ * the rowids or the journal mode, and a bad row is reported as a single
+ * scan would report it, the first in rowid order. */
+static void test_parallel_load(void)
+{
+	char *db = path_in_dir("large.sqlite");
+	struct ms_error err = {0};
+	size_t n = 0, want_n = 60000;
+	struct site_set *want = random_sites("p", want_n);
+	CHECK_MSG(store_import(db, want, false, &n, &err) == MS_OK, "%s", err.msg);
+	site_set_sort_by_id(want);
+
+	struct site_set *got = NULL;
+	CHECK_MSG(store_load(db, &got, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(got->n, want_n);
+	size_t same = 0;
+	for (size_t i = 0; i < got->n && i < want_n; i++)
+		same += !strcmp(got->v[i].field[SITE_ID], want->v[i].field[SITE_ID]) &&
+		        got->v[i].lat == want->v[i].lat && got->v[i].lon == want->v[i].lon &&
+		        !strcmp(got->v[i].field[SITE_NAME_ZH], want->v[i].field[SITE_NAME_ZH]);
+	CHECK_INT(same, want_n);
+	site_set_free(got);
+
+	/* A hole in the rowids, and rows whose rowids are out of id order. */
+	CHECK_INT(exec_sql(db, "DELETE FROM sites WHERE rowid BETWEEN 10000 AND 29999;"
+	                       "UPDATE sites SET rowid = rowid + 100000 WHERE id < 'p05000'"),
+	          SQLITE_OK);
+	CHECK_MSG(store_load(db, &got, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(got->n, want_n - 20000);
+	bool sorted = true;
+	for (size_t i = 1; i < got->n; i++)
+		sorted = sorted && strcmp(got->v[i - 1].field[SITE_ID], got->v[i].field[SITE_ID]) < 0;
+	CHECK(sorted);
+	CHECK_STR(got->v[0].field[SITE_ID], "p00000");
+	site_set_free(got);
+
+	/* In WAL mode one connection reads it all, to the same answer. */
+	CHECK_INT(exec_sql(db, "PRAGMA journal_mode=WAL"), SQLITE_OK);
+	CHECK_MSG(store_load(db, &got, &err) == MS_OK, "%s", err.msg);
+	CHECK_INT(got->n, want_n - 20000);
+	site_set_free(got);
+	CHECK_INT(exec_sql(db, "PRAGMA journal_mode=DELETE"), SQLITE_OK);
+
+	/* Bad rows in the last range and in the first: the first is named. */
+	CHECK_INT(exec_sql(db, "UPDATE sites SET category = 'bogus' WHERE id = 'p59990'"), SQLITE_OK);
+	CHECK(store_load(db, &got, &err) == MS_EDATA && !got);
+	CHECK_MSG(strstr(err.msg, "site 'p59990': unknown category 'bogus'"), "%s", err.msg);
+	CHECK_INT(exec_sql(db, "UPDATE sites SET category = 'bogus' WHERE id = 'p06000'"), SQLITE_OK);
+	CHECK(store_load(db, &got, &err) == MS_EDATA && !got);
+	CHECK_MSG(strstr(err.msg, "site 'p06000'"), "%s", err.msg);
+
+	site_set_free(want);
+	unlink(db);
+	free(db);
 }
 
 static int64_t one(sqlite3 *db, const char *sql)
@@ -1025,6 +1083,7 @@ int main(void)
 	test_checks(db);
 	test_legacy();
 	test_bulk_import();
+	test_parallel_load();
 	test_rtree_load();
 	test_leftovers(db);
 	test_concurrent_imports(db);

@@ -98,9 +98,44 @@ static void test_arena(void)
 	arena_free(NULL);
 }
 
+/* arena_adopt: strings of both arenas stay put and are owned by one; the
+ * adopting arena goes on allocating (AddressSanitizer checks that all of
+ * it is freed once). */
+static void test_adopt(void)
+{
+	struct arena *a = arena_new(), *b = arena_new(), *empty = arena_new();
+	char *x = arena_strdup(a, "from a");
+	char *v[1000];
+	for (int i = 0; i < 1000; i++) {
+		char tmp[32];
+		snprintf(tmp, sizeof tmp, "b-%04d-and-some-more-text", i);
+		v[i] = arena_strdup(b, tmp);
+	}
+	size_t sa = arena_size(a), sb = arena_size(b);
+	arena_adopt(a, b);
+	CHECK_INT(arena_size(a), sa + sb);
+	arena_adopt(a, empty);
+	arena_adopt(a, NULL);
+	CHECK_INT(arena_size(a), sa + sb);
+	char *y = arena_strdup(a, "after");
+	CHECK_STR(x, "from a");
+	CHECK_STR(v[0], "b-0000-and-some-more-text");
+	CHECK_STR(v[999], "b-0999-and-some-more-text");
+	CHECK_STR(y, "after");
+	/* into an empty arena */
+	struct arena *c = arena_new(), *d = arena_new();
+	char *z = arena_strdup(d, "from d");
+	arena_adopt(c, d);
+	CHECK_STR(z, "from d");
+	CHECK_STR(arena_strdup(c, "more"), "more");
+	arena_free(c);
+	arena_free(a);
+}
+
 int main(void)
 {
 	test_allocators();
 	test_arena();
+	test_adopt();
 	return CHECK_DONE();
 }
