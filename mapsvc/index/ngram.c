@@ -82,6 +82,7 @@ struct ngram {
 	uint64_t *keys;  /* sorted */
 	uint32_t *off;   /* nkeys + 1 offsets into data */
 	uint32_t *count; /* postings per key */
+	uint32_t *last;  /* a slice's: the last item of each list; NULL once joined */
 	uint8_t *data;
 	size_t data_len;
 };
@@ -293,8 +294,8 @@ static int cmp_order(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const void *ctx,
-                          struct ms_error *err)
+struct ngram *ngram_build_slice(size_t n, size_t lo, size_t hi, unsigned ntexts, ngram_text_fn text,
+                                const void *ctx, struct ms_error *err)
 {
 	if (n >= UINT32_MAX) {
 		ms_fail(err, MS_EUSAGE, "name index: %zu items is more than it can hold", n);
@@ -308,7 +309,7 @@ struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const v
 	b.pcap = 4096;
 	b.pool = xmalloc(b.pcap * sizeof *b.pool);
 	b.npool = 1; /* chunk 0 means "none" */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = lo; i < hi; i++) {
 		b.item = (uint32_t)i;
 		for (unsigned w = 0; w < ntexts; w++) {
 			const char *t = text(ctx, (uint32_t)i, w);
@@ -340,6 +341,7 @@ struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const v
 	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
 	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
 	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
+	ix->last = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->last);
 	ix->data = xmalloc(total ? total : 1);
 	ix->data_len = total;
 	size_t at = 0;
@@ -347,6 +349,7 @@ struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const v
 		const struct cell *c = &b.cell[ord[k].cell];
 		ix->keys[k] = c->key;
 		ix->count[k] = c->count;
+		ix->last[k] = c->last;
 		ix->off[k] = (uint32_t)at;
 		for (uint32_t ch = c->head; ch; ch = b.pool[ch].next) {
 			memcpy(ix->data + at, b.pool[ch].data, CHUNK_DATA);
@@ -363,6 +366,119 @@ done:
 	return ix;
 }
 
+/* Appends v as a varint at out; returns its bytes. */
+static size_t put_varint(uint8_t *out, uint32_t v)
+{
+	size_t k = 0;
+	do {
+		out[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return k;
+}
+
+/* The varint at in (whole, as the builder wrote it); returns its bytes. */
+static size_t get_varint(const uint8_t *in, uint32_t *v)
+{
+	size_t k = 0;
+	uint32_t x = 0;
+	unsigned shift = 0;
+	do {
+		x |= (uint32_t)(in[k] & 0x7f) << shift;
+		shift += 7;
+	} while (in[k++] & 0x80);
+	*v = x;
+	return k;
+}
+
+/* Joining: the slices' keys are merged in order; a key's list is its
+ * lists in slice order, each after the first re-coded at its head, whose
+ * absolute item becomes a gap from the last item of the list before (a
+ * gap is never longer than the item, so the total is a bound).  The
+ * result is the single build's: the same keys, counts and bytes. */
+struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
+{
+	size_t nkeys = 0, total = 0;
+	for (size_t j = 0; j < k; j++)
+		nkeys += slices[j]->nkeys, total += slices[j]->data_len;
+	struct ngram *ix = NULL;
+	if (!k || k > NGRAM_SLICES_MAX) {
+		ms_fail(err, MS_EUSAGE, "name index: %zu slices (1 to %d)", k, NGRAM_SLICES_MAX);
+		goto done;
+	}
+	if (total >= UINT32_MAX) {
+		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
+		goto done;
+	}
+	if (k == 1) { /* the one slice is the index */
+		ix = slices[0];
+		free(ix->last);
+		ix->last = NULL;
+		return ix;
+	}
+	ix = xcalloc(1, sizeof *ix);
+	ix->n = slices[0]->n;
+	ix->ntexts = slices[0]->ntexts;
+	ix->text = slices[0]->text;
+	ix->ctx = slices[0]->ctx;
+	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
+	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
+	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
+	ix->data = xmalloc(total ? total : 1);
+	size_t pos[NGRAM_SLICES_MAX] = {0}, at = 0, out = 0;
+	for (;;) {
+		bool any = false;
+		uint64_t key = 0;
+		for (size_t j = 0; j < k; j++)
+			if (pos[j] < slices[j]->nkeys && (!any || slices[j]->keys[pos[j]] < key))
+				key = slices[j]->keys[pos[j]], any = true;
+		if (!any)
+			break;
+		ix->keys[out] = key;
+		ix->off[out] = (uint32_t)at;
+		uint32_t count = 0, last = 0;
+		for (size_t j = 0; j < k; j++) {
+			const struct ngram *s = slices[j];
+			size_t p = pos[j];
+			if (p == s->nkeys || s->keys[p] != key)
+				continue;
+			const uint8_t *src = s->data + s->off[p];
+			size_t len = s->off[p + 1] - s->off[p];
+			if (count) {
+				uint32_t first;
+				size_t used = get_varint(src, &first);
+				at += put_varint(ix->data + at, first - last);
+				src += used, len -= used;
+			}
+			memcpy(ix->data + at, src, len);
+			at += len;
+			count += s->count[p];
+			last = s->last[p];
+			pos[j]++;
+		}
+		ix->count[out++] = count;
+	}
+	ix->nkeys = out;
+	ix->off[out] = (uint32_t)at;
+	ix->data_len = at;
+	/* keys the slices shared were counted once per slice above */
+	ix->keys = xrealloc(ix->keys, (out ? out : 1) * sizeof *ix->keys);
+	ix->off = xrealloc(ix->off, (out + 1) * sizeof *ix->off);
+	ix->count = xrealloc(ix->count, (out ? out : 1) * sizeof *ix->count);
+	ix->data = xrealloc(ix->data, at ? at : 1);
+done:
+	for (size_t j = 0; j < k; j++)
+		ngram_free(slices[j]);
+	return ix;
+}
+
+struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const void *ctx,
+                          struct ms_error *err)
+{
+	struct ngram *one = ngram_build_slice(n, 0, n, ntexts, text, ctx, err);
+	return one ? ngram_join(&one, 1, err) : NULL;
+}
+
 void ngram_free(struct ngram *ix)
 {
 	if (!ix)
@@ -370,6 +486,7 @@ void ngram_free(struct ngram *ix)
 	free(ix->keys);
 	free(ix->off);
 	free(ix->count);
+	free(ix->last);
 	free(ix->data);
 	free(ix);
 }

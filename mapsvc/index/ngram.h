@@ -38,6 +38,16 @@ typedef bool (*ngram_visit_fn)(uint32_t i, void *ctx);
 struct ngram *ngram_build(size_t n, unsigned ntexts, ngram_text_fn text, const void *ctx,
                           struct ms_error *err);
 void ngram_free(struct ngram *ix);
+
+/* The same index built in slices, for callers that build them at once (a
+ * snapshot on several cores): ngram_build_slice indexes items lo .. hi - 1
+ * (of n) alone; ngram_join takes every slice of 0 .. n - 1, in item order,
+ * frees them, and returns the index ngram_build would have made, byte for
+ * byte.  Same limits and errors as ngram_build. */
+#define NGRAM_SLICES_MAX 64
+struct ngram *ngram_build_slice(size_t n, size_t lo, size_t hi, unsigned ntexts, ngram_text_fn text,
+                                const void *ctx, struct ms_error *err);
+struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err);
 /* Items indexed, and bytes the index holds. */
 size_t ngram_size(const struct ngram *ix);
 size_t ngram_memory(const struct ngram *ix);

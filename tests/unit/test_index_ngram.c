@@ -382,8 +382,51 @@ static void test_threads(void)
 	free_corpus(&c);
 }
 
+/* An index joined from slices (some of them empty) is the single
+ * build's: the same size, and every query the same answer with the same
+ * work, which walks the postings byte by byte. */
+static void test_slices(size_t n, int nqueries)
+{
+	struct corpus c;
+	make_corpus(&c, n);
+	struct ms_error err = {0};
+	struct ngram *whole = ngram_build(n, 2, corpus_text, &c, &err);
+	size_t cut[] = {0, n / 3, n / 3, 2 * n / 3 + 1 < n ? 2 * n / 3 + 1 : n, n};
+	struct ngram *slices[4];
+	for (size_t k = 0; k < 4; k++) {
+		slices[k] = ngram_build_slice(n, cut[k], cut[k + 1], 2, corpus_text, &c, &err);
+		CHECK_MSG(slices[k] != NULL, "%s", err.msg);
+	}
+	struct ngram *joined = ngram_join(slices, 4, &err);
+	CHECK_MSG(whole && joined, "%s", err.msg);
+	CHECK_INT(ngram_memory(joined), ngram_memory(whole));
+	CHECK_INT(ngram_size(joined), n);
+	uint32_t *got = malloc((n + 1) * sizeof *got), *want = malloc((n + 1) * sizeof *want);
+	char q[256];
+	int same = 0;
+	for (int k = 0; k < nqueries; k++) {
+		cut_query(&c, q, k % 3 == 0 ? 2 : 6);
+		struct hits a = {got, 0, SIZE_MAX}, b = {want, 0, SIZE_MAX};
+		struct ngram_stats sa, sb;
+		size_t na = ngram_query(joined, q, collect, &a, &sa),
+		       nb = ngram_query(whole, q, collect, &b, &sb);
+		same += na == nb && !memcmp(got, want, na * sizeof *got) && sa.lists == sb.lists &&
+		        sa.postings == sb.postings && sa.verified == sb.verified;
+	}
+	CHECK_INT(same, nqueries);
+	/* none, or too many, is an error */
+	CHECK(ngram_join(NULL, 0, &err) == NULL && err.status == MS_EUSAGE);
+	free(got);
+	free(want);
+	ngram_free(whole);
+	ngram_free(joined);
+	free_corpus(&c);
+}
+
 int main(void)
 {
+	test_slices(5000, 400);
+	test_slices(3, 20);
 	test_contains_table();
 	test_edges();
 	test_work();
