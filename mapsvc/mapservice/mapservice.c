@@ -340,19 +340,20 @@ void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct sty
 	looks_release(looks); /* the generation holds its own */
 }
 
-/* The hierarchies a snapshot builds for styles[0..n) into *o; free
+/* The hierarchies a snapshot builds for styles[0..n) into *o, and the
+ * snapshot it follows (whose parts it may share: snapshot.h); free
  * *params after the build. */
-static void cluster_opts(const struct style *styles, size_t n, struct cluster_params **params,
-                         struct snapshot_opts *o)
+static void cluster_opts(const struct style *styles, size_t n, const struct snapshot *prev,
+                         struct cluster_params **params, struct snapshot_opts *o)
 {
 	*params = NULL;
-	*o = (struct snapshot_opts){NULL, 0};
+	*o = (struct snapshot_opts){NULL, 0, prev};
 	if (!n)
 		return;
 	*params = xcalloc(n, sizeof **params);
 	size_t k = tile_styles_cluster_params(styles, n, *params);
 	/* beyond what a snapshot builds, the map builds on first use */
-	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS};
+	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS, prev};
 }
 
 static uint64_t now_ns(void)
@@ -398,8 +399,10 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 	struct cluster_params *params;
 	size_t nstyles = 0;
 	const struct style *styles = set ? styleset_styles(set, &nstyles) : NULL;
-	cluster_opts(styles, nstyles, &params, &o);
+	struct mapservice_gen *cur = mapservice_acquire(ms);
+	cluster_opts(styles, nstyles, cur ? cur->snap : NULL, &params, &o);
 	struct snapshot *snap = snapshot_load_with(ms->cfg.db_path, &o, err);
+	mapservice_release(cur);
 	free(params);
 	if (!snap) {
 		styleset_free(set);
@@ -431,7 +434,7 @@ enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_f
 	/* The current styles' hierarchies, built before the swap as a reload
 	 * builds them. */
 	struct snapshot_opts o;
-	cluster_opts(cur ? cur->styles : NULL, cur ? cur->nstyles : 0, &params, &o);
+	cluster_opts(cur ? cur->styles : NULL, cur ? cur->nstyles : 0, cur ? cur->snap : NULL, &params, &o);
 	struct snapshot *snap = snapshot_new_with(set, &o, err); /* takes set */
 	if (!snap) {
 		rs = err->status;

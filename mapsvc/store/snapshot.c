@@ -102,19 +102,28 @@ uint8_t snapshot_site_flags(const struct site *s)
 
 /* ---- building the parts at once ----------------------------------------
  *
- * Each part of a snapshot (the spatial index, the name index, the content
- * hash, each hierarchy) reads the sorted sites and writes only its own
- * result, so the parts are tasks that any thread may run: a few workers
- * take the next task until none is left, longest first (the name index,
- * then the hierarchies) so that the last one to finish is short.  On two
- * cores a million sites' parts take about half the time they take one
+ * Each part of a snapshot (a slice of the name index, each hierarchy, the
+ * spatial index, the content hash) reads the sorted sites and writes only
+ * its own result, so the parts are tasks that any thread may run: a few
+ * workers take the next task until none is left, longest first (the
+ * hierarchies, then the name index's slices, one per core, joined at the
+ * end) so that the last one to finish is short.  On two cores the parts
+ * of a million sites take a little more than half the time they take one
  * after the other. */
 
 enum part_kind { PART_NAMES, PART_CLUSTERS, PART_INDEX, PART_HASH };
 
+/* The most slices of the name index (and threads) a build uses. */
+#define NAME_SLICES 8
+#define MAX_PARTS (SNAPSHOT_MAX_CLUSTERS + NAME_SLICES + 2)
+/* Sites below which the name index is built in one piece. */
+#define NAME_SLICE_MIN 20000
+
 struct part {
 	enum part_kind kind;
 	const struct cluster_params *params; /* PART_CLUSTERS */
+	size_t lo, hi;                       /* PART_NAMES: the slice's sites */
+	size_t slot;                         /* PART_CLUSTERS: its place in clusters_ */
 	void *result;
 	struct ms_error err;
 };
@@ -133,7 +142,9 @@ static void run_part(struct build *b, struct part *p)
 {
 	size_t n = b->set->n;
 	switch (p->kind) {
-	case PART_NAMES: p->result = ngram_build(n, 2, site_name, b->set->v, &p->err); break;
+	case PART_NAMES:
+		p->result = ngram_build_slice(n, p->lo, p->hi, 2, site_name, b->set->v, &p->err);
+		break;
 	case PART_CLUSTERS: p->result = cluster_build(b->lat, b->lon, b->flags, n, p->params, &p->err); break;
 	case PART_INDEX: p->result = sindex_build(b->lat, b->lon, n, &p->err); break;
 	case PART_HASH:
@@ -151,14 +162,20 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* Cores to build on, at most NAME_SLICES. */
+static size_t cores(void)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu < 1 ? 1 : ncpu > NAME_SLICES ? NAME_SLICES : (size_t)ncpu;
+}
+
 /* Runs every part, on up to one thread per core. */
 static void run_parts(struct build *b)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nthreads = ncpu > 1 ? (size_t)ncpu : 1;
+	size_t nthreads = cores();
 	if (nthreads > b->nparts)
 		nthreads = b->nparts;
-	pthread_t th[SNAPSHOT_MAX_CLUSTERS + 3];
+	pthread_t th[MAX_PARTS];
 	size_t started = 0;
 	for (size_t i = 1; i < nthreads; i++)
 		if (pthread_create(&th[started], NULL, worker, b) == 0)
@@ -198,6 +215,95 @@ static bool sorted_by_id(const struct site_set *set)
 	return true;
 }
 
+/* ---- parts shared between snapshots --------------------------------------
+ *
+ * The spatial index and the hierarchies are built from the sites'
+ * positions and flags alone (in id order), so a snapshot whose sites all
+ * stand where its predecessor's stood takes them from it, by reference
+ * (snapshot_opts.prev): a reload or an edit that renamed a site, or
+ * changed its hours, rebuilds only the name index and the hash.  The name
+ * index is not shared: it reads its snapshot's own texts. */
+
+struct snapshot_shared {
+	struct ms_ref refs;
+	struct sindex *index; /* one of the two */
+	struct cluster_tree *tree;
+};
+
+static struct snapshot_shared *shared_new(struct sindex *index, struct cluster_tree *tree)
+{
+	struct snapshot_shared *p = xcalloc(1, sizeof *p);
+	ms_ref_init(&p->refs);
+	p->index = index;
+	p->tree = tree;
+	return p;
+}
+
+static struct snapshot_shared *shared_retain(struct snapshot_shared *p)
+{
+	ms_ref_get(&p->refs);
+	return p;
+}
+
+static void shared_release(struct snapshot_shared *p)
+{
+	if (!p || !ms_ref_put(&p->refs))
+		return;
+	sindex_free(p->index);
+	cluster_free(p->tree);
+	free(p);
+}
+
+/* prev's hierarchy built with q, or NULL. */
+static struct snapshot_shared *prev_tree(const struct snapshot *prev, const struct cluster_params *q)
+{
+	for (size_t k = 0; k < prev->nclusters_; k++) {
+		struct cluster_params have = cluster_get_params(prev->clusters_[k]->tree);
+		if (cluster_params_same(&have, q))
+			return prev->clusters_[k];
+	}
+	return NULL;
+}
+
+/* The positions and flags of set's sites into lat, lon, flags, and s's
+ * bounds; true when prev's sites are as many and stand where these do
+ * with the same flags (bit for bit). */
+static bool place_sites(const struct site_set *set, const struct snapshot *prev, double *lat, double *lon,
+                        uint8_t *flags, struct snapshot *s)
+{
+	bool same = prev && prev->n == set->n;
+	for (size_t i = 0; i < set->n; i++) {
+		lat[i] = set->v[i].lat;
+		lon[i] = set->v[i].lon;
+		flags[i] = snapshot_site_flags(&set->v[i]);
+		if (same)
+			same = !memcmp(&lat[i], &prev->sites[i].lat, sizeof lat[i]) &&
+			       !memcmp(&lon[i], &prev->sites[i].lon, sizeof lon[i]) &&
+			       flags[i] == snapshot_site_flags(&prev->sites[i]);
+		if (i == 0 || lon[i] < s->west)
+			s->west = lon[i];
+		if (i == 0 || lon[i] > s->east)
+			s->east = lon[i];
+		if (i == 0 || lat[i] < s->south)
+			s->south = lat[i];
+		if (i == 0 || lat[i] > s->north)
+			s->north = lat[i];
+	}
+	return same;
+}
+
+/* Frees what a snapshot that could not be made holds. */
+static void discard(struct snapshot *s, struct hours **hours, struct site_set *set)
+{
+	ngram_free((struct ngram *)s->names);
+	shared_release(s->index_);
+	for (size_t k = 0; k < SNAPSHOT_MAX_CLUSTERS; k++)
+		shared_release(s->clusters_[k]);
+	free(s);
+	free_hours(hours, set->n);
+	site_set_free(set);
+}
+
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
 {
 	const struct cluster_params *params[SNAPSHOT_MAX_CLUSTERS];
@@ -217,25 +323,30 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	double *lat = xmalloc(cap * sizeof *lat), *lon = xmalloc(cap * sizeof *lon);
 	uint8_t *flags = xmalloc(cap);
 	struct snapshot *s = xcalloc(1, sizeof *s);
-	for (size_t i = 0; i < set->n; i++) {
-		lat[i] = set->v[i].lat;
-		lon[i] = set->v[i].lon;
-		flags[i] = snapshot_site_flags(&set->v[i]);
-		if (i == 0 || lon[i] < s->west)
-			s->west = lon[i];
-		if (i == 0 || lon[i] > s->east)
-			s->east = lon[i];
-		if (i == 0 || lat[i] < s->south)
-			s->south = lat[i];
-		if (i == 0 || lat[i] > s->north)
-			s->north = lat[i];
+	const struct snapshot *prev = o ? o->prev : NULL;
+	bool same = place_sites(set, prev, lat, lon, flags, s);
+
+	/* What is taken from prev is not built (see above). */
+	struct part parts[MAX_PARTS];
+	size_t nparts = 0, nslices = set->n < NAME_SLICE_MIN ? 1 : cores();
+	s->nclusters_ = np;
+	for (size_t k = 0; k < np; k++) {
+		struct snapshot_shared *had = same ? prev_tree(prev, params[k]) : NULL;
+		if (had)
+			s->clusters_[k] = shared_retain(had);
+		else
+			parts[nparts++] =
+			    (struct part){.kind = PART_CLUSTERS, .params = params[k], .slot = k};
 	}
-	struct part parts[SNAPSHOT_MAX_CLUSTERS + 3];
-	size_t nparts = 0;
-	parts[nparts++] = (struct part){.kind = PART_NAMES};
-	for (size_t k = 0; k < np; k++)
-		parts[nparts++] = (struct part){.kind = PART_CLUSTERS, .params = params[k]};
-	parts[nparts++] = (struct part){.kind = PART_INDEX};
+	if (same && prev->index_)
+		s->index_ = shared_retain(prev->index_);
+	else
+		parts[nparts++] = (struct part){.kind = PART_INDEX};
+	s->built_ = nparts;
+	size_t first_slice = nparts;
+	for (size_t k = 0; k < nslices; k++)
+		parts[nparts++] = (struct part){
+		    .kind = PART_NAMES, .lo = set->n * k / nslices, .hi = set->n * (k + 1) / nslices};
 	parts[nparts++] = (struct part){.kind = PART_HASH};
 	struct build b = {
 	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
@@ -244,6 +355,27 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	free(lat);
 	free(lon);
 	free(flags);
+
+	const struct part *failed = NULL;
+	for (size_t k = 0; k < nparts; k++) {
+		if (!parts[k].result && !failed)
+			failed = &parts[k];
+		if (parts[k].kind == PART_CLUSTERS && parts[k].result)
+			s->clusters_[parts[k].slot] = shared_new(NULL, parts[k].result);
+		else if (parts[k].kind == PART_INDEX && parts[k].result)
+			s->index_ = shared_new(parts[k].result, NULL);
+	}
+	struct ms_error join_err;
+	struct ngram *slices[NAME_SLICES];
+	for (size_t k = 0; k < nslices; k++)
+		slices[k] = parts[first_slice + k].result;
+	if (failed) {
+		for (size_t k = 0; k < nslices; k++)
+			ngram_free(slices[k]);
+	} else if (!(s->names = ngram_join(slices, nslices, &join_err))) {
+		parts[first_slice].err = join_err;
+		failed = &parts[first_slice];
+	}
 #ifdef __GLIBC__
 	/* The builders' scratch (a hierarchy's is about 120 bytes a site, the
 	 * name index's as much) was freed in the arenas of the threads that
@@ -251,27 +383,13 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	 * million sites' snapshot keeps some 100 MB it does not use. */
 	malloc_trim(0);
 #endif
-
-	const struct part *failed = NULL;
-	for (size_t k = 0; k < nparts && !failed; k++)
-		if (!parts[k].result)
-			failed = &parts[k];
-	s->names = parts[0].result;
-	for (size_t k = 0; k < np; k++)
-		s->clusters_[s->nclusters_++] = parts[1 + k].result;
-	s->index = parts[1 + np].result;
-	s->version = b.version;
 	if (failed) {
 		*err = failed->err;
-		ngram_free((struct ngram *)s->names);
-		sindex_free((struct sindex *)s->index);
-		for (size_t k = 0; k < s->nclusters_; k++)
-			cluster_free(s->clusters_[k]);
-		free(s);
-		free_hours(hours, set->n);
-		site_set_free(set);
+		discard(s, hours, set);
 		return NULL;
 	}
+	s->index = s->index_->index;
+	s->version = b.version;
 	s->hours = (const struct hours *const *)hours;
 	s->sites = set->v;
 	s->n = set->n;
@@ -281,6 +399,11 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	pthread_mutex_init(&s->exports_->mu, NULL);
 	pthread_mutex_init(&s->exports_->bounds_mu, NULL);
 	return s;
+}
+
+size_t snapshot_parts_built(const struct snapshot *s)
+{
+	return s->built_;
 }
 
 struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err)
@@ -314,10 +437,10 @@ void snapshot_release(struct snapshot *s)
 	 * happen before the free by whichever thread drops the last ref. */
 	if (!s || !ms_ref_put(&s->refs_))
 		return;
-	sindex_free((struct sindex *)s->index);
+	shared_release(s->index_);
 	ngram_free((struct ngram *)s->names);
 	for (size_t k = 0; k < s->nclusters_; k++)
-		cluster_free(s->clusters_[k]);
+		shared_release(s->clusters_[k]);
 	free_hours((struct hours **)s->hours, s->n);
 	site_set_free(s->set_);
 	pthread_mutex_destroy(&s->exports_->mu);
@@ -359,19 +482,15 @@ const struct site *snapshot_find(const struct snapshot *s, const char *id)
 
 const struct cluster_tree *snapshot_clusters(const struct snapshot *s, const struct cluster_params *p)
 {
-	for (size_t k = 0; k < s->nclusters_; k++) {
-		struct cluster_params q = cluster_get_params(s->clusters_[k]);
-		if (cluster_params_same(&q, p))
-			return s->clusters_[k];
-	}
-	return NULL;
+	const struct snapshot_shared *had = prev_tree(s, p);
+	return had ? had->tree : NULL;
 }
 
 size_t snapshot_clusters_memory(const struct snapshot *s)
 {
 	size_t bytes = 0;
 	for (size_t k = 0; k < s->nclusters_; k++)
-		bytes += cluster_memory(s->clusters_[k]);
+		bytes += cluster_memory(s->clusters_[k]->tree);
 	return bytes;
 }
 
@@ -468,7 +587,7 @@ struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct
 	free(order);
 	struct cluster_params params[SNAPSHOT_MAX_CLUSTERS];
 	for (size_t h = 0; h < base->nclusters_; h++)
-		params[h] = cluster_get_params(base->clusters_[h]);
-	struct snapshot_opts o = {params, base->nclusters_};
+		params[h] = cluster_get_params(base->clusters_[h]->tree);
+	struct snapshot_opts o = {params, base->nclusters_, base};
 	return snapshot_new_with(set, &o, err);
 }

@@ -47,6 +47,7 @@
 #define SNAPSHOT_MAX_CLUSTERS 16
 
 struct snapshot_exports;
+struct snapshot_shared;
 
 struct snapshot {
 	const struct site *sites; /* sorted by id */
@@ -60,16 +61,26 @@ struct snapshot {
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
-	struct cluster_tree *clusters_[SNAPSHOT_MAX_CLUSTERS];
+	struct snapshot_shared *index_; /* what index points to */
+	struct snapshot_shared *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
+	size_t built_; /* snapshot_parts_built */
 	struct ms_ref refs_;
 	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
 
-/* What to build besides the indexes. */
+/* What to build besides the indexes, and what may be taken instead of
+ * built.  The spatial index and the hierarchies depend on the sites'
+ * positions and flags alone, in id order: when prev's sites stand where
+ * the new ones stand (as after a reload or an edit that changed names,
+ * hours or descriptions but moved nobody), the new snapshot shares prev's
+ * spatial index and every hierarchy of prev's with the same parameters,
+ * by reference, instead of building them again; prev may then be
+ * released at any time. */
 struct snapshot_opts {
 	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */
 	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
+	const struct snapshot *prev;           /* the snapshot this one follows, or NULL */
 };
 
 /* Takes ownership of set (sorted by id here; freed on failure too).
@@ -117,6 +128,10 @@ bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4]);
 const struct cluster_tree *snapshot_clusters(const struct snapshot *s, const struct cluster_params *p);
 /* Bytes the hierarchies hold together. */
 size_t snapshot_clusters_memory(const struct snapshot *s);
+/* How many of s's parts (its spatial index, its hierarchies) were built
+ * for it rather than taken from the snapshot before it: counted, so that
+ * tests can hold the saving without timing it. */
+size_t snapshot_parts_built(const struct snapshot *s);
 /* The flags of a site (SNAPSHOT_FLAG_*), as the hierarchies hold them:
  * for callers that build hierarchies of their own over some of the
  * sites. */

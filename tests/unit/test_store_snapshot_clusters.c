@@ -1,8 +1,8 @@
 /* test_store_snapshot_clusters.c - the hierarchies a snapshot builds with
  * its indexes: one per distinct parameter set, each the same as building it
  * alone, the sites' flags (category, approximate position) in them, the
- * indexes and the version unchanged by building them alongside, and the
- * refusals. */
+ * indexes and the version unchanged by building them alongside, the
+ * refusals, and the parts a snapshot shares with the one it follows. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,12 +64,90 @@ static bool same_answers(const struct cluster_tree *a, const struct cluster_tree
 	return same;
 }
 
+/* make_set's sites again, from the seed the first set was made with. */
+static struct site_set *same_set(void)
+{
+	rng_state = 0x9E3779B97F4A7C15ULL;
+	return make_set();
+}
+
+/* A snapshot that follows another shares the spatial index and the
+ * hierarchies when no site moved or changed flags, and builds them (only
+ * the ones it must) otherwise; what it shares outlives the other. */
+static void test_shared(const struct cluster_params *params, size_t np)
+{
+	struct ms_error err = {0};
+	struct snapshot_opts o = {params, np, NULL};
+	struct snapshot *first = snapshot_new_with(same_set(), &o, &err);
+	CHECK_MSG(first != NULL, "%s", err.msg);
+	CHECK_INT(snapshot_parts_built(first), 4); /* three distinct sets and the index */
+
+	/* renamed: nothing positional is built, the names are new */
+	struct site_set *set = same_set();
+	set->v[17].field[SITE_NAME_ZH] = "改名后的纪念馆";
+	o.prev = first;
+	struct snapshot *renamed = snapshot_new_with(set, &o, &err);
+	CHECK_MSG(renamed != NULL, "%s", err.msg);
+	CHECK_INT(snapshot_parts_built(renamed), 0);
+	CHECK(renamed->index == first->index);
+	CHECK(snapshot_clusters(renamed, &params[0]) == snapshot_clusters(first, &params[0]));
+	CHECK(snapshot_clusters(renamed, &params[3]) == snapshot_clusters(first, &params[3]));
+	CHECK(renamed->version != first->version);
+	CHECK_INT(ngram_query(renamed->names, "改名后", NULL, NULL, NULL), 1);
+	CHECK_INT(ngram_query(first->names, "改名后", NULL, NULL, NULL), 0);
+
+	/* moved by a hair, or made approximate: all built again */
+	set = same_set();
+	set->v[N / 2].lat += 1e-9;
+	struct snapshot *moved = snapshot_new_with(set, &o, &err);
+	CHECK_INT(snapshot_parts_built(moved), 4);
+	CHECK(moved->index != first->index);
+	CHECK(snapshot_clusters(moved, &params[0]) != snapshot_clusters(first, &params[0]));
+	set = same_set();
+	set->v[1].quality = SITE_QUALITY_TOWN; /* was surveyed: now approximate */
+	set->v[1].uncertainty_m = site_quality_default_m(SITE_QUALITY_TOWN);
+	struct snapshot *approx = snapshot_new_with(set, &o, &err);
+	CHECK_INT(snapshot_parts_built(approx), 4);
+	/* one site fewer */
+	set = same_set();
+	set->n--;
+	struct snapshot *fewer = snapshot_new_with(set, &o, &err);
+	CHECK_INT(snapshot_parts_built(fewer), 4);
+
+	/* a new parameter set beside an old one: only the new is built */
+	struct cluster_params two[] = {params[0], {30, 0, 10}};
+	struct snapshot_opts o2 = {two, 2, first};
+	struct snapshot *restyled = snapshot_new_with(same_set(), &o2, &err);
+	CHECK_INT(snapshot_parts_built(restyled), 1);
+	CHECK(snapshot_clusters(restyled, &two[0]) == snapshot_clusters(first, &two[0]));
+	CHECK(snapshot_clusters(restyled, &two[1]) != NULL);
+
+	/* what was shared lives on without the snapshot that built it */
+	snapshot_release(first);
+	const struct cluster_tree *kept = snapshot_clusters(renamed, &params[0]);
+	struct cluster_window world = {0, 0, UINT32_MAX, UINT32_MAX};
+	struct cluster_items all = {0};
+	cluster_query(kept, 0, &world, &all, NULL);
+	CHECK(all.n > 0);
+	size_t total = 0;
+	for (size_t i = 0; i < all.n; i++)
+		total += all.v[i].count;
+	CHECK_INT(total, N);
+	CHECK_INT(sindex_bbox(renamed->index, -180, -90, 180, 90, NULL, NULL), N);
+	cluster_items_free(&all);
+	snapshot_release(renamed);
+	snapshot_release(moved);
+	snapshot_release(approx);
+	snapshot_release(fewer);
+	snapshot_release(restyled);
+}
+
 int main(void)
 {
 	struct ms_error err = {0};
 	static const struct cluster_params params[] = {
 	    {24, 0, 11}, {28, 0, 9}, {24.001, 0, 11}, {40, 0, -1}, {50, 0, -1}};
-	struct snapshot_opts o = {params, sizeof params / sizeof params[0]};
+	struct snapshot_opts o = {params, sizeof params / sizeof params[0], NULL};
 	struct snapshot *plain = snapshot_new(make_set(), &err);
 	rng_state = 0x9E3779B97F4A7C15ULL;
 	struct snapshot *s = snapshot_new_with(make_set(), &o, &err);
@@ -124,7 +202,7 @@ int main(void)
 
 	/* a bad parameter set fails the whole snapshot, with the reason */
 	static const struct cluster_params bad[] = {{0, 0, 11}};
-	struct snapshot_opts ob = {bad, 1};
+	struct snapshot_opts ob = {bad, 1, NULL};
 	CHECK(snapshot_new_with(make_set(), &ob, &err) == NULL);
 	CHECK_INT(err.status, MS_EUSAGE);
 	CHECK(strstr(err.msg, "radius") != NULL);
@@ -132,7 +210,7 @@ int main(void)
 	struct cluster_params many[SNAPSHOT_MAX_CLUSTERS + 1];
 	for (int k = 0; k <= SNAPSHOT_MAX_CLUSTERS; k++)
 		many[k] = (struct cluster_params){10 + k, 0, 5};
-	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1};
+	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1, NULL};
 	CHECK(snapshot_new_with(make_set(), &om, &err) == NULL);
 	CHECK(strstr(err.msg, "distinct") != NULL);
 	om.nclusters = SNAPSHOT_MAX_CLUSTERS;
@@ -142,5 +220,6 @@ int main(void)
 
 	snapshot_release(plain);
 	snapshot_release(s);
+	test_shared(params, sizeof params / sizeof params[0]);
 	return CHECK_DONE();
 }
