@@ -262,8 +262,9 @@ static void add_key(struct builder *b, uint64_t key)
 	c->count++;
 }
 
-/* Every trigram of one text, end marks included. */
-static void add_text(struct builder *b, const unsigned char *s)
+/* Calls f(arg, key) for every trigram of one text, end marks included
+ * (inlined, with f, into each caller). */
+static inline void each_key(const unsigned char *s, void (*f)(void *, uint64_t), void *arg)
 {
 	uint32_t w0 = 0, w1 = 0;
 	size_t seen = 0;
@@ -271,15 +272,25 @@ static void add_text(struct builder *b, const unsigned char *s)
 		uint32_t cp;
 		s += decode(s, &cp);
 		if (seen >= 2)
-			add_key(b, make_key(w0, w1, cp));
+			f(arg, make_key(w0, w1, cp));
 		w0 = w1;
 		w1 = cp;
 		seen++;
 	}
 	if (seen >= 2)
-		add_key(b, make_key(w0, w1, CP_END));
+		f(arg, make_key(w0, w1, CP_END));
 	if (seen >= 1)
-		add_key(b, make_key(w1, CP_END, CP_END));
+		f(arg, make_key(w1, CP_END, CP_END));
+}
+
+static void add_key_to(void *b, uint64_t key)
+{
+	add_key(b, key);
+}
+
+static void add_text(struct builder *b, const unsigned char *s)
+{
+	each_key(s, add_key_to, b);
 }
 
 /* A used cell by key, for the final ordering. */
@@ -469,6 +480,185 @@ struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
 done:
 	for (size_t j = 0; j < k; j++)
 		ngram_free(slices[j]);
+	return ix;
+}
+
+/* ---- patching ----
+ *
+ * The changed items' trigrams, old (from old's texts) and new, as (key,
+ * item, op) sorted by key and item; a pair with both ops is no change,
+ * one with the old op alone leaves the key's list, one with the new op
+ * alone joins it.  The output is old's keys merged with the edited ones:
+ * a list no edit touches is copied as it is, an edited one is decoded,
+ * edited and re-coded (and dropped when it is left empty). */
+
+struct edit {
+	uint64_t key;
+	uint32_t item;
+	uint32_t op; /* EDIT_LOSE or EDIT_GAIN */
+};
+
+enum { EDIT_LOSE, EDIT_GAIN };
+
+struct edits {
+	struct edit *v;
+	size_t n, cap;
+	uint32_t item, op; /* of the keys being pushed */
+};
+
+static void push_edit(void *arg, uint64_t key)
+{
+	struct edits *e = arg;
+	if (e->n == e->cap) {
+		e->cap = e->cap ? 2 * e->cap : 256;
+		e->v = xrealloc(e->v, e->cap * sizeof *e->v);
+	}
+	e->v[e->n++] = (struct edit){key, e->item, e->op};
+}
+
+static int cmp_edit(const void *a, const void *b)
+{
+	const struct edit *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	if (x->item != y->item)
+		return x->item < y->item ? -1 : 1;
+	return (x->op > y->op) - (x->op < y->op);
+}
+
+/* The real changes of the items changed[0..k), sorted; returns how many. */
+static size_t collect_edits(const struct ngram *old, const uint32_t *changed, size_t k, ngram_text_fn text,
+                            const void *ctx, struct edits *e)
+{
+	for (size_t j = 0; j < k; j++) {
+		e->item = changed[j];
+		for (unsigned w = 0; w < old->ntexts; w++) {
+			const char *was = old->text(old->ctx, changed[j], w), *now = text(ctx, changed[j], w);
+			e->op = EDIT_LOSE;
+			each_key((const unsigned char *)(was ? was : ""), push_edit, e);
+			e->op = EDIT_GAIN;
+			each_key((const unsigned char *)(now ? now : ""), push_edit, e);
+		}
+	}
+	if (e->n > 1)
+		qsort(e->v, e->n, sizeof *e->v, cmp_edit);
+	size_t out = 0;
+	for (size_t a = 0; a < e->n;) {
+		size_t b = a;
+		bool lose = false, gain = false;
+		for (; b < e->n && e->v[b].key == e->v[a].key && e->v[b].item == e->v[a].item; b++) {
+			if (e->v[b].op == EDIT_GAIN)
+				gain = true;
+			else
+				lose = true;
+		}
+		if (lose != gain)
+			e->v[out++] = (struct edit){e->v[a].key, e->v[a].item, gain ? EDIT_GAIN : EDIT_LOSE};
+		a = b;
+	}
+	return out;
+}
+
+/* old's list k (none when k is old's key count) edited by ed[0..m) (one
+ * key, by item), re-coded at out; returns its bytes and sets *count.
+ * items: scratch for the list. */
+static size_t edit_list(const struct ngram *old, size_t k, const struct edit *ed, size_t m, uint32_t **items,
+                        size_t *cap, uint8_t *out, uint32_t *count)
+{
+	size_t have = k < old->nkeys ? old->count[k] : 0;
+	if (*cap < have + m) {
+		*cap = have + m;
+		*items = xrealloc(*items, *cap * sizeof **items);
+	}
+	uint32_t *v = *items;
+	const uint8_t *p = k < old->nkeys ? old->data + old->off[k] : NULL;
+	uint32_t item = 0;
+	size_t n = 0, j = 0;
+	for (size_t i = 0; i < have; i++) {
+		uint32_t gap;
+		p += get_varint(p, &gap);
+		item = i ? item + gap : gap;
+		for (; j < m && ed[j].item < item; j++)
+			if (ed[j].op == EDIT_GAIN) /* a lose is of an item the list has */
+				v[n++] = ed[j].item;
+		bool lost = j < m && ed[j].item == item && ed[j].op == EDIT_LOSE;
+		if (j < m && ed[j].item == item)
+			j++;
+		if (!lost)
+			v[n++] = item;
+	}
+	for (; j < m; j++)
+		if (ed[j].op == EDIT_GAIN)
+			v[n++] = ed[j].item;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += put_varint(out + len, i ? v[i] - v[i - 1] : v[i]);
+	*count = (uint32_t)n;
+	return len;
+}
+
+struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size_t k, ngram_text_fn text,
+                          const void *ctx, struct ms_error *err)
+{
+	for (size_t j = 0; j < k; j++)
+		if (changed[j] >= old->n || (j && changed[j] <= changed[j - 1])) {
+			ms_fail(err, MS_EUSAGE, "name index: changed items must be increasing and below %zu",
+			        old->n);
+			return NULL;
+		}
+	struct edits e = {0};
+	size_t ne = collect_edits(old, changed, k, text, ctx, &e), gains = 0;
+	for (size_t j = 0; j < ne; j++)
+		gains += e.v[j].op == EDIT_GAIN;
+	size_t bound = old->data_len + gains * VARINT_MAX, nbound = old->nkeys + ne;
+	if (bound >= UINT32_MAX) {
+		free(e.v);
+		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", bound);
+		return NULL;
+	}
+	struct ngram *ix = xcalloc(1, sizeof *ix);
+	*ix = (struct ngram){.n = old->n, .ntexts = old->ntexts, .text = text, .ctx = ctx};
+	ix->keys = xmalloc((nbound ? nbound : 1) * sizeof *ix->keys);
+	ix->off = xmalloc((nbound + 1) * sizeof *ix->off);
+	ix->count = xmalloc((nbound ? nbound : 1) * sizeof *ix->count);
+	ix->data = xmalloc(bound ? bound : 1);
+	uint32_t *items = NULL;
+	size_t cap = 0, i = 0, j = 0, out = 0, at = 0;
+	while (i < old->nkeys || j < ne) {
+		uint64_t key =
+		    i < old->nkeys && (j == ne || old->keys[i] <= e.v[j].key) ? old->keys[i] : e.v[j].key;
+		bool in_old = i < old->nkeys && old->keys[i] == key;
+		size_t end = j;
+		while (end < ne && e.v[end].key == key)
+			end++;
+		uint32_t count;
+		size_t len;
+		if (end == j) { /* untouched */
+			len = old->off[i + 1] - old->off[i];
+			memcpy(ix->data + at, old->data + old->off[i], len);
+			count = old->count[i];
+		} else {
+			len = edit_list(old, in_old ? i : old->nkeys, &e.v[j], end - j, &items, &cap,
+			                ix->data + at, &count);
+		}
+		if (count) {
+			ix->keys[out] = key;
+			ix->off[out] = (uint32_t)at;
+			ix->count[out++] = count;
+			at += len;
+		}
+		i += in_old;
+		j = end;
+	}
+	ix->nkeys = out;
+	ix->off[out] = (uint32_t)at;
+	ix->data_len = at;
+	ix->keys = xrealloc(ix->keys, (out ? out : 1) * sizeof *ix->keys);
+	ix->off = xrealloc(ix->off, (out + 1) * sizeof *ix->off);
+	ix->count = xrealloc(ix->count, (out ? out : 1) * sizeof *ix->count);
+	ix->data = xrealloc(ix->data, at ? at : 1);
+	free(items);
+	free(e.v);
 	return ix;
 }
 

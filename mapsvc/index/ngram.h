@@ -48,6 +48,16 @@ void ngram_free(struct ngram *ix);
 struct ngram *ngram_build_slice(size_t n, size_t lo, size_t hi, unsigned ntexts, ngram_text_fn text,
                                 const void *ctx, struct ms_error *err);
 struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err);
+/* The index of old's items with new texts (text, ctx), where only the
+ * items changed[0 .. k - 1] (increasing, below old's count) may differ
+ * from old's own texts, which old must still be able to read: old's
+ * lists are copied and those of the trigrams the changed items lost or
+ * gained are re-coded.  Equal, byte for byte, to ngram_build of the new
+ * texts; old is unchanged.  At a million names and a few changes it costs
+ * a copy of the index (tens of milliseconds) where a build costs a
+ * second.  MS_EUSAGE for a bad list of changes. */
+struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size_t k, ngram_text_fn text,
+                          const void *ctx, struct ms_error *err);
 /* Items indexed, and bytes the index holds. */
 size_t ngram_size(const struct ngram *ix);
 size_t ngram_memory(const struct ngram *ix);

@@ -382,6 +382,26 @@ static void test_threads(void)
 	free_corpus(&c);
 }
 
+/* Answers, work and size of a against b on nq random queries cut from c:
+ * how many agreed. */
+static int agree(const struct ngram *a, const struct ngram *b, const struct corpus *c, int nq)
+{
+	uint32_t *got = malloc((c->n + 1) * sizeof *got), *want = malloc((c->n + 1) * sizeof *want);
+	char q[256];
+	int same = 0;
+	for (int k = 0; k < nq; k++) {
+		cut_query(c, q, k % 3 == 0 ? 2 : 6);
+		struct hits ha = {got, 0, SIZE_MAX}, hb = {want, 0, SIZE_MAX};
+		struct ngram_stats sa, sb;
+		size_t na = ngram_query(a, q, collect, &ha, &sa), nb = ngram_query(b, q, collect, &hb, &sb);
+		same += na == nb && !memcmp(got, want, na * sizeof *got) && sa.lists == sb.lists &&
+		        sa.postings == sb.postings && sa.verified == sb.verified;
+	}
+	free(got);
+	free(want);
+	return same;
+}
+
 /* An index joined from slices (some of them empty) is the single
  * build's: the same size, and every query the same answer with the same
  * work, which walks the postings byte by byte. */
@@ -423,8 +443,65 @@ static void test_slices(size_t n, int nqueries)
 	free_corpus(&c);
 }
 
+/* A patched index is the build of the new texts: items renamed (to new
+ * names, to a name no other item has, to nothing), listed without a
+ * change, or not changed at all; the old index still answers for the old
+ * texts; a bad list is refused. */
+static void test_patch(size_t n, size_t nchanged)
+{
+	struct corpus c, d;
+	make_corpus(&c, n);
+	make_corpus(&d, n);
+	for (size_t i = 0; i < n; i++) { /* d: c's texts again */
+		memcpy(d.zh[i], c.zh[i], sizeof d.zh[i]);
+		memcpy(d.en[i], c.en[i], sizeof d.en[i]);
+		d.no_en[i] = c.no_en[i];
+	}
+	uint32_t *changed = malloc((nchanged + 1) * sizeof *changed);
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < nchanged; i += 1 + irand(n / nchanged + 1)) {
+		changed[k++] = (uint32_t)i;
+		switch (k % 5) {
+		case 0: break; /* listed, unchanged */
+		case 1: make_name(d.zh[i], sizeof d.zh[i], 0, (int)irand(9)); break;
+		case 2: snprintf(d.en[i], sizeof d.en[i], "Qwxz Unique %zu", i), d.no_en[i] = false; break;
+		case 3: d.zh[i][0] = '\0', d.no_en[i] = true; break;
+		default: make_name(d.en[i], sizeof d.en[i], 1, (int)irand(6)), d.no_en[i] = irand(2); break;
+		}
+	}
+	struct ms_error err = {0};
+	struct ngram *old = ngram_build(n, 2, corpus_text, &c, &err),
+	             *want = ngram_build(n, 2, corpus_text, &d, &err);
+	struct ngram *got = ngram_patch(old, changed, k, corpus_text, &d, &err);
+	CHECK_MSG(old && want && got, "%s", err.msg);
+	CHECK_INT(ngram_memory(got), ngram_memory(want));
+	CHECK_INT(agree(got, want, &d, 300), 300);
+	if (k > 2) {
+		CHECK_INT(ngram_query(got, "qwxz unique", NULL, NULL, NULL), (k + 3) / 5);
+		CHECK_INT(ngram_query(old, "qwxz unique", NULL, NULL, NULL), 0); /* old is old */
+		uint32_t bad[] = {changed[1], changed[0]};
+		CHECK(ngram_patch(old, bad, 2, corpus_text, &d, &err) == NULL && err.status == MS_EUSAGE);
+	}
+	uint32_t beyond = (uint32_t)n;
+	CHECK(ngram_patch(old, &beyond, 1, corpus_text, &d, &err) == NULL);
+	/* nothing changed: a copy */
+	struct ngram *same = ngram_patch(old, NULL, 0, corpus_text, &c, &err);
+	CHECK_INT(ngram_memory(same), ngram_memory(old));
+	CHECK_INT(agree(same, old, &c, 50), 50);
+	ngram_free(same);
+	ngram_free(old);
+	ngram_free(want);
+	ngram_free(got);
+	free(changed);
+	free_corpus(&c);
+	free_corpus(&d);
+}
+
 int main(void)
 {
+	test_patch(3000, 40);
+	test_patch(500, 500);
+	test_patch(10, 3);
 	test_slices(5000, 400);
 	test_slices(3, 20);
 	test_contains_table();
