@@ -76,7 +76,9 @@ struct snapshot {
  * hours or descriptions but moved nobody), the new snapshot shares prev's
  * spatial index and every hierarchy of prev's with the same parameters,
  * by reference, instead of building them again; prev may then be
- * released at any time. */
+ * released at any time.  With as many sites as prev and few of them
+ * renamed, the name index is prev's patched (ngram_patch) rather than
+ * built.  prev must live until snapshot_new_with returns. */
 struct snapshot_opts {
 	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */
 	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
@@ -128,9 +130,10 @@ bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4]);
 const struct cluster_tree *snapshot_clusters(const struct snapshot *s, const struct cluster_params *p);
 /* Bytes the hierarchies hold together. */
 size_t snapshot_clusters_memory(const struct snapshot *s);
-/* How many of s's parts (its spatial index, its hierarchies) were built
- * for it rather than taken from the snapshot before it: counted, so that
- * tests can hold the saving without timing it. */
+/* How many of s's parts (its spatial index, its hierarchies, its name
+ * index) were built for it from nothing rather than taken or patched from
+ * the snapshot before it: counted, so that tests can hold the saving
+ * without timing it. */
 size_t snapshot_parts_built(const struct snapshot *s);
 /* The flags of a site (SNAPSHOT_FLAG_*), as the hierarchies hold them:
  * for callers that build hierarchies of their own over some of the

@@ -80,9 +80,9 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	struct snapshot_opts o = {params, np, NULL};
 	struct snapshot *first = snapshot_new_with(same_set(), &o, &err);
 	CHECK_MSG(first != NULL, "%s", err.msg);
-	CHECK_INT(snapshot_parts_built(first), 4); /* three distinct sets and the index */
+	CHECK_INT(snapshot_parts_built(first), 5); /* three distinct sets, the index, the names */
 
-	/* renamed: nothing positional is built, the names are new */
+	/* renamed: nothing is built, the names are patched */
 	struct site_set *set = same_set();
 	set->v[17].field[SITE_NAME_ZH] = "改名后的纪念馆";
 	o.prev = first;
@@ -112,7 +112,15 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	set = same_set();
 	set->n--;
 	struct snapshot *fewer = snapshot_new_with(set, &o, &err);
-	CHECK_INT(snapshot_parts_built(fewer), 4);
+	CHECK_INT(snapshot_parts_built(fewer), 5);
+	/* many renamed: the name index is built, and finds them */
+	set = same_set();
+	for (size_t i = 0; i < 1100; i++)
+		set->v[i].field[SITE_NAME_EN] = "Renamed Hall";
+	struct snapshot *many = snapshot_new_with(set, &o, &err);
+	CHECK_INT(snapshot_parts_built(many), 1);
+	CHECK_INT(ngram_query(many->names, "renamed hall", NULL, NULL, NULL), 1100);
+	snapshot_release(many);
 
 	/* a new parameter set beside an old one: only the new is built */
 	struct cluster_params two[] = {params[0], {30, 0, 10}};
