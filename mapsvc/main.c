@@ -1,6 +1,9 @@
 /* main.c - mapsvc's entry point: command dispatch only. */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__ /* defined by the headers above */
+#include <malloc.h>
+#endif
 
 #include "cli/cli.h"
 
@@ -33,8 +36,20 @@ static void usage(FILE *f)
 	           "With no --db, every command uses the bundled dataset.\n");
 }
 
+/* Allocations of this many bytes or more get mappings of their own. */
+#define MMAP_THRESHOLD (4u << 20)
+
 int main(int argc, char **argv)
 {
+#ifdef __GLIBC__
+	/* A snapshot's large arrays (a million sites' indexes, and the scratch
+	 * of building them on several threads) are mapped and given back
+	 * whole when freed.  glibc's own threshold rises with each such free,
+	 * after which the next large array lands in a thread's heap that keeps
+	 * what it freed: a million sites' server then held 25 to 35 MB more
+	 * from one start to the next. */
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+#endif
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
