@@ -107,8 +107,9 @@ struct snapshot_change {
 /* A new snapshot: base's sites with the n changes applied in order (a
  * later change of one id wins), with the hierarchies base was built with.
  * base is unchanged, so readers of it go on undisturbed: the sites are
- * copied and the indexes rebuilt from the copy (snapshot.c says what that
- * costs).  Strings of the changes are copied. */
+ * copied, and the indexes taken from base, patched or built as
+ * snapshot_opts.prev says (snapshot.c says what that costs).  Strings of
+ * the changes are copied. */
 struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct snapshot_change *ch,
                                        size_t n, struct ms_error *err);
 struct snapshot *snapshot_retain(struct snapshot *s);
