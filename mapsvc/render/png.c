@@ -2,6 +2,7 @@
 #include "png.h"
 
 #include <png.h> /* libpng's, found on the system include path */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -62,6 +63,22 @@ static void on_flush(png_structp png)
 	(void)png;
 }
 
+/* unpremul[a][v]: the straight value of premultiplied v at alpha a,
+ * (v * 255 + a / 2) / a at most 255: three divisions a translucent pixel
+ * were a sixth of the time of encoding a tile crowded with antialiased
+ * clusters.  64 KiB, made once. */
+static uint8_t unpremul[256][256];
+static pthread_once_t unpremul_once = PTHREAD_ONCE_INIT;
+
+static void unpremul_init(void)
+{
+	for (unsigned a = 1; a < 256; a++)
+		for (unsigned v = 0; v < 256; v++) {
+			unsigned s = (v * 255u + a / 2) / a;
+			unpremul[a][v] = (uint8_t)(s > 255 ? 255 : s);
+		}
+}
+
 /* Straight-alpha RGBA of a premultiplied pixel, packed little-endian as
  * the bytes r, g, b, a. */
 static inline uint32_t unpremultiply(const uint8_t *p)
@@ -71,12 +88,8 @@ static inline uint32_t unpremultiply(const uint8_t *p)
 		return 0;
 	if (a == 255)
 		return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | 255u << 24;
-	uint32_t s[3];
-	for (int i = 0; i < 3; i++) {
-		uint32_t v = (p[i] * 255u + a / 2) / a;
-		s[i] = v > 255 ? 255 : v;
-	}
-	return s[0] | s[1] << 8 | s[2] << 16 | a << 24;
+	const uint8_t *t = unpremul[a];
+	return (uint32_t)t[p[0]] | (uint32_t)t[p[1]] << 8 | (uint32_t)t[p[2]] << 16 | a << 24;
 }
 
 /* A small open-addressing set of colours, values kept in insertion order. */
@@ -332,6 +345,7 @@ enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_
 {
 	if (!c || !c->px || c->width <= 0 || c->height <= 0)
 		return ms_fail(err, MS_EUSAGE, "pngenc_encode: no canvas");
+	pthread_once(&unpremul_once, unpremul_init);
 	struct png_ctx ctx = {.out = out};
 	struct palette *pal = xmalloc(sizeof *pal);
 	bool indexed = collect_colours(c, pal);
