@@ -22,6 +22,7 @@
 #include "geo.h"
 
 #include <math.h>
+#include <string.h>
 #include <strings.h>
 
 /* Krasovsky 1940: semi-major axis and first eccentricity squared. */
@@ -166,6 +167,43 @@ void coordsys_to_wgs84(enum coordsys cs, double lat, double lon, double *wlat, d
 	}
 	*wlat = lat;
 	*wlon = lon;
+}
+
+/* How fast the shifts vary: on either axis, at most this many degrees per
+ * degree of displacement along either axis.  Measured over mainland
+ * China on a 0.0137-degree grid (tests/unit/test_geo.c samples it too):
+ * 0.0072 for GCJ-02 and 0.024 for BD-09; twice the worst, for margin. */
+#define SHIFT_SLOPE 0.05
+/* What the inverse's iteration leaves, and then some (geo.h: 1e-9). */
+#define BOX_EPS_DEG 1e-7
+
+void coordsys_wgs84_box(enum coordsys cs, double b[4])
+{
+	if (cs == COORDSYS_WGS84 || cs == COORDSYS_CGCS2000)
+		return;
+	const double m = COORDSYS_SHIFT_MAX_DEG;
+	double flat[4] = {b[0] - m, b[1] - m, b[2] + m, b[3] + m};
+	/* Every point whose shift lands in the box is within flat.  Where all
+	 * of flat is inside GCJ-02's rectangle the shift d is smooth there,
+	 * |d(p) - d(p0)| <= L |p - p0| (max norm, L = 2 SHIFT_SLOPE), and
+	 * with p0 the point shifted to the box's centre c and H its larger
+	 * half-size: p - p0 = (q - c) - (d(p) - d(p0)) for q = p + d(p) in
+	 * the box, so |p - p0| <= H / (1 - L), and p is within the box moved
+	 * back by d(p0), grown by L H / (1 - L). */
+	if (!gcj02_applies(flat[1], flat[0]) || !gcj02_applies(flat[3], flat[2])) {
+		memcpy(b, flat, sizeof flat);
+		return;
+	}
+	double clat = (b[1] + b[3]) / 2, clon = (b[0] + b[2]) / 2, plat, plon;
+	coordsys_to_wgs84(cs, clat, clon, &plat, &plon);
+	double dlat = clat - plat, dlon = clon - plon;
+	const double L = 2 * SHIFT_SLOPE;
+	double h = fmax(b[2] - b[0], b[3] - b[1]) / 2, pad = L * h / (1 - L) + BOX_EPS_DEG;
+	double tight[4] = {b[0] - dlon - pad, b[1] - dlat - pad, b[2] - dlon + pad, b[3] - dlat + pad};
+	b[0] = fmax(flat[0], tight[0]);
+	b[1] = fmax(flat[1], tight[1]);
+	b[2] = fmin(flat[2], tight[2]);
+	b[3] = fmin(flat[3], tight[3]);
 }
 
 void coordsys_from_wgs84(enum coordsys cs, double wlat, double wlon, double *lat, double *lon)

@@ -48,4 +48,18 @@ void bd09_to_gcj02(double blat, double blon, double *glat, double *glon);
 void coordsys_to_wgs84(enum coordsys cs, double lat, double lon, double *wlat, double *wlon);
 void coordsys_from_wgs84(enum coordsys cs, double wlat, double wlon, double *lat, double *lon);
 
+/* The most the GCJ-02 and BD-09 shifts move a point, in degrees of
+ * latitude or longitude, anywhere (about 0.011 and 0.017). */
+#define COORDSYS_SHIFT_MAX_DEG 0.02
+
+/* box (west, south, east, north in degrees of cs) becomes a WGS-84 box
+ * holding every point whose position in cs falls in it: the box moved
+ * back by the shift at its centre and grown by what the shift can vary
+ * across it (a few percent of its size), or, where the shift is not
+ * smooth (near the edge of the rectangle where GCJ-02 applies), grown by
+ * COORDSYS_SHIFT_MAX_DEG.  So a small box (a tile at zoom 16, 0.005
+ * degrees) asks for little more than itself, not for ten times its width.
+ * WGS-84 and CGCS2000 leave it as it is. */
+void coordsys_wgs84_box(enum coordsys cs, double box[4]);
+
 #endif

@@ -135,16 +135,19 @@ void cluster_tile_window(int z, long long x, long long y, double margin_px, stru
 	w->y1 = clamp_unit((y + 1) * size - 1 + margin);
 }
 
-void cluster_window_pad_deg(struct cluster_window *w, double pad_deg)
+void cluster_window_unshift(struct cluster_window *w, enum coordsys cs)
 {
+	if (cs == COORDSYS_WGS84 || cs == COORDSYS_CGCS2000)
+		return;
 	/* y grows southward: y0 is the north edge. */
-	double n, wl, s, e;
-	cluster_unit_to_lonlat(w->x0, w->y0, &n, &wl);
-	cluster_unit_to_lonlat(w->x1, w->y1, &s, &e);
+	double b[4];
+	cluster_unit_to_lonlat(w->x0, w->y0, &b[3], &b[0]);
+	cluster_unit_to_lonlat(w->x1, w->y1, &b[1], &b[2]);
+	coordsys_wgs84_box(cs, b);
 	uint32_t x, y;
-	cluster_position(fmin(90, n + pad_deg), fmax(-180, wl - pad_deg), &x, &y);
+	cluster_position(fmin(90, b[3]), fmax(-180, b[0]), &x, &y);
 	w->x0 = x, w->y0 = y;
-	cluster_position(fmax(-90, s - pad_deg), fmin(180, e + pad_deg), &x, &y);
+	cluster_position(fmax(-90, b[1]), fmin(180, b[2]), &x, &y);
 	w->x1 = x, w->y1 = y;
 }
 

@@ -21,9 +21,9 @@
  * GCJ-02 basemap draws the same items (same members, counts, first
  * member), each at the GCJ-02 position of its WGS-84 position: convert
  * with cluster_unit_to_lonlat, shift, project.  To find them it asks its
- * own window padded with cluster_window_pad_deg(CLUSTER_SHIFT_PAD_DEG),
- * which holds every item whose shifted position can fall inside, and
- * keeps those whose shifted position does.  The shift moves neighbours
+ * own window made WGS-84 with cluster_window_unshift (which holds every
+ * item whose shifted position can fall inside), and keeps those whose
+ * shifted position does.  The shift moves neighbours
  * alike (its gradient is tiny), so clusters decided in WGS-84 still look
  * right on the shifted map, and a cluster is the same on both basemaps.
  *
@@ -47,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../geo/geo.h"
 #include "../util/ms_error.h"
 
 /* Highest zoom there is (webmerc.h's WEBMERC_MAX_ZOOM): one unit is one
@@ -56,9 +57,6 @@
 #define CLUSTER_RADIUS_MAX 512.0
 /* "Not a cluster": the node of a single site's item. */
 #define CLUSTER_NONE UINT32_MAX
-/* Padding, in degrees, that covers the GCJ-02 and BD-09 shifts (under
- * about 1 km and 0.02 degrees everywhere they apply). */
-#define CLUSTER_SHIFT_PAD_DEG 0.02
 
 struct cluster_params {
 	double radius_px; /* at 256-px tiles, > 0; rounded to 1/256 px */
@@ -140,8 +138,10 @@ void cluster_unit_to_lonlat(uint32_t x, uint32_t y, double *lat, double *lon);
 /* The window of tile z/x/y widened by margin_px on every side (clamped to
  * the world), for markers and labels that reach across the tile edge. */
 void cluster_tile_window(int z, long long x, long long y, double margin_px, struct cluster_window *w);
-/* Widens w by pad_deg of longitude and latitude (clamped to the world). */
-void cluster_window_pad_deg(struct cluster_window *w, double pad_deg);
+/* w, a window of positions in cs, becomes a window of WGS-84 positions
+ * holding every item whose position in cs falls in it
+ * (coordsys_wgs84_box; clamped to the world). */
+void cluster_window_unshift(struct cluster_window *w, enum coordsys cs);
 
 /* Counts for benchmarks and tests. */
 struct cluster_info {

@@ -17,8 +17,9 @@
  * the anchor grid; in GCJ-02 or BD-09 that position is turned back into
  * degrees, shifted and projected.  Either way it is a function of the item
  * alone, so every view agrees on it.  The hierarchy is asked in WGS-84
- * units: a shifted view asks its window padded by CLUSTER_SHIFT_PAD_DEG
- * and keeps the items whose shifted anchor falls in it.
+ * units: a shifted view asks its window made WGS-84
+ * (cluster_window_unshift) and keeps the items whose shifted anchor falls
+ * in it.
  */
 #include "tile.h"
 
@@ -655,8 +656,7 @@ static struct layout *compose(struct tile_map *m, struct tile_ctx *ctx, const st
 	double qy0 = w->y0 - l->z.margin_y, qy1 = w->y1 + l->z.margin_y;
 	struct cluster_window cw = {to_units(qx0, v->zoom, false), to_units(qy0, v->zoom, false),
 	                            to_units(qx1, v->zoom, true), to_units(qy1, v->zoom, true)};
-	if (v->coordsys != COORDSYS_WGS84)
-		cluster_window_pad_deg(&cw, CLUSTER_SHIFT_PAD_DEG);
+	cluster_window_unshift(&cw, v->coordsys);
 	struct cluster_stats cst = {0};
 	cluster_query(tree, v->zoom, &cw, &ctx->items, &cst);
 	for (size_t i = 0; i < ctx->items.n; i++) {

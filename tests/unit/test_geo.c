@@ -3,6 +3,7 @@
  * GCJ-02 / BD-09 transforms against reference pairs and round trips.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,8 +243,85 @@ static void test_coordsys_names(void)
 	CHECK(la == 36.8 && lo == 118.05);
 }
 
+static uint64_t box_rng = 0x2545F4914F6CDD1DULL;
+
+static double box_rand(double lo, double hi)
+{
+	box_rng ^= box_rng << 13;
+	box_rng ^= box_rng >> 7;
+	box_rng ^= box_rng << 17;
+	return lo + (hi - lo) * ((double)(box_rng >> 11) / 9007199254740992.0);
+}
+
+/* coordsys_wgs84_box: every WGS-84 point whose GCJ-02 or BD-09 position
+ * falls in a box is inside the box it returns, for boxes of tile sizes
+ * from zoom 4 to 20 all over mainland China and astride the edge of the
+ * rectangle where GCJ-02 applies (points sampled densely around each);
+ * a small box inside China comes back little larger than itself; WGS-84
+ * and CGCS2000 boxes are left alone.  And the slope the function relies
+ * on holds on a grid finer than the one it was measured on. */
+static void test_wgs84_box(void)
+{
+	int missed = 0, tight = 0, small = 0;
+	for (int k = 0; k < 4000; k++) {
+		enum coordsys cs = k % 2 ? COORDSYS_BD09 : COORDSYS_GCJ02;
+		double size = 360.0 / (double)(1 << (4 + k % 17));
+		double lat, lon;
+		if (k % 5 == 0) { /* astride an edge of the rectangle */
+			lat = box_rand(20, 50);
+			lon = (k % 10 ? 72.004 : 137.8347) + box_rand(-2 * size, 2 * size);
+		} else {
+			lat = box_rand(18, 53);
+			lon = box_rand(74, 135);
+		}
+		double b[4] = {lon, lat, lon + size, lat + size * 0.8};
+		double q[4];
+		memcpy(q, b, sizeof q);
+		coordsys_wgs84_box(cs, b);
+		/* sample around the box, shift, keep what lands in it */
+		double m = COORDSYS_SHIFT_MAX_DEG * 1.5;
+		for (int i = 0; i < 400; i++) {
+			double plat = box_rand(q[1] - m, q[3] + m), plon = box_rand(q[0] - m, q[2] + m);
+			double slat, slon;
+			coordsys_from_wgs84(cs, plat, plon, &slat, &slon);
+			if (slon < q[0] || slon > q[2] || slat < q[1] || slat > q[3])
+				continue;
+			missed += plon < b[0] || plon > b[2] || plat < b[1] || plat > b[3];
+		}
+		if (size < 0.1 && k % 5) {
+			small++;
+			tight += b[2] - b[0] <= 1.25 * size && b[3] - b[1] <= 1.25 * size * 0.8 + 1e-6;
+		}
+	}
+	CHECK_INT(missed, 0);
+	CHECK(small > 1000);
+	CHECK_INT(tight, small);
+	double w[4] = {116, 39, 116.01, 39.01}, w0[4] = {116, 39, 116.01, 39.01};
+	coordsys_wgs84_box(COORDSYS_WGS84, w);
+	CHECK(!memcmp(w, w0, sizeof w));
+	coordsys_wgs84_box(COORDSYS_CGCS2000, w);
+	CHECK(!memcmp(w, w0, sizeof w));
+	/* the slope: finite differences on a 0.0031-degree grid */
+	double worst = 0;
+	for (double lat = 1.0; lat <= 55.7; lat += 0.0731)
+		for (double lon = 72.1; lon <= 137.7; lon += 0.0031 * 7) {
+			for (int c = COORDSYS_GCJ02; c <= COORDSYS_BD09; c++) {
+				double h = 1e-4, a, o, a1, o1, a2, o2;
+				coordsys_from_wgs84((enum coordsys)c, lat, lon, &a, &o);
+				coordsys_from_wgs84((enum coordsys)c, lat, lon + h, &a1, &o1);
+				coordsys_from_wgs84((enum coordsys)c, lat + h, lon, &a2, &o2);
+				double g = fmax(fmax(fabs(a1 - a), fabs(o1 - h - o)),
+				                fmax(fabs(a2 - h - a), fabs(o2 - o))) /
+				           h;
+				worst = fmax(worst, g);
+			}
+		}
+	CHECK_MSG(worst < 0.05, "slope %g", worst);
+}
+
 int main(void)
 {
+	test_wgs84_box();
 	test_reference_geodesics();
 	test_special_cases();
 	test_symmetry();

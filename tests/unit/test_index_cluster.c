@@ -563,14 +563,19 @@ static void test_work_and_memory(enum kind kind)
 	free(flags);
 }
 
-/* GCJ-02: the padded window holds every item whose shifted position is in
- * a GCJ-02 tile, and so the items a GCJ-02 tile draws are exactly the
- * world's items whose shifted position falls in it. */
+/* The system test_gcj02 shifts into. */
+static enum coordsys shift_cs = COORDSYS_GCJ02;
+
+/* GCJ-02 (and BD-09): the unshifted window holds every item whose shifted
+ * position is in a GCJ-02 tile, and so the items a GCJ-02 tile draws are
+ * exactly the world's items whose shifted position falls in it; and it is
+ * little wider than the tile. */
+
 static void shifted(const struct cluster_item *it, uint32_t *x, uint32_t *y)
 {
 	double lat, lon, glat, glon;
 	cluster_unit_to_lonlat(it->x, it->y, &lat, &lon);
-	wgs84_to_gcj02(lat, lon, &glat, &glon);
+	coordsys_from_wgs84(shift_cs, lat, lon, &glat, &glon);
 	cluster_position(glat, glon, x, y);
 }
 
@@ -588,13 +593,18 @@ static void test_gcj02(void)
 		int z = 3 + (int)irand(16);
 		size_t s = irand(N);
 		double glat, glon;
-		wgs84_to_gcj02(lat[s], lon[s], &glat, &glon);
+		coordsys_from_wgs84(shift_cs, lat[s], lon[s], &glat, &glon);
 		uint32_t gx, gy;
 		cluster_position(glat, glon, &gx, &gy);
 		struct cluster_window tile, padded;
 		cluster_tile_window(z, tile_of(gx, z), tile_of(gy, z), 8, &tile);
 		padded = tile;
-		cluster_window_pad_deg(&padded, CLUSTER_SHIFT_PAD_DEG);
+		cluster_window_unshift(&padded, shift_cs);
+		/* and it asks for little more than the tile: at most 1.5 times
+		 * its width (the old fixed pad of 0.02 degrees asked for 8 times
+		 * the width of a zoom-16 tile) */
+		if (z >= 8)
+			CHECK((double)(padded.x1 - padded.x0) <= 1.5 * (double)(tile.x1 - tile.x0));
 		cluster_query(t, z, &padded, &got, NULL);
 		cluster_query(t, z, &world, &all, NULL);
 		size_t a = 0, b = 0;
@@ -702,6 +712,8 @@ int main(void)
 			               &params[(k + s) % (sizeof params / sizeof *params)]);
 	test_coincident();
 	test_determinism();
+	test_gcj02();
+	shift_cs = COORDSYS_BD09;
 	test_gcj02();
 	test_work_and_memory(CHINA);
 	test_work_and_memory(BLOBS);
