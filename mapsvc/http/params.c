@@ -576,6 +576,12 @@ static void write_schema(struct jsonw *w, const struct http_pspec *s, const stru
 void http_params_openapi(struct jsonw *w, const struct http_params *p, const struct http_config *cfg)
 {
 	jw_array_begin(w);
+	http_params_openapi_items(w, p, cfg);
+	jw_array_end(w);
+}
+
+void http_params_openapi_items(struct jsonw *w, const struct http_params *p, const struct http_config *cfg)
+{
 	for (size_t i = 0; i < p->n; i++) {
 		const struct http_pspec *s = &p->v[i];
 		jw_object_begin(w);
@@ -598,5 +604,4 @@ void http_params_openapi(struct jsonw *w, const struct http_params *p, const str
 		write_schema(w, s, cfg);
 		jw_object_end(w);
 	}
-	jw_array_end(w);
 }

@@ -156,5 +156,7 @@ const struct http_arg *http_arg(const struct http_ctx *c, const char *name);
  * (name, in, description, required, style, schema with type, range, enum
  * and default).  cfg (may be NULL) gives HTTP_PF_MAX_ZOOM's bound. */
 void http_params_openapi(struct jsonw *w, const struct http_params *p, const struct http_config *cfg);
+/* The same objects, into an array the caller has begun (and may add to). */
+void http_params_openapi_items(struct jsonw *w, const struct http_params *p, const struct http_config *cfg);
 
 #endif
