@@ -3,9 +3,14 @@
 of mapsvc's default style, and report tiles/s and bytes/tile.
 
 usage: peer_mapnik.py SITES.csv TILES.txt [--scale 2] [--repeat 3] [--out DIR]
+                      [--max-seconds S]
 
 One process, one thread, the map loaded once; each tile is timed from
 zoom_to_box through render to PNG bytes (file writes are not timed).
+--max-seconds stops the first round once S seconds of rendering are
+spent, and the rest of the run uses only the tiles it drew (a million
+points take Mapnik seconds a tile at low zooms); tiles= says how many, so
+that the same first tiles of the list can be given to mapsvc.
 Prints RESULT lines over the whole list and over the tiles that are not
 the empty tile.  Mapnik's "png" format is 32-bit RGBA."""
 import argparse
@@ -55,6 +60,7 @@ def main():
     ap.add_argument("--scale", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out")
+    ap.add_argument("--max-seconds", type=float, default=0)
     a = ap.parse_args()
     tl = [tuple(int(v) for v in line.split("/")) for line in open(a.tiles) if line.strip()]
     mapnik.register_fonts(FONTS)
@@ -67,7 +73,10 @@ def main():
     for rep in range(a.repeat):
         t_all = t_full = 0.0
         n_full = bytes_all = bytes_full = 0
-        for z, x, y in tl:
+        for k, (z, x, y) in enumerate(tl):
+            if rep == 0 and a.max_seconds and t_all >= a.max_seconds:
+                tl = tl[:k]
+                break
             t0 = time.perf_counter()
             m.zoom_to_box(tile_box(z, x, y))
             im = mapnik.Image(px, px)
