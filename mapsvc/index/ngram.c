@@ -402,6 +402,19 @@ static size_t get_varint(const uint8_t *in, uint32_t *v)
 	return k;
 }
 
+/* Ends an index whose arrays were sized for more: nkeys keys and len
+ * bytes of postings written; the arrays shrink to them. */
+static void finish(struct ngram *ix, size_t nkeys, size_t len)
+{
+	ix->nkeys = nkeys;
+	ix->off[nkeys] = (uint32_t)len;
+	ix->data_len = len;
+	ix->keys = xrealloc(ix->keys, (nkeys ? nkeys : 1) * sizeof *ix->keys);
+	ix->off = xrealloc(ix->off, (nkeys + 1) * sizeof *ix->off);
+	ix->count = xrealloc(ix->count, (nkeys ? nkeys : 1) * sizeof *ix->count);
+	ix->data = xrealloc(ix->data, len ? len : 1);
+}
+
 /* Joining: the slices' keys are merged in order; a key's list is its
  * lists in slice order, each after the first re-coded at its head, whose
  * absolute item becomes a gap from the last item of the list before (a
@@ -469,14 +482,7 @@ struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
 		}
 		ix->count[out++] = count;
 	}
-	ix->nkeys = out;
-	ix->off[out] = (uint32_t)at;
-	ix->data_len = at;
-	/* keys the slices shared were counted once per slice above */
-	ix->keys = xrealloc(ix->keys, (out ? out : 1) * sizeof *ix->keys);
-	ix->off = xrealloc(ix->off, (out + 1) * sizeof *ix->off);
-	ix->count = xrealloc(ix->count, (out ? out : 1) * sizeof *ix->count);
-	ix->data = xrealloc(ix->data, at ? at : 1);
+	finish(ix, out, at); /* keys the slices shared were counted once per slice above */
 done:
 	for (size_t j = 0; j < k; j++)
 		ngram_free(slices[j]);
@@ -650,13 +656,7 @@ struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size
 		i += in_old;
 		j = end;
 	}
-	ix->nkeys = out;
-	ix->off[out] = (uint32_t)at;
-	ix->data_len = at;
-	ix->keys = xrealloc(ix->keys, (out ? out : 1) * sizeof *ix->keys);
-	ix->off = xrealloc(ix->off, (out + 1) * sizeof *ix->off);
-	ix->count = xrealloc(ix->count, (out ? out : 1) * sizeof *ix->count);
-	ix->data = xrealloc(ix->data, at ? at : 1);
+	finish(ix, out, at);
 	free(items);
 	free(e.v);
 	return ix;

@@ -50,18 +50,7 @@ before(async () => {
   const imp = spawnSync(MAPSVC, ['import', '--db', db, '../../data/sites.csv'], { encoding: 'utf8' });
   assert.equal(imp.status, 0, imp.stderr);
   [editing, editBase] = await start(['--db', db, '--edit']);
-  server = spawn(MAPSVC, ['serve', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  base = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('mapsvc serve did not start: ' + out)), 20000);
-    server.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
-    server.on('exit', (code) => reject(new Error('mapsvc serve exited with ' + code + ': ' + out)));
-  });
-  server.stdout.resume();
+  [server, base] = await start([]);
 });
 
 after(async () => {
