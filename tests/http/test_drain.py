@@ -135,9 +135,14 @@ def test_under_wrk():
         # Once the listener is closed wrk's reconnections fail: it counts
         # them as connect or write errors (its connect is non-blocking).  A
         # request cut on an open connection would be a read error or a
-        # timeout, and there must be none.
+        # timeout.  The server's own count of cut requests (below) must be
+        # 0; wrk may still see a read error or two from the race every
+        # keep-alive close has (RFC 9112 §9.3.1): a request sent on an idle
+        # connection at the moment the stopping server closes it was never
+        # received, and wrk, which does not retry, counts the close.  More
+        # than that would be requests lost, and so is any timeout.
         if m:
-            assert (int(m.group(2)), int(m.group(4))) == (0, 0), text
+            assert int(m.group(2)) <= 2 and int(m.group(4)) == 0, text
         assert "Non-2xx" not in text, text
         assert re.search(r"stopped after \d+ ms: .* 0 cut", srv.output()), srv.output()
         done = re.search(r"(\d+) requests in", text)
