@@ -274,12 +274,9 @@ bool site_coord_valid(double lat, double lon)
 	return isfinite(lat) && isfinite(lon) && lat >= -90.0 && lat <= 90.0 && lon >= -180.0 && lon <= 180.0;
 }
 
-uint64_t site_hash(const struct site *s)
+void site_hash_update(void *state, const struct site *s)
 {
-	XXH3_state_t *h = XXH3_createState();
-	if (!h)
-		abort(); /* out of memory: mapsvc's policy, see mem.h */
-	XXH3_64bits_reset(h);
+	XXH3_state_t *h = state;
 	/* each text with its NUL, so that "ab"+"c" and "a"+"bc" differ */
 	for (int f = 0; f < SITE_NFIELDS; f++)
 		XXH3_64bits_update(h, s->field[f], strlen(s->field[f]) + 1);
@@ -289,6 +286,15 @@ uint64_t site_hash(const struct site *s)
 	XXH3_64bits_update(h, &quality, sizeof quality);
 	XXH3_64bits_update(h, &s->uncertainty_m, sizeof s->uncertainty_m);
 	XXH3_64bits_update(h, s->extra, strlen(s->extra) + 1);
+}
+
+uint64_t site_hash(const struct site *s)
+{
+	XXH3_state_t *h = XXH3_createState();
+	if (!h)
+		abort(); /* out of memory: mapsvc's policy, see mem.h */
+	XXH3_64bits_reset(h);
+	site_hash_update(h, s);
 	uint64_t v = XXH3_64bits_digest(h);
 	XXH3_freeState(h);
 	return v;

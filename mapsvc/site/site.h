@@ -205,6 +205,10 @@ void site_set_sort_by_id(struct site_set *set);
  * gives another (but for a 2^-64 chance), so it is an item's strong ETag
  * and what a write's If-Match is compared with. */
 uint64_t site_hash(const struct site *s);
+/* Feeds the bytes site_hash hashes into state, an XXH3_state_t of
+ * xxhash.h already reset: for one hash over many sites (a snapshot's
+ * version). */
+void site_hash_update(void *state, const struct site *s);
 
 /* True when lat/lon are finite and within [-90,90] x [-180,180]. */
 bool site_coord_valid(double lat, double lon);

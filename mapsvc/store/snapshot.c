@@ -2,10 +2,10 @@
  * snapshot.c - the immutable, reference-counted view of all sites; see
  * snapshot.h.
  *
- * The version is an XXH3-64 hash of the content in id order: every text
- * field (with its terminating NUL, so "ab"+"c" and "a"+"bc" differ), the
- * coordinates' IEEE-754 bytes, the position quality and radius and the
- * extra properties.  Equal data give
+ * The version is an XXH3-64 hash of the content in id order: of every
+ * site, what site_hash hashes (every text field with its terminating NUL,
+ * the coordinates' IEEE-754 bytes, the position quality and radius and
+ * the extra properties).  Equal data give
  * an equal version on the same machine whatever order they were imported
  * in, so a reload of unchanged data keeps tile ETags valid.
  */
@@ -37,17 +37,8 @@ static uint64_t content_hash(const struct site_set *set)
 	if (!h)
 		abort(); /* out of memory: mapsvc's policy, see mem.h */
 	XXH3_64bits_reset(h);
-	for (size_t i = 0; i < set->n; i++) {
-		const struct site *s = &set->v[i];
-		for (int f = 0; f < SITE_NFIELDS; f++)
-			XXH3_64bits_update(h, s->field[f], strlen(s->field[f]) + 1);
-		XXH3_64bits_update(h, &s->lat, sizeof s->lat);
-		XXH3_64bits_update(h, &s->lon, sizeof s->lon);
-		uint32_t quality = (uint32_t)s->quality; /* a fixed width, whatever the enum's */
-		XXH3_64bits_update(h, &quality, sizeof quality);
-		XXH3_64bits_update(h, &s->uncertainty_m, sizeof s->uncertainty_m);
-		XXH3_64bits_update(h, s->extra, strlen(s->extra) + 1);
-	}
+	for (size_t i = 0; i < set->n; i++)
+		site_hash_update(h, &set->v[i]);
 	uint64_t v = XXH3_64bits_digest(h);
 	XXH3_freeState(h);
 	return v;
