@@ -9,8 +9,9 @@
  *     and does not depend on the password libpq reads from the value: the
  *     value with that password's text replaced by other letters has the
  *     same name (when the password is long enough not to be any other part
- *     by chance, and the value does not write the same text a second time,
- *     as another part).  Not "the name does not contain it": an escaped
+ *     by chance, the value does not write the same text a second time, as
+ *     another part, and libpq reads the replaced text as the new password,
+ *     so that it was not part of an escape).  Not "the name does not contain it": an escaped
  *     byte next to a host's letters can spell a password by chance
  *     ("%AA" then "IIII" holds "AIIII").
  */
@@ -41,6 +42,39 @@ static char *password_of(const char *conninfo)
 	return pw;
 }
 
+/* The connection string libpq reads from a PostGIS --db value. */
+static const char *conninfo_of(const char *db)
+{
+	return strncmp(db, "postgres:", strlen("postgres:")) || !strncmp(db, "postgres://", 11)
+	           ? db
+	           : db + strlen("postgres:");
+}
+
+/* When the text of pw stands once in db, and replacing it by other
+ * letters gives a value whose password libpq reads as those letters (the
+ * text was the password's own, not part of an escape or of another
+ * part), the two values' names must be equal. */
+static void check_password_hidden(const char *db, const char *out, const char *pw)
+{
+	const char *first = strstr(db, pw);
+	if (strlen(pw) < PASSWORD_MIN || !first || strstr(first + 1, pw))
+		return;
+	size_t at = (size_t)(first - db), n = strlen(pw);
+	char *other = xstrdup(db), *want = xstrdup(pw);
+	for (size_t i = 0; i < n; i++)
+		other[at + i] = want[i] = db[at + i] == 'x' ? 'y' : 'x';
+	char *read = password_of(conninfo_of(other));
+	if (read && !strcmp(read, want)) {
+		char other_out[STORE_REDACTED_MAX + 1];
+		store_redact(other, other_out);
+		if (strcmp(out, other_out) != 0)
+			fuzz_fail(H, "the name '%s' shows the password (another gives '%s')", out, other_out);
+	}
+	free(read);
+	free(want);
+	free(other);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *db = xstrndup((const char *)data, size);
@@ -55,23 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char *back = password_of(out);
 		if (back)
 			fuzz_fail(H, "the name '%s' holds a password", out);
-		const char *conninfo =
-		    strncmp(db, "postgres:", strlen("postgres:")) || !strncmp(db, "postgres://", 11)
-		        ? db
-		        : db + strlen("postgres:");
-		char *pw = password_of(conninfo);
-		const char *first = pw ? strstr(db, pw) : NULL;
-		bool once = first && !strstr(first + 1, pw);
-		if (pw && strlen(pw) >= PASSWORD_MIN && once) {
-			char *other = xstrdup(db), other_out[STORE_REDACTED_MAX + 1];
-			for (size_t i = 0, at = (size_t)(first - db); i < strlen(pw); i++)
-				other[at + i] = db[at + i] == 'x' ? 'y' : 'x';
-			store_redact(other, other_out);
-			if (strcmp(out, other_out) != 0)
-				fuzz_fail(H, "the name '%s' shows the password (another gives '%s')", out,
-				          other_out);
-			free(other);
-		}
+		char *pw = password_of(conninfo_of(db));
+		if (pw)
+			check_password_hidden(db, out, pw);
 		free(pw);
 	}
 	free(db);
