@@ -101,7 +101,7 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	for (size_t i = existing; i < all->n; i++)
-		site_set_add(fresh, &all->v[i]);
+		site_set_copy(fresh, &all->v[i]);
 	/* Written in id order, a database reads back already sorted, which
 	 * saves serve a sort of every site at start-up. */
 	site_set_sort_by_id(fresh);

@@ -232,8 +232,8 @@ static unsigned long long enqueue(struct editor *ed, const struct store_applied 
 	struct pending *p = xcalloc(1, sizeof *p);
 	p->set = site_set_new();
 	if (a->after)
-		site_set_add(p->set, a->after);
-	p->id = xstrdup(a->after ? a->after->field[SITE_ID] : a->before->field[SITE_ID]);
+		site_set_copy(p->set, a->after);
+	p->id = xstrdup(a->after ? site_field(a->after, SITE_ID) : site_field(a->before, SITE_ID));
 	pthread_mutex_lock(&ed->pub_mu);
 	p->seq = ++ed->queued;
 	if (ed->tail)
@@ -278,7 +278,7 @@ static enum ms_status merge_burst(void *arg, const struct snapshot *cur, struct 
 		if (i + 1 < b->n && !strcmp(order[i]->id, order[i + 1]->id))
 			continue; /* a later change of this id wins */
 		if (order[i]->set->n)
-			site_set_add(ch.sites, &order[i]->set->v[0]);
+			site_set_copy(ch.sites, &order[i]->set->v[0]);
 		else
 			ch.gone[ch.ngone++] = order[i]->id;
 	}

@@ -87,8 +87,8 @@ bool feat_open_at(const struct snapshot *snap, size_t i, time_t t)
 bool feat_name_matches(const struct site *s, const char *needle)
 {
 	/* One definition of the search, shared with the name index. */
-	return ngram_text_contains(s->field[SITE_NAME_ZH], needle) ||
-	       ngram_text_contains(s->field[SITE_NAME_EN], needle);
+	return ngram_text_contains(site_field(s, SITE_NAME_ZH), needle) ||
+	       ngram_text_contains(site_field(s, SITE_NAME_EN), needle);
 }
 
 struct items_ctx {
@@ -166,8 +166,8 @@ static int compare_column(const struct site *a, const struct site *b, int column
 	*missing_last = false;
 	switch (site_columns[column].kind) {
 	case SITE_COL_TEXT: {
-		const char *x = a->field[site_columns[column].field],
-		           *y = b->field[site_columns[column].field];
+		const char *x = site_field(a, site_columns[column].field),
+		           *y = site_field(b, site_columns[column].field);
 		if (!*x != !*y) {
 			*missing_last = true;
 			return *x ? -1 : 1;
@@ -410,7 +410,7 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 	jw_key(w, "type");
 	jw_string(w, "Feature");
 	jw_key(w, "id");
-	jw_string(w, s->field[SITE_ID]);
+	jw_string(w, site_field(s, SITE_ID));
 	jw_key(w, "geometry");
 	jw_object_begin(w);
 	jw_key(w, "type");
@@ -426,7 +426,7 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 		case SITE_COL_TEXT: {
 			/* "" is the data model's missing attribute; a client reads
 			 * null as "none" (GDAL, QGIS), "" as an empty text */
-			const char *t = s->field[site_columns[c].field];
+			const char *t = site_field(s, site_columns[c].field);
 			if (*t)
 				jw_string(w, t);
 			else
@@ -449,7 +449,7 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 		jw_key(w, "bearing_deg");
 		jw_fixed(w, b, 1);
 	}
-	jw_object_members(w, s->extra);
+	jw_object_members(w, site_extra(s));
 	jw_object_end(w);
 	jw_object_end(w);
 }

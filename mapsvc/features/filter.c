@@ -131,7 +131,7 @@ static void site_get(const void *rec, size_t qi, struct cql2_value *out)
 		out->num = s->uncertainty_m;
 		return;
 	}
-	const char *v = s->field[qi];
+	const char *v = site_field(s, qi);
 	if (!v[0])
 		return; /* "" is the data model's missing attribute: NULL */
 	out->type = CQL2_VSTRING;

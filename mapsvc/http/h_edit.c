@@ -152,7 +152,7 @@ static void answer_refusal(struct http_response *r, enum ms_status st, const str
 		http_problem(r, 404, "no site with id '%.200s' in collection '" SITES_COLLECTION "'", id);
 	else if (a->outcome == STORE_EXISTS)
 		http_problem(r, 409, "a site with id '%.200s' exists already: replace or update it instead",
-		             a->before->field[SITE_ID]);
+		             site_field(a->before, SITE_ID));
 	else if (a->outcome == STORE_STALE)
 		http_problem(
 		    r, 412,
@@ -176,7 +176,7 @@ static void run_write(struct http_ctx *c, struct http_response *r, struct editor
 		if (w->op == STORE_CREATE && r->status == 201) {
 			struct buf loc = BUF_INIT;
 			buf_printf(&loc, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
-			http_url_encode(&loc, a.after->field[SITE_ID]);
+			http_url_encode(&loc, site_field(a.after, SITE_ID));
 			buf_putc(&loc, '\0');
 			http_add_header(r, "Location", loc.data);
 			buf_free(&loc);

@@ -294,7 +294,7 @@ static void items_csv(struct http_ctx *c, struct http_response *r, const struct 
 static void site_url(const struct http_ctx *c, struct buf *b, const struct site *s)
 {
 	buf_printf(b, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
-	http_url_encode(b, s->field[SITE_ID]);
+	http_url_encode(b, site_field(s, SITE_ID));
 	const struct http_arg *lang = http_arg(c, "lang");
 	if (lang->given)
 		buf_printf(b, "?lang=%s", pages_lang_tags[lang->i]);
@@ -432,7 +432,7 @@ static void item_json(struct http_ctx *c, struct http_response *r, const struct 
 	jw_array_begin(&lw);
 	struct buf path = BUF_INIT;
 	buf_puts(&path, "/collections/" SITES_COLLECTION "/items/");
-	http_url_encode(&path, s->field[SITE_ID]);
+	http_url_encode(&path, site_field(s, SITE_ID));
 	ogc_link(&lw, c, buf_str(&path), "self", "application/geo+json", "This site");
 	buf_puts(&path, "?f=html");
 	ogc_link(&lw, c, buf_str(&path), "alternate", "text/html", "This site's page");
@@ -459,7 +459,7 @@ static void item_html(struct http_ctx *c, struct http_response *r, const struct 
 {
 	struct buf url = BUF_INIT, map = BUF_INIT, card = BUF_INIT, coll = BUF_INIT, html = BUF_INIT;
 	buf_printf(&url, "%s/collections/" SITES_COLLECTION "/items/", c->base_url);
-	http_url_encode(&url, s->field[SITE_ID]);
+	http_url_encode(&url, site_field(s, SITE_ID));
 	site_map_url(c, &map, s, PAGES_SITE_MAP_W, PAGES_SITE_MAP_H);
 	site_map_url(c, &card, s, PAGES_CARD_W, PAGES_CARD_H);
 	buf_printf(&coll, "%s/collections/" SITES_COLLECTION "/items?f=html", c->base_url);

@@ -166,7 +166,7 @@ static void read_row(struct csv_reader *r)
 		return;
 	}
 	struct ingest_row row = {0};
-	struct site *s = &row.site;
+	struct site_draft *s = &row.site;
 	bool have_lat = false, have_lon = false;
 	json_t *extra = r->has_extra ? json_object() : NULL;
 	for (size_t i = 0; i < r->ncols; i++) {

@@ -55,11 +55,11 @@ static void format_number(double v, char out[NUM_TEXT])
  * a JSON object. */
 static json_t *parse_extra(const struct site *s, struct ms_error *err)
 {
-	json_t *o = json_loads(s->extra, JSON_REJECT_DUPLICATES, NULL);
+	json_t *o = json_loads(site_extra(s), JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(o)) {
 		json_decref(o);
 		ms_fail(err, MS_EDATA, "site '%s': its extra properties are not a JSON object",
-		        s->field[SITE_ID]);
+		        site_field(s, SITE_ID));
 		return NULL;
 	}
 	return o;
@@ -73,7 +73,7 @@ static enum ms_status check_key(const struct site *s, const char *key, struct ms
 		if (strcmp(key, site_columns[c].name) == 0)
 			return ms_fail(err, MS_EDATA,
 			               "site '%s': extra property '%s' has the name of a column",
-			               s->field[SITE_ID], key);
+			               site_field(s, SITE_ID), key);
 	return MS_OK;
 }
 
@@ -176,7 +176,7 @@ static enum ms_status csv_extra(struct buf *out, const struct site *s, const cha
 	if (n > INGEST_MAX_FIELD)
 		st = ms_fail(err, MS_EDATA,
 		             "site '%s': property '%s' is %zu bytes, more than the %zu of a CSV field",
-		             s->field[SITE_ID], key, n, INGEST_MAX_FIELD);
+		             site_field(s, SITE_ID), key, n, INGEST_MAX_FIELD);
 	else
 		csv_field(out, text, n);
 	free(dumped);
@@ -196,7 +196,7 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
 	enum ms_status st = MS_OK;
 	for (size_t i = 0; i < n && st == MS_OK; i++) {
 		const struct site *s = nth(sites, idx, i);
-		if (strcmp(s->extra, "{}") == 0)
+		if (strcmp(site_extra(s), "{}") == 0)
 			continue;
 		json_t *o = parse_extra(s, err);
 		if (!o) {
@@ -215,7 +215,7 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
 				    err, MS_EDATA,
 				    "site '%s': an extra property with an empty name cannot be a CSV column "
 				    "(export as GeoJSON)",
-				    s->field[SITE_ID]);
+				    site_field(s, SITE_ID));
 			else
 				st = check_key(s, k, err);
 			keyset_add(&keys, k);
@@ -247,7 +247,7 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
 				buf_putc(out, ',');
 			switch (site_columns[c].kind) {
 			case SITE_COL_TEXT: {
-				const char *t = s->field[site_columns[c].field];
+				const char *t = site_field(s, site_columns[c].field);
 				csv_field(out, t, strlen(t));
 				break;
 			}
@@ -260,7 +260,7 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
 			}
 		}
 		if (keys.n) {
-			json_t *o = strcmp(s->extra, "{}") ? parse_extra(s, err) : json_object();
+			json_t *o = strcmp(site_extra(s), "{}") ? parse_extra(s, err) : json_object();
 			if (!o) {
 				st = MS_EDATA;
 				break;
@@ -301,7 +301,7 @@ static enum ms_status geojson_feature(struct jsonw *w, const struct site *s, str
 	jw_key(w, "type");
 	jw_string(w, "Feature");
 	jw_key(w, "id");
-	jw_string(w, s->field[SITE_ID]);
+	jw_string(w, site_field(s, SITE_ID));
 	jw_key(w, "geometry");
 	jw_object_begin(w);
 	jw_key(w, "type");
@@ -318,7 +318,7 @@ static enum ms_status geojson_feature(struct jsonw *w, const struct site *s, str
 		switch (site_columns[c].kind) {
 		case SITE_COL_TEXT:
 			jw_key(w, site_columns[c].name);
-			jw_string(w, s->field[site_columns[c].field]);
+			jw_string(w, site_field(s, site_columns[c].field));
 			break;
 		case SITE_COL_LAT:
 		case SITE_COL_LON: break; /* the geometry holds them */

@@ -70,7 +70,7 @@ static json_t *before_feature(const struct site *before, struct ms_error *err)
 		f = json_loadb(b.data, b.len, 0, NULL);
 		if (!f)
 			ms_fail(err, MS_EINTERNAL, "site '%s': its own feature does not read back",
-			        before->field[SITE_ID]);
+			        site_field(before, SITE_ID));
 	}
 	buf_free(&b);
 	return f;

@@ -88,7 +88,7 @@ enum ms_status ingest_feature_row(const json_t *f, struct ingest_row *row, char 
 	if (!fid)
 		memcpy(id, pid, sizeof pid);
 
-	struct site *s = &row->site;
+	struct site_draft *s = &row->site;
 	s->field[SITE_ID] = id;
 	s->lon = json_number_value(json_array_get(coords, 0));
 	s->lat = json_number_value(json_array_get(coords, 1));

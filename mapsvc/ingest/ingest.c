@@ -81,7 +81,7 @@ void ingest_batch_init(struct ingest_batch *b, enum coordsys cs, enum ingest_whe
 	b->ids = xcalloc(1, sizeof *b->ids);
 	size_t seen;
 	for (size_t i = 0; into && i < into->n; i++)
-		idset_insert(b->ids, into->v[i].field[SITE_ID], 0, &seen);
+		idset_insert(b->ids, site_field(&into->v[i], SITE_ID), 0, &seen);
 }
 
 void ingest_batch_free(struct ingest_batch *b)
@@ -117,7 +117,7 @@ static void quality_list(struct buf *out)
 /* The position quality and radius of a row (ingest.h's rules). */
 static enum ms_status validate_position(struct ingest_row *row, struct ms_error *err)
 {
-	struct site *s = &row->site;
+	struct site_draft *s = &row->site;
 	bool has_quality = row->quality && row->quality[0];
 	if (!has_quality) {
 		if (row->has_uncertainty)
@@ -166,7 +166,7 @@ static enum ms_status validate_position(struct ingest_row *row, struct ms_error 
  * schedule the planner cannot read is no schedule.  The source's free
  * text belongs in opening_hours_text, which is kept as it is.  The
  * parser's message already starts "opening_hours: at character N". */
-static enum ms_status validate_hours(const struct site *s, struct ms_error *err)
+static enum ms_status validate_hours(const struct site_draft *s, struct ms_error *err)
 {
 	const char *text = s->field[SITE_OPENING_HOURS];
 	if (!*text)
@@ -185,7 +185,7 @@ static enum ms_status validate_hours(const struct site *s, struct ms_error *err)
 
 enum ms_status ingest_row_validate(struct ingest_row *row, enum coordsys cs, struct ms_error *err)
 {
-	struct site *s = &row->site;
+	struct site_draft *s = &row->site;
 	enum ms_status st;
 	for (int f = 0; f < SITE_NFIELDS; f++) {
 		if (!s->field[f])
@@ -249,7 +249,7 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, 
 	const char *id = row->site.field[SITE_ID];
 	struct site *added = site_set_add(b->tmp, &row->site);
 	size_t seen;
-	if (idset_insert(b->ids, added->field[SITE_ID], where, &seen)) {
+	if (idset_insert(b->ids, site_field(added, SITE_ID), where, &seen)) {
 		b->tmp->n--; /* the strings stay in the arena until the batch is freed */
 		if (seen == 0)
 			return ms_fail(err, MS_EDATA, "id '%s' already exists", id);
@@ -268,7 +268,7 @@ enum ms_status ingest_batch_add(struct ingest_batch *b, struct ingest_row *row, 
 void ingest_batch_commit(struct ingest_batch *b, struct site_set *into)
 {
 	for (size_t i = 0; i < b->tmp->n; i++)
-		site_set_add(into, &b->tmp->v[i]);
+		site_set_copy(into, &b->tmp->v[i]);
 }
 
 size_t ingest_line_of(const char *data, size_t off)

@@ -30,8 +30,8 @@
 
 /* One record as an input states it, before validation. */
 struct ingest_row {
-	struct site site;    /* text fields borrowed; lat/lon in the input's system */
-	const char *quality; /* position_quality as written; NULL or "" when absent */
+	struct site_draft site; /* text fields borrowed; lat/lon in the input's system */
+	const char *quality;    /* position_quality as written; NULL or "" when absent */
 	bool has_uncertainty;
 	double uncertainty_m; /* position_uncertainty_m, when has_uncertainty */
 };

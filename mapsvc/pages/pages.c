@@ -212,7 +212,7 @@ void pages_collection(struct buf *out, const struct pages_ctx *pc, const struct 
 /* A site's name in the page's language first, the other one after it. */
 void pages_site_names(struct buf *out, const struct pages_ctx *pc, const struct site *s, const char *tag)
 {
-	const char *zh = s->field[SITE_NAME_ZH], *en = s->field[SITE_NAME_EN];
+	const char *zh = site_field(s, SITE_NAME_ZH), *en = site_field(s, SITE_NAME_EN);
 	bool en_first = pc->lang == PAGES_EN && *en;
 	buf_printf(out, "<%s lang=\"%s\">", tag, en_first ? "en" : "zh-CN");
 	html_escape(out, en_first ? en : zh);
@@ -257,7 +257,7 @@ static void items_table(struct buf *out, const struct pages_ctx *pc, const struc
 	for (size_t i = 0; i < it->n; i++) {
 		const struct site *s = it->sites[i];
 		buf_printf(out, "<tr data-id=\"");
-		html_escape(out, s->field[SITE_ID]);
+		html_escape(out, site_field(s, SITE_ID));
 		buf_printf(out, "\"><td class=\"num\">%zu</td><td><a href=\"", i + 1);
 		html_escape(out, it->site_urls[i]);
 		buf_puts(out, "\">");
@@ -266,7 +266,7 @@ static void items_table(struct buf *out, const struct pages_ctx *pc, const struc
 		html_escape(out,
 		            T(pc, site_category_label_zh(s->category), site_category_label_en(s->category)));
 		buf_puts(out, "</td><td>");
-		html_escape(out, s->field[SITE_COUNTY]);
+		html_escape(out, site_field(s, SITE_COUNTY));
 		buf_puts(out, "</td><td>");
 		pages_quality(out, pc, s);
 		buf_puts(out, "</td></tr>\n");

@@ -105,7 +105,7 @@ static json_t *opening_hours(const char *text)
  * false, or -1 when the data do not say. */
 static int free_entry(const struct site *s)
 {
-	json_t *extra = json_loads(s->extra, 0, NULL);
+	json_t *extra = json_loads(site_extra(s), 0, NULL);
 	const char *fee = json_string_value(json_object_get(extra, "fee"));
 	int r = !fee ? -1 : !strcmp(fee, "no") ? 1 : !strcmp(fee, "yes") ? 0 : -1;
 	json_decref(extra);
@@ -126,22 +126,22 @@ void pages_site_jsonld(struct buf *out, const struct pages_site *ps)
 	                    json_pack("[ss]", "TouristAttraction", "LandmarksOrHistoricalBuildings"));
 	json_object_set_new(o, "@id", json_string(ps->url));
 	json_object_set_new(o, "url", json_string(ps->url));
-	json_object_set_new(o, "identifier", json_string(s->field[SITE_ID]));
-	json_t *name = tagged(s->field[SITE_NAME_ZH], s->field[SITE_NAME_EN]);
+	json_object_set_new(o, "identifier", json_string(site_field(s, SITE_ID)));
+	json_t *name = tagged(site_field(s, SITE_NAME_ZH), site_field(s, SITE_NAME_EN));
 	if (name)
 		json_object_set_new(o, "name", name);
-	json_t *desc = tagged(s->field[SITE_DESCRIPTION], "");
+	json_t *desc = tagged(site_field(s, SITE_DESCRIPTION), "");
 	if (desc)
 		json_object_set_new(o, "description", desc);
 	json_object_set_new(
 	    o, "geo",
 	    json_pack("{s:s,s:f,s:f}", "@type", "GeoCoordinates", "latitude", s->lat, "longitude", s->lon));
 	json_t *addr = json_pack("{s:s,s:s}", "@type", "PostalAddress", "addressCountry", "CN");
-	set_text(addr, "streetAddress", s->field[SITE_ADDRESS]);
-	set_text(addr, "addressLocality", s->field[SITE_TOWN]);
-	set_text(addr, "addressRegion", s->field[SITE_COUNTY]);
+	set_text(addr, "streetAddress", site_field(s, SITE_ADDRESS));
+	set_text(addr, "addressLocality", site_field(s, SITE_TOWN));
+	set_text(addr, "addressRegion", site_field(s, SITE_COUNTY));
 	json_object_set_new(o, "address", addr);
-	json_t *hours = opening_hours(s->field[SITE_OPENING_HOURS]);
+	json_t *hours = opening_hours(site_field(s, SITE_OPENING_HOURS));
 	if (hours)
 		json_object_set_new(o, "openingHours", hours);
 	int is_free = free_entry(s);
@@ -149,10 +149,10 @@ void pages_site_jsonld(struct buf *out, const struct pages_site *ps)
 		json_object_set_new(o, "isAccessibleForFree", json_boolean(is_free));
 	if (ps->image_url)
 		json_object_set_new(o, "image", json_string(ps->image_url));
-	if (*s->field[SITE_SOURCE_URL]) /* a published page about the site */
+	if (*site_field(s, SITE_SOURCE_URL)) /* a published page about the site */
 		json_object_set_new(
 		    o, "subjectOf",
-		    json_pack("{s:s,s:s}", "@type", "CreativeWork", "url", s->field[SITE_SOURCE_URL]));
+		    json_pack("{s:s,s:s}", "@type", "CreativeWork", "url", site_field(s, SITE_SOURCE_URL)));
 	json_t *uncertainty = property_value(SITE_COLUMN_UNCERTAINTY, json_real(s->uncertainty_m));
 	json_object_set_new(uncertainty, "unitCode", json_string("MTR")); /* UN/CEFACT: metre */
 	json_object_set_new(
@@ -179,9 +179,9 @@ static void meta(struct buf *out, const char *property, const char *content)
 /* The card's title: both names. */
 static void card_title(struct buf *title, const struct site *s)
 {
-	buf_puts(title, s->field[SITE_NAME_ZH]);
-	if (*s->field[SITE_NAME_EN])
-		buf_printf(title, " %s", s->field[SITE_NAME_EN]);
+	buf_puts(title, site_field(s, SITE_NAME_ZH));
+	if (*site_field(s, SITE_NAME_EN))
+		buf_printf(title, " %s", site_field(s, SITE_NAME_EN));
 }
 
 static void open_graph(struct buf *out, const struct pages_ctx *pc, const struct pages_site *ps)
@@ -191,12 +191,12 @@ static void open_graph(struct buf *out, const struct pages_ctx *pc, const struct
 	card_title(&t, s);
 	meta(out, "og:title", buf_str(&t));
 	buf_reset(&t);
-	if (*s->field[SITE_DESCRIPTION]) {
-		truncated(&t, s->field[SITE_DESCRIPTION], CARD_DESCRIPTION_CHARS);
+	if (*site_field(s, SITE_DESCRIPTION)) {
+		truncated(&t, site_field(s, SITE_DESCRIPTION), CARD_DESCRIPTION_CHARS);
 	} else {
 		buf_puts(&t, T(pc, site_category_label_zh(s->category), site_category_label_en(s->category)));
-		if (*s->field[SITE_ADDRESS])
-			buf_printf(&t, " · %s", s->field[SITE_ADDRESS]);
+		if (*site_field(s, SITE_ADDRESS))
+			buf_printf(&t, " · %s", site_field(s, SITE_ADDRESS));
 	}
 	meta(out, "og:description", buf_str(&t));
 	meta(out, "og:type", "place");
@@ -291,7 +291,7 @@ static void now_state(struct buf *out, const struct pages_ctx *pc, const struct 
 static void hours_facts(struct buf *out, const struct pages_ctx *pc, const struct pages_site *ps)
 {
 	const struct site *s = ps->s;
-	const char *osm = s->field[SITE_OPENING_HOURS], *text = s->field[SITE_OPENING_HOURS_TEXT];
+	const char *osm = site_field(s, SITE_OPENING_HOURS), *text = site_field(s, SITE_OPENING_HOURS_TEXT);
 	if (!*osm && !*text)
 		return;
 	buf_puts(out, "<dt>");
@@ -337,9 +337,9 @@ static void facts(struct buf *out, const struct pages_ctx *pc, const struct page
 	buf_puts(out, "<dl class=\"facts\">\n");
 	fact(out, pc, "类别", "Category",
 	     T(pc, site_category_label_zh(s->category), site_category_label_en(s->category)), NULL);
-	fact(out, pc, "县区", "County", s->field[SITE_COUNTY], "zh-CN");
-	fact(out, pc, "乡镇", "Town", s->field[SITE_TOWN], "zh-CN");
-	fact(out, pc, "地址", "Address", s->field[SITE_ADDRESS], "zh-CN");
+	fact(out, pc, "县区", "County", site_field(s, SITE_COUNTY), "zh-CN");
+	fact(out, pc, "乡镇", "Town", site_field(s, SITE_TOWN), "zh-CN");
+	fact(out, pc, "地址", "Address", site_field(s, SITE_ADDRESS), "zh-CN");
 	hours_facts(out, pc, ps);
 	buf_puts(out, "<dt>");
 	html_escape(out, T(pc, "位置（WGS-84）", "Position (WGS-84)"));
@@ -348,18 +348,18 @@ static void facts(struct buf *out, const struct pages_ctx *pc, const struct page
 	buf_printf(out, "</dt><dd class=\"quality\" data-quality=\"%s\">", site_quality_name(s->quality));
 	pages_quality(out, pc, s);
 	buf_puts(out, "</dd>\n");
-	fact(out, pc, "坐标来源", "Where the position comes from", s->field[SITE_COORD_SOURCE], NULL);
-	if (*s->field[SITE_SOURCE_URL]) {
+	fact(out, pc, "坐标来源", "Where the position comes from", site_field(s, SITE_COORD_SOURCE), NULL);
+	if (*site_field(s, SITE_SOURCE_URL)) {
 		buf_puts(out, "<dt>");
 		html_escape(out, T(pc, "资料来源", "Source"));
 		buf_puts(out, "</dt><dd>");
-		if (is_web_url(s->field[SITE_SOURCE_URL])) {
+		if (is_web_url(site_field(s, SITE_SOURCE_URL))) {
 			buf_puts(out, "<a rel=\"nofollow noopener\" href=\"");
-			html_escape(out, s->field[SITE_SOURCE_URL]);
+			html_escape(out, site_field(s, SITE_SOURCE_URL));
 			buf_puts(out, "\">");
 		}
-		html_escape(out, s->field[SITE_SOURCE_URL]);
-		if (is_web_url(s->field[SITE_SOURCE_URL]))
+		html_escape(out, site_field(s, SITE_SOURCE_URL));
+		if (is_web_url(site_field(s, SITE_SOURCE_URL)))
 			buf_puts(out, "</a>");
 		buf_puts(out, "</dd>\n");
 	}
@@ -369,8 +369,9 @@ static void facts(struct buf *out, const struct pages_ctx *pc, const struct page
 void pages_site(struct buf *out, const struct pages_ctx *pc, const struct pages_site *ps)
 {
 	const struct site *s = ps->s;
-	const char *title =
-	    pc->lang == PAGES_EN && *s->field[SITE_NAME_EN] ? s->field[SITE_NAME_EN] : s->field[SITE_NAME_ZH];
+	const char *title = pc->lang == PAGES_EN && *site_field(s, SITE_NAME_EN)
+	                        ? site_field(s, SITE_NAME_EN)
+	                        : site_field(s, SITE_NAME_ZH);
 	pages_head(out, pc, title);
 	buf_puts(out, "<link rel=\"canonical\" href=\"");
 	html_escape(out, ps->url);
@@ -382,7 +383,7 @@ void pages_site(struct buf *out, const struct pages_ctx *pc, const struct pages_
 	pages_body(out, pc);
 
 	buf_puts(out, "<article class=\"site\" data-id=\"");
-	html_escape(out, s->field[SITE_ID]);
+	html_escape(out, site_field(s, SITE_ID));
 	buf_puts(out, "\">\n<h1>");
 	pages_site_names(out, pc, s, "span");
 	buf_puts(out, "</h1>\n");
@@ -408,9 +409,9 @@ void pages_site(struct buf *out, const struct pages_ctx *pc, const struct pages_
 	html_escape(out, T(pc, "地图中心为记录的位置。", "The map is centred on the recorded position."));
 	buf_puts(out, "</figcaption></figure>\n");
 	facts(out, pc, ps);
-	if (*s->field[SITE_DESCRIPTION]) {
+	if (*site_field(s, SITE_DESCRIPTION)) {
 		buf_puts(out, "<p class=\"description\" lang=\"zh-CN\">");
-		html_escape(out, s->field[SITE_DESCRIPTION]);
+		html_escape(out, site_field(s, SITE_DESCRIPTION));
 		buf_puts(out, "</p>\n");
 	}
 	buf_puts(out, "<p><a href=\"");

@@ -422,8 +422,8 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 		    !may_fit(s->labels, it, st->label_offset, line_h))
 			continue;
 		reserve_cands(s, nc + 1);
-		if (!wrap_name(gl, sites[it->site].field[SITE_NAME_ZH], z->label_size, z->label_width_max,
-		               &s->wrap[nc]))
+		if (!wrap_name(gl, site_field(&sites[it->site], SITE_NAME_ZH), z->label_size,
+		               z->label_width_max, &s->wrap[nc]))
 			continue;
 		candidate(it, &s->wrap[nc], st->label_offset, halo, &s->cand[nc]);
 		s->item[nc] = (uint32_t)i;

@@ -807,8 +807,8 @@ static void draw_items(struct tile_map *m, struct tile_ctx *ctx, const struct la
 		if (!(ctx->visible[i] & VIS_LABEL))
 			continue;
 		const struct layout_item *it = &l->items[i];
-		draw_label(c, gl, st, l, &l->labels[it->label], m->snap->sites[it->site].field[SITE_NAME_ZH],
-		           v->scale, ox, oy);
+		draw_label(c, gl, st, l, &l->labels[it->label],
+		           site_field(&m->snap->sites[it->site], SITE_NAME_ZH), v->scale, ox, oy);
 	}
 }
 

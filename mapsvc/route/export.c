@@ -83,10 +83,10 @@ static void missed_members(struct jsonw *w, const struct route_plan *p, const st
 {
 	char note[ROUTE_NOTE_LEN];
 	jw_key(w, "id");
-	jw_string(w, m->site->field[SITE_ID]);
+	jw_string(w, site_field(m->site, SITE_ID));
 	jw_key(w, "name_zh");
-	jw_string(w, m->site->field[SITE_NAME_ZH]);
-	text_member(w, "name_en", m->site->field[SITE_NAME_EN]);
+	jw_string(w, site_field(m->site, SITE_NAME_ZH));
+	text_member(w, "name_en", site_field(m->site, SITE_NAME_EN));
 	jw_key(w, "reason");
 	jw_string(w, route_day_reason_name(m->reason));
 	route_missed_zh(p, m, note);
@@ -134,8 +134,8 @@ static void day_members(struct jsonw *w, const struct route_plan *p)
 static void visit_members(struct jsonw *w, const struct route_plan *p, size_t i)
 {
 	const struct site *st = p->stops[i];
-	text_member(w, "opening_hours", st->field[SITE_OPENING_HOURS]);
-	text_member(w, "opening_hours_text", st->field[SITE_OPENING_HOURS_TEXT]);
+	text_member(w, "opening_hours", site_field(st, SITE_OPENING_HOURS));
+	text_member(w, "opening_hours_text", site_field(st, SITE_OPENING_HOURS_TEXT));
 	if (!p->times)
 		return;
 	const struct route_stop_time *t = &p->times[i];
@@ -213,7 +213,7 @@ static void missed_feature(struct jsonw *w, const struct route_plan *p, const st
 	jw_key(w, "type");
 	jw_string(w, "Feature");
 	jw_key(w, "id");
-	jw_string(w, m->site->field[SITE_ID]);
+	jw_string(w, site_field(m->site, SITE_ID));
 	jw_key(w, "properties");
 	jw_object_begin(w);
 	jw_key(w, "kind");
@@ -268,7 +268,7 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_key(&w, "type");
 		jw_string(&w, "Feature");
 		jw_key(&w, "id");
-		jw_string(&w, st->field[SITE_ID]);
+		jw_string(&w, site_field(st, SITE_ID));
 		jw_key(&w, "properties");
 		jw_object_begin(&w);
 		jw_key(&w, "kind");
@@ -276,11 +276,11 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_key(&w, "seq");
 		jw_int(&w, (int64_t)i + 1);
 		jw_key(&w, "id");
-		jw_string(&w, st->field[SITE_ID]);
+		jw_string(&w, site_field(st, SITE_ID));
 		jw_key(&w, "name_zh");
-		jw_string(&w, st->field[SITE_NAME_ZH]);
+		jw_string(&w, site_field(st, SITE_NAME_ZH));
 		jw_key(&w, "name_en");
-		string_or_null(&w, *st->field[SITE_NAME_EN] ? st->field[SITE_NAME_EN] : NULL);
+		string_or_null(&w, *site_field(st, SITE_NAME_EN) ? site_field(st, SITE_NAME_EN) : NULL);
 		jw_key(&w, SITE_COLUMN_QUALITY);
 		jw_string(&w, site_quality_name(st->quality));
 		jw_key(&w, SITE_COLUMN_UNCERTAINTY);
@@ -310,10 +310,10 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 static void gpx_stop_name(struct buf *out, size_t seq, const struct site *st)
 {
 	buf_printf(out, "<name>%zu. ", seq);
-	html_escape(out, st->field[SITE_NAME_ZH]);
-	if (*st->field[SITE_NAME_EN]) {
+	html_escape(out, site_field(st, SITE_NAME_ZH));
+	if (*site_field(st, SITE_NAME_EN)) {
 		buf_putc(out, ' ');
-		html_escape(out, st->field[SITE_NAME_EN]);
+		html_escape(out, site_field(st, SITE_NAME_EN));
 	}
 	buf_puts(out, "</name>");
 }
@@ -335,18 +335,18 @@ static void gpx_stop_details(struct buf *out, const struct route_plan *p, size_t
 	bool approximate = site_quality_approximate(st->quality);
 	/* desc repeats the name first: GPS units and gpsbabel's csv show desc
 	 * in place of the name when present. */
-	if (*st->field[SITE_ADDRESS] || approximate || leg->quality != ROUTE_LEG_OK || p->has_times) {
+	if (*site_field(st, SITE_ADDRESS) || approximate || leg->quality != ROUTE_LEG_OK || p->has_times) {
 		buf_printf(out, "<desc>%zu. ", seq);
-		html_escape(out, st->field[SITE_NAME_ZH]);
+		html_escape(out, site_field(st, SITE_NAME_ZH));
 		if (p->has_times && p->times) {
 			char a[HOURS_CLOCK_TEXT], d[HOURS_CLOCK_TEXT];
 			route_clock(p->times[i].start_s, a);
 			route_clock(p->times[i].depart_s, d);
 			buf_printf(out, " · %s–%s", a, d);
 		}
-		if (*st->field[SITE_ADDRESS]) {
+		if (*site_field(st, SITE_ADDRESS)) {
 			buf_puts(out, " · ");
-			html_escape(out, st->field[SITE_ADDRESS]);
+			html_escape(out, site_field(st, SITE_ADDRESS));
 		}
 		if (approximate) {
 			route_approx_zh(st, note);
@@ -404,7 +404,7 @@ void route_write_gpx(const struct route_plan *p, const struct route_sheet *s, st
 	/* the stops the day could not fit are not on the route: say so */
 	for (size_t i = 0; i < p->nmissed; i++) {
 		buf_puts(out, i ? "; " : " Not in the plan: ");
-		html_escape(out, p->missed[i].site->field[SITE_NAME_ZH]);
+		html_escape(out, site_field(p->missed[i].site, SITE_NAME_ZH));
 		route_missed_en(p, &p->missed[i], note);
 		buf_puts(out, " (");
 		html_escape(out, note);

@@ -152,10 +152,10 @@ static void stop_row(struct buf *out, const struct route_plan *p, const struct r
 	           "<tr class=\"stop leg-%s\" id=\"stop-%zu\"><td class=\"num\">%zu</td><td class=\"stop\">",
 	           route_leg_quality_name(l->quality), i + 1, i + 1);
 	buf_printf(out, "<div class=\"name\">%s", route_approx_mark(st));
-	esc(out, st->field[SITE_NAME_ZH]);
-	if (*st->field[SITE_NAME_EN]) {
+	esc(out, site_field(st, SITE_NAME_ZH));
+	if (*site_field(st, SITE_NAME_EN)) {
 		buf_puts(out, " <span class=\"en\">");
-		esc(out, st->field[SITE_NAME_EN]);
+		esc(out, site_field(st, SITE_NAME_EN));
 		buf_puts(out, "</span>");
 	}
 	buf_puts(out, "</div>");
@@ -174,15 +174,15 @@ static void stop_row(struct buf *out, const struct route_plan *p, const struct r
 		route_approx_en(st, note);
 		buf_printf(out, "<span class=\"en\">%s</span>", note);
 		/* the address is how a guide finds a stop the map cannot pin */
-		if (*st->field[SITE_ADDRESS]) {
+		if (*site_field(st, SITE_ADDRESS)) {
 			buf_puts(out, " · 地址 ");
-			esc(out, st->field[SITE_ADDRESS]);
+			esc(out, site_field(st, SITE_ADDRESS));
 		}
 		buf_puts(out, "</div>");
 	}
-	if (*st->field[SITE_DESCRIPTION]) {
+	if (*site_field(st, SITE_DESCRIPTION)) {
 		buf_reset(&t);
-		route_summary(st->field[SITE_DESCRIPTION], ROUTE_SUMMARY_CHARS, &t);
+		route_summary(site_field(st, SITE_DESCRIPTION), ROUTE_SUMMARY_CHARS, &t);
 		buf_puts(out, "<div class=\"desc\">");
 		esc(out, buf_str(&t));
 		buf_puts(out, "</div>");
@@ -245,7 +245,7 @@ static void header(struct buf *out, const struct route_plan *p, const struct rou
 		    "<div class=\"missed\"><b>未能安排</b> <span class=\"en\">Not in the plan</span><ul>");
 		for (size_t i = 0; i < p->nmissed; i++) {
 			buf_puts(out, "<li>× ");
-			esc(out, p->missed[i].site->field[SITE_NAME_ZH]);
+			esc(out, site_field(p->missed[i].site, SITE_NAME_ZH));
 			route_missed_zh(p, &p->missed[i], note);
 			buf_printf(out, "：%s <span class=\"en\">", note);
 			route_missed_en(p, &p->missed[i], note);

@@ -93,7 +93,7 @@ static unsigned long long plan_key(const struct route_plan *p)
 	buf_printf(&k, "%04d-%02d-%02d %.6f,%.6f %.0f", p->date.year, p->date.month, p->date.day,
 	           p->start_lat, p->start_lon, p->start_s);
 	for (size_t i = 0; i < p->n; i++)
-		buf_printf(&k, " %s", p->stops[i]->field[SITE_ID]);
+		buf_printf(&k, " %s", site_field(p->stops[i], SITE_ID));
 	unsigned long long h = XXH3_64bits(k.data, k.len);
 	buf_free(&k);
 	return h;
@@ -117,8 +117,8 @@ static void description(struct buf *d, const struct route_plan *p, size_t i)
 	const struct site *st = p->stops[i];
 	const struct route_stop_time *t = &p->times[i];
 	char note[ROUTE_NOTE_LEN], c[HOURS_CLOCK_TEXT];
-	if (*st->field[SITE_NAME_EN])
-		buf_printf(d, "%s\n", st->field[SITE_NAME_EN]);
+	if (*site_field(st, SITE_NAME_EN))
+		buf_printf(d, "%s\n", site_field(st, SITE_NAME_EN));
 	route_clock(t->arrive_s, c);
 	buf_printf(d, "到达 Arrive %s", c);
 	if (t->start_s - t->arrive_s >= 60) {
@@ -144,8 +144,8 @@ static void description(struct buf *d, const struct route_plan *p, size_t i)
 	route_hours_on_day(p, t->hours, false, &day);
 	if (day.len)
 		buf_printf(d, "当天开放 Open that day: %s\n", buf_str(&day));
-	else if (*st->field[SITE_OPENING_HOURS_TEXT])
-		buf_printf(d, "开放时间 Opening hours: %s\n", st->field[SITE_OPENING_HOURS_TEXT]);
+	else if (*site_field(st, SITE_OPENING_HOURS_TEXT))
+		buf_printf(d, "开放时间 Opening hours: %s\n", site_field(st, SITE_OPENING_HOURS_TEXT));
 	else
 		buf_puts(d, "开放时间未知 Opening hours not known\n");
 	buf_free(&day);
@@ -157,12 +157,13 @@ static void description(struct buf *d, const struct route_plan *p, size_t i)
 	}
 	for (size_t k = 0; i == 0 && k < p->nmissed; k++) {
 		route_missed_zh(p, &p->missed[k], note);
-		buf_printf(d, "未安排 Not in the plan: %s（%s", p->missed[k].site->field[SITE_NAME_ZH], note);
+		buf_printf(d, "未安排 Not in the plan: %s（%s", site_field(p->missed[k].site, SITE_NAME_ZH),
+		           note);
 		route_missed_en(p, &p->missed[k], note);
 		buf_printf(d, " / %s）\n", note);
 	}
-	if (*st->field[SITE_DESCRIPTION])
-		buf_printf(d, "%s\n", st->field[SITE_DESCRIPTION]);
+	if (*site_field(st, SITE_DESCRIPTION))
+		buf_printf(d, "%s\n", site_field(st, SITE_DESCRIPTION));
 	buf_puts(d, route_estimate_note_zh);
 }
 
@@ -177,25 +178,25 @@ static void event(struct buf *out, const struct route_plan *p, const struct rout
 	struct buf l = BUF_INIT;
 	buf_puts(out, "BEGIN:VEVENT\r\n");
 	buf_printf(&l, "UID:%016llx-%zu-", key, i + 1);
-	text(&l, st->field[SITE_ID]);
+	text(&l, site_field(st, SITE_ID));
 	buf_puts(&l, "@mapsvc");
 	fold(out, buf_str(&l));
 	buf_printf(out, "DTSTAMP:%s\r\n", stamp);
 	buf_printf(out, "DTSTART;TZID=" ICS_TZID ":%s\r\nDTEND;TZID=" ICS_TZID ":%s\r\n", from, to);
 	buf_reset(&l);
-	buf_printf(&l, "%zu. %s%s", i + 1, route_approx_mark(st), st->field[SITE_NAME_ZH]);
+	buf_printf(&l, "%zu. %s%s", i + 1, route_approx_mark(st), site_field(st, SITE_NAME_ZH));
 	text_line(out, "SUMMARY", buf_str(&l));
 	buf_reset(&l);
-	buf_puts(&l, st->field[SITE_NAME_ZH]);
-	if (*st->field[SITE_ADDRESS])
-		buf_printf(&l, ", %s", st->field[SITE_ADDRESS]);
+	buf_puts(&l, site_field(st, SITE_NAME_ZH));
+	if (*site_field(st, SITE_ADDRESS))
+		buf_printf(&l, ", %s", site_field(st, SITE_ADDRESS));
 	text_line(out, "LOCATION", buf_str(&l));
 	/* §3.8.1.6: latitude;longitude, decimal degrees */
 	buf_printf(out, "GEO:%.6f;%.6f\r\n", st->lat, st->lon);
 	if (s && s->site_url && *s->site_url) {
 		buf_reset(&l);
 		buf_printf(&l, "URL:%s", s->site_url);
-		html_url_component(&l, st->field[SITE_ID]);
+		html_url_component(&l, site_field(st, SITE_ID));
 		fold(out, buf_str(&l));
 	}
 	buf_reset(&l);

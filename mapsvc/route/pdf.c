@@ -452,8 +452,8 @@ static void stop_cells(struct layout *L, size_t i, struct cell *stop, struct cel
 	const struct route_plan *p = L->plan;
 	const struct site *st = p->stops[i];
 	char a[ROUTE_NOTE_LEN], b[ROUTE_NOTE_LEN];
-	cell_add(stop, 9, 0, "%s%s", route_approx_mark(st), st->field[SITE_NAME_ZH]);
-	snprintf(stop->line[stop->n - 1].alt, sizeof stop->line[0].alt, "%s", st->field[SITE_NAME_EN]);
+	cell_add(stop, 9, 0, "%s%s", route_approx_mark(st), site_field(st, SITE_NAME_ZH));
+	snprintf(stop->line[stop->n - 1].alt, sizeof stop->line[0].alt, "%s", site_field(st, SITE_NAME_EN));
 	struct buf zh = BUF_INIT, en = BUF_INIT;
 	route_stop_hours_zh(p, i, &zh);
 	route_stop_hours_en(p, i, &en);
@@ -462,12 +462,12 @@ static void stop_cells(struct layout *L, size_t i, struct cell *stop, struct cel
 		route_approx_zh(st, a);
 		route_approx_en(st, b);
 		/* with the address, as html.c's row has it */
-		cell_add(stop, 7, 2, "%s %s%s%s", a, b, *st->field[SITE_ADDRESS] ? " · 地址 " : "",
-		         st->field[SITE_ADDRESS]);
+		cell_add(stop, 7, 2, "%s %s%s%s", a, b, *site_field(st, SITE_ADDRESS) ? " · 地址 " : "",
+		         site_field(st, SITE_ADDRESS));
 	}
-	if (*st->field[SITE_DESCRIPTION]) {
+	if (*site_field(st, SITE_DESCRIPTION)) {
 		buf_reset(&zh);
-		route_summary(st->field[SITE_DESCRIPTION], ROUTE_SUMMARY_CHARS, &zh);
+		route_summary(site_field(st, SITE_DESCRIPTION), ROUTE_SUMMARY_CHARS, &zh);
 		cell_add(stop, 7, 0, "%s", buf_str(&zh));
 	}
 	buf_free(&zh);
@@ -627,8 +627,8 @@ static void header(struct layout *L)
 	for (size_t i = 0; i < p->nmissed; i++) {
 		char why[ROUTE_NOTE_LEN];
 		struct buf m = BUF_INIT;
-		buf_printf(&m, "%s× %s：",
-		           i ? "" : "未能安排 Not in the plan: ", p->missed[i].site->field[SITE_NAME_ZH]);
+		buf_printf(&m, "%s× %s：", i ? "" : "未能安排 Not in the plan: ",
+		           site_field(p->missed[i].site, SITE_NAME_ZH));
 		route_missed_zh(p, &p->missed[i], why);
 		buf_printf(&m, "%s ", why);
 		route_missed_en(p, &p->missed[i], why);

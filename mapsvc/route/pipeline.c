@@ -38,21 +38,21 @@ enum ms_status route_parse_visits(const char *text, const struct site *const *st
 			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' is not ID:MINUTES",
 			               (int)(len > 80 ? 80 : len), p);
 		size_t k = 0;
-		while (k < n && (strlen(stops[k]->field[SITE_ID]) != idlen ||
-		                 memcmp(stops[k]->field[SITE_ID], p, idlen) != 0))
+		while (k < n && (strlen(site_field(stops[k], SITE_ID)) != idlen ||
+		                 memcmp(site_field(stops[k], SITE_ID), p, idlen) != 0))
 			k++;
 		if (k == n)
 			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' is not a stop of this route",
 			               (int)(idlen > 80 ? 80 : idlen), p);
 		if (named[k])
 			return ms_fail(err, MS_EUSAGE, "visits: '%s' is named twice",
-			               stops[k]->field[SITE_ID]);
+			               site_field(stops[k], SITE_ID));
 		named[k] = true;
 		long long m;
 		if (ms_parse_int(p + idlen + 1, len - idlen - 1, 0, ROUTE_VISIT_MAX_MIN, &m) != MS_PARSE_OK)
 			return ms_fail(err, MS_EUSAGE, "visits: '%.*s' for '%s' is not 0..%d minutes",
 			               (int)(len - idlen - 1 > 20 ? 20 : len - idlen - 1), p + idlen + 1,
-			               stops[k]->field[SITE_ID], ROUTE_VISIT_MAX_MIN);
+			               site_field(stops[k], SITE_ID), ROUTE_VISIT_MAX_MIN);
 		visit_min[k] = (double)m;
 		if (!p[len])
 			return MS_OK;

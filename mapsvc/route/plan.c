@@ -160,7 +160,7 @@ static int cmp_idx_by_id(const void *a, const void *b, void *ctx)
 {
 	const struct site *const *sites = ctx;
 	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	int c = strcmp(sites[i]->field[SITE_ID], sites[j]->field[SITE_ID]);
+	int c = strcmp(site_field(sites[i], SITE_ID), site_field(sites[j], SITE_ID));
 	return c ? c : (i > j) - (i < j);
 }
 
@@ -173,9 +173,9 @@ static enum ms_status check_duplicates(const struct site *const *sites, size_t n
 	qsort_r(idx, n, sizeof *idx, cmp_idx_by_id, (void *)sites);
 	enum ms_status st = MS_OK;
 	for (size_t i = 1; i < n; i++) {
-		if (strcmp(sites[idx[i - 1]]->field[SITE_ID], sites[idx[i]]->field[SITE_ID]) == 0) {
+		if (strcmp(site_field(sites[idx[i - 1]], SITE_ID), site_field(sites[idx[i]], SITE_ID)) == 0) {
 			st = ms_fail(err, MS_EUSAGE, "route: site \"%s\" is listed twice (stops %zu and %zu)",
-			             sites[idx[i]]->field[SITE_ID], idx[i - 1] + 1, idx[i] + 1);
+			             site_field(sites[idx[i]], SITE_ID), idx[i - 1] + 1, idx[i] + 1);
 			break;
 		}
 	}
@@ -195,7 +195,7 @@ static enum ms_status check_day(const struct site *const *sites, size_t n, const
 	for (size_t i = 0; day->visit_min && i < n; i++)
 		if (!(day->visit_min[i] >= 0 && day->visit_min[i] <= ROUTE_VISIT_MAX_MIN))
 			return ms_fail(err, MS_EUSAGE, "visit: %g min at '%s' is not in 0..%d",
-			               day->visit_min[i], sites[i]->field[SITE_ID], ROUTE_VISIT_MAX_MIN);
+			               day->visit_min[i], site_field(sites[i], SITE_ID), ROUTE_VISIT_MAX_MIN);
 	return MS_OK;
 }
 
@@ -222,7 +222,7 @@ enum ms_status route_plan_make(double start_lat, double start_lon, const struct 
 	for (size_t i = 0; i < n; i++)
 		if (!site_coord_valid(sites[i]->lat, sites[i]->lon))
 			return ms_fail(err, MS_EDATA, "route: site \"%s\" has an invalid coordinate %g,%g",
-			               sites[i]->field[SITE_ID], sites[i]->lat, sites[i]->lon);
+			               site_field(sites[i], SITE_ID), sites[i]->lat, sites[i]->lon);
 	enum ms_status st = check_duplicates(sites, n, err);
 	if (st == MS_OK && day)
 		st = check_day(sites, n, day, err);

@@ -268,7 +268,7 @@ static void stop_hours(const struct route_plan *p, size_t i, bool en, struct buf
 		buf_free(&day);
 		return;
 	}
-	const char *text = st->field[SITE_OPENING_HOURS_TEXT], *osm = st->field[SITE_OPENING_HOURS];
+	const char *text = site_field(st, SITE_OPENING_HOURS_TEXT), *osm = site_field(st, SITE_OPENING_HOURS);
 	if (*text && !en)
 		buf_printf(out, "开放 %s", text);
 	else if (*osm)
@@ -352,5 +352,5 @@ void route_site_url(const struct route_sheet *s, const struct site *st, struct b
 	if (!s || !s->site_url || !*s->site_url)
 		return;
 	buf_puts(out, s->site_url);
-	html_url_component(out, st->field[SITE_ID]);
+	html_url_component(out, site_field(st, SITE_ID));
 }

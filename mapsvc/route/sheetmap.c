@@ -562,7 +562,7 @@ static void stop_lines(const struct route_plan *p, const struct group *g, double
 		off[m] = b.len;
 		if (g->count > 1)
 			buf_printf(&b, "%zu ", g->member[m] + 1);
-		buf_printf(&b, "%s%s", route_approx_mark(st), st->field[SITE_NAME_ZH]);
+		buf_printf(&b, "%s%s", route_approx_mark(st), site_field(st, SITE_NAME_ZH));
 		if (site_quality_approximate(st->quality) && st->uncertainty_m > beyond_m) {
 			char r[SITE_UNCERTAINTY_TEXT];
 			site_format_uncertainty(st->uncertainty_m, r);
@@ -629,7 +629,7 @@ static void place_missed_labels(struct drawing *d, const double *mx, const doubl
 		char why[ROUTE_NOTE_LEN];
 		route_missed_zh(p, &p->missed[i], why);
 		struct buf b = BUF_INIT;
-		buf_printf(&b, "× %s（%s）", p->missed[i].site->field[SITE_NAME_ZH], why);
+		buf_printf(&b, "× %s（%s）", site_field(p->missed[i].site, SITE_NAME_ZH), why);
 		struct text_block t = {.n = 1};
 		t.own = buf_detach(&b, NULL);
 		t.line[0] = t.own;

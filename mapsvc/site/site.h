@@ -155,14 +155,41 @@ enum site_quality site_quality_from_confidence(const char *confidence);
 #define SITE_UNCERTAINTY_TEXT 32
 void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
 
+/*
+ * A site as a set holds it: 40 bytes and its text, packed.  A million
+ * sites had 13 text pointers each (144-byte records, 144 MB) where the
+ * text itself took 67 MB; now the record holds one pointer to its text,
+ * whose first bytes say where each field starts (site.c), so a site costs
+ * its record, its text and 2 bytes a field.  Read the text through
+ * site_field and site_extra; a site's text lives as long as its set, and
+ * sites are made by site_set_add from a struct site_draft.
+ */
 struct site {
-	const char *field[SITE_NFIELDS]; /* never NULL; "" when absent */
-	double lat, lon;                 /* WGS-84 degrees */
-	enum site_category category;     /* agrees with field[SITE_CATEGORY] */
-	enum site_quality quality;       /* how the position was obtained */
-	double uncertainty_m;            /* the site is within this many metres of lat/lon */
-	const char *extra;               /* JSON object text, "{}" when none */
+	const char *text_;           /* private: the packed fields (site.c) */
+	double lat, lon;             /* WGS-84 degrees */
+	double uncertainty_m;        /* the site is within this many metres of lat/lon */
+	enum site_category category; /* agrees with the category field */
+	enum site_quality quality;   /* how the position was obtained */
 };
+
+/* A site being made or changed (the readers, the store's row decoding,
+ * edits): the fields as separate strings, which the draft borrows.
+ * site_set_add copies them into a set. */
+struct site_draft {
+	const char *field[SITE_NFIELDS]; /* NULL reads as "" */
+	double lat, lon;
+	enum site_category category;
+	enum site_quality quality;
+	double uncertainty_m;
+	const char *extra; /* JSON object text; NULL or "" reads as "{}" */
+};
+
+/* Field f of s: never NULL, "" when absent. */
+static inline const char *site_field(const struct site *s, enum site_field f);
+/* The extra properties: a JSON object text, "{}" when none. */
+static inline const char *site_extra(const struct site *s);
+/* A draft of s: its fields borrowed from s (valid as long as s). */
+void site_draft_of(const struct site *s, struct site_draft *d);
 
 /*
  * Every column of a site, in the order of data/sites.csv, of exports and
@@ -186,10 +213,12 @@ struct site_set {
 
 struct site_set *site_set_new(void);
 void site_set_free(struct site_set *set);
-/* Appends a copy of *s (its strings are copied into the set's arena; NULL
+/* Appends a copy of *d (its strings are copied into the set's arena; NULL
  * fields become "" and a NULL extra becomes "{}"; the position quality and
  * radius are copied as they are).  Returns the new site. */
-struct site *site_set_add(struct site_set *set, const struct site *s);
+struct site *site_set_add(struct site_set *set, const struct site_draft *d);
+/* Appends a copy of s, a site of any set. */
+struct site *site_set_copy(struct site_set *set, const struct site *s);
 /* Moves every site of from to the end of set, strings and all, and frees
  * from: no string is copied. */
 void site_set_append(struct site_set *set, struct site_set *from);
@@ -212,5 +241,35 @@ void site_hash_update(void *state, const struct site *s);
 
 /* True when lat/lon are finite and within [-90,90] x [-180,180]. */
 bool site_coord_valid(double lat, double lon);
+
+/* ---- the packed text (private; see site.c) ---- */
+/* The text starts with a table of an offset for each field and for the
+ * extra properties, of 8-bit offsets when they all fit (most sites: the
+ * first is never 0 then), else a 0 byte, the width (2 or 4), and a table
+ * of 16- or 32-bit offsets from byte 2 or 4.  Offset 0 stands for the
+ * category's own name (site_category_name), which is not copied. */
+#define SITE_TEXT_SLOTS_ (SITE_NFIELDS + 1)
+
+static inline unsigned site_text_off_(const struct site *s, unsigned k)
+{
+	const unsigned char *t = (const unsigned char *)s->text_;
+	if (t[0])
+		return t[k];
+	if (t[1] == 2)
+		return ((const uint16_t *)(const void *)(t + 2))[k];
+	return ((const uint32_t *)(const void *)(t + 4))[k];
+}
+
+static inline const char *site_field(const struct site *s, enum site_field f)
+{
+	unsigned o = site_text_off_(s, (unsigned)f);
+	return o ? s->text_ + o : site_category_name(s->category);
+}
+
+static inline const char *site_extra(const struct site *s)
+{
+	const char *e = s->text_ + site_text_off_(s, SITE_NFIELDS);
+	return *e ? e : "{}";
+}
 
 #endif

@@ -123,7 +123,7 @@ enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct 
 	}
 	int rc;
 	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		struct site s;
+		struct site_draft s;
 		char *owned = NULL;
 		rs = store_read_row(sel, 0, path, &s, &owned, err);
 		if (rs == MS_OK)
@@ -140,11 +140,11 @@ enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct 
 		const struct site *s = &rows->v[i];
 		sqlite3_bind_text(upd, 1, site_quality_name(s->quality), -1, SQLITE_STATIC);
 		sqlite3_bind_double(upd, 2, s->uncertainty_m);
-		sqlite3_bind_text(upd, 3, s->extra, -1, SQLITE_STATIC);
-		sqlite3_bind_text(upd, 4, s->field[SITE_ID], -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 3, site_extra(s), -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 4, site_field(s, SITE_ID), -1, SQLITE_STATIC);
 		if (sqlite3_step(upd) != SQLITE_DONE) {
 			rs = ms_fail(err, MS_EIO, "%s: site '%s': cannot fill the position columns: %s", path,
-			             s->field[SITE_ID], sqlite3_errmsg(db));
+			             site_field(s, SITE_ID), sqlite3_errmsg(db));
 			goto done;
 		}
 		sqlite3_reset(upd);
@@ -193,7 +193,8 @@ enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_e
 		struct ms_error ignored = {0};
 		const char *text = (const char *)sqlite3_column_text(sel, 1);
 		if (text && !hours_valid(text, &ignored)) {
-			struct site s = {.field = {[SITE_ID] = (const char *)sqlite3_column_text(sel, 0)}};
+			struct site_draft s = {
+			    .field = {[SITE_ID] = (const char *)sqlite3_column_text(sel, 0)}};
 			site_set_add(moved, &s);
 		}
 	}
@@ -202,10 +203,10 @@ enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_e
 		goto done;
 	}
 	for (size_t i = 0; i < moved->n; i++) {
-		sqlite3_bind_text(upd, 1, moved->v[i].field[SITE_ID], -1, SQLITE_STATIC);
+		sqlite3_bind_text(upd, 1, site_field(&moved->v[i], SITE_ID), -1, SQLITE_STATIC);
 		if (sqlite3_step(upd) != SQLITE_DONE) {
 			rs = ms_fail(err, MS_EIO, "%s: site '%s': cannot move opening_hours: %s", path,
-			             moved->v[i].field[SITE_ID], sqlite3_errmsg(db));
+			             site_field(&moved->v[i], SITE_ID), sqlite3_errmsg(db));
 			goto done;
 		}
 		sqlite3_reset(upd);
@@ -218,7 +219,7 @@ done:
 }
 
 /* The position of a legacy row; see store_int.h. */
-static enum ms_status legacy_position(struct site *s, char **owned, struct ms_error *err)
+static enum ms_status legacy_position(struct site_draft *s, char **owned, struct ms_error *err)
 {
 	struct ingest_row row = {.site = *s};
 	char *quality = NULL;
@@ -273,8 +274,8 @@ done:
 	return st;
 }
 
-enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site *s, char **owned,
-                              struct ms_error *err)
+enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site_draft *s,
+                              char **owned, struct ms_error *err)
 {
 	*owned = NULL;
 	memset(s, 0, sizeof *s);

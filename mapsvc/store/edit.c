@@ -195,7 +195,7 @@ static enum ms_status read_site(void *ctx, const char *id, struct site_set *into
 	enum ms_status rs = MS_OK;
 	int rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW) {
-		struct site row;
+		struct site_draft row;
 		char *owned;
 		if ((rs = store_read_row(q, STORE_HAS_ALL, w->path, &row, &owned, err)) == MS_OK)
 			*s = site_set_add(into, &row);
@@ -215,10 +215,10 @@ enum { P_LAT = SITE_NFIELDS + 1, P_LON, P_EXTRA, P_QUALITY, P_UNCERTAINTY };
 static void bind_site(sqlite3_stmt *q, const struct site *s)
 {
 	for (int f = 0; f < SITE_NFIELDS; f++)
-		sqlite3_bind_text(q, f + 1, s->field[f], -1, SQLITE_STATIC);
+		sqlite3_bind_text(q, f + 1, site_field(s, f), -1, SQLITE_STATIC);
 	sqlite3_bind_double(q, P_LAT, s->lat);
 	sqlite3_bind_double(q, P_LON, s->lon);
-	sqlite3_bind_text(q, P_EXTRA, s->extra, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, P_EXTRA, site_extra(s), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, P_QUALITY, site_quality_name(s->quality), -1, SQLITE_STATIC);
 	sqlite3_bind_double(q, P_UNCERTAINTY, s->uncertainty_m);
 }
@@ -361,7 +361,7 @@ enum ms_status store_change_run(const struct store_change_io *io, const struct s
 	}
 	if (c->op != STORE_DELETE && (rs = c->make(c->arg, a->before, a->sites, &a->after, err)) != MS_OK)
 		return rs;
-	const char *id = a->after ? a->after->field[SITE_ID] : c->id;
+	const char *id = a->after ? site_field(a->after, SITE_ID) : c->id;
 	if (c->op == STORE_CREATE) {
 		const struct site *old;
 		if ((rs = io->read(io->ctx, id, a->sites, &old, err)) != MS_OK)

@@ -90,7 +90,7 @@ static enum ms_status insert_sites(sqlite3 *db, const struct site *sites, size_t
 			case SITE_COL_TEXT: {
 				/* "" is the data model's missing attribute: NULL, as GIS
 				 * tools show none */
-				const char *t = s->field[site_columns[c].field];
+				const char *t = site_field(s, site_columns[c].field);
 				if (*t)
 					sqlite3_bind_text(st, k++, t, -1, SQLITE_STATIC);
 				else
@@ -105,8 +105,8 @@ static enum ms_status insert_sites(sqlite3 *db, const struct site *sites, size_t
 			case SITE_COL_LON: break;
 			}
 		}
-		if (strcmp(s->extra, "{}") != 0)
-			sqlite3_bind_text(st, k++, s->extra, -1, SQLITE_STATIC);
+		if (strcmp(site_extra(s), "{}") != 0)
+			sqlite3_bind_text(st, k++, site_extra(s), -1, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, k++);
 		sqlite3_bind_double(st, k++, s->lon);

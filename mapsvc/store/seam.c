@@ -382,13 +382,15 @@ struct site_set *store_changes_merge(const struct site *base, size_t n, const st
 	size_t nput = ch->sites ? ch->sites->n : 0, i = 0, j = 0;
 	site_set_reserve(out, n + nput);
 	while (i < n || j < nput) {
-		int c = i == n ? 1 : j == nput ? -1 : strcmp(base[i].field[SITE_ID], put[j].field[SITE_ID]);
+		int c = i == n      ? 1
+		        : j == nput ? -1
+		                    : strcmp(site_field(&base[i], SITE_ID), site_field(&put[j], SITE_ID));
 		if (c < 0) {
-			if (!is_gone(ch->gone, ch->ngone, base[i].field[SITE_ID]))
-				site_set_add(out, &base[i]);
+			if (!is_gone(ch->gone, ch->ngone, site_field(&base[i], SITE_ID)))
+				site_set_copy(out, &base[i]);
 			i++;
 		} else {
-			site_set_add(out, &put[j]);
+			site_set_copy(out, &put[j]);
 			j++;
 			i += c == 0;
 		}

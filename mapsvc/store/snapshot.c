@@ -48,7 +48,7 @@ static uint64_t content_hash(const struct site_set *set)
 static const char *site_name(const void *ctx, uint32_t i, unsigned which)
 {
 	const struct site *sites = ctx;
-	return sites[i].field[which == 0 ? SITE_NAME_ZH : SITE_NAME_EN];
+	return site_field(&sites[i], which == 0 ? SITE_NAME_ZH : SITE_NAME_EN);
 }
 
 /* The members of enum coordsys (geo/geo.h). */
@@ -73,9 +73,9 @@ static struct hours **parse_hours(const struct site_set *set, struct ms_error *e
 {
 	struct hours **h = xcalloc(set->n ? set->n : 1, sizeof *h);
 	for (size_t i = 0; i < set->n; i++) {
-		const char *text = set->v[i].field[SITE_OPENING_HOURS];
+		const char *text = site_field(&set->v[i], SITE_OPENING_HOURS);
 		if (*text && hours_parse(text, strlen(text), &h[i], err) != MS_OK) {
-			ms_error_prefix(err, "site '%s': ", set->v[i].field[SITE_ID]);
+			ms_error_prefix(err, "site '%s': ", site_field(&set->v[i], SITE_ID));
 			free_hours(h, i);
 			return NULL;
 		}
@@ -221,7 +221,7 @@ static bool distinct_params(const struct snapshot_opts *o, const struct cluster_
 static bool sorted_by_id(const struct site_set *set)
 {
 	for (size_t i = 1; i < set->n; i++)
-		if (strcmp(set->v[i - 1].field[SITE_ID], set->v[i].field[SITE_ID]) >= 0)
+		if (strcmp(site_field(&set->v[i - 1], SITE_ID), site_field(&set->v[i], SITE_ID)) >= 0)
 			return false;
 	return true;
 }
@@ -281,8 +281,8 @@ static struct snapshot_shared *prev_tree(const struct snapshot *prev, const stru
 
 static void note_names(struct renamed *r, const struct site *now, const struct site *was, uint32_t i)
 {
-	if (r->too_many || (!strcmp(now->field[SITE_NAME_ZH], was->field[SITE_NAME_ZH]) &&
-	                    !strcmp(now->field[SITE_NAME_EN], was->field[SITE_NAME_EN])))
+	if (r->too_many || (!strcmp(site_field(now, SITE_NAME_ZH), site_field(was, SITE_NAME_ZH)) &&
+	                    !strcmp(site_field(now, SITE_NAME_EN), site_field(was, SITE_NAME_EN))))
 		return;
 	if (r->n == r->max) {
 		r->too_many = true;
@@ -507,7 +507,7 @@ const struct site *snapshot_find(const struct snapshot *s, const char *id)
 	size_t lo = 0, hi = s->n;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(s->sites[mid].field[SITE_ID], id);
+		int c = strcmp(site_field(&s->sites[mid], SITE_ID), id);
 		if (c == 0)
 			return &s->sites[mid];
 		if (c < 0)
@@ -609,13 +609,15 @@ struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct
 		/* the last change of this id, when the next change is one */
 		while (k + 1 < n && !strcmp(order[k]->id, order[k + 1]->id))
 			k++;
-		int c = i == base->n ? 1 : k == n ? -1 : strcmp(base->sites[i].field[SITE_ID], order[k]->id);
+		int c = i == base->n ? 1
+		        : k == n     ? -1
+		                     : strcmp(site_field(&base->sites[i], SITE_ID), order[k]->id);
 		if (c < 0) {
-			site_set_add(set, &base->sites[i++]);
+			site_set_copy(set, &base->sites[i++]);
 			continue;
 		}
 		if (order[k]->after)
-			site_set_add(set, order[k]->after);
+			site_set_copy(set, order[k]->after);
 		if (c == 0)
 			i++; /* replaced or deleted */
 		k++;

@@ -327,15 +327,17 @@ static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct si
 	for (size_t i = 0; i < sites->n; i++) {
 		const struct site *s = &sites->v[i];
 		if (!site_coord_valid(s->lat, s->lon)) {
-			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g", s->field[SITE_ID],
-			             s->lat, s->lon);
+			rs = ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g",
+			             site_field(s, SITE_ID), s->lat, s->lon);
 			break;
 		}
 		for (int f = 0; f < SITE_NFIELDS; f++)
-			sqlite3_bind_text(st, f + 1, s->field[f] ? s->field[f] : "", -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, f + 1, site_field(s, f) ? site_field(s, f) : "", -1,
+			                  SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 1, s->lat);
 		sqlite3_bind_double(st, SITE_NFIELDS + 2, s->lon);
-		sqlite3_bind_text(st, SITE_NFIELDS + 3, s->extra && s->extra[0] ? s->extra : "{}", -1,
+		sqlite3_bind_text(st, SITE_NFIELDS + 3,
+		                  site_extra(s) && site_extra(s)[0] ? site_extra(s) : "{}", -1,
 		                  SQLITE_STATIC);
 		sqlite3_bind_text(st, SITE_NFIELDS + 4, site_quality_name(s->quality), -1, SQLITE_STATIC);
 		sqlite3_bind_double(st, SITE_NFIELDS + 5, s->uncertainty_m);
@@ -343,7 +345,7 @@ static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct si
 		if (rc != SQLITE_DONE) {
 			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)
 				rs = ms_fail(err, MS_EDATA, "%s: id '%s' already exists in the database",
-				             path, s->field[SITE_ID]);
+				             path, site_field(s, SITE_ID));
 			else
 				rs = db_fail(err, db, path, "cannot insert a site");
 			break;
@@ -684,7 +686,7 @@ static enum ms_status read_rows(sqlite3 *db, const struct load_range *r, const s
 	if (file && (stat(r->path, &now) != 0 || !same_file(&now, file)))
 		rs = ms_fail(err, MS_EIO, "%s: replaced while being read", r->path);
 	for (; rs == MS_OK && rc == SQLITE_ROW; rc = sqlite3_step(q)) {
-		struct site s;
+		struct site_draft s;
 		char *owned;
 		if ((rs = store_read_row(q, r->has, r->path, &s, &owned, err)) != MS_OK)
 			break;

@@ -79,8 +79,8 @@ enum ms_status store_add_hours_column(sqlite3 *db, const char *path, struct ms_e
  * opening_hours: a value that is not in the syntax moves to
  * opening_hours_text, as store_add_hours_column moves it in the file.
  */
-enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site *s, char **owned,
-                              struct ms_error *err);
+enum ms_status store_read_row(sqlite3_stmt *q, unsigned have, const char *path, struct site_draft *s,
+                              char **owned, struct ms_error *err);
 
 /*
  * The lock of a database's writers (store.c's top comment): an import

@@ -395,12 +395,12 @@ static void put_columns(struct buf *b, const char *prefix)
 static void copy_row(struct buf *b, const struct site *s)
 {
 	for (int f = 0; f < SITE_NFIELDS; f++) {
-		copy_text(b, s->field[f] ? s->field[f] : "");
+		copy_text(b, site_field(s, f) ? site_field(s, f) : "");
 		buf_putc(b, '\t');
 	}
 	/* %.17g reads back as the same double */
 	buf_printf(b, "%.17g\t%.17g\t", s->lat, s->lon);
-	copy_text(b, s->extra && s->extra[0] ? s->extra : "{}");
+	copy_text(b, site_extra(s) && site_extra(s)[0] ? site_extra(s) : "{}");
 	buf_printf(b, "\t%s\t%.17g\t", site_quality_name(s->quality), s->uncertainty_m);
 	copy_ewkb_point(b, s->lon, s->lat);
 	buf_putc(b, '\n');
@@ -429,7 +429,7 @@ static enum ms_status copy_fail(struct store *st, const struct site_set *sites, 
 	buf_free(&why);
 	if (line >= 1 && line <= sites->n)
 		return ms_fail(err, MS_EDATA, "%s: COPY sites:%lu: site '%s': %s; nothing was imported",
-		               st->label, line, sites->v[line - 1].field[SITE_ID], reason);
+		               st->label, line, site_field(&sites->v[line - 1], SITE_ID), reason);
 	return ms_fail(err, MS_EDATA, "%s: cannot import: %s; nothing was imported", st->label, reason);
 }
 
@@ -457,7 +457,7 @@ static enum ms_status copy_sites(struct store *st, const struct site_set *sites,
 			PQputCopyEnd(pg->conn, "invalid coordinate");
 			PQclear(PQgetResult(pg->conn));
 			return ms_fail(err, MS_EDATA, "site '%s': invalid coordinate %g, %g",
-			               sites->v[i].field[SITE_ID], sites->v[i].lat, sites->v[i].lon);
+			               site_field(&sites->v[i], SITE_ID), sites->v[i].lat, sites->v[i].lon);
 		}
 		copy_row(&b, &sites->v[i]);
 		if (b.len >= PG_COPY_CHUNK) {
@@ -557,7 +557,7 @@ static bool parse_f8(const char *s, double *out)
 
 /* Row i of r (put_columns' columns from column first on) into *s, checked as
  * store_read_row checks a SpatiaLite row; strings borrowed from r. */
-static enum ms_status read_row(const struct store *st, PGresult *r, int i, int first, struct site *s,
+static enum ms_status read_row(const struct store *st, PGresult *r, int i, int first, struct site_draft *s,
                                struct ms_error *err)
 {
 	memset(s, 0, sizeof *s);
@@ -619,7 +619,7 @@ static enum ms_status fetch_rows(struct store *st, const char *query, int first,
 				gone->gone[gone->ngone++] = xstrdup(PQgetvalue(r, i, 1));
 				continue;
 			}
-			struct site s;
+			struct site_draft s;
 			if ((rs = read_row(st, r, i, first, &s, err)) == MS_OK)
 				site_set_add(sites, &s);
 		}
@@ -839,7 +839,7 @@ static enum ms_status edit_read(void *ctx, const char *id, struct site_set *into
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		rs = stmt_fail(st, r, "cannot read a site", err);
 	} else if (PQntuples(r) > 0) {
-		struct site row;
+		struct site_draft row;
 		if ((rs = read_row(st, r, 0, 0, &row, err)) == MS_OK)
 			*s = site_set_add(into, &row); /* copies the strings out of r */
 	}
@@ -866,14 +866,14 @@ static enum ms_status edit_write(void *ctx, enum store_op op, const char *id, co
 		buf_puts(&sql, "DELETE FROM sites WHERE id = $1");
 	} else {
 		for (int f = 0; f < SITE_NFIELDS; f++)
-			v[f] = after->field[f] ? after->field[f] : "";
+			v[f] = site_field(after, f) ? site_field(after, f) : "";
 		/* %.17g reads back as the same double */
 		snprintf(lat, sizeof lat, "%.17g", after->lat);
 		snprintf(lon, sizeof lon, "%.17g", after->lon);
 		snprintf(unc, sizeof unc, "%.17g", after->uncertainty_m);
 		v[PCOL_LAT] = lat;
 		v[PCOL_LON] = lon;
-		v[PCOL_EXTRA] = after->extra && after->extra[0] ? after->extra : "{}";
+		v[PCOL_EXTRA] = site_extra(after) && site_extra(after)[0] ? site_extra(after) : "{}";
 		v[PCOL_QUALITY] = site_quality_name(after->quality);
 		v[PCOL_UNCERTAINTY] = unc;
 		nparams = PCOL_COUNT;

@@ -77,8 +77,7 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
-/* n bytes aligned to align (a power of two), not cleared. */
-static void *arena_raw(struct arena *a, size_t n, size_t align)
+void *arena_alloc_raw(struct arena *a, size_t n, size_t align)
 {
 	struct chunk *c = a->head;
 	size_t off = c ? (c->used + align - 1) & ~(align - 1) : 0;
@@ -101,14 +100,14 @@ static void *arena_raw(struct arena *a, size_t n, size_t align)
 
 void *arena_alloc(struct arena *a, size_t n)
 {
-	void *p = arena_raw(a, n, _Alignof(max_align_t));
+	void *p = arena_alloc_raw(a, n, _Alignof(max_align_t));
 	memset(p, 0, n);
 	return p;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_raw(a, n + 1, 1); /* text needs no alignment */
+	char *p = arena_alloc_raw(a, n + 1, 1); /* text needs no alignment */
 	memcpy(p, s, n);
 	p[n] = '\0';
 	return p;

@@ -27,6 +27,9 @@ struct arena *arena_new(void);
 void arena_free(struct arena *a);
 /* Aligned for any type; zero-filled. Valid until arena_free. */
 void *arena_alloc(struct arena *a, size_t n);
+/* n bytes aligned to align (a power of two, at most max_align_t's), not
+ * cleared. */
+void *arena_alloc_raw(struct arena *a, size_t n, size_t align);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 /* Bytes held (for reporting and cache accounting). */

@@ -12,7 +12,7 @@
 #define H "fuzz_feature_body"
 #define ID "fz-1"
 
-static const struct site before = {
+static const struct site_draft before_draft = {
     .field = {[SITE_ID] = ID,
               [SITE_NAME_ZH] = "纪念馆",
               [SITE_NAME_EN] = "Memorial",
@@ -36,10 +36,10 @@ static const struct site before = {
 
 static void check_site(const struct site *s)
 {
-	if (strcmp(s->field[SITE_ID], ID) != 0)
-		fuzz_fail(H, "id '%s' is not the item's", s->field[SITE_ID]);
+	if (strcmp(site_field(s, SITE_ID), ID) != 0)
+		fuzz_fail(H, "id '%s' is not the item's", site_field(s, SITE_ID));
 	if (!site_coord_valid(s->lat, s->lon) || !site_uncertainty_valid(s->quality, s->uncertainty_m) ||
-	    (unsigned)s->category >= CAT_COUNT || !s->field[SITE_NAME_ZH][0])
+	    (unsigned)s->category >= CAT_COUNT || !site_field(s, SITE_NAME_ZH)[0])
 		fuzz_fail(H, "an invalid site was accepted");
 	/* its export reads back to the same site */
 	struct buf b = BUF_INIT;
@@ -62,10 +62,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	enum ingest_body_kind kind = data[0] & 1 ? INGEST_BODY_FEATURE : INGEST_BODY_MERGE_PATCH;
+	struct site_set *held = site_set_new();
+	const struct site *before = site_set_add(held, &before_draft);
 	struct site_set *set = site_set_new();
 	const struct site *out = NULL;
 	struct ms_error err = {0};
-	enum ms_status st = ingest_feature_body((const char *)data + 1, size - 1, kind, ID, &before,
+	enum ms_status st = ingest_feature_body((const char *)data + 1, size - 1, kind, ID, before,
 	                                        COORDSYS_WGS84, set, &out, &err);
 	if (st == MS_OK) {
 		if (!out || set->n != 1)
@@ -78,5 +80,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_fail(H, "a failure added a site or said nothing");
 	}
 	site_set_free(set);
+	site_set_free(held);
 	return 0;
 }

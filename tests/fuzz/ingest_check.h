@@ -25,11 +25,11 @@ typedef enum ms_status (*ingest_fn)(const char *name, const char *data, size_t l
 static struct site_set *fuzz_existing_set(void)
 {
 	struct site_set *set = site_set_new();
-	struct site s = {.lat = 36.8,
-	                 .lon = 118.0,
-	                 .category = CAT_MUSEUM,
-	                 .quality = SITE_QUALITY_STREET,
-	                 .uncertainty_m = 100};
+	struct site_draft s = {.lat = 36.8,
+	                       .lon = 118.0,
+	                       .category = CAT_MUSEUM,
+	                       .quality = SITE_QUALITY_STREET,
+	                       .uncertainty_m = 100};
 	s.field[SITE_ID] = "existing";
 	s.field[SITE_NAME_ZH] = "已有";
 	s.field[SITE_CATEGORY] = "museum";
@@ -69,21 +69,22 @@ static void fuzz_check_message(const char *harness, const char *name, const stru
 static void fuzz_check_site(const char *harness, const struct site *s)
 {
 	for (int f = 0; f < SITE_NFIELDS; f++)
-		if (!s->field[f])
+		if (!site_field(s, f))
 			fuzz_fail(harness, "field %d is NULL", f);
-	if (!s->field[SITE_ID][0] || !s->field[SITE_NAME_ZH][0])
+	if (!site_field(s, SITE_ID)[0] || !site_field(s, SITE_NAME_ZH)[0])
 		fuzz_fail(harness, "a site without id or name_zh was accepted");
 	if (!site_coord_valid(s->lat, s->lon))
-		fuzz_fail(harness, "site '%s' has coordinates %g, %g", s->field[SITE_ID], s->lat, s->lon);
-	const char *cat = s->field[SITE_CATEGORY];
+		fuzz_fail(harness, "site '%s' has coordinates %g, %g", site_field(s, SITE_ID), s->lat,
+		          s->lon);
+	const char *cat = site_field(s, SITE_CATEGORY);
 	if ((int)s->category != site_category_parse(cat, strlen(cat)))
-		fuzz_fail(harness, "site '%s': category %d disagrees with '%s'", s->field[SITE_ID],
+		fuzz_fail(harness, "site '%s': category %d disagrees with '%s'", site_field(s, SITE_ID),
 		          s->category, cat);
-	if (!s->extra || s->extra[0] != '{')
-		fuzz_fail(harness, "site '%s': extra is not a JSON object text", s->field[SITE_ID]);
+	if (!site_extra(s) || site_extra(s)[0] != '{')
+		fuzz_fail(harness, "site '%s': extra is not a JSON object text", site_field(s, SITE_ID));
 	if (!site_uncertainty_valid(s->quality, s->uncertainty_m))
-		fuzz_fail(harness, "site '%s': position %d with radius %g was accepted", s->field[SITE_ID],
-		          (int)s->quality, s->uncertainty_m);
+		fuzz_fail(harness, "site '%s': position %d with radius %g was accepted",
+		          site_field(s, SITE_ID), (int)s->quality, s->uncertainty_m);
 }
 
 static int fuzz_cmp_id(const void *a, const void *b)
@@ -106,7 +107,7 @@ static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int
 	size_t lines = fuzz_count_lines(text, size);
 	for (size_t k = 0; k < sizeof systems / sizeof systems[0]; k++) {
 		struct site_set *set = fuzz_existing_set();
-		const struct site before = set->v[0];
+		const struct site before = set->v[0]; /* its text stays in the set */
 		struct ms_error err = {0};
 		enum ms_status st = fn(name, text, size, systems[k], set, &err);
 		if (st == MS_OK) {
@@ -117,7 +118,7 @@ static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int
 				abort();
 			for (size_t i = 0; i < set->n; i++) {
 				fuzz_check_site(harness, &set->v[i]);
-				ids[i] = set->v[i].field[SITE_ID];
+				ids[i] = site_field(&set->v[i], SITE_ID);
 			}
 			qsort(ids, set->n, sizeof *ids, fuzz_cmp_id);
 			for (size_t i = 1; i < set->n; i++)
@@ -126,7 +127,8 @@ static void fuzz_ingest(const char *harness, ingest_fn fn, const char *name, int
 			free(ids);
 		} else if (st == MS_EDATA) {
 			fuzz_check_message(harness, name, &err, lines, require_line);
-			if (set->n != 1 || strcmp(set->v[0].field[SITE_ID], before.field[SITE_ID]) ||
+			if (set->n != 1 ||
+			    strcmp(site_field(&set->v[0], SITE_ID), site_field(&before, SITE_ID)) ||
 			    set->v[0].lat != before.lat || set->v[0].lon != before.lon)
 				fuzz_fail(harness, "the set changed on failure (%zu sites): %s", set->n,
 				          err.msg);

@@ -33,15 +33,15 @@ static struct site_set *load(struct store *st, uint64_t *version)
 static const struct site *find(const struct site_set *set, const char *id)
 {
 	for (size_t i = 0; set && i < set->n; i++)
-		if (!strcmp(set->v[i].field[SITE_ID], id))
+		if (!strcmp(site_field(&set->v[i], SITE_ID), id))
 			return &set->v[i];
 	return NULL;
 }
 
 /* A valid museum at the given point. */
-static struct site museum(const char *id, const char *name)
+static struct site_draft museum(const char *id, const char *name)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	for (int f = 0; f < SITE_NFIELDS; f++)
 		s.field[f] = "";
 	s.field[SITE_ID] = id;
@@ -66,7 +66,7 @@ static enum ms_status make_fixed(void *arg, const struct site *before, struct si
 	return MS_OK;
 }
 
-static struct store_change change(enum store_op op, const char *id, struct site *s)
+static struct store_change change(enum store_op op, const char *id, struct site_draft *s)
 {
 	return (struct store_change){.op = op, .id = id, .make = make_fixed, .arg = s, .who = "planner"};
 }
@@ -76,7 +76,7 @@ static void test_refused(struct store *st)
 	struct ms_error err = {0};
 	uint64_t v0;
 	struct site_set *before = load(st, &v0);
-	struct site bad = museum("apply-bad", "坏");
+	struct site_draft bad = museum("apply-bad", "坏");
 	bad.field[SITE_CATEGORY] = "park"; /* the table's CHECK refuses it */
 	struct store_change c = change(STORE_CREATE, NULL, &bad);
 	struct store_applied a;
@@ -109,7 +109,7 @@ static void test_changes_and_log(struct store *st, const char *dsn)
 	struct ms_error err = {0};
 	uint64_t v0, v1;
 	struct site_set *before = load(st, &v0);
-	struct site add = museum(NEW_ID, "新馆"), renamed = museum(OLD_ID, "改名");
+	struct site_draft add = museum(NEW_ID, "新馆"), renamed = museum(OLD_ID, "改名");
 	struct store_applied a;
 
 	struct store_change c = change(STORE_CREATE, NULL, &add);
@@ -132,7 +132,7 @@ static void test_changes_and_log(struct store *st, const char *dsn)
 	c.version = site_hash(find(before, OLD_ID));
 	CHECK_MSG(store_apply(st, &c, &a, &err) == MS_OK, "%s", err.msg);
 	CHECK_INT(a.outcome, STORE_DONE);
-	CHECK(a.before && !strcmp(a.before->field[SITE_ID], OLD_ID) && a.version > vcreate);
+	CHECK(a.before && !strcmp(site_field(a.before, SITE_ID), OLD_ID) && a.version > vcreate);
 	store_applied_free(&a);
 
 	c = change(STORE_DELETE, GONE_ID, NULL);
@@ -147,8 +147,8 @@ static void test_changes_and_log(struct store *st, const char *dsn)
 	struct site_set *after = load(st, &v1);
 	CHECK_INT(v1, vlast);
 	const struct site *n = find(after, NEW_ID), *o = find(after, OLD_ID);
-	CHECK(n && !strcmp(n->extra, "{\"floor\":\"2\"}") && n->lat == 36.8 && n->lon == 118.05);
-	CHECK(o && !strcmp(o->field[SITE_NAME_ZH], "改名") && o->category == CAT_MUSEUM);
+	CHECK(n && !strcmp(site_extra(n), "{\"floor\":\"2\"}") && n->lat == 36.8 && n->lon == 118.05);
+	CHECK(o && !strcmp(site_field(o, SITE_NAME_ZH), "改名") && o->category == CAT_MUSEUM);
 	CHECK(!find(after, GONE_ID) && after->n == before->n);
 
 	/* The log says exactly that, and merging it gives the new sites. */
@@ -161,8 +161,10 @@ static void test_changes_and_log(struct store *st, const char *dsn)
 		struct site_set *merged = store_changes_merge(before->v, before->n, ch);
 		CHECK_INT(merged->n, after->n);
 		for (size_t i = 0; i < merged->n && i < after->n; i++)
-			CHECK(!strcmp(merged->v[i].field[SITE_ID], after->v[i].field[SITE_ID]) &&
-			      !strcmp(merged->v[i].field[SITE_NAME_ZH], after->v[i].field[SITE_NAME_ZH]));
+			CHECK(
+			    !strcmp(site_field(&merged->v[i], SITE_ID), site_field(&after->v[i], SITE_ID)) &&
+			    !strcmp(site_field(&merged->v[i], SITE_NAME_ZH),
+			            site_field(&after->v[i], SITE_NAME_ZH)));
 		site_set_free(merged);
 		store_changes_free(ch);
 	}
@@ -220,7 +222,7 @@ static void test_refusals(const char *dsn)
 {
 	struct ms_error err = {0};
 	struct store *ro = NULL;
-	struct site s = museum("x", "x");
+	struct site_draft s = museum("x", "x");
 	struct store_change c = change(STORE_CREATE, NULL, &s);
 	struct store_applied a = {0};
 	CHECK_MSG(store_open(dsn, STORE_READ, &ro, &err) == MS_OK, "%s", err.msg);

@@ -15,7 +15,7 @@
 static void add(struct site_set *set, const char *id, const char *zh, const char *en, enum site_category cat,
                 double lat, double lon, const char *extra)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = id;
 	s.field[SITE_NAME_ZH] = zh;
 	s.field[SITE_NAME_EN] = en;
@@ -85,7 +85,7 @@ static const char *page_ids(const struct snapshot *snap, const struct feat_page 
 	for (size_t i = 0; i < p->n; i++) {
 		if (i)
 			strcat(out, ",");
-		strcat(out, snap->sites[p->idx[i]].field[SITE_ID]);
+		strcat(out, site_field(&snap->sites[p->idx[i]], SITE_ID));
 	}
 	return out;
 }
@@ -317,9 +317,9 @@ static void test_nearest(const struct snapshot *snap)
 	double d_hall = geo_distance_m(36.85, 118.1, 36.849547, 118.160735);
 	double d_mon = geo_distance_m(36.85, 118.1, 36.9, 118.1);
 	CHECK(d_hall < d_mon);
-	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "a-site");
-	CHECK_STR(snap->sites[h[1].i].field[SITE_ID], "d-hall");
-	CHECK_STR(snap->sites[h[2].i].field[SITE_ID], "e-monument");
+	CHECK_STR(site_field(&snap->sites[h[0].i], SITE_ID), "a-site");
+	CHECK_STR(site_field(&snap->sites[h[1].i], SITE_ID), "d-hall");
+	CHECK_STR(site_field(&snap->sites[h[2].i], SITE_ID), "e-monument");
 	CHECK_NEAR(h[0].dist_m, d_hall, 1e-6);
 	CHECK_NEAR(h[2].dist_m, d_mon, 1e-6);
 	CHECK_NEAR(h[2].azi_deg, 0, 1e-6);
@@ -333,7 +333,7 @@ static void test_nearest(const struct snapshot *snap)
 	q.categories = 1u << CAT_MARTYRS_CEMETERY;
 	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
 	CHECK_INT(n, 1);
-	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "b-cemetery");
+	CHECK_STR(site_field(&snap->sites[h[0].i], SITE_ID), "b-cemetery");
 	free(h);
 
 	/* a name that is no category: nothing, not an error */
@@ -347,8 +347,8 @@ static void test_nearest(const struct snapshot *snap)
 	q.filter = f;
 	CHECK_INT(feat_nearest(snap, &q, &h, &n, &err), MS_OK);
 	CHECK_INT(n, 2);
-	CHECK_STR(snap->sites[h[0].i].field[SITE_ID], "d-hall");
-	CHECK_STR(snap->sites[h[1].i].field[SITE_ID], "c-museum");
+	CHECK_STR(site_field(&snap->sites[h[0].i], SITE_ID), "d-hall");
+	CHECK_STR(site_field(&snap->sites[h[1].i], SITE_ID), "c-museum");
 	free(h);
 	q.filter = NULL;
 	cql2_free(f);

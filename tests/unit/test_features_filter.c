@@ -22,7 +22,7 @@
 static void add(struct site_set *set, const char *id, const char *en, enum site_category cat,
                 const char *town, double lat, double lon)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = id;
 	s.field[SITE_NAME_EN] = en;
 	s.field[SITE_NAME_ZH] = "";
@@ -85,7 +85,7 @@ static const char *selected(const struct snapshot *snap, const char *filter, con
 	for (size_t k = 0; k < page.n; k++) {
 		if (k)
 			strcat(out, ",");
-		strcat(out, snap->sites[page.idx[k]].field[SITE_ID]);
+		strcat(out, site_field(&snap->sites[page.idx[k]], SITE_ID));
 	}
 	if (!page.n)
 		strcpy(out, "-");

@@ -16,7 +16,7 @@
 static const struct site *find(const struct site_set *set, const char *id)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->v[i].field[SITE_ID], id) == 0)
+		if (strcmp(site_field(&set->v[i], SITE_ID), id) == 0)
 			return &set->v[i];
 	return NULL;
 }
@@ -57,10 +57,11 @@ static void unescape(const char *s, struct buf *out)
 static struct site_set *set_with_existing(void)
 {
 	struct site_set *set = site_set_new();
-	struct site s = {.field = {[SITE_ID] = "existing", [SITE_NAME_ZH] = "旧", [SITE_CATEGORY] = "museum"},
-	                 .lat = 10,
-	                 .lon = 20,
-	                 .category = CAT_MUSEUM};
+	struct site_draft s = {
+	    .field = {[SITE_ID] = "existing", [SITE_NAME_ZH] = "旧", [SITE_CATEGORY] = "museum"},
+	    .lat = 10,
+	    .lon = 20,
+	    .category = CAT_MUSEUM};
 	site_set_add(set, &s);
 	return set;
 }
@@ -95,7 +96,7 @@ static int run_table(const char *path, bool csv)
 		CHECK_MSG(st == MS_EDATA, "case '%s': status %d", expect, (int)st);
 		CHECK_MSG(strstr(err.msg, expect) == err.msg, "case '%s': got '%s'", expect, err.msg);
 		CHECK_INT(set->n, 1);
-		CHECK_STR(set->v[0].field[SITE_ID], "existing");
+		CHECK_STR(site_field(&set->v[0], SITE_ID), "existing");
 		site_set_free(set);
 		cases++;
 	}
@@ -117,21 +118,21 @@ static void test_good_csv(void)
 		return;
 	/* The BOM is gone from the first column's name, or "id" would not
 	 * have been found at all. */
-	CHECK_STR(b->field[SITE_NAME_ZH], "乙, 馆");
-	CHECK_STR(b->field[SITE_NAME_EN], "B \"quoted\" hall");
-	CHECK_STR(b->field[SITE_CATEGORY], "museum");
+	CHECK_STR(site_field(b, SITE_NAME_ZH), "乙, 馆");
+	CHECK_STR(site_field(b, SITE_NAME_EN), "B \"quoted\" hall");
+	CHECK_STR(site_field(b, SITE_CATEGORY), "museum");
 	CHECK_INT(b->category, CAT_MUSEUM);
 	CHECK_NEAR(b->lat, 36.5, 0);
 	CHECK_NEAR(b->lon, 118.25, 0);
-	CHECK_STR(b->field[SITE_COUNTY], "");
-	CHECK_STR(b->field[SITE_SOURCE_URL], "");
+	CHECK_STR(site_field(b, SITE_COUNTY), "");
+	CHECK_STR(site_field(b, SITE_SOURCE_URL), "");
 	/* Unknown columns, in column order, as strings. */
-	CHECK_STR(b->extra, "{\"website\":\"http://b.example/\",\"rating\":\"4.5\"}");
-	CHECK_STR(a->field[SITE_NAME_EN], "Line one\r\nline two");
+	CHECK_STR(site_extra(b), "{\"website\":\"http://b.example/\",\"rating\":\"4.5\"}");
+	CHECK_STR(site_field(a, SITE_NAME_EN), "Line one\r\nline two");
 	CHECK_INT(a->category, CAT_MEMORIAL_HALL);
 	CHECK_NEAR(a->lat, -1.25, 0);
 	CHECK_NEAR(a->lon, -0.5, 0);
-	CHECK_STR(a->extra, "{\"website\":\"\",\"rating\":\"\"}");
+	CHECK_STR(site_extra(a), "{\"website\":\"\",\"rating\":\"\"}");
 	site_set_free(set);
 
 	/* A file without extra columns gets "{}"; without a final newline
@@ -140,7 +141,7 @@ static void test_good_csv(void)
 	const char *csv = "id,name_zh,category,lat,lon\na,甲,museum,+1.5e1,-2.";
 	CHECK_INT(ingest_csv("x.csv", csv, strlen(csv), COORDSYS_CGCS2000, set, &err), MS_OK);
 	CHECK_INT(set->n, 1);
-	CHECK_STR(set->v[0].extra, "{}");
+	CHECK_STR(site_extra(&set->v[0]), "{}");
 	CHECK_NEAR(set->v[0].lat, 15.0, 0);
 	CHECK_NEAR(set->v[0].lon, -2.0, 0);
 	/* Appending a second file checks ids against the first. */
@@ -190,7 +191,7 @@ static void test_position_columns(void)
 		CHECK_MSG(s && s->quality == want[i].q && s->uncertainty_m == want[i].m, "site %s: %d, %g",
 		          want[i].id, s ? (int)s->quality : -1, s ? s->uncertainty_m : -1);
 		/* the position columns are the model's, not extras */
-		CHECK(s && strcmp(s->extra, "{}") == 0);
+		CHECK(s && strcmp(site_extra(s), "{}") == 0);
 	}
 	site_set_free(set);
 
@@ -215,8 +216,10 @@ static void test_position_columns(void)
 	CHECK_MSG(ingest_geojson("p.geojson", gj, strlen(gj), COORDSYS_WGS84, set, &err) == MS_OK, "%s",
 	          err.msg);
 	const struct site *a = find(set, "a"), *b = find(set, "b");
-	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && a->uncertainty_m == 1500 && !strcmp(a->extra, "{}"));
-	CHECK(b && b->quality == SITE_QUALITY_STREET && b->uncertainty_m == 200 && !strcmp(b->extra, "{}"));
+	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && a->uncertainty_m == 1500 &&
+	      !strcmp(site_extra(a), "{}"));
+	CHECK(b && b->quality == SITE_QUALITY_STREET && b->uncertainty_m == 200 &&
+	      !strcmp(site_extra(b), "{}"));
 	site_set_free(set);
 
 	/* The files without the columns. */
@@ -275,10 +278,10 @@ static void test_bundled_csv(void)
 	const struct site *h = find(set, "zb-heitieshan-memorial");
 	CHECK(h != NULL);
 	if (h) {
-		CHECK_STR(h->field[SITE_NAME_ZH], "黑铁山抗日武装起义纪念馆");
-		CHECK_STR(h->field[SITE_OPENING_HOURS], "Tu-Su 08:30-11:30,13:30-17:30");
-		CHECK_STR(h->field[SITE_OPENING_HOURS_TEXT], "周二至周日 8:30-11:30, 13:30-17:30");
-		CHECK_STR(h->field[SITE_CONFIDENCE], "exact");
+		CHECK_STR(site_field(h, SITE_NAME_ZH), "黑铁山抗日武装起义纪念馆");
+		CHECK_STR(site_field(h, SITE_OPENING_HOURS), "Tu-Su 08:30-11:30,13:30-17:30");
+		CHECK_STR(site_field(h, SITE_OPENING_HOURS_TEXT), "周二至周日 8:30-11:30, 13:30-17:30");
+		CHECK_STR(site_field(h, SITE_CONFIDENCE), "exact");
 		CHECK_NEAR(h->lat, 36.849547, 0);
 		CHECK_NEAR(h->lon, 118.160735, 0);
 		CHECK(h->quality == SITE_QUALITY_STREET && h->uncertainty_m == 100);
@@ -360,17 +363,17 @@ static void test_good_geojson(void)
 		return;
 	CHECK_NEAR(b->lat, 39.379379, 0);
 	CHECK_NEAR(b->lon, 99.826863, 0);
-	CHECK_STR(b->field[SITE_COUNTY], "高台县");
-	CHECK_STR(b->field[SITE_OPENING_HOURS], "");
+	CHECK_STR(site_field(b, SITE_COUNTY), "高台县");
+	CHECK_STR(site_field(b, SITE_OPENING_HOURS), "");
 	CHECK_INT(b->category, CAT_MUSEUM);
 	/* Kept, keys sorted as the export writes them (so a feature and its
 	 * export are one site); "lat" is the model's and is dropped. */
-	CHECK_STR(b->extra, "{\"meta\":{\"k\":null},\"rank\":2,\"tags\":[\"red\",\"west\"]}");
+	CHECK_STR(site_extra(b), "{\"meta\":{\"k\":null},\"rank\":2,\"tags\":[\"red\",\"west\"]}");
 	CHECK_INT(n->category, CAT_MONUMENT);
-	CHECK_STR(n->extra, "{}");
+	CHECK_STR(site_extra(n), "{}");
 	CHECK_NEAR(n->lat, 36.5, 0);
-	CHECK_STR(a->field[SITE_NAME_ZH], "丙");
-	CHECK_STR(a->extra, "{\"note\":\"x\"}");
+	CHECK_STR(site_field(a, SITE_NAME_ZH), "丙");
+	CHECK_STR(site_extra(a), "{\"note\":\"x\"}");
 	CHECK_NEAR(a->lon, -0.5, 0);
 	site_set_free(set);
 }

@@ -16,10 +16,10 @@
 #define BASE "http://maps.example"
 #define HOSTILE "<script>alert(1)</script>\"'&"
 
-static struct site site_of(const char *id, const char *zh, const char *en, enum site_category cat,
-                           enum site_quality q, double radius, const char *hours, const char *extra)
+static struct site_draft site_of(const char *id, const char *zh, const char *en, enum site_category cat,
+                                 enum site_quality q, double radius, const char *hours, const char *extra)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	for (int f = 0; f < SITE_NFIELDS; f++)
 		s.field[f] = "";
 	s.field[SITE_ID] = id;
@@ -39,6 +39,15 @@ static struct site site_of(const char *id, const char *zh, const char *en, enum 
 	s.uncertainty_m = radius;
 	s.extra = extra;
 	return s;
+}
+
+/* The sites the tests made, kept until the end (room reserved in main, so
+ * that no pointer into it moves). */
+static struct site_set *made;
+
+static const struct site *add(struct site_draft d)
+{
+	return site_set_add(made, &d);
 }
 
 static const struct pages_ctx zh_ctx = {PAGES_ZH,
@@ -102,16 +111,17 @@ static const char *tagged_value(json_t *a, const char *lang)
 
 static void test_site_page(void)
 {
-	struct site s =
+	struct site_draft d =
 	    site_of("zb-hall", "黑铁山抗日武装起义纪念馆", "Heitieshan Memorial Hall", CAT_MEMORIAL_HALL,
 	            SITE_QUALITY_STREET, 100, "Tu-Su 08:30-11:30,13:30-17:30; PH off", "{\"fee\":\"no\"}");
 	struct hours *h = NULL;
 	struct ms_error err = {0};
-	const char *value = s.field[SITE_OPENING_HOURS];
+	const char *value = d.field[SITE_OPENING_HOURS];
 	CHECK(hours_parse(value, strlen(value), &h, &err) == MS_OK);
-	s.field[SITE_OPENING_HOURS_TEXT] = "周二至周日 8:30-11:30, 13:30-17:30";
+	d.field[SITE_OPENING_HOURS_TEXT] = "周二至周日 8:30-11:30, 13:30-17:30";
+	const struct site *s = add(d);
 	/* Tuesday 2025-05-13, 10:00 CST */
-	struct pages_site ps = {&s,
+	struct pages_site ps = {s,
 	                        BASE "/collections/sites/items/zb-hall",
 	                        BASE "/staticmap.png?center=1",
 	                        BASE "/staticmap.png?card=1",
@@ -201,11 +211,12 @@ static void test_site_page(void)
  * unknown fee are no schema.org data; hostile text stays text. */
 static void test_site_honest_and_escaped(void)
 {
-	struct site s = site_of("x&y", HOSTILE, "", CAT_FORMER_SITE, SITE_QUALITY_TOWN, 5000,
-	                        "周二至周日 8:30-11:30", "{}");
-	s.field[SITE_DESCRIPTION] = HOSTILE;
+	struct site_draft d = site_of("x&y", HOSTILE, "", CAT_FORMER_SITE, SITE_QUALITY_TOWN, 5000,
+	                              "周二至周日 8:30-11:30", "{}");
+	d.field[SITE_DESCRIPTION] = HOSTILE;
+	const struct site *s = add(d);
 	struct pages_site ps = {
-	    &s, BASE "/collections/sites/items/x%26y", BASE "/m", BASE "/c", 1200, 630, BASE "/i", NULL, 0};
+	    s, BASE "/collections/sites/items/x%26y", BASE "/m", BASE "/c", 1200, 630, BASE "/i", NULL, 0};
 	struct buf b = BUF_INIT;
 	pages_site(&b, &zh_ctx, &ps);
 	const char *html = buf_str(&b);
@@ -223,9 +234,7 @@ static void test_site_honest_and_escaped(void)
 	json_decref(ld);
 	buf_free(&b);
 
-	struct site paid =
-	    site_of("p", "馆", "", CAT_MUSEUM, SITE_QUALITY_SURVEYED, 30, "", "{\"fee\":\"yes\"}");
-	ps.s = &paid;
+	ps.s = add(site_of("p", "馆", "", CAT_MUSEUM, SITE_QUALITY_SURVEYED, 30, "", "{\"fee\":\"yes\"}"));
 	pages_site_jsonld(&b, &ps);
 	ld = json_loads(buf_str(&b), 0, NULL);
 	CHECK(json_is_false(json_object_get(ld, "isAccessibleForFree")));
@@ -235,9 +244,9 @@ static void test_site_honest_and_escaped(void)
 
 static void test_items_page(void)
 {
-	struct site a = site_of("a", "甲馆", "Hall A", CAT_MUSEUM, SITE_QUALITY_COUNTY, 30000, "", "{}");
-	struct site c = site_of("c<", "丙馆", "", CAT_MONUMENT, SITE_QUALITY_SURVEYED, 30, "", "{}");
-	const struct site *sites[] = {&a, &c};
+	const struct site *sites[] = {
+	    add(site_of("a", "甲馆", "Hall A", CAT_MUSEUM, SITE_QUALITY_COUNTY, 30000, "", "{}")),
+	    add(site_of("c<", "丙馆", "", CAT_MONUMENT, SITE_QUALITY_SURVEYED, 30, "", "{}"))};
 	const char *urls[] = {BASE "/collections/sites/items/a", BASE "/collections/sites/items/c%3C"};
 	const struct pages_link downloads[] = {{BASE "/items?f=csv", "CSV", "CSV", "text/csv"}};
 	struct pages_items it = {sites,
@@ -332,10 +341,13 @@ static void test_langs_and_zoom(void)
 
 int main(void)
 {
+	made = site_set_new();
+	site_set_reserve(made, 16);
 	test_site_page();
 	test_site_honest_and_escaped();
 	test_items_page();
 	test_collection_pages();
 	test_langs_and_zoom();
+	site_set_free(made);
 	return CHECK_DONE();
 }

@@ -224,7 +224,7 @@ int main(void)
 	snprintf(styles[1].name, sizeof styles[1].name, "plain");
 	CHECK(test_style_load("../styles/print.json", "../data", &styles[2], &err) == MS_OK);
 	struct site_set *set = site_set_new();
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = "gt";
 	s.field[SITE_NAME_ZH] = "高台";
 	s.field[SITE_CATEGORY] = site_category_name(CAT_MEMORIAL_HALL);

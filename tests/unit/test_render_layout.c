@@ -47,19 +47,19 @@ static const char *const names[] = {"红色纪念馆",
                                     "Yimeng Revolutionary Memorial Hall and Museum"};
 #define NNAMES (sizeof names / sizeof names[0])
 
-static struct site *make_sites(size_t n)
+static struct site_set *make_sites(size_t n)
 {
-	struct site *s = calloc(n, sizeof *s);
+	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < n; i++) {
-		for (int f = 0; f < SITE_NFIELDS; f++)
-			s[i].field[f] = "";
-		s[i].field[SITE_NAME_ZH] = names[i % NNAMES];
-		s[i].category = (enum site_category)(i % CAT_COUNT);
-		s[i].lat = 36.8;
-		s[i].quality = i % 5 == 0 ? SITE_QUALITY_VILLAGE : SITE_QUALITY_STREET;
-		s[i].uncertainty_m = site_quality_default_m(s[i].quality);
+		struct site_draft s = {0};
+		s.field[SITE_NAME_ZH] = names[i % NNAMES];
+		s.category = (enum site_category)(i % CAT_COUNT);
+		s.lat = 36.8;
+		s.quality = i % 5 == 0 ? SITE_QUALITY_VILLAGE : SITE_QUALITY_STREET;
+		s.uncertainty_m = site_quality_default_m(s.quality);
+		site_set_add(set, &s);
 	}
-	return s;
+	return set;
 }
 
 static void add_item(struct layout *l, double x, double y, uint32_t site, uint32_t count,
@@ -101,7 +101,8 @@ static void test_extents_and_circles(void)
 {
 	struct style st;
 	base_style(&st);
-	struct site *s = make_sites(10);
+	struct site_set *set = make_sites(10);
+	const struct site *s = set->v;
 	struct layout *l = layout_new();
 	/* site 0 is approximate (village, 1 km): at 36.8 degrees a pixel of
 	 * zoom z is 2 * pi * 6378137 * cos(36.8) / 2^(z + 8) m, so 1 km is
@@ -133,7 +134,7 @@ static void test_extents_and_circles(void)
 	layout_decide(l, &st, s, NULL, 0, 0, 4096, 4096);
 	CHECK(l->items[0].top < -15 && l->items[0].bottom < 3);
 	layout_free(l);
-	free(s);
+	site_set_free(set);
 }
 
 static bool overlap(double al, double at, double ar, double ab, double bl, double bt, double br, double bb)
@@ -167,12 +168,13 @@ static void test_labels(void)
 		xy[2 * i] = 2000 + rand() % 3000 + (rand() % 256) / 256.0;
 		xy[2 * i + 1] = 3000 + rand() % 3000;
 	}
-	struct site *s = make_sites(N);
+	struct site_set *set = make_sites(N);
+	const struct site *s = set->v;
 	struct ms_error err = {0};
 	struct glyphs *gl = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
 	CHECK_MSG(gl != NULL, "%s", err.msg);
 	if (!gl) {
-		free(s);
+		site_set_free(set);
 		return;
 	}
 	struct layout *l = layout_new(), *w = layout_new();
@@ -252,17 +254,23 @@ static void test_labels(void)
 	/* a name that cannot fit in LAYOUT_MAX_LINES lines gets no label */
 	static const char *const longname[] = {
 	    "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十"};
-	struct site one = s[0];
+	struct site_draft one;
+	site_draft_of(&s[0], &one);
 	one.field[SITE_NAME_ZH] = longname[0];
+	struct site_set *ones = site_set_new();
+	const struct site *named = site_set_add(ones, &one);
 	layout_begin(l, &st, ZOOM);
-	add_item(l, 500, 500, 0, 1, &one);
-	layout_decide(l, &st, &one, gl, 0, 0, 1000, 1000);
+	add_item(l, 500, 500, 0, 1, named);
+	layout_decide(l, &st, named, gl, 0, 0, 1000, 1000);
 	CHECK_INT(l->nlabels, 0);
 	/* nor a site with no name, nor a cluster; below label_minzoom nothing */
 	one.field[SITE_NAME_ZH] = "";
+	site_set_free(ones);
+	ones = site_set_new();
+	named = site_set_add(ones, &one);
 	layout_begin(l, &st, ZOOM);
-	add_item(l, 500, 500, 0, 1, &one);
-	layout_decide(l, &st, &one, gl, 0, 0, 1000, 1000);
+	add_item(l, 500, 500, 0, 1, named);
+	layout_decide(l, &st, named, gl, 0, 0, 1000, 1000);
 	CHECK_INT(l->nlabels, 0);
 	CHECK(layout_memory(l) > 0);
 	layout_trim(l, 0);
@@ -270,7 +278,8 @@ static void test_labels(void)
 	layout_free(l);
 	layout_free(w);
 	glyphs_free(gl);
-	free(s);
+	site_set_free(ones);
+	site_set_free(set);
 }
 
 int main(void)

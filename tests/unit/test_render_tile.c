@@ -70,7 +70,7 @@ static void merc_latlon(double x, double y, int z, double *lat, double *lon)
 static void add_q(struct site_set *set, const char *id, const char *name, enum site_category cat, double lat,
                   double lon, enum site_quality q)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.quality = q;
 	s.uncertainty_m = site_quality_default_m(q);
 	s.field[SITE_ID] = id;

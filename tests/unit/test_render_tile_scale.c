@@ -80,7 +80,7 @@ static struct snapshot *make_snapshot(const struct snapshot_opts *o)
 	for (int i = 0; i < NSITES; i++) {
 		char id[16];
 		snprintf(id, sizeof id, "s%06d", i);
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = id;
 		s.field[SITE_NAME_ZH] = names[rng() % (sizeof names / sizeof names[0])];
 		s.category = (enum site_category)(rng() % CAT_COUNT);

@@ -117,7 +117,7 @@ static void test_select(void)
 	const char *ids[] = {"a", "b", "c"};
 	double lat[] = {36.80, 36.90, 37.50};
 	for (int i = 0; i < 3; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = ids[i];
 		s.lat = lat[i];
 		s.lon = 118.0;
@@ -132,8 +132,8 @@ static void test_select(void)
 	size_t n = 0;
 	CHECK_INT(route_select_ids(snap, "c,a", out, &n, &err), MS_OK);
 	CHECK_INT(n, 2);
-	CHECK_STR(out[0]->field[SITE_ID], "c");
-	CHECK_STR(out[1]->field[SITE_ID], "a");
+	CHECK_STR(site_field(out[0], SITE_ID), "c");
+	CHECK_STR(site_field(out[1], SITE_ID), "a");
 	CHECK_INT(route_select_ids(snap, "a,x", out, &n, &err), MS_ENOTFOUND);
 	CHECK(strstr(err.msg, "'x'") != NULL);
 	CHECK_INT(route_select_ids(snap, "a,b,a", out, &n, &err), MS_EUSAGE);
@@ -141,8 +141,8 @@ static void test_select(void)
 	CHECK_INT(route_select_ids(snap, "", out, &n, &err), MS_EUSAGE);
 	CHECK_INT(route_select_nearest(snap, 36.88, 118.0, 2, out, &n, &err), MS_OK);
 	CHECK_INT(n, 2);
-	CHECK_STR(out[0]->field[SITE_ID], "b");
-	CHECK_STR(out[1]->field[SITE_ID], "a");
+	CHECK_STR(site_field(out[0], SITE_ID), "b");
+	CHECK_STR(site_field(out[1], SITE_ID), "a");
 	CHECK_INT(route_select_nearest(snap, 36.88, 118.0, 10, out, &n, &err), MS_OK);
 	CHECK_INT(n, 3);
 	CHECK_INT(route_select_nearest(snap, 36.88, 118.0, 0, out, &n, &err), MS_EUSAGE);

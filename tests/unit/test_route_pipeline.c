@@ -26,7 +26,7 @@ static struct snapshot *fixture(void)
 	};
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			s.field[f] = "";
 		s.field[SITE_ID] = rows[i].id;

@@ -42,7 +42,7 @@ static struct site_set *load_sites(const char *path)
 			if (p)
 				*p++ = '\0';
 		}
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = col[0];
 		s.field[SITE_NAME_ZH] = col[1];
 		s.field[SITE_NAME_EN] = col[2];
@@ -222,10 +222,11 @@ static void test_geojson(const struct route_plan *p, const struct route_sheet *s
 		for (size_t i = 0; i < p->n; i++) {
 			json_t *f = json_array_get(feats, i + 1);
 			json_t *fp = json_object_get(f, "properties");
-			CHECK_STR(json_string_value(json_object_get(f, "id")), p->stops[i]->field[SITE_ID]);
+			CHECK_STR(json_string_value(json_object_get(f, "id")),
+			          site_field(p->stops[i], SITE_ID));
 			CHECK_INT(json_integer_value(json_object_get(fp, "seq")), i + 1);
 			CHECK_STR(json_string_value(json_object_get(fp, "name_zh")),
-			          p->stops[i]->field[SITE_NAME_ZH]);
+			          site_field(p->stops[i], SITE_NAME_ZH));
 			CHECK_NEAR(json_number_value(json_object_get(fp, "leg_distance_m")),
 			           p->legs[i].distance_m, 0.06);
 			CHECK_NEAR(json_number_value(json_object_get(fp, "bearing_deg")),
@@ -278,7 +279,7 @@ static void test_gpx(const struct route_plan *p, const struct route_sheet *sh)
 			char name[300], *w = name;
 			w += snprintf(name, sizeof name, "%zu.", seq);
 			const char *src =
-			    at_start ? "张店区人民公园" : p->stops[seq - 1]->field[SITE_NAME_ZH];
+			    at_start ? "张店区人民公园" : site_field(p->stops[seq - 1], SITE_NAME_ZH);
 			for (; *src && w < name + sizeof name - 1; src++)
 				if (*src != ' ')
 					*w++ = *src;
@@ -338,11 +339,11 @@ static void test_html(const struct route_plan *p, const struct route_sheet *sh)
 	CHECK(strstr(h, route_estimate_note_zh) != NULL);
 	const char *names[ROUTE_MAX_STOPS];
 	for (size_t i = 0; i < p->n; i++)
-		names[i] = p->stops[i]->field[SITE_NAME_ZH];
+		names[i] = site_field(p->stops[i], SITE_NAME_ZH);
 	/* one row a stop, in visiting order, each with its summary */
 	CHECK(in_order(strstr(h, "<table"), names, p->n, NULL));
 	struct buf summary = BUF_INIT;
-	route_summary(p->stops[0]->field[SITE_DESCRIPTION], ROUTE_SUMMARY_CHARS, &summary);
+	route_summary(site_field(p->stops[0], SITE_DESCRIPTION), ROUTE_SUMMARY_CHARS, &summary);
 	CHECK(summary.len > 20 && strstr(h, buf_str(&summary)) != NULL);
 	buf_free(&summary);
 	/* headers never wrap: "序号" and "No." are lines of their own */
@@ -408,7 +409,7 @@ static void test_pdf(const struct route_plan *p, const struct route_sheet *sh0)
 		if (text) {
 			const char *names[ROUTE_MAX_STOPS];
 			for (size_t i = 0; i < p->n; i++)
-				names[i] = p->stops[i]->field[SITE_NAME_ZH];
+				names[i] = site_field(p->stops[i], SITE_NAME_ZH);
 			CHECK(in_order(text, names, p->n, NULL));
 			CHECK(strstr(text, "未使用道路网络") != NULL);
 			CHECK(strstr(text, "Page 1 of ") != NULL);
@@ -451,7 +452,7 @@ static void test_pdf(const struct route_plan *p, const struct route_sheet *sh0)
 
 static void test_escaping(void)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	for (int f = 0; f < SITE_NFIELDS; f++)
 		s.field[f] = "";
 	s.field[SITE_ID] = "x-1";
@@ -460,12 +461,15 @@ static void test_escaping(void)
 	s.lat = 36.8;
 	s.lon = 118.1;
 	s.extra = "{}";
-	const struct site *one = &s;
+	struct site_set *made = site_set_new();
+	const struct site *one = site_set_add(made, &s);
 	struct route_options opt = {true, ROUTE_WALK};
 	struct route_plan *p = NULL;
 	CHECK_INT(route_plan_build(36.81, 118.05, &one, 1, &opt, &p, NULL), MS_OK);
-	if (!p)
+	if (!p) {
+		site_set_free(made);
 		return;
+	}
 	struct route_sheet sh = {.title = "A<B", .generated = 0};
 	struct buf b = BUF_INIT;
 	route_write_gpx(p, &sh, &b);
@@ -485,6 +489,7 @@ static void test_escaping(void)
 	json_decref(root);
 	buf_free(&b);
 	route_plan_free(p);
+	site_set_free(made);
 }
 
 /* What an unusable leg's note says in English (route.h), rebuilt here:
@@ -527,7 +532,7 @@ static struct site_set *gaotai_sites(void)
 	};
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = rows[i].id;
 		s.field[SITE_NAME_ZH] = rows[i].zh;
 		s.field[SITE_NAME_EN] = rows[i].en;
@@ -546,7 +551,7 @@ static void check_gaotai_plan(const struct route_plan *p)
 {
 	CHECK_INT(p->n, 5);
 	CHECK_INT(p->approximate_stops, 4);
-	CHECK_STR(p->stops[4]->field[SITE_ID], "zz-far");
+	CHECK_STR(site_field(p->stops[4], SITE_ID), "zz-far");
 	double bound = 0, prev_r = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct route_leg *l = &p->legs[i];
@@ -650,7 +655,7 @@ static void test_gaotai(void)
 			snprintf(want, sizeof want,
 			         "<desc>%zu. %s · 位置为近似（约 %s） approximate position "
 			         "(%s)%s%s</desc><type>%s</type>",
-			         i + 1, st->field[SITE_NAME_ZH], r, r, zh, en,
+			         i + 1, site_field(st, SITE_NAME_ZH), r, r, zh, en,
 			         route_leg_quality_name(l->quality));
 		else
 			snprintf(want, sizeof want, "</name><type>%s</type>",

@@ -209,7 +209,7 @@ static void test_crowded(const struct snapshot *snap)
 	}
 	route_plan_free(p);
 
-	struct site sites[12];
+	struct site_draft sites[12];
 	const struct site *ptrs[12];
 	char ids[12][8];
 	memset(sites, 0, sizeof sites);
@@ -225,8 +225,12 @@ static void test_crowded(const struct snapshot *snap)
 		sites[i].quality = SITE_QUALITY_STREET;
 		sites[i].uncertainty_m = 100;
 		sites[i].extra = "{}";
-		ptrs[i] = &sites[i];
 	}
+	struct site_set *made = site_set_new();
+	for (int i = 0; i < 12; i++)
+		site_set_add(made, &sites[i]);
+	for (int i = 0; i < 12; i++)
+		ptrs[i] = &made->v[i];
 	struct route_options opt = {true, ROUTE_WALK};
 	struct ms_error err = {0};
 	p = NULL;
@@ -239,6 +243,7 @@ static void test_crowded(const struct snapshot *snap)
 		route_sheet_map_free(&m);
 	}
 	route_plan_free(p);
+	site_set_free(made);
 }
 
 int main(void)

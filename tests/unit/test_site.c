@@ -171,7 +171,7 @@ static void test_add_copies(void)
 	struct site_set *set = site_set_new();
 	CHECK(set->n == 0 && set->strings != NULL);
 	char id[] = "zb-001", name[] = "淄博市革命烈士陵园", extra[] = "{\"phone\":\"0533\"}";
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = id;
 	s.field[SITE_NAME_ZH] = name;
 	s.field[SITE_CATEGORY] = "martyrs_cemetery";
@@ -190,30 +190,111 @@ static void test_add_copies(void)
 	id[0] = 'X';
 	name[0] = 'X';
 	extra[1] = 'X';
-	CHECK_STR(d->field[SITE_ID], "zb-001");
-	CHECK_STR(d->field[SITE_NAME_ZH], "淄博市革命烈士陵园");
-	CHECK_STR(d->extra, "{\"phone\":\"0533\"}");
-	CHECK(d->field[SITE_ID] != id && d->extra != extra);
+	CHECK_STR(site_field(d, SITE_ID), "zb-001");
+	CHECK_STR(site_field(d, SITE_NAME_ZH), "淄博市革命烈士陵园");
+	CHECK_STR(site_extra(d), "{\"phone\":\"0533\"}");
+	CHECK(site_field(d, SITE_ID) != id && site_extra(d) != extra);
 	CHECK(arena_size(set->strings) > 0);
 	/* Absent fields are "", never NULL. */
 	for (int f = 0; f < SITE_NFIELDS; f++)
-		CHECK_MSG(d->field[f] != NULL, "field %s is NULL", site_field_names[f]);
-	CHECK_STR(d->field[SITE_TOWN], "");
-	CHECK_STR(d->field[SITE_SOURCE_URL], "");
+		CHECK_MSG(site_field(d, f) != NULL, "field %s is NULL", site_field_names[f]);
+	CHECK_STR(site_field(d, SITE_TOWN), "");
+	CHECK_STR(site_field(d, SITE_SOURCE_URL), "");
 	CHECK(d->lat == 36.8 && d->lon == 118.05 && d->category == CAT_MARTYRS_CEMETERY);
 	CHECK(d->quality == SITE_QUALITY_UNKNOWN && d->uncertainty_m == 1234.5);
 
 	/* No extra, or an empty one, is "{}". */
-	struct site bare = {0};
+	struct site_draft bare = {0};
 	bare.field[SITE_ID] = "a";
-	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	CHECK_STR(site_extra(site_set_add(set, &bare)), "{}");
 	bare.extra = "";
-	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	CHECK_STR(site_extra(site_set_add(set, &bare)), "{}");
 	bare.extra = "{}";
-	CHECK_STR(site_set_add(set, &bare)->extra, "{}");
+	CHECK_STR(site_extra(site_set_add(set, &bare)), "{}");
 	CHECK_INT(set->n, 4);
 	site_set_free(set);
 	site_set_free(NULL);
+}
+
+/* The packed text (site.h): every field reads back as given, whatever its
+ * length (past 64 KiB the offsets are 32-bit), a category spelled as its
+ * name costs nothing, one spelled otherwise is kept as written, and a
+ * draft of a site, a copy of it and the site hash alike. */
+static void test_packed_text(void)
+{
+	struct site_set *set = site_set_new();
+	enum { LONG = 70000 };
+	char *big = malloc(LONG + 1);
+	for (size_t i = 0; i < LONG; i++)
+		big[i] = (char)('a' + i % 26);
+	big[LONG] = '\0';
+	static const size_t lens[] = {0, 1, 30, 65000, LONG};
+	for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+		struct site_draft d = {0};
+		char *text[SITE_NFIELDS];
+		for (int f = 0; f < SITE_NFIELDS; f++) {
+			/* field f gets lens[(k + f) % 5] bytes, so that short and
+			 * long fields come in every order */
+			size_t n = lens[(k + (size_t)f) % 5];
+			text[f] = malloc(n + 1);
+			memcpy(text[f], big, n);
+			text[f][n] = '\0';
+			d.field[f] = text[f];
+		}
+		d.field[SITE_ID] = text[SITE_ID][0] ? text[SITE_ID] : "id";
+		d.category = CAT_MUSEUM;
+		d.extra = k % 2 ? "{\"k\":1}" : NULL;
+		d.lat = (double)k;
+		const struct site *s = site_set_add(set, &d);
+		for (int f = 0; f < SITE_NFIELDS; f++)
+			CHECK_MSG(!strcmp(site_field(s, f), d.field[f]), "set %zu: field %s differs", k,
+			          site_field_names[f]);
+		CHECK_STR(site_extra(s), k % 2 ? "{\"k\":1}" : "{}");
+		/* a draft of it adds to the same site */
+		struct site_draft again;
+		site_draft_of(s, &again);
+		const struct site *t = site_set_add(set, &again);
+		s = &set->v[set->n - 2]; /* the add may have moved the sites */
+		CHECK(site_hash(s) == site_hash(t));
+		CHECK(site_hash(site_set_copy(set, s)) == site_hash(&set->v[set->n - 3]));
+		for (int f = 0; f < SITE_NFIELDS; f++)
+			free(text[f]);
+	}
+	/* one long name across each table width's limit (8, 16, 32 bits) */
+	for (size_t n = 200; n < 300; n++) {
+		static const size_t jump[] = {0, 65000, 65400};
+		for (size_t j = 0; j < sizeof jump / sizeof jump[0]; j++) {
+			struct site_draft d = {0};
+			size_t len = n + jump[j];
+			char *name = malloc(len + 1);
+			memcpy(name, big, len);
+			name[len] = '\0';
+			d.field[SITE_ID] = "x";
+			d.field[SITE_NAME_ZH] = name;
+			d.field[SITE_SOURCE_URL] = "u";
+			d.extra = "{\"e\":2}";
+			const struct site *s = site_set_add(set, &d);
+			CHECK_MSG(!strcmp(site_field(s, SITE_NAME_ZH), name) &&
+			              !strcmp(site_field(s, SITE_ID), "x") &&
+			              !strcmp(site_field(s, SITE_SOURCE_URL), "u") &&
+			              !strcmp(site_extra(s), "{\"e\":2}") && !*site_field(s, SITE_TOWN),
+			          "a name of %zu bytes", len);
+			free(name);
+		}
+	}
+	/* the category: its own name shared, anything else kept */
+	struct site_draft c = {.category = CAT_MONUMENT};
+	c.field[SITE_ID] = "c";
+	c.field[SITE_CATEGORY] = "monument";
+	CHECK(site_field(site_set_add(set, &c), SITE_CATEGORY) == site_category_name(CAT_MONUMENT));
+	c.field[SITE_CATEGORY] = "Monument";
+	CHECK_STR(site_field(site_set_add(set, &c), SITE_CATEGORY), "Monument");
+	c.field[SITE_CATEGORY] = NULL;
+	CHECK_STR(site_field(site_set_add(set, &c), SITE_CATEGORY), "");
+	/* the record stays small: a pointer and the numbers */
+	CHECK(sizeof(struct site) <= 40);
+	free(big);
+	site_set_free(set);
 }
 
 static void test_reserve_and_growth(void)
@@ -223,7 +304,7 @@ static void test_reserve_and_growth(void)
 	CHECK(set->cap >= MANY_SITES);
 	struct site *first = set->v;
 	char id[32];
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = id;
 	for (int i = 0; i < MANY_SITES; i++) {
 		snprintf(id, sizeof id, "s%05d", i);
@@ -245,7 +326,7 @@ static void test_reserve_and_growth(void)
 	size_t wrong = 0;
 	for (int i = 0; i < MANY_SITES; i++) {
 		snprintf(id, sizeof id, "s%05d", i);
-		wrong += strcmp(set->v[i].field[SITE_ID], id) != 0 || set->v[i].lat != i * 0.001;
+		wrong += strcmp(site_field(&set->v[i], SITE_ID), id) != 0 || set->v[i].lat != i * 0.001;
 	}
 	CHECK_INT(wrong, 0);
 	site_set_free(set);
@@ -259,22 +340,22 @@ static void test_sort(void)
 	size_t n = sizeof ids / sizeof ids[0];
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < n; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = ids[i];
 		s.lat = (double)i; /* to see that whole sites moved */
 		site_set_add(set, &s);
 	}
 	site_set_sort_by_id(set);
 	for (size_t i = 0; i < n; i++) {
-		CHECK_MSG(strcmp(set->v[i].field[SITE_ID], sorted[i]) == 0, "position %zu: \"%s\"", i,
-		          set->v[i].field[SITE_ID]);
-		CHECK_MSG(strcmp(ids[(size_t)set->v[i].lat], set->v[i].field[SITE_ID]) == 0,
+		CHECK_MSG(strcmp(site_field(&set->v[i], SITE_ID), sorted[i]) == 0, "position %zu: \"%s\"", i,
+		          site_field(&set->v[i], SITE_ID));
+		CHECK_MSG(strcmp(ids[(size_t)set->v[i].lat], site_field(&set->v[i], SITE_ID)) == 0,
 		          "position %zu: fields and coordinates were separated", i);
 	}
 	/* Sorting a sorted set changes nothing. */
 	site_set_sort_by_id(set);
 	for (size_t i = 0; i < n; i++)
-		CHECK_STR(set->v[i].field[SITE_ID], sorted[i]);
+		CHECK_STR(site_field(&set->v[i], SITE_ID), sorted[i]);
 	site_set_free(set);
 
 	struct site_set *empty = site_set_new();
@@ -306,6 +387,7 @@ int main(void)
 	test_fields();
 	test_qualities();
 	test_add_copies();
+	test_packed_text();
 	test_reserve_and_growth();
 	test_sort();
 	test_coords();

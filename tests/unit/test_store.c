@@ -194,13 +194,13 @@ static void same_sites(const struct site_set *a, const struct site_set *b)
 	CHECK_INT(a->n, b->n);
 	for (size_t i = 0; i < a->n && i < b->n; i++) {
 		for (int f = 0; f < SITE_NFIELDS; f++)
-			CHECK_STR(a->v[i].field[f], b->v[i].field[f]);
+			CHECK_STR(site_field(&a->v[i], f), site_field(&b->v[i], f));
 		CHECK(a->v[i].lat == b->v[i].lat);
 		CHECK(a->v[i].lon == b->v[i].lon);
 		CHECK_INT(a->v[i].category, b->v[i].category);
 		CHECK_INT(a->v[i].quality, b->v[i].quality);
 		CHECK(a->v[i].uncertainty_m == b->v[i].uncertainty_m);
-		CHECK_STR(a->v[i].extra, b->v[i].extra);
+		CHECK_STR(site_extra(&a->v[i]), site_extra(&b->v[i]));
 	}
 }
 
@@ -218,7 +218,7 @@ static void test_round_trip(const char *db)
 	CHECK_INT(store_load(db, &back, &err), MS_OK);
 	site_set_sort_by_id(csv);
 	same_sites(back, csv);
-	CHECK_STR(back->v[0].field[SITE_ID], "gt-cadre-academy");
+	CHECK_STR(site_field(&back->v[0], SITE_ID), "gt-cadre-academy");
 	site_set_free(back);
 	site_set_free(csv);
 
@@ -246,10 +246,10 @@ static void test_add_replace(const char *db)
 	CHECK_INT(store_load(db, &back, &err), MS_OK);
 	CHECK_INT(back->n, 27);
 	const struct site *s = &back->v[26];
-	CHECK_STR(s->field[SITE_ID], "zz-new-2");
-	CHECK_STR(s->field[SITE_NAME_ZH], "新\"碑");
-	CHECK_STR(s->extra, "{\"website\":\"\",\"rank\":\"2\"}");
-	CHECK_STR(back->v[25].extra, "{\"website\":\"http://n.example/\",\"rank\":\"1\"}");
+	CHECK_STR(site_field(s, SITE_ID), "zz-new-2");
+	CHECK_STR(site_field(s, SITE_NAME_ZH), "新\"碑");
+	CHECK_STR(site_extra(s), "{\"website\":\"\",\"rank\":\"2\"}");
+	CHECK_STR(site_extra(&back->v[25]), "{\"website\":\"http://n.example/\",\"rank\":\"1\"}");
 	CHECK_NEAR(s->lon, -120.25, 0);
 	site_set_free(back);
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
@@ -281,7 +281,7 @@ static void test_add_replace(const char *db)
 	CHECK_INT(store_import(db, more, true, &n, &err), MS_OK);
 	CHECK_INT(store_load(db, &back, &err), MS_OK);
 	CHECK_INT(back->n, 2);
-	CHECK_STR(back->v[0].field[SITE_ID], "zz-new-1");
+	CHECK_STR(site_field(&back->v[0], SITE_ID), "zz-new-1");
 	site_set_free(back);
 	CHECK_INT(query_int(db, "SELECT CheckSpatialIndex('sites','geom')"), 1);
 	CHECK_INT(query_int(db, "SELECT count(*) FROM idx_sites_geom"), 2);
@@ -293,7 +293,7 @@ static void test_add_replace(const char *db)
 	CHECK_INT(dir_entries(), 1);
 	/* Duplicate ids within one set are refused as well. */
 	struct site_set *twice = read_csv("data/store/more.csv");
-	site_set_add(twice, &twice->v[0]);
+	site_set_copy(twice, &twice->v[0]);
 	CHECK_INT(store_import(fresh, twice, false, &n, &err), MS_EDATA);
 	CHECK(access(fresh, F_OK) != 0);
 	/* Something that is not a database is left alone. */
@@ -330,12 +330,12 @@ static void test_snapshot(const char *db)
 	CHECK_INT(s->n, 25);
 	CHECK_INT(sindex_size(s->index), 25);
 	for (size_t i = 1; i < s->n; i++)
-		CHECK(strcmp(s->sites[i - 1].field[SITE_ID], s->sites[i].field[SITE_ID]) < 0);
+		CHECK(strcmp(site_field(&s->sites[i - 1], SITE_ID), site_field(&s->sites[i], SITE_ID)) < 0);
 	const struct site *h = snapshot_find(s, "zb-heitieshan-memorial");
 	CHECK(h != NULL && h->lat == 36.849547 && h->lon == 118.160735);
 	CHECK(snapshot_find(s, "gt-west-route-memorial") != NULL);
-	CHECK(snapshot_find(s, s->sites[0].field[SITE_ID]) == &s->sites[0]);
-	CHECK(snapshot_find(s, s->sites[24].field[SITE_ID]) == &s->sites[24]);
+	CHECK(snapshot_find(s, site_field(&s->sites[0], SITE_ID)) == &s->sites[0]);
+	CHECK(snapshot_find(s, site_field(&s->sites[24], SITE_ID)) == &s->sites[24]);
 	CHECK(snapshot_find(s, "zb-heitieshan") == NULL);
 	CHECK(snapshot_find(s, "") == NULL);
 	CHECK(snapshot_find(s, "zzz") == NULL);
@@ -358,20 +358,23 @@ static void test_snapshot(const char *db)
 	 * position's quality or radius: a new one. */
 	for (int change = 0; change < 6; change++) {
 		struct site_set *c = read_csv("../data/sites.csv");
-		struct site *v = &c->v[7];
+		struct site_draft v;
+		site_draft_of(&c->v[7], &v);
 		if (change == 0)
-			v->field[SITE_OPENING_HOURS] = "09:00-17:00";
+			v.field[SITE_OPENING_HOURS] = "09:00-17:00";
 		else if (change == 1)
-			v->lat = nextafter(v->lat, 90.0);
+			v.lat = nextafter(v.lat, 90.0);
 		else if (change == 2)
-			v->extra = "{\"x\":1}";
+			v.extra = "{\"x\":1}";
 		else if (change == 4)
-			v->quality =
-			    v->quality == SITE_QUALITY_TOWN ? SITE_QUALITY_COUNTY : SITE_QUALITY_TOWN;
+			v.quality = v.quality == SITE_QUALITY_TOWN ? SITE_QUALITY_COUNTY : SITE_QUALITY_TOWN;
 		else if (change == 5)
-			v->uncertainty_m = nextafter(v->uncertainty_m, 0.0);
+			v.uncertainty_m = nextafter(v.uncertainty_m, 0.0);
 		else if (change == 3) /* moving text between fields is a change too */
-			v->field[SITE_NAME_EN] = "", v->field[SITE_COUNTY] = arena_strdup(c->strings, "x");
+			v.field[SITE_NAME_EN] = "", v.field[SITE_COUNTY] = "x";
+		struct site changed = *site_set_add(c, &v); /* appended, then put in v[7]'s place */
+		c->n--;
+		c->v[7] = changed;
 		struct snapshot *s3 = snapshot_new(c, &err);
 		CHECK_MSG(s3 && s3->version != s->version, "change %d", change);
 		snapshot_release(s3);
@@ -431,7 +434,7 @@ static int exec_rc(const char *db_path, const char *sql)
 static const struct site *find_id(const struct site_set *set, const char *id)
 {
 	for (size_t i = 0; i < set->n; i++)
-		if (strcmp(set->v[i].field[SITE_ID], id) == 0)
+		if (strcmp(site_field(&set->v[i], SITE_ID), id) == 0)
 			return &set->v[i];
 	return NULL;
 }
@@ -448,15 +451,15 @@ static void check_legacy_rows(const struct site_set *set)
 	CHECK(e->quality == SITE_QUALITY_STREET && e->uncertainty_m == 200);
 	CHECK(a->quality == SITE_QUALITY_UNKNOWN && a->uncertainty_m == 50000);
 	CHECK(n->quality == SITE_QUALITY_UNKNOWN && n->uncertainty_m == 50000);
-	CHECK_STR(n->extra, "{\"website\":\"http://o.example/\"}");
+	CHECK_STR(site_extra(n), "{\"website\":\"http://o.example/\"}");
 	/* free text in opening_hours is the source's words; a valid value stays */
-	CHECK_STR(e->field[SITE_OPENING_HOURS], "");
-	CHECK_STR(e->field[SITE_OPENING_HOURS_TEXT], "周二至周日 9:00-17:00");
-	CHECK_STR(a->field[SITE_OPENING_HOURS], "Mo-Fr 09:00-17:00");
-	CHECK_STR(a->field[SITE_OPENING_HOURS_TEXT], "");
+	CHECK_STR(site_field(e, SITE_OPENING_HOURS), "");
+	CHECK_STR(site_field(e, SITE_OPENING_HOURS_TEXT), "周二至周日 9:00-17:00");
+	CHECK_STR(site_field(a, SITE_OPENING_HOURS), "Mo-Fr 09:00-17:00");
+	CHECK_STR(site_field(a, SITE_OPENING_HOURS_TEXT), "");
 	/* the columns kept among the extras become the columns */
 	CHECK(x->quality == SITE_QUALITY_VILLAGE && x->uncertainty_m == 800);
-	CHECK_STR(x->extra, "{\"note\":\"x\",\"rank\":\"2\"}");
+	CHECK_STR(site_extra(x), "{\"note\":\"x\",\"rank\":\"2\"}");
 }
 
 /* A database with the position columns but before opening_hours_text
@@ -477,20 +480,20 @@ static void test_hours_column(const char *db)
 	          SQLITE_OK);
 	CHECK_MSG(store_load(db, &back, &err) == MS_OK, "%s", err.msg);
 	const struct site *z = back ? find_id(back, "zz-new-1") : NULL;
-	CHECK(z && !*z->field[SITE_OPENING_HOURS] &&
-	      !strcmp(z->field[SITE_OPENING_HOURS_TEXT], "每天 9:00-17:00"));
+	CHECK(z && !*site_field(z, SITE_OPENING_HOURS) &&
+	      !strcmp(site_field(z, SITE_OPENING_HOURS_TEXT), "每天 9:00-17:00"));
 	site_set_free(back);
 	back = NULL;
 	in = site_set_new();
-	struct site s = {.field = {[SITE_ID] = "zz-new-3",
-	                           [SITE_NAME_ZH] = "新馆",
-	                           [SITE_CATEGORY] = "museum",
-	                           [SITE_OPENING_HOURS] = "Tu-Su 09:00-17:00; PH off"},
-	                 .lat = 36.1,
-	                 .lon = 118.1,
-	                 .category = CAT_MUSEUM,
-	                 .quality = SITE_QUALITY_TOWN,
-	                 .uncertainty_m = 5000};
+	struct site_draft s = {.field = {[SITE_ID] = "zz-new-3",
+	                                 [SITE_NAME_ZH] = "新馆",
+	                                 [SITE_CATEGORY] = "museum",
+	                                 [SITE_OPENING_HOURS] = "Tu-Su 09:00-17:00; PH off"},
+	                       .lat = 36.1,
+	                       .lon = 118.1,
+	                       .category = CAT_MUSEUM,
+	                       .quality = SITE_QUALITY_TOWN,
+	                       .uncertainty_m = 5000};
 	site_set_add(in, &s);
 	CHECK_MSG(store_import(db, in, false, &n, &err) == MS_OK, "%s", err.msg);
 	site_set_free(in);
@@ -757,7 +760,7 @@ static void test_waits_for_lock(const char *db)
 	CHECK(after != NULL);
 	bool found = false;
 	for (size_t i = 0; after && i < after->n; i++)
-		found |= !strcmp(after->v[i].field[SITE_ID], "waiter-9");
+		found |= !strcmp(site_field(&after->v[i], SITE_ID), "waiter-9");
 	CHECK(found);
 	site_set_free(after);
 	free(lock);
@@ -783,7 +786,7 @@ static struct site_set *random_sites(const char *prefix, size_t n)
 		char id[32], name[32];
 		snprintf(id, sizeof id, "%s%05zu", prefix, i);
 		snprintf(name, sizeof name, "点%zu", i);
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = id;
 		s.field[SITE_NAME_ZH] = name;
 		s.field[SITE_CATEGORY] = "museum";
@@ -910,9 +913,9 @@ static void test_parallel_load(void)
 	CHECK_INT(got->n, want_n);
 	size_t same = 0;
 	for (size_t i = 0; i < got->n && i < want_n; i++)
-		same += !strcmp(got->v[i].field[SITE_ID], want->v[i].field[SITE_ID]) &&
+		same += !strcmp(site_field(&got->v[i], SITE_ID), site_field(&want->v[i], SITE_ID)) &&
 		        got->v[i].lat == want->v[i].lat && got->v[i].lon == want->v[i].lon &&
-		        !strcmp(got->v[i].field[SITE_NAME_ZH], want->v[i].field[SITE_NAME_ZH]);
+		        !strcmp(site_field(&got->v[i], SITE_NAME_ZH), site_field(&want->v[i], SITE_NAME_ZH));
 	CHECK_INT(same, want_n);
 	site_set_free(got);
 
@@ -924,9 +927,10 @@ static void test_parallel_load(void)
 	CHECK_INT(got->n, want_n - 20000);
 	bool sorted = true;
 	for (size_t i = 1; i < got->n; i++)
-		sorted = sorted && strcmp(got->v[i - 1].field[SITE_ID], got->v[i].field[SITE_ID]) < 0;
+		sorted = sorted &&
+		         strcmp(site_field(&got->v[i - 1], SITE_ID), site_field(&got->v[i], SITE_ID)) < 0;
 	CHECK(sorted);
-	CHECK_STR(got->v[0].field[SITE_ID], "p00000");
+	CHECK_STR(site_field(&got->v[0], SITE_ID), "p00000");
 	site_set_free(got);
 
 	/* In WAL mode one connection reads it all, to the same answer. */

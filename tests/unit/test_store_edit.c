@@ -17,7 +17,7 @@
 
 static char dir[256];
 
-static const struct site base_site = {
+static const struct site_draft base_draft = {
     .field = {[SITE_ID] = "e-1",
               [SITE_NAME_ZH] = "纪念馆",
               [SITE_NAME_EN] = "Memorial",
@@ -39,12 +39,16 @@ static const struct site base_site = {
     .extra = "{\"note\":\"kept\"}",
 };
 
+/* base_draft as a set holds it (main) */
+static struct site_set *base_set;
+static const struct site *base_site;
+
 /* ---- bodies ------------------------------------------------------------------ */
 
 static enum ms_status body(const char *text, enum ingest_body_kind kind, struct site_set *into,
                            const struct site **out, struct ms_error *err)
 {
-	return ingest_feature_body(text, strlen(text), kind, "e-1", &base_site, COORDSYS_WGS84, into, out,
+	return ingest_feature_body(text, strlen(text), kind, "e-1", base_site, COORDSYS_WGS84, into, out,
 	                           err);
 }
 
@@ -57,10 +61,10 @@ static void test_bodies(void)
 	CHECK_INT(body("{\"properties\":{\"name_en\":\"New\",\"description\":\"d\",\"note\":null}}",
 	               INGEST_BODY_MERGE_PATCH, set, &s, &err),
 	          MS_OK);
-	CHECK_STR(s->field[SITE_NAME_EN], "New");
-	CHECK_STR(s->field[SITE_NAME_ZH], "纪念馆");
-	CHECK_STR(s->field[SITE_DESCRIPTION], "d");
-	CHECK_STR(s->extra, "{}");
+	CHECK_STR(site_field(s, SITE_NAME_EN), "New");
+	CHECK_STR(site_field(s, SITE_NAME_ZH), "纪念馆");
+	CHECK_STR(site_field(s, SITE_DESCRIPTION), "d");
+	CHECK_STR(site_extra(s), "{}");
 	CHECK_INT(s->quality, SITE_QUALITY_TOWN);
 	/* a new quality alone gets its default radius, not the old one */
 	CHECK_INT(body("{\"geometry\":{\"type\":\"Point\",\"coordinates\":[118.1,36.9]},"
@@ -70,17 +74,17 @@ static void test_bodies(void)
 	CHECK_INT(s->quality, SITE_QUALITY_SURVEYED);
 	CHECK(s->uncertainty_m == site_quality_default_m(SITE_QUALITY_SURVEYED));
 	CHECK(s->lon == 118.1 && s->lat == 36.9);
-	CHECK_STR(s->extra, "{\"note\":\"kept\"}");
+	CHECK_STR(site_extra(s), "{\"note\":\"kept\"}");
 	/* an empty patch changes nothing: the same site, the same hash */
 	CHECK_INT(body("{}", INGEST_BODY_MERGE_PATCH, set, &s, &err), MS_OK);
-	CHECK(site_hash(s) == site_hash(&base_site));
+	CHECK(site_hash(s) == site_hash(base_site));
 	/* a whole feature may leave its id out */
 	CHECK_INT(body("{\"type\":\"Feature\",\"geometry\":{\"type\":\"Point\",\"coordinates\":[1,2]},"
 	               "\"properties\":{\"name_zh\":\"x\",\"category\":\"museum\"}}",
 	               INGEST_BODY_FEATURE, set, &s, &err),
 	          MS_OK);
-	CHECK_STR(s->field[SITE_ID], "e-1");
-	CHECK_STR(s->field[SITE_NAME_EN], "");
+	CHECK_STR(site_field(s, SITE_ID), "e-1");
+	CHECK_STR(site_field(s, SITE_NAME_EN), "");
 	size_t before = set->n;
 	/* the table of refusals */
 	FILE *f = fopen("data/edit/bad_bodies.txt", "r");
@@ -118,7 +122,7 @@ static void test_bodies(void)
 	CHECK_INT(body(big, INGEST_BODY_MERGE_PATCH, set, &s, &err), MS_EUSAGE);
 	free(big);
 	/* a raw NUL is refused, not skipped */
-	CHECK_INT(ingest_feature_body("{}\0", 3, INGEST_BODY_MERGE_PATCH, "e-1", &base_site, COORDSYS_WGS84,
+	CHECK_INT(ingest_feature_body("{}\0", 3, INGEST_BODY_MERGE_PATCH, "e-1", base_site, COORDSYS_WGS84,
 	                              set, &s, &err),
 	          MS_EUSAGE);
 	site_set_free(set);
@@ -135,8 +139,9 @@ static enum ms_status make(void *arg, const struct site *before, struct site_set
                            const struct site **after, struct ms_error *err)
 {
 	struct make_arg *m = arg;
-	return ingest_feature_body(m->body, strlen(m->body), m->kind, before ? before->field[SITE_ID] : NULL,
-	                           before, COORDSYS_WGS84, into, after, err);
+	return ingest_feature_body(m->body, strlen(m->body), m->kind,
+	                           before ? site_field(before, SITE_ID) : NULL, before, COORDSYS_WGS84, into,
+	                           after, err);
 }
 
 static void count_entry(void *arg, const struct store_audit_entry *e)
@@ -150,7 +155,7 @@ static void count_entry(void *arg, const struct store_audit_entry *e)
 static void test_writer(const char *db)
 {
 	struct site_set *set = site_set_new();
-	site_set_add(set, &base_site);
+	site_set_copy(set, base_site);
 	struct ms_error err;
 	CHECK_INT(store_import(db, set, true, NULL, &err), MS_OK);
 	site_set_free(set);
@@ -158,11 +163,11 @@ static void test_writer(const char *db)
 	CHECK_MSG(store_open(db, STORE_EDIT, &w, &err) == MS_OK, "%s", err.msg);
 
 	struct make_arg patch = {"{\"properties\":{\"name_en\":\"E\"}}", INGEST_BODY_MERGE_PATCH};
-	struct store_change c = {STORE_REPLACE, "e-1", true, site_hash(&base_site), make, &patch, "tester"};
+	struct store_change c = {STORE_REPLACE, "e-1", true, site_hash(base_site), make, &patch, "tester"};
 	struct store_applied a;
 	CHECK_INT(store_apply(w, &c, &a, &err), MS_OK);
 	CHECK_INT(a.outcome, STORE_DONE);
-	CHECK_STR(a.after->field[SITE_NAME_EN], "E");
+	CHECK_STR(site_field(a.after, SITE_NAME_EN), "E");
 	CHECK(a.audit_seq > 0);
 	uint64_t v1 = site_hash(a.after);
 	store_applied_free(&a);
@@ -254,7 +259,7 @@ static struct site_set *grid(size_t n)
 		char id[32], name[32];
 		snprintf(id, sizeof id, "g-%04zu", i);
 		snprintf(name, sizeof name, "点%zu", i);
-		struct site s = base_site;
+		struct site_draft s = base_draft;
 		s.field[SITE_ID] = id;
 		s.field[SITE_NAME_ZH] = name;
 		s.lat = 30 + (double)(i / 50) * 0.01;
@@ -269,14 +274,18 @@ static void test_snapshot_changes(void)
 	struct ms_error err;
 	struct snapshot *base = snapshot_new(grid(500), &err);
 	CHECK(base != NULL);
-	struct site moved = base->sites[7], added = base_site, again = base->sites[7];
+	struct site_draft moved, added = base_draft, again;
+	site_draft_of(&base->sites[7], &moved);
+	site_draft_of(&base->sites[7], &again);
 	moved.lat = 45, moved.lon = 125;
 	added.field[SITE_ID] = "g-0007a"; /* sorts between two existing ids */
 	again.lat = 46, again.lon = 126;  /* a later change of one id wins */
-	struct snapshot_change ch[] = {{"g-0007", &moved},
+	struct site_set *made = site_set_new();
+	site_set_reserve(made, 3);
+	struct snapshot_change ch[] = {{"g-0007", site_set_add(made, &moved)},
 	                               {"g-0003", NULL},
-	                               {"g-0007a", &added},
-	                               {"g-0007", &again},
+	                               {"g-0007a", site_set_add(made, &added)},
+	                               {"g-0007", site_set_add(made, &again)},
 	                               {"zz-missing", NULL}};
 	struct snapshot *next = snapshot_with_changes(base, ch, sizeof ch / sizeof ch[0], &err);
 	CHECK(next != NULL);
@@ -291,15 +300,16 @@ static void test_snapshot_changes(void)
 	/* the same as a snapshot built from scratch of the same sites */
 	struct site_set *same = site_set_new();
 	for (size_t i = 0; i < next->n; i++)
-		site_set_add(same, &next->sites[i]);
+		site_set_copy(same, &next->sites[i]);
 	struct snapshot *fresh = snapshot_new(same, &err);
 	CHECK(fresh->version == next->version);
 	for (size_t i = 0; i < next->n; i++)
-		CHECK(!strcmp(fresh->sites[i].field[SITE_ID], next->sites[i].field[SITE_ID]));
+		CHECK(!strcmp(site_field(&fresh->sites[i], SITE_ID), site_field(&next->sites[i], SITE_ID)));
 	CHECK_INT(sindex_size(next->index), sindex_size(fresh->index));
 	snapshot_release(fresh);
 	snapshot_release(next);
 	snapshot_release(base);
+	site_set_free(made);
 }
 
 int main(void)
@@ -312,10 +322,13 @@ int main(void)
 	}
 	char db[300];
 	snprintf(db, sizeof db, "%s/sites.sqlite", dir);
+	base_set = site_set_new();
+	base_site = site_set_add(base_set, &base_draft);
 	test_bodies();
 	test_writer(db);
 	test_snapshot_changes();
 	unlink(db);
 	rmdir(dir);
+	site_set_free(base_set);
 	return CHECK_DONE();
 }

@@ -43,15 +43,16 @@ static void same_sites(const struct site_set *a, const struct site_set *b, const
 	for (size_t i = 0; i < a->n && i < b->n; i++) {
 		const struct site *x = &a->v[i], *y = &b->v[i];
 		for (int f = 0; f < SITE_NFIELDS; f++)
-			CHECK_MSG(strcmp(x->field[f], y->field[f]) == 0, "%s: site %s, %s: \"%s\" vs \"%s\"",
-			          what, x->field[SITE_ID], site_field_names[f], x->field[f], y->field[f]);
+			CHECK_MSG(strcmp(site_field(x, f), site_field(y, f)) == 0,
+			          "%s: site %s, %s: \"%s\" vs \"%s\"", what, site_field(x, SITE_ID),
+			          site_field_names[f], site_field(x, f), site_field(y, f));
 		CHECK_MSG(x->lat == y->lat && x->lon == y->lon, "%s: site %s: %.17g,%.17g vs %.17g,%.17g",
-		          what, x->field[SITE_ID], x->lat, x->lon, y->lat, y->lon);
-		CHECK_MSG(x->category == y->category, "%s: site %s: category", what, x->field[SITE_ID]);
+		          what, site_field(x, SITE_ID), x->lat, x->lon, y->lat, y->lon);
+		CHECK_MSG(x->category == y->category, "%s: site %s: category", what, site_field(x, SITE_ID));
 		CHECK_MSG(x->quality == y->quality && x->uncertainty_m == y->uncertainty_m,
-		          "%s: site %s: position", what, x->field[SITE_ID]);
-		CHECK_MSG(same_extra(x->extra, y->extra), "%s: site %s: extra %s vs %s", what,
-		          x->field[SITE_ID], x->extra, y->extra);
+		          "%s: site %s: position", what, site_field(x, SITE_ID));
+		CHECK_MSG(same_extra(site_extra(x), site_extra(y)), "%s: site %s: extra %s vs %s", what,
+		          site_field(x, SITE_ID), site_extra(x), site_extra(y));
 	}
 }
 
@@ -186,7 +187,7 @@ static void test_bundled(void)
  * the site's id, not written wrong. */
 static void test_refusals(void)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = "bad";
 	s.field[SITE_NAME_ZH] = "坏";
 	s.field[SITE_CATEGORY] = "museum";
@@ -270,7 +271,7 @@ static void test_csv_selection(void)
 	static const char *const ids[] = {"a", "b", "c"};
 	static const char *const extras[] = {"{\"phone\":\"0533\"}", "{\"note\":\"x\"}", "{}"};
 	for (int i = 0; i < 3; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = ids[i];
 		s.field[SITE_NAME_ZH] = "甲";
 		s.field[SITE_CATEGORY] = "museum";

@@ -25,7 +25,7 @@
 static void add(struct site_set *set, const char *id, const char *zh, const char *en, const char *town,
                 double lat, double lon, enum site_quality q, double radius, const char *extra)
 {
-	struct site s = {0};
+	struct site_draft s = {0};
 	s.field[SITE_ID] = id;
 	s.field[SITE_NAME_ZH] = zh;
 	s.field[SITE_NAME_EN] = en;
@@ -154,9 +154,9 @@ static void test_file(void)
 	          -1, &st, NULL) == SQLITE_OK);
 	for (size_t i = 0; i < set->n && sqlite3_step(st) == SQLITE_ROW; i++) {
 		const struct site *s = &set->v[i];
-		CHECK_STR((const char *)sqlite3_column_text(st, 0), s->field[SITE_ID]);
+		CHECK_STR((const char *)sqlite3_column_text(st, 0), site_field(s, SITE_ID));
 		for (int c = 1; c <= 2; c++) {
-			const char *want = s->field[c == 1 ? SITE_NAME_EN : SITE_TOWN];
+			const char *want = site_field(s, c == 1 ? SITE_NAME_EN : SITE_TOWN);
 			if (*want)
 				CHECK_STR((const char *)sqlite3_column_text(st, c), want);
 			else
@@ -164,8 +164,8 @@ static void test_file(void)
 		}
 		CHECK_STR((const char *)sqlite3_column_text(st, 3), site_quality_name(s->quality));
 		CHECK(sqlite3_column_double(st, 4) == s->uncertainty_m);
-		if (strcmp(s->extra, "{}"))
-			CHECK_STR((const char *)sqlite3_column_text(st, 5), s->extra);
+		if (strcmp(site_extra(s), "{}"))
+			CHECK_STR((const char *)sqlite3_column_text(st, 5), site_extra(s));
 		else
 			CHECK_INT(sqlite3_column_type(st, 5), SQLITE_NULL);
 		CHECK_INT(sqlite3_column_type(st, 7), SQLITE_NULL);
@@ -173,7 +173,7 @@ static void test_file(void)
 		int srid = 0;
 		CHECK_MSG(
 		    decode_point(sqlite3_column_blob(st, 6), sqlite3_column_bytes(st, 6), &x, &y, &srid),
-		    "site %s: not a GeoPackage point", s->field[SITE_ID]);
+		    "site %s: not a GeoPackage point", site_field(s, SITE_ID));
 		CHECK(x == s->lon && y == s->lat && srid == 4326);
 	}
 	sqlite3_finalize(st);

@@ -62,7 +62,7 @@ static struct site_set *sites_of(const char *const *ids, size_t n, const char *t
 {
 	struct site_set *set = site_set_new();
 	for (size_t i = 0; i < n; i++) {
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = ids[i];
 		s.field[SITE_NAME_ZH] = tag;
 		s.field[SITE_CATEGORY] = "museum";
@@ -79,9 +79,9 @@ static void check_ids(const struct site_set *set, const char *want, const char *
 {
 	char got[LINE_MAX_LEN] = "";
 	for (size_t i = 0; i < set->n; i++) {
-		strncat(got, set->v[i].field[SITE_ID], sizeof got - strlen(got) - 2);
+		strncat(got, site_field(&set->v[i], SITE_ID), sizeof got - strlen(got) - 2);
 		strcat(got, "=");
-		strncat(got, set->v[i].field[SITE_NAME_ZH], sizeof got - strlen(got) - 2);
+		strncat(got, site_field(&set->v[i], SITE_NAME_ZH), sizeof got - strlen(got) - 2);
 		if (i + 1 < set->n)
 			strcat(got, " ");
 	}
@@ -160,7 +160,7 @@ static void test_spatialite_behind_the_seam(void)
 	CHECK_MSG(store_open(path, STORE_EDIT, &st, &err) == MS_OK, "%s", err.msg);
 	CHECK_MSG(store_apply(st, &del, &done, &err) == MS_OK, "%s", err.msg);
 	CHECK_INT(done.outcome, STORE_DONE);
-	CHECK(done.before && !strcmp(done.before->field[SITE_ID], "p") && !done.after);
+	CHECK(done.before && !strcmp(site_field(done.before, SITE_ID), "p") && !done.after);
 	CHECK(done.audit_seq > 0);
 	CHECK_INT(done.version, 0);
 	store_applied_free(&done);

@@ -31,7 +31,7 @@ static struct site_set *make_set(void)
 		char id[16], name[32];
 		snprintf(id, sizeof id, "s%05d", N - i);
 		snprintf(name, sizeof name, "纪念馆%d", i);
-		struct site s = {0};
+		struct site_draft s = {0};
 		s.field[SITE_ID] = id;
 		s.field[SITE_NAME_ZH] = name;
 		s.category = (enum site_category)(i % CAT_COUNT);
@@ -65,6 +65,17 @@ static bool same_answers(const struct cluster_tree *a, const struct cluster_tree
 }
 
 /* make_set's sites again, from the seed the first set was made with. */
+/* Gives site i of set the text t in field f. */
+static void set_text(struct site_set *set, size_t i, enum site_field f, const char *t)
+{
+	struct site_draft d;
+	site_draft_of(&set->v[i], &d);
+	d.field[f] = t;
+	struct site changed = *site_set_add(set, &d); /* appended, then put in i's place */
+	set->n--;
+	set->v[i] = changed;
+}
+
 static struct site_set *same_set(void)
 {
 	rng_state = 0x9E3779B97F4A7C15ULL;
@@ -84,7 +95,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 
 	/* renamed: nothing is built, the names are patched */
 	struct site_set *set = same_set();
-	set->v[17].field[SITE_NAME_ZH] = "改名后的纪念馆";
+	set_text(set, 17, SITE_NAME_ZH, "改名后的纪念馆");
 	o.prev = first;
 	struct snapshot *renamed = snapshot_new_with(set, &o, &err);
 	CHECK_MSG(renamed != NULL, "%s", err.msg);
@@ -116,7 +127,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	/* many renamed: the name index is built, and finds them */
 	set = same_set();
 	for (size_t i = 0; i < 1100; i++)
-		set->v[i].field[SITE_NAME_EN] = "Renamed Hall";
+		set_text(set, i, SITE_NAME_EN, "Renamed Hall");
 	struct snapshot *many = snapshot_new_with(set, &o, &err);
 	CHECK_INT(snapshot_parts_built(many), 1);
 	CHECK_INT(ngram_query(many->names, "renamed hall", NULL, NULL, NULL), 1100);
