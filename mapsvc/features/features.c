@@ -81,7 +81,8 @@ enum ms_status feat_parse_bbox(const char *s, double out[4], struct ms_error *er
 
 bool feat_open_at(const struct snapshot *snap, size_t i, time_t t)
 {
-	return snap->hours && snap->hours[i] && hours_is_open(snap->hours[i], t) == HOURS_OPEN;
+	const struct hours *h = snapshot_hours(snap, i);
+	return h && hours_is_open(h, t) == HOURS_OPEN;
 }
 
 bool feat_name_matches(const struct site *s, const char *needle)

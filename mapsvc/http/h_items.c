@@ -471,7 +471,7 @@ static void item_html(struct http_ctx *c, struct http_response *r, const struct 
 	    .image_width = PAGES_CARD_W,
 	    .image_height = PAGES_CARD_H,
 	    .collection_url = buf_str(&coll),
-	    .hours = c->snap->hours[s - c->snap->sites],
+	    .hours = snapshot_hours(c->snap, (size_t)(s - c->snap->sites)),
 	    .now = time(NULL),
 	};
 	struct ogc_page p;

@@ -77,7 +77,7 @@ static enum ms_status plan_of(const struct snapshot *snap, const struct route_re
 	const struct hours *hours[ROUTE_MAX_STOPS];
 	for (size_t i = 0; i < n; i++) {
 		visit[i] = rq->has_visit ? rq->visit_min : route_visit_default_min(stops[i]->category);
-		hours[i] = snap->hours ? snap->hours[stops[i] - snap->sites] : NULL;
+		hours[i] = snapshot_hours(snap, (size_t)(stops[i] - snap->sites));
 	}
 	if (rq->visits && (st = route_parse_visits(rq->visits, stops, n, visit, err)) != MS_OK)
 		return st;

@@ -24,11 +24,36 @@
 #include "../util/mem.h"
 #include "store.h"
 
-static void free_hours(struct hours **h, size_t n)
+/* The parsed hours of the sites that have some, by site index. */
+struct snapshot_hours {
+	size_t n;
+	uint32_t *site; /* increasing */
+	struct hours **h;
+};
+
+static void free_hours(struct snapshot_hours *sh)
 {
-	for (size_t i = 0; i < n; i++)
-		hours_free(h[i]);
-	free(h);
+	if (!sh)
+		return;
+	for (size_t k = 0; k < sh->n; k++)
+		hours_free(sh->h[k]);
+	free(sh->site);
+	free(sh->h);
+	free(sh);
+}
+
+const struct hours *snapshot_hours(const struct snapshot *s, size_t i)
+{
+	const struct snapshot_hours *sh = s->hours_;
+	size_t lo = 0, hi = sh->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (sh->site[mid] < i)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < sh->n && sh->site[lo] == i ? sh->h[lo] : NULL;
 }
 
 static uint64_t content_hash(const struct site_set *set)
@@ -69,18 +94,27 @@ struct snapshot_exports {
 
 /* Every site's opening hours parsed; NULL (err set) when one does not
  * parse. */
-static struct hours **parse_hours(const struct site_set *set, struct ms_error *err)
+static struct snapshot_hours *parse_hours(const struct site_set *set, struct ms_error *err)
 {
-	struct hours **h = xcalloc(set->n ? set->n : 1, sizeof *h);
+	struct snapshot_hours *sh = xcalloc(1, sizeof *sh);
+	size_t cap = 0;
 	for (size_t i = 0; i < set->n; i++) {
 		const char *text = site_field(&set->v[i], SITE_OPENING_HOURS);
-		if (*text && hours_parse(text, strlen(text), &h[i], err) != MS_OK) {
+		if (!*text)
+			continue;
+		if (sh->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			sh->site = xrealloc(sh->site, cap * sizeof *sh->site);
+			sh->h = xrealloc(sh->h, cap * sizeof *sh->h);
+		}
+		if (hours_parse(text, strlen(text), &sh->h[sh->n], err) != MS_OK) {
 			ms_error_prefix(err, "site '%s': ", site_field(&set->v[i], SITE_ID));
-			free_hours(h, i);
+			free_hours(sh);
 			return NULL;
 		}
+		sh->site[sh->n++] = (uint32_t)i;
 	}
-	return h;
+	return sh;
 }
 
 uint8_t snapshot_site_flags(const struct site *s)
@@ -322,14 +356,14 @@ static bool place_sites(const struct site_set *set, const struct snapshot *prev,
 }
 
 /* Frees what a snapshot that could not be made holds. */
-static void discard(struct snapshot *s, struct hours **hours, struct site_set *set)
+static void discard(struct snapshot *s, struct snapshot_hours *hours, struct site_set *set)
 {
 	ngram_free((struct ngram *)s->names);
 	shared_release(s->index_);
 	for (size_t k = 0; k < SNAPSHOT_MAX_CLUSTERS; k++)
 		shared_release(s->clusters_[k]);
 	free(s);
-	free_hours(hours, set->n);
+	free_hours(hours);
 	site_set_free(set);
 }
 
@@ -343,7 +377,7 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	}
 	if (!sorted_by_id(set)) /* a changed snapshot's copy is already */
 		site_set_sort_by_id(set);
-	struct hours **hours = parse_hours(set, err);
+	struct snapshot_hours *hours = parse_hours(set, err);
 	if (!hours) {
 		site_set_free(set);
 		return NULL;
@@ -428,7 +462,7 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	}
 	s->index = s->index_->index;
 	s->version = b.version;
-	s->hours = (const struct hours *const *)hours;
+	s->hours_ = hours;
 	s->sites = set->v;
 	s->n = set->n;
 	s->set_ = set;
@@ -479,7 +513,7 @@ void snapshot_release(struct snapshot *s)
 	ngram_free((struct ngram *)s->names);
 	for (size_t k = 0; k < s->nclusters_; k++)
 		shared_release(s->clusters_[k]);
-	free_hours((struct hours **)s->hours, s->n);
+	free_hours(s->hours_);
 	site_set_free(s->set_);
 	pthread_mutex_destroy(&s->exports_->mu);
 	pthread_mutex_destroy(&s->exports_->bounds_mu);

@@ -6,8 +6,7 @@
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index,
  * in the name index and in the cluster hierarchies is sites[i], as is
- * hours[i].  Once built
- * nothing in it changes, so threads share it without locks; retain/release
+ * snapshot_hours(s, i).  Once built nothing in it changes, so threads share it without locks; retain/release
  * are atomic.
  *
  * Cluster hierarchies (index/cluster.h) are built with the snapshot for
@@ -53,14 +52,12 @@ struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	const struct ngram *names; /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
-	/* sites[i]'s opening_hours parsed (hours/hours.h), NULL where it has
-	 * none: read once here, evaluated by every open_at filter and plan */
-	const struct hours *const *hours;
+	const struct ngram *names;       /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
 	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
+	struct snapshot_hours *hours_;  /* snapshot_hours */
 	struct snapshot_shared *index_; /* what index points to */
 	struct snapshot_shared *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
@@ -68,6 +65,12 @@ struct snapshot {
 	struct ms_ref refs_;
 	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
+
+/* sites[i]'s opening_hours parsed (hours/hours.h), NULL where it has
+ * none: read once when the snapshot is made, evaluated by every open_at
+ * filter and plan.  Kept for the sites that have hours alone (a pointer
+ * for every site of a million would be 8 MB). */
+const struct hours *snapshot_hours(const struct snapshot *s, size_t i);
 
 /* What to build besides the indexes, and what may be taken instead of
  * built.  The spatial index and the hierarchies depend on the sites'

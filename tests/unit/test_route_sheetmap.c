@@ -179,7 +179,7 @@ static void test_missed(const struct snapshot *snap)
 	struct ms_error err = {0};
 	CHECK(route_select_nearest(snap, 36.85, 118.10, 10, stops, &n, &err) == MS_OK);
 	for (size_t i = 0; i < n; i++)
-		h[i] = snap->hours[stops[i] - snap->sites];
+		h[i] = snapshot_hours(snap, (size_t)(stops[i] - snap->sites));
 	day.hours = h;
 	struct route_options opt = {false, ROUTE_DRIVE};
 	struct route_plan *p = NULL;

@@ -343,6 +343,15 @@ static void test_snapshot(const char *db)
 	CHECK_NEAR(s->north, 39.379379, 1e-12);
 	CHECK_NEAR(s->west, 99.826863, 1e-12);
 	CHECK(s->east > 118.0 && s->east < 118.6 && s->south > 36.0 && s->south < 37.5);
+	/* hours for the sites that have them, and only for those */
+	size_t with_hours = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		bool has = *site_field(&s->sites[i], SITE_OPENING_HOURS) != '\0';
+		with_hours += has;
+		CHECK_MSG((snapshot_hours(s, i) != NULL) == has, "site %zu", i);
+	}
+	CHECK(with_hours > 0 && with_hours < s->n);
+	CHECK(snapshot_hours(s, s->n) == NULL);
 
 	/* The same content in another order: the same version. */
 	struct site_set *again = read_csv("../data/sites.csv");
