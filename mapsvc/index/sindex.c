@@ -63,20 +63,26 @@
  *
  * Bounding boxes.  Each node also carries the lon/lat box of its points; a
  * box query walks the tree pruning nodes whose lon/lat box misses the
- * query box (two boxes when it crosses the antimeridian) and tests the
- * points of the leaves it reaches against the exact double coordinates.
+ * query box (two boxes when it crosses the antimeridian), takes every
+ * point of a node whose box lies inside the query's, and tests the points
+ * of the leaves across its edge against the exact double coordinates.
  * The 3-D split keeps nodes compact in lon/lat too, except for nodes that
  * straddle the antimeridian or a pole, which only prune less.  Matches
  * are then put in increasing index order, as sindex.h promises.
  *
- * Memory, per point: ECEF as three floats, lat/lon as doubles (the
- * geodesic needs them exactly), the original index as uint32: 32 bytes,
- * plus about 12 bytes of node per point (leaves of up to LEAF_MAX points).
- * Float ECEF coordinates (magnitude below 2^23 m) are within 0.25 m of the
- * true ones per axis, so a computed chord is within sqrt(3)*0.25 m of the
- * true one; every bound has BOUND_SLACK_M subtracted to stay a lower bound.
- * Node boxes are computed from the float coordinates themselves and their
- * lon/lat boxes are rounded outward, so they contain what they claim.
+ * Memory, per point: ECEF as three floats, the latitude as a float (for
+ * the meridian bound) and the original index as uint32, 20 bytes, plus
+ * about 12 bytes of node per point (leaves of up to LEAF_MAX points).  The
+ * exact coordinates, which the geodesics and the edges of box queries
+ * need, are read where the caller keeps them (a snapshot's sites), by
+ * original index: a million points cost 12 MB less than with a copy in
+ * tree order, for a cache miss per geodesic computed and per point tested
+ * at a box's edge.  Float ECEF coordinates (magnitude below 2^23 m) are
+ * within 0.25 m of the true ones per axis, so a computed chord is within
+ * sqrt(3)*0.25 m of the true one; every bound has BOUND_SLACK_M subtracted
+ * to stay a lower bound.  Node boxes are computed from the float
+ * coordinates themselves and their lon/lat boxes are rounded outward, so
+ * they contain what they claim.
  *
  * The tree is implicit (node i has children 2i+1 and 2i+2, every leaf at
  * the same depth), built by median splits on the widest axis in
@@ -92,6 +98,7 @@
 
 #include "../geo/geo.h"
 #include "../util/mem.h"
+#include "../util/refcount.h"
 
 /* Points per leaf at most.  Small leaves keep the bounds tight; 8 is a
  * good balance between node memory and points tested per leaf. */
@@ -124,15 +131,37 @@ struct knode {
 	uint32_t begin, end; /* the node's points: [begin, end) in tree order */
 };
 
-struct sindex {
+/* The tree, shared by every index sindex_rebind made of it. */
+struct tree {
+	struct ms_ref refs;
 	size_t n;
 	size_t nnodes; /* 2^(depth+1) - 1, or 0 when n == 0 */
 	int depth;     /* depth of the leaves (root at 0) */
 	struct knode *node;
-	float (*xyz)[3];   /* tree order */
-	double *lat, *lon; /* tree order */
-	uint32_t *idx;     /* tree order -> original index */
+	float (*xyz)[3]; /* tree order */
+	float *lat;      /* tree order, to the nearest float: for bounds */
+	uint32_t *idx;   /* tree order -> original index */
 };
+
+struct sindex {
+	struct tree *t;
+	const char *lat, *lon; /* the caller's: point i's at + i * stride */
+	size_t stride;
+};
+
+static double lat_of(const struct sindex *ix, uint32_t i)
+{
+	double v;
+	memcpy(&v, ix->lat + (size_t)i * ix->stride, sizeof v);
+	return v;
+}
+
+static double lon_of(const struct sindex *ix, uint32_t i)
+{
+	double v;
+	memcpy(&v, ix->lon + (size_t)i * ix->stride, sizeof v);
+	return v;
+}
 
 /* ---- building ---- */
 
@@ -212,7 +241,7 @@ static float float_up(double v)
 }
 
 struct builder {
-	struct sindex *ix;
+	struct tree *ix;
 	struct bpt *tmp;
 };
 
@@ -246,7 +275,7 @@ static void leaf_box(struct knode *nd, const struct bpt *a, size_t lo, size_t hi
 static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int depth, const float cell_lo[3],
                        const float cell_hi[3])
 {
-	struct sindex *ix = b->ix;
+	struct tree *ix = b->ix;
 	struct knode *nd = &ix->node[id];
 	nd->begin = (uint32_t)lo;
 	nd->end = (uint32_t)hi;
@@ -288,81 +317,107 @@ static void build_node(struct builder *b, size_t id, size_t lo, size_t hi, int d
 	nd->end = (uint32_t)hi;
 }
 
-struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err)
+struct sindex *sindex_build_strided(const double *lat, const double *lon, size_t stride, size_t n,
+                                    struct ms_error *err)
 {
 	if (n >= UINT32_MAX) {
 		ms_fail(err, MS_EUSAGE, "spatial index: %zu points is more than it can hold", n);
 		return NULL;
 	}
+	struct sindex *ix = xcalloc(1, sizeof *ix);
+	ix->lat = (const char *)lat, ix->lon = (const char *)lon, ix->stride = stride;
 	for (size_t i = 0; i < n; i++) {
-		if (!(lat[i] >= -90 && lat[i] <= 90) || !(lon[i] >= -180 && lon[i] <= 180)) {
+		double la = lat_of(ix, (uint32_t)i), lo = lon_of(ix, (uint32_t)i);
+		if (!(la >= -90 && la <= 90) || !(lo >= -180 && lo <= 180)) {
 			ms_fail(err, MS_EDATA,
-			        "spatial index: point %zu: latitude %g, longitude %g out of range", i, lat[i],
-			        lon[i]);
+			        "spatial index: point %zu: latitude %g, longitude %g out of range", i, la,
+			        lo);
+			free(ix);
 			return NULL;
 		}
 	}
-	struct sindex *ix = xcalloc(1, sizeof *ix);
-	ix->n = n;
+	struct tree *t = ix->t = xcalloc(1, sizeof *t);
+	ms_ref_init(&t->refs);
+	t->n = n;
 	if (n == 0)
 		return ix;
 	int depth = 0;
 	while (((n + ((size_t)1 << depth) - 1) >> depth) > LEAF_MAX)
 		depth++;
-	ix->depth = depth;
-	ix->nnodes = ((size_t)2 << depth) - 1;
-	ix->node = xcalloc(ix->nnodes, sizeof *ix->node);
+	t->depth = depth;
+	t->nnodes = ((size_t)2 << depth) - 1;
+	t->node = xcalloc(t->nnodes, sizeof *t->node);
 
 	struct bpt *tmp = xmalloc(n * sizeof *tmp);
 	for (size_t i = 0; i < n; i++) {
 		double e[3];
-		ecef(lat[i], lon[i], e);
+		tmp[i].lat = lat_of(ix, (uint32_t)i);
+		tmp[i].lon = lon_of(ix, (uint32_t)i);
+		ecef(tmp[i].lat, tmp[i].lon, e);
 		for (int d = 0; d < 3; d++)
 			tmp[i].p[d] = (float)e[d];
 		tmp[i].i = (uint32_t)i;
-		tmp[i].lat = lat[i];
-		tmp[i].lon = lon[i];
 	}
-	struct builder b = {ix, tmp};
+	struct builder b = {t, tmp};
 	struct knode all;
 	leaf_box(&all, tmp, 0, n);
 	build_node(&b, 0, 0, n, 0, all.lo, all.hi);
 
-	ix->xyz = xmalloc(n * sizeof *ix->xyz);
-	ix->lat = xmalloc(n * sizeof *ix->lat);
-	ix->lon = xmalloc(n * sizeof *ix->lon);
-	ix->idx = xmalloc(n * sizeof *ix->idx);
+	t->xyz = xmalloc(n * sizeof *t->xyz);
+	t->lat = xmalloc(n * sizeof *t->lat);
+	t->idx = xmalloc(n * sizeof *t->idx);
 	for (size_t i = 0; i < n; i++) {
 		for (int d = 0; d < 3; d++)
-			ix->xyz[i][d] = tmp[i].p[d];
-		ix->lat[i] = tmp[i].lat;
-		ix->lon[i] = tmp[i].lon;
-		ix->idx[i] = tmp[i].i;
+			t->xyz[i][d] = tmp[i].p[d];
+		t->lat[i] = (float)tmp[i].lat;
+		t->idx[i] = tmp[i].i;
 	}
 	free(tmp);
 	return ix;
+}
+
+struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err)
+{
+	return sindex_build_strided(lat, lon, sizeof(double), n, err);
+}
+
+struct sindex *sindex_rebind(const struct sindex *ix, const double *lat, const double *lon, size_t stride)
+{
+	struct sindex *r = xcalloc(1, sizeof *r);
+	ms_ref_get(&ix->t->refs);
+	r->t = ix->t;
+	r->lat = (const char *)lat, r->lon = (const char *)lon, r->stride = stride;
+	return r;
+}
+
+bool sindex_shares(const struct sindex *a, const struct sindex *b)
+{
+	return a && b && a->t == b->t;
 }
 
 void sindex_free(struct sindex *ix)
 {
 	if (!ix)
 		return;
-	free(ix->node);
-	free(ix->xyz);
-	free(ix->lat);
-	free(ix->lon);
-	free(ix->idx);
+	struct tree *t = ix->t;
 	free(ix);
+	if (!ms_ref_put(&t->refs))
+		return;
+	free(t->node);
+	free(t->xyz);
+	free(t->lat);
+	free(t->idx);
+	free(t);
 }
 
 size_t sindex_size(const struct sindex *ix)
 {
-	return ix ? ix->n : 0;
+	return ix ? ix->t->n : 0;
 }
 
-static bool is_leaf(const struct sindex *ix, size_t id)
+static bool is_leaf(const struct tree *t, size_t id)
 {
-	return 2 * id + 1 >= ix->nnodes;
+	return 2 * id + 1 >= t->nnodes;
 }
 
 /* ---- bounding boxes ---- */
@@ -386,30 +441,52 @@ static bool node_meets(const struct bbox_q *q, const struct knode *nd)
 	return nd->lon_hi >= q->w && nd->lon_lo <= q->e;
 }
 
+/* True when the node's box, and so each of its points, is inside the
+ * query box. */
+static bool node_inside(const struct bbox_q *q, const struct knode *nd)
+{
+	if (nd->lat_lo < q->s || nd->lat_hi > q->n)
+		return false;
+	if (q->wraps)
+		return nd->lon_lo >= q->w || nd->lon_hi <= q->e;
+	return nd->lon_lo >= q->w && nd->lon_hi <= q->e;
+}
+
 struct hits {
 	uint32_t *v;
 	size_t n, cap;
 };
 
+static void add_hit(struct hits *h, uint32_t i)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 256;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	h->v[h->n++] = i;
+}
+
 static void collect(const struct sindex *ix, const struct bbox_q *q, size_t id, struct hits *h)
 {
-	const struct knode *nd = &ix->node[id];
+	const struct tree *t = ix->t;
+	const struct knode *nd = &t->node[id];
 	if (nd->begin >= nd->end || !node_meets(q, nd))
 		return;
-	if (!is_leaf(ix, id)) {
+	if (node_inside(q, nd)) {
+		for (uint32_t p = nd->begin; p < nd->end; p++)
+			add_hit(h, t->idx[p]);
+		return;
+	}
+	if (!is_leaf(t, id)) {
 		collect(ix, q, 2 * id + 1, h);
 		collect(ix, q, 2 * id + 2, h);
 		return;
 	}
 	for (uint32_t p = nd->begin; p < nd->end; p++) {
-		double la = ix->lat[p];
-		if (la < q->s || la > q->n || !lon_in(q, ix->lon[p]))
-			continue;
-		if (h->n == h->cap) {
-			h->cap = h->cap ? 2 * h->cap : 256;
-			h->v = xrealloc(h->v, h->cap * sizeof *h->v);
-		}
-		h->v[h->n++] = ix->idx[p];
+		uint32_t i = t->idx[p];
+		double la = lat_of(ix, i);
+		if (la >= q->s && la <= q->n && lon_in(q, lon_of(ix, i)))
+			add_hit(h, i);
 	}
 }
 
@@ -422,7 +499,7 @@ static int cmp_u32(const void *a, const void *b)
 size_t sindex_bbox(const struct sindex *ix, double west, double south, double east, double north,
                    sindex_visit_fn visit, void *ctx)
 {
-	if (!ix || ix->n == 0 || !(south <= north) || isnan(west) || isnan(east))
+	if (!ix || ix->t->n == 0 || !(south <= north) || isnan(west) || isnan(east))
 		return 0;
 	struct bbox_q q = {west, south, east, north, west > east};
 	struct hits h = {0};
@@ -439,7 +516,7 @@ size_t sindex_bbox(const struct sindex *ix, double west, double south, double ea
 	} else {
 		/* Many matches: a bitmap over all indices orders them in O(n/64)
 		 * words instead of sorting. */
-		size_t nw = (ix->n + 63) / 64;
+		size_t nw = (ix->t->n + 63) / 64;
 		uint64_t *bits = xcalloc(nw, sizeof *bits);
 		for (size_t i = 0; i < h.n; i++)
 			bits[h.v[i] >> 6] |= (uint64_t)1 << (h.v[i] & 63);
@@ -648,7 +725,8 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
                             struct sindex_stats *st)
 {
 	memset(st, 0, sizeof *st);
-	if (!ix || ix->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) || !(max_dist_m >= 0))
+	if (!ix || ix->t->n == 0 || k == 0 || !(lat >= -90 && lat <= 90) || !isfinite(lon) ||
+	    !(max_dist_m >= 0))
 		return 0;
 	struct nquery nq;
 	ecef(lat, lon, nq.xyz);
@@ -667,7 +745,8 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 	pq.n = 0;
 	pq.cap = QUEUE_STACK;
 	size_t nres = 0;
-	const struct knode *root = &ix->node[0];
+	const struct tree *t = ix->t;
+	const struct knode *root = &t->node[0];
 	pq_push(&pq, (struct qent){geodesic_bound(&nq, box_dist(root, q) - BOUND_SLACK_M, root->lat_lo,
 	                                          root->lat_hi, root->lo, root->hi),
 	                           0, 0});
@@ -679,13 +758,12 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 		if (e.key > limit)
 			break;
 		if (e.point) {
-			uint32_t p = e.id;
-			uint32_t i = ix->idx[p];
+			uint32_t i = t->idx[e.id];
 			if (filter && !filter(i, ctx))
 				continue;
 			struct sindex_hit h = {i, 0, 0};
 			st->geodesics++;
-			geo_inverse(lat, lon, ix->lat[p], ix->lon[p], &h.dist_m, &h.azi_deg);
+			geo_inverse(lat, lon, lat_of(ix, i), lon_of(ix, i), &h.dist_m, &h.azi_deg);
 			if (h.dist_m > max_dist_m)
 				continue;
 			if (nres < k) {
@@ -696,21 +774,24 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 			}
 			continue;
 		}
-		const struct knode *nd = &ix->node[e.id];
+		const struct knode *nd = &t->node[e.id];
 		st->nodes++;
-		if (is_leaf(ix, e.id)) {
+		if (is_leaf(t, e.id)) {
+			/* A point's bound takes its latitude as a float, within one
+			 * step of the exact one (which is a cache miss away). */
 			for (uint32_t p = nd->begin; p < nd->end; p++) {
-				double dx = q[0] - ix->xyz[p][0], dy = q[1] - ix->xyz[p][1],
-				       dz = q[2] - ix->xyz[p][2];
+				double dx = q[0] - t->xyz[p][0], dy = q[1] - t->xyz[p][1],
+				       dz = q[2] - t->xyz[p][2];
 				double key =
 				    geodesic_bound(&nq, sqrt(dx * dx + dy * dy + dz * dz) - BOUND_SLACK_M,
-				                   ix->lat[p], ix->lat[p], ix->xyz[p], ix->xyz[p]);
+				                   nextafterf(t->lat[p], -INFINITY),
+				                   nextafterf(t->lat[p], INFINITY), t->xyz[p], t->xyz[p]);
 				if (key <= limit)
 					pq_push(&pq, (struct qent){key, p, 1});
 			}
 		} else {
 			for (size_t c = 2 * (size_t)e.id + 1; c <= 2 * (size_t)e.id + 2; c++) {
-				const struct knode *cn = &ix->node[c];
+				const struct knode *cn = &t->node[c];
 				if (cn->begin >= cn->end)
 					continue;
 				double key = geodesic_bound(&nq, box_dist(cn, q) - BOUND_SLACK_M, cn->lat_lo,
@@ -724,9 +805,9 @@ size_t sindex_nearest_stats(const struct sindex *ix, double lat, double lon, siz
 		free(pq.v);
 	/* Heap sort in place: ascending (dist, index). */
 	for (size_t m = nres; m > 1; m--) {
-		struct sindex_hit t = out[0];
+		struct sindex_hit top = out[0];
 		out[0] = out[m - 1];
-		out[m - 1] = t;
+		out[m - 1] = top;
 		res_sift_down(out, m - 1, 0);
 	}
 	return nres;

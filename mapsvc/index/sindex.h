@@ -19,8 +19,22 @@
 
 struct sindex;
 
-/* Copies what it needs; lat/lon must be valid WGS-84 degrees. */
+/* An index of points 0 .. n - 1 at lat[i], lon[i] (valid WGS-84
+ * degrees), which it reads again when asked: the arrays are borrowed and
+ * must outlive the index, unchanged. */
 struct sindex *sindex_build(const double *lat, const double *lon, size_t n, struct ms_error *err);
+/* The same with point i's latitude at (const char *)lat + i * stride and
+ * its longitude likewise: the fields of an array of records. */
+struct sindex *sindex_build_strided(const double *lat, const double *lon, size_t stride, size_t n,
+                                    struct ms_error *err);
+/* An index over ix's tree that reads the positions at lat/lon (stride as
+ * above) instead of ix's, which must be the same values, point for point:
+ * what the next snapshot, whose sites stand where ix's stood, takes
+ * instead of a build.  Either may be freed first. */
+struct sindex *sindex_rebind(const struct sindex *ix, const double *lat, const double *lon, size_t stride);
+/* True when a and b are one tree (one built the other's by sindex_rebind,
+ * or both come from one build). */
+bool sindex_shares(const struct sindex *a, const struct sindex *b);
 void sindex_free(struct sindex *ix);
 size_t sindex_size(const struct sindex *ix);
 

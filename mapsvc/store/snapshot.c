@@ -191,7 +191,10 @@ static void run_part(struct build *b, struct part *p)
 		    ngram_patch(p->prev->names, p->renamed->v, p->renamed->n, site_name, b->set->v, &p->err);
 		break;
 	case PART_CLUSTERS: p->result = cluster_build(b->lat, b->lon, b->flags, n, p->params, &p->err); break;
-	case PART_INDEX: p->result = sindex_build(b->lat, b->lon, n, &p->err); break;
+	case PART_INDEX: /* reads the sites' own positions, and so holds no copy */
+		p->result = sindex_build_strided(n ? &b->set->v[0].lat : NULL, n ? &b->set->v[0].lon : NULL,
+		                                 sizeof(struct site), n, &p->err);
+		break;
 	case PART_HASH:
 		b->version = content_hash(b->set);
 		p->result = b; /* done: nothing to free */
@@ -274,15 +277,13 @@ static bool sorted_by_id(const struct site_set *set)
 
 struct snapshot_shared {
 	struct ms_ref refs;
-	struct sindex *index; /* one of the two */
 	struct cluster_tree *tree;
 };
 
-static struct snapshot_shared *shared_new(struct sindex *index, struct cluster_tree *tree)
+static struct snapshot_shared *shared_new(struct cluster_tree *tree)
 {
 	struct snapshot_shared *p = xcalloc(1, sizeof *p);
 	ms_ref_init(&p->refs);
-	p->index = index;
 	p->tree = tree;
 	return p;
 }
@@ -297,7 +298,6 @@ static void shared_release(struct snapshot_shared *p)
 {
 	if (!p || !ms_ref_put(&p->refs))
 		return;
-	sindex_free(p->index);
 	cluster_free(p->tree);
 	free(p);
 }
@@ -359,7 +359,7 @@ static bool place_sites(const struct site_set *set, const struct snapshot *prev,
 static void discard(struct snapshot *s, struct snapshot_hours *hours, struct site_set *set)
 {
 	ngram_free((struct ngram *)s->names);
-	shared_release(s->index_);
+	sindex_free(s->index_);
 	for (size_t k = 0; k < SNAPSHOT_MAX_CLUSTERS; k++)
 		shared_release(s->clusters_[k]);
 	free(s);
@@ -404,8 +404,9 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 			parts[nparts++] =
 			    (struct part){.kind = PART_CLUSTERS, .params = params[k], .slot = k};
 	}
-	if (same && prev->index_)
-		s->index_ = shared_retain(prev->index_);
+	if (same && prev->index_) /* the spatial index shares its tree itself */
+		s->index_ = sindex_rebind(prev->index_, set->n ? &set->v[0].lat : NULL,
+		                          set->n ? &set->v[0].lon : NULL, sizeof(struct site));
 	else
 		parts[nparts++] = (struct part){.kind = PART_INDEX};
 	size_t first_slice = nparts;
@@ -433,9 +434,9 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		if (!parts[k].result && !failed)
 			failed = &parts[k];
 		if (parts[k].kind == PART_CLUSTERS && parts[k].result)
-			s->clusters_[parts[k].slot] = shared_new(NULL, parts[k].result);
+			s->clusters_[parts[k].slot] = shared_new(parts[k].result);
 		else if (parts[k].kind == PART_INDEX && parts[k].result)
-			s->index_ = shared_new(parts[k].result, NULL);
+			s->index_ = parts[k].result;
 	}
 	struct ms_error join_err;
 	struct ngram *slices[NAME_SLICES];
@@ -460,7 +461,7 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		discard(s, hours, set);
 		return NULL;
 	}
-	s->index = s->index_->index;
+	s->index = s->index_;
 	s->version = b.version;
 	s->hours_ = hours;
 	s->sites = set->v;
@@ -509,7 +510,7 @@ void snapshot_release(struct snapshot *s)
 	 * happen before the free by whichever thread drops the last ref. */
 	if (!s || !ms_ref_put(&s->refs_))
 		return;
-	shared_release(s->index_);
+	sindex_free(s->index_);
 	ngram_free((struct ngram *)s->names);
 	for (size_t k = 0; k < s->nclusters_; k++)
 		shared_release(s->clusters_[k]);

@@ -6,8 +6,8 @@
  * one and swaps it in, so a request sees one whole snapshot or the next,
  * never half of one.  Sites are sorted by id; index i in the spatial index,
  * in the name index and in the cluster hierarchies is sites[i], as is
- * snapshot_hours(s, i).  Once built nothing in it changes, so threads share it without locks; retain/release
- * are atomic.
+ * snapshot_hours(s, i).  Once built nothing in it changes, so threads
+ * share it without locks; retain/release are atomic.
  *
  * Cluster hierarchies (index/cluster.h) are built with the snapshot for
  * the parameter sets its maker asks for (those of the styles it will draw
@@ -57,8 +57,8 @@ struct snapshot {
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
-	struct snapshot_hours *hours_;  /* snapshot_hours */
-	struct snapshot_shared *index_; /* what index points to */
+	struct snapshot_hours *hours_; /* snapshot_hours */
+	struct sindex *index_;         /* index: the snapshot's own, perhaps over prev's tree */
 	struct snapshot_shared *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
 	size_t built_; /* snapshot_parts_built */

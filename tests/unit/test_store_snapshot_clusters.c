@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "geo/geo.h"
 #include "site/site.h"
 #include "store/snapshot.h"
 
@@ -100,7 +101,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	struct snapshot *renamed = snapshot_new_with(set, &o, &err);
 	CHECK_MSG(renamed != NULL, "%s", err.msg);
 	CHECK_INT(snapshot_parts_built(renamed), 0);
-	CHECK(renamed->index == first->index);
+	CHECK(sindex_shares(renamed->index, first->index));
 	CHECK(snapshot_clusters(renamed, &params[0]) == snapshot_clusters(first, &params[0]));
 	CHECK(snapshot_clusters(renamed, &params[3]) == snapshot_clusters(first, &params[3]));
 	CHECK(renamed->version != first->version);
@@ -112,7 +113,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	set->v[N / 2].lat += 1e-9;
 	struct snapshot *moved = snapshot_new_with(set, &o, &err);
 	CHECK_INT(snapshot_parts_built(moved), 4);
-	CHECK(moved->index != first->index);
+	CHECK(!sindex_shares(moved->index, first->index));
 	CHECK(snapshot_clusters(moved, &params[0]) != snapshot_clusters(first, &params[0]));
 	set = same_set();
 	set->v[1].quality = SITE_QUALITY_TOWN; /* was surveyed: now approximate */
@@ -153,6 +154,22 @@ static void test_shared(const struct cluster_params *params, size_t np)
 		total += all.v[i].count;
 	CHECK_INT(total, N);
 	CHECK_INT(sindex_bbox(renamed->index, -180, -90, 180, 90, NULL, NULL), N);
+	/* and reads the positions of the snapshot that took it (ASan: not
+	 * those of the one released) */
+	size_t inside = 0;
+	for (size_t i = 0; i < renamed->n; i++)
+		inside += renamed->sites[i].lon >= 117.9 && renamed->sites[i].lon <= 118.0 &&
+		          renamed->sites[i].lat >= 36.6 && renamed->sites[i].lat <= 36.7;
+	CHECK(inside > 0 && inside < renamed->n);
+	CHECK_INT(sindex_bbox(renamed->index, 117.9, 36.6, 118.0, 36.7, NULL, NULL), inside);
+	struct sindex_hit near[3];
+	CHECK_INT(sindex_nearest(renamed->index, 36.65, 117.95, 3, INFINITY, NULL, NULL, near), 3);
+	for (size_t i = 0; i < 3; i++) {
+		double d;
+		geo_inverse(36.65, 117.95, renamed->sites[near[i].i].lat, renamed->sites[near[i].i].lon, &d,
+		            NULL);
+		CHECK_NEAR(near[i].dist_m, d, 1e-9);
+	}
 	cluster_items_free(&all);
 	snapshot_release(renamed);
 	snapshot_release(moved);
