@@ -275,13 +275,19 @@ static const char *pack_text(struct arena *a, const struct site_draft *d)
 	return (const char *)t;
 }
 
-struct site *site_set_add(struct site_set *set, const struct site_draft *d)
+/* A new site at the end of set, its fields not set. */
+static struct site *append(struct site_set *set)
 {
 	if (set->n == set->cap) {
 		set->cap = set->cap ? set->cap * 2 : 64;
 		set->v = xrealloc(set->v, set->cap * sizeof *set->v);
 	}
-	struct site *s = &set->v[set->n++];
+	return &set->v[set->n++];
+}
+
+struct site *site_set_add(struct site_set *set, const struct site_draft *d)
+{
+	struct site *s = append(set);
 	*s = (struct site){.text_ = pack_text(set->strings, d),
 	                   .lat = d->lat,
 	                   .lon = d->lon,
@@ -293,9 +299,23 @@ struct site *site_set_add(struct site_set *set, const struct site_draft *d)
 
 struct site *site_set_copy(struct site_set *set, const struct site *s)
 {
-	struct site_draft d;
-	site_draft_of(s, &d);
-	return site_set_add(set, &d);
+	/* The text is copied as it is: it ends with the NUL of its last
+	 * field (the one at the largest offset), or with the NUL every absent
+	 * field points at, right after the table. */
+	const unsigned char *t = (const unsigned char *)s->text_;
+	size_t width = t[0] ? 1 : t[1], end = 0;
+	for (unsigned k = 0; k < SITE_TEXT_SLOTS_; k++) {
+		size_t o = site_text_off_(s, k);
+		end = o > end ? o : end;
+	}
+	end += strlen(s->text_ + end) + 1;
+	char *text = arena_alloc_raw(set->strings, end, width);
+	memcpy(text, s->text_, end);
+	struct site copy = *s; /* s may be in set, which append may move */
+	copy.text_ = text;
+	struct site *d = append(set);
+	*d = copy;
+	return d;
 }
 
 void site_draft_of(const struct site *s, struct site_draft *d)

@@ -273,7 +273,10 @@ static void test_packed_text(void)
 			d.field[SITE_NAME_ZH] = name;
 			d.field[SITE_SOURCE_URL] = "u";
 			d.extra = "{\"e\":2}";
-			const struct site *s = site_set_add(set, &d);
+			site_set_add(set, &d);
+			/* a copy of it, from the set into itself, reads the same */
+			const struct site *s = site_set_copy(set, &set->v[set->n - 1]);
+			CHECK(site_hash(s) == site_hash(&set->v[set->n - 2]));
 			CHECK_MSG(!strcmp(site_field(s, SITE_NAME_ZH), name) &&
 			              !strcmp(site_field(s, SITE_ID), "x") &&
 			              !strcmp(site_field(s, SITE_SOURCE_URL), "u") &&
