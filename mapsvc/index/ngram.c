@@ -30,19 +30,25 @@
  * are united (in a bitmap over the items when there are several) and the
  * answer is exact without verification.  The empty q matches everything.
  *
- * Memory.  Posting lists are delta-encoded varints (LEB128: one byte for a
- * gap below 128) in one array; per distinct trigram, its key (8 bytes),
+ * Memory.  A posting list of m items among n is Elias-Fano coded (Elias,
+ * 1974; Fano, 1971): each item split into its l = floor(log2(n / m)) low
+ * bits, stored as they are, and its high part, stored as a bit set at
+ * (high part + rank) in m + (n >> l) + 1 bits, so at most 2 + l bits an
+ * item: 28 MB for the million names below, where gaps as varints took 42.
+ * The lists are one array; per distinct trigram, its key (8 bytes),
  * offset and count (4 + 4).  Building reads every text once: each
  * posting goes to its trigram's cell, found through a hash table of cell
- * indices, a cache line that holds the newest bytes of the list and
- * chains the older ones in a pool; the lists are then copied in key order
- * into the final array, and the table, cells and pool are freed.
+ * indices, a cache line that holds the newest bytes of the list (gaps as
+ * varints, LEB128) and chains the older ones in a pool; the lists are
+ * then copied in key order into a slice's array, and the table, cells and
+ * pool are freed.  Joining the slices codes each list once, whole.
  *
  * Measured at a million sites: with names like "点123456" (the peer
  * yardsticks' data) the index builds in 0.12 s and holds 7.6 MB; with a
  * Chinese and an English name of usual length on every site (37 trigrams
- * a site, half a million distinct) 1.2 s and 48 MB, the build bound by
- * cache misses among the cells of rare trigrams.
+ * a site, half a million distinct) 1.2 s and 48 MB as varints, 34 MB
+ * Elias-Fano coded, the build bound by cache misses among the cells of
+ * rare trigrams.
  *
  * Immutable after ngram_build; queries allocate their own scratch, so any
  * number of threads may query at once.
@@ -70,8 +76,9 @@
 #define VERIFY_AHEAD 6
 /* Code points of q kept on the stack before the heap is used. */
 #define Q_STACK 64
-/* The most bytes of a 32-bit varint. */
-#define VARINT_MAX 5
+/* Zero bytes after an index's lists, so that bits are read and written
+ * eight bytes at a time anywhere in them. */
+#define EF_PAD 8
 
 struct ngram {
 	size_t n;
@@ -83,8 +90,8 @@ struct ngram {
 	uint32_t *off;   /* nkeys + 1 offsets into data */
 	uint32_t *count; /* postings per key */
 	uint32_t *last;  /* a slice's: the last item of each list; NULL once joined */
-	uint8_t *data;
-	size_t data_len;
+	uint8_t *data;   /* a slice's lists as varint gaps, an index's Elias-Fano */
+	size_t data_len; /* (and EF_PAD zero bytes after them) */
 };
 
 static unsigned char fold(unsigned char c)
@@ -377,17 +384,6 @@ done:
 	return ix;
 }
 
-/* Appends v as a varint at out; returns its bytes. */
-static size_t put_varint(uint8_t *out, uint32_t v)
-{
-	size_t k = 0;
-	do {
-		out[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return k;
-}
-
 /* The varint at in (whole, as the builder wrote it); returns its bytes. */
 static size_t get_varint(const uint8_t *in, uint32_t *v)
 {
@@ -402,88 +398,174 @@ static size_t get_varint(const uint8_t *in, uint32_t *v)
 	return k;
 }
 
-/* Ends an index whose arrays were sized for more: nkeys keys and len
- * bytes of postings written; the arrays shrink to them. */
-static void finish(struct ngram *ix, size_t nkeys, size_t len)
+/* ---- Elias-Fano lists (see the top comment) ---- */
+
+/* floor(log2(n / m)), 0 when m >= n. */
+static unsigned ef_low_bits(size_t n, size_t m)
 {
-	ix->nkeys = nkeys;
-	ix->off[nkeys] = (uint32_t)len;
-	ix->data_len = len;
-	ix->keys = xrealloc(ix->keys, (nkeys ? nkeys : 1) * sizeof *ix->keys);
-	ix->off = xrealloc(ix->off, (nkeys + 1) * sizeof *ix->off);
-	ix->count = xrealloc(ix->count, (nkeys ? nkeys : 1) * sizeof *ix->count);
-	ix->data = xrealloc(ix->data, len ? len : 1);
+	unsigned l = 0;
+	while (m && ((size_t)m << (l + 1)) <= n)
+		l++;
+	return l;
+}
+
+static size_t ef_low_bytes(size_t m, unsigned l)
+{
+	return ((size_t)m * l + 7) / 8;
+}
+
+/* The bytes of a list of m items below n. */
+static size_t ef_bytes(size_t n, size_t m)
+{
+	if (!m)
+		return 0;
+	unsigned l = ef_low_bits(n, m);
+	return ef_low_bytes(m, l) + (m + (n >> l) + 1 + 7) / 8;
+}
+
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/* Codes v[0..m) (increasing, below n) at out, whose ef_bytes(n, m) bytes
+ * and EF_PAD after them are zero. */
+static void ef_encode(const uint32_t *v, size_t m, size_t n, uint8_t *out)
+{
+	unsigned l = ef_low_bits(n, m);
+	uint8_t *high = out + ef_low_bytes(m, l);
+	uint32_t mask = l ? (uint32_t)((UINT64_C(1) << l) - 1) : 0;
+	for (size_t i = 0; i < m; i++) {
+		if (l) {
+			size_t bit = i * l;
+			uint64_t w = load64(out + bit / 8) | (uint64_t)(v[i] & mask) << (bit % 8);
+			memcpy(out + bit / 8, &w, sizeof w);
+		}
+		size_t h = (size_t)(v[i] >> l) + i;
+		high[h / 8] |= (uint8_t)(1u << (h % 8));
+	}
+}
+
+/* Walks an index's list k (start with list_start). */
+struct cursor {
+	const uint8_t *low, *high;
+	unsigned l;
+	uint32_t i, m; /* items read, and in all */
+	size_t base;   /* the bit of high where word starts */
+	uint64_t word; /* the high bits not read yet from there */
+	size_t bit;    /* the next low bits' */
+	uint64_t mask; /* l ones */
+};
+
+static struct cursor list_start(const struct ngram *ix, size_t k)
+{
+	uint32_t m = ix->count[k];
+	unsigned l = ef_low_bits(ix->n, m);
+	const uint8_t *p = ix->data + ix->off[k], *high = p + ef_low_bytes(m, l);
+	return (struct cursor){p, high, l, 0, m, 0, load64(high), 0, (UINT64_C(1) << l) - 1};
+}
+
+/* The next item of the list, false at its end. */
+static inline bool list_next(struct cursor *c, uint32_t *item)
+{
+	if (c->i == c->m)
+		return false;
+	while (!c->word) { /* the list has a bit left, so this stops within it */
+		c->base += 64;
+		c->word = load64(c->high + c->base / 8);
+	}
+	size_t b = c->base + (size_t)__builtin_ctzll(c->word);
+	c->word &= c->word - 1;
+	/* l = 0 reads no bit: the mask is 0 */
+	uint64_t low = (load64(c->low + c->bit / 8) >> (c->bit % 8)) & c->mask;
+	*item = (uint32_t)(((uint64_t)(b - c->i) << c->l) | low);
+	c->bit += c->l;
+	c->i++;
+	return true;
+}
+
+/* The smallest key at the slices' positions pos, or false when every
+ * slice is done. */
+static bool next_key(struct ngram *const *slices, size_t k, const size_t *pos, uint64_t *key)
+{
+	bool any = false;
+	for (size_t j = 0; j < k; j++)
+		if (pos[j] < slices[j]->nkeys && (!any || slices[j]->keys[pos[j]] < *key))
+			*key = slices[j]->keys[pos[j]], any = true;
+	return any;
 }
 
 /* Joining: the slices' keys are merged in order; a key's list is its
- * lists in slice order, each after the first re-coded at its head, whose
- * absolute item becomes a gap from the last item of the list before (a
- * gap is never longer than the item, so the total is a bound).  The
+ * lists in slice order (a slice's items are all below the next one's),
+ * decoded and coded again, whole, as one Elias-Fano list.  A first pass
+ * counts keys and bytes, so that the arrays are sized exactly.  The
  * result is the single build's: the same keys, counts and bytes. */
 struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
 {
-	size_t nkeys = 0, total = 0;
-	for (size_t j = 0; j < k; j++)
-		nkeys += slices[j]->nkeys, total += slices[j]->data_len;
 	struct ngram *ix = NULL;
+	uint32_t *items = NULL;
 	if (!k || k > NGRAM_SLICES_MAX) {
 		ms_fail(err, MS_EUSAGE, "name index: %zu slices (1 to %d)", k, NGRAM_SLICES_MAX);
 		goto done;
+	}
+	size_t n = slices[0]->n, nkeys = 0, total = 0, longest = 0;
+	size_t pos[NGRAM_SLICES_MAX] = {0};
+	uint64_t key = 0;
+	while (next_key(slices, k, pos, &key)) {
+		size_t count = 0;
+		for (size_t j = 0; j < k; j++)
+			if (pos[j] < slices[j]->nkeys && slices[j]->keys[pos[j]] == key)
+				count += slices[j]->count[pos[j]++];
+		nkeys++;
+		total += ef_bytes(n, count);
+		longest = count > longest ? count : longest;
 	}
 	if (total >= UINT32_MAX) {
 		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
 		goto done;
 	}
-	if (k == 1) { /* the one slice is the index */
-		ix = slices[0];
-		free(ix->last);
-		ix->last = NULL;
-		return ix;
-	}
 	ix = xcalloc(1, sizeof *ix);
-	ix->n = slices[0]->n;
+	ix->n = n;
 	ix->ntexts = slices[0]->ntexts;
 	ix->text = slices[0]->text;
 	ix->ctx = slices[0]->ctx;
+	ix->nkeys = nkeys;
 	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
 	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
 	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
-	ix->data = xmalloc(total ? total : 1);
-	size_t pos[NGRAM_SLICES_MAX] = {0}, at = 0, out = 0;
-	for (;;) {
-		bool any = false;
-		uint64_t key = 0;
-		for (size_t j = 0; j < k; j++)
-			if (pos[j] < slices[j]->nkeys && (!any || slices[j]->keys[pos[j]] < key))
-				key = slices[j]->keys[pos[j]], any = true;
-		if (!any)
-			break;
-		ix->keys[out] = key;
-		ix->off[out] = (uint32_t)at;
-		uint32_t count = 0, last = 0;
+	ix->data = xcalloc(total + EF_PAD, 1);
+	ix->data_len = total;
+	items = xmalloc((longest ? longest : 1) * sizeof *items);
+	memset(pos, 0, sizeof pos);
+	size_t at = 0, out = 0;
+	while (next_key(slices, k, pos, &key)) {
+		size_t m = 0;
 		for (size_t j = 0; j < k; j++) {
 			const struct ngram *s = slices[j];
 			size_t p = pos[j];
 			if (p == s->nkeys || s->keys[p] != key)
 				continue;
 			const uint8_t *src = s->data + s->off[p];
-			size_t len = s->off[p + 1] - s->off[p];
-			if (count) {
-				uint32_t first;
-				size_t used = get_varint(src, &first);
-				at += put_varint(ix->data + at, first - last);
-				src += used, len -= used;
+			uint32_t item = 0;
+			for (uint32_t i = 0; i < s->count[p]; i++) {
+				uint32_t gap;
+				src += get_varint(src, &gap);
+				item = i ? item + gap : gap;
+				items[m++] = item;
 			}
-			memcpy(ix->data + at, src, len);
-			at += len;
-			count += s->count[p];
-			last = s->last[p];
 			pos[j]++;
 		}
-		ix->count[out++] = count;
+		ix->keys[out] = key;
+		ix->off[out] = (uint32_t)at;
+		ix->count[out++] = (uint32_t)m;
+		ef_encode(items, m, n, ix->data + at);
+		at += ef_bytes(n, m);
 	}
-	finish(ix, out, at); /* keys the slices shared were counted once per slice above */
+	ix->off[nkeys] = (uint32_t)at;
 done:
+	free(items);
 	for (size_t j = 0; j < k; j++)
 		ngram_free(slices[j]);
 	return ix;
@@ -566,24 +648,19 @@ static size_t collect_edits(const struct ngram *old, const uint32_t *changed, si
 }
 
 /* old's list k (none when k is old's key count) edited by ed[0..m) (one
- * key, by item), re-coded at out; returns its bytes and sets *count.
- * items: scratch for the list. */
+ * key, by item), into *items (grown as needed); returns its count. */
 static size_t edit_list(const struct ngram *old, size_t k, const struct edit *ed, size_t m, uint32_t **items,
-                        size_t *cap, uint8_t *out, uint32_t *count)
+                        size_t *cap)
 {
 	size_t have = k < old->nkeys ? old->count[k] : 0;
 	if (*cap < have + m) {
 		*cap = have + m;
 		*items = xrealloc(*items, *cap * sizeof **items);
 	}
-	uint32_t *v = *items;
-	const uint8_t *p = k < old->nkeys ? old->data + old->off[k] : NULL;
-	uint32_t item = 0;
+	uint32_t *v = *items, item;
 	size_t n = 0, j = 0;
-	for (size_t i = 0; i < have; i++) {
-		uint32_t gap;
-		p += get_varint(p, &gap);
-		item = i ? item + gap : gap;
+	struct cursor c = k < old->nkeys ? list_start(old, k) : (struct cursor){0};
+	while (list_next(&c, &item)) {
 		for (; j < m && ed[j].item < item; j++)
 			if (ed[j].op == EDIT_GAIN) /* a lose is of an item the list has */
 				v[n++] = ed[j].item;
@@ -596,11 +673,7 @@ static size_t edit_list(const struct ngram *old, size_t k, const struct edit *ed
 	for (; j < m; j++)
 		if (ed[j].op == EDIT_GAIN)
 			v[n++] = ed[j].item;
-	size_t len = 0;
-	for (size_t i = 0; i < n; i++)
-		len += put_varint(out + len, i ? v[i] - v[i - 1] : v[i]);
-	*count = (uint32_t)n;
-	return len;
+	return n;
 }
 
 struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size_t k, ngram_text_fn text,
@@ -613,50 +686,61 @@ struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size
 			return NULL;
 		}
 	struct edits e = {0};
-	size_t ne = collect_edits(old, changed, k, text, ctx, &e), gains = 0;
-	for (size_t j = 0; j < ne; j++)
-		gains += e.v[j].op == EDIT_GAIN;
-	size_t bound = old->data_len + gains * VARINT_MAX, nbound = old->nkeys + ne;
-	if (bound >= UINT32_MAX) {
-		free(e.v);
-		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", bound);
-		return NULL;
-	}
-	struct ngram *ix = xcalloc(1, sizeof *ix);
-	*ix = (struct ngram){.n = old->n, .ntexts = old->ntexts, .text = text, .ctx = ctx};
-	ix->keys = xmalloc((nbound ? nbound : 1) * sizeof *ix->keys);
-	ix->off = xmalloc((nbound + 1) * sizeof *ix->off);
-	ix->count = xmalloc((nbound ? nbound : 1) * sizeof *ix->count);
-	ix->data = xmalloc(bound ? bound : 1);
+	size_t ne = collect_edits(old, changed, k, text, ctx, &e), n = old->n;
+	/* Two walks over old's keys merged with the edited ones: the first
+	 * counts each list after its edits (a gain adds an item it lacked, a
+	 * lose takes one it had), and so the keys and bytes; the second
+	 * writes them. */
+	size_t nkeys = 0, total = 0;
+	struct ngram *ix = NULL;
 	uint32_t *items = NULL;
-	size_t cap = 0, i = 0, j = 0, out = 0, at = 0;
-	while (i < old->nkeys || j < ne) {
-		uint64_t key =
-		    i < old->nkeys && (j == ne || old->keys[i] <= e.v[j].key) ? old->keys[i] : e.v[j].key;
-		bool in_old = i < old->nkeys && old->keys[i] == key;
-		size_t end = j;
-		while (end < ne && e.v[end].key == key)
-			end++;
-		uint32_t count;
-		size_t len;
-		if (end == j) { /* untouched */
-			len = old->off[i + 1] - old->off[i];
-			memcpy(ix->data + at, old->data + old->off[i], len);
-			count = old->count[i];
-		} else {
-			len = edit_list(old, in_old ? i : old->nkeys, &e.v[j], end - j, &items, &cap,
-			                ix->data + at, &count);
+	size_t cap = 0, out = 0, at = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (total >= UINT32_MAX) {
+				ms_fail(err, MS_EUSAGE,
+				        "name index: %zu bytes of postings is more than it can hold", total);
+				break;
+			}
+			ix = xcalloc(1, sizeof *ix);
+			*ix = (struct ngram){.n = n, .ntexts = old->ntexts, .text = text, .ctx = ctx};
+			ix->nkeys = nkeys;
+			ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
+			ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
+			ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
+			ix->data = xcalloc(total + EF_PAD, 1);
+			ix->data_len = total;
 		}
-		if (count) {
-			ix->keys[out] = key;
-			ix->off[out] = (uint32_t)at;
-			ix->count[out++] = count;
-			at += len;
+		for (size_t i = 0, j = 0; i < old->nkeys || j < ne;) {
+			uint64_t key = i < old->nkeys && (j == ne || old->keys[i] <= e.v[j].key)
+			                   ? old->keys[i]
+			                   : e.v[j].key;
+			bool in_old = i < old->nkeys && old->keys[i] == key;
+			size_t end = j, count = in_old ? old->count[i] : 0;
+			for (; end < ne && e.v[end].key == key; end++)
+				count = e.v[end].op == EDIT_GAIN ? count + 1 : count - 1;
+			if (pass == 0) {
+				nkeys += count > 0;
+				total += ef_bytes(n, count);
+			} else if (count) {
+				ix->keys[out] = key;
+				ix->off[out] = (uint32_t)at;
+				ix->count[out++] = (uint32_t)count;
+				if (end == j) { /* untouched: the same count, the same bytes */
+					memcpy(ix->data + at, old->data + old->off[i], ef_bytes(n, count));
+				} else {
+					size_t m = edit_list(old, in_old ? i : old->nkeys, &e.v[j], end - j,
+					                     &items, &cap);
+					ef_encode(items, m, n, ix->data + at);
+				}
+				at += ef_bytes(n, count);
+			}
+			i += in_old;
+			j = end;
 		}
-		i += in_old;
-		j = end;
 	}
-	finish(ix, out, at);
+	if (ix)
+		ix->off[nkeys] = (uint32_t)at;
 	free(items);
 	free(e.v);
 	return ix;
@@ -708,37 +792,6 @@ static size_t lower_bound(const struct ngram *ix, uint64_t key)
 			hi = mid;
 	}
 	return lo;
-}
-
-/* Walks list k: *pos is the byte offset, *cur the last item (start both
- * with list_start). */
-struct cursor {
-	const uint8_t *p, *end;
-	uint32_t cur;
-	bool started;
-};
-
-static struct cursor list_start(const struct ngram *ix, size_t k)
-{
-	return (struct cursor){ix->data + ix->off[k], ix->data + ix->off[k + 1], 0, false};
-}
-
-/* The next item of the list, false at its end. */
-static bool list_next(struct cursor *c, uint32_t *item)
-{
-	if (c->p == c->end)
-		return false;
-	uint32_t v = 0;
-	for (int shift = 0; shift < 7 * VARINT_MAX; shift += 7) {
-		uint8_t byte = *c->p++;
-		v |= (uint32_t)(byte & 0x7f) << shift;
-		if (!(byte & 0x80))
-			break;
-	}
-	c->cur = c->started ? c->cur + v : v;
-	c->started = true;
-	*item = c->cur;
-	return true;
 }
 
 static bool item_matches(const struct ngram *ix, uint32_t i, const char *q)

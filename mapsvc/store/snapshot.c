@@ -445,6 +445,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	if (failed) {
 		for (size_t k = 0; k < nslices; k++)
 			ngram_free(slices[k]);
+	} else if (!renamed.too_many) { /* patched: an index already */
+		s->names = slices[0];
 	} else if (!(s->names = ngram_join(slices, nslices, &join_err))) {
 		parts[first_slice].err = join_err;
 		failed = &parts[first_slice];
