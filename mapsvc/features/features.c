@@ -178,7 +178,7 @@ static int compare_column(const struct site *a, const struct site *b, int column
 	case SITE_COL_LAT: return cmp_double(a->lat, b->lat);
 	case SITE_COL_LON: return cmp_double(a->lon, b->lon);
 	case SITE_COL_QUALITY: return (a->quality > b->quality) - (a->quality < b->quality);
-	case SITE_COL_UNCERTAINTY: return cmp_double(a->uncertainty_m, b->uncertainty_m);
+	case SITE_COL_UNCERTAINTY: return cmp_double(site_uncertainty(a), site_uncertainty(b));
 	}
 	return 0;
 }
@@ -437,7 +437,7 @@ void feat_write_feature(struct jsonw *w, const struct site *s, const struct feat
 		case SITE_COL_LAT: jw_fixed(w, lat, 6); break;
 		case SITE_COL_LON: jw_fixed(w, lon, 6); break;
 		case SITE_COL_QUALITY: jw_string(w, site_quality_name(s->quality)); break;
-		case SITE_COL_UNCERTAINTY: jw_fixed(w, s->uncertainty_m, FEAT_UNCERTAINTY_DECIMALS); break;
+		case SITE_COL_UNCERTAINTY: jw_fixed(w, site_uncertainty(s), FEAT_UNCERTAINTY_DECIMALS); break;
 		}
 	}
 	if (hit) {

@@ -128,7 +128,7 @@ static void site_get(const void *rec, size_t qi, struct cql2_value *out)
 	}
 	if (qi == FEAT_FILTER_UNCERTAINTY) {
 		out->type = CQL2_VNUMBER;
-		out->num = s->uncertainty_m;
+		out->num = site_uncertainty(s);
 		return;
 	}
 	const char *v = site_field(s, qi);

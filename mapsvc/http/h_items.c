@@ -449,7 +449,7 @@ static void item_json(struct http_ctx *c, struct http_response *r, const struct 
 static void site_map_url(const struct http_ctx *c, struct buf *b, const struct site *s, int w, int h)
 {
 	int max = (int)c->cfg->max_zoom < SITE_MAP_MAX_ZOOM ? (int)c->cfg->max_zoom : SITE_MAP_MAX_ZOOM;
-	int zoom = pages_site_map_zoom(s->lat, s->uncertainty_m,
+	int zoom = pages_site_map_zoom(s->lat, site_uncertainty(s),
 	                               SITE_MAP_MIN_ZOOM < max ? SITE_MAP_MIN_ZOOM : max, max);
 	buf_printf(b, "%s/staticmap.png?center=%.6f%%2C%.6f&zoom=%d&width=%d&height=%d", c->base_url, s->lat,
 	           s->lon, zoom, w, h);

@@ -46,7 +46,7 @@
  * Measured at a million sites: with names like "点123456" (the peer
  * yardsticks' data) the index builds in 0.12 s and holds 7.6 MB; with a
  * Chinese and an English name of usual length on every site (37 trigrams
- * a site, half a million distinct) 1.2 s and 48 MB as varints, 34 MB
+ * a site, half a million distinct) 1.3 s and 48 MB as varints, 35 MB
  * Elias-Fano coded, the build bound by cache misses among the cells of
  * rare trigrams.
  *

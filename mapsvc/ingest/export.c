@@ -255,7 +255,7 @@ enum ms_status ingest_export_csv_sites(const struct site *sites, const uint32_t 
 			case SITE_COL_LON: format_number(s->lon, num), buf_puts(out, num); break;
 			case SITE_COL_QUALITY: buf_puts(out, site_quality_name(s->quality)); break;
 			case SITE_COL_UNCERTAINTY:
-				format_number(s->uncertainty_m, num), buf_puts(out, num);
+				format_number(site_uncertainty(s), num), buf_puts(out, num);
 				break;
 			}
 		}
@@ -328,7 +328,7 @@ static enum ms_status geojson_feature(struct jsonw *w, const struct site *s, str
 			break;
 		case SITE_COL_UNCERTAINTY:
 			jw_key(w, site_columns[c].name);
-			json_number(w, s->uncertainty_m);
+			json_number(w, site_uncertainty(s));
 			break;
 		}
 	}

@@ -230,7 +230,7 @@ void pages_site_names(struct buf *out, const struct pages_ctx *pc, const struct 
 void pages_quality(struct buf *out, const struct pages_ctx *pc, const struct site *s)
 {
 	char radius[SITE_UNCERTAINTY_TEXT];
-	site_format_uncertainty(s->uncertainty_m, radius);
+	site_format_uncertainty(site_uncertainty(s), radius);
 	html_escape(out, T(pc, site_quality_label_zh(s->quality), site_quality_label_en(s->quality)));
 	buf_puts(out, " ");
 	html_escape(out, radius);

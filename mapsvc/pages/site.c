@@ -153,7 +153,7 @@ void pages_site_jsonld(struct buf *out, const struct pages_site *ps)
 		json_object_set_new(
 		    o, "subjectOf",
 		    json_pack("{s:s,s:s}", "@type", "CreativeWork", "url", site_field(s, SITE_SOURCE_URL)));
-	json_t *uncertainty = property_value(SITE_COLUMN_UNCERTAINTY, json_real(s->uncertainty_m));
+	json_t *uncertainty = property_value(SITE_COLUMN_UNCERTAINTY, json_real(site_uncertainty(s)));
 	json_object_set_new(uncertainty, "unitCode", json_string("MTR")); /* UN/CEFACT: metre */
 	json_object_set_new(
 	    o, "additionalProperty",
@@ -389,7 +389,7 @@ void pages_site(struct buf *out, const struct pages_ctx *pc, const struct pages_
 	buf_puts(out, "</h1>\n");
 	if (site_quality_approximate(s->quality)) {
 		char radius[SITE_UNCERTAINTY_TEXT];
-		site_format_uncertainty(s->uncertainty_m, radius);
+		site_format_uncertainty(site_uncertainty(s), radius);
 		buf_puts(out, "<p class=\"uncertain\">");
 		if (pc->lang == PAGES_EN)
 			buf_printf(

@@ -232,7 +232,7 @@ static void circles(struct layout *l, const struct style *st, const struct site 
 		if (it->count != 1 || !(it->flags & SNAPSHOT_FLAG_APPROXIMATE))
 			continue;
 		const struct site *s = &sites[it->site];
-		double r = s->uncertainty_m / metres_per_px(s->lat, l->z.zoom);
+		double r = site_uncertainty(s) / metres_per_px(s->lat, l->z.zoom);
 		if (r > l->z.marker_size && r <= STYLE_UNCERTAINTY_MAX_PX)
 			it->circle = (float)r;
 	}

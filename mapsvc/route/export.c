@@ -284,7 +284,7 @@ void route_write_geojson(const struct route_plan *p, const struct route_sheet *s
 		jw_key(&w, SITE_COLUMN_QUALITY);
 		jw_string(&w, site_quality_name(st->quality));
 		jw_key(&w, SITE_COLUMN_UNCERTAINTY);
-		jw_fixed(&w, st->uncertainty_m, 1);
+		jw_fixed(&w, site_uncertainty(st), 1);
 		jw_key(&w, "approximate");
 		jw_bool(&w, site_quality_approximate(st->quality));
 		leg_members(&w, &p->legs[i]);
@@ -366,7 +366,7 @@ static void gpx_stop_details(struct buf *out, const struct route_plan *p, size_t
 	buf_printf(out,
 	           "<extensions><mapsvc:position quality=\"%s\" uncertainty_m=\"%.1f\"/>"
 	           "<mapsvc:leg quality=\"%s\" distance_m=\"%.1f\" uncertainty_m=\"%.1f\"/></extensions>",
-	           site_quality_name(st->quality), st->uncertainty_m, route_leg_quality_name(leg->quality),
+	           site_quality_name(st->quality), site_uncertainty(st), route_leg_quality_name(leg->quality),
 	           leg->distance_m, leg->uncertainty_m);
 }
 

@@ -99,7 +99,7 @@ static struct leg_end start_end(const struct route_plan *p)
 
 static struct leg_end stop_end(const struct site *s)
 {
-	return (struct leg_end){s->lat, s->lon, s->uncertainty_m, site_quality_approximate(s->quality)};
+	return (struct leg_end){s->lat, s->lon, site_uncertainty(s), site_quality_approximate(s->quality)};
 }
 
 static struct route_leg make_leg(struct leg_end a, struct leg_end b, enum route_mode mode)

@@ -58,7 +58,7 @@ const char *route_approx_mark(const struct site *s)
 void route_approx_zh(const struct site *s, char out[ROUTE_NOTE_LEN])
 {
 	char r[SITE_UNCERTAINTY_TEXT];
-	site_format_uncertainty(s->uncertainty_m, r);
+	site_format_uncertainty(site_uncertainty(s), r);
 	out[0] = '\0';
 	if (site_quality_approximate(s->quality))
 		snprintf(out, ROUTE_NOTE_LEN, "位置为近似（约 %s）", r);
@@ -67,7 +67,7 @@ void route_approx_zh(const struct site *s, char out[ROUTE_NOTE_LEN])
 void route_approx_en(const struct site *s, char out[ROUTE_NOTE_LEN])
 {
 	char r[SITE_UNCERTAINTY_TEXT];
-	site_format_uncertainty(s->uncertainty_m, r);
+	site_format_uncertainty(site_uncertainty(s), r);
 	out[0] = '\0';
 	if (site_quality_approximate(s->quality))
 		snprintf(out, ROUTE_NOTE_LEN, "approximate position (%s)", r);

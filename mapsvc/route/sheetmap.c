@@ -102,9 +102,9 @@ static void grow(double box[4], double lat, double lon)
 static void grow_site(double box[4], const struct site *s)
 {
 	grow(box, s->lat, s->lon);
-	if (!site_quality_approximate(s->quality) || s->uncertainty_m > ROUTE_SHEET_CIRCLE_FIT_M)
+	if (!site_quality_approximate(s->quality) || site_uncertainty(s) > ROUTE_SHEET_CIRCLE_FIT_M)
 		return;
-	double dlat = s->uncertainty_m / M_PER_DEG_LAT;
+	double dlat = site_uncertainty(s) / M_PER_DEG_LAT;
 	double dlon = dlat / fmax(cos(s->lat * DEG), 0.01);
 	grow(box, s->lat - dlat, s->lon - dlon);
 	grow(box, s->lat + dlat, s->lon + dlon);
@@ -533,7 +533,7 @@ static void circles(struct canvas *c, const struct win *v, const struct route_pl
 		to_px(v, st->lat, st->lon, &x, &y);
 		double m_per_px = 2 * WEBMERC_HALF * cos(st->lat * DEG) /
 		                  (WEBMERC_TILE_SIZE * ldexp(1, v->zoom) * v->scale);
-		double r = st->uncertainty_m / m_per_px;
+		double r = site_uncertainty(st) / m_per_px;
 		bool seen = false;
 		for (size_t k = 0; k < nd && !seen; k++)
 			seen = fabs(done[k][0] - x) < 0.5 && fabs(done[k][1] - y) < 0.5 &&
@@ -563,9 +563,9 @@ static void stop_lines(const struct route_plan *p, const struct group *g, double
 		if (g->count > 1)
 			buf_printf(&b, "%zu ", g->member[m] + 1);
 		buf_printf(&b, "%s%s", route_approx_mark(st), site_field(st, SITE_NAME_ZH));
-		if (site_quality_approximate(st->quality) && st->uncertainty_m > beyond_m) {
+		if (site_quality_approximate(st->quality) && site_uncertainty(st) > beyond_m) {
 			char r[SITE_UNCERTAINTY_TEXT];
-			site_format_uncertainty(st->uncertainty_m, r);
+			site_format_uncertainty(site_uncertainty(st), r);
 			buf_printf(&b, " %s", r);
 		}
 		buf_putc(&b, '\0');

@@ -236,7 +236,7 @@ static const char *pack_text(struct arena *a, const struct site_draft *d)
 	const char *v[SITE_TEXT_SLOTS_];
 	size_t len[SITE_TEXT_SLOTS_], body = 1;
 	const char *cat = site_category_name(d->category);
-	for (unsigned k = 0; k < SITE_TEXT_SLOTS_; k++) {
+	for (unsigned k = 0; k < SITE_NFIELDS + 1; k++) {
 		v[k] = k < SITE_NFIELDS ? d->field[k] : d->extra;
 		if (!v[k] || (k == SITE_NFIELDS && !strcmp(v[k], "{}")))
 			v[k] = "";
@@ -245,6 +245,11 @@ static const char *pack_text(struct arena *a, const struct site_draft *d)
 		len[k] = v[k] && *v[k] ? strlen(v[k]) + 1 : 0;
 		body += len[k];
 	}
+	/* the radius: its bytes right after the table, unless it is the
+	 * default (compared bitwise, so that it reads back the same) */
+	double def = site_quality_default_m(d->quality);
+	size_t radius = memcmp(&def, &d->uncertainty_m, sizeof def) ? sizeof def : 0;
+	body += radius;
 	/* the narrowest table whose every offset fits: all are below the end */
 	size_t width = 1, head = SITE_TEXT_SLOTS_;
 	if (head + body > UINT8_MAX)
@@ -254,21 +259,24 @@ static const char *pack_text(struct arena *a, const struct site_draft *d)
 	unsigned char *t = arena_alloc_raw(a, head + body, width);
 	if (width > 1)
 		t[0] = 0, t[1] = (unsigned char)width, t[2] = t[3] = 0;
-	size_t at = head;
-	t[at++] = '\0';
+	memcpy(t + head, &d->uncertainty_m, radius);
+	size_t nul = head + radius, at = nul + 1;
+	t[nul] = '\0';
+	size_t off[SITE_TEXT_SLOTS_];
+	for (unsigned k = 0; k < SITE_NFIELDS + 1; k++) {
+		off[k] = !v[k] ? 0 : len[k] ? at : nul;
+		memcpy(t + at, v[k] ? v[k] : "", len[k]);
+		at += len[k];
+	}
+	off[SITE_TEXT_RADIUS_] = radius ? head : 0;
 	for (unsigned k = 0; k < SITE_TEXT_SLOTS_; k++) {
-		size_t o = !v[k] ? 0 : len[k] ? at : head;
-		if (len[k]) {
-			memcpy(t + at, v[k], len[k]);
-			at += len[k];
-		}
 		if (width == 1) {
-			t[k] = (unsigned char)o;
+			t[k] = (unsigned char)off[k];
 		} else if (width == 2) {
-			uint16_t o16 = (uint16_t)o;
+			uint16_t o16 = (uint16_t)off[k];
 			memcpy(t + 2 + 2 * k, &o16, 2);
 		} else {
-			uint32_t o32 = (uint32_t)o;
+			uint32_t o32 = (uint32_t)off[k];
 			memcpy(t + 4 + 4 * k, &o32, 4);
 		}
 	}
@@ -291,7 +299,6 @@ struct site *site_set_add(struct site_set *set, const struct site_draft *d)
 	*s = (struct site){.text_ = pack_text(set->strings, d),
 	                   .lat = d->lat,
 	                   .lon = d->lon,
-	                   .uncertainty_m = d->uncertainty_m,
 	                   .category = d->category,
 	                   .quality = d->quality};
 	return s;
@@ -326,7 +333,7 @@ void site_draft_of(const struct site *s, struct site_draft *d)
 	d->lon = s->lon;
 	d->category = s->category;
 	d->quality = s->quality;
-	d->uncertainty_m = s->uncertainty_m;
+	d->uncertainty_m = site_uncertainty(s);
 	d->extra = site_extra(s);
 }
 
@@ -364,7 +371,8 @@ void site_hash_update(void *state, const struct site *s)
 	XXH3_64bits_update(h, &s->lon, sizeof s->lon);
 	uint32_t quality = (uint32_t)s->quality; /* a fixed width, whatever the enum's */
 	XXH3_64bits_update(h, &quality, sizeof quality);
-	XXH3_64bits_update(h, &s->uncertainty_m, sizeof s->uncertainty_m);
+	double radius = site_uncertainty(s);
+	XXH3_64bits_update(h, &radius, sizeof radius);
 	const char *extra = site_extra(s);
 	XXH3_64bits_update(h, extra, strlen(extra) + 1);
 }

@@ -13,7 +13,7 @@
  * surveyed: many sit on a village's or a county seat's point because no
  * better one is published.  So every site says how its position was
  * obtained (enum site_quality) and within how many metres of it the site
- * really is (uncertainty_m, the radius of a circle around the point).
+ * really is (site_uncertainty, the radius of a circle around the point).
  * Sheets, pages and tiles use these two to avoid showing noise as fact:
  * a route leg shorter than its ends' combined radii has no bearing.
  */
@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum site_category {
 	CAT_MEMORIAL_HALL,
@@ -156,18 +157,19 @@ enum site_quality site_quality_from_confidence(const char *confidence);
 void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
 
 /*
- * A site as a set holds it: 40 bytes and its text, packed.  A million
+ * A site as a set holds it: 32 bytes and its text, packed.  A million
  * sites had 13 text pointers each (144-byte records, 144 MB) where the
  * text itself took 67 MB; now the record holds one pointer to its text,
- * whose first bytes say where each field starts (site.c), so a site costs
- * its record, its text and 2 bytes a field.  Read the text through
- * site_field and site_extra; a site's text lives as long as its set, and
- * sites are made by site_set_add from a struct site_draft.
+ * whose first bytes say where each field starts (site.c), and the radius
+ * when it is not its quality's default, so a site costs its record, its
+ * text and a byte a field (more past 255 bytes of text).  Read them
+ * through site_field, site_extra and site_uncertainty; a site's text
+ * lives as long as its set, and sites are made by site_set_add from a
+ * struct site_draft.
  */
 struct site {
 	const char *text_;           /* private: the packed fields (site.c) */
 	double lat, lon;             /* WGS-84 degrees */
-	double uncertainty_m;        /* the site is within this many metres of lat/lon */
 	enum site_category category; /* agrees with the category field */
 	enum site_quality quality;   /* how the position was obtained */
 };
@@ -188,6 +190,8 @@ struct site_draft {
 static inline const char *site_field(const struct site *s, enum site_field f);
 /* The extra properties: a JSON object text, "{}" when none. */
 static inline const char *site_extra(const struct site *s);
+/* The site is within this many metres of lat/lon. */
+static inline double site_uncertainty(const struct site *s);
 /* A draft of s: its fields borrowed from s (valid as long as s). */
 void site_draft_of(const struct site *s, struct site_draft *d);
 
@@ -243,12 +247,14 @@ void site_hash_update(void *state, const struct site *s);
 bool site_coord_valid(double lat, double lon);
 
 /* ---- the packed text (private; see site.c) ---- */
-/* The text starts with a table of an offset for each field and for the
- * extra properties, of 8-bit offsets when they all fit (most sites: the
+/* The text starts with a table of an offset for each field, for the
+ * extra properties and for the radius (its 8 bytes, or offset 0 when it is
+ * its quality's default, site_quality_default_m), of 8-bit offsets when they all fit (most sites: the
  * first is never 0 then), else a 0 byte, the width (2 or 4), and a table
  * of 16- or 32-bit offsets from byte 2 or 4.  Offset 0 stands for the
  * category's own name (site_category_name), which is not copied. */
-#define SITE_TEXT_SLOTS_ (SITE_NFIELDS + 1)
+#define SITE_TEXT_SLOTS_ (SITE_NFIELDS + 2)
+#define SITE_TEXT_RADIUS_ (SITE_NFIELDS + 1)
 
 static inline unsigned site_text_off_(const struct site *s, unsigned k)
 {
@@ -270,6 +276,16 @@ static inline const char *site_extra(const struct site *s)
 {
 	const char *e = s->text_ + site_text_off_(s, SITE_NFIELDS);
 	return *e ? e : "{}";
+}
+
+static inline double site_uncertainty(const struct site *s)
+{
+	unsigned o = site_text_off_(s, SITE_TEXT_RADIUS_);
+	if (!o)
+		return site_quality_default_m(s->quality);
+	double m;
+	memcpy(&m, s->text_ + o, sizeof m);
+	return m;
 }
 
 #endif

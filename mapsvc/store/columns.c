@@ -139,7 +139,7 @@ enum ms_status store_add_position_columns(sqlite3 *db, const char *path, struct 
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct site *s = &rows->v[i];
 		sqlite3_bind_text(upd, 1, site_quality_name(s->quality), -1, SQLITE_STATIC);
-		sqlite3_bind_double(upd, 2, s->uncertainty_m);
+		sqlite3_bind_double(upd, 2, site_uncertainty(s));
 		sqlite3_bind_text(upd, 3, site_extra(s), -1, SQLITE_STATIC);
 		sqlite3_bind_text(upd, 4, site_field(s, SITE_ID), -1, SQLITE_STATIC);
 		if (sqlite3_step(upd) != SQLITE_DONE) {

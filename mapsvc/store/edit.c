@@ -220,7 +220,7 @@ static void bind_site(sqlite3_stmt *q, const struct site *s)
 	sqlite3_bind_double(q, P_LON, s->lon);
 	sqlite3_bind_text(q, P_EXTRA, site_extra(s), -1, SQLITE_STATIC);
 	sqlite3_bind_text(q, P_QUALITY, site_quality_name(s->quality), -1, SQLITE_STATIC);
-	sqlite3_bind_double(q, P_UNCERTAINTY, s->uncertainty_m);
+	sqlite3_bind_double(q, P_UNCERTAINTY, site_uncertainty(s));
 }
 
 /* The statement of op, made from the column list so that a new column

@@ -100,7 +100,7 @@ static enum ms_status insert_sites(sqlite3 *db, const struct site *sites, size_t
 			case SITE_COL_QUALITY:
 				sqlite3_bind_text(st, k++, site_quality_name(s->quality), -1, SQLITE_STATIC);
 				break;
-			case SITE_COL_UNCERTAINTY: sqlite3_bind_double(st, k++, s->uncertainty_m); break;
+			case SITE_COL_UNCERTAINTY: sqlite3_bind_double(st, k++, site_uncertainty(s)); break;
 			case SITE_COL_LAT:
 			case SITE_COL_LON: break;
 			}

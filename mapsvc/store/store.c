@@ -340,7 +340,7 @@ static enum ms_status insert_rows(sqlite3 *db, const char *path, const struct si
 		                  site_extra(s) && site_extra(s)[0] ? site_extra(s) : "{}", -1,
 		                  SQLITE_STATIC);
 		sqlite3_bind_text(st, SITE_NFIELDS + 4, site_quality_name(s->quality), -1, SQLITE_STATIC);
-		sqlite3_bind_double(st, SITE_NFIELDS + 5, s->uncertainty_m);
+		sqlite3_bind_double(st, SITE_NFIELDS + 5, site_uncertainty(s));
 		int rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE) {
 			if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_PRIMARYKEY)

@@ -401,7 +401,7 @@ static void copy_row(struct buf *b, const struct site *s)
 	/* %.17g reads back as the same double */
 	buf_printf(b, "%.17g\t%.17g\t", s->lat, s->lon);
 	copy_text(b, site_extra(s) && site_extra(s)[0] ? site_extra(s) : "{}");
-	buf_printf(b, "\t%s\t%.17g\t", site_quality_name(s->quality), s->uncertainty_m);
+	buf_printf(b, "\t%s\t%.17g\t", site_quality_name(s->quality), site_uncertainty(s));
 	copy_ewkb_point(b, s->lon, s->lat);
 	buf_putc(b, '\n');
 }
@@ -870,7 +870,7 @@ static enum ms_status edit_write(void *ctx, enum store_op op, const char *id, co
 		/* %.17g reads back as the same double */
 		snprintf(lat, sizeof lat, "%.17g", after->lat);
 		snprintf(lon, sizeof lon, "%.17g", after->lon);
-		snprintf(unc, sizeof unc, "%.17g", after->uncertainty_m);
+		snprintf(unc, sizeof unc, "%.17g", site_uncertainty(after));
 		v[PCOL_LAT] = lat;
 		v[PCOL_LON] = lon;
 		v[PCOL_EXTRA] = site_extra(after) && site_extra(after)[0] ? site_extra(after) : "{}";

@@ -38,7 +38,7 @@ static void check_site(const struct site *s)
 {
 	if (strcmp(site_field(s, SITE_ID), ID) != 0)
 		fuzz_fail(H, "id '%s' is not the item's", site_field(s, SITE_ID));
-	if (!site_coord_valid(s->lat, s->lon) || !site_uncertainty_valid(s->quality, s->uncertainty_m) ||
+	if (!site_coord_valid(s->lat, s->lon) || !site_uncertainty_valid(s->quality, site_uncertainty(s)) ||
 	    (unsigned)s->category >= CAT_COUNT || !site_field(s, SITE_NAME_ZH)[0])
 		fuzz_fail(H, "an invalid site was accepted");
 	/* its export reads back to the same site */

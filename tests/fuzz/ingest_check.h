@@ -82,9 +82,9 @@ static void fuzz_check_site(const char *harness, const struct site *s)
 		          s->category, cat);
 	if (!site_extra(s) || site_extra(s)[0] != '{')
 		fuzz_fail(harness, "site '%s': extra is not a JSON object text", site_field(s, SITE_ID));
-	if (!site_uncertainty_valid(s->quality, s->uncertainty_m))
+	if (!site_uncertainty_valid(s->quality, site_uncertainty(s)))
 		fuzz_fail(harness, "site '%s': position %d with radius %g was accepted",
-		          site_field(s, SITE_ID), (int)s->quality, s->uncertainty_m);
+		          site_field(s, SITE_ID), (int)s->quality, site_uncertainty(s));
 }
 
 static int fuzz_cmp_id(const void *a, const void *b)

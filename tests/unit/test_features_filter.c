@@ -43,8 +43,15 @@ static struct snapshot *sample(void)
 	    99.826863);
 	add(set, "gt-hall", "Memorial Hall of the Western Route Army", CAT_MEMORIAL_HALL, "城关镇", 39.379379,
 	    99.826863);
-	set->v[set->n - 1].quality = SITE_QUALITY_UNKNOWN;
-	set->v[set->n - 1].uncertainty_m = 50000;
+	{
+		struct site_draft d; /* placed at the county's centre: unknown, 50 km */
+		site_draft_of(&set->v[set->n - 1], &d);
+		d.quality = SITE_QUALITY_UNKNOWN;
+		d.uncertainty_m = 50000;
+		struct site changed = *site_set_add(set, &d);
+		set->n--;
+		set->v[set->n - 1] = changed;
+	}
 	add(set, "zb-monument", "Monument", CAT_MONUMENT, "", 36.9, 118.1);
 	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_new(set, &err);

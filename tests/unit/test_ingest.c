@@ -188,8 +188,8 @@ static void test_position_columns(void)
 	CHECK_INT(set->n, sizeof want / sizeof want[0]);
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct site *s = find(set, want[i].id);
-		CHECK_MSG(s && s->quality == want[i].q && s->uncertainty_m == want[i].m, "site %s: %d, %g",
-		          want[i].id, s ? (int)s->quality : -1, s ? s->uncertainty_m : -1);
+		CHECK_MSG(s && s->quality == want[i].q && site_uncertainty(s) == want[i].m, "site %s: %d, %g",
+		          want[i].id, s ? (int)s->quality : -1, s ? site_uncertainty(s) : -1);
 		/* the position columns are the model's, not extras */
 		CHECK(s && strcmp(site_extra(s), "{}") == 0);
 	}
@@ -198,8 +198,8 @@ static void test_position_columns(void)
 	/* No position columns at all: the same derivation. */
 	set = read_ok(
 	    "id,name_zh,category,lat,lon,confidence\na,甲,museum,36,118,exact\nb,乙,museum,36,118,\n");
-	CHECK(set->n == 2 && set->v[0].quality == SITE_QUALITY_STREET && set->v[0].uncertainty_m == 200);
-	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN && set->v[1].uncertainty_m == 50000);
+	CHECK(set->n == 2 && set->v[0].quality == SITE_QUALITY_STREET && site_uncertainty(&set->v[0]) == 200);
+	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN && site_uncertainty(&set->v[1]) == 50000);
 	site_set_free(set);
 
 	/* GeoJSON: a string and a number; null is absent. */
@@ -216,9 +216,9 @@ static void test_position_columns(void)
 	CHECK_MSG(ingest_geojson("p.geojson", gj, strlen(gj), COORDSYS_WGS84, set, &err) == MS_OK, "%s",
 	          err.msg);
 	const struct site *a = find(set, "a"), *b = find(set, "b");
-	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && a->uncertainty_m == 1500 &&
+	CHECK(a && a->quality == SITE_QUALITY_VILLAGE && site_uncertainty(a) == 1500 &&
 	      !strcmp(site_extra(a), "{}"));
-	CHECK(b && b->quality == SITE_QUALITY_STREET && b->uncertainty_m == 200 &&
+	CHECK(b && b->quality == SITE_QUALITY_STREET && site_uncertainty(b) == 200 &&
 	      !strcmp(site_extra(b), "{}"));
 	site_set_free(set);
 
@@ -226,7 +226,7 @@ static void test_position_columns(void)
 	set = set_with_existing();
 	CHECK_INT(ingest_file("data/ingest/good.geojson", COORDSYS_WGS84, set, &err), MS_OK);
 	for (size_t i = 1; i < set->n; i++)
-		CHECK(set->v[i].quality == SITE_QUALITY_UNKNOWN && set->v[i].uncertainty_m == 50000);
+		CHECK(set->v[i].quality == SITE_QUALITY_UNKNOWN && site_uncertainty(&set->v[i]) == 50000);
 	site_set_free(set);
 }
 
@@ -284,7 +284,7 @@ static void test_bundled_csv(void)
 		CHECK_STR(site_field(h, SITE_CONFIDENCE), "exact");
 		CHECK_NEAR(h->lat, 36.849547, 0);
 		CHECK_NEAR(h->lon, 118.160735, 0);
-		CHECK(h->quality == SITE_QUALITY_STREET && h->uncertainty_m == 100);
+		CHECK(h->quality == SITE_QUALITY_STREET && site_uncertainty(h) == 100);
 	}
 	/* data/README.md explains each row's position; a few of them. */
 	static const struct {
@@ -300,7 +300,7 @@ static void test_bundled_csv(void)
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		const struct site *s = find(set, rows[i].id);
-		CHECK_MSG(s && s->quality == rows[i].q && s->uncertainty_m == rows[i].m, "%s", rows[i].id);
+		CHECK_MSG(s && s->quality == rows[i].q && site_uncertainty(s) == rows[i].m, "%s", rows[i].id);
 	}
 	/* Every row states its position; none is left to the derivation. */
 	size_t approximate = 0;

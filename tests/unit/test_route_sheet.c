@@ -555,7 +555,7 @@ static void check_gaotai_plan(const struct route_plan *p)
 	double bound = 0, prev_r = 0;
 	for (size_t i = 0; i < p->n; i++) {
 		const struct route_leg *l = &p->legs[i];
-		double r = p->stops[i]->uncertainty_m;
+		double r = site_uncertainty(p->stops[i]);
 		CHECK_NEAR(l->uncertainty_m, prev_r + r, 0);
 		bound += l->uncertainty_m;
 		enum route_leg_quality want = i == 0
@@ -610,7 +610,7 @@ static void test_gaotai(void)
 		CHECK_STR(json_string_value(json_object_get(fp, "position_quality")),
 		          site_quality_name(p->stops[i]->quality));
 		CHECK_NEAR(json_number_value(json_object_get(fp, "position_uncertainty_m")),
-		           p->stops[i]->uncertainty_m, 0);
+		           site_uncertainty(p->stops[i]), 0);
 		CHECK(json_is_true(json_object_get(fp, "approximate")) ==
 		      site_quality_approximate(p->stops[i]->quality));
 		bool ok = l->quality == ROUTE_LEG_OK;
@@ -642,7 +642,7 @@ static void test_gaotai(void)
 		const struct site *st = p->stops[i];
 		const struct route_leg *l = &p->legs[i];
 		char r[SITE_UNCERTAINTY_TEXT], want[1024], zh[256] = "", en[256] = "";
-		site_format_uncertainty(st->uncertainty_m, r);
+		site_format_uncertainty(site_uncertainty(st), r);
 		if (l->quality != ROUTE_LEG_OK) {
 			char bound[SITE_UNCERTAINTY_TEXT];
 			site_format_uncertainty(l->distance_m + l->uncertainty_m, bound);

@@ -201,7 +201,7 @@ static void test_add_copies(void)
 	CHECK_STR(site_field(d, SITE_TOWN), "");
 	CHECK_STR(site_field(d, SITE_SOURCE_URL), "");
 	CHECK(d->lat == 36.8 && d->lon == 118.05 && d->category == CAT_MARTYRS_CEMETERY);
-	CHECK(d->quality == SITE_QUALITY_UNKNOWN && d->uncertainty_m == 1234.5);
+	CHECK(d->quality == SITE_QUALITY_UNKNOWN && site_uncertainty(d) == 1234.5);
 
 	/* No extra, or an empty one, is "{}". */
 	struct site_draft bare = {0};
@@ -245,7 +245,10 @@ static void test_packed_text(void)
 		d.category = CAT_MUSEUM;
 		d.extra = k % 2 ? "{\"k\":1}" : NULL;
 		d.lat = (double)k;
+		d.quality = SITE_QUALITY_VILLAGE; /* its own radius, or the default */
+		d.uncertainty_m = k % 2 ? 1234.5 : site_quality_default_m(SITE_QUALITY_VILLAGE);
 		const struct site *s = site_set_add(set, &d);
+		CHECK(site_uncertainty(s) == d.uncertainty_m);
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			CHECK_MSG(!strcmp(site_field(s, f), d.field[f]), "set %zu: field %s differs", k,
 			          site_field_names[f]);
@@ -273,6 +276,8 @@ static void test_packed_text(void)
 			d.field[SITE_NAME_ZH] = name;
 			d.field[SITE_SOURCE_URL] = "u";
 			d.extra = "{\"e\":2}";
+			d.quality = SITE_QUALITY_STREET;
+			d.uncertainty_m = n % 2 ? 321.0 : site_quality_default_m(SITE_QUALITY_STREET);
 			site_set_add(set, &d);
 			/* a copy of it, from the set into itself, reads the same */
 			const struct site *s = site_set_copy(set, &set->v[set->n - 1]);
@@ -280,7 +285,8 @@ static void test_packed_text(void)
 			CHECK_MSG(!strcmp(site_field(s, SITE_NAME_ZH), name) &&
 			              !strcmp(site_field(s, SITE_ID), "x") &&
 			              !strcmp(site_field(s, SITE_SOURCE_URL), "u") &&
-			              !strcmp(site_extra(s), "{\"e\":2}") && !*site_field(s, SITE_TOWN),
+			              !strcmp(site_extra(s), "{\"e\":2}") && !*site_field(s, SITE_TOWN) &&
+			              site_uncertainty(s) == d.uncertainty_m,
 			          "a name of %zu bytes", len);
 			free(name);
 		}
@@ -295,7 +301,7 @@ static void test_packed_text(void)
 	c.field[SITE_CATEGORY] = NULL;
 	CHECK_STR(site_field(site_set_add(set, &c), SITE_CATEGORY), "");
 	/* the record stays small: a pointer and the numbers */
-	CHECK(sizeof(struct site) <= 40);
+	CHECK(sizeof(struct site) <= 32);
 	free(big);
 	site_set_free(set);
 }

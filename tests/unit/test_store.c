@@ -199,7 +199,7 @@ static void same_sites(const struct site_set *a, const struct site_set *b)
 		CHECK(a->v[i].lon == b->v[i].lon);
 		CHECK_INT(a->v[i].category, b->v[i].category);
 		CHECK_INT(a->v[i].quality, b->v[i].quality);
-		CHECK(a->v[i].uncertainty_m == b->v[i].uncertainty_m);
+		CHECK(site_uncertainty(&a->v[i]) == site_uncertainty(&b->v[i]));
 		CHECK_STR(site_extra(&a->v[i]), site_extra(&b->v[i]));
 	}
 }
@@ -457,9 +457,9 @@ static void check_legacy_rows(const struct site_set *set)
 	if (!e || !a || !n || !x)
 		return;
 	/* derived from confidence, as an import would derive them now */
-	CHECK(e->quality == SITE_QUALITY_STREET && e->uncertainty_m == 200);
-	CHECK(a->quality == SITE_QUALITY_UNKNOWN && a->uncertainty_m == 50000);
-	CHECK(n->quality == SITE_QUALITY_UNKNOWN && n->uncertainty_m == 50000);
+	CHECK(e->quality == SITE_QUALITY_STREET && site_uncertainty(e) == 200);
+	CHECK(a->quality == SITE_QUALITY_UNKNOWN && site_uncertainty(a) == 50000);
+	CHECK(n->quality == SITE_QUALITY_UNKNOWN && site_uncertainty(n) == 50000);
 	CHECK_STR(site_extra(n), "{\"website\":\"http://o.example/\"}");
 	/* free text in opening_hours is the source's words; a valid value stays */
 	CHECK_STR(site_field(e, SITE_OPENING_HOURS), "");
@@ -467,7 +467,7 @@ static void check_legacy_rows(const struct site_set *set)
 	CHECK_STR(site_field(a, SITE_OPENING_HOURS), "Mo-Fr 09:00-17:00");
 	CHECK_STR(site_field(a, SITE_OPENING_HOURS_TEXT), "");
 	/* the columns kept among the extras become the columns */
-	CHECK(x->quality == SITE_QUALITY_VILLAGE && x->uncertainty_m == 800);
+	CHECK(x->quality == SITE_QUALITY_VILLAGE && site_uncertainty(x) == 800);
 	CHECK_STR(site_extra(x), "{\"note\":\"x\",\"rank\":\"2\"}");
 }
 
@@ -568,7 +568,7 @@ static void test_legacy(void)
 		CHECK_INT(back->n, 6);
 		check_legacy_rows(back);
 		const struct site *z = find_id(back, "zz-new-1");
-		CHECK(z && z->quality == SITE_QUALITY_UNKNOWN && z->uncertainty_m == 50000);
+		CHECK(z && z->quality == SITE_QUALITY_UNKNOWN && site_uncertainty(z) == 50000);
 	}
 	site_set_free(back);
 	back = NULL;
@@ -621,9 +621,9 @@ static void test_checks(const char *db)
 	struct site_set *back = NULL;
 	CHECK_INT(store_load(db, &back, &err), MS_OK);
 	const struct site *s = back ? find_id(back, "gt-red-army-locust") : NULL;
-	CHECK(s && s->quality == SITE_QUALITY_SURVEYED && s->uncertainty_m == 100);
+	CHECK(s && s->quality == SITE_QUALITY_SURVEYED && site_uncertainty(s) == 100);
 	s = back ? find_id(back, "gt-party-school") : NULL;
-	CHECK(s && s->quality == SITE_QUALITY_TOWN && s->uncertainty_m == 7);
+	CHECK(s && s->quality == SITE_QUALITY_TOWN && site_uncertainty(s) == 7);
 	site_set_free(back);
 }
 

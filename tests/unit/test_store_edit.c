@@ -72,7 +72,7 @@ static void test_bodies(void)
 	               INGEST_BODY_MERGE_PATCH, set, &s, &err),
 	          MS_OK);
 	CHECK_INT(s->quality, SITE_QUALITY_SURVEYED);
-	CHECK(s->uncertainty_m == site_quality_default_m(SITE_QUALITY_SURVEYED));
+	CHECK(site_uncertainty(s) == site_quality_default_m(SITE_QUALITY_SURVEYED));
 	CHECK(s->lon == 118.1 && s->lat == 36.9);
 	CHECK_STR(site_extra(s), "{\"note\":\"kept\"}");
 	/* an empty patch changes nothing: the same site, the same hash */

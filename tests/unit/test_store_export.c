@@ -49,7 +49,7 @@ static void same_sites(const struct site_set *a, const struct site_set *b, const
 		CHECK_MSG(x->lat == y->lat && x->lon == y->lon, "%s: site %s: %.17g,%.17g vs %.17g,%.17g",
 		          what, site_field(x, SITE_ID), x->lat, x->lon, y->lat, y->lon);
 		CHECK_MSG(x->category == y->category, "%s: site %s: category", what, site_field(x, SITE_ID));
-		CHECK_MSG(x->quality == y->quality && x->uncertainty_m == y->uncertainty_m,
+		CHECK_MSG(x->quality == y->quality && site_uncertainty(x) == site_uncertainty(y),
 		          "%s: site %s: position", what, site_field(x, SITE_ID));
 		CHECK_MSG(same_extra(site_extra(x), site_extra(y)), "%s: site %s: extra %s vs %s", what,
 		          site_field(x, SITE_ID), site_extra(x), site_extra(y));

@@ -163,7 +163,7 @@ static void test_file(void)
 				CHECK_INT(sqlite3_column_type(st, c), SQLITE_NULL);
 		}
 		CHECK_STR((const char *)sqlite3_column_text(st, 3), site_quality_name(s->quality));
-		CHECK(sqlite3_column_double(st, 4) == s->uncertainty_m);
+		CHECK(sqlite3_column_double(st, 4) == site_uncertainty(s));
 		if (strcmp(site_extra(s), "{}"))
 			CHECK_STR((const char *)sqlite3_column_text(st, 5), site_extra(s));
 		else

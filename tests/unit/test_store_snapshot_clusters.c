@@ -116,8 +116,15 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	CHECK(!sindex_shares(moved->index, first->index));
 	CHECK(snapshot_clusters(moved, &params[0]) != snapshot_clusters(first, &params[0]));
 	set = same_set();
-	set->v[1].quality = SITE_QUALITY_TOWN; /* was surveyed: now approximate */
-	set->v[1].uncertainty_m = site_quality_default_m(SITE_QUALITY_TOWN);
+	{
+		struct site_draft d; /* was surveyed: now approximate */
+		site_draft_of(&set->v[1], &d);
+		d.quality = SITE_QUALITY_TOWN;
+		d.uncertainty_m = site_quality_default_m(SITE_QUALITY_TOWN);
+		struct site changed = *site_set_add(set, &d);
+		set->n--;
+		set->v[1] = changed;
+	}
 	struct snapshot *approx = snapshot_new_with(set, &o, &err);
 	CHECK_INT(snapshot_parts_built(approx), 4);
 	/* one site fewer */
