@@ -199,7 +199,8 @@ static void test_position_columns(void)
 	set = read_ok(
 	    "id,name_zh,category,lat,lon,confidence\na,甲,museum,36,118,exact\nb,乙,museum,36,118,\n");
 	CHECK(set->n == 2 && set->v[0].quality == SITE_QUALITY_STREET && site_uncertainty(&set->v[0]) == 200);
-	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN && site_uncertainty(&set->v[1]) == 50000);
+	CHECK(set->n == 2 && set->v[1].quality == SITE_QUALITY_UNKNOWN &&
+	      site_uncertainty(&set->v[1]) == 50000);
 	site_set_free(set);
 
 	/* GeoJSON: a string and a number; null is absent. */
