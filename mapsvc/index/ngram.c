@@ -486,6 +486,27 @@ static inline bool list_next(struct cursor *c, uint32_t *item)
 	return true;
 }
 
+/* An index of n items with nkeys keys and total bytes of lists, its
+ * arrays allocated (the lists zeroed, as ef_encode wants them) and to be
+ * filled; NULL with err when the offsets cannot address total. */
+static struct ngram *index_new(size_t n, unsigned ntexts, ngram_text_fn text, const void *ctx, size_t nkeys,
+                               size_t total, struct ms_error *err)
+{
+	if (total >= UINT32_MAX) {
+		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
+		return NULL;
+	}
+	struct ngram *ix = xcalloc(1, sizeof *ix);
+	*ix = (struct ngram){.n = n, .ntexts = ntexts, .text = text, .ctx = ctx, .nkeys = nkeys};
+	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
+	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
+	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
+	ix->data = xcalloc(total + EF_PAD, 1);
+	ix->data_len = total;
+	ix->off[nkeys] = (uint32_t)total;
+	return ix;
+}
+
 /* The smallest key at the slices' positions pos, or false when every
  * slice is done. */
 static bool next_key(struct ngram *const *slices, size_t k, const size_t *pos, uint64_t *key)
@@ -522,21 +543,9 @@ struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
 		total += ef_bytes(n, count);
 		longest = count > longest ? count : longest;
 	}
-	if (total >= UINT32_MAX) {
-		ms_fail(err, MS_EUSAGE, "name index: %zu bytes of postings is more than it can hold", total);
+	ix = index_new(n, slices[0]->ntexts, slices[0]->text, slices[0]->ctx, nkeys, total, err);
+	if (!ix)
 		goto done;
-	}
-	ix = xcalloc(1, sizeof *ix);
-	ix->n = n;
-	ix->ntexts = slices[0]->ntexts;
-	ix->text = slices[0]->text;
-	ix->ctx = slices[0]->ctx;
-	ix->nkeys = nkeys;
-	ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
-	ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
-	ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
-	ix->data = xcalloc(total + EF_PAD, 1);
-	ix->data_len = total;
 	items = xmalloc((longest ? longest : 1) * sizeof *items);
 	memset(pos, 0, sizeof pos);
 	size_t at = 0, out = 0;
@@ -563,7 +572,6 @@ struct ngram *ngram_join(struct ngram **slices, size_t k, struct ms_error *err)
 		ef_encode(items, m, n, ix->data + at);
 		at += ef_bytes(n, m);
 	}
-	ix->off[nkeys] = (uint32_t)at;
 done:
 	free(items);
 	for (size_t j = 0; j < k; j++)
@@ -696,21 +704,8 @@ struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size
 	uint32_t *items = NULL;
 	size_t cap = 0, out = 0, at = 0;
 	for (int pass = 0; pass < 2; pass++) {
-		if (pass == 1) {
-			if (total >= UINT32_MAX) {
-				ms_fail(err, MS_EUSAGE,
-				        "name index: %zu bytes of postings is more than it can hold", total);
-				break;
-			}
-			ix = xcalloc(1, sizeof *ix);
-			*ix = (struct ngram){.n = n, .ntexts = old->ntexts, .text = text, .ctx = ctx};
-			ix->nkeys = nkeys;
-			ix->keys = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->keys);
-			ix->off = xmalloc((nkeys + 1) * sizeof *ix->off);
-			ix->count = xmalloc((nkeys ? nkeys : 1) * sizeof *ix->count);
-			ix->data = xcalloc(total + EF_PAD, 1);
-			ix->data_len = total;
-		}
+		if (pass == 1 && !(ix = index_new(n, old->ntexts, text, ctx, nkeys, total, err)))
+			break;
 		for (size_t i = 0, j = 0; i < old->nkeys || j < ne;) {
 			uint64_t key = i < old->nkeys && (j == ne || old->keys[i] <= e.v[j].key)
 			                   ? old->keys[i]
@@ -739,8 +734,6 @@ struct ngram *ngram_patch(const struct ngram *old, const uint32_t *changed, size
 			j = end;
 		}
 	}
-	if (ix)
-		ix->off[nkeys] = (uint32_t)at;
 	free(items);
 	free(e.v);
 	return ix;
