@@ -65,18 +65,24 @@ static bool same_answers(const struct cluster_tree *a, const struct cluster_tree
 	return same;
 }
 
-/* make_set's sites again, from the seed the first set was made with. */
+/* Puts d in site i's place. */
+static void put(struct site_set *set, size_t i, const struct site_draft *d)
+{
+	struct site changed = *site_set_add(set, d); /* appended, then moved to i */
+	set->n--;
+	set->v[i] = changed;
+}
+
 /* Gives site i of set the text t in field f. */
 static void set_text(struct site_set *set, size_t i, enum site_field f, const char *t)
 {
 	struct site_draft d;
 	site_draft_of(&set->v[i], &d);
 	d.field[f] = t;
-	struct site changed = *site_set_add(set, &d); /* appended, then put in i's place */
-	set->n--;
-	set->v[i] = changed;
+	put(set, i, &d);
 }
 
+/* make_set's sites again, from the seed the first set was made with. */
 static struct site_set *same_set(void)
 {
 	rng_state = 0x9E3779B97F4A7C15ULL;
@@ -121,9 +127,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 		site_draft_of(&set->v[1], &d);
 		d.quality = SITE_QUALITY_TOWN;
 		d.uncertainty_m = site_quality_default_m(SITE_QUALITY_TOWN);
-		struct site changed = *site_set_add(set, &d);
-		set->n--;
-		set->v[1] = changed;
+		put(set, 1, &d);
 	}
 	struct snapshot *approx = snapshot_new_with(set, &o, &err);
 	CHECK_INT(snapshot_parts_built(approx), 4);
