@@ -242,9 +242,10 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 			c.bs = fmax(-90, c.bs - pad), c.bn = fmin(90, c.bn + pad);
 		}
 	}
+	const struct ngram *names;
 	if (fkind == CQL2_BBOX_EMPTY) {
 		/* the filter can match nothing */
-	} else if (q->q && q->q[0] && snap->names) {
+	} else if (q->q && q->q[0] && (names = snapshot_names(snap))) {
 		/* The name index gives the sites matching q in id order; the box,
 		 * if any, is tested on each as the spatial index would test it.
 		 * A name search is usually the narrower filter; when it is not
@@ -252,7 +253,7 @@ enum ms_status feat_items(const struct snapshot *snap, const struct feat_query *
 		 * site did before the index. */
 		c.q_done = true;
 		c.box_test = q->has_bbox;
-		ngram_query(snap->names, q->q, items_visit, &c, NULL);
+		ngram_query(names, q->q, items_visit, &c, NULL);
 	} else if (q->has_bbox) {
 		/* sindex visits in increasing index order, which is id order, so
 		 * paging is stable across requests. */

@@ -1,8 +1,7 @@
 /* h_ops.c - operations: /healthz (liveness: the process answers, with
- * the data it serves), /readyz (readiness: 503 once a stop has begun, so
- * a load balancer sends no more) and /metrics (Prometheus text
- * exposition format 0.0.4): the server's counters, then what the map
- * service serves and has done. */
+ * the data it serves and whether their name index is built yet), /readyz (readiness: 503 once a stop has
+ * begun, so a load balancer sends no more) and /metrics (Prometheus text exposition format 0.0.4): the
+ * server's counters, then what the map service serves and has done. */
 #include <stdio.h>
 
 #include "../util/jsonw.h"
@@ -24,6 +23,10 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 	snprintf(v, sizeof v, "%016llx", (unsigned long long)c->snap->version);
 	jw_key(&w, "data_version");
 	jw_string(&w, v);
+	/* A million sites' name index is built after they are served
+	 * (snapshot_names): until it is ready, q reads every name. */
+	jw_key(&w, "name_index");
+	jw_string(&w, snapshot_names(c->snap) ? "ready" : "building");
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }

@@ -340,6 +340,11 @@ void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct sty
 	looks_release(looks); /* the generation holds its own */
 }
 
+/* Sites from which a snapshot's name index is built after it
+ * (snapshot_opts.names_later): where building it takes longer than a
+ * tenth of a second, the first tiles need not wait for it. */
+#define NAMES_LATER 100000
+
 /* The hierarchies a snapshot builds for styles[0..n) into *o, and the
  * snapshot it follows (whose parts it may share: snapshot.h); free
  * *params after the build. */
@@ -347,13 +352,14 @@ static void cluster_opts(const struct style *styles, size_t n, const struct snap
                          struct cluster_params **params, struct snapshot_opts *o)
 {
 	*params = NULL;
-	*o = (struct snapshot_opts){NULL, 0, prev};
+	*o = (struct snapshot_opts){NULL, 0, prev, NAMES_LATER};
 	if (!n)
 		return;
 	*params = xcalloc(n, sizeof **params);
 	size_t k = tile_styles_cluster_params(styles, n, *params);
 	/* beyond what a snapshot builds, the map builds on first use */
-	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS, prev};
+	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS, prev,
+	                            NAMES_LATER};
 }
 
 static uint64_t now_ns(void)

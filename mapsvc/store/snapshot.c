@@ -187,8 +187,8 @@ static void run_part(struct build *b, struct part *p)
 		p->result = ngram_build_slice(n, p->lo, p->hi, 2, site_name, b->set->v, &p->err);
 		break;
 	case PART_NAMES_PATCH:
-		p->result =
-		    ngram_patch(p->prev->names, p->renamed->v, p->renamed->n, site_name, b->set->v, &p->err);
+		p->result = ngram_patch(snapshot_names(p->prev), p->renamed->v, p->renamed->n, site_name,
+		                        b->set->v, &p->err);
 		break;
 	case PART_CLUSTERS: p->result = cluster_build(b->lat, b->lon, b->flags, n, p->params, &p->err); break;
 	case PART_INDEX: /* reads the sites' own positions, and so holds no copy */
@@ -358,13 +358,118 @@ static bool place_sites(const struct site_set *set, const struct snapshot *prev,
 /* Frees what a snapshot that could not be made holds. */
 static void discard(struct snapshot *s, struct snapshot_hours *hours, struct site_set *set)
 {
-	ngram_free((struct ngram *)s->names);
+	ngram_free(atomic_load(&s->names_));
 	sindex_free(s->index_);
 	for (size_t k = 0; k < SNAPSHOT_MAX_CLUSTERS; k++)
 		shared_release(s->clusters_[k]);
 	free(s);
 	free_hours(hours);
 	site_set_free(set);
+}
+
+/* The name index of slices built as parts[first, first + nslices)
+ * (freed), or NULL with err when one failed. */
+static struct ngram *join_slices(struct part *parts, size_t first, size_t nslices, struct ms_error *err)
+{
+	struct ngram *slices[NAME_SLICES];
+	bool ok = true;
+	for (size_t k = 0; k < nslices; k++) {
+		slices[k] = parts[first + k].result;
+		if (!slices[k] && ok) {
+			*err = parts[first + k].err;
+			ok = false;
+		}
+	}
+	if (!ok) {
+		for (size_t k = 0; k < nslices; k++)
+			ngram_free(slices[k]);
+		return NULL;
+	}
+	return ngram_join(slices, nslices, err);
+}
+
+/* Up to one slice of the name index per core, from parts[*nparts] on. */
+static size_t add_name_slices(const struct site_set *set, struct part *parts, size_t *nparts)
+{
+	size_t nslices = set->n < NAME_SLICE_MIN ? 1 : cores();
+	for (size_t k = 0; k < nslices; k++)
+		parts[(*nparts)++] = (struct part){
+		    .kind = PART_NAMES, .lo = set->n * k / nslices, .hi = set->n * (k + 1) / nslices};
+	return nslices;
+}
+
+/* ---- the name index, after the snapshot ---------------------------------
+ *
+ * Of what a snapshot of a million sites builds, the name index is what
+ * the first tiles and items need least, and it costs a third of the
+ * build: with snapshot_opts.names_later it is built on threads of its
+ * own once the snapshot is made, and published with release order;
+ * snapshot_names reads it with acquire order, and NULL means "scan".  The
+ * thread reads the snapshot's sites, so the snapshot joins it before it
+ * is freed; a snapshot that patches this one's index waits for it. */
+struct snapshot_later {
+	pthread_t th;
+	pthread_mutex_t mu;
+	bool joined;
+	struct ms_error err; /* why the build failed, when it did */
+};
+
+static void *build_names_later(void *arg)
+{
+	struct snapshot *s = arg;
+	struct part parts[NAME_SLICES];
+	size_t nparts = 0, nslices = add_name_slices(s->set_, parts, &nparts);
+	struct build b = {.set = s->set_, .parts = parts, .nparts = nparts};
+	atomic_init(&b.next, 0);
+	run_parts(&b);
+	struct ngram *names = join_slices(parts, 0, nslices, &s->later_->err);
+	atomic_store_explicit(&s->names_, names, memory_order_release);
+#ifdef __GLIBC__
+	malloc_trim(0); /* the build's scratch, as snapshot_new_with gives back its own */
+#endif
+	return NULL;
+}
+
+/* Starts s's name index on a thread of its own; builds it here when no
+ * thread can start. */
+static void start_names_later(struct snapshot *s)
+{
+	struct snapshot_later *l = xcalloc(1, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+	s->later_ = l;
+	if (pthread_create(&l->th, NULL, build_names_later, s) != 0) {
+		build_names_later(s);
+		l->joined = true;
+	}
+}
+
+const struct ngram *snapshot_names(const struct snapshot *s)
+{
+	return atomic_load_explicit(&s->names_, memory_order_acquire);
+}
+
+const struct ngram *snapshot_names_wait(const struct snapshot *s)
+{
+	struct snapshot_later *l = s->later_;
+	if (l) {
+		pthread_mutex_lock(&l->mu);
+		if (!l->joined) {
+			pthread_join(l->th, NULL);
+			l->joined = true;
+		}
+		pthread_mutex_unlock(&l->mu);
+	}
+	return snapshot_names(s);
+}
+
+static void free_later(struct snapshot *s)
+{
+	if (!s->later_)
+		return;
+	snapshot_names_wait(s);
+	pthread_mutex_destroy(&s->later_->mu);
+	free(s->later_);
+	s->later_ = NULL;
 }
 
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
@@ -391,10 +496,13 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	    .max = set->n / NAME_PATCH_SHARE > NAME_PATCH_MIN ? set->n / NAME_PATCH_SHARE : NAME_PATCH_MIN};
 	renamed.v = xmalloc(renamed.max * sizeof *renamed.v);
 	bool same = place_sites(set, prev, lat, lon, flags, s, &renamed);
+	if (!renamed.too_many && !snapshot_names_wait(prev))
+		renamed.too_many = true; /* prev's own build failed: nothing to patch */
+	bool later = renamed.too_many && o && o->names_later && set->n >= o->names_later;
 
 	/* What is taken from prev is not built (see above). */
 	struct part parts[MAX_PARTS];
-	size_t nparts = 0, nslices = set->n < NAME_SLICE_MIN ? 1 : cores();
+	size_t nparts = 0, nslices = 0;
 	s->nclusters_ = np;
 	for (size_t k = 0; k < np; k++) {
 		struct snapshot_shared *had = same ? prev_tree(prev, params[k]) : NULL;
@@ -413,10 +521,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	if (!renamed.too_many) { /* patched, in one piece */
 		nslices = 1;
 		parts[nparts++] = (struct part){.kind = PART_NAMES_PATCH, .prev = prev, .renamed = &renamed};
-	} else {
-		for (size_t k = 0; k < nslices; k++)
-			parts[nparts++] = (struct part){
-			    .kind = PART_NAMES, .lo = set->n * k / nslices, .hi = set->n * (k + 1) / nslices};
+	} else if (!later) {
+		nslices = add_name_slices(set, parts, &nparts);
 	}
 	s->built_ = renamed.too_many ? first_slice + 1 : first_slice;
 	parts[nparts++] = (struct part){.kind = PART_HASH};
@@ -439,17 +545,18 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 			s->index_ = parts[k].result;
 	}
 	struct ms_error join_err;
-	struct ngram *slices[NAME_SLICES];
-	for (size_t k = 0; k < nslices; k++)
-		slices[k] = parts[first_slice + k].result;
 	if (failed) {
 		for (size_t k = 0; k < nslices; k++)
-			ngram_free(slices[k]);
+			ngram_free(parts[first_slice + k].result);
 	} else if (!renamed.too_many) { /* patched: an index already */
-		s->names = slices[0];
-	} else if (!(s->names = ngram_join(slices, nslices, &join_err))) {
-		parts[first_slice].err = join_err;
-		failed = &parts[first_slice];
+		atomic_init(&s->names_, parts[first_slice].result);
+	} else if (nslices) {
+		struct ngram *names = join_slices(parts, first_slice, nslices, &join_err);
+		atomic_init(&s->names_, names);
+		if (!names) {
+			parts[first_slice].err = join_err;
+			failed = &parts[first_slice];
+		}
 	}
 #ifdef __GLIBC__
 	/* The builders' scratch (a hierarchy's is about 120 bytes a site, the
@@ -473,6 +580,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	s->exports_ = xcalloc(1, sizeof *s->exports_);
 	pthread_mutex_init(&s->exports_->mu, NULL);
 	pthread_mutex_init(&s->exports_->bounds_mu, NULL);
+	if (later)
+		start_names_later(s);
 	return s;
 }
 
@@ -512,8 +621,9 @@ void snapshot_release(struct snapshot *s)
 	 * happen before the free by whichever thread drops the last ref. */
 	if (!s || !ms_ref_put(&s->refs_))
 		return;
+	free_later(s); /* its thread reads the sites */
 	sindex_free(s->index_);
-	ngram_free((struct ngram *)s->names);
+	ngram_free(atomic_load(&s->names_));
 	for (size_t k = 0; k < s->nclusters_; k++)
 		shared_release(s->clusters_[k]);
 	free_hours(s->hours_);
@@ -663,6 +773,6 @@ struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct
 	struct cluster_params params[SNAPSHOT_MAX_CLUSTERS];
 	for (size_t h = 0; h < base->nclusters_; h++)
 		params[h] = cluster_get_params(base->clusters_[h]->tree);
-	struct snapshot_opts o = {params, base->nclusters_, base};
+	struct snapshot_opts o = {params, base->nclusters_, base, 0};
 	return snapshot_new_with(set, &o, err);
 }

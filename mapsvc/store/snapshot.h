@@ -21,6 +21,7 @@
 #ifndef MS_SNAPSHOT_H
 #define MS_SNAPSHOT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -47,18 +48,20 @@
 
 struct snapshot_exports;
 struct snapshot_shared;
+struct snapshot_later;
 
 struct snapshot {
 	const struct site *sites; /* sorted by id */
 	size_t n;
 	const struct sindex *index;
-	const struct ngram *names;       /* name_zh and name_en of sites[i] are item i's texts 0 and 1 */
 	uint64_t version;                /* hash of every site's content: changes when data do */
 	double west, south, east, north; /* bounds of all sites (0s when empty) */
 	/* private */
 	struct site_set *set_;
-	struct snapshot_hours *hours_; /* snapshot_hours */
-	struct sindex *index_;         /* index: the snapshot's own, perhaps over prev's tree */
+	struct snapshot_hours *hours_;  /* snapshot_hours */
+	struct sindex *index_;          /* index: the snapshot's own, perhaps over prev's tree */
+	_Atomic(struct ngram *) names_; /* snapshot_names */
+	struct snapshot_later *later_;  /* the name index's build after snapshot_new_with, or NULL */
 	struct snapshot_shared *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
 	size_t built_; /* snapshot_parts_built */
@@ -71,6 +74,16 @@ struct snapshot {
  * filter and plan.  Kept for the sites that have hours alone (a pointer
  * for every site of a million would be 8 MB). */
 const struct hours *snapshot_hours(const struct snapshot *s, size_t i);
+
+/* The name index: name_zh and name_en of sites[i] are item i's texts 0
+ * and 1.  NULL while it is being built after the snapshot
+ * (snapshot_opts.names_later), or if that build failed: a name search
+ * then reads every site's names, with the same results, as it did before
+ * there was an index. */
+const struct ngram *snapshot_names(const struct snapshot *s);
+/* snapshot_names once a build after the snapshot has ended (at once when
+ * there was none). */
+const struct ngram *snapshot_names_wait(const struct snapshot *s);
 
 /* What to build besides the indexes, and what may be taken instead of
  * built.  The spatial index and the hierarchies depend on the sites'
@@ -86,6 +99,11 @@ struct snapshot_opts {
 	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */
 	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
 	const struct snapshot *prev;           /* the snapshot this one follows, or NULL */
+	/* With at least this many sites (0: never), a name index that has to
+	 * be built from scratch is built after snapshot_new_with returns, on
+	 * threads of its own, so that the snapshot can serve a second or so
+	 * sooner at a million sites (snapshot_names). */
+	size_t names_later;
 };
 
 /* Takes ownership of set (sorted by id here; freed on failure too).

@@ -6,9 +6,11 @@ usage: scale.py MAPSVC DB.sqlite SITES.csv [--tiles N] [--list OUT.txt]
                 [--queries N] [--reload CHANGED.sqlite] [--label NAME]
 
 Prints RESULT lines, each starting with the dataset's label:
-  startup      seconds from exec to the first answer (/healthz 200), CPU
-               seconds and RSS then (--cache-mb 0, so that every tile below
-               is rendered: a cold tile);
+  startup      seconds from exec to the first answer (/healthz 200) and
+               to the name index built (/healthz's name_index "ready": a
+               large set's is built after the first answer), CPU seconds
+               and RSS then (--cache-mb 0, so that every tile below is
+               rendered: a cold tile);
   tiles        per zoom 0-20, in order: N random tiles holding sites (the
                tile of a random site), each also @2x and ?coordsys=gcj02, the
                first request of each zoom included: p50, p99, max in ms
@@ -92,6 +94,11 @@ class Serve:
                 sys.exit("scale: mapsvc serve gave no answer in time")
             time.sleep(POLL_S)
         self.startup_s = time.perf_counter() - self.t0
+        # The name index of a large set is built after the first answer:
+        # RSS and the timings below are taken once it is there.
+        while self.health().get("name_index", "ready") != "ready":
+            time.sleep(POLL_S)
+        self.names_s = time.perf_counter() - self.t0
 
     def conn(self):
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
@@ -106,12 +113,15 @@ class Serve:
         except OSError:
             return False
 
-    def version(self):
+    def health(self):
         c = self.conn()
         c.request("GET", "/healthz")
-        v = json.loads(c.getresponse().read())["data_version"]
+        h = json.loads(c.getresponse().read())
         c.close()
-        return v
+        return h
+
+    def version(self):
+        return self.health()["data_version"]
 
     def rss_mb(self):
         return status_kb(self.p.pid, "VmRSS") / 1024.0
@@ -293,7 +303,8 @@ def main():
                     f.write(f"{z}/{x}/{y}\n")
 
     srv = Serve(a.mapsvc, a.db, "--cache-mb", "0")
-    print(f"RESULT {a.label} startup s={srv.startup_s:.2f} cpu_s={cpu_s(srv.p.pid):.2f} "
+    print(f"RESULT {a.label} startup s={srv.startup_s:.2f} names_s={srv.names_s:.2f} "
+          f"cpu_s={cpu_s(srv.p.pid):.2f} "
           f"rss_mb={srv.rss_mb():.0f} sites={len(pts)}", flush=True)
     try:
         worst = cold_tiles(srv, tiles, a.label)

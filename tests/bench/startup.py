@@ -5,15 +5,18 @@ usage: startup.py MAPSVC DB.sqlite [--rounds R] [-- SERVE-OPTIONS...]
 
 Starts `MAPSVC serve --db DB --listen 127.0.0.1:PORT [SERVE-OPTIONS]` on a
 free port, asks GET /healthz every 5 ms until it answers 200 (the first
-answer, which comes once the snapshot is built), then reads the server's
-VmRSS, VmHWM and CPU time from /proc and stops it (SIGTERM, by its PID).
+answer, which comes once the snapshot is built), then until its
+name_index is "ready" (a large set's name index is built after the first
+answer), then reads the server's VmRSS, VmHWM and CPU time from /proc and
+stops it (SIGTERM, by its PID).
 R rounds (default 3); prints one RESULT line with the medians (CPU
 seconds, which a busy machine inflates less than wall seconds):
 
-  RESULT startup_s=... cpu_s=... rss_mb=... peak_mb=... rounds=R db=DB
+  RESULT startup_s=... names_s=... cpu_s=... rss_mb=... peak_mb=... rounds=R db=DB
 """
 import argparse
 import http.client
+import json
 import os
 import signal
 import socket
@@ -60,6 +63,16 @@ def ready(port):
         return False
 
 
+def names_ready(port):
+    """True once /healthz says the name index is built (a large set's is
+    built after the first answer)."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    c.request("GET", "/healthz")
+    h = json.loads(c.getresponse().read())
+    c.close()
+    return h.get("name_index", "ready") == "ready"
+
+
 def one(mapsvc, db, extra):
     port = free_port()
     t0 = time.perf_counter()
@@ -73,6 +86,11 @@ def one(mapsvc, db, extra):
                 sys.exit("startup: no answer within the time limit")
             time.sleep(POLL_S)
         elapsed = time.perf_counter() - t0
+        while not names_ready(port):
+            if time.perf_counter() - t0 > TIMEOUT_S:
+                sys.exit("startup: the name index was not built within the time limit")
+            time.sleep(POLL_S)
+        names = time.perf_counter() - t0
         rss, peak, cpu = status_kb(p.pid, "VmRSS"), status_kb(p.pid, "VmHWM"), cpu_s(p.pid)
     finally:
         p.send_signal(signal.SIGTERM)
@@ -81,7 +99,7 @@ def one(mapsvc, db, extra):
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
-    return elapsed, rss / 1024.0, peak / 1024.0, cpu
+    return elapsed, rss / 1024.0, peak / 1024.0, cpu, names
 
 
 def main():
@@ -95,6 +113,7 @@ def main():
     extra = argv[cut + 1:]
     runs = [one(a.mapsvc, a.db, extra) for _ in range(a.rounds)]
     print(f"RESULT startup_s={statistics.median(r[0] for r in runs):.2f} "
+          f"names_s={statistics.median(r[4] for r in runs):.2f} "
           f"cpu_s={statistics.median(r[3] for r in runs):.2f} "
           f"rss_mb={statistics.median(r[1] for r in runs):.0f} "
           f"peak_mb={statistics.median(r[2] for r in runs):.0f} rounds={a.rounds} db={os.path.basename(a.db)}")

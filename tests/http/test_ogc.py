@@ -85,6 +85,7 @@ def test_api():
 def test_healthz_metrics():
     h = srv.get("/healthz").json()
     assert h["status"] == "ok" and h["sites"] == 25 and len(h["data_version"]) == 16, h
+    assert h["name_index"] == "ready", h  # 25 sites: built with the snapshot
     srv.get("/nope")
     r = srv.get("/metrics")
     assert r.status == 200 and r.header("content-type").startswith("text/plain"), r

@@ -495,11 +495,11 @@ static void test_name_index_same_as_scan(void)
 	}
 	struct ms_error err = {0};
 	struct snapshot *snap = snapshot_new(set, &err);
-	CHECK(snap && snap->names);
+	CHECK(snap && snapshot_names(snap));
 	if (!snap)
 		return;
 	struct snapshot scan = *snap;
-	scan.names = NULL;
+	atomic_init(&scan.names_, NULL);
 	int differ = 0;
 	size_t total = 0;
 	for (int k = 0; k < 400; k++) {

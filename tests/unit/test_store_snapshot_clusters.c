@@ -95,7 +95,7 @@ static struct site_set *same_set(void)
 static void test_shared(const struct cluster_params *params, size_t np)
 {
 	struct ms_error err = {0};
-	struct snapshot_opts o = {params, np, NULL};
+	struct snapshot_opts o = {params, np, NULL, 0};
 	struct snapshot *first = snapshot_new_with(same_set(), &o, &err);
 	CHECK_MSG(first != NULL, "%s", err.msg);
 	CHECK_INT(snapshot_parts_built(first), 5); /* three distinct sets, the index, the names */
@@ -111,8 +111,8 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	CHECK(snapshot_clusters(renamed, &params[0]) == snapshot_clusters(first, &params[0]));
 	CHECK(snapshot_clusters(renamed, &params[3]) == snapshot_clusters(first, &params[3]));
 	CHECK(renamed->version != first->version);
-	CHECK_INT(ngram_query(renamed->names, "改名后", NULL, NULL, NULL), 1);
-	CHECK_INT(ngram_query(first->names, "改名后", NULL, NULL, NULL), 0);
+	CHECK_INT(ngram_query(snapshot_names(renamed), "改名后", NULL, NULL, NULL), 1);
+	CHECK_INT(ngram_query(snapshot_names(first), "改名后", NULL, NULL, NULL), 0);
 
 	/* moved by a hair, or made approximate: all built again */
 	set = same_set();
@@ -142,12 +142,12 @@ static void test_shared(const struct cluster_params *params, size_t np)
 		set_text(set, i, SITE_NAME_EN, "Renamed Hall");
 	struct snapshot *many = snapshot_new_with(set, &o, &err);
 	CHECK_INT(snapshot_parts_built(many), 1);
-	CHECK_INT(ngram_query(many->names, "renamed hall", NULL, NULL, NULL), 1100);
+	CHECK_INT(ngram_query(snapshot_names(many), "renamed hall", NULL, NULL, NULL), 1100);
 	snapshot_release(many);
 
 	/* a new parameter set beside an old one: only the new is built */
 	struct cluster_params two[] = {params[0], {30, 0, 10}};
-	struct snapshot_opts o2 = {two, 2, first};
+	struct snapshot_opts o2 = {two, 2, first, 0};
 	struct snapshot *restyled = snapshot_new_with(same_set(), &o2, &err);
 	CHECK_INT(snapshot_parts_built(restyled), 1);
 	CHECK(snapshot_clusters(restyled, &two[0]) == snapshot_clusters(first, &two[0]));
@@ -189,12 +189,62 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	snapshot_release(restyled);
 }
 
+/* A name index built after the snapshot: the snapshot serves at once
+ * (names NULL until it is ready, then the same index as one built with
+ * the snapshot), one that follows it waits for it to patch it, and one
+ * released at once joins the build first (ASan: its thread reads no
+ * freed sites). */
+static void test_names_later(const struct cluster_params *params, size_t np)
+{
+	struct ms_error err = {0};
+	struct snapshot_opts now = {params, np, NULL, 0}, later = {params, np, NULL, 1};
+	struct snapshot *a = snapshot_new_with(same_set(), &now, &err);
+	struct snapshot *b = snapshot_new_with(same_set(), &later, &err);
+	CHECK_MSG(a && b, "%s", err.msg);
+	if (!a || !b)
+		return;
+	CHECK_INT(snapshot_parts_built(b), snapshot_parts_built(a));
+	CHECK(snapshot_names_wait(b) != NULL);
+	CHECK(snapshot_names(b) == snapshot_names_wait(b));
+	CHECK_INT(ngram_size(snapshot_names(b)), N);
+	CHECK_INT(ngram_memory(snapshot_names(b)), ngram_memory(snapshot_names(a)));
+	static const char *const qs[] = {"纪念", "馆", "hall", "m", "烈士陵园", "Memorial Hall"};
+	for (size_t k = 0; k < sizeof qs / sizeof qs[0]; k++)
+		CHECK_INT(ngram_query(snapshot_names(b), qs[k], NULL, NULL, NULL),
+		          ngram_query(snapshot_names(a), qs[k], NULL, NULL, NULL));
+
+	/* a rename right after: prev's index is waited for, then patched */
+	struct snapshot *c = snapshot_new_with(same_set(), &later, &err);
+	struct site_set *set = same_set();
+	set_text(set, 5, SITE_NAME_ZH, "后来改名的纪念馆");
+	later.prev = c;
+	struct snapshot *d = snapshot_new_with(set, &later, &err);
+	CHECK(c && d);
+	if (d) {
+		CHECK_INT(snapshot_parts_built(d), 0);
+		CHECK(d->later_ == NULL);
+		CHECK_INT(ngram_query(snapshot_names(d), "后来改名", NULL, NULL, NULL), 1);
+	}
+	snapshot_release(d);
+	snapshot_release(c);
+	/* released while its index may still be building */
+	later.prev = NULL;
+	snapshot_release(snapshot_new_with(same_set(), &later, &err));
+	/* below the threshold: built with the snapshot */
+	later.names_later = N + 1;
+	struct snapshot *e = snapshot_new_with(same_set(), &later, &err);
+	CHECK(e && e->later_ == NULL && snapshot_names(e) != NULL);
+	snapshot_release(e);
+	snapshot_release(a);
+	snapshot_release(b);
+}
+
 int main(void)
 {
 	struct ms_error err = {0};
 	static const struct cluster_params params[] = {
 	    {24, 0, 11}, {28, 0, 9}, {24.001, 0, 11}, {40, 0, -1}, {50, 0, -1}};
-	struct snapshot_opts o = {params, sizeof params / sizeof params[0], NULL};
+	struct snapshot_opts o = {params, sizeof params / sizeof params[0], NULL, 0};
 	struct snapshot *plain = snapshot_new(make_set(), &err);
 	rng_state = 0x9E3779B97F4A7C15ULL;
 	struct snapshot *s = snapshot_new_with(make_set(), &o, &err);
@@ -207,7 +257,7 @@ int main(void)
 	CHECK(s->version == plain->version);
 	CHECK_INT(sindex_bbox(s->index, 117.9, 36.6, 118.0, 36.7, NULL, NULL),
 	          sindex_bbox(plain->index, 117.9, 36.6, 118.0, 36.7, NULL, NULL));
-	CHECK_INT(ngram_size(s->names), N);
+	CHECK_INT(ngram_size(snapshot_names(s)), N);
 	CHECK(snapshot_clusters(plain, &params[0]) == NULL);
 
 	/* one hierarchy per distinct set: 24 px and 24.001 px round alike,
@@ -249,7 +299,7 @@ int main(void)
 
 	/* a bad parameter set fails the whole snapshot, with the reason */
 	static const struct cluster_params bad[] = {{0, 0, 11}};
-	struct snapshot_opts ob = {bad, 1, NULL};
+	struct snapshot_opts ob = {bad, 1, NULL, 0};
 	CHECK(snapshot_new_with(make_set(), &ob, &err) == NULL);
 	CHECK_INT(err.status, MS_EUSAGE);
 	CHECK(strstr(err.msg, "radius") != NULL);
@@ -257,7 +307,7 @@ int main(void)
 	struct cluster_params many[SNAPSHOT_MAX_CLUSTERS + 1];
 	for (int k = 0; k <= SNAPSHOT_MAX_CLUSTERS; k++)
 		many[k] = (struct cluster_params){10 + k, 0, 5};
-	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1, NULL};
+	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1, NULL, 0};
 	CHECK(snapshot_new_with(make_set(), &om, &err) == NULL);
 	CHECK(strstr(err.msg, "distinct") != NULL);
 	om.nclusters = SNAPSHOT_MAX_CLUSTERS;
@@ -268,5 +318,6 @@ int main(void)
 	snapshot_release(plain);
 	snapshot_release(s);
 	test_shared(params, sizeof params / sizeof params[0]);
+	test_names_later(params, sizeof params / sizeof params[0]);
 	return CHECK_DONE();
 }
