@@ -24,7 +24,7 @@
  * px, so that r = rad256 * 2^(16 - z) units, and dx^2 + dy^2 <= r^2 is
  * compared in 128-bit integers.  A cluster's position is the
  * count-weighted mean of what it merged, rounded to the nearest unit
- * (sums in 128 bits), as supercluster places it.
+ * (sums in 64 bits), as supercluster places it.
  *
  * Cost: a level costs a radix sort and a sweep of its items, plus the
  * search around its active ones; at a million sites over China, 40 px,
@@ -244,12 +244,28 @@ struct witem {
 	uint8_t flags;
 };
 
-/* An item with somebody in its 3 x 3 cells, and where to look: its index
- * in the sorted pairs, and where the rows above and below start to
- * matter.  Only these are searched; every other item is carried over as
- * it is without being touched. */
-struct active {
-	uint32_t item, at, up, down;
+/* An item's state at the level being made: merged into a cluster (or a
+ * seed already); with somebody in its 3 x 3 cells (only such an item's
+ * nbr is set: the sweep writes nothing for the others). */
+#define ST_TAKEN 1
+#define ST_BUSY 2
+
+/* Where an item of the level being made finds the untaken items within
+ * the radius that come after it in rep order, should it be a seed: n of
+ * them listed at adj[off, off + n) by the sweep (none: it is carried
+ * over untouched), or, when its 3 x 3 cells hold more than CROWD_MAX
+ * items (where sites crowd at low zooms, listing every pair would cost
+ * their square), n = NBR_CROWDED and crowd[off] says where to scan. */
+struct nbr {
+	uint32_t off, n;
+};
+#define NBR_CROWDED UINT32_MAX
+
+/* A crowded item's block: its own place in the sorted pairs, and where
+ * the block's parts of the row above, its own row and the row below
+ * start (m for a row off the world). */
+struct crowd {
+	uint32_t at, up, own, down;
 };
 
 struct bnode {
@@ -269,6 +285,7 @@ struct pair {
 struct builder {
 	const struct cluster_params *p;
 	uint32_t rad256;
+	uint64_t rlim; /* within's, at the level being made */
 	struct witem *it;
 	size_t m;
 	struct bnode *bn;
@@ -277,10 +294,12 @@ struct builder {
 	size_t nch, chcap;
 	uint8_t *site_lo;
 	struct pair *pairs, *tmp;
-	struct active *act, *act_tmp;
-	size_t nact;
-	uint8_t *taken; /* per item, at the level being made */
-	uint32_t *role; /* per site, while the base level is made */
+	struct nbr *nbr; /* per item, at the level being made */
+	uint32_t *adj;   /* the lists nbr points into */
+	size_t nadj, adjcap;
+	struct crowd *crowd; /* the blocks of crowded items */
+	uint8_t *state;      /* per item, at the level being made: ST_* */
+	uint32_t *role;      /* per site, while the base level is made */
 };
 
 static uint32_t new_bnode(struct builder *b)
@@ -301,11 +320,21 @@ static void push_child(struct builder *b, uint32_t ref)
 	b->children[b->nch++] = ref;
 }
 
-/* True when two positions are within the radius at zoom z. */
-static bool within(uint32_t rad256, int z, const struct witem *a, const struct witem *c)
+/* True when two positions are within the radius at zoom z.  rlim is
+ * the radius in whole units when it is below 2^31 (then a distance
+ * within it squares in 64 bits), 0 otherwise. */
+static bool within(uint32_t rad256, int z, uint64_t rlim, const struct witem *a, const struct witem *c)
 {
 	uint64_t dx = a->x > c->x ? a->x - c->x : c->x - a->x;
 	uint64_t dy = a->y > c->y ? a->y - c->y : c->y - a->y;
+	if (rlim) {
+		if (dx > rlim || dy > rlim)
+			return false;
+		uint64_t d2 = dx * dx + dy * dy, r2 = (uint64_t)rad256 * rad256;
+		/* r2 << 2(16 - z) is rlim^2 < 2^62 here. */
+		return z <= RADIUS_SHIFT ? d2 <= r2 << 2 * (RADIUS_SHIFT - z)
+		                         : d2 << 2 * (z - RADIUS_SHIFT) <= r2;
+	}
 	unsigned __int128 d2 = (unsigned __int128)dx * dx + (unsigned __int128)dy * dy;
 	unsigned __int128 r2 = (unsigned __int128)rad256 * rad256;
 	if (z <= RADIUS_SHIFT)
@@ -365,71 +394,87 @@ static uint64_t cell_key(const struct grid *g, uint64_t cx, uint64_t cy)
 	return (cy << g->cbits) | cx;
 }
 
-/* Orders b->act by item (stable LSD radix sort; items are below 2^31). */
-static void sort_active(struct builder *b)
+static void push_adj(struct builder *b, uint32_t t)
 {
-	static const size_t buckets = 1u << RADIX_BITS;
-	size_t count[1u << RADIX_BITS];
-	struct active *src = b->act, *dst = b->act_tmp;
-	for (int shift = 0; shift < 31; shift += RADIX_BITS) {
-		memset(count, 0, sizeof count);
-		for (size_t i = 0; i < b->nact; i++)
-			count[(src[i].item >> shift) & (buckets - 1)]++;
-		size_t sum = 0;
-		for (size_t d = 0; d < buckets; d++) {
-			size_t c = count[d];
-			count[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < b->nact; i++)
-			dst[count[(src[i].item >> shift) & (buckets - 1)]++] = src[i];
-		struct active *t = src;
-		src = dst;
-		dst = t;
+	if (b->nadj == b->adjcap) {
+		b->adjcap = b->adjcap ? 2 * b->adjcap : 1024;
+		b->adj = xrealloc(b->adj, b->adjcap * sizeof *b->adj);
 	}
-	b->act = src;
-	b->act_tmp = dst;
+	b->adj[b->nadj++] = t;
 }
 
-/* One sweep over the cells in key order lists the items whose 3 x 3 block
- * of cells holds another item, with where the block's parts of the rows
- * above and below start (cursors that only move forward, as the blocks
- * do); then the list is put in item order. */
-static void sweep_cells(struct builder *b, const struct grid *g)
+/* Items in a 3 x 3 block above which its items scan at merge time
+ * rather than have their neighbours listed. */
+#define CROWD_MAX 48
+
+/* Moves a cursor of the sorted pairs forward to the first key >= lo. */
+static size_t skip_below(const struct pair *pr, size_t m, size_t at, uint64_t lo)
+{
+	while (at < m && pr[at].key < lo)
+		at++;
+	return at;
+}
+
+/* One sweep over the cells in key order finds each cell's 3 x 3 block:
+ * its parts of the rows above and below and of its own row, between
+ * cursors that only move forward, as the blocks do.  An item alone in
+ * its block has nobody near; in a block of at most CROWD_MAX items its
+ * neighbours after it in rep order are listed (memory is read in order
+ * here, not at merge time); in a larger one, where to scan is kept. */
+static void sweep_cells(struct builder *b, const struct grid *g, int z)
 {
 	const struct pair *pr = b->pairs;
-	size_t m = b->m, up = 0, down = 0;
+	size_t m = b->m;
+	size_t ua = 0, ue = 0, oa = 0, oe = 0, da = 0, de = 0, ncrowd = 0;
 	uint64_t mask = (1ull << g->cbits) - 1;
-	b->nact = 0;
+	b->nadj = 0;
 	for (size_t a = 0; a < m;) {
 		size_t e = a + 1;
 		while (e < m && pr[e].key == pr[a].key)
 			e++;
 		uint64_t key = pr[a].key, cx = key & mask, cy = key >> g->cbits;
 		uint64_t xl = cx ? cx - 1 : 0, xh = cx < g->cmax ? cx + 1 : cx;
-		bool busy = e - a >= 2 || (a > 0 && cx > 0 && pr[a - 1].key == key - 1) ||
-		            (e < m && cx < g->cmax && pr[e].key == key + 1);
-		size_t ua = m, da = m;
+		size_t lo[3], hi[3], nr = 0, block = 0;
+		oa = skip_below(pr, m, oa, cell_key(g, xl, cy));
+		oe = skip_below(pr, m, oe > e ? oe : e, cell_key(g, xh, cy) + 1);
+		lo[nr] = oa, hi[nr++] = oe;
+		size_t up = m, down = m;
 		if (cy > 0) {
-			uint64_t lo = cell_key(g, xl, cy - 1), hi = cell_key(g, xh, cy - 1);
-			while (up < m && pr[up].key < lo)
-				up++;
-			ua = up;
-			busy = busy || (up < m && pr[up].key <= hi);
+			up = ua = skip_below(pr, m, ua, cell_key(g, xl, cy - 1));
+			ue = skip_below(pr, m, ue > ua ? ue : ua, cell_key(g, xh, cy - 1) + 1);
+			lo[nr] = ua, hi[nr++] = ue;
 		}
 		if (cy < g->cmax) {
-			uint64_t lo = cell_key(g, xl, cy + 1), hi = cell_key(g, xh, cy + 1);
-			while (down < m && pr[down].key < lo)
-				down++;
-			da = down;
-			busy = busy || (down < m && pr[down].key <= hi);
+			down = da = skip_below(pr, m, da, cell_key(g, xl, cy + 1));
+			de = skip_below(pr, m, de > da ? de : da, cell_key(g, xh, cy + 1) + 1);
+			lo[nr] = da, hi[nr++] = de;
 		}
-		for (size_t i = a; busy && i < e; i++)
-			b->act[b->nact++] =
-			    (struct active){pr[i].item, (uint32_t)i, (uint32_t)ua, (uint32_t)da};
+		for (size_t r = 0; r < nr; r++)
+			block += hi[r] - lo[r];
+		for (size_t i = a; i < e; i++) {
+			uint32_t item = pr[i].item;
+			if (block == 1)
+				continue; /* nobody near: not ST_BUSY */
+			b->state[item] = ST_BUSY;
+			if (block > CROWD_MAX) {
+				b->crowd[ncrowd] =
+				    (struct crowd){(uint32_t)i, (uint32_t)up, (uint32_t)oa, (uint32_t)down};
+				b->nbr[item] = (struct nbr){(uint32_t)ncrowd++, NBR_CROWDED};
+			} else {
+				size_t off = b->nadj;
+				struct witem self = {.x = pr[i].x, .y = pr[i].y};
+				for (size_t r = 0; r < nr; r++)
+					for (size_t k = lo[r]; k < hi[r]; k++) {
+						struct witem probe = {.x = pr[k].x, .y = pr[k].y};
+						if (pr[k].item > item &&
+						    within(b->rad256, z, b->rlim, &self, &probe))
+							push_adj(b, pr[k].item);
+					}
+				b->nbr[item] = (struct nbr){(uint32_t)off, (uint32_t)(b->nadj - off)};
+			}
+		}
 		a = e;
 	}
-	sort_active(b);
 }
 
 /* Records that ref was merged at zoom z: drawn from z + 1 upward. */
@@ -447,12 +492,39 @@ static int cmp_u32(const void *a, const void *c)
 	return (x > y) - (x < y);
 }
 
+/* Neighbours are a handful but where sites crowd: insertion below this. */
+#define SORT_INSERTION_MAX 24
+
+static void sort_u32(uint32_t *v, size_t n)
+{
+	if (n > SORT_INSERTION_MAX) {
+		qsort(v, n, sizeof *v, cmp_u32);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		uint32_t x = v[i];
+		size_t j = i;
+		for (; j > 0 && v[j - 1] > x; j--)
+			v[j] = v[j - 1];
+		v[j] = x;
+	}
+}
+
 /* Appends to nb the untaken items after seed j within the radius among
  * pr[k, ...) while their key is at most hi. */
 struct near {
 	uint32_t *v;
 	size_t n, cap;
 };
+
+static void push_near(struct near *nb, uint32_t t)
+{
+	if (nb->n == nb->cap) {
+		nb->cap = nb->cap ? 2 * nb->cap : 64;
+		nb->v = xrealloc(nb->v, nb->cap * sizeof *nb->v);
+	}
+	nb->v[nb->n++] = t;
+}
 
 static void scan_cells(struct builder *b, int z, const struct witem *seed, uint32_t j, size_t k, uint64_t hi,
                        struct near *nb)
@@ -465,13 +537,9 @@ static void scan_cells(struct builder *b, int z, const struct witem *seed, uint3
 		if (t <= j)
 			continue;
 		struct witem probe = {.x = pr[k].x, .y = pr[k].y};
-		if (!within(b->rad256, z, seed, &probe) || b->taken[t])
+		if (!within(b->rad256, z, b->rlim, seed, &probe) || (b->state[t] & ST_TAKEN))
 			continue;
-		if (nb->n == nb->cap) {
-			nb->cap = nb->cap ? 2 * nb->cap : 64;
-			nb->v = xrealloc(nb->v, nb->cap * sizeof *nb->v);
-		}
-		nb->v[nb->n++] = t;
+		push_near(nb, t);
 		__builtin_prefetch(&b->it[t]); /* read when the cluster is made */
 	}
 }
@@ -480,6 +548,9 @@ static void scan_cells(struct builder *b, int z, const struct witem *seed, uint3
 static void make_level(struct builder *b, int z)
 {
 	size_t m = b->m;
+	b->rlim = 0;
+	if (z <= RADIUS_SHIFT && (uint64_t)b->rad256 << (RADIUS_SHIFT - z) < (1ull << 31))
+		b->rlim = (uint64_t)b->rad256 << (RADIUS_SHIFT - z);
 	struct grid g;
 	g.shift = cell_shift(b->rad256, z);
 	g.cbits = g.shift >= 32 ? 1 : 32 - g.shift;
@@ -490,55 +561,65 @@ static void make_level(struct builder *b, int z)
 		b->pairs[i] = (struct pair){cell_key(&g, cx, cy), (uint32_t)i, it->x, it->y};
 	}
 	radix_sort(b, m, 2 * g.cbits);
-	sweep_cells(b, &g);
-	memset(b->taken, 0, m);
+	memset(b->state, 0, m);
+	sweep_cells(b, &g, z);
 
 	uint64_t mask = (1ull << g.cbits) - 1;
 	struct near nb = {0};
-	size_t w = 0, next = 0;
+	size_t w = 0;
 	for (size_t j = 0; j < m; j++) {
-		if (b->taken[j])
+		if (j + PREFETCH_AHEAD < m) {
+			/* Rep order visits the lists (and crowded rows) far apart:
+			 * start loading those of an item a few ahead. */
+			const struct nbr *ahead = &b->nbr[j + PREFETCH_AHEAD];
+			if (!(b->state[j + PREFETCH_AHEAD] & ST_BUSY)) {
+				/* nothing to load */
+			} else if (ahead->n == NBR_CROWDED) {
+				const struct crowd *c = &b->crowd[ahead->off];
+				__builtin_prefetch(&b->pairs[c->own]);
+				__builtin_prefetch(&b->pairs[c->up < m ? c->up : c->at]);
+				__builtin_prefetch(&b->pairs[c->down < m ? c->down : c->at]);
+			} else if (ahead->n) {
+				__builtin_prefetch(&b->adj[ahead->off]);
+			}
+		}
+		if (b->state[j] & ST_TAKEN)
 			continue;
 		struct witem seed = b->it[j];
-		while (next < b->nact && b->act[next].item < j)
-			next++;
-		if (next == b->nact || b->act[next].item != j) {
+		const struct nbr *near = &b->nbr[j];
+		if (!(b->state[j] & ST_BUSY) || near->n == 0) {
 			b->it[w++] = seed; /* nobody near: carried over */
 			continue;
 		}
-		const struct active *a = &b->act[next];
-		if (next + PREFETCH_AHEAD < b->nact) {
-			/* The sorted pairs are visited in rep order here, far apart:
-			 * start loading the rows of a seed a few seeds ahead. */
-			const struct active *ahead = &b->act[next + PREFETCH_AHEAD];
-			__builtin_prefetch(&b->pairs[ahead->at]);
-			__builtin_prefetch(&b->pairs[ahead->up < m ? ahead->up : ahead->at]);
-			__builtin_prefetch(&b->pairs[ahead->down < m ? ahead->down : ahead->at]);
-		}
-		/* Untaken items within the radius, from the 3 x 3 cells: the row
-		 * above and below from where the sweep left them, this row
-		 * around the seed's own place. */
-		uint64_t key = b->pairs[a->at].key, cx = key & mask, cy = key >> g.cbits;
-		uint64_t xl = cx ? cx - 1 : 0, xh = cx < g.cmax ? cx + 1 : cx;
 		nb.n = 0;
-		if (cy > 0)
-			scan_cells(b, z, &seed, (uint32_t)j, a->up, cell_key(&g, xh, cy - 1), &nb);
-		size_t first = a->at;
-		while (first > 0 && b->pairs[first - 1].key >= cell_key(&g, xl, cy))
-			first--;
-		scan_cells(b, z, &seed, (uint32_t)j, first, cell_key(&g, xh, cy), &nb);
-		if (cy < g.cmax)
-			scan_cells(b, z, &seed, (uint32_t)j, a->down, cell_key(&g, xh, cy + 1), &nb);
-		b->taken[j] = 1;
+		if (near->n != NBR_CROWDED) {
+			for (size_t k = near->off; k < near->off + near->n; k++) {
+				uint32_t t = b->adj[k];
+				if (!(b->state[t] & ST_TAKEN))
+					push_near(&nb, t);
+				__builtin_prefetch(&b->it[t]); /* read when the cluster is made */
+			}
+		} else {
+			/* Untaken items within the radius, from the 3 x 3 cells. */
+			const struct crowd *c = &b->crowd[near->off];
+			uint64_t key = b->pairs[c->at].key, cx = key & mask, cy = key >> g.cbits;
+			uint64_t xh = cx < g.cmax ? cx + 1 : cx;
+			if (cy > 0)
+				scan_cells(b, z, &seed, (uint32_t)j, c->up, cell_key(&g, xh, cy - 1), &nb);
+			scan_cells(b, z, &seed, (uint32_t)j, c->own, cell_key(&g, xh, cy), &nb);
+			if (cy < g.cmax)
+				scan_cells(b, z, &seed, (uint32_t)j, c->down, cell_key(&g, xh, cy + 1), &nb);
+		}
+		b->state[j] = ST_TAKEN;
 		if (nb.n == 0) {
 			b->it[w++] = seed;
 			continue;
 		}
-		if (nb.n > 1)
-			qsort(nb.v, nb.n, sizeof *nb.v, cmp_u32); /* rep order */
+		sort_u32(nb.v, nb.n); /* rep order */
 		uint32_t id = new_bnode(b);
-		unsigned __int128 sx = (unsigned __int128)seed.x * seed.count,
-		                  sy = (unsigned __int128)seed.y * seed.count;
+		/* Every site counts once in a sum, and there are fewer than 2^31
+		 * of them (cluster_build): the sums stay below 2^63. */
+		uint64_t sx = (uint64_t)seed.x * seed.count, sy = (uint64_t)seed.y * seed.count;
 		uint64_t count = seed.count;
 		uint8_t flags = seed.flags;
 		uint32_t child = (uint32_t)b->nch;
@@ -546,11 +627,11 @@ static void make_level(struct builder *b, int z)
 		merged_at(b, seed.ref, z);
 		for (size_t k = 0; k < nb.n; k++) {
 			const struct witem *c = &b->it[nb.v[k]];
-			sx += (unsigned __int128)c->x * c->count;
-			sy += (unsigned __int128)c->y * c->count;
+			sx += (uint64_t)c->x * c->count;
+			sy += (uint64_t)c->y * c->count;
 			count += c->count;
 			flags |= c->flags;
-			b->taken[nb.v[k]] = 1;
+			b->state[nb.v[k]] = ST_TAKEN;
 			push_child(b, c->ref);
 			merged_at(b, c->ref, z);
 		}
@@ -743,10 +824,10 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	b.it = xmalloc(cap * sizeof *b.it);
 	b.pairs = xmalloc(cap * sizeof *b.pairs);
 	b.tmp = xmalloc(cap * sizeof *b.tmp);
-	b.act = xmalloc(cap * sizeof *b.act);
-	b.act_tmp = xmalloc(cap * sizeof *b.act_tmp);
+	b.nbr = xmalloc(cap * sizeof *b.nbr);
+	b.crowd = xmalloc(cap * sizeof *b.crowd);
 	b.role = xmalloc(cap * sizeof *b.role);
-	b.taken = xmalloc(cap);
+	b.state = xmalloc(cap);
 	b.site_lo = xmalloc(cap);
 	memset(b.site_lo, p->min_zoom, cap);
 	make_base(&b, x, y, flags, n);
@@ -754,10 +835,11 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 		make_level(&b, z);
 	free(b.pairs);
 	free(b.tmp);
-	free(b.act);
-	free(b.act_tmp);
+	free(b.nbr);
+	free(b.crowd);
+	free(b.adj);
 	free(b.role);
-	free(b.taken);
+	free(b.state);
 
 	t->nnodes = b.nbn;
 	t->node = xmalloc((b.nbn ? b.nbn : 1) * sizeof *t->node);

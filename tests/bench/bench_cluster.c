@@ -14,6 +14,7 @@
  *   RESULT cluster_build_ms=... cpu_ms=... n=... clusters=...
  *   RESULT cluster_memory_mb=... bytes_per_site=... rss_delta_mb=...
  *   RESULT cluster_level zoom=Z clusters=... singles=...
+ *   RESULT cluster_digest=... (a hash of every zoom's picture and members)
  *   RESULT cluster_tile zoom=Z us_median=... us_max=... items_median=... visited_median=... visited_max=...
  */
 #include <stdio.h>
@@ -60,6 +61,41 @@ static long rss_kb(void)
 		fclose(f);
 	}
 	return resident * 4;
+}
+
+static uint64_t fnv(uint64_t h, uint64_t v)
+{
+	for (int k = 0; k < 8; k++, v >>= 8)
+		h = (h ^ (v & 0xff)) * 0x100000001b3ULL;
+	return h;
+}
+
+/* A hash of every zoom's whole picture and every cluster's members: two
+ * builds that give the same hierarchy give the same digest (a faster
+ * builder is checked against the one it replaces with it). */
+static uint64_t digest(const struct cluster_tree *t, int top)
+{
+	const struct cluster_window world = {0, 0, UINT32_MAX, UINT32_MAX};
+	struct cluster_items all = {0};
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (int z = 0; z <= top; z++) {
+		cluster_query(t, z, &world, &all, NULL);
+		for (size_t i = 0; i < all.n; i++) {
+			const struct cluster_item *it = &all.v[i];
+			h = fnv(h, (uint64_t)it->x << 32 | it->y);
+			h = fnv(h, (uint64_t)it->count << 32 | it->first);
+			h = fnv(h, (uint64_t)it->node << 8 | it->flags);
+			if (it->node != CLUSTER_NONE) {
+				const uint32_t *m;
+				size_t k = cluster_members(t, it->node, &m);
+				for (size_t j = 0; j < k; j++)
+					h = fnv(h, m[j]);
+				h = fnv(h, (uint64_t)cluster_expansion_zoom(t, it->node));
+			}
+		}
+	}
+	cluster_items_free(&all);
+	return h;
 }
 
 /* Reads the lat and lon columns of a CSV without quoted fields. */
@@ -161,6 +197,7 @@ int main(int argc, char **argv)
 	for (int z = 0; z <= p.max_zoom + 1; z++)
 		printf("RESULT cluster_level zoom=%d clusters=%zu singles=%zu\n", z, info.alive[z],
 		       info.single[z]);
+	printf("RESULT cluster_digest=%016llx\n", (unsigned long long)digest(t, p.max_zoom + 1));
 
 	struct cluster_items got = {0};
 	double *us = malloc(ntiles * sizeof *us), *items = malloc(ntiles * sizeof *items);
