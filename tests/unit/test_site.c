@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "check.h"
 #include "site/site.h"
@@ -216,6 +217,30 @@ static void test_add_copies(void)
 	site_set_free(NULL);
 }
 
+/* site_hash as its stream is defined (site.h): every text with its NUL,
+ * lat, lon, the quality as 32 bits, the radius, the extra text with its
+ * NUL; fed piece by piece, as the fields are (however site.c gathers
+ * them). */
+static uint64_t hash_by_fields(const struct site *s)
+{
+	XXH3_state_t *h = XXH3_createState();
+	XXH3_64bits_reset(h);
+	for (int f = 0; f < SITE_NFIELDS; f++) {
+		const char *t = site_field(s, (enum site_field)f);
+		XXH3_64bits_update(h, t, strlen(t) + 1);
+	}
+	XXH3_64bits_update(h, &s->lat, sizeof s->lat);
+	XXH3_64bits_update(h, &s->lon, sizeof s->lon);
+	uint32_t quality = (uint32_t)s->quality;
+	XXH3_64bits_update(h, &quality, sizeof quality);
+	double radius = site_uncertainty(s);
+	XXH3_64bits_update(h, &radius, sizeof radius);
+	XXH3_64bits_update(h, site_extra(s), strlen(site_extra(s)) + 1);
+	uint64_t v = XXH3_64bits_digest(h);
+	XXH3_freeState(h);
+	return v;
+}
+
 /* The packed text (site.h): every field reads back as given, whatever its
  * length (past 64 KiB the offsets are 32-bit), a category spelled as its
  * name costs nothing, one spelled otherwise is kept as written, and a
@@ -259,6 +284,7 @@ static void test_packed_text(void)
 		const struct site *t = site_set_add(set, &again);
 		s = &set->v[set->n - 2]; /* the add may have moved the sites */
 		CHECK(site_hash(s) == site_hash(t));
+		CHECK(site_hash(s) == hash_by_fields(s));
 		CHECK(site_hash(site_set_copy(set, s)) == site_hash(&set->v[set->n - 3]));
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			free(text[f]);
@@ -282,6 +308,7 @@ static void test_packed_text(void)
 			/* a copy of it, from the set into itself, reads the same */
 			const struct site *s = site_set_copy(set, &set->v[set->n - 1]);
 			CHECK(site_hash(s) == site_hash(&set->v[set->n - 2]));
+			CHECK(site_hash(s) == hash_by_fields(s));
 			CHECK_MSG(!strcmp(site_field(s, SITE_NAME_ZH), name) &&
 			              !strcmp(site_field(s, SITE_ID), "x") &&
 			              !strcmp(site_field(s, SITE_SOURCE_URL), "u") &&
