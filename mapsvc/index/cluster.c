@@ -14,23 +14,26 @@
  * Finding neighbours: items are sorted by their cell in a grid of a power
  * of two units at least the radius (a stable radix sort, so a cell keeps
  * rep order), and a disc of that radius lies within the 3 x 3 cells
- * around its centre.  Most items at high zooms have nobody near: one
- * sweep over the cells in key order, with a cursor in the row above and
- * one in the row below, lists the items whose 3 x 3 block holds anybody
- * else, with where their rows start; the rep-order pass searches only
- * those (their rows are prefetched a few seeds ahead, since rep order
- * visits the sorted cells far apart) and carries every other item over
- * without touching it.  Distances are exact: the radius is kept in 1/256
+ * around its centre.  One sweep over the cells in key order, with
+ * cursors in the row above, its own row and the row below, finds each
+ * cell's 3 x 3 block while it reads memory in order: an item alone in its
+ * block is carried over without being touched again; for the others the
+ * sweep lists the items after them in rep order within the radius (or,
+ * in a block of more than CROWD_MAX items, where sites crowd at low zooms
+ * and listing every pair would cost their square, keeps where to scan),
+ * and the rep-order pass reads those lists.  Distances are exact: the
+ * radius is kept in 1/256
  * px, so that r = rad256 * 2^(16 - z) units, and dx^2 + dy^2 <= r^2 is
- * compared in 128-bit integers.  A cluster's position is the
+ * compared in 64-bit (or, for a radius past 2^31 units, 128-bit) integers.
+ * A cluster's position is the
  * count-weighted mean of what it merged, rounded to the nearest unit
  * (sums in 64 bits), as supercluster places it.
  *
  * Cost: a level costs a radix sort and a sweep of its items, plus the
- * search around its active ones; at a million sites over China, 40 px,
- * zooms 0-16, about a second of CPU on the machine this was measured on,
- * most of it in the few zooms where nearly every site has neighbours
- * (bench_cluster prints the figures).
+ * distances within the blocks of its busy ones; at a million sites over
+ * China, 24 px, zooms 0-15, about a second of CPU on the machine this was
+ * measured on (bench_cluster prints the figures, and a digest of the
+ * hierarchy that a faster builder must leave unchanged).
  *
  * What is kept.  The clusters form a forest (a cluster's children are
  * what it merged).  Numbered in depth-first preorder with children in rep
@@ -46,7 +49,8 @@
  * A k-d order is an implicit tree: a range is split at its median on x,
  * then each half on y, and so on down to KD_LEAF items; a window query
  * descends only where the window reaches, testing the medians on the way
- * (O(log n + k) for windows of tile shape).
+ * (O(log n + k) for windows of tile shape).  It is made from the range
+ * sorted by x, partitioned stably at each split on y (kd_order).
  *
  * Zooms below min_zoom show min_zoom's picture; above max_zoom the base
  * level's, as supercluster clamps them.  With max_zoom = min_zoom - 1
@@ -187,24 +191,23 @@ static uint32_t kcoord(const struct kpt *p, int axis)
 	return axis ? p->y : p->x;
 }
 
-/* Puts the element of rank k by axis of a[lo, hi) at k (Hoare). */
-static void select_kth(struct kpt *a, size_t lo, size_t hi, size_t k, int axis)
+/* Puts the value of rank k of v[lo, hi) at k (Hoare's selection). */
+static void select_u32(uint32_t *v, size_t lo, size_t hi, size_t k)
 {
 	while (hi - lo > 1) {
-		uint32_t x = kcoord(&a[lo], axis), y = kcoord(&a[lo + (hi - lo) / 2], axis),
-		         z = kcoord(&a[hi - 1], axis);
+		uint32_t x = v[lo], y = v[lo + (hi - lo) / 2], z = v[hi - 1];
 		uint32_t pv = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
 		size_t i = lo, j = hi - 1;
 		for (;;) {
-			while (kcoord(&a[i], axis) < pv)
+			while (v[i] < pv)
 				i++;
-			while (kcoord(&a[j], axis) > pv)
+			while (v[j] > pv)
 				j--;
 			if (i >= j)
 				break;
-			struct kpt t = a[i];
-			a[i] = a[j];
-			a[j] = t;
+			uint32_t t = v[i];
+			v[i] = v[j];
+			v[j] = t;
 			i++;
 			j--;
 		}
@@ -224,14 +227,95 @@ static void select_kth(struct kpt *a, size_t lo, size_t hi, size_t k, int axis)
 	}
 }
 
-static void kd_sort(struct kpt *a, size_t lo, size_t hi, int axis)
+/* Scratch for kd_order: a copy of a range's y values and a place to
+ * partition into, as long as the longest range. */
+struct kd_scratch {
+	uint32_t *ys;
+	struct kpt *tmp;
+};
+
+/* Puts a[lo, hi), sorted by x, in k-d order (the top comment).  A range
+ * sorted by x splits at its middle on x as it is; a split on y selects
+ * the median y and partitions stably, so that both halves are still
+ * sorted by x for the next split on x.  Half the levels cost nothing,
+ * the others a selection over 4-byte values and one pass. */
+static void kd_order(struct kpt *a, size_t lo, size_t hi, int axis, struct kd_scratch *sc)
 {
 	if (hi - lo <= KD_LEAF)
 		return;
 	size_t m = lo + (hi - lo) / 2;
-	select_kth(a, lo, hi, m, axis);
-	kd_sort(a, lo, m, !axis);
-	kd_sort(a, m + 1, hi, !axis);
+	if (axis) {
+		size_t n = hi - lo, k = m - lo;
+		for (size_t i = 0; i < n; i++)
+			sc->ys[i] = a[lo + i].y;
+		select_u32(sc->ys, 0, n, k);
+		uint32_t pv = sc->ys[k];
+		size_t less = 0;
+		for (size_t i = 0; i < n; i++)
+			less += sc->ys[i] < pv;
+		/* of the items at pv, the first k - less go left, the next one is
+		 * the median, the rest go right: each side keeps its x order */
+		size_t l = 0, r = k + 1, left_eq = k - less;
+		bool median = false;
+		for (size_t i = lo; i < hi; i++) {
+			uint32_t y = a[i].y;
+			if (y < pv || (y == pv && left_eq)) {
+				left_eq -= y == pv;
+				sc->tmp[l++] = a[i];
+			} else if (y == pv && !median) {
+				sc->tmp[k] = a[i];
+				median = true;
+			} else {
+				sc->tmp[r++] = a[i];
+			}
+		}
+		memcpy(a + lo, sc->tmp, n * sizeof *a);
+	}
+	kd_order(a, lo, m, !axis, sc);
+	kd_order(a, m + 1, hi, !axis, sc);
+}
+
+/* Items below this many are sorted by insertion in kd_sort. */
+#define KD_SMALL 64
+
+/* Puts a[lo, hi) in k-d order: sorted by x first (a stable radix sort
+ * of 11-bit digits through the scratch), then kd_order. */
+static void kd_sort(struct kpt *a, size_t lo, size_t hi, struct kd_scratch *sc)
+{
+	size_t n = hi - lo;
+	if (n <= KD_LEAF)
+		return;
+	if (n <= KD_SMALL) {
+		for (size_t i = lo + 1; i < hi; i++) {
+			struct kpt p = a[i];
+			size_t j = i;
+			for (; j > lo && a[j - 1].x > p.x; j--)
+				a[j] = a[j - 1];
+			a[j] = p;
+		}
+	} else {
+		struct kpt *src = a + lo, *dst = sc->tmp;
+		for (int shift = 0; shift < 32; shift += RADIX_BITS) {
+			size_t count[1u << RADIX_BITS] = {0};
+			uint32_t mask = (1u << RADIX_BITS) - 1;
+			for (size_t i = 0; i < n; i++)
+				count[(src[i].x >> shift) & mask]++;
+			size_t at = 0;
+			for (size_t d = 0; d <= mask; d++) {
+				size_t c = count[d];
+				count[d] = at;
+				at += c;
+			}
+			for (size_t i = 0; i < n; i++)
+				dst[count[(src[i].x >> shift) & mask]++] = src[i];
+			struct kpt *t = src;
+			src = dst;
+			dst = t;
+		}
+		if (src != a + lo) /* an odd number of passes ends in the scratch */
+			memcpy(a + lo, src, n * sizeof *a);
+	}
+	kd_order(a, lo, hi, 0, sc);
 }
 
 /* ------------------------------------------------------------ building */
@@ -761,8 +845,13 @@ static void lay_out(struct cluster_tree *t, const struct builder *b, const uint3
 	for (size_t i = 0; i < t->n; i++)
 		if (b->site_lo[i] != LO_NEVER)
 			t->band[fill[b->site_lo[i]]++] = (struct kpt){x[i], y[i], (uint32_t)i};
+	size_t longest = 1;
 	for (int z = 0; z < NLEVELS; z++)
-		kd_sort(t->band, t->band_off[z], t->band_off[z + 1], 0);
+		if (t->band_off[z + 1] - t->band_off[z] > longest)
+			longest = t->band_off[z + 1] - t->band_off[z];
+	struct kd_scratch sc = {xmalloc(longest * sizeof *sc.ys), xmalloc(longest * sizeof *sc.tmp)};
+	for (int z = 0; z < NLEVELS; z++)
+		kd_sort(t->band, t->band_off[z], t->band_off[z + 1], &sc);
 
 	memset(count, 0, sizeof count);
 	for (size_t k = 0; k < t->nnodes; k++)
@@ -779,8 +868,18 @@ static void lay_out(struct cluster_tree *t, const struct builder *b, const uint3
 		for (int z = t->node[k].lo; z <= t->node[k].hi; z++)
 			tmp[fill[z]++] = (struct kpt){t->node[k].x, t->node[k].y, (uint32_t)k};
 	t->list = xmalloc((at ? at : 1) * sizeof *t->list);
+	for (int z = 0; z < NLEVELS; z++) {
+		size_t n = t->list_off[z + 1] - t->list_off[z];
+		if (n > longest) {
+			longest = n;
+			sc.ys = xrealloc(sc.ys, longest * sizeof *sc.ys);
+			sc.tmp = xrealloc(sc.tmp, longest * sizeof *sc.tmp);
+		}
+	}
 	for (int z = 0; z < NLEVELS; z++)
-		kd_sort(tmp, t->list_off[z], t->list_off[z + 1], 0);
+		kd_sort(tmp, t->list_off[z], t->list_off[z + 1], &sc);
+	free(sc.ys);
+	free(sc.tmp);
 	for (size_t i = 0; i < at; i++)
 		t->list[i] = tmp[i].v;
 	free(tmp);
