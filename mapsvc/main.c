@@ -6,6 +6,7 @@
 #endif
 
 #include "cli/cli.h"
+#include "util/mem.h"
 
 static const struct command {
 	const char *name;
@@ -36,9 +37,6 @@ static void usage(FILE *f)
 	           "With no --db, every command uses the bundled dataset.\n");
 }
 
-/* Allocations of this many bytes or more get mappings of their own. */
-#define MMAP_THRESHOLD (4u << 20)
-
 int main(int argc, char **argv)
 {
 #ifdef __GLIBC__
@@ -48,7 +46,7 @@ int main(int argc, char **argv)
 	 * after which the next large array lands in a thread's heap that keeps
 	 * what it freed: a million sites' server then held 25 to 35 MB more
 	 * from one start to the next. */
-	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+	mallopt(M_MMAP_THRESHOLD, MS_MMAP_THRESHOLD);
 #endif
 	if (argc < 2) {
 		usage(stderr);

@@ -15,6 +15,10 @@
 
 #include <stddef.h>
 
+/* Allocations of this many bytes or more get mappings of their own
+ * (main.c), given back whole when freed. */
+#define MS_MMAP_THRESHOLD (4u << 20)
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
