@@ -283,19 +283,50 @@ static void rast_cover_row(struct rast *R, int i, uint8_t *out, int *a, int *b)
 	}
 }
 
-/* Blends the whole window in colour and leaves the buffer zeroed. */
+/* Blends the whole window in colour and leaves the buffer zeroed.  As
+ * rast_cover_row, but a row is blended run by run: where the running sum
+ * is 0 and no edge wrote a cell, nothing is covered, and the cells are
+ * passed over without a coverage or a blend each.  A ring (a stroked
+ * circle, an uncertainty radius across a tile) covers a thin band of its
+ * rows' spans: the span's cells cost what the band does. */
 static void rast_blend(struct rast *R, struct canvas *c, struct rgba colour, uint8_t *line)
 {
+	int n = R->stride - 1;
 	for (int i = 0; i < R->wb - R->wt; i++) {
-		int a, b;
-		rast_cover_row(R, i, line, &a, &b);
-		while (a < b && !line[a])
-			a++;
-		while (b > a && !line[b - 1])
-			b--;
-		if (a < b)
-			canvas_blend_span(c, R->wl + R->ox + a, R->wl + R->ox + b, R->wt + R->oy + i,
-			                  line + a, colour);
+		int32_t *row = R->acc + (size_t)i * (size_t)R->stride;
+		int32_t *span = R->span + 2 * (size_t)i;
+		int lo = span[0], hi = span[1] < n ? span[1] : n;
+		span[0] = INT32_MAX;
+		span[1] = 0;
+		int32_t s = 0;
+		for (int x = lo; x < hi;) {
+			if (!s && !row[x]) {
+				x++;
+				continue;
+			}
+			int a = x;
+			do {
+				s += row[x];
+				row[x] = 0;
+				line[x] = cover8(s);
+				x++;
+			} while (x < hi && (s || row[x]));
+			int b = x;
+			while (a < b && !line[a])
+				a++;
+			while (b > a && !line[b - 1])
+				b--;
+			if (a < b)
+				canvas_blend_span(c, R->wl + R->ox + a, R->wl + R->ox + b, R->wt + R->oy + i,
+				                  line + a, colour);
+		}
+		row[n] = 0;
+		if (s && hi < n) { /* the shape runs on past the window's right side */
+			memset(line + hi, cover8(s), (size_t)(n - hi));
+			if (line[hi])
+				canvas_blend_span(c, R->wl + R->ox + hi, R->wl + R->ox + n, R->wt + R->oy + i,
+				                  line + hi, colour);
+		}
 	}
 }
 
