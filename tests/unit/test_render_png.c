@@ -172,6 +172,43 @@ static void test_round_trips(void)
 	buf_free(&png);
 }
 
+/* An @2x tile's RGBA image is compressed in two halves at once (png.c):
+ * the stream is still one, decodes to every pixel, and is the same bytes
+ * each time; so for sizes around the split and rows of every kind (clear,
+ * repeated, random) on both sides of it. */
+static void test_split_rgba(void)
+{
+	struct buf png = BUF_INIT, again = BUF_INIT;
+	static const int sizes[][2] = {{512, 512}, {512, 257}, {700, 380}, {256, 512}, {1024, 300}};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int w = sizes[k][0], h = sizes[k][1];
+		struct canvas *c = canvas_new(w, h);
+		for (int y = 0; y < h; y++) {
+			if (y % 7 == 3)
+				continue; /* clear rows */
+			for (int x = 0; x < w; x++) {
+				uint8_t *p = c->px + ((size_t)y * (size_t)w + (size_t)x) * 4;
+				/* random near the split, repeating elsewhere (long matches
+				 * that would reach across it) */
+				uint32_t r = abs(y - h / 2) < 40 ? next() : (uint32_t)(x * 2654435761u ^ (y % 5));
+				uint8_t a = (uint8_t)(r & 255);
+				p[3] = a;
+				for (int q = 0; q < 3; q++)
+					p[q] = a ? (uint8_t)((r >> (8 + 8 * q)) % ((uint32_t)a + 1)) : 0;
+			}
+		}
+		CHECK_MSG(round_trip(c, &png), "%dx%d", w, h);
+		CHECK_INT(colour_type(&png), 6);
+		struct ms_error err;
+		buf_reset(&again);
+		CHECK(pngenc_encode(c, &again, &err) == MS_OK);
+		CHECK(png.len == again.len && memcmp(png.data, again.data, png.len) == 0);
+		canvas_free(c);
+	}
+	buf_free(&png);
+	buf_free(&again);
+}
+
 static void test_sizes_and_determinism(void)
 {
 	struct ms_error err;
@@ -246,6 +283,7 @@ int main(void)
 {
 	test_depths();
 	test_round_trips();
+	test_split_rgba();
 	test_sizes_and_determinism();
 	test_bad_input();
 	return CHECK_DONE();
