@@ -190,7 +190,8 @@ static void test_split_rgba(void)
 				uint8_t *p = c->px + ((size_t)y * (size_t)w + (size_t)x) * 4;
 				/* random near the split, repeating elsewhere (long matches
 				 * that would reach across it) */
-				uint32_t r = abs(y - h / 2) < 40 ? next() : (uint32_t)(x * 2654435761u ^ (y % 5));
+				uint32_t r =
+				    abs(y - h / 2) < 40 ? next() : (uint32_t)(x * 2654435761u ^ (y % 5));
 				uint8_t a = (uint8_t)(r & 255);
 				p[3] = a;
 				for (int q = 0; q < 3; q++)
