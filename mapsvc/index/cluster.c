@@ -14,7 +14,13 @@
  * Finding neighbours: items are sorted by their cell in a grid of a power
  * of two units at least the radius (a stable radix sort, so a cell keeps
  * rep order), and a disc of that radius lies within the 3 x 3 cells
- * around its centre.  One sweep over the cells in key order, with
+ * around its centre.  Items that nothing can reach are left out of that
+ * grid: each base item's distance to the nearest other site is measured
+ * once, and every cluster's spread (how far from it its sites lie) when
+ * it is made; a base item farther from every other site than the radius
+ * plus the largest spread has nobody within the radius (quiet_limit).
+ * At the top levels, where a register's sites are mostly far apart
+ * for the radius, that is most of them.  One sweep over the cells in key order, with
  * cursors in the row above, its own row and the row below, finds each
  * cell's 3 x 3 block while it reads memory in order: an item alone in its
  * block is carried over without being touched again; for the others the
@@ -29,10 +35,11 @@
  * count-weighted mean of what it merged, rounded to the nearest unit
  * (sums in 64 bits), as supercluster places it.
  *
- * Cost: a level costs a radix sort and a sweep of its items, plus the
- * distances within the blocks of its busy ones; at a million sites over
- * China, 24 px, zooms 0-15, about a second of CPU on the machine this was
- * measured on (bench_cluster prints the figures, and a digest of the
+ * Cost: a level costs a radix sort and a sweep of the items it does not
+ * leave out, plus the distances within the blocks of its busy ones; at a
+ * million sites uniform over China, 24 px, zooms 0-15, 0.9 s of CPU on
+ * the machine this was measured on, 0.75 s clustered around a few hundred
+ * centres (bench_cluster prints the figures, and a digest of the
  * hierarchy that a faster builder must leave unchanged).
  *
  * What is kept.  The clusters form a forest (a cluster's children are
@@ -74,7 +81,7 @@
  * exponent that turns rad256 into units: r = rad256 * 2^(RADIUS_SHIFT - z). */
 #define RADIUS_SHIFT (CLUSTER_ZOOM_LIMIT - 8)
 /* Items per k-d leaf. */
-#define KD_LEAF 16
+#define KD_LEAF 64
 /* A ref with this bit is a cluster (build node), without a site. */
 #define REF_NODE 0x80000000u
 /* A site's lo when it is never single (it has coincident sites). */
@@ -182,6 +189,7 @@ struct cluster_tree {
 	size_t band_off[NLEVELS + 1];
 	uint32_t *list; /* clusters drawn at zoom Z: list[list_off[Z], list_off[Z + 1]) */
 	size_t list_off[NLEVELS + 1];
+	size_t quiet; /* cluster_info.quiet */
 };
 
 /* ------------------------------------------------------------ k-d order */
@@ -326,6 +334,9 @@ struct witem {
 	uint32_t ref; /* a site, or REF_NODE | build node */
 	uint32_t rep; /* its first site */
 	uint8_t flags;
+	uint16_t near; /* a base item's distance to the nearest other site in
+	                * NEAR_STEP units, rounded down (measure_near); 0 for a
+	                * cluster */
 };
 
 /* An item's state at the level being made: merged into a cluster (or a
@@ -355,6 +366,7 @@ struct crowd {
 struct bnode {
 	uint32_t x, y, count;
 	uint32_t child, nchild; /* children[child, child + nchild), rep order */
+	uint32_t spread;        /* its sites are within this many units of it */
 	uint8_t flags, lo, hi;
 };
 
@@ -378,8 +390,13 @@ struct builder {
 	size_t nch, chcap;
 	uint8_t *site_lo;
 	struct pair *pairs, *tmp;
-	struct nbr *nbr; /* per item, at the level being made */
-	uint32_t *adj;   /* the lists nbr points into */
+	size_t np;           /* pairs at the level being made: its items not quiet */
+	uint64_t spread;     /* the largest of the clusters' spreads so far */
+	bool measure_spread; /* while a base item may still be quiet */
+	uint16_t near_max;   /* the largest witem.near */
+	size_t quiet;        /* items carried over as quiet, over all levels */
+	struct nbr *nbr;     /* per item, at the level being made */
+	uint32_t *adj;       /* the lists nbr points into */
 	size_t nadj, adjcap;
 	struct crowd *crowd; /* the blocks of crowded items */
 	uint8_t *state;      /* per item, at the level being made: ST_* */
@@ -428,29 +445,40 @@ static bool within(uint32_t rad256, int z, uint64_t rlim, const struct witem *a,
 	return d2 <= r2;
 }
 
-/* log2 of the grid cell at zoom z: the smallest power of two units not
- * below the radius (32 or more: one cell holds the world). */
-static int cell_shift(uint32_t rad256, int z)
+/* The radius at zoom z in units, rounded up. */
+static uint64_t radius_units(uint32_t rad256, int z)
 {
-	uint64_t r = z <= RADIUS_SHIFT
-	                 ? (uint64_t)rad256 << (RADIUS_SHIFT - z)
-	                 : ((uint64_t)rad256 + (1ull << (z - RADIUS_SHIFT)) - 1) >> (z - RADIUS_SHIFT);
+	return z <= RADIUS_SHIFT
+	           ? (uint64_t)rad256 << (RADIUS_SHIFT - z)
+	           : ((uint64_t)rad256 + (1ull << (z - RADIUS_SHIFT)) - 1) >> (z - RADIUS_SHIFT);
+}
+
+/* log2 of the smallest power of two units not below r (at most 40). */
+static int pow2_shift(uint64_t r)
+{
 	int k = 0;
 	while (k < 40 && (1ull << k) < r)
 		k++;
 	return k;
 }
 
-/* Stable LSD radix sort of b->pairs[0, m) by key (keybits significant). */
-static void radix_sort(struct builder *b, size_t m, int keybits)
+/* log2 of the grid cell at zoom z: the smallest power of two units not
+ * below the radius (32 or more: one cell holds the world). */
+static int cell_shift(uint32_t rad256, int z)
+{
+	return pow2_shift(radius_units(rad256, z));
+}
+
+/* Stable LSD radix sort of (*src)[0, m) by key (keybits significant),
+ * through *dst: the two are swapped when the result is in the other. */
+static void radix_pairs(struct pair **src, struct pair **dst, size_t m, int keybits)
 {
 	static const size_t buckets = 1u << RADIX_BITS;
 	size_t count[1u << RADIX_BITS];
-	struct pair *src = b->pairs, *dst = b->tmp;
 	for (int shift = 0; shift < keybits; shift += RADIX_BITS) {
 		memset(count, 0, sizeof count);
 		for (size_t i = 0; i < m; i++)
-			count[(src[i].key >> shift) & (buckets - 1)]++;
+			count[((*src)[i].key >> shift) & (buckets - 1)]++;
 		size_t sum = 0;
 		for (size_t d = 0; d < buckets; d++) {
 			size_t c = count[d];
@@ -458,13 +486,17 @@ static void radix_sort(struct builder *b, size_t m, int keybits)
 			sum += c;
 		}
 		for (size_t i = 0; i < m; i++)
-			dst[count[(src[i].key >> shift) & (buckets - 1)]++] = src[i];
-		struct pair *t = src;
-		src = dst;
-		dst = t;
+			(*dst)[count[((*src)[i].key >> shift) & (buckets - 1)]++] = (*src)[i];
+		struct pair *t = *src;
+		*src = *dst;
+		*dst = t;
 	}
-	b->pairs = src;
-	b->tmp = dst;
+}
+
+/* b->pairs[0, m) sorted by key (keybits significant). */
+static void radix_sort(struct builder *b, size_t m, int keybits)
+{
+	radix_pairs(&b->pairs, &b->tmp, m, keybits);
 }
 
 /* The grid of one level: cell coordinates have cbits bits per axis. */
@@ -499,65 +531,99 @@ static size_t skip_below(const struct pair *pr, size_t m, size_t at, uint64_t lo
 	return at;
 }
 
-/* One sweep over the cells in key order finds each cell's 3 x 3 block:
- * its parts of the rows above and below and of its own row, between
- * cursors that only move forward, as the blocks do.  An item alone in
- * its block has nobody near; in a block of at most CROWD_MAX items its
+/* A sweep over the cells of pairs sorted by key, in key order, finding
+ * each cell's 3 x 3 block: its parts of the rows above and below and of
+ * its own row, between cursors that only move forward, as the blocks do
+ * (memory is read in order). */
+struct blocks {
+	const struct pair *pr;
+	size_t m;
+	const struct grid *g;
+	size_t ua, ue, oa, oe, da, de; /* cursors: row above, own row, row below */
+};
+
+/* The block of the cell pr[a, e): nr ranges lo[r]..hi[r], and where the
+ * block's parts of the row above, its own row and the row below start
+ * (m for a row off the world).  Returns how many pairs it holds. */
+struct block {
+	size_t lo[3], hi[3], nr;
+	size_t up, own, down;
+};
+
+static size_t block_at(struct blocks *c, size_t a, size_t e, struct block *bl)
+{
+	const struct pair *pr = c->pr;
+	const struct grid *g = c->g;
+	size_t m = c->m;
+	uint64_t mask = (1ull << g->cbits) - 1;
+	uint64_t key = pr[a].key, cx = key & mask, cy = key >> g->cbits;
+	uint64_t xl = cx ? cx - 1 : 0, xh = cx < g->cmax ? cx + 1 : cx;
+	bl->nr = 0;
+	c->oa = skip_below(pr, m, c->oa, cell_key(g, xl, cy));
+	c->oe = skip_below(pr, m, c->oe > e ? c->oe : e, cell_key(g, xh, cy) + 1);
+	bl->own = c->oa;
+	bl->lo[bl->nr] = c->oa, bl->hi[bl->nr++] = c->oe;
+	bl->up = bl->down = m;
+	if (cy > 0) {
+		bl->up = c->ua = skip_below(pr, m, c->ua, cell_key(g, xl, cy - 1));
+		c->ue = skip_below(pr, m, c->ue > c->ua ? c->ue : c->ua, cell_key(g, xh, cy - 1) + 1);
+		bl->lo[bl->nr] = c->ua, bl->hi[bl->nr++] = c->ue;
+	}
+	if (cy < g->cmax) {
+		bl->down = c->da = skip_below(pr, m, c->da, cell_key(g, xl, cy + 1));
+		c->de = skip_below(pr, m, c->de > c->da ? c->de : c->da, cell_key(g, xh, cy + 1) + 1);
+		bl->lo[bl->nr] = c->da, bl->hi[bl->nr++] = c->de;
+	}
+	size_t n = 0;
+	for (size_t r = 0; r < bl->nr; r++)
+		n += bl->hi[r] - bl->lo[r];
+	return n;
+}
+
+/* The end of the cell that starts at pr[a]. */
+static size_t cell_end(const struct pair *pr, size_t m, size_t a)
+{
+	size_t e = a + 1;
+	while (e < m && pr[e].key == pr[a].key)
+		e++;
+	return e;
+}
+
+/* One sweep over the cells finds each cell's 3 x 3 block.  An item alone
+ * in its block has nobody near; in a block of at most CROWD_MAX items its
  * neighbours after it in rep order are listed (memory is read in order
  * here, not at merge time); in a larger one, where to scan is kept. */
 static void sweep_cells(struct builder *b, const struct grid *g, int z)
 {
 	const struct pair *pr = b->pairs;
-	size_t m = b->m;
-	size_t ua = 0, ue = 0, oa = 0, oe = 0, da = 0, de = 0, ncrowd = 0;
-	uint64_t mask = (1ull << g->cbits) - 1;
+	size_t m = b->np, ncrowd = 0;
+	struct blocks c = {.pr = pr, .m = m, .g = g};
 	b->nadj = 0;
-	for (size_t a = 0; a < m;) {
-		size_t e = a + 1;
-		while (e < m && pr[e].key == pr[a].key)
-			e++;
-		uint64_t key = pr[a].key, cx = key & mask, cy = key >> g->cbits;
-		uint64_t xl = cx ? cx - 1 : 0, xh = cx < g->cmax ? cx + 1 : cx;
-		size_t lo[3], hi[3], nr = 0, block = 0;
-		oa = skip_below(pr, m, oa, cell_key(g, xl, cy));
-		oe = skip_below(pr, m, oe > e ? oe : e, cell_key(g, xh, cy) + 1);
-		lo[nr] = oa, hi[nr++] = oe;
-		size_t up = m, down = m;
-		if (cy > 0) {
-			up = ua = skip_below(pr, m, ua, cell_key(g, xl, cy - 1));
-			ue = skip_below(pr, m, ue > ua ? ue : ua, cell_key(g, xh, cy - 1) + 1);
-			lo[nr] = ua, hi[nr++] = ue;
-		}
-		if (cy < g->cmax) {
-			down = da = skip_below(pr, m, da, cell_key(g, xl, cy + 1));
-			de = skip_below(pr, m, de > da ? de : da, cell_key(g, xh, cy + 1) + 1);
-			lo[nr] = da, hi[nr++] = de;
-		}
-		for (size_t r = 0; r < nr; r++)
-			block += hi[r] - lo[r];
+	for (size_t a = 0, e; a < m; a = e) {
+		e = cell_end(pr, m, a);
+		struct block bl;
+		size_t block = block_at(&c, a, e, &bl);
+		if (block == 1)
+			continue; /* nobody near: not ST_BUSY */
 		for (size_t i = a; i < e; i++) {
 			uint32_t item = pr[i].item;
-			if (block == 1)
-				continue; /* nobody near: not ST_BUSY */
 			b->state[item] = ST_BUSY;
 			if (block > CROWD_MAX) {
-				b->crowd[ncrowd] =
-				    (struct crowd){(uint32_t)i, (uint32_t)up, (uint32_t)oa, (uint32_t)down};
+				b->crowd[ncrowd] = (struct crowd){(uint32_t)i, (uint32_t)bl.up,
+				                                  (uint32_t)bl.own, (uint32_t)bl.down};
 				b->nbr[item] = (struct nbr){(uint32_t)ncrowd++, NBR_CROWDED};
-			} else {
-				size_t off = b->nadj;
-				struct witem self = {.x = pr[i].x, .y = pr[i].y};
-				for (size_t r = 0; r < nr; r++)
-					for (size_t k = lo[r]; k < hi[r]; k++) {
-						struct witem probe = {.x = pr[k].x, .y = pr[k].y};
-						if (pr[k].item > item &&
-						    within(b->rad256, z, b->rlim, &self, &probe))
-							push_adj(b, pr[k].item);
-					}
-				b->nbr[item] = (struct nbr){(uint32_t)off, (uint32_t)(b->nadj - off)};
+				continue;
 			}
+			size_t off = b->nadj;
+			struct witem self = {.x = pr[i].x, .y = pr[i].y};
+			for (size_t r = 0; r < bl.nr; r++)
+				for (size_t k = bl.lo[r]; k < bl.hi[r]; k++) {
+					struct witem probe = {.x = pr[k].x, .y = pr[k].y};
+					if (pr[k].item > item && within(b->rad256, z, b->rlim, &self, &probe))
+						push_adj(b, pr[k].item);
+				}
+			b->nbr[item] = (struct nbr){(uint32_t)off, (uint32_t)(b->nadj - off)};
 		}
-		a = e;
 	}
 }
 
@@ -614,7 +680,7 @@ static void scan_cells(struct builder *b, int z, const struct witem *seed, uint3
                        struct near *nb)
 {
 	const struct pair *pr = b->pairs;
-	for (; k < b->m && pr[k].key <= hi; k++) {
+	for (; k < b->np && pr[k].key <= hi; k++) {
 		uint32_t t = pr[k].item;
 		/* Every item before the seed is taken already (and its slot may
 		 * hold a compacted item now). */
@@ -628,6 +694,97 @@ static void scan_cells(struct builder *b, int z, const struct witem *seed, uint3
 	}
 }
 
+/* The near distances are kept in steps of 2^NEAR_SHIFT units, up to
+ * UINT16_MAX steps. */
+#define NEAR_SHIFT 4
+/* The base grid's cell is twice the radius at NEAR_LEVELS levels below
+ * max_zoom: the nearest sites are measured to about where they may still
+ * be quiet (quiet_limit).  Without levels, cells of 2^BASE_SHIFT units. */
+#define NEAR_LEVELS 3
+#define BASE_SHIFT 16
+
+/* The cells of the base grid (make_base): twice the radius at the lowest
+ * of the NEAR_LEVELS levels below max_zoom where that is within the
+ * range of witem.near.  False (and cells of 2^BASE_SHIFT units) when
+ * there is no such level: nothing is measured then. */
+static bool base_grid(const struct builder *b, struct grid *g)
+{
+	const struct cluster_params *p = b->p;
+	g->shift = BASE_SHIFT;
+	bool measure = false;
+	for (int z = p->max_zoom - NEAR_LEVELS > p->min_zoom ? p->max_zoom - NEAR_LEVELS : p->min_zoom;
+	     z <= p->max_zoom && !measure; z++) {
+		uint64_t cell = 2 * radius_units(b->rad256, z);
+		if (cell < (uint64_t)UINT16_MAX << NEAR_SHIFT) {
+			g->shift = pow2_shift(cell);
+			measure = true;
+		}
+	}
+	g->cbits = 32 - g->shift;
+	g->cmax = (1ull << g->cbits) - 1;
+	return measure;
+}
+
+/* Sets near[site] for the sites sorted by the cells of g: the distance to
+ * the nearest site at another position, rounded down to NEAR_SHIFT
+ * steps, when below a cell; a cell when the site is alone in its 3 x 3
+ * block (the others are farther); 0 in a block of more than CROWD_MAX
+ * sites (unmeasured). */
+static void measure_near(struct builder *b, const struct grid *g, size_t n, uint16_t *near)
+{
+	const struct pair *pr = b->pairs;
+	uint64_t cell = 1ull << g->shift;
+	struct blocks c = {.pr = pr, .m = n, .g = g};
+	for (size_t a = 0, e; a < n; a = e) {
+		e = cell_end(pr, n, a);
+		struct block bl;
+		bool crowded = block_at(&c, a, e, &bl) > CROWD_MAX;
+		for (size_t i = a; i < e; i++) {
+			uint64_t best = cell * cell; /* squared */
+			for (size_t r = 0; !crowded && r < bl.nr; r++)
+				for (size_t k = bl.lo[r]; k < bl.hi[r]; k++) {
+					uint64_t dx =
+					    pr[i].x > pr[k].x ? pr[i].x - pr[k].x : pr[k].x - pr[i].x;
+					uint64_t dy =
+					    pr[i].y > pr[k].y ? pr[i].y - pr[k].y : pr[k].y - pr[i].y;
+					if (dx >= cell || dy >= cell || (dx | dy) == 0)
+						continue;
+					if (dx * dx + dy * dy < best)
+						best = dx * dx + dy * dy;
+				}
+			uint64_t d = crowded ? 0 : (uint64_t)sqrt((double)best);
+			d = d ? (d - 1) >> NEAR_SHIFT : 0; /* (the square root may round up) */
+			near[pr[i].item] = d < UINT16_MAX ? (uint16_t)d : UINT16_MAX;
+			if (near[pr[i].item] > b->near_max)
+				b->near_max = near[pr[i].item];
+		}
+	}
+}
+
+/* A base item is quiet at zoom z, alone within the radius r, when its
+ * near (in NEAR_SHIFT steps) is above this.  Every item of zoom z + 1
+ * other than it has its sites within b->spread of it (the largest
+ * spread of the clusters made so far: each cluster's is measured when it
+ * is made, from what it merged, by reach; a base item's sites are at its
+ * position), and those sites are other than the base item's own; so an
+ * item within r of it would bring a site within r + spread.  A base
+ * item farther than that from every other site is carried over, and,
+ * as r and the spread only grow as the zooms go down, it was at every
+ * level before. */
+static uint64_t quiet_limit(const struct builder *b, int z)
+{
+	return (radius_units(b->rad256, z) + b->spread) >> NEAR_SHIFT;
+}
+
+/* How far from (x, y) an item's sites lie at most: its distance from
+ * there, rounded up, and its own spread. */
+static uint64_t reach(const struct builder *b, const struct witem *it, uint32_t x, uint32_t y)
+{
+	double dx = (double)it->x - x, dy = (double)it->y - y;
+	uint64_t own = it->ref & REF_NODE ? b->bn[it->ref & ~REF_NODE].spread : 0;
+	return (uint64_t)ceil(sqrt(dx * dx + dy * dy)) + 1 + own;
+}
+
 /* Makes zoom z from the items of zoom z + 1 (see the top comment). */
 static void make_level(struct builder *b, int z)
 {
@@ -639,12 +796,22 @@ static void make_level(struct builder *b, int z)
 	g.shift = cell_shift(b->rad256, z);
 	g.cbits = g.shift >= 32 ? 1 : 32 - g.shift;
 	g.cmax = (1ull << g.cbits) - 1;
+	/* A quiet item has nobody within the radius: it is carried over
+	 * without a place in the grid (see quiet_limit). */
+	uint64_t quiet = quiet_limit(b, z);
+	b->measure_spread = quiet < b->near_max; /* else nobody is quiet here, nor below */
+	size_t np = 0;
 	for (size_t i = 0; i < m; i++) {
 		const struct witem *it = &b->it[i];
+		if (it->near > quiet) {
+			b->quiet++;
+			continue;
+		}
 		uint64_t cx = g.shift >= 32 ? 0 : it->x >> g.shift, cy = g.shift >= 32 ? 0 : it->y >> g.shift;
-		b->pairs[i] = (struct pair){cell_key(&g, cx, cy), (uint32_t)i, it->x, it->y};
+		b->pairs[np++] = (struct pair){cell_key(&g, cx, cy), (uint32_t)i, it->x, it->y};
 	}
-	radix_sort(b, m, 2 * g.cbits);
+	b->np = np;
+	radix_sort(b, np, 2 * g.cbits);
 	memset(b->state, 0, m);
 	sweep_cells(b, &g, z);
 
@@ -661,8 +828,8 @@ static void make_level(struct builder *b, int z)
 			} else if (ahead->n == NBR_CROWDED) {
 				const struct crowd *c = &b->crowd[ahead->off];
 				__builtin_prefetch(&b->pairs[c->own]);
-				__builtin_prefetch(&b->pairs[c->up < m ? c->up : c->at]);
-				__builtin_prefetch(&b->pairs[c->down < m ? c->down : c->at]);
+				__builtin_prefetch(&b->pairs[c->up < np ? c->up : c->at]);
+				__builtin_prefetch(&b->pairs[c->down < np ? c->down : c->at]);
 			} else if (ahead->n) {
 				__builtin_prefetch(&b->adj[ahead->off]);
 			}
@@ -719,19 +886,57 @@ static void make_level(struct builder *b, int z)
 			push_child(b, c->ref);
 			merged_at(b, c->ref, z);
 		}
+		uint32_t cx = (uint32_t)((sx + count / 2) / count), cy = (uint32_t)((sy + count / 2) / count);
+		uint64_t spread = 0;
+		if (b->measure_spread) {
+			spread = reach(b, &seed, cx, cy);
+			for (size_t k = 0; k < nb.n; k++) {
+				uint64_t r = reach(b, &b->it[nb.v[k]], cx, cy);
+				spread = r > spread ? r : spread;
+			}
+			b->spread = spread > b->spread ? spread : b->spread;
+		}
 		struct bnode *bn = &b->bn[id];
-		*bn = (struct bnode){(uint32_t)((sx + count / 2) / count),
-		                     (uint32_t)((sy + count / 2) / count),
+		*bn = (struct bnode){cx,
+		                     cy,
 		                     (uint32_t)count,
 		                     child,
 		                     (uint32_t)nb.n + 1,
+		                     spread < UINT32_MAX ? (uint32_t)spread : UINT32_MAX,
 		                     flags,
 		                     (uint8_t)b->p->min_zoom,
 		                     (uint8_t)z};
-		b->it[w++] = (struct witem){bn->x, bn->y, bn->count, REF_NODE | id, seed.rep, flags};
+		b->it[w++] = (struct witem){bn->x, bn->y, bn->count, REF_NODE | id, seed.rep, flags, 0};
 	}
 	free(nb.v);
 	b->m = w;
+}
+
+/* Sorts a cell's sites, in index order, by position (y, then x, their
+ * offsets in the cell: lowbits bits each), keeping index order among
+ * sites at one position: by insertion when they are few, else by a
+ * stable radix sort of those offsets through tmp. */
+static void sort_cell(struct pair *v, struct pair *tmp, size_t n, int lowbits)
+{
+	if (n <= SORT_INSERTION_MAX) {
+		for (size_t i = 1; i < n; i++) {
+			struct pair x = v[i];
+			size_t j = i;
+			for (; j > 0 && (v[j - 1].y > x.y || (v[j - 1].y == x.y && v[j - 1].x > x.x)); j--)
+				v[j] = v[j - 1];
+			v[j] = x;
+		}
+		return;
+	}
+	uint64_t key = v[0].key, low = (1ull << lowbits) - 1;
+	for (size_t i = 0; i < n; i++)
+		v[i].key = ((v[i].y & low) << lowbits) | (v[i].x & low);
+	struct pair *src = v, *dst = tmp;
+	radix_pairs(&src, &dst, n, 2 * lowbits);
+	if (src != v)
+		memcpy(v, src, n * sizeof *v);
+	for (size_t i = 0; i < n; i++)
+		v[i].key = key;
 }
 
 /* Roles of a site in the base level. */
@@ -739,39 +944,57 @@ static void make_level(struct builder *b, int z)
 #define BASE_MEMBER (UINT32_MAX - 1)
 
 /* The base level: the sites in index order, sites at one position merged
- * into one cluster that is drawn at every zoom. */
+ * into one cluster that is drawn at every zoom, each item marked with the
+ * zoom from which it is quiet (mark_quiet).  One radix sort by the
+ * cells of the quiet grid, and each cell by position and index, put a
+ * position's sites together, the smallest index first. */
 static void make_base(struct builder *b, const uint32_t *x, const uint32_t *y, const uint8_t *flags, size_t n)
 {
-	const struct grid whole = {0, 32, UINT32_MAX};
+	struct grid g;
+	bool measure = base_grid(b, &g);
 	for (size_t i = 0; i < n; i++)
-		b->pairs[i] = (struct pair){cell_key(&whole, x[i], y[i]), (uint32_t)i, x[i], y[i]};
-	radix_sort(b, n, 64);
+		b->pairs[i] =
+		    (struct pair){cell_key(&g, x[i] >> g.shift, y[i] >> g.shift), (uint32_t)i, x[i], y[i]};
+	radix_sort(b, n, 2 * g.cbits);
+	for (size_t a = 0, e; a < n; a = e) {
+		e = cell_end(b->pairs, n, a);
+		if (e - a > 1)
+			sort_cell(b->pairs + a, b->tmp, e - a, g.shift);
+	}
+	uint16_t *near = xcalloc(n ? n : 1, sizeof *near);
+	if (measure)
+		measure_near(b, &g, n, near);
 	uint32_t *role = b->role; /* BASE_SINGLE, BASE_MEMBER, or its cluster */
-	for (size_t a = 0; a < n;) {
-		size_t e = a + 1;
-		while (e < n && b->pairs[e].key == b->pairs[a].key)
+	const struct pair *pr = b->pairs;
+	for (size_t a = 0, e; a < n; a = e) {
+		e = a + 1;
+		while (e < n && pr[e].x == pr[a].x && pr[e].y == pr[a].y)
 			e++;
-		uint32_t first = b->pairs[a].item; /* the sort is stable: the smallest */
+		uint32_t first = pr[a].item;
 		if (e - a == 1) {
 			role[first] = BASE_SINGLE;
-			a = e;
 			continue;
 		}
 		uint32_t id = new_bnode(b);
 		uint8_t f = 0;
 		for (size_t k = a; k < e; k++) {
-			uint32_t site = b->pairs[k].item;
+			uint32_t site = pr[k].item;
 			f |= flags ? flags[site] : 0;
 			role[site] = BASE_MEMBER;
 			b->site_lo[site] = LO_NEVER;
 		}
 		role[first] = id;
-		b->bn[id] = (struct bnode){
-		    x[first],          y[first], (uint32_t)(e - a),       (uint32_t)b->nch,
-		    (uint32_t)(e - a), f,        (uint8_t)b->p->min_zoom, (uint8_t)(b->p->max_zoom + 1)};
+		b->bn[id] = (struct bnode){x[first],
+		                           y[first],
+		                           (uint32_t)(e - a),
+		                           (uint32_t)b->nch,
+		                           (uint32_t)(e - a),
+		                           0,
+		                           f,
+		                           (uint8_t)b->p->min_zoom,
+		                           (uint8_t)(b->p->max_zoom + 1)};
 		for (size_t k = a; k < e; k++)
-			push_child(b, b->pairs[k].item);
-		a = e;
+			push_child(b, pr[k].item);
 	}
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -779,12 +1002,13 @@ static void make_base(struct builder *b, const uint32_t *x, const uint32_t *y, c
 		if (r == BASE_MEMBER)
 			continue;
 		if (r == BASE_SINGLE)
-			b->it[w++] =
-			    (struct witem){x[i], y[i], 1, (uint32_t)i, (uint32_t)i, flags ? flags[i] : 0};
+			b->it[w++] = (struct witem){
+			    x[i], y[i], 1, (uint32_t)i, (uint32_t)i, flags ? flags[i] : 0, near[i]};
 		else
-			b->it[w++] = (struct witem){x[i],         y[i],        b->bn[r].count,
-			                            REF_NODE | r, (uint32_t)i, b->bn[r].flags};
+			b->it[w++] = (struct witem){x[i],        y[i],           b->bn[r].count, REF_NODE | r,
+			                            (uint32_t)i, b->bn[r].flags, near[i]};
 	}
+	free(near);
 	b->m = w;
 }
 
@@ -940,6 +1164,7 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	free(b.role);
 	free(b.state);
 
+	t->quiet = b.quiet;
 	t->nnodes = b.nbn;
 	t->node = xmalloc((b.nbn ? b.nbn : 1) * sizeof *t->node);
 	t->perm = xmalloc(cap * sizeof *t->perm);
@@ -1184,6 +1409,7 @@ void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info)
 		return;
 	info->sites = t->n;
 	info->nodes = t->nnodes;
+	info->quiet = t->quiet;
 	for (int z = 0; z < NLEVELS; z++) {
 		int l = level_of(t, z);
 		info->alive[z] = t->list_off[l + 1] - t->list_off[l];

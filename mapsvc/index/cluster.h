@@ -148,6 +148,9 @@ struct cluster_info {
 	size_t sites, nodes;
 	size_t alive[CLUSTER_ZOOM_LIMIT + 2];  /* clusters drawn at each zoom */
 	size_t single[CLUSTER_ZOOM_LIMIT + 2]; /* sites drawn single at each zoom */
+	size_t quiet;                          /* work the build spared: the times a level carried a site
+	                                        * over without a neighbour search, no other site being
+	                                        * near enough for anything to reach it */
 };
 void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info);
 

@@ -11,7 +11,8 @@
  *   reaching across its edges would be.
  *
  * Prints RESULT lines:
- *   RESULT cluster_build_ms=... cpu_ms=... n=... clusters=...
+ *   RESULT cluster_build_ms=... cpu_ms=... n=... clusters=... quiet=... (the
+ *          neighbour searches spared: cluster.h's cluster_info.quiet)
  *   RESULT cluster_memory_mb=... bytes_per_site=... rss_delta_mb=...
  *   RESULT cluster_level zoom=Z clusters=... singles=...
  *   RESULT cluster_digest=... (a hash of every zoom's picture and members)
@@ -190,8 +191,9 @@ int main(int argc, char **argv)
 	struct cluster_info info;
 	cluster_get_info(t, &info);
 	size_t mem = cluster_memory(t);
-	printf("RESULT cluster_build_ms=%.0f cpu_ms=%.0f n=%zu clusters=%zu radius=%g zooms=%d-%d\n",
-	       build_ms, build_cpu, n, info.nodes, p.radius_px, p.min_zoom, p.max_zoom);
+	printf(
+	    "RESULT cluster_build_ms=%.0f cpu_ms=%.0f n=%zu clusters=%zu quiet=%zu radius=%g zooms=%d-%d\n",
+	    build_ms, build_cpu, n, info.nodes, info.quiet, p.radius_px, p.min_zoom, p.max_zoom);
 	printf("RESULT cluster_memory_mb=%.1f bytes_per_site=%.1f rss_delta_mb=%.1f\n",
 	       (double)mem / 1048576.0, (double)mem / (double)n, (double)(rss_kb() - rss0) / 1024.0);
 	for (int z = 0; z <= p.max_zoom + 1; z++)

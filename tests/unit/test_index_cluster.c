@@ -356,27 +356,82 @@ static void check_windows(const struct cluster_tree *t, int nq)
 	cluster_items_free(&got);
 }
 
+/* The hierarchy of these sites against the reference; returns its
+ * cluster_info.quiet. */
+static size_t check_sites(const double *lat, const double *lon, const uint8_t *flags, size_t n,
+                          const struct cluster_params *p)
+{
+	struct ms_error err = {0};
+	struct cluster_tree *t = cluster_build(lat, lon, flags, n, p, &err);
+	CHECK_MSG(t != NULL, "%s", err.msg);
+	if (!t)
+		return 0;
+	struct cluster_params rounded = cluster_get_params(t);
+	struct rlevel levels[CLUSTER_ZOOM_LIMIT + 1] = {{0}};
+	size_t nclusters;
+	reference(lat, lon, flags, n, &rounded, levels, &nclusters);
+	check_against_reference(t, levels, &rounded, nclusters);
+	check_windows(t, 40);
+	free_levels(levels);
+	struct cluster_info info;
+	cluster_get_info(t, &info);
+	cluster_free(t);
+	return info.quiet;
+}
+
 static void test_reference(enum kind kind, size_t n, const struct cluster_params *p)
 {
 	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
 	uint8_t *flags = malloc(n + 1);
 	make_sites(lat, lon, flags, n, kind);
-	struct ms_error err = {0};
-	struct cluster_tree *t = cluster_build(lat, lon, flags, n, p, &err);
-	CHECK_MSG(t != NULL, "%s", err.msg);
-	if (t) {
-		struct cluster_params rounded = cluster_get_params(t);
-		struct rlevel levels[CLUSTER_ZOOM_LIMIT + 1] = {{0}};
-		size_t nclusters;
-		reference(lat, lon, flags, n, &rounded, levels, &nclusters);
-		check_against_reference(t, levels, &rounded, nclusters);
-		check_windows(t, 40);
-		free_levels(levels);
-		cluster_free(t);
-	}
+	check_sites(lat, lon, flags, n, p);
 	free(lat);
 	free(lon);
 	free(flags);
+}
+
+/* A site alone, whose nearest other site is just outside the radius r of
+ * zoom z - 1 (2.02 times the radius of zoom z), has two sites on that
+ * side that merge at zoom z, 0.94 of its radius apart, into a cluster
+ * within r of it: at zoom z - 1 it must take that cluster, although no
+ * site is within r.  Leaving out of the grid the sites whose nearest
+ * other site is beyond the radius alone would miss it: the builder
+ * counts the clusters' spread too (cluster.c's quiet_limit).  Such
+ * trios, one per zoom, far apart, among sites scattered thinly enough
+ * that most of them are carried over without a neighbour search at the
+ * top levels. */
+static void test_quiet_bound(void)
+{
+	enum { SCATTER = 1200 };
+	static const struct cluster_params params[] = {{40, 0, 16}, {24, 3, 15}, {60, 5, 12}};
+	for (size_t k = 0; k < sizeof params / sizeof *params; k++) {
+		const struct cluster_params *p = &params[k];
+		double lat[SCATTER + 3 * CLUSTER_ZOOM_LIMIT], lon[SCATTER + 3 * CLUSTER_ZOOM_LIMIT];
+		uint8_t flags[SCATTER + 3 * CLUSTER_ZOOM_LIMIT] = {0};
+		size_t n = 0;
+		for (int z = p->max_zoom; z > p->min_zoom; z--) {
+			double r =
+			    p->radius_px * (double)(1u << (CLUSTER_ZOOM_LIMIT - z)); /* units at zoom z */
+			/* a spot of its own for each trio: a 40 x 40 grid of the world's middle */
+			uint32_t cx = (uint32_t)((0.3 + 0.4 * (double)(z % 40) / 40) * 4294967296.0);
+			uint32_t cy = (uint32_t)((0.3 + 0.4 * (double)(z / 40 + k) / 4) * 4294967296.0);
+			double ang = 13.5 * M_PI / 180;
+			double px[3] = {cx, cx + 2.02 * r * cos(ang), cx + 2.02 * r * cos(ang)};
+			double py[3] = {cy, cy + 2.02 * r * sin(ang), cy - 2.02 * r * sin(ang)};
+			for (int j = 0; j < 3; j++) {
+				cluster_unit_to_lonlat((uint32_t)llround(px[j]), (uint32_t)llround(py[j]),
+				                       &lat[n], &lon[n]);
+				n++;
+			}
+		}
+		for (size_t i = 0; i < SCATTER; i++) { /* a few km apart in China */
+			lat[n] = urand(18, 53);
+			lon[n] = urand(73, 135);
+			n++;
+		}
+		size_t quiet = check_sites(lat, lon, flags, n, p);
+		CHECK_MSG(quiet > SCATTER, "radius %g: %zu sites carried over quiet", p->radius_px, quiet);
+	}
 }
 
 static const double *place_lat, *place_lon;
@@ -710,6 +765,7 @@ int main(void)
 		for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
 			test_reference(kinds[k], sizes[s],
 			               &params[(k + s) % (sizeof params / sizeof *params)]);
+	test_quiet_bound();
 	test_coincident();
 	test_determinism();
 	test_gcj02();
