@@ -387,19 +387,50 @@ void site_hash_update(void *state, const struct site *s)
 	struct hash_buf hb;
 	hb.h = state;
 	hb.n = 0;
-	/* each text with its NUL, so that "ab"+"c" and "a"+"bc" differ */
-	for (int f = 0; f < SITE_NFIELDS; f++) {
-		const char *t = site_field(s, (enum site_field)f);
-		hb_put(&hb, t, strlen(t) + 1);
+	/* Each text with its NUL, so that "ab"+"c" and "a"+"bc" differ.  The
+	 * texts a site has lie one after another in its packed text, each
+	 * with its NUL, in field order and the extra properties last
+	 * (pack_text): each ends where the next one starts, and a run of them
+	 * is hashed straight from there. */
+	const char *t = s->text_;
+	unsigned off[SITE_NFIELDS + 1], end[SITE_NFIELDS + 1];
+	int last = -1;
+	for (unsigned k = 0; k <= SITE_NFIELDS; k++) {
+		off[k] = site_text_off_(s, k);
+		if (off[k] && t[off[k]]) { /* present: absent ones share one NUL */
+			if (last >= 0)
+				end[last] = off[k];
+			last = (int)k;
+		}
 	}
+	if (last >= 0)
+		end[last] = off[last] + (unsigned)strlen(t + off[last]) + 1;
+	size_t run = 0, stop = 0; /* t[run, stop): present fields not yet put */
+	for (unsigned f = 0; f < SITE_NFIELDS; f++) {
+		if (off[f] && t[off[f]]) {
+			if (off[f] != stop) {
+				hb_put(&hb, t + run, stop - run);
+				run = off[f];
+			}
+			stop = end[f];
+			continue;
+		}
+		hb_put(&hb, t + run, stop - run);
+		run = stop = 0;
+		const char *v = off[f] ? "" : site_category_name(s->category); /* offset 0: its name */
+		hb_put(&hb, v, strlen(v) + 1);
+	}
+	hb_put(&hb, t + run, stop - run);
 	hb_put(&hb, &s->lat, sizeof s->lat);
 	hb_put(&hb, &s->lon, sizeof s->lon);
 	uint32_t quality = (uint32_t)s->quality; /* a fixed width, whatever the enum's */
 	hb_put(&hb, &quality, sizeof quality);
 	double radius = site_uncertainty(s);
 	hb_put(&hb, &radius, sizeof radius);
-	const char *extra = site_extra(s);
-	hb_put(&hb, extra, strlen(extra) + 1);
+	if (t[off[SITE_NFIELDS]])
+		hb_put(&hb, t + off[SITE_NFIELDS], end[SITE_NFIELDS] - off[SITE_NFIELDS]);
+	else
+		hb_put(&hb, "{}", 3);
 	XXH3_64bits_update(hb.h, hb.b, hb.n);
 }
 
