@@ -11,6 +11,13 @@
  * round costs the candidates times their neighbours, whatever the order
  * they came in.  Obstacles go in a grid of their own, read once for the
  * first claims.
+ *
+ * The grids are arrays over the cells the boxes of a call cover (a view
+ * with its margin: a few thousand cells), each cell's values contiguous
+ * (counted, then filed): a lookup reads one run of memory, where a hash
+ * of cells with a list per cell chased a pointer per value.  A crowded
+ * view tests every marker's label against the obstacles around it, and
+ * that was most of its cost.
  */
 #include "labels.h"
 
@@ -20,16 +27,29 @@
 #include <string.h>
 
 #include "../util/mem.h"
-#include "grid.h"
 
 /* Cell of the candidate and obstacle grids, world px: about a label's
  * height, so that a label's union covers a few cells. */
 #define LABEL_CELL 32.0
+/* The most cells a grid has: boxes spread wider (which a view's never
+ * are) get larger cells. */
+#define BINS_MAX_CELLS (1u << 20)
 /* First capacity of the per-candidate arrays. */
 #define LABELS_MIN_CAP 64
 
+/* Values (box indices) by the cells of a grid over the boxes' extent:
+ * cell c's are val[start[c], start[c + 1]), increasing. */
+struct bins {
+	double cell;      /* px a side */
+	int64_t cx0, cy0; /* the first cell */
+	int64_t ncx, ncy; /* cells per axis (0: empty) */
+	uint32_t *start;
+	int32_t *val;
+	size_t start_cap, val_cap;
+};
+
 struct labels {
-	struct grid cand, obst; /* candidates by their union's cells; obstacles by theirs */
+	struct bins cand, obst; /* candidates by their union's cells; obstacles by theirs */
 	uint8_t *valid;         /* U0: boxes overlapping no obstacle */
 	uint8_t *claim, *next;  /* the claims of the round before, and of this round */
 	uint32_t *stamp;        /* the candidate last looked at this one */
@@ -38,20 +58,104 @@ struct labels {
 	const struct label_box *o; /* the obstacles filed */
 };
 
+static int64_t cell_of(const struct bins *g, double v)
+{
+	return (int64_t)floor(v / g->cell);
+}
+
+/* The cells of box b within the grid: false when it covers none. */
+static bool bins_span(const struct bins *g, const struct label_box *b, int64_t *x0, int64_t *y0, int64_t *x1,
+                      int64_t *y1)
+{
+	if (!(b->l <= b->r && b->t <= b->b) || !isfinite(b->r - b->l) || !isfinite(b->b - b->t))
+		return false; /* no box (a candidate without one), or none that meets anything */
+	*x0 = cell_of(g, b->l) - g->cx0, *x1 = cell_of(g, b->r) - g->cx0;
+	*y0 = cell_of(g, b->t) - g->cy0, *y1 = cell_of(g, b->b) - g->cy0;
+	if (*x1 < 0 || *y1 < 0 || *x0 >= g->ncx || *y0 >= g->ncy)
+		return false;
+	*x0 = *x0 < 0 ? 0 : *x0, *y0 = *y0 < 0 ? 0 : *y0;
+	*x1 = *x1 >= g->ncx ? g->ncx - 1 : *x1, *y1 = *y1 >= g->ncy ? g->ncy - 1 : *y1;
+	return true;
+}
+
+/* Files each box k of b[0, n) under every cell it covers (an empty or
+ * unbounded box under none: it meets nothing). */
+static void bins_fill(struct bins *g, const struct label_box *b, size_t n)
+{
+	double l = INFINITY, t = INFINITY, r = -INFINITY, bo = -INFINITY;
+	for (size_t k = 0; k < n; k++)
+		if (b[k].l <= b[k].r && b[k].t <= b[k].b && isfinite(b[k].r - b[k].l) &&
+		    isfinite(b[k].b - b[k].t)) {
+			l = fmin(l, b[k].l), t = fmin(t, b[k].t);
+			r = fmax(r, b[k].r), bo = fmax(bo, b[k].b);
+		}
+	g->ncx = g->ncy = 0;
+	if (!(l <= r && t <= bo)) /* none */
+		return;
+	g->cell = LABEL_CELL;
+	for (;;) {
+		g->cx0 = cell_of(g, l), g->cy0 = cell_of(g, t);
+		g->ncx = cell_of(g, r) - g->cx0 + 1, g->ncy = cell_of(g, bo) - g->cy0 + 1;
+		if ((double)g->ncx * (double)g->ncy <= BINS_MAX_CELLS)
+			break;
+		g->cell *= 2;
+	}
+	size_t ncells = (size_t)(g->ncx * g->ncy), nval = 0;
+	if (ncells + 1 > g->start_cap) {
+		g->start_cap = ncells + 1;
+		free(g->start);
+		g->start = xmalloc(g->start_cap * sizeof *g->start);
+	}
+	memset(g->start, 0, (ncells + 1) * sizeof *g->start);
+	int64_t x0, y0, x1, y1;
+	for (size_t k = 0; k < n; k++)
+		if (bins_span(g, &b[k], &x0, &y0, &x1, &y1))
+			for (int64_t cy = y0; cy <= y1; cy++)
+				for (int64_t cx = x0; cx <= x1; cx++, nval++)
+					g->start[cy * g->ncx + cx]++;
+	if (nval > g->val_cap) {
+		g->val_cap = nval;
+		free(g->val);
+		g->val = xmalloc(g->val_cap * sizeof *g->val);
+	}
+	uint32_t at = 0;
+	for (size_t c = 0; c < ncells; c++) {
+		uint32_t m = g->start[c];
+		g->start[c] = at;
+		at += m;
+	}
+	for (size_t k = 0; k < n; k++)
+		if (bins_span(g, &b[k], &x0, &y0, &x1, &y1))
+			for (int64_t cy = y0; cy <= y1; cy++)
+				for (int64_t cx = x0; cx <= x1; cx++)
+					g->val[g->start[cy * g->ncx + cx]++] = (int32_t)k;
+	/* each start now holds the next cell's: shift them back */
+	memmove(g->start + 1, g->start, ncells * sizeof *g->start);
+	g->start[0] = 0;
+}
+
+static void bins_free(struct bins *g)
+{
+	free(g->start);
+	free(g->val);
+}
+
+static size_t bins_memory(const struct bins *g)
+{
+	return g->start_cap * sizeof *g->start + g->val_cap * sizeof *g->val;
+}
+
 struct labels *labels_new(void)
 {
-	struct labels *s = xcalloc(1, sizeof *s);
-	grid_init(&s->cand, 0);
-	grid_init(&s->obst, 0);
-	return s;
+	return xcalloc(1, sizeof(struct labels));
 }
 
 void labels_free(struct labels *s)
 {
 	if (!s)
 		return;
-	grid_free(&s->cand);
-	grid_free(&s->obst);
+	bins_free(&s->cand);
+	bins_free(&s->obst);
 	free(s->valid);
 	free(s->claim);
 	free(s->next);
@@ -64,7 +168,7 @@ size_t labels_memory(const struct labels *s)
 {
 	if (!s)
 		return 0;
-	return sizeof *s + grid_memory(&s->cand) + grid_memory(&s->obst) +
+	return sizeof *s + bins_memory(&s->cand) + bins_memory(&s->obst) +
 	       s->cap * (3 + sizeof *s->stamp + sizeof *s->uni);
 }
 
@@ -95,33 +199,25 @@ static bool overlap(const struct label_box *a, const struct label_box *b)
 	return a->l < b->r && b->l < a->r && a->t < b->b && b->t < a->b;
 }
 
-static int64_t cell(double v)
-{
-	return (int64_t)floor(v / LABEL_CELL);
-}
-
-static void file_box(struct grid *g, const struct label_box *b, int32_t v)
-{
-	for (int64_t cy = cell(b->t); cy <= cell(b->b); cy++)
-		for (int64_t cx = cell(b->l); cx <= cell(b->r); cx++)
-			grid_add(g, cx, cy, v);
-}
-
 void labels_obstacles(struct labels *s, const struct label_box *obst, size_t n)
 {
-	grid_clear(&s->obst);
-	for (size_t k = 0; k < n; k++)
-		file_box(&s->obst, &obst[k], (int32_t)k);
+	bins_fill(&s->obst, obst, n);
 	s->o = obst;
 }
 
 bool labels_box_free(const struct labels *s, const struct label_box *b)
 {
-	for (int64_t cy = cell(b->t); cy <= cell(b->b); cy++)
-		for (int64_t cx = cell(b->l); cx <= cell(b->r); cx++)
-			for (int32_t k = grid_first(&s->obst, cx, cy); k >= 0; k = grid_next(&s->obst, k))
-				if (overlap(b, &s->o[grid_value(&s->obst, k)]))
+	const struct bins *g = &s->obst;
+	int64_t x0, y0, x1, y1;
+	if (!bins_span(g, b, &x0, &y0, &x1, &y1))
+		return true;
+	for (int64_t cy = y0; cy <= y1; cy++)
+		for (int64_t cx = x0; cx <= x1; cx++) {
+			size_t c = (size_t)(cy * g->ncx + cx);
+			for (uint32_t k = g->start[c]; k < g->start[c + 1]; k++)
+				if (overlap(b, &s->o[g->val[k]]))
 					return false;
+		}
 	return true;
 }
 
@@ -142,12 +238,16 @@ static void first_claims(struct labels *s, const struct label_cand *c, size_t n)
 static uint8_t unclaimed(struct labels *s, const struct label_cand *c, size_t i, uint8_t mask)
 {
 	const struct label_box *u = &s->uni[i];
+	const struct bins *g = &s->cand;
 	uint32_t me = (uint32_t)i + 1; /* stamps are candidate + 1, 0 for none */
-	for (int64_t cy = cell(u->t); cy <= cell(u->b) && mask; cy++)
-		for (int64_t cx = cell(u->l); cx <= cell(u->r) && mask; cx++)
-			for (int32_t k = grid_first(&s->cand, cx, cy); k >= 0 && mask;
-			     k = grid_next(&s->cand, k)) {
-				size_t j = (size_t)grid_value(&s->cand, k);
+	int64_t x0, y0, x1, y1;
+	if (!bins_span(g, u, &x0, &y0, &x1, &y1))
+		return mask;
+	for (int64_t cy = y0; cy <= y1 && mask; cy++)
+		for (int64_t cx = x0; cx <= x1 && mask; cx++) {
+			size_t cl = (size_t)(cy * g->ncx + cx);
+			for (uint32_t k = g->start[cl]; k < g->start[cl + 1] && mask; k++) {
+				size_t j = (size_t)g->val[k];
 				if (c[j].prio >= c[i].prio || s->stamp[j] == me || !s->claim[j])
 					continue;
 				s->stamp[j] = me;
@@ -164,13 +264,13 @@ static uint8_t unclaimed(struct labels *s, const struct label_cand *c, size_t i,
 						}
 				}
 			}
+		}
 	return mask;
 }
 
 void labels_place(struct labels *s, const struct label_cand *c, size_t n, int rounds, int8_t *out)
 {
 	reserve(s, n);
-	grid_clear(&s->cand);
 	for (size_t i = 0; i < n; i++) {
 		struct label_box u = {INFINITY, INFINITY, -INFINITY, -INFINITY};
 		for (int p = 0; p < c[i].npos; p++) {
@@ -180,9 +280,8 @@ void labels_place(struct labels *s, const struct label_cand *c, size_t n, int ro
 			u.b = fmax(u.b, c[i].pos[p].b);
 		}
 		s->uni[i] = u;
-		if (c[i].npos)
-			file_box(&s->cand, &u, (int32_t)i);
 	}
+	bins_fill(&s->cand, s->uni, n); /* (a candidate without boxes: an empty union) */
 	first_claims(s, c, n);
 	memcpy(s->claim, s->valid, n);
 	for (int r = 1; r <= rounds; r++) {

@@ -223,9 +223,98 @@ static void test_chain(void)
 	labels_free(NULL);
 }
 
+/* Round 1 the slow way (labels.h): U0 of each candidate against every
+ * obstacle, then its first box of U0 that meets no box of U0 of a
+ * candidate of higher priority. */
+static void brute_round1(const struct label_cand *c, size_t n, const struct label_box *o, size_t no,
+                         int8_t *out)
+{
+	uint8_t *u0 = calloc(n ? n : 1, 1);
+	for (size_t i = 0; i < n; i++)
+		for (int p = 0; p < c[i].npos; p++) {
+			bool free_box = true;
+			for (size_t k = 0; k < no && free_box; k++)
+				free_box = !overlap(&c[i].pos[p], &o[k]);
+			u0[i] |= (uint8_t)(free_box << p);
+		}
+	for (size_t i = 0; i < n; i++) {
+		out[i] = -1;
+		for (int p = 0; p < c[i].npos && out[i] < 0; p++) {
+			bool ok = u0[i] >> p & 1;
+			for (size_t j = 0; j < n && ok; j++)
+				for (int q = 0; q < c[j].npos && ok && c[j].prio < c[i].prio; q++)
+					ok = !((u0[j] >> q & 1) && overlap(&c[i].pos[p], &c[j].pos[q]));
+			if (ok)
+				out[i] = (int8_t)p;
+		}
+	}
+	free(u0);
+}
+
+/* Boxes far out (world px at zoom 24 run past 2^32; a grid's cells are
+ * counted from the boxes' own corner, negative too) and spread so wide
+ * that the grids take larger cells, in clumps and alone, with a
+ * candidate that has no box: the same answers as the slow way, box by
+ * box and label by label. */
+static void test_far_and_wide(void)
+{
+	enum { M = 600 };
+	static struct label_cand c[M];
+	static struct label_box o[M];
+	static int8_t out[M], want[M];
+	static const double spreads[] = {300, 1e5, 1e9};
+	static const double origins[] = {0, 8.5e9, -3e9};
+	struct labels *s = labels_new();
+	for (size_t a = 0; a < sizeof spreads / sizeof *spreads; a++)
+		for (size_t b = 0; b < sizeof origins / sizeof *origins; b++) {
+			for (size_t i = 0; i < M; i++) {
+				/* half in a clump 300 px wide, half over the spread */
+				double w = i % 2 ? spreads[a] : 300;
+				double x = origins[b] + floor(urand(0, w)),
+				       y = origins[b] - floor(urand(0, w));
+				o[i] = box(x - 6, y - 6, x + 6, y + 6);
+				c[i].ax = x;
+				c[i].ay = y;
+				c[i].prio = (uint32_t)(M - i);
+				c[i].npos = i % 97 ? 4 : 0;
+				double lw = floor(urand(10, 60)), lh = 14;
+				c[i].pos[0] = box(x - lw / 2, y - 8 - lh, x + lw / 2, y - 8);
+				c[i].pos[1] = box(x - lw / 2, y + 8, x + lw / 2, y + 8 + lh);
+				c[i].pos[2] = box(x + 8, y - lh / 2, x + 8 + lw, y + lh / 2);
+				c[i].pos[3] = box(x - 8 - lw, y - lh / 2, x - 8, y + lh / 2);
+			}
+			size_t no = M / 3; /* fewer obstacles than labels: some boxes are free */
+			labels_obstacles(s, o, no);
+			size_t wrong = 0;
+			for (size_t i = 0; i < M; i++)
+				for (int p = 0; p < 4; p++) {
+					bool free_box = true;
+					for (size_t k = 0; k < no && free_box; k++)
+						free_box = !overlap(&c[i].pos[p], &o[k]);
+					wrong += free_box != labels_box_free(s, &c[i].pos[p]);
+				}
+			CHECK_MSG(wrong == 0, "spread %g at %g: %zu boxes judged wrongly", spreads[a],
+			          origins[b], wrong);
+			labels_place(s, c, M, 1, out);
+			brute_round1(c, M, o, no, want);
+			size_t differ = 0, placed = 0;
+			for (size_t i = 0; i < M; i++) {
+				differ += out[i] != want[i];
+				placed += out[i] >= 0;
+			}
+			CHECK_MSG(differ == 0, "spread %g at %g: %zu labels differ", spreads[a], origins[b],
+			          differ);
+			CHECK(placed > 0);
+		}
+	labels_obstacles(s, NULL, 0);
+	CHECK(labels_box_free(s, &o[0]));
+	labels_free(s);
+}
+
 int main(void)
 {
 	test_chain();
+	test_far_and_wide();
 	test_random();
 	return CHECK_DONE();
 }
