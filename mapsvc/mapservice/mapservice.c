@@ -43,6 +43,7 @@
 #include "../geo/webmerc.h"
 #include "../render/layout.h"
 #include "../render/raster.h"
+#include "../store/store.h"
 #include "../util/mem.h"
 #include "../util/numparse.h"
 
@@ -407,20 +408,57 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 	return st;
 }
 
+/* The styles of a load, read on a thread of their own while the sites
+ * are read. */
+struct styles_job {
+	const char *dir;
+	struct styleset *set;
+	enum ms_status st;
+	struct ms_error err;
+};
+
+static void *load_styles(void *arg)
+{
+	struct styles_job *j = arg;
+	j->st = styleset_load_dir(j->dir, &j->set, &j->err);
+	if (j->st == MS_OK) {
+		size_t n;
+		styleset_styles(j->set, &n);
+		if (!n) {
+			styleset_free(j->set);
+			j->set = NULL;
+			j->st = ms_fail(&j->err, MS_EDATA, "%s: no style files (*.json)", j->dir);
+		}
+	}
+	return NULL;
+}
+
 static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 {
-	struct styleset *set = NULL;
-	/* The styles first: a broken one is found before the (longer) load of
-	 * the sites. */
-	if (ms->cfg.styles_dir) {
-		if (styleset_load_dir(ms->cfg.styles_dir, &set, err) != MS_OK)
-			return err->status;
-		size_t n;
-		styleset_styles(set, &n);
-		if (!n) {
-			styleset_free(set);
-			return ms_fail(err, MS_EDATA, "%s: no style files (*.json)", ms->cfg.styles_dir);
-		}
+	/* The styles (their context layers are tens of milliseconds of
+	 * GeoJSON) are read while the sites are, on a core the reading
+	 * leaves idle at first; a broken style is reported before whatever
+	 * the sites' load found. */
+	struct styles_job job = {.dir = ms->cfg.styles_dir};
+	pthread_t th;
+	bool threaded = job.dir && pthread_create(&th, NULL, load_styles, &job) == 0;
+	struct site_set *sites = NULL;
+	struct ms_error load_err = {0};
+	enum ms_status ls = store_load(ms->cfg.db_path, &sites, &load_err);
+	if (threaded)
+		pthread_join(th, NULL);
+	else if (job.dir)
+		load_styles(&job);
+	struct styleset *set = job.set;
+	if (job.dir && job.st != MS_OK) {
+		site_set_free(sites);
+		*err = job.err;
+		return err->status;
+	}
+	if (ls != MS_OK) {
+		styleset_free(set);
+		*err = load_err;
+		return err->status;
 	}
 	/* The styles' hierarchies are built with the sites' indexes, at once,
 	 * and before the swap (snapshot.h). */
@@ -430,7 +468,7 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 	const struct style *styles = set ? styleset_styles(set, &nstyles) : NULL;
 	struct mapservice_gen *cur = mapservice_acquire(ms);
 	cluster_opts(styles, nstyles, cur ? cur->snap : NULL, &params, &o);
-	struct snapshot *snap = snapshot_load_with(ms->cfg.db_path, &o, err);
+	struct snapshot *snap = snapshot_new_with(sites, &o, err); /* takes sites */
 	mapservice_release(cur);
 	free(params);
 	if (!snap) {
