@@ -801,8 +801,7 @@ enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct 
 		if (k > 0)
 			r[k].started = pthread_create(&r[k].th, NULL, read_range, &r[k]) == 0;
 	}
-	if (nparts == 1)
-		r[0].expect = count;
+	r[0].expect = count; /* the others are appended to it */
 	/* The first range here, then any another connection could not read. */
 	for (size_t k = 0; k < nparts; k++) {
 		if (r[k].started)
