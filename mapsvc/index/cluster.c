@@ -80,7 +80,10 @@
 /* log2(RADIUS_STEPS * 2^(CLUSTER_ZOOM_LIMIT - z)) at z = 0 is the
  * exponent that turns rad256 into units: r = rad256 * 2^(RADIUS_SHIFT - z). */
 #define RADIUS_SHIFT (CLUSTER_ZOOM_LIMIT - 8)
-/* Items per k-d leaf. */
+/* Items per k-d leaf: 64 rather than 16 spares the lay-out the two
+ * deepest splits, 15 % of it (25 ms a hierarchy at a million sites),
+ * for a query that tests about 650 items instead of 330 at z16, a few
+ * microseconds. */
 #define KD_LEAF 64
 /* A ref with this bit is a cluster (build node), without a site. */
 #define REF_NODE 0x80000000u
