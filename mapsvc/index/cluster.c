@@ -947,10 +947,10 @@ static void sort_cell(struct pair *v, struct pair *tmp, size_t n, int lowbits)
 #define BASE_MEMBER (UINT32_MAX - 1)
 
 /* The base level: the sites in index order, sites at one position merged
- * into one cluster that is drawn at every zoom, each item marked with the
- * zoom from which it is quiet (mark_quiet).  One radix sort by the
- * cells of the quiet grid, and each cell by position and index, put a
- * position's sites together, the smallest index first. */
+ * into one cluster that is drawn at every zoom, each item with its
+ * distance to the nearest other site (measure_near, for quiet_limit).
+ * One radix sort by the cells of the base grid, and each cell by position
+ * and index, put a position's sites together, the smallest index first. */
 static void make_base(struct builder *b, const uint32_t *x, const uint32_t *y, const uint8_t *flags, size_t n)
 {
 	struct grid g;

@@ -244,7 +244,7 @@ static double metres_per_px(double lat, int zoom)
 /* (In the loops themselves: GCC drops a helper whose only effect is a
  * prefetch as if it did nothing.) */
 
-/* Whether item i is an approximate site, which may have a circle. */
+/* Whether an item is a single approximate site, which may have a circle. */
 static bool approximate_single(const struct layout_item *it)
 {
 	return it->count == 1 && (it->flags & SNAPSHOT_FLAG_APPROXIMATE);
