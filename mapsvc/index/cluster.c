@@ -1419,3 +1419,811 @@ void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info)
 		info->single[z] = t->band_off[l + 1] - t->band_off[t->p.min_zoom];
 	}
 }
+
+/* ------------------------------------------------------------ patching
+ *
+ * When a few sites move (or change flags) and the others stand still,
+ * most of a hierarchy is what it was.  Greedy clustering in rep order has
+ * a closed form that says how little: at each level, an item is a seed
+ * when no seed before it in rep order is within the radius of it, and
+ * otherwise belongs to the first such seed.  So an item's fate depends
+ * on the items before it within the radius and on their fates alone, and
+ * a change spreads only forward in rep order, from an item whose fate
+ * (seed or not) or position changed to the items within the radius of it
+ * (at its old and its new position).  A patch visits, level by level,
+ * those items in rep order (a heap), deciding each one's fate from its
+ * neighbours: the changed ones as just decided, the others as the old
+ * hierarchy has them.  The seeds whose clusters gained, lost or changed a
+ * member are made anew; they are the changes (delta) of the level below.
+ * Neighbours are found with the old hierarchy's own window queries, less
+ * the items the delta replaces, plus the delta's new ones.
+ *
+ * What comes out is the hierarchy cluster_build makes of the new sites,
+ * to the byte: a cluster that none of this touched keeps its whole
+ * subtree, copied as a block when the clusters are numbered; the bands
+ * and lists are laid out anew (the k-d orders), which is most of a
+ * patch's time. */
+
+/* An item of a level: ref is a site, or REF_NODE | k, an old cluster when
+ * k < the old tree's nnodes (its subtree unchanged), else a new one
+ * (builder node k - nnodes). */
+struct pitem {
+	uint32_t x, y, count, rep, ref;
+	uint8_t flags;
+};
+
+/* A rep whose item at a level differs from the old hierarchy's: the old
+ * item (when there was one) and the new one (when there is one). */
+struct pdelta {
+	uint32_t rep;
+	bool has_old, has_new;
+	uint32_t old_ref, ox, oy;
+	struct pitem now;
+};
+
+/* An item whose fate at the level being made is decided anew. */
+struct pcand {
+	struct pitem it;        /* in the new level (unless gone) */
+	bool gone;              /* a delta rep with no new item: only its old neighbours matter */
+	bool in_delta, has_old; /* has_old: old_ref, ox, oy are its old item */
+	uint32_t old_ref, ox, oy;
+	bool seed;
+	uint32_t owner; /* the rep of the seed it belongs to (its own when a seed) */
+};
+
+/* A touched seed: its rep and its item's ref in the new level. */
+struct ptouch {
+	uint32_t rep, ref;
+};
+
+struct patcher {
+	const struct cluster_tree *old;
+	struct builder b;     /* the new clusters: bn[k] is ref REF_NODE | (nn + k) */
+	uint32_t nn;          /* old->nnodes */
+	uint32_t *x, *y;      /* every site's new position */
+	const uint8_t *flags; /* every site's new flags (NULL: none) */
+	uint32_t *invperm;    /* old: a site's place in perm */
+	uint32_t *parent;     /* old: a cluster's parent, or CLUSTER_NONE */
+	uint8_t *lo;          /* new: the old clusters' lo */
+	uint32_t *rep;        /* new clusters' reps */
+	struct pdelta *delta; /* the level above's, in rep order */
+	size_t nd, dcap;
+	struct pdelta *next; /* the level being made's */
+	size_t nnext, nextcap;
+	struct pcand *cand;
+	size_t nc, ccap;
+	uint32_t *slot; /* open addressing: rep + 1 -> candidate + 1 */
+	size_t slots;
+	uint32_t *heap; /* candidates' reps not yet decided */
+	size_t nheap, hcap;
+	struct ptouch *touch;
+	size_t nt, tcap;
+	struct cluster_items q; /* query scratch */
+	struct pitem *nb;       /* neighbours scratch */
+	size_t nnb, nbcap;
+};
+
+static void *grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 64;
+	if (*cap < need)
+		*cap = need;
+	return xrealloc(v, *cap * size);
+}
+
+/* The old tree's deepest cluster holding place pos of perm, or
+ * CLUSTER_NONE: the last cluster in preorder starting at or before pos
+ * is it or one of its descendants (clusters nest). */
+static uint32_t old_holder(const struct patcher *pt, uint32_t pos)
+{
+	const struct cnode *node = pt->old->node;
+	size_t lo = 0, hi = pt->nn;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (node[mid].begin <= pos)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint32_t k = lo ? (uint32_t)(lo - 1) : CLUSTER_NONE;
+	while (k != CLUSTER_NONE && node[k].begin + node[k].count <= pos)
+		k = pt->parent[k];
+	return k;
+}
+
+/* The rep of an old item at level z + 1's owner at level z in the old
+ * hierarchy, and (*par) the cluster it was merged into there, or
+ * CLUSTER_NONE when it was carried over alone. */
+static uint32_t old_owner(const struct patcher *pt, uint32_t ref, int z, uint32_t *par)
+{
+	const struct cluster_tree *t = pt->old;
+	uint32_t p, rep;
+	int lo;
+	if (ref & REF_NODE) {
+		uint32_t k = ref & ~REF_NODE;
+		p = pt->parent[k];
+		lo = t->node[k].lo;
+		rep = t->perm[t->node[k].begin];
+	} else {
+		p = old_holder(pt, pt->invperm[ref]);
+		lo = p == CLUSTER_NONE ? t->p.min_zoom : t->node[p].hi + 1;
+		rep = ref;
+	}
+	if (lo != z + 1) {
+		*par = CLUSTER_NONE;
+		return rep;
+	}
+	*par = p;
+	return t->perm[t->node[p].begin];
+}
+
+/* The first child of old cluster k (its seed at the zoom it was made). */
+static uint32_t old_first_child(const struct patcher *pt, uint32_t k)
+{
+	const struct cnode *node = pt->old->node;
+	if (k + 1 < pt->nn && node[k + 1].begin == node[k].begin)
+		return REF_NODE | (k + 1);
+	return pt->old->perm[node[k].begin];
+}
+
+/* The first old cluster after k's subtree in preorder. */
+static uint32_t old_subtree_end(const struct patcher *pt, uint32_t k)
+{
+	const struct cnode *node = pt->old->node;
+	uint32_t end = node[k].begin + node[k].count;
+	size_t lo = k + 1, hi = pt->nn;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (node[mid].begin < end)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint32_t)lo;
+}
+
+/* The item a ref stands for in the new hierarchy (an unchanged old one,
+ * or a new one). */
+static struct pitem pitem_of(const struct patcher *pt, uint32_t ref)
+{
+	if (!(ref & REF_NODE))
+		return (struct pitem){pt->x[ref], pt->y[ref], 1, ref, ref, pt->flags ? pt->flags[ref] : 0};
+	uint32_t k = ref & ~REF_NODE;
+	if (k < pt->nn) {
+		const struct cnode *c = &pt->old->node[k];
+		return (struct pitem){c->x, c->y, c->count, pt->old->perm[c->begin], ref, c->flags};
+	}
+	const struct bnode *c = &pt->b.bn[k - pt->nn];
+	return (struct pitem){c->x, c->y, c->count, pt->rep[k - pt->nn], ref, c->flags};
+}
+
+static void set_lo(struct patcher *pt, uint32_t ref, int lo)
+{
+	if (!(ref & REF_NODE))
+		pt->b.site_lo[ref] = (uint8_t)lo;
+	else if ((ref & ~REF_NODE) < pt->nn)
+		pt->lo[ref & ~REF_NODE] = (uint8_t)lo;
+	else
+		pt->b.bn[(ref & ~REF_NODE) - pt->nn].lo = (uint8_t)lo;
+}
+
+/* The delta entry of rep at the level above, or NULL. */
+static const struct pdelta *delta_of(const struct patcher *pt, uint32_t rep)
+{
+	size_t lo = 0, hi = pt->nd;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pt->delta[mid].rep < rep)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pt->nd && pt->delta[lo].rep == rep ? &pt->delta[lo] : NULL;
+}
+
+/* The items of the new level z + 1 within the radius of zoom z of
+ * (x, y), into pt->nb. */
+static void neighbours(struct patcher *pt, int z, uint64_t rlim, uint32_t x, uint32_t y)
+{
+	uint64_t r = radius_units(pt->b.rad256, z);
+	struct cluster_window w = {x > r ? (uint32_t)(x - r) : 0, y > r ? (uint32_t)(y - r) : 0,
+	                           (uint64_t)x + r < UINT32_MAX ? (uint32_t)(x + r) : UINT32_MAX,
+	                           (uint64_t)y + r < UINT32_MAX ? (uint32_t)(y + r) : UINT32_MAX};
+	struct witem at = {.x = x, .y = y};
+	pt->nnb = 0;
+	cluster_query(pt->old, z + 1, &w, &pt->q, NULL);
+	for (size_t i = 0; i < pt->q.n; i++) {
+		const struct cluster_item *c = &pt->q.v[i];
+		struct witem probe = {.x = c->x, .y = c->y};
+		if (delta_of(pt, c->first) || !within(pt->b.rad256, z, rlim, &at, &probe))
+			continue;
+		pt->nb = grow(pt->nb, &pt->nbcap, pt->nnb + 1, sizeof *pt->nb);
+		pt->nb[pt->nnb++] = (struct pitem){c->x,
+		                                   c->y,
+		                                   c->count,
+		                                   c->first,
+		                                   c->node == CLUSTER_NONE ? c->first : REF_NODE | c->node,
+		                                   c->flags};
+	}
+	for (size_t i = 0; i < pt->nd; i++) {
+		const struct pdelta *d = &pt->delta[i];
+		struct witem probe = {.x = d->now.x, .y = d->now.y};
+		if (!d->has_new || !within(pt->b.rad256, z, rlim, &at, &probe))
+			continue;
+		pt->nb = grow(pt->nb, &pt->nbcap, pt->nnb + 1, sizeof *pt->nb);
+		pt->nb[pt->nnb++] = d->now;
+	}
+}
+
+/* The candidate of rep, or NULL. */
+static struct pcand *cand_of(struct patcher *pt, uint32_t rep)
+{
+	if (!pt->slots)
+		return NULL;
+	for (size_t h = (rep * 0x9E3779B1u) & (pt->slots - 1);; h = (h + 1) & (pt->slots - 1)) {
+		if (!pt->slot[h])
+			return NULL;
+		if (pt->cand[pt->slot[h] - 1].it.rep == rep)
+			return &pt->cand[pt->slot[h] - 1];
+	}
+}
+
+static void heap_push(struct patcher *pt, uint32_t rep)
+{
+	pt->heap = grow(pt->heap, &pt->hcap, pt->nheap + 1, sizeof *pt->heap);
+	size_t i = pt->nheap++;
+	for (; i > 0 && pt->heap[(i - 1) / 2] > rep; i = (i - 1) / 2)
+		pt->heap[i] = pt->heap[(i - 1) / 2];
+	pt->heap[i] = rep;
+}
+
+static uint32_t heap_pop(struct patcher *pt)
+{
+	uint32_t top = pt->heap[0], last = pt->heap[--pt->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= pt->nheap)
+			break;
+		if (c + 1 < pt->nheap && pt->heap[c + 1] < pt->heap[c])
+			c++;
+		if (pt->heap[c] >= last)
+			break;
+		pt->heap[i] = pt->heap[c];
+		i = c;
+	}
+	if (pt->nheap)
+		pt->heap[i] = last;
+	return top;
+}
+
+/* Adds it as a candidate (with c's other fields) unless it is one. */
+static void add_cand(struct patcher *pt, const struct pcand *c)
+{
+	if (cand_of(pt, c->it.rep))
+		return;
+	if (2 * (pt->nc + 1) > pt->slots) { /* rehash at half full */
+		size_t slots = pt->slots ? 2 * pt->slots : 256;
+		free(pt->slot);
+		pt->slot = xcalloc(slots, sizeof *pt->slot);
+		pt->slots = slots;
+		for (size_t i = 0; i < pt->nc; i++) {
+			size_t h = (pt->cand[i].it.rep * 0x9E3779B1u) & (slots - 1);
+			while (pt->slot[h])
+				h = (h + 1) & (slots - 1);
+			pt->slot[h] = (uint32_t)i + 1;
+		}
+	}
+	pt->cand = grow(pt->cand, &pt->ccap, pt->nc + 1, sizeof *pt->cand);
+	pt->cand[pt->nc] = *c;
+	size_t h = (c->it.rep * 0x9E3779B1u) & (pt->slots - 1);
+	while (pt->slot[h])
+		h = (h + 1) & (pt->slots - 1);
+	pt->slot[h] = (uint32_t)++pt->nc;
+	heap_push(pt, c->it.rep);
+}
+
+static void add_touch(struct patcher *pt, uint32_t rep, uint32_t ref)
+{
+	pt->touch = grow(pt->touch, &pt->tcap, pt->nt + 1, sizeof *pt->touch);
+	pt->touch[pt->nt++] = (struct ptouch){rep, ref};
+}
+
+/* Pushes the neighbours in pt->nb after rep as candidates. */
+static void push_after(struct patcher *pt, uint32_t rep)
+{
+	for (size_t i = 0; i < pt->nnb; i++)
+		if (pt->nb[i].rep > rep)
+			add_cand(pt, &(struct pcand){.it = pt->nb[i],
+			                             .has_old = true,
+			                             .old_ref = pt->nb[i].ref,
+			                             .ox = pt->nb[i].x,
+			                             .oy = pt->nb[i].y});
+}
+
+/* Decides the fate at level z of candidate rep (every candidate before it
+ * in rep order decided). */
+static void decide(struct patcher *pt, int z, uint64_t rlim, uint32_t rep)
+{
+	struct pcand *c = cand_of(pt, rep);
+	uint32_t opar = CLUSTER_NONE, oo = c->has_old ? old_owner(pt, c->old_ref, z, &opar) : CLUSTER_NONE;
+	if (c->gone) {
+		add_touch(pt, oo, opar == CLUSTER_NONE ? c->old_ref : old_first_child(pt, opar));
+		neighbours(pt, z, rlim, c->ox, c->oy);
+		push_after(pt, rep);
+		return;
+	}
+	neighbours(pt, z, rlim, c->it.x, c->it.y);
+	uint32_t owner = CLUSTER_NONE, owner_ref = 0;
+	for (size_t i = 0; i < pt->nnb; i++) {
+		const struct pitem *u = &pt->nb[i];
+		if (u->rep >= rep || u->rep >= owner)
+			continue;
+		const struct pcand *cu = cand_of(pt, u->rep);
+		uint32_t par;
+		bool seed = cu ? cu->seed : old_owner(pt, u->ref, z, &par) == u->rep;
+		if (seed)
+			owner = u->rep, owner_ref = u->ref;
+	}
+	c = cand_of(pt, rep); /* (the table may have grown: not here, but cheap) */
+	c->seed = owner == CLUSTER_NONE;
+	c->owner = c->seed ? rep : owner;
+	bool oseed = c->has_old && oo == rep;
+	if (c->in_delta || !c->has_old || oo != c->owner) {
+		if (c->has_old)
+			add_touch(pt, oo, opar == CLUSTER_NONE ? c->old_ref : old_first_child(pt, opar));
+		add_touch(pt, c->owner, c->seed ? c->it.ref : owner_ref);
+	}
+	if (c->in_delta || c->seed != oseed) {
+		uint32_t ox = c->ox, oy = c->oy;
+		bool moved = c->in_delta && c->has_old;
+		push_after(pt, rep);
+		if (moved) {
+			neighbours(pt, z, rlim, ox, oy);
+			push_after(pt, rep);
+		}
+	}
+}
+
+/* Old cluster k's children in rep order, into pt->nb. */
+static void old_children(struct patcher *pt, uint32_t k)
+{
+	const struct cnode *node = pt->old->node;
+	uint32_t pos = node[k].begin, end = pos + node[k].count, j = k + 1;
+	pt->nnb = 0;
+	while (pos < end) {
+		uint32_t ref;
+		if (j < pt->nn && node[j].begin == pos) {
+			ref = REF_NODE | j;
+			pos += node[j].count;
+			j = old_subtree_end(pt, j);
+		} else {
+			ref = pt->old->perm[pos++];
+		}
+		pt->nb = grow(pt->nb, &pt->nbcap, pt->nnb + 1, sizeof *pt->nb);
+		pt->nb[pt->nnb++] = pitem_of(pt, ref);
+	}
+}
+
+static int cmp_touch(const void *a, const void *c)
+{
+	const struct ptouch *x = a, *y = c;
+	return (x->rep > y->rep) - (x->rep < y->rep);
+}
+
+static int cmp_pitem_rep(const void *a, const void *c)
+{
+	const struct pitem *x = a, *y = c;
+	return (x->rep > y->rep) - (x->rep < y->rep);
+}
+
+/* The cluster (or the carried-over item, without members) of seed s with
+ * the members pt->nb[0, pt->nnb) (rep order), made at zoom z. */
+static struct pitem make_cluster(struct patcher *pt, const struct pitem *s, int z)
+{
+	if (pt->nnb == 0) {
+		set_lo(pt, s->ref, pt->old->p.min_zoom); /* until merged below */
+		return *s;
+	}
+	uint32_t id = new_bnode(&pt->b);
+	pt->rep = xrealloc(pt->rep, pt->b.bncap * sizeof *pt->rep);
+	pt->rep[id] = s->rep;
+	uint64_t sx = (uint64_t)s->x * s->count, sy = (uint64_t)s->y * s->count, count = s->count;
+	uint8_t flags = s->flags;
+	uint32_t child = (uint32_t)pt->b.nch;
+	push_child(&pt->b, s->ref);
+	set_lo(pt, s->ref, z + 1);
+	for (size_t k = 0; k < pt->nnb; k++) {
+		const struct pitem *c = &pt->nb[k];
+		sx += (uint64_t)c->x * c->count;
+		sy += (uint64_t)c->y * c->count;
+		count += c->count;
+		flags |= c->flags;
+		push_child(&pt->b, c->ref);
+		set_lo(pt, c->ref, z + 1);
+	}
+	struct bnode *bn = &pt->b.bn[id];
+	*bn = (struct bnode){(uint32_t)((sx + count / 2) / count),
+	                     (uint32_t)((sy + count / 2) / count),
+	                     (uint32_t)count,
+	                     child,
+	                     (uint32_t)pt->nnb + 1,
+	                     0,
+	                     flags,
+	                     (uint8_t)pt->old->p.min_zoom,
+	                     (uint8_t)z};
+	return (struct pitem){bn->x, bn->y, bn->count, s->rep, REF_NODE | (pt->nn + id), flags};
+}
+
+/* Makes the delta of zoom z from that of zoom z + 1. */
+static void patch_level(struct patcher *pt, int z)
+{
+	uint64_t rlim = 0;
+	if (z <= RADIUS_SHIFT && (uint64_t)pt->b.rad256 << (RADIUS_SHIFT - z) < (1ull << 31))
+		rlim = (uint64_t)pt->b.rad256 << (RADIUS_SHIFT - z);
+	pt->nc = pt->nheap = pt->nt = 0;
+	if (pt->slots)
+		memset(pt->slot, 0, pt->slots * sizeof *pt->slot);
+	for (size_t i = 0; i < pt->nd; i++) {
+		const struct pdelta *d = &pt->delta[i];
+		struct pcand c = {.it = d->now,
+		                  .gone = !d->has_new,
+		                  .in_delta = true,
+		                  .has_old = d->has_old,
+		                  .old_ref = d->old_ref,
+		                  .ox = d->ox,
+		                  .oy = d->oy};
+		c.it.rep = d->rep;
+		add_cand(pt, &c);
+	}
+	while (pt->nheap)
+		decide(pt, z, rlim, heap_pop(pt));
+
+	/* The members of the touched seeds: the decided candidates by owner. */
+	size_t nm = 0;
+	for (size_t i = 0; i < pt->nc; i++)
+		if (!pt->cand[i].gone && !pt->cand[i].seed)
+			nm++;
+	struct ptouch *by_owner = xmalloc((nm ? nm : 1) * sizeof *by_owner);
+	nm = 0;
+	for (size_t i = 0; i < pt->nc; i++)
+		if (!pt->cand[i].gone && !pt->cand[i].seed)
+			by_owner[nm++] = (struct ptouch){pt->cand[i].owner, (uint32_t)i};
+	if (nm > 1)
+		qsort(by_owner, nm, sizeof *by_owner, cmp_touch);
+
+	if (pt->nt > 1)
+		qsort(pt->touch, pt->nt, sizeof *pt->touch, cmp_touch);
+	pt->nnext = 0;
+	size_t at = 0;
+	for (size_t i = 0; i < pt->nt; i++) {
+		if (i > 0 && pt->touch[i].rep == pt->touch[i - 1].rep)
+			continue;
+		uint32_t s = pt->touch[i].rep;
+		const struct pcand *cs = cand_of(pt, s);
+		struct pitem item;
+		bool new_seed, old_seed = false;
+		uint32_t par = CLUSTER_NONE, old_ref = 0, ox = 0, oy = 0;
+		if (cs) {
+			new_seed = !cs->gone && cs->seed;
+			item = cs->it;
+			if (cs->has_old) {
+				old_seed = old_owner(pt, cs->old_ref, z, &par) == s;
+				old_ref = cs->old_ref, ox = cs->ox, oy = cs->oy;
+			}
+		} else { /* decided as before: a seed then and now */
+			item = pitem_of(pt, pt->touch[i].ref);
+			old_owner(pt, item.ref, z, &par);
+			new_seed = old_seed = true;
+			old_ref = item.ref, ox = item.x, oy = item.y;
+		}
+		struct pdelta d = {.rep = s, .has_old = old_seed, .has_new = new_seed};
+		if (old_seed) {
+			if (par != CLUSTER_NONE)
+				d.old_ref = REF_NODE | par, d.ox = pt->old->node[par].x,
+				d.oy = pt->old->node[par].y;
+			else
+				d.old_ref = old_ref, d.ox = ox, d.oy = oy;
+		}
+		if (new_seed) {
+			/* Its members: the old ones not decided anew, and the
+			 * candidates that are its now. */
+			if (old_seed && par != CLUSTER_NONE) {
+				old_children(pt, par);
+				size_t w = 0;
+				for (size_t k = 1; k < pt->nnb; k++) /* [0] is the seed */
+					if (!cand_of(pt, pt->nb[k].rep))
+						pt->nb[w++] = pt->nb[k];
+				pt->nnb = w;
+			} else {
+				pt->nnb = 0;
+			}
+			while (at < nm && by_owner[at].rep < s)
+				at++;
+			for (; at < nm && by_owner[at].rep == s; at++) {
+				pt->nb = grow(pt->nb, &pt->nbcap, pt->nnb + 1, sizeof *pt->nb);
+				pt->nb[pt->nnb++] = pt->cand[by_owner[at].ref].it;
+			}
+			if (pt->nnb > 1)
+				qsort(pt->nb, pt->nnb, sizeof *pt->nb, cmp_pitem_rep);
+			d.now = make_cluster(pt, &item, z);
+		}
+		pt->next = grow(pt->next, &pt->nextcap, pt->nnext + 1, sizeof *pt->next);
+		pt->next[pt->nnext++] = d;
+	}
+	free(by_owner);
+	struct pdelta *t = pt->delta;
+	size_t cap = pt->dcap;
+	pt->delta = pt->next, pt->nd = pt->nnext, pt->dcap = pt->nextcap;
+	pt->next = t, pt->nnext = 0, pt->nextcap = cap;
+}
+
+static int cmp_pos(const void *a, const void *c)
+{
+	const uint64_t *x = a, *y = c;
+	return (*x > *y) - (*x < *y);
+}
+
+static int cmp_delta(const void *a, const void *c)
+{
+	const struct pdelta *x = a, *y = c;
+	if (x->rep != y->rep)
+		return (x->rep > y->rep) - (x->rep < y->rep);
+	return (int)y->has_old - (int)x->has_old; /* the old half first */
+}
+
+/* The base level's delta: at every position a changed site left or came
+ * to, the old item there and the new one (its sites, coincident ones
+ * merged).  changed[] is increasing; (ox, oy) their old positions. */
+static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32_t *ox, const uint32_t *oy,
+                       size_t nchanged)
+{
+	const struct cluster_tree *t = pt->old;
+	int base = t->p.max_zoom + 1;
+	uint64_t *pos = xmalloc((2 * nchanged + 1) * sizeof *pos);
+	size_t np = 0;
+	for (size_t i = 0; i < nchanged; i++) {
+		uint32_t s = changed[i];
+		pos[np++] = (uint64_t)oy[i] << 32 | ox[i];
+		pos[np++] = (uint64_t)pt->y[s] << 32 | pt->x[s];
+	}
+	if (np > 1)
+		qsort(pos, np, sizeof *pos, cmp_pos);
+	struct pdelta *d = NULL;
+	size_t nd = 0, dcap = 0;
+	uint32_t *sites = NULL;
+	size_t nsites = 0, scap = 0;
+	for (size_t i = 0; i < np; i++) {
+		if (i > 0 && pos[i] == pos[i - 1])
+			continue;
+		uint32_t x = (uint32_t)pos[i], y = (uint32_t)(pos[i] >> 32);
+		struct cluster_window w = {x, y, x, y};
+		cluster_query(t, base, &w, &pt->q, NULL);
+		nsites = 0;
+		for (size_t k = 0; k < pt->q.n; k++) { /* one item at most: coincident sites are one */
+			const struct cluster_item *c = &pt->q.v[k];
+			d = grow(d, &dcap, nd + 1, sizeof *d);
+			d[nd++] = (struct pdelta){.rep = c->first,
+			                          .has_old = true,
+			                          .old_ref =
+			                              c->node == CLUSTER_NONE ? c->first : REF_NODE | c->node,
+			                          .ox = x,
+			                          .oy = y};
+			size_t m = c->node == CLUSTER_NONE ? 1 : c->count;
+			const uint32_t *member =
+			    c->node == CLUSTER_NONE ? &c->first : t->perm + t->node[c->node].begin;
+			for (size_t j = 0; j < m; j++) {
+				if (bsearch(&member[j], changed, nchanged, sizeof *changed, cmp_u32))
+					continue; /* it stands where the new positions say */
+				sites = grow(sites, &scap, nsites + 1, sizeof *sites);
+				sites[nsites++] = member[j];
+			}
+		}
+		for (size_t k = 0; k < nchanged; k++) {
+			if (pt->x[changed[k]] != x || pt->y[changed[k]] != y)
+				continue;
+			sites = grow(sites, &scap, nsites + 1, sizeof *sites);
+			sites[nsites++] = changed[k];
+		}
+		if (nsites == 0)
+			continue;
+		sort_u32(sites, nsites);
+		struct pitem now = pitem_of(pt, sites[0]);
+		if (nsites == 1) {
+			pt->b.site_lo[sites[0]] = (uint8_t)t->p.min_zoom; /* until merged */
+		} else {
+			uint32_t id = new_bnode(&pt->b);
+			pt->rep = xrealloc(pt->rep, pt->b.bncap * sizeof *pt->rep);
+			pt->rep[id] = sites[0];
+			uint8_t f = 0;
+			for (size_t k = 0; k < nsites; k++) {
+				f |= pt->flags ? pt->flags[sites[k]] : 0;
+				pt->b.site_lo[sites[k]] = LO_NEVER;
+			}
+			pt->b.bn[id] = (struct bnode){
+			    x, y, (uint32_t)nsites,       (uint32_t)pt->b.nch, (uint32_t)nsites,
+			    0, f, (uint8_t)t->p.min_zoom, (uint8_t)base};
+			for (size_t k = 0; k < nsites; k++)
+				push_child(&pt->b, sites[k]);
+			now = (struct pitem){x, y, (uint32_t)nsites, sites[0], REF_NODE | (pt->nn + id), f};
+		}
+		d = grow(d, &dcap, nd + 1, sizeof *d);
+		d[nd++] = (struct pdelta){.rep = now.rep, .has_new = true, .now = now};
+	}
+	free(sites);
+	free(pos);
+	/* One entry a rep: the old half and the new half joined. */
+	if (nd > 1)
+		qsort(d, nd, sizeof *d, cmp_delta);
+	size_t w = 0;
+	for (size_t i = 0; i < nd; i++) {
+		if (w > 0 && d[w - 1].rep == d[i].rep) {
+			if (d[i].has_new)
+				d[w - 1].has_new = true, d[w - 1].now = d[i].now;
+			continue;
+		}
+		d[w++] = d[i];
+	}
+	free(pt->delta);
+	pt->delta = d, pt->nd = w, pt->dcap = dcap;
+}
+
+/* Numbers the new hierarchy's clusters in preorder from ref on: an old
+ * cluster's subtree is a block of the old numbering and of perm. */
+static void renumber(struct patcher *pt, struct cluster_tree *t, uint32_t ref, size_t *nnode, size_t *np)
+{
+	if (!(ref & REF_NODE)) {
+		t->perm[(*np)++] = ref;
+		return;
+	}
+	uint32_t k = ref & ~REF_NODE;
+	if (k < pt->nn) {
+		const struct cluster_tree *o = pt->old;
+		uint32_t end = old_subtree_end(pt, k), from = o->node[k].begin;
+		for (uint32_t j = k; j < end; j++) {
+			t->node[*nnode] = o->node[j];
+			t->node[(*nnode)++].begin = o->node[j].begin - from + (uint32_t)*np;
+		}
+		t->node[*nnode - (end - k)].lo = pt->lo[k];
+		memcpy(t->perm + *np, o->perm + from, o->node[k].count * sizeof *t->perm);
+		*np += o->node[k].count;
+		return;
+	}
+	const struct bnode *bn = &pt->b.bn[k - pt->nn];
+	t->node[(*nnode)++] =
+	    (struct cnode){bn->x, bn->y, bn->count, (uint32_t)*np, bn->flags, bn->lo, bn->hi};
+	for (uint32_t c = 0; c < bn->nchild; c++)
+		renumber(pt, t, pt->b.children[bn->child + c], nnode, np);
+}
+
+struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double *lat, const double *lon,
+                                   const uint8_t *flags, size_t n, const uint32_t *changed,
+                                   const double *old_lat, const double *old_lon, size_t nchanged,
+                                   struct ms_error *err)
+{
+	if (n != old->n) {
+		ms_fail(err, MS_EUSAGE, "clusters: a patch keeps the %zu sites, not %zu", old->n, n);
+		return NULL;
+	}
+	for (size_t i = 0; i < nchanged; i++) {
+		uint32_t s = changed[i];
+		if (s >= n || (i > 0 && s <= changed[i - 1])) {
+			ms_fail(err, MS_EUSAGE,
+			        "clusters: changed sites must be increasing indexes below %zu", n);
+			return NULL;
+		}
+		if (!(lat[s] >= -90 && lat[s] <= 90) || !(lon[s] >= -180 && lon[s] <= 180)) {
+			ms_fail(err, MS_EDATA, "clusters: site %u: latitude %g, longitude %g out of range", s,
+			        lat[s], lon[s]);
+			return NULL;
+		}
+	}
+	size_t cap = n ? n : 1;
+	struct patcher pt = {.old = old, .nn = (uint32_t)old->nnodes, .flags = flags};
+	pt.b.p = &old->p;
+	pt.b.rad256 = old->rad256;
+	/* Every site's position and lo, from the old bands and base clusters. */
+	pt.x = xmalloc(cap * sizeof *pt.x);
+	pt.y = xmalloc(cap * sizeof *pt.y);
+	pt.b.site_lo = xmalloc(cap);
+	memset(pt.b.site_lo, LO_NEVER, cap);
+	for (int z = 0; z < NLEVELS; z++)
+		for (size_t i = old->band_off[z]; i < old->band_off[z + 1]; i++) {
+			const struct kpt *k = &old->band[i];
+			pt.x[k->v] = k->x, pt.y[k->v] = k->y;
+			pt.b.site_lo[k->v] = (uint8_t)z;
+		}
+	for (size_t k = 0; k < old->nnodes; k++)
+		if (old->node[k].hi == old->p.max_zoom + 1)
+			for (uint32_t j = 0; j < old->node[k].count; j++) {
+				uint32_t s = old->perm[old->node[k].begin + j];
+				pt.x[s] = old->node[k].x, pt.y[s] = old->node[k].y;
+			}
+	uint32_t *ox = xmalloc((nchanged ? nchanged : 1) * sizeof *ox);
+	uint32_t *oy = xmalloc((nchanged ? nchanged : 1) * sizeof *oy);
+	for (size_t i = 0; i < nchanged; i++) {
+		cluster_position(old_lat[i], old_lon[i], &ox[i], &oy[i]);
+		cluster_position(lat[changed[i]], lon[changed[i]], &pt.x[changed[i]], &pt.y[changed[i]]);
+	}
+	pt.invperm = xmalloc(cap * sizeof *pt.invperm);
+	for (size_t i = 0; i < n; i++)
+		pt.invperm[old->perm[i]] = (uint32_t)i;
+	pt.parent = xmalloc((old->nnodes ? old->nnodes : 1) * sizeof *pt.parent);
+	pt.lo = xmalloc(old->nnodes ? old->nnodes : 1);
+	uint32_t stack[NLEVELS + 2];
+	size_t depth = 0;
+	for (size_t k = 0; k < old->nnodes; k++) {
+		const struct cnode *c = &old->node[k];
+		while (depth &&
+		       old->node[stack[depth - 1]].begin + old->node[stack[depth - 1]].count <= c->begin)
+			depth--;
+		pt.parent[k] = depth ? stack[depth - 1] : CLUSTER_NONE;
+		stack[depth++] = (uint32_t)k;
+		pt.lo[k] = c->lo;
+	}
+
+	patch_base(&pt, changed, ox, oy, nchanged);
+	for (int z = old->p.max_zoom; z >= old->p.min_zoom; z--)
+		patch_level(&pt, z);
+
+	/* The top level: the old one's items less the delta's, and its new. */
+	static const struct cluster_window world = {0, 0, UINT32_MAX, UINT32_MAX};
+	cluster_query(old, old->p.min_zoom, &world, &pt.q, NULL);
+	size_t ntop = 0;
+	struct pitem *top = xmalloc((pt.q.n + pt.nd + 1) * sizeof *top);
+	for (size_t i = 0; i < pt.q.n; i++) {
+		const struct cluster_item *c = &pt.q.v[i];
+		if (!delta_of(&pt, c->first))
+			top[ntop++] = (struct pitem){c->x,
+			                             c->y,
+			                             c->count,
+			                             c->first,
+			                             c->node == CLUSTER_NONE ? c->first : REF_NODE | c->node,
+			                             c->flags};
+	}
+	for (size_t i = 0; i < pt.nd; i++)
+		if (pt.delta[i].has_new)
+			top[ntop++] = pt.delta[i].now;
+	if (ntop > 1)
+		qsort(top, ntop, sizeof *top, cmp_pitem_rep);
+
+	struct cluster_tree *t = xcalloc(1, sizeof *t);
+	t->p = old->p;
+	t->rad256 = old->rad256;
+	t->n = n;
+	t->node = xmalloc((old->nnodes + pt.b.nbn + 1) * sizeof *t->node);
+	t->perm = xmalloc(cap * sizeof *t->perm);
+	size_t nnode = 0, np = 0;
+	for (size_t i = 0; i < ntop; i++)
+		renumber(&pt, t, top[i].ref, &nnode, &np);
+	t->nnodes = nnode;
+	t->node = xrealloc(t->node, (nnode ? nnode : 1) * sizeof *t->node);
+	t->flags = xcalloc(cap, 1);
+	if (flags)
+		memcpy(t->flags, flags, n);
+	lay_out(t, &pt.b, pt.x, pt.y);
+
+	free(top);
+	free(ox);
+	free(oy);
+	free(pt.x);
+	free(pt.y);
+	free(pt.invperm);
+	free(pt.parent);
+	free(pt.lo);
+	free(pt.rep);
+	free(pt.delta);
+	free(pt.next);
+	free(pt.cand);
+	free(pt.slot);
+	free(pt.heap);
+	free(pt.touch);
+	free(pt.nb);
+	cluster_items_free(&pt.q);
+	free(pt.b.bn);
+	free(pt.b.children);
+	free(pt.b.site_lo);
+	return t;
+}

@@ -106,6 +106,17 @@ struct cluster_tree;
  * for a position out of range. */
 struct cluster_tree *cluster_build(const double *lat, const double *lon, const uint8_t *flags, size_t n,
                                    const struct cluster_params *p, struct ms_error *err);
+/* The hierarchy of n sites of which all but changed[0, nchanged)
+ * (increasing indexes) stand where they stood in old's, with the flags
+ * they had; the changed ones stood at old_lat[i], old_lon[i] (their new
+ * positions and flags are in lat, lon, flags).  The same tree as
+ * cluster_build of the new sites, made from old's in a fraction of the
+ * time: a few moved sites change a few clusters per zoom (see cluster.c).
+ * n must be old's. */
+struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double *lat, const double *lon,
+                                   const uint8_t *flags, size_t n, const uint32_t *changed,
+                                   const double *old_lat, const double *old_lon, size_t nchanged,
+                                   struct ms_error *err);
 void cluster_free(struct cluster_tree *t);
 /* Bytes held. */
 size_t cluster_memory(const struct cluster_tree *t);

@@ -2,7 +2,7 @@
  * bench_cluster.c - how fast the cluster hierarchy (index/cluster.h)
  * builds, how much it holds, and what a tile's window query costs.
  *
- * usage: bench_cluster SITES.csv [--radius PX] [--zooms MIN-MAX] [--tiles N]
+ * usage: bench_cluster SITES.csv [--radius PX] [--zooms MIN-MAX] [--tiles N] [--patch K]
  *   SITES.csv with lat and lon columns (tests/bench/gen_sites.py, uniform
  *   or clustered, or the peer yardsticks' gen_points.py).  Default radius
  *   40 px, clusters at zooms 0-16 (MapLibre's defaults are 50 px and
@@ -17,6 +17,10 @@
  *   RESULT cluster_level zoom=Z clusters=... singles=...
  *   RESULT cluster_digest=... (a hash of every zoom's picture and members)
  *   RESULT cluster_tile zoom=Z us_median=... us_max=... items_median=... visited_median=... visited_max=...
+ * With --patch K, K sites (chosen with a fixed seed) are moved by up to
+ * about a kilometre and the hierarchy is patched (cluster_patch) and
+ * built again from scratch:
+ *   RESULT cluster_patch moved=K patch_ms=... build_ms=... ratio=... same_digest=yes|no
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,12 +156,53 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Moves k sites and patches t, against a build of the moved sites. */
+static void bench_patch(const struct cluster_tree *t, const double *lat0, const double *lon0, size_t n,
+                        const struct cluster_params *p, size_t k)
+{
+	double *lat = malloc(n * sizeof *lat), *lon = malloc(n * sizeof *lon);
+	double *olat = malloc(k * sizeof *olat), *olon = malloc(k * sizeof *olon);
+	uint32_t *moved = malloc(k * sizeof *moved);
+	memcpy(lat, lat0, n * sizeof *lat);
+	memcpy(lon, lon0, n * sizeof *lon);
+	size_t m = 0;
+	for (size_t i = 0; i < n && m < k; i++) /* about k of them, spread over the ids */
+		if (irand(n) < k) {
+			moved[m] = (uint32_t)i;
+			olat[m] = lat[i], olon[m] = lon[i];
+			lat[i] += ((double)irand(2001) - 1000) * 1e-5;
+			lon[i] += ((double)irand(2001) - 1000) * 1e-5;
+			m++;
+		}
+	struct ms_error err = {0};
+	double t0 = now_us();
+	struct cluster_tree *patched = cluster_patch(t, lat, lon, NULL, n, moved, olat, olon, m, &err);
+	double patch_ms = (now_us() - t0) / 1e3;
+	t0 = now_us();
+	struct cluster_tree *built = cluster_build(lat, lon, NULL, n, p, &err);
+	double build_ms = (now_us() - t0) / 1e3;
+	if (!patched || !built) {
+		fprintf(stderr, "bench_cluster: %s\n", err.msg);
+		exit(1);
+	}
+	printf("RESULT cluster_patch moved=%zu patch_ms=%.0f build_ms=%.0f ratio=%.2f same_digest=%s\n", m,
+	       patch_ms, build_ms, patch_ms / build_ms,
+	       digest(patched, p->max_zoom + 1) == digest(built, p->max_zoom + 1) ? "yes" : "no");
+	cluster_free(patched);
+	cluster_free(built);
+	free(lat);
+	free(lon);
+	free(olat);
+	free(olon);
+	free(moved);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	const char *path = NULL;
 	struct cluster_params p = {40, 0, 16};
-	size_t ntiles = 30;
+	size_t ntiles = 30, npatch = 0;
 	for (int a = 1; a < argc; a++) {
 		if (strcmp(argv[a], "--radius") == 0 && a + 1 < argc)
 			p.radius_px = atof(argv[++a]);
@@ -165,12 +210,14 @@ int main(int argc, char **argv)
 			sscanf(argv[++a], "%d-%d", &p.min_zoom, &p.max_zoom);
 		else if (strcmp(argv[a], "--tiles") == 0 && a + 1 < argc)
 			ntiles = (size_t)atol(argv[++a]);
+		else if (strcmp(argv[a], "--patch") == 0 && a + 1 < argc)
+			npatch = (size_t)atol(argv[++a]);
 		else
 			path = argv[a];
 	}
 	if (!path || ntiles == 0) {
-		fprintf(stderr,
-		        "usage: bench_cluster SITES.csv [--radius PX] [--zooms MIN-MAX] [--tiles N]\n");
+		fprintf(stderr, "usage: bench_cluster SITES.csv [--radius PX] [--zooms MIN-MAX] [--tiles N] "
+		                "[--patch K]\n");
 		return 2;
 	}
 	double *lat, *lon;
@@ -200,6 +247,8 @@ int main(int argc, char **argv)
 		printf("RESULT cluster_level zoom=%d clusters=%zu singles=%zu\n", z, info.alive[z],
 		       info.single[z]);
 	printf("RESULT cluster_digest=%016llx\n", (unsigned long long)digest(t, p.max_zoom + 1));
+	if (npatch)
+		bench_patch(t, lat, lon, n, &p, npatch);
 
 	struct cluster_items got = {0};
 	double *us = malloc(ntiles * sizeof *us), *items = malloc(ntiles * sizeof *items);

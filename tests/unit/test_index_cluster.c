@@ -618,6 +618,101 @@ static void test_work_and_memory(enum kind kind)
 	free(flags);
 }
 
+/* Two hierarchies are the same: every zoom's picture (node ids
+ * included), every cluster's members in order and expansion zoom, and
+ * the memory they hold. */
+static bool same_tree(const struct cluster_tree *a, const struct cluster_tree *b)
+{
+	struct cluster_items ia = {0}, ib = {0};
+	struct cluster_info fa, fb;
+	cluster_get_info(a, &fa);
+	cluster_get_info(b, &fb);
+	bool same = fa.nodes == fb.nodes && cluster_memory(a) == cluster_memory(b);
+	for (int z = 0; same && z <= CLUSTER_ZOOM_LIMIT; z++) {
+		cluster_query(a, z, &world, &ia, NULL);
+		cluster_query(b, z, &world, &ib, NULL);
+		same = items_eq(&ia, &ib);
+	}
+	for (uint32_t k = 0; same && k < fa.nodes; k++) {
+		const uint32_t *ma, *mb;
+		size_t na = cluster_members(a, k, &ma), nb = cluster_members(b, k, &mb);
+		same = na == nb && !memcmp(ma, mb, na * sizeof *ma) &&
+		       cluster_expansion_zoom(a, k) == cluster_expansion_zoom(b, k);
+	}
+	cluster_items_free(&ia);
+	cluster_items_free(&ib);
+	return same;
+}
+
+/* A patched hierarchy (cluster_patch) is the one cluster_build makes of
+ * the new sites, whatever moved: sites moved a little, far, onto another
+ * site (coincident), off a coincident group, or only given other flags;
+ * and a patch of a patch too.  Its windows answer as a built one's. */
+static void test_patch(enum kind kind, size_t n, const struct cluster_params *p, size_t moves)
+{
+	double *lat = malloc(n * sizeof *lat), *lon = malloc(n * sizeof *lon);
+	double *olat = malloc(n * sizeof *olat), *olon = malloc(n * sizeof *olon);
+	uint8_t *flags = malloc(n);
+	uint32_t *changed = malloc(n * sizeof *changed);
+	make_sites(lat, lon, flags, n, kind);
+	struct ms_error err = {0};
+	struct cluster_tree *t = cluster_build(lat, lon, flags, n, p, &err);
+	CHECK_MSG(t != NULL, "%s", err.msg);
+	for (int round = 0; round < 3 && t; round++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n && k < moves; i++)
+			if (irand(n) < moves)
+				changed[k++] = (uint32_t)i;
+		for (size_t i = 0; i < k; i++) {
+			uint32_t s = changed[i];
+			olat[i] = lat[s], olon[i] = lon[s];
+			size_t o = irand(n);
+			switch (irand(5)) {
+			case 0: /* a little */
+				lat[s] = fmax(-90, fmin(90, lat[s] + urand(-0.01, 0.01)));
+				lon[s] = fmax(-180, fmin(180, lon[s] + urand(-0.01, 0.01)));
+				break;
+			case 1: /* onto another site */ lat[s] = lat[o], lon[s] = lon[o]; break;
+			case 2: /* far */
+				lat[s] = lat[o] + urand(-0.5, 0.5), lon[s] = lon[o] + urand(-0.5, 0.5);
+				lat[s] = fmax(-90, fmin(90, lat[s])), lon[s] = fmax(-180, fmin(180, lon[s]));
+				break;
+			case 3: /* only the flags */ flags[s] ^= (uint8_t)(1u << irand(8)); break;
+			default: /* a little, and the flags */
+				lat[s] = fmax(-90, fmin(90, lat[s] + urand(-0.001, 0.001)));
+				flags[s] ^= 1;
+				break;
+			}
+		}
+		struct cluster_tree *patched =
+		    cluster_patch(t, lat, lon, flags, n, changed, olat, olon, k, &err);
+		struct cluster_tree *built = cluster_build(lat, lon, flags, n, p, &err);
+		CHECK_MSG(patched && built, "%s", err.msg);
+		if (!patched || !built) {
+			cluster_free(patched);
+			cluster_free(built);
+			break;
+		}
+		bool same = same_tree(patched, built);
+		if (!same && mismatches++ < 5)
+			fprintf(stderr,
+			        "patch: kind %d, %zu sites, %zu moved, round %d: not the built tree\n",
+			        (int)kind, n, k, round);
+		CHECK(same);
+		check_windows(patched, 20);
+		cluster_free(built);
+		cluster_free(t);
+		t = patched;
+	}
+	cluster_free(t);
+	free(lat);
+	free(lon);
+	free(olat);
+	free(olon);
+	free(flags);
+	free(changed);
+}
+
 /* The system test_gcj02 shifts into. */
 static enum coordsys shift_cs = COORDSYS_GCJ02;
 
@@ -773,5 +868,12 @@ int main(void)
 	test_gcj02();
 	test_work_and_memory(CHINA);
 	test_work_and_memory(BLOBS);
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+		for (size_t s = 2; s < sizeof sizes / sizeof *sizes; s++)
+			for (size_t m = 1; m <= 16; m *= 4)
+				test_patch(kinds[k], sizes[s],
+				           &params[(k + s + m) % (sizeof params / sizeof *params)], m);
+	test_patch(BLOBS, 20000, &params[0], 10);
+	test_patch(DUPLICATES, 5000, &params[1], 30);
 	return CHECK_DONE();
 }
