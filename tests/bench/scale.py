@@ -3,7 +3,7 @@
 a running `mapsvc serve` (tests/bench/scale.sh runs it for each dataset).
 
 usage: scale.py MAPSVC DB.sqlite SITES.csv [--tiles N] [--list OUT.txt]
-                [--queries N] [--reload CHANGED.sqlite] [--label NAME]
+                [--queries N] [--reload CHANGED.sqlite ...] [--label NAME]
 
 Prints RESULT lines, each starting with the dataset's label:
   startup      seconds from exec to the first answer (/healthz 200) and
@@ -24,11 +24,12 @@ Prints RESULT lines, each starting with the dataset's label:
   search       q= on items (two characters of a real name, limit 10):
                median ms; nearest-5 at random points over China: median and
                p99 ms;
-  reload       (with --reload) tiles requested on two connections while the
-               database file is replaced by CHANGED and SIGHUP sent: seconds
-               from the signal to the new data version on /healthz, failed
-               requests, and the tiles' p99 and max from the signal until
-               a second after the new data.
+  reload       (with --reload, once for each) tiles requested on two
+               connections while the database file is replaced by CHANGED
+               and SIGHUP sent: seconds from the signal to the new data
+               version on /healthz, failed requests, and the tiles' p99 and
+               max from the signal until a second after the new data;
+               change= names CHANGED (its file name without .sqlite).
 --list writes the zoom/x/y of the scale-1 tiles (for the Mapnik peer).
 Python 3 standard library only; every server is stopped by its PID.
 """
@@ -277,7 +278,8 @@ def reload_under_load(mapsvc, db, changed, pts, label, workdir):
     srv.stop()
     during = [dt for (t, st, dt) in samples if t >= t_sig and (t_new is None or t <= t_new + 1.0)]
     took = f"{t_new - t_sig:.2f}" if t_new else "never"
-    print(f"RESULT {label} reload new_data_s={took} requests={len(samples)} failed={failures[0]} "
+    change = os.path.basename(changed).removesuffix(".sqlite")
+    print(f"RESULT {label} reload change={change} new_data_s={took} requests={len(samples)} failed={failures[0]} "
           f"during={len(during)} p99_ms={pct(during, 99) if during else 0:.2f} "
           f"max_ms={max(during) if during else 0:.2f}", flush=True)
 
@@ -290,7 +292,7 @@ def main():
     ap.add_argument("--tiles", type=int, default=30)
     ap.add_argument("--list")
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--reload")
+    ap.add_argument("--reload", action="append", default=[])
     ap.add_argument("--label", default="data")
     ap.add_argument("--workdir", default="/tmp")
     a = ap.parse_args()
@@ -322,8 +324,8 @@ def main():
     finally:
         srv.stop()
 
-    if a.reload:
-        reload_under_load(a.mapsvc, a.db, a.reload, pts, a.label, a.workdir)
+    for changed in a.reload:
+        reload_under_load(a.mapsvc, a.db, changed, pts, a.label, a.workdir)
 
 
 if __name__ == "__main__":

@@ -60,12 +60,21 @@ for n in $sizes; do
 		fi
 		reload=()
 		if [ "$n" = "${sizes##* }" ]; then
-			# a changed database of the same size: one site renamed
-			cp "$db" "$work/changed.sqlite"
+			# changed databases of the same size: one site renamed, and
+			# one site moved by about a kilometre (its hierarchies are
+			# patched, its spatial index built again)
+			cp "$db" "$work/renamed.sqlite"
 			$py -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
 c.execute(\"UPDATE sites SET name_zh = name_zh || '（新）' WHERE id = (SELECT min(id) FROM sites)\"); \
-c.commit()" "$work/changed.sqlite"
-			reload=(--reload "$work/changed.sqlite")
+c.commit()" "$work/renamed.sqlite"
+			cp "$db" "$work/moved.sqlite"
+			"$build/mapsvc" export --db "$work/moved.sqlite" --format csv >"$work/moved.csv"
+			$py -c "import csv, sys; r = list(csv.DictReader(open(sys.argv[1], encoding='utf-8'))); \
+s = r[len(r) // 2]; s['lat'] = '%.6f' % (float(s['lat']) + 0.009); \
+w = csv.DictWriter(open(sys.argv[1], 'w', encoding='utf-8', newline=''), fieldnames=list(r[0])); \
+w.writeheader(); w.writerows(r)" "$work/moved.csv"
+			"$build/mapsvc" import --replace --db "$work/moved.sqlite" "$work/moved.csv" >/dev/null
+			reload=(--reload "$work/renamed.sqlite" --reload "$work/moved.sqlite")
 		fi
 		$py "$here/scale.py" "$build/mapsvc" "$db" "$csv" --tiles $per_zoom --queries $queries \
 			--label "$name" --list "$work/$name.tiles" --workdir "$work" "${reload[@]}"
