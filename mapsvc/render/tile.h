@@ -154,6 +154,10 @@ void tile_ctx_stats(const struct tile_ctx *ctx, struct tile_view_stats *st);
  * it is single.  For tests and for callers that centre views on sites. */
 enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
                                   int zoom, double *px, double *py, struct ms_error *err);
+/* The same for any WGS-84 position: where a single site there is drawn.
+ * In GCJ-02 from zoom 12 on, the shift is interpolated on a fixed lattice
+ * (tile.c), within 0.02 px of the closed form. */
+void tile_world_px(enum coordsys cs, double lat, double lon, int zoom, double *px, double *py);
 
 /* The memory of drawing: the hierarchies the map uses (its snapshot's
  * and those it built), its subsets (indices and hierarchies), the scratch

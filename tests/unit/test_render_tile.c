@@ -203,11 +203,14 @@ static void test_anchor(void)
 	}
 }
 
+/* The system stitched_diff draws in. */
+static enum coordsys stitch_cs = COORDSYS_WGS84;
+
 /* Four tiles of zoom z stitched equal one 512 px window of the same area. */
 static int stitched_diff(int z, long long tx, long long ty, int scale)
 {
 	int T = 256 * scale;
-	struct tile_view big = {&style, COORDSYS_WGS84, z, scale, tx * T, ty * T, 2 * T, 2 * T, NULL};
+	struct tile_view big = {&style, stitch_cs, z, scale, tx * T, ty * T, 2 * T, 2 * T, NULL};
 	bool empty;
 	struct canvas *whole = render_copy(&big, &empty);
 	if (!whole)
@@ -216,7 +219,7 @@ static int stitched_diff(int z, long long tx, long long ty, int scale)
 	for (int j = 0; j < 2; j++)
 		for (int i = 0; i < 2; i++) {
 			struct tile_view v;
-			tile_view_of_tile(&v, &style, COORDSYS_WGS84, z, tx + i, ty + j, scale);
+			tile_view_of_tile(&v, &style, stitch_cs, z, tx + i, ty + j, scale);
 			struct canvas *t = render_copy(&v, &empty);
 			if (!t)
 				return -1;
@@ -247,6 +250,16 @@ static void test_stitch(void)
 	long long tx = (long long)llround(cx / 256) - 1, ty = (long long)llround(cy / 256) - 1;
 	CHECK_INT(stitched_diff(14, tx, ty, 1), 0);
 	CHECK_INT(stitched_diff(14, tx, ty, 2), 0);
+	/* and in GCJ-02, whose interpolated shift is the same on every tile */
+	stitch_cs = COORDSYS_GCJ02;
+	for (int z = 10; z <= 16; z += 2) {
+		double gx, gy;
+		tile_world_px(COORDSYS_GCJ02, corner_lat, corner_lon, z, &gx, &gy);
+		long long gtx = (long long)llround(gx / 256) - 1, gty = (long long)llround(gy / 256) - 1;
+		CHECK_INT(stitched_diff(z, gtx, gty, 1), 0);
+		CHECK_INT(stitched_diff(z, gtx, gty, 2), 0);
+	}
+	stitch_cs = COORDSYS_WGS84;
 	/* every one of the four tiles shows a part of the corner marker */
 	for (int j = 0; j < 2; j++)
 		for (int i = 0; i < 2; i++) {
@@ -416,6 +429,40 @@ static void test_empty(void)
 	/* bad views are refused, not drawn */
 	v.scale = 9;
 	CHECK_INT(tile_render_view(map, ctx, &v, &out, &empty, &err), MS_EUSAGE);
+}
+
+/* Where a position is drawn in GCJ-02 and BD-09: the closed form
+ * (GCJ-02's interpolated from zoom 12 on, tile.c) within 0.02 px, beyond
+ * the rounding of every position to a unit of the hierarchy (half a unit
+ * each way, 2^(z - 24) px) and to the anchor grid (1/256 px), anywhere in
+ * China and across the edges of the rectangle where GCJ-02 applies. */
+static void test_shift_lattice(void)
+{
+	uint64_t seed = 0x2545F4914F6CDD1DULL;
+	double worst = 0;
+	for (int k = 0; k < 4000; k++) {
+		seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+		double lat = 18 + (double)(seed % 100000) / 100000 * 36;
+		double lon = 73 + (double)((seed >> 20) % 100000) / 100000 * 62;
+		if (k % 4 == 1) /* across the rectangle's west and north edges */
+			lon = 72.004 + ((double)(seed % 2001) - 1000) * 1e-6;
+		if (k % 4 == 2)
+			lat = 55.8271 + ((double)((seed >> 12) % 2001) - 1000) * 1e-6;
+		int z = 8 + (int)((seed >> 40) % 13);
+		enum coordsys cs = k % 3 ? COORDSYS_GCJ02 : COORDSYS_BD09;
+		double slat, slon, ex, ey, px, py;
+		coordsys_from_wgs84(cs, lat, lon, &slat, &slon);
+		merc_px(slat, slon, z, &ex, &ey);
+		tile_world_px(cs, lat, lon, z, &px, &py);
+		double d = hypot(px - ex, py - ey) - M_SQRT1_2 * ldexp(1, z - 24) - 1.0 / 256;
+		worst = d > worst ? d : worst;
+	}
+	CHECK_MSG(worst <= 0.02, "drawn %g px from the closed form, beyond the rounding", worst);
+	double px, py;
+	tile_world_px(COORDSYS_WGS84, 36.8495, 118.1950, 16, &px, &py); /* WGS-84: exact */
+	double ex, ey;
+	merc_px(36.8495, 118.1950, 16, &ex, &ey);
+	CHECK_NEAR(px, ex, 0.01);
 }
 
 static void test_gcj02(void)
@@ -789,6 +836,7 @@ int main(void)
 	test_scale2();
 	test_empty();
 	test_gcj02();
+	test_shift_lattice();
 	test_threads();
 	test_golden();
 
