@@ -94,7 +94,9 @@ const struct ngram *snapshot_names_wait(const struct snapshot *s);
  * by reference, instead of building them again; prev may then be
  * released at any time.  With as many sites as prev and few of them
  * renamed, the name index is prev's patched (ngram_patch) rather than
- * built.  prev must live until snapshot_new_with returns. */
+ * built; with few of them moved (or given other flags), prev's
+ * hierarchies are patched (cluster_patch).  prev must live until
+ * snapshot_new_with returns. */
 struct snapshot_opts {
 	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */
 	size_t nclusters;                      /* at most SNAPSHOT_MAX_CLUSTERS distinct */
