@@ -462,10 +462,13 @@ static void *build_names_later(void *arg)
 	atomic_init(&b.next, 0);
 	run_parts(&b);
 	struct ngram *names = join_slices(parts, 0, nslices, &s->later_->err);
-	atomic_store_explicit(&s->names_, names, memory_order_release);
 #ifdef __GLIBC__
-	malloc_trim(0); /* the build's scratch, as snapshot_new_with gives back its own */
+	/* The build's scratch, as snapshot_new_with gives back its own; before
+	 * the index is published, so that what is measured once it is ready
+	 * (the memory of a started server) no longer holds it. */
+	malloc_trim(0);
 #endif
+	atomic_store_explicit(&s->names_, names, memory_order_release);
 	return NULL;
 }
 
