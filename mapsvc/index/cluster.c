@@ -1488,6 +1488,8 @@ struct patcher {
 	uint32_t *rep;        /* new clusters' reps */
 	struct pdelta *delta; /* the level above's, in rep order */
 	size_t nd, dcap;
+	struct pitem *fresh; /* its new items, by x (neighbours) */
+	size_t nfresh, freshcap;
 	struct pdelta *next; /* the level being made's */
 	size_t nnext, nextcap;
 	struct pcand *cand;
@@ -1647,14 +1649,43 @@ static void neighbours(struct patcher *pt, int z, uint64_t rlim, uint32_t x, uin
 		                                   c->node == CLUSTER_NONE ? c->first : REF_NODE | c->node,
 		                                   c->flags};
 	}
-	for (size_t i = 0; i < pt->nd; i++) {
-		const struct pdelta *d = &pt->delta[i];
-		struct witem probe = {.x = d->now.x, .y = d->now.y};
-		if (!d->has_new || !within(pt->b.rad256, z, rlim, &at, &probe))
+	size_t lo = 0, hi = pt->nfresh;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (pt->fresh[mid].x < w.x0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < pt->nfresh && pt->fresh[i].x <= w.x1; i++) {
+		struct witem probe = {.x = pt->fresh[i].x, .y = pt->fresh[i].y};
+		if (!within(pt->b.rad256, z, rlim, &at, &probe))
 			continue;
 		pt->nb = grow(pt->nb, &pt->nbcap, pt->nnb + 1, sizeof *pt->nb);
-		pt->nb[pt->nnb++] = d->now;
+		pt->nb[pt->nnb++] = pt->fresh[i];
 	}
+}
+
+static int cmp_pitem_x(const void *a, const void *c)
+{
+	const struct pitem *x = a, *y = c;
+	if (x->x != y->x)
+		return (x->x > y->x) - (x->x < y->x);
+	return (x->rep > y->rep) - (x->rep < y->rep);
+}
+
+/* The delta's new items by x, for neighbours: a patch of k moves asks
+ * about k items' neighbours a level, which must not each scan the k. */
+static void index_delta(struct patcher *pt)
+{
+	pt->nfresh = 0;
+	for (size_t i = 0; i < pt->nd; i++)
+		if (pt->delta[i].has_new) {
+			pt->fresh = grow(pt->fresh, &pt->freshcap, pt->nfresh + 1, sizeof *pt->fresh);
+			pt->fresh[pt->nfresh++] = pt->delta[i].now;
+		}
+	if (pt->nfresh > 1)
+		qsort(pt->fresh, pt->nfresh, sizeof *pt->fresh, cmp_pitem_x);
 }
 
 /* The candidate of rep, or NULL. */
@@ -1958,12 +1989,20 @@ static void patch_level(struct patcher *pt, int z)
 	size_t cap = pt->dcap;
 	pt->delta = pt->next, pt->nd = pt->nnext, pt->dcap = pt->nextcap;
 	pt->next = t, pt->nnext = 0, pt->nextcap = cap;
+	index_delta(pt);
 }
 
 static int cmp_pos(const void *a, const void *c)
 {
 	const uint64_t *x = a, *y = c;
 	return (*x > *y) - (*x < *y);
+}
+
+static int cmp_pitem_yx(const void *a, const void *c)
+{
+	const struct pitem *p = a, *q = c;
+	uint64_t x = (uint64_t)p->y << 32 | p->x, y = (uint64_t)q->y << 32 | q->x;
+	return (x > y) - (x < y);
 }
 
 static int cmp_delta(const void *a, const void *c)
@@ -1990,7 +2029,25 @@ static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32
 		pos[np++] = (uint64_t)pt->y[s] << 32 | pt->x[s];
 	}
 	if (np > 1)
-		qsort(pos, np, sizeof *pos, cmp_pos);
+		if (np > 1)
+			qsort(pos, np, sizeof *pos, cmp_pos);
+	/* The changed sites by their new position (the key in the high bits,
+	 * the site in the low), to find those that come to a position. */
+	uint64_t *arrive = xmalloc((nchanged ? nchanged : 1) * sizeof *arrive);
+	uint32_t *arrive_site = xmalloc((nchanged ? nchanged : 1) * sizeof *arrive_site);
+	{
+		struct pitem *tmp = xmalloc((nchanged ? nchanged : 1) * sizeof *tmp);
+		for (size_t i = 0; i < nchanged; i++)
+			tmp[i] =
+			    (struct pitem){.x = pt->x[changed[i]], .y = pt->y[changed[i]], .rep = changed[i]};
+		if (nchanged > 1)
+			qsort(tmp, nchanged, sizeof *tmp, cmp_pitem_yx);
+		for (size_t i = 0; i < nchanged; i++) {
+			arrive[i] = (uint64_t)tmp[i].y << 32 | tmp[i].x;
+			arrive_site[i] = tmp[i].rep;
+		}
+		free(tmp);
+	}
 	struct pdelta *d = NULL;
 	size_t nd = 0, dcap = 0;
 	uint32_t *sites = NULL;
@@ -2021,11 +2078,17 @@ static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32
 				sites[nsites++] = member[j];
 			}
 		}
-		for (size_t k = 0; k < nchanged; k++) {
-			if (pt->x[changed[k]] != x || pt->y[changed[k]] != y)
-				continue;
+		size_t lo = 0, hi = nchanged;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (arrive[mid] < pos[i])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < nchanged && arrive[k] == pos[i]; k++) {
 			sites = grow(sites, &scap, nsites + 1, sizeof *sites);
-			sites[nsites++] = changed[k];
+			sites[nsites++] = arrive_site[k];
 		}
 		if (nsites == 0)
 			continue;
@@ -2054,6 +2117,8 @@ static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32
 	}
 	free(sites);
 	free(pos);
+	free(arrive);
+	free(arrive_site);
 	/* One entry a rep: the old half and the new half joined. */
 	if (nd > 1)
 		qsort(d, nd, sizeof *d, cmp_delta);
@@ -2068,6 +2133,7 @@ static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32
 	}
 	free(pt->delta);
 	pt->delta = d, pt->nd = w, pt->dcap = dcap;
+	index_delta(pt);
 }
 
 /* Numbers the new hierarchy's clusters in preorder from ref on: an old
@@ -2215,6 +2281,7 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 	free(pt.lo);
 	free(pt.rep);
 	free(pt.delta);
+	free(pt.fresh);
 	free(pt.next);
 	free(pt.cand);
 	free(pt.slot);
