@@ -1780,12 +1780,13 @@ static void decide(struct patcher *pt, int z, uint64_t rlim, uint32_t rep)
 {
 	struct pcand *c = cand_of(pt, rep);
 	uint32_t opar = CLUSTER_NONE, oo = c->has_old ? old_owner(pt, c->old_ref, z, &opar) : CLUSTER_NONE;
-	if (c->gone) {
+	if (c->gone) { /* its old owner loses it, its old neighbours may be seeds now */
 		add_touch(pt, oo, opar == CLUSTER_NONE ? c->old_ref : old_first_child(pt, opar));
 		neighbours(pt, z, rlim, c->ox, c->oy);
 		push_after(pt, rep);
 		return;
 	}
+	/* Its owner: the first seed before it within the radius. */
 	neighbours(pt, z, rlim, c->it.x, c->it.y);
 	uint32_t owner = CLUSTER_NONE, owner_ref = 0;
 	for (size_t i = 0; i < pt->nnb; i++) {
@@ -1798,15 +1799,17 @@ static void decide(struct patcher *pt, int z, uint64_t rlim, uint32_t rep)
 		if (seed)
 			owner = u->rep, owner_ref = u->ref;
 	}
-	c = cand_of(pt, rep); /* (the table may have grown: not here, but cheap) */
 	c->seed = owner == CLUSTER_NONE;
 	c->owner = c->seed ? rep : owner;
+	/* The seeds whose clusters change: its old owner's and its new one's. */
 	bool oseed = c->has_old && oo == rep;
 	if (c->in_delta || !c->has_old || oo != c->owner) {
 		if (c->has_old)
 			add_touch(pt, oo, opar == CLUSTER_NONE ? c->old_ref : old_first_child(pt, opar));
 		add_touch(pt, c->owner, c->seed ? c->it.ref : owner_ref);
 	}
+	/* Whom it may change: the items after it near where it is, and where
+	 * it was (add_cand may move the candidates: c is read first). */
 	if (c->in_delta || c->seed != oseed) {
 		uint32_t ox = c->ox, oy = c->oy;
 		bool moved = c->in_delta && c->has_old;
