@@ -62,7 +62,28 @@ async function browse() {
   const problems = [];
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  // what went wrong, should a step time out: the answers that were errors
+  // and what the status line said (it clears itself after a few seconds)
+  page.trail = [];
+  page.on('response', (r) => { if (r.status() >= 400) page.trail.push(r.status() + ' ' + r.url()); });
+  await page.exposeFunction('noteStatus', (t) => { if (t) page.trail.push('status: ' + t); });
+  await page.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const s = document.getElementById('status');
+      if (s) new MutationObserver(() => window.noteStatus(s.textContent)).observe(s, { childList: true, characterData: true, subtree: true });
+    });
+  });
   return { ctx, page, problems };
+}
+
+// The edit form open, or an error that says what the page met instead.
+async function editForm(page, problems) {
+  try {
+    await page.waitForSelector('#edit-form:not([hidden])');
+  } catch (e) {
+    throw new Error(e.message + '\nerror answers and status lines: ' + JSON.stringify(page.trail) +
+      '\nproblems: ' + JSON.stringify(problems));
+  }
 }
 
 async function openMap(page) {
@@ -128,7 +149,7 @@ test('edit mode: drag a marker, save, and a reload shows the site moved', async 
       return [pg.toWgs(m.lat, m.lng), pg.toWgs(ll.lat, ll.lng)];
     }, [id, to.x, to.y]);
     await page.mouse.up();
-    await page.waitForSelector('#edit-form:not([hidden])');
+    await editForm(page, problems);
     // moved, so "surveyed" may be chosen now
     assert.equal(await page.$eval('#e-quality option[value="surveyed"]', (o) => o.disabled), false);
     await page.fill('#e-name_en', 'Moved by the planner');
@@ -169,7 +190,7 @@ test('an approximate site cannot become "surveyed" unless moved or confirmed', a
     const p = await markerPixel(page, id, 12);
     await page.mouse.click(p.x, p.y);
     await page.click(`.popup article[data-id="${id}"] button:text("编辑")`);
-    await page.waitForSelector('#edit-form:not([hidden])');
+    await editForm(page, problems);
     assert.equal(await page.$eval('#e-quality option[value="surveyed"]', (o) => o.disabled), true);
     await page.check('#e-confirm');
     assert.equal(await page.$eval('#e-quality option[value="surveyed"]', (o) => o.disabled), false);
@@ -189,7 +210,7 @@ test('a conflicting save shows both versions and can keep mine', async () => {
     const p = await markerPixel(page, id, 12);
     await page.mouse.click(p.x, p.y);
     await page.click(`.popup article[data-id="${id}"] button:text("编辑")`);
-    await page.waitForSelector('#edit-form:not([hidden])');
+    await editForm(page, problems);
     // someone else saves first
     const url = base + '/collections/sites/items/' + encodeURIComponent(id);
     const etag = (await fetch(url)).headers.get('etag');
