@@ -788,6 +788,13 @@ static uint64_t reach(const struct builder *b, const struct witem *it, uint32_t 
 	return (uint64_t)ceil(sqrt(dx * dx + dy * dy)) + 1 + own;
 }
 
+/* A cluster's coordinate: the count-weighted mean, rounded to the
+ * nearest unit (the same in a build and a patch). */
+static uint32_t centre(uint64_t sum, uint64_t count)
+{
+	return (uint32_t)((sum + count / 2) / count);
+}
+
 /* Makes zoom z from the items of zoom z + 1 (see the top comment). */
 static void make_level(struct builder *b, int z)
 {
@@ -889,7 +896,7 @@ static void make_level(struct builder *b, int z)
 			push_child(b, c->ref);
 			merged_at(b, c->ref, z);
 		}
-		uint32_t cx = (uint32_t)((sx + count / 2) / count), cy = (uint32_t)((sy + count / 2) / count);
+		uint32_t cx = centre(sx, count), cy = centre(sy, count);
 		uint64_t spread = 0;
 		if (b->measure_spread) {
 			spread = reach(b, &seed, cx, cy);
@@ -1485,7 +1492,8 @@ struct patcher {
 	uint32_t *invperm;    /* old: a site's place in perm */
 	uint32_t *parent;     /* old: a cluster's parent, or CLUSTER_NONE */
 	uint8_t *lo;          /* new: the old clusters' lo */
-	uint32_t *rep;        /* new clusters' reps */
+	uint32_t *rep;        /* new clusters' reps (repcap) */
+	size_t repcap;
 	struct pdelta *delta; /* the level above's, in rep order */
 	size_t nd, dcap;
 	struct pitem *fresh; /* its new items, by x (neighbours) */
@@ -1599,6 +1607,15 @@ static struct pitem pitem_of(const struct patcher *pt, uint32_t ref)
 	}
 	const struct bnode *c = &pt->b.bn[k - pt->nn];
 	return (struct pitem){c->x, c->y, c->count, pt->rep[k - pt->nn], ref, c->flags};
+}
+
+/* A new cluster (builder node) whose first site is rep. */
+static uint32_t new_pnode(struct patcher *pt, uint32_t rep)
+{
+	uint32_t id = new_bnode(&pt->b);
+	pt->rep = grow(pt->rep, &pt->repcap, (size_t)id + 1, sizeof *pt->rep);
+	pt->rep[id] = rep;
+	return id;
 }
 
 static void set_lo(struct patcher *pt, uint32_t ref, int lo)
@@ -1861,9 +1878,7 @@ static struct pitem make_cluster(struct patcher *pt, const struct pitem *s, int 
 		set_lo(pt, s->ref, pt->old->p.min_zoom); /* until merged below */
 		return *s;
 	}
-	uint32_t id = new_bnode(&pt->b);
-	pt->rep = xrealloc(pt->rep, pt->b.bncap * sizeof *pt->rep);
-	pt->rep[id] = s->rep;
+	uint32_t id = new_pnode(pt, s->rep);
 	uint64_t sx = (uint64_t)s->x * s->count, sy = (uint64_t)s->y * s->count, count = s->count;
 	uint8_t flags = s->flags;
 	uint32_t child = (uint32_t)pt->b.nch;
@@ -1879,8 +1894,8 @@ static struct pitem make_cluster(struct patcher *pt, const struct pitem *s, int 
 		set_lo(pt, c->ref, z + 1);
 	}
 	struct bnode *bn = &pt->b.bn[id];
-	*bn = (struct bnode){(uint32_t)((sx + count / 2) / count),
-	                     (uint32_t)((sy + count / 2) / count),
+	*bn = (struct bnode){centre(sx, count),
+	                     centre(sy, count),
 	                     (uint32_t)count,
 	                     child,
 	                     (uint32_t)pt->nnb + 1,
@@ -2100,9 +2115,7 @@ static void patch_base(struct patcher *pt, const uint32_t *changed, const uint32
 		if (nsites == 1) {
 			pt->b.site_lo[sites[0]] = (uint8_t)t->p.min_zoom; /* until merged */
 		} else {
-			uint32_t id = new_bnode(&pt->b);
-			pt->rep = xrealloc(pt->rep, pt->b.bncap * sizeof *pt->rep);
-			pt->rep[id] = sites[0];
+			uint32_t id = new_pnode(pt, sites[0]);
 			uint8_t f = 0;
 			for (size_t k = 0; k < nsites; k++) {
 				f |= pt->flags ? pt->flags[sites[k]] : 0;

@@ -730,11 +730,6 @@ static struct lattice view_lattice(struct tile_ctx *ctx, const struct cluster_wi
 	return lat;
 }
 
-static void anchor_of(uint32_t ux, uint32_t uy, int zoom, enum coordsys cs, double *x, double *y)
-{
-	anchor_in(ux, uy, zoom, cs, NULL, x, y);
-}
-
 enum ms_status tile_site_world_px(struct tile_map *m, struct tile_ctx *ctx, enum coordsys cs, size_t i,
                                   int zoom, double *px, double *py, struct ms_error *err)
 {
@@ -749,7 +744,7 @@ void tile_world_px(enum coordsys cs, double lat, double lon, int zoom, double *p
 {
 	uint32_t ux, uy;
 	cluster_position(lat, lon, &ux, &uy);
-	anchor_of(ux, uy, zoom, cs, px, py);
+	anchor_in(ux, uy, zoom, cs, NULL, px, py);
 }
 
 /* A world-pixel coordinate of zoom as hierarchy units, clamped. */
