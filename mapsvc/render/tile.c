@@ -702,10 +702,13 @@ static void anchor_in(uint32_t ux, uint32_t uy, int zoom, enum coordsys cs, stru
 	*y = layout_anchor(*y);
 }
 
+/* The most nodes a view's lattice keeps (a wider view's positions each
+ * compute their cell's four: the same values, at more cost). */
+#define LATTICE_MAX_NODES 65536
+
 /* The view's lattice over the units window w, its nodes not computed
  * (none when the zoom has no lattice, or the window is past
- * LATTICE_MAX_NODES of them: each position then computes its own). */
-#define LATTICE_MAX_NODES 65536
+ * LATTICE_MAX_NODES of them). */
 static struct lattice view_lattice(struct tile_ctx *ctx, const struct cluster_window *w, int zoom,
                                    enum coordsys cs)
 {

@@ -298,10 +298,10 @@ static bool sorted_by_id(const struct site_set *set)
  * so it is not shared; but when the sites are as many and few were
  * renamed, prev's is patched (ngram_patch) into a new one.  So a reload or
  * an edit that renamed a site, or changed its hours, builds nothing from
- * scratch but the hash.  When as many sites stand where they stood but a
- * few moved (or changed flags), prev's hierarchies are patched
- * (cluster_patch: the same trees, in a quarter of the time at a million
- * sites), and the spatial index is built again.  (Sites in the same places under other ids are
+ * scratch but the hash.  When the sites are as many but a few moved (or
+ * changed flags), prev's hierarchies are patched (cluster_patch: the same
+ * trees, in a quarter of the time at a million sites), and the spatial
+ * index is built again.  (Sites in the same places under other ids are
  * the same places: the parts hold positions and indexes, not ids.) */
 
 struct snapshot_shared {
@@ -374,17 +374,17 @@ static void note_moved(struct moved *mv, const struct site *was, uint32_t i)
 static bool place_sites(const struct site_set *set, const struct snapshot *prev, double *lat, double *lon,
                         uint8_t *flags, struct snapshot *s, struct renamed *r, struct moved *mv)
 {
-	bool same = prev && prev->n == set->n, all = true;
-	r->too_many = mv->too_many = !same;
+	bool as_many = prev && prev->n == set->n, in_place = as_many;
+	r->too_many = mv->too_many = !as_many;
 	for (size_t i = 0; i < set->n; i++) {
 		lat[i] = set->v[i].lat;
 		lon[i] = set->v[i].lon;
 		flags[i] = snapshot_site_flags(&set->v[i]);
 		note_names(r, &set->v[i], prev ? &prev->sites[i] : NULL, (uint32_t)i);
-		if (same && !(!memcmp(&lat[i], &prev->sites[i].lat, sizeof lat[i]) &&
-		              !memcmp(&lon[i], &prev->sites[i].lon, sizeof lon[i]) &&
-		              flags[i] == snapshot_site_flags(&prev->sites[i]))) {
-			all = false;
+		if (as_many && (memcmp(&lat[i], &prev->sites[i].lat, sizeof lat[i]) ||
+		                memcmp(&lon[i], &prev->sites[i].lon, sizeof lon[i]) ||
+		                flags[i] != snapshot_site_flags(&prev->sites[i]))) {
+			in_place = false;
 			note_moved(mv, &prev->sites[i], (uint32_t)i);
 		}
 		if (i == 0 || lon[i] < s->west)
@@ -396,7 +396,7 @@ static bool place_sites(const struct site_set *set, const struct snapshot *prev,
 		if (i == 0 || lat[i] > s->north)
 			s->north = lat[i];
 	}
-	return same && all;
+	return in_place;
 }
 
 /* Frees what a snapshot that could not be made holds. */
