@@ -1,9 +1,13 @@
 /* mem.c - aborting allocators and the arena; see mem.h. */
 #include "mem.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -11,12 +15,37 @@ static void oom(size_t n)
 	abort();
 }
 
+/* [p, p + n) widened to whole pages (rounded out) or narrowed to them
+ * (rounded in); false when nothing is left. */
+static bool page_span(const void *p, size_t n, bool out, uintptr_t *a, uintptr_t *e)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	uintptr_t m = (uintptr_t)(ps > 0 ? ps : 4096) - 1, lo = (uintptr_t)p, hi = lo + n;
+	*a = out ? lo & ~m : (lo + m) & ~m;
+	*e = out ? (hi + m) & ~m : hi & ~m;
+	return *a < *e;
+}
+
+/* A large block (its own mapping, see mem.h) asks for transparent huge
+ * pages: a million sites' arrays are filled in 2 MiB faults instead of 512
+ * of 4 KiB each, and read with a TLB entry per 2 MiB.  Advice only: where
+ * the kernel has none to give, nothing changes. */
+static void *advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a, e;
+	if (n >= MS_MMAP_THRESHOLD && page_span(p, n, true, &a, &e))
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
 void *xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
 		oom(n);
-	return p;
+	return advise_huge(p, n);
 }
 
 void *xcalloc(size_t count, size_t size)
@@ -24,7 +53,7 @@ void *xcalloc(size_t count, size_t size)
 	void *p = calloc(count ? count : 1, size ? size : 1);
 	if (!p)
 		oom(count * size);
-	return p;
+	return advise_huge(p, count * size);
 }
 
 void *xrealloc(void *p, size_t n)
@@ -32,7 +61,7 @@ void *xrealloc(void *p, size_t n)
 	void *q = realloc(p, n ? n : 1);
 	if (!q)
 		oom(n);
-	return q;
+	return advise_huge(q, n);
 }
 
 char *xstrndup(const char *s, size_t n)
@@ -118,10 +147,28 @@ char *arena_strdup(struct arena *a, const char *s)
 	return arena_strndup(a, s, strlen(s));
 }
 
+/* Gives back the pages of chunk c past what it holds.  A large chunk has
+ * huge pages (advise_huge), so the one its filling stopped in holds up to
+ * 2 MiB it may never use: a million sites' text, loaded in four arenas,
+ * held 8 MB more.  They come back, zeroed, if the chunk is filled on. */
+static void give_back_tail(struct chunk *c)
+{
+#ifdef MADV_DONTNEED
+	uintptr_t a, e;
+	if (sizeof *c + c->cap >= MS_MMAP_THRESHOLD &&
+	    page_span(c->data + c->used, c->cap - c->used, false, &a, &e))
+		madvise((void *)a, e - a, MADV_DONTNEED);
+#endif
+}
+
 void arena_adopt(struct arena *a, struct arena *from)
 {
 	if (!from)
 		return;
+	if (from->head)
+		give_back_tail(from->head);
+	if (a->head)
+		give_back_tail(a->head);
 	struct chunk *last = from->head;
 	while (last && last->next)
 		last = last->next;

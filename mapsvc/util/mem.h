@@ -16,7 +16,8 @@
 #include <stddef.h>
 
 /* Allocations of this many bytes or more get mappings of their own
- * (main.c), given back whole when freed. */
+ * (main.c), given back whole when freed; those made with x*alloc ask for
+ * transparent huge pages (madvise), which the kernel gives where it can. */
 #define MS_MMAP_THRESHOLD (4u << 20)
 
 void *xmalloc(size_t n);
@@ -40,7 +41,8 @@ char *arena_strdup(struct arena *a, const char *s);
 size_t arena_size(const struct arena *a);
 /* Moves everything from holds into a, and frees from: what was allocated
  * in either stays where it is, now owned by a.  Lets arenas filled by
- * different threads become one. */
+ * different threads become one.  Both arenas' last chunks give back the
+ * pages past what they hold (an arena is adopted once it is filled). */
 void arena_adopt(struct arena *a, struct arena *from);
 
 #endif

@@ -1,11 +1,17 @@
 /* test_util_mem.c - util/mem: the aborting allocators and the string
- * arena (alignment, zero fill, copies, chunk growth, large requests). */
+ * arena (alignment, zero fill, copies, chunk growth, large requests), the
+ * huge-page advice on large blocks and the pages an adopted arena gives
+ * back. */
+#include <inttypes.h>
 #include <stdalign.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "util/mem.h"
@@ -132,10 +138,106 @@ static void test_adopt(void)
 	arena_free(a);
 }
 
+/* The VmFlags of the mapping of /proc/self/smaps that holds p, or "". */
+static void flags_of(const void *p, char *out, size_t cap)
+{
+	out[0] = '\0';
+	FILE *f = fopen("/proc/self/smaps", "r");
+	if (!f)
+		return;
+	char line[512];
+	bool in = false;
+	uintptr_t a, e;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &a, &e) == 2 &&
+		    strchr(line, '-') < strchr(line, ' '))
+			in = (uintptr_t)p >= a && (uintptr_t)p < e;
+		else if (in && !strncmp(line, "VmFlags:", 8)) {
+			snprintf(out, cap, "%.200s", line + 8);
+			break;
+		}
+	}
+	fclose(f);
+}
+
+/* Blocks of MS_MMAP_THRESHOLD or more ask for huge pages, whichever
+ * allocator made them; smaller ones do not.  Where the kernel has no
+ * transparent huge pages the advice cannot be seen, and is not checked. */
+static void test_huge_advice(void)
+{
+	if (access("/sys/kernel/mm/transparent_hugepage/enabled", R_OK) != 0) {
+		printf("# no transparent huge pages here: advice not checked\n");
+		return;
+	}
+	char flags[256];
+	unsigned char *m = xmalloc(2 * MS_MMAP_THRESHOLD), *c = xcalloc(MS_MMAP_THRESHOLD, 1);
+	unsigned char *r = xrealloc(xmalloc(1000), 3 * MS_MMAP_THRESHOLD);
+	unsigned char *small = xmalloc(MS_MMAP_THRESHOLD / 64);
+	m[0] = c[0] = r[0] = small[0] = 1;
+	flags_of(m + MS_MMAP_THRESHOLD, flags, sizeof flags);
+	CHECK(strstr(flags, " hg") != NULL);
+	flags_of(c + 100, flags, sizeof flags);
+	CHECK(strstr(flags, " hg") != NULL);
+	flags_of(r + 2 * MS_MMAP_THRESHOLD, flags, sizeof flags);
+	CHECK(strstr(flags, " hg") != NULL);
+	flags_of(small, flags, sizeof flags);
+	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
+	free(m);
+	free(c);
+	free(r);
+	free(small);
+}
+
+/* Pages of [p, p + n) (p page-aligned) in memory. */
+static size_t resident(const unsigned char *p, size_t n)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), np = (n + ps - 1) / ps, in = 0;
+	unsigned char *v = xmalloc(np);
+	if (mincore((void *)p, n, v) != 0) {
+		free(v);
+		return SIZE_MAX;
+	}
+	for (size_t k = 0; k < np; k++)
+		in += v[k] & 1;
+	free(v);
+	return in;
+}
+
+/* An adopted arena's last chunk, a large one begun only, keeps none of the
+ * pages past what it holds: with huge pages, the first string put there
+ * brought in 2 MiB. */
+static void test_adopt_gives_back(void)
+{
+	struct arena *a = arena_new(), *b = arena_new();
+	char text[1000];
+	memset(text, 'x', sizeof text - 1);
+	text[sizeof text - 1] = '\0';
+	char *last = NULL;
+	for (size_t before = 0;; before = arena_size(b)) {
+		last = arena_strdup(b, text);
+		if (arena_size(b) - before >= MS_MMAP_THRESHOLD)
+			break; /* last opens a large chunk */
+	}
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned char *tail =
+	    (unsigned char *)(((uintptr_t)last + sizeof text + ps - 1) & ~(uintptr_t)(ps - 1));
+	size_t span = MS_MMAP_THRESHOLD / 4; /* within the chunk, past the string */
+	printf("# before adoption: %zu of %zu pages past the last string in memory\n", resident(tail, span),
+	       span / ps);
+	arena_adopt(a, b);
+	CHECK_INT(resident(tail, span), 0);
+	CHECK_STR(last, text); /* what it holds stays */
+	char *more = arena_strdup(a, "more");
+	CHECK_STR(more, "more");
+	arena_free(a);
+}
+
 int main(void)
 {
 	test_allocators();
 	test_arena();
 	test_adopt();
+	test_huge_advice();
+	test_adopt_gives_back();
 	return CHECK_DONE();
 }
