@@ -1012,26 +1012,29 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 /* ----------------------------------------------------------------- PNG */
 
 static struct buf empty_png[TILE_MAX_SCALE + 1];
-static pthread_once_t empty_once = PTHREAD_ONCE_INIT;
+static atomic_bool empty_made[TILE_MAX_SCALE + 1];
+static pthread_mutex_t empty_mu = PTHREAD_MUTEX_INITIALIZER;
 
 /* Encoded once for the life of the process: every empty tile of a size is
- * these very bytes, so clients and caches see one ETag for all of them. */
-static void make_empty_pngs(void)
-{
-	for (int s = 1; s <= TILE_MAX_SCALE; s++) {
-		struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * s, WEBMERC_TILE_SIZE * s);
-		struct ms_error err;
-		if (pngenc_encode(c, &empty_png[s], &err) != MS_OK)
-			buf_free(&empty_png[s]);
-		canvas_free(c);
-	}
-}
-
+ * these very bytes, so clients and caches see one ETag for all of them.
+ * Each size is made when first asked for: making all four at once (a
+ * 1024 px canvas among them) cost the first empty tile 10 ms. */
 const struct buf *tile_empty_png(int scale)
 {
 	if (scale < 1 || scale > TILE_MAX_SCALE)
 		return NULL;
-	pthread_once(&empty_once, make_empty_pngs);
+	if (!atomic_load_explicit(&empty_made[scale], memory_order_acquire)) {
+		pthread_mutex_lock(&empty_mu);
+		if (!atomic_load_explicit(&empty_made[scale], memory_order_relaxed)) {
+			struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * scale, WEBMERC_TILE_SIZE * scale);
+			struct ms_error err;
+			if (pngenc_encode(c, &empty_png[scale], &err) != MS_OK)
+				buf_free(&empty_png[scale]);
+			canvas_free(c);
+			atomic_store_explicit(&empty_made[scale], true, memory_order_release);
+		}
+		pthread_mutex_unlock(&empty_mu);
+	}
 	return empty_png[scale].len ? &empty_png[scale] : NULL;
 }
 
