@@ -22,7 +22,9 @@
 
 #include "../util/mem.h"
 
-#define SLOTS (2 * SPRITE_MAX)
+/* Slots of a new table: it doubles while more than half full, up to
+ * twice SPRITE_MAX. */
+#define FIRST_SLOTS 256
 /* Sizes in the key: 1/SIZE_STEPS px. */
 #define SIZE_STEPS 64
 /* The hole's fraction in the key: 1/HOLE_STEPS. */
@@ -46,8 +48,8 @@ struct image {
 };
 
 struct sprites {
-	struct image *slots;
-	size_t count;
+	struct image *slots; /* nslots, a power of two */
+	size_t nslots, count;
 	uint8_t cov_map[256]; /* the quantisation the images were made with */
 	bool have_map;
 };
@@ -55,13 +57,14 @@ struct sprites {
 struct sprites *sprites_new(void)
 {
 	struct sprites *s = xcalloc(1, sizeof *s);
-	s->slots = xcalloc(SLOTS, sizeof *s->slots);
+	s->nslots = FIRST_SLOTS;
+	s->slots = xcalloc(s->nslots, sizeof *s->slots);
 	return s;
 }
 
 static void clear(struct sprites *s)
 {
-	for (size_t i = 0; i < SLOTS; i++) {
+	for (size_t i = 0; i < s->nslots; i++) {
 		free(s->slots[i].px);
 		s->slots[i].px = NULL;
 		s->slots[i].used = false;
@@ -82,8 +85,8 @@ size_t sprites_memory(const struct sprites *s)
 {
 	if (!s)
 		return 0;
-	size_t bytes = sizeof *s + SLOTS * sizeof *s->slots;
-	for (size_t i = 0; i < SLOTS; i++)
+	size_t bytes = sizeof *s + s->nslots * sizeof *s->slots;
+	for (size_t i = 0; i < s->nslots; i++)
 		if (s->slots[i].used)
 			bytes += (size_t)s->slots[i].w * (size_t)s->slots[i].h * 4;
 	return bytes;
@@ -103,6 +106,29 @@ static uint32_t steps(double v, double per)
 {
 	double q = nearbyint(v * per);
 	return q > 0 && q < 4e9 ? (uint32_t)q : 0;
+}
+
+static size_t slot_of(const struct sprites *s, const struct key *k)
+{
+	return (size_t)XXH3_64bits(k, sizeof *k) & (s->nslots - 1);
+}
+
+/* Doubles the table, its images moved (their pixels stay put). */
+static void grow(struct sprites *s)
+{
+	struct image *old = s->slots;
+	size_t n = s->nslots;
+	s->nslots *= 2;
+	s->slots = xcalloc(s->nslots, sizeof *s->slots);
+	for (size_t k = 0; k < n; k++) {
+		if (!old[k].used)
+			continue;
+		size_t i = slot_of(s, &old[k].k);
+		while (s->slots[i].used)
+			i = (i + 1) & (s->nslots - 1);
+		s->slots[i] = old[k];
+	}
+	free(old);
 }
 
 /* The image of key k, drawn now. */
@@ -160,14 +186,18 @@ void sprites_marker(struct sprites *s, struct canvas *c, enum marker_shape shape
 	k.phase_y = (uint32_t)(qy - iy * SPRITE_PHASES);
 	if (!k.size)
 		return;
-	size_t i = (size_t)XXH3_64bits(&k, sizeof k) & (SLOTS - 1);
+	size_t i = slot_of(s, &k);
 	while (s->slots[i].used && memcmp(&s->slots[i].k, &k, sizeof k))
-		i = (i + 1) & (SLOTS - 1);
+		i = (i + 1) & (s->nslots - 1);
 	struct image *im = &s->slots[i];
 	if (!im->used) {
-		if (s->count == SPRITE_MAX) { /* full: start again (see sprite.h) */
-			clear(s);
-			i = (size_t)XXH3_64bits(&k, sizeof k) & (SLOTS - 1);
+		if (s->count == SPRITE_MAX || 2 * (s->count + 1) > s->nslots) {
+			if (s->count == SPRITE_MAX)
+				clear(s); /* full: start again (see sprite.h) */
+			else
+				grow(s);
+			for (i = slot_of(s, &k); s->slots[i].used;)
+				i = (i + 1) & (s->nslots - 1);
 			im = &s->slots[i];
 		}
 		im->used = true;

@@ -17,7 +17,7 @@
  * marker is stamped the same on every tile, which is what seams need.
  *
  * The cache holds at most SPRITE_MAX images and is emptied as a whole
- * when full (a map draws a few dozen looks).  It is made for canvases of
+ * when full.  It is made for canvases of
  * one coverage quantisation (canvas_set_aa_levels): drawing on a canvas of
  * another empties it first.
  *
@@ -34,8 +34,12 @@
 
 /* Positions are rounded to 1 / SPRITE_PHASES px. */
 #define SPRITE_PHASES 4
-/* Images kept at most. */
-#define SPRITE_MAX 512
+/* Images kept at most.  A zoom's markers at one scale take up to 16
+ * phases of each look (eight categories, their approximate variants and
+ * the cluster disc: about 270); tiles at 1x and 2x alternate, and 512 were
+ * emptied every few tiles, each time drawing them all again.  2,048 @2x
+ * markers are about 10 MB. */
+#define SPRITE_MAX 2048
 
 struct sprites;
 

@@ -99,11 +99,28 @@ static void test_cache(struct sprites *sp)
 {
 	struct canvas *a = tile_canvas(64, 64);
 	struct rgba fill = {200, 0, 0, 255}, none = {0, 0, 0, 0};
+	/* a look drawn first comes out the same after the table has grown
+	 * many times over (its image moved), and after the cache started again */
+	struct canvas *first = tile_canvas(64, 64), *later = tile_canvas(64, 64);
+	sprites_marker(sp, first, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	for (int k = 0; k < SPRITE_MAX - 8; k++) {
+		struct rgba look = {(uint8_t)k, (uint8_t)(k >> 8), 40, 255};
+		sprites_marker(sp, a, SHAPE_CIRCLE, 32, 32, 6, look, none, 0, 0, none);
+	}
+	sprites_marker(sp, later, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	CHECK(memcmp(first->px, later->px, 64 * 64 * 4) == 0);
 	/* more looks than the cache keeps: it starts again, and stays bounded */
-	for (int k = 0; k < 3 * SPRITE_MAX; k++)
-		sprites_marker(sp, a, SHAPE_CIRCLE, 32, 32, 2 + k / 64.0, fill, none, 0, 0, none);
-	size_t bound = sizeof(void *) * 8 * 2 * SPRITE_MAX + (size_t)SPRITE_MAX * 64 * 64 * 4;
+	for (int k = 0; k < 3 * SPRITE_MAX; k++) {
+		struct rgba look = {(uint8_t)k, (uint8_t)(k >> 8), 80, 255};
+		sprites_marker(sp, a, SHAPE_CIRCLE, 32, 32, 2 + (k % 256) / 16.0, look, none, 0, 0, none);
+	}
+	size_t bound = sizeof(void *) * 8 * 2 * SPRITE_MAX + (size_t)SPRITE_MAX * 48 * 48 * 4;
 	CHECK(sprites_memory(sp) > 0 && sprites_memory(sp) < bound);
+	canvas_clear(later, none);
+	sprites_marker(sp, later, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	CHECK(memcmp(first->px, later->px, 64 * 64 * 4) == 0);
+	canvas_free(first);
+	canvas_free(later);
 	/* another quantisation: the images are made again for it */
 	struct canvas *exact = canvas_new(64, 64), *fresh = canvas_new(64, 64);
 	struct sprites *other = sprites_new();
