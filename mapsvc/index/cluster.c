@@ -1061,9 +1061,41 @@ static void number_nodes(struct cluster_tree *t, const struct builder *b)
 	}
 }
 
-/* The bands of single sites and the per-zoom lists of clusters. */
-static void lay_out(struct cluster_tree *t, const struct builder *b, const uint32_t *x, const uint32_t *y)
+/* What a patch (cluster_patch) keeps of the old hierarchy's lay-out: a
+ * band whose sites and positions are all as they were, and a zoom's list
+ * whose clusters are all old ones copied whole, are already in a k-d
+ * order of the same points.  Kept rather than sorted again, a level may
+ * order items of equal x otherwise than a build would, which no window
+ * can tell: a window's answer depends on the positions alone. */
+struct reuse {
+	const struct cluster_tree *old;
+	const bool *band_same;    /* per zoom lo */
+	const uint32_t *node_new; /* an old cluster's id in the new hierarchy, or CLUSTER_NONE */
+};
+
+/* Can zoom z's list of clusters be the old one's, renumbered?  When every
+ * cluster of the old list was copied whole and is still drawn at z, and
+ * there are as many as the new hierarchy draws there. */
+static bool list_same(const struct cluster_tree *t, const struct reuse *r, int z, size_t n)
 {
+	const struct cluster_tree *o = r->old;
+	if (o->list_off[z + 1] - o->list_off[z] != n)
+		return false;
+	for (size_t i = o->list_off[z]; i < o->list_off[z + 1]; i++) {
+		uint32_t k = r->node_new[o->list[i]];
+		if (k == CLUSTER_NONE || t->node[k].lo > z || t->node[k].hi < z)
+			return false;
+	}
+	return true;
+}
+
+/* The bands of single sites and the per-zoom lists of clusters, each
+ * level sorted into its k-d order, or, for a patch (r not NULL), taken
+ * from the old hierarchy where it is the same. */
+static void lay_out(struct cluster_tree *t, const struct builder *b, const uint32_t *x, const uint32_t *y,
+                    const struct reuse *r)
+{
+	bool keep[NLEVELS] = {0};
 	size_t count[NLEVELS + 1] = {0};
 	for (size_t i = 0; i < t->n; i++)
 		if (b->site_lo[i] != LO_NEVER)
@@ -1074,18 +1106,24 @@ static void lay_out(struct cluster_tree *t, const struct builder *b, const uint3
 		at += z < NLEVELS ? count[z] : 0;
 	}
 	t->band = xmalloc((at ? at : 1) * sizeof *t->band);
+	for (int z = 0; r && z < NLEVELS; z++)
+		if ((keep[z] = r->band_same[z] && count[z] &&
+		               count[z] == r->old->band_off[z + 1] - r->old->band_off[z]))
+			memcpy(t->band + t->band_off[z], r->old->band + r->old->band_off[z],
+			       count[z] * sizeof *t->band);
 	size_t fill[NLEVELS];
 	memcpy(fill, t->band_off, sizeof fill);
 	for (size_t i = 0; i < t->n; i++)
-		if (b->site_lo[i] != LO_NEVER)
+		if (b->site_lo[i] != LO_NEVER && !keep[b->site_lo[i]])
 			t->band[fill[b->site_lo[i]]++] = (struct kpt){x[i], y[i], (uint32_t)i};
 	size_t longest = 1;
 	for (int z = 0; z < NLEVELS; z++)
-		if (t->band_off[z + 1] - t->band_off[z] > longest)
+		if (!keep[z] && t->band_off[z + 1] - t->band_off[z] > longest)
 			longest = t->band_off[z + 1] - t->band_off[z];
 	struct kd_scratch sc = {xmalloc(longest * sizeof *sc.ys), xmalloc(longest * sizeof *sc.tmp)};
 	for (int z = 0; z < NLEVELS; z++)
-		kd_sort(t->band, t->band_off[z], t->band_off[z + 1], &sc);
+		if (!keep[z])
+			kd_sort(t->band, t->band_off[z], t->band_off[z + 1], &sc);
 
 	memset(count, 0, sizeof count);
 	for (size_t k = 0; k < t->nnodes; k++)
@@ -1096,26 +1134,35 @@ static void lay_out(struct cluster_tree *t, const struct builder *b, const uint3
 		t->list_off[z] = at;
 		at += z < NLEVELS ? count[z] : 0;
 	}
+	t->list = xmalloc((at ? at : 1) * sizeof *t->list);
+	for (int z = 0; z < NLEVELS; z++) {
+		keep[z] = r && count[z] && list_same(t, r, z, count[z]);
+		for (size_t i = 0; keep[z] && i < count[z]; i++)
+			t->list[t->list_off[z] + i] = r->node_new[r->old->list[r->old->list_off[z] + i]];
+	}
 	struct kpt *tmp = xmalloc((at ? at : 1) * sizeof *tmp);
 	memcpy(fill, t->list_off, sizeof fill);
 	for (size_t k = 0; k < t->nnodes; k++)
 		for (int z = t->node[k].lo; z <= t->node[k].hi; z++)
-			tmp[fill[z]++] = (struct kpt){t->node[k].x, t->node[k].y, (uint32_t)k};
-	t->list = xmalloc((at ? at : 1) * sizeof *t->list);
+			if (!keep[z])
+				tmp[fill[z]++] = (struct kpt){t->node[k].x, t->node[k].y, (uint32_t)k};
 	for (int z = 0; z < NLEVELS; z++) {
 		size_t n = t->list_off[z + 1] - t->list_off[z];
-		if (n > longest) {
+		if (!keep[z] && n > longest) {
 			longest = n;
 			sc.ys = xrealloc(sc.ys, longest * sizeof *sc.ys);
 			sc.tmp = xrealloc(sc.tmp, longest * sizeof *sc.tmp);
 		}
 	}
-	for (int z = 0; z < NLEVELS; z++)
+	for (int z = 0; z < NLEVELS; z++) {
+		if (keep[z])
+			continue;
 		kd_sort(tmp, t->list_off[z], t->list_off[z + 1], &sc);
+		for (size_t i = t->list_off[z]; i < t->list_off[z + 1]; i++)
+			t->list[i] = tmp[i].v;
+	}
 	free(sc.ys);
 	free(sc.tmp);
-	for (size_t i = 0; i < at; i++)
-		t->list[i] = tmp[i].v;
 	free(tmp);
 }
 
@@ -1182,7 +1229,7 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	t->flags = xcalloc(cap, 1);
 	if (flags)
 		memcpy(t->flags, flags, n);
-	lay_out(t, &b, x, y);
+	lay_out(t, &b, x, y, NULL);
 	free(b.it);
 	free(b.bn);
 	free(b.children);
@@ -1492,6 +1539,7 @@ struct patcher {
 	uint32_t *invperm;    /* old: a site's place in perm */
 	uint32_t *parent;     /* old: a cluster's parent, or CLUSTER_NONE */
 	uint8_t *lo;          /* new: the old clusters' lo */
+	uint32_t *node_new;   /* an old cluster's id in the new hierarchy (renumber) */
 	uint32_t *rep;        /* new clusters' reps (repcap) */
 	size_t repcap;
 	struct pdelta *delta; /* the level above's, in rep order */
@@ -2165,6 +2213,7 @@ static void renumber(struct patcher *pt, struct cluster_tree *t, uint32_t ref, s
 		const struct cluster_tree *o = pt->old;
 		uint32_t end = old_subtree_end(pt, k), from = o->node[k].begin;
 		for (uint32_t j = k; j < end; j++) {
+			pt->node_new[j] = (uint32_t)*nnode;
 			t->node[*nnode] = o->node[j];
 			t->node[(*nnode)++].begin = o->node[j].begin - from + (uint32_t)*np;
 		}
@@ -2246,9 +2295,25 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 		pt.lo[k] = c->lo;
 	}
 
+	uint8_t *old_lo = xmalloc(cap);
+	memcpy(old_lo, pt.b.site_lo, cap);
 	patch_base(&pt, changed, ox, oy, nchanged);
 	for (int z = old->p.max_zoom; z >= old->p.min_zoom; z--)
 		patch_level(&pt, z);
+	/* The bands a changed site, or a site now single from another zoom,
+	 * left or joined are laid out anew; the others are kept (lay_out). */
+	bool band_same[NLEVELS + 1];
+	for (int z = 0; z <= NLEVELS; z++)
+		band_same[z] = true;
+	for (size_t i = 0; i < n; i++)
+		if (old_lo[i] != pt.b.site_lo[i]) /* LO_NEVER is past NLEVELS */
+			band_same[old_lo[i] < NLEVELS ? old_lo[i] : NLEVELS] =
+			    band_same[pt.b.site_lo[i] < NLEVELS ? pt.b.site_lo[i] : NLEVELS] = false;
+	for (size_t i = 0; i < nchanged; i++) {
+		uint8_t was = old_lo[changed[i]], is = pt.b.site_lo[changed[i]];
+		band_same[was < NLEVELS ? was : NLEVELS] = band_same[is < NLEVELS ? is : NLEVELS] = false;
+	}
+	free(old_lo);
 
 	/* The top level: the old one's items less the delta's, and its new. */
 	static const struct cluster_window world = {0, 0, UINT32_MAX, UINT32_MAX};
@@ -2278,6 +2343,9 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 	t->node = xmalloc((old->nnodes + pt.b.nbn + 1) * sizeof *t->node);
 	t->perm = xmalloc(cap * sizeof *t->perm);
 	size_t nnode = 0, np = 0;
+	pt.node_new = xmalloc((old->nnodes ? old->nnodes : 1) * sizeof *pt.node_new);
+	for (size_t k = 0; k < old->nnodes; k++)
+		pt.node_new[k] = CLUSTER_NONE;
 	for (size_t i = 0; i < ntop; i++)
 		renumber(&pt, t, top[i].ref, &nnode, &np);
 	t->nnodes = nnode;
@@ -2285,7 +2353,8 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 	t->flags = xcalloc(cap, 1);
 	if (flags)
 		memcpy(t->flags, flags, n);
-	lay_out(t, &pt.b, pt.x, pt.y);
+	struct reuse r = {old, band_same, pt.node_new};
+	lay_out(t, &pt.b, pt.x, pt.y, &r);
 
 	free(top);
 	free(ox);
@@ -2295,6 +2364,7 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 	free(pt.invperm);
 	free(pt.parent);
 	free(pt.lo);
+	free(pt.node_new);
 	free(pt.rep);
 	free(pt.delta);
 	free(pt.fresh);

@@ -632,6 +632,25 @@ static bool same_tree(const struct cluster_tree *a, const struct cluster_tree *b
 		cluster_query(a, z, &world, &ia, NULL);
 		cluster_query(b, z, &world, &ib, NULL);
 		same = items_eq(&ia, &ib);
+		/* windows around some of the items, a tile's size and larger: a
+		 * level kept from an old hierarchy (its k-d order) must be
+		 * searched as well as a level sorted anew */
+		size_t nw = ia.n < 16 ? ia.n : 16;
+		struct cluster_item *at = malloc((nw ? nw : 1) * sizeof *at);
+		for (size_t k = 0; k < nw; k++)
+			at[k] = ia.v[k * ia.n / nw];
+		for (size_t k = 0; same && k < nw; k++) {
+			uint64_t half = (uint64_t)1 << (31 - z < 8 ? 8 : 31 - z) >> (k % 4);
+			struct cluster_window w = {
+			    (uint32_t)(at[k].x > half ? at[k].x - half : 0),
+			    (uint32_t)(at[k].y > half ? at[k].y - half : 0),
+			    (uint32_t)(at[k].x + half < UINT32_MAX ? at[k].x + half : UINT32_MAX),
+			    (uint32_t)(at[k].y + half < UINT32_MAX ? at[k].y + half : UINT32_MAX)};
+			cluster_query(a, z, &w, &ia, NULL);
+			cluster_query(b, z, &w, &ib, NULL);
+			same = ia.n > 0 && items_eq(&ia, &ib);
+		}
+		free(at);
 	}
 	for (uint32_t k = 0; same && k < fa.nodes; k++) {
 		const uint32_t *ma, *mb;
