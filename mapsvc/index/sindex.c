@@ -423,6 +423,85 @@ static bool is_leaf(const struct tree *t, size_t id)
 	return 2 * id + 1 >= t->nnodes;
 }
 
+/* ---- patching ---- */
+
+/* Widens node nd's boxes to hold a point at float ECEF p, lat/lon. */
+static void widen(struct knode *nd, const float p[3], double lat, double lon)
+{
+	for (int d = 0; d < 3; d++) {
+		nd->lo[d] = p[d] < nd->lo[d] ? p[d] : nd->lo[d];
+		nd->hi[d] = p[d] > nd->hi[d] ? p[d] : nd->hi[d];
+	}
+	float v = float_down(lon);
+	nd->lon_lo = v < nd->lon_lo ? v : nd->lon_lo;
+	v = float_up(lon);
+	nd->lon_hi = v > nd->lon_hi ? v : nd->lon_hi;
+	v = float_down(lat);
+	nd->lat_lo = v < nd->lat_lo ? v : nd->lat_lo;
+	v = float_up(lat);
+	nd->lat_hi = v > nd->lat_hi ? v : nd->lat_hi;
+}
+
+struct sindex *sindex_patch(const struct sindex *ix, const double *lat, const double *lon, size_t stride,
+                            const uint32_t *moved, size_t nmoved, struct ms_error *err)
+{
+	const struct tree *o = ix->t;
+	struct sindex *r = xcalloc(1, sizeof *r);
+	r->lat = (const char *)lat, r->lon = (const char *)lon, r->stride = stride;
+	for (size_t k = 0; k < nmoved; k++) {
+		if (moved[k] >= o->n || (k > 0 && moved[k] <= moved[k - 1])) {
+			ms_fail(err, MS_EUSAGE,
+			        "spatial index: moved points must be increasing indexes below %zu", o->n);
+			free(r);
+			return NULL;
+		}
+		double la = lat_of(r, moved[k]), lo = lon_of(r, moved[k]);
+		if (!(la >= -90 && la <= 90) || !(lo >= -180 && lo <= 180)) {
+			ms_fail(err, MS_EDATA,
+			        "spatial index: point %u: latitude %g, longitude %g out of range", moved[k],
+			        la, lo);
+			free(r);
+			return NULL;
+		}
+	}
+	struct tree *t = r->t = xcalloc(1, sizeof *t);
+	ms_ref_init(&t->refs);
+	t->n = o->n, t->nnodes = o->nnodes, t->depth = o->depth;
+	if (t->n == 0)
+		return r;
+	t->node = xmalloc(t->nnodes * sizeof *t->node);
+	memcpy(t->node, o->node, t->nnodes * sizeof *t->node);
+	t->xyz = xmalloc(t->n * sizeof *t->xyz);
+	memcpy(t->xyz, o->xyz, t->n * sizeof *t->xyz);
+	t->lat = xmalloc(t->n * sizeof *t->lat);
+	memcpy(t->lat, o->lat, t->n * sizeof *t->lat);
+	t->idx = xmalloc(t->n * sizeof *t->idx);
+	memcpy(t->idx, o->idx, t->n * sizeof *t->idx);
+	/* where the moved points are in tree order: one pass, a bit a point */
+	uint64_t *mark = xcalloc((t->n + 63) / 64, sizeof *mark);
+	for (size_t k = 0; k < nmoved; k++)
+		mark[moved[k] >> 6] |= (uint64_t)1 << (moved[k] & 63);
+	for (size_t slot = 0; slot < t->n; slot++) {
+		uint32_t i = t->idx[slot];
+		if (!(mark[i >> 6] >> (i & 63) & 1))
+			continue;
+		double la = lat_of(r, i), lo = lon_of(r, i), e[3];
+		ecef(la, lo, e);
+		float p[3] = {(float)e[0], (float)e[1], (float)e[2]};
+		memcpy(t->xyz[slot], p, sizeof p);
+		t->lat[slot] = (float)la;
+		for (size_t id = 0;;) { /* the nodes that hold the slot, root to leaf */
+			widen(&t->node[id], p, la, lo);
+			if (is_leaf(t, id))
+				break;
+			const struct knode *l = &t->node[2 * id + 1];
+			id = slot >= l->begin && slot < l->end ? 2 * id + 1 : 2 * id + 2;
+		}
+	}
+	free(mark);
+	return r;
+}
+
 /* ---- bounding boxes ---- */
 
 struct bbox_q {

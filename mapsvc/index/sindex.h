@@ -32,6 +32,16 @@ struct sindex *sindex_build_strided(const double *lat, const double *lon, size_t
  * what the next snapshot, whose sites stand where ix's stood, takes
  * instead of a build.  Either may be freed first. */
 struct sindex *sindex_rebind(const struct sindex *ix, const double *lat, const double *lon, size_t stride);
+/* An index of ix's points where the points moved[0, nmoved) (increasing
+ * indexes) stand at their new positions in lat/lon (stride as above) and
+ * every other point where it stood in ix: ix's tree, copied, with each
+ * moved point's boxes widened from the root to its leaf to hold it, for
+ * the next snapshot when a few sites moved (a million points: a copy, not
+ * a build).  It answers every query as a build would; where a point moved
+ * far, a query may visit a few more nodes.  NULL (err set) for a moved
+ * position out of range or moved not increasing. */
+struct sindex *sindex_patch(const struct sindex *ix, const double *lat, const double *lon, size_t stride,
+                            const uint32_t *moved, size_t nmoved, struct ms_error *err);
 /* True when a and b are one tree (one built the other's by sindex_rebind,
  * or both come from one build). */
 bool sindex_shares(const struct sindex *a, const struct sindex *b);

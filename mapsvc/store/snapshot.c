@@ -165,7 +165,15 @@ struct moved {
 #define CLUSTER_PATCH_MIN 8
 #define CLUSTER_PATCH_MAX 1024
 
-enum part_kind { PART_NAMES, PART_NAMES_PATCH, PART_CLUSTERS, PART_CLUSTERS_PATCH, PART_INDEX, PART_HASH };
+enum part_kind {
+	PART_NAMES,
+	PART_NAMES_PATCH,
+	PART_CLUSTERS,
+	PART_CLUSTERS_PATCH,
+	PART_INDEX,
+	PART_INDEX_PATCH,
+	PART_HASH
+};
 
 /* The most slices of the name index (and threads) a build uses. */
 #define NAME_SLICES 8
@@ -182,10 +190,10 @@ struct part {
 	enum part_kind kind;
 	const struct cluster_params *params; /* PART_CLUSTERS */
 	const struct cluster_tree *tree;     /* PART_CLUSTERS_PATCH: prev's, */
-	const struct moved *moved;           /* and the sites that moved */
+	const struct moved *moved;           /* and the sites that moved (also PART_INDEX_PATCH) */
 	size_t lo, hi;                       /* PART_NAMES: the slice's sites */
 	size_t slot;                         /* PART_CLUSTERS: its place in clusters_ */
-	const struct snapshot *prev;         /* PART_NAMES_PATCH: the index to patch, */
+	const struct snapshot *prev;         /* PART_*_PATCH: the index to patch, */
 	const struct renamed *renamed;       /* and the sites whose names changed */
 	void *result;
 	struct ms_error err;
@@ -220,6 +228,11 @@ static void run_part(struct build *b, struct part *p)
 	case PART_INDEX: /* reads the sites' own positions, and so holds no copy */
 		p->result = sindex_build_strided(n ? &b->set->v[0].lat : NULL, n ? &b->set->v[0].lon : NULL,
 		                                 sizeof(struct site), n, &p->err);
+		break;
+	case PART_INDEX_PATCH:
+		p->result =
+		    sindex_patch(p->prev->index_, n ? &b->set->v[0].lat : NULL, n ? &b->set->v[0].lon : NULL,
+		                 sizeof(struct site), p->moved->v, p->moved->n, &p->err);
 		break;
 	case PART_HASH:
 		b->version = content_hash(b->set);
@@ -300,8 +313,9 @@ static bool sorted_by_id(const struct site_set *set)
  * an edit that renamed a site, or changed its hours, builds nothing from
  * scratch but the hash.  When the sites are as many but a few moved (or
  * changed flags), prev's hierarchies are patched (cluster_patch: the same
- * trees, in a quarter of the time at a million sites), and the spatial
- * index is built again.  (Sites in the same places under other ids are
+ * trees, in a quarter of the time at a million sites), and so is its
+ * spatial index (sindex_patch: its tree copied, the moved points' boxes
+ * widened; the same answers, for a copy instead of a build).  (Sites in the same places under other ids are
  * the same places: the parts hold positions and indexes, not ids.) */
 
 struct snapshot_shared {
@@ -573,6 +587,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	if (same && prev->index_) /* the spatial index shares its tree itself */
 		s->index_ = sindex_rebind(prev->index_, set->n ? &set->v[0].lat : NULL,
 		                          set->n ? &set->v[0].lon : NULL, sizeof(struct site));
+	else if (prev && prev->index_ && !moved.too_many) /* a copy of its tree, the moves widened in */
+		parts[nparts++] = (struct part){.kind = PART_INDEX_PATCH, .prev = prev, .moved = &moved};
 	else
 		parts[nparts++] = (struct part){.kind = PART_INDEX};
 	size_t first_slice = nparts;
@@ -584,7 +600,7 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	}
 	s->built_ = renamed.too_many; /* the name index, built; then the parts built from nothing */
 	for (size_t k = 0; k < first_slice; k++)
-		s->built_ += parts[k].kind != PART_CLUSTERS_PATCH;
+		s->built_ += parts[k].kind != PART_CLUSTERS_PATCH && parts[k].kind != PART_INDEX_PATCH;
 	parts[nparts++] = (struct part){.kind = PART_HASH};
 	struct build b = {
 	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
@@ -605,7 +621,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 		if ((parts[k].kind == PART_CLUSTERS || parts[k].kind == PART_CLUSTERS_PATCH) &&
 		    parts[k].result)
 			s->clusters_[parts[k].slot] = shared_new(parts[k].result);
-		else if (parts[k].kind == PART_INDEX && parts[k].result)
+		else if ((parts[k].kind == PART_INDEX || parts[k].kind == PART_INDEX_PATCH) &&
+		         parts[k].result)
 			s->index_ = parts[k].result;
 	}
 	struct ms_error join_err;

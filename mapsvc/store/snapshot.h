@@ -95,7 +95,8 @@ const struct ngram *snapshot_names_wait(const struct snapshot *s);
  * released at any time.  With as many sites as prev and few of them
  * renamed, the name index is prev's patched (ngram_patch) rather than
  * built; with few of them moved (or given other flags), prev's
- * hierarchies are patched (cluster_patch).  prev must live until
+ * hierarchies and spatial index are patched (cluster_patch,
+ * sindex_patch).  prev must live until
  * snapshot_new_with returns. */
 struct snapshot_opts {
 	const struct cluster_params *clusters; /* hierarchies; equal sets are built once */

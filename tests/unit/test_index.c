@@ -185,16 +185,11 @@ static void check_nearest_case(const struct sindex *ix, const double *lat, const
 	CHECK(same);
 }
 
-static void test_nearest_random(size_t n, int nqueries)
+/* nqueries random nearest queries of ix, over points lat/lon[0, n), each
+ * checked against brute force. */
+static void run_nearest_queries(const struct sindex *ix, const double *lat, const double *lon, size_t n,
+                                int nqueries)
 {
-	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
-	make_points(lat, lon, n, -1);
-	struct ms_error err = {0};
-	struct sindex *ix = sindex_build(lat, lon, n, &err);
-	CHECK_MSG(ix != NULL, "%s", err.msg);
-	if (!ix)
-		goto done;
-	CHECK_INT(sindex_size(ix), n);
 	enum { KMAX = 40 };
 	struct sindex_hit *all = malloc((n + 1) * sizeof *all);
 	struct sindex_hit a[KMAX + 8], b[KMAX + 8];
@@ -217,8 +212,20 @@ static void test_nearest_random(size_t n, int nqueries)
 		                   all, a, b);
 	}
 	free(all);
+}
+
+static void test_nearest_random(size_t n, int nqueries)
+{
+	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
+	make_points(lat, lon, n, -1);
+	struct ms_error err = {0};
+	struct sindex *ix = sindex_build(lat, lon, n, &err);
+	CHECK_MSG(ix != NULL, "%s", err.msg);
+	if (ix) {
+		CHECK_INT(sindex_size(ix), n);
+		run_nearest_queries(ix, lat, lon, n, nqueries);
+	}
 	sindex_free(ix);
-done:
 	free(lat);
 	free(lon);
 }
@@ -392,12 +399,11 @@ static void check_bbox_case(const struct sindex *ix, const double *lat, const do
 	CHECK_INT(sindex_bbox(ix, w, s, e, nn, NULL, NULL), c.n);
 }
 
-static void test_bbox_random(size_t n, int nqueries)
+/* nqueries random box queries of ix, over points lat/lon[0, n), each
+ * checked against brute force. */
+static void run_bbox_queries(const struct sindex *ix, const double *lat, const double *lon, size_t n,
+                             int nqueries)
 {
-	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
-	make_points(lat, lon, n, -1);
-	struct sindex *ix = sindex_build(lat, lon, n, NULL);
-	CHECK(ix != NULL);
 	uint32_t *got = malloc((2 * n + 8) * sizeof *got);
 	for (int qi = 0; qi < nqueries; qi++) {
 		double w, s, e, nn;
@@ -446,9 +452,99 @@ static void test_bbox_random(size_t n, int nqueries)
 	/* south > north is empty */
 	CHECK_INT(sindex_bbox(ix, -180, 10, 180, 0, NULL, NULL), 0);
 	free(got);
+}
+
+static void test_bbox_random(size_t n, int nqueries)
+{
+	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
+	make_points(lat, lon, n, -1);
+	struct sindex *ix = sindex_build(lat, lon, n, NULL);
+	CHECK(ix != NULL);
+	if (ix)
+		run_bbox_queries(ix, lat, lon, n, nqueries);
 	sindex_free(ix);
 	free(lat);
 	free(lon);
+}
+
+/* sindex_patch: an index whose points moved - a little, far, across the
+ * antimeridian, to a pole, onto another point - answers every query as
+ * brute force over the new positions does, and so does a patch of a
+ * patch; bad moves are refused. */
+static void test_patch(size_t n, size_t moves, int nqueries)
+{
+	double *lat = malloc((n + 1) * sizeof *lat), *lon = malloc((n + 1) * sizeof *lon);
+	double *nlat = malloc((n + 1) * sizeof *nlat), *nlon = malloc((n + 1) * sizeof *nlon);
+	uint32_t *moved = malloc((n + 1) * sizeof *moved);
+	make_points(lat, lon, n, -1);
+	struct ms_error err = {0};
+	struct sindex *ix = sindex_build(lat, lon, n, &err);
+	CHECK_MSG(ix != NULL, "%s", err.msg);
+	for (int round = 0; round < 3 && ix; round++) {
+		memcpy(nlat, lat, n * sizeof *lat);
+		memcpy(nlon, lon, n * sizeof *lon);
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (irand(n) >= moves)
+				continue;
+			moved[m++] = (uint32_t)i;
+			switch (irand(5)) {
+			case 0: /* a kilometre or so */
+				nlat[i] = fmin(90, fmax(-90, lat[i] + urand(-0.01, 0.01)));
+				nlon[i] = fmin(180, fmax(-180, lon[i] + urand(-0.01, 0.01)));
+				break;
+			case 1: /* anywhere */
+				nlat[i] = urand(-90, 90);
+				nlon[i] = urand(-180, 180);
+				break;
+			case 2: /* onto the antimeridian */
+				nlat[i] = urand(-60, 60);
+				nlon[i] = irand(2) ? 180 : -180;
+				break;
+			case 3: /* a pole */
+				nlat[i] = irand(2) ? 90 : -90;
+				nlon[i] = urand(-180, 180);
+				break;
+			default: { /* onto another point */
+				size_t j = irand(n);
+				nlat[i] = lat[j];
+				nlon[i] = lon[j];
+			}
+			}
+		}
+		struct sindex *px = sindex_patch(ix, nlat, nlon, sizeof(double), moved, m, &err);
+		CHECK_MSG(px != NULL, "%s", err.msg);
+		if (!px)
+			break;
+		CHECK_INT(sindex_size(px), n);
+		CHECK(!sindex_shares(px, ix));
+		sindex_free(ix); /* the patch holds a copy of the tree */
+		ix = px;
+		run_nearest_queries(ix, nlat, nlon, n, nqueries);
+		run_bbox_queries(ix, nlat, nlon, n, nqueries);
+		double *t = lat;
+		lat = nlat, nlat = t;
+		t = lon;
+		lon = nlon, nlon = t;
+	}
+	if (ix && n >= 2) {
+		uint32_t bad[2] = {1, 0};
+		CHECK(sindex_patch(ix, lat, lon, sizeof(double), bad, 2, &err) == NULL); /* not increasing */
+		bad[0] = (uint32_t)n;
+		CHECK(sindex_patch(ix, lat, lon, sizeof(double), bad, 1, &err) == NULL); /* no such point */
+		double keep = lat[0];
+		lat[0] = NAN;
+		bad[0] = 0;
+		CHECK(sindex_patch(ix, lat, lon, sizeof(double), bad, 1, &err) == NULL);
+		CHECK(err.status == MS_EDATA);
+		lat[0] = keep;
+	}
+	sindex_free(ix);
+	free(lat);
+	free(lon);
+	free(nlat);
+	free(nlon);
+	free(moved);
 }
 
 /* ---- concurrent readers ---- */
@@ -532,5 +628,9 @@ int main(void)
 	int nq = (int)(24 * scale) > 2 ? (int)(24 * scale) : 2;
 	test_nearest_random(100000, nq);
 	test_bbox_random(100000, nq * 5);
+	const size_t psizes[] = {1, 17, 1000};
+	for (size_t i = 0; i < sizeof psizes / sizeof psizes[0]; i++)
+		test_patch(psizes[i], psizes[i] < 10 ? 1 : psizes[i] / 10, 150);
+	test_patch(100000, 30, nq);
 	return CHECK_DONE();
 }
