@@ -808,10 +808,9 @@ bool snapshot_bounds(const struct snapshot *s, enum coordsys cs, double b[4])
  * snapshot from it with base as prev, so that what no change touched is
  * shared or patched rather than built.  Measured with tests/bench/
  * edit_live.py on 2 cores, a write answered once live: a rename 0.04 s at
- * 100,000 sites and 0.41 s at a million (the sites are still copied and
- * hashed whole), a move 0.11 s and 1.5 s (the spatial index and the
- * hierarchies built again).  Below that at a million needs the
- * hierarchies patched along the moved site's path, and the sites shared
+ * 100,000 sites and 0.34 s at a million (the sites are still copied and
+ * hashed whole), a move 0.08 s and 0.52 s (the hierarchies and the
+ * spatial index patched).  Below that at a million needs the sites shared
  * rather than copied. */
 
 static int cmp_change(const void *a, const void *b)
