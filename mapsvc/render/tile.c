@@ -118,6 +118,7 @@ struct shift_node {
 
 struct tile_ctx {
 	struct canvas *canvas;
+	size_t canvas_cap; /* pixels its buffer holds (ctx_canvas) */
 	struct font_slot fonts[MAX_FONTS];
 	int nfonts;
 	struct cluster_items items; /* the hierarchy's answer */
@@ -242,13 +243,26 @@ static struct glyphs *ctx_glyphs(struct tile_ctx *ctx, const struct style *st, s
 	return g;
 }
 
+/* The context's canvas at w x h, its pixels left as they were (the
+ * caller clears them).  Its buffer is kept at the largest size drawn, up
+ * to a 1024 px tile's: 1x and @2x tiles in turn (phones and desktops at
+ * once) each freed the other's buffer and zeroed a new one.  A larger
+ * window (a static map) gets a buffer of its own size. */
 static struct canvas *ctx_canvas(struct tile_ctx *ctx, int w, int h)
 {
-	if (!ctx->canvas || ctx->canvas->width != w || ctx->canvas->height != h) {
-		canvas_free(ctx->canvas);
+	size_t need = (size_t)w * (size_t)h,
+	       keep = (size_t)TILE_MAX_SCALE * TILE_MAX_SCALE * WEBMERC_TILE_SIZE * WEBMERC_TILE_SIZE;
+	if (!ctx->canvas) {
 		ctx->canvas = canvas_new(w, h);
 		canvas_set_aa_levels(ctx->canvas, CANVAS_AA_TILE);
+		ctx->canvas_cap = need;
+	} else if (need > ctx->canvas_cap || (ctx->canvas_cap > keep && need != ctx->canvas_cap)) {
+		free(ctx->canvas->px);
+		ctx->canvas_cap = need;
+		ctx->canvas->px = xmalloc(need * 4);
 	}
+	ctx->canvas->width = w;
+	ctx->canvas->height = h;
 	return ctx->canvas;
 }
 
