@@ -1492,11 +1492,12 @@ void cluster_get_info(const struct cluster_tree *t, struct cluster_info *info)
  * Neighbours are found with the old hierarchy's own window queries, less
  * the items the delta replaces, plus the delta's new ones.
  *
- * What comes out is the hierarchy cluster_build makes of the new sites,
- * to the byte: a cluster that none of this touched keeps its whole
- * subtree, copied as a block when the clusters are numbered; the bands
- * and lists are laid out anew (the k-d orders), which is most of a
- * patch's time. */
+ * What comes out is the hierarchy cluster_build makes of the new sites:
+ * a cluster that none of this touched keeps its whole subtree, copied as
+ * a block when the clusters are numbered.  The bands and lists (the k-d
+ * orders) that nothing changed are kept, renumbered; the others are laid
+ * out anew, which was most of a patch's time when all of them were
+ * (lay_out says what a kept level may store otherwise than a build). */
 
 /* An item of a level: ref is a site, or REF_NODE | k, an old cluster when
  * k < the old tree's nnodes (its subtree unchanged), else a new one

@@ -110,7 +110,9 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
  * (increasing indexes) stand where they stood in old's, with the flags
  * they had; the changed ones stood at old_lat[i], old_lon[i] (their new
  * positions and flags are in lat, lon, flags).  The same tree as
- * cluster_build of the new sites, made from old's in a fraction of the
+ * cluster_build of the new sites (the same clusters, numbers, members and
+ * answers to every window; a level it keeps from old's may store items
+ * of equal x in another order), made from old's in a fraction of the
  * time: a few moved sites change a few clusters per zoom (see cluster.c).
  * n must be old's. */
 struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double *lat, const double *lon,
