@@ -61,8 +61,8 @@ for n in $sizes; do
 		reload=()
 		if [ "$n" = "${sizes##* }" ]; then
 			# changed databases of the same size: one site renamed, and
-			# one site moved by about a kilometre (its hierarchies are
-			# patched, its spatial index built again)
+			# one site moved by about a kilometre (its hierarchies and
+			# its spatial index are patched)
 			cp "$db" "$work/renamed.sqlite"
 			$py -c "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
 c.execute(\"UPDATE sites SET name_zh = name_zh || '（新）' WHERE id = (SELECT min(id) FROM sites)\"); \
