@@ -206,6 +206,45 @@ static uLong adler32_zeros(uLong adler, size_t n)
 	return s1 | s2 << 16;
 }
 
+/* Each thread's scratch for an RGBA image's filtered rows and their
+ * deflate streams (an @2x tile's 2.1 MB), kept from one image to the
+ * next and, at MS_MMAP_THRESHOLD, a block that asks for huge pages (mem.h).
+ * Allocated and freed per image, a thread's first crowded @2x tile met
+ * these megabytes as hundreds of fresh 4 KiB pages, each a fault: 2 to 3
+ * ms where faults are slow (a virtual machine).  Larger images (static
+ * maps) allocate their own. */
+#define SCRATCH_BYTES MS_MMAP_THRESHOLD
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_key_make(void)
+{
+	if (pthread_key_create(&scratch_key, free) != 0)
+		abort(); /* no key left: mapsvc's policy for what cannot fail, see mem.h */
+}
+
+/* The calling thread's scratch, SCRATCH_BYTES long, or NULL when n bytes
+ * do not fit in it. */
+static uint8_t *scratch(size_t n)
+{
+	if (n > SCRATCH_BYTES)
+		return NULL;
+	pthread_once(&scratch_once, scratch_key_make);
+	uint8_t *s = pthread_getspecific(scratch_key);
+	if (!s) {
+		s = xmalloc(SCRATCH_BYTES);
+		pthread_setspecific(scratch_key, s);
+	}
+	return s;
+}
+
+static bool scratch_holds(const uint8_t *p)
+{
+	pthread_once(&scratch_once, scratch_key_make);
+	return p && p == pthread_getspecific(scratch_key);
+}
+
 /* A piece of filtered image data and its raw deflate stream: the
  * pieces of one image, compressed in order, concatenate into one stream
  * (every piece but the last ends with Z_SYNC_FLUSH, on a byte boundary).
@@ -214,6 +253,8 @@ static uLong adler32_zeros(uLong adler, size_t n)
 struct zpart {
 	const uint8_t *in;
 	size_t len;
+	uint8_t *buf; /* where out may go, bufcap bytes (NULL: out is allocated) */
+	size_t bufcap;
 	uint8_t *out;
 	size_t outlen;
 	uLong adler;
@@ -237,7 +278,7 @@ static void compress_part(struct zpart *p)
 	if (p->dict)
 		deflateSetDictionary(&z, p->dict, (uInt)p->dictlen);
 	size_t cap = deflateBound(&z, (uLong)p->len) + 16; /* and a sync flush's empty block */
-	p->out = xmalloc(cap);
+	p->out = p->buf && cap <= p->bufcap ? p->buf : xmalloc(cap);
 	z.next_in = (Bytef *)(uintptr_t)p->in;
 	z.avail_in = (uInt)p->len;
 	z.next_out = p->out;
@@ -248,17 +289,20 @@ static void compress_part(struct zpart *p)
 	p->outlen = z.total_out;
 	deflateEnd(&z);
 	if (!ok) {
-		free(p->out);
+		if (p->out != p->buf)
+			free(p->out);
 		p->out = NULL;
 	}
 }
 
-/* Writes the pieces (raw's, which is freed here, as are theirs) as one
- * IDAT chunk in the zlib format, wrapped by hand (RFC 1950: a 2-byte
- * header, the deflate stream, the adler-32 of the data). */
+/* Writes the pieces (raw's, which is freed here unless it is the
+ * thread's scratch, as are theirs) as one IDAT chunk in the zlib format,
+ * wrapped by hand (RFC 1950: a 2-byte header, the deflate stream, the
+ * adler-32 of the data). */
 static void write_idat(png_structp png, uint8_t *raw, struct zpart *part, int nparts, uLong adler)
 {
-	free(raw);
+	if (!scratch_holds(raw))
+		free(raw);
 	size_t len = 2 + 4;
 	bool ok = true;
 	for (int k = 0; k < nparts; k++) {
@@ -275,7 +319,8 @@ static void write_idat(png_structp png, uint8_t *raw, struct zpart *part, int np
 		if (ok)
 			memcpy(idat + at, part[k].out, part[k].outlen);
 		at += part[k].outlen;
-		free(part[k].out);
+		if (part[k].out != part[k].buf)
+			free(part[k].out);
 	}
 	if (!ok)
 		png_error(png, "deflate did not finish");
@@ -367,7 +412,11 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 {
 	const int w = c->width, h = c->height;
 	const size_t stride = (size_t)w * 4 + 1, rawlen = (size_t)h * stride;
-	uint8_t *raw = xmalloc(rawlen);
+	/* the rows, then room for each half's stream (at most the half and a
+	 * little: deflateBound) */
+	size_t room = (rawlen / 2 + rawlen / 256 + 1024 + 15) & ~(size_t)15;
+	uint8_t *s = scratch(((rawlen + 15) & ~(size_t)15) + 2 * room);
+	uint8_t *raw = s ? s : xmalloc(rawlen);
 	for (int y = 0; y < h; y++) {
 		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
 		uint8_t *row = raw + (size_t)y * stride;
@@ -393,6 +442,12 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 	part[0].len = cut;
 	part[1].in = raw + cut;
 	part[1].len = rawlen - cut;
+	if (s) { /* one piece gets both halves' room */
+		part[0].buf = s + ((rawlen + 15) & ~(size_t)15);
+		part[0].bufcap = cut < rawlen ? room : 2 * room;
+		part[1].buf = part[0].buf + room;
+		part[1].bufcap = room;
+	}
 	if (cut < rawlen)
 		part[0].flush = Z_SYNC_FLUSH;
 	int nparts = cut < rawlen ? 2 : 1;

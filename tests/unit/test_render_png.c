@@ -175,11 +175,13 @@ static void test_round_trips(void)
 /* An @2x tile's RGBA image is compressed in two halves at once (png.c):
  * the stream is still one, decodes to every pixel, and is the same bytes
  * each time; so for sizes around the split and rows of every kind (clear,
- * repeated, random) on both sides of it. */
+ * repeated, random) on both sides of it, in the thread's scratch or (the
+ * last size, over 4 MiB of rows) not. */
 static void test_split_rgba(void)
 {
 	struct buf png = BUF_INIT, again = BUF_INIT;
-	static const int sizes[][2] = {{512, 512}, {512, 257}, {700, 380}, {256, 512}, {1024, 300}};
+	static const int sizes[][2] = {{512, 512}, {512, 257},  {700, 380},
+	                               {256, 512}, {1024, 300}, {1100, 1000}};
 	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
 		int w = sizes[k][0], h = sizes[k][1];
 		struct canvas *c = canvas_new(w, h);
