@@ -315,8 +315,9 @@ static bool sorted_by_id(const struct site_set *set)
  * changed flags), prev's hierarchies are patched (cluster_patch: the same
  * trees, in a quarter of the time at a million sites), and so is its
  * spatial index (sindex_patch: its tree copied, the moved points' boxes
- * widened; the same answers, for a copy instead of a build).  (Sites in the same places under other ids are
- * the same places: the parts hold positions and indexes, not ids.) */
+ * widened; the same answers, for a copy instead of a build).  (Sites in
+ * the same places under other ids are the same places: the parts hold
+ * positions and indexes, not ids.) */
 
 struct snapshot_shared {
 	struct ms_ref refs;
