@@ -20,6 +20,11 @@
  * transparent huge pages (madvise), which the kernel gives where it can. */
 #define MS_MMAP_THRESHOLD (4u << 20)
 
+/* A transparent huge page.  xmalloc's blocks of this size or more start
+ * on one's boundary and ask for them: a million sites' arrays of 32-bit
+ * values are 4,000,000 bytes, just under MS_MMAP_THRESHOLD. */
+#define MS_HUGE_PAGE (2u << 20)
+
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);

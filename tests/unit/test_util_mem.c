@@ -186,6 +186,27 @@ static void test_huge_advice(void)
 	free(c);
 	free(r);
 	free(small);
+
+	/* From MS_HUGE_PAGE on, xmalloc's blocks start on a huge page's
+	 * boundary and ask for huge pages, below MS_MMAP_THRESHOLD too; so do
+	 * blocks that xrealloc grows out of a heap, their bytes kept. */
+	size_t mid = MS_HUGE_PAGE + MS_HUGE_PAGE / 2;
+	unsigned char *h = xmalloc(mid), *g = xmalloc(1000);
+	memset(g, 7, 1000);
+	g = xrealloc(g, mid);
+	h[0] = g[mid - 1] = 1;
+	CHECK((uintptr_t)h % MS_HUGE_PAGE == 0);
+	CHECK((uintptr_t)g % MS_HUGE_PAGE == 0);
+	CHECK(g[0] == 7 && g[999] == 7);
+	flags_of(h, flags, sizeof flags);
+	CHECK(strstr(flags, " hg") != NULL);
+	flags_of(g, flags, sizeof flags);
+	CHECK(strstr(flags, " hg") != NULL);
+	/* and grow on from there with their bytes */
+	g = xrealloc(g, 3 * MS_MMAP_THRESHOLD);
+	CHECK(g[0] == 7 && g[999] == 7 && g[mid - 1] == 1);
+	free(h);
+	free(g);
 }
 
 /* Pages of [p, p + n) (p page-aligned) in memory. */
