@@ -247,19 +247,23 @@ static struct glyphs *ctx_glyphs(struct tile_ctx *ctx, const struct style *st, s
  * caller clears them).  Its buffer is kept at the largest size drawn, up
  * to a 1024 px tile's: 1x and @2x tiles in turn (phones and desktops at
  * once) each freed the other's buffer and zeroed a new one.  A larger
- * window (a static map) gets a buffer of its own size. */
+ * window (a static map) gets a buffer of its own size.  The buffer is a
+ * huge page at least (mem.h): a thread's first @2x tile otherwise filled
+ * its megabyte in 256 faults of 4 KiB. */
 static struct canvas *ctx_canvas(struct tile_ctx *ctx, int w, int h)
 {
 	size_t need = (size_t)w * (size_t)h,
-	       keep = (size_t)TILE_MAX_SCALE * TILE_MAX_SCALE * WEBMERC_TILE_SIZE * WEBMERC_TILE_SIZE;
+	       keep = (size_t)TILE_MAX_SCALE * TILE_MAX_SCALE * WEBMERC_TILE_SIZE * WEBMERC_TILE_SIZE,
+	       least = MS_HUGE_PAGE / 4;
 	if (!ctx->canvas) {
-		ctx->canvas = canvas_new(w, h);
+		ctx->canvas = canvas_new(1, 1);
 		canvas_set_aa_levels(ctx->canvas, CANVAS_AA_TILE);
-		ctx->canvas_cap = need;
-	} else if (need > ctx->canvas_cap || (ctx->canvas_cap > keep && need != ctx->canvas_cap)) {
+		ctx->canvas_cap = 1;
+	}
+	if (need > ctx->canvas_cap || (ctx->canvas_cap > keep && need != ctx->canvas_cap)) {
 		free(ctx->canvas->px);
-		ctx->canvas_cap = need;
-		ctx->canvas->px = xmalloc(need * 4);
+		ctx->canvas_cap = need > least ? need : least;
+		ctx->canvas->px = xmalloc(ctx->canvas_cap * 4);
 	}
 	ctx->canvas->width = w;
 	ctx->canvas->height = h;
