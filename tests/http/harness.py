@@ -215,9 +215,10 @@ def run(*tests):
     server's own exit status is checked too)."""
     failed = 0
     for t in tests:
+        t0 = time.monotonic()
         try:
             t()
-            print("ok   %s" % t.__name__)
+            print("ok   %s (%.1f s)" % (t.__name__, time.monotonic() - t0))
         except Exception:
             failed += 1
             print("FAIL %s" % t.__name__)

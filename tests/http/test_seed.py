@@ -454,20 +454,32 @@ def test_gdal_transparent():
     assert abs(min(lats) - s) < px and abs(max(lats) - n) < px, (min(lats), max(lats), s, n)
     dw, ds, de, dn = data_bounds()
     assert min(lons) < dw - 5 * px and max(lons) > de + 5 * px, (lons, dw, de)
-    png = os.path.join(TMP, "z10.png")
-    gdal("gdal_translate", "-q", "-of", "PNG", "-oo", "ZOOM_LEVEL=10", out, png)
-    with open(png, "rb") as f:
-        width, height, rows = decode_png(f.read())
-    os.unlink(png)
-    for f in os.listdir(TMP):
-        if f.startswith("z10.png"):
-            os.unlink(os.path.join(TMP, f))  # GDAL's .aux.xml
     gt = info["geoTransform"]
     assert abs(gt[1] - 2 * 20037508.342789244 / (256 * 2 ** 10)) < 1e-6, gt  # zoom 10's metres per pixel
-    alphas = [p[3] for row in rows for p in row]
-    clear = alphas.count(0)
-    assert clear > 0.9 * len(alphas), (clear, len(alphas))
-    assert set(alphas) - {0}, "nothing drawn"
+    # zoom 10 as GDAL reads it, written band after band with no
+    # compression (ENVI): the alpha band is one run of bytes, quick to scan
+    raw = os.path.join(TMP, "z10.raw")
+    gdal("gdal_translate", "-q", "-of", "ENVI", "-co", "INTERLEAVE=BSQ", "-oo", "ZOOM_LEVEL=10", out, raw)
+    with open(raw, "rb") as f:
+        bands = f.read()
+    with open(raw[:-len(".raw")] + ".hdr") as f:
+        hdr = f.read()
+    for f in os.listdir(TMP):
+        if f.startswith("z10."):
+            os.unlink(os.path.join(TMP, f))  # the raster, its .hdr and .aux.xml
+    width, height, nbands = (int(re.search(r"^%s\s*=\s*(\d+)" % k, hdr, re.M).group(1))
+                             for k in ("samples", "lines", "bands"))
+    assert nbands == 4 and len(bands) == 4 * width * height, (nbands, len(bands), width, height)
+    assert re.search(r"^interleave\s*=\s*bsq", hdr, re.M | re.I), hdr
+    plane = width * height
+    alpha = bands[3 * plane:]
+
+    def pixel(x, y):
+        return tuple(bands[k * plane + y * width + x] for k in range(4))
+
+    clear = alpha.count(0)
+    assert clear > 0.9 * plane, (clear, plane)
+    assert clear < plane, "nothing drawn"
     # every site's anchor pixel is drawn (a marker, or a cluster disc of
     # alpha 0.9 at zoom 10), and the whole marker lies inside the raster,
     # not cut at its edge (radius 4, a ring and antialiasing: 6 px)
@@ -476,11 +488,12 @@ def test_gdal_transparent():
         lon, lat = f["geometry"]["coordinates"]
         px, py = world_px(lon, lat, 10)
         cx, cy = int(px - x0), int(py - y0)
-        assert rows[cy][cx][3] >= 0.9 * 255, (f["id"], rows[cy][cx])
         assert 6 <= cx < width - 6 and 6 <= cy < height - 6, (f["id"], cx, cy, width, height)
+        assert pixel(cx, cy)[3] >= 0.9 * 255, (f["id"], pixel(cx, cy))
     # and an area away from every site is transparent, not black: the
     # shared empty tile as GDAL reads it
-    assert rows[0][0] == (0, 0, 0, 0) and rows[-1][-1] == (0, 0, 0, 0), (rows[0][0], rows[-1][-1])
+    assert pixel(0, 0) == (0, 0, 0, 0) and pixel(width - 1, height - 1) == (0, 0, 0, 0), \
+        (pixel(0, 0), pixel(width - 1, height - 1))
     os.unlink(out)
 
 
