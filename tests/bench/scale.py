@@ -3,7 +3,7 @@
 a running `mapsvc serve` (tests/bench/scale.sh runs it for each dataset).
 
 usage: scale.py MAPSVC DB.sqlite SITES.csv [--tiles N] [--list OUT.txt]
-                [--queries N] [--reload CHANGED.sqlite ...] [--label NAME]
+                [--queries N] [--reload CHANGED.sqlite ...] [--load-s S] [--label NAME]
 
 Prints RESULT lines, each starting with the dataset's label:
   startup      seconds from exec to the first answer (/healthz 200) and
@@ -28,7 +28,9 @@ Prints RESULT lines, each starting with the dataset's label:
                connections while the database file is replaced by CHANGED
                and SIGHUP sent: seconds from the signal to the new data
                version on /healthz, failed requests, and the tiles' p99 and
-               max from the signal until a second after the new data;
+               max from the signal until a second after the new data
+               (the load runs --load-s seconds before the signal, 2 by
+               default, and half that after the new data);
                change= names CHANGED (its file name without .sqlite).
 --list writes the zoom/x/y of the scale-1 tiles (for the Mapnik peer).
 Python 3 standard library only; every server is stopped by its PID.
@@ -227,9 +229,10 @@ def search(srv, names, n, label):
           f"{statistics.median(near_ms):.2f} nearest5_p99_ms={pct(near_ms, 99):.2f} n={n}", flush=True)
 
 
-def reload_under_load(mapsvc, db, changed, pts, label, workdir):
+def reload_under_load(mapsvc, db, changed, pts, label, workdir, load_s):
     """Replaces the served file by `changed` and sends SIGHUP while two
-    clients ask tiles; measures what they saw."""
+    clients ask tiles (for load_s seconds before the signal, and half as
+    long after the new data are served); measures what they saw."""
     live = os.path.join(workdir, "live.sqlite")
     shutil.copyfile(db, live)
     srv = Serve(mapsvc, live)
@@ -259,7 +262,7 @@ def reload_under_load(mapsvc, db, changed, pts, label, workdir):
     threads = [threading.Thread(target=client, args=(k,)) for k in range(2)]
     for t in threads:
         t.start()
-    time.sleep(2.0)
+    time.sleep(load_s)
     tmp = live + ".new"
     shutil.copyfile(changed, tmp)
     os.replace(tmp, live)  # the server reads the file anew on SIGHUP
@@ -271,7 +274,7 @@ def reload_under_load(mapsvc, db, changed, pts, label, workdir):
             t_new = time.perf_counter()
             break
         time.sleep(0.02)
-    time.sleep(1.0)
+    time.sleep(load_s / 2)
     stop.set()
     for t in threads:
         t.join()
@@ -293,6 +296,7 @@ def main():
     ap.add_argument("--list")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--reload", action="append", default=[])
+    ap.add_argument("--load-s", type=float, default=2.0, help="seconds of load before a reload's signal")
     ap.add_argument("--label", default="data")
     ap.add_argument("--workdir", default="/tmp")
     a = ap.parse_args()
@@ -325,7 +329,7 @@ def main():
         srv.stop()
 
     for changed in a.reload:
-        reload_under_load(a.mapsvc, a.db, changed, pts, a.label, a.workdir)
+        reload_under_load(a.mapsvc, a.db, changed, pts, a.label, a.workdir, a.load_s)
 
 
 if __name__ == "__main__":

@@ -26,9 +26,9 @@ top=$(cd "$here/../.." && pwd)
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
 if [ $smoke = 1 ]; then
-	sizes="2000 5000" per_zoom=3 queries=20 mapnik_tiles=40 mapnik_s=30
+	sizes="2000 5000" per_zoom=3 queries=20 mapnik_tiles=40 mapnik_s=30 load_s=0.5
 else
-	sizes="100000 1000000" per_zoom=30 queries=300 mapnik_tiles=0 mapnik_s=300
+	sizes="100000 1000000" per_zoom=30 queries=300 mapnik_tiles=0 mapnik_s=300 load_s=2
 fi
 py=/usr/bin/python3 # Debian's: python3-mapnik and sqlite3 with extensions live there
 
@@ -77,7 +77,7 @@ w.writeheader(); w.writerows(r)" "$work/moved.csv"
 			reload=(--reload "$work/renamed.sqlite" --reload "$work/moved.sqlite")
 		fi
 		$py "$here/scale.py" "$build/mapsvc" "$db" "$csv" --tiles $per_zoom --queries $queries \
-			--label "$name" --list "$work/$name.tiles" --workdir "$work" "${reload[@]}"
+			--label "$name" --list "$work/$name.tiles" --workdir "$work" --load-s $load_s "${reload[@]}"
 	done
 done
 
