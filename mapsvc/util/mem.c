@@ -47,7 +47,7 @@ static void *advise_huge(void *p, size_t n)
  * boundary, so up to 2 MiB at its start was filled by 4 KiB faults, and a
  * block under MS_MMAP_THRESHOLD (a million 32-bit values) came from a heap
  * in 4 KiB pages only.  On a virtual machine such a fault costs about what
- * a whole huge page does: a million sites' start-up took 52,000 of them.
+ * a whole huge page does: a million sites' start-up took 50,000 of them.
  * The part after the last whole huge page keeps small pages, rather than
  * hold up to 2 MiB it would never use. */
 static void *huge_block(size_t n)
