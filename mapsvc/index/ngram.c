@@ -319,12 +319,20 @@ struct ngram *ngram_build_slice(size_t n, size_t lo, size_t hi, unsigned ntexts,
 		ms_fail(err, MS_EUSAGE, "name index: %zu items is more than it can hold", n);
 		return NULL;
 	}
+	/* The cells and the chunk pool are reserved at about what a slice of
+	 * names uses (distinct keys about half its items, chunks about one an
+	 * item, at a million sites): untouched pages hold no memory, and grown
+	 * by doubling from 4,096 they were copied and filled afresh at every
+	 * step, half of the name index's page faults. */
+	size_t items = hi > lo ? hi - lo : 0;
 	struct builder b = {0};
-	b.ccap = 4096;
+	b.ccap = items > 4096 ? items : 4096;
 	b.cell = xmalloc(b.ccap * sizeof *b.cell);
-	b.nslots = 2 * b.ccap;
+	b.nslots = 8192;
+	while (b.nslots < 2 * b.ccap)
+		b.nslots *= 2;
 	b.slot = xcalloc(b.nslots, sizeof *b.slot);
-	b.pcap = 4096;
+	b.pcap = 2 * b.ccap;
 	b.pool = xmalloc(b.pcap * sizeof *b.pool);
 	b.npool = 1; /* chunk 0 means "none" */
 	for (size_t i = lo; i < hi; i++) {
