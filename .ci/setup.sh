@@ -55,10 +55,6 @@ build() { # build DIR [cmake options...]; with only=TARGET, that target alone
 }
 
 jobs=$(nproc)
-# The end-to-end tests spend much of their time waiting on sockets,
-# servers and browsers: one test more than there are cores keeps the cores
-# busy (on 2 cores, the Release suite took 264 s instead of 300).
-tests=$((jobs + 1))
 case $what in
 serve)
 	install_missing $build_pkgs
@@ -79,11 +75,11 @@ test)
 	# off: they drive Debian's chromium.
 	echo "== release build (-Wall -Wextra -Werror) and the whole suite"
 	build build -DCMAKE_BUILD_TYPE=Release
-	ctest --test-dir build --output-on-failure -j"$tests"
+	ctest --test-dir build --output-on-failure -j"$jobs"
 	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and the suite again"
 	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-		ctest --test-dir build-asan --output-on-failure -j"$tests"
+		ctest --test-dir build-asan --output-on-failure -j"$jobs"
 	# Bounded: 20 s a harness, one harness a core, keeps this step to a few
 	# minutes.  A crash, a leak or a broken contract fails the step (run.sh
 	# prints the log).
