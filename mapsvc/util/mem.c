@@ -1,10 +1,10 @@
 /* mem.c - aborting allocators and the arena; see mem.h. */
 #include "mem.h"
 
+#include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
