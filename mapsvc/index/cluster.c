@@ -72,11 +72,8 @@
 
 #include "../geo/webmerc.h"
 #include "../util/mem.h"
+#include "cluster_int.h"
 
-/* Levels indexed by zoom 0 .. CLUSTER_ZOOM_LIMIT. */
-#define NLEVELS (CLUSTER_ZOOM_LIMIT + 1)
-/* The radius is kept in 1/RADIUS_STEPS px: exact integers for the test. */
-#define RADIUS_STEPS 256
 /* log2(RADIUS_STEPS * 2^(CLUSTER_ZOOM_LIMIT - z)) at z = 0 is the
  * exponent that turns rad256 into units: r = rad256 * 2^(RADIUS_SHIFT - z). */
 #define RADIUS_SHIFT (CLUSTER_ZOOM_LIMIT - 8)
@@ -106,8 +103,7 @@ static uint32_t to_unit(double v)
 	return (uint32_t)v;
 }
 
-/* The radius as the builder keeps it, in 1/RADIUS_STEPS px. */
-static uint32_t radius_steps(double radius_px)
+uint32_t cluster_radius_steps_(double radius_px)
 {
 	long r = lround(radius_px * RADIUS_STEPS);
 	return r < 1 ? 1 : (uint32_t)r;
@@ -164,36 +160,6 @@ void cluster_window_unshift(struct cluster_window *w, enum coordsys cs)
 	cluster_position(fmax(-90, b[1]), fmin(180, b[2]), &x, &y);
 	w->x1 = x, w->y1 = y;
 }
-
-/* ------------------------------------------------------------ the tree */
-
-struct cnode {
-	uint32_t x, y;
-	uint32_t count;
-	uint32_t begin; /* its sites: perm[begin, begin + count) */
-	uint8_t flags;
-	uint8_t lo, hi; /* drawn at zooms lo .. hi */
-};
-
-/* A point of a k-d array: position and a site index (or, while a list
- * of clusters is being ordered, a cluster id). */
-struct kpt {
-	uint32_t x, y, v;
-};
-
-struct cluster_tree {
-	struct cluster_params p;
-	uint32_t rad256;
-	size_t n, nnodes;
-	struct cnode *node; /* in preorder */
-	uint32_t *perm;     /* the sites in members order */
-	uint8_t *flags;     /* per site */
-	struct kpt *band;   /* band lo = Z is band[band_off[Z], band_off[Z + 1]) */
-	size_t band_off[NLEVELS + 1];
-	uint32_t *list; /* clusters drawn at zoom Z: list[list_off[Z], list_off[Z + 1]) */
-	size_t list_off[NLEVELS + 1];
-	size_t quiet; /* cluster_info.quiet */
-};
 
 /* ------------------------------------------------------------ k-d order */
 
@@ -1190,7 +1156,7 @@ struct cluster_tree *cluster_build(const double *lat, const double *lon, const u
 	}
 	struct cluster_tree *t = xcalloc(1, sizeof *t);
 	t->p = *p;
-	t->rad256 = radius_steps(p->radius_px);
+	t->rad256 = cluster_radius_steps_(p->radius_px);
 	t->p.radius_px = (double)t->rad256 / RADIUS_STEPS;
 	t->n = n;
 	size_t cap = n ? n : 1;
@@ -1254,6 +1220,11 @@ void cluster_free(struct cluster_tree *t)
 {
 	if (!t)
 		return;
+	if (t->mem_) { /* decoded: every array is in it (cluster_codec.c) */
+		free(t->mem_);
+		free(t);
+		return;
+	}
 	free(t->node);
 	free(t->perm);
 	free(t->flags);
@@ -1281,7 +1252,7 @@ bool cluster_params_same(const struct cluster_params *a, const struct cluster_pa
 	if (a_none || b_none) /* the radius is never used: only where the single level starts counts */
 		return a_none && b_none && a->min_zoom == b->min_zoom;
 	return a->min_zoom == b->min_zoom && a->max_zoom == b->max_zoom &&
-	       radius_steps(a->radius_px) == radius_steps(b->radius_px);
+	       cluster_radius_steps_(a->radius_px) == cluster_radius_steps_(b->radius_px);
 }
 
 /* ------------------------------------------------------------ querying */

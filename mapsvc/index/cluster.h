@@ -125,6 +125,19 @@ size_t cluster_memory(const struct cluster_tree *t);
 /* The parameters as built (radius rounded). */
 struct cluster_params cluster_get_params(const struct cluster_tree *t);
 
+/* t as one block of bytes (*out, malloc'd, *len of them) to keep beside
+ * the data it was built from, with that data's version: cluster_decode
+ * gives back the same tree (cluster_codec.c).  A block is for machines of
+ * the same byte order and of the same mapsvc's layout of the arrays. */
+void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned char **out, size_t *len);
+/* The tree of a block of cluster_encode, which it takes (malloc'd, 8-byte
+ * aligned: the tree's arrays stay in it; freed when it fails), and the
+ * version it was encoded with into *version (may be NULL).  Nothing in
+ * the block is trusted: MS_EDATA for a block of another format or
+ * machine, damaged, or whose arrays do not form a hierarchy that queries
+ * and cluster_patch can walk. */
+struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, struct ms_error *err);
+
 /* Every item at zoom (any zoom: below min_zoom it is min_zoom's picture,
  * above max_zoom every site single but for coincident ones) whose position
  * is in w, into out (emptied first), in increasing order of first, so

@@ -13,8 +13,10 @@
  * position must be one item at every zoom; answers must not depend on the
  * build, the thread or the order of queries; the work a window query does
  * is bounded by what it returns; the GCJ-02 rule finds exactly the items
- * whose shifted position is in a GCJ-02 tile; and the memory is what the
- * header says.
+ * whose shifted position is in a GCJ-02 tile; the memory is what the
+ * header says; and a hierarchy kept as bytes (cluster_encode) decodes to
+ * the same tree, while a block cut, flipped or with arrays that do not
+ * form a hierarchy is refused.
  */
 #include <math.h>
 #include <pthread.h>
@@ -25,6 +27,7 @@
 #include "check.h"
 #include "geo/geo.h"
 #include "index/cluster.h"
+#include "index/cluster_int.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define BIG_N 20000
@@ -732,6 +735,210 @@ static void test_patch(enum kind kind, size_t n, const struct cluster_params *p,
 	free(changed);
 }
 
+/* ---- a hierarchy kept as bytes (cluster_codec.c) ---- */
+
+/* A block of cluster_encode in memory of its own, as a store hands it. */
+static void *copy_of(const unsigned char *b, size_t len)
+{
+	void *c = malloc(len ? len : 1);
+	memcpy(c, b, len);
+	return c;
+}
+
+/* The tree of a copy of block b, or NULL with err. */
+static struct cluster_tree *decoded(const unsigned char *b, size_t len, uint64_t *version,
+                                    struct ms_error *err)
+{
+	return cluster_decode(copy_of(b, len), len, version, err);
+}
+
+/* Ways a block's arrays can be wrong while its checksum is right (a
+ * block written by somebody else): each must be refused. */
+static bool break_perm(struct cluster_tree *t)
+{
+	if (t->n < 2)
+		return false;
+	t->perm[0] = t->perm[1];
+	return true;
+}
+static bool break_perm_range(struct cluster_tree *t)
+{
+	if (!t->n)
+		return false;
+	t->perm[t->n - 1] = (uint32_t)t->n;
+	return true;
+}
+static bool break_band_site(struct cluster_tree *t)
+{
+	if (!t->band_off[NLEVELS])
+		return false;
+	t->band[0].v = UINT32_MAX;
+	return true;
+}
+static bool break_band_twice(struct cluster_tree *t)
+{
+	if (t->band_off[NLEVELS] < 2)
+		return false;
+	t->band[1].v = t->band[0].v;
+	return true;
+}
+static bool break_list(struct cluster_tree *t)
+{
+	if (!t->list_off[NLEVELS])
+		return false;
+	t->list[t->list_off[NLEVELS] - 1] = (uint32_t)t->nnodes;
+	return true;
+}
+static bool break_node_range(struct cluster_tree *t)
+{
+	if (!t->nnodes)
+		return false;
+	t->node[t->nnodes - 1].begin = (uint32_t)t->n;
+	return true;
+}
+static bool break_node_zooms(struct cluster_tree *t)
+{
+	if (!t->nnodes)
+		return false;
+	t->node[0].lo = (uint8_t)(t->node[0].hi + 1);
+	return true;
+}
+static bool break_nesting(struct cluster_tree *t)
+{
+	/* a child drawn at its parent's zooms */
+	for (size_t k = 1; k < t->nnodes; k++)
+		if (t->node[k].begin < t->node[k - 1].begin + t->node[k - 1].count) {
+			t->node[k].lo = t->node[k - 1].hi;
+			t->node[k].hi = t->node[k].hi > t->node[k].lo ? t->node[k].hi : t->node[k].lo;
+			return true;
+		}
+	return false;
+}
+static bool break_zero_count(struct cluster_tree *t)
+{
+	if (!t->nnodes)
+		return false;
+	t->node[0].count = 0;
+	return true;
+}
+static bool break_band_offsets(struct cluster_tree *t)
+{
+	for (int z = 1; z < NLEVELS; z++)
+		if (t->band_off[z] > 0) {
+			t->band_off[z] -= 1; /* a band cut short at its end, ... */
+			t->band_off[z - 1] =
+			    t->band_off[z] + 1; /* ... and one ending past the next's start */
+			return true;
+		}
+	return false;
+}
+static bool break_orphan(struct cluster_tree *t)
+{
+	/* a site left out of every band, as if a cluster of coincident sites held it */
+	if (!t->band_off[NLEVELS])
+		return false;
+	for (int z = NLEVELS - 1; z >= 0; z--)
+		if (t->band_off[z + 1] > t->band_off[z]) {
+			for (int y = z + 1; y <= NLEVELS; y++)
+				t->band_off[y]--;
+			return true;
+		}
+	return false;
+}
+
+static bool (*const breakers[])(struct cluster_tree *) = {
+    break_perm,       break_perm_range, break_band_site,  break_band_twice,   break_list,  break_node_range,
+    break_node_zooms, break_nesting,    break_zero_count, break_band_offsets, break_orphan};
+/* How often each breaker found something to break: every one must have. */
+static size_t broken[sizeof breakers / sizeof *breakers];
+
+/* Encoded and decoded, a hierarchy is the same tree (every zoom's picture,
+ * members, expansion zooms), encodes to the same bytes, and patches to
+ * the same tree as the one it was encoded from; a block that is cut,
+ * flipped, of another version or whose arrays are wrong is refused. */
+static void test_codec(enum kind kind, size_t n, const struct cluster_params *p)
+{
+	double *lat = malloc((n ? n : 1) * sizeof *lat), *lon = malloc((n ? n : 1) * sizeof *lon);
+	uint8_t *flags = malloc(n ? n : 1);
+	make_sites(lat, lon, flags, n, kind);
+	struct ms_error err = {0};
+	struct cluster_tree *t = cluster_build(lat, lon, flags, n, p, &err);
+	CHECK_MSG(t != NULL, "%s", err.msg);
+	if (!t)
+		goto out;
+	unsigned char *b, *b2;
+	size_t len, len2;
+	uint64_t version = 0;
+	cluster_encode(t, 0x5eedf00dcafe1234ULL, &b, &len);
+	struct cluster_tree *d = decoded(b, len, &version, &err);
+	CHECK_MSG(d != NULL, "kind %d, %zu sites: %s", (int)kind, n, err.msg);
+	if (!d) {
+		free(b);
+		cluster_free(t);
+		goto out;
+	}
+	CHECK(version == 0x5eedf00dcafe1234ULL);
+	CHECK(same_tree(t, d));
+	cluster_encode(d, 0x5eedf00dcafe1234ULL, &b2, &len2);
+	CHECK(len2 == len && !memcmp(b, b2, len));
+	free(b2);
+	if (n >= 2) { /* a patch of the decoded tree is the patch of the built one */
+		uint32_t s = (uint32_t)irand(n);
+		double olat = lat[s], olon = lon[s];
+		lat[s] = fmax(-90, fmin(90, lat[s] + 0.02));
+		struct cluster_tree *pa = cluster_patch(t, lat, lon, flags, n, &s, &olat, &olon, 1, &err);
+		struct cluster_tree *pb = cluster_patch(d, lat, lon, flags, n, &s, &olat, &olon, 1, &err);
+		CHECK(pa && pb && same_tree(pa, pb));
+		cluster_free(pa);
+		cluster_free(pb);
+	}
+	/* cut anywhere, or grown */
+	size_t cuts[] = {0, 7, 100, len / 2, len - 8, len - 1};
+	for (size_t k = 0; k < sizeof cuts / sizeof *cuts; k++) {
+		if (cuts[k] >= len)
+			continue;
+		err = (struct ms_error){0};
+		CHECK(decoded(b, cuts[k], NULL, &err) == NULL && err.status == MS_EDATA);
+	}
+	unsigned char *longer = calloc(1, len + 8);
+	memcpy(longer, b, len);
+	CHECK(cluster_decode(longer, len + 8, NULL, &err) == NULL);
+	/* any byte flipped: the head (magic, format, sizes) or the arrays */
+	for (size_t k = 0; k < 40; k++) {
+		size_t at = k < 8 ? k * 9 : irand(len);
+		unsigned char *c = copy_of(b, len);
+		c[at] ^= (unsigned char)(1u << irand(8));
+		err = (struct ms_error){0};
+		struct cluster_tree *bad = cluster_decode(c, len, NULL, &err);
+		CHECK_MSG(bad == NULL && err.status == MS_EDATA, "byte %zu of %zu flipped: decoded", at, len);
+		cluster_free(bad);
+	}
+	/* arrays that are wrong under a right checksum */
+	for (size_t k = 0; k < sizeof breakers / sizeof *breakers; k++) {
+		struct cluster_tree *w = decoded(b, len, NULL, &err);
+		if (w && breakers[k](w)) {
+			broken[k]++;
+			unsigned char *wb;
+			size_t wlen;
+			cluster_encode(w, 1, &wb, &wlen);
+			err = (struct ms_error){0};
+			struct cluster_tree *bad = decoded(wb, wlen, NULL, &err);
+			CHECK_MSG(bad == NULL && err.status == MS_EDATA,
+			          "kind %d, %zu sites: breaker %zu not refused", (int)kind, n, k);
+			cluster_free(bad);
+			free(wb);
+		}
+		cluster_free(w);
+	}
+	free(b);
+	cluster_free(d);
+	cluster_free(t);
+out:
+	free(lat);
+	free(lon);
+	free(flags);
+}
+
 /* The system test_gcj02 shifts into. */
 static enum coordsys shift_cs = COORDSYS_GCJ02;
 
@@ -894,5 +1101,14 @@ int main(void)
 				           &params[(k + s + m) % (sizeof params / sizeof *params)], m);
 	test_patch(BLOBS, 20000, &params[0], 10);
 	test_patch(DUPLICATES, 5000, &params[1], 30);
+	for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
+		for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+			test_codec(kinds[k], sizes[s],
+			           &params[(k + 2 * s) % (sizeof params / sizeof *params)]);
+	test_codec(BLOBS, 0, &params[0]);
+	test_codec(DUPLICATES, 20000, &params[1]);
+	test_codec(CHINA, BIG_N, &params[0]);
+	for (size_t k = 0; k < sizeof breakers / sizeof *breakers; k++)
+		CHECK_MSG(broken[k] > 0, "breaker %zu never applied", k);
 	return CHECK_DONE();
 }

@@ -1,0 +1,270 @@
+/*
+ * cluster_codec.c - a hierarchy as one block of bytes, and back
+ * (cluster_encode, cluster_decode in cluster.h).
+ *
+ * The block is a head, then the arrays of struct cluster_tree as they
+ * lie in memory (node, perm, flags, band, list), each at an offset that
+ * is a multiple of 8.  Decoding checks the block and points the arrays
+ * into it: reading a million sites' hierarchy back costs a checksum and
+ * a pass over its arrays, tens of milliseconds, where building it costs
+ * a second.
+ *
+ * The block is the machine's own: the head says the byte order and the
+ * sizes of the structs it was written with, and a block of another is
+ * refused (its owner builds the hierarchy instead).  It may come from a
+ * file anybody could have written, so nothing in it is trusted: besides
+ * the checksum (XXH3 over the whole block, the checksum's field read as
+ * 0), everything a query or cluster_patch indexes with is checked to lie
+ * within its array, and the forest to be one: every site once in perm,
+ * each cluster's sites inside its parent's and drawn at zooms above its
+ * parent's, every site single from one zoom on or a member of a
+ * cluster of coincident sites.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "../util/mem.h"
+#include "cluster_int.h"
+
+#define CODEC_MAGIC "MSCLUSTR"
+/* Changes with the layout of the head or of the arrays. */
+#define CODEC_FORMAT 1u
+#define CODEC_ORDER 0x01020304u
+
+struct head {
+	char magic[8];
+	uint32_t format, order;
+	uint32_t node_size, kpt_size, levels, rad256;
+	double radius_px;
+	int32_t min_zoom, max_zoom;
+	uint64_t version;
+	uint64_t n, nnodes, quiet;
+	uint64_t band_off[NLEVELS + 1];
+	uint64_t list_off[NLEVELS + 1];
+	uint64_t sum;
+};
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* Where each array starts in a block of h's sizes, and the block's
+ * length; the sizes are bounded beforehand, so nothing overflows. */
+struct layout {
+	size_t node, perm, flags, band, list, end;
+};
+
+static void lay(const struct head *h, struct layout *l)
+{
+	l->node = align8(sizeof *h);
+	l->perm = align8(l->node + h->nnodes * sizeof(struct cnode));
+	l->flags = align8(l->perm + h->n * sizeof(uint32_t));
+	l->band = align8(l->flags + h->n);
+	l->list = align8(l->band + h->band_off[NLEVELS] * sizeof(struct kpt));
+	l->end = align8(l->list + h->list_off[NLEVELS] * sizeof(uint32_t));
+}
+
+/* XXH3 of the block with the head's sum read as 0: of the body, seeded
+ * with the head's. */
+static uint64_t checksum(const unsigned char *b, size_t len)
+{
+	struct head h;
+	memcpy(&h, b, sizeof h);
+	h.sum = 0;
+	return XXH3_64bits_withSeed(b + sizeof h, len - sizeof h, XXH3_64bits(&h, sizeof h));
+}
+
+void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned char **out, size_t *len)
+{
+	struct head h;
+	memset(&h, 0, sizeof h); /* the padding too: a block is the same bytes every time */
+	memcpy(h.magic, CODEC_MAGIC, sizeof h.magic);
+	h.format = CODEC_FORMAT;
+	h.order = CODEC_ORDER;
+	h.node_size = sizeof(struct cnode);
+	h.kpt_size = sizeof(struct kpt);
+	h.levels = NLEVELS;
+	h.rad256 = t->rad256;
+	h.radius_px = t->p.radius_px;
+	h.min_zoom = t->p.min_zoom;
+	h.max_zoom = t->p.max_zoom;
+	h.version = version;
+	h.n = t->n;
+	h.nnodes = t->nnodes;
+	h.quiet = t->quiet;
+	for (int z = 0; z <= NLEVELS; z++) {
+		h.band_off[z] = t->band_off[z];
+		h.list_off[z] = t->list_off[z];
+	}
+	struct layout l;
+	lay(&h, &l);
+	unsigned char *b = xcalloc(1, l.end);
+	memcpy(b, &h, sizeof h);
+	/* A node's three bytes of padding are zeroed in the copy. */
+	for (size_t k = 0; k < t->nnodes; k++) {
+		struct cnode c;
+		memset(&c, 0, sizeof c);
+		c.x = t->node[k].x, c.y = t->node[k].y, c.count = t->node[k].count;
+		c.begin = t->node[k].begin, c.flags = t->node[k].flags;
+		c.lo = t->node[k].lo, c.hi = t->node[k].hi;
+		memcpy(b + l.node + k * sizeof c, &c, sizeof c);
+	}
+	if (t->n) {
+		memcpy(b + l.perm, t->perm, t->n * sizeof *t->perm);
+		memcpy(b + l.flags, t->flags, t->n);
+	}
+	if (t->band_off[NLEVELS])
+		memcpy(b + l.band, t->band, t->band_off[NLEVELS] * sizeof *t->band);
+	if (t->list_off[NLEVELS])
+		memcpy(b + l.list, t->list, t->list_off[NLEVELS] * sizeof *t->list);
+	h.sum = checksum(b, l.end);
+	memcpy(b + offsetof(struct head, sum), &h.sum, sizeof h.sum);
+	*out = b;
+	*len = l.end;
+}
+
+static bool offsets_ok(const uint64_t *off, uint64_t max)
+{
+	if (off[0] != 0)
+		return false;
+	for (int z = 0; z < NLEVELS; z++)
+		if (off[z + 1] < off[z])
+			return false;
+	return off[NLEVELS] <= max;
+}
+
+/* The head's own checks: what it is, and sizes that bound the block. */
+static const char *head_fault(const struct head *h, size_t len)
+{
+	if (memcmp(h->magic, CODEC_MAGIC, sizeof h->magic))
+		return "not a stored hierarchy";
+	if (h->format != CODEC_FORMAT || h->order != CODEC_ORDER || h->node_size != sizeof(struct cnode) ||
+	    h->kpt_size != sizeof(struct kpt) || h->levels != NLEVELS)
+		return "written by another version or machine";
+	if (!(h->radius_px > 0 && h->radius_px <= CLUSTER_RADIUS_MAX) || h->min_zoom < 0 ||
+	    h->min_zoom > h->max_zoom + 1 || h->max_zoom >= CLUSTER_ZOOM_LIMIT ||
+	    h->rad256 != cluster_radius_steps_(h->radius_px) ||
+	    h->radius_px != (double)h->rad256 / RADIUS_STEPS)
+		return "parameters out of range";
+	/* A cluster merges two items at least, so there are fewer than sites;
+	 * a zoom lists each at most once. */
+	if (h->n >= UINT32_MAX / 2 || h->nnodes > h->n || !offsets_ok(h->band_off, h->n) ||
+	    !offsets_ok(h->list_off, h->nnodes * NLEVELS))
+		return "sizes out of range";
+	/* a site is single from a zoom min_zoom .. max_zoom + 1 on */
+	if (h->band_off[h->min_zoom] != 0 || h->band_off[h->max_zoom + 2] != h->band_off[NLEVELS])
+		return "a band out of the zooms";
+	struct layout l;
+	lay(h, &l);
+	if (l.end != len)
+		return "truncated or too long";
+	return NULL;
+}
+
+/* The forest's checks (see the top of the file); mark is n bytes. */
+static const char *tree_fault(const struct cluster_tree *t, uint8_t *mark)
+{
+	size_t n = t->n;
+	memset(mark, 0, n);
+	for (size_t i = 0; i < n; i++) {
+		if (t->perm[i] >= n || mark[t->perm[i]])
+			return "perm is not a permutation";
+		mark[t->perm[i]] = 1;
+	}
+	/* 1: single from a zoom on; 2: a member of a cluster of coincident sites */
+	memset(mark, 0, n);
+	for (size_t i = 0; i < t->band_off[NLEVELS]; i++) {
+		if (t->band[i].v >= n || mark[t->band[i].v])
+			return "a band's site out of range or twice";
+		mark[t->band[i].v] = 1;
+	}
+	for (size_t i = 0; i < t->list_off[NLEVELS]; i++)
+		if (t->list[i] >= t->nnodes)
+			return "a zoom's cluster out of range";
+	uint32_t stack[NLEVELS + 1];
+	size_t depth = 0;
+	int top = t->p.max_zoom + 1;
+	for (size_t k = 0; k < t->nnodes; k++) {
+		const struct cnode *c = &t->node[k];
+		if (c->count == 0 || (uint64_t)c->begin + c->count > n || c->lo > c->hi || c->hi > top ||
+		    c->lo < t->p.min_zoom)
+			return "a cluster's sites or zooms out of range";
+		while (depth && (uint64_t)t->node[stack[depth - 1]].begin + t->node[stack[depth - 1]].count <=
+		                    c->begin)
+			depth--;
+		if (depth) {
+			const struct cnode *up = &t->node[stack[depth - 1]];
+			if (c->begin < up->begin ||
+			    (uint64_t)c->begin + c->count > (uint64_t)up->begin + up->count ||
+			    c->lo <= up->hi)
+				return "a cluster not inside its parent";
+		}
+		if (depth == NLEVELS + 1) /* cannot happen: zooms grow with depth */
+			return "clusters nested too deep";
+		stack[depth++] = (uint32_t)k;
+		if (c->hi == top)
+			for (uint32_t j = 0; j < c->count; j++) {
+				uint32_t s = t->perm[c->begin + j];
+				if (mark[s] == 1)
+					return "a coincident site also single";
+				mark[s] = 2;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!mark[i])
+			return "a site neither single nor in a cluster of coincident sites";
+	return NULL;
+}
+
+struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, struct ms_error *err)
+{
+	unsigned char *b = data;
+	struct head h;
+	const char *fault = len < sizeof h ? "truncated" : NULL;
+	if (!fault) {
+		memcpy(&h, b, sizeof h);
+		fault = head_fault(&h, len);
+	}
+	if (!fault && ((uintptr_t)b & 7))
+		fault = "not aligned";
+	if (!fault && checksum(b, len) != h.sum)
+		fault = "checksum mismatch";
+	struct cluster_tree *t = NULL;
+	if (!fault) {
+		struct layout l;
+		lay(&h, &l);
+		t = xcalloc(1, sizeof *t);
+		t->p = (struct cluster_params){h.radius_px, h.min_zoom, h.max_zoom};
+		t->rad256 = h.rad256;
+		t->n = h.n;
+		t->nnodes = h.nnodes;
+		t->quiet = h.quiet;
+		t->node = (struct cnode *)(void *)(b + l.node);
+		t->perm = (uint32_t *)(void *)(b + l.perm);
+		t->flags = b + l.flags;
+		t->band = (struct kpt *)(void *)(b + l.band);
+		t->list = (uint32_t *)(void *)(b + l.list);
+		for (int z = 0; z <= NLEVELS; z++) {
+			t->band_off[z] = h.band_off[z];
+			t->list_off[z] = h.list_off[z];
+		}
+		t->mem_ = b;
+		uint8_t *mark = xmalloc(h.n ? h.n : 1);
+		fault = tree_fault(t, mark);
+		free(mark);
+	}
+	if (fault) {
+		ms_fail(err, MS_EDATA, "stored clusters: %s", fault);
+		if (t)
+			cluster_free(t); /* frees data */
+		else
+			free(data);
+		return NULL;
+	}
+	if (version)
+		*version = h.version;
+	return t;
+}
