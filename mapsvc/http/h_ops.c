@@ -1,5 +1,6 @@
 /* h_ops.c - operations: /healthz (liveness: the process answers, with
- * the data it serves and whether their name index is built yet), /readyz (readiness: 503 once a stop has
+ * the data it serves, whether their name index is built yet and how many
+ * cluster hierarchies were read from the database), /readyz (readiness: 503 once a stop has
  * begun, so a load balancer sends no more) and /metrics (Prometheus text exposition format 0.0.4): the
  * server's counters, then what the map service serves and has done. */
 #include <stdio.h>
@@ -27,6 +28,10 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 	 * (snapshot_names): until it is ready, q reads every name. */
 	jw_key(&w, "name_index");
 	jw_string(&w, snapshot_names(c->snap) ? "ready" : "building");
+	/* The cluster hierarchies read from what the import kept with the
+	 * sites rather than built (snapshot_opts.kept). */
+	jw_key(&w, "clusters_read");
+	jw_int(&w, (int64_t)snapshot_clusters_read(c->snap));
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }

@@ -67,6 +67,7 @@
 #include "cluster.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1253,6 +1254,20 @@ bool cluster_params_same(const struct cluster_params *a, const struct cluster_pa
 		return a_none && b_none && a->min_zoom == b->min_zoom;
 	return a->min_zoom == b->min_zoom && a->max_zoom == b->max_zoom &&
 	       cluster_radius_steps_(a->radius_px) == cluster_radius_steps_(b->radius_px);
+}
+
+void cluster_params_key(const struct cluster_params *p, char key[CLUSTER_KEY_MAX])
+{
+	if (p->max_zoom < p->min_zoom) /* no level: the radius plays no part */
+		snprintf(key, CLUSTER_KEY_MAX, "clusters none z%d", p->min_zoom);
+	else
+		snprintf(key, CLUSTER_KEY_MAX, "clusters r%u/%d z%d-%d", cluster_radius_steps_(p->radius_px),
+		         RADIUS_STEPS, p->min_zoom, p->max_zoom);
+}
+
+size_t cluster_sites(const struct cluster_tree *t)
+{
+	return t ? t->n : 0;
 }
 
 /* ------------------------------------------------------------ querying */

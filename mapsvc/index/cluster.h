@@ -125,6 +125,14 @@ size_t cluster_memory(const struct cluster_tree *t);
 /* The parameters as built (radius rounded). */
 struct cluster_params cluster_get_params(const struct cluster_tree *t);
 
+/* The name of p's hierarchy, the same for parameters that
+ * cluster_params_same calls the same: under it a hierarchy is kept with
+ * the data (store_block). */
+#define CLUSTER_KEY_MAX 48
+void cluster_params_key(const struct cluster_params *p, char key[CLUSTER_KEY_MAX]);
+/* The number of sites t was built over. */
+size_t cluster_sites(const struct cluster_tree *t);
+
 /* t as one block of bytes (*out, malloc'd, *len of them) to keep beside
  * the data it was built from, with that data's version: cluster_decode
  * gives back the same tree (cluster_codec.c).  A block is for machines of

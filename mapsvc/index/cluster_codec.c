@@ -21,6 +21,7 @@
  * cluster of coincident sites.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
@@ -77,6 +78,14 @@ static uint64_t checksum(const unsigned char *b, size_t len)
 	return XXH3_64bits_withSeed(b + sizeof h, len - sizeof h, XXH3_64bits(&h, sizeof h));
 }
 
+void cluster_codec_seal_(unsigned char *b, size_t len)
+{
+	if (len < sizeof(struct head))
+		return;
+	uint64_t sum = checksum(b, len);
+	memcpy(b + offsetof(struct head, sum), &sum, sizeof sum);
+}
+
 void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned char **out, size_t *len)
 {
 	struct head h;
@@ -120,8 +129,7 @@ void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned cha
 		memcpy(b + l.band, t->band, t->band_off[NLEVELS] * sizeof *t->band);
 	if (t->list_off[NLEVELS])
 		memcpy(b + l.list, t->list, t->list_off[NLEVELS] * sizeof *t->list);
-	h.sum = checksum(b, l.end);
-	memcpy(b + offsetof(struct head, sum), &h.sum, sizeof h.sum);
+	cluster_codec_seal_(b, l.end);
 	*out = b;
 	*len = l.end;
 }
@@ -162,6 +170,30 @@ static const char *head_fault(const struct head *h, size_t len)
 	if (l.end != len)
 		return "truncated or too long";
 	return NULL;
+}
+
+/* Is every byte that holds no value 0, as cluster_encode writes it (so
+ * that a block has one form: the gaps before each array, a node's
+ * padding)? */
+static bool padding_zero(const unsigned char *b, const struct layout *l, const struct head *h)
+{
+	size_t ends[] = {sizeof *h,
+	                 l->node + h->nnodes * sizeof(struct cnode),
+	                 l->perm + h->n * sizeof(uint32_t),
+	                 l->flags + h->n,
+	                 l->band + h->band_off[NLEVELS] * sizeof(struct kpt),
+	                 l->list + h->list_off[NLEVELS] * sizeof(uint32_t)};
+	size_t starts[] = {l->node, l->perm, l->flags, l->band, l->list, l->end};
+	for (size_t k = 0; k < sizeof ends / sizeof *ends; k++)
+		for (size_t i = ends[k]; i < starts[k]; i++)
+			if (b[i])
+				return false;
+	size_t used = offsetof(struct cnode, hi) + 1;
+	for (size_t k = 0; k < h->nnodes; k++)
+		for (size_t i = used; i < sizeof(struct cnode); i++)
+			if (b[l->node + k * sizeof(struct cnode) + i])
+				return false;
+	return true;
 }
 
 /* The forest's checks (see the top of the file); mark is n bytes. */
@@ -236,6 +268,11 @@ struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, s
 	if (!fault) {
 		struct layout l;
 		lay(&h, &l);
+		if (!padding_zero(b, &l, &h)) {
+			free(data);
+			ms_fail(err, MS_EDATA, "stored clusters: padding not zero");
+			return NULL;
+		}
 		t = xcalloc(1, sizeof *t);
 		t->p = (struct cluster_params){h.radius_px, h.min_zoom, h.max_zoom};
 		t->rad256 = h.rad256;

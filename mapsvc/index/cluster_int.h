@@ -49,4 +49,10 @@ struct cluster_tree {
 /* The radius as the builder keeps it, in 1/RADIUS_STEPS px. */
 uint32_t cluster_radius_steps_(double radius_px);
 
+/* Writes the checksum of a block of len bytes (cluster_encode's) into
+ * it, whatever the rest holds: for a harness that makes blocks whose
+ * arrays are wrong, which cluster_decode must refuse all the same.  Does
+ * nothing to a block shorter than its head. */
+void cluster_codec_seal_(unsigned char *b, size_t len);
+
 #endif

@@ -152,7 +152,7 @@ static void sl_close(struct store *st)
 static enum ms_status sl_import(struct store *st, const struct site_set *sites, bool replace,
                                 size_t *imported, struct ms_error *err)
 {
-	return store_sl_import(st->target, sites, replace, imported, err);
+	return store_sl_import(st->target, sites, replace, st->keep, st->nkeep, imported, err);
 }
 
 static enum ms_status sl_load(struct store *st, struct site_set **out, uint64_t *version,
@@ -403,13 +403,32 @@ struct site_set *store_changes_merge(const struct site *base, size_t n, const st
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
                             struct ms_error *err)
 {
+	return store_import_keeping(db_path, sites, replace, NULL, 0, imported, err);
+}
+
+enum ms_status store_import_keeping(const char *db_path, const struct site_set *sites, bool replace,
+                                    const struct store_block *v, size_t n, size_t *imported,
+                                    struct ms_error *err)
+{
 	struct store *st;
 	enum ms_status rs = store_open(db_path, STORE_WRITE, &st, err);
 	if (rs != MS_OK)
 		return rs;
+	st->keep = v;
+	st->nkeep = n;
 	rs = store_import_set(st, sites, replace, imported, err);
 	store_close(st);
 	return rs;
+}
+
+enum ms_status store_read_block(const char *db_path, const char *key, void **data, size_t *len,
+                                struct ms_error *err)
+{
+	*data = NULL;
+	*len = 0;
+	if (store_kind_of(db_path) != STORE_SPATIALITE)
+		return ms_fail(err, MS_ENOTFOUND, "%s: keeps no blocks", "PostGIS");
+	return store_sl_read_block(db_path, key, data, len, err);
 }
 
 enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err)

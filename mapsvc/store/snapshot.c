@@ -170,6 +170,7 @@ enum part_kind {
 	PART_NAMES_PATCH,
 	PART_CLUSTERS,
 	PART_CLUSTERS_PATCH,
+	PART_CLUSTERS_KEPT,
 	PART_INDEX,
 	PART_INDEX_PATCH,
 	PART_HASH
@@ -195,6 +196,8 @@ struct part {
 	size_t slot;                         /* PART_CLUSTERS: its place in clusters_ */
 	const struct snapshot *prev;         /* PART_*_PATCH: the index to patch, */
 	const struct renamed *renamed;       /* and the sites whose names changed */
+	struct snapshot_kept kept;           /* PART_CLUSTERS_KEPT: the block to read, */
+	uint64_t kept_version;               /* and the version it was encoded with */
 	void *result;
 	struct ms_error err;
 };
@@ -221,6 +224,10 @@ static void run_part(struct build *b, struct part *p)
 		                        b->set->v, &p->err);
 		break;
 	case PART_CLUSTERS: p->result = cluster_build(b->lat, b->lon, b->flags, n, p->params, &p->err); break;
+	case PART_CLUSTERS_KEPT:
+		p->result = cluster_decode(p->kept.block, p->kept.len, &p->kept_version, &p->err);
+		p->kept.block = NULL; /* taken */
+		break;
 	case PART_CLUSTERS_PATCH:
 		p->result = cluster_patch(p->tree, b->lat, b->lon, b->flags, n, p->moved->v, p->moved->lat,
 		                          p->moved->lon, p->moved->n, &p->err);
@@ -534,7 +541,88 @@ static void free_later(struct snapshot *s)
 	s->later_ = NULL;
 }
 
+/* ---- hierarchies kept with the data -------------------------------------
+ *
+ * A hierarchy that would be built from nothing is read from a block kept
+ * with the data (snapshot_opts.kept) instead, as a part like the others:
+ * decoding a million sites' block costs tens of milliseconds where a
+ * build costs a second.  Whether the block is of these sites is known
+ * only once the hash part is done, so it is checked after the parts: a
+ * block of other data (an edit since the import, another file), of
+ * other parameters or that does not decode is dropped, and its hierarchy
+ * built then, as it would have been.  A patch of prev's (a reload that
+ * moved a few sites) is cheaper than reading, and comes first. */
+
+/* The block kept for q among o's, taken from o; none when there is none. */
+static struct snapshot_kept take_kept(const struct snapshot_opts *o, const struct cluster_params *q)
+{
+	struct snapshot_kept k = {0};
+	for (size_t i = 0; o && o->kept && i < o->nclusters && !k.block; i++)
+		if (o->kept[i].block && cluster_params_same(&o->clusters[i], q)) {
+			k = o->kept[i];
+			o->kept[i] = (struct snapshot_kept){0};
+		}
+	return k;
+}
+
+/* Is the hierarchy a kept part read one of the sites of b? */
+static bool kept_fits(const struct build *b, const struct part *p)
+{
+	if (!p->result || p->kept_version != b->version || cluster_sites(p->result) != b->set->n)
+		return false;
+	struct cluster_params got = cluster_get_params(p->result);
+	return cluster_params_same(&got, p->params);
+}
+
+/* The kept parts of parts[0, n) that did not fit, built now (*built of
+ * them); returns how many were read. */
+static size_t settle_kept(struct build *b, struct part *parts, size_t n, size_t *built)
+{
+	struct part redo[SNAPSHOT_MAX_CLUSTERS];
+	size_t at[SNAPSHOT_MAX_CLUSTERS], nredo = 0, read = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (parts[k].kind != PART_CLUSTERS_KEPT)
+			continue;
+		if (kept_fits(b, &parts[k])) {
+			read++;
+			continue;
+		}
+		cluster_free(parts[k].result);
+		at[nredo] = k;
+		redo[nredo++] =
+		    (struct part){.kind = PART_CLUSTERS, .params = parts[k].params, .slot = parts[k].slot};
+	}
+	*built = nredo;
+	if (!nredo)
+		return read;
+	struct build again = *b;
+	again.parts = redo;
+	again.nparts = nredo;
+	atomic_init(&again.next, 0);
+	run_parts(&again);
+	for (size_t k = 0; k < nredo; k++)
+		parts[at[k]] = redo[k];
+	return read;
+}
+
+static void free_kept(const struct snapshot_opts *o)
+{
+	for (size_t i = 0; o && o->kept && i < o->nclusters; i++) {
+		free(o->kept[i].block);
+		o->kept[i] = (struct snapshot_kept){0};
+	}
+}
+
+static struct snapshot *new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err);
+
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
+{
+	struct snapshot *s = new_with(set, o, err);
+	free_kept(o); /* the blocks it did not take */
+	return s;
+}
+
+static struct snapshot *new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
 {
 	const struct cluster_params *params[SNAPSHOT_MAX_CLUSTERS];
 	size_t np;
@@ -576,11 +664,15 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	for (size_t k = 0; k < np; k++) {
 		struct snapshot_shared *had =
 		    prev && (same || !moved.too_many) ? prev_tree(prev, params[k]) : NULL;
+		struct snapshot_kept kept = had ? (struct snapshot_kept){0} : take_kept(o, params[k]);
 		if (had && same)
 			s->clusters_[k] = shared_retain(had);
 		else if (had)
 			parts[nparts++] = (struct part){
 			    .kind = PART_CLUSTERS_PATCH, .tree = had->tree, .moved = &moved, .slot = k};
+		else if (kept.block)
+			parts[nparts++] = (struct part){
+			    .kind = PART_CLUSTERS_KEPT, .params = params[k], .slot = k, .kept = kept};
 		else
 			parts[nparts++] =
 			    (struct part){.kind = PART_CLUSTERS, .params = params[k], .slot = k};
@@ -601,12 +693,15 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	}
 	s->built_ = renamed.too_many; /* the name index, built; then the parts built from nothing */
 	for (size_t k = 0; k < first_slice; k++)
-		s->built_ += parts[k].kind != PART_CLUSTERS_PATCH && parts[k].kind != PART_INDEX_PATCH;
+		s->built_ += parts[k].kind == PART_CLUSTERS || parts[k].kind == PART_INDEX;
 	parts[nparts++] = (struct part){.kind = PART_HASH};
 	struct build b = {
 	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
 	atomic_init(&b.next, 0);
 	run_parts(&b);
+	size_t rebuilt = 0;
+	s->read_ = settle_kept(&b, parts, nparts, &rebuilt);
+	s->built_ += rebuilt;
 	free(lat);
 	free(lon);
 	free(flags);
@@ -619,7 +714,8 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	for (size_t k = 0; k < nparts; k++) {
 		if (!parts[k].result && !failed)
 			failed = &parts[k];
-		if ((parts[k].kind == PART_CLUSTERS || parts[k].kind == PART_CLUSTERS_PATCH) &&
+		if ((parts[k].kind == PART_CLUSTERS || parts[k].kind == PART_CLUSTERS_PATCH ||
+		     parts[k].kind == PART_CLUSTERS_KEPT) &&
 		    parts[k].result)
 			s->clusters_[parts[k].slot] = shared_new(parts[k].result);
 		else if ((parts[k].kind == PART_INDEX || parts[k].kind == PART_INDEX_PATCH) &&
@@ -667,6 +763,11 @@ struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_o
 	return s;
 }
 
+size_t snapshot_clusters_read(const struct snapshot *s)
+{
+	return s->read_;
+}
+
 size_t snapshot_parts_built(const struct snapshot *s)
 {
 	return s->built_;
@@ -688,6 +789,72 @@ struct snapshot *snapshot_load_with(const char *db_path, const struct snapshot_o
 struct snapshot *snapshot_load(const char *db_path, struct ms_error *err)
 {
 	return snapshot_load_with(db_path, NULL, err);
+}
+
+enum ms_status snapshot_blocks(struct site_set *set, const struct cluster_params *params, size_t n,
+                               struct store_block **v, size_t *nv, struct ms_error *err)
+{
+	*v = NULL;
+	*nv = 0;
+	const struct cluster_params *dp[SNAPSHOT_MAX_CLUSTERS];
+	size_t np;
+	struct snapshot_opts o = {.clusters = params, .nclusters = n};
+	if (!distinct_params(&o, dp, &np, err))
+		return err->status;
+	if (!sorted_by_id(set))
+		site_set_sort_by_id(set);
+	size_t cap = set->n ? set->n : 1;
+	double *lat = xmalloc(cap * sizeof *lat), *lon = xmalloc(cap * sizeof *lon);
+	uint8_t *flags = xmalloc(cap);
+	for (size_t i = 0; i < set->n; i++) {
+		lat[i] = set->v[i].lat;
+		lon[i] = set->v[i].lon;
+		flags[i] = snapshot_site_flags(&set->v[i]);
+	}
+	struct part parts[SNAPSHOT_MAX_CLUSTERS + 1];
+	for (size_t k = 0; k < np; k++)
+		parts[k] = (struct part){.kind = PART_CLUSTERS, .params = dp[k], .slot = k};
+	parts[np] = (struct part){.kind = PART_HASH};
+	struct build b = {
+	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = np + 1};
+	atomic_init(&b.next, 0);
+	run_parts(&b);
+	free(lat);
+	free(lon);
+	free(flags);
+	enum ms_status rs = MS_OK;
+	for (size_t k = 0; k < np && rs == MS_OK; k++)
+		if (!parts[k].result) {
+			*err = parts[k].err;
+			rs = err->status;
+		}
+	struct store_block *out = rs == MS_OK ? xcalloc(np ? np : 1, sizeof *out) : NULL;
+	for (size_t k = 0; k < np; k++) {
+		if (out) {
+			char key[CLUSTER_KEY_MAX];
+			cluster_params_key(dp[k], key);
+			unsigned char *data;
+			cluster_encode(parts[k].result, b.version, &data, &out[k].len);
+			out[k].key = xstrdup(key);
+			out[k].data = data;
+		}
+		cluster_free(parts[k].result);
+	}
+#ifdef __GLIBC__
+	malloc_trim(0); /* the builders' scratch, as snapshot_new_with gives it back */
+#endif
+	*v = out;
+	*nv = out ? np : 0;
+	return rs;
+}
+
+void snapshot_blocks_free(struct store_block *v, size_t n)
+{
+	for (size_t k = 0; v && k < n; k++) {
+		free((void *)v[k].key);
+		free((void *)v[k].data);
+	}
+	free(v);
 }
 
 struct snapshot *snapshot_retain(struct snapshot *s)
@@ -854,6 +1021,6 @@ struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct
 	struct cluster_params params[SNAPSHOT_MAX_CLUSTERS];
 	for (size_t h = 0; h < base->nclusters_; h++)
 		params[h] = cluster_get_params(base->clusters_[h]->tree);
-	struct snapshot_opts o = {params, base->nclusters_, base, 0};
+	struct snapshot_opts o = {params, base->nclusters_, base, 0, NULL};
 	return snapshot_new_with(set, &o, err);
 }

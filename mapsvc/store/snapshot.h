@@ -35,6 +35,8 @@
 #include "../util/ms_error.h"
 #include "../util/refcount.h"
 
+struct store_block;
+
 /* The flags a snapshot gives each site in its hierarchies
  * (cluster_build's): the site's category in the low bits, meaningful for
  * a single site (a cluster's flags are its members' OR), and whether its
@@ -65,6 +67,7 @@ struct snapshot {
 	struct snapshot_shared *clusters_[SNAPSHOT_MAX_CLUSTERS];
 	size_t nclusters_;
 	size_t built_; /* snapshot_parts_built */
+	size_t read_;  /* snapshot_clusters_read */
 	struct ms_ref refs_;
 	struct snapshot_exports *exports_; /* built on demand: snapshot_gpkg */
 };
@@ -107,6 +110,19 @@ struct snapshot_opts {
 	 * threads of its own, so that the snapshot can serve a second or so
 	 * sooner at a million sites (snapshot_names). */
 	size_t names_later;
+	/* Hierarchies kept with the data (store_read_block), kept[k] for
+	 * clusters[k], or NULL (or a NULL block) for none: a hierarchy that
+	 * would be built from nothing is read from its block instead when the
+	 * block was encoded with these sites' version (snapshot.version) and
+	 * holds a hierarchy of its parameters; otherwise it is built, as it
+	 * would have been.  snapshot_new_with takes every block (and sets it
+	 * NULL), used or not, failing or not. */
+	struct snapshot_kept *kept;
+};
+/* A block of cluster_encode, malloc'd. */
+struct snapshot_kept {
+	void *block;
+	size_t len;
 };
 
 /* Takes ownership of set (sorted by id here; freed on failure too).
@@ -118,6 +134,15 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err);
 /* snapshot_new that also builds o's hierarchies (o may be NULL).
  * MS_EUSAGE for bad or too many parameter sets. */
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err);
+/* How many of s's hierarchies were read from kept blocks (snapshot_opts.kept). */
+size_t snapshot_clusters_read(const struct snapshot *s);
+/* The blocks to keep with set (store_import_keeping) for the distinct
+ * hierarchies of params[0, n) (at most SNAPSHOT_MAX_CLUSTERS), built on
+ * every core and encoded with set's version: v[0, *nv), each key and data
+ * malloc'd (snapshot_blocks_free).  set is sorted by id here. */
+enum ms_status snapshot_blocks(struct site_set *set, const struct cluster_params *params, size_t n,
+                               struct store_block **v, size_t *nv, struct ms_error *err);
+void snapshot_blocks_free(struct store_block *v, size_t n);
 /* store_load + snapshot_new. */
 struct snapshot *snapshot_load(const char *db_path, struct ms_error *err);
 /* store_load + snapshot_new_with. */

@@ -539,24 +539,52 @@ void store_unlock(const char *lock_path, int fd)
 }
 
 static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
-                                    size_t *imported, struct ms_error *err);
+                                    const struct store_block *keep, size_t nkeep, size_t *imported,
+                                    struct ms_error *err);
 
 enum ms_status store_sl_import(const char *db_path, const struct site_set *sites, bool replace,
-                               size_t *imported, struct ms_error *err)
+                               const struct store_block *keep, size_t nkeep, size_t *imported,
+                               struct ms_error *err)
 {
 	char lock_path[STORE_LOCK_PATH_MAX];
 	int lock = -1;
 	enum ms_status rs = store_lock(db_path, lock_path, sizeof lock_path, &lock, err);
 	if (rs != MS_OK)
 		return rs;
-	rs = import_locked(db_path, sites, replace, imported, err);
+	rs = import_locked(db_path, sites, replace, keep, nkeep, imported, err);
 	store_unlock(lock_path, lock);
 	return rs;
 }
 
+/* The blocks an import keeps (store.h), in place of those an earlier one
+ * kept. */
+static enum ms_status keep_blocks(sqlite3 *db, const char *path, const struct store_block *v, size_t n,
+                                  struct ms_error *err)
+{
+	if (exec(db,
+	         "CREATE TABLE IF NOT EXISTS mapsvc_clusters (key TEXT PRIMARY KEY, block BLOB NOT NULL)") !=
+	        SQLITE_OK ||
+	    exec(db, "DELETE FROM mapsvc_clusters") != SQLITE_OK)
+		return db_fail(err, db, path, "cannot keep the cluster hierarchies");
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO mapsvc_clusters VALUES (?1, ?2)", -1, &q, NULL) !=
+	    SQLITE_OK)
+		return db_fail(err, db, path, "cannot keep the cluster hierarchies");
+	int rc = SQLITE_DONE;
+	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+		sqlite3_bind_text(q, 1, v[i].key, -1, SQLITE_STATIC);
+		sqlite3_bind_blob64(q, 2, v[i].data, v[i].len, SQLITE_STATIC);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? MS_OK : db_fail(err, db, path, "cannot keep the cluster hierarchies");
+}
+
 /* The import proper, under the lock: see the top of the file. */
 static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
-                                    size_t *imported, struct ms_error *err)
+                                    const struct store_block *keep, size_t nkeep, size_t *imported,
+                                    struct ms_error *err)
 {
 	/* The import's file, beside the target (util/atomicfile.h). */
 	struct atomicfile af;
@@ -598,7 +626,8 @@ static enum ms_status import_locked(const char *db_path, const struct site_set *
 		goto done;
 	}
 	if ((rs = ensure_schema(db, db_path, err)) != MS_OK ||
-	    (rs = insert_sites(db, db_path, sites, replace, err)) != MS_OK) {
+	    (rs = insert_sites(db, db_path, sites, replace, err)) != MS_OK ||
+	    (rs = keep_blocks(db, db_path, keep, nkeep, err)) != MS_OK) {
 		exec(db, "ROLLBACK");
 		goto done;
 	}
@@ -823,6 +852,53 @@ done:
 	for (size_t k = 0; k < nparts; k++)
 		site_set_free(r[k].set);
 	sqlite3_close(db); /* ends the read transaction */
+	return rs;
+}
+
+enum ms_status store_sl_read_block(const char *db_path, const char *key, void **data, size_t *len,
+                                   struct ms_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	sqlite3_blob *b = NULL;
+	enum ms_status rs = MS_OK;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rs = db_fail(err, db, db_path, "cannot open");
+		goto done;
+	}
+	sqlite3_int64 row = 0;
+	if (sqlite3_prepare_v2(db, "SELECT rowid FROM mapsvc_clusters WHERE key = ?1", -1, &q, NULL) !=
+	    SQLITE_OK) { /* an import that kept none: no table */
+		rs = ms_fail(err, MS_ENOTFOUND, "%s: no kept blocks", db_path);
+		goto done;
+	}
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		row = sqlite3_column_int64(q, 0);
+	else if (rc == SQLITE_DONE)
+		rs = ms_fail(err, MS_ENOTFOUND, "%s: no block '%s'", db_path, key);
+	else
+		rs = db_fail(err, db, db_path, "cannot read a kept block");
+	/* Read whole, straight into memory of its own: a million sites'
+	 * hierarchy is tens of megabytes. */
+	if (rs == MS_OK && sqlite3_blob_open(db, "main", "mapsvc_clusters", "block", row, 0, &b) != SQLITE_OK)
+		rs = db_fail(err, db, db_path, "cannot read a kept block");
+	if (rs == MS_OK) {
+		int n = sqlite3_blob_bytes(b);
+		*data = xmalloc(n > 0 ? (size_t)n : 1);
+		*len = (size_t)n;
+		if (n > 0 && sqlite3_blob_read(b, *data, n, 0) != SQLITE_OK) {
+			free(*data);
+			*data = NULL;
+			*len = 0;
+			rs = db_fail(err, db, db_path, "cannot read a kept block");
+		}
+	}
+done:
+	sqlite3_blob_close(b);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
 	return rs;
 }
 

@@ -137,6 +137,30 @@ enum ms_status store_watch_take(struct store *st, bool *announced, struct ms_err
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
                             struct ms_error *err);
 
+/*
+ * Blocks kept with the data: what a server would otherwise compute from
+ * the sites at every start (a million sites' cluster hierarchies, a
+ * second of CPU each), under a key.  A SpatiaLite import writes them in
+ * its transaction, in the table mapsvc_clusters (key, block), after
+ * removing those an earlier import kept; PostGIS keeps none.  A block
+ * says itself which data it was computed from (cluster_encode's version):
+ * an edit leaves the blocks as they were, and their readers check.
+ */
+struct store_block {
+	const char *key;
+	const void *data;
+	size_t len;
+};
+/* store_import that also keeps blocks v[0, n). */
+enum ms_status store_import_keeping(const char *db_path, const struct site_set *sites, bool replace,
+                                    const struct store_block *v, size_t n, size_t *imported,
+                                    struct ms_error *err);
+/* The block kept under key into *data (malloc'd, 8-byte aligned, *len
+ * bytes), read on a connection of its own; MS_ENOTFOUND when there is
+ * none (no such table or key, or a database other than SpatiaLite). */
+enum ms_status store_read_block(const char *db_path, const char *key, void **data, size_t *len,
+                                struct ms_error *err);
+
 /* store_open(STORE_READ) + store_load_set + store_close. */
 enum ms_status store_load(const char *db_path, struct site_set **out, struct ms_error *err);
 

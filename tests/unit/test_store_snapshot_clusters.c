@@ -95,7 +95,7 @@ static struct site_set *same_set(void)
 static void test_shared(const struct cluster_params *params, size_t np)
 {
 	struct ms_error err = {0};
-	struct snapshot_opts o = {params, np, NULL, 0};
+	struct snapshot_opts o = {params, np, NULL, 0, NULL};
 	struct snapshot *first = snapshot_new_with(same_set(), &o, &err);
 	CHECK_MSG(first != NULL, "%s", err.msg);
 	CHECK_INT(snapshot_parts_built(first), 5); /* three distinct sets, the index, the names */
@@ -126,7 +126,8 @@ static void test_shared(const struct cluster_params *params, size_t np)
 	set = same_set();
 	set->v[N / 2].lat += 1e-9;
 	set->v[N / 3].lon += 0.01;
-	struct snapshot *alone = snapshot_new_with(set, &(struct snapshot_opts){params, np, NULL, 0}, &err);
+	struct snapshot *alone =
+	    snapshot_new_with(set, &(struct snapshot_opts){params, np, NULL, 0, NULL}, &err);
 	for (size_t k = 0; k < np; k++)
 		CHECK(
 		    same_answers(snapshot_clusters(moved, &params[k]), snapshot_clusters(alone, &params[k])));
@@ -175,7 +176,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 
 	/* a new parameter set beside an old one: only the new is built */
 	struct cluster_params two[] = {params[0], {30, 0, 10}};
-	struct snapshot_opts o2 = {two, 2, first, 0};
+	struct snapshot_opts o2 = {two, 2, first, 0, NULL};
 	struct snapshot *restyled = snapshot_new_with(same_set(), &o2, &err);
 	CHECK_INT(snapshot_parts_built(restyled), 1);
 	CHECK(snapshot_clusters(restyled, &two[0]) == snapshot_clusters(first, &two[0]));
@@ -225,7 +226,7 @@ static void test_shared(const struct cluster_params *params, size_t np)
 static void test_names_later(const struct cluster_params *params, size_t np)
 {
 	struct ms_error err = {0};
-	struct snapshot_opts now = {params, np, NULL, 0}, later = {params, np, NULL, 1};
+	struct snapshot_opts now = {params, np, NULL, 0, NULL}, later = {params, np, NULL, 1, NULL};
 	struct snapshot *a = snapshot_new_with(same_set(), &now, &err);
 	struct snapshot *b = snapshot_new_with(same_set(), &later, &err);
 	CHECK_MSG(a && b, "%s", err.msg);
@@ -272,7 +273,7 @@ int main(void)
 	struct ms_error err = {0};
 	static const struct cluster_params params[] = {
 	    {24, 0, 11}, {28, 0, 9}, {24.001, 0, 11}, {40, 0, -1}, {50, 0, -1}};
-	struct snapshot_opts o = {params, sizeof params / sizeof params[0], NULL, 0};
+	struct snapshot_opts o = {params, sizeof params / sizeof params[0], NULL, 0, NULL};
 	struct snapshot *plain = snapshot_new(make_set(), &err);
 	rng_state = 0x9E3779B97F4A7C15ULL;
 	struct snapshot *s = snapshot_new_with(make_set(), &o, &err);
@@ -327,7 +328,7 @@ int main(void)
 
 	/* a bad parameter set fails the whole snapshot, with the reason */
 	static const struct cluster_params bad[] = {{0, 0, 11}};
-	struct snapshot_opts ob = {bad, 1, NULL, 0};
+	struct snapshot_opts ob = {bad, 1, NULL, 0, NULL};
 	CHECK(snapshot_new_with(make_set(), &ob, &err) == NULL);
 	CHECK_INT(err.status, MS_EUSAGE);
 	CHECK(strstr(err.msg, "radius") != NULL);
@@ -335,7 +336,7 @@ int main(void)
 	struct cluster_params many[SNAPSHOT_MAX_CLUSTERS + 1];
 	for (int k = 0; k <= SNAPSHOT_MAX_CLUSTERS; k++)
 		many[k] = (struct cluster_params){10 + k, 0, 5};
-	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1, NULL, 0};
+	struct snapshot_opts om = {many, SNAPSHOT_MAX_CLUSTERS + 1, NULL, 0, NULL};
 	CHECK(snapshot_new_with(make_set(), &om, &err) == NULL);
 	CHECK(strstr(err.msg, "distinct") != NULL);
 	om.nclusters = SNAPSHOT_MAX_CLUSTERS;
