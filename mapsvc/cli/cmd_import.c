@@ -13,9 +13,12 @@
  * transaction (store_import_keeping): a server started on the database
  * reads them instead of building them, a second of CPU per style at a
  * million sites.  It builds them from every site the database will hold
- * (the ones already there too), which the import knows before writing.
+ * (the ones already there too), which the import knows before writing,
+ * on a thread of its own while SQLite writes the sites on this one.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -53,7 +56,17 @@ static const char usage_text[] =
     "training_school.\n";
 
 /* The blocks to keep with the sites of set (snapshot_blocks) for the
- * styles of dir; none, with a warning, when the styles cannot be read. */
+ * styles of dir, made on a thread while the sites are written; none,
+ * with a warning, when the styles cannot be read. */
+struct blocks_job {
+	const char *dir;
+	struct site_set *set;
+	struct store_block *v;
+	size_t n;
+	pthread_t th;
+	bool started, joined;
+};
+
 static void blocks_for(const char *dir, struct site_set *set, struct store_block **v, size_t *n)
 {
 	*v = NULL;
@@ -76,6 +89,36 @@ static void blocks_for(const char *dir, struct site_set *set, struct store_block
 		        err.msg);
 	free(params);
 	styleset_free(styles);
+}
+
+static void *make_blocks(void *arg)
+{
+	struct blocks_job *j = arg;
+	blocks_for(j->dir, j->set, &j->v, &j->n);
+	return NULL;
+}
+
+static void start_blocks(struct blocks_job *j)
+{
+	j->started = pthread_create(&j->th, NULL, make_blocks, j) == 0;
+	if (!j->started) /* made here, then */
+		make_blocks(j);
+}
+
+static void join_blocks(struct blocks_job *j)
+{
+	if (j->started && !j->joined)
+		pthread_join(j->th, NULL);
+	j->joined = true;
+}
+
+/* store_keeper.blocks: the job's, once made. */
+static void job_blocks(void *arg, const struct store_block **v, size_t *n)
+{
+	struct blocks_job *j = arg;
+	join_blocks(j);
+	*v = j->v;
+	*n = j->n;
 }
 
 static int fail(const struct ms_error *err)
@@ -147,14 +190,18 @@ int cmd_import(int argc, char **argv)
 	/* Written in id order, a database reads back already sorted, which
 	 * saves serve a sort of every site at start-up. */
 	site_set_sort_by_id(fresh);
-	/* What the database will hold: the fresh sites, or all of them. */
-	struct store_block *blocks = NULL;
-	size_t nblocks = 0;
-	if (styles && store_kind_of(db) == STORE_SPATIALITE)
-		blocks_for(styles, replace ? fresh : all, &blocks, &nblocks);
+	/* What the database will hold: the fresh sites (sorted, which the job
+	 * only reads while the import does), or every site read (which the
+	 * job sorts: the import does not read them). */
+	struct blocks_job job = {.dir = styles, .set = replace ? fresh : all};
+	struct store_keeper keeper = {job_blocks, &job};
+	bool keep = styles && store_kind_of(db) == STORE_SPATIALITE;
+	if (keep)
+		start_blocks(&job);
 	size_t n = 0;
-	enum ms_status is = store_import_keeping(db, fresh, replace, blocks, nblocks, &n, &err);
-	snapshot_blocks_free(blocks, nblocks);
+	enum ms_status is = store_import_keeping(db, fresh, replace, keep ? &keeper : NULL, &n, &err);
+	join_blocks(&job);
+	snapshot_blocks_free(job.v, job.n);
 	if (is != MS_OK) {
 		rc = fail(&err);
 		goto done;

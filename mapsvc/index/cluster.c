@@ -1270,6 +1270,11 @@ size_t cluster_sites(const struct cluster_tree *t)
 	return t ? t->n : 0;
 }
 
+bool cluster_patchable(const struct cluster_tree *t)
+{
+	return t && !t->mem_;
+}
+
 /* ------------------------------------------------------------ querying */
 
 struct query {
@@ -2234,6 +2239,10 @@ struct cluster_tree *cluster_patch(const struct cluster_tree *old, const double 
 {
 	if (n != old->n) {
 		ms_fail(err, MS_EUSAGE, "clusters: a patch keeps the %zu sites, not %zu", old->n, n);
+		return NULL;
+	}
+	if (!cluster_patchable(old)) {
+		ms_fail(err, MS_EUSAGE, "clusters: a decoded hierarchy is not patched (build one)");
 		return NULL;
 	}
 	for (size_t i = 0; i < nchanged; i++) {

@@ -132,6 +132,10 @@ struct cluster_params cluster_get_params(const struct cluster_tree *t);
 void cluster_params_key(const struct cluster_params *p, char key[CLUSTER_KEY_MAX]);
 /* The number of sites t was built over. */
 size_t cluster_sites(const struct cluster_tree *t);
+/* Can t be patched (cluster_patch)?  Not a decoded one: a patch relies on
+ * more of how the builder made the tree than a decoder can check, so a
+ * block (which anybody could have written) is read for queries alone. */
+bool cluster_patchable(const struct cluster_tree *t);
 
 /* t as one block of bytes (*out, malloc'd, *len of them) to keep beside
  * the data it was built from, with that data's version: cluster_decode
@@ -143,7 +147,7 @@ void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned cha
  * version it was encoded with into *version (may be NULL).  Nothing in
  * the block is trusted: MS_EDATA for a block of another format or
  * machine, damaged, or whose arrays do not form a hierarchy that queries
- * and cluster_patch can walk. */
+ * can walk.  The tree answers queries; it is not cluster_patchable. */
 struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, struct ms_error *err);
 
 /* Every item at zoom (any zoom: below min_zoom it is min_zoom's picture,

@@ -15,10 +15,15 @@
  * file anybody could have written, so nothing in it is trusted: besides
  * the checksum (XXH3 over the whole block, the checksum's field read as
  * 0), everything a query or cluster_patch indexes with is checked to lie
- * within its array, and the forest to be one: every site once in perm,
- * each cluster's sites inside its parent's and drawn at zooms above its
- * parent's, every site single from one zoom on or a member of a
- * cluster of coincident sites.
+ * within its array, and the arrays to be a hierarchy as the builder
+ * makes one (cluster.c's top comment): every site once in perm; each
+ * cluster's sites inside its parent's, the cluster drawn from one zoom
+ * past its parent's (a root from min_zoom) and made of two items at
+ * least; every site single from one zoom past its innermost cluster's,
+ * or never when that one holds coincident sites; each zoom's list the
+ * clusters drawn there, once.  What is left unchecked (positions, orders)
+ * can make answers wrong, not reads stray: the checksum is what tells a
+ * damaged block.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -196,59 +201,123 @@ static bool padding_zero(const unsigned char *b, const struct layout *l, const s
 	return true;
 }
 
-/* The forest's checks (see the top of the file); mark is n bytes. */
-static const char *tree_fault(const struct cluster_tree *t, uint8_t *mark)
+/* The nodes' checks: each within the sites, inside its parent (the
+ * innermost open one, in preorder), drawn from one zoom past its
+ * parent's (a root from min_zoom), and counted as an item of its parent
+ * into parts. */
+static const char *nodes_fault(const struct cluster_tree *t, uint32_t *parts)
 {
-	size_t n = t->n;
-	memset(mark, 0, n);
-	for (size_t i = 0; i < n; i++) {
-		if (t->perm[i] >= n || mark[t->perm[i]])
-			return "perm is not a permutation";
-		mark[t->perm[i]] = 1;
-	}
-	/* 1: single from a zoom on; 2: a member of a cluster of coincident sites */
-	memset(mark, 0, n);
-	for (size_t i = 0; i < t->band_off[NLEVELS]; i++) {
-		if (t->band[i].v >= n || mark[t->band[i].v])
-			return "a band's site out of range or twice";
-		mark[t->band[i].v] = 1;
-	}
-	for (size_t i = 0; i < t->list_off[NLEVELS]; i++)
-		if (t->list[i] >= t->nnodes)
-			return "a zoom's cluster out of range";
 	uint32_t stack[NLEVELS + 1];
 	size_t depth = 0;
 	int top = t->p.max_zoom + 1;
 	for (size_t k = 0; k < t->nnodes; k++) {
 		const struct cnode *c = &t->node[k];
-		if (c->count == 0 || (uint64_t)c->begin + c->count > n || c->lo > c->hi || c->hi > top ||
-		    c->lo < t->p.min_zoom)
+		if (c->count == 0 || (uint64_t)c->begin + c->count > t->n || c->lo > c->hi || c->hi > top)
 			return "a cluster's sites or zooms out of range";
 		while (depth && (uint64_t)t->node[stack[depth - 1]].begin + t->node[stack[depth - 1]].count <=
 		                    c->begin)
 			depth--;
-		if (depth) {
-			const struct cnode *up = &t->node[stack[depth - 1]];
-			if (c->begin < up->begin ||
-			    (uint64_t)c->begin + c->count > (uint64_t)up->begin + up->count ||
-			    c->lo <= up->hi)
-				return "a cluster not inside its parent";
-		}
-		if (depth == NLEVELS + 1) /* cannot happen: zooms grow with depth */
+		const struct cnode *up = depth ? &t->node[stack[depth - 1]] : NULL;
+		if (up &&
+		    (c->begin < up->begin || (uint64_t)c->begin + c->count > (uint64_t)up->begin + up->count))
+			return "a cluster not inside its parent";
+		if (c->lo != (up ? up->hi + 1 : t->p.min_zoom))
+			return "a cluster drawn from another zoom than its parent leaves off";
+		if (up)
+			parts[stack[depth - 1]]++;
+		if (depth == NLEVELS) /* cannot happen: the zooms grow with depth */
 			return "clusters nested too deep";
 		stack[depth++] = (uint32_t)k;
-		if (c->hi == top)
-			for (uint32_t j = 0; j < c->count; j++) {
-				uint32_t s = t->perm[c->begin + j];
-				if (mark[s] == 1)
-					return "a coincident site also single";
-				mark[s] = 2;
-			}
 	}
-	for (size_t i = 0; i < n; i++)
-		if (!mark[i])
-			return "a site neither single nor in a cluster of coincident sites";
 	return NULL;
+}
+
+/* The sites' checks, walking perm with the clusters open at each place:
+ * a site is single from one zoom past its innermost cluster's (from
+ * min_zoom when none holds it), or never when that cluster is of
+ * coincident sites (made at max_zoom + 1); each counts as an item of that
+ * cluster into parts.  lo[s] is site s's band, 0xff for none. */
+static const char *sites_fault(const struct cluster_tree *t, const uint8_t *lo, uint32_t *parts)
+{
+	uint32_t stack[NLEVELS + 1];
+	size_t depth = 0, next = 0;
+	int top = t->p.max_zoom + 1;
+	for (size_t at = 0; at < t->n; at++) {
+		while (depth &&
+		       (uint64_t)t->node[stack[depth - 1]].begin + t->node[stack[depth - 1]].count <= at)
+			depth--;
+		while (next < t->nnodes && t->node[next].begin == at) /* nested, as nodes_fault found */
+			stack[depth++] = (uint32_t)next++;
+		uint32_t s = t->perm[at];
+		const struct cnode *in = depth ? &t->node[stack[depth - 1]] : NULL;
+		int want = !in ? t->p.min_zoom : in->hi == top ? 0xff : in->hi + 1;
+		if (lo[s] != want)
+			return "a site single from another zoom than its cluster leaves off";
+		if (in)
+			parts[stack[depth - 1]]++;
+	}
+	for (size_t k = 0; k < t->nnodes; k++)
+		if (parts[k] < 2)
+			return "a cluster of fewer than two items";
+	return NULL;
+}
+
+/* The lists' checks: zoom z lists each cluster drawn there, once. */
+static const char *lists_fault(const struct cluster_tree *t, uint32_t *seen)
+{
+	long long alive[NLEVELS + 1] = {0};
+	for (size_t k = 0; k < t->nnodes; k++) {
+		alive[t->node[k].lo]++;
+		alive[t->node[k].hi + 1]--;
+		seen[k] = UINT32_MAX;
+	}
+	long long drawn = 0;
+	for (int z = 0; z < NLEVELS; z++) {
+		drawn += alive[z];
+		if ((long long)(t->list_off[z + 1] - t->list_off[z]) != drawn)
+			return "a zoom's list not of the clusters drawn there";
+		for (size_t i = t->list_off[z]; i < t->list_off[z + 1]; i++) {
+			uint32_t k = t->list[i];
+			if (k >= t->nnodes || t->node[k].lo > z || t->node[k].hi < z ||
+			    seen[k] == (uint32_t)z)
+				return "a zoom's list not of the clusters drawn there";
+			seen[k] = (uint32_t)z;
+		}
+	}
+	return NULL;
+}
+
+/* The forest's checks (see the top of the file). */
+static const char *tree_fault(const struct cluster_tree *t)
+{
+	size_t n = t->n;
+	uint8_t *lo = xmalloc(n ? n : 1);
+	uint32_t *parts = xcalloc(t->nnodes ? t->nnodes : 1, sizeof *parts);
+	const char *fault = NULL;
+	memset(lo, 0, n);
+	for (size_t i = 0; i < n && !fault; i++) {
+		if (t->perm[i] >= n || lo[t->perm[i]])
+			fault = "perm is not a permutation";
+		else
+			lo[t->perm[i]] = 1;
+	}
+	memset(lo, 0xff, n);
+	for (int z = 0; z < NLEVELS && !fault; z++)
+		for (size_t i = t->band_off[z]; i < t->band_off[z + 1] && !fault; i++) {
+			if (t->band[i].v >= n || lo[t->band[i].v] != 0xff)
+				fault = "a band's site out of range or twice";
+			else
+				lo[t->band[i].v] = (uint8_t)z;
+		}
+	if (!fault)
+		fault = nodes_fault(t, parts);
+	if (!fault)
+		fault = sites_fault(t, lo, parts);
+	if (!fault)
+		fault = lists_fault(t, parts);
+	free(lo);
+	free(parts);
+	return fault;
 }
 
 struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, struct ms_error *err)
@@ -289,9 +358,7 @@ struct cluster_tree *cluster_decode(void *data, size_t len, uint64_t *version, s
 			t->list_off[z] = h.list_off[z];
 		}
 		t->mem_ = b;
-		uint8_t *mark = xmalloc(h.n ? h.n : 1);
-		fault = tree_fault(t, mark);
-		free(mark);
+		fault = tree_fault(t);
 	}
 	if (fault) {
 		ms_fail(err, MS_EDATA, "stored clusters: %s", fault);

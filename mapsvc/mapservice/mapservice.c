@@ -409,10 +409,9 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 }
 
 /* The styles of a load, read on a thread of their own while the sites
- * are read; and, for the first load, the hierarchies the database keeps
- * for them (store_read_block): kept[k] for the k-th parameters of
- * cluster_opts.  A reload patches the current hierarchies where few sites
- * moved, and builds them otherwise, as it did before blocks were kept. */
+ * are read; then the hierarchies the database keeps for them
+ * (store_read_block), kept[k] for the k-th parameters of cluster_opts,
+ * which the snapshot reads where they are of its sites (snapshot.h). */
 struct styles_job {
 	const char *dir;
 	const char *db;             /* NULL: no blocks to read */
@@ -476,9 +475,7 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 	 * GeoJSON) are read while the sites are, on a core the reading
 	 * leaves idle at first; a broken style is reported before whatever
 	 * the sites' load found. */
-	struct mapservice_gen *had = mapservice_acquire(ms);
-	struct styles_job job = {.dir = ms->cfg.styles_dir, .db = had ? NULL : ms->cfg.db_path};
-	mapservice_release(had);
+	struct styles_job job = {.dir = ms->cfg.styles_dir, .db = ms->cfg.db_path};
 	pthread_t th;
 	bool threaded = job.dir && pthread_create(&th, NULL, load_styles, &job) == 0;
 	struct site_set *sites = NULL;

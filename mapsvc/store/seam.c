@@ -152,7 +152,7 @@ static void sl_close(struct store *st)
 static enum ms_status sl_import(struct store *st, const struct site_set *sites, bool replace,
                                 size_t *imported, struct ms_error *err)
 {
-	return store_sl_import(st->target, sites, replace, st->keep, st->nkeep, imported, err);
+	return store_sl_import(st->target, sites, replace, st->keeper, imported, err);
 }
 
 static enum ms_status sl_load(struct store *st, struct site_set **out, uint64_t *version,
@@ -403,19 +403,17 @@ struct site_set *store_changes_merge(const struct site *base, size_t n, const st
 enum ms_status store_import(const char *db_path, const struct site_set *sites, bool replace, size_t *imported,
                             struct ms_error *err)
 {
-	return store_import_keeping(db_path, sites, replace, NULL, 0, imported, err);
+	return store_import_keeping(db_path, sites, replace, NULL, imported, err);
 }
 
 enum ms_status store_import_keeping(const char *db_path, const struct site_set *sites, bool replace,
-                                    const struct store_block *v, size_t n, size_t *imported,
-                                    struct ms_error *err)
+                                    const struct store_keeper *keeper, size_t *imported, struct ms_error *err)
 {
 	struct store *st;
 	enum ms_status rs = store_open(db_path, STORE_WRITE, &st, err);
 	if (rs != MS_OK)
 		return rs;
-	st->keep = v;
-	st->nkeep = n;
+	st->keeper = keeper;
 	rs = store_import_set(st, sites, replace, imported, err);
 	store_close(st);
 	return rs;

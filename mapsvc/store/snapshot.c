@@ -550,8 +550,11 @@ static void free_later(struct snapshot *s)
  * only once the hash part is done, so it is checked after the parts: a
  * block of other data (an edit since the import, another file), of
  * other parameters or that does not decode is dropped, and its hierarchy
- * built then, as it would have been.  A patch of prev's (a reload that
- * moved a few sites) is cheaper than reading, and comes first. */
+ * patched or built then, as it would have been.  Reading comes before
+ * patching prev's (a reload that moved a few sites): a patch costs a
+ * quarter of a build, and a decoded hierarchy is not patched
+ * (cluster_patchable), so that a reload that follows a start from
+ * blocks reads the new data's blocks, or builds. */
 
 /* The block kept for q among o's, taken from o; none when there is none. */
 static struct snapshot_kept take_kept(const struct snapshot_opts *o, const struct cluster_params *q)
@@ -574,12 +577,14 @@ static bool kept_fits(const struct build *b, const struct part *p)
 	return cluster_params_same(&got, p->params);
 }
 
-/* The kept parts of parts[0, n) that did not fit, built now (*built of
- * them); returns how many were read. */
+/* The kept parts of parts[0, n) that did not fit, patched from prev's
+ * (when patchable) or built now (*built of them); returns how many were
+ * read. */
 static size_t settle_kept(struct build *b, struct part *parts, size_t n, size_t *built)
 {
 	struct part redo[SNAPSHOT_MAX_CLUSTERS];
 	size_t at[SNAPSHOT_MAX_CLUSTERS], nredo = 0, read = 0;
+	*built = 0;
 	for (size_t k = 0; k < n; k++) {
 		if (parts[k].kind != PART_CLUSTERS_KEPT)
 			continue;
@@ -589,10 +594,15 @@ static size_t settle_kept(struct build *b, struct part *parts, size_t n, size_t 
 		}
 		cluster_free(parts[k].result);
 		at[nredo] = k;
+		const struct part *p = &parts[k];
 		redo[nredo++] =
-		    (struct part){.kind = PART_CLUSTERS, .params = parts[k].params, .slot = parts[k].slot};
+		    p->tree ? (struct part){.kind = PART_CLUSTERS_PATCH,
+		                            .tree = p->tree,
+		                            .moved = p->moved,
+		                            .slot = p->slot}
+		            : (struct part){.kind = PART_CLUSTERS, .params = p->params, .slot = p->slot};
+		*built += !p->tree;
 	}
-	*built = nredo;
 	if (!nredo)
 		return read;
 	struct build again = *b;
@@ -664,15 +674,20 @@ static struct snapshot *new_with(struct site_set *set, const struct snapshot_opt
 	for (size_t k = 0; k < np; k++) {
 		struct snapshot_shared *had =
 		    prev && (same || !moved.too_many) ? prev_tree(prev, params[k]) : NULL;
-		struct snapshot_kept kept = had ? (struct snapshot_kept){0} : take_kept(o, params[k]);
+		const struct cluster_tree *patch = had && cluster_patchable(had->tree) ? had->tree : NULL;
+		struct snapshot_kept kept = had && same ? (struct snapshot_kept){0} : take_kept(o, params[k]);
 		if (had && same)
 			s->clusters_[k] = shared_retain(had);
-		else if (had)
+		else if (kept.block) /* or, should it not fit, what follows */
+			parts[nparts++] = (struct part){.kind = PART_CLUSTERS_KEPT,
+			                                .params = params[k],
+			                                .tree = patch,
+			                                .moved = &moved,
+			                                .slot = k,
+			                                .kept = kept};
+		else if (patch)
 			parts[nparts++] = (struct part){
-			    .kind = PART_CLUSTERS_PATCH, .tree = had->tree, .moved = &moved, .slot = k};
-		else if (kept.block)
-			parts[nparts++] = (struct part){
-			    .kind = PART_CLUSTERS_KEPT, .params = params[k], .slot = k, .kept = kept};
+			    .kind = PART_CLUSTERS_PATCH, .tree = patch, .moved = &moved, .slot = k};
 		else
 			parts[nparts++] =
 			    (struct part){.kind = PART_CLUSTERS, .params = params[k], .slot = k};

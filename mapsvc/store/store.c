@@ -539,28 +539,31 @@ void store_unlock(const char *lock_path, int fd)
 }
 
 static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
-                                    const struct store_block *keep, size_t nkeep, size_t *imported,
+                                    const struct store_keeper *keeper, size_t *imported,
                                     struct ms_error *err);
 
 enum ms_status store_sl_import(const char *db_path, const struct site_set *sites, bool replace,
-                               const struct store_block *keep, size_t nkeep, size_t *imported,
-                               struct ms_error *err)
+                               const struct store_keeper *keeper, size_t *imported, struct ms_error *err)
 {
 	char lock_path[STORE_LOCK_PATH_MAX];
 	int lock = -1;
 	enum ms_status rs = store_lock(db_path, lock_path, sizeof lock_path, &lock, err);
 	if (rs != MS_OK)
 		return rs;
-	rs = import_locked(db_path, sites, replace, keep, nkeep, imported, err);
+	rs = import_locked(db_path, sites, replace, keeper, imported, err);
 	store_unlock(lock_path, lock);
 	return rs;
 }
 
 /* The blocks an import keeps (store.h), in place of those an earlier one
  * kept. */
-static enum ms_status keep_blocks(sqlite3 *db, const char *path, const struct store_block *v, size_t n,
+static enum ms_status keep_blocks(sqlite3 *db, const char *path, const struct store_keeper *keeper,
                                   struct ms_error *err)
 {
+	const struct store_block *v = NULL;
+	size_t n = 0;
+	if (keeper)
+		keeper->blocks(keeper->arg, &v, &n);
 	if (exec(db,
 	         "CREATE TABLE IF NOT EXISTS mapsvc_clusters (key TEXT PRIMARY KEY, block BLOB NOT NULL)") !=
 	        SQLITE_OK ||
@@ -583,8 +586,7 @@ static enum ms_status keep_blocks(sqlite3 *db, const char *path, const struct st
 
 /* The import proper, under the lock: see the top of the file. */
 static enum ms_status import_locked(const char *db_path, const struct site_set *sites, bool replace,
-                                    const struct store_block *keep, size_t nkeep, size_t *imported,
-                                    struct ms_error *err)
+                                    const struct store_keeper *keeper, size_t *imported, struct ms_error *err)
 {
 	/* The import's file, beside the target (util/atomicfile.h). */
 	struct atomicfile af;
@@ -627,7 +629,7 @@ static enum ms_status import_locked(const char *db_path, const struct site_set *
 	}
 	if ((rs = ensure_schema(db, db_path, err)) != MS_OK ||
 	    (rs = insert_sites(db, db_path, sites, replace, err)) != MS_OK ||
-	    (rs = keep_blocks(db, db_path, keep, nkeep, err)) != MS_OK) {
+	    (rs = keep_blocks(db, db_path, keeper, err)) != MS_OK) {
 		exec(db, "ROLLBACK");
 		goto done;
 	}

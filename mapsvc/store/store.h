@@ -151,9 +151,18 @@ struct store_block {
 	const void *data;
 	size_t len;
 };
-/* store_import that also keeps blocks v[0, n). */
+/* Where an import gets the blocks it keeps: blocks(arg, &v, &n) is called
+ * once the sites are written, in the import's transaction, and may wait
+ * for blocks being made meanwhile; v[0, n) must live until the import
+ * returns. */
+struct store_keeper {
+	void (*blocks)(void *arg, const struct store_block **v, size_t *n);
+	void *arg;
+};
+/* store_import that also keeps the keeper's blocks (keeper may be NULL:
+ * none, and those an earlier import kept are removed all the same). */
 enum ms_status store_import_keeping(const char *db_path, const struct site_set *sites, bool replace,
-                                    const struct store_block *v, size_t n, size_t *imported,
+                                    const struct store_keeper *keeper, size_t *imported,
                                     struct ms_error *err);
 /* The block kept under key into *data (malloc'd, 8-byte aligned, *len
  * bytes), read on a connection of its own; MS_ENOTFOUND when there is

@@ -67,9 +67,8 @@ struct store {
 	char *target; /* the path, or the libpq connection string (owned; never in messages) */
 	char label[STORE_REDACTED_MAX];
 	void *impl;
-	pthread_mutex_t edit_mu;        /* serialises the editing calls (store.h) */
-	const struct store_block *keep; /* what the next import keeps (store_import_keeping) */
-	size_t nkeep;
+	pthread_mutex_t edit_mu;           /* serialises the editing calls (store.h) */
+	const struct store_keeper *keeper; /* what the next import keeps (store_import_keeping) */
 };
 
 extern const struct store_ops store_spatialite_ops;
@@ -77,8 +76,7 @@ extern const struct store_ops store_postgis_ops;
 
 /* The SpatiaLite backend's two operations, on a path (store.c). */
 enum ms_status store_sl_import(const char *db_path, const struct site_set *sites, bool replace,
-                               const struct store_block *keep, size_t nkeep, size_t *imported,
-                               struct ms_error *err);
+                               const struct store_keeper *keeper, size_t *imported, struct ms_error *err);
 enum ms_status store_sl_read_block(const char *db_path, const char *key, void **data, size_t *len,
                                    struct ms_error *err);
 enum ms_status store_sl_load(const char *db_path, struct site_set **out, struct ms_error *err);
