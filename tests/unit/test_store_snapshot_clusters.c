@@ -298,7 +298,9 @@ static void test_kept(const struct cluster_params *params, size_t np)
 	struct ms_error err = {0};
 	struct store_block *v;
 	size_t nv;
-	CHECK(snapshot_blocks(same_set(), params, np, &v, &nv, &err) == MS_OK);
+	struct site_set *from = same_set(); /* snapshot_blocks borrows it */
+	CHECK(snapshot_blocks(from, params, np, &v, &nv, &err) == MS_OK);
+	site_set_free(from);
 	CHECK_INT(nv, 3); /* three distinct sets */
 	struct snapshot_kept kept[8];
 	kept_of(v, nv, params, np, kept);
@@ -339,6 +341,7 @@ static void test_kept(const struct cluster_params *params, size_t np)
 	struct store_block *v2;
 	size_t nv2;
 	CHECK(snapshot_blocks(set, params, np, &v2, &nv2, &err) == MS_OK);
+	site_set_free(set);
 	set = same_set();
 	set->v[N / 3].lon += 0.01;
 	kept_of(v2, nv2, params, np, kept);
