@@ -376,14 +376,14 @@ static void cluster_opts(const struct style *styles, size_t n, const struct snap
                          struct cluster_params **params, struct snapshot_opts *o)
 {
 	*params = NULL;
-	*o = (struct snapshot_opts){NULL, 0, prev, NAMES_LATER, NULL};
+	*o = (struct snapshot_opts){NULL, 0, prev, NAMES_LATER, NULL, NULL};
 	if (!n)
 		return;
 	*params = xcalloc(n, sizeof **params);
 	size_t k = tile_styles_cluster_params(styles, n, *params);
 	/* beyond what a snapshot builds, the map builds on first use */
-	*o = (struct snapshot_opts){*params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS, prev,
-	                            NAMES_LATER, NULL};
+	*o = (struct snapshot_opts){
+	    *params, k < SNAPSHOT_MAX_CLUSTERS ? k : SNAPSHOT_MAX_CLUSTERS, prev, NAMES_LATER, NULL, NULL};
 }
 
 static uint64_t now_ns(void)
@@ -409,38 +409,22 @@ enum ms_status mapservice_load(struct mapservice *ms, struct ms_error *err)
 }
 
 /* The styles of a load, read on a thread of their own while the sites
- * are read; then the hierarchies the database keeps for them
- * (store_read_block), kept[k] for the k-th parameters of cluster_opts,
- * which the snapshot reads where they are of its sites (snapshot.h). */
+ * are read. */
 struct styles_job {
 	const char *dir;
-	const char *db;             /* NULL: no blocks to read */
-	struct snapshot_kept *kept; /* calloc'd, nkept */
-	size_t nkept;
 	struct styleset *set;
 	enum ms_status st;
 	struct ms_error err;
 };
 
-static void read_kept(struct styles_job *j)
+/* snapshot_opts.read_kept: the block the database (arg, its path) keeps
+ * for p's hierarchy. */
+static enum ms_status read_kept(void *arg, const struct cluster_params *p, void **block, size_t *len)
 {
-	size_t n;
-	const struct style *styles = styleset_styles(j->set, &n);
-	struct cluster_params *params = xcalloc(n ? n : 1, sizeof *params);
-	size_t k = tile_styles_cluster_params(styles, n, params);
-	j->kept = xcalloc(k ? k : 1, sizeof *j->kept);
-	j->nkept = k;
-	for (size_t i = 0; i < k && i < SNAPSHOT_MAX_CLUSTERS; i++) {
-		char key[CLUSTER_KEY_MAX];
-		cluster_params_key(&params[i], key);
-		bool twice = false; /* styles that agree share one */
-		for (size_t e = 0; e < i && !twice; e++)
-			twice = cluster_params_same(&params[e], &params[i]);
-		struct ms_error ignored; /* none, or unreadable: built, as without */
-		if (!twice)
-			store_read_block(j->db, key, &j->kept[i].block, &j->kept[i].len, &ignored);
-	}
-	free(params);
+	char key[CLUSTER_KEY_MAX];
+	cluster_params_key(p, key);
+	struct ms_error ignored; /* none, or unreadable: patched or built, as without */
+	return store_read_block(arg, key, block, len, &ignored);
 }
 
 static void *load_styles(void *arg)
@@ -454,19 +438,9 @@ static void *load_styles(void *arg)
 			styleset_free(j->set);
 			j->set = NULL;
 			j->st = ms_fail(&j->err, MS_EDATA, "%s: no style files (*.json)", j->dir);
-		} else if (j->db) {
-			read_kept(j);
 		}
 	}
 	return NULL;
-}
-
-static void free_kept(struct styles_job *j)
-{
-	for (size_t i = 0; i < j->nkept; i++)
-		free(j->kept[i].block);
-	free(j->kept);
-	j->kept = NULL;
 }
 
 static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
@@ -475,7 +449,7 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 	 * GeoJSON) are read while the sites are, on a core the reading
 	 * leaves idle at first; a broken style is reported before whatever
 	 * the sites' load found. */
-	struct styles_job job = {.dir = ms->cfg.styles_dir, .db = ms->cfg.db_path};
+	struct styles_job job = {.dir = ms->cfg.styles_dir};
 	pthread_t th;
 	bool threaded = job.dir && pthread_create(&th, NULL, load_styles, &job) == 0;
 	struct site_set *sites = NULL;
@@ -492,7 +466,6 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 		return err->status;
 	}
 	if (ls != MS_OK) {
-		free_kept(&job);
 		styleset_free(set);
 		*err = load_err;
 		return err->status;
@@ -505,11 +478,16 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 	const struct style *styles = set ? styleset_styles(set, &nstyles) : NULL;
 	struct mapservice_gen *cur = mapservice_acquire(ms);
 	cluster_opts(styles, nstyles, cur ? cur->snap : NULL, &params, &o);
-	o.kept = job.kept;
-	struct snapshot *snap = snapshot_new_with(sites, &o, err); /* takes sites and the blocks */
+	/* A SpatiaLite import keeps the hierarchies with the sites: read
+	 * rather than built where they are of these sites (snapshot.h).  An
+	 * edit's sites are not an import's: mapservice_update_sites reads none. */
+	if (store_kind_of(ms->cfg.db_path) == STORE_SPATIALITE) {
+		o.read_kept = read_kept;
+		o.kept_arg = (void *)ms->cfg.db_path;
+	}
+	struct snapshot *snap = snapshot_new_with(sites, &o, err); /* takes sites */
 	mapservice_release(cur);
 	free(params);
-	free(job.kept);
 	if (!snap) {
 		styleset_free(set);
 		return err->status;

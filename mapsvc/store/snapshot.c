@@ -196,8 +196,7 @@ struct part {
 	size_t slot;                         /* PART_CLUSTERS: its place in clusters_ */
 	const struct snapshot *prev;         /* PART_*_PATCH: the index to patch, */
 	const struct renamed *renamed;       /* and the sites whose names changed */
-	struct snapshot_kept kept;           /* PART_CLUSTERS_KEPT: the block to read, */
-	uint64_t kept_version;               /* and the version it was encoded with */
+	uint64_t kept_version;               /* PART_CLUSTERS_KEPT: the read block's version */
 	void *result;
 	struct ms_error err;
 };
@@ -210,7 +209,22 @@ struct build {
 	size_t nparts;
 	atomic_size_t next;
 	uint64_t version;
+	const struct snapshot_opts *opts; /* read_kept */
 };
+
+/* PART_CLUSTERS_KEPT: the hierarchy of the block kept for p's parameters
+ * (its version into p), or NULL with p->err. */
+static struct cluster_tree *read_kept(const struct snapshot_opts *o, struct part *p)
+{
+	void *block;
+	size_t len;
+	enum ms_status rs = o->read_kept(o->kept_arg, p->params, &block, &len);
+	if (rs != MS_OK) {
+		ms_fail(&p->err, rs, "no kept block");
+		return NULL;
+	}
+	return cluster_decode(block, len, &p->kept_version, &p->err);
+}
 
 static void run_part(struct build *b, struct part *p)
 {
@@ -224,10 +238,7 @@ static void run_part(struct build *b, struct part *p)
 		                        b->set->v, &p->err);
 		break;
 	case PART_CLUSTERS: p->result = cluster_build(b->lat, b->lon, b->flags, n, p->params, &p->err); break;
-	case PART_CLUSTERS_KEPT:
-		p->result = cluster_decode(p->kept.block, p->kept.len, &p->kept_version, &p->err);
-		p->kept.block = NULL; /* taken */
-		break;
+	case PART_CLUSTERS_KEPT: p->result = read_kept(b->opts, p); break;
 	case PART_CLUSTERS_PATCH:
 		p->result = cluster_patch(p->tree, b->lat, b->lon, b->flags, n, p->moved->v, p->moved->lat,
 		                          p->moved->lon, p->moved->n, &p->err);
@@ -543,30 +554,18 @@ static void free_later(struct snapshot *s)
 
 /* ---- hierarchies kept with the data -------------------------------------
  *
- * A hierarchy that would be built from nothing is read from a block kept
- * with the data (snapshot_opts.kept) instead, as a part like the others:
- * decoding a million sites' block costs tens of milliseconds where a
- * build costs a second.  Whether the block is of these sites is known
- * only once the hash part is done, so it is checked after the parts: a
- * block of other data (an edit since the import, another file), of
- * other parameters or that does not decode is dropped, and its hierarchy
- * patched or built then, as it would have been.  Reading comes before
- * patching prev's (a reload that moved a few sites): a patch costs a
- * quarter of a build, and a decoded hierarchy is not patched
- * (cluster_patchable), so that a reload that follows a start from
- * blocks reads the new data's blocks, or builds. */
-
-/* The block kept for q among o's, taken from o; none when there is none. */
-static struct snapshot_kept take_kept(const struct snapshot_opts *o, const struct cluster_params *q)
-{
-	struct snapshot_kept k = {0};
-	for (size_t i = 0; o && o->kept && i < o->nclusters && !k.block; i++)
-		if (o->kept[i].block && cluster_params_same(&o->clusters[i], q)) {
-			k = o->kept[i];
-			o->kept[i] = (struct snapshot_kept){0};
-		}
-	return k;
-}
+ * A hierarchy that would be patched or built is read from a block kept
+ * with the data (snapshot_opts.read_kept) instead, as a part like the
+ * others, on a build thread: reading and decoding a million sites' block
+ * costs tens of milliseconds where a build costs a second, and a patch a
+ * quarter of that.  Whether the block is of these sites is known only
+ * once the hash part is done, so it is checked after the parts: a block
+ * of other data (an edit since the import, another file), of other
+ * parameters, that does not decode or that is not there is dropped, and
+ * its hierarchy patched from prev's or built then, as it would have been.
+ * A hierarchy shared with prev (no site moved) reads nothing.  A decoded
+ * hierarchy is not patched (cluster_patchable): a reload that follows a
+ * start from blocks reads the new data's blocks, or builds. */
 
 /* Is the hierarchy a kept part read one of the sites of b? */
 static bool kept_fits(const struct build *b, const struct part *p)
@@ -615,24 +614,7 @@ static size_t settle_kept(struct build *b, struct part *parts, size_t n, size_t 
 	return read;
 }
 
-static void free_kept(const struct snapshot_opts *o)
-{
-	for (size_t i = 0; o && o->kept && i < o->nclusters; i++) {
-		free(o->kept[i].block);
-		o->kept[i] = (struct snapshot_kept){0};
-	}
-}
-
-static struct snapshot *new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err);
-
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
-{
-	struct snapshot *s = new_with(set, o, err);
-	free_kept(o); /* the blocks it did not take */
-	return s;
-}
-
-static struct snapshot *new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err)
 {
 	const struct cluster_params *params[SNAPSHOT_MAX_CLUSTERS];
 	size_t np;
@@ -675,16 +657,14 @@ static struct snapshot *new_with(struct site_set *set, const struct snapshot_opt
 		struct snapshot_shared *had =
 		    prev && (same || !moved.too_many) ? prev_tree(prev, params[k]) : NULL;
 		const struct cluster_tree *patch = had && cluster_patchable(had->tree) ? had->tree : NULL;
-		struct snapshot_kept kept = had && same ? (struct snapshot_kept){0} : take_kept(o, params[k]);
 		if (had && same)
 			s->clusters_[k] = shared_retain(had);
-		else if (kept.block) /* or, should it not fit, what follows */
+		else if (o && o->read_kept) /* or, should it not fit, what follows */
 			parts[nparts++] = (struct part){.kind = PART_CLUSTERS_KEPT,
 			                                .params = params[k],
 			                                .tree = patch,
 			                                .moved = &moved,
-			                                .slot = k,
-			                                .kept = kept};
+			                                .slot = k};
 		else if (patch)
 			parts[nparts++] = (struct part){
 			    .kind = PART_CLUSTERS_PATCH, .tree = patch, .moved = &moved, .slot = k};
@@ -711,7 +691,7 @@ static struct snapshot *new_with(struct site_set *set, const struct snapshot_opt
 		s->built_ += parts[k].kind == PART_CLUSTERS || parts[k].kind == PART_INDEX;
 	parts[nparts++] = (struct part){.kind = PART_HASH};
 	struct build b = {
-	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts};
+	    .set = set, .lat = lat, .lon = lon, .flags = flags, .parts = parts, .nparts = nparts, .opts = o};
 	atomic_init(&b.next, 0);
 	run_parts(&b);
 	size_t rebuilt = 0;
@@ -1036,6 +1016,6 @@ struct snapshot *snapshot_with_changes(const struct snapshot *base, const struct
 	struct cluster_params params[SNAPSHOT_MAX_CLUSTERS];
 	for (size_t h = 0; h < base->nclusters_; h++)
 		params[h] = cluster_get_params(base->clusters_[h]->tree);
-	struct snapshot_opts o = {params, base->nclusters_, base, 0, NULL};
+	struct snapshot_opts o = {params, base->nclusters_, base, 0, NULL, NULL};
 	return snapshot_new_with(set, &o, err);
 }

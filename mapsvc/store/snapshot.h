@@ -110,19 +110,16 @@ struct snapshot_opts {
 	 * threads of its own, so that the snapshot can serve a second or so
 	 * sooner at a million sites (snapshot_names). */
 	size_t names_later;
-	/* Hierarchies kept with the data (store_read_block), kept[k] for
-	 * clusters[k], or NULL (or a NULL block) for none: a hierarchy that
-	 * would be built from nothing is read from its block instead when the
-	 * block was encoded with these sites' version (snapshot.version) and
-	 * holds a hierarchy of its parameters; otherwise it is built, as it
-	 * would have been.  snapshot_new_with takes every block (and sets it
-	 * NULL), used or not, failing or not. */
-	struct snapshot_kept *kept;
-};
-/* A block of cluster_encode, malloc'd. */
-struct snapshot_kept {
-	void *block;
-	size_t len;
+	/* Hierarchies kept with the data (NULL: none).  A hierarchy that
+	 * would be patched or built is read instead: read_kept(kept_arg, p,
+	 * &block, &len) gives the block of cluster_encode kept for p
+	 * (malloc'd; taken) or fails (none), on one of the build's threads;
+	 * the block is used when it was encoded with these sites' version
+	 * (snapshot.version) and holds a hierarchy of p's parameters, and the
+	 * hierarchy is patched or built as it would have been otherwise. */
+	enum ms_status (*read_kept)(void *kept_arg, const struct cluster_params *p, void **block,
+	                            size_t *len);
+	void *kept_arg;
 };
 
 /* Takes ownership of set (sorted by id here; freed on failure too).
@@ -134,7 +131,7 @@ struct snapshot *snapshot_new(struct site_set *set, struct ms_error *err);
 /* snapshot_new that also builds o's hierarchies (o may be NULL).
  * MS_EUSAGE for bad or too many parameter sets. */
 struct snapshot *snapshot_new_with(struct site_set *set, const struct snapshot_opts *o, struct ms_error *err);
-/* How many of s's hierarchies were read from kept blocks (snapshot_opts.kept). */
+/* How many of s's hierarchies were read from kept blocks (snapshot_opts.read_kept). */
 size_t snapshot_clusters_read(const struct snapshot *s);
 /* The blocks to keep with set (store_import_keeping) for the distinct
  * hierarchies of params[0, n) (at most SNAPSHOT_MAX_CLUSTERS), built on

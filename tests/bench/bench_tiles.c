@@ -110,7 +110,8 @@ int main(int argc, char **argv)
 	size_t nstyles;
 	const struct style *styles = styleset_styles(set, &nstyles);
 	struct cluster_params *params = xcalloc(nstyles, sizeof *params);
-	struct snapshot_opts o = {params, tile_styles_cluster_params(styles, nstyles, params), NULL, 0, NULL};
+	struct snapshot_opts o = {params, tile_styles_cluster_params(styles, nstyles, params), NULL, 0, NULL,
+	                          NULL};
 	struct snapshot *snap = snapshot_load_with(argv[1], &o, &err);
 	free(params);
 	if (!snap) {

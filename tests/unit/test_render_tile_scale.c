@@ -434,7 +434,7 @@ int main(void)
 	struct cluster_params params[2];
 	size_t np = tile_styles_cluster_params(styles, 2, params);
 	CHECK_INT(np, 2); /* default and print cluster differently */
-	struct snapshot_opts o = {params, np, NULL, 0, NULL};
+	struct snapshot_opts o = {params, np, NULL, 0, NULL, NULL};
 	snap = make_snapshot(&o);
 	CHECK(snap != NULL);
 	if (!snap)
