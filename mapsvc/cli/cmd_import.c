@@ -121,6 +121,24 @@ static void job_blocks(void *arg, const struct store_block **v, size_t *n)
 	*n = j->n;
 }
 
+/* store_import_keeping of fresh, with the hierarchies of the styles of
+ * dir (none when NULL) made from every site the database will hold: the
+ * fresh ones (sorted, which the job only reads while the import does),
+ * or all (which the job sorts: the import does not read them). */
+static enum ms_status import_keeping(const char *db, const char *dir, struct site_set *fresh,
+                                     struct site_set *all, bool replace, size_t *n, struct ms_error *err)
+{
+	struct blocks_job job = {.dir = dir, .set = all};
+	struct store_keeper keeper = {job_blocks, &job};
+	bool keep = dir && store_kind_of(db) == STORE_SPATIALITE;
+	if (keep)
+		start_blocks(&job);
+	enum ms_status rs = store_import_keeping(db, fresh, replace, keep ? &keeper : NULL, n, err);
+	join_blocks(&job);
+	snapshot_blocks_free(job.v, job.n);
+	return rs;
+}
+
 static int fail(const struct ms_error *err)
 {
 	fprintf(stderr, "mapsvc import: %s\n", err->msg);
@@ -190,19 +208,8 @@ int cmd_import(int argc, char **argv)
 	/* Written in id order, a database reads back already sorted, which
 	 * saves serve a sort of every site at start-up. */
 	site_set_sort_by_id(fresh);
-	/* What the database will hold: the fresh sites (sorted, which the job
-	 * only reads while the import does), or every site read (which the
-	 * job sorts: the import does not read them). */
-	struct blocks_job job = {.dir = styles, .set = replace ? fresh : all};
-	struct store_keeper keeper = {job_blocks, &job};
-	bool keep = styles && store_kind_of(db) == STORE_SPATIALITE;
-	if (keep)
-		start_blocks(&job);
 	size_t n = 0;
-	enum ms_status is = store_import_keeping(db, fresh, replace, keep ? &keeper : NULL, &n, &err);
-	join_blocks(&job);
-	snapshot_blocks_free(job.v, job.n);
-	if (is != MS_OK) {
+	if (import_keeping(db, styles, fresh, replace ? fresh : all, replace, &n, &err) != MS_OK) {
 		rc = fail(&err);
 		goto done;
 	}

@@ -44,7 +44,7 @@ if [ -z "$work" ]; then
 	work=$(mktemp -d)
 	own_work=1
 fi
-cleanup() { [ $own_work = 1 ] && rm -rf "$work"; }
+cleanup() { if [ $own_work = 1 ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 echo "INFO $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc) smoke=$smoke"

@@ -14,7 +14,7 @@ import time
 from harness import *
 
 tmp = tempfile.mkdtemp(prefix="mapsvc-kept-")
-N = 20000
+N = 10000
 rows = db = None  # the sites, and their database with the blocks (main)
 STYLES = 2  # the bundled default and print, of different parameters
 
@@ -79,7 +79,7 @@ def tile_of(lat, lon, z):
     return x, y
 
 
-def tile_paths(rows, count=6):
+def tile_paths(rows, count=4):
     """Tiles over the sites in both styles, at zooms from the whole
     country down past the clustering zooms, at 1x and @2x and in GCJ-02."""
     rnd = random.Random(7)
