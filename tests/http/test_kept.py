@@ -3,8 +3,9 @@ a server started on the database reads them instead of building them
 (/healthz clusters_read), and draws exactly the tiles it draws when it
 builds them; a block of other data (the sites edited since the import)
 or a damaged one is not read, and the hierarchy is built; a SIGHUP onto
-a newly imported file reads that file's blocks; an import without
-styles keeps none and removes those an earlier one kept."""
+a newly imported file reads that file's blocks; an import that adds
+sites keeps the hierarchies of all of them; an import without styles
+keeps none and removes those an earlier one kept."""
 import csv
 import random
 import shutil
@@ -173,6 +174,24 @@ def test_reload_reads_new_blocks():
                     for z in range(8, 17)])
 
 
+def test_import_adds_sites():
+    # an import without --replace keeps the hierarchies of every site the
+    # database then holds: the ones it had and the ones it adds
+    more = os.path.join(tmp, "more.sqlite")
+    shutil.copyfile(db, more)
+    added = [["k-extra-%d" % i, "新站%d" % i, "museum", "%.6f" % (30 + i * 0.01), "%.6f" % (114 + i * 0.01)]
+             for i in range(50)]
+    csv_path = os.path.join(tmp, "added.csv")
+    write_sites(csv_path, added)
+    out = subprocess.run([MAPSVC, "import", "--db", more, csv_path], capture_output=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    built = copy_without_blocks(more, "more-built")
+    with Server(db=more) as a, Server(db=built) as b:
+        h = a.get("/healthz").json()
+        assert h["sites"] == N + 50 and h["clusters_read"] == STYLES, h
+        same_tiles(a, b, tile_paths(rows + added, count=2))
+
+
 def test_import_without_styles():
     other = os.path.join(tmp, "again.sqlite")
     shutil.copyfile(db, other)
@@ -201,7 +220,7 @@ if __name__ == "__main__":
         rows = make_rows()
         db = import_db("kept", rows)
         status = run(test_read_not_built, test_stale_and_damaged, test_reload_reads_new_blocks,
-                     test_import_without_styles)
+                     test_import_adds_sites, test_import_without_styles)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(status)
