@@ -5,7 +5,7 @@
 // Environment: MAPSVC (the binary, required), MAPSVC_ARTIFACTS (where the
 // screenshots go; default: the working directory), CHROMIUM (default
 // /usr/bin/chromium).
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +18,17 @@ const ARTIFACTS = process.env.MAPSVC_ARTIFACTS || process.cwd();
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--disable-sync'];
+
+// MAPSVC_SHARD=K/N runs the K-th of every N tests (1-based), so that CTest
+// runs the page's scenarios as N processes side by side (each a browser of
+// its own, about ten seconds a scenario); unset, every test.
+const [SHARD_K, SHARD_N] = (process.env.MAPSVC_SHARD || '1/1').split('/').map(Number);
+assert.ok(SHARD_N >= 1 && SHARD_K >= 1 && SHARD_K <= SHARD_N, 'MAPSVC_SHARD is K/N');
+let testIndex = 0;
+function test(name, fn) {
+  if (testIndex++ % SHARD_N === SHARD_K - 1)
+    nodeTest(name, fn);
+}
 
 let server;       // the mapsvc child process
 let base;         // "http://127.0.0.1:PORT"

@@ -84,8 +84,15 @@ class Server:
             time.sleep(0.05)
 
     def output(self):
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
+        # pread, not seek and read: the server writes through the same open
+        # file, whose offset a seek would move under it (its next line would
+        # then overwrite the log's beginning)
+        fd, data = self.log.fileno(), b""
+        while True:
+            chunk = os.pread(fd, 1 << 16, len(data))
+            if not chunk:
+                return data.decode("utf-8", "replace")
+            data += chunk
 
     def signal(self, sig):
         os.kill(self.proc.pid, sig)
