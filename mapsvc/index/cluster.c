@@ -40,7 +40,9 @@
  * million sites uniform over China, 24 px, zooms 0-15, 0.9 s of CPU on
  * the machine this was measured on, 0.75 s clustered around a few hundred
  * centres (bench_cluster prints the figures, and a digest of the
- * hierarchy that a faster builder must leave unchanged).
+ * hierarchy that a faster builder must leave unchanged: a builder that
+ * changes it changes cluster_codec.c's CODEC_FORMAT too, so that blocks
+ * kept by imports are built again).
  *
  * What is kept.  The clusters form a forest (a cluster's children are
  * what it merged).  Numbered in depth-first preorder with children in rep

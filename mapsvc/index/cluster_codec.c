@@ -14,8 +14,8 @@
  * refused (its owner builds the hierarchy instead).  It may come from a
  * file anybody could have written, so nothing in it is trusted: besides
  * the checksum (XXH3 over the whole block, the checksum's field read as
- * 0), everything a query or cluster_patch indexes with is checked to lie
- * within its array, and the arrays to be a hierarchy as the builder
+ * 0), everything a query indexes with is checked to lie within its
+ * array, and the arrays to be a hierarchy as the builder
  * makes one (cluster.c's top comment): every site once in perm; each
  * cluster's sites inside its parent's, the cluster drawn from one zoom
  * past its parent's (a root from min_zoom) and made of two items at
@@ -23,7 +23,9 @@
  * or never when that one holds coincident sites; each zoom's list the
  * clusters drawn there, once.  What is left unchecked (positions, orders)
  * can make answers wrong, not reads stray: the checksum is what tells a
- * damaged block.
+ * damaged block.  A patch relies on more than that (the fuzzer made it
+ * overrun a block that passed), so a decoded tree is never patched
+ * (cluster_patchable).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,7 +37,9 @@
 #include "cluster_int.h"
 
 #define CODEC_MAGIC "MSCLUSTR"
-/* Changes with the layout of the head or of the arrays. */
+/* Changes with the layout of the head or of the arrays, and with what the
+ * builder makes of the same sites (bench_cluster's digest): a block of an
+ * older builder is then built again rather than read. */
 #define CODEC_FORMAT 1u
 #define CODEC_ORDER 0x01020304u
 
@@ -117,7 +121,7 @@ void cluster_encode(const struct cluster_tree *t, uint64_t version, unsigned cha
 	lay(&h, &l);
 	unsigned char *b = xcalloc(1, l.end);
 	memcpy(b, &h, sizeof h);
-	/* A node's three bytes of padding are zeroed in the copy. */
+	/* A node's padding is zeroed in the copy. */
 	for (size_t k = 0; k < t->nnodes; k++) {
 		struct cnode c;
 		memset(&c, 0, sizeof c);
