@@ -425,7 +425,7 @@ enum ms_status store_read_block(const char *db_path, const char *key, void **dat
 	*data = NULL;
 	*len = 0;
 	if (store_kind_of(db_path) != STORE_SPATIALITE)
-		return ms_fail(err, MS_ENOTFOUND, "%s: keeps no blocks", "PostGIS");
+		return ms_fail(err, MS_ENOTFOUND, "PostGIS keeps no blocks");
 	return store_sl_read_block(db_path, key, data, len, err);
 }
 
