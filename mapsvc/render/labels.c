@@ -221,16 +221,20 @@ bool labels_box_free(const struct labels *s, const struct label_box *b)
 	return true;
 }
 
+uint8_t labels_unblocked(const struct labels *s, const struct label_cand *c)
+{
+	uint8_t v = 0;
+	for (int p = 0; p < c->npos; p++)
+		if (labels_box_free(s, &c->pos[p]))
+			v |= (uint8_t)(1u << p);
+	return v;
+}
+
 /* U0 of every candidate: its boxes that overlap no obstacle. */
 static void first_claims(struct labels *s, const struct label_cand *c, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint8_t v = 0;
-		for (int p = 0; p < c[i].npos; p++)
-			if (labels_box_free(s, &c[i].pos[p]))
-				v |= (uint8_t)(1u << p);
-		s->valid[i] = v;
-	}
+	for (size_t i = 0; i < n; i++)
+		s->valid[i] = labels_unblocked(s, &c[i]);
 }
 
 /* Which boxes of c[i] (among mask) overlap none of the claimed boxes of

@@ -81,6 +81,10 @@ void labels_obstacles(struct labels *s, const struct label_box *obst, size_t n);
 /* True when box overlaps none of the obstacles filed: a caller may skip
  * measuring a label none of whose smallest possible boxes is free. */
 bool labels_box_free(const struct labels *s, const struct label_box *box);
+/* The boxes of c (bit p for c->pos[p]) that overlap no obstacle filed:
+ * U0 of the rule above.  A candidate with none gets no label, whatever
+ * its neighbours. */
+uint8_t labels_unblocked(const struct labels *s, const struct label_cand *c);
 
 /* Places c[0..n) after round `rounds` (odd, >= 1) among the obstacles
  * filed: out[i] is the index of the chosen box of c[i], or -1 for no

@@ -80,8 +80,6 @@ void layout_zoom_of(const struct style *st, int zoom, struct layout_zoom *z)
 		              LABELS_ROUNDS, &mx, &my);
 		margin_x = fmax(margin_x, mx);
 		margin_y = fmax(margin_y, my);
-		z->cand_x = z->label_reach_x * (1 + 2 * LABELS_ROUNDS);
-		z->cand_y = z->label_reach_y * (1 + 2 * LABELS_ROUNDS);
 	}
 	z->margin_x = margin_x;
 	z->margin_y = margin_y;
@@ -106,6 +104,8 @@ struct layout_scratch {
 	size_t cand_cap;
 	struct label_box *obst;
 	size_t obst_cap;
+	double *anchor; /* x, y of the candidates that need their neighbours */
+	size_t anchor_cap;
 	uint32_t *order, *site_of; /* items to read the sites of, and those sites */
 	size_t order_cap;
 };
@@ -131,6 +131,7 @@ static void free_buffers(struct layout *l)
 	free(s->item);
 	free(s->chosen);
 	free(s->obst);
+	free(s->anchor);
 	free(s->order);
 	free(s->site_of);
 	s->cand = NULL;
@@ -138,8 +139,9 @@ static void free_buffers(struct layout *l)
 	s->item = NULL;
 	s->chosen = NULL;
 	s->obst = NULL;
+	s->anchor = NULL;
 	s->order = s->site_of = NULL;
-	s->cand_cap = s->obst_cap = s->order_cap = 0;
+	s->cand_cap = s->obst_cap = s->anchor_cap = s->order_cap = 0;
 	labels_free(s->labels);
 	s->labels = labels_new();
 }
@@ -161,8 +163,8 @@ size_t layout_memory(const struct layout *l)
 	const struct layout_scratch *s = l->scratch_;
 	return sizeof *l + sizeof *s + l->items_cap_ * sizeof *l->items + l->labels_cap_ * sizeof *l->labels +
 	       s->cand_cap * (sizeof *s->cand + sizeof *s->wrap + sizeof *s->item + sizeof *s->chosen) +
-	       s->obst_cap * sizeof *s->obst + s->order_cap * (sizeof *s->order + sizeof *s->site_of) +
-	       labels_memory(s->labels);
+	       s->obst_cap * sizeof *s->obst + s->anchor_cap * 2 * sizeof *s->anchor +
+	       s->order_cap * (sizeof *s->order + sizeof *s->site_of) + labels_memory(s->labels);
 }
 
 void layout_trim(struct layout *l, size_t keep)
@@ -193,6 +195,7 @@ void layout_begin(struct layout *l, const struct style *st, int zoom)
 	layout_zoom_of(st, zoom, &l->z);
 	l->nitems = 0;
 	l->nlabels = 0;
+	l->measured = 0;
 }
 
 struct layout_item *layout_add(struct layout *l)
@@ -434,47 +437,23 @@ static bool may_fit(const struct labels *lab, const struct layout_item *it, doub
 	return false;
 }
 
-static void place_labels(struct layout *l, const struct style *st, const struct site *sites,
-                         struct glyphs *gl, double x0, double y0, double x1, double y1)
+/* Measures the names of the items order[0, n) and appends a candidate for
+ * each that fits (LAYOUT_MAX_LINES lines); returns the candidates now. */
+static size_t measure(struct layout *l, const struct style *st, const struct site *sites, struct glyphs *gl,
+                      size_t n, size_t nc)
 {
 	struct layout_scratch *s = l->scratch_;
 	const struct layout_zoom *z = &l->z;
 	double halo = fmax(st->label_halo_width, 0);
-	if (l->nitems > s->obst_cap) {
-		s->obst_cap = grown(s->obst_cap, l->nitems);
-		s->obst = xrealloc(s->obst, s->obst_cap * sizeof *s->obst);
-	}
-	for (size_t i = 0; i < l->nitems; i++) {
-		const struct layout_item *it = &l->items[i];
-		s->obst[i] = (struct label_box){it->x + it->left, it->y + it->top, it->x + it->right,
-		                                it->y + it->bottom};
-	}
-	labels_obstacles(s->labels, s->obst, l->nitems);
-	/* The font's own line: no label's line is lower (glyphs_measure) */
-	struct text_box font;
-	glyphs_measure(gl, "", z->label_size, &font);
-	double line_h = ceil(font.ascent) + ceil(font.descent);
-	/* the items whose names are measured, and then (their sites' texts
-	 * loaded ahead) the names */
-	size_t nm = 0, nc = 0;
-	reserve_order(s, l->nitems);
-	for (size_t i = 0; i < l->nitems; i++) {
-		const struct layout_item *it = &l->items[i];
-		if (it->count != 1 || it->x < x0 - z->cand_x || it->x > x1 + z->cand_x ||
-		    it->y < y0 - z->cand_y || it->y > y1 + z->cand_y ||
-		    !may_fit(s->labels, it, st->label_offset, line_h))
-			continue;
-		s->order[nm] = (uint32_t)i;
-		s->site_of[nm++] = it->site;
-	}
-	for (size_t k = 0; k < nm; k++) {
-		if (k + SITE_AHEAD < nm)
+	for (size_t k = 0; k < n; k++) {
+		if (k + SITE_AHEAD < n)
 			__builtin_prefetch(&sites[s->site_of[k + SITE_AHEAD]]);
-		if (k + TEXT_AHEAD < nm)
+		if (k + TEXT_AHEAD < n)
 			__builtin_prefetch(sites[s->site_of[k + TEXT_AHEAD]].text_);
 		size_t i = s->order[k];
 		const struct layout_item *it = &l->items[i];
 		reserve_cands(s, nc + 1);
+		l->measured++;
 		if (!wrap_name(gl, site_field(&sites[it->site], SITE_NAME_ZH), z->label_size,
 		               z->label_width_max, &s->wrap[nc]))
 			continue;
@@ -482,10 +461,79 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 		s->item[nc] = (uint32_t)i;
 		nc++;
 	}
-	if (!nc)
-		return;
-	labels_place(s->labels, s->cand, nc, LABELS_ROUNDS, s->chosen);
-	for (size_t k = 0; k < nc; k++) {
+	return nc;
+}
+
+static int cmp_x(const void *a, const void *b)
+{
+	double x = ((const double *)a)[0], y = ((const double *)b)[0];
+	return x < y ? -1 : x > y;
+}
+
+/* Whether (x, y) is within (dx, dy) of one of the points at[0, n), sorted
+ * by x (pairs x, y). */
+static bool near_any(const double *at, size_t n, double x, double y, double dx, double dy)
+{
+	size_t lo = 0, hi = n; /* the first point with x >= x - dx */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (at[2 * mid] < x - dx)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < n && at[2 * k] <= x + dx; k++)
+		if (fabs(at[2 * k + 1] - y) <= dy)
+			return true;
+	return false;
+}
+
+/* Gathers in order the items with a single site whose anchor lies inside
+ * (in true) or outside (in false) the box [x0, x1) x [y0, y1), around
+ * one of at[0, nat) by (nx, ny) when at is given, and which may have a
+ * free box.  Returns their number. */
+static size_t gather(struct layout *l, const struct style *st, double line_h, bool in, double x0, double y0,
+                     double x1, double y1, const double *at, size_t nat, double nx, double ny)
+{
+	struct layout_scratch *s = l->scratch_;
+	size_t n = 0;
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
+		bool inside = it->x >= x0 && it->x <= x1 && it->y >= y0 && it->y <= y1;
+		if (it->count != 1 || inside != in || (at && !near_any(at, nat, it->x, it->y, nx, ny)) ||
+		    !may_fit(s->labels, it, st->label_offset, line_h))
+			continue;
+		s->order[n] = (uint32_t)i;
+		s->site_of[n++] = it->site;
+	}
+	return n;
+}
+
+/* The anchors of the candidates c[0, n) with a box free of markers, in
+ * s->anchor sorted by x; returns their number. */
+static size_t unblocked_anchors(struct layout_scratch *s, size_t n)
+{
+	if (n > s->anchor_cap) {
+		s->anchor_cap = grown(s->anchor_cap, n);
+		s->anchor = xrealloc(s->anchor, s->anchor_cap * 2 * sizeof *s->anchor);
+	}
+	size_t m = 0;
+	for (size_t k = 0; k < n; k++)
+		if (labels_unblocked(s->labels, &s->cand[k])) {
+			s->anchor[2 * m] = s->cand[k].ax;
+			s->anchor[2 * m + 1] = s->cand[k].ay;
+			m++;
+		}
+	if (m > 1)
+		qsort(s->anchor, m, 2 * sizeof *s->anchor, cmp_x);
+	return m;
+}
+
+/* The labels of the candidates chosen among the first n. */
+static void emit_labels(struct layout *l, double halo, size_t n)
+{
+	struct layout_scratch *s = l->scratch_;
+	for (size_t k = 0; k < n; k++) {
 		if (s->chosen[k] < 0)
 			continue;
 		if (l->nlabels == l->labels_cap_) {
@@ -508,6 +556,52 @@ static void place_labels(struct layout *l, const struct style *st, const struct 
 		}
 		l->items[s->item[k]].label = (int32_t)l->nlabels++;
 	}
+}
+
+/*
+ * Labels are decided in two steps, so that a crowded view measures and
+ * tests only the names near it.  First the items whose label could touch
+ * the view (anchor within a label's reach and the slack of it): their
+ * names are measured and their boxes tested against the markers.  Only
+ * those with a free box need their neighbours: the items within 2 *
+ * LABELS_ROUNDS label reaches of them, the farthest the rounds look
+ * (labels.h), which are measured next.  Where markers crowd, hardly a
+ * label has a free box and the second step is nearly empty.  The labels
+ * of the first step are decided exactly as among all items; those of the
+ * second only as far as the first need them, and are not kept.
+ */
+static void place_labels(struct layout *l, const struct style *st, const struct site *sites,
+                         struct glyphs *gl, double x0, double y0, double x1, double y1)
+{
+	struct layout_scratch *s = l->scratch_;
+	const struct layout_zoom *z = &l->z;
+	if (l->nitems > s->obst_cap) {
+		s->obst_cap = grown(s->obst_cap, l->nitems);
+		s->obst = xrealloc(s->obst, s->obst_cap * sizeof *s->obst);
+	}
+	for (size_t i = 0; i < l->nitems; i++) {
+		const struct layout_item *it = &l->items[i];
+		s->obst[i] = (struct label_box){it->x + it->left, it->y + it->top, it->x + it->right,
+		                                it->y + it->bottom};
+	}
+	labels_obstacles(s->labels, s->obst, l->nitems);
+	/* The font's own line: no label's line is lower (glyphs_measure) */
+	struct text_box font;
+	glyphs_measure(gl, "", z->label_size, &font);
+	double line_h = ceil(font.ascent) + ceil(font.descent);
+	double rx = z->label_reach_x + LAYOUT_SLACK_PX, ry = z->label_reach_y + LAYOUT_SLACK_PX;
+	double vx0 = x0 - rx, vy0 = y0 - ry, vx1 = x1 + rx, vy1 = y1 + ry;
+	reserve_order(s, l->nitems);
+	size_t nm = gather(l, st, line_h, true, vx0, vy0, vx1, vy1, NULL, 0, 0, 0);
+	size_t first = measure(l, st, sites, gl, nm, 0);
+	size_t nat = unblocked_anchors(s, first);
+	if (!nat)
+		return; /* no label near the view has a box */
+	double nx = 2 * LABELS_ROUNDS * z->label_reach_x, ny = 2 * LABELS_ROUNDS * z->label_reach_y;
+	nm = gather(l, st, line_h, false, vx0, vy0, vx1, vy1, s->anchor, nat, nx, ny);
+	size_t nc = measure(l, st, sites, gl, nm, first);
+	labels_place(s->labels, s->cand, nc, LABELS_ROUNDS, s->chosen);
+	emit_labels(l, fmax(st->label_halo_width, 0), first);
 }
 
 void layout_decide(struct layout *l, const struct style *st, const struct site *sites, struct glyphs *gl,

@@ -63,9 +63,6 @@ struct layout_zoom {
 	/* What a view must read around itself: every item whose anchor lies
 	 * within (margin_x, margin_y) of it. */
 	double margin_x, margin_y;
-	/* Labels decided only for items whose anchor is within this of the
-	 * view: farther ones cannot change what the view draws. */
-	double cand_x, cand_y;
 };
 
 void layout_zoom_of(const struct style *st, int zoom, struct layout_zoom *z);
@@ -100,6 +97,7 @@ struct layout {
 	size_t nitems;
 	struct layout_label *labels;
 	size_t nlabels;
+	size_t measured; /* names the last layout_decide measured: its work */
 	/* private */
 	size_t items_cap_, labels_cap_;
 	struct layout_scratch *scratch_;
@@ -118,10 +116,11 @@ void layout_begin(struct layout *l, const struct style *st, int zoom);
 struct layout_item *layout_add(struct layout *l);
 
 /* Decides what the items need besides their anchors: marker extents,
- * uncertainty circles and labels (placed for the items whose anchor is
- * within (cand_x, cand_y) of the view [x0, x1) x [y0, y1), world px at
- * scale 1), measured with gl (NULL when z.labels is false).  sites are the
- * snapshot's, for names, latitudes and radii. */
+ * uncertainty circles and labels, measured with gl (NULL when z.labels is
+ * false).  A label is decided for every item whose label could touch the
+ * view [x0, x1) x [y0, y1), world px at scale 1, exactly as among all
+ * items (given every item within the margin); farther items get none.
+ * sites are the snapshot's, for names, latitudes and radii. */
 void layout_decide(struct layout *l, const struct style *st, const struct site *sites, struct glyphs *gl,
                    double x0, double y0, double x1, double y1);
 

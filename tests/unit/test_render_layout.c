@@ -3,7 +3,8 @@
  * uncertainty circles from the zoom where they outgrow the marker to
  * their largest, labels that overlap no marker and no other label and
  * wrap into whole lines, and labels decided alike by a window given what
- * lies within its margin and by the whole picture. */
+ * lies within its margin and by the whole picture, with names measured
+ * only near the window. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,6 @@ static void test_zoom(void)
 	CHECK(z.label_reach_y >= z.marker_reach + 3 + LAYOUT_MAX_LINES * 12 + 3);
 	CHECK(z.margin_x >= 2 * z.label_reach_x * (LABELS_ROUNDS + 1) &&
 	      z.margin_y >= STYLE_UNCERTAINTY_MAX_PX);
-	CHECK(z.cand_x < z.margin_x && z.cand_y < z.margin_y);
 	/* below the label zoom only markers and circles set the margin */
 	layout_zoom_of(&st, 11, &z);
 	CHECK(!z.labels && z.margin_x > STYLE_UNCERTAINTY_MAX_PX &&
@@ -282,6 +282,57 @@ static void test_labels(void)
 	site_set_free(set);
 }
 
+/* Names are measured only near the view: those of items whose label
+ * could touch it, and then only around those with a box free of markers
+ * (within 2 * LABELS_ROUNDS label reaches).  Counted, not timed. */
+static void test_label_work(void)
+{
+	struct style st;
+	base_style(&st);
+	enum { N = 40000 };
+	struct site_set *set = make_sites(N);
+	const struct site *s = set->v;
+	struct ms_error err = {0};
+	struct glyphs *gl = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
+	CHECK_MSG(gl != NULL, "%s", err.msg);
+	if (!gl) {
+		site_set_free(set);
+		return;
+	}
+	struct layout *l = layout_new();
+	const double x0 = 4000, y0 = 4000, x1 = x0 + 256, y1 = y0 + 256;
+	layout_begin(l, &st, ZOOM);
+	double rx = l->z.label_reach_x, ry = l->z.label_reach_y;
+	/* a crowd over the view and a label's reach around it, markers 6 px
+	 * apart: no label near the view has a free box */
+	uint32_t n = 0;
+	for (double y = y0 - ry - 10; y <= y1 + ry + 10 && n < N - 2; y += 6)
+		for (double x = x0 - rx - 10; x <= x1 + rx + 10 && n < N - 2; x += 6)
+			add_item(l, x, y, n++, 1, s);
+	CHECK(n < N - 2);
+	/* and beyond the crowd, lone sites whose labels fit */
+	add_item(l, x0 - 2.5 * rx, y0 + 128, n++, 1, s);
+	add_item(l, x0 + 128, y1 + 2.5 * ry, n++, 1, s);
+	layout_decide(l, &st, s, gl, x0, y0, x1, y1);
+	CHECK_INT(l->nlabels, 0);
+	CHECK_INT(l->measured, 0);
+
+	/* a lone site in the view: its name, and its neighbour's within two
+	 * reaches, are measured; the one farther is not */
+	layout_begin(l, &st, ZOOM);
+	add_item(l, x0 + 128, y0 + 128, 0, 1, s);
+	add_item(l, x0 + 128 + 1.9 * rx, y0 + 128, 1, 1, s);
+	add_item(l, x0 + 128 - 2.1 * rx, y0 + 128, 2, 1, s);
+	layout_decide(l, &st, s, gl, x0, y0, x1, y1);
+	CHECK(l->items[1].x > x1 + rx + LAYOUT_SLACK_PX && l->items[2].x < x0 - rx - LAYOUT_SLACK_PX);
+	CHECK_INT(l->measured, 2);
+	CHECK(l->items[0].label >= 0);
+	CHECK(l->items[1].label < 0 && l->items[2].label < 0); /* decided for the view only */
+	layout_free(l);
+	glyphs_free(gl);
+	site_set_free(set);
+}
+
 int main(void)
 {
 	CHECK(layout_anchor(1.0 / 512 + 3) == 3 + 1.0 / 256 || layout_anchor(1.0 / 512 + 3) == 3);
@@ -289,5 +340,6 @@ int main(void)
 	test_zoom();
 	test_extents_and_circles();
 	test_labels();
+	test_label_work();
 	return CHECK_DONE();
 }
