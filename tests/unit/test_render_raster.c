@@ -165,6 +165,23 @@ static void test_winding(void)
 	CHECK_INT(alpha(c, 32, 31), 0);
 	CHECK_INT(alpha(c, 32 + 15, 31), 255);
 	canvas_free(c);
+	/* an uncertainty ring: wide and thin, its area and its band */
+	c = canvas_new(700, 700);
+	raster_stroke_circle(c, 350.3, 349.6, 300, 2, BLACK);
+	want = M_PI * (301 * 301 - 299 * 299);
+	CHECK_NEAR(alpha_sum(c), want, want * 0.005);
+	CHECK_INT(alpha(c, 350, 350), 0);
+	CHECK_INT(alpha(c, 350, 349 - 300), 255);
+	CHECK_INT(alpha(c, 350, 349 - 303), 0);
+	CHECK_INT(alpha(c, 350, 349 - 297), 0);
+	canvas_free(c);
+	/* thinner than a pixel: the coverage is the width */
+	c = canvas_new(64, 64);
+	raster_stroke_circle(c, 32.5, 32.5, 20, 0.5, BLACK);
+	CHECK_NEAR(alpha(c, 32, 32 - 20), 0.5 * 255, 4);
+	want = M_PI * (20.25 * 20.25 - 19.75 * 19.75);
+	CHECK_NEAR(alpha_sum(c), want, want * 0.01);
+	canvas_free(c);
 }
 
 static void test_strokes(void)
