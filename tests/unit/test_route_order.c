@@ -40,7 +40,7 @@ static double *random_matrix(size_t n)
 /* Heap's algorithm over all orders; returns the shortest length. */
 static double brute_force(const double *d, size_t n, bool round_trip)
 {
-	size_t p[16], c[16] = {0};
+	size_t p[16] = {0}, c[16] = {0};
 	for (size_t i = 0; i < n; i++)
 		p[i] = i;
 	double best = route_tour_length(d, n, p, round_trip);

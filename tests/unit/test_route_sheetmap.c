@@ -211,7 +211,7 @@ static void test_crowded(const struct snapshot *snap)
 
 	struct site_draft sites[12];
 	const struct site *ptrs[12];
-	char ids[12][8];
+	char ids[12][16];
 	memset(sites, 0, sizeof sites);
 	for (int i = 0; i < 12; i++) {
 		for (int f = 0; f < SITE_NFIELDS; f++)

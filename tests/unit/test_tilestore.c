@@ -612,7 +612,7 @@ static void test_pmtiles_leaves(void)
 			bool found = false;
 			buf_reset(&b);
 			size_t len = 1 + (size_t)((x * 7919 + y * 104729) % 2000);
-			char head[16];
+			char head[32];
 			snprintf(head, sizeof head, "%d/%d", x, y);
 			size_t hl = strlen(head) < len ? strlen(head) : len;
 			bad += tilestore_get(ts, 8, x, y, &b, &found, &err) != MS_OK || !found ||

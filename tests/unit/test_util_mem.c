@@ -113,7 +113,7 @@ static void test_adopt(void)
 	char *x = arena_strdup(a, "from a");
 	char *v[1000];
 	for (int i = 0; i < 1000; i++) {
-		char tmp[32];
+		char tmp[48];
 		snprintf(tmp, sizeof tmp, "b-%04d-and-some-more-text", i);
 		v[i] = arena_strdup(b, tmp);
 	}
