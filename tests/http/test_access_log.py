@@ -98,7 +98,13 @@ def test_combined_and_rotation():
             assert time.time() < deadline, "no reopen"
             time.sleep(0.02)
         srv.get("/healthz")
+        # the new file may start with the last scrape of /metrics: wait
+        # for the line of /healthz itself
+        deadline = time.time() + 20
         new = lines_of(path, 1)
+        while not any('"GET /healthz HTTP/1.1" 200' in l for l in new) and time.time() < deadline:
+            time.sleep(0.02)
+            new = lines_of(path, 1)
         assert any('"GET /healthz HTTP/1.1" 200' in l for l in new), new
         old = open(path + ".1", encoding="utf-8").read().splitlines()
         # the old file ends with the lines written before the reopen (the
