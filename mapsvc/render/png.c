@@ -206,43 +206,100 @@ static uLong adler32_zeros(uLong adler, size_t n)
 	return s1 | s2 << 16;
 }
 
-/* Each thread's scratch for an RGBA image's filtered rows and their
- * deflate streams (an @2x tile's 2.1 MB), kept from one image to the
- * next and, at MS_MMAP_THRESHOLD, a block that asks for huge pages (mem.h).
+/* Each thread's scratch for an image's filtered rows and their deflate
+ * streams (an @2x tile's 2.1 MB), and for the state of the two deflate
+ * streams that compress its halves: kept from one image to the next and,
+ * at MS_MMAP_THRESHOLD, a block that asks for huge pages (mem.h).
  * Allocated and freed per image, a thread's first crowded @2x tile met
  * these megabytes as hundreds of fresh 4 KiB pages, each a fault: 2 to 3
- * ms where faults are slow (a virtual machine).  Larger images (static
- * maps) allocate their own. */
+ * ms where faults are slow (a virtual machine); and zlib's own 260 KB
+ * of state a stream, allocated and freed for every stream, was a fault
+ * again whenever malloc had given those pages back.  Larger images
+ * (static maps) allocate their own. */
 #define SCRATCH_BYTES MS_MMAP_THRESHOLD
+/* A deflate stream's state: windowBits 15 and memLevel 8 take 262 KB
+ * (zlib's zconf.h: 2^(windowBits + 2) + 2^(memLevel + 9)), and more
+ * falls back to malloc. */
+#define ZPOOL_BYTES (384u << 10)
+
+/* Memory handed to zlib from one block, all of it taken back at once. */
+struct zpool {
+	uint8_t *base;
+	size_t used;
+};
+
+struct scratch_block {
+	uint8_t *rows;        /* SCRATCH_BYTES */
+	struct zpool pool[2]; /* ZPOOL_BYTES each, after rows */
+};
 
 static pthread_key_t scratch_key;
 static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
 
+static void scratch_free(void *p)
+{
+	struct scratch_block *b = p;
+	free(b->rows);
+	free(b);
+}
+
 static void scratch_key_make(void)
 {
-	if (pthread_key_create(&scratch_key, free) != 0)
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
 		abort(); /* no key left: mapsvc's policy for what cannot fail, see mem.h */
+}
+
+static struct scratch_block *scratch_block(void)
+{
+	pthread_once(&scratch_once, scratch_key_make);
+	struct scratch_block *b = pthread_getspecific(scratch_key);
+	if (!b) {
+		b = xmalloc(sizeof *b);
+		b->rows = xmalloc(SCRATCH_BYTES + 2 * ZPOOL_BYTES);
+		for (int k = 0; k < 2; k++)
+			b->pool[k] = (struct zpool){b->rows + SCRATCH_BYTES + k * ZPOOL_BYTES, 0};
+		pthread_setspecific(scratch_key, b);
+	}
+	return b;
 }
 
 /* The calling thread's scratch, SCRATCH_BYTES long, or NULL when n bytes
  * do not fit in it. */
 static uint8_t *scratch(size_t n)
 {
-	if (n > SCRATCH_BYTES)
-		return NULL;
-	pthread_once(&scratch_once, scratch_key_make);
-	uint8_t *s = pthread_getspecific(scratch_key);
-	if (!s) {
-		s = xmalloc(SCRATCH_BYTES);
-		pthread_setspecific(scratch_key, s);
-	}
-	return s;
+	return n > SCRATCH_BYTES ? NULL : scratch_block()->rows;
 }
 
 static bool scratch_holds(const uint8_t *p)
 {
 	pthread_once(&scratch_once, scratch_key_make);
-	return p && p == pthread_getspecific(scratch_key);
+	const struct scratch_block *b = pthread_getspecific(scratch_key);
+	return p && b && p == b->rows;
+}
+
+/* The calling thread's deflate state k (0 or 1). */
+static struct zpool *zpool(int k)
+{
+	return &scratch_block()->pool[k];
+}
+
+static voidpf zpool_alloc(voidpf opaque, uInt items, uInt size)
+{
+	struct zpool *z = opaque;
+	size_t n = ((size_t)items * size + 15) & ~(size_t)15;
+	if (n <= ZPOOL_BYTES - z->used) {
+		void *p = z->base + z->used;
+		z->used += n;
+		return p;
+	}
+	return malloc(n); /* zlib copes with Z_NULL; mapsvc's policy is to abort later */
+}
+
+static void zpool_free(voidpf opaque, voidpf p)
+{
+	struct zpool *z = opaque;
+	if (!((uint8_t *)p >= z->base && (uint8_t *)p < z->base + ZPOOL_BYTES))
+		free(p);
 }
 
 /* A piece of filtered image data and its raw deflate stream: the
@@ -262,7 +319,8 @@ struct zpart {
 	const uint8_t *dict; /* the bytes before the piece, or NULL */
 	size_t dictlen;
 	int flush;
-	bool sum; /* compute adler */
+	bool sum;           /* compute adler */
+	struct zpool *pool; /* where deflate's state goes (NULL: malloc) */
 };
 
 static void compress_part(struct zpart *p)
@@ -271,6 +329,12 @@ static void compress_part(struct zpart *p)
 		p->adler = adler32(adler32(0L, Z_NULL, 0), p->in, (uInt)p->len);
 	z_stream z;
 	memset(&z, 0, sizeof z);
+	if (p->pool) {
+		p->pool->used = 0;
+		z.zalloc = zpool_alloc;
+		z.zfree = zpool_free;
+		z.opaque = p->pool;
+	}
 	p->out = NULL;
 	p->outlen = 0;
 	if (deflateInit2(&z, p->level, Z_DEFLATED, -15, p->memlevel, p->strategy) != Z_OK)
@@ -309,27 +373,26 @@ static void write_idat(png_structp png, uint8_t *raw, struct zpart *part, int np
 		ok = ok && part[k].out;
 		len += part[k].outlen;
 	}
-	uint8_t *idat = ok ? xmalloc(len) : NULL;
-	size_t at = 0;
-	if (ok) {
-		idat[at++] = 0x78; /* CM 8 (deflate), CINFO 7 (32 KiB window) */
-		idat[at++] = 0x01; /* FLEVEL 0, no dictionary, FCHECK: 0x7801 % 31 == 0 */
+	if (ok) { /* written from the pieces where they are: no copy of the stream */
+		struct png_ctx *ctx = png_get_io_ptr(png);
+		buf_reserve(ctx->out, len + 2 * 12); /* the chunk, and IEND after it */
+		/* CM 8 (deflate), CINFO 7 (32 KiB window); FLEVEL 0, no
+		 * dictionary, FCHECK: 0x7801 % 31 == 0 */
+		static const uint8_t head[2] = {0x78, 0x01};
+		const uint8_t tail[4] = {(uint8_t)(adler >> 24), (uint8_t)(adler >> 16),
+		                         (uint8_t)(adler >> 8), (uint8_t)adler};
+		png_write_chunk_start(png, (png_const_bytep) "IDAT", (png_uint_32)len);
+		png_write_chunk_data(png, head, sizeof head);
+		for (int k = 0; k < nparts; k++)
+			png_write_chunk_data(png, part[k].out, part[k].outlen);
+		png_write_chunk_data(png, tail, sizeof tail);
+		png_write_chunk_end(png);
 	}
-	for (int k = 0; k < nparts; k++) {
-		if (ok)
-			memcpy(idat + at, part[k].out, part[k].outlen);
-		at += part[k].outlen;
+	for (int k = 0; k < nparts; k++)
 		if (part[k].out != part[k].buf)
 			free(part[k].out);
-	}
 	if (!ok)
 		png_error(png, "deflate did not finish");
-	idat[at++] = (uint8_t)(adler >> 24);
-	idat[at++] = (uint8_t)(adler >> 16);
-	idat[at++] = (uint8_t)(adler >> 8);
-	idat[at++] = (uint8_t)adler;
-	png_write_chunk(png, (png_const_bytep) "IDAT", idat, at);
-	free(idat);
 }
 
 /*
@@ -354,7 +417,12 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 	const int w = c->width, h = c->height;
 	const int lg = bits == 1 ? 3 : bits == 2 ? 2 : bits == 4 ? 1 : 0, mask = (1 << lg) - 1;
 	const size_t rowbytes = ((size_t)w * (size_t)bits + 7) / 8, stride = rowbytes + 1;
-	uint8_t *raw = xcalloc((size_t)h, stride);
+	const size_t rawlen = (size_t)h * stride, at = (rawlen + 15) & ~(size_t)15;
+	uint8_t *s = scratch(at + rawlen + rawlen / 256 + 1024), *raw = s;
+	if (s)
+		memset(raw, 0, rawlen);
+	else
+		raw = xcalloc((size_t)h, stride);
 	uLong adler = adler32(0L, Z_NULL, 0);
 	for (int y = 0; y < h; y++) {
 		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
@@ -381,11 +449,14 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 	/* 1 bit per pixel: 8 KiB of raw data, where level 9 costs little
 	 * (see ZLEVEL_SMALL); otherwise run-length coding. */
 	struct zpart part = {.in = raw,
-	                     .len = (size_t)h * stride,
+	                     .len = rawlen,
+	                     .buf = s ? s + at : NULL,
+	                     .bufcap = s ? SCRATCH_BYTES - at : 0,
 	                     .level = bits == 1 ? ZLEVEL_SMALL : ZLEVEL,
 	                     .memlevel = bits == 1 ? 8 : 4,
 	                     .strategy = bits == 1 ? Z_DEFAULT_STRATEGY : Z_RLE,
-	                     .flush = Z_FINISH};
+	                     .flush = Z_FINISH,
+	                     .pool = s ? zpool(0) : NULL};
 	compress_part(&part);
 	write_idat(png, raw, &part, 1, adler);
 }
@@ -447,6 +518,8 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 		part[0].bufcap = cut < rawlen ? room : 2 * room;
 		part[1].buf = part[0].buf + room;
 		part[1].bufcap = room;
+		part[0].pool = zpool(0);
+		part[1].pool = zpool(1);
 	}
 	if (cut < rawlen)
 		part[0].flush = Z_SYNC_FLUSH;
