@@ -157,6 +157,15 @@ static void decide(struct layout *l, const struct style *st, const struct site *
 	layout_decide(l, st, s, gl, x0, y0, x1, y1);
 }
 
+/* The default font, or NULL (a failed check) when it cannot be read. */
+static struct glyphs *open_font(void)
+{
+	struct ms_error err = {0};
+	struct glyphs *gl = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
+	CHECK_MSG(gl != NULL, "%s", err.msg);
+	return gl;
+}
+
 static void test_labels(void)
 {
 	struct style st;
@@ -170,9 +179,7 @@ static void test_labels(void)
 	}
 	struct site_set *set = make_sites(N);
 	const struct site *s = set->v;
-	struct ms_error err = {0};
-	struct glyphs *gl = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
-	CHECK_MSG(gl != NULL, "%s", err.msg);
+	struct glyphs *gl = open_font();
 	if (!gl) {
 		site_set_free(set);
 		return;
@@ -292,9 +299,7 @@ static void test_label_work(void)
 	enum { N = 40000 };
 	struct site_set *set = make_sites(N);
 	const struct site *s = set->v;
-	struct ms_error err = {0};
-	struct glyphs *gl = glyphs_new(GLYPHS_DEFAULT_FONT, &err);
-	CHECK_MSG(gl != NULL, "%s", err.msg);
+	struct glyphs *gl = open_font();
 	if (!gl) {
 		site_set_free(set);
 		return;
