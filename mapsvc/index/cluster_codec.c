@@ -161,8 +161,9 @@ static const char *head_fault(const struct head *h, size_t len)
 	if (h->format != CODEC_FORMAT || h->order != CODEC_ORDER || h->node_size != sizeof(struct cnode) ||
 	    h->kpt_size != sizeof(struct kpt) || h->levels != NLEVELS)
 		return "written by another version or machine";
+	/* (max_zoom bounded before max_zoom + 1 is formed: it is the block's) */
 	if (!(h->radius_px > 0 && h->radius_px <= CLUSTER_RADIUS_MAX) || h->min_zoom < 0 ||
-	    h->min_zoom > h->max_zoom + 1 || h->max_zoom >= CLUSTER_ZOOM_LIMIT ||
+	    h->max_zoom >= CLUSTER_ZOOM_LIMIT || h->min_zoom > h->max_zoom + 1 ||
 	    h->rad256 != cluster_radius_steps_(h->radius_px) ||
 	    h->radius_px != (double)h->rad256 / RADIUS_STEPS)
 		return "parameters out of range";
