@@ -292,7 +292,7 @@ static voidpf zpool_alloc(voidpf opaque, uInt items, uInt size)
 		z->used += n;
 		return p;
 	}
-	return malloc(n); /* zlib copes with Z_NULL; mapsvc's policy is to abort later */
+	return xmalloc(n); /* a larger state than the pool's: zpool_free frees it */
 }
 
 static void zpool_free(voidpf opaque, voidpf p)
