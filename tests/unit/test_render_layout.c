@@ -177,13 +177,11 @@ static void test_labels(void)
 		xy[2 * i] = 2000 + rand() % 3000 + (rand() % 256) / 256.0;
 		xy[2 * i + 1] = 3000 + rand() % 3000;
 	}
+	struct glyphs *gl = open_font();
+	if (!gl)
+		return;
 	struct site_set *set = make_sites(N);
 	const struct site *s = set->v;
-	struct glyphs *gl = open_font();
-	if (!gl) {
-		site_set_free(set);
-		return;
-	}
 	struct layout *l = layout_new(), *w = layout_new();
 	decide(l, &st, s, xy, N, gl, -1e9, -1e9, 1e9, 1e9, false);
 	CHECK(l->nlabels > N / 5 && l->nlabels < l->nitems);
@@ -297,13 +295,11 @@ static void test_label_work(void)
 	struct style st;
 	base_style(&st);
 	enum { N = 40000 };
+	struct glyphs *gl = open_font();
+	if (!gl)
+		return;
 	struct site_set *set = make_sites(N);
 	const struct site *s = set->v;
-	struct glyphs *gl = open_font();
-	if (!gl) {
-		site_set_free(set);
-		return;
-	}
 	struct layout *l = layout_new();
 	const double x0 = 4000, y0 = 4000, x1 = x0 + 256, y1 = y0 + 256;
 	layout_begin(l, &st, ZOOM);
