@@ -20,7 +20,7 @@ RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       libmicrohttpd12 libspatialite7 libsqlite3-0 libsqlite3-mod-spatialite libproj25 proj-data \
       libpng16-16 libjansson4 libcsv3 libfreetype6 fonts-wqy-microhei libxxhash0 libcairo2 libunistring2 \
-      zlib1g libqrencode4 libssl3 libpq5 \
+      zlib1g libisal2 libqrencode4 libssl3 libpq5 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/mapsvc /opt/mapsvc
 # A numeric, unprivileged user (Kubernetes' runAsNonRoot can check it),

@@ -23,7 +23,7 @@ shift || true
 # What the build needs, what serving needs, and what only the tests need.
 build_pkgs="build-essential cmake pkg-config python3 libmicrohttpd-dev libspatialite-dev libjs-leaflet
   libsqlite3-dev libsqlite3-mod-spatialite libproj-dev proj-data libpng-dev libjansson-dev
-  libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev zlib1g-dev
+  libcsv-dev libfreetype-dev fonts-wqy-microhei libxxhash-dev libcairo2-dev libunistring-dev zlib1g-dev libisal-dev
   libqrencode-dev libssl-dev libpq-dev"
 test_pkgs="curl gdal-bin spatialite-bin poppler-utils gpsbabel libxml2-utils chromium clang libclang-rt-14-dev
   python3-owslib clang-format wrk python3-icalendar zbar-tools prometheus strace nginx systemd

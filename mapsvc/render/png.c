@@ -1,6 +1,7 @@
 /* png.c - PNG encoding and decoding of canvases; see png.h. */
 #include "png.h"
 
+#include <isa-l/igzip_lib.h>
 #include <png.h> /* libpng's, found on the system include path */
 #include <pthread.h>
 #include <setjmp.h>
@@ -13,7 +14,7 @@
 
 #include "../util/mem.h"
 
-/* zlib settings, measured on 256 px overlay tiles of 1 to 6 markers
+/* Deflate settings, measured on 256 px overlay tiles of 1 to 6 markers
  * (tests/bench/bench_raster.c and CPU time per encode):
  *  - indexed, filter None (PNG spec 12.8: None suits palette images; Sub,
  *    Up and Paeth all came out larger): Z_RLE is within 10% of level 9's
@@ -22,13 +23,15 @@
  *  - 1 bit per pixel (empty and nearly empty tiles): the raw data are 8 KB,
  *    so level 9 costs little and saves bytes on the most common tile;
  *  - RGBA, filter None: the adaptive filters made these images 30% larger
- *    (transparent areas are already zeros).  Level 2: these are the tiles
- *    crowded with clusters (a million sites at zooms 6 to 9, tests/bench/
- *    scale.sh), where level 6 spent 8 ms of CPU a tile encoding for 64 KB
- *    and level 2 2 ms for 81 KB - a tile must stay within a few ms. */
+ *    (transparent areas are already zeros).  These are the tiles crowded
+ *    with clusters and labels (a million sites, tests/bench/scale.sh), and
+ *    the @2x ones spent half their time in zlib at level 2 (level 6: 8 ms
+ *    of CPU a tile).  ISA-L's igzip at its level 1 makes streams of the same
+ *    size as zlib's level 2 (within 2% on the eight slowest @2x tiles of
+ *    the clustered million) in a quarter to a fifth of the time: 0.3 to
+ *    0.7 ms a MiB against 2.0 to 3.0 ms, on one core. */
 #define ZLEVEL_SMALL 9
 #define ZLEVEL 6
-#define ZLEVEL_RGBA 2
 
 #define PALETTE_MAX 256
 #define HASH_SLOTS 1024 /* power of two, > 2 * PALETTE_MAX */
@@ -217,9 +220,9 @@ static uLong adler32_zeros(uLong adler, size_t n)
  * again whenever malloc had given those pages back.  Larger images
  * (static maps) allocate their own. */
 #define SCRATCH_BYTES MS_MMAP_THRESHOLD
-/* A deflate stream's state: windowBits 15 and memLevel 8 take 262 KB
- * (zlib's zconf.h: 2^(windowBits + 2) + 2^(memLevel + 9)), and more
- * falls back to malloc. */
+/* A deflate stream's state: zlib's, windowBits 15 and memLevel 8, takes
+ * 262 KB (zconf.h: 2^(windowBits + 2) + 2^(memLevel + 9)), and more falls
+ * back to malloc; igzip's, 80 KB and its level 1 buffer (IGZIP_BYTES). */
 #define ZPOOL_BYTES (384u << 10)
 
 /* Memory handed to zlib from one block, all of it taken back at once. */
@@ -315,6 +318,7 @@ struct zpart {
 	uint8_t *out;
 	size_t outlen;
 	uLong adler;
+	bool igzip; /* ISA-L's level 1, or zlib's with: */
 	int level, memlevel, strategy;
 	const uint8_t *dict; /* the bytes before the piece, or NULL */
 	size_t dictlen;
@@ -323,8 +327,60 @@ struct zpart {
 	struct zpool *pool; /* where deflate's state goes (NULL: malloc) */
 };
 
+/* igzip's stream and its level 1 buffer, in one block: the buffer's
+ * default size (ISA-L's LARGE) measured 3% faster than its SMALL and 40%
+ * faster than its MIN on the crowded @2x tiles. */
+#define IGZIP_STATE_BYTES ((sizeof(struct isal_zstream) + 63) & ~(size_t)63)
+#define IGZIP_BYTES (IGZIP_STATE_BYTES + ISAL_DEF_LVL1_DEFAULT)
+_Static_assert(IGZIP_BYTES <= ZPOOL_BYTES, "igzip's state fits in a deflate pool");
+
+/* The raw deflate stream's room: igzip writes a stored block where its
+ * coding would expand the data (random bytes: 51 bytes over 512 KiB). */
+static size_t igzip_bound(size_t len)
+{
+	return len + len / 256 + 1024;
+}
+
+static void igzip_part(struct zpart *p)
+{
+	if (p->sum)
+		p->adler = isal_adler32(1, p->in, p->len);
+	uint8_t *mem = p->pool ? p->pool->base : xmalloc(IGZIP_BYTES);
+	struct isal_zstream *s = (struct isal_zstream *)(void *)mem;
+	isal_deflate_init(s);
+	s->level = 1;
+	s->level_buf = mem + IGZIP_STATE_BYTES;
+	s->level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+	bool ok = !p->dict ||
+	          isal_deflate_set_dict(s, (uint8_t *)(uintptr_t)p->dict, (uint32_t)p->dictlen) == COMP_OK;
+	size_t cap = igzip_bound(p->len);
+	p->out = p->buf && cap <= p->bufcap ? p->buf : xmalloc(cap);
+	bool last = p->flush == Z_FINISH;
+	s->end_of_stream = last;
+	s->flush = last ? NO_FLUSH : SYNC_FLUSH;
+	s->next_in = (uint8_t *)(uintptr_t)p->in;
+	s->avail_in = (uint32_t)p->len;
+	s->next_out = p->out;
+	s->avail_out = (uint32_t)cap;
+	/* done: the stream ended, or flushed and waiting for the next block */
+	ok = ok && p->len <= UINT32_MAX && isal_deflate(s) == COMP_OK && s->avail_in == 0 &&
+	     s->internal_state.state == (last ? ZSTATE_END : ZSTATE_NEW_HDR);
+	p->outlen = s->total_out;
+	if (!p->pool)
+		free(mem);
+	if (!ok) {
+		if (p->out != p->buf)
+			free(p->out);
+		p->out = NULL;
+	}
+}
+
 static void compress_part(struct zpart *p)
 {
+	if (p->igzip) {
+		igzip_part(p);
+		return;
+	}
 	if (p->sum)
 		p->adler = adler32(adler32(0L, Z_NULL, 0), p->in, (uInt)p->len);
 	z_stream z;
@@ -477,15 +533,15 @@ static void *compress_thread(void *arg)
  * of SPLIT_MIN bytes or more is compressed as two halves on two threads,
  * as pigz does: the first ends on a byte boundary (Z_SYNC_FLUSH), the
  * second starts with the first's last 32 KiB as its dictionary, and the
- * two streams are one; their adler-32s are combined.  The crowded @2x
- * tiles of a million sites spent a quarter of their time in deflate. */
+ * two streams are one; their adler-32s are combined.  With igzip the
+ * crowded @2x tiles of a million sites take about 5% less time so than
+ * on one thread. */
 static void write_rgba_idat(png_structp png, const struct canvas *c)
 {
 	const int w = c->width, h = c->height;
 	const size_t stride = (size_t)w * 4 + 1, rawlen = (size_t)h * stride;
-	/* the rows, then room for each half's stream (at most the half and a
-	 * little: deflateBound) */
-	size_t room = (rawlen / 2 + rawlen / 256 + 1024 + 15) & ~(size_t)15;
+	/* the rows, then room for each half's stream (igzip_bound) */
+	size_t room = (igzip_bound(rawlen / 2) + 15) & ~(size_t)15;
 	uint8_t *s = scratch(((rawlen + 15) & ~(size_t)15) + 2 * room);
 	uint8_t *raw = s ? s : xmalloc(rawlen);
 	for (int y = 0; y < h; y++) {
@@ -504,11 +560,7 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 	struct zpart part[2];
 	size_t cut = rawlen >= SPLIT_MIN ? (size_t)(h / 2) * stride : rawlen;
 	for (int k = 0; k < 2; k++)
-		part[k] = (struct zpart){.level = ZLEVEL_RGBA,
-		                         .memlevel = 8,
-		                         .strategy = Z_DEFAULT_STRATEGY,
-		                         .flush = Z_FINISH,
-		                         .sum = true};
+		part[k] = (struct zpart){.igzip = true, .flush = Z_FINISH, .sum = true};
 	part[0].in = raw;
 	part[0].len = cut;
 	part[1].in = raw + cut;
