@@ -215,6 +215,45 @@ static void test_split_rgba(void)
 	buf_free(&again);
 }
 
+/* Indexed images from IGZIP_INDEXED_MIN bytes of rows take igzip, not
+ * zlib (png.c): at 4 and 8 bits a pixel, in the thread's scratch and (the
+ * last size, over 4 MiB of rows) not, every pixel comes back and the
+ * bytes are the same each time. */
+static void test_large_indexed(void)
+{
+	struct buf png = BUF_INIT, again = BUF_INIT;
+	static const int sizes[][3] = {
+	    {512, 512, 200}, {600, 400, 16}, {1100, 1000, 256}, {1024, 512, 9}, {2100, 2100, 255}};
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+		int w = sizes[k][0], h = sizes[k][1], n = sizes[k][2];
+		struct canvas *c = canvas_new(w, h);
+		for (int y = 0; y < h; y++) {
+			if (y % 5 == 1)
+				continue; /* clear rows */
+			for (int x = 0; x < w; x++) {
+				/* runs of a colour, in an order that repeats now and then */
+				uint32_t i = (y % 9 == 4 ? next() : (uint32_t)(x / 3 + y)) % (uint32_t)n;
+				uint8_t *p = c->px + ((size_t)y * (size_t)w + (size_t)x) * 4;
+				if (i == 0)
+					continue;
+				p[3] = 255;
+				p[0] = (uint8_t)i;
+				p[1] = (uint8_t)(i * 7);
+			}
+		}
+		CHECK_MSG(round_trip(c, &png), "%dx%d, %d colours", w, h, n);
+		CHECK_INT(colour_type(&png), 3);
+		CHECK_INT(bit_depth(&png), n <= 16 ? 4 : 8);
+		struct ms_error err;
+		buf_reset(&again);
+		CHECK(pngenc_encode(c, &again, &err) == MS_OK);
+		CHECK(png.len == again.len && memcmp(png.data, again.data, png.len) == 0);
+		canvas_free(c);
+	}
+	buf_free(&png);
+	buf_free(&again);
+}
+
 static void test_sizes_and_determinism(void)
 {
 	struct ms_error err;
@@ -290,6 +329,7 @@ int main(void)
 	test_depths();
 	test_round_trips();
 	test_split_rgba();
+	test_large_indexed();
 	test_sizes_and_determinism();
 	test_bad_input();
 	return CHECK_DONE();
