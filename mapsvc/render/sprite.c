@@ -22,9 +22,12 @@
 
 #include "../util/mem.h"
 
+/* Images a generation holds: two of them make SPRITE_MAX. */
+#define GEN_MAX (SPRITE_MAX / 2)
 /* Slots of a new table: it doubles while more than half full, up to
- * twice SPRITE_MAX. */
+ * twice GEN_MAX. */
 #define FIRST_SLOTS 256
+
 /* Sizes in the key: 1/SIZE_STEPS px. */
 #define SIZE_STEPS 64
 /* The hole's fraction in the key: 1/HOLE_STEPS. */
@@ -44,40 +47,58 @@ struct image {
 	struct key k;
 	int dx, dy; /* top-left corner from the anchor's whole pixel */
 	int w, h;
-	uint8_t *px;
+	uint8_t *px; /* in its generation's arena */
+};
+
+/* A table of at most GEN_MAX images and their pixels. */
+struct gen {
+	struct image *slots; /* nslots, a power of two */
+	size_t nslots, count;
+	struct arena *arena; /* the images' pixels: emptied, not freed, when the
+	                        generation is dropped, so the next one fills
+	                        the same pages again */
 };
 
 struct sprites {
-	struct image *slots; /* nslots, a power of two */
-	size_t nslots, count;
+	struct gen gen[2]; /* gen[cur] takes new images; the other is the older */
+	int cur;
+	size_t drawn;
 	uint8_t cov_map[256]; /* the quantisation the images were made with */
 	bool have_map;
 };
 
+static void gen_init(struct gen *g)
+{
+	g->nslots = FIRST_SLOTS;
+	g->slots = xcalloc(g->nslots, sizeof *g->slots);
+	g->count = 0;
+	g->arena = arena_new();
+}
+
+static void gen_empty(struct gen *g)
+{
+	if (g->count)
+		memset(g->slots, 0, g->nslots * sizeof *g->slots);
+	g->count = 0;
+	arena_reset(g->arena);
+}
+
 struct sprites *sprites_new(void)
 {
 	struct sprites *s = xcalloc(1, sizeof *s);
-	s->nslots = FIRST_SLOTS;
-	s->slots = xcalloc(s->nslots, sizeof *s->slots);
+	gen_init(&s->gen[0]);
+	gen_init(&s->gen[1]);
 	return s;
-}
-
-static void clear(struct sprites *s)
-{
-	for (size_t i = 0; i < s->nslots; i++) {
-		free(s->slots[i].px);
-		s->slots[i].px = NULL;
-		s->slots[i].used = false;
-	}
-	s->count = 0;
 }
 
 void sprites_free(struct sprites *s)
 {
 	if (!s)
 		return;
-	clear(s);
-	free(s->slots);
+	for (int k = 0; k < 2; k++) {
+		arena_free(s->gen[k].arena);
+		free(s->gen[k].slots);
+	}
 	free(s);
 }
 
@@ -85,11 +106,15 @@ size_t sprites_memory(const struct sprites *s)
 {
 	if (!s)
 		return 0;
-	size_t bytes = sizeof *s + s->nslots * sizeof *s->slots;
-	for (size_t i = 0; i < s->nslots; i++)
-		if (s->slots[i].used)
-			bytes += (size_t)s->slots[i].w * (size_t)s->slots[i].h * 4;
+	size_t bytes = sizeof *s;
+	for (int k = 0; k < 2; k++)
+		bytes += s->gen[k].nslots * sizeof *s->gen[k].slots + arena_size(s->gen[k].arena);
 	return bytes;
+}
+
+size_t sprites_drawn(const struct sprites *s)
+{
+	return s ? s->drawn : 0;
 }
 
 static uint32_t pack(struct rgba k)
@@ -108,31 +133,31 @@ static uint32_t steps(double v, double per)
 	return q > 0 && q < 4e9 ? (uint32_t)q : 0;
 }
 
-static size_t slot_of(const struct sprites *s, const struct key *k)
+/* The slot of key k in g (hash h): its image's, or the empty one where
+ * it would go. */
+static struct image *slot_in(const struct gen *g, const struct key *k, uint64_t h)
 {
-	return (size_t)XXH3_64bits(k, sizeof *k) & (s->nslots - 1);
+	size_t i = (size_t)h & (g->nslots - 1);
+	while (g->slots[i].used && memcmp(&g->slots[i].k, k, sizeof *k))
+		i = (i + 1) & (g->nslots - 1);
+	return &g->slots[i];
 }
 
 /* Doubles the table, its images moved (their pixels stay put). */
-static void grow(struct sprites *s)
+static void grow(struct gen *g)
 {
-	struct image *old = s->slots;
-	size_t n = s->nslots;
-	s->nslots *= 2;
-	s->slots = xcalloc(s->nslots, sizeof *s->slots);
-	for (size_t k = 0; k < n; k++) {
-		if (!old[k].used)
-			continue;
-		size_t i = slot_of(s, &old[k].k);
-		while (s->slots[i].used)
-			i = (i + 1) & (s->nslots - 1);
-		s->slots[i] = old[k];
-	}
+	struct image *old = g->slots;
+	size_t n = g->nslots;
+	g->nslots *= 2;
+	g->slots = xcalloc(g->nslots, sizeof *g->slots);
+	for (size_t k = 0; k < n; k++)
+		if (old[k].used)
+			*slot_in(g, &old[k].k, XXH3_64bits(&old[k].k, sizeof old[k].k)) = old[k];
 	free(old);
 }
 
-/* The image of key k, drawn now. */
-static void draw(struct image *im, const struct key *k, const uint8_t *cov_map)
+/* The image of key k, drawn now, its pixels from arena a. */
+static void draw(struct image *im, const struct key *k, const uint8_t *cov_map, struct arena *a)
 {
 	static const struct rgba none = {0, 0, 0, 0};
 	double size = (double)k->size / SIZE_STEPS, ow = (double)k->outline_w / SIZE_STEPS;
@@ -142,7 +167,8 @@ static void draw(struct image *im, const struct key *k, const uint8_t *cov_map)
 	im->dy = (int)floor(t) - MARGIN_PX;
 	im->w = (int)ceil(r) + MARGIN_PX + 1 - im->dx;
 	im->h = (int)ceil(b) + MARGIN_PX + 1 - im->dy;
-	struct canvas c = {im->w, im->h, xcalloc((size_t)im->w * (size_t)im->h, 4), {0}};
+	size_t bytes = (size_t)im->w * (size_t)im->h * 4;
+	struct canvas c = {im->w, im->h, arena_alloc(a, bytes), {0}};
 	memcpy(c.cov_map, cov_map, sizeof c.cov_map);
 	double x = -im->dx + (double)k->phase_x / SPRITE_PHASES,
 	       y = -im->dy + (double)k->phase_y / SPRITE_PHASES;
@@ -154,6 +180,40 @@ static void draw(struct image *im, const struct key *k, const uint8_t *cov_map)
 	im->px = c.px;
 }
 
+/* The image of key k: the newer generation's; or the older's, copied
+ * into the newer; or drawn there.  A full newer generation becomes the
+ * older, and the older is dropped: what was asked for since the last
+ * turn stays, the rest is drawn again if asked for again. */
+static struct image *find(struct sprites *s, const struct key *k)
+{
+	uint64_t h = XXH3_64bits(k, sizeof *k);
+	struct gen *g = &s->gen[s->cur];
+	struct image *im = slot_in(g, k, h);
+	if (im->used)
+		return im;
+	if (g->count == GEN_MAX) {
+		s->cur ^= 1;
+		gen_empty(&s->gen[s->cur]);
+		g = &s->gen[s->cur];
+	} else if (2 * (g->count + 1) > g->nslots) {
+		grow(g);
+	}
+	im = slot_in(g, k, h);
+	const struct image *older = slot_in(&s->gen[s->cur ^ 1], k, h);
+	if (older->used) {
+		*im = *older;
+		size_t bytes = (size_t)older->w * (size_t)older->h * 4;
+		im->px = memcpy(arena_alloc_raw(g->arena, bytes, 16), older->px, bytes);
+	} else {
+		im->used = true;
+		im->k = *k;
+		draw(im, k, s->cov_map, g->arena);
+		s->drawn++;
+	}
+	g->count++;
+	return im;
+}
+
 void sprites_marker(struct sprites *s, struct canvas *c, enum marker_shape shape, double x, double y,
                     double size, struct rgba fill, struct rgba outline, double outline_w, double hole,
                     struct rgba hole_colour)
@@ -161,7 +221,8 @@ void sprites_marker(struct sprites *s, struct canvas *c, enum marker_shape shape
 	if (!isfinite(x) || !isfinite(y) || fabs(x) > 1e9 || fabs(y) > 1e9 || !(size > 0))
 		return;
 	if (!s->have_map || memcmp(s->cov_map, c->cov_map, sizeof s->cov_map)) {
-		clear(s);
+		gen_empty(&s->gen[0]);
+		gen_empty(&s->gen[1]);
 		memcpy(s->cov_map, c->cov_map, sizeof s->cov_map);
 		s->have_map = true;
 	}
@@ -186,24 +247,6 @@ void sprites_marker(struct sprites *s, struct canvas *c, enum marker_shape shape
 	k.phase_y = (uint32_t)(qy - iy * SPRITE_PHASES);
 	if (!k.size)
 		return;
-	size_t i = slot_of(s, &k);
-	while (s->slots[i].used && memcmp(&s->slots[i].k, &k, sizeof k))
-		i = (i + 1) & (s->nslots - 1);
-	struct image *im = &s->slots[i];
-	if (!im->used) {
-		if (s->count == SPRITE_MAX || 2 * (s->count + 1) > s->nslots) {
-			if (s->count == SPRITE_MAX)
-				clear(s); /* full: start again (see sprite.h) */
-			else
-				grow(s);
-			for (i = slot_of(s, &k); s->slots[i].used;)
-				i = (i + 1) & (s->nslots - 1);
-			im = &s->slots[i];
-		}
-		im->used = true;
-		im->k = k;
-		draw(im, &k, c->cov_map);
-		s->count++;
-	}
+	struct image *im = find(s, &k);
 	canvas_blend_image(c, (int)(ix + im->dx), (int)(iy + im->dy), im->px, im->w, im->h);
 }

@@ -122,8 +122,17 @@ struct chunk {
 
 struct arena {
 	struct chunk *head;
+	struct chunk *spare; /* emptied by arena_reset, to be filled again */
 	size_t total;
 };
+
+static void free_chunks(struct chunk *c)
+{
+	for (struct chunk *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+}
 
 struct arena *arena_new(void)
 {
@@ -134,11 +143,32 @@ void arena_free(struct arena *a)
 {
 	if (!a)
 		return;
-	for (struct chunk *c = a->head, *next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
+	free_chunks(a->head);
+	free_chunks(a->spare);
 	free(a);
+}
+
+void arena_reset(struct arena *a)
+{
+	while (a->head) {
+		struct chunk *c = a->head;
+		a->head = c->next;
+		c->used = 0;
+		c->next = a->spare;
+		a->spare = c;
+	}
+}
+
+/* A spare chunk of at least n bytes, taken from the spare list, or NULL. */
+static struct chunk *take_spare(struct arena *a, size_t n)
+{
+	for (struct chunk **pp = &a->spare; *pp; pp = &(*pp)->next)
+		if ((*pp)->cap >= n) {
+			struct chunk *c = *pp;
+			*pp = c->next;
+			return c;
+		}
+	return NULL;
 }
 
 void *arena_alloc_raw(struct arena *a, size_t n, size_t align)
@@ -146,16 +176,21 @@ void *arena_alloc_raw(struct arena *a, size_t n, size_t align)
 	struct chunk *c = a->head;
 	size_t off = c ? (c->used + align - 1) & ~(align - 1) : 0;
 	if (!c || off > c->cap || c->cap - off < n) {
-		size_t cap = c ? c->cap * 2 : 64 * 1024;
-		if (cap > 8 * 1024 * 1024)
-			cap = 8 * 1024 * 1024;
-		if (cap < n)
-			cap = n;
-		c = xmalloc(sizeof *c + cap);
-		c->cap = cap;
+		struct chunk *spare = take_spare(a, n);
+		if (spare) {
+			c = spare;
+		} else {
+			size_t cap = c ? c->cap * 2 : 64 * 1024;
+			if (cap > 8 * 1024 * 1024)
+				cap = 8 * 1024 * 1024;
+			if (cap < n)
+				cap = n;
+			c = xmalloc(sizeof *c + cap);
+			c->cap = cap;
+			a->total += sizeof *c + cap;
+		}
 		c->next = a->head;
 		a->head = c;
-		a->total += sizeof *c + cap;
 		off = 0;
 	}
 	c->used = off + n;
@@ -204,6 +239,9 @@ void arena_adopt(struct arena *a, struct arena *from)
 		give_back_tail(from->head);
 	if (a->head)
 		give_back_tail(a->head);
+	for (struct chunk *c = from->spare; c; c = c->next)
+		from->total -= sizeof *c + c->cap; /* freed, not adopted */
+	free_chunks(from->spare);
 	struct chunk *last = from->head;
 	while (last && last->next)
 		last = last->next;

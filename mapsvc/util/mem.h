@@ -8,7 +8,8 @@
  * process allocate without limit.
  *
  * An arena owns many small allocations freed together (the strings of a
- * site set).  Not thread-safe while being filled; immutable afterwards.
+ * site set), or emptied together and filled again (a cache's images).
+ * Not thread-safe while being filled; immutable afterwards.
  */
 #ifndef MS_MEM_H
 #define MS_MEM_H
@@ -44,6 +45,9 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
 /* Bytes held (for reporting and cache accounting). */
 size_t arena_size(const struct arena *a);
+/* Empties a: what was allocated in it is gone, and its chunks are kept
+ * to be filled again (arena_size still counts them). */
+void arena_reset(struct arena *a);
 /* Moves everything from holds into a, and frees from: what was allocated
  * in either stays where it is, now owned by a.  Lets arenas filled by
  * different threads become one.  Both arenas' last chunks give back the

@@ -3,7 +3,7 @@
  * origin, halves of a phase included), what the rasterizer draws at the
  * rounded position but for rounding, the approximate site's hole,
  * a canvas of another coverage quantisation, and a cache that stays within
- * SPRITE_MAX images. */
+ * SPRITE_MAX images and keeps the looks still asked for. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +119,27 @@ static void test_cache(struct sprites *sp)
 	canvas_clear(later, none);
 	sprites_marker(sp, later, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
 	CHECK(memcmp(first->px, later->px, 64 * 64 * 4) == 0);
+	/* a look asked for again and again outlives the turns of the
+	 * generations: drawn once while 3 * SPRITE_MAX others come and go,
+	 * and one not asked for since is drawn again */
+	struct sprites *gens = sprites_new();
+	struct canvas *hot = tile_canvas(64, 64);
+	sprites_marker(gens, hot, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	CHECK_INT(sprites_drawn(gens), 1);
+	for (int k = 0; k < 3 * SPRITE_MAX; k++) {
+		struct rgba look = {(uint8_t)k, (uint8_t)(k >> 8), 120, 255};
+		sprites_marker(gens, a, SHAPE_CIRCLE, 32, 32, 5, look, none, 0, 0, none);
+		sprites_marker(gens, hot, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	}
+	CHECK_INT(sprites_drawn(gens), 1 + 3 * SPRITE_MAX);
+	sprites_marker(gens, a, SHAPE_CIRCLE, 32, 32, 5, (struct rgba){0, 0, 120, 255}, none, 0, 0, none);
+	CHECK_INT(sprites_drawn(gens), 2 + 3 * SPRITE_MAX);
+	CHECK(sprites_memory(gens) < bound);
+	canvas_clear(later, none);
+	sprites_marker(gens, later, SHAPE_TRIANGLE, 31.5, 32.25, 9, fill, none, 0, 0, none);
+	CHECK(memcmp(first->px, later->px, 64 * 64 * 4) == 0);
+	sprites_free(gens);
+	canvas_free(hot);
 	canvas_free(first);
 	canvas_free(later);
 	/* another quantisation: the images are made again for it */

@@ -138,6 +138,47 @@ static void test_adopt(void)
 	arena_free(a);
 }
 
+/* arena_reset: the arena fills the same chunks again (its size does not
+ * grow over rounds of the same allocations), arena_alloc still zeroes
+ * what it gives, and a request larger than every chunk gets a new one;
+ * an adopted arena's spare chunks are freed with it, not counted. */
+static void test_reset(void)
+{
+	struct arena *a = arena_new();
+	size_t size = 0;
+	for (int round = 0; round < 5; round++) {
+		for (int i = 0; i < 3000; i++) {
+			unsigned char *p = arena_alloc(a, 100 + (size_t)i % 200);
+			CHECK(p[0] == 0 && p[99] == 0);
+			memset(p, 0xab, 100);
+		}
+		if (round == 0)
+			size = arena_size(a);
+		CHECK_INT(arena_size(a), size);
+		arena_reset(a);
+	}
+	CHECK_INT(arena_size(a), size);
+	char *big = arena_alloc(a, 16u << 20);
+	CHECK(big[0] == 0 && big[(16u << 20) - 1] == 0);
+	CHECK(arena_size(a) > size + (16u << 20));
+	struct arena *b = arena_new();
+	arena_strdup(b, "kept");
+	arena_reset(b);
+	size_t sb = arena_size(b);
+	char *kept = arena_strdup(b, "kept again"); /* in the spare chunk */
+	CHECK_INT(arena_size(b), sb);
+	size_t before = arena_size(a);
+	struct arena *c = arena_new();
+	arena_alloc(c, 1000);
+	arena_reset(c); /* spare only */
+	arena_adopt(a, c);
+	CHECK_INT(arena_size(a), before);
+	arena_adopt(a, b);
+	CHECK_INT(arena_size(a), before + sb);
+	CHECK_STR(kept, "kept again");
+	arena_free(a);
+}
+
 /* The VmFlags of the mapping of /proc/self/smaps that holds p, or "". */
 static void flags_of(const void *p, char *out, size_t cap)
 {
@@ -258,6 +299,7 @@ int main(void)
 	test_allocators();
 	test_arena();
 	test_adopt();
+	test_reset();
 	test_huge_advice();
 	test_adopt_gives_back();
 	return CHECK_DONE();
