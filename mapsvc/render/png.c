@@ -148,31 +148,6 @@ static bool row_is_clear(const uint8_t *src, int w)
 	return x == w || !src[(size_t)x * 4 + 3];
 }
 
-/* Collects the image's colours; false when there are too many. */
-static bool collect_colours(const struct canvas *c, struct palette *pal)
-{
-	memset(pal->slot, 0xff, sizeof pal->slot);
-	pal->n = 0;
-	palette_index(pal, 0); /* transparent is always there, and index 0 */
-	size_t w = (size_t)c->width;
-	for (int y = 0; y < c->height; y++) {
-		const uint8_t *src = c->px + (size_t)y * w * 4;
-		if (row_is_clear(src, c->width))
-			continue;
-		uint32_t prev_px = 0;
-		for (size_t x = 0; x < w; x++) {
-			uint32_t v;
-			memcpy(&v, src + x * 4, 4);
-			if (v == prev_px)
-				continue;
-			prev_px = v;
-			if (palette_index(pal, unpremultiply(src + x * 4)) < 0)
-				return false;
-		}
-	}
-	return true;
-}
-
 static int cmp_colour(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -184,15 +159,20 @@ static int cmp_colour(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Rebuilds the hash so that palette_index gives the sorted positions. */
-static void palette_sort(struct palette *pal)
+/* Sorts the colours; perm[i] is then the sorted position of the colour
+ * that was i-th to appear. */
+static void palette_sort(struct palette *pal, uint8_t perm[PALETTE_MAX])
 {
+	uint32_t first[PALETTE_MAX];
+	memcpy(first, pal->colours, (size_t)pal->n * sizeof first[0]);
 	qsort(pal->colours, (size_t)pal->n, sizeof pal->colours[0], cmp_colour);
 	memset(pal->slot, 0xff, sizeof pal->slot);
 	int n = pal->n;
 	pal->n = 0;
 	for (int i = 0; i < n; i++)
 		palette_index(pal, pal->colours[i]);
+	for (int i = 0; i < n; i++)
+		perm[i] = (uint8_t)palette_index(pal, first[i]);
 }
 
 static int bits_for(int ncolours)
@@ -272,13 +252,6 @@ static struct scratch_block *scratch_block(void)
 static uint8_t *scratch(size_t n)
 {
 	return n > SCRATCH_BYTES ? NULL : scratch_block()->rows;
-}
-
-static bool scratch_holds(const uint8_t *p)
-{
-	pthread_once(&scratch_once, scratch_key_make);
-	const struct scratch_block *b = pthread_getspecific(scratch_key);
-	return p && b && p == b->rows;
 }
 
 /* The calling thread's deflate state k (0 or 1). */
@@ -416,14 +389,125 @@ static void compress_part(struct zpart *p)
 	}
 }
 
-/* Writes the pieces (raw's, which is freed here unless it is the
- * thread's scratch, as are theirs) as one IDAT chunk in the zlib format,
+/* Rounded up to 16 bytes. */
+static size_t r16(size_t n)
+{
+	return (n + 15) & ~(size_t)15;
+}
+
+/* The room of each half's stream of an RGBA image of rawlen bytes. */
+static size_t rgba_room(size_t rawlen)
+{
+	return r16(igzip_bound(rawlen / 2));
+}
+
+/*
+ * The canvas's pixels as PNG wants them, made in one pass (scan).  While
+ * the image has PALETTE_MAX colours or fewer, each pixel's colour number
+ * (in the order the colours first appear) goes to ix and every clear row
+ * is flagged; at the first colour more, every row is made straight RGBA
+ * with its filter byte, in rgba.  Collecting the colours first and then
+ * looking each pixel up again, as this did, was a third of the encoding
+ * of a crowded tile.
+ *
+ * In the thread's scratch: the RGBA rows, the room of their two streams,
+ * then ix and clear; an indexed image's rows and stream later take the
+ * place of the RGBA rows (they are at most a quarter of them).
+ */
+struct rows {
+	uint8_t *ix;      /* w * h colour numbers, while indexed */
+	uint8_t *clear;   /* h flags: the row is wholly transparent */
+	uint8_t *rgba;    /* h rows of 1 + 4 w bytes, once not indexed */
+	uint8_t *scratch; /* where all this lies, or NULL: allocated */
+	size_t ix_at;     /* ix's offset in the scratch */
+	bool indexed;
+};
+
+static void rows_begin(const struct canvas *c, struct rows *r)
+{
+	const size_t w = (size_t)c->width, h = (size_t)c->height, rgbalen = h * (4 * w + 1);
+	memset(r, 0, sizeof *r);
+	r->ix_at = r16(rgbalen) + 2 * rgba_room(rgbalen);
+	r->scratch = scratch(r->ix_at + r16(w * h) + h);
+	if (r->scratch) {
+		r->ix = r->scratch + r->ix_at;
+		r->clear = r->ix + r16(w * h);
+	} else {
+		r->ix = xmalloc(w * h);
+		r->clear = xmalloc(h);
+	}
+}
+
+static void rows_end(struct rows *r)
+{
+	if (!r->scratch) {
+		free(r->ix);
+		free(r->clear);
+		free(r->rgba);
+	}
+}
+
+/* Every row of c as straight RGBA, filter None. */
+static void make_rgba(const struct canvas *c, struct rows *r)
+{
+	const int w = c->width;
+	const size_t stride = (size_t)w * 4 + 1;
+	r->indexed = false;
+	r->rgba = r->scratch ? r->scratch : xmalloc((size_t)c->height * stride);
+	for (int y = 0; y < c->height; y++) {
+		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
+		uint8_t *row = r->rgba + (size_t)y * stride;
+		row[0] = 0; /* filter None */
+		if (row_is_clear(src, w)) {
+			memset(row + 1, 0, stride - 1);
+			continue;
+		}
+		for (int x = 0; x < w; x++) {
+			uint32_t v = unpremultiply(src + (size_t)x * 4);
+			memcpy(row + 1 + (size_t)x * 4, &v, 4);
+		}
+	}
+}
+
+static void scan(const struct canvas *c, struct palette *pal, struct rows *r)
+{
+	memset(pal->slot, 0xff, sizeof pal->slot);
+	pal->n = 0;
+	palette_index(pal, 0); /* transparent is always there, and number 0 */
+	r->indexed = true;
+	const size_t w = (size_t)c->width;
+	for (int y = 0; y < c->height; y++) {
+		const uint8_t *src = c->px + (size_t)y * w * 4;
+		r->clear[y] = row_is_clear(src, c->width);
+		if (r->clear[y])
+			continue; /* most rows of an overlay tile */
+		uint8_t *ix = r->ix + (size_t)y * w;
+		uint32_t prev_px = 0;
+		int prev_idx = 0;
+		for (size_t x = 0; x < w; x++) {
+			uint32_t v;
+			memcpy(&v, src + x * 4, 4);
+			if (v != prev_px) {
+				prev_px = v;
+				prev_idx = palette_index(pal, unpremultiply(src + x * 4));
+				if (prev_idx < 0) {
+					make_rgba(c, r);
+					return;
+				}
+			}
+			ix[x] = (uint8_t)prev_idx;
+		}
+	}
+}
+
+/* Writes the pieces (of the rows in owned, freed here, or in memory the
+ * caller keeps; their streams are freed here unless in a piece's buf) as
+ * one IDAT chunk in the zlib format,
  * wrapped by hand (RFC 1950: a 2-byte header, the deflate stream, the
  * adler-32 of the data). */
-static void write_idat(png_structp png, uint8_t *raw, struct zpart *part, int nparts, uLong adler)
+static void write_idat(png_structp png, uint8_t *owned, struct zpart *part, int nparts, uLong adler)
 {
-	if (!scratch_holds(raw))
-		free(raw);
+	free(owned);
 	size_t len = 2 + 4;
 	bool ok = true;
 	for (int k = 0; k < nparts; k++) {
@@ -474,37 +558,32 @@ static void write_idat(png_structp png, uint8_t *raw, struct zpart *part, int np
  * 1.4-2.0 ms) and its streams 1-17% smaller; on the small, nearly empty
  * tiles it is 20-35% larger, bytes that matter more there than 0.1 ms.
  */
-static void write_indexed_idat(png_structp png, const struct canvas *c, struct palette *pal, int bits)
+static void write_indexed_idat(png_structp png, const struct canvas *c, const struct rows *r,
+                               const uint8_t perm[PALETTE_MAX], int bits)
 {
 	const int w = c->width, h = c->height;
 	const int lg = bits == 1 ? 3 : bits == 2 ? 2 : bits == 4 ? 1 : 0, mask = (1 << lg) - 1;
 	const size_t rowbytes = ((size_t)w * (size_t)bits + 7) / 8, stride = rowbytes + 1;
-	const size_t rawlen = (size_t)h * stride, at = (rawlen + 15) & ~(size_t)15;
-	uint8_t *s = scratch(at + igzip_bound(rawlen)), *raw = s;
-	if (s)
+	const size_t rawlen = (size_t)h * stride, at = r16(rawlen);
+	uint8_t *raw = r->scratch;
+	if (raw)
 		memset(raw, 0, rawlen);
 	else
 		raw = xcalloc((size_t)h, stride);
 	uLong adler = adler32(0L, Z_NULL, 0);
 	for (int y = 0; y < h; y++) {
-		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
 		uint8_t *row = raw + (size_t)y * stride + 1; /* row[-1] = 0: filter None */
-		if (row_is_clear(src, w)) {                  /* most rows of an overlay tile */
+		if (r->clear[y]) {
 			adler = adler32_zeros(adler, stride);
 			continue;
 		}
-		uint32_t prev_px = 0;
-		unsigned prev_idx = 0;
-		for (int x = 0; x < w; x++) {
-			uint32_t v;
-			memcpy(&v, src + (size_t)x * 4, 4);
-			if (v != prev_px) {
-				prev_px = v;
-				prev_idx = (unsigned)palette_index(pal, unpremultiply(src + (size_t)x * 4));
-			}
-			/* PNG packs the leftmost pixel in the high bits */
-			int shift = 8 - bits - (x & mask) * bits;
-			row[x >> lg] |= (uint8_t)(prev_idx << shift);
+		const uint8_t *ix = r->ix + (size_t)y * (size_t)w;
+		if (bits == 8) {
+			for (int x = 0; x < w; x++)
+				row[x] = perm[ix[x]];
+		} else {
+			for (int x = 0; x < w; x++) /* the leftmost pixel in the high bits */
+				row[x >> lg] |= (uint8_t)(perm[ix[x]] << (8 - bits - (x & mask) * bits));
 		}
 		adler = adler32(adler, row - 1, (uInt)stride);
 	}
@@ -513,15 +592,15 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, struct p
 	struct zpart part = {.in = raw,
 	                     .len = rawlen,
 	                     .igzip = rawlen >= IGZIP_INDEXED_MIN,
-	                     .buf = s ? s + at : NULL,
-	                     .bufcap = s ? SCRATCH_BYTES - at : 0,
+	                     .buf = r->scratch ? r->scratch + at : NULL,
+	                     .bufcap = r->scratch ? r->ix_at - at : 0,
 	                     .level = bits == 1 ? ZLEVEL_SMALL : ZLEVEL,
 	                     .memlevel = bits == 1 ? 8 : 4,
 	                     .strategy = bits == 1 ? Z_DEFAULT_STRATEGY : Z_RLE,
 	                     .flush = Z_FINISH,
-	                     .pool = s ? zpool(0) : NULL};
+	                     .pool = r->scratch ? zpool(0) : NULL};
 	compress_part(&part);
-	write_idat(png, raw, &part, 1, adler);
+	write_idat(png, r->scratch ? NULL : raw, &part, 1, adler);
 }
 
 /* Row bytes from which an RGBA image is compressed in two halves at once
@@ -543,27 +622,12 @@ static void *compress_thread(void *arg)
  * two streams are one; their adler-32s are combined.  With igzip the
  * crowded @2x tiles of a million sites take about 5% less time so than
  * on one thread. */
-static void write_rgba_idat(png_structp png, const struct canvas *c)
+static void write_rgba_idat(png_structp png, const struct canvas *c, const struct rows *r)
 {
-	const int w = c->width, h = c->height;
-	const size_t stride = (size_t)w * 4 + 1, rawlen = (size_t)h * stride;
-	/* the rows, then room for each half's stream (igzip_bound) */
-	size_t room = (igzip_bound(rawlen / 2) + 15) & ~(size_t)15;
-	uint8_t *s = scratch(((rawlen + 15) & ~(size_t)15) + 2 * room);
-	uint8_t *raw = s ? s : xmalloc(rawlen);
-	for (int y = 0; y < h; y++) {
-		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
-		uint8_t *row = raw + (size_t)y * stride;
-		row[0] = 0; /* filter None */
-		if (row_is_clear(src, w)) {
-			memset(row + 1, 0, stride - 1);
-			continue;
-		}
-		for (int x = 0; x < w; x++) {
-			uint32_t v = unpremultiply(src + (size_t)x * 4);
-			memcpy(row + 1 + (size_t)x * 4, &v, 4);
-		}
-	}
+	const int h = c->height;
+	const size_t stride = (size_t)c->width * 4 + 1, rawlen = (size_t)h * stride;
+	const size_t room = rgba_room(rawlen);
+	uint8_t *s = r->scratch, *raw = r->rgba;
 	struct zpart part[2];
 	size_t cut = rawlen >= SPLIT_MIN ? (size_t)(h / 2) * stride : rawlen;
 	for (int k = 0; k < 2; k++)
@@ -573,7 +637,7 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 	part[1].in = raw + cut;
 	part[1].len = rawlen - cut;
 	if (s) { /* one piece gets both halves' room */
-		part[0].buf = s + ((rawlen + 15) & ~(size_t)15);
+		part[0].buf = s + r16(rawlen);
 		part[0].bufcap = cut < rawlen ? room : 2 * room;
 		part[1].buf = part[0].buf + room;
 		part[1].bufcap = room;
@@ -598,13 +662,13 @@ static void write_rgba_idat(png_structp png, const struct canvas *c)
 	uLong adler = part[0].adler;
 	if (nparts == 2)
 		adler = adler32_combine(adler, part[1].adler, (z_off_t)part[1].len);
-	write_idat(png, raw, part, nparts, adler);
+	write_idat(png, NULL, part, nparts, adler);
 }
 
 /* Writes the rows; separate from pngenc_encode so that no local it
  * changes after setjmp needs to be volatile. */
-static void write_image(png_structp png, png_infop info, const struct canvas *c, struct palette *pal,
-                        bool indexed)
+static void write_image(png_structp png, png_infop info, const struct canvas *c, const struct palette *pal,
+                        const struct rows *r, const uint8_t *perm)
 {
 	int w = c->width;
 	/* A wholly transparent canvas takes this path too, as a 1-bit palette
@@ -614,7 +678,7 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 	 * ReadTile) and showed every empty tile of a seeded file black, while a
 	 * palette's tRNS becomes their alpha.  The PLTE costs 14 bytes on the
 	 * most common tile of all. */
-	if (indexed) {
+	if (r->indexed) {
 		int bits = bits_for(pal->n);
 		png_color rgb[PALETTE_MAX];
 		png_byte trns[PALETTE_MAX];
@@ -634,12 +698,12 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 		if (ntrns)
 			png_set_tRNS(png, info, trns, ntrns, NULL);
 		png_write_info(png, info);
-		write_indexed_idat(png, c, pal, bits);
+		write_indexed_idat(png, c, r, perm, bits);
 	} else {
 		png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)c->height, 8, PNG_COLOR_TYPE_RGB_ALPHA,
 		             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 		png_write_info(png, info);
-		write_rgba_idat(png, c);
+		write_rgba_idat(png, c, r);
 	}
 	png_write_chunk(png, (png_const_bytep) "IEND", NULL, 0);
 }
@@ -651,9 +715,12 @@ enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_
 	pthread_once(&unpremul_once, unpremul_init);
 	struct png_ctx ctx = {.out = out};
 	struct palette *pal = xmalloc(sizeof *pal);
-	bool indexed = collect_colours(c, pal);
-	if (indexed)
-		palette_sort(pal);
+	struct rows r;
+	rows_begin(c, &r);
+	scan(c, pal, &r);
+	uint8_t perm[PALETTE_MAX] = {0};
+	if (r.indexed)
+		palette_sort(pal, perm);
 	size_t start = out->len;
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &ctx, on_error, on_warning);
 	png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -665,9 +732,10 @@ enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_
 		st = ms_fail(err, MS_EINTERNAL, "pngenc_encode: libpng: %s", ctx.msg);
 	} else {
 		png_set_write_fn(png, &ctx, on_write, on_flush);
-		write_image(png, info, c, pal, indexed);
+		write_image(png, info, c, pal, &r, perm);
 	}
 	png_destroy_write_struct(&png, &info);
+	rows_end(&r);
 	free(pal);
 	return st;
 }
