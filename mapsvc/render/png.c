@@ -76,11 +76,22 @@ static pthread_once_t unpremul_once = PTHREAD_ONCE_INIT;
 
 static void unpremul_init(void)
 {
-	for (unsigned a = 1; a < 256; a++)
+	/* (v * 255 + a / 2) / a by steps: each v adds 255 to the dividend, so
+	 * 255 / a to the quotient and 255 % a to the remainder.  65,536
+	 * divisions were a tenth of a new server's first tile. */
+	for (unsigned a = 1; a < 256; a++) {
+		unsigned q = (a / 2) / a, r = (a / 2) % a;
+		const unsigned dq = 255u / a, dr = 255u % a;
 		for (unsigned v = 0; v < 256; v++) {
-			unsigned s = (v * 255u + a / 2) / a;
-			unpremul[a][v] = (uint8_t)(s > 255 ? 255 : s);
+			unpremul[a][v] = (uint8_t)(q > 255 ? 255 : q);
+			q += dq;
+			r += dr;
+			if (r >= a) {
+				q++;
+				r -= a;
+			}
 		}
+	}
 }
 
 /* Straight-alpha RGBA of a premultiplied pixel, packed little-endian as
