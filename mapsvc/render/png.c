@@ -201,8 +201,9 @@ static uLong adler32_zeros(uLong adler, size_t n)
 	return s1 | s2 << 16;
 }
 
-/* Each thread's scratch for an image's filtered rows and their deflate
- * streams (an @2x tile's 2.1 MB), and for the state of the two deflate
+/* Each thread's scratch for an image's filtered rows, their deflate
+ * streams and the colour numbers of one pass (struct rows: an @2x tile's
+ * 2.4 MB), and for the state of the two deflate
  * streams that compress its halves: kept from one image to the next and,
  * at MS_MMAP_THRESHOLD, a block that asks for huge pages (mem.h).
  * Allocated and freed per image, a thread's first crowded @2x tile met
@@ -217,7 +218,8 @@ static uLong adler32_zeros(uLong adler, size_t n)
  * back to malloc; igzip's, 80 KB and its level 1 buffer (IGZIP_BYTES). */
 #define ZPOOL_BYTES (384u << 10)
 
-/* Memory handed to zlib from one block, all of it taken back at once. */
+/* One block of deflate state: zlib's allocations are handed out of it
+ * and all taken back at once; igzip's stream takes it whole. */
 struct zpool {
 	uint8_t *base;
 	size_t used;
