@@ -224,63 +224,66 @@ void site_set_append(struct site_set *set, struct site_set *from)
 	free(from);
 }
 
-/* The text of a site (site.h): the offset table, one NUL that every
- * absent field points at, then each present field with its NUL, in field
- * order.  Absent fields and extras cost nothing (a million sites with
- * five columns would otherwise hold nine million one-byte copies), nor
- * does a category spelled as one of the eight names (offset 0: 13 MB for
- * a million sites).  A typical site (an id and two names, 70 bytes) has
- * an 8-bit table, 14 bytes. */
+/* The text of a site (site.h): the mask, the radius unless it is the
+ * default, then each field that has text, and the extra properties, each
+ * with its NUL, in field order.  Absent fields and extras cost nothing (a
+ * million sites with five columns would otherwise hold nine million
+ * one-byte copies), nor does a category spelled as one of the eight names
+ * (13 MB for a million sites).  A table of where each text starts cost a
+ * byte a field, 15 MB for a million sites, to save stepping over a few
+ * short texts: the fields read most (the id and the names) come first. */
+_Static_assert(SITE_NFIELDS + 1 <= 14, "a bit for each text and two flags fit in the 16-bit mask");
+
 static const char *pack_text(struct arena *a, const struct site_draft *d)
 {
-	const char *v[SITE_TEXT_SLOTS_];
-	size_t len[SITE_TEXT_SLOTS_], body = 1;
+	const char *v[SITE_NFIELDS + 1];
+	size_t len[SITE_NFIELDS + 1], size = sizeof(uint16_t);
+	unsigned mask = 0;
 	const char *cat = site_category_name(d->category);
 	for (unsigned k = 0; k < SITE_NFIELDS + 1; k++) {
 		v[k] = k < SITE_NFIELDS ? d->field[k] : d->extra;
-		if (!v[k] || (k == SITE_NFIELDS && !strcmp(v[k], "{}")))
-			v[k] = "";
-		if (k == SITE_CATEGORY && cat && !strcmp(v[k], cat))
-			v[k] = NULL; /* offset 0 */
-		len[k] = v[k] && *v[k] ? strlen(v[k]) + 1 : 0;
-		body += len[k];
+		len[k] = 0;
+		if (k == SITE_CATEGORY && v[k] && cat && !strcmp(v[k], cat)) {
+			mask |= SITE_TEXT_CATNAME_;
+			continue;
+		}
+		if (!v[k] || !*v[k] || (k == SITE_NFIELDS && !strcmp(v[k], "{}")))
+			continue;
+		mask |= 1u << k;
+		len[k] = strlen(v[k]) + 1;
+		size += len[k];
 	}
-	/* the radius: its bytes right after the table, unless it is the
-	 * default (compared bitwise, so that it reads back the same) */
+	/* the radius unless it is the default (compared bitwise, so that it
+	 * reads back the same) */
 	double def = site_quality_default_m(d->quality);
-	size_t radius = memcmp(&def, &d->uncertainty_m, sizeof def) ? sizeof def : 0;
-	body += radius;
-	/* the narrowest table whose every offset fits: all are below the end */
-	size_t width = 1, head = SITE_TEXT_SLOTS_;
-	if (head + body > UINT8_MAX)
-		width = 2, head = 2 + 2 * SITE_TEXT_SLOTS_;
-	if (width == 2 && head + body > UINT16_MAX)
-		width = 4, head = 4 + 4 * SITE_TEXT_SLOTS_;
-	unsigned char *t = arena_alloc_raw(a, head + body, width);
-	if (width > 1)
-		t[0] = 0, t[1] = (unsigned char)width, t[2] = t[3] = 0;
-	memcpy(t + head, &d->uncertainty_m, radius);
-	size_t nul = head + radius, at = nul + 1;
-	t[nul] = '\0';
-	size_t off[SITE_TEXT_SLOTS_];
+	if (memcmp(&def, &d->uncertainty_m, sizeof def)) {
+		mask |= SITE_TEXT_RADIUS_;
+		size += sizeof def;
+	}
+	char *t = arena_alloc_raw(a, size, 1);
+	uint16_t m16 = (uint16_t)mask;
+	memcpy(t, &m16, sizeof m16);
+	size_t at = sizeof m16;
+	if (mask & SITE_TEXT_RADIUS_) {
+		memcpy(t + at, &d->uncertainty_m, sizeof d->uncertainty_m);
+		at += sizeof d->uncertainty_m;
+	}
 	for (unsigned k = 0; k < SITE_NFIELDS + 1; k++) {
-		off[k] = !v[k] ? 0 : len[k] ? at : nul;
-		memcpy(t + at, v[k] ? v[k] : "", len[k]);
+		if (len[k])
+			memcpy(t + at, v[k], len[k]);
 		at += len[k];
 	}
-	off[SITE_TEXT_RADIUS_] = radius ? head : 0;
-	for (unsigned k = 0; k < SITE_TEXT_SLOTS_; k++) {
-		if (width == 1) {
-			t[k] = (unsigned char)off[k];
-		} else if (width == 2) {
-			uint16_t o16 = (uint16_t)off[k];
-			memcpy(t + 2 + 2 * k, &o16, 2);
-		} else {
-			uint32_t o32 = (uint32_t)off[k];
-			memcpy(t + 4 + 4 * k, &o32, 4);
-		}
-	}
-	return (const char *)t;
+	return t;
+}
+
+/* The bytes of s's text, its head and its last NUL included. */
+static size_t text_size(const struct site *s)
+{
+	unsigned m = site_text_mask_(s);
+	const char *p = site_text_body_(s, m);
+	for (unsigned k = m & ((1u << (SITE_NFIELDS + 1)) - 1u); k; k &= k - 1u)
+		p += strlen(p) + 1;
+	return (size_t)(p - s->text_);
 }
 
 /* A new site at the end of set, its fields not set. */
@@ -306,18 +309,8 @@ struct site *site_set_add(struct site_set *set, const struct site_draft *d)
 
 struct site *site_set_copy(struct site_set *set, const struct site *s)
 {
-	/* The text is copied as it is: it ends with the NUL of its last
-	 * field (the one at the largest offset), or with the NUL every absent
-	 * field points at, right after the table. */
-	const unsigned char *t = (const unsigned char *)s->text_;
-	size_t width = t[0] ? 1 : t[1], end = 0;
-	for (unsigned k = 0; k < SITE_TEXT_SLOTS_; k++) {
-		size_t o = site_text_off_(s, k);
-		end = o > end ? o : end;
-	}
-	end += strlen(s->text_ + end) + 1;
-	char *text = arena_alloc_raw(set->strings, end, width);
-	memcpy(text, s->text_, end);
+	size_t size = text_size(s);
+	char *text = memcpy(arena_alloc_raw(set->strings, size, 1), s->text_, size);
 	struct site copy = *s; /* s may be in set, which append may move */
 	copy.text_ = text;
 	struct site *d = append(set);
@@ -388,47 +381,31 @@ void site_hash_update(void *state, const struct site *s)
 	hb.h = state;
 	hb.n = 0;
 	/* Each text with its NUL, so that "ab"+"c" and "a"+"bc" differ.  The
-	 * texts a site has lie one after another in its packed text, each
-	 * with its NUL, in field order and the extra properties last
-	 * (pack_text): each ends where the next one starts, and a run of them
-	 * is hashed straight from there. */
-	const char *t = s->text_;
-	unsigned off[SITE_NFIELDS + 1], end[SITE_NFIELDS + 1];
-	int last = -1;
-	for (unsigned k = 0; k <= SITE_NFIELDS; k++) {
-		off[k] = site_text_off_(s, k);
-		if (off[k] && t[off[k]]) { /* present: absent ones share one NUL */
-			if (last >= 0)
-				end[last] = off[k];
-			last = (int)k;
-		}
-	}
-	if (last >= 0)
-		end[last] = off[last] + (unsigned)strlen(t + off[last]) + 1;
-	size_t run = 0, stop = 0; /* t[run, stop): present fields not yet put */
+	 * fields that have text lie one after another in the packed text,
+	 * each with its NUL, in field order (pack_text): a run of them is
+	 * hashed straight from there. */
+	unsigned m = site_text_mask_(s);
+	const char *p = site_text_body_(s, m), *run = p;
 	for (unsigned f = 0; f < SITE_NFIELDS; f++) {
-		if (off[f] && t[off[f]]) {
-			if (off[f] != stop) {
-				hb_put(&hb, t + run, stop - run);
-				run = off[f];
-			}
-			stop = end[f];
+		if (m >> f & 1u) {
+			p += strlen(p) + 1;
 			continue;
 		}
-		hb_put(&hb, t + run, stop - run);
-		run = stop = 0;
-		const char *v = off[f] ? "" : site_category_name(s->category); /* offset 0: its name */
+		hb_put(&hb, run, (size_t)(p - run));
+		run = p;
+		const char *v =
+		    f == SITE_CATEGORY && (m & SITE_TEXT_CATNAME_) ? site_category_name(s->category) : "";
 		hb_put(&hb, v, strlen(v) + 1);
 	}
-	hb_put(&hb, t + run, stop - run);
+	hb_put(&hb, run, (size_t)(p - run));
 	hb_put(&hb, &s->lat, sizeof s->lat);
 	hb_put(&hb, &s->lon, sizeof s->lon);
 	uint32_t quality = (uint32_t)s->quality; /* a fixed width, whatever the enum's */
 	hb_put(&hb, &quality, sizeof quality);
 	double radius = site_uncertainty(s);
 	hb_put(&hb, &radius, sizeof radius);
-	if (t[off[SITE_NFIELDS]])
-		hb_put(&hb, t + off[SITE_NFIELDS], end[SITE_NFIELDS] - off[SITE_NFIELDS]);
+	if (m >> SITE_NFIELDS & 1u) /* p is at the extra properties */
+		hb_put(&hb, p, strlen(p) + 1);
 	else
 		hb_put(&hb, "{}", 3);
 	XXH3_64bits_update(hb.h, hb.b, hb.n);

@@ -160,9 +160,9 @@ void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
  * A site as a set holds it: 32 bytes and its text, packed.  A million
  * sites had 13 text pointers each (144-byte records, 144 MB) where the
  * text itself took 67 MB; now the record holds one pointer to its text,
- * whose first bytes say where each field starts (site.c), and the radius
- * when it is not its quality's default, so a site costs its record, its
- * text and a byte a field (more past 255 bytes of text).  Read them
+ * whose first two bytes say which fields have text (below), and the
+ * radius when it is not its quality's default, so a site costs its
+ * record, its text and two bytes.  Read them
  * through site_field, site_extra and site_uncertainty; a site's text
  * lives as long as its set, and sites are made by site_set_add from a
  * struct site_draft.
@@ -247,44 +247,63 @@ void site_hash_update(void *state, const struct site *s);
 bool site_coord_valid(double lat, double lon);
 
 /* ---- the packed text (private; see site.c) ---- */
-/* The text starts with a table of an offset for each field, for the
- * extra properties and for the radius (its 8 bytes, or offset 0 when it is
- * its quality's default, site_quality_default_m), of 8-bit offsets when they all fit (most sites: the
- * first is never 0 then), else a 0 byte, the width (2 or 4), and a table
- * of 16- or 32-bit offsets from byte 2 or 4.  Offset 0 stands for the
- * category's own name (site_category_name), which is not copied. */
-#define SITE_TEXT_SLOTS_ (SITE_NFIELDS + 2)
-#define SITE_TEXT_RADIUS_ (SITE_NFIELDS + 1)
+/* The text starts with a 16-bit mask (native byte order, unaligned): bit
+ * k for each field k and for the extra properties (k = SITE_NFIELDS) that
+ * has text, SITE_TEXT_RADIUS_ when the radius is not its quality's default
+ * (site_quality_default_m) and SITE_TEXT_CATNAME_ when the category field
+ * is the category's own name (site_category_name), which is not copied.
+ * Then the radius's 8 bytes, if its bit is set, and the texts the mask
+ * names, each with its NUL, in field order: a field is found by stepping
+ * over the texts before it. */
+#define SITE_TEXT_RADIUS_ (1u << 14)
+#define SITE_TEXT_CATNAME_ (1u << 15)
 
-static inline unsigned site_text_off_(const struct site *s, unsigned k)
+static inline unsigned site_text_mask_(const struct site *s)
 {
-	const unsigned char *t = (const unsigned char *)s->text_;
-	if (t[0])
-		return t[k];
-	if (t[1] == 2)
-		return ((const uint16_t *)(const void *)(t + 2))[k];
-	return ((const uint32_t *)(const void *)(t + 4))[k];
+	uint16_t m;
+	memcpy(&m, s->text_, sizeof m);
+	return m;
+}
+
+/* The first text after the head. */
+static inline const char *site_text_body_(const struct site *s, unsigned m)
+{
+	return s->text_ + sizeof(uint16_t) + (m & SITE_TEXT_RADIUS_ ? sizeof(double) : 0);
+}
+
+/* Text k (a field, or SITE_NFIELDS for the extra properties); NULL when
+ * it has none. */
+static inline const char *site_text_(const struct site *s, unsigned k)
+{
+	unsigned m = site_text_mask_(s);
+	if (!(m >> k & 1u))
+		return NULL;
+	const char *p = site_text_body_(s, m);
+	for (unsigned before = m & ((1u << k) - 1u); before; before &= before - 1u)
+		p += strlen(p) + 1;
+	return p;
 }
 
 static inline const char *site_field(const struct site *s, enum site_field f)
 {
-	unsigned o = site_text_off_(s, (unsigned)f);
-	return o ? s->text_ + o : site_category_name(s->category);
+	if (f == SITE_CATEGORY && (site_text_mask_(s) & SITE_TEXT_CATNAME_))
+		return site_category_name(s->category);
+	const char *p = site_text_(s, (unsigned)f);
+	return p ? p : "";
 }
 
 static inline const char *site_extra(const struct site *s)
 {
-	const char *e = s->text_ + site_text_off_(s, SITE_NFIELDS);
-	return *e ? e : "{}";
+	const char *e = site_text_(s, SITE_NFIELDS);
+	return e ? e : "{}";
 }
 
 static inline double site_uncertainty(const struct site *s)
 {
-	unsigned o = site_text_off_(s, SITE_TEXT_RADIUS_);
-	if (!o)
+	if (!(site_text_mask_(s) & SITE_TEXT_RADIUS_))
 		return site_quality_default_m(s->quality);
 	double m;
-	memcpy(&m, s->text_ + o, sizeof m);
+	memcpy(&m, s->text_ + sizeof(uint16_t), sizeof m);
 	return m;
 }
 

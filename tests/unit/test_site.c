@@ -289,7 +289,7 @@ static void test_packed_text(void)
 		for (int f = 0; f < SITE_NFIELDS; f++)
 			free(text[f]);
 	}
-	/* one long name across each table width's limit (8, 16, 32 bits) */
+	/* one long name around 255 and 65,535 bytes */
 	for (size_t n = 200; n < 300; n++) {
 		static const size_t jump[] = {0, 65000, 65400};
 		for (size_t j = 0; j < sizeof jump / sizeof jump[0]; j++) {
@@ -327,6 +327,21 @@ static void test_packed_text(void)
 	CHECK_STR(site_field(site_set_add(set, &c), SITE_CATEGORY), "Monument");
 	c.field[SITE_CATEGORY] = NULL;
 	CHECK_STR(site_field(site_set_add(set, &c), SITE_CATEGORY), "");
+	/* a site's text costs its texts, their NULs and two bytes (and the
+	 * radius when it is not the default): sites added one after another
+	 * lie one after another in the set's arena */
+	for (int r = 0; r < 2; r++) {
+		struct site_draft t = {.category = CAT_MUSEUM, .quality = SITE_QUALITY_TOWN};
+		t.field[SITE_ID] = "s1";
+		t.field[SITE_NAME_ZH] = "甲";
+		t.field[SITE_NAME_EN] = "A";
+		t.field[SITE_CATEGORY] = "museum";
+		t.uncertainty_m = r ? 7.5 : site_quality_default_m(SITE_QUALITY_TOWN);
+		const char *a = site_set_add(set, &t)->text_;
+		const char *b = site_set_add(set, &t)->text_;
+		CHECK(b - a == 2 + (r ? 8 : 0) + 3 + 4 + 2);
+		CHECK(site_uncertainty(&set->v[set->n - 1]) == t.uncertainty_m);
+	}
 	/* the record stays small: a pointer and the numbers */
 	CHECK(sizeof(struct site) <= 32);
 	free(big);
