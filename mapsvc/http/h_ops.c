@@ -1,6 +1,7 @@
 /* h_ops.c - operations: /healthz (liveness: the process answers, with
- * the data it serves, whether their name index is built yet and how many
- * cluster hierarchies were read from the database), /readyz (readiness: 503 once a stop has
+ * the data it serves, whether their name index is built yet, how many
+ * cluster hierarchies were read from the database and how many glyphs
+ * were drawn ahead), /readyz (readiness: 503 once a stop has
  * begun, so a load balancer sends no more) and /metrics (Prometheus text exposition format 0.0.4): the
  * server's counters, then what the map service serves and has done. */
 #include <stdio.h>
@@ -32,6 +33,14 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 	 * sites rather than built (snapshot_opts.kept). */
 	jw_key(&w, "clusters_read");
 	jw_int(&w, (int64_t)snapshot_clusters_read(c->snap));
+	/* The glyphs of the styles' labels and counts, drawn after start-up
+	 * (render/ahead.h): "drawing", then how many. */
+	size_t bitmaps;
+	jw_key(&w, "glyphs_ahead");
+	if (mapservice_glyphs_ahead(c->gen, &bitmaps))
+		jw_int(&w, (int64_t)bitmaps);
+	else
+		jw_string(&w, "drawing");
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }

@@ -41,6 +41,7 @@
 #include <time.h>
 
 #include "../geo/webmerc.h"
+#include "../render/ahead.h"
 #include "../render/layout.h"
 #include "../render/raster.h"
 #include "../store/store.h"
@@ -281,14 +282,22 @@ const char *mapservice_tiles_from(const struct mapservice_gen *g)
  * makes a new one, a change of the sites keeps the current one. */
 struct mapservice_looks {
 	struct styleset *set;
+	struct tile_ahead *ahead; /* the styles' glyphs, drawn ahead */
 	struct ms_ref refs;
 };
 
-static struct mapservice_looks *looks_new(struct styleset *set)
+/* Looks of set, whose glyphs are drawn ahead for the names of snap (the
+ * sites they are first drawn with: later changes of the sites share
+ * them). */
+static struct mapservice_looks *looks_new(struct styleset *set, struct snapshot *snap)
 {
 	struct mapservice_looks *l = xcalloc(1, sizeof *l);
 	l->set = set;
 	ms_ref_init(&l->refs);
+	size_t n = 0;
+	const struct style *styles = set ? styleset_styles(set, &n) : NULL;
+	if (n && snap)
+		l->ahead = tile_ahead_start(snap, styles, n);
 	return l;
 }
 
@@ -296,6 +305,7 @@ static void looks_release(struct mapservice_looks *l)
 {
 	if (!l || !ms_ref_put(&l->refs))
 		return;
+	tile_ahead_free(l->ahead); /* before the styles it reads */
 	styleset_free(l->set);
 	free(l);
 }
@@ -315,6 +325,7 @@ static struct mapservice_gen *gen_new(struct snapshot *snap, struct mapservice_l
 		g->def = &g->styles[0];
 	/* The map borrows the set's styles: both go in mapservice_release. */
 	g->map = tile_map_new(snap, g->styles, g->nstyles);
+	tile_map_set_ahead(g->map, looks->ahead);
 	return g;
 }
 
@@ -339,6 +350,12 @@ struct mapservice_gen *mapservice_acquire(struct mapservice *ms)
 	return g;
 }
 
+bool mapservice_glyphs_ahead(const struct mapservice_gen *g, size_t *bitmaps)
+{
+	*bitmaps = 0;
+	return !g->looks_->ahead || tile_ahead_ready(g->looks_->ahead, bitmaps, NULL);
+}
+
 const struct style *mapservice_style(const struct mapservice_gen *g, const char *name)
 {
 	return style_find(g->styles, g->nstyles, name);
@@ -359,7 +376,7 @@ static void swap_in(struct mapservice *ms, struct mapservice_gen *g)
 
 void mapservice_install(struct mapservice *ms, struct snapshot *snap, struct styleset *set)
 {
-	struct mapservice_looks *looks = looks_new(set);
+	struct mapservice_looks *looks = looks_new(set, snap);
 	swap_in(ms, gen_new(snap, looks));
 	looks_release(looks); /* the generation holds its own */
 }
@@ -492,7 +509,7 @@ static enum ms_status load_locked(struct mapservice *ms, struct ms_error *err)
 		styleset_free(set);
 		return err->status;
 	}
-	struct mapservice_looks *looks = looks_new(set);
+	struct mapservice_looks *looks = looks_new(set, snap);
 	struct mapservice_gen *g = gen_new(snap, looks);
 	looks_release(looks);   /* the generation holds its own */
 	snapshot_release(snap); /* the generation holds its own */
@@ -525,7 +542,7 @@ enum ms_status mapservice_update_sites(struct mapservice *ms, mapservice_sites_f
 		goto done;
 	}
 	/* before the first load there are no styles to share */
-	struct mapservice_gen *g = gen_new(snap, cur ? cur->looks_ : (none = looks_new(NULL)));
+	struct mapservice_gen *g = gen_new(snap, cur ? cur->looks_ : (none = looks_new(NULL, NULL)));
 	snapshot_release(snap); /* the generation holds its own */
 	/* A store seeded from the old data is not used for the new
 	 * (pre_match); one that cannot be read now is simply not used: the

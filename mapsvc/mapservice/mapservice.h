@@ -153,6 +153,9 @@ struct mapservice_gen *mapservice_acquire(struct mapservice *ms);
 void mapservice_release(struct mapservice_gen *g);
 /* The style called name in g, or NULL. */
 const struct style *mapservice_style(const struct mapservice_gen *g, const char *name);
+/* Whether g's styles' glyphs are drawn ahead yet (render/ahead.h; true
+ * when there is nothing to draw), and how many bitmaps that made. */
+bool mapservice_glyphs_ahead(const struct mapservice_gen *g, size_t *bitmaps);
 
 /* This thread's render context, made on first use and freed with the
  * service (or when the thread ends); NULL with err if it cannot be made. */

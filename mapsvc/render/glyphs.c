@@ -37,11 +37,10 @@
 #include "../util/mem.h"
 #include "../util/utf8.h"
 
-/* Bitmaps kept at most; the table has at least twice as many slots as
- * entries so probes stay short.  It starts small and doubles: a new
+/* The table has at least twice as many slots as entries (at most
+ * GLYPH_CACHE_MAX, glyphs.h) so probes stay short.  It starts small and doubles: a new
  * thread's first tile zeroed 450 KB of slots, a fifth of its time where
  * page faults are slow. */
-#define GLYPH_CACHE_MAX 4096
 #define GLYPH_FIRST_SLOTS 512
 /* Sizes below or above this (px) are clamped: nothing useful is drawn at
  * 1 px, and a huge size would make a huge bitmap. */
@@ -70,6 +69,8 @@ struct glyphs {
 	bool kerning;
 	struct glyph *slots; /* nslots, a power of two */
 	size_t nslots, count;
+	const struct glyphs *ahead; /* glyphs_share: read before drawing */
+	uint8_t *frozen;            /* glyphs_freeze: every bitmap, no font */
 };
 
 static const char *ft_error_text(FT_Error e)
@@ -126,7 +127,7 @@ struct glyphs *glyphs_new(const char *font_path, struct ms_error *err)
 
 static void cache_clear(struct glyphs *g)
 {
-	for (size_t i = 0; i < g->nslots; i++) {
+	for (size_t i = 0; i < g->nslots && !g->frozen; i++) {
 		if (g->slots[i].used)
 			free(g->slots[i].bits);
 		g->slots[i].used = false;
@@ -141,15 +142,27 @@ void glyphs_free(struct glyphs *g)
 		return;
 	cache_clear(g);
 	free(g->slots);
-	FT_Stroker_Done(g->stroker);
-	FT_Done_Face(g->face);
-	FT_Done_FreeType(g->lib);
+	free(g->frozen);
+	if (g->lib) {
+		FT_Stroker_Done(g->stroker);
+		FT_Done_Face(g->face);
+		FT_Done_FreeType(g->lib);
+	}
 	free(g);
 }
 
 size_t glyphs_cache_count(const struct glyphs *g)
 {
 	return g->count;
+}
+
+size_t glyphs_cache_bytes(const struct glyphs *g)
+{
+	size_t n = g->nslots * sizeof *g->slots;
+	for (size_t i = 0; i < g->nslots; i++)
+		if (g->slots[i].used && g->slots[i].bits)
+			n += (size_t)g->slots[i].w * (size_t)g->slots[i].h;
+	return n;
 }
 
 /* ---- the cache ------------------------------------------------------ */
@@ -276,15 +289,24 @@ static bool render_halo(struct glyphs *g, const struct glyph *p, struct glyph *e
 	return true;
 }
 
-static const struct glyph *lookup(struct glyphs *g, uint32_t cp, int32_t size26, int32_t halo26)
+/* The entry of g's own cache for the key, or NULL. */
+static const struct glyph *probe(const struct glyphs *g, uint32_t cp, int32_t size26, int32_t halo26)
 {
-	size_t i = slot_hash(g, cp, size26, halo26);
-	while (g->slots[i].used) {
-		struct glyph *e = &g->slots[i];
+	for (size_t i = slot_hash(g, cp, size26, halo26); g->slots[i].used; i = (i + 1) & (g->nslots - 1)) {
+		const struct glyph *e = &g->slots[i];
 		if (e->cp == cp && e->size26 == size26 && e->halo26 == halo26)
 			return e;
-		i = (i + 1) & (g->nslots - 1);
 	}
+	return NULL;
+}
+
+static const struct glyph *lookup(struct glyphs *g, uint32_t cp, int32_t size26, int32_t halo26)
+{
+	const struct glyph *found = probe(g, cp, size26, halo26);
+	if (!found && g->ahead)
+		found = probe(g->ahead, cp, size26, halo26);
+	if (found)
+		return found;
 	/* A halo entry needs its plain glyph first, which may flush the
 	 * cache; get it before choosing a slot. */
 	const struct glyph *plain = NULL;
@@ -304,7 +326,7 @@ static const struct glyph *lookup(struct glyphs *g, uint32_t cp, int32_t size26,
 		cache_clear(g);
 	else if (2 * (g->count + 1) > g->nslots)
 		grow_slots(g);
-	i = slot_hash(g, cp, size26, halo26);
+	size_t i = slot_hash(g, cp, size26, halo26);
 	while (g->slots[i].used)
 		i = (i + 1) & (g->nslots - 1);
 	struct glyph *e = &g->slots[i];
@@ -416,4 +438,54 @@ void glyphs_draw(struct glyphs *g, struct canvas *c, const char *utf8, double x,
 	}
 	if (fill.a)
 		draw_pass(g, c, utf8, ox, oy, size26, 0, fill);
+}
+
+/* ---- drawn ahead ---------------------------------------------------- */
+
+void glyphs_share(struct glyphs *g, const struct glyphs *ahead)
+{
+	g->ahead = ahead != g ? ahead : NULL;
+}
+
+void glyphs_freeze(struct glyphs *g)
+{
+	if (g->frozen)
+		return;
+	size_t total = 0;
+	for (size_t i = 0; i < g->nslots; i++)
+		if (g->slots[i].used && g->slots[i].bits)
+			total += (size_t)g->slots[i].w * (size_t)g->slots[i].h;
+	g->frozen = xmalloc(total ? total : 1);
+	uint8_t *at = g->frozen;
+	for (size_t i = 0; i < g->nslots; i++) {
+		struct glyph *e = &g->slots[i];
+		if (!e->used || !e->bits)
+			continue;
+		size_t n = (size_t)e->w * (size_t)e->h;
+		memcpy(at, e->bits, n);
+		free(e->bits);
+		e->bits = at;
+		at += n;
+	}
+	FT_Stroker_Done(g->stroker);
+	FT_Done_Face(g->face);
+	FT_Done_FreeType(g->lib);
+	g->stroker = NULL;
+	g->face = NULL;
+	g->lib = NULL;
+}
+
+size_t glyphs_prepare(struct glyphs *g, const uint32_t *cps, size_t n, double size_px, double halo_px)
+{
+	int32_t size26 = to26(size_px, GLYPH_MIN_PX, GLYPH_MAX_PX);
+	int32_t halo26 = halo_px > 0 ? to26(halo_px, 1.0 / 64, GLYPH_MAX_HALO_PX) : 0;
+	size_t k = 0;
+	/* a halo takes its plain glyph too: room for both, so that the cache
+	 * is never emptied here */
+	for (; k < n && g->count + 2 <= GLYPH_CACHE_MAX; k++) {
+		lookup(g, cps[k], size26, 0);
+		if (halo26)
+			lookup(g, cps[k], size26, halo26);
+	}
+	return k;
 }

@@ -34,6 +34,7 @@
 #include "../util/mem.h"
 #include "../util/refcount.h"
 #include "context.h"
+#include "ahead.h"
 #include "glyphs.h"
 #include "layout.h"
 #include "png.h"
@@ -101,6 +102,7 @@ struct tile_map {
 	struct tile_subset *subsets; /* the cache, most recently used first */
 	size_t subset_bytes;         /* guarded by mu */
 	atomic_size_t own_tree_bytes;
+	const struct tile_ahead *ahead; /* tile_map_set_ahead */
 };
 
 struct font_slot {
@@ -222,13 +224,18 @@ void tile_ctx_stats(const struct tile_ctx *ctx, struct tile_view_stats *st)
 	*st = ctx->last;
 }
 
-/* The context's FreeType face for the style's font, opened on first use. */
-static struct glyphs *ctx_glyphs(struct tile_ctx *ctx, const struct style *st, struct ms_error *err)
+/* The context's FreeType face for the style's font, opened on first use,
+ * reading the glyphs m's styles had drawn ahead (until the view is
+ * drawn: tile_render_view), if m is not NULL. */
+static struct glyphs *ctx_glyphs(struct tile_ctx *ctx, const struct tile_map *m, const struct style *st,
+                                 struct ms_error *err)
 {
 	const char *path = st->font[0] ? st->font : GLYPHS_DEFAULT_FONT;
 	for (int i = 0; i < ctx->nfonts; i++)
-		if (!strcmp(ctx->fonts[i].path, path))
+		if (!strcmp(ctx->fonts[i].path, path)) {
+			glyphs_share(ctx->fonts[i].g, tile_ahead_font(m ? m->ahead : NULL, st->font));
 			return ctx->fonts[i].g;
+		}
 	struct glyphs *g = glyphs_new(path, err);
 	if (!g)
 		return NULL;
@@ -240,6 +247,7 @@ static struct glyphs *ctx_glyphs(struct tile_ctx *ctx, const struct style *st, s
 	struct font_slot *s = &ctx->fonts[ctx->nfonts++];
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->g = g;
+	glyphs_share(g, tile_ahead_font(m ? m->ahead : NULL, st->font));
 	return g;
 }
 
@@ -326,6 +334,11 @@ struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles,
 		m->slot_of[i] = k;
 	}
 	return m;
+}
+
+void tile_map_set_ahead(struct tile_map *m, const struct tile_ahead *a)
+{
+	m->ahead = a;
 }
 
 struct tile_map *tile_map_retain(struct tile_map *m)
@@ -983,8 +996,8 @@ static enum ms_status check_view(const struct tile_map *m, const struct tile_vie
 	return MS_OK;
 }
 
-enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
-                                struct canvas **out, bool *empty, struct ms_error *err)
+static enum ms_status render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+                                  struct canvas **out, bool *empty, struct ms_error *err)
 {
 	*out = NULL;
 	*empty = false;
@@ -997,7 +1010,7 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 	if (!tree)
 		return err->status;
 	struct glyphs *gl = NULL;
-	if (v->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, st, err)))
+	if (v->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, m, st, err)))
 		return err->status;
 
 	double s = v->scale;
@@ -1010,7 +1023,7 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 		ctx_trim(ctx);
 		return MS_OK;
 	}
-	if (nvis && !gl && !(gl = ctx_glyphs(ctx, st, err))) {
+	if (nvis && !gl && !(gl = ctx_glyphs(ctx, m, st, err))) {
 		ctx_trim(ctx);
 		return err->status;
 	}
@@ -1025,6 +1038,16 @@ enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const 
 	ctx_trim(ctx);
 	*out = c;
 	return MS_OK;
+}
+
+enum ms_status tile_render_view(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
+                                struct canvas **out, bool *empty, struct ms_error *err)
+{
+	enum ms_status st = render_view(m, ctx, v, out, empty, err);
+	/* m's glyphs drawn ahead may go with m: no face reads them after */
+	for (int i = 0; i < ctx->nfonts; i++)
+		glyphs_share(ctx->fonts[i].g, NULL);
+	return st;
 }
 
 /* ----------------------------------------------------------------- PNG */
@@ -1081,5 +1104,5 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
  * same per-thread FreeType face as the view's labels. */
 struct glyphs *tile_ctx_glyphs(struct tile_ctx *ctx, const struct style *style, struct ms_error *err)
 {
-	return ctx_glyphs(ctx, style, err);
+	return ctx_glyphs(ctx, NULL, style, err);
 }

@@ -86,6 +86,10 @@ size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct c
 /* A map over snap (retained until the map's last release) drawn with any
  * of the nstyles styles (borrowed; they must outlive the map). */
 struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles, size_t nstyles);
+/* m's views read the glyphs a drew ahead (render/ahead.h), which must
+ * outlive m; before m is shared. */
+struct tile_ahead;
+void tile_map_set_ahead(struct tile_map *m, const struct tile_ahead *a);
 struct tile_map *tile_map_retain(struct tile_map *m);
 void tile_map_release(struct tile_map *m);
 /* The snapshot drawn (borrowed for the map's lifetime). */

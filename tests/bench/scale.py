@@ -7,9 +7,10 @@ usage: scale.py MAPSVC DB.sqlite SITES.csv [--tiles N] [--list OUT.txt]
 
 Prints RESULT lines, each starting with the dataset's label:
   startup      seconds from exec to the first answer (/healthz 200) and
-               to the name index built (/healthz's name_index "ready": a
-               large set's is built after the first answer), CPU seconds
-               and RSS then (--cache-mb 0, so that every tile below is
+               to the name index built and the glyphs drawn ahead
+               (/healthz's name_index "ready" and glyphs_ahead a number:
+               both are made after the first answer), CPU seconds and RSS
+               then (--cache-mb 0, so that every tile below is
                rendered: a cold tile);
   tiles        per zoom 0-20, in order: N random tiles holding sites (the
                tile of a random site), each also @2x and ?coordsys=gcj02, the
@@ -81,6 +82,12 @@ def cpu_s(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def settled(health):
+    """True once what a server makes after its first answer is made: the
+    name index of a large set, the glyphs drawn ahead."""
+    return health.get("name_index", "ready") == "ready" and health.get("glyphs_ahead", 0) != "drawing"
+
+
 class Serve:
     """`mapsvc serve` on a free port, stopped by its PID."""
 
@@ -97,9 +104,10 @@ class Serve:
                 sys.exit("scale: mapsvc serve gave no answer in time")
             time.sleep(POLL_S)
         self.startup_s = time.perf_counter() - self.t0
-        # The name index of a large set is built after the first answer:
-        # RSS and the timings below are taken once it is there.
-        while self.health().get("name_index", "ready") != "ready":
+        # The name index of a large set is built, and the styles' glyphs
+        # are drawn, after the first answer: RSS and the timings below
+        # are taken once both are there.
+        while not settled(self.health()):
             time.sleep(POLL_S)
         self.names_s = time.perf_counter() - self.t0
 

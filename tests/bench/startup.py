@@ -6,8 +6,9 @@ usage: startup.py MAPSVC DB.sqlite [--rounds R] [-- SERVE-OPTIONS...]
 Starts `MAPSVC serve --db DB --listen 127.0.0.1:PORT [SERVE-OPTIONS]` on a
 free port, asks GET /healthz every 5 ms until it answers 200 (the first
 answer, which comes once the snapshot is built), then until its
-name_index is "ready" (a large set's name index is built after the first
-answer), then reads the server's VmRSS, VmHWM and CPU time from /proc and
+name_index is "ready" and its glyphs_ahead a number (a large set's name
+index is built, and the styles' glyphs drawn, after the first answer),
+then reads the server's VmRSS, VmHWM and CPU time from /proc and
 stops it (SIGTERM, by its PID).
 R rounds (default 3); prints one RESULT line with the medians (CPU
 seconds, which a busy machine inflates less than wall seconds):
@@ -65,12 +66,12 @@ def ready(port):
 
 def names_ready(port):
     """True once /healthz says the name index is built (a large set's is
-    built after the first answer)."""
+    built after the first answer) and the styles' glyphs are drawn ahead."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     c.request("GET", "/healthz")
     h = json.loads(c.getresponse().read())
     c.close()
-    return h.get("name_index", "ready") == "ready"
+    return h.get("name_index", "ready") == "ready" and h.get("glyphs_ahead", 0) != "drawing"
 
 
 def one(mapsvc, db, extra):

@@ -127,6 +127,17 @@ class Server:
         finally:
             conn.close()
 
+    def settled_health(self, timeout=30):
+        """/healthz once what the server makes after its first answer is
+        made (the name index of a large set, the glyphs drawn ahead)."""
+        end = time.time() + timeout
+        while True:
+            h = self.get("/healthz").json()
+            if h.get("name_index") == "ready" and h.get("glyphs_ahead") != "drawing":
+                return h
+            assert time.time() < end, ("never settled", h)
+            time.sleep(0.02)
+
     def get(self, path, **kw):
         return self.request(path, **kw)
 

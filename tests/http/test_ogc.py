@@ -86,6 +86,11 @@ def test_healthz_metrics():
     h = srv.get("/healthz").json()
     assert h["status"] == "ok" and h["sites"] == 25 and len(h["data_version"]) == 16, h
     assert h["name_index"] == "ready", h  # 25 sites: built with the snapshot
+    # the glyphs of the bundled styles' labels and counts (one font), drawn
+    # after the first answer: the names' characters at every label size,
+    # up to the glyph cache's bound
+    h = srv.settled_health()
+    assert isinstance(h["glyphs_ahead"], int) and 1000 < h["glyphs_ahead"] <= 4096, h
     srv.get("/nope")
     r = srv.get("/metrics")
     assert r.status == 200 and r.header("content-type").startswith("text/plain"), r

@@ -236,6 +236,59 @@ static void test_bad_font(void)
 	CHECK(strstr(err.msg, "no-such-font.ttf") != NULL);
 }
 
+/* ---- drawn ahead ---- */
+
+static void test_ahead(void)
+{
+	struct ms_error err;
+	struct glyphs *ahead = glyphs_new(GLYPHS_DEFAULT_FONT, &err), *own = glyphs_new(NULL, &err),
+	              *plain = glyphs_new(NULL, &err);
+	CHECK(ahead && own && plain);
+	if (!ahead || !own || !plain)
+		goto done;
+	/* "纪念馆" at 12 px with a 1.5 px halo: two bitmaps each */
+	const uint32_t cps[] = {0x7EAA, 0x5FF5, 0x9986};
+	CHECK_INT((int)glyphs_prepare(ahead, cps, 3, 12, 1.5), 3);
+	CHECK_INT((int)glyphs_cache_count(ahead), 6);
+	size_t bytes = glyphs_cache_bytes(ahead);
+	glyphs_freeze(ahead);
+	CHECK_INT((int)glyphs_cache_count(ahead), 6);
+	CHECK(glyphs_cache_bytes(ahead) == bytes);
+	/* a face reading it draws the same pixels and renders none of its own */
+	struct canvas *a = canvas_new(96, 32), *b = canvas_new(96, 32);
+	glyphs_share(own, ahead);
+	glyphs_draw(own, a, "纪念馆", 4, 22, 12, BLACK, WHITE, 1.5);
+	glyphs_draw(plain, b, "纪念馆", 4, 22, 12, BLACK, WHITE, 1.5);
+	CHECK(same_pixels(a, 0, 0, b, 0, 0, 96, 32));
+	CHECK(!canvas_is_empty(a));
+	CHECK_INT((int)glyphs_cache_count(own), 0);
+	CHECK_INT((int)glyphs_cache_count(plain), 6);
+	/* what it lacks it renders itself: another size, another character */
+	glyphs_draw(own, a, "纪", 4, 22, 13, BLACK, NONE, 0);
+	glyphs_draw(own, a, "旧", 4, 22, 12, BLACK, NONE, 0);
+	CHECK_INT((int)glyphs_cache_count(own), 2);
+	glyphs_share(own, NULL);
+	glyphs_draw(own, a, "纪", 4, 22, 12, BLACK, NONE, 0);
+	CHECK_INT((int)glyphs_cache_count(own), 3);
+	canvas_free(a);
+	canvas_free(b);
+
+	/* prepare stops at the cache's bound rather than emptying it */
+	enum { N = GLYPH_CACHE_MAX };
+	uint32_t *many = malloc(N * sizeof *many);
+	for (uint32_t k = 0; k < N; k++)
+		many[k] = 0x4E00 + k;
+	size_t took = glyphs_prepare(plain, many, N, 6, 1);
+	CHECK_INT((int)took, (GLYPH_CACHE_MAX - 6) / 2);
+	CHECK_INT((int)glyphs_cache_count(plain), GLYPH_CACHE_MAX);
+	CHECK_INT((int)glyphs_prepare(plain, many, N, 7, 0), 0);
+	free(many);
+done:
+	glyphs_free(ahead);
+	glyphs_free(own);
+	glyphs_free(plain);
+}
+
 int main(void)
 {
 	struct ms_error err = {0};
@@ -250,5 +303,6 @@ int main(void)
 		glyphs_free(g);
 	}
 	test_bad_font();
+	test_ahead();
 	return CHECK_DONE();
 }

@@ -11,6 +11,7 @@
 #include "geo/geo.h"
 #include "geo/webmerc.h"
 #include "render/png.h"
+#include "render/ahead.h"
 #include "render/tile.h"
 #include "style_files.h"
 #include "util/mem.h"
@@ -768,6 +769,57 @@ static void test_golden_filtered(struct tile_map *m, const struct style *def)
  * tests/data/tiles/NAME.png (check_golden).  Run with
  * MAPSVC_UPDATE_GOLDEN=1 to rewrite them after a deliberate change, and
  * look at them before committing. */
+/* Labelled tiles of the default style, drawn by a new context: their
+ * PNGs appended to out; *own the glyphs the context rendered itself. */
+static void labelled_tiles(struct tile_map *m, const struct style *st, struct buf *out, size_t *own)
+{
+	struct ms_error err;
+	struct tile_ctx *c = tile_ctx_new(&err);
+	long long x, y;
+	for (int z = 12; z <= 15; z++)
+		for (int scale = 1; scale <= 2; scale++) {
+			tile_at(36.8495, 118.1950, z, &x, &y);
+			struct tile_view v;
+			tile_view_of_tile(&v, st, COORDSYS_WGS84, z, x, y, scale);
+			bool empty = false;
+			CHECK_INT(tile_render_png(m, c, &v, out, &empty, &err), MS_OK);
+			CHECK(!empty);
+		}
+	*own = glyphs_cache_count(tile_ctx_glyphs(c, st, &err));
+	tile_ctx_free(c);
+}
+
+/* Glyphs drawn ahead: the same bytes, and none rendered by the context
+ * (the default style's passes are few: every character of the names is
+ * drawn ahead). */
+static void test_ahead(struct tile_map *m, const struct style *styles)
+{
+	struct snapshot *snap = (struct snapshot *)tile_map_snapshot(m);
+	struct tile_ahead *a = tile_ahead_start(snap, styles, 1);
+	tile_ahead_wait(a);
+	size_t bitmaps = 0, bytes = 0;
+	CHECK(tile_ahead_ready(a, &bitmaps, &bytes));
+	CHECK(bitmaps > 100 && bitmaps <= GLYPH_CACHE_MAX);
+	CHECK(bytes > 0 && bytes < (4u << 20));
+	CHECK(tile_ahead_font(a, "") && tile_ahead_font(a, GLYPHS_DEFAULT_FONT) == tile_ahead_font(a, ""));
+	CHECK(!tile_ahead_font(a, "/no/such/font.ttf"));
+	struct tile_map *ma = tile_map_new(snap, styles, 1);
+	tile_map_set_ahead(ma, a);
+	struct buf without = BUF_INIT, with = BUF_INIT;
+	size_t own_without = 0, own_with = 0;
+	labelled_tiles(m, &styles[0], &without, &own_without);
+	labelled_tiles(ma, &styles[0], &with, &own_with);
+	CHECK(without.len > 0 && without.len == with.len && !memcmp(without.data, with.data, with.len));
+	CHECK(own_without > 20);
+	CHECK_INT((int)own_with, 0);
+	buf_free(&without);
+	buf_free(&with);
+	tile_map_release(ma);
+	tile_ahead_free(a);
+	/* freed while drawing: it stops */
+	tile_ahead_free(tile_ahead_start(snap, styles, 2));
+}
+
 static void test_golden(void)
 {
 	struct ms_error err;
@@ -799,6 +851,7 @@ static void test_golden(void)
 	}
 	test_golden_approximate(m, &styles[0], &styles[1]);
 	test_golden_filtered(m, &styles[0]);
+	test_ahead(m, styles);
 
 	/* the empty tile is the shared buffer, byte for byte */
 	struct tile_view v;
