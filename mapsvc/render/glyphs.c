@@ -136,6 +136,19 @@ static void cache_clear(struct glyphs *g)
 	g->count = 0;
 }
 
+/* Closes g's font (glyphs_free, glyphs_freeze); its cache stays. */
+static void close_font(struct glyphs *g)
+{
+	if (!g->lib)
+		return;
+	FT_Stroker_Done(g->stroker);
+	FT_Done_Face(g->face);
+	FT_Done_FreeType(g->lib);
+	g->stroker = NULL;
+	g->face = NULL;
+	g->lib = NULL;
+}
+
 void glyphs_free(struct glyphs *g)
 {
 	if (!g)
@@ -143,11 +156,7 @@ void glyphs_free(struct glyphs *g)
 	cache_clear(g);
 	free(g->slots);
 	free(g->frozen);
-	if (g->lib) {
-		FT_Stroker_Done(g->stroker);
-		FT_Done_Face(g->face);
-		FT_Done_FreeType(g->lib);
-	}
+	close_font(g);
 	free(g);
 }
 
@@ -467,12 +476,7 @@ void glyphs_freeze(struct glyphs *g)
 		e->bits = at;
 		at += n;
 	}
-	FT_Stroker_Done(g->stroker);
-	FT_Done_Face(g->face);
-	FT_Done_FreeType(g->lib);
-	g->stroker = NULL;
-	g->face = NULL;
-	g->lib = NULL;
+	close_font(g);
 }
 
 size_t glyphs_prepare(struct glyphs *g, const uint32_t *cps, size_t n, double size_px, double halo_px)
