@@ -1,15 +1,14 @@
 /* ahead.c - glyphs drawn ahead; see ahead.h. */
 #include "ahead.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "../geo/webmerc.h"
 #include "../util/mem.h"
@@ -18,6 +17,8 @@
 /* The scales tiles are asked at most (1x and @2x); larger ones are rare
  * enough to draw their glyphs when asked. */
 #define AHEAD_SCALES 2
+/* The drawing thread's nice value: below every request's priority. */
+#define AHEAD_NICE 10
 /* Fonts of a style set drawn ahead, at most (the rest are not). */
 #define AHEAD_FONTS 4
 
@@ -234,13 +235,17 @@ static void *draw_all(void *arg)
 	free(cps);
 	snapshot_release(a->snap);
 	a->snap = NULL;
-#ifdef __GLIBC__
-	/* What FreeType and the stroker took and gave back on this thread's
-	 * heap, before the glyphs are published (as the name index does). */
-	malloc_trim(0);
-#endif
 	atomic_store_explicit(&a->done, d, memory_order_release);
 	return NULL;
+}
+
+static void *draw_thread(void *arg)
+{
+	/* Work no request waits for: the drawing threads take the CPU from it
+	 * (raising a thread's own nice value needs no privilege; a failure
+	 * only costs the priority). */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), AHEAD_NICE);
+	return draw_all(arg);
 }
 
 struct tile_ahead *tile_ahead_start(struct snapshot *snap, const struct style *styles, size_t nstyles)
@@ -251,7 +256,7 @@ struct tile_ahead *tile_ahead_start(struct snapshot *snap, const struct style *s
 	a->nstyles = nstyles;
 	atomic_init(&a->done, NULL);
 	atomic_init(&a->stop, false);
-	a->threaded = pthread_create(&a->th, NULL, draw_all, a) == 0;
+	a->threaded = pthread_create(&a->th, NULL, draw_thread, a) == 0;
 	if (!a->threaded)
 		draw_all(a);
 	return a;
