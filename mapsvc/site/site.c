@@ -304,6 +304,7 @@ struct site *site_set_add(struct site_set *set, const struct site_draft *d)
 	                   .lon = d->lon,
 	                   .category = d->category,
 	                   .quality = d->quality};
+	s->radius_ = (site_text_mask_(s) & SITE_TEXT_RADIUS_) != 0;
 	return s;
 }
 

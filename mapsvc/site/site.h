@@ -168,10 +168,11 @@ void site_format_uncertainty(double m, char out[SITE_UNCERTAINTY_TEXT]);
  * struct site_draft.
  */
 struct site {
-	const char *text_;           /* private: the packed fields (site.c) */
-	double lat, lon;             /* WGS-84 degrees */
-	enum site_category category; /* agrees with the category field */
-	enum site_quality quality;   /* how the position was obtained */
+	const char *text_;             /* private: the packed fields (site.c) */
+	double lat, lon;               /* WGS-84 degrees */
+	enum site_category category;   /* agrees with the category field */
+	enum site_quality quality : 8; /* how the position was obtained */
+	bool radius_ : 1;              /* private: the text holds the radius */
 };
 
 /* A site being made or changed (the readers, the store's row decoding,
@@ -300,7 +301,10 @@ static inline const char *site_extra(const struct site *s)
 
 static inline double site_uncertainty(const struct site *s)
 {
-	if (!(site_text_mask_(s) & SITE_TEXT_RADIUS_))
+	/* the record says whether the text has it: a crowded view asks for
+	 * the radius of thousands of sites, most of them at the default,
+	 * and reading each one's text was most of deciding its circles */
+	if (!s->radius_)
 		return site_quality_default_m(s->quality);
 	double m;
 	memcpy(&m, s->text_ + sizeof(uint16_t), sizeof m);
