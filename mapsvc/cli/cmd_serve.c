@@ -627,6 +627,19 @@ int cmd_serve(int argc, char **argv)
 		netaddr_hosts_free(o.hosts);
 		return rc < 0 ? EXIT_OK : rc;
 	}
+	/* Blocked before any thread starts (the follower, the load's build
+	 * threads and those working after it: the name index, the glyphs
+	 * drawn ahead), as every thread inherits the mask: the signals then
+	 * reach only the sigwait below.  A thread that did not block them
+	 * took a SIGHUP sent while it ran, and its default action ended the
+	 * process.  One that comes during the load waits for it. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	struct ms_error err = {0};
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;
@@ -647,15 +660,6 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "mapsvc serve: --edit: %s\n", err.msg);
 		goto done;
 	}
-	/* Blocked before the server's threads start, which inherit the mask:
-	 * the signals then reach only the sigwait below. */
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	/* A client that hangs up mid-answer must not kill the process. */
 	signal(SIGPIPE, SIG_IGN);
 	/* The log's writer is a thread too: it must not take a signal. */

@@ -101,7 +101,8 @@ def test_styles_reload():
         wait_for(lambda: s2.get("/tiles.json").json()["name"] == "Reloaded overlay", "the new style")
         after = s2.get(tile)
         assert after.status == 200 and after.header("etag") != before.header("etag"), (before, after)
-        assert "and 2 styles" in s2.output(), s2.output()
+        # the log line follows the swap
+        wait_for(lambda: "and 2 styles" in s2.output(), "the reload in the log")
         # a broken style: the set that serves stays, the log names the file and line
         with open(default, "w", encoding="utf-8") as f:
             f.write('{"version": 8,\n "layers": [{"id": "x", "type": "hexagon"}]}\n')
@@ -123,6 +124,25 @@ def test_styles_reload():
         assert 'mapsvc_reloads_total{result="failed"} 1\n' in m, m
 
 
+def test_signals_at_start():
+    """SIGHUP and SIGUSR1 sent as soon as the server answers, while the
+    threads that work after its first answer (the glyphs drawn ahead)
+    still run: each is taken by the server, never by such a thread, whose
+    default action would end the process."""
+    in_window = 0
+    for _ in range(4):
+        other = Server()
+        with other:
+            in_window += other.get("/healthz").json()["glyphs_ahead"] == "drawing"
+            other.signal(signal.SIGHUP)
+            other.signal(signal.SIGUSR1)
+            wait_for(lambda: 'mapsvc_reloads_total{result="ok"} 1\n' in other.get("/metrics").body.decode(),
+                     "reloaded")
+            assert other.proc.poll() is None, other.output()
+            other.settled_health()
+    assert in_window >= 2, "the glyphs were drawn before the signals: the window was missed"
+
+
 def test_sigint_stops_cleanly():
     other = Server()
     with other:
@@ -138,7 +158,7 @@ if __name__ == "__main__":
     try:
         with Server(db=live) as srv:
             status = run(test_reload, test_broken_file_keeps_data, test_requests_during_reloads,
-                         test_styles_reload, test_sigint_stops_cleanly)
+                         test_styles_reload, test_signals_at_start, test_sigint_stops_cleanly)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     sys.exit(status)
