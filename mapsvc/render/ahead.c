@@ -201,13 +201,13 @@ static void draw_font(const struct tile_ahead *a, struct ahead_font *f, const ui
 	size_t ndigits = count_chars(a, f->font, digits, sizeof digits / sizeof digits[0]);
 	for (size_t k = 0; k < counts.n; k++)
 		glyphs_prepare(f->g, digits, ndigits, counts.v[k].size, 0);
-	for (size_t c = 0; c < ncps && labels.n; c++) {
-		if (atomic_load_explicit(&a->stop, memory_order_relaxed))
-			return;
-		for (size_t k = 0; k < labels.n; k++)
-			if (!glyphs_prepare(f->g, &cps[c], 1, labels.v[k].size, labels.v[k].halo))
+	for (size_t c = 0; c < ncps; c++)
+		for (size_t k = 0; k < labels.n; k++) {
+			/* whoever frees it waits at most a glyph and its halo */
+			if (atomic_load_explicit(&a->stop, memory_order_relaxed) ||
+			    !glyphs_prepare(f->g, &cps[c], 1, labels.v[k].size, labels.v[k].halo))
 				return;
-	}
+		}
 }
 
 static void *draw_all(void *arg)

@@ -41,7 +41,7 @@ struct tile_ahead;
 struct tile_ahead *tile_ahead_start(struct snapshot *snap, const struct style *styles, size_t nstyles);
 /* Waits until everything is drawn (the owner's thread only). */
 void tile_ahead_wait(struct tile_ahead *a);
-/* Stops the drawing (at the next character), then frees everything.
+/* Stops the drawing (at the next glyph), then frees everything.
  * NULL is fine. */
 void tile_ahead_free(struct tile_ahead *a);
 /* The glyphs drawn ahead for the font a style names (its `font`, "" for
