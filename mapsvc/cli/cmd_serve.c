@@ -557,6 +557,23 @@ static void print_config(const struct serve_options *o)
 	}
 }
 
+/* Blocks the signals serve_until_stopped takes, which set then holds.
+ * Called before any thread starts (the follower, the load's build
+ * threads and those working after it: the name index, the glyphs drawn
+ * ahead), as every thread inherits the mask: the signals then reach only
+ * the sigwait.  A thread that did not block them took a SIGHUP sent
+ * while it ran, and its default action ended the process.  One that
+ * comes during the load waits for it. */
+static void block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+}
+
 /* Takes the signals of set until SIGINT or SIGTERM, and returns which;
  * SIGHUP reloads the data and the styles, keeping the current ones when
  * either is broken (with edits, once every change is live: editor.h);
@@ -627,19 +644,8 @@ int cmd_serve(int argc, char **argv)
 		netaddr_hosts_free(o.hosts);
 		return rc < 0 ? EXIT_OK : rc;
 	}
-	/* Blocked before any thread starts (the follower, the load's build
-	 * threads and those working after it: the name index, the glyphs
-	 * drawn ahead), as every thread inherits the mask: the signals then
-	 * reach only the sigwait below.  A thread that did not block them
-	 * took a SIGHUP sent while it ran, and its default action ended the
-	 * process.  One that comes during the load waits for it. */
 	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	block_signals(&set);
 	struct ms_error err = {0};
 	struct mapservice *maps = mapservice_new(&o.maps);
 	struct http_server *srv = NULL;

@@ -436,11 +436,18 @@ struct rows {
 	bool indexed;
 };
 
+/* Zero bytes after the rows in the scratch, before their stream: igzip
+ * reads a little past the end of its input, and with what an earlier
+ * image had left there it now and then chose other matches for the same
+ * rows, so that a tile's bytes (its ETag) depended on what its thread
+ * had drawn before (test_kept caught it once in about 25 runs). */
+#define INPUT_GUARD 64
+
 static void rows_begin(const struct canvas *c, struct rows *r)
 {
 	const size_t w = (size_t)c->width, h = (size_t)c->height, rgbalen = h * (4 * w + 1);
 	memset(r, 0, sizeof *r);
-	r->ix_at = r16(rgbalen) + 2 * rgba_room(rgbalen);
+	r->ix_at = r16(rgbalen + INPUT_GUARD) + 2 * rgba_room(rgbalen);
 	r->scratch = scratch(r->ix_at + r16(w * h) + h);
 	if (r->scratch) {
 		r->ix = r->scratch + r->ix_at;
@@ -466,7 +473,9 @@ static void make_rgba(const struct canvas *c, struct rows *r)
 	const int w = c->width;
 	const size_t stride = (size_t)w * 4 + 1;
 	r->indexed = false;
-	r->rgba = r->scratch ? r->scratch : xmalloc((size_t)c->height * stride);
+	const size_t len = (size_t)c->height * stride;
+	r->rgba = r->scratch ? r->scratch : xmalloc(len + INPUT_GUARD);
+	memset(r->rgba + len, 0, INPUT_GUARD);
 	for (int y = 0; y < c->height; y++) {
 		const uint8_t *src = c->px + (size_t)y * (size_t)w * 4;
 		uint8_t *row = r->rgba + (size_t)y * stride;
@@ -577,12 +586,12 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, const st
 	const int w = c->width, h = c->height;
 	const int lg = bits == 1 ? 3 : bits == 2 ? 2 : bits == 4 ? 1 : 0, mask = (1 << lg) - 1;
 	const size_t rowbytes = ((size_t)w * (size_t)bits + 7) / 8, stride = rowbytes + 1;
-	const size_t rawlen = (size_t)h * stride, at = r16(rawlen);
+	const size_t rawlen = (size_t)h * stride, at = r16(rawlen + INPUT_GUARD);
 	uint8_t *raw = r->scratch;
 	if (raw)
-		memset(raw, 0, rawlen);
+		memset(raw, 0, at);
 	else
-		raw = xcalloc((size_t)h, stride);
+		raw = xcalloc(at, 1);
 	uLong adler = adler32(0L, Z_NULL, 0);
 	for (int y = 0; y < h; y++) {
 		uint8_t *row = raw + (size_t)y * stride + 1; /* row[-1] = 0: filter None */
@@ -650,7 +659,7 @@ static void write_rgba_idat(png_structp png, const struct canvas *c, const struc
 	part[1].in = raw + cut;
 	part[1].len = rawlen - cut;
 	if (s) { /* one piece gets both halves' room */
-		part[0].buf = s + r16(rawlen);
+		part[0].buf = s + r16(rawlen + INPUT_GUARD);
 		part[0].bufcap = cut < rawlen ? room : 2 * room;
 		part[1].buf = part[0].buf + room;
 		part[1].bufcap = room;
