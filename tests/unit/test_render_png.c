@@ -265,14 +265,15 @@ static void test_history(void)
 {
 	enum { N = 6 };
 	struct canvas *c[N];
-	static const int dims[N][3] = {{512, 512, 200}, {512, 512, 40}, {256, 256, 100},
-	                               {512, 512, 1000}, {700, 300, 3}, {512, 512, 255}};
+	static const int dims[N][3] = {{512, 512, 200},  {512, 512, 40}, {256, 256, 100},
+	                               {512, 512, 1000}, {700, 300, 3},  {512, 512, 255}};
 	for (int k = 0; k < N; k++) {
 		int w = dims[k][0], h = dims[k][1], n = dims[k][2];
 		c[k] = canvas_new(w, h);
 		for (int y = 0; y < h; y++)
 			for (int x = 0; x < w; x++) {
-				uint32_t i = (y % 7 == 3 ? next() : (uint32_t)(x / (k + 2) + y * k)) % (uint32_t)n;
+				uint32_t i =
+				    (y % 7 == 3 ? next() : (uint32_t)(x / (k + 2) + y * k)) % (uint32_t)n;
 				uint8_t *px = c[k]->px + ((size_t)y * (size_t)w + (size_t)x) * 4;
 				if (!i)
 					continue;
