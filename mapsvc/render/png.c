@@ -240,6 +240,15 @@ static void scratch_free(void *p)
 	free(b);
 }
 
+/* Its parts laid out in memory of SCRATCH_BYTES + 2 * ZPOOL_BYTES. */
+static struct scratch_block scratch_at(uint8_t *mem)
+{
+	struct scratch_block b = {.rows = mem};
+	for (int k = 0; k < 2; k++)
+		b.pool[k] = (struct zpool){mem + SCRATCH_BYTES + k * ZPOOL_BYTES, 0};
+	return b;
+}
+
 static void scratch_key_make(void)
 {
 	if (pthread_key_create(&scratch_key, scratch_free) != 0)
@@ -252,25 +261,10 @@ static struct scratch_block *scratch_block(void)
 	struct scratch_block *b = pthread_getspecific(scratch_key);
 	if (!b) {
 		b = xmalloc(sizeof *b);
-		b->rows = xmalloc(SCRATCH_BYTES + 2 * ZPOOL_BYTES);
-		for (int k = 0; k < 2; k++)
-			b->pool[k] = (struct zpool){b->rows + SCRATCH_BYTES + k * ZPOOL_BYTES, 0};
+		*b = scratch_at(xmalloc(SCRATCH_BYTES + 2 * ZPOOL_BYTES));
 		pthread_setspecific(scratch_key, b);
 	}
 	return b;
-}
-
-/* The calling thread's scratch, SCRATCH_BYTES long, or NULL when n bytes
- * do not fit in it. */
-static uint8_t *scratch(size_t n)
-{
-	return n > SCRATCH_BYTES ? NULL : scratch_block()->rows;
-}
-
-/* The calling thread's deflate state k (0 or 1). */
-static struct zpool *zpool(int k)
-{
-	return &scratch_block()->pool[k];
 }
 
 static voidpf zpool_alloc(voidpf opaque, uInt items, uInt size)
@@ -415,6 +409,55 @@ static size_t rgba_room(size_t rawlen)
 }
 
 /*
+ * The first row of an image that igzip compresses, a piece of its own
+ * that zlib deflates (and ends on a byte boundary), so that every igzip
+ * piece starts with history: the rows before it, given as its
+ * dictionary.  ISA-L 2.30's level 1, starting a stream without history,
+ * files the input's third position under a hash of its own state's
+ * address instead of the third byte's (igzip_icf_body_h1_gr_bt.asm,
+ * .write_first_byte: tmp2 is never loaded and still holds the stream
+ * pointer).  A later position with that hash may then be coded as a
+ * match of another distance: the stream stays valid, but the same rows
+ * made other bytes on another thread or in another server, so that a
+ * tile's ETag depended on where it was drawn (test_kept, which compares
+ * two servers' tiles, failed on it about once in 40 runs).  A stream
+ * with a dictionary fills its hash table from it (isal_deflate_hash)
+ * and never takes that path.  With fixed codes the piece costs 22 bytes
+ * an @2x tile of the clustered million on average (0.1%), and its
+ * crowded 1x tiles took 3% longer (bench_tiles, 442 tiles).
+ */
+static struct zpart head_piece(const uint8_t *raw, size_t stride, size_t rawlen, struct zpool *pool, bool sum)
+{
+	bool whole = stride >= rawlen;
+	return (struct zpart){.in = raw,
+	                      .len = whole ? rawlen : stride,
+	                      .level = ZLEVEL,
+	                      .memlevel = 4,
+	                      .strategy = Z_FIXED,
+	                      .flush = whole ? Z_FINISH : Z_SYNC_FLUSH,
+	                      .sum = sum,
+	                      .pool = pool};
+}
+
+/* The igzip piece of raw's bytes [from, to) (from > 0), the bytes before
+ * them its history (isal_deflate_set_dict keeps the last 32 KiB); the
+ * last piece ends the stream. */
+static struct zpart igzip_piece(const uint8_t *raw, size_t from, size_t to, size_t rawlen, uint8_t *buf,
+                                size_t bufcap, struct zpool *pool, bool sum)
+{
+	return (struct zpart){.in = raw + from,
+	                      .len = to - from,
+	                      .igzip = true,
+	                      .dict = raw,
+	                      .dictlen = from,
+	                      .flush = to == rawlen ? Z_FINISH : Z_SYNC_FLUSH,
+	                      .buf = buf,
+	                      .bufcap = buf ? bufcap : 0,
+	                      .sum = sum,
+	                      .pool = pool};
+}
+
+/*
  * The canvas's pixels as PNG wants them, made in one pass (scan).  While
  * the image has PALETTE_MAX colours or fewer, each pixel's colour number
  * (in the order the colours first appear) goes to ix and every clear row
@@ -428,28 +471,30 @@ static size_t rgba_room(size_t rawlen)
  * place of the RGBA rows (they are at most a quarter of them).
  */
 struct rows {
-	uint8_t *ix;      /* w * h colour numbers, while indexed */
-	uint8_t *clear;   /* h flags: the row is wholly transparent */
-	uint8_t *rgba;    /* h rows of 1 + 4 w bytes, once not indexed */
-	uint8_t *scratch; /* where all this lies, or NULL: allocated */
-	size_t ix_at;     /* ix's offset in the scratch */
+	uint8_t *ix;        /* w * h colour numbers, while indexed */
+	uint8_t *clear;     /* h flags: the row is wholly transparent */
+	uint8_t *rgba;      /* h rows of 1 + 4 w bytes, once not indexed */
+	uint8_t *scratch;   /* where all this lies, or NULL: allocated */
+	struct zpool *pool; /* the scratch's two deflate states, or NULL */
+	size_t ix_at;       /* ix's offset in the scratch */
 	bool indexed;
 };
 
-/* Zero bytes after the rows in the scratch, before their stream: igzip
- * reads a little past the end of its input, and with what an earlier
- * image had left there it now and then chose other matches for the same
- * rows, so that a tile's bytes (its ETag) depended on what its thread
- * had drawn before (test_kept caught it once in about 25 runs). */
+/* Bytes after the rows, before their stream: igzip compares a match
+ * 32 bytes at a time (compare_large) and may load past the end of its
+ * input, never using what it reads there; the rows of a block allocated
+ * for them must not end at the end of a mapping.  They are zeros. */
 #define INPUT_GUARD 64
 
-static void rows_begin(const struct canvas *c, struct rows *r)
+/* The rows of c, in b's scratch where they fit. */
+static void rows_begin(const struct canvas *c, struct scratch_block *b, struct rows *r)
 {
 	const size_t w = (size_t)c->width, h = (size_t)c->height, rgbalen = h * (4 * w + 1);
 	memset(r, 0, sizeof *r);
 	r->ix_at = r16(rgbalen + INPUT_GUARD) + 2 * rgba_room(rgbalen);
-	r->scratch = scratch(r->ix_at + r16(w * h) + h);
-	if (r->scratch) {
+	if (r->ix_at + r16(w * h) + h <= SCRATCH_BYTES) {
+		r->scratch = b->rows;
+		r->pool = b->pool;
 		r->ix = r->scratch + r->ix_at;
 		r->clear = r->ix + r16(w * h);
 	} else {
@@ -611,18 +656,27 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, const st
 	}
 	/* 1 bit per pixel: 8 KiB of raw data, where level 9 costs little
 	 * (see ZLEVEL_SMALL); otherwise run-length coding. */
-	struct zpart part = {.in = raw,
-	                     .len = rawlen,
-	                     .igzip = rawlen >= IGZIP_INDEXED_MIN,
-	                     .buf = r->scratch ? r->scratch + at : NULL,
-	                     .bufcap = r->scratch ? r->ix_at - at : 0,
-	                     .level = bits == 1 ? ZLEVEL_SMALL : ZLEVEL,
-	                     .memlevel = bits == 1 ? 8 : 4,
-	                     .strategy = bits == 1 ? Z_DEFAULT_STRATEGY : Z_RLE,
-	                     .flush = Z_FINISH,
-	                     .pool = r->scratch ? zpool(0) : NULL};
-	compress_part(&part);
-	write_idat(png, r->scratch ? NULL : raw, &part, 1, adler);
+	struct zpool *pool = r->pool; /* its first state, or NULL */
+	struct zpart part[2];
+	int nparts = 1;
+	if (rawlen >= IGZIP_INDEXED_MIN) {
+		part[0] = head_piece(raw, stride, rawlen, pool, false);
+		if (stride < rawlen)
+			part[nparts++] =
+			    igzip_piece(raw, stride, rawlen, rawlen, r->scratch ? r->scratch + at : NULL,
+			                r->ix_at - at, pool, false);
+	} else {
+		part[0] = (struct zpart){.in = raw,
+		                         .len = rawlen,
+		                         .level = bits == 1 ? ZLEVEL_SMALL : ZLEVEL,
+		                         .memlevel = bits == 1 ? 8 : 4,
+		                         .strategy = bits == 1 ? Z_DEFAULT_STRATEGY : Z_RLE,
+		                         .flush = Z_FINISH,
+		                         .pool = pool};
+	}
+	for (int k = 0; k < nparts; k++) /* one after the other: they share the pool */
+		compress_part(&part[k]);
+	write_idat(png, r->scratch ? NULL : raw, part, nparts, adler);
 }
 
 /* Row bytes from which an RGBA image is compressed in two halves at once
@@ -637,53 +691,43 @@ static void *compress_thread(void *arg)
 
 /* Writes the whole image data of an RGBA image as one IDAT chunk, as
  * write_indexed_idat does (filter None: the adaptive filters made these
- * images 30% larger, transparent areas being zeros already).  An image
- * of SPLIT_MIN bytes or more is compressed as two halves on two threads,
- * as pigz does: the first ends on a byte boundary (Z_SYNC_FLUSH), the
- * second starts with the first's last 32 KiB as its dictionary, and the
- * two streams are one; their adler-32s are combined.  With igzip the
- * crowded @2x tiles of a million sites take about 5% less time so than
- * on one thread. */
+ * images 30% larger, transparent areas being zeros already).  After the
+ * first row (head_piece), an image of SPLIT_MIN bytes or more is
+ * compressed as two halves on two threads, as pigz does: the first ends
+ * on a byte boundary (Z_SYNC_FLUSH), the second starts with the first's
+ * last 32 KiB as its dictionary, and the streams are one; their adler-32s
+ * are combined.  With igzip the crowded @2x tiles of a million sites take
+ * about 5% less time so than on one thread. */
 static void write_rgba_idat(png_structp png, const struct canvas *c, const struct rows *r)
 {
 	const int h = c->height;
 	const size_t stride = (size_t)c->width * 4 + 1, rawlen = (size_t)h * stride;
 	const size_t room = rgba_room(rawlen);
-	uint8_t *s = r->scratch, *raw = r->rgba;
-	struct zpart part[2];
+	uint8_t *s = r->scratch, *raw = r->rgba, *buf = s ? s + r16(rawlen + INPUT_GUARD) : NULL;
 	size_t cut = rawlen >= SPLIT_MIN ? (size_t)(h / 2) * stride : rawlen;
-	for (int k = 0; k < 2; k++)
-		part[k] = (struct zpart){.igzip = true, .flush = Z_FINISH, .sum = true};
-	part[0].in = raw;
-	part[0].len = cut;
-	part[1].in = raw + cut;
-	part[1].len = rawlen - cut;
-	if (s) { /* one piece gets both halves' room */
-		part[0].buf = s + r16(rawlen + INPUT_GUARD);
-		part[0].bufcap = cut < rawlen ? room : 2 * room;
-		part[1].buf = part[0].buf + room;
-		part[1].bufcap = room;
-		part[0].pool = zpool(0);
-		part[1].pool = zpool(1);
-	}
-	if (cut < rawlen)
-		part[0].flush = Z_SYNC_FLUSH;
-	int nparts = cut < rawlen ? 2 : 1;
-	if (nparts == 2) {
-		size_t dict = cut < 32768 ? cut : 32768;
-		part[1].dict = raw + cut - dict;
-		part[1].dictlen = dict;
+	struct zpool *pool = r->pool; /* two states, or NULL */
+	struct zpart part[3];
+	int nparts = 0;
+	part[nparts++] = head_piece(raw, stride, rawlen, pool, true);
+	if (stride < cut) /* one piece gets both halves' room */
+		part[nparts++] =
+		    igzip_piece(raw, stride, cut, rawlen, buf, cut < rawlen ? room : 2 * room, pool, true);
+	struct zpart *far = NULL; /* the second half, on its own thread */
+	if (cut < rawlen) {
+		far = &part[nparts++];
+		*far = igzip_piece(raw, cut, rawlen, rawlen, buf ? buf + room : NULL, room,
+		                   pool ? pool + 1 : NULL, true);
 	}
 	pthread_t th;
-	bool threaded = nparts == 2 && pthread_create(&th, NULL, compress_thread, &part[1]) == 0;
-	compress_part(&part[0]);
+	bool threaded = far && pthread_create(&th, NULL, compress_thread, far) == 0;
+	for (int k = 0; k < nparts; k++) /* the near ones one after the other: they share a pool */
+		if (&part[k] != far || !threaded)
+			compress_part(&part[k]);
 	if (threaded)
 		pthread_join(th, NULL);
-	else if (nparts == 2)
-		compress_part(&part[1]);
 	uLong adler = part[0].adler;
-	if (nparts == 2)
-		adler = adler32_combine(adler, part[1].adler, (z_off_t)part[1].len);
+	for (int k = 1; k < nparts; k++)
+		adler = adler32_combine(adler, part[k].adler, (z_off_t)part[k].len);
 	write_idat(png, NULL, part, nparts, adler);
 }
 
@@ -730,7 +774,9 @@ static void write_image(png_structp png, png_infop info, const struct canvas *c,
 	png_write_chunk(png, (png_const_bytep) "IEND", NULL, 0);
 }
 
-enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_error *err)
+/* pngenc_encode in the scratch b. */
+static enum ms_status encode(const struct canvas *c, struct scratch_block *b, struct buf *out,
+                             struct ms_error *err)
 {
 	if (!c || !c->px || c->width <= 0 || c->height <= 0)
 		return ms_fail(err, MS_EUSAGE, "pngenc_encode: no canvas");
@@ -738,7 +784,7 @@ enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_
 	struct png_ctx ctx = {.out = out};
 	struct palette *pal = xmalloc(sizeof *pal);
 	struct rows r;
-	rows_begin(c, &r);
+	rows_begin(c, b, &r);
 	scan(c, pal, &r);
 	uint8_t perm[PALETTE_MAX] = {0};
 	if (r.indexed)
@@ -760,6 +806,22 @@ enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_
 	rows_end(&r);
 	free(pal);
 	return st;
+}
+
+enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_error *err)
+{
+	return encode(c, scratch_block(), out, err);
+}
+
+size_t pngenc_scratch_bytes(void)
+{
+	return SCRATCH_BYTES + 2 * ZPOOL_BYTES;
+}
+
+enum ms_status pngenc_encode_in(const struct canvas *c, void *scratch, struct buf *out, struct ms_error *err)
+{
+	struct scratch_block b = scratch_at(scratch);
+	return encode(c, &b, out, err);
 }
 
 enum ms_status pngenc_decode(const void *data, size_t len, struct canvas **out, struct ms_error *err)

@@ -27,8 +27,16 @@
 #include "../util/ms_error.h"
 #include "canvas.h"
 
-/* Appends the PNG of c to out. */
+/* Appends the PNG of c to out.  Its bytes depend on c alone: not on the
+ * thread, on what it encoded before, or on where its memory lies (tiles
+ * are compared by their bytes: ETags, replicas behind one cache). */
 enum ms_status pngenc_encode(const struct canvas *c, struct buf *out, struct ms_error *err);
+
+/* pngenc_encode working in the caller's scratch, pngenc_scratch_bytes()
+ * long and 16-byte aligned, instead of the calling thread's own (which
+ * it keeps from image to image). */
+size_t pngenc_scratch_bytes(void);
+enum ms_status pngenc_encode_in(const struct canvas *c, void *scratch, struct buf *out, struct ms_error *err);
 
 /* Decodes a PNG of any colour type into a new canvas (*out; canvas_free
  * it).  Bad or truncated data gives MS_EDATA. */
