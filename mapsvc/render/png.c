@@ -654,18 +654,18 @@ static void write_indexed_idat(png_structp png, const struct canvas *c, const st
 		}
 		adler = adler32(adler, row - 1, (uInt)stride);
 	}
-	/* 1 bit per pixel: 8 KiB of raw data, where level 9 costs little
-	 * (see ZLEVEL_SMALL); otherwise run-length coding. */
 	struct zpool *pool = r->pool; /* its first state, or NULL */
 	struct zpart part[2];
 	int nparts = 1;
-	if (rawlen >= IGZIP_INDEXED_MIN) {
+	if (rawlen >= IGZIP_INDEXED_MIN) { /* the first row by zlib: head_piece */
 		part[0] = head_piece(raw, stride, rawlen, pool, false);
 		if (stride < rawlen)
 			part[nparts++] =
 			    igzip_piece(raw, stride, rawlen, rawlen, r->scratch ? r->scratch + at : NULL,
 			                r->ix_at - at, pool, false);
 	} else {
+		/* 1 bit per pixel: 8 KiB of raw data, where level 9 costs
+		 * little (see ZLEVEL_SMALL); otherwise run-length coding. */
 		part[0] = (struct zpart){.in = raw,
 		                         .len = rawlen,
 		                         .level = bits == 1 ? ZLEVEL_SMALL : ZLEVEL,
