@@ -681,6 +681,8 @@ int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "mapsvc serve: %s\n", err.msg);
 		goto done;
 	}
+	/* a context for each thread, ready before its first crowded tile */
+	mapservice_warm(maps, o.http.threads);
 	announce(&o, srv, maps, ed != NULL);
 	int sig = serve_until_stopped(maps, ed, log, &set);
 	printf("mapsvc serve: %s: draining (at most %u s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM",

@@ -1,7 +1,7 @@
 /* h_ops.c - operations: /healthz (liveness: the process answers, with
  * the data it serves, whether their name index is built yet, how many
- * cluster hierarchies were read from the database and how many glyphs
- * were drawn ahead), /readyz (readiness: 503 once a stop has
+ * cluster hierarchies were read from the database, how many glyphs
+ * were drawn ahead and render contexts warmed), /readyz (readiness: 503 once a stop has
  * begun, so a load balancer sends no more) and /metrics (Prometheus text exposition format 0.0.4): the
  * server's counters, then what the map service serves and has done. */
 #include <stdio.h>
@@ -41,6 +41,14 @@ void h_healthz(struct http_ctx *c, struct http_response *r)
 		jw_int(&w, (int64_t)bitmaps);
 	else
 		jw_string(&w, "drawing");
+	/* Render contexts warmed for the drawing threads (mapservice_warm):
+	 * "warming" until the first is ready, then how many so far. */
+	size_t warmed, taken;
+	jw_key(&w, "contexts_warmed");
+	if (mapservice_warm_stats(c->cfg->maps, &warmed, &taken))
+		jw_int(&w, (int64_t)warmed);
+	else
+		jw_string(&w, "warming");
 	jw_object_end(&w);
 	buf_putc(&r->body, '\n');
 }

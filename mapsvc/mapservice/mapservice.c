@@ -22,6 +22,17 @@
  * a list, because a key's destructor runs only when a thread exits, and
  * the thread that frees the service (main, in the commands) never has:
  * mapservice_free frees what is left in the list.
+ *
+ * Warming (mapservice_warm): a thread's first contexts grow their arrays
+ * and buffers as views need them, each new page a fault on the request's
+ * path.  A thread of the service's own makes a context, draws the
+ * crowded place's tiles into it (tile_ctx_warm) and leaves it spare; a
+ * thread without a context takes it, and one whose context was made cold
+ * (before the spare was ready) swaps it, the cold one going back to the
+ * warming thread to be freed.  Then the next is warmed, one at a time,
+ * so that at most one context's memory waits unused.  The hot path stays
+ * without a lock: a warm context's thread never looks again, a cold
+ * one's reads one atomic flag.
  */
 #include "mapservice.h"
 
@@ -36,6 +47,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <time.h>
@@ -57,6 +70,10 @@ const double mapservice_render_buckets[MAPSERVICE_RENDER_BUCKETS] = {0.0001, 0.0
 #define NS_PER_S_INT 1000000000L
 #define NS_PER_MS 1000000L
 #define MS_PER_S 1000u
+/* The warming thread's nice value, and how often it looks whether the
+ * glyphs drawn ahead are ready. */
+#define WARM_NICE 10
+#define WARM_POLL_NS 5000000L
 
 /* One style's render times.  The name is written before the slot is
  * published (render_n, release), and never changes after. */
@@ -70,6 +87,7 @@ struct render_slot {
 struct ctx_node {
 	struct mapservice *ms;
 	struct tile_ctx *ctx;
+	bool warm; /* made by warming (mapservice_warm) */
 	struct ctx_node *prev, *next;
 };
 
@@ -101,8 +119,19 @@ struct mapservice {
 	atomic_size_t render_n;
 	struct render_slot render[MAPSERVICE_RENDER_STYLES + 1]; /* the last: every other style */
 	pthread_key_t ctx_key;
-	pthread_mutex_t ctx_mu; /* guards ctxs */
+	pthread_mutex_t ctx_mu; /* guards ctxs, spare and warm_left */
 	struct ctx_node *ctxs;
+	/* Warming (mapservice_warm): contexts warmed and not taken yet, how
+	 * many more to warm, and the thread that warms them, which waits on
+	 * warm_cv while one is spare. */
+	struct ctx_node *spare, *retired; /* retired: cold contexts spares replaced */
+	atomic_bool spare_ready;          /* spare != NULL, read without the lock */
+	unsigned warm_left;
+	pthread_cond_t warm_cv;
+	pthread_t warm_thread;
+	atomic_bool warming; /* warm_thread was started */
+	atomic_bool warm_stop, warm_ended;
+	atomic_size_t warmed, taken;
 };
 
 /* ----------------------------------------------------------- contexts */
@@ -145,14 +174,57 @@ static void keep_scratch(void)
 }
 #endif
 
+/* Links n into the service's list and makes it this thread's; under ctx_mu. */
+static void ctx_adopt(struct mapservice *ms, struct ctx_node *n)
+{
+	n->prev = NULL;
+	n->next = ms->ctxs;
+	if (n->next)
+		n->next->prev = n;
+	ms->ctxs = n;
+	pthread_setspecific(ms->ctx_key, n);
+}
+
+/* A warmed context, if one is waiting; under ctx_mu. */
+static struct ctx_node *take_spare(struct mapservice *ms)
+{
+	struct ctx_node *n = ms->spare;
+	if (n) {
+		ms->spare = n->next;
+		atomic_store_explicit(&ms->spare_ready, ms->spare != NULL, memory_order_relaxed);
+		atomic_fetch_add(&ms->taken, 1);
+		pthread_cond_signal(&ms->warm_cv); /* warm the next */
+	}
+	return n;
+}
+
 struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err)
 {
 	struct ctx_node *n = pthread_getspecific(ms->ctx_key);
-	if (n)
+	/* the hot path: a warm context, or a cold one and none to swap it for */
+	if (n && (n->warm || !atomic_load_explicit(&ms->spare_ready, memory_order_relaxed)))
 		return n->ctx;
 #ifdef __GLIBC__
 	pthread_once(&drawing_once, keep_scratch);
 #endif
+	pthread_mutex_lock(&ms->ctx_mu);
+	struct ctx_node *w = take_spare(ms);
+	if (n && w) {
+		/* A thread that began before warming had a context ready: its
+		 * cold one goes to the warming thread to be freed (a few
+		 * megabytes given back, off this request's path). */
+		ctx_unlink(n);
+		n->next = ms->retired;
+		ms->retired = n;
+		ctx_adopt(ms, w);
+		n = w;
+	} else if (!n && w) {
+		ctx_adopt(ms, w);
+		n = w;
+	}
+	pthread_mutex_unlock(&ms->ctx_mu);
+	if (n)
+		return n->ctx;
 	struct tile_ctx *ctx = tile_ctx_new(err);
 	if (!ctx)
 		return NULL;
@@ -160,13 +232,113 @@ struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err)
 	n->ms = ms;
 	n->ctx = ctx;
 	pthread_mutex_lock(&ms->ctx_mu);
-	n->next = ms->ctxs;
-	if (n->next)
-		n->next->prev = n;
-	ms->ctxs = n;
+	ctx_adopt(ms, n);
 	pthread_mutex_unlock(&ms->ctx_mu);
-	pthread_setspecific(ms->ctx_key, n);
 	return ctx;
+}
+
+/* The current generation once its glyphs are drawn ahead, which a
+ * context warmed then shares rather than drawing its own (megabytes, and
+ * CPU the start-up needs); not held while waiting, so that a reload's
+ * old generation is not kept. */
+static struct mapservice_gen *acquire_drawn(struct mapservice *ms)
+{
+	for (;;) {
+		struct mapservice_gen *g = mapservice_acquire(ms);
+		size_t bitmaps;
+		if (!g || mapservice_glyphs_ahead(g, &bitmaps) || atomic_load(&ms->warm_stop))
+			return g;
+		mapservice_release(g);
+		nanosleep(&(struct timespec){0, WARM_POLL_NS}, NULL);
+	}
+}
+
+/* A context drawn into where the current generation's sites crowd; NULL
+ * when none can be made. */
+static struct ctx_node *warm_one(struct mapservice *ms)
+{
+#ifdef __GLIBC__
+	pthread_once(&drawing_once, keep_scratch);
+#endif
+	struct ms_error err = {0};
+	struct tile_ctx *ctx = tile_ctx_new(&err);
+	if (!ctx)
+		return NULL;
+	struct mapservice_gen *g = acquire_drawn(ms);
+	if (g && g->def)
+		tile_ctx_warm(g->map, ctx, g->def, &ms->warm_stop);
+	mapservice_release(g);
+	struct ctx_node *n = xcalloc(1, sizeof *n);
+	n->ms = ms;
+	n->ctx = ctx;
+	n->warm = true;
+	return n;
+}
+
+static void free_nodes(struct ctx_node *n)
+{
+	for (struct ctx_node *next; n; n = next) {
+		next = n->next;
+		tile_ctx_free(n->ctx);
+		free(n);
+	}
+}
+
+/* The warming thread: one spare at a time, until warm_left are made;
+ * it frees the cold contexts they replace, and ends once no spare is
+ * left to be taken (taking one and retiring a context are one step). */
+static void *warm_main(void *arg)
+{
+	struct mapservice *ms = arg;
+	/* Work no request waits for, as the glyphs drawn ahead (ahead.c):
+	 * the drawing threads take the CPU from it. */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WARM_NICE);
+	pthread_mutex_lock(&ms->ctx_mu);
+	while (!atomic_load(&ms->warm_stop)) {
+		if (ms->retired) {
+			struct ctx_node *r = ms->retired;
+			ms->retired = NULL;
+			pthread_mutex_unlock(&ms->ctx_mu);
+			free_nodes(r);
+			pthread_mutex_lock(&ms->ctx_mu);
+		} else if (ms->warm_left && !ms->spare) {
+			ms->warm_left--;
+			pthread_mutex_unlock(&ms->ctx_mu);
+			struct ctx_node *n = warm_one(ms);
+			pthread_mutex_lock(&ms->ctx_mu);
+			if (!n)
+				break;
+			n->next = ms->spare;
+			ms->spare = n;
+			atomic_store_explicit(&ms->spare_ready, true, memory_order_relaxed);
+			atomic_fetch_add(&ms->warmed, 1);
+		} else if (!ms->warm_left && !ms->spare) {
+			break;
+		} else {
+			pthread_cond_wait(&ms->warm_cv, &ms->ctx_mu);
+		}
+	}
+	pthread_mutex_unlock(&ms->ctx_mu);
+	atomic_store(&ms->warm_ended, true);
+	return NULL;
+}
+
+void mapservice_warm(struct mapservice *ms, unsigned n)
+{
+	if (!n || atomic_load(&ms->warming))
+		return;
+	ms->warm_left = n;
+	atomic_store(&ms->warming, true); /* "warming" from now on (mapservice_warm_stats) */
+	/* without a thread, requests make their contexts as before */
+	if (pthread_create(&ms->warm_thread, NULL, warm_main, ms) != 0)
+		atomic_store(&ms->warming, false);
+}
+
+bool mapservice_warm_stats(struct mapservice *ms, size_t *warmed, size_t *taken)
+{
+	*warmed = atomic_load(&ms->warmed);
+	*taken = atomic_load(&ms->taken);
+	return *warmed || !atomic_load(&ms->warming) || atomic_load(&ms->warm_ended);
 }
 
 /* ------------------------------------------------- pre-rendered tiles */
@@ -611,6 +783,7 @@ struct mapservice *mapservice_new(const struct mapservice_config *cfg)
 	pthread_cond_init(&ms->version_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_mutex_init(&ms->ctx_mu, NULL);
+	pthread_cond_init(&ms->warm_cv, NULL);
 	pthread_mutex_init(&ms->render_mu, NULL);
 	snprintf(ms->render[MAPSERVICE_RENDER_STYLES].style, sizeof ms->render[0].style, "%s",
 	         MAPSERVICE_RENDER_OTHER);
@@ -625,16 +798,22 @@ void mapservice_free(struct mapservice *ms)
 {
 	if (!ms)
 		return;
-	/* No destructor runs after this, so the list is ours alone. */
-	pthread_key_delete(ms->ctx_key);
-	for (struct ctx_node *n = ms->ctxs, *next; n; n = next) {
-		next = n->next;
-		tile_ctx_free(n->ctx);
-		free(n);
+	if (atomic_load(&ms->warming)) {
+		pthread_mutex_lock(&ms->ctx_mu);
+		atomic_store(&ms->warm_stop, true);
+		pthread_cond_signal(&ms->warm_cv);
+		pthread_mutex_unlock(&ms->ctx_mu);
+		pthread_join(ms->warm_thread, NULL);
 	}
+	/* No destructor runs after this, so the lists are ours alone. */
+	pthread_key_delete(ms->ctx_key);
+	free_nodes(ms->ctxs);
+	free_nodes(ms->spare);
+	free_nodes(ms->retired);
 	mapservice_release(ms->cur);
 	tcache_free(ms->cache);
 	pthread_mutex_destroy(&ms->ctx_mu);
+	pthread_cond_destroy(&ms->warm_cv);
 	pthread_mutex_destroy(&ms->render_mu);
 	pthread_mutex_destroy(&ms->gen_mu);
 	pthread_mutex_destroy(&ms->load_mu);

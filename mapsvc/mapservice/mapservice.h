@@ -157,9 +157,24 @@ const struct style *mapservice_style(const struct mapservice_gen *g, const char 
  * when there is nothing to draw), and how many bitmaps that made. */
 bool mapservice_glyphs_ahead(const struct mapservice_gen *g, size_t *bitmaps);
 
-/* This thread's render context, made on first use and freed with the
+/* This thread's render context, taken on first use (a warmed one when
+ * one is waiting: mapservice_warm, else a new one) and freed with the
  * service (or when the thread ends); NULL with err if it cannot be made. */
 struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err);
+
+/* Warms up to n render contexts for the threads that will draw tiles
+ * (serve: one per libmicrohttpd thread), on a thread of the service's
+ * own, one at a time: the next once a thread has taken the last
+ * (mapservice_ctx).  Each is drawn into with the current generation's
+ * default style where its sites crowd (tile_ctx_warm), so that a
+ * thread's first crowded tile finds its buffers grown and in memory, at
+ * about 7 MB a context; a thread whose first tile comes before one is
+ * ready makes its own, as without warming.  Call once, after the first
+ * load; mapservice_free stops it. */
+void mapservice_warm(struct mapservice *ms, unsigned n);
+/* Contexts warmed so far, and how many of them threads have taken;
+ * returns false while the first is being warmed. */
+bool mapservice_warm_stats(struct mapservice *ms, size_t *warmed, size_t *taken);
 
 /* A tile's address in a generation's map. */
 struct mapservice_tile {

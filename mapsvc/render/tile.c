@@ -133,6 +133,8 @@ struct tile_ctx {
 	size_t lattice_cap;
 	size_t accounted; /* scratch bytes this context added to the totals */
 	size_t sprites_accounted;
+	size_t grew; /* times the scratch above grew (tile_ctx_grew) */
+	void *png;   /* the PNG encoder's scratch (pngenc_encode_in), made on first use */
 	struct tile_view_stats last;
 };
 
@@ -152,6 +154,8 @@ static size_t ctx_scratch(const struct tile_ctx *ctx)
 static void ctx_account(struct tile_ctx *ctx)
 {
 	size_t now = ctx_scratch(ctx);
+	if (now > ctx->accounted)
+		ctx->grew++;
 	if (now >= ctx->accounted) {
 		size_t total =
 		    atomic_fetch_add(&scratch_bytes, now - ctx->accounted) + (now - ctx->accounted);
@@ -200,6 +204,7 @@ void tile_ctx_free(struct tile_ctx *ctx)
 	ctx->sprites = NULL;
 	ctx_account(ctx); /* back to nothing */
 	context_scratch_free(ctx->context);
+	free(ctx->png);
 	free(ctx);
 }
 
@@ -1069,14 +1074,28 @@ const struct buf *tile_empty_png(int scale)
 		if (!atomic_load_explicit(&empty_made[scale], memory_order_relaxed)) {
 			struct canvas *c = canvas_new(WEBMERC_TILE_SIZE * scale, WEBMERC_TILE_SIZE * scale);
 			struct ms_error err;
-			if (pngenc_encode(c, &empty_png[scale], &err) != MS_OK)
+			/* in scratch of its own: the thread's would stay for good
+			 * on a thread that may never encode again */
+			void *scratch = xmalloc(pngenc_scratch_bytes());
+			if (pngenc_encode_in(c, scratch, &empty_png[scale], &err) != MS_OK)
 				buf_free(&empty_png[scale]);
+			free(scratch);
 			canvas_free(c);
 			atomic_store_explicit(&empty_made[scale], true, memory_order_release);
 		}
 		pthread_mutex_unlock(&empty_mu);
 	}
 	return empty_png[scale].len ? &empty_png[scale] : NULL;
+}
+
+/* The PNG of c in the context's own scratch, which tile_ctx_warm can
+ * fault in ahead of a request (the thread's own could not be). */
+static enum ms_status ctx_encode(struct tile_ctx *ctx, const struct canvas *c, struct buf *png,
+                                 struct ms_error *err)
+{
+	if (!ctx->png)
+		ctx->png = xmalloc(pngenc_scratch_bytes());
+	return pngenc_encode_in(c, ctx->png, png, err);
 }
 
 enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const struct tile_view *v,
@@ -1087,7 +1106,7 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 	if (st != MS_OK)
 		return st;
 	if (!*empty)
-		return pngenc_encode(c, png, err);
+		return ctx_encode(ctx, c, png, err);
 	const struct buf *e = v->width == v->height ? tile_empty_png(v->width / WEBMERC_TILE_SIZE) : NULL;
 	if (e && v->width % WEBMERC_TILE_SIZE == 0) {
 		buf_append(png, e->data, e->len);
@@ -1095,7 +1114,104 @@ enum ms_status tile_render_png(struct tile_map *m, struct tile_ctx *ctx, const s
 	}
 	c = ctx_canvas(ctx, v->width, v->height); /* a static map of another size */
 	canvas_clear(c, (struct rgba){0, 0, 0, 0});
-	return pngenc_encode(c, png, err);
+	return ctx_encode(ctx, c, png, err);
+}
+
+/* ------------------------------------------------------------- warming */
+
+/* Sites looked at to find where they crowd, at most. */
+#define WARM_SAMPLE 65536
+/* The zoom whose tiles are counted for it, and the deepest zoom warmed
+ * (the deepest a web map asks for). */
+#define WARM_COUNT_ZOOM 16
+#define WARM_MAX_ZOOM 20
+/* Hierarchy units (whole pixels of zoom 24) across the world: 2^32. */
+#define UNITS_LOG2 (CLUSTER_ZOOM_LIMIT + 8)
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Where the sites crowd most: the centre, in hierarchy units, of the
+ * zoom-16 tile that holds most of an even sample of them.  False when
+ * there is no site. */
+static bool crowded_place(const struct snapshot *s, uint32_t *ux, uint32_t *uy)
+{
+	if (!s->n)
+		return false;
+	size_t step = s->n > WARM_SAMPLE ? s->n / WARM_SAMPLE : 1;
+	uint64_t *key = xmalloc((s->n / step + 1) * sizeof *key);
+	const int shift = UNITS_LOG2 - WARM_COUNT_ZOOM;
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i += step) {
+		uint32_t x, y;
+		cluster_position(s->sites[i].lat, s->sites[i].lon, &x, &y);
+		key[n++] = (uint64_t)(x >> shift) << 32 | (y >> shift);
+	}
+	qsort(key, n, sizeof *key, cmp_u64);
+	size_t best = 0, best_len = 0;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && key[j] == key[i]; j++)
+			;
+		if (j - i > best_len) {
+			best = i;
+			best_len = j - i;
+		}
+	}
+	*ux = (uint32_t)(key[best] >> 32) << shift | 1u << (shift - 1);
+	*uy = (uint32_t)key[best] << shift | 1u << (shift - 1);
+	free(key);
+	return true;
+}
+
+size_t tile_ctx_warm(struct tile_map *m, struct tile_ctx *ctx, const struct style *st,
+                     const atomic_bool *stop)
+{
+	uint32_t ux, uy;
+	if (!st || !crowded_place(m->snap, &ux, &uy))
+		return 0;
+	/* what a web map asks for most: 1x, @2x, and 1x on a GCJ-02 basemap */
+	static const struct {
+		enum coordsys cs;
+		int scale;
+	} kinds[] = {{COORDSYS_WGS84, 1}, {COORDSYS_WGS84, 2}, {COORDSYS_GCJ02, 1}};
+	size_t drawn = 0;
+	for (int z = 0; z <= WARM_MAX_ZOOM; z++) {
+		long long x = (long long)((uint64_t)ux >> (UNITS_LOG2 - z));
+		long long y = (long long)((uint64_t)uy >> (UNITS_LOG2 - z));
+		for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+			if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+				return drawn;
+			struct tile_view v;
+			tile_view_of_tile(&v, st, kinds[k].cs, z, x, y, kinds[k].scale);
+			struct buf png = BUF_INIT;
+			bool empty = false;
+			struct ms_error err = {0};
+			/* a failure costs only the warming: the request will say why */
+			if (tile_render_png(m, ctx, &v, &png, &empty, &err) == MS_OK)
+				drawn++;
+			buf_free(&png);
+		}
+	}
+	/* What faults is the arrays and the PNG scratch, hundreds of 4 KiB
+	 * pages.  The canvas is one huge page (ctx_canvas), and the marker
+	 * images of 63 tiles (4 MB at a million clustered sites) are cheap to
+	 * draw again: until a thread takes the context they would only hold
+	 * memory. */
+	canvas_free(ctx->canvas);
+	ctx->canvas = NULL;
+	ctx->canvas_cap = 0;
+	sprites_free(ctx->sprites);
+	ctx->sprites = sprites_new();
+	ctx_account(ctx);
+	return drawn;
+}
+
+size_t tile_ctx_grew(const struct tile_ctx *ctx)
+{
+	return ctx->grew;
 }
 
 /* ------------------------------------------ for overlays (route sheets) */

@@ -84,8 +84,10 @@ def cpu_s(pid):
 
 def settled(health):
     """True once what a server makes after its first answer is made: the
-    name index of a large set, the glyphs drawn ahead."""
-    return health.get("name_index", "ready") == "ready" and health.get("glyphs_ahead", 0) != "drawing"
+    name index of a large set, the glyphs drawn ahead, the first render
+    context warmed."""
+    return health.get("name_index", "ready") == "ready" and health.get("glyphs_ahead", 0) != "drawing" and \
+        health.get("contexts_warmed", 0) != "warming"
 
 
 class Serve:

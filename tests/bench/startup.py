@@ -66,12 +66,14 @@ def ready(port):
 
 def names_ready(port):
     """True once /healthz says the name index is built (a large set's is
-    built after the first answer) and the styles' glyphs are drawn ahead."""
+    built after the first answer), the styles' glyphs are drawn ahead and
+    the first render context is warmed."""
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     c.request("GET", "/healthz")
     h = json.loads(c.getresponse().read())
     c.close()
-    return h.get("name_index", "ready") == "ready" and h.get("glyphs_ahead", 0) != "drawing"
+    return h.get("name_index", "ready") == "ready" and h.get("glyphs_ahead", 0) != "drawing" and \
+        h.get("contexts_warmed", 0) != "warming"
 
 
 def one(mapsvc, db, extra):

@@ -129,11 +129,13 @@ class Server:
 
     def settled_health(self, timeout=30):
         """/healthz once what the server makes after its first answer is
-        made (the name index of a large set, the glyphs drawn ahead)."""
+        made (the name index of a large set, the glyphs drawn ahead, the
+        first render context warmed)."""
         end = time.time() + timeout
         while True:
             h = self.get("/healthz").json()
-            if h.get("name_index") == "ready" and h.get("glyphs_ahead") != "drawing":
+            if h.get("name_index") == "ready" and h.get("glyphs_ahead") != "drawing" and \
+                    h.get("contexts_warmed") != "warming":
                 return h
             assert time.time() < end, ("never settled", h)
             time.sleep(0.02)

@@ -91,6 +91,22 @@ def test_healthz_metrics():
     # up to the glyph cache's bound
     h = srv.settled_health()
     assert isinstance(h["glyphs_ahead"], int) and 1000 < h["glyphs_ahead"] <= 4096, h
+    # a render context warmed for the first thread that draws a tile, then
+    # one for each next thread, up to one a libmicrohttpd thread
+    assert h["contexts_warmed"] == 1, h
+    conns = [http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10) for _ in range(8)]
+    for k, c in enumerate(conns):
+        c.request("GET", "/tiles/10/843/%d.png" % (380 + k))
+        assert c.getresponse().read()[:8] == b"\x89PNG\r\n\x1a\n"
+    for c in conns:
+        c.close()
+    # taken, the first is followed by a second, warmed in the background
+    threads = max(os.sysconf("SC_NPROCESSORS_ONLN"), 2)  # serve's default --threads
+    end = time.time() + 30
+    while srv.get("/healthz").json()["contexts_warmed"] < 2 and time.time() < end:
+        time.sleep(0.02)
+    warmed = srv.get("/healthz").json()["contexts_warmed"]
+    assert 2 <= warmed <= threads, (warmed, threads)
     srv.get("/nope")
     r = srv.get("/metrics")
     assert r.status == 200 and r.header("content-type").startswith("text/plain"), r

@@ -55,6 +55,8 @@ def main():
                 # cluster hierarchies, which its server reads
                 a, b = sl.settled_health(), pgs.settled_health()
                 assert a.pop("clusters_read") == 2 and b.pop("clusters_read") == 0, (a, b)
+                # a context is warmed for each thread that has taken one
+                assert a.pop("contexts_warmed") >= 1 and b.pop("contexts_warmed") >= 1, (a, b)
                 assert a == b, (a, b)
 
             def test_same_answers():

@@ -21,6 +21,7 @@
 #include "geo/webmerc.h"
 #include "ingest/ingest.h"
 #include "mapservice/mapservice.h"
+#include "render/tile.h"
 #include "store/store.h"
 
 static char dir[512], styles[600], db[600];
@@ -666,6 +667,123 @@ static void test_store_version_wait(void)
 	mapservice_free(ms);
 }
 
+/* --------------------------------------------------------------- warming */
+
+#define CROWD 400
+#define WARM_WAIT_MS 60000
+
+/* Waits until the service has warmed n contexts. */
+static bool warmed_at_least(struct mapservice *ms, size_t n)
+{
+	for (int i = 0; i < WARM_WAIT_MS; i++) {
+		size_t warmed, taken;
+		mapservice_warm_stats(ms, &warmed, &taken);
+		if (warmed >= n)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+static void *take_one(void *arg)
+{
+	struct ms_error err = {0};
+	return mapservice_ctx(arg, &err); /* freed when this thread ends */
+}
+
+/* Tile z/x/y at scale drawn with ctx: its bytes (caller frees), and
+ * whether ctx's scratch grew for it. */
+static struct buf draw(struct mapservice_gen *g, struct tile_ctx *ctx, int z, int x, int y, int scale,
+                       bool *grew)
+{
+	struct tile_view v;
+	tile_view_of_tile(&v, g->def, COORDSYS_WGS84, z, x, y, scale);
+	struct buf png = BUF_INIT;
+	bool empty = false;
+	struct ms_error err = {0};
+	size_t before = tile_ctx_grew(ctx);
+	CHECK_MSG(tile_render_png(g->map, ctx, &v, &png, &empty, &err) == MS_OK, "%s", err.msg);
+	CHECK(!empty);
+	*grew = tile_ctx_grew(ctx) != before;
+	return png;
+}
+
+/* Four hundred sites inside one zoom-16 tile and two far away: the
+ * context a thread takes from warming was drawn where they crowd, so
+ * that tile needs no new memory in it, where a new context grows; both
+ * draw the same bytes.  A thread that had a context before warming
+ * swaps it for a warm one; the threads after the last warm one make
+ * their own; the service stops warming when freed mid-way. */
+static void test_warm(void)
+{
+	const double lat = 36.8131, lon = 118.0549;
+	int tx, ty;
+	webmerc_tile_from_lonlat(lon, lat, 16, &tx, &ty);
+	double w, s, e, n;
+	webmerc_tile_bounds_lonlat(16, tx, ty, &w, &s, &e, &n);
+	struct buf csv = BUF_INIT;
+	buf_printf(&csv, "id,name_zh,category,lat,lon,position_quality\n");
+	for (int i = 0; i < CROWD; i++) /* a 20 x 20 grid in the tile's middle half */
+		buf_printf(&csv, "c%d,馆%d,museum,%.7f,%.7f,street\n", i, i,
+		           s + (n - s) * (0.25 + 0.025 * (i / 20)), w + (e - w) * (0.25 + 0.025 * (i % 20)));
+	buf_printf(&csv, "far1,远一,monument,30.0,110.0,street\nfar2,远二,monument,40.0,100.0,street\n");
+	buf_append(&csv, "", 1);
+	import((const char *)csv.data);
+	buf_free(&csv);
+	write_file("default.json", STYLE_A);
+
+	struct ms_error err = {0};
+	struct mapservice *ms = mapservice_new(&config);
+	CHECK(mapservice_load(ms, &err) == MS_OK);
+	struct tile_ctx *cold = mapservice_ctx(ms, &err); /* before warming: made here */
+	CHECK(cold != NULL && mapservice_ctx(ms, &err) == cold);
+	mapservice_warm(ms, 2);
+	CHECK(warmed_at_least(ms, 1));
+	struct tile_ctx *warm = mapservice_ctx(ms, &err); /* swapped for the warm one */
+	CHECK(warm != NULL && warm != cold && mapservice_ctx(ms, &err) == warm);
+	size_t warmed, taken;
+	mapservice_warm_stats(ms, &warmed, &taken);
+	CHECK_INT(taken, 1);
+
+	struct mapservice_gen *g = mapservice_acquire(ms);
+	for (int scale = 1; scale <= 2; scale++) {
+		struct tile_ctx *fresh = tile_ctx_new(&err);
+		bool grew_warm, grew_fresh;
+		struct buf a = draw(g, warm, 16, tx, ty, scale, &grew_warm);
+		struct buf b = draw(g, fresh, 16, tx, ty, scale, &grew_fresh);
+		CHECK_MSG(!grew_warm, "the warm context grew for the crowded tile @%dx", scale);
+		CHECK(grew_fresh);
+		CHECK(a.len > 0 && a.len == b.len && !memcmp(a.data, b.data, a.len));
+		buf_free(&a);
+		buf_free(&b);
+		tile_ctx_free(fresh);
+	}
+	mapservice_release(g);
+
+	/* the second warm context goes to the next thread; the one after it
+	 * makes its own */
+	CHECK(warmed_at_least(ms, 2));
+	pthread_t th;
+	void *other = NULL;
+	pthread_create(&th, NULL, take_one, ms);
+	pthread_join(th, &other);
+	CHECK(other != NULL);
+	mapservice_warm_stats(ms, &warmed, &taken);
+	CHECK_INT(taken, 2);
+	pthread_create(&th, NULL, take_one, ms);
+	pthread_join(th, &other);
+	mapservice_warm_stats(ms, &warmed, &taken);
+	CHECK_INT(warmed, 2);
+	CHECK_INT(taken, 2);
+	mapservice_free(ms); /* the cold context, swapped out, is freed too (ASan: no leak) */
+
+	/* freed while warming: it stops and frees what it made */
+	ms = mapservice_new(&config);
+	CHECK(mapservice_load(ms, &err) == MS_OK);
+	mapservice_warm(ms, 4);
+	mapservice_free(ms);
+}
+
 int main(void)
 {
 	const char *t = getenv("TMPDIR");
@@ -685,6 +803,7 @@ int main(void)
 	test_tiles_from();
 	test_update_sites();
 	test_store_version_wait();
+	test_warm();
 	char cmd[700];
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
