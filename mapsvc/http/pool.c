@@ -46,6 +46,7 @@ static uint64_t thread_cpu_ns(void)
 static void *worker(void *arg)
 {
 	struct http_pool *p = arg;
+	(void)pthread_setname_np(pthread_self(), "ms-expensive"); /* for top -H, gdb, tests */
 	/* Linux gives each thread its own nice value (setpriority on its
 	 * thread id); raising it needs no privilege.  A failure only costs
 	 * the priority, not correctness. */

@@ -293,6 +293,7 @@ static void *warm_main(void *arg)
 	/* Work no request waits for, as the glyphs drawn ahead (ahead.c):
 	 * the drawing threads take the CPU from it. */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WARM_NICE);
+	(void)pthread_setname_np(pthread_self(), "ms-warm");
 	pthread_mutex_lock(&ms->ctx_mu);
 	while (!atomic_load(&ms->warm_stop)) {
 		if (ms->retired) {

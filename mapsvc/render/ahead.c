@@ -245,6 +245,7 @@ static void *draw_thread(void *arg)
 	 * (raising a thread's own nice value needs no privilege; a failure
 	 * only costs the priority). */
 	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), AHEAD_NICE);
+	(void)pthread_setname_np(pthread_self(), "ms-glyphs");
 	return draw_all(arg);
 }
 
