@@ -48,17 +48,20 @@ before(async () => {
   server.stdout.resume();
 });
 
-after(() => {
+after(async () => {
+  if (browser) await browser.close();
   if (server && server.exitCode === null) server.kill('SIGTERM');
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
+// A fresh browser context (storage, cache) for each scenario, in one
+// Chromium launched on first use.
+let browser;
 async function browse() {
-  const profile = path.join(dir, 'profile-' + Math.random().toString(36).slice(2));
-  const ctx = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, locale: 'zh-CN', viewport: { width: 1280, height: 800 }
-  });
-  const page = ctx.pages()[0] || await ctx.newPage();
+  if (!browser)
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
   const problems = [];
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
   page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });

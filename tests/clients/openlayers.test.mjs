@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer, stopServer, browse, removeProfiles } from './server.mjs';
+import { startServer, stopServer, browse, closeBrowser } from './server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const FILES = {
@@ -28,7 +28,7 @@ let server, base;
 
 before(async () => { ({ child: server, base } = await startServer()); });
 after(async () => {
-  removeProfiles();
+  await closeBrowser();
   assert.equal(await stopServer(server), 0, 'mapsvc serve exits 0');
 });
 

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
-import { startServer, stopServer, browse, removeProfiles } from './server.mjs';
+import { startServer, stopServer, browse, closeBrowser } from './server.mjs';
 
 const CSP = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; " +
   "base-uri 'none'; form-action 'self'";
@@ -23,7 +23,7 @@ before(async () => {
   feature = await (await fetch(`${base}/collections/sites/items/${SITE}`)).json();
 });
 after(async () => {
-  removeProfiles();
+  await closeBrowser();
   assert.equal(await stopServer(server), 0, 'mapsvc serve exits 0');
 });
 

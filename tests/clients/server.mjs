@@ -1,14 +1,11 @@
 // server.mjs - what the client tests share: a real `mapsvc serve` on a
-// free loopback port, stopped by its PID, and fresh Chromium profiles
-// (Debian's chromium through playwright-core; nothing is downloaded).
+// free loopback port, stopped by its PID, and fresh browser contexts in
+// one Chromium (Debian's, through playwright-core; nothing is downloaded).
 //
 // Environment: MAPSVC (the binary, required), CHROMIUM (default
 // /usr/bin/chromium).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 export const MAPSVC = process.env.MAPSVC;
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -43,18 +40,16 @@ export async function stopServer(child) {
   return exited;
 }
 
-const profiles = [];
+let browser; // launched on first use (one a scenario cost about 1.7 s each)
 
-// A fresh browser profile; problems collects console errors, page errors,
-// failed requests and Content-Security-Policy violations.
+// A fresh browser context (its own storage and cache, as a new profile);
+// problems collects console errors, page errors, failed requests and
+// Content-Security-Policy violations.
 export async function browse(chromium, opts = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mapsvc-chromium-'));
-  profiles.push(dir);
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM, headless: true, args: ARGS, locale: 'zh-CN',
-    viewport: { width: 1024, height: 768 }, ...opts
-  });
-  const page = ctx.pages()[0] || await ctx.newPage();
+  if (!browser)
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const ctx = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1024, height: 768 }, ...opts });
+  const page = await ctx.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push('console: ' + m.text()); });
   page.on('pageerror', (e) => problems.push('page error: ' + e.message));
@@ -62,6 +57,7 @@ export async function browse(chromium, opts = {}) {
   return { ctx, page, problems };
 }
 
-export function removeProfiles() {
-  for (const p of profiles) fs.rmSync(p, { recursive: true, force: true });
+export async function closeBrowser() {
+  if (browser) await browser.close();
+  browser = undefined;
 }

@@ -16,7 +16,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer, stopServer, browse, removeProfiles } from '../clients/server.mjs';
+import { startServer, stopServer, browse, closeBrowser } from '../clients/server.mjs';
 import { BUNDLED_DB, seed, tempDir, removeTemp } from './common.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -77,7 +77,7 @@ before(async () => {
 });
 
 after(async () => {
-  removeProfiles();
+  await closeBrowser();
   await new Promise((resolve) => statics.close(resolve));
   assert.equal(await stopServer(mapsvc), 0, 'mapsvc serve exits 0');
   removeTemp();
