@@ -209,16 +209,15 @@ struct tile_ctx *mapservice_ctx(struct mapservice *ms, struct ms_error *err)
 #endif
 	pthread_mutex_lock(&ms->ctx_mu);
 	struct ctx_node *w = take_spare(ms);
-	if (n && w) {
-		/* A thread that began before warming had a context ready: its
-		 * cold one goes to the warming thread to be freed (a few
-		 * megabytes given back, off this request's path). */
-		ctx_unlink(n);
-		n->next = ms->retired;
-		ms->retired = n;
-		ctx_adopt(ms, w);
-		n = w;
-	} else if (!n && w) {
+	if (w) {
+		if (n) {
+			/* A thread that began before warming had a context ready:
+			 * its cold one goes to the warming thread to be freed (a
+			 * few megabytes given back, off this request's path). */
+			ctx_unlink(n);
+			n->next = ms->retired;
+			ms->retired = n;
+		}
 		ctx_adopt(ms, w);
 		n = w;
 	}
