@@ -54,6 +54,32 @@ build() { # build DIR [cmake options...]; with only=TARGET, that target alone
 	cmake --build "$dir" -j"$(nproc)" ${only:+--target "$only"}
 }
 
+# later DIR [cmake options...]: build() in the background at nice 19, in
+# a process group of its own, its output in DIR/build.log; finish DIR
+# waits for it and fails, printing the log, when it failed.  A build still
+# running when the script ends is stopped.
+declare -A later_pid
+later() {
+	local dir=$1
+	mkdir -p "$dir"
+	set -m
+	(
+		renice -n 19 -p "$BASHPID" >/dev/null
+		build "$@"
+	) >"$dir/build.log" 2>&1 &
+	later_pid[$dir]=$!
+	set +m
+}
+finish() {
+	if ! wait "${later_pid[$1]}"; then
+		cat "$1/build.log"
+		echo "setup: the build in $1 failed" >&2
+		exit 1
+	fi
+	unset "later_pid[$1]"
+}
+trap 'for p in "${later_pid[@]}"; do kill -- "-$p" 2>/dev/null || true; done' EXIT
+
 jobs=$(nproc)
 case $what in
 serve)
@@ -73,20 +99,26 @@ test)
 	# packages (pinned in tests/browser, tests/clients and
 	# tests/pmtiles/package-lock.json) with the browser download switched
 	# off: they drive Debian's chromium.
+	# Each later build runs at the lowest priority behind the suite before
+	# it (the suites leave a quarter to a third of the CPU idle, waiting on
+	# servers, sockets and browsers); its output goes to a log, printed if
+	# it fails.
 	echo "== release build (-Wall -Wextra -Werror) and the whole suite"
 	build build -DCMAKE_BUILD_TYPE=Release
+	later build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
 	ctest --test-dir build --output-on-failure -j"$jobs"
 	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and the suite again"
-	build build-asan -DCMAKE_BUILD_TYPE=Debug -DMAPSVC_SANITIZE=ON
+	finish build-asan
+	# the harnesses and the modules only: mapsvc itself, the unit tests and
+	# the benchmarks were built twice above
+	only=fuzz_all later build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		ctest --test-dir build-asan --output-on-failure -j"$jobs"
 	# Bounded: 10 s a harness, one harness a core, keeps this step under two
-	# minutes (with 20 s the whole run passed 20 minutes).  A crash, a leak
-	# or a broken contract fails the step (run.sh prints the log).
+	# minutes.  A crash, a leak or a broken contract fails the step (run.sh
+	# prints the log).
 	echo "== libFuzzer build (clang): the corpora replayed, then each harness fuzzed"
-	# the harnesses and the modules: mapsvc itself, the unit tests and the
-	# benchmarks were built twice above (90 s more here)
-	only=fuzz_all build build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
+	finish build-fuzz
 	ctest --test-dir build-fuzz --output-on-failure -j"$jobs" -L fuzz
 	tests/fuzz/run.sh build-fuzz "${MAPSVC_FUZZ_SECONDS:-10}"
 	;;
