@@ -109,6 +109,9 @@ test)
 	ctest --test-dir build --output-on-failure -j"$jobs"
 	echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and the suite again"
 	finish build-asan
+	# what each test took, so that the longest start first here too
+	mkdir -p build-asan/Testing/Temporary
+	cp build/Testing/Temporary/CTestCostData.txt build-asan/Testing/Temporary/
 	# the harnesses and the modules only: mapsvc itself, the unit tests and
 	# the benchmarks were built twice above
 	only=fuzz_all later build-fuzz -DCMAKE_C_COMPILER=clang -DMAPSVC_FUZZ=ON
