@@ -19,6 +19,9 @@ Prints RESULT lines, each starting with the dataset's label:
                server's CPU ms per tile (its user + system time over the
                zoom's requests: what a busy machine's waiting does not
                inflate);
+  tiles_served the same requests as the server timed them (its JSON access
+               log's duration_s: from the handler to the answer queued):
+               p50, p99, max per zoom, and the worst;
   rss          a second server with the default tile cache (64 MiB): RSS at
                start and after the same tiles in every style and both
                systems;
@@ -205,6 +208,27 @@ def cold_tiles(srv, tiles, label):
     return worst
 
 
+def served_tiles(log, tiles, label):
+    """The same sweep as the server timed it: each tile request's
+    duration_s in the JSON access log (from the request's arrival at the
+    handler to its answer queued).  What the client saw beyond it is the
+    sending, the loopback, the scheduler's wake-ups and the client
+    itself."""
+    with open(log, encoding="utf-8") as f:
+        served = [json.loads(line) for line in f]
+    served = [e["duration_s"] * 1000.0 for e in served if e.get("target", "").startswith("/tiles/")]
+    per_zoom = len(tiles[0]) * len(VARIANTS)
+    if len(served) != per_zoom * len(tiles):
+        sys.exit(f"scale: {len(served)} tile requests in the access log, {per_zoom * len(tiles)} asked")
+    worst = 0.0
+    for k, zoom_tiles in enumerate(tiles):
+        ms = served[k * per_zoom:(k + 1) * per_zoom]
+        worst = max(worst, max(ms))
+        print(f"RESULT {label} tiles_served zoom={zoom_tiles[0][0]} n={len(ms)} p50_ms={statistics.median(ms):.2f} "
+              f"p99_ms={pct(ms, 99):.2f} max_ms={max(ms):.2f}", flush=True)
+    print(f"RESULT {label} tiles_served_worst max_ms={worst:.2f}", flush=True)
+
+
 def sweep_styles(srv, tiles):
     c = srv.conn()
     for style in ("default", "print"):
@@ -318,7 +342,10 @@ def main():
                 for z, x, y in zoom_tiles:
                     f.write(f"{z}/{x}/{y}\n")
 
-    srv = Serve(a.mapsvc, a.db, "--cache-mb", "0")
+    log = os.path.join(a.workdir, f"{a.label}.access.json")
+    if os.path.exists(log):
+        os.unlink(log)
+    srv = Serve(a.mapsvc, a.db, "--cache-mb", "0", "--access-log", log, "--log-format", "json")
     print(f"RESULT {a.label} startup s={srv.startup_s:.2f} names_s={srv.names_s:.2f} "
           f"cpu_s={cpu_s(srv.p.pid):.2f} "
           f"rss_mb={srv.rss_mb():.0f} sites={len(pts)}", flush=True)
@@ -328,6 +355,8 @@ def main():
         search(srv, names, a.queries, a.label)
     finally:
         srv.stop()
+    served_tiles(log, tiles, a.label)
+    os.unlink(log)
 
     srv = Serve(a.mapsvc, a.db)
     start_rss = srv.rss_mb()
