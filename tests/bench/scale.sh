@@ -10,8 +10,11 @@
 # data: the million uniform sites' tile list rendered by Mapnik
 # (peer_mapnik.py, python3-mapnik) and by mapsvc (bench_tiles), one
 # thread each, tiles/s; and the import against SpatiaLite's obvious script
-# (bench_import.py); and the imports into PostGIS (pg_bench.py).  Not a
-# timed test: it judges nothing, it measures.
+# (bench_import.py); and the imports into PostGIS (pg_bench.py).  First,
+# how often the machine itself stops a running thread (bench_stalls): a
+# request's latency can be no better, so a zoom's slowest request is to
+# be read against it.  Installs python3-mapnik if it is missing (not with
+# --smoke).  Not a timed test: it judges nothing, it measures.
 #
 # usage: tests/bench/scale.sh [--smoke]
 #   --smoke  2,000 sites (both layouts, and the reloads of the largest
@@ -27,9 +30,15 @@ top=$(cd "$here/../.." && pwd)
 smoke=0
 [ "${1:-}" = "--smoke" ] && smoke=1
 if [ $smoke = 1 ]; then
-	sizes="2000" per_zoom=3 queries=20 mapnik_tiles=40 mapnik_s=30 load_s=0.5
+	sizes="2000" per_zoom=3 queries=20 mapnik_tiles=40 mapnik_s=30 load_s=0.5 stall_s=1
 else
-	sizes="100000 1000000" per_zoom=30 queries=300 mapnik_tiles=0 mapnik_s=300 load_s=2
+	sizes="100000 1000000" per_zoom=30 queries=300 mapnik_tiles=0 mapnik_s=300 load_s=2 stall_s=15
+	# the peer, as tests/bench/run.sh installs it (the smoke run, in the
+	# suite, compares only where it is there)
+	if ! dpkg-query -W -f='${Status}' python3-mapnik 2>/dev/null | grep -q "install ok installed"; then
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-mapnik >/dev/null
+	fi
 fi
 py=/usr/bin/python3 # Debian's: python3-mapnik and sqlite3 with extensions live there
 
@@ -37,7 +46,7 @@ build=${MAPSVC_BUILD:-}
 if [ -z "$build" ]; then
 	build=$top/build-bench
 	cmake -S "$top" -B "$build" -DCMAKE_BUILD_TYPE=Release -DPython3_EXECUTABLE=$py >/dev/null
-	cmake --build "$build" -j"$(nproc)" --target mapsvc styles basemap_data bench_tiles >/dev/null
+	cmake --build "$build" -j"$(nproc)" --target mapsvc styles basemap_data bench_tiles bench_stalls >/dev/null
 fi
 work=${SCALE_WORK:-}
 own_work=0
@@ -49,6 +58,10 @@ cleanup() { if [ $own_work = 1 ]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
 
 echo "INFO $(date -u +%FT%TZ) loadavg $(cut -d' ' -f1-3 /proc/loadavg) nproc $(nproc) smoke=$smoke"
+# The machine's own stalls of a running thread, one core busy and then
+# every core: what no request can be faster than (bench_stalls.c).
+"$build/tests/bench/bench_stalls" "$stall_s" 1
+"$build/tests/bench/bench_stalls" "$stall_s" "$(nproc)"
 for n in $sizes; do
 	for layout in uniform clustered; do
 		name=$layout-$n
