@@ -306,8 +306,9 @@ enum ms_status http_log_open(const char *path, enum http_log_format f, size_t bu
 	l->path = to_stdout ? NULL : xstrdup(path);
 	l->fd = fd;
 	l->cap = buffer_bytes ? buffer_bytes : HTTP_LOG_BUFFER_BYTES;
-	l->active = xmalloc(l->cap);
-	l->spare = xmalloc(l->cap);
+	/* mostly empty: memory only for what a burst of lines fills */
+	l->active = xmalloc_lazy(l->cap);
+	l->spare = xmalloc_lazy(l->cap);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->wake, NULL);
 	if (pthread_create(&l->writer, NULL, writer_main, l) != 0) {

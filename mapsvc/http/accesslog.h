@@ -54,7 +54,8 @@
 enum http_log_format { HTTP_LOG_COMBINED, HTTP_LOG_JSON };
 
 /* The bytes a log buffers at most by default: at about 200 bytes a line,
- * some 20,000 answers, a few seconds of a busy server's. */
+ * some 20,000 answers, a few seconds of a busy server's.  Each of its two
+ * buffers takes memory only as far as lines have filled it. */
 #define HTTP_LOG_BUFFER_BYTES (4 * 1024 * 1024)
 /* What replaces a secret query value. */
 #define HTTP_LOG_REDACTED "REDACTED"

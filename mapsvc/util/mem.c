@@ -79,6 +79,25 @@ void *xcalloc(size_t count, size_t size)
 	return advise_huge(p, count * size);
 }
 
+void *xmalloc_lazy(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	/* Its whole pages: a block malloc made of freed ones (its heap, or a
+	 * mapping it kept) gives them back, to be filled again when written
+	 * (the bytes are undefined anyway); and where the kernel gives huge
+	 * pages unasked, it is told not to. */
+	uintptr_t a, e;
+	if (n >= MS_HUGE_PAGE && page_span(p, n, false, &a, &e)) {
+		madvise((void *)a, e - a, MADV_DONTNEED);
+#ifdef MADV_NOHUGEPAGE
+		madvise((void *)a, e - a, MADV_NOHUGEPAGE);
+#endif
+	}
+	return p;
+}
+
 /* A block growing out of a heap to MS_HUGE_PAGE or more moves to one of
  * huge_block's; one already that large grows where realloc puts it (a
  * mapping moved, not copied: copying a million sites' growing arrays

@@ -31,6 +31,11 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* n bytes in small pages, each taking memory only once written, and
+ * never huge ones: for a buffer sized for a burst that mostly holds
+ * little (xmalloc's huge pages would bring in 2 MiB with its first
+ * byte).  Freed with free. */
+void *xmalloc_lazy(size_t n);
 
 struct arena;
 

@@ -265,6 +265,26 @@ static size_t resident(const unsigned char *p, size_t n)
 	return in;
 }
 
+/* xmalloc_lazy's blocks take a page where written, never a huge page:
+ * the access log's 4 MiB buffers, from xmalloc, took 2 MiB each with their
+ * first line. */
+static void test_lazy(void)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), n = MS_MMAP_THRESHOLD;
+	unsigned char *p = xmalloc_lazy(n);
+	unsigned char *at = (unsigned char *)(((uintptr_t)p + ps - 1) & ~(uintptr_t)(ps - 1));
+	at[0] = 1; /* the first line */
+	at[n / 2] = 2;
+	CHECK_INT(resident(at, n - ps), 2);
+	char flags[256];
+	flags_of(at, flags, sizeof flags);
+	CHECK(flags[0] != '\0' && strstr(flags, " hg") == NULL);
+	free(p);
+	unsigned char *z = xmalloc_lazy(0);
+	CHECK(z != NULL);
+	free(z);
+}
+
 /* An adopted arena's last chunk, a large one begun only, keeps none of the
  * pages past what it holds: with huge pages, the first string put there
  * brought in 2 MiB. */
@@ -302,5 +322,6 @@ int main(void)
 	test_reset();
 	test_huge_advice();
 	test_adopt_gives_back();
+	test_lazy();
 	return CHECK_DONE();
 }
