@@ -98,9 +98,9 @@ def main():
         full_rates.append(n_full / t_full if t_full else 0.0)
         sizes = [bytes_all / len(tl), bytes_full / max(n_full, 1), n_full]
     print(f"RESULT peer=mapnik list=all scale={a.scale} tiles={len(tl)} "
-          f"tiles_per_s={statistics.median(all_rates):.1f} bytes_per_tile={sizes[0]:.0f}")
+          f"tiles_per_s={statistics.median(all_rates):.4g} bytes_per_tile={sizes[0]:.0f}")
     print(f"RESULT peer=mapnik list=nonempty scale={a.scale} tiles={sizes[2]} "
-          f"tiles_per_s={statistics.median(full_rates):.1f} bytes_per_tile={sizes[1]:.0f}")
+          f"tiles_per_s={statistics.median(full_rates):.4g} bytes_per_tile={sizes[1]:.0f}")
 
 
 if __name__ == "__main__":
