@@ -396,9 +396,12 @@ void h_tileset(struct http_ctx *c, struct http_response *r)
 	jw_object_begin(&w);
 	tileset_members(&w, c, st, tms);
 	jw_key(&w, "description");
-	jw_string(&w, "Markers by category, clusters and names of the red-resource sites, 256 px PNG tiles "
-	              "with transparency, for an overlay; the same tiles as /tiles/.");
-	if (s->n) {
+	jw_string(&w, st->sites
+	                  ? "Markers by category, clusters and names of the red-resource sites, 256 px PNG "
+	                    "tiles with transparency, for an overlay; the same tiles as /tiles/."
+	                  : "The style's background and context layers, no sites, 256 px PNG tiles; the "
+	                    "same tiles as /tiles/.");
+	if (s->n && st->sites) {
 		/* where the sites are, in CRS84 (OGC 20-057 §6.2's boundingBox) */
 		jw_key(&w, "boundingBox");
 		jw_object_begin(&w);

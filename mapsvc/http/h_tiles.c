@@ -326,11 +326,13 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_key(&w, "name");
 	jw_string(&w, st->title[0] ? st->title : st->name);
 	jw_key(&w, "description");
-	jw_string(&w, MAPSERVICE_TILES_DESCRIPTION);
+	jw_string(&w, st->sites ? MAPSERVICE_TILES_DESCRIPTION : MAPSERVICE_CONTEXT_DESCRIPTION);
 	jw_key(&w, "version");
 	jw_string(&w, MAPSERVICE_TILES_VERSION);
-	jw_key(&w, "attribution");
-	jw_string(&w, MAPSERVICE_TILES_ATTRIBUTION);
+	if (st->sites) { /* a context style's sources are the style's own */
+		jw_key(&w, "attribution");
+		jw_string(&w, MAPSERVICE_TILES_ATTRIBUTION);
+	}
 	jw_key(&w, "scheme");
 	jw_string(&w, "xyz");
 	jw_key(&w, "tiles");
@@ -350,7 +352,7 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_key(&w, "maxzoom");
 	jw_int(&w, c->cfg->max_zoom);
 	double b[4] = {-180, -WEBMERC_MAX_LAT, 180, WEBMERC_MAX_LAT}; /* no sites: the world */
-	bool any = snapshot_bounds(c->snap, cs, b);
+	bool any = st->sites && snapshot_bounds(c->snap, cs, b);
 	jw_key(&w, "bounds");
 	jw_array_begin(&w);
 	for (int i = 0; i < 4; i++)

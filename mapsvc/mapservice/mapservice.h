@@ -215,6 +215,9 @@ enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservic
 #define MAPSERVICE_TILES_ATTRIBUTION                                                                         \
 	"Sites: mapsvc red-resource data (sources per site in /collections/sites/items)"
 #define MAPSERVICE_TILES_VERSION "1.0.0"
+/* ... and a style that draws no sites (its background and context layers
+ * only, such as the bundled context.json under the map page) */
+#define MAPSERVICE_CONTEXT_DESCRIPTION "Background and context layers, no sites"
 
 /* Pre-rendering a zoom range over a box into a tile store (mapsvc seed). */
 struct mapservice_seed {

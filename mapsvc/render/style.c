@@ -531,6 +531,8 @@ static bool read_layer(struct reader *rd, const json_t *layer, bool seen[STYLE_R
 		return false;
 	if (!visible)
 		return true;
+	if (r != STYLE_ROLE_BACKGROUND && !style_props_is_context(r))
+		st->sites = true;
 	if (r == STYLE_ROLE_LABELS) {
 		if (!layer_zoom(p, layer, 0, &zoom[0]))
 			return false;

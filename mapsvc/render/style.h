@@ -110,6 +110,11 @@ struct style {
 	double label_offset; /* gap between the marker's top and the text, px */
 	char font[256];      /* font file; "" for GLYPHS_DEFAULT_FONT */
 
+	/* whether a layer draws sites (markers, clusters, counts or labels):
+	 * a style of background and context layers only needs no hierarchy,
+	 * and its tiles read no site */
+	bool sites;
+
 	/* context layers under the markers; none in an overlay style */
 	int ncontext;
 	struct style_context context[STYLE_MAX_CONTEXT];

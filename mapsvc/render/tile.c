@@ -26,6 +26,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,8 @@
 #define NO_CLUSTER_RADIUS 1.0
 /* First size of a context's visibility buffer. */
 #define VIS_MIN_CAP 256
+/* The slot of a style that draws no sites: it has no hierarchy. */
+#define NO_SLOT SIZE_MAX
 
 /* ---------------------------------------------------------------- lazy */
 
@@ -96,7 +99,7 @@ struct tile_map {
 	size_t nstyles;
 	struct tree_slot *slots;
 	size_t nslots;
-	size_t *slot_of; /* per style */
+	size_t *slot_of; /* per style; NO_SLOT for one that draws no sites */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct tile_subset *subsets; /* the cache, most recently used first */
@@ -303,6 +306,8 @@ size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct c
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (!styles[i].sites)
+			continue;
 		tile_cluster_params(&styles[i], &out[k]);
 		bool seen = false;
 		for (size_t j = 0; j < k && !seen; j++)
@@ -326,6 +331,9 @@ struct tile_map *tile_map_new(struct snapshot *snap, const struct style *styles,
 	m->slots = xcalloc(nstyles ? nstyles : 1, sizeof *m->slots);
 	m->slot_of = xcalloc(nstyles ? nstyles : 1, sizeof *m->slot_of);
 	for (size_t i = 0; i < nstyles; i++) {
+		m->slot_of[i] = NO_SLOT;
+		if (!styles[i].sites)
+			continue; /* no hierarchy to draw */
 		struct cluster_params p;
 		tile_cluster_params(&styles[i], &p);
 		size_t k = 0;
@@ -1010,19 +1018,22 @@ static enum ms_status render_view(struct tile_map *m, struct tile_ctx *ctx, cons
 	if (status != MS_OK)
 		return status;
 	const struct style *st = v->style;
-	const uint32_t *site_of;
-	const struct cluster_tree *tree = view_tree(m, v, &site_of, err);
-	if (!tree)
-		return err->status;
-	struct glyphs *gl = NULL;
-	if (v->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, m, st, err)))
-		return err->status;
-
 	double s = v->scale;
 	struct window w = {(double)v->origin_x / s, (double)v->origin_y / s,
 	                   (double)(v->origin_x + v->width) / s, (double)(v->origin_y + v->height) / s};
-	const struct layout *l = compose(m, ctx, v, tree, site_of, &w, gl);
-	size_t nvis = visible_items(ctx, l, &w);
+	struct glyphs *gl = NULL;
+	const struct layout *l = NULL; /* none for a style that draws no sites */
+	size_t nvis = 0;
+	if (st->sites) {
+		const uint32_t *site_of;
+		const struct cluster_tree *tree = view_tree(m, v, &site_of, err);
+		if (!tree)
+			return err->status;
+		if (v->zoom >= st->label_minzoom && !(gl = ctx_glyphs(ctx, m, st, err)))
+			return err->status;
+		l = compose(m, ctx, v, tree, site_of, &w, gl);
+		nvis = visible_items(ctx, l, &w);
+	}
 	if (!nvis && st->background.a == 0 && st->ncontext == 0) {
 		*empty = true;
 		ctx_trim(ctx);
@@ -1039,7 +1050,8 @@ static enum ms_status render_view(struct tile_map *m, struct tile_ctx *ctx, cons
 			ctx->context = context_scratch_new();
 		context_draw(ctx->context, c, st, v->coordsys, v->zoom, v->scale, v->origin_x, v->origin_y);
 	}
-	draw_items(m, ctx, l, gl, c, v);
+	if (l)
+		draw_items(m, ctx, l, gl, c, v);
 	ctx_trim(ctx);
 	*out = c;
 	return MS_OK;

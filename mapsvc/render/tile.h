@@ -81,7 +81,8 @@ void tile_ctx_free(struct tile_ctx *ctx);
 void tile_cluster_params(const struct style *st, struct cluster_params *p);
 /* The distinct parameter sets of n styles (those that build different
  * hierarchies), into out (room for n): what a snapshot should be built
- * with.  Returns how many. */
+ * with.  A style that draws no sites (style.h) needs none.  Returns how
+ * many. */
 size_t tile_styles_cluster_params(const struct style *styles, size_t n, struct cluster_params *out);
 
 /* A map over snap (retained until the map's last release) drawn with any

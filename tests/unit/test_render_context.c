@@ -17,7 +17,10 @@
 
 static struct tile_ctx *ctx;
 static struct tile_map *map;
-static struct style styles[3]; /* context.json, the same without context, print.json */
+static struct tile_map *map_ctx_only; /* basemap.json alone */
+/* context.json, the same without context, print.json, basemap.json (no
+ * site layer) */
+static struct style styles[4];
 
 static void merc_px(double lat, double lon, int z, double *x, double *y)
 {
@@ -214,6 +217,51 @@ static void test_direct(void)
 	free(view);
 }
 
+/* A style of background and context layers draws no site, even where
+ * one is, and needs no hierarchy: neither its own nor a place among the
+ * parameter sets a snapshot is built with. */
+static void test_context_only(void)
+{
+	CHECK(!styles[3].sites && styles[0].sites && styles[2].sites);
+	struct cluster_params p[4];
+	CHECK_INT(tile_styles_cluster_params(styles, 3, p), 2); /* context.json's, print.json's */
+	CHECK_INT(tile_styles_cluster_params(styles, 4, p), 2);
+	CHECK_INT(tile_styles_cluster_params(&styles[3], 1, p), 0);
+
+	/* Gaotai's site, at z9, with the square far away: context.json draws
+	 * its marker (5 px, black), basemap.json only the background */
+	int z = 9, W = 64, H = 64;
+	double sx, sy;
+	merc_px(39.38, 99.83, z, &sx, &sy);
+	long long ox = (long long)floor(sx) - W / 2, oy = (long long)floor(sy) - H / 2;
+	int x = (int)(floor(sx) - (double)ox), y = (int)(floor(sy) - (double)oy);
+	uint8_t *with = render(&styles[0], z, 1, ox, oy, W, H);
+	uint8_t *without = render(&styles[3], z, 1, ox, oy, W, H);
+	CHECK(px_is(with, W, x, y, 0, 0, 0));
+	CHECK(px_is(without, W, x, y, 255, 255, 255));
+	for (int i = 0; i < W * H * 4; i += 4)
+		if (without[i] != 255 || without[i + 1] != 255 || without[i + 2] != 255) {
+			CHECK_MSG(false, "basemap.json drew pixel %d", i / 4);
+			break;
+		}
+	free(with);
+	free(without);
+
+	/* a map of it alone builds no hierarchy, and still draws the square */
+	double qx, qy;
+	merc_px(36.2, 118.8, 8, &qx, &qy); /* inside the square, off its hole and the river */
+	struct tile_view v = {
+	    &styles[3], COORDSYS_WGS84, 8, 1, (long long)floor(qx), (long long)floor(qy), 8, 8, NULL};
+	struct canvas *c = NULL;
+	bool empty = true;
+	struct ms_error err = {0};
+	CHECK_INT(tile_render_view(map_ctx_only, ctx, &v, &c, &empty, &err), MS_OK);
+	CHECK(!empty && c && px_is(c->px, 8, 0, 0, 255, 0, 0));
+	struct tile_memory mem;
+	tile_map_memory(map_ctx_only, &mem);
+	CHECK_INT(mem.trees, 0);
+}
+
 int main(void)
 {
 	struct ms_error err = {0};
@@ -223,6 +271,8 @@ int main(void)
 	styles[1].ncontext = 0;
 	snprintf(styles[1].name, sizeof styles[1].name, "plain");
 	CHECK(test_style_load("../styles/print.json", "../data", &styles[2], &err) == MS_OK);
+	CHECK(test_style_load("data/style/context_good/basemap.json", "data/style", &styles[3], &err) ==
+	      MS_OK);
 	struct site_set *set = site_set_new();
 	struct site_draft s = {0};
 	s.field[SITE_ID] = "gt";
@@ -237,7 +287,8 @@ int main(void)
 	CHECK(snap && ctx);
 	if (!snap || !ctx)
 		return CHECK_DONE();
-	map = tile_map_new(snap, styles, 3);
+	map = tile_map_new(snap, styles, 4);
+	map_ctx_only = tile_map_new(snap, &styles[3], 1);
 	snapshot_release(snap);
 
 	test_outline_pixels();
@@ -245,8 +296,10 @@ int main(void)
 	test_stitch();
 	test_no_feature();
 	test_direct();
+	test_context_only();
 
 	tile_map_release(map);
+	tile_map_release(map_ctx_only);
 	tile_ctx_free(ctx);
 	test_styles_free();
 	return CHECK_DONE();

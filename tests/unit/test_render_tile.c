@@ -27,6 +27,7 @@ static void make_style(struct style *st)
 	memset(st, 0, sizeof *st);
 	snprintf(st->name, sizeof st->name, "test");
 	st->version = 1;
+	st->sites = true;
 	st->marker_size = (struct style_num){1, {0}, {6}};
 	for (int c = 0; c < CAT_COUNT; c++) {
 		st->marker_color[c] = RED;
