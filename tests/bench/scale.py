@@ -232,7 +232,7 @@ def served_tiles(log, tiles, label):
 
 def sweep_styles(srv, tiles):
     c = srv.conn()
-    for style in ("default", "print"):
+    for style in ("default", "print", "context"):
         for query in ("", "?coordsys=gcj02"):
             for zoom_tiles in tiles:
                 for z, x, y in zoom_tiles:

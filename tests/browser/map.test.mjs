@@ -121,28 +121,48 @@ async function zoomTo(page, lat, lon, zoom) {
   await page.waitForLoadState('networkidle');
 }
 
-// Colours of the page's context basemap canvas at WGS-84 points: the pixel
-// at each point and the darkest within `r` px of it, read in one go (Chrome
-// warns about repeated read-backs).
+// Colours of the page's context basemap at WGS-84 points: the pixel of
+// the context tile (mapsvc's PNG, as loaded) under each point, and the
+// darkest within `r` CSS px of it.
 async function contextPixels(page, points, r = 3) {
   return page.evaluate(([pts, rad]) => {
     const map = window.mapsvcPage.map();
-    const canvas = document.querySelector('.leaflet-context-pane canvas');
-    const cr = canvas.getBoundingClientRect(), k = canvas.width / cr.width;
+    const imgs = [...document.querySelectorAll('.leaflet-context-pane img.leaflet-tile-loaded')];
+    const read = new Map();
+    const pixels = (img) => {
+      if (!read.has(img)) {
+        const c = document.createElement('canvas');
+        c.width = img.naturalWidth;
+        c.height = img.naturalHeight;
+        const g = c.getContext('2d', { willReadFrequently: true });
+        g.drawImage(img, 0, 0);
+        read.set(img, g.getImageData(0, 0, c.width, c.height));
+      }
+      return read.get(img);
+    };
+    const at = (cx, cy) => { // client coordinates
+      for (const img of imgs) {
+        const b = img.getBoundingClientRect();
+        if (cx < b.left || cx >= b.right || cy < b.top || cy >= b.bottom) continue;
+        const d = pixels(img), k = img.naturalWidth / b.width;
+        const i = (Math.floor((cy - b.top) * k) * d.width + Math.floor((cx - b.left) * k)) * 4;
+        return [d.data[i], d.data[i + 1], d.data[i + 2], d.data[i + 3]];
+      }
+      return null; // no tile there
+    };
+    const sum = (c) => c[0] + c[1] + c[2];
     const mr = map.getContainer().getBoundingClientRect();
-    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-    const at = (x, y) => { const i = (y * canvas.width + x) * 4; return [data[i], data[i + 1], data[i + 2], data[i + 3]]; };
     return pts.map(([la, lo]) => {
       const p = map.latLngToContainerPoint([la, lo]);
-      const x = Math.round((mr.left + p.x - cr.left) * k), y = Math.round((mr.top + p.y - cr.top) * k);
-      let darkest = at(x, y);
-      for (let dy = -rad * k; dy <= rad * k; dy++) {
-        for (let dx = -rad * k; dx <= rad * k; dx++) {
-          const c = at(x + dx, y + dy);
-          if (c[3] === 255 && c[0] + c[1] + c[2] < darkest[0] + darkest[1] + darkest[2]) darkest = c;
+      const cx = mr.left + p.x, cy = mr.top + p.y;
+      let darkest = at(cx, cy);
+      for (let dy = -rad; dy <= rad; dy += 0.5) {
+        for (let dx = -rad; dx <= rad; dx += 0.5) {
+          const c = at(cx + dx, cy + dy);
+          if (c && darkest && c[3] === 255 && sum(c) < sum(darkest)) darkest = c;
         }
       }
-      return { at: at(x, y), darkest };
+      return { at: at(cx, cy), darkest };
     });
   }, [points, r]);
 }
@@ -165,11 +185,17 @@ test('the page loads offline-ready, with no console errors and every tile answer
     assert.equal(await page.locator('.site-hit').count(), positions.size);
     await page.screenshot({ path: path.join(ARTIFACTS, 'map-1280x800.png') });
 
-    // No --basemap: the Natural Earth context layers come from mapsvc, by
-    // versioned URLs cached for good, and are drawn under the tiles.
+    // No --basemap: the Natural Earth context comes from mapsvc as tiles
+    // of its `context` style (versioned URLs, cached for good) under the
+    // overlay; of the GeoJSON files, only the names' two are asked for,
+    // and no geometry is drawn in the page.
     await page.waitForSelector('body[data-context="ready"]', { timeout: 20000 });
-    const layers = ['countries', 'provinces', 'lakes', 'rivers', 'urban_areas', 'places'];
-    for (const l of layers) {
+    const ctxTiles = responses.filter((r) => /\/tiles\/context\/[0-9a-f]{16}-[0-9a-f]{16}\/\d+\/\d+\/\d+(@2x)?\.png$/.test(r.url));
+    assert.ok(ctxTiles.length > 0, 'the page asked for context tiles');
+    for (const t of ctxTiles) assert.ok(t.status === 200 || t.status === 304, t.url + ' answered ' + t.status);
+    assert.equal(await page.locator('.leaflet-context-pane img.leaflet-tile').count() > 0, true);
+    assert.equal(await page.locator('.leaflet-context-pane canvas, .leaflet-context-pane svg').count(), 0, 'no vector drawing');
+    for (const l of ['provinces', 'places']) {
       const got = responses.filter((r) => r.url.startsWith(`${base}/static/basemap/${l}.geojson?v=`));
       assert.equal(got.length, 1, l + ' asked for once, by a versioned URL');
       assert.ok(got[0].status === 200 || got[0].status === 304, got[0].url + ' answered ' + got[0].status);
@@ -178,7 +204,10 @@ test('the page loads offline-ready, with no console errors and every tile answer
       assert.match(answer.headers.get('cache-control'), /immutable/);
       assert.ok((await answer.json()).features.length > 0);
     }
-    // Real pixels of the canvas: Shandong's inside in the land colour
+    for (const l of ['countries', 'lakes', 'rivers', 'urban_areas']) {
+      assert.equal(responses.filter((r) => r.url.includes(`/static/basemap/${l}.geojson`)).length, 0, l + ' not asked for');
+    }
+    // Real pixels of the tiles: Shandong's inside in the land colour
     // (#fbf9f4), the Yellow Sea left clear for the page's sea colour, and
     // the province lines drawn: at the points Shandong shares with its
     // neighbours, all but a few (where a river or a town is drawn too)

@@ -102,7 +102,7 @@ def test_styles_reload():
         after = s2.get(tile)
         assert after.status == 200 and after.header("etag") != before.header("etag"), (before, after)
         # the log line follows the swap
-        wait_for(lambda: "and 2 styles" in s2.output(), "the reload in the log")
+        wait_for(lambda: "and 3 styles" in s2.output(), "the reload in the log")
         # a broken style: the set that serves stays, the log names the file and line
         with open(default, "w", encoding="utf-8") as f:
             f.write('{"version": 8,\n "layers": [{"id": "x", "type": "hexagon"}]}\n')

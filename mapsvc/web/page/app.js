@@ -941,59 +941,19 @@
   }
 
   /* --- context basemap ----------------------------------------------
-   * Without an operator's basemap the page draws Natural Earth layers of
-   * China (data/basemap, embedded like the other assets) under mapsvc's
-   * tiles: land, province and country lines, rivers, lakes, towns and
-   * place names, all quiet in colour so that the red sites stay on top.
-   * The lines go on one canvas (fast with thousands of vertices) in a
-   * pane below the tile pane; the names are HTML in a pane between the
-   * two, placed greedily in priority order so that none overlaps another
-   * or a site.  Nothing here takes pointer events. */
+   * Without an operator's basemap the page shows Natural Earth context
+   * under mapsvc's tiles: land, built-up areas, lakes, rivers, province
+   * and country borders, drawn by mapsvc itself as tiles of its bundled
+   * `context` style (so the phone draws no geometry: images, as for any
+   * basemap), in a pane below the tile pane; and town and province names,
+   * from two small embedded files, as HTML in a pane between the two,
+   * placed greedily in priority order so that none overlaps another or a
+   * site.  Nothing here takes pointer events. */
   var CONTEXT_FILES = {
-    countries: 'static/basemap/countries.geojson?v={{v:/static/basemap/countries.geojson}}',
     provinces: 'static/basemap/provinces.geojson?v={{v:/static/basemap/provinces.geojson}}',
-    lakes: 'static/basemap/lakes.geojson?v={{v:/static/basemap/lakes.geojson}}',
-    rivers: 'static/basemap/rivers.geojson?v={{v:/static/basemap/rivers.geojson}}',
-    urban: 'static/basemap/urban_areas.geojson?v={{v:/static/basemap/urban_areas.geojson}}',
     places: 'static/basemap/places.geojson?v={{v:/static/basemap/places.geojson}}'
   };
-  var COLOR = {
-    land: '#fbf9f4', abroad: '#eeebe4', border: '#b3aa9c', province: '#c8bca9',
-    water: '#cddde7', river: '#a9c3d3', urban: '#ece2d3'
-  };
-  var context = null;  /* {layers, places, provinces, labels} once loaded */
-
-  /* Shown from the feature's min_zoom on (Natural Earth's scale). */
-  function shownAt(f, z) { return (f.properties.min_zoom || 0) <= z + 0.5; }
-
-  function contextStyles() {
-    return {
-      countries: function (f) {
-        var china = f.properties.adm0_a3 === 'CHN' || f.properties.adm0_a3 === 'TWN' ||
-          f.properties.adm0_a3 === 'HKG' || f.properties.adm0_a3 === 'MAC';
-        return { stroke: false, fillColor: china ? COLOR.land : COLOR.abroad, fillOpacity: 1 };
-      },
-      urban: function (f) {
-        return { stroke: false, fillColor: COLOR.urban, fillOpacity: shownAt(f, map.getZoom()) ? 0.9 : 0 };
-      },
-      lakes: function (f) {
-        var on = shownAt(f, map.getZoom());
-        return { color: COLOR.river, weight: 0.6, opacity: on ? 1 : 0, fillColor: COLOR.water, fillOpacity: on ? 1 : 0 };
-      },
-      rivers: function (f) {
-        var r = f.properties.scalerank, z = map.getZoom();
-        return {
-          color: COLOR.river, opacity: shownAt(f, z) ? 1 : 0, fill: false, lineCap: 'round',
-          weight: (r <= 2 ? 1.6 : r <= 5 ? 1.1 : 0.8) * (z >= 8 ? 1.4 : 1)
-        };
-      },
-      provinces: function () { return { color: COLOR.province, weight: 1, fill: false }; },
-      borders: function (f) {
-        /* The unnamed Siachen piece is only there to close the fill. */
-        return { color: COLOR.border, weight: 1.1, fill: false, opacity: f.properties.adm0_a3 ? 1 : 0 };
-      }
-    };
-  }
+  var context = null;  /* {tiles, places, provinces, labels} once loaded */
 
   function escapeHTML(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -1082,14 +1042,8 @@
     minor.forEach(place);
   }
 
-  function restyleContext() {
-    if (!context) return;
-    var st = contextStyles();
-    ['urban', 'lakes', 'rivers'].forEach(function (k) { context.layers[k].setStyle(st[k]); });
-    layoutLabels();
-  }
 
-  function addContextBasemap() {
+  function addContextBasemap(maxZoom) {
     var panes = [['context', 150], ['contextLabels', 190]]; /* the tile pane is 200 */
     panes.forEach(function (p) {
       var e = map.createPane(p[0]);
@@ -1097,27 +1051,26 @@
       e.style.pointerEvents = 'none';
     });
     var names = Object.keys(CONTEXT_FILES);
-    Promise.all(names.map(function (k) {
-      return getJSON(CONTEXT_FILES[k]).catch(function () { return { type: 'FeatureCollection', features: [] }; });
-    })).then(function (r) {
-      var data = {};
-      names.forEach(function (k, i) { data[k] = r[i]; });
-      var st = contextStyles(), renderer = L.canvas({ pane: 'context', padding: 0.5 });
-      var layers = {};
-      /* One canvas draws in the order the layers are added: fills first,
-       * then water, then the lines, national borders last. */
-      [['countries', 'countries'], ['urban', 'urban'], ['lakes', 'lakes'], ['rivers', 'rivers'],
-       ['provinces', 'provinces'], ['borders', 'countries']].forEach(function (l) {
-        layers[l[0]] = L.geoJSON(data[l[1]], {
-          style: st[l[0]], renderer: renderer, interactive: false, pane: 'context',
-          attribution: l[0] === 'countries' ? 'Natural Earth' : null
-        }).addTo(map);
+    var none = function () { return { type: 'FeatureCollection', features: [] }; };
+    /* The style's TileJSON names its versioned tiles; a server whose
+     * styles have no `context` leaves the page's own colour. */
+    var tiles = getJSON('tiles/context.json').then(function (tj) {
+      return new Promise(function (done) {
+        var layer = L.tileLayer(tileTemplate(tj), {
+          pane: 'context', maxZoom: maxZoom, attribution: 'Natural Earth'
+        });
+        layer.once('load', function () { done(layer); });
+        layer.addTo(map);
       });
+    }).catch(function () { return null; });
+    Promise.all([tiles].concat(names.map(function (k) {
+      return getJSON(CONTEXT_FILES[k]).catch(none);
+    }))).then(function (r) {
       context = {
-        layers: layers, labels: L.layerGroup().addTo(map),
-        provinces: data.provinces.features, places: data.places.features
+        tiles: r[0], labels: L.layerGroup().addTo(map),
+        provinces: r[1 + names.indexOf('provinces')].features, places: r[1 + names.indexOf('places')].features
       };
-      map.on('zoomend', restyleContext);
+      map.on('zoomend', layoutLabels);
       layoutLabels();
       document.body.setAttribute('data-context', 'ready');
     });
@@ -1136,7 +1089,7 @@
       L.tileLayer(basemap.url, { attribution: basemap.attribution || '', maxZoom: maxZoom, subdomains: basemap.subdomains || 'abc' }).addTo(map);
     } else {
       document.body.classList.add('no-basemap');
-      addContextBasemap();
+      addContextBasemap(maxZoom);
     }
     overlay = L.tileLayer(tileTemplate(tj), {
       minZoom: minZoom, maxZoom: maxZoom, attribution: (tj && tj.attribution) || 'mapsvc', zIndex: 5
