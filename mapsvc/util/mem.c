@@ -16,12 +16,13 @@ static void oom(size_t n)
 	abort();
 }
 
-/* [p, p + n) widened to whole pages (rounded out) or narrowed to them
- * (rounded in); false when nothing is left. */
-static bool page_span(const void *p, size_t n, bool out, uintptr_t *a, uintptr_t *e)
+/* [lo, lo + n) widened to whole pages (rounded out) or narrowed to them
+ * (rounded in); false when nothing is left.  An address, not a pointer:
+ * the bytes there are not read (and may not be written yet). */
+static bool page_span(uintptr_t lo, size_t n, bool out, uintptr_t *a, uintptr_t *e)
 {
 	long ps = sysconf(_SC_PAGESIZE);
-	uintptr_t m = (uintptr_t)(ps > 0 ? ps : 4096) - 1, lo = (uintptr_t)p, hi = lo + n;
+	uintptr_t m = (uintptr_t)(ps > 0 ? ps : 4096) - 1, hi = lo + n;
 	*a = out ? lo & ~m : (lo + m) & ~m;
 	*e = out ? (hi + m) & ~m : hi & ~m;
 	return *a < *e;
@@ -35,7 +36,7 @@ static void *advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
 	uintptr_t a, e;
-	if (n >= MS_MMAP_THRESHOLD && page_span(p, n, true, &a, &e))
+	if (n >= MS_MMAP_THRESHOLD && page_span((uintptr_t)p, n, true, &a, &e))
 		madvise((void *)a, e - a, MADV_HUGEPAGE);
 #endif
 	return p;
@@ -89,7 +90,7 @@ void *xmalloc_lazy(size_t n)
 	 * (the bytes are undefined anyway); and where the kernel gives huge
 	 * pages unasked, it is told not to. */
 	uintptr_t a, e;
-	if (n >= MS_HUGE_PAGE && page_span(p, n, false, &a, &e)) {
+	if (n >= MS_HUGE_PAGE && page_span((uintptr_t)p, n, false, &a, &e)) {
 		madvise((void *)a, e - a, MADV_DONTNEED);
 #ifdef MADV_NOHUGEPAGE
 		madvise((void *)a, e - a, MADV_NOHUGEPAGE);
@@ -245,7 +246,7 @@ static void give_back_tail(struct chunk *c)
 #ifdef MADV_DONTNEED
 	uintptr_t a, e;
 	if (sizeof *c + c->cap >= MS_MMAP_THRESHOLD &&
-	    page_span(c->data + c->used, c->cap - c->used, false, &a, &e))
+	    page_span((uintptr_t)(c->data + c->used), c->cap - c->used, false, &a, &e))
 		madvise((void *)a, e - a, MADV_DONTNEED);
 #endif
 }
