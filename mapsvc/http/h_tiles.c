@@ -27,7 +27,9 @@
  * versions as ?v=): the bytes behind such a URL never change, so they are
  * served "public, max-age=31536000, immutable" (RFC 8246) and any CDN
  * keeps them for a year; a reload changes the versions and so the URLs,
- * and nothing needs purging.  URLs without a version keep --max-age.
+ * and nothing needs purging.  A style that draws no sites (context.json)
+ * has data version 0: its tiles do not change with the sites, and their
+ * URLs outlive an edit.  URLs without a version keep --max-age.
  * An old version's URL - a page or a TileJSON fetched before a reload -
  * is answered with a 302 to the same tile in the current version, itself
  * cacheable only for TILES_REDIRECT_MAX_AGE: the server keeps one
@@ -203,7 +205,8 @@ static void serve_tile(struct http_ctx *c, struct http_response *r, const struct
 
 void h_tiles_version(const struct http_ctx *c, const struct style *st, char out[HTTP_TILES_VERSION_LEN])
 {
-	snprintf(out, HTTP_TILES_VERSION_LEN, "%016llx-%016llx", (unsigned long long)c->snap->version,
+	snprintf(out, HTTP_TILES_VERSION_LEN, "%016llx-%016llx",
+	         (unsigned long long)mapservice_tiles_data_version(c->gen, st),
 	         (unsigned long long)st->version);
 }
 

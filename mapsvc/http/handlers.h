@@ -87,8 +87,9 @@ void h_tile_versioned_2x(struct http_ctx *c, struct http_response *r);
  * headers). */
 void h_tiles_serve(struct http_ctx *c, struct http_response *r, const struct style *st, int z, long long x,
                    long long y, enum coordsys cs, bool immutable);
-/* The versions a versioned tile URL holds: the data's and the style's,
- * "%016x-%016x" (h_tiles.c's top comment). */
+/* The versions a versioned tile URL holds: the data's (0 for a style
+ * that draws no sites) and the style's, "%016x-%016x" (h_tiles.c's top
+ * comment). */
 #define HTTP_TILES_VERSION_LEN 34
 void h_tiles_version(const struct http_ctx *c, const struct style *st, char out[HTTP_TILES_VERSION_LEN]);
 /* Checks a versioned tile URL's version given against the current one of

@@ -398,7 +398,7 @@ static const char *pre_match(struct mapservice_pre *p, const struct mapservice_g
 		         style, sv, have);
 		return why;
 	}
-	version_hex(g->snap->version, have);
+	version_hex(mapservice_tiles_data_version(g, p->style), have);
 	if (strcmp(dv, have)) {
 		snprintf(why, size, "seeded from other data (version %s; the database is at %s)", dv, have);
 		return why;
@@ -531,6 +531,11 @@ bool mapservice_glyphs_ahead(const struct mapservice_gen *g, size_t *bitmaps)
 const struct style *mapservice_style(const struct mapservice_gen *g, const char *name)
 {
 	return style_find(g->styles, g->nstyles, name);
+}
+
+uint64_t mapservice_tiles_data_version(const struct mapservice_gen *g, const struct style *st)
+{
+	return st->sites ? g->snap->version : 0;
 }
 
 /* Makes g current; the old generation goes with its last request. */
@@ -998,8 +1003,14 @@ enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservic
 		               t->scale);
 	/* 0 is every site; a subset's hash is made odd, never 0 */
 	uint64_t subset = t->subset_key ? XXH3_64bits(t->subset_key, strlen(t->subset_key)) | 1 : 0;
-	struct tcache_key key = {g->snap->version, t->style->version, (uint32_t)t->x, (uint32_t)t->y,
-	                         (uint8_t)t->z,    (uint8_t)t->scale, (uint8_t)t->cs, subset};
+	struct tcache_key key = {mapservice_tiles_data_version(g, t->style),
+	                         t->style->version,
+	                         (uint32_t)t->x,
+	                         (uint32_t)t->y,
+	                         (uint8_t)t->z,
+	                         (uint8_t)t->scale,
+	                         (uint8_t)t->cs,
+	                         subset};
 	struct fill_job job = {ms, g, t, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
 	enum ms_status st = tcache_get(ms->cache, &key, fill_tile, &job, out, hit, err);
@@ -1085,7 +1096,7 @@ static void seed_meta(const struct mapservice_gen *g, const struct mapservice_se
                       struct tilestore_meta *md, struct seed_text *t)
 {
 	version_hex(j->style->version, t->style_version);
-	version_hex(g->snap->version, t->data_version);
+	version_hex(mapservice_tiles_data_version(g, j->style), t->data_version);
 	const char *extra[5][2] = {
 	    {"coordsys", coordsys_name(j->cs)}, {"scale", j->scale == 2 ? "2" : "1"},
 	    {"style", j->style->name},          {"style_version", t->style_version},

@@ -153,6 +153,11 @@ struct mapservice_gen *mapservice_acquire(struct mapservice *ms);
 void mapservice_release(struct mapservice_gen *g);
 /* The style called name in g, or NULL. */
 const struct style *mapservice_style(const struct mapservice_gen *g, const char *name);
+/* The version of the data st's tiles are drawn from: g's snapshot's, or 0
+ * for a style that draws no sites (style.h), whose tiles an edit or a
+ * reload of the sites does not change: their versioned URLs, cache
+ * entries and seeded stores outlive it. */
+uint64_t mapservice_tiles_data_version(const struct mapservice_gen *g, const struct style *st);
 /* Whether g's styles' glyphs are drawn ahead yet (render/ahead.h; true
  * when there is nothing to draw), and how many bitmaps that made. */
 bool mapservice_glyphs_ahead(const struct mapservice_gen *g, size_t *bitmaps);

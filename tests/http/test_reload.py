@@ -4,6 +4,7 @@ and the log says why; SIGTERM then still stops cleanly."""
 import shutil
 import subprocess
 import time
+import urllib.parse
 
 from harness import *
 
@@ -22,9 +23,15 @@ def wait_for_sites(n, timeout=30):
     raise AssertionError("still %d sites, not %d, after SIGHUP" % (h["sites"], n))
 
 
+def tile_template(style_json):
+    return srv.get(style_json).json()["tiles"][0]
+
+
 def test_reload():
     before = srv.get("/healthz").json()
     assert before["sites"] == 25
+    overlay, context = tile_template("/tiles.json"), tile_template("/tiles/context.json")
+    assert "/tiles/context/0000000000000000-" in context, context
     # A smaller dataset: the first five rows of the bundled CSV.
     src = os.path.join(SOURCE, "data", "sites.csv")
     with open(src, encoding="utf-8") as f:
@@ -40,6 +47,12 @@ def test_reload():
     srv.signal(signal.SIGHUP)
     after = wait_for_sites(5)
     assert after["data_version"] != before["data_version"]
+    # the overlay's tiles have new URLs; the context's, which draw no
+    # site, keep theirs: the page and any CDN keep them
+    assert tile_template("/tiles.json") != overlay
+    assert tile_template("/tiles/context.json") == context
+    r = srv.get(urllib.parse.urlsplit(context.replace("{z}/{x}/{y}", "6/52/25")).path)
+    assert r.status == 200 and "immutable" in r.header("cache-control"), r
     doc = srv.get("/collections/sites/items?limit=100").json()
     assert sorted(f["id"] for f in doc["features"]) == sorted(r[0] for r in rows[1:6])
     assert doc["numberMatched"] == 5
