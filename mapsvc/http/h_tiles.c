@@ -332,10 +332,15 @@ void h_tilejson(struct http_ctx *c, struct http_response *r)
 	jw_string(&w, st->sites ? MAPSERVICE_TILES_DESCRIPTION : MAPSERVICE_CONTEXT_DESCRIPTION);
 	jw_key(&w, "version");
 	jw_string(&w, MAPSERVICE_TILES_VERSION);
-	if (st->sites) { /* a context style's sources are the style's own */
+	/* the sites' (for a style that draws them) and its context files' */
+	struct buf credit = BUF_INIT;
+	buf_puts(&credit, st->sites ? MAPSERVICE_TILES_ATTRIBUTION : "");
+	buf_printf(&credit, "%s%s", st->sites && st->attribution[0] ? "; " : "", st->attribution);
+	if (credit.len) {
 		jw_key(&w, "attribution");
-		jw_string(&w, MAPSERVICE_TILES_ATTRIBUTION);
+		jw_string(&w, buf_str(&credit));
 	}
+	buf_free(&credit);
 	jw_key(&w, "scheme");
 	jw_string(&w, "xyz");
 	jw_key(&w, "tiles");

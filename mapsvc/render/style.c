@@ -547,7 +547,34 @@ static bool read_layer(struct reader *rd, const json_t *layer, bool seen[STYLE_R
 
 /* A context source: {"type": "geojson", "data": "basemap/NAME.geojson"},
  * resolved now so that a missing or broken file stops start-up. */
-static bool read_file_source(struct reader *rd, const char *name, const json_t *src)
+/* Whether s holds a control character (an attribution is one line of
+ * text). */
+static bool has_control(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Adds a file source's attribution to the style's, once: "A, B" for two
+ * sources that say A and B.  False when they no longer fit. */
+static bool add_attribution(struct style *st, const char *text)
+{
+	size_t n = strlen(text), have = strlen(st->attribution);
+	if (n == 0)
+		return true;
+	for (const char *at = st->attribution; (at = strstr(at, text)) != NULL; at += n)
+		if ((at == st->attribution || (at - st->attribution >= 2 && !strncmp(at - 2, ", ", 2))) &&
+		    (at[n] == '\0' || !strncmp(at + n, ", ", 2)))
+			return true; /* said already */
+	if (have + (have ? 2 : 0) + n >= sizeof st->attribution)
+		return false;
+	snprintf(st->attribution + have, sizeof st->attribution - have, "%s%s", have ? ", " : "", text);
+	return true;
+}
+
+static bool read_file_source(struct reader *rd, const char *name, const json_t *src, struct style *st)
 {
 	struct jsonpos *p = &rd->pos;
 	if (!json_is_object(src))
@@ -570,7 +597,15 @@ static bool read_file_source(struct reader *rd, const char *name, const json_t *
 			                  "source \"%s\": \"data\" must be a relative file path such as "
 			                  "\"basemap/provinces.geojson\"",
 			                  name);
-		else if (strcmp(k, "attribution") != 0)
+		else if (strcmp(k, "attribution") == 0)
+			ok = (json_is_string(v) && !has_control(json_string_value(v)) &&
+			      add_attribution(st, json_string_value(v))) ||
+			     jsonpos_fail(
+			         p,
+			         "source \"%s\": \"attribution\" must be text, and the sources' together "
+			         "under %zu bytes",
+			         name, sizeof st->attribution);
+		else
 			ok = jsonpos_fail(p, "unknown member \"%s\" of a GeoJSON file source", k);
 		jsonpos_pop(p);
 		if (!ok)
@@ -643,7 +678,7 @@ static bool read_sources(struct reader *rd, const json_t *sources, struct style 
 	{
 		jsonpos_push_key(p, key);
 		bool ok = strcmp(key, "sites") == 0 ? read_sites_source(p, src, st)
-		                                    : read_file_source(rd, key, src);
+		                                    : read_file_source(rd, key, src, st);
 		if (!ok)
 			return false;
 		jsonpos_pop(p);

@@ -115,6 +115,10 @@ struct style {
 	 * and its tiles read no site */
 	bool sites;
 
+	/* the GeoJSON file sources' "attribution"s, each once, joined by ", "
+	 * ("" for none): TileJSON credits them */
+	char attribution[256];
+
 	/* context layers under the markers; none in an overlay style */
 	int ncontext;
 	struct style_context context[STYLE_MAX_CONTEXT];

@@ -279,6 +279,35 @@ static void test_resolver(void)
 	CHECK_INT(style_parse("ctx.json", text, strlen(text), NULL, &st2, &err), MS_EDATA);
 	CHECK_STR(err.msg,
 	          "ctx.json:4: source \"land\": GeoJSON file sources cannot be read here (no loader)");
+
+	/* the sources' attributions, each once, in file order; a part of one
+	 * is not the same one */
+	const char *credits[][2] = {
+	    {"\"Natural Earth\"", "\"Natural Earth\""},
+	    {"\"Earth\"", "\"Natural Earth\""},
+	    {"\"\"", "\"OSM, Natural Earth\""},
+	};
+	const char *want[] = {"Natural Earth", "Earth, Natural Earth", "OSM, Natural Earth"};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		char two[512];
+		snprintf(two, sizeof two,
+		         "{\"version\": 8, \"sources\": {\n"
+		         " \"a\": {\"type\": \"geojson\", \"data\": \"a.geojson\", \"attribution\": %s},\n"
+		         " \"b\": {\"type\": \"geojson\", \"data\": \"b.geojson\", \"attribution\": %s}},\n"
+		         " \"layers\": [{\"id\": \"a\", \"type\": \"fill\", \"source\": \"a\"}]}\n",
+		         credits[i][0], credits[i][1]);
+		c = (struct calls){.give = g1};
+		CHECK_INT(style_parse("two.json", two, strlen(two), &r, &st2, &err), MS_OK);
+		CHECK_STR(st2.attribution, want[i]);
+	}
+	char tab[256];
+	snprintf(tab, sizeof tab,
+	         "{\"version\": 8, \"sources\": {\n \"a\": {\"type\": \"geojson\", \"data\": \"a.geojson\",\n"
+	         "  \"attribution\": \"a\\tb\"}}, \"layers\": []}");
+	c = (struct calls){.give = g1};
+	CHECK_INT(style_parse("tab.json", tab, strlen(tab), &r, &st2, &err), MS_EDATA);
+	CHECK_STR(err.msg, "tab.json:3: source \"a\": \"attribution\" must be text, and the "
+	                   "sources' together under 256 bytes");
 	geodata_free(g1);
 	geodata_free(g2);
 }
@@ -306,6 +335,7 @@ static void test_context_layers(void)
 	CHECK_NEAR(l->minzoom, 0, 0);
 	CHECK_NEAR(l->maxzoom, 12, 0);
 	CHECK(f->data == l->data); /* one source, resolved once */
+	CHECK_STR(st.attribution, "test");
 
 	/* The file: a polygon with a hole, a two-part line; the point and the
 	 * null geometry are skipped. */
@@ -329,8 +359,10 @@ static void test_context_layers(void)
 	struct style def, print;
 	CHECK(test_style_load("../styles/default.json", NULL, &def, &err) == MS_OK);
 	CHECK_INT(def.ncontext, 0);
+	CHECK_STR(def.attribution, "");
 	CHECK(test_style_load("../styles/print.json", "../data", &print, &err) == MS_OK);
 	CHECK(print.ncontext >= 4);
+	CHECK_STR(print.attribution, "Natural Earth"); /* five sources say it: once */
 	size_t shapes = 0;
 	for (int i = 0; i < print.ncontext; i++)
 		shapes += print.context[i].data->nshapes;

@@ -1057,7 +1057,7 @@
     var tiles = getJSON('tiles/context.json').then(function (tj) {
       return new Promise(function (done) {
         var layer = L.tileLayer(tileTemplate(tj), {
-          pane: 'context', maxZoom: maxZoom, attribution: 'Natural Earth'
+          pane: 'context', maxZoom: maxZoom, attribution: escapeHTML(tj.attribution || '')
         });
         layer.once('load', function () { done(layer); });
         layer.addTo(map);
