@@ -84,6 +84,8 @@ struct mapservice_gen {
 	struct mapservice_looks *looks_; /* the styles' owner, shared with other generations */
 	struct mapservice_pre *pre_;     /* the --tiles-from store as this generation uses it */
 	struct ms_ref refs_;
+	struct mapservice *retired_;  /* once replaced: whose reaper frees it */
+	struct mapservice_gen *dead_; /* next in that reaper's list */
 };
 
 struct mapservice;
@@ -294,6 +296,7 @@ struct mapservice_stats {
 	unsigned long long tiles_rendered;   /* cache misses drawn by the renderer */
 	unsigned long long tiles_from_store; /* cache misses answered by the tiles_from store */
 	unsigned long long store_errors;     /* reads of it that failed (the tile was rendered) */
+	unsigned long long gens_reaped;      /* replaced generations freed off the requests' threads */
 };
 void mapservice_stats(struct mapservice *ms, struct mapservice_stats *st);
 

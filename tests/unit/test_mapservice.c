@@ -166,8 +166,17 @@ static void test_reload_keeps_old_generation(void)
 	struct mapservice_stats st;
 	mapservice_stats(ms, &st);
 	CHECK_INT(st.reloads, 1);
-	mapservice_release(old); /* the last reference: freed here */
+	CHECK_INT(st.gens_reaped, 0); /* a request still holds it */
+	/* The request's last reference hands the old generation to the
+	 * reaper thread, which frees it: not this thread. */
+	mapservice_release(old);
+	for (int i = 0; i < 2000 && st.gens_reaped == 0; i++) {
+		usleep(1000);
+		mapservice_stats(ms, &st);
+	}
+	CHECK_INT(st.gens_reaped, 1);
 	mapservice_release(g);
+	/* the current one goes with the service, on this thread */
 	mapservice_free(ms);
 }
 
