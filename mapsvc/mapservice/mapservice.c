@@ -1078,14 +1078,9 @@ enum ms_status mapservice_tile_hit(struct mapservice *ms, const struct mapservic
 		               t->scale);
 	/* 0 is every site; a subset's hash is made odd, never 0 */
 	uint64_t subset = t->subset_key ? XXH3_64bits(t->subset_key, strlen(t->subset_key)) | 1 : 0;
-	struct tcache_key key = {mapservice_tiles_data_version(g, t->style),
-	                         t->style->version,
-	                         (uint32_t)t->x,
-	                         (uint32_t)t->y,
-	                         (uint8_t)t->z,
-	                         (uint8_t)t->scale,
-	                         (uint8_t)t->cs,
-	                         subset};
+	uint64_t data = mapservice_tiles_data_version(g, t->style);
+	struct tcache_key key = {data,          t->style->version, (uint32_t)t->x, (uint32_t)t->y,
+	                         (uint8_t)t->z, (uint8_t)t->scale, (uint8_t)t->cs, subset};
 	struct fill_job job = {ms, g, t, {0}};
 	tile_view_of_tile(&job.view, t->style, t->cs, t->z, t->x, t->y, t->scale);
 	enum ms_status st = tcache_get(ms->cache, &key, fill_tile, &job, out, hit, err);

@@ -545,8 +545,6 @@ static bool read_layer(struct reader *rd, const json_t *layer, bool seen[STYLE_R
 
 /* ---- sources -------------------------------------------------------- */
 
-/* A context source: {"type": "geojson", "data": "basemap/NAME.geojson"},
- * resolved now so that a missing or broken file stops start-up. */
 /* Whether s holds a control character (an attribution is one line of
  * text). */
 static bool has_control(const char *s)
@@ -574,6 +572,9 @@ static bool add_attribution(struct style *st, const char *text)
 	return true;
 }
 
+/* A context source: {"type": "geojson", "data": "basemap/NAME.geojson"},
+ * resolved now so that a missing or broken file stops start-up; its
+ * "attribution" goes to st's. */
 static bool read_file_source(struct reader *rd, const char *name, const json_t *src, struct style *st)
 {
 	struct jsonpos *p = &rd->pos;

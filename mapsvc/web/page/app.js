@@ -953,7 +953,7 @@
     provinces: 'static/basemap/provinces.geojson?v={{v:/static/basemap/provinces.geojson}}',
     places: 'static/basemap/places.geojson?v={{v:/static/basemap/places.geojson}}'
   };
-  var context = null;  /* {tiles, places, provinces, labels} once loaded */
+  var context = null;  /* {places, provinces, labels} once loaded */
 
   function escapeHTML(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -1050,7 +1050,6 @@
       e.style.zIndex = p[1];
       e.style.pointerEvents = 'none';
     });
-    var names = Object.keys(CONTEXT_FILES);
     var none = function () { return { type: 'FeatureCollection', features: [] }; };
     /* The style's TileJSON names its versioned tiles; a server whose
      * styles have no `context` leaves the page's own colour. */
@@ -1059,17 +1058,14 @@
         var layer = L.tileLayer(tileTemplate(tj), {
           pane: 'context', maxZoom: maxZoom, attribution: escapeHTML(tj.attribution || '')
         });
-        layer.once('load', function () { done(layer); });
+        layer.once('load', function () { done(); });
         layer.addTo(map);
       });
-    }).catch(function () { return null; });
-    Promise.all([tiles].concat(names.map(function (k) {
-      return getJSON(CONTEXT_FILES[k]).catch(none);
-    }))).then(function (r) {
-      context = {
-        tiles: r[0], labels: L.layerGroup().addTo(map),
-        provinces: r[1 + names.indexOf('provinces')].features, places: r[1 + names.indexOf('places')].features
-      };
+    }).catch(function () {});
+    Promise.all([
+      tiles, getJSON(CONTEXT_FILES.provinces).catch(none), getJSON(CONTEXT_FILES.places).catch(none)
+    ]).then(function (r) {
+      context = { labels: L.layerGroup().addTo(map), provinces: r[1].features, places: r[2].features };
       map.on('zoomend', layoutLabels);
       layoutLabels();
       document.body.setAttribute('data-context', 'ready');
